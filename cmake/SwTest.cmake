@@ -1,0 +1,30 @@
+# sw_add_unit_test(<layer>/<file> [LINK libs...] [TIMEOUT s]) builds tests/unit/<layer>/test_<file>.c
+# into its own executable, registered as CTest unit.<layer>.<file> with the label "unit".
+function(sw_add_unit_test spec)
+    cmake_parse_arguments(ARG "" "TIMEOUT" "LINK" ${ARGN})
+    string(REPLACE "/" ";" parts ${spec})
+    list(GET parts 0 layer)
+    list(GET parts 1 file)
+    set(exe test_${layer}_${file})
+    add_executable(${exe} ${CMAKE_SOURCE_DIR}/tests/unit/${layer}/test_${file}.c)
+    target_link_libraries(${exe} PRIVATE sw_test_support PkgConfig::CMOCKA sw_${layer} ${ARG_LINK})
+    add_test(NAME unit.${layer}.${file} COMMAND ${exe})
+    if(NOT ARG_TIMEOUT)
+        set(ARG_TIMEOUT 60)
+    endif()
+    set_tests_properties(unit.${layer}.${file} PROPERTIES LABELS unit TIMEOUT ${ARG_TIMEOUT}
+                         ENVIRONMENT "${SW_TEST_ENV}")
+endfunction()
+
+# sw_add_it_test(<name> [TIMEOUT s]): tests/it/<name>/run.sh with the built binary and a log folder.
+function(sw_add_it_test name)
+    cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
+    if(NOT ARG_TIMEOUT)
+        set(ARG_TIMEOUT 300)
+    endif()
+    add_test(NAME it.${name}
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/it/${name}/run.sh
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/it/${name})
+    set_tests_properties(it.${name} PROPERTIES LABELS it TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL TRUE
+        ENVIRONMENT "${SW_TEST_ENV};SIPWARDEN=$<TARGET_FILE:sipwarden>;SW_IT_LOGS=${CMAKE_BINARY_DIR}/it-logs/${name};SW_IT_LIB=${CMAKE_SOURCE_DIR}/tests/it/lib.sh")
+endfunction()

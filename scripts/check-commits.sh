@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every commit subject reads "area: imperative summary" within 72 characters (STYLE.md §16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! git rev-parse --verify -q HEAD >/dev/null; then
+    echo "commits: none yet"; exit 0
+fi
+bad=0
+while IFS= read -r line; do
+    sha=${line%% *}
+    subject=${line#* }
+    if ! [[ $subject =~ ^[a-z0-9/_-]+:\  ]] || [ ${#subject} -gt 72 ]; then
+        echo "commit $sha: bad subject: $subject"; bad=1
+    fi
+done < <(git log --no-merges --format='%h %s')
+[ $bad = 0 ] && echo "commits: ok"
+exit $bad

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: installs what is missing, then runs, in order,
+# the format check, the commit-subject check, the gcc -Werror build with every test, the
+# clang ASan+UBSan build with every test, clang-tidy, and a short fuzzing smoke run.
+#   SW_TEST_QUICK=1 scripts/test.sh   only the gcc build and its tests (for development)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash scripts/deps.sh --test
+
+jobs=$(nproc)
+step() { printf '\n== %s\n' "$*"; }
+
+step "format (clang-format --dry-run -Werror)"
+bash scripts/check-format.sh
+
+step "commit subjects"
+bash scripts/check-commits.sh
+
+step "gcc build, -Werror, all tests"
+cmake -S . -B build/gcc -DCMAKE_C_COMPILER=gcc -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/gcc -j "$jobs"
+ctest --test-dir build/gcc --output-on-failure -j "$jobs"
+
+if [ "${SW_TEST_QUICK:-0}" = 1 ]; then
+    exit 0
+fi
+
+step "clang build, ASan+UBSan, all tests"
+cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+      -DSW_SANITIZE=address,undefined >/dev/null
+cmake --build build/asan -j "$jobs"
+ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+step "clang-tidy"
+bash scripts/check-tidy.sh build/gcc
+
+step "fuzzing smoke run"
+cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSW_FUZZ=ON -DSW_SANITIZE=address,undefined \
+      -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/fuzz -j "$jobs"
+bash scripts/fuzz-smoke.sh build/fuzz "${SW_FUZZ_SECONDS:-20}"
+cd "$root"
+echo "all checks passed"

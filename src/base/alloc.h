@@ -1,0 +1,25 @@
+/*
+ * Heap allocation. Every allocation in sipwarden goes through these so that tests can
+ * fail the n-th one (SW_ALLOC_FAIL_AT=n in the environment, curl's torture mode).
+ * Thread-safe. sw_free(NULL) is a no-op.
+ */
+#ifndef SW_BASE_ALLOC_H
+#define SW_BASE_ALLOC_H
+
+#include <stddef.h>
+
+/* malloc/calloc/realloc that may be made to fail; NULL on failure. */
+void *sw_malloc(size_t size);
+void *sw_calloc(size_t count, size_t size);
+void *sw_realloc(void *ptr, size_t size);
+
+/* Frees memory from the functions above; NULL is a no-op. */
+void sw_free(void *ptr);
+
+/* An owned copy of `s`, or NULL. */
+char *sw_strdup(const char *s);
+
+/* Re-reads SW_ALLOC_FAIL_AT and resets the counter (tests call it between cases). */
+void sw_alloc_reset_failure(void);
+
+#endif

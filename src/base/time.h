@@ -1,0 +1,18 @@
+/*
+ * Clocks. Monotonic time drives timers and buckets; wall time goes into logs and records.
+ * Thread-safe.
+ */
+#ifndef SW_BASE_TIME_H
+#define SW_BASE_TIME_H
+
+#include <stdint.h>
+
+/* Milliseconds / microseconds of CLOCK_MONOTONIC. */
+uint64_t sw_mono_ms(void);
+uint64_t sw_mono_us(void);
+
+/* Microseconds / seconds since the Unix epoch (CLOCK_REALTIME). */
+uint64_t sw_wall_us(void);
+int64_t sw_wall_s(void);
+
+#endif

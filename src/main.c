@@ -1,0 +1,71 @@
+/*
+ * The sipwarden command: argument dispatch to subcommands, nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/sv.h"
+
+#define SW_VERSION "0.1.0"
+
+struct subcommand {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+static int version_main(int argc, char **argv);
+static int help_main(int argc, char **argv);
+
+/* One line per subcommand; the order is the order of `sipwarden help`. */
+static const struct subcommand subcommands[] = {
+    { "version", "print the version", version_main },
+    { "help", "this list", help_main },
+};
+
+static void print_usage(FILE *out)
+{
+    (void)fprintf(out, "usage: sipwarden <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+        (void)fprintf(out, "  %-14s %s\n", subcommands[i].name, subcommands[i].summary);
+    }
+    (void)fprintf(out, "\n'sipwarden <command> --help' describes one command.\n");
+}
+
+static int version_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    (void)printf("sipwarden %s\n", SW_VERSION);
+    return 0;
+}
+
+static int help_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    print_usage(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        return version_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        return help_main(argc - 1, argv + 1);
+    }
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+        if (strcmp(argv[1], subcommands[i].name) == 0) {
+            return subcommands[i].run(argc - 1, argv + 1);
+        }
+    }
+    (void)fprintf(stderr, "sipwarden: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}

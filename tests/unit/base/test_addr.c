@@ -1,0 +1,80 @@
+#include <stdint.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "support/unit.h"
+
+struct cidr_case {
+    const char *range;
+    const char *ip;
+    bool contains;
+};
+
+static void test_cidr_contains_table(void **state)
+{
+    (void)state;
+    static const struct cidr_case cases[] = {
+        { "192.0.2.0/24", "192.0.2.77", true },    { "192.0.2.0/24", "192.0.3.1", false },
+        { "192.0.2.9", "192.0.2.9", true },        { "192.0.2.9", "192.0.2.10", false },
+        { "0.0.0.0/0", "203.0.113.1", true },      { "0.0.0.0/0", "2001:db8::1", false },
+        { "10.0.0.0/8", "::ffff:10.1.2.3", true }, { "2001:db8::/32", "2001:db8:ffff::1", true },
+        { "2001:db8::/32", "2001:db9::1", false }, { "::/0", "2001:db8::1", true },
+        { "127.0.0.0/8", "127.1.2.3", true },      { "192.0.2.128/25", "192.0.2.127", false },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_cidr range;
+        struct sw_ip ip;
+        assert_true(sw_cidr_parse(sv_from_cstr(cases[i].range), &range));
+        assert_true(sw_ip_parse(sv_from_cstr(cases[i].ip), &ip));
+        assert_int_equal(sw_cidr_contains(&range, &ip), cases[i].contains);
+    }
+}
+
+static void test_cidr_rejects_bad_input(void **state)
+{
+    (void)state;
+    static const char *const bad[] = { "",    "192.0.2.0/33", "192.0.2/24",  "2001:db8::/129",
+                                       "x/1", "192.0.2.0/",   "192.0.2.0/-1" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct sw_cidr range;
+        assert_false(sw_cidr_parse(sv_from_cstr(bad[i]), &range));
+    }
+    struct sw_cidr range;
+    char text[SW_ADDR_STRLEN];
+    assert_true(sw_cidr_parse(SV("192.0.2.77/24"), &range));
+    sw_cidr_format(&range, text, sizeof(text));
+    assert_string_equal(text, "192.0.2.0/24");
+}
+
+static void test_sockaddr_parse_and_format(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    char text[SW_ADDR_STRLEN];
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:5060"), 0, &ss));
+    sw_sockaddr_format(&ss, text, sizeof(text));
+    assert_string_equal(text, "127.0.0.1:5060");
+    assert_true(sw_sockaddr_parse(SV("[::1]:5061"), 0, &ss));
+    sw_sockaddr_format(&ss, text, sizeof(text));
+    assert_string_equal(text, "[::1]:5061");
+    assert_true(sw_sockaddr_parse(SV("::1"), 5060, &ss));
+    assert_int_equal(sw_sockaddr_port(&ss), 5060);
+    assert_true(sw_sockaddr_parse(SV("10.0.0.1"), 5090, &ss));
+    assert_int_equal(sw_sockaddr_port(&ss), 5090);
+    assert_false(sw_sockaddr_parse(SV("10.0.0.1:70000"), 0, &ss));
+    assert_false(sw_sockaddr_parse(SV("[::1"), 0, &ss));
+    assert_false(sw_sockaddr_parse(SV("host.example:5060"), 0, &ss));
+    struct sockaddr_storage other;
+    assert_true(sw_sockaddr_parse(SV("10.0.0.1:5090"), 0, &other));
+    assert_true(sw_sockaddr_eq(&ss, &other));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cidr_contains_table),
+        cmocka_unit_test(test_cidr_rejects_bad_input),
+        cmocka_unit_test(test_sockaddr_parse_and_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
