@@ -28,3 +28,17 @@ function(sw_add_it_test name)
     set_tests_properties(it.${name} PROPERTIES LABELS it TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL TRUE
         ENVIRONMENT "${SW_TEST_ENV};SIPWARDEN=$<TARGET_FILE:sipwarden>;SW_IT_LOGS=${CMAKE_BINARY_DIR}/it-logs/${name};SW_IT_LIB=${CMAKE_SOURCE_DIR}/tests/it/lib.sh")
 endfunction()
+
+# Registers every tests/unit/<layer>/test_*.c of the calling folder (see sw_add_unit_test).
+function(sw_add_unit_tests_glob layer)
+    cmake_parse_arguments(ARG "" "" "LINK" ${ARGN})
+    if(NOT TARGET sw_${layer})
+        return()
+    endif()
+    file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_*.c)
+    foreach(t IN LISTS tests)
+        get_filename_component(name ${t} NAME_WE)
+        string(REGEX REPLACE "^test_" "" name ${name})
+        sw_add_unit_test(${layer}/${name} LINK ${ARG_LINK})
+    endforeach()
+endfunction()
