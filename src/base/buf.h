@@ -1,0 +1,36 @@
+/*
+ * Output buffer for building messages: appends into caller-supplied storage and records
+ * overflow instead of failing each call, so a builder checks once at the end
+ * (`buf->is_overflow`). Nothing is allocated. One thread per buffer.
+ */
+#ifndef SW_BASE_BUF_H
+#define SW_BASE_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/sv.h"
+
+struct sw_buf {
+    char *ptr;
+    size_t len; /* bytes written */
+    size_t cap; /* bytes available at ptr */
+    bool is_overflow;
+};
+
+/* Starts an empty buffer over `storage` of `cap` bytes. */
+void sw_buf_init(struct sw_buf *buf, char *storage, size_t cap);
+
+/* Appends bytes; on overflow nothing is written and is_overflow is set. */
+void sw_buf_put(struct sw_buf *buf, const void *data, size_t len);
+void sw_buf_sv(struct sw_buf *buf, struct sv s);
+void sw_buf_str(struct sw_buf *buf, const char *s);
+void sw_buf_char(struct sw_buf *buf, char c);
+void sw_buf_u64(struct sw_buf *buf, uint64_t value);
+void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The bytes written so far. */
+struct sv sw_buf_view(const struct sw_buf *buf);
+
+#endif
