@@ -1,0 +1,262 @@
+#include "net/loop.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/time.h"
+
+#define LOOP_MAX_EVENTS 64
+
+struct loop {
+    int epoll_fd;
+    struct loop_watch wake_watch;
+    loop_wake_fn *on_wake;
+    void *wake_ctx;
+    atomic_bool is_stopping;
+    atomic_bool is_wake_pending;
+    uint64_t now_ms;
+    struct loop_timer **heap;
+    size_t heap_count;
+    size_t heap_cap;
+};
+
+static void on_wake_fd(struct loop *loop, uint32_t events, void *ctx)
+{
+    (void)events;
+    (void)ctx;
+    uint64_t value;
+    /* Draining the counter; EAGAIN means another read got it first, which is fine. */
+    (void)!read(loop->wake_watch.fd, &value, sizeof(value));
+    atomic_store(&loop->is_wake_pending, false);
+    if (loop->on_wake != NULL) {
+        loop->on_wake(loop, loop->wake_ctx);
+    }
+}
+
+struct loop *loop_new(size_t max_timers, loop_wake_fn *on_wake, void *wake_ctx)
+{
+    struct loop *loop = sw_calloc(1, sizeof(*loop));
+    if (loop == NULL) {
+        return NULL;
+    }
+    loop->epoll_fd = -1;
+    loop->wake_watch.fd = -1;
+    loop->heap = sw_calloc(max_timers == 0 ? 1 : max_timers, sizeof(*loop->heap));
+    loop->heap_cap = max_timers;
+    loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    loop->wake_watch.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    loop->wake_watch.fn = on_wake_fd;
+    loop->on_wake = on_wake;
+    loop->wake_ctx = wake_ctx;
+    loop->now_ms = sw_mono_ms();
+    if (loop->heap == NULL || loop->epoll_fd == -1 || loop->wake_watch.fd == -1 ||
+        loop_watch_add(loop, &loop->wake_watch, EPOLLIN) != 0) {
+        loop_free(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+void loop_free(struct loop *loop)
+{
+    if (loop == NULL) {
+        return;
+    }
+    if (loop->epoll_fd >= 0) {
+        (void)close(loop->epoll_fd);
+    }
+    if (loop->wake_watch.fd >= 0) {
+        (void)close(loop->wake_watch.fd);
+    }
+    sw_free(loop->heap);
+    sw_free(loop);
+}
+
+static int watch_ctl(struct loop *loop, int op, struct loop_watch *watch, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = watch };
+    if (epoll_ctl(loop->epoll_fd, op, watch->fd, &ev) == -1) {
+        return -errno;
+    }
+    return 0;
+}
+
+int loop_watch_add(struct loop *loop, struct loop_watch *watch, uint32_t events)
+{
+    return watch_ctl(loop, EPOLL_CTL_ADD, watch, events);
+}
+
+int loop_watch_mod(struct loop *loop, struct loop_watch *watch, uint32_t events)
+{
+    return watch_ctl(loop, EPOLL_CTL_MOD, watch, events);
+}
+
+int loop_watch_del(struct loop *loop, struct loop_watch *watch)
+{
+    return watch_ctl(loop, EPOLL_CTL_DEL, watch, 0);
+}
+
+static bool heap_less(const struct loop *loop, size_t a, size_t b)
+{
+    return loop->heap[a]->deadline_ms < loop->heap[b]->deadline_ms;
+}
+
+static void heap_swap(struct loop *loop, size_t a, size_t b)
+{
+    struct loop_timer *tmp = loop->heap[a];
+    loop->heap[a] = loop->heap[b];
+    loop->heap[b] = tmp;
+    loop->heap[a]->heap_index = a;
+    loop->heap[b]->heap_index = b;
+}
+
+static void heap_up(struct loop *loop, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!heap_less(loop, i, parent)) {
+            break;
+        }
+        heap_swap(loop, i, parent);
+        i = parent;
+    }
+}
+
+static void heap_down(struct loop *loop, size_t i)
+{
+    for (;;) {
+        size_t smallest = i;
+        size_t left = 2 * i + 1;
+        size_t right = left + 1;
+        if (left < loop->heap_count && heap_less(loop, left, smallest)) {
+            smallest = left;
+        }
+        if (right < loop->heap_count && heap_less(loop, right, smallest)) {
+            smallest = right;
+        }
+        if (smallest == i) {
+            return;
+        }
+        heap_swap(loop, i, smallest);
+        i = smallest;
+    }
+}
+
+void loop_timer_stop(struct loop *loop, struct loop_timer *timer)
+{
+    if (!timer->is_active) {
+        return;
+    }
+    size_t i = timer->heap_index;
+    SW_ASSERT(i < loop->heap_count && loop->heap[i] == timer);
+    loop->heap_count--;
+    if (i != loop->heap_count) {
+        loop->heap[i] = loop->heap[loop->heap_count];
+        loop->heap[i]->heap_index = i;
+        heap_down(loop, i);
+        heap_up(loop, i);
+    }
+    timer->is_active = false;
+}
+
+int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
+                     loop_timer_fn *fn, void *ctx)
+{
+    loop_timer_stop(loop, timer);
+    if (loop->heap_count == loop->heap_cap) {
+        return -SW_EFULL;
+    }
+    timer->deadline_ms = loop->now_ms + delay_ms;
+    timer->fn = fn;
+    timer->ctx = ctx;
+    timer->is_active = true;
+    timer->heap_index = loop->heap_count;
+    loop->heap[loop->heap_count++] = timer;
+    heap_up(loop, timer->heap_index);
+    return 0;
+}
+
+size_t loop_timer_count(const struct loop *loop)
+{
+    return loop->heap_count;
+}
+
+uint64_t loop_now_ms(const struct loop *loop)
+{
+    return loop->now_ms;
+}
+
+static void run_due_timers(struct loop *loop)
+{
+    /* Bounded: a timer callback that re-arms with delay 0 runs again next iteration. */
+    size_t budget = loop->heap_count;
+    while (budget-- > 0 && loop->heap_count > 0 && loop->heap[0]->deadline_ms <= loop->now_ms) {
+        struct loop_timer *timer = loop->heap[0];
+        loop_timer_stop(loop, timer);
+        timer->fn(loop, timer->ctx);
+    }
+}
+
+static int next_timeout_ms(const struct loop *loop, int cap_ms)
+{
+    if (loop->heap_count == 0) {
+        return cap_ms;
+    }
+    uint64_t deadline = loop->heap[0]->deadline_ms;
+    if (deadline <= loop->now_ms) {
+        return 0;
+    }
+    uint64_t wait = deadline - loop->now_ms;
+    return (cap_ms >= 0 && wait > (uint64_t)cap_ms) ? cap_ms : (int)wait;
+}
+
+int loop_run_once(struct loop *loop, int timeout_ms)
+{
+    struct epoll_event events[LOOP_MAX_EVENTS];
+    int n = epoll_wait(loop->epoll_fd, events, LOOP_MAX_EVENTS, next_timeout_ms(loop, timeout_ms));
+    if (n == -1) {
+        return errno == EINTR ? 0 : -errno;
+    }
+    loop->now_ms = sw_mono_ms();
+    for (int i = 0; i < n; i++) {
+        struct loop_watch *watch = events[i].data.ptr;
+        watch->fn(loop, events[i].events, watch->ctx);
+    }
+    loop->now_ms = sw_mono_ms();
+    run_due_timers(loop);
+    return n;
+}
+
+int loop_run(struct loop *loop)
+{
+    while (!atomic_load(&loop->is_stopping)) {
+        int rc = loop_run_once(loop, 1000);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void loop_wake(struct loop *loop)
+{
+    if (atomic_exchange(&loop->is_wake_pending, true)) {
+        return;
+    }
+    uint64_t one = 1;
+    /* A full eventfd counter still wakes the loop; nothing to do on failure. */
+    (void)!write(loop->wake_watch.fd, &one, sizeof(one));
+}
+
+void loop_stop(struct loop *loop)
+{
+    atomic_store(&loop->is_stopping, true);
+    uint64_t one = 1;
+    (void)!write(loop->wake_watch.fd, &one, sizeof(one));
+}

@@ -1,0 +1,81 @@
+/*
+ * The event loop of one worker: epoll for file descriptors, a binary heap of timers, and
+ * an eventfd to be woken from other threads. Everything except loop_wake() and
+ * loop_stop() must be called from the loop's own thread.
+ *
+ * Watches and timers are embedded in their owners (libuv's way): the loop keeps pointers
+ * and never allocates after loop_new(), so the timer capacity is fixed at start.
+ */
+#ifndef SW_NET_LOOP_H
+#define SW_NET_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+typedef void loop_io_fn(struct loop *loop, uint32_t events, void *ctx);
+typedef void loop_timer_fn(struct loop *loop, void *ctx);
+typedef void loop_wake_fn(struct loop *loop, void *ctx);
+
+/* An fd registered with the loop; owned by the caller, must outlive its registration. */
+struct loop_watch {
+    int fd;
+    loop_io_fn *fn;
+    void *ctx;
+};
+
+/* A one-shot timer; owned by the caller. Zero-initialized or after it fired: inactive. */
+struct loop_timer {
+    uint64_t deadline_ms;
+    size_t heap_index;
+    loop_timer_fn *fn;
+    void *ctx;
+    bool is_active;
+};
+
+/*
+ * A loop holding at most `max_timers` active timers. `on_wake` runs in the loop thread
+ * after loop_wake() from any thread (coalesced). NULL on failure (errno-less: out of
+ * memory or no epoll/eventfd).
+ */
+struct loop *loop_new(size_t max_timers, loop_wake_fn *on_wake, void *wake_ctx);
+
+/* Frees the loop; the caller has removed or abandoned its watches. NULL is a no-op. */
+void loop_free(struct loop *loop);
+
+/* Registers `watch` for EPOLLIN/EPOLLOUT/... `events`. Returns 0 or -errno. */
+int loop_watch_add(struct loop *loop, struct loop_watch *watch, uint32_t events);
+int loop_watch_mod(struct loop *loop, struct loop_watch *watch, uint32_t events);
+int loop_watch_del(struct loop *loop, struct loop_watch *watch);
+
+/*
+ * Arms `timer` to call fn(ctx) after `delay_ms` (re-arming an active timer moves it).
+ * Returns 0, or -SW_EFULL when max_timers are active.
+ */
+int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
+                     loop_timer_fn *fn, void *ctx);
+
+/* Disarms `timer`; a no-op when it is not active. */
+void loop_timer_stop(struct loop *loop, struct loop_timer *timer);
+
+/* Number of active timers. */
+size_t loop_timer_count(const struct loop *loop);
+
+/* The loop's cached monotonic time in ms, refreshed every iteration. */
+uint64_t loop_now_ms(const struct loop *loop);
+
+/* Runs until loop_stop(); returns 0 or -errno on an epoll failure. */
+int loop_run(struct loop *loop);
+
+/* Runs one iteration waiting at most `timeout_ms` (tests). Returns events handled or -errno. */
+int loop_run_once(struct loop *loop, int timeout_ms);
+
+/* Thread-safe: wakes the loop so it runs on_wake. */
+void loop_wake(struct loop *loop);
+
+/* Thread-safe: makes loop_run() return after the current iteration. */
+void loop_stop(struct loop *loop);
+
+#endif

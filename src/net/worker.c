@@ -1,0 +1,465 @@
+#include "net/worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "net/stream.h"
+#include "net/udp.h"
+
+#define UDP_BATCH      32
+#define UDP_MAX_BYTES  65536
+#define MAX_LISTENERS  16
+#define MAX_WORKERS    128
+#define DEFAULT_TIMERS 262144
+#define DEFAULT_CONNS  4096
+#define DEFAULT_POSTS  65536
+
+struct post_task {
+    worker_task_fn *fn;
+    void *arg;
+};
+
+struct udp_socket {
+    struct loop_watch watch;
+    struct worker *worker;
+    size_t listener;
+};
+
+struct worker {
+    unsigned index;
+    struct net_group *group;
+    struct loop *loop;
+    pthread_t thread;
+    bool is_started;
+    struct udp_socket udp[MAX_LISTENERS];
+    size_t udp_count;
+    struct stream_set *streams;
+    void *app_state;
+    /* Cross-worker tasks: a mutex-protected ring, drained on wake. Bounded. */
+    pthread_mutex_t post_lock;
+    struct post_task *posts;
+    size_t post_cap;
+    size_t post_head;
+    size_t post_count;
+    /* recvmmsg buffers */
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iovs[UDP_BATCH];
+    struct sockaddr_storage srcs[UDP_BATCH];
+    unsigned char *udp_bufs;
+};
+
+struct net_group {
+    struct net_listener listeners[MAX_LISTENERS];
+    size_t listener_count;
+    struct net_handlers handlers;
+    void *app;
+    struct worker *workers;
+    unsigned worker_count;
+};
+
+unsigned worker_index(const struct worker *worker)
+{
+    return worker->index;
+}
+
+struct loop *worker_loop(struct worker *worker)
+{
+    return worker->loop;
+}
+
+struct net_group *worker_group(struct worker *worker)
+{
+    return worker->group;
+}
+
+void worker_set_app_state(struct worker *worker, void *state)
+{
+    worker->app_state = state;
+}
+
+void *worker_app_state(struct worker *worker)
+{
+    return worker->app_state;
+}
+
+unsigned net_group_worker_count(const struct net_group *group)
+{
+    return group->worker_count;
+}
+
+struct worker *net_group_worker(struct net_group *group, unsigned index)
+{
+    SW_ASSERT(index < group->worker_count);
+    return &group->workers[index];
+}
+
+const struct net_listener *net_group_listener(const struct net_group *group, size_t index)
+{
+    SW_ASSERT(index < group->listener_count);
+    return &group->listeners[index];
+}
+
+size_t net_group_listener_count(const struct net_group *group)
+{
+    return group->listener_count;
+}
+
+void worker_deliver(struct worker *worker, const struct net_msg *msg)
+{
+    worker->group->handlers.on_message(worker->group->app, worker, msg);
+}
+
+static void udp_readable(struct loop *loop, uint32_t events, void *ctx)
+{
+    (void)loop;
+    (void)events;
+    struct udp_socket *sock = ctx;
+    struct worker *w = sock->worker;
+    const struct net_listener *listener = &w->group->listeners[sock->listener];
+    /* Bounded: at most a few batches per wake-up so one busy socket cannot starve timers. */
+    for (int round = 0; round < 8; round++) {
+        for (unsigned i = 0; i < UDP_BATCH; i++) {
+            w->msgs[i].msg_hdr.msg_namelen = sizeof(w->srcs[i]);
+        }
+        int n = recvmmsg(sock->watch.fd, w->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            struct net_msg msg = {
+                .data = sv_make((const char *)w->iovs[i].iov_base, w->msgs[i].msg_len),
+                .transport = SW_TRANSPORT_UDP,
+                .src = w->srcs[i],
+                .local = listener->addr,
+                .listener = sock->listener,
+            };
+            if ((w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+                /* Over 64 KiB cannot be SIP (RFC 3261 §18.1.1 caps UDP far lower). */
+                continue;
+            }
+            worker_deliver(w, &msg);
+        }
+        if (n < UDP_BATCH) {
+            return;
+        }
+    }
+}
+
+static void drain_posts(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    struct worker *w = ctx;
+    /* Bounded by the queue's size at entry; tasks posted meanwhile wake the loop again. */
+    for (;;) {
+        struct post_task task;
+        pthread_mutex_lock(&w->post_lock);
+        if (w->post_count == 0) {
+            pthread_mutex_unlock(&w->post_lock);
+            return;
+        }
+        task = w->posts[w->post_head];
+        w->post_head = (w->post_head + 1) % w->post_cap;
+        w->post_count--;
+        pthread_mutex_unlock(&w->post_lock);
+        task.fn(w, task.arg);
+    }
+}
+
+int worker_post(struct worker *target, worker_task_fn *fn, void *arg)
+{
+    pthread_mutex_lock(&target->post_lock);
+    if (target->post_count == target->post_cap) {
+        pthread_mutex_unlock(&target->post_lock);
+        return -SW_EFULL;
+    }
+    size_t slot = (target->post_head + target->post_count) % target->post_cap;
+    target->posts[slot] = (struct post_task){ .fn = fn, .arg = arg };
+    target->post_count++;
+    pthread_mutex_unlock(&target->post_lock);
+    loop_wake(target->loop);
+    return 0;
+}
+
+static int udp_socket_for(struct worker *w, const struct net_dest *dst)
+{
+    if (dst->listener < w->group->listener_count) {
+        for (size_t i = 0; i < w->udp_count; i++) {
+            if (w->udp[i].listener == dst->listener) {
+                return w->udp[i].watch.fd;
+            }
+        }
+    }
+    for (size_t i = 0; i < w->udp_count; i++) {
+        if (w->group->listeners[w->udp[i].listener].addr.ss_family == dst->addr.ss_family) {
+            return w->udp[i].watch.fd;
+        }
+    }
+    return -1;
+}
+
+struct stream_handoff {
+    struct net_dest dst;
+    size_t len;
+    char data[];
+};
+
+static void stream_handoff_run(struct worker *worker, void *arg)
+{
+    struct stream_handoff *handoff = arg;
+    /* A failed send here is like a lost datagram: the transaction layer copes. */
+    (void)stream_send(worker->streams, &handoff->dst, sv_make(handoff->data, handoff->len));
+    sw_free(handoff);
+}
+
+static int stream_send_via_owner(struct worker *w, const struct net_dest *dst, struct sv data)
+{
+    unsigned owner = stream_conn_owner(dst->conn_id);
+    if (dst->conn_id == 0 || owner == w->index || owner >= w->group->worker_count) {
+        return stream_send(w->streams, dst, data);
+    }
+    struct stream_handoff *handoff = sw_malloc(sizeof(*handoff) + data.len);
+    if (handoff == NULL) {
+        return -ENOMEM;
+    }
+    handoff->dst = *dst;
+    handoff->dst.tls_server_name = NULL; /* a connection that exists was verified already */
+    handoff->len = data.len;
+    memcpy(handoff->data, data.ptr, data.len);
+    int rc = worker_post(&w->group->workers[owner], stream_handoff_run, handoff);
+    if (rc != 0) {
+        sw_free(handoff);
+    }
+    return rc;
+}
+
+int worker_send(struct worker *worker, const struct net_dest *dst, struct sv data)
+{
+    if (dst->transport == SW_TRANSPORT_UDP) {
+        int fd = udp_socket_for(worker, dst);
+        if (fd < 0) {
+            return -EAFNOSUPPORT;
+        }
+        return net_udp_send(fd, &dst->addr, data);
+    }
+    if (worker->streams == NULL) {
+        return -EPROTONOSUPPORT;
+    }
+    return stream_send_via_owner(worker, dst, data);
+}
+
+static void describe(char *errbuf, size_t errcap, const struct net_listener *l, const char *what,
+                     int rc)
+{
+    char addr[SW_ADDR_STRLEN];
+    sw_sockaddr_format(&l->addr, addr, sizeof(addr));
+    static const char *const names[] = { "udp", "tcp", "tls", "ws", "wss" };
+    (void)snprintf(errbuf, errcap, "%s %s:%s: %s", what, names[l->transport], addr,
+                   sw_strerror(rc));
+}
+
+static int worker_open_udp(struct worker *w, char *errbuf, size_t errcap)
+{
+    struct net_group *g = w->group;
+    for (size_t i = 0; i < g->listener_count; i++) {
+        struct net_listener *l = &g->listeners[i];
+        if (l->transport != SW_TRANSPORT_UDP) {
+            continue;
+        }
+        int fd = net_udp_open(&l->addr);
+        if (fd < 0) {
+            describe(errbuf, errcap, l, "cannot listen on", fd);
+            return fd;
+        }
+        if (sw_sockaddr_port(&l->addr) == 0) {
+            /* Port 0 (tests): the first worker learns the port, the others reuse it. */
+            int rc = net_socket_local_addr(fd, &l->addr);
+            if (rc != 0) {
+                (void)close(fd);
+                return rc;
+            }
+        }
+        struct udp_socket *sock = &w->udp[w->udp_count++];
+        *sock = (struct udp_socket){
+            .watch = { .fd = fd, .fn = udp_readable, .ctx = sock },
+            .worker = w,
+            .listener = i,
+        };
+        int rc = loop_watch_add(w->loop, &sock->watch, EPOLLIN);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int worker_init(struct worker *w, const struct net_settings *s, char *errbuf, size_t errcap)
+{
+    size_t timers = s->max_timers != 0 ? s->max_timers : DEFAULT_TIMERS;
+    w->post_cap = s->post_queue_cap != 0 ? s->post_queue_cap : DEFAULT_POSTS;
+    w->posts = sw_calloc(w->post_cap, sizeof(*w->posts));
+    w->udp_bufs = sw_malloc((size_t)UDP_BATCH * UDP_MAX_BYTES);
+    w->loop = loop_new(timers, drain_posts, w);
+    if (w->posts == NULL || w->udp_bufs == NULL || w->loop == NULL ||
+        pthread_mutex_init(&w->post_lock, NULL) != 0) {
+        (void)snprintf(errbuf, errcap, "worker %u: out of memory", w->index);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < UDP_BATCH; i++) {
+        w->iovs[i] = (struct iovec){ .iov_base = w->udp_bufs + (size_t)i * UDP_MAX_BYTES,
+                                     .iov_len = UDP_MAX_BYTES };
+        w->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->srcs[i],
+                                              .msg_namelen = sizeof(w->srcs[i]),
+                                              .msg_iov = &w->iovs[i],
+                                              .msg_iovlen = 1 };
+    }
+    int rc = worker_open_udp(w, errbuf, errcap);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t conns = s->max_connections != 0 ? s->max_connections : DEFAULT_CONNS;
+    rc = stream_set_new(w, w->loop, w->group->listeners, w->group->listener_count, conns, s->tls,
+                        &w->streams);
+    if (rc != 0) {
+        (void)snprintf(errbuf, errcap, "worker %u: stream transports: %s", w->index,
+                       sw_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+static void worker_fini(struct worker *w)
+{
+    stream_set_free(w->streams);
+    w->streams = NULL;
+    for (size_t i = 0; i < w->udp_count; i++) {
+        (void)close(w->udp[i].watch.fd);
+    }
+    w->udp_count = 0;
+    /* Tasks still queued own their arguments; the process is ending, free them. */
+    while (w->post_count > 0) {
+        sw_free(w->posts[w->post_head].arg);
+        w->post_head = (w->post_head + 1) % w->post_cap;
+        w->post_count--;
+    }
+    loop_free(w->loop);
+    w->loop = NULL;
+    sw_free(w->posts);
+    w->posts = NULL;
+    sw_free(w->udp_bufs);
+    w->udp_bufs = NULL;
+    if (w->post_cap != 0) {
+        pthread_mutex_destroy(&w->post_lock);
+    }
+}
+
+static unsigned default_worker_count(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1u : (cores > MAX_WORKERS ? MAX_WORKERS : (unsigned)cores);
+}
+
+int net_group_new(const struct net_listener *listeners, size_t listener_count,
+                  const struct net_settings *settings, const struct net_handlers *handlers,
+                  void *app, struct net_group **out, char *errbuf, size_t errcap)
+{
+    if (listener_count == 0 || listener_count > MAX_LISTENERS) {
+        (void)snprintf(errbuf, errcap, "between 1 and %d listeners are supported", MAX_LISTENERS);
+        return -SW_EBADARG;
+    }
+    struct net_group *g = sw_calloc(1, sizeof(*g));
+    if (g == NULL) {
+        return -ENOMEM;
+    }
+    memcpy(g->listeners, listeners, listener_count * sizeof(*listeners));
+    g->listener_count = listener_count;
+    g->handlers = *handlers;
+    g->app = app;
+    g->worker_count = settings->worker_count != 0 ? settings->worker_count : default_worker_count();
+    if (g->worker_count > MAX_WORKERS) {
+        g->worker_count = MAX_WORKERS;
+    }
+    g->workers = sw_calloc(g->worker_count, sizeof(*g->workers));
+    if (g->workers == NULL) {
+        sw_free(g);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < g->worker_count; i++) {
+        g->workers[i].index = i;
+        g->workers[i].group = g;
+        int rc = worker_init(&g->workers[i], settings, errbuf, errcap);
+        if (rc != 0) {
+            net_group_free(g);
+            return rc;
+        }
+    }
+    *out = g;
+    return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+    struct worker *w = arg;
+    struct net_group *g = w->group;
+    if (g->handlers.on_start != NULL) {
+        g->handlers.on_start(g->app, w);
+    }
+    int rc = loop_run(w->loop);
+    if (rc != 0) {
+        log_err(NULL, "worker %u: event loop failed: %s", w->index, sw_strerror(rc));
+    }
+    if (g->handlers.on_stop != NULL) {
+        g->handlers.on_stop(g->app, w);
+    }
+    return NULL;
+}
+
+int net_group_start(struct net_group *group)
+{
+    for (unsigned i = 0; i < group->worker_count; i++) {
+        struct worker *w = &group->workers[i];
+        int rc = pthread_create(&w->thread, NULL, worker_thread, w);
+        if (rc != 0) {
+            return -rc;
+        }
+        w->is_started = true;
+    }
+    return 0;
+}
+
+void net_group_stop(struct net_group *group)
+{
+    for (unsigned i = 0; i < group->worker_count; i++) {
+        if (group->workers[i].is_started) {
+            loop_stop(group->workers[i].loop);
+        }
+    }
+    for (unsigned i = 0; i < group->worker_count; i++) {
+        if (group->workers[i].is_started) {
+            (void)pthread_join(group->workers[i].thread, NULL);
+            group->workers[i].is_started = false;
+        }
+    }
+}
+
+void net_group_free(struct net_group *group)
+{
+    if (group == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < group->worker_count; i++) {
+        worker_fini(&group->workers[i]);
+    }
+    sw_free(group->workers);
+    sw_free(group);
+}

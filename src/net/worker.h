@@ -1,0 +1,118 @@
+/*
+ * Workers: N threads, each with its own event loop, its own SO_REUSEPORT socket per UDP
+ * listener, and its own stream (TCP/TLS) connections. A worker hands every complete
+ * message to the application's on_message callback, in the worker's thread.
+ *
+ * Threads: functions taking `struct worker *` run in that worker's thread, except
+ * worker_post() and worker_index(), which any thread may call. net_group_* are for the
+ * main thread.
+ */
+#ifndef SW_NET_WORKER_H
+#define SW_NET_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/event.h"
+#include "base/sv.h"
+
+struct loop;
+struct worker;
+struct net_group;
+struct net_tls_settings;
+
+/* One address the gateway listens on. */
+struct net_listener {
+    enum sw_transport transport;
+    struct sockaddr_storage addr;
+};
+
+/* A complete message as received; `data` is valid only during the callback. */
+struct net_msg {
+    struct sv data;
+    enum sw_transport transport;
+    struct sockaddr_storage src;   /* the transport source; the only address we trust */
+    struct sockaddr_storage local; /* the listener's address */
+    size_t listener;               /* index into the listener list */
+    uint64_t conn_id;              /* stream connection (0 for UDP) */
+};
+
+/* Where to send. */
+struct net_dest {
+    enum sw_transport transport;
+    struct sockaddr_storage addr;
+    size_t listener;             /* UDP: listener to send from; SIZE_MAX = first of the family */
+    uint64_t conn_id;            /* stream: connection to reuse when still open; 0 = by address */
+    const char *tls_server_name; /* TLS: name to verify (NULL = verify the IP) */
+};
+
+typedef void net_msg_fn(void *app, struct worker *worker, const struct net_msg *msg);
+typedef void worker_task_fn(struct worker *worker, void *arg);
+typedef void worker_hook_fn(void *app, struct worker *worker);
+
+struct net_handlers {
+    net_msg_fn *on_message;
+    worker_hook_fn *on_start; /* in the worker thread, before its loop runs (may be NULL) */
+    worker_hook_fn *on_stop;  /* in the worker thread, after its loop ended (may be NULL) */
+};
+
+struct net_settings {
+    unsigned worker_count;              /* 0 = one per core */
+    size_t max_timers;                  /* per worker */
+    size_t max_connections;             /* per worker, streams */
+    size_t post_queue_cap;              /* per worker, cross-worker tasks */
+    const struct net_tls_settings *tls; /* NULL = no TLS listeners or outbound TLS */
+};
+
+/*
+ * Opens every listener on every worker (threads not started yet). Returns 0 and *out, or
+ * -errno/-SW_E… with `errbuf` describing which listener failed.
+ */
+int net_group_new(const struct net_listener *listeners, size_t listener_count,
+                  const struct net_settings *settings, const struct net_handlers *handlers,
+                  void *app, struct net_group **out, char *errbuf, size_t errcap);
+
+/* Starts the worker threads. Returns 0 or -errno. */
+int net_group_start(struct net_group *group);
+
+/* Stops every worker and joins them; safe to call once after start. */
+void net_group_stop(struct net_group *group);
+
+/* Closes everything; NULL is a no-op. */
+void net_group_free(struct net_group *group);
+
+unsigned net_group_worker_count(const struct net_group *group);
+struct worker *net_group_worker(struct net_group *group, unsigned index);
+
+/* The actual address of listener `index` (after binding port 0, the chosen port). */
+const struct net_listener *net_group_listener(const struct net_group *group, size_t index);
+size_t net_group_listener_count(const struct net_group *group);
+
+/* This worker's index, 0..count-1. Any thread. */
+unsigned worker_index(const struct worker *worker);
+struct loop *worker_loop(struct worker *worker);
+struct net_group *worker_group(struct worker *worker);
+
+/* Per-worker application state (set in on_start). */
+void worker_set_app_state(struct worker *worker, void *state);
+void *worker_app_state(struct worker *worker);
+
+/*
+ * Any thread: runs fn(target, arg) in `target`'s thread soon. `arg` is owned by the task.
+ * Returns 0 or -SW_EFULL when the target's queue is full (the caller still owns `arg`).
+ */
+int worker_post(struct worker *target, worker_task_fn *fn, void *arg);
+
+/*
+ * Sends `data` to `dst` from this worker. Streams owned by another worker are handed to
+ * it (the data is copied). Returns 0 or -errno/-SW_E… (the message is then lost; the
+ * transaction layer retransmits or times out).
+ */
+int worker_send(struct worker *worker, const struct net_dest *dst, struct sv data);
+
+/* Called by the transports of this worker for each complete received message. */
+void worker_deliver(struct worker *worker, const struct net_msg *msg);
+
+#endif
