@@ -1,0 +1,406 @@
+/*
+ * The configuration (DESIGN.md "Configuration"): one INI file read with libinih into the
+ * typed, validated `struct cfg` below. Loading checks everything at once and reports
+ * every problem into a `struct sw_diag` as "file:line: section.key: message"; a file with
+ * any error gives no cfg at all, warnings alone do not stop it.
+ *
+ * Ownership and lifetime: cfg_load_*() return a new struct cfg that the caller owns and
+ * frees with cfg_free(). Every string and array inside belongs to it. After loading it is
+ * never modified, so any thread may read it. Loading keeps no global state: a SIGHUP reload
+ * builds a new cfg with cfg_load_file() while the workers still read the old one, then
+ * swaps the pointers and frees the old one when no worker uses it any more.
+ * Threads: a load runs in one thread; several loads may run at once.
+ *
+ * Conventions of the fields:
+ * - A string field is NULL when the key is unset or set to the empty value ("empty =
+ *   off"); otherwise it is a NUL-terminated heap string without control characters.
+ * - Durations are in seconds (the files accept "300", "300s", "5m", "2h", "1d").
+ * - An enum field holds the position of the word in the key's word list (keys.def), so
+ *   the C enums below list their words in the same order.
+ * - Secrets (`secret`, `token`) and HA1 values are never printed or logged by the loader,
+ *   and cfg_free() wipes them.
+ * - Paths are stored as written; a relative path is relative to the working directory of
+ *   the process (as for the embedded default, which has no file of its own).
+ *
+ * Adding a key is a two-line change:
+ *   1. one line in src/config/keys.def:
+ *        CFG_KEY(section, name, TYPE, "default" or NULL, "help text")
+ *      (CFG_KEY_FIELD(section, name, field, ...) when the key name is a C keyword);
+ *   2. the field `name` in `struct cfg_<section>` below, with the C type of TYPE:
+ *        STRING PATH HOST USER SECRET NUMBER HEX(n) -> char *
+ *        BOOL -> bool            UINT(min, max) DURATION(min, max) -> uint32_t
+ *        ENUM("a|b") -> an enum with the same words in order
+ *        LIST -> struct cfg_strings   CIDRS -> struct cfg_cidrs
+ *        ENDPOINT HOSTPORT(port) -> struct cfg_endpoint   LISTEN -> struct cfg_endpoints
+ *        ALGORITHMS -> struct cfg_algorithms  NUMBERS -> struct cfg_numbers  DATE -> int64_t
+ *   A compile-time check refuses a field whose type does not match. Then describe the key
+ *   in docs/man/sipwarden.conf.5.scd: unit.config.keys fails until it is documented.
+ *   Cross-key rules (one key requires another) go into src/config/check.c.
+ */
+#ifndef SW_CONFIG_CONFIG_H
+#define SW_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/addr.h"
+#include "base/diag.h"
+#include "base/event.h"
+#include "base/sv.h"
+
+/* Longest DNS name plus NUL. */
+#define CFG_HOST_CAP       256
+/* "+" and at most 15 digits (ITU-T E.164), plus NUL. */
+#define CFG_E164_CAP       17
+/* Largest configuration file accepted, in bytes. */
+#define CFG_FILE_MAX_BYTES (4u * 1024u * 1024u)
+/* Most trunk and account sections in one file. */
+#define CFG_OBJECTS_MAX    10000u
+
+enum cfg_log_level {
+    CFG_LOG_ERR,
+    CFG_LOG_WARN,
+    CFG_LOG_NOTICE,
+    CFG_LOG_INFO,
+    CFG_LOG_DEBUG,
+};
+
+/* What sanity does with a malformed request from an untrusted source. */
+enum cfg_malformed_reply {
+    CFG_MALFORMED_DROP,
+    CFG_MALFORMED_REPLY,
+};
+
+enum cfg_tls_version {
+    CFG_TLS_1_2,
+    CFG_TLS_1_3,
+};
+
+enum cfg_deny_reply {
+    CFG_DENY_DROP,
+    CFG_DENY_403,
+};
+
+/* Same order as enum sip_digest_alg (sip/digest.h), so a cast converts. */
+enum cfg_digest_algorithm {
+    CFG_DIGEST_MD5,
+    CFG_DIGEST_SHA256,
+    CFG_DIGEST_SHA512_256,
+};
+
+enum cfg_rate_reply {
+    CFG_RATE_DROP,
+    CFG_RATE_503,
+};
+
+enum cfg_log_format {
+    CFG_LOG_FORMAT_ASTERISK,
+    CFG_LOG_FORMAT_JSON,
+};
+
+enum cfg_syslog_facility {
+    CFG_FACILITY_AUTH,
+    CFG_FACILITY_AUTHPRIV,
+    CFG_FACILITY_DAEMON,
+    CFG_FACILITY_USER,
+    CFG_FACILITY_LOCAL0,
+    CFG_FACILITY_LOCAL1,
+    CFG_FACILITY_LOCAL2,
+    CFG_FACILITY_LOCAL3,
+    CFG_FACILITY_LOCAL4,
+    CFG_FACILITY_LOCAL5,
+    CFG_FACILITY_LOCAL6,
+    CFG_FACILITY_LOCAL7,
+};
+
+enum cfg_state_backend {
+    CFG_STATE_SQLITE,
+    CFG_STATE_REDIS,
+};
+
+/* What happens to an outbound call whose caller ID is not one of the trunk's numbers. */
+enum cfg_callerid_policy {
+    CFG_CALLERID_REPLACE, /* replaced by default_number (an event tells) */
+    CFG_CALLERID_REJECT,  /* 403 */
+    CFG_CALLERID_ALLOW,   /* passed unchanged (an event tells) */
+};
+
+/* The Request-URI user the PBX gets for an inbound call. */
+enum cfg_inbound_to {
+    CFG_INBOUND_DID, /* the dialled number as the provider sent it */
+    CFG_INBOUND_E164 /* the dialled number normalised to +E.164 with country_code */
+};
+
+enum cfg_number_kind {
+    CFG_NUMBER_EXACT,  /* "+15551230000" */
+    CFG_NUMBER_RANGE,  /* "+15551230000-+15551230099": same length, first <= last */
+    CFG_NUMBER_PREFIX, /* "+4930123*": every number that starts with first */
+};
+
+/* One SIP address: "transport:host[:port]" (ENDPOINT) or "host[:port]" (HOSTPORT). */
+struct cfg_endpoint {
+    bool is_set;                  /* false: the key was empty ("off") or has no default */
+    enum sw_transport transport;  /* HOSTPORT values are SW_TRANSPORT_TCP */
+    char host[CFG_HOST_CAP];      /* IP literal without brackets, or a DNS name as written */
+    uint16_t port;                /* default 5060, 5061 for tls */
+    bool is_ip;                   /* host is an IP literal: addr is valid */
+    struct sockaddr_storage addr; /* is_ip: host and port */
+};
+
+struct cfg_endpoints {
+    struct cfg_endpoint *items;
+    size_t count;
+};
+
+struct cfg_strings {
+    char **items;
+    size_t count;
+};
+
+struct cfg_cidrs {
+    struct sw_cidr *items;
+    size_t count;
+};
+
+/* Ordered by preference; each algorithm at most once; never empty. */
+struct cfg_algorithms {
+    enum cfg_digest_algorithm items[3];
+    size_t count;
+};
+
+struct cfg_number_pattern {
+    enum cfg_number_kind kind;
+    char first[CFG_E164_CAP]; /* EXACT: the number; RANGE: first; PREFIX: the prefix */
+    char last[CFG_E164_CAP];  /* RANGE: last; otherwise "" */
+};
+
+struct cfg_numbers {
+    struct cfg_number_pattern *items;
+    size_t count;
+};
+
+struct cfg_general {
+    struct cfg_endpoints listen; /* IP literals only; never empty */
+    uint32_t workers;            /* 0 = one per core */
+    enum cfg_log_level log_level;
+    char *pidfile;
+    char *control_socket;
+    char *advertise_address; /* NULL = the address of the listener a message leaves from */
+    char *default_trunk;     /* as written; see cfg->default_trunk_index */
+    enum cfg_malformed_reply malformed_reply;
+    uint32_t max_message_bytes;
+    uint32_t max_headers;
+    uint32_t max_line_bytes;
+    char *user_agent; /* our User-Agent and Server value */
+    uint32_t call_timeout;
+    uint32_t max_call_duration;
+};
+
+struct cfg_tls {
+    char *certificate;
+    char *private_key; /* checked: not readable by group or others */
+    char *ca_file;
+    enum cfg_tls_version min_version;
+    char *ciphers; /* TLS 1.2 cipher list (OpenSSL syntax) */
+    bool require_client_certificate;
+    bool verify_server;
+};
+
+struct cfg_pbx {
+    struct cfg_endpoint address;
+    struct cfg_cidrs permit; /* default: the address's IP as /32 or /128 */
+    struct cfg_strings hide_headers;
+    char *domain;
+};
+
+struct cfg_acl {
+    struct cfg_cidrs permit; /* empty = every source may try (after deny) */
+    struct cfg_cidrs deny;
+    enum cfg_deny_reply deny_reply;
+};
+
+struct cfg_auth {
+    char *realm;
+    struct cfg_algorithms algorithms;
+    uint32_t nonce_lifetime;
+    bool challenge_pbx;
+};
+
+struct cfg_ban {
+    uint32_t maxretry;
+    uint32_t findtime;
+    uint32_t bantime;
+    uint32_t bantime_factor;
+    uint32_t bantime_max;
+    /* The configured ranges, then (added by the loader) every trunk's permit ranges and
+     * the PBX's permit ranges: the effective list. */
+    struct cfg_cidrs never_ban;
+    char *nft_set; /* "family table set", e.g. "inet sipwarden banned"; NULL = off */
+    char *command; /* absolute path of a program; NULL = off */
+    uint32_t max_entries;
+};
+
+struct cfg_ratelimit {
+    uint32_t register_rate; /* requests per second of one unknown source */
+    uint32_t register_burst;
+    uint32_t invite_rate;
+    uint32_t invite_burst;
+    uint32_t options_rate;
+    uint32_t options_burst;
+    uint32_t other_rate;
+    uint32_t other_burst;
+    uint32_t known_factor; /* rates and bursts times this for trunk, PBX and accounts */
+    uint32_t global_rate;
+    uint32_t max_sources;
+    uint32_t flood_threshold;
+    enum cfg_rate_reply reply;
+};
+
+struct cfg_scanner {
+    bool enabled;
+    struct cfg_strings user_agents; /* extra fingerprints (substrings, case-insensitive) */
+    uint32_t max_distinct_users;
+    uint32_t window;
+};
+
+struct cfg_log {
+    char *security_log; /* NULL = off */
+    enum cfg_log_format format;
+    bool syslog;
+    enum cfg_syslog_facility syslog_facility;
+};
+
+struct cfg_admin {
+    struct cfg_endpoint listen; /* IP literal; is_set false = off */
+    char *token;                /* secret; NULL = none (only allowed on loopback) */
+};
+
+struct cfg_state {
+    enum cfg_state_backend backend;
+    char *path;
+    struct cfg_endpoint redis;
+    char *redis_prefix;
+};
+
+/* [stir]: the STIR/SHAKEN keys are added here. */
+struct cfg_stir {
+    bool is_present; /* the file has a [stir] section */
+};
+
+struct cfg_trunk {
+    char *name;    /* the section name */
+    unsigned line; /* line of the section header, for messages */
+    struct cfg_endpoint provider;
+    struct cfg_cidrs permit; /* never empty: default the provider's IP */
+    struct cfg_cidrs deny;
+    char *domain; /* default: provider host */
+    char *username;
+    char *secret;
+    char *ha1;
+    char *ha1_sha256;
+    char *auth_username; /* default: username */
+    bool is_register;    /* key "register" */
+    uint32_t register_expires;
+    char *from_user; /* default: username */
+    uint32_t max_calls;
+    char *country_code; /* digits, no "+" */
+    struct cfg_numbers owned_numbers;
+    char *default_number;
+    enum cfg_callerid_policy callerid_policy;
+    char *tls_server_name; /* default: provider host */
+    enum cfg_inbound_to inbound_to;
+};
+
+struct cfg_account {
+    char *name;
+    unsigned line;
+    char *username; /* default: the section name; unique among accounts */
+    char *secret;
+    char *ha1;
+    char *ha1_sha256;
+    char *ha1_sha512_256;
+    struct cfg_cidrs permit; /* empty = any source (after [acl]) */
+    struct cfg_cidrs deny;
+    uint32_t max_calls;
+    bool enabled;
+    int64_t rotated; /* Unix time of 00:00 UTC of that day; 0 = not given */
+    char *callerid;
+};
+
+struct cfg {
+    char *source; /* the file name or the name given to cfg_load_string */
+    struct cfg_general general;
+    struct cfg_tls tls;
+    struct cfg_pbx pbx;
+    struct cfg_acl acl;
+    struct cfg_auth auth;
+    struct cfg_ban ban;
+    struct cfg_ratelimit ratelimit;
+    struct cfg_scanner scanner;
+    struct cfg_log log;
+    struct cfg_admin admin;
+    struct cfg_state state;
+    struct cfg_stir stir;
+    struct cfg_trunk *trunks; /* in file order */
+    size_t trunk_count;
+    struct cfg_account *accounts; /* in file order */
+    size_t account_count;
+    size_t default_trunk_index; /* SIZE_MAX when there is no trunk */
+};
+
+/* One key as keys.def describes it (for --list-keys, documentation and tests). */
+struct cfg_key_info {
+    const char *section;       /* "general" ... or "trunk" / "account" for objects */
+    const char *name;          /* the key as written in files */
+    const char *type;          /* e.g. "uint 0..256", "enum drop|reply", "duration" */
+    const char *default_value; /* as text; NULL = none or derived (the help says) */
+    const char *help;
+    bool is_object; /* a key of [name] sections with type = trunk|account */
+};
+
+/*
+ * Loads and validates the file at `path`. Returns NULL (and at least one error in
+ * `diag`) when the file cannot be read or has any error; every problem found is listed.
+ * Warnings may be added on success too.
+ */
+struct cfg *cfg_load_file(const char *path, struct sw_diag *diag);
+
+/* The same for text in memory; `name` stands for the file name in messages. */
+struct cfg *cfg_load_string(const char *name, const char *text, struct sw_diag *diag);
+
+/* The embedded default, examples/loopback.conf as compiled in (name "loopback.conf"). */
+struct cfg *cfg_load_default(struct sw_diag *diag);
+
+/* The text of the embedded default (static). */
+const char *cfg_default_text(void);
+
+/* Frees `cfg` and everything it owns, wiping secrets first; NULL is a no-op. */
+void cfg_free(struct cfg *cfg);
+
+/* The trunk whose section name is `name`, or NULL. O(trunks). */
+const struct cfg_trunk *cfg_trunk_find(const struct cfg *cfg, struct sv name);
+
+/* The account whose username is `username` (case-sensitive), or NULL. O(accounts). */
+const struct cfg_account *cfg_account_find(const struct cfg *cfg, struct sv username);
+
+/*
+ * True when the +E.164 number `number` (e.g. "+15551230042") matches one of `numbers`.
+ */
+bool cfg_numbers_contains(const struct cfg_numbers *numbers, struct sv number);
+
+/*
+ * Checks that the key or secret file at `path` exists, is a regular file and is readable
+ * by nobody but its owner (no group or other permission bits). Returns 0, or -errno /
+ * -SW_EPERM_FILE after adding an error for `file`:`line` `key` to `diag` that names the
+ * file and, for too open modes, the chmod that fixes it.
+ */
+int cfg_check_private_file(const char *path, struct sw_diag *diag, const char *file, unsigned line,
+                           const char *key);
+
+/* The number of keys in keys.def and the key at `index` (< count), in keys.def order. */
+size_t cfg_key_count(void);
+const struct cfg_key_info *cfg_key_at(size_t index);
+
+#endif
