@@ -18,6 +18,7 @@ struct worker;
 struct loop;
 struct net_listener;
 struct net_dest;
+struct net_settings;
 struct net_tls_settings;
 struct stream_set;
 
@@ -30,12 +31,14 @@ unsigned stream_conn_owner(uint64_t conn_id);
 /*
  * Opens the TCP/TLS listeners among `listeners` for this worker (SO_REUSEPORT). A listener
  * with port 0 (tests) is bound to an ephemeral port and its address is written back into
- * `listeners`, so the next worker binds the same port. Skips UDP listeners. Returns 0 and
- * *out, or -errno/-SW_E… .
+ * `listeners`, so the next worker binds the same port. Skips UDP listeners. `listeners`
+ * must outlive the set. Limits and timeouts come from `settings` (0 = defaults, see
+ * struct net_settings). Returns 0 and *out, or -errno/-SW_E… (-EPROTONOSUPPORT for a TLS
+ * listener without TLS settings holding a certificate).
  */
 int stream_set_new(struct worker *worker, struct loop *loop, struct net_listener *listeners,
-                   size_t listener_count, size_t max_connections,
-                   const struct net_tls_settings *tls, struct stream_set **out);
+                   size_t listener_count, const struct net_settings *settings,
+                   struct stream_set **out);
 
 /* Closes every socket and connection; NULL is a no-op. */
 void stream_set_free(struct stream_set *set);
@@ -47,18 +50,24 @@ void stream_set_free(struct stream_set *set);
  */
 int stream_send(struct stream_set *set, const struct net_dest *dst, struct sv data);
 
+/* Open connections of this set (accepted, outbound, in handshake). */
+size_t stream_set_connection_count(const struct stream_set *set);
+
 /*
  * TLS configuration, read-only after creation and shared by every worker. Returns 0 and
- * *out, or -SW_ETLS/-SW_EPERM_FILE/-errno with a message in errbuf naming the file.
+ * *out, or -SW_ETLS/-SW_EPERM_FILE/-SW_EBADARG/-errno with a message in errbuf naming the
+ * file. Call from the main thread before the workers start.
  */
 struct net_tls_options {
     const char *certificate; /* PEM chain; NULL = no TLS listener possible */
     const char *private_key; /* PEM; refused when readable by group or others */
     const char *ca_file;     /* trust anchors for verifying peers; NULL = system default */
-    const char *ciphers;     /* OpenSSL cipher list for TLS 1.2 */
-    int min_version;         /* TLS1_2_VERSION or TLS1_3_VERSION; lower is refused */
+    const char *ciphers;     /* OpenSSL cipher list for TLS 1.2; NULL = HIGH:!aNULL:!MD5:!DSS */
+    int min_version;         /* 0 (= 1.2), TLS1_2_VERSION or TLS1_3_VERSION; others refused */
     bool require_client_certificate;
-    bool verify_server; /* outbound: verify the provider's certificate and host name */
+    /* Outbound: accept any server certificate and name. Off (verify) when zero-initialized,
+       so forgetting the field is safe; meant for tests and lab setups only. */
+    bool is_server_unverified;
 };
 
 int net_tls_settings_new(const struct net_tls_options *options, struct net_tls_settings **out,

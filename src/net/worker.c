@@ -22,7 +22,6 @@
 #define MAX_LISTENERS  16
 #define MAX_WORKERS    128
 #define DEFAULT_TIMERS 262144
-#define DEFAULT_CONNS  4096
 #define DEFAULT_POSTS  65536
 
 struct post_task {
@@ -118,6 +117,13 @@ size_t net_group_listener_count(const struct net_group *group)
 void worker_deliver(struct worker *worker, const struct net_msg *msg)
 {
     worker->group->handlers.on_message(worker->group->app, worker, msg);
+}
+
+void worker_report_stream_error(struct worker *worker, const struct net_stream_error *error)
+{
+    if (worker->group->handlers.on_stream_error != NULL) {
+        worker->group->handlers.on_stream_error(worker->group->app, worker, error);
+    }
 }
 
 static void udp_readable(struct loop *loop, uint32_t events, void *ctx)
@@ -327,9 +333,7 @@ static int worker_init(struct worker *w, const struct net_settings *s, char *err
     if (rc != 0) {
         return rc;
     }
-    size_t conns = s->max_connections != 0 ? s->max_connections : DEFAULT_CONNS;
-    rc = stream_set_new(w, w->loop, w->group->listeners, w->group->listener_count, conns, s->tls,
-                        &w->streams);
+    rc = stream_set_new(w, w->loop, w->group->listeners, w->group->listener_count, s, &w->streams);
     if (rc != 0) {
         (void)snprintf(errbuf, errcap, "worker %u: stream transports: %s", w->index,
                        sw_strerror(rc));

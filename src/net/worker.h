@@ -35,8 +35,11 @@ struct net_msg {
     enum sw_transport transport;
     struct sockaddr_storage src;   /* the transport source; the only address we trust */
     struct sockaddr_storage local; /* the listener's address */
-    size_t listener;               /* index into the listener list */
+    size_t listener;               /* index into the listener list; on a connection we
+                                      opened: the first listener of the same transport and
+                                      family, or SIZE_MAX when there is none */
     uint64_t conn_id;              /* stream connection (0 for UDP) */
+    bool is_outbound;              /* stream: the connection was opened by us */
 };
 
 /* Where to send. */
@@ -48,7 +51,25 @@ struct net_dest {
     const char *tls_server_name; /* TLS: name to verify (NULL = verify the IP) */
 };
 
+/*
+ * Why this worker closed a stream connection on its own: bytes that cannot be SIP
+ * (framing error, oversize), a failed TLS handshake, or a peer too slow to complete a
+ * handshake or a message (slowloris). The gateway counts it as malformed traffic from
+ * `src`. Not reported: orderly closes, idle timeouts, resets and the connection limit.
+ */
+struct net_stream_error {
+    enum sw_transport transport;
+    struct sockaddr_storage src;   /* the peer */
+    struct sockaddr_storage local; /* our end */
+    size_t listener;               /* as in struct net_msg */
+    uint64_t conn_id;
+    int code;           /* -SW_EBADMSG, -SW_ETOOBIG, -SW_ETLS or -ETIMEDOUT */
+    const char *reason; /* static text for logs, e.g. "missing Content-Length" */
+};
+
 typedef void net_msg_fn(void *app, struct worker *worker, const struct net_msg *msg);
+typedef void net_stream_error_fn(void *app, struct worker *worker,
+                                 const struct net_stream_error *error);
 typedef void worker_task_fn(struct worker *worker, void *arg);
 typedef void worker_hook_fn(void *app, struct worker *worker);
 
@@ -56,6 +77,7 @@ struct net_handlers {
     net_msg_fn *on_message;
     worker_hook_fn *on_start; /* in the worker thread, before its loop runs (may be NULL) */
     worker_hook_fn *on_stop;  /* in the worker thread, after its loop ended (may be NULL) */
+    net_stream_error_fn *on_stream_error; /* in the worker thread (may be NULL) */
 };
 
 struct net_settings {
@@ -64,6 +86,12 @@ struct net_settings {
     size_t max_connections;             /* per worker, streams */
     size_t post_queue_cap;              /* per worker, cross-worker tasks */
     const struct net_tls_settings *tls; /* NULL = no TLS listeners or outbound TLS */
+    /* Streams; 0 selects the default in parentheses. */
+    uint32_t idle_timeout_ms;      /* close after this long without a message (120 s) */
+    uint32_t handshake_timeout_ms; /* TCP connect + TLS handshake must finish within (5 s) */
+    uint32_t message_timeout_ms;   /* a message must be complete this long after its first
+                                      byte (10 s): slowloris */
+    size_t max_queued_bytes;       /* unsent bytes per connection before sends fail (1 MiB) */
 };
 
 /*
@@ -114,5 +142,8 @@ int worker_send(struct worker *worker, const struct net_dest *dst, struct sv dat
 
 /* Called by the transports of this worker for each complete received message. */
 void worker_deliver(struct worker *worker, const struct net_msg *msg);
+
+/* Called by the stream transports of this worker when they close a misbehaving peer. */
+void worker_report_stream_error(struct worker *worker, const struct net_stream_error *error);
 
 #endif
