@@ -72,13 +72,17 @@ static int load_private_key(SSL_CTX *ctx, const char *path, char *errbuf, size_t
     if (key == NULL) {
         return tls_fail(errbuf, errcap, "cannot read private key", path);
     }
+    const X509 *cert = SSL_CTX_get0_certificate(ctx);
+    if (cert != NULL && X509_check_private_key(cert, key) != 1) {
+        EVP_PKEY_free(key);
+        ERR_clear_error();
+        (void)snprintf(errbuf, errcap, "private key %s does not match the certificate", path);
+        return -SW_ETLS;
+    }
     int ok = SSL_CTX_use_PrivateKey(ctx, key);
     EVP_PKEY_free(key);
     if (ok != 1) {
         return tls_fail(errbuf, errcap, "cannot use private key", path);
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        return tls_fail(errbuf, errcap, "private key does not match the certificate:", path);
     }
     return 0;
 }
