@@ -1,0 +1,140 @@
+/*
+ * Header field names and values (RFC 3261 §7.3, §20): the identifiers of the headers
+ * the gateway knows, name lookup including the compact forms, and the scanners every
+ * typed header parser shares: comma-separated lists that respect quotes and <...>,
+ * and LWS that may contain folds (a folded value is a view with the CRLF inside;
+ * nothing is ever rewritten in the receive buffer). Pure functions, thread-safe.
+ */
+#ifndef SW_SIP_HDR_H
+#define SW_SIP_HDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/sv.h"
+
+enum sip_hdr_id {
+    SIP_HDR_OTHER,
+    SIP_HDR_VIA,
+    SIP_HDR_FROM,
+    SIP_HDR_TO,
+    SIP_HDR_CALL_ID,
+    SIP_HDR_CSEQ,
+    SIP_HDR_CONTACT,
+    SIP_HDR_MAX_FORWARDS,
+    SIP_HDR_CONTENT_LENGTH,
+    SIP_HDR_CONTENT_TYPE,
+    SIP_HDR_ROUTE,
+    SIP_HDR_RECORD_ROUTE,
+    SIP_HDR_AUTHORIZATION,
+    SIP_HDR_PROXY_AUTHORIZATION,
+    SIP_HDR_WWW_AUTHENTICATE,
+    SIP_HDR_PROXY_AUTHENTICATE,
+    SIP_HDR_USER_AGENT,
+    SIP_HDR_SERVER,
+    SIP_HDR_EXPIRES,
+    SIP_HDR_ALLOW,
+    SIP_HDR_SUPPORTED,
+    SIP_HDR_REQUIRE,
+    SIP_HDR_PROXY_REQUIRE,
+    SIP_HDR_RSEQ,
+    SIP_HDR_RACK,
+    SIP_HDR_EVENT,
+    SIP_HDR_SUBJECT,
+    SIP_HDR_ACCEPT,
+    SIP_HDR_CONTENT_ENCODING,
+    SIP_HDR_P_ASSERTED_IDENTITY,
+    SIP_HDR_P_PREFERRED_IDENTITY,
+    SIP_HDR_REMOTE_PARTY_ID,
+    SIP_HDR_IDENTITY,
+    SIP_HDR_DATE,
+    SIP_HDR_RETRY_AFTER,
+    SIP_HDR_REFER_TO,
+    SIP_HDR_REFERRED_BY,
+    SIP_HDR_ORGANIZATION,
+    SIP_HDR_WARNING,
+    SIP_HDR_PRIVACY,
+    SIP_HDR_SESSION_EXPIRES,
+    SIP_HDR_MIN_SE,
+    SIP_HDR_REASON,
+    SIP_HDR_PATH,
+    SIP_HDR_UNSUPPORTED,
+    SIP_HDR_TIMESTAMP,
+    SIP_HDR_ALLOW_EVENTS,
+    SIP_HDR_ACCEPT_CONTACT,
+    SIP_HDR_REJECT_CONTACT,
+    SIP_HDR_REQUEST_DISPOSITION,
+    SIP_HDR_ACCEPT_ENCODING,
+    SIP_HDR_ACCEPT_LANGUAGE,
+    SIP_HDR_ALERT_INFO,
+    SIP_HDR_CALL_INFO,
+    SIP_HDR_CONTENT_DISPOSITION,
+    SIP_HDR_CONTENT_LANGUAGE,
+    SIP_HDR_ERROR_INFO,
+    SIP_HDR_IN_REPLY_TO,
+    SIP_HDR_MIME_VERSION,
+    SIP_HDR_MIN_EXPIRES,
+    SIP_HDR_PRIORITY,
+    SIP_HDR_REPLY_TO,
+    SIP_HDR_AUTHENTICATION_INFO,
+    SIP_HDR_SUBSCRIPTION_STATE,
+    SIP_HDR_SERVICE_ROUTE,
+    SIP_HDR_IDENTITY_INFO,
+    SIP_HDR_SIP_ETAG,
+    SIP_HDR_SIP_IF_MATCH,
+    SIP_HDR_COUNT /* not a header: the number of identifiers */
+};
+
+/* One header line of the index. Both views point into the message buffer. */
+struct sip_hdr {
+    enum sip_hdr_id id;
+    struct sv name;  /* as written, e.g. "v" or "VIA" */
+    struct sv value; /* without leading/trailing LWS; folds (CRLF SP) stay inside */
+};
+
+/*
+ * The identifier of header name `name` (ASCII case-insensitive, RFC 3261 §7.3.1),
+ * including the compact forms of RFC 3261 §7.3.3 and extensions (i m f t v l c k s e o
+ * u r b x y j d a). SIP_HDR_OTHER for every other name.
+ */
+enum sip_hdr_id sip_hdr_lookup(struct sv name);
+
+/* The canonical long name of `id` ("Call-ID", "WWW-Authenticate"...); "" for OTHER. */
+struct sv sip_hdr_name(enum sip_hdr_id id);
+
+/*
+ * True for headers whose grammar is a comma-separated list (Via, Contact, Route,
+ * Record-Route, Allow, Supported, Require...), so several values may share one line
+ * (RFC 3261 §7.3.1). Such a header counts once per value for "exactly once" rules.
+ */
+bool sip_hdr_is_list(enum sip_hdr_id id);
+
+/* Skips LWS (SP, HTAB and folds) from the front of `*cur`. */
+void sip_lws_skip(struct sv *cur);
+
+/* The view without leading and trailing LWS (including folds). */
+struct sv sip_lws_trim(struct sv s);
+
+/*
+ * Takes the next element of a comma-separated list from `*cur` into `*item` (trimmed
+ * of LWS). Commas inside quoted strings (with \-escapes) and inside <...> do not
+ * separate. Returns false when `*cur` holds nothing more. An empty element (",,")
+ * yields an empty `item`; callers of grammars that forbid it reject it. `*cur` always
+ * shrinks, so a loop over this function ends.
+ */
+bool sip_list_next(struct sv *cur, struct sv *item);
+
+/*
+ * Takes a token (RFC 3261 §25.1) from the front of `*cur` into `*out`; false (cursor
+ * unchanged) when `*cur` does not start with a token character.
+ */
+bool sip_token_take(struct sv *cur, struct sv *out);
+
+/*
+ * Takes a quoted-string from the front of `*cur` (which must start with '"') into
+ * `*out`, without the quotes; quoted-pairs stay escaped in the view. Returns false
+ * (cursor unchanged) when it is not terminated or holds a byte qdtext does not allow.
+ */
+bool sip_quoted_take(struct sv *cur, struct sv *out);
+
+#endif

@@ -1,0 +1,515 @@
+#include "sip/msg.h"
+
+#include <string.h>
+
+#include "base/err.h"
+#include "sip/chars.h"
+
+void sip_limits_default(struct sip_limits *l)
+{
+    l->max_msg_bytes = SIP_MAX_MSG_BYTES;
+    l->max_headers = SIP_MAX_HEADERS;
+    l->max_line_bytes = SIP_MAX_LINE_BYTES;
+}
+
+size_t sip_frame_keepalive_len(struct sv buf)
+{
+    size_t i = 0;
+    while (i < buf.len && (buf.ptr[i] == '\r' || buf.ptr[i] == '\n')) {
+        i++;
+    }
+    return i;
+}
+
+/* One physical line: [start, end) without its CR LF / LF, `next` after the LF. */
+struct line {
+    const char *start;
+    const char *end;
+    const char *next;
+};
+
+enum line_rc { LINE_OK, LINE_NONE, LINE_TOO_LONG };
+
+/* Finds the line at `p` within [p, limit). LINE_NONE when no LF is there (and the rest
+ * is not over the line limit). */
+static enum line_rc line_take(const char *p, const char *limit, size_t max_line, struct line *out)
+{
+    size_t avail = (size_t)(limit - p);
+    size_t scan = avail < max_line + 2 ? avail : max_line + 2;
+    const char *lf = memchr(p, '\n', scan);
+    if (lf == NULL) {
+        return scan > max_line + 1 ? LINE_TOO_LONG : LINE_NONE;
+    }
+    const char *end = (lf > p && lf[-1] == '\r') ? lf - 1 : lf;
+    if ((size_t)(end - p) > max_line) {
+        return LINE_TOO_LONG;
+    }
+    *out = (struct line){ .start = p, .end = end, .next = lf + 1 };
+    return LINE_OK;
+}
+
+/* The header name of a line ("Name  :"), or an absent view when it has no colon after
+ * a token. `*colon` gets the position after ':'. */
+static struct sv header_name(const char *p, const char *end, const char **colon)
+{
+    const char *q = p;
+    while (q < end && sip_char_is(*q, SIP_C_TOKEN)) {
+        q++;
+    }
+    struct sv name = sv_make(p, (size_t)(q - p));
+    while (q < end && sip_char_is(*q, SIP_C_WS)) {
+        q++;
+    }
+    if (name.len == 0 || q >= end || *q != ':') {
+        return SV_NULL;
+    }
+    *colon = q + 1;
+    return name;
+}
+
+static bool is_content_length(struct sv name)
+{
+    return (name.len == 1 && (name.ptr[0] | 0x20) == 'l') ||
+           sv_eq_nocase(name, SV("content-length"));
+}
+
+/* Content-Length = 1*DIGIT (RFC 3261 §20.14): no sign, no overflow. */
+static bool content_length_parse(struct sv value, size_t *out)
+{
+    uint64_t wide = 0;
+    if (!sv_to_u64(sip_lws_trim(value), &wide) || wide > SIZE_MAX) {
+        return false;
+    }
+    *out = (size_t)wide;
+    return true;
+}
+
+struct frame_scan {
+    size_t header_len; /* up to and including the empty line */
+    size_t headers;
+    struct sv cl_value; /* from the first byte after ':' to the end of its last line */
+    bool has_cl;
+};
+
+static int frame_fail(struct sip_err *err, int code, size_t pos, const char *reason,
+                      uint16_t status)
+{
+    return sip_err_set(err, code, pos, reason, status);
+}
+
+/* Walks the header lines of a stream message; fills `scan` once the empty line is seen. */
+static int frame_headers(struct sv rem, const struct sip_limits *limits, struct frame_scan *scan,
+                         struct sip_err *err)
+{
+    size_t window = rem.len < limits->max_msg_bytes ? rem.len : limits->max_msg_bytes;
+    const char *p = rem.ptr;
+    const char *limit = rem.ptr + window;
+    bool is_first = true;
+    bool in_cl = false;
+    for (;;) {
+        struct line ln;
+        enum line_rc rc = line_take(p, limit, limits->max_line_bytes, &ln);
+        if (rc == LINE_TOO_LONG) {
+            return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr), "line too long", 400);
+        }
+        if (rc == LINE_NONE) {
+            if (window >= limits->max_msg_bytes) {
+                return frame_fail(err, -SW_ETOOBIG, window, "headers too large", 513);
+            }
+            return -SW_EINCOMPLETE;
+        }
+        if (ln.end == ln.start) {
+            scan->header_len = (size_t)(ln.next - rem.ptr);
+            return 0;
+        }
+        if (!is_first && sip_char_is(ln.start[0], SIP_C_WS)) {
+            if (in_cl) {
+                scan->cl_value.len = (size_t)(ln.end - scan->cl_value.ptr);
+            }
+        } else if (!is_first) {
+            in_cl = false;
+            if (++scan->headers > limits->max_headers) {
+                return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr), "too many headers", 400);
+            }
+            const char *colon = NULL;
+            struct sv name = header_name(ln.start, ln.end, &colon);
+            if (name.ptr != NULL && is_content_length(name)) {
+                if (scan->has_cl) {
+                    return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr),
+                                      "multiple Content-Length headers", 400);
+                }
+                scan->has_cl = true;
+                in_cl = true;
+                scan->cl_value = sv_make(colon, (size_t)(ln.end - colon));
+            }
+        }
+        is_first = false;
+        p = ln.next;
+    }
+}
+
+int sip_frame(struct sv buf, const struct sip_limits *limits, size_t *msg_len, struct sip_err *err)
+{
+    size_t skip = sip_frame_keepalive_len(buf);
+    struct sv rem = sv_make(buf.ptr + skip, buf.len - skip);
+    if (rem.len == 0) {
+        return -SW_EINCOMPLETE;
+    }
+    struct frame_scan scan = { 0 };
+    int rc = frame_headers(rem, limits, &scan, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!scan.has_cl) {
+        return frame_fail(err, -SW_EBADMSG, skip, "Content-Length required on streams", 400);
+    }
+    size_t body_len = 0;
+    if (!content_length_parse(scan.cl_value, &body_len)) {
+        return frame_fail(err, -SW_EBADMSG, (size_t)(scan.cl_value.ptr - buf.ptr),
+                          "bad Content-Length", 400);
+    }
+    if (body_len > limits->max_msg_bytes || scan.header_len + body_len > limits->max_msg_bytes) {
+        return frame_fail(err, -SW_ETOOBIG, skip, "message too large", 513);
+    }
+    if (rem.len < scan.header_len + body_len) {
+        return -SW_EINCOMPLETE;
+    }
+    *msg_len = skip + scan.header_len + body_len;
+    return 0;
+}
+
+/* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 §7.1, "SIP" case-insensitive). */
+static bool version_is_valid(struct sv v)
+{
+    if (v.len < 7 || !sv_starts_with_nocase(v, SV("SIP/"))) {
+        return false;
+    }
+    size_t i = 4;
+    size_t major = 0;
+    while (i < v.len && sip_char_is(v.ptr[i], SIP_C_DIGIT)) {
+        i++;
+        major++;
+    }
+    if (major == 0 || i >= v.len || v.ptr[i] != '.') {
+        return false;
+    }
+    i++;
+    size_t minor = 0;
+    while (i < v.len && sip_char_is(v.ptr[i], SIP_C_DIGIT)) {
+        i++;
+        minor++;
+    }
+    return minor > 0 && i == v.len;
+}
+
+struct parser {
+    struct sv raw; /* the input, for error positions */
+    const char *end;
+    const struct sip_limits *limits;
+    struct sip_msg *msg;
+    struct sip_err *err;
+    uint16_t bad_status; /* 400 for requests, 0 (drop) for responses */
+};
+
+static int parse_fail(const struct parser *ps, const char *at, const char *reason)
+{
+    return sip_err_set(ps->err, -SW_EBADMSG, (size_t)(at - ps->raw.ptr), reason, ps->bad_status);
+}
+
+/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). */
+static int parse_status_line(struct parser *ps, const struct line *ln)
+{
+    struct sip_msg *msg = ps->msg;
+    const char *sp = memchr(ln->start, ' ', (size_t)(ln->end - ln->start));
+    if (sp == NULL) {
+        return parse_fail(ps, ln->start, "bad status line");
+    }
+    msg->version = sv_make(ln->start, (size_t)(sp - ln->start));
+    if (!version_is_valid(msg->version)) {
+        return parse_fail(ps, ln->start, "bad SIP version");
+    }
+    const char *code = sp + 1;
+    size_t rest = (size_t)(ln->end - code);
+    if (rest < 3 || !sip_char_is(code[0], SIP_C_DIGIT) || !sip_char_is(code[1], SIP_C_DIGIT) ||
+        !sip_char_is(code[2], SIP_C_DIGIT) || (rest > 3 && code[3] != ' ')) {
+        return parse_fail(ps, code, "bad status code");
+    }
+    unsigned status = (unsigned)(code[0] - '0') * 100 + (unsigned)(code[1] - '0') * 10 +
+                      (unsigned)(code[2] - '0');
+    if (status < 100 || status > 699) {
+        return parse_fail(ps, code, "status code out of range");
+    }
+    msg->status = (uint16_t)status;
+    /* Everything after the SP up to the line end is the reason, possibly empty
+     * (RFC 4475 §3.1.1.13). */
+    msg->reason = rest > 3 ? sv_make(code + 4, rest - 4) : sv_make(code + 3, 0);
+    return 0;
+}
+
+/* Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP each (RFC 3261
+ * §7.1, RFC 4475 §3.1.2.8-10). */
+static int parse_request_line(struct parser *ps, const struct line *ln)
+{
+    struct sip_msg *msg = ps->msg;
+    const char *p = ln->start;
+    while (p < ln->end && sip_char_is(*p, SIP_C_TOKEN)) {
+        p++;
+    }
+    if (p == ln->start || p >= ln->end || *p != ' ') {
+        return parse_fail(ps, p, "bad method");
+    }
+    msg->method_name = sv_make(ln->start, (size_t)(p - ln->start));
+    msg->method = sip_method_from_sv(msg->method_name);
+    const char *uri = p + 1;
+    const char *sp = memchr(uri, ' ', (size_t)(ln->end - uri));
+    if (sp == NULL || sp == uri) {
+        return parse_fail(ps, uri, "bad Request-URI");
+    }
+    msg->ruri = sv_make(uri, (size_t)(sp - uri));
+    msg->version = sv_make(sp + 1, (size_t)(ln->end - sp - 1));
+    if (!version_is_valid(msg->version)) {
+        return parse_fail(ps, sp + 1, "bad SIP version");
+    }
+    return 0;
+}
+
+static int parse_start_line(struct parser *ps, const char *p, const char **next)
+{
+    struct line ln;
+    enum line_rc rc = line_take(p, ps->end, ps->limits->max_line_bytes, &ln);
+    if (rc == LINE_TOO_LONG) {
+        return parse_fail(ps, p, "start line too long");
+    }
+    if (rc == LINE_NONE) {
+        return parse_fail(ps, ps->end, "no end of start line");
+    }
+    *next = ln.next;
+    if (sv_starts_with_nocase(sv_make(p, (size_t)(ln.end - p)), SV("SIP/"))) {
+        ps->msg->is_request = false;
+        ps->bad_status = 0;
+        return parse_status_line(ps, &ln);
+    }
+    ps->msg->is_request = true;
+    return parse_request_line(ps, &ln);
+}
+
+/* Adds a header line to the index; `colon` is the byte after ':'. */
+static int index_header(struct parser *ps, struct sv name, const char *colon, const struct line *ln)
+{
+    struct sip_msg *msg = ps->msg;
+    if (msg->hdr_count >= ps->limits->max_headers) {
+        return parse_fail(ps, ln->start, "too many headers");
+    }
+    enum sip_hdr_id id = sip_hdr_lookup(name);
+    struct sip_hdr *hdr = &msg->hdrs[msg->hdr_count];
+    hdr->id = id;
+    hdr->name = name;
+    hdr->value = sip_lws_trim(sv_make(colon, (size_t)(ln->end - colon)));
+    msg->hdr_count++;
+    if (msg->hdr_first[id] == 0) {
+        msg->hdr_first[id] = (uint16_t)msg->hdr_count;
+    }
+    msg->hdr_lines[id]++;
+    return 0;
+}
+
+/* One header line or a continuation of the previous one (RFC 3261 §7.3.1 folding). */
+static int parse_header_line(struct parser *ps, const struct line *ln, const char **value_start)
+{
+    struct sip_msg *msg = ps->msg;
+    size_t len = (size_t)(ln->end - ln->start);
+    if (memchr(ln->start, '\r', len) != NULL) {
+        /* A CR that does not end a line would be LWS to us and a line end to another
+         * parser: refuse the ambiguity. */
+        return parse_fail(ps, ln->start, "bare CR in header");
+    }
+    if (sip_char_is(ln->start[0], SIP_C_WS)) {
+        if (msg->hdr_count == 0) {
+            return parse_fail(ps, ln->start, "continuation line without header");
+        }
+        struct sip_hdr *last = &msg->hdrs[msg->hdr_count - 1];
+        last->value = sip_lws_trim(sv_make(*value_start, (size_t)(ln->end - *value_start)));
+        return 0;
+    }
+    const char *colon = NULL;
+    struct sv name = header_name(ln->start, ln->end, &colon);
+    if (name.ptr == NULL) {
+        return parse_fail(ps, ln->start, "bad header line");
+    }
+    *value_start = colon;
+    return index_header(ps, name, colon, ln);
+}
+
+/* Parses the header lines from `p`; `*body` gets the first byte after the empty line. */
+static int parse_headers(struct parser *ps, const char *p, bool is_stream, const char **body)
+{
+    const char *value_start = NULL;
+    for (;;) {
+        struct line ln;
+        enum line_rc rc = line_take(p, ps->end, ps->limits->max_line_bytes, &ln);
+        if (rc == LINE_TOO_LONG) {
+            return parse_fail(ps, p, "header line too long");
+        }
+        if (rc == LINE_NONE) {
+            if (is_stream) {
+                return parse_fail(ps, p, "no end of headers");
+            }
+            if (p == ps->end) {
+                /* A datagram may end right after its last header line (RFC 5118 §4.10
+                 * archive files): the body is empty. */
+                *body = p;
+                return 0;
+            }
+            ln = (struct line){ .start = p, .end = ps->end, .next = ps->end };
+        }
+        if (ln.start == ln.end) {
+            *body = ln.next;
+            return 0;
+        }
+        int err = parse_header_line(ps, &ln, &value_start);
+        if (err != 0) {
+            return err;
+        }
+        p = ln.next;
+    }
+}
+
+/* Body framing (RFC 3261 §18.3, §20.14). */
+static int parse_body(struct parser *ps, const char *body, bool is_stream, const char *start)
+{
+    struct sip_msg *msg = ps->msg;
+    size_t avail = (size_t)(ps->end - body);
+    if (msg->hdr_lines[SIP_HDR_CONTENT_LENGTH] > 1) {
+        return parse_fail(ps, body, "multiple Content-Length headers");
+    }
+    const struct sip_hdr *cl = sip_msg_find(msg, SIP_HDR_CONTENT_LENGTH, NULL);
+    if (cl == NULL) {
+        if (is_stream) {
+            return parse_fail(ps, body, "Content-Length required on streams");
+        }
+        msg->body = sv_make(body, avail);
+    } else {
+        if (!content_length_parse(cl->value, &msg->content_length)) {
+            return parse_fail(ps, cl->value.ptr, "bad Content-Length");
+        }
+        msg->has_content_length = true;
+        if (msg->content_length > avail) {
+            return parse_fail(ps, body, "Content-Length larger than the message");
+        }
+        msg->body = sv_make(body, msg->content_length);
+    }
+    msg->raw = sv_make(start, (size_t)(msg->body.ptr + msg->body.len - start));
+    return 0;
+}
+
+static void msg_reset(struct sip_msg *msg, struct arena *arena, bool is_stream)
+{
+    msg->is_request = false;
+    msg->method = SIP_METHOD_UNKNOWN;
+    msg->method_name = SV_NULL;
+    msg->ruri = SV_NULL;
+    msg->status = 0;
+    msg->reason = SV_NULL;
+    msg->version = SV_NULL;
+    msg->hdrs = NULL;
+    msg->hdr_count = 0;
+    msg->body = SV_NULL;
+    msg->raw = SV_NULL;
+    msg->arena = arena;
+    msg->is_stream = is_stream;
+    msg->has_content_length = false;
+    msg->content_length = 0;
+    memset(msg->hdr_first, 0, sizeof(msg->hdr_first));
+    memset(msg->hdr_lines, 0, sizeof(msg->hdr_lines));
+    msg->cache.done = 0;
+}
+
+int sip_msg_parse(struct sv raw, bool is_stream, const struct sip_limits *limits,
+                  struct arena *arena, struct sip_msg *msg, struct sip_err *err)
+{
+    msg_reset(msg, arena, is_stream);
+    struct parser ps = { .raw = raw, .limits = limits, .msg = msg, .err = err, .bad_status = 400 };
+    if (raw.ptr == NULL) {
+        return parse_fail(&ps, raw.ptr, "empty message");
+    }
+    size_t skip = sip_frame_keepalive_len(raw);
+    const char *start = raw.ptr + skip;
+    ps.end = raw.ptr + raw.len;
+    bool is_response = sv_starts_with_nocase(sv_make(start, raw.len - skip), SV("SIP/"));
+    if (raw.len - skip > limits->max_msg_bytes) {
+        return sip_err_set(err, -SW_ETOOBIG, limits->max_msg_bytes, "message too large",
+                           is_response ? 0 : 513);
+    }
+    if (start == ps.end) {
+        return parse_fail(&ps, start, "empty message");
+    }
+    size_t max_headers =
+        limits->max_headers < SIP_MAX_HEADERS_CAP ? limits->max_headers : SIP_MAX_HEADERS_CAP;
+    msg->hdrs = arena_alloc(arena, max_headers * sizeof(*msg->hdrs));
+    if (msg->hdrs == NULL) {
+        return sip_err_set(err, -SW_ENOMEM_ARENA, 0, "arena exhausted", is_response ? 0 : 513);
+    }
+    struct sip_limits capped = *limits;
+    capped.max_headers = max_headers;
+    ps.limits = &capped;
+    const char *p = NULL;
+    int rc = parse_start_line(&ps, start, &p);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *body = NULL;
+    rc = parse_headers(&ps, p, is_stream, &body);
+    if (rc != 0) {
+        return rc;
+    }
+    return parse_body(&ps, body, is_stream, start);
+}
+
+const struct sip_hdr *sip_msg_find(const struct sip_msg *msg, enum sip_hdr_id id,
+                                   const struct sip_hdr *after)
+{
+    if ((unsigned)id >= SIP_HDR_COUNT) {
+        return NULL;
+    }
+    if (after == NULL) {
+        uint16_t first = msg->hdr_first[id];
+        return first == 0 ? NULL : &msg->hdrs[first - 1];
+    }
+    const struct sip_hdr *end = msg->hdrs + msg->hdr_count;
+    for (const struct sip_hdr *h = after + 1; h < end; h++) {
+        if (h->id == id) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+const struct sip_hdr *sip_msg_find_name(const struct sip_msg *msg, struct sv name,
+                                        const struct sip_hdr *after)
+{
+    enum sip_hdr_id id = sip_hdr_lookup(name);
+    if (id != SIP_HDR_OTHER) {
+        return sip_msg_find(msg, id, after);
+    }
+    const struct sip_hdr *end = msg->hdrs + msg->hdr_count;
+    for (const struct sip_hdr *h = after == NULL ? msg->hdrs : after + 1; h < end; h++) {
+        if (h->id == SIP_HDR_OTHER && sv_eq_nocase(h->name, name)) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+size_t sip_msg_hdr_lines(const struct sip_msg *msg, enum sip_hdr_id id)
+{
+    return (unsigned)id < SIP_HDR_COUNT ? msg->hdr_lines[id] : 0;
+}
+
+int sip_msg_content_length(const struct sip_msg *msg, size_t *out)
+{
+    if (!msg->has_content_length) {
+        return -SW_ENOTFOUND;
+    }
+    *out = msg->content_length;
+    return 0;
+}

@@ -1,0 +1,240 @@
+/*
+ * sip_msg_validate() of sip/msg.h: the RFC 3261 §8.2 / §16.3 checks that decide
+ * whether a parsed message may be processed at all.
+ */
+#include <string.h>
+
+#include "base/err.h"
+#include "sip/chars.h"
+#include "sip/msg.h"
+
+struct checker {
+    struct sip_msg *msg;
+    struct sip_err *err;
+    uint16_t bad; /* 400 for requests, 0 (drop) for responses */
+};
+
+static int check_fail(const struct checker *c, struct sv at, const char *reason)
+{
+    size_t pos = 0;
+    if (at.ptr != NULL && c->msg->raw.ptr != NULL && at.ptr >= c->msg->raw.ptr) {
+        pos = (size_t)(at.ptr - c->msg->raw.ptr);
+    }
+    return sip_err_set(c->err, -SW_EBADMSG, pos, reason, c->bad);
+}
+
+/* Keeps the error of a typed parser but applies the response rule (drop). */
+static int check_keep(const struct checker *c)
+{
+    if (c->err != NULL) {
+        c->err->status = c->bad;
+    }
+    return -SW_EBADMSG;
+}
+
+static int check_once(const struct checker *c, enum sip_hdr_id id, const char *missing,
+                      const char *repeated)
+{
+    size_t lines = sip_msg_hdr_lines(c->msg, id);
+    if (lines == 0) {
+        return check_fail(c, SV_NULL, missing);
+    }
+    if (lines > 1) {
+        return check_fail(c, sip_msg_find(c->msg, id, NULL)->value, repeated);
+    }
+    return 0;
+}
+
+static int check_required(const struct checker *c)
+{
+    int rc = check_once(c, SIP_HDR_FROM, "missing From", "multiple From headers");
+    if (rc == 0) {
+        rc = check_once(c, SIP_HDR_TO, "missing To", "multiple To headers");
+    }
+    if (rc == 0) {
+        rc = check_once(c, SIP_HDR_CALL_ID, "missing Call-ID", "multiple Call-ID headers");
+    }
+    if (rc == 0) {
+        rc = check_once(c, SIP_HDR_CSEQ, "missing CSeq", "multiple CSeq headers");
+    }
+    if (rc == 0 && sip_msg_hdr_lines(c->msg, SIP_HDR_VIA) == 0) {
+        rc = check_fail(c, SV_NULL, "missing Via");
+    }
+    if (rc == 0 && sip_msg_hdr_lines(c->msg, SIP_HDR_MAX_FORWARDS) > 1) {
+        rc = check_fail(c, SV_NULL, "multiple Max-Forwards headers");
+    }
+    return rc;
+}
+
+/* callid = word [ "@" word ] (RFC 3261 §25.1): no LWS, no separators like ',' or ';'. */
+static int check_call_id(const struct checker *c)
+{
+    static const char word_extra[] = "()<>:\\\"/[]?{}@";
+    struct sv id = sip_msg_call_id(c->msg);
+    if (id.len == 0) {
+        return check_fail(c, id, "empty Call-ID");
+    }
+    for (size_t i = 0; i < id.len; i++) {
+        char ch = id.ptr[i];
+        if (!sip_char_is(ch, SIP_C_TOKEN) && (ch == '\0' || strchr(word_extra, ch) == NULL)) {
+            return check_fail(c, id, "bad Call-ID");
+        }
+    }
+    return 0;
+}
+
+static int check_cseq(const struct checker *c)
+{
+    const struct sip_cseq *cseq = sip_msg_cseq(c->msg, c->err);
+    if (cseq == NULL) {
+        return check_keep(c);
+    }
+    if (c->msg->is_request && !sv_eq(cseq->method_name, c->msg->method_name)) {
+        /* RFC 4475 §3.1.2.18: for an unknown method 501 is the future-proof answer. */
+        int rc = check_fail(c, cseq->method_name, "CSeq method does not match the request");
+        if (c->err != NULL && c->msg->method == SIP_METHOD_UNKNOWN) {
+            c->err->status = 501;
+        }
+        return rc;
+    }
+    return 0;
+}
+
+static int check_list(const struct checker *c, enum sip_hdr_id id)
+{
+    for (const struct sip_hdr *h = sip_msg_find(c->msg, id, NULL); h != NULL;
+         h = sip_msg_find(c->msg, id, h)) {
+        struct sv cur = h->value;
+        struct sv item;
+        if (sip_lws_trim(cur).len == 0) {
+            return check_fail(c, h->value, "empty list header");
+        }
+        while (sip_list_next(&cur, &item)) {
+            int rc = 0;
+            if (id == SIP_HDR_VIA) {
+                struct sip_via via;
+                rc = sip_via_parse(item, &via, c->err);
+            } else {
+                struct sip_contact contact;
+                bool is_star = false;
+                rc = sip_contact_parse(item, &contact, &is_star, c->err);
+            }
+            if (rc != 0) {
+                if (c->err != NULL) {
+                    c->err->pos += (size_t)(item.ptr - c->msg->raw.ptr);
+                }
+                return check_keep(c);
+            }
+        }
+    }
+    return 0;
+}
+
+static int check_addresses(const struct checker *c)
+{
+    if (sip_msg_from(c->msg, c->err) == NULL || sip_msg_to(c->msg, c->err) == NULL) {
+        return check_keep(c);
+    }
+    int rc = check_list(c, SIP_HDR_VIA);
+    if (rc == 0) {
+        rc = check_list(c, SIP_HDR_CONTACT);
+    }
+    if (rc == 0 && c->msg->is_request) {
+        const struct sip_uri *ruri = sip_msg_ruri(c->msg, c->err);
+        if (ruri == NULL) {
+            return check_keep(c);
+        }
+        if (ruri->headers.ptr != NULL) {
+            /* RFC 3261 §19.1.5: headers are not allowed in a Request-URI. */
+            return check_fail(c, ruri->headers, "headers in the Request-URI");
+        }
+    }
+    return rc;
+}
+
+/* rfc1123-date = wkday "," SP date1 SP time SP "GMT" (RFC 3261 §20.17). */
+static bool date_is_valid(struct sv v)
+{
+    static const char *const pattern = "Aaa, 00 Aaa 0000 00:00:00 GMT";
+    size_t len = strlen(pattern);
+    if (v.len != len) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char p = pattern[i];
+        char ch = v.ptr[i];
+        bool is_ok = (p == 'A' || p == 'a') ? sip_char_is(ch, SIP_C_ALPHA)
+                     : p == '0'             ? sip_char_is(ch, SIP_C_DIGIT)
+                                            : ch == p;
+        if (!is_ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Leading delta-seconds of Retry-After (RFC 3261 §20.33) and warn-codes (§20.43). */
+static int check_scalars(const struct checker *c)
+{
+    uint32_t value = 0;
+    if (sip_msg_max_forwards(c->msg, &value) == -SW_EBADMSG) {
+        return check_fail(c, sip_msg_find(c->msg, SIP_HDR_MAX_FORWARDS, NULL)->value,
+                          "bad Max-Forwards");
+    }
+    if (sip_msg_expires(c->msg, &value) == -SW_EBADMSG) {
+        return check_fail(c, sip_msg_find(c->msg, SIP_HDR_EXPIRES, NULL)->value, "bad Expires");
+    }
+    const struct sip_hdr *h = sip_msg_find(c->msg, SIP_HDR_RETRY_AFTER, NULL);
+    if (h != NULL) {
+        size_t i = 0;
+        while (i < h->value.len && sip_char_is(h->value.ptr[i], SIP_C_DIGIT)) {
+            i++;
+        }
+        if (!sv_to_u32(sv_make(h->value.ptr, i), &value)) {
+            return check_fail(c, h->value, "bad Retry-After");
+        }
+    }
+    for (h = sip_msg_find(c->msg, SIP_HDR_WARNING, NULL); h != NULL;
+         h = sip_msg_find(c->msg, SIP_HDR_WARNING, h)) {
+        struct sv cur = h->value;
+        struct sv item;
+        while (sip_list_next(&cur, &item)) {
+            if (item.len < 4 || !sip_char_is(item.ptr[0], SIP_C_DIGIT) ||
+                !sip_char_is(item.ptr[1], SIP_C_DIGIT) || !sip_char_is(item.ptr[2], SIP_C_DIGIT) ||
+                !sip_char_is(item.ptr[3], SIP_C_LWS)) {
+                return check_fail(c, h->value, "bad Warning code");
+            }
+        }
+    }
+    h = sip_msg_find(c->msg, SIP_HDR_DATE, NULL);
+    if (h != NULL && !date_is_valid(h->value)) {
+        return check_fail(c, h->value, "bad Date (RFC 1123 date in GMT required)");
+    }
+    return 0;
+}
+
+int sip_msg_validate(struct sip_msg *msg, struct sip_err *err)
+{
+    struct checker c = { .msg = msg, .err = err, .bad = msg->is_request ? 400 : 0 };
+    if (!sv_eq_nocase(msg->version, SV("SIP/2.0"))) {
+        int rc = check_fail(&c, msg->version, "SIP version not supported");
+        if (err != NULL && msg->is_request) {
+            err->status = 505;
+        }
+        return rc;
+    }
+    int rc = check_required(&c);
+    if (rc == 0) {
+        rc = check_call_id(&c);
+    }
+    if (rc == 0) {
+        rc = check_cseq(&c);
+    }
+    if (rc == 0) {
+        rc = check_addresses(&c);
+    }
+    if (rc == 0) {
+        rc = check_scalars(&c);
+    }
+    return rc;
+}

@@ -1,0 +1,146 @@
+#include "sip/nameaddr.h"
+
+#include <string.h>
+
+#include "base/err.h"
+#include "sip/chars.h"
+#include "sip/hdr.h"
+
+static int na_fail(struct sip_err *err, struct sv in, const char *at, const char *reason)
+{
+    return sip_err_set(err, -SW_EBADMSG, (size_t)(at - in.ptr), reason, 400);
+}
+
+/* Checks the header parameters in `params` and extracts the tag. */
+static int parse_header_params(struct sv in, struct sv params, struct sip_nameaddr *out,
+                               struct sip_err *err)
+{
+    struct sv cur = params;
+    struct sv name;
+    struct sv value;
+    int rc;
+    while ((rc = sip_params_next(&cur, &name, &value)) == 1) {
+        if (sv_eq_nocase(name, SV("tag"))) {
+            if (out->tag.ptr != NULL || value.ptr == NULL || value.len == 0) {
+                return na_fail(err, in, name.ptr, "bad or repeated tag parameter");
+            }
+            out->tag = value;
+        }
+    }
+    if (rc < 0) {
+        return na_fail(err, in, cur.ptr, "bad header parameter");
+    }
+    return 0;
+}
+
+/* Splits a name-addr: display name (quoted or tokens) then <URI>. `lt` is the '<'. */
+static int parse_angle(struct sv in, struct sv cur, const char *lt, struct sip_nameaddr *out,
+                       struct sip_err *err)
+{
+    const char *end = cur.ptr + cur.len;
+    const char *gt = memchr(lt + 1, '>', (size_t)(end - lt - 1));
+    if (gt == NULL) {
+        return na_fail(err, in, lt, "missing '>'");
+    }
+    out->uri_text = sv_make(lt + 1, (size_t)(gt - lt - 1));
+    int rc = sip_uri_parse(out->uri_text, &out->uri, err);
+    if (rc != 0) {
+        if (err != NULL) {
+            err->pos += (size_t)(lt + 1 - in.ptr);
+        }
+        return rc;
+    }
+    struct sv rest = sv_make(gt + 1, (size_t)(end - gt - 1));
+    sip_lws_skip(&rest);
+    if (rest.len > 0) {
+        out->params = rest;
+    }
+    return parse_header_params(in, rest, out, err);
+}
+
+/* addr-spec: the URI ends at the first ';' (header params follow) or LWS. */
+static int parse_addr_spec(struct sv in, struct sv cur, struct sip_nameaddr *out,
+                           struct sip_err *err)
+{
+    size_t i = 0;
+    while (i < cur.len && cur.ptr[i] != ';' && !sip_char_is(cur.ptr[i], SIP_C_LWS)) {
+        i++;
+    }
+    out->uri_text = sv_make(cur.ptr, i);
+    /* RFC 3261 §20: a URI with ',', '?' or ';' must use the name-addr form, otherwise
+     * its header part would be read as header parameters (RFC 4475 §3.1.2.13). */
+    if (memchr(cur.ptr, '?', i) != NULL || memchr(cur.ptr, ',', i) != NULL) {
+        return na_fail(err, in, cur.ptr, "URI with '?' or ',' outside <>");
+    }
+    int rc = sip_uri_parse(out->uri_text, &out->uri, err);
+    if (rc != 0) {
+        if (err != NULL) {
+            err->pos += (size_t)(cur.ptr - in.ptr);
+        }
+        return rc;
+    }
+    struct sv rest = sv_make(cur.ptr + i, cur.len - i);
+    sip_lws_skip(&rest);
+    if (rest.len > 0) {
+        out->params = rest;
+    }
+    return parse_header_params(in, rest, out, err);
+}
+
+int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *err)
+{
+    *out = (struct sip_nameaddr){ 0 };
+    struct sv cur = sip_lws_trim(in);
+    if (cur.ptr == NULL || cur.len == 0) {
+        return sip_err_set(err, -SW_EBADMSG, 0, "empty address", 400);
+    }
+    if (cur.ptr[0] == '"') {
+        struct sv display;
+        if (!sip_quoted_take(&cur, &display)) {
+            return na_fail(err, in, cur.ptr, "unterminated quoted display name");
+        }
+        out->display = display;
+        sip_lws_skip(&cur);
+        if (cur.len == 0 || cur.ptr[0] != '<') {
+            return na_fail(err, in, cur.ptr, "missing '<' after display name");
+        }
+        return parse_angle(in, cur, cur.ptr, out, err);
+    }
+    /* display-name = *(token LWS): scan tokens and LWS; stopping at '<' makes it a
+     * name-addr, anything else an addr-spec. */
+    size_t i = 0;
+    while (i < cur.len && (sip_chars[(unsigned char)cur.ptr[i]] & (SIP_C_TOKEN | SIP_C_LWS)) != 0) {
+        i++;
+    }
+    if (i < cur.len && cur.ptr[i] == '<') {
+        struct sv display = sip_lws_trim(sv_make(cur.ptr, i));
+        if (display.len > 0) {
+            out->display = display;
+        }
+        return parse_angle(in, cur, cur.ptr + i, out, err);
+    }
+    return parse_addr_spec(in, cur, out, err);
+}
+
+int sip_contact_parse(struct sv in, struct sip_contact *out, bool *is_star, struct sip_err *err)
+{
+    *out = (struct sip_contact){ 0 };
+    *is_star = false;
+    struct sv cur = sip_lws_trim(in);
+    if (cur.len == 1 && cur.ptr[0] == '*') {
+        *is_star = true;
+        return 0;
+    }
+    int rc = sip_nameaddr_parse(in, &out->addr, err);
+    if (rc != 0) {
+        return rc;
+    }
+    struct sv value;
+    if (sip_params_find(out->addr.params, SV("expires"), &value)) {
+        out->expires = value;
+    }
+    if (sip_params_find(out->addr.params, SV("q"), &value)) {
+        out->q = value;
+    }
+    return 0;
+}

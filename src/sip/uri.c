@@ -1,0 +1,487 @@
+#include "sip/uri.h"
+
+#include <string.h>
+
+#include "base/err.h"
+#include "sip/chars.h"
+#include "sip/hdr.h"
+
+static int uri_fail(struct sip_err *err, struct sv in, const char *at, const char *reason)
+{
+    return sip_err_set(err, -SW_EBADURI, (size_t)(at - in.ptr), reason, 400);
+}
+
+/* Length of the run of bytes at `p` (up to `end`) in class `mask` or %XX escapes;
+ * *bad_escape is set to the position of a malformed escape. */
+static size_t escaped_run(const char *p, const char *end, unsigned mask, const char **bad_escape)
+{
+    const char *start = p;
+    while (p < end) {
+        if (sip_char_is(*p, mask)) {
+            p++;
+        } else if (*p == '%') {
+            if (end - p < 3 || !sip_char_is(p[1], SIP_C_HEX) || !sip_char_is(p[2], SIP_C_HEX)) {
+                *bad_escape = p;
+                break;
+            }
+            p += 3;
+        } else {
+            break;
+        }
+    }
+    return (size_t)(p - start);
+}
+
+/* Parses "scheme:" and returns the position after ':' or NULL. */
+static const char *parse_scheme(struct sv in, struct sip_uri *out)
+{
+    if (in.len == 0 || !sip_char_is(in.ptr[0], SIP_C_ALPHA)) {
+        return NULL;
+    }
+    size_t i = 1;
+    while (i < in.len && sip_char_is(in.ptr[i], SIP_C_SCHEME)) {
+        i++;
+    }
+    if (i >= in.len || in.ptr[i] != ':') {
+        return NULL;
+    }
+    out->scheme_text = sv_make(in.ptr, i);
+    if (sv_eq_nocase(out->scheme_text, SV("sip"))) {
+        out->scheme = SIP_URI_SIP;
+    } else if (sv_eq_nocase(out->scheme_text, SV("sips"))) {
+        out->scheme = SIP_URI_SIPS;
+    } else if (sv_eq_nocase(out->scheme_text, SV("tel"))) {
+        out->scheme = SIP_URI_TEL;
+    } else {
+        out->scheme = SIP_URI_OTHER;
+    }
+    return in.ptr + i + 1;
+}
+
+/* host = hostname / IPv4address / IPv6reference. Returns the end of the host or NULL. */
+static const char *parse_host(const char *p, const char *end, struct sip_uri *out)
+{
+    const char *start = p;
+    if (p < end && *p == '[') {
+        p++;
+        bool has_colon = false;
+        while (p < end && sip_char_is(*p, SIP_C_IPV6)) {
+            has_colon = has_colon || *p == ':';
+            p++;
+        }
+        /* RFC 5118 §4.10: the three-colon form is tolerated, so only the alphabet
+         * and at least one colon are required here. */
+        if (p >= end || *p != ']' || !has_colon) {
+            return NULL;
+        }
+        p++;
+        out->is_ipv6_ref = true;
+    } else {
+        if (p >= end || !sip_char_is(*p, SIP_C_HOST) || *p == '-' || *p == '.') {
+            return NULL;
+        }
+        while (p < end && sip_char_is(*p, SIP_C_HOST)) {
+            p++;
+        }
+    }
+    out->host = sv_make(start, (size_t)(p - start));
+    return p;
+}
+
+/* ":" port, 1 to 5 digits up to 65535. Returns the end or NULL. */
+static const char *parse_port(const char *p, const char *end, uint16_t *port)
+{
+    uint32_t value = 0;
+    const char *start = p;
+    while (p < end && sip_char_is(*p, SIP_C_DIGIT) && p - start < 6) {
+        value = value * 10 + (uint32_t)(*p - '0');
+        p++;
+    }
+    if (p == start || value > 65535 || (p < end && sip_char_is(*p, SIP_C_DIGIT))) {
+        return NULL;
+    }
+    *port = (uint16_t)value;
+    return p;
+}
+
+/* uri-parameters: *( ";" pname [ "=" pvalue ] ), both 1*paramchar. Returns the end. */
+static const char *parse_uri_params(const char *p, const char *end, const char **bad)
+{
+    while (p < end && *p == ';') {
+        p++;
+        size_t name_len = escaped_run(p, end, SIP_C_PARAM, bad);
+        if (name_len == 0) {
+            *bad = p;
+            return NULL;
+        }
+        p += name_len;
+        if (p < end && *p == '=') {
+            p++;
+            size_t value_len = escaped_run(p, end, SIP_C_PARAM, bad);
+            if (value_len == 0) {
+                *bad = p;
+                return NULL;
+            }
+            p += value_len;
+        }
+    }
+    return p;
+}
+
+/* headers: hname "=" hvalue *( "&" hname "=" hvalue ); hvalue may be empty. */
+static const char *parse_uri_headers(const char *p, const char *end, const char **bad)
+{
+    for (;;) {
+        size_t name_len = escaped_run(p, end, SIP_C_HNV, bad);
+        if (name_len == 0 || p + name_len >= end || p[name_len] != '=') {
+            *bad = p + name_len;
+            return NULL;
+        }
+        p += name_len + 1;
+        p += escaped_run(p, end, SIP_C_HNV, bad);
+        if (p >= end || *p != '&') {
+            return p;
+        }
+        p++;
+    }
+}
+
+/* userinfo = user [ ":" password ] "@". `at` is the '@'. Returns false on a bad byte. */
+static bool parse_userinfo(const char *p, const char *at, struct sip_uri *out, const char **bad)
+{
+    size_t user_len = escaped_run(p, at, SIP_C_USER, bad);
+    if (user_len == 0) {
+        *bad = p;
+        return false;
+    }
+    out->user = sv_make(p, user_len);
+    p += user_len;
+    if (p < at && *p == ':') {
+        p++;
+        size_t pass_len = escaped_run(p, at, SIP_C_PASSWORD, bad);
+        out->password = sv_make(p, pass_len);
+        p += pass_len;
+    }
+    if (p != at) {
+        *bad = p;
+        return false;
+    }
+    return true;
+}
+
+static int parse_sip(struct sv in, const char *p, struct sip_uri *out, struct sip_err *err)
+{
+    const char *end = in.ptr + in.len;
+    const char *bad = NULL;
+    /* user may hold ';' and '?' but never an unescaped '@', and neither may what
+     * follows the host, so the first '@' ends the userinfo. */
+    const char *at = memchr(p, '@', (size_t)(end - p));
+    if (at != NULL) {
+        if (!parse_userinfo(p, at, out, &bad)) {
+            return uri_fail(err, in, bad, "bad user part in URI");
+        }
+        p = at + 1;
+    }
+    const char *host_end = parse_host(p, end, out);
+    if (host_end == NULL) {
+        return uri_fail(err, in, p, "bad host in URI");
+    }
+    p = host_end;
+    if (p < end && *p == ':') {
+        p = parse_port(p + 1, end, &out->port);
+        if (p == NULL) {
+            return uri_fail(err, in, host_end + 1, "bad port in URI");
+        }
+        out->has_port = true;
+    }
+    if (p < end && *p == ';') {
+        const char *params_end = parse_uri_params(p, end, &bad);
+        if (params_end == NULL) {
+            return uri_fail(err, in, bad, "bad URI parameter");
+        }
+        out->params = sv_make(p, (size_t)(params_end - p));
+        p = params_end;
+    }
+    if (p < end && *p == '?') {
+        const char *headers_end = parse_uri_headers(p + 1, end, &bad);
+        if (headers_end == NULL) {
+            return uri_fail(err, in, bad, "bad URI header");
+        }
+        out->headers = sv_make(p + 1, (size_t)(headers_end - p - 1));
+        p = headers_end;
+    }
+    if (p != end) {
+        return uri_fail(err, in, bad != NULL ? bad : p, "unexpected byte in URI");
+    }
+    return 0;
+}
+
+/* RFC 3966: global-number "+" digits or local-number, with visual separators. */
+static int parse_tel(struct sv in, const char *p, struct sip_uri *out, struct sip_err *err)
+{
+    static const char tel_chars[] = "0123456789abcdefABCDEF*#+-.()pwPW";
+    const char *end = in.ptr + in.len;
+    const char *start = p;
+    while (p < end && *p != '\0' && strchr(tel_chars, *p) != NULL) {
+        p++;
+    }
+    if (p == start) {
+        return uri_fail(err, in, p, "bad tel number");
+    }
+    out->tel_number = sv_make(start, (size_t)(p - start));
+    const char *bad = NULL;
+    const char *params_end = parse_uri_params(p, end, &bad);
+    if (params_end == NULL || params_end != end) {
+        return uri_fail(err, in, bad != NULL ? bad : params_end, "bad tel parameter");
+    }
+    if (p < end) {
+        out->params = sv_make(p, (size_t)(end - p));
+    }
+    return 0;
+}
+
+size_t sip_host_len(struct sv in, bool *is_ipv6_ref)
+{
+    struct sip_uri scratch = { 0 };
+    if (in.ptr == NULL) {
+        return 0;
+    }
+    const char *end = parse_host(in.ptr, in.ptr + in.len, &scratch);
+    *is_ipv6_ref = scratch.is_ipv6_ref;
+    return end == NULL ? 0 : (size_t)(end - in.ptr);
+}
+
+int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
+{
+    *out = (struct sip_uri){ .raw = in };
+    if (in.ptr == NULL) {
+        return sip_err_set(err, -SW_EBADURI, 0, "missing URI", 400);
+    }
+    const char *p = parse_scheme(in, out);
+    if (p == NULL) {
+        return uri_fail(err, in, in.ptr, "bad URI scheme");
+    }
+    const char *end = in.ptr + in.len;
+    switch (out->scheme) {
+    case SIP_URI_SIP:
+    case SIP_URI_SIPS:
+        return parse_sip(in, p, out, err);
+    case SIP_URI_TEL:
+        return parse_tel(in, p, out, err);
+    default:
+        break;
+    }
+    /* absoluteURI (RFC 2396): the opaque rest must be 1*uric. */
+    const char *bad = NULL;
+    size_t len = escaped_run(p, end, SIP_C_URIC, &bad);
+    if (len == 0 || p + len != end) {
+        return uri_fail(err, in, p + len, "bad absolute URI");
+    }
+    out->opaque = sv_make(p, len);
+    return 0;
+}
+
+/* Takes the next ";name[=value]" with LWS allowed around the separators; the name is
+ * a run of non-separator bytes so that URI params (paramchar) and header params
+ * (token) both work. Returns false at the end. */
+static bool params_next_lenient(struct sv *cur, struct sv *name, struct sv *value)
+{
+    for (;;) {
+        sip_lws_skip(cur);
+        if (cur->len == 0) {
+            return false;
+        }
+        if (cur->ptr[0] != ';') {
+            return false;
+        }
+        cur->ptr++;
+        cur->len--;
+        sip_lws_skip(cur);
+        size_t i = 0;
+        while (i < cur->len && cur->ptr[i] != '=' && cur->ptr[i] != ';' &&
+               !sip_char_is(cur->ptr[i], SIP_C_LWS)) {
+            i++;
+        }
+        *name = sv_make(cur->ptr, i);
+        cur->ptr += i;
+        cur->len -= i;
+        sip_lws_skip(cur);
+        *value = sv_make(cur->ptr, 0);
+        if (cur->len > 0 && cur->ptr[0] == '=') {
+            cur->ptr++;
+            cur->len--;
+            sip_lws_skip(cur);
+            size_t j = 0;
+            bool is_quoted = false;
+            while (j < cur->len && (is_quoted || cur->ptr[j] != ';')) {
+                if (cur->ptr[j] == '"') {
+                    is_quoted = !is_quoted;
+                } else if (is_quoted && cur->ptr[j] == '\\') {
+                    j++;
+                }
+                j++;
+            }
+            j = j > cur->len ? cur->len : j;
+            *value = sip_lws_trim(sv_make(cur->ptr, j));
+            cur->ptr += j;
+            cur->len -= j;
+        }
+        if (name->len > 0) {
+            return true;
+        }
+    }
+}
+
+bool sip_params_find(struct sv params, struct sv name, struct sv *value)
+{
+    struct sv cur = params;
+    struct sv param_name;
+    struct sv param_value;
+    if (cur.ptr == NULL) {
+        return false;
+    }
+    while (params_next_lenient(&cur, &param_name, &param_value)) {
+        if (sv_eq_nocase(param_name, name)) {
+            *value = param_value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* gen-value without quotes: token / host / IPv6reference. */
+static bool gen_value_take(struct sv *cur, struct sv *value)
+{
+    if (cur->len > 0 && cur->ptr[0] == '"') {
+        const char *start = cur->ptr;
+        struct sv inner;
+        if (!sip_quoted_take(cur, &inner)) {
+            return false;
+        }
+        *value = sv_make(start, (size_t)(cur->ptr - start));
+        return true;
+    }
+    size_t i = 0;
+    while (i < cur->len && sip_char_is(cur->ptr[i], SIP_C_GVAL)) {
+        i++;
+    }
+    if (i == 0) {
+        return false;
+    }
+    *value = sv_make(cur->ptr, i);
+    cur->ptr += i;
+    cur->len -= i;
+    return true;
+}
+
+int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
+{
+    sip_lws_skip(cur);
+    if (cur->ptr == NULL || cur->len == 0) {
+        return 0;
+    }
+    if (cur->ptr[0] != ';') {
+        return -1;
+    }
+    cur->ptr++;
+    cur->len--;
+    sip_lws_skip(cur);
+    if (!sip_token_take(cur, name)) {
+        return -1;
+    }
+    *value = SV_NULL;
+    struct sv look = *cur;
+    sip_lws_skip(&look);
+    if (look.len > 0 && look.ptr[0] == '=') {
+        look.ptr++;
+        look.len--;
+        sip_lws_skip(&look);
+        if (!gen_value_take(&look, value)) {
+            return -1;
+        }
+        *cur = look;
+    }
+    return 1;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int sip_uri_unescape(struct sv in, char *out, size_t cap, size_t *len)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < in.len; i++) {
+        char c = in.ptr[i];
+        if (c == '%') {
+            if (in.len - i < 3) {
+                return -SW_EBADURI;
+            }
+            int high = hex_value(in.ptr[i + 1]);
+            int low = hex_value(in.ptr[i + 2]);
+            if (high < 0 || low < 0) {
+                return -SW_EBADURI;
+            }
+            c = (char)(high * 16 + low);
+            i += 2;
+        }
+        if (used >= cap) {
+            return -SW_EFULL;
+        }
+        out[used++] = c;
+    }
+    *len = used;
+    return 0;
+}
+
+/* The next decoded byte of `s` at *i, or -1 at the end or on a malformed escape. */
+static int next_decoded(struct sv s, size_t *i)
+{
+    if (*i >= s.len) {
+        return -1;
+    }
+    char c = s.ptr[*i];
+    if (c != '%') {
+        (*i)++;
+        return (unsigned char)c;
+    }
+    if (s.len - *i < 3) {
+        return -2;
+    }
+    int high = hex_value(s.ptr[*i + 1]);
+    int low = hex_value(s.ptr[*i + 2]);
+    if (high < 0 || low < 0) {
+        return -2;
+    }
+    *i += 3;
+    return high * 16 + low;
+}
+
+bool sip_uri_escaped_eq(struct sv a, struct sv b)
+{
+    size_t i = 0;
+    size_t j = 0;
+    for (;;) {
+        int ca = next_decoded(a, &i);
+        int cb = next_decoded(b, &j);
+        if (ca == -2 || cb == -2) {
+            return false;
+        }
+        if (ca != cb) {
+            return false;
+        }
+        if (ca == -1) {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#include "sip/via.h"
+
+#include "base/err.h"
+#include "sip/chars.h"
+#include "sip/hdr.h"
+#include "sip/uri.h"
+
+static int via_fail(struct sip_err *err, struct sv in, const char *at, const char *reason)
+{
+    return sip_err_set(err, -SW_EBADMSG, (size_t)(at - in.ptr), reason, 400);
+}
+
+/* SWS "/" SWS between the parts of sent-protocol. */
+static bool slash_take(struct sv *cur)
+{
+    sip_lws_skip(cur);
+    if (cur->len == 0 || cur->ptr[0] != '/') {
+        return false;
+    }
+    cur->ptr++;
+    cur->len--;
+    sip_lws_skip(cur);
+    return true;
+}
+
+/* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
+static int parse_protocol(struct sv in, struct sv *cur, struct sip_via *out, struct sip_err *err)
+{
+    struct sv name;
+    struct sv version;
+    if (!sip_token_take(cur, &name) || !slash_take(cur) || !sip_token_take(cur, &version)) {
+        return via_fail(err, in, cur->ptr, "bad Via protocol");
+    }
+    out->protocol = sv_make(name.ptr, (size_t)(version.ptr + version.len - name.ptr));
+    if (!slash_take(cur) || !sip_token_take(cur, &out->transport)) {
+        return via_fail(err, in, cur->ptr, "bad Via transport");
+    }
+    return 0;
+}
+
+/* sent-by = host [ COLON port ] */
+static int parse_sent_by(struct sv in, struct sv *cur, struct sip_via *out, struct sip_err *err)
+{
+    bool is_ipv6_ref = false;
+    size_t i = sip_host_len(*cur, &is_ipv6_ref);
+    if (i == 0) {
+        return via_fail(err, in, cur->ptr, "bad Via sent-by");
+    }
+    out->host = sv_make(cur->ptr, i);
+    cur->ptr += i;
+    cur->len -= i;
+    struct sv look = *cur;
+    sip_lws_skip(&look);
+    if (look.len > 0 && look.ptr[0] == ':') {
+        look.ptr++;
+        look.len--;
+        sip_lws_skip(&look);
+        size_t digits = 0;
+        uint32_t port = 0;
+        while (digits < look.len && sip_char_is(look.ptr[digits], SIP_C_DIGIT) && port <= 65535) {
+            port = port * 10 + (uint32_t)(look.ptr[digits] - '0');
+            digits++;
+        }
+        if (digits == 0 || port > 65535) {
+            return via_fail(err, in, look.ptr, "bad Via port");
+        }
+        out->port = (uint16_t)port;
+        out->has_port = true;
+        look.ptr += digits;
+        look.len -= digits;
+        *cur = look;
+    }
+    return 0;
+}
+
+static void via_param_store(struct sip_via *out, struct sv name, struct sv value)
+{
+    if (sv_eq_nocase(name, SV("branch"))) {
+        out->branch = value;
+    } else if (sv_eq_nocase(name, SV("received"))) {
+        out->received = value;
+    } else if (sv_eq_nocase(name, SV("rport"))) {
+        out->has_rport = true;
+        out->rport = value.ptr == NULL ? sv_make(name.ptr + name.len, 0) : value;
+    } else if (sv_eq_nocase(name, SV("maddr"))) {
+        out->maddr = value;
+    } else if (sv_eq_nocase(name, SV("ttl"))) {
+        out->ttl = value;
+    }
+}
+
+int sip_via_parse(struct sv in, struct sip_via *out, struct sip_err *err)
+{
+    *out = (struct sip_via){ .raw = in };
+    struct sv cur = sip_lws_trim(in);
+    if (cur.ptr == NULL || cur.len == 0) {
+        return sip_err_set(err, -SW_EBADMSG, 0, "empty Via", 400);
+    }
+    int rc = parse_protocol(in, &cur, out, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (cur.len == 0 || !sip_char_is(cur.ptr[0], SIP_C_LWS)) {
+        return via_fail(err, in, cur.ptr, "missing LWS before Via sent-by");
+    }
+    sip_lws_skip(&cur);
+    rc = parse_sent_by(in, &cur, out, err);
+    if (rc != 0) {
+        return rc;
+    }
+    struct sv rest = cur;
+    sip_lws_skip(&rest);
+    if (rest.len > 0) {
+        out->params = rest;
+    }
+    struct sv name;
+    struct sv value;
+    while ((rc = sip_params_next(&cur, &name, &value)) == 1) {
+        via_param_store(out, name, value);
+    }
+    if (rc < 0) {
+        return via_fail(err, in, cur.ptr, "bad Via parameter");
+    }
+    if (out->branch.ptr != NULL && out->branch.len == 0) {
+        return via_fail(err, in, out->branch.ptr, "empty Via branch");
+    }
+    return 0;
+}
+
+bool sip_via_has_rfc3261_branch(const struct sip_via *via)
+{
+    return via->branch.len > sizeof(SIP_BRANCH_COOKIE) - 1 &&
+           sv_starts_with(via->branch, SV(SIP_BRANCH_COOKIE));
+}
