@@ -1,0 +1,918 @@
+/*
+ * The B2BUA core: the call pool and tables, initial INVITE handling, answers and
+ * failures of leg B, CANCEL and the end of calls. In-dialog requests are relayed by
+ * b2bua_relay.c; message text is written by b2bua_build.c.
+ */
+#include "call/b2bua.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "call/b2bua_int.h"
+#include "call/reply.h"
+#include "call/txn.h"
+#include "sip/msg.h"
+
+/* Per-party counters shared by all workers: [0] the PBX, then trunks, then accounts. */
+static atomic_uint *party_counts;
+static size_t party_trunks;
+static size_t party_accounts;
+
+int b2bua_counters_init(size_t trunks, size_t accounts)
+{
+    b2bua_counters_fini();
+    party_counts = sw_calloc(1 + trunks + accounts, sizeof(*party_counts));
+    if (party_counts == NULL) {
+        return -ENOMEM;
+    }
+    party_trunks = trunks;
+    party_accounts = accounts;
+    return 0;
+}
+
+void b2bua_counters_fini(void)
+{
+    sw_free(party_counts);
+    party_counts = NULL;
+    party_trunks = 0;
+    party_accounts = 0;
+}
+
+static atomic_uint *party_slot(enum call_party party, size_t index)
+{
+    if (party_counts == NULL) {
+        return NULL;
+    }
+    switch (party) {
+    case CALL_PARTY_PBX:
+        return &party_counts[0];
+    case CALL_PARTY_TRUNK:
+        return index < party_trunks ? &party_counts[1 + index] : NULL;
+    case CALL_PARTY_ACCOUNT:
+        return index < party_accounts ? &party_counts[1 + party_trunks + index] : NULL;
+    }
+    return NULL;
+}
+
+uint32_t b2bua_party_calls(enum call_party party, size_t index)
+{
+    atomic_uint *slot = party_slot(party, index);
+    return slot == NULL ? 0 : atomic_load(slot);
+}
+
+static void party_add(enum call_party party, size_t index, int delta)
+{
+    atomic_uint *slot = party_slot(party, index);
+    if (slot != NULL) {
+        if (delta > 0) {
+            atomic_fetch_add(slot, 1);
+        } else {
+            atomic_fetch_sub(slot, 1);
+        }
+    }
+}
+
+/* Call-IDs we make start with "sw", two hex digits of the owner worker, then 30 random hex. */
+unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
+{
+    if (worker_count <= 1) {
+        return 0;
+    }
+    if (call_id.len >= 4 && call_id.ptr[0] == 's' && call_id.ptr[1] == 'w') {
+        unsigned owner = 0;
+        bool is_hex = true;
+        for (size_t i = 2; i < 4; i++) {
+            char c = call_id.ptr[i];
+            unsigned digit = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
+                             : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
+                                                      : 99u;
+            is_hex = is_hex && digit < 16;
+            owner = owner * 16 + digit;
+        }
+        if (is_hex && owner < worker_count) {
+            return owner;
+        }
+    }
+    return (unsigned)(sw_hash_sv(call_id) % worker_count);
+}
+
+void b2bua_random_hex(char *out, size_t digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t random[32];
+    size_t bytes = (digits + 1) / 2;
+    SW_ASSERT(bytes <= sizeof(random));
+    if (getrandom(random, bytes, 0) != (ssize_t)bytes) {
+        /* Not reachable on a running kernel; a predictable tag is still unique here. */
+        uint64_t now = sw_mono_us();
+        memset(random, 0, sizeof(random));
+        memcpy(random, &now, sizeof(now));
+    }
+    for (size_t i = 0; i < digits; i++) {
+        uint8_t byte = random[i / 2];
+        out[i] = hex[(i % 2 == 0) ? (byte >> 4) : (byte & 15)];
+    }
+}
+
+bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
+{
+    if (value.len >= cap) {
+        *len = 0;
+        dst[0] = '\0';
+        return false;
+    }
+    if (value.len > 0) {
+        memcpy(dst, value.ptr, value.len);
+    }
+    dst[value.len] = '\0';
+    *len = value.len;
+    return true;
+}
+
+/* ---- tables ---- */
+
+static size_t bucket_of(const struct b2bua *b, struct sv call_id)
+{
+    return (size_t)(sw_hash_sv(call_id) & b->bucket_mask);
+}
+
+static void table_insert(struct b2bua *b, struct call *call)
+{
+    size_t ba = bucket_of(b, FSTR_SV(call->a.call_id));
+    call->next_a = b->by_a[ba];
+    b->by_a[ba] = call;
+    size_t bb = bucket_of(b, FSTR_SV(call->b.call_id));
+    call->next_b = b->by_b[bb];
+    b->by_b[bb] = call;
+}
+
+static void table_remove(struct b2bua *b, struct call *call)
+{
+    struct call **link = &b->by_a[bucket_of(b, FSTR_SV(call->a.call_id))];
+    for (; *link != NULL; link = &(*link)->next_a) {
+        if (*link == call) {
+            *link = call->next_a;
+            break;
+        }
+    }
+    link = &b->by_b[bucket_of(b, FSTR_SV(call->b.call_id))];
+    for (; *link != NULL; link = &(*link)->next_b) {
+        if (*link == call) {
+            *link = call->next_b;
+            break;
+        }
+    }
+}
+
+struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a)
+{
+    for (struct call *c = b->by_a[bucket_of(b, call_id)]; c != NULL; c = c->next_a) {
+        if (sv_eq(FSTR_SV(c->a.call_id), call_id)) {
+            *is_leg_a = true;
+            return c;
+        }
+    }
+    for (struct call *c = b->by_b[bucket_of(b, call_id)]; c != NULL; c = c->next_b) {
+        if (sv_eq(FSTR_SV(c->b.call_id), call_id)) {
+            *is_leg_a = false;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *settings)
+{
+    struct b2bua *b = sw_calloc(1, sizeof(*b));
+    if (b == NULL) {
+        return NULL;
+    }
+    size_t buckets = 1024;
+    while (buckets < settings->max_calls * 2 && buckets < ((size_t)1 << 28)) {
+        buckets <<= 1;
+    }
+    b->worker = worker;
+    b->settings = *settings;
+    b->pool_cap = settings->max_calls;
+    b->pool = sw_calloc(b->pool_cap == 0 ? 1 : b->pool_cap, sizeof(*b->pool));
+    b->by_a = sw_calloc(buckets, sizeof(*b->by_a));
+    b->by_b = sw_calloc(buckets, sizeof(*b->by_b));
+    b->bucket_mask = buckets - 1;
+    b->out = sw_malloc(B2BUA_OUT_CAP);
+    b->scratch = arena_new(64 * 1024);
+    struct txn_user_ops ops = {
+        .on_response = b2bua_txn_response,
+        .on_timeout = b2bua_txn_timeout,
+        .on_terminated = b2bua_txn_terminated,
+    };
+    b->txns = txn_layer_new(worker, settings->max_txns, &ops);
+    if (b->pool == NULL || b->by_a == NULL || b->by_b == NULL || b->out == NULL ||
+        b->scratch == NULL || b->txns == NULL) {
+        b2bua_free(b);
+        return NULL;
+    }
+    for (size_t i = b->pool_cap; i-- > 0;) {
+        b->pool[i].next_a = b->free_list;
+        b->free_list = &b->pool[i];
+    }
+    return b;
+}
+
+void b2bua_free(struct b2bua *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    txn_layer_free(b->txns);
+    for (size_t i = 0; b->pool != NULL && i < b->pool_cap; i++) {
+        struct call *call = &b->pool[i];
+        if (call->owner != NULL) {
+            struct loop *loop = worker_loop(b->worker);
+            loop_timer_stop(loop, &call->ring_timer);
+            loop_timer_stop(loop, &call->duration_timer);
+            loop_timer_stop(loop, &call->linger_timer);
+            sw_free(call->b_ack);
+            if (call->is_counted) {
+                party_add(call->route.from_party, call->route.from_index, -1);
+                party_add(call->route.to_party, call->route.to_index, -1);
+            }
+        }
+    }
+    sw_free(b->pool);
+    sw_free(b->by_a);
+    sw_free(b->by_b);
+    sw_free(b->out);
+    arena_free(b->scratch);
+    sw_free(b);
+}
+
+size_t b2bua_call_count(const struct b2bua *b)
+{
+    return b->active_calls;
+}
+
+size_t b2bua_txn_count(const struct b2bua *b)
+{
+    return txn_layer_count(b->txns);
+}
+
+static void detach_txn(struct txn **slot)
+{
+    if (*slot != NULL) {
+        txn_detach(*slot);
+        *slot = NULL;
+    }
+}
+
+static void call_release(struct call *call)
+{
+    struct b2bua *b = call->owner;
+    struct loop *loop = worker_loop(b->worker);
+    loop_timer_stop(loop, &call->ring_timer);
+    loop_timer_stop(loop, &call->duration_timer);
+    loop_timer_stop(loop, &call->linger_timer);
+    detach_txn(&call->a_invite);
+    detach_txn(&call->b_invite);
+    detach_txn(&call->b_cancel);
+    for (size_t i = 0; i < CALL_RELAYS; i++) {
+        b2bua_relay_release(&call->relays[i]);
+    }
+    table_remove(b, call);
+    sw_free(call->b_ack);
+    memset(call, 0, sizeof(*call));
+    call->next_a = b->free_list;
+    b->free_list = call;
+}
+
+static void on_linger(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    call_release(ctx);
+}
+
+static void emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail)
+{
+    struct sw_event ev;
+    sw_event_init(&ev, kind);
+    ev.remote = call->a.dest.addr;
+    ev.transport = call->a.dest.transport;
+    SW_EVENT_SET(&ev, session, FSTR_SV(call->a.call_id));
+    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
+    SW_EVENT_SET(&ev, module, SV("b2bua"));
+    sw_event_emit(call->owner->settings.events, &ev);
+}
+
+void b2bua_call_end(struct call *call, uint16_t status, const char *why)
+{
+    if (call->state == CALL_STATE_ENDED) {
+        return;
+    }
+    struct b2bua *b = call->owner;
+    call->state = CALL_STATE_ENDED;
+    call->final_status = call->final_status == 0 ? status : call->final_status;
+    call->end_us = sw_wall_us();
+    if (call->is_counted) {
+        party_add(call->route.from_party, call->route.from_index, -1);
+        party_add(call->route.to_party, call->route.to_index, -1);
+        call->is_counted = false;
+    }
+    b->active_calls--;
+    struct loop *loop = worker_loop(b->worker);
+    loop_timer_stop(loop, &call->ring_timer);
+    loop_timer_stop(loop, &call->duration_timer);
+    char detail[128];
+    (void)snprintf(
+        detail, sizeof(detail), "status=%u reason=%s duration_ms=%llu", call->final_status, why,
+        call->answer_us == 0 ? 0ull
+                             : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
+    emit_call_event(call, EV_CALL_ENDED, detail);
+    /* Keep the call long enough to absorb retransmissions of the last requests (64*T1). */
+    int rc = loop_timer_start(loop, &call->linger_timer, 64u * SIP_T1_MS, on_linger, call);
+    SW_ASSERT(rc == 0);
+}
+
+/* ---- legs ---- */
+
+static struct sv random_tag(char *buf, size_t digits)
+{
+    b2bua_random_hex(buf, digits);
+    return sv_make(buf, digits);
+}
+
+static bool leg_routes_from(struct leg *leg, struct sip_msg *msg, bool reverse)
+{
+    struct sv values[16];
+    size_t count = 0;
+    for (const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_RECORD_ROUTE, NULL);
+         h != NULL && count < 16; h = sip_msg_find(msg, SIP_HDR_RECORD_ROUTE, h)) {
+        values[count++] = h->value;
+    }
+    struct sw_buf out;
+    sw_buf_init(&out, leg->routes.s, sizeof(leg->routes.s) - 1);
+    for (size_t i = 0; i < count; i++) {
+        struct sv v = values[reverse ? count - 1 - i : i];
+        if (i > 0) {
+            sw_buf_str(&out, ", ");
+        }
+        sw_buf_sv(&out, v);
+    }
+    leg->routes.len = out.is_overflow ? 0 : out.len;
+    leg->routes.s[leg->routes.len] = '\0';
+    return !out.is_overflow;
+}
+
+bool b2bua_leg_learn_target(struct leg *leg, struct sip_msg *msg)
+{
+    struct sip_contact contact;
+    size_t count = 0;
+    bool is_star = false;
+    struct sip_err err = { 0 };
+    if (sip_msg_contacts(msg, &contact, 1, &count, &is_star, &err) != 0 || count == 0) {
+        return count == 0 && !is_star;
+    }
+    return FSTR_SET(leg->remote_target, contact.addr.uri_text);
+}
+
+static bool leg_a_init(struct call *call, struct sip_msg *invite, const struct net_dest *src)
+{
+    struct leg *leg = &call->a;
+    struct sip_err err = { 0 };
+    const struct sip_nameaddr *from = sip_msg_from(invite, &err);
+    const struct sip_hdr *to = sip_msg_find(invite, SIP_HDR_TO, NULL);
+    const struct sip_hdr *from_hdr = sip_msg_find(invite, SIP_HDR_FROM, NULL);
+    if (from == NULL || to == NULL || from_hdr == NULL) {
+        return false;
+    }
+    char tag[16];
+    struct sv local_tag = random_tag(tag, sizeof(tag));
+    char local_hdr[LEG_HDR_CAP];
+    int n = snprintf(local_hdr, sizeof(local_hdr), SV_FMT ";tag=" SV_FMT, SV_ARG(to->value),
+                     SV_ARG(local_tag));
+    leg->is_a = true;
+    leg->dest = *src;
+    leg->listener = src->listener;
+    leg->local_cseq = 0;
+    leg->invite_cseq = call->a_invite_req.cseq;
+    return n > 0 && (size_t)n < sizeof(local_hdr) &&
+           FSTR_SET(leg->call_id, sip_msg_call_id(invite)) && FSTR_SET(leg->local_tag, local_tag) &&
+           FSTR_SET(leg->remote_tag, from->tag) && FSTR_SET(leg->remote_hdr, from_hdr->value) &&
+           FSTR_SET(leg->local_hdr, sv_make(local_hdr, (size_t)n)) &&
+           b2bua_leg_learn_target(leg, invite) && leg_routes_from(leg, invite, false);
+}
+
+static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
+{
+    struct leg *leg = &call->b;
+    char id[48];
+    int n = snprintf(id, sizeof(id), "sw%02x", worker_index(b->worker) & 0xffu);
+    b2bua_random_hex(id + n, 30);
+    char tag[16];
+    struct sv local_tag = random_tag(tag, sizeof(tag));
+    char from[LEG_HDR_CAP];
+    int from_len;
+    if (sv_is_present(route->from_display) && route->from_display.len > 0) {
+        from_len =
+            snprintf(from, sizeof(from), "\"" SV_FMT "\" <sip:" SV_FMT "@" SV_FMT ">;tag=" SV_FMT,
+                     SV_ARG(route->from_display), SV_ARG(route->from_user),
+                     SV_ARG(route->from_host), SV_ARG(local_tag));
+    } else {
+        from_len = snprintf(from, sizeof(from), "<sip:" SV_FMT "@" SV_FMT ">;tag=" SV_FMT,
+                            SV_ARG(route->from_user), SV_ARG(route->from_host), SV_ARG(local_tag));
+    }
+    char target[LEG_HDR_CAP];
+    int target_len = snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
+                              SV_ARG(route->ruri_user), SV_ARG(route->target_host));
+    char to[LEG_HDR_CAP];
+    int to_len = snprintf(to, sizeof(to), "<%s>", target);
+    leg->is_a = false;
+    leg->dest = route->dest;
+    leg->listener = route->dest.listener;
+    leg->local_cseq = 1;
+    leg->invite_cseq = 1;
+    return from_len > 0 && (size_t)from_len < sizeof(from) && target_len > 0 &&
+           (size_t)target_len < sizeof(target) && to_len > 0 && (size_t)to_len < sizeof(to) &&
+           FSTR_SET(leg->call_id, sv_make(id, (size_t)n + 30)) &&
+           FSTR_SET(leg->local_tag, local_tag) &&
+           FSTR_SET(leg->local_hdr, sv_make(from, (size_t)from_len)) &&
+           FSTR_SET(leg->remote_hdr, sv_make(to, (size_t)to_len)) &&
+           FSTR_SET(leg->remote_target, sv_make(target, (size_t)target_len));
+}
+
+/* Leg B learns its peer from a response that carries a To tag (RFC 3261 §12.1.2). */
+static void leg_b_learn(struct call *call, struct sip_msg *response)
+{
+    struct sip_err err = { 0 };
+    const struct sip_nameaddr *to = sip_msg_to(response, &err);
+    const struct sip_hdr *to_hdr = sip_msg_find(response, SIP_HDR_TO, NULL);
+    if (to == NULL || to_hdr == NULL || !sv_is_present(to->tag)) {
+        return;
+    }
+    struct leg *leg = &call->b;
+    bool is_first = leg->remote_tag.len == 0;
+    if (!is_first && !sv_eq(FSTR_SV(leg->remote_tag), to->tag)) {
+        return; /* another fork's early dialog: we follow the first one */
+    }
+    if (is_first) {
+        (void)FSTR_SET(leg->remote_tag, to->tag);
+        (void)FSTR_SET(leg->remote_hdr, to_hdr->value);
+    }
+    (void)b2bua_leg_learn_target(leg, response);
+    (void)leg_routes_from(leg, response, true);
+}
+
+/* ---- starting a call ---- */
+
+static void respond_a(struct call *call, uint16_t status, struct sv reason, struct sip_msg *source,
+                      bool with_contact)
+{
+    if (call->a_invite == NULL) {
+        return;
+    }
+    struct b2bua *b = call->owner;
+    struct sv bytes = build_leg_response(b, call, &call->a, &call->a_invite_req, status, reason,
+                                         source, with_contact);
+    if (bytes.ptr != NULL) {
+        /* A send failure is a lost datagram: retransmissions or the peer's timers cope. */
+        (void)txn_server_respond(call->a_invite, status, bytes);
+    }
+}
+
+static void reply_stateless(struct b2bua *b, struct sip_msg *request, const struct net_dest *dst,
+                            uint16_t status, struct sv headers)
+{
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    char tag[16];
+    struct reply_extra extra = {
+        .to_tag = random_tag(tag, sizeof(tag)),
+        .headers = headers,
+        .server = b->settings.user_agent,
+    };
+    if (reply_build(&out, request, status, NULL, &extra) == 0) {
+        (void)worker_send(b->worker, dst, sw_buf_view(&out));
+    }
+}
+
+static void on_ring_timeout(struct loop *loop, void *ctx);
+static void on_duration_limit(struct loop *loop, void *ctx);
+
+static struct call *call_alloc(struct b2bua *b)
+{
+    struct call *call = b->free_list;
+    if (call == NULL) {
+        return NULL;
+    }
+    b->free_list = call->next_a;
+    memset(call, 0, sizeof(*call));
+    call->tu_kind = TU_CALL;
+    call->owner = b;
+    call->id = ++b->next_call_id;
+    return call;
+}
+
+static void call_free_unstarted(struct b2bua *b, struct call *call)
+{
+    detach_txn(&call->a_invite);
+    memset(call, 0, sizeof(*call));
+    call->next_a = b->free_list;
+    b->free_list = call;
+}
+
+static bool call_send_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite)
+{
+    char branch_buf[32];
+    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
+    struct sv bytes = build_b_invite(b, call, invite, branch);
+    if (bytes.ptr == NULL) {
+        return false;
+    }
+    call->b_invite = txn_client_new(b->txns, SIP_METHOD_INVITE, branch, &call->b.dest, bytes, call);
+    return call->b_invite != NULL;
+}
+
+static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net_dest *src,
+                       const struct b2bua_route *route)
+{
+    struct call *call = call_alloc(b);
+    if (call == NULL) {
+        reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
+        return;
+    }
+    call->route = *route;
+    if (!req_copy_init(&call->a_invite_req, invite) || !leg_a_init(call, invite, src) ||
+        !leg_b_init(b, call, route)) {
+        call_free_unstarted(b, call);
+        reply_stateless(b, invite, src, 400, SV_NULL);
+        return;
+    }
+    call->a_invite = txn_server_new(b->txns, invite, src, call);
+    if (call->a_invite == NULL) {
+        call_free_unstarted(b, call);
+        reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
+        return;
+    }
+    respond_a(call, 100, SV("Trying"), NULL, false);
+    call->a_invite_has_body = invite->body.len > 0;
+    if (!call_send_b_invite(b, call, invite)) {
+        respond_a(call, 503, SV("Service Unavailable"), NULL, false);
+        call_free_unstarted(b, call);
+        return;
+    }
+    /* From here the call is in the tables: it ends through b2bua_call_end(). */
+    table_insert(b, call);
+    call->state = CALL_STATE_EARLY;
+    call->start_us = sw_wall_us();
+    call->is_counted = true;
+    party_add(route->from_party, route->from_index, 1);
+    party_add(route->to_party, route->to_index, 1);
+    b->active_calls++;
+    struct loop *loop = worker_loop(b->worker);
+    uint64_t ring_ms = (uint64_t)(route->ring_timeout_s != 0 ? route->ring_timeout_s : 180) * 1000u;
+    int rc = loop_timer_start(loop, &call->ring_timer, ring_ms, on_ring_timeout, call);
+    SW_ASSERT(rc == 0);
+    emit_call_event(call, EV_CALL_STARTED, "");
+}
+
+/* ---- leg B answers ---- */
+
+static void send_b_cancel(struct b2bua *b, struct call *call)
+{
+    if (call->b_invite == NULL || call->b_cancel != NULL) {
+        return;
+    }
+    if (!call->b_has_provisional) {
+        /* RFC 3261 §9.1: no CANCEL before a provisional response; sent when one comes. */
+        call->is_cancel_pending = true;
+        return;
+    }
+    struct sv bytes = build_leg_cancel(b, call->b_invite);
+    if (bytes.ptr != NULL) {
+        call->b_cancel = txn_client_new(b->txns, SIP_METHOD_CANCEL, txn_branch(call->b_invite),
+                                        &call->b.dest, bytes, call);
+    }
+}
+
+static void send_b_ack(struct b2bua *b, struct call *call, struct sip_msg *source)
+{
+    char branch_buf[32];
+    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
+    struct sv bytes = build_leg_ack(b, &call->b, call->b.invite_cseq, branch, source);
+    if (bytes.ptr == NULL) {
+        return;
+    }
+    char *copy = sw_malloc(bytes.len);
+    if (copy != NULL) {
+        memcpy(copy, bytes.ptr, bytes.len);
+        sw_free(call->b_ack);
+        call->b_ack = copy;
+        call->b_ack_len = bytes.len;
+    }
+    (void)worker_send(b->worker, &call->b.dest, bytes);
+}
+
+static void b_provisional(struct b2bua *b, struct call *call, struct sip_msg *response)
+{
+    call->b_has_provisional = true;
+    leg_b_learn(call, response);
+    if (call->is_cancel_pending) {
+        call->is_cancel_pending = false;
+        send_b_cancel(b, call);
+        return;
+    }
+    if (call->state == CALL_STATE_EARLY) {
+        respond_a(call, response->status, response->reason, response, true);
+    }
+}
+
+static void on_duration_limit(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    b2bua_send_bye(b, call, true, "max_call_duration");
+    b2bua_send_bye(b, call, false, "max_call_duration");
+    b2bua_call_end(call, 200, "max-duration");
+}
+
+static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *response)
+{
+    leg_b_learn(call, response);
+    if (call->state != CALL_STATE_EARLY || call->a_invite == NULL) {
+        /* CANCEL lost the race with the 200 (or A is gone): take the call down on B. */
+        send_b_ack(b, call, NULL);
+        b2bua_send_bye(b, call, false, "cancelled");
+        return;
+    }
+    call->state = CALL_STATE_CONFIRMED;
+    call->answer_us = sw_wall_us();
+    struct loop *loop = worker_loop(b->worker);
+    loop_timer_stop(loop, &call->ring_timer);
+    if (call->route.max_duration_s != 0) {
+        int rc =
+            loop_timer_start(loop, &call->duration_timer,
+                             (uint64_t)call->route.max_duration_s * 1000u, on_duration_limit, call);
+        SW_ASSERT(rc == 0);
+    }
+    respond_a(call, response->status, response->reason, response, true);
+    if (call->a_invite_has_body) {
+        send_b_ack(b, call, NULL);
+    } else {
+        /* Late offer: B's 200 carries the offer, A's ACK the answer that B must get. */
+        call->is_b_ack_pending = true;
+    }
+    emit_call_event(call, EV_CALL_ANSWERED, "");
+}
+
+static void b_failed(struct call *call, struct sip_msg *response)
+{
+    uint16_t status = response->status;
+    if (status == 401 || status == 407) {
+        /* The far side wants credentials we do not relay across legs: the caller gets a
+         * plain refusal, the challenge stays on leg B. */
+        respond_a(call, 403, SV("Forbidden"), NULL, false);
+    } else if (status >= 300 && status < 400) {
+        /* A redirect would hand the caller the far side's contacts: not across the gateway. */
+        respond_a(call, 480, SV("Temporarily Unavailable"), NULL, false);
+    } else {
+        respond_a(call, status, response->reason, response, false);
+    }
+    b2bua_call_end(call, status, "rejected");
+}
+
+static void on_b_invite_response(struct b2bua *b, struct call *call, struct sip_msg *response)
+{
+    uint16_t status = response->status;
+    if (status == 100) {
+        return;
+    }
+    if (status < 200) {
+        b_provisional(b, call, response);
+    } else if (status < 300) {
+        b_answered(b, call, response);
+    } else if (call->state == CALL_STATE_EARLY) {
+        b_failed(call, response);
+    }
+}
+
+void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response)
+{
+    if (*(const enum tu_kind *)user == TU_RELAY) {
+        b2bua_relay_response(user, txn, response);
+        return;
+    }
+    struct call *call = user;
+    if (txn == call->b_invite) {
+        on_b_invite_response(call->owner, call, response);
+    }
+}
+
+void b2bua_txn_timeout(void *user, struct txn *txn)
+{
+    if (*(const enum tu_kind *)user == TU_RELAY) {
+        b2bua_relay_timeout(user, txn);
+        return;
+    }
+    struct call *call = user;
+    struct b2bua *b = call->owner;
+    if (txn == call->b_invite && call->state == CALL_STATE_EARLY) {
+        respond_a(call, 408, SV("Request Timeout"), NULL, false);
+        b2bua_call_end(call, 408, "timeout");
+    } else if (txn == call->a_invite && call->state == CALL_STATE_CONFIRMED) {
+        /* The caller never ACKed our 200 (RFC 3261 §13.3.1.4): end both legs. */
+        b2bua_send_bye(b, call, true, "no-ack");
+        b2bua_send_bye(b, call, false, "no-ack");
+        b2bua_call_end(call, 408, "no-ack");
+    }
+}
+
+void b2bua_txn_terminated(void *user, struct txn *txn)
+{
+    if (*(const enum tu_kind *)user == TU_RELAY) {
+        b2bua_relay_terminated(user, txn);
+        return;
+    }
+    struct call *call = user;
+    if (txn == call->a_invite) {
+        call->a_invite = NULL;
+    } else if (txn == call->b_invite) {
+        call->b_invite = NULL;
+    } else if (txn == call->b_cancel) {
+        call->b_cancel = NULL;
+    }
+}
+
+static void on_ring_timeout(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    struct call *call = ctx;
+    if (call->state != CALL_STATE_EARLY) {
+        return;
+    }
+    send_b_cancel(call->owner, call);
+    respond_a(call, 480, SV("Temporarily Unavailable"), NULL, false);
+    b2bua_call_end(call, 480, "ring-timeout");
+}
+
+/* ---- requests ---- */
+
+static void handle_cancel(struct b2bua *b, struct sip_msg *cancel, const struct net_dest *src)
+{
+    struct txn *invite = txn_server_find_invite(b->txns, cancel);
+    if (invite == NULL || txn_user(invite) == NULL) {
+        reply_stateless(b, cancel, src, 481, SV_NULL);
+        return;
+    }
+    reply_stateless(b, cancel, src, 200, SV_NULL);
+    struct call *call = txn_user(invite);
+    if (call->tu_kind != TU_CALL || call->state != CALL_STATE_EARLY) {
+        return;
+    }
+    respond_a(call, 487, SV("Request Terminated"), NULL, false);
+    send_b_cancel(b, call);
+    b2bua_call_end(call, 487, "cancelled");
+}
+
+static void handle_ack(struct b2bua *b, struct sip_msg *ack)
+{
+    bool from_a = false;
+    struct call *call = b2bua_find_call(b, sip_msg_call_id(ack), &from_a);
+    struct sip_err err = { 0 };
+    const struct sip_cseq *cseq = sip_msg_cseq(ack, &err);
+    if (call == NULL || cseq == NULL) {
+        return; /* an ACK is never answered */
+    }
+    if (from_a && cseq->seq == call->a_invite_req.cseq) {
+        if (call->a_invite != NULL) {
+            txn_server_acked(call->a_invite);
+        }
+        if (call->is_b_ack_pending) {
+            call->is_b_ack_pending = false;
+            send_b_ack(b, call, ack);
+        }
+        return;
+    }
+    (void)b2bua_relay_ack(b, call, from_a, ack);
+}
+
+static bool tags_match(const struct call *call, bool from_a, struct sip_msg *request)
+{
+    struct sip_err err = { 0 };
+    const struct sip_nameaddr *to = sip_msg_to(request, &err);
+    const struct sip_nameaddr *from = sip_msg_from(request, &err);
+    if (to == NULL || from == NULL) {
+        return false;
+    }
+    const struct leg *leg = from_a ? &call->a : &call->b;
+    return sv_eq(to->tag, FSTR_SV(leg->local_tag)) && sv_eq(from->tag, FSTR_SV(leg->remote_tag));
+}
+
+static void handle_in_dialog(struct b2bua *b, struct sip_msg *request, const struct net_dest *src)
+{
+    bool from_a = false;
+    struct call *call = b2bua_find_call(b, sip_msg_call_id(request), &from_a);
+    if (call == NULL || !tags_match(call, from_a, request)) {
+        reply_stateless(b, request, src, 481, SV_NULL);
+        return;
+    }
+    b2bua_relay_request(b, call, from_a, request, src);
+}
+
+static bool has_to_tag(struct sip_msg *request)
+{
+    struct sip_err err = { 0 };
+    const struct sip_nameaddr *to = sip_msg_to(request, &err);
+    return to != NULL && sv_is_present(to->tag);
+}
+
+bool b2bua_is_in_dialog(struct b2bua *b, struct sip_msg *request)
+{
+    bool from_a = false;
+    return has_to_tag(request) && b2bua_find_call(b, sip_msg_call_id(request), &from_a) != NULL;
+}
+
+#define ALLOW_LINE \
+    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK, NOTIFY, MESSAGE\r\n"
+
+void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net_dest *src,
+                      const struct b2bua_route *route)
+{
+    struct txn *existing = txn_server_find(b->txns, request);
+    if (existing != NULL) {
+        (void)txn_server_absorb(existing, request);
+        return;
+    }
+    switch (request->method) {
+    case SIP_METHOD_CANCEL:
+        handle_cancel(b, request, src);
+        return;
+    case SIP_METHOD_ACK:
+        handle_ack(b, request);
+        return;
+    default:
+        break;
+    }
+    if (has_to_tag(request)) {
+        handle_in_dialog(b, request, src);
+    } else if (request->method == SIP_METHOD_INVITE && route != NULL) {
+        start_call(b, request, src, route);
+    } else if (request->method == SIP_METHOD_INVITE) {
+        reply_stateless(b, request, src, 404, SV_NULL);
+    } else if (request->method == SIP_METHOD_OPTIONS) {
+        reply_stateless(b, request, src, 200, SV(ALLOW_LINE "Accept: application/sdp\r\n"));
+    } else if (request->method == SIP_METHOD_UNKNOWN) {
+        reply_stateless(b, request, src, 501, SV(ALLOW_LINE));
+    } else {
+        reply_stateless(b, request, src, 405, SV(ALLOW_LINE));
+    }
+}
+
+void b2bua_on_response(struct b2bua *b, struct sip_msg *response)
+{
+    struct txn *txn = txn_client_find(b->txns, response);
+    if (txn != NULL) {
+        (void)txn_client_receive(txn, response);
+        return;
+    }
+    /* No transaction: a retransmitted 2xx to an INVITE whose transaction has ended. */
+    struct sip_err err = { 0 };
+    const struct sip_cseq *cseq = sip_msg_cseq(response, &err);
+    bool from_a = false;
+    struct call *call = b2bua_find_call(b, sip_msg_call_id(response), &from_a);
+    if (call == NULL || cseq == NULL || cseq->method != SIP_METHOD_INVITE ||
+        response->status < 200 || response->status >= 300) {
+        return;
+    }
+    if (!from_a && cseq->seq == call->b.invite_cseq && call->b_ack != NULL) {
+        (void)worker_send(b->worker, &call->b.dest, sv_make(call->b_ack, call->b_ack_len));
+        return;
+    }
+    b2bua_relay_resend_ack(b, call, from_a, cseq->seq);
+}
+
+void b2bua_end_all(struct b2bua *b, const char *reason)
+{
+    for (size_t i = 0; i < b->pool_cap; i++) {
+        struct call *call = &b->pool[i];
+        if (call->owner == NULL || call->state == CALL_STATE_ENDED) {
+            continue;
+        }
+        if (call->state == CALL_STATE_CONFIRMED) {
+            b2bua_send_bye(b, call, true, reason);
+            b2bua_send_bye(b, call, false, reason);
+        } else {
+            send_b_cancel(b, call);
+            respond_a(call, 503, SV("Service Unavailable"), NULL, false);
+        }
+        b2bua_call_end(call, 503, reason);
+    }
+}

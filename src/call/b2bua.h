@@ -1,0 +1,115 @@
+/*
+ * The signalling back-to-back user agent between the trunk provider and the PBX (and
+ * remote accounts). Every call is two dialogs: leg A towards whoever sent the INVITE and
+ * leg B that the gateway creates towards the target, each with its own Call-ID, tags,
+ * Via, Contact and CSeq, so that neither side learns the other's topology. One instance
+ * per worker; all functions run in that worker's thread. A call lives in the worker that
+ * owns its Call-IDs (b2bua_owner_of()): the gateway hands messages to that worker first.
+ *
+ * Memory: calls come from a pool sized at b2bua_new(); a full pool answers 503.
+ */
+#ifndef SW_CALL_B2BUA_H
+#define SW_CALL_B2BUA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/event.h"
+#include "base/sv.h"
+#include "net/worker.h"
+
+struct sip_msg;
+struct b2bua;
+
+/* Where a call comes from or goes to (for counting and records). */
+enum call_party {
+    CALL_PARTY_PBX,
+    CALL_PARTY_TRUNK,
+    CALL_PARTY_ACCOUNT,
+};
+
+enum call_state {
+    CALL_STATE_EARLY,     /* INVITE sent on leg B, no final answer */
+    CALL_STATE_CONFIRMED, /* answered */
+    CALL_STATE_ENDED,
+};
+
+/* How leg B is built for a new call: decided by the gateway from the configuration. */
+struct b2bua_route {
+    struct net_dest dest;     /* next hop of leg B */
+    struct sv ruri_user;      /* user part of the new Request-URI and To */
+    struct sv target_host;    /* host[:port] of the Request-URI and To */
+    struct sv from_user;      /* user part of From (the caller ID to present) */
+    struct sv from_display;   /* display name, or absent */
+    struct sv from_host;      /* host of From */
+    struct sv asserted_id;    /* P-Asserted-Identity value to send, or absent */
+    bool is_towards_provider; /* strip the PBX's identifying headers */
+    enum call_party from_party;
+    enum call_party to_party;
+    size_t from_index; /* trunk or account index of the caller (when not the PBX) */
+    size_t to_index;   /* trunk or account index of the callee */
+    uint32_t max_duration_s;
+    uint32_t ring_timeout_s;
+};
+
+/* The addresses the gateway puts in Via and Contact for a given listener. */
+struct b2bua_local {
+    char host[80]; /* "127.0.0.1" or "[2001:db8::1]" */
+    uint16_t port;
+    enum sw_transport transport;
+};
+
+struct b2bua_settings {
+    size_t max_calls;              /* per worker */
+    size_t max_txns;               /* per worker */
+    struct sv user_agent;          /* our User-Agent / Server value; empty = none */
+    const struct sv *hide_headers; /* extra header names never sent towards the provider */
+    size_t hide_header_count;
+    const struct b2bua_local *locals; /* one per listener, same order */
+    size_t local_count;
+    const struct event_sink *events;
+};
+
+/* Per-party call counters, shared by all workers (atomics). */
+struct call_counters;
+
+/* A B2BUA for `worker`; NULL when out of memory. */
+struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *settings);
+void b2bua_free(struct b2bua *b2bua);
+
+/*
+ * The worker that owns messages with this Call-ID: Call-IDs the gateway made carry their
+ * owner; others are hashed.
+ */
+unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count);
+
+/*
+ * A request that passed policy. `src` is where it came from (responses go back there),
+ * `route` describes leg B for an initial INVITE (NULL for anything else: in-dialog
+ * requests find their call; out-of-dialog non-INVITEs are answered here).
+ */
+void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
+                      const struct b2bua_route *route);
+
+/* A response (any source); matched to its client transaction or dropped. */
+void b2bua_on_response(struct b2bua *b2bua, struct sip_msg *response);
+
+/* Does `request` belong to a dialog of this worker (for policy: in-dialog requests)? */
+bool b2bua_is_in_dialog(struct b2bua *b2bua, struct sip_msg *request);
+
+/* Ends every call of this worker on both legs (shutdown, isolation). */
+void b2bua_end_all(struct b2bua *b2bua, const char *reason);
+
+/* Calls of this worker currently EARLY or CONFIRMED, and transactions in use. */
+size_t b2bua_call_count(const struct b2bua *b2bua);
+size_t b2bua_txn_count(const struct b2bua *b2bua);
+
+/* Concurrent calls of a party (all workers): exact, also for CANCEL/busy/timeout. */
+uint32_t b2bua_party_calls(enum call_party party, size_t index);
+
+/* Prepares the shared counters for `trunks` trunks and `accounts` accounts (main thread). */
+int b2bua_counters_init(size_t trunks, size_t accounts);
+void b2bua_counters_fini(void);
+
+#endif

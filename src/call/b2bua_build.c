@@ -1,0 +1,341 @@
+/*
+ * Message text of the B2BUA. Topology hiding is decided here: a message leaving on a leg
+ * carries only that leg's Call-ID, tags, our Via and Contact, and the headers of an
+ * explicit allow-list; everything else (User-Agent, Server, unknown X- headers, Via and
+ * Record-Route of the far side) stays behind.
+ */
+#include <string.h>
+
+#include "base/addr.h"
+#include "call/b2bua_int.h"
+#include "call/txn.h"
+#include "sip/msg.h"
+
+/* Headers that may cross from one leg to the other (RFC 3261 end-to-end headers). */
+static const enum sip_hdr_id relayed_request_headers[] = {
+    SIP_HDR_CONTENT_TYPE,
+    SIP_HDR_CONTENT_DISPOSITION,
+    SIP_HDR_CONTENT_ENCODING,
+    SIP_HDR_CONTENT_LANGUAGE,
+    SIP_HDR_ACCEPT,
+    SIP_HDR_ACCEPT_ENCODING,
+    SIP_HDR_ACCEPT_LANGUAGE,
+    SIP_HDR_ALLOW,
+    SIP_HDR_SUPPORTED,
+    SIP_HDR_REQUIRE,
+    SIP_HDR_SESSION_EXPIRES,
+    SIP_HDR_MIN_SE,
+    SIP_HDR_PRIVACY,
+    SIP_HDR_SUBJECT,
+    SIP_HDR_PRIORITY,
+    SIP_HDR_EVENT,
+    SIP_HDR_ALLOW_EVENTS,
+    SIP_HDR_SUBSCRIPTION_STATE,
+    SIP_HDR_RSEQ,
+    SIP_HDR_REASON,
+    SIP_HDR_MIME_VERSION,
+    SIP_HDR_P_ASSERTED_IDENTITY,
+    SIP_HDR_IDENTITY,
+};
+
+static const enum sip_hdr_id relayed_response_headers[] = {
+    SIP_HDR_CONTENT_TYPE,     SIP_HDR_CONTENT_DISPOSITION,
+    SIP_HDR_CONTENT_ENCODING, SIP_HDR_CONTENT_LANGUAGE,
+    SIP_HDR_ACCEPT,           SIP_HDR_ALLOW,
+    SIP_HDR_SUPPORTED,        SIP_HDR_REQUIRE,
+    SIP_HDR_UNSUPPORTED,      SIP_HDR_RSEQ,
+    SIP_HDR_SESSION_EXPIRES,  SIP_HDR_MIN_SE,
+    SIP_HDR_RETRY_AFTER,      SIP_HDR_REASON,
+    SIP_HDR_PRIVACY,          SIP_HDR_ALLOW_EVENTS,
+    SIP_HDR_MIME_VERSION,     SIP_HDR_P_ASSERTED_IDENTITY,
+};
+
+static const char *transport_token(enum sw_transport t)
+{
+    switch (t) {
+    case SW_TRANSPORT_TCP:
+        return "TCP";
+    case SW_TRANSPORT_TLS:
+        return "TLS";
+    case SW_TRANSPORT_WS:
+        return "WS";
+    case SW_TRANSPORT_WSS:
+        return "WSS";
+    case SW_TRANSPORT_UDP:
+        break;
+    }
+    return "UDP";
+}
+
+const struct b2bua_local *b2bua_local_for(const struct b2bua *b, size_t listener,
+                                          enum sw_transport transport)
+{
+    if (listener < b->settings.local_count) {
+        return &b->settings.locals[listener];
+    }
+    for (size_t i = 0; i < b->settings.local_count; i++) {
+        if (b->settings.locals[i].transport == transport) {
+            return &b->settings.locals[i];
+        }
+    }
+    return b->settings.local_count > 0 ? &b->settings.locals[0] : NULL;
+}
+
+static bool is_hidden(const struct b2bua *b, struct sv name)
+{
+    for (size_t i = 0; i < b->settings.hide_header_count; i++) {
+        if (sv_eq_nocase(name, b->settings.hide_headers[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void copy_allowed(struct b2bua *b, struct sw_buf *out, struct sip_msg *source,
+                         const enum sip_hdr_id *ids, size_t count, bool towards_provider)
+{
+    for (size_t i = 0; i < count; i++) {
+        for (const struct sip_hdr *h = sip_msg_find(source, ids[i], NULL); h != NULL;
+             h = sip_msg_find(source, ids[i], h)) {
+            struct sv name = sip_hdr_name(ids[i]);
+            if (towards_provider && is_hidden(b, name)) {
+                continue;
+            }
+            sw_buf_fmt(out, SV_FMT ": " SV_FMT "\r\n", SV_ARG(name), SV_ARG(h->value));
+        }
+    }
+}
+
+static void put_via(struct sw_buf *out, const struct b2bua_local *local,
+                    enum sw_transport transport, struct sv branch)
+{
+    sw_buf_fmt(out, "Via: SIP/2.0/%s %s:%u;branch=" SV_FMT ";rport\r\n", transport_token(transport),
+               local->host, local->port, SV_ARG(branch));
+}
+
+static void put_contact(struct sw_buf *out, const struct b2bua_local *local,
+                        enum sw_transport transport)
+{
+    if (transport == SW_TRANSPORT_UDP) {
+        sw_buf_fmt(out, "Contact: <sip:sw@%s:%u>\r\n", local->host, local->port);
+    } else {
+        sw_buf_fmt(out, "Contact: <sip:sw@%s:%u;transport=%s>\r\n", local->host, local->port,
+                   transport == SW_TRANSPORT_TLS ? "tls" : "tcp");
+    }
+}
+
+static void put_body(struct sw_buf *out, struct sip_msg *source)
+{
+    size_t len = source == NULL ? 0 : source->body.len;
+    sw_buf_fmt(out, "Content-Length: %zu\r\n\r\n", len);
+    if (len > 0) {
+        sw_buf_sv(out, source->body);
+    }
+}
+
+static struct sv finish(struct sw_buf *out)
+{
+    return out->is_overflow ? SV_NULL : sw_buf_view(out);
+}
+
+static uint32_t next_max_forwards(struct sip_msg *source)
+{
+    uint32_t mf = 70;
+    if (source != NULL && sip_msg_max_forwards(source, &mf) == 0 && mf > 0) {
+        return mf - 1 < 70 ? mf - 1 : 70;
+    }
+    return 70;
+}
+
+struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
+                         struct sv branch)
+{
+    const struct b2bua_route *route = &call->route;
+    const struct leg *leg = &call->b;
+    const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    sw_buf_fmt(&out, "INVITE " SV_FMT " SIP/2.0\r\n", SV_ARG(FSTR_SV(leg->remote_target)));
+    put_via(&out, local, leg->dest.transport, branch);
+    sw_buf_fmt(&out, "Max-Forwards: %u\r\n", next_max_forwards(invite));
+    sw_buf_fmt(&out, "From: " SV_FMT "\r\nTo: " SV_FMT "\r\n", SV_ARG(FSTR_SV(leg->local_hdr)),
+               SV_ARG(FSTR_SV(leg->remote_hdr)));
+    sw_buf_fmt(&out, "Call-ID: " SV_FMT "\r\nCSeq: %u INVITE\r\n", SV_ARG(FSTR_SV(leg->call_id)),
+               leg->local_cseq);
+    put_contact(&out, local, leg->dest.transport);
+    if (b->settings.user_agent.len > 0) {
+        sw_buf_fmt(&out, "User-Agent: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
+    }
+    copy_allowed(b, &out, invite, relayed_request_headers,
+                 sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
+                 route->is_towards_provider);
+    put_body(&out, invite);
+    return finish(&out);
+}
+
+static void put_rack(struct sw_buf *out, const struct leg *leg, struct sip_msg *source)
+{
+    const struct sip_hdr *rack = sip_msg_find(source, SIP_HDR_RACK, NULL);
+    if (rack == NULL) {
+        return;
+    }
+    /* RFC 3262 §7.2: RAck = rseq cseq method; the CSeq is the INVITE's on this leg. */
+    struct sv cur = sip_lws_trim(rack->value);
+    struct sv rseq;
+    sv_take_until(&cur, ' ', &rseq);
+    sw_buf_fmt(out, "RAck: " SV_FMT " %u INVITE\r\n", SV_ARG(rseq), leg->invite_cseq);
+}
+
+struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg *leg,
+                            enum sip_method method, uint32_t cseq, struct sv branch,
+                            struct sip_msg *source)
+{
+    const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
+    bool towards_provider = call->route.is_towards_provider == !leg->is_a;
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    const char *name = sip_method_name(method);
+    sw_buf_fmt(&out, "%s " SV_FMT " SIP/2.0\r\n", name, SV_ARG(FSTR_SV(leg->remote_target)));
+    put_via(&out, local, leg->dest.transport, branch);
+    sw_buf_fmt(&out, "Max-Forwards: %u\r\n", next_max_forwards(source));
+    sw_buf_fmt(&out, "From: " SV_FMT "\r\nTo: " SV_FMT "\r\n", SV_ARG(FSTR_SV(leg->local_hdr)),
+               SV_ARG(FSTR_SV(leg->remote_hdr)));
+    sw_buf_fmt(&out, "Call-ID: " SV_FMT "\r\nCSeq: %u %s\r\n", SV_ARG(FSTR_SV(leg->call_id)), cseq,
+               name);
+    if (leg->routes.len > 0) {
+        sw_buf_fmt(&out, "Route: " SV_FMT "\r\n", SV_ARG(FSTR_SV(leg->routes)));
+    }
+    if (method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE ||
+        method == SIP_METHOD_SUBSCRIBE || method == SIP_METHOD_NOTIFY) {
+        put_contact(&out, local, leg->dest.transport);
+    }
+    if (b->settings.user_agent.len > 0) {
+        sw_buf_fmt(&out, "User-Agent: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
+    }
+    if (source != NULL) {
+        copy_allowed(b, &out, source, relayed_request_headers,
+                     sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
+                     towards_provider);
+        put_rack(&out, leg, source);
+    }
+    put_body(&out, source);
+    return finish(&out);
+}
+
+struct sv build_leg_response(struct b2bua *b, struct call *call, const struct leg *leg,
+                             const struct req_copy *req, uint16_t status, struct sv reason,
+                             struct sip_msg *source, bool with_contact)
+{
+    const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
+    bool towards_provider = call->route.is_towards_provider == !leg->is_a;
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    sw_buf_fmt(&out, "SIP/2.0 %u " SV_FMT "\r\n", status, SV_ARG(reason));
+    sw_buf_put(&out, req->vias, req->vias_len);
+    sw_buf_fmt(&out, "From: " SV_FMT "\r\nTo: " SV_FMT, SV_ARG(FSTR_SV(req->from)),
+               SV_ARG(FSTR_SV(req->to)));
+    if (!req->has_to_tag && status > 100) {
+        sw_buf_fmt(&out, ";tag=" SV_FMT, SV_ARG(FSTR_SV(leg->local_tag)));
+    }
+    sw_buf_str(&out, "\r\n");
+    sw_buf_fmt(&out, "Call-ID: " SV_FMT "\r\nCSeq: %u %s\r\n", SV_ARG(FSTR_SV(req->call_id)),
+               req->cseq, req->method);
+    if (with_contact) {
+        put_contact(&out, local, leg->dest.transport);
+    }
+    if (b->settings.user_agent.len > 0) {
+        sw_buf_fmt(&out, "Server: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
+    }
+    if (source != NULL) {
+        copy_allowed(b, &out, source, relayed_response_headers,
+                     sizeof(relayed_response_headers) / sizeof(relayed_response_headers[0]),
+                     towards_provider);
+    }
+    put_body(&out, source);
+    return finish(&out);
+}
+
+struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
+                        struct sip_msg *source)
+{
+    const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    sw_buf_fmt(&out, "ACK " SV_FMT " SIP/2.0\r\n", SV_ARG(FSTR_SV(leg->remote_target)));
+    put_via(&out, local, leg->dest.transport, branch);
+    sw_buf_fmt(&out, "Max-Forwards: 70\r\nFrom: " SV_FMT "\r\nTo: " SV_FMT "\r\n",
+               SV_ARG(FSTR_SV(leg->local_hdr)), SV_ARG(FSTR_SV(leg->remote_hdr)));
+    sw_buf_fmt(&out, "Call-ID: " SV_FMT "\r\nCSeq: %u ACK\r\n", SV_ARG(FSTR_SV(leg->call_id)),
+               cseq);
+    if (leg->routes.len > 0) {
+        sw_buf_fmt(&out, "Route: " SV_FMT "\r\n", SV_ARG(FSTR_SV(leg->routes)));
+    }
+    if (source != NULL && source->body.len > 0) {
+        const struct sip_hdr *ctype = sip_msg_find(source, SIP_HDR_CONTENT_TYPE, NULL);
+        if (ctype != NULL) {
+            sw_buf_fmt(&out, "Content-Type: " SV_FMT "\r\n", SV_ARG(ctype->value));
+        }
+    }
+    put_body(&out, source);
+    return finish(&out);
+}
+
+/* RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number and the top Via
+ * of the INVITE it cancels, and its Route headers. */
+struct sv build_leg_cancel(struct b2bua *b, struct txn *invite)
+{
+    struct sip_limits limits;
+    sip_limits_default(&limits);
+    struct sip_msg msg;
+    struct sip_err err = { 0 };
+    arena_reset(b->scratch);
+    if (sip_msg_parse(txn_request(invite), false, &limits, b->scratch, &msg, &err) != 0) {
+        return SV_NULL;
+    }
+    const struct sip_hdr *via = sip_msg_find(&msg, SIP_HDR_VIA, NULL);
+    const struct sip_hdr *from = sip_msg_find(&msg, SIP_HDR_FROM, NULL);
+    const struct sip_hdr *to = sip_msg_find(&msg, SIP_HDR_TO, NULL);
+    const struct sip_cseq *cseq = sip_msg_cseq(&msg, &err);
+    if (via == NULL || from == NULL || to == NULL || cseq == NULL) {
+        return SV_NULL;
+    }
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    sw_buf_fmt(&out, "CANCEL " SV_FMT " SIP/2.0\r\nVia: " SV_FMT "\r\nMax-Forwards: 70\r\n",
+               SV_ARG(msg.ruri), SV_ARG(via->value));
+    sw_buf_fmt(&out, "From: " SV_FMT "\r\nTo: " SV_FMT "\r\nCall-ID: " SV_FMT "\r\n",
+               SV_ARG(from->value), SV_ARG(to->value), SV_ARG(sip_msg_call_id(&msg)));
+    sw_buf_fmt(&out, "CSeq: %u CANCEL\r\n", cseq->seq);
+    for (const struct sip_hdr *r = sip_msg_find(&msg, SIP_HDR_ROUTE, NULL); r != NULL;
+         r = sip_msg_find(&msg, SIP_HDR_ROUTE, r)) {
+        sw_buf_fmt(&out, "Route: " SV_FMT "\r\n", SV_ARG(r->value));
+    }
+    sw_buf_str(&out, "Content-Length: 0\r\n\r\n");
+    return finish(&out);
+}
+
+bool req_copy_init(struct req_copy *copy, struct sip_msg *request)
+{
+    struct sw_buf vias;
+    sw_buf_init(&vias, copy->vias, sizeof(copy->vias));
+    for (const struct sip_hdr *h = sip_msg_find(request, SIP_HDR_VIA, NULL); h != NULL;
+         h = sip_msg_find(request, SIP_HDR_VIA, h)) {
+        sw_buf_fmt(&vias, "Via: " SV_FMT "\r\n", SV_ARG(h->value));
+    }
+    copy->vias_len = vias.len;
+    const struct sip_hdr *from = sip_msg_find(request, SIP_HDR_FROM, NULL);
+    const struct sip_hdr *to = sip_msg_find(request, SIP_HDR_TO, NULL);
+    struct sip_err err = { 0 };
+    const struct sip_cseq *cseq = sip_msg_cseq(request, &err);
+    if (vias.is_overflow || from == NULL || to == NULL || cseq == NULL) {
+        return false;
+    }
+    copy->cseq = cseq->seq;
+    const struct sip_nameaddr *to_parsed = sip_msg_to(request, &err);
+    copy->has_to_tag = to_parsed != NULL && sv_is_present(to_parsed->tag);
+    if (!sv_copy_cstr(cseq->method_name, copy->method, sizeof(copy->method))) {
+        return false;
+    }
+    return FSTR_SET(copy->from, from->value) && FSTR_SET(copy->to, to->value) &&
+           FSTR_SET(copy->call_id, sip_msg_call_id(request));
+}

@@ -1,0 +1,95 @@
+/*
+ * Private to the B2BUA's files (b2bua.c, b2bua_relay.c, b2bua_build.c): the per-worker
+ * object and the functions they share. One worker thread.
+ */
+#ifndef SW_CALL_B2BUA_INT_H
+#define SW_CALL_B2BUA_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/sv.h"
+#include "call/b2bua.h"
+#include "call/dialog.h"
+#include "sip/method.h"
+
+struct txn;
+struct txn_layer;
+struct sip_msg;
+
+#define B2BUA_OUT_CAP      (66 * 1024)
+#define FSTR_SV(f)         sv_make((f).s, (f).len)
+#define FSTR_SET(f, value) fstr_set((f).s, sizeof((f).s), &(f).len, (value))
+
+struct b2bua {
+    struct worker *worker;
+    struct b2bua_settings settings;
+    struct txn_layer *txns;
+    struct call *pool;
+    size_t pool_cap;
+    struct call *free_list;
+    struct call **by_a;
+    struct call **by_b;
+    size_t bucket_mask;
+    size_t active_calls;
+    uint64_t next_call_id;
+    char *out; /* B2BUA_OUT_CAP bytes for building one message */
+    struct arena *scratch;
+};
+
+/* Copies `value` into a fixed field; false (and an empty field) when it does not fit. */
+bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
+
+/* `digits` random lower-case hex digits into `out` (no NUL). */
+void b2bua_random_hex(char *out, size_t digits);
+
+/* The call with this Call-ID on either leg, or NULL; *is_leg_a tells which. */
+struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a);
+
+/* Marks the call ended (counters, record event) and schedules its release. Idempotent. */
+void b2bua_call_end(struct call *call, uint16_t status, const char *why);
+
+/* Transaction-user callbacks (txn.h). */
+void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response);
+void b2bua_txn_timeout(void *user, struct txn *txn);
+void b2bua_txn_terminated(void *user, struct txn *txn);
+
+/* b2bua_relay.c: in-dialog requests (BYE, re-INVITE, UPDATE, INFO, OPTIONS, PRACK...). */
+void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct sip_msg *request,
+                         const struct net_dest *src);
+void b2bua_relay_response(struct relay *relay, struct txn *txn, struct sip_msg *response);
+void b2bua_relay_timeout(struct relay *relay, struct txn *txn);
+void b2bua_relay_terminated(struct relay *relay, struct txn *txn);
+bool b2bua_relay_ack(struct b2bua *b, struct call *call, bool from_a, struct sip_msg *ack);
+/* A 2xx to a relayed re-INVITE came again on a leg: our ACK goes again. */
+void b2bua_relay_resend_ack(struct b2bua *b, struct call *call, bool on_a, uint32_t cseq);
+/* The leg's remote target from the Contact of `msg` (when it has one). */
+bool b2bua_leg_learn_target(struct leg *leg, struct sip_msg *msg);
+void b2bua_relay_release(struct relay *relay);
+/* Sends BYE on a leg with no server side (the gateway ends the call itself). */
+void b2bua_send_bye(struct b2bua *b, struct call *call, bool on_a, const char *reason);
+
+/* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
+struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
+                         struct sv branch);
+struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg *leg,
+                            enum sip_method method, uint32_t cseq, struct sv branch,
+                            struct sip_msg *source);
+struct sv build_leg_response(struct b2bua *b, struct call *call, const struct leg *leg,
+                             const struct req_copy *req, uint16_t status, struct sv reason,
+                             struct sip_msg *source, bool with_contact);
+struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
+                        struct sip_msg *source);
+struct sv build_leg_cancel(struct b2bua *b, struct txn *invite);
+
+/* Keeps what responding to `request` needs. False when a field does not fit. */
+bool req_copy_init(struct req_copy *copy, struct sip_msg *request);
+
+/* Our host:port and transport for a listener (Via, Contact). */
+const struct b2bua_local *b2bua_local_for(const struct b2bua *b, size_t listener,
+                                          enum sw_transport transport);
+
+#endif

@@ -1,0 +1,577 @@
+#include "call/txn.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/assert.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "sip/msg.h"
+
+#define TXN_BRANCH_MAX  128
+#define TXN_SENT_BY_MAX 128
+#define TXN_TIMEOUT_MS  (64u * SIP_T1_MS)
+
+struct txn {
+    struct txn *next; /* bucket chain, or the free list */
+    struct txn_layer *layer;
+    uint64_t hash;
+    bool is_server;
+    bool is_in_use;
+    enum sip_method method;
+    enum txn_state state;
+    uint16_t last_status;
+    char branch[TXN_BRANCH_MAX];
+    size_t branch_len;
+    char sent_by[TXN_SENT_BY_MAX];
+    size_t sent_by_len;
+    struct net_dest dest;
+    char *msg; /* client: the request; server: the last response */
+    size_t msg_len;
+    char *ack; /* client INVITE: the ACK of a non-2xx final */
+    size_t ack_len;
+    uint32_t interval_ms;
+    struct loop_timer retx_timer;
+    struct loop_timer life_timer;
+    void *user;
+};
+
+struct txn_layer {
+    struct worker *worker;
+    struct txn_user_ops ops;
+    struct txn *pool;
+    size_t pool_cap;
+    struct txn *free_list;
+    size_t in_use;
+    struct txn **buckets;
+    size_t bucket_mask;
+    struct arena *scratch; /* parsing our own stored requests to build ACKs */
+};
+
+static bool is_reliable(const struct txn *txn)
+{
+    return txn->dest.transport != SW_TRANSPORT_UDP;
+}
+
+struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
+                                const struct txn_user_ops *ops)
+{
+    struct txn_layer *layer = sw_calloc(1, sizeof(*layer));
+    if (layer == NULL) {
+        return NULL;
+    }
+    size_t buckets = 1024;
+    while (buckets < max_txns && buckets < ((size_t)1 << 30)) {
+        buckets <<= 1;
+    }
+    layer->worker = worker;
+    layer->ops = *ops;
+    layer->pool = sw_calloc(max_txns == 0 ? 1 : max_txns, sizeof(*layer->pool));
+    layer->pool_cap = max_txns;
+    layer->buckets = sw_calloc(buckets, sizeof(*layer->buckets));
+    layer->bucket_mask = buckets - 1;
+    layer->scratch = arena_new(64 * 1024);
+    if (layer->pool == NULL || layer->buckets == NULL || layer->scratch == NULL) {
+        txn_layer_free(layer);
+        return NULL;
+    }
+    for (size_t i = max_txns; i-- > 0;) {
+        layer->pool[i].next = layer->free_list;
+        layer->free_list = &layer->pool[i];
+    }
+    return layer;
+}
+
+static void txn_release_buffers(struct txn *txn)
+{
+    sw_free(txn->msg);
+    txn->msg = NULL;
+    sw_free(txn->ack);
+    txn->ack = NULL;
+}
+
+void txn_layer_free(struct txn_layer *layer)
+{
+    if (layer == NULL) {
+        return;
+    }
+    for (size_t i = 0; layer->pool != NULL && i < layer->pool_cap; i++) {
+        struct txn *txn = &layer->pool[i];
+        if (txn->is_in_use) {
+            loop_timer_stop(worker_loop(layer->worker), &txn->retx_timer);
+            loop_timer_stop(worker_loop(layer->worker), &txn->life_timer);
+            txn_release_buffers(txn);
+        }
+    }
+    sw_free(layer->pool);
+    sw_free(layer->buckets);
+    arena_free(layer->scratch);
+    sw_free(layer);
+}
+
+size_t txn_layer_count(const struct txn_layer *layer)
+{
+    return layer->in_use;
+}
+
+static uint64_t key_hash(bool is_server, enum sip_method method, struct sv branch)
+{
+    /* ACK and CANCEL live in the INVITE's family only through explicit lookups. */
+    uint64_t h = sw_hash_sv(branch);
+    return h ^ ((uint64_t)method << 1) ^ (is_server ? 1u : 0u);
+}
+
+static struct loop *txn_loop(const struct txn *txn)
+{
+    return worker_loop(txn->layer->worker);
+}
+
+static void bucket_insert(struct txn_layer *layer, struct txn *txn)
+{
+    size_t b = txn->hash & layer->bucket_mask;
+    txn->next = layer->buckets[b];
+    layer->buckets[b] = txn;
+}
+
+static void bucket_remove(struct txn_layer *layer, struct txn *txn)
+{
+    struct txn **link = &layer->buckets[txn->hash & layer->bucket_mask];
+    while (*link != NULL) {
+        if (*link == txn) {
+            *link = txn->next;
+            return;
+        }
+        link = &(*link)->next;
+    }
+}
+
+static void txn_destroy(struct txn *txn)
+{
+    struct txn_layer *layer = txn->layer;
+    if (txn->user != NULL && layer->ops.on_terminated != NULL) {
+        layer->ops.on_terminated(txn->user, txn);
+    }
+    loop_timer_stop(txn_loop(txn), &txn->retx_timer);
+    loop_timer_stop(txn_loop(txn), &txn->life_timer);
+    bucket_remove(layer, txn);
+    txn_release_buffers(txn);
+    memset(txn, 0, sizeof(*txn));
+    txn->next = layer->free_list;
+    layer->free_list = txn;
+    layer->in_use--;
+}
+
+static void on_life_timer(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    struct txn *txn = ctx;
+    bool is_timeout = txn->state == TXN_ACCEPTED ||
+                      (!txn->is_server && (txn->state == TXN_TRYING || txn->state == TXN_CALLING ||
+                                           txn->state == TXN_PROCEEDING));
+    if (is_timeout && txn->user != NULL && txn->layer->ops.on_timeout != NULL) {
+        txn->layer->ops.on_timeout(txn->user, txn);
+    }
+    txn->state = TXN_TERMINATED;
+    txn_destroy(txn);
+}
+
+static void arm_life(struct txn *txn, uint64_t delay_ms)
+{
+    /* A full timer heap would leak the transaction; the heap is sized for the pool. */
+    int rc = loop_timer_start(txn_loop(txn), &txn->life_timer, delay_ms, on_life_timer, txn);
+    SW_ASSERT(rc == 0);
+}
+
+static void send_stored(struct txn *txn, const char *bytes, size_t len)
+{
+    if (bytes == NULL) {
+        return;
+    }
+    /* Loss is what retransmission is for; a failed send is not an error here. */
+    (void)worker_send(txn->layer->worker, &txn->dest, sv_make(bytes, len));
+}
+
+static void on_retx_timer(struct loop *loop, void *ctx)
+{
+    (void)loop;
+    struct txn *txn = ctx;
+    send_stored(txn, txn->msg, txn->msg_len);
+    bool is_invite_client = !txn->is_server && txn->method == SIP_METHOD_INVITE;
+    uint32_t next = txn->interval_ms * 2;
+    /* Timer A doubles without cap; E (in PROCEEDING: T2) and G cap at T2. */
+    if (!is_invite_client && next > SIP_T2_MS) {
+        next = SIP_T2_MS;
+    }
+    if (!txn->is_server && txn->method != SIP_METHOD_INVITE && txn->state == TXN_PROCEEDING) {
+        next = SIP_T2_MS;
+    }
+    txn->interval_ms = next;
+    int rc = loop_timer_start(txn_loop(txn), &txn->retx_timer, next, on_retx_timer, txn);
+    SW_ASSERT(rc == 0);
+}
+
+static void arm_retx(struct txn *txn)
+{
+    if (is_reliable(txn)) {
+        return;
+    }
+    txn->interval_ms = SIP_T1_MS;
+    int rc = loop_timer_start(txn_loop(txn), &txn->retx_timer, SIP_T1_MS, on_retx_timer, txn);
+    SW_ASSERT(rc == 0);
+}
+
+static bool store_copy(char **slot, size_t *len, struct sv bytes)
+{
+    char *copy = sw_malloc(bytes.len);
+    if (copy == NULL) {
+        return false;
+    }
+    memcpy(copy, bytes.ptr, bytes.len);
+    sw_free(*slot);
+    *slot = copy;
+    *len = bytes.len;
+    return true;
+}
+
+static struct txn *txn_alloc(struct txn_layer *layer)
+{
+    struct txn *txn = layer->free_list;
+    if (txn == NULL) {
+        return NULL;
+    }
+    layer->free_list = txn->next;
+    memset(txn, 0, sizeof(*txn));
+    txn->layer = layer;
+    txn->is_in_use = true;
+    layer->in_use++;
+    return txn;
+}
+
+static bool via_key(struct sip_msg *msg, struct sv *branch, struct sv *sent_by)
+{
+    struct sip_err err = { 0 };
+    const struct sip_via *via = sip_msg_top_via(msg, &err);
+    if (via == NULL || !sip_via_has_rfc3261_branch(via) || via->branch.len >= TXN_BRANCH_MAX) {
+        return false;
+    }
+    *branch = via->branch;
+    /* sent-by = host[:port]; the raw via holds it after the transport. */
+    *sent_by = via->host;
+    return via->host.len < TXN_SENT_BY_MAX;
+}
+
+static struct txn *find(struct txn_layer *layer, bool is_server, enum sip_method method,
+                        struct sv branch, struct sv sent_by)
+{
+    uint64_t h = key_hash(is_server, method, branch);
+    for (struct txn *t = layer->buckets[h & layer->bucket_mask]; t != NULL; t = t->next) {
+        if (t->hash == h && t->is_server == is_server && t->method == method &&
+            sv_eq(sv_make(t->branch, t->branch_len), branch) &&
+            (!is_server || sv_eq_nocase(sv_make(t->sent_by, t->sent_by_len), sent_by))) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+struct txn *txn_server_find(struct txn_layer *layer, struct sip_msg *request)
+{
+    struct sv branch;
+    struct sv sent_by;
+    if (!via_key(request, &branch, &sent_by)) {
+        return NULL;
+    }
+    enum sip_method method =
+        request->method == SIP_METHOD_ACK ? SIP_METHOD_INVITE : request->method;
+    return find(layer, true, method, branch, sent_by);
+}
+
+struct txn *txn_server_find_invite(struct txn_layer *layer, struct sip_msg *cancel)
+{
+    struct sv branch;
+    struct sv sent_by;
+    if (!via_key(cancel, &branch, &sent_by)) {
+        return NULL;
+    }
+    return find(layer, true, SIP_METHOD_INVITE, branch, sent_by);
+}
+
+struct txn *txn_server_new(struct txn_layer *layer, struct sip_msg *request,
+                           const struct net_dest *reply_to, void *user)
+{
+    struct sv branch;
+    struct sv sent_by;
+    if (!via_key(request, &branch, &sent_by)) {
+        return NULL;
+    }
+    struct txn *txn = txn_alloc(layer);
+    if (txn == NULL) {
+        return NULL;
+    }
+    txn->is_server = true;
+    txn->method = request->method;
+    txn->state = request->method == SIP_METHOD_INVITE ? TXN_PROCEEDING : TXN_TRYING;
+    memcpy(txn->branch, branch.ptr, branch.len);
+    txn->branch_len = branch.len;
+    memcpy(txn->sent_by, sent_by.ptr, sent_by.len);
+    txn->sent_by_len = sent_by.len;
+    txn->dest = *reply_to;
+    txn->user = user;
+    txn->hash = key_hash(true, txn->method, branch);
+    bucket_insert(layer, txn);
+    /* A request the TU never answers must not live forever: 64*T1 covers any UAS. */
+    arm_life(txn, txn->method == SIP_METHOD_INVITE ? 5u * 60u * 1000u : TXN_TIMEOUT_MS);
+    return txn;
+}
+
+bool txn_server_absorb(struct txn *txn, struct sip_msg *request)
+{
+    if (request->method == SIP_METHOD_ACK) {
+        if (txn->method == SIP_METHOD_INVITE && txn->state == TXN_COMPLETED) {
+            txn->state = TXN_CONFIRMED;
+            loop_timer_stop(txn_loop(txn), &txn->retx_timer);
+            /* Timer I absorbs ACK retransmissions (T4 on UDP, 0 on streams). */
+            arm_life(txn, is_reliable(txn) ? 0 : SIP_T4_MS);
+        }
+        return true;
+    }
+    /* A retransmitted request gets the last response again (none yet: stay silent). */
+    send_stored(txn, txn->msg, txn->msg_len);
+    return true;
+}
+
+int txn_server_respond(struct txn *txn, uint16_t status, struct sv response)
+{
+    if (txn->state != TXN_TRYING && txn->state != TXN_PROCEEDING) {
+        return -SW_EBADARG;
+    }
+    if (!store_copy(&txn->msg, &txn->msg_len, response)) {
+        return -ENOMEM;
+    }
+    txn->last_status = status;
+    int rc = worker_send(txn->layer->worker, &txn->dest, response);
+    if (status < 200) {
+        txn->state = TXN_PROCEEDING;
+        return rc;
+    }
+    if (txn->method == SIP_METHOD_INVITE && status < 300) {
+        /* RFC 6026: the 2xx is retransmitted until the TU reports the ACK, and a
+         * retransmitted INVITE is absorbed instead of starting a second call. */
+        txn->state = TXN_ACCEPTED;
+        arm_retx(txn);
+        arm_life(txn, TXN_TIMEOUT_MS);
+        return rc;
+    }
+    txn->state = TXN_COMPLETED;
+    if (txn->method == SIP_METHOD_INVITE) {
+        arm_retx(txn);                 /* timer G */
+        arm_life(txn, TXN_TIMEOUT_MS); /* timer H */
+    } else {
+        arm_life(txn, is_reliable(txn) ? 0 : TXN_TIMEOUT_MS); /* timer J */
+    }
+    return rc;
+}
+
+struct txn *txn_client_new(struct txn_layer *layer, enum sip_method method, struct sv branch,
+                           const struct net_dest *dest, struct sv request, void *user)
+{
+    if (branch.len >= TXN_BRANCH_MAX) {
+        return NULL;
+    }
+    struct txn *txn = txn_alloc(layer);
+    if (txn == NULL) {
+        return NULL;
+    }
+    txn->method = method;
+    txn->state = method == SIP_METHOD_INVITE ? TXN_CALLING : TXN_TRYING;
+    memcpy(txn->branch, branch.ptr, branch.len);
+    txn->branch_len = branch.len;
+    txn->dest = *dest;
+    txn->hash = key_hash(false, method, branch);
+    bucket_insert(layer, txn);
+    if (!store_copy(&txn->msg, &txn->msg_len, request) ||
+        worker_send(layer->worker, dest, request) != 0) {
+        txn_destroy(txn);
+        return NULL;
+    }
+    txn->user = user;
+    arm_retx(txn);                 /* timer A / E */
+    arm_life(txn, TXN_TIMEOUT_MS); /* timer B / F */
+    return txn;
+}
+
+struct txn *txn_client_find(struct txn_layer *layer, struct sip_msg *response)
+{
+    struct sip_err err = { 0 };
+    const struct sip_via *via = sip_msg_top_via(response, &err);
+    const struct sip_cseq *cseq = sip_msg_cseq(response, &err);
+    if (via == NULL || cseq == NULL || !sv_is_present(via->branch)) {
+        return NULL;
+    }
+    return find(layer, false, cseq->method, via->branch, SV_NULL);
+}
+
+/*
+ * RFC 3261 §17.1.1.3: the ACK of a non-2xx final has the INVITE's Request-URI, top Via,
+ * From, Call-ID, CSeq number and Route, and the response's To (with its tag).
+ */
+static void build_ack(struct txn *txn, struct sip_msg *response)
+{
+    struct sip_limits limits;
+    sip_limits_default(&limits);
+    struct sip_msg invite;
+    struct sip_err err = { 0 };
+    arena_reset(txn->layer->scratch);
+    if (sip_msg_parse(sv_make(txn->msg, txn->msg_len), false, &limits, txn->layer->scratch, &invite,
+                      &err) != 0) {
+        return;
+    }
+    const struct sip_hdr *to = sip_msg_find(response, SIP_HDR_TO, NULL);
+    const struct sip_hdr *via = sip_msg_find(&invite, SIP_HDR_VIA, NULL);
+    const struct sip_hdr *from = sip_msg_find(&invite, SIP_HDR_FROM, NULL);
+    const struct sip_cseq *cseq = sip_msg_cseq(&invite, &err);
+    if (to == NULL || via == NULL || from == NULL || cseq == NULL) {
+        return;
+    }
+    char storage[4096];
+    struct sw_buf out;
+    sw_buf_init(&out, storage, sizeof(storage));
+    sw_buf_fmt(&out, "ACK " SV_FMT " SIP/2.0\r\nVia: " SV_FMT "\r\nMax-Forwards: 70\r\n",
+               SV_ARG(invite.ruri), SV_ARG(via->value));
+    sw_buf_fmt(&out, "From: " SV_FMT "\r\nTo: " SV_FMT "\r\nCall-ID: " SV_FMT "\r\n",
+               SV_ARG(from->value), SV_ARG(to->value), SV_ARG(sip_msg_call_id(&invite)));
+    sw_buf_fmt(&out, "CSeq: %u ACK\r\n", cseq->seq);
+    for (const struct sip_hdr *r = sip_msg_find(&invite, SIP_HDR_ROUTE, NULL); r != NULL;
+         r = sip_msg_find(&invite, SIP_HDR_ROUTE, r)) {
+        sw_buf_fmt(&out, "Route: " SV_FMT "\r\n", SV_ARG(r->value));
+    }
+    sw_buf_str(&out, "Content-Length: 0\r\n\r\n");
+    if (!out.is_overflow) {
+        /* Without memory for the ACK the peer retransmits its final and we try again. */
+        (void)store_copy(&txn->ack, &txn->ack_len, sw_buf_view(&out));
+    }
+}
+
+static void client_final(struct txn *txn, struct sip_msg *response)
+{
+    loop_timer_stop(txn_loop(txn), &txn->retx_timer);
+    if (txn->method == SIP_METHOD_INVITE && response->status >= 300) {
+        build_ack(txn, response);
+        send_stored(txn, txn->ack, txn->ack_len);
+        txn->state = TXN_COMPLETED;
+        arm_life(txn, is_reliable(txn) ? 0 : 32000u); /* timer D */
+        return;
+    }
+    if (txn->method == SIP_METHOD_INVITE) {
+        /* 2xx: the TU ACKs end to end; 2xx retransmissions reach it through the dialog. */
+        txn->state = TXN_TERMINATED;
+        arm_life(txn, 0);
+        return;
+    }
+    txn->state = TXN_COMPLETED;
+    arm_life(txn, is_reliable(txn) ? 0 : SIP_T4_MS); /* timer K */
+}
+
+void txn_server_acked(struct txn *txn)
+{
+    if (txn->state != TXN_ACCEPTED) {
+        return;
+    }
+    loop_timer_stop(txn_loop(txn), &txn->retx_timer);
+    txn->state = TXN_TERMINATED;
+    /* Linger briefly so that a late INVITE retransmission still finds its 2xx. */
+    arm_life(txn, is_reliable(txn) ? 0 : SIP_T4_MS);
+}
+
+bool txn_client_receive(struct txn *txn, struct sip_msg *response)
+{
+    if (txn->state == TXN_COMPLETED || txn->state == TXN_TERMINATED) {
+        if (txn->method == SIP_METHOD_INVITE && response->status >= 300) {
+            send_stored(txn, txn->ack, txn->ack_len);
+        }
+        return false;
+    }
+    txn->last_status = response->status;
+    if (response->status < 200) {
+        if (txn->method == SIP_METHOD_INVITE) {
+            loop_timer_stop(txn_loop(txn), &txn->retx_timer);
+            /* Timer B no longer applies once the far end answered (RFC 3261 §17.1.1.2);
+             * the TU runs its own ringing timeout. */
+            loop_timer_stop(txn_loop(txn), &txn->life_timer);
+        }
+        txn->state = TXN_PROCEEDING;
+    } else {
+        client_final(txn, response);
+    }
+    if (txn->user != NULL) {
+        txn->layer->ops.on_response(txn->user, txn, response);
+    }
+    return true;
+}
+
+void txn_detach(struct txn *txn)
+{
+    txn->user = NULL;
+}
+
+enum txn_state txn_state(const struct txn *txn)
+{
+    return txn->state;
+}
+
+enum sip_method txn_method(const struct txn *txn)
+{
+    return txn->method;
+}
+
+uint16_t txn_last_status(const struct txn *txn)
+{
+    return txn->last_status;
+}
+
+void *txn_user(const struct txn *txn)
+{
+    return txn->user;
+}
+
+void txn_set_user(struct txn *txn, void *user)
+{
+    txn->user = user;
+}
+
+const struct net_dest *txn_dest(const struct txn *txn)
+{
+    return &txn->dest;
+}
+
+struct sv txn_request(const struct txn *txn)
+{
+    return txn->is_server ? SV_NULL : sv_make(txn->msg, txn->msg_len);
+}
+
+struct sv txn_branch(const struct txn *txn)
+{
+    return sv_make(txn->branch, txn->branch_len);
+}
+
+struct sv txn_branch_new(char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t random[10];
+    SW_ASSERT(cap >= 28);
+    if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
+        /* getrandom on a booted kernel does not fail for 10 bytes; keep a unique-enough id. */
+        memset(random, 0x5a, sizeof(random));
+    }
+    memcpy(out, SIP_BRANCH_COOKIE, 7);
+    for (size_t i = 0; i < sizeof(random); i++) {
+        out[7 + 2 * i] = hex[random[i] >> 4];
+        out[8 + 2 * i] = hex[random[i] & 15];
+    }
+    out[27] = '\0';
+    return sv_make(out, 27);
+}
