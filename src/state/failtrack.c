@@ -67,6 +67,14 @@ struct failtrack {
     size_t memory_bytes;
 };
 
+/* Milliseconds from `then` to `now`; a `now` read just before another worker stored a
+ * later time counts as 0, not as 49 days. */
+static uint32_t age_ms(uint32_t now, uint32_t then)
+{
+    int32_t diff = (int32_t)(now - then);
+    return diff > 0 ? (uint32_t)diff : 0;
+}
+
 static uint64_t ip_hash(const struct sw_ip *ip)
 {
     return sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
@@ -227,7 +235,7 @@ static uint32_t failures_within(const struct failtrack *ft, const struct ft_entr
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < e->fail_count; i++) {
-        n += (uint32_t)(now - e->fail_ms[i]) < ft->findtime_ms;
+        n += age_ms(now, e->fail_ms[i]) < ft->findtime_ms;
     }
     return n;
 }
@@ -290,7 +298,7 @@ static bool is_retransmission(const struct failtrack *ft, struct ft_entry *e,
 {
     uint64_t fp = retrans_fingerprint(a);
     for (int i = 0; i < FAILTRACK_RETRANS; i++) {
-        if (e->retrans_fp[i] == fp && (uint32_t)(now - e->retrans_ms[i]) < ft->retrans_window_ms) {
+        if (e->retrans_fp[i] == fp && age_ms(now, e->retrans_ms[i]) < ft->retrans_window_ms) {
             return true;
         }
     }
@@ -306,8 +314,7 @@ static bool is_burst(const struct failtrack *ft, struct ft_entry *e,
 {
     uint64_t key = mix(mix(sw_hash_sv(a->user), sw_hash_sv(a->realm)), sw_hash_sv(a->call_id));
     if (e->has_burst && e->burst_key == key && a->cseq > e->burst_cseq &&
-        (uint32_t)(now - e->burst_start_ms) < ft->burst_window_ms &&
-        e->burst_count < ft->burst_max) {
+        age_ms(now, e->burst_start_ms) < ft->burst_window_ms && e->burst_count < ft->burst_max) {
         e->burst_count++;
         e->burst_cseq = a->cseq;
         return true;
@@ -326,7 +333,7 @@ static void reason_format(const struct failtrack *ft, const struct ft_entry *e, 
 {
     uint32_t counts[EV_KIND_COUNT] = { 0 };
     for (uint32_t i = 0; i < e->fail_count; i++) {
-        if ((uint32_t)(now - e->fail_ms[i]) < ft->findtime_ms && e->fail_kind[i] < EV_KIND_COUNT) {
+        if (age_ms(now, e->fail_ms[i]) < ft->findtime_ms && e->fail_kind[i] < EV_KIND_COUNT) {
             counts[e->fail_kind[i]]++;
         }
     }
