@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/sv.h"
+#include "tools/audit.h"
 
 #define SW_VERSION "0.1.0"
 
@@ -21,6 +22,7 @@ static int help_main(int argc, char **argv);
 static const struct subcommand subcommands[] = {
     { "version", "print the version", version_main },
     { "help", "this list", help_main },
+    { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
 };
 
 static void print_usage(FILE *out)
