@@ -49,7 +49,7 @@ static int load_private_key(SSL_CTX *ctx, const char *path, char *errbuf, size_t
     FILE *file = fopen(path, "rb");
     if (file == NULL) {
         int rc = -errno;
-        (void)snprintf(errbuf, errcap, "cannot open private key %s: %s", path, strerror(errno));
+        (void)snprintf(errbuf, errcap, "cannot open private key %s: %s", path, sw_strerror(rc));
         return rc;
     }
     struct stat st;
@@ -314,9 +314,13 @@ static enum net_tls_io outcome(SSL *ssl, int ret)
     case SSL_ERROR_WANT_WRITE:
         return NET_TLS_WANT_WRITE;
     case SSL_ERROR_ZERO_RETURN:
+    case SSL_ERROR_SYSCALL: /* the socket failed or ended: nothing the peer said was wrong */
         return NET_TLS_CLOSED;
     default:
-        return NET_TLS_FAILED;
+        /* OpenSSL 3 reports a bare EOF as a protocol error; it is a peer going away. */
+        return ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING
+                   ? NET_TLS_CLOSED
+                   : NET_TLS_FAILED;
     }
 }
 

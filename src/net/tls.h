@@ -19,7 +19,7 @@ enum net_tls_io {
     NET_TLS_DONE,       /* completed (read/write: *len bytes) */
     NET_TLS_WANT_READ,  /* retry when the socket is readable */
     NET_TLS_WANT_WRITE, /* retry when the socket is writable */
-    NET_TLS_CLOSED,     /* the peer closed the TLS session cleanly */
+    NET_TLS_CLOSED,     /* the peer closed the session or the socket (EOF, reset) */
     NET_TLS_FAILED,     /* protocol, certificate or socket error: close the connection */
 };
 

@@ -234,14 +234,20 @@ static int stream_send_via_owner(struct worker *w, const struct net_dest *dst, s
     if (dst->conn_id == 0 || owner == w->index || owner >= w->group->worker_count) {
         return stream_send(w->streams, dst, data);
     }
-    struct stream_handoff *handoff = sw_malloc(sizeof(*handoff) + data.len);
+    /* The name travels along: if the connection closed meanwhile, the owner connects
+       anew and must verify the same name, not fall back to the IP. */
+    size_t name_len = dst->tls_server_name != NULL ? strlen(dst->tls_server_name) + 1 : 0;
+    struct stream_handoff *handoff = sw_malloc(sizeof(*handoff) + data.len + name_len);
     if (handoff == NULL) {
         return -ENOMEM;
     }
     handoff->dst = *dst;
-    handoff->dst.tls_server_name = NULL; /* a connection that exists was verified already */
     handoff->len = data.len;
     memcpy(handoff->data, data.ptr, data.len);
+    if (name_len != 0) {
+        memcpy(handoff->data + data.len, dst->tls_server_name, name_len);
+        handoff->dst.tls_server_name = handoff->data + data.len;
+    }
     int rc = worker_post(&w->group->workers[owner], stream_handoff_run, handoff);
     if (rc != 0) {
         sw_free(handoff);
