@@ -6,6 +6,7 @@
 
 #include "base/sv.h"
 #include "tools/audit.h"
+#include "tools/passwd.h"
 
 #define SW_VERSION "0.1.0"
 
@@ -23,6 +24,7 @@ static const struct subcommand subcommands[] = {
     { "version", "print the version", version_main },
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
+    { "passwd", "generate and check secrets, compute HA1 hashes", tools_passwd_main },
 };
 
 static void print_usage(FILE *out)
