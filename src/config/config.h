@@ -55,7 +55,7 @@
 /* "+" and at most 15 digits (ITU-T E.164), plus NUL. */
 #define CFG_E164_CAP       17
 /* Largest configuration file accepted, in bytes. */
-#define CFG_FILE_MAX_BYTES (4u * 1024u * 1024u)
+#define CFG_FILE_MAX_BYTES 4194304u /* 4 MiB */
 /* Most trunk and account sections in one file. */
 #define CFG_OBJECTS_MAX    10000u
 
@@ -357,7 +357,6 @@ struct cfg_key_info {
     const char *type;          /* e.g. "uint 0..256", "enum drop|reply", "duration" */
     const char *default_value; /* as text; NULL = none or derived (the help says) */
     const char *help;
-    bool is_object; /* a key of [name] sections with type = trunk|account */
 };
 
 /*

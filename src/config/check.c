@@ -1,0 +1,470 @@
+#include "config/check.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "config/value.h"
+
+/* Shortest admin token accepted. */
+#define TOKEN_MIN 16
+
+/* Where a rule's message points: the key's line, else the section's line. */
+struct place {
+    unsigned line;
+    char label[96];
+};
+
+static struct place place_of(const char *section, unsigned section_line, const unsigned *lines,
+                             enum cfg_section_kind kind, const char *key)
+{
+    struct place place = { .line = section_line };
+    const struct cfg_key_desc *desc = cfg_keys_find(kind, sv_from_cstr(key));
+    SW_ASSERT(desc != NULL);
+    if (lines[cfg_keys_index(desc)] != 0) {
+        place.line = lines[cfg_keys_index(desc)];
+    }
+    (void)snprintf(place.label, sizeof(place.label), "%s.%s", section, key);
+    return place;
+}
+
+static struct place single_place(const struct cfg_check_ctx *ctx, enum cfg_section_kind kind,
+                                 const char *key)
+{
+    return place_of(cfg_section_kind_name(kind), ctx->section_lines[kind], ctx->key_lines, kind,
+                    key);
+}
+
+static void error_at(const struct cfg_check_ctx *ctx, struct place place, const char *message)
+{
+    sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, place.line, place.label, "%s", message);
+}
+
+static void warn_at(const struct cfg_check_ctx *ctx, struct place place, const char *message)
+{
+    sw_diag_add(ctx->diag, DIAG_WARNING, ctx->file, place.line, place.label, "%s", message);
+}
+
+/* Replaces a NULL string field with a copy of `value`; false when out of memory. */
+static bool default_string(char **field, const char *value)
+{
+    if (*field != NULL || value == NULL) {
+        return true;
+    }
+    *field = sw_strdup(value);
+    return *field != NULL;
+}
+
+/* Appends the single-host range of an endpoint's IP to `cidrs`. */
+static bool cidrs_add_host(struct cfg_cidrs *cidrs, const struct cfg_endpoint *endpoint)
+{
+    struct sw_ip ip;
+    if (!endpoint->is_ip || !sw_ip_from_sockaddr(&endpoint->addr, &ip)) {
+        return false;
+    }
+    struct sw_cidr *grown = sw_realloc(cidrs->items, (cidrs->count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return false;
+    }
+    grown[cidrs->count] = (struct sw_cidr){ .ip = ip, .prefix_len = 128 };
+    cidrs->items = grown;
+    cidrs->count++;
+    return true;
+}
+
+static bool cidrs_append(struct cfg_cidrs *dst, const struct cfg_cidrs *src)
+{
+    if (src->count == 0) {
+        return true;
+    }
+    struct sw_cidr *grown = sw_realloc(dst->items, (dst->count + src->count) * sizeof(*grown));
+    if (grown == NULL) {
+        return false;
+    }
+    memcpy(grown + dst->count, src->items, src->count * sizeof(*grown));
+    dst->items = grown;
+    dst->count += src->count;
+    return true;
+}
+
+static struct place trunk_place(const struct cfg_trunk *trunk, const unsigned *lines,
+                                const char *key)
+{
+    return place_of(trunk->name, trunk->line, lines, CFG_SECTION_TRUNK, key);
+}
+
+static void check_trunk_credentials(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
+                                    const unsigned *lines)
+{
+    bool has_hash = trunk->ha1 != NULL || trunk->ha1_sha256 != NULL;
+    bool has_credential = trunk->secret != NULL || has_hash;
+    if (has_credential && trunk->username == NULL) {
+        error_at(ctx, trunk_place(trunk, lines, "username"),
+                 "a secret or HA1 needs the username it belongs to");
+    }
+    if (trunk->username != NULL && !has_credential) {
+        error_at(ctx, trunk_place(trunk, lines, "username"),
+                 "username without secret, ha1 or ha1_sha256");
+    }
+    if (trunk->secret != NULL && has_hash) {
+        error_at(ctx, trunk_place(trunk, lines, "secret"),
+                 "give either secret or the HA1 values, not both");
+    }
+    if (trunk->is_register && !has_credential) {
+        error_at(ctx, trunk_place(trunk, lines, "register"),
+                 "register = yes needs username and a secret or HA1");
+    }
+    if (!default_string(&trunk->auth_username, trunk->username) ||
+        !default_string(&trunk->from_user, trunk->username)) {
+        error_at(ctx, trunk_place(trunk, lines, "username"), "out of memory");
+    }
+}
+
+static void check_trunk_numbers(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
+                                const unsigned *lines)
+{
+    const char *cc = trunk->country_code;
+    if (cc == NULL || cc[0] == '+' || strlen(cc) > 3) {
+        error_at(ctx, trunk_place(trunk, lines, "country_code"),
+                 "a country calling code is 1 to 3 digits without +");
+    }
+    if (trunk->default_number != NULL && trunk->default_number[0] != '+') {
+        error_at(ctx, trunk_place(trunk, lines, "default_number"),
+                 "default_number must be in +E.164 form");
+    } else if (trunk->default_number != NULL && trunk->owned_numbers.count > 0 &&
+               !cfg_numbers_contains(&trunk->owned_numbers, sv_from_cstr(trunk->default_number))) {
+        error_at(ctx, trunk_place(trunk, lines, "default_number"),
+                 "default_number is not one of owned_numbers");
+    }
+    if (trunk->owned_numbers.count == 0) {
+        if (trunk->callerid_policy != CFG_CALLERID_ALLOW) {
+            warn_at(ctx, trunk_place(trunk, lines, "owned_numbers"),
+                    "no owned_numbers: the caller ID of outbound calls cannot be checked");
+        }
+    } else if (trunk->callerid_policy == CFG_CALLERID_REPLACE && trunk->default_number == NULL) {
+        error_at(ctx, trunk_place(trunk, lines, "callerid_policy"),
+                 "callerid_policy = replace needs default_number");
+    }
+}
+
+void cfg_check_trunk(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
+                     const unsigned *key_lines)
+{
+    if (!trunk->provider.is_set) {
+        error_at(ctx, trunk_place(trunk, key_lines, "provider"),
+                 "provider is required (transport:host[:port])");
+        return;
+    }
+    if (trunk->permit.count == 0 && !cidrs_add_host(&trunk->permit, &trunk->provider)) {
+        error_at(ctx, trunk_place(trunk, key_lines, "permit"),
+                 trunk->provider.is_ip
+                     ? "out of memory"
+                     : "permit is required when provider is a host name: list the provider's "
+                       "source ranges");
+    }
+    if (!default_string(&trunk->domain, trunk->provider.host) ||
+        !default_string(&trunk->tls_server_name, trunk->provider.host)) {
+        error_at(ctx, trunk_place(trunk, key_lines, "provider"), "out of memory");
+    }
+    check_trunk_credentials(ctx, trunk, key_lines);
+    check_trunk_numbers(ctx, trunk, key_lines);
+}
+
+void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *account,
+                       const unsigned *key_lines)
+{
+    struct place username =
+        place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "username");
+    const char *why = "";
+    if (account->username == NULL) {
+        if (!cfg_value_user(sv_from_cstr(account->name), &why)) {
+            error_at(ctx, username, "the section name is not a SIP user name: set username");
+            return;
+        }
+        if (!default_string(&account->username, account->name)) {
+            error_at(ctx, username, "out of memory");
+            return;
+        }
+    }
+    if (account->secret == NULL && account->ha1 == NULL && account->ha1_sha256 == NULL &&
+        account->ha1_sha512_256 == NULL) {
+        error_at(ctx,
+                 place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "secret"),
+                 "an account needs secret, ha1, ha1_sha256 or ha1_sha512_256");
+    }
+    if (account->secret != NULL) {
+        warn_at(ctx,
+                place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "secret"),
+                "plain-text secret: store ha1_sha256 (and ha1 for MD5-only phones), the hashes "
+                "of username:realm:secret, instead");
+    }
+}
+
+static bool endpoint_eq(const struct cfg_endpoint *a, const struct cfg_endpoint *b)
+{
+    return a->transport == b->transport && sw_sockaddr_eq(&a->addr, &b->addr);
+}
+
+static void check_listen(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_endpoints *listen = &ctx->cfg->general.listen;
+    struct place place = single_place(ctx, CFG_SECTION_GENERAL, "listen");
+    if (listen->count == 0) {
+        error_at(ctx, place, "at least one listen address is needed");
+    }
+    bool has_tls = false;
+    for (size_t i = 0; i < listen->count; i++) {
+        has_tls |= listen->items[i].transport == SW_TRANSPORT_TLS;
+        for (size_t j = 0; j < i; j++) {
+            if (endpoint_eq(&listen->items[i], &listen->items[j])) {
+                error_at(ctx, place, "the same address is listed twice");
+            }
+        }
+    }
+    const struct cfg_tls *tls = &ctx->cfg->tls;
+    if (has_tls && (tls->certificate == NULL || tls->private_key == NULL)) {
+        error_at(ctx, place, "a tls listener needs [tls] certificate and private_key");
+    }
+}
+
+static void check_general(const struct cfg_check_ctx *ctx)
+{
+    struct cfg *cfg = ctx->cfg;
+    check_listen(ctx);
+    if (cfg->general.max_line_bytes > cfg->general.max_message_bytes) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_GENERAL, "max_line_bytes"),
+                 "max_line_bytes is larger than max_message_bytes");
+    }
+    if (cfg->general.default_trunk != NULL) {
+        const struct cfg_trunk *trunk =
+            cfg_trunk_find(cfg, sv_from_cstr(cfg->general.default_trunk));
+        if (trunk == NULL) {
+            error_at(ctx, single_place(ctx, CFG_SECTION_GENERAL, "default_trunk"),
+                     "no trunk section has this name");
+        } else {
+            cfg->default_trunk_index = (size_t)(trunk - cfg->trunks);
+        }
+    } else if (cfg->trunk_count == 1) {
+        cfg->default_trunk_index = 0;
+    } else if (cfg->trunk_count > 1) {
+        struct place place = single_place(ctx, CFG_SECTION_GENERAL, "default_trunk");
+        place.line = place.line != 0 ? place.line : cfg->trunks[1].line;
+        error_at(ctx, place, "several trunks: set default_trunk to the one PBX calls leave by");
+    }
+}
+
+/* A file that must exist and be a regular file (certificates: others may read them). */
+static void check_readable_file(const struct cfg_check_ctx *ctx, const char *path,
+                                struct place place)
+{
+    struct stat st;
+    if (stat(path, &st) == -1) {
+        sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, place.line, place.label, "cannot use %s: %s",
+                    path, sw_strerror(-errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, place.line, place.label,
+                    "%s is not a regular file", path);
+    }
+}
+
+static void check_tls(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_tls *tls = &ctx->cfg->tls;
+    struct place certificate = single_place(ctx, CFG_SECTION_TLS, "certificate");
+    struct place private_key = single_place(ctx, CFG_SECTION_TLS, "private_key");
+    if ((tls->certificate == NULL) != (tls->private_key == NULL)) {
+        error_at(ctx, tls->certificate == NULL ? private_key : certificate,
+                 "certificate and private_key go together");
+    }
+    if (tls->certificate != NULL) {
+        check_readable_file(ctx, tls->certificate, certificate);
+    }
+    if (tls->private_key != NULL) {
+        (void)cfg_check_private_file(tls->private_key, ctx->diag, ctx->file, private_key.line,
+                                     private_key.label); /* the diag has the details */
+    }
+    if (tls->ca_file != NULL) {
+        check_readable_file(ctx, tls->ca_file, single_place(ctx, CFG_SECTION_TLS, "ca_file"));
+    } else if (tls->require_client_certificate) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_TLS, "require_client_certificate"),
+                 "require_client_certificate needs ca_file (the CAs clients are checked against)");
+    }
+}
+
+static void check_pbx(const struct cfg_check_ctx *ctx)
+{
+    struct cfg_pbx *pbx = &ctx->cfg->pbx;
+    if (!pbx->address.is_set) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "address"), "the PBX address is required");
+        return;
+    }
+    if (pbx->permit.count == 0 && !cidrs_add_host(&pbx->permit, &pbx->address)) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "permit"),
+                 pbx->address.is_ip ? "out of memory"
+                                    : "permit is required when the PBX address is a host name");
+    }
+    for (size_t i = 0; i < pbx->hide_headers.count; i++) {
+        const char *name = pbx->hide_headers.items[i];
+        size_t len = strlen(name);
+        /* RFC 3261 §25.1 token characters, with '*' allowed only as the last one. */
+        size_t span = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-.!%+_`'~");
+        if (span != len && !(span == len - 1 && name[len - 1] == '*')) {
+            error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "hide_headers"),
+                     "not a header name (a trailing * matches a prefix)");
+        }
+    }
+}
+
+static bool is_loopback(const struct cfg_endpoint *endpoint)
+{
+    struct sw_ip ip;
+    struct sw_cidr v4_loopback;
+    struct sw_cidr v6_loopback;
+    return sw_ip_from_sockaddr(&endpoint->addr, &ip) &&
+           sw_cidr_parse(SV("127.0.0.0/8"), &v4_loopback) &&
+           sw_cidr_parse(SV("::1/128"), &v6_loopback) &&
+           (sw_cidr_contains(&v4_loopback, &ip) || sw_cidr_contains(&v6_loopback, &ip));
+}
+
+static void check_admin_state(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_admin *admin = &ctx->cfg->admin;
+    if (admin->listen.is_set && !admin->listen.is_ip) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "listen"),
+                 "the admin server listens on an IP address");
+    } else if (admin->listen.is_set && !is_loopback(&admin->listen) && admin->token == NULL) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "listen"),
+                 "an admin server off loopback needs token");
+    }
+    if (admin->token != NULL && strlen(admin->token) < TOKEN_MIN) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "token"),
+                 "token is shorter than 16 characters");
+    }
+    const struct cfg_state *state = &ctx->cfg->state;
+    if (state->backend == CFG_STATE_REDIS && !state->redis.is_set) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_STATE, "redis"),
+                 "backend = redis needs the redis address");
+    }
+    if (state->backend == CFG_STATE_SQLITE && state->path == NULL) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_STATE, "path"), "backend = sqlite needs path");
+    }
+}
+
+/* "family table set": family inet, ip or ip6; names of letters, digits, '_' and '-'. */
+static bool nft_set_is_valid(const char *text)
+{
+    struct sv cur = sv_from_cstr(text);
+    struct sv words[4];
+    size_t count = 0;
+    while (cur.len > 0 && count < 4) {
+        (void)sv_take_until(&cur, ' ', &words[count]); /* the last word has no space after */
+        if (words[count].len > 0) {
+            count++;
+        }
+    }
+    if (count != 3 || cur.len > 0) {
+        return false;
+    }
+    if (!sv_eq(words[0], SV("inet")) && !sv_eq(words[0], SV("ip")) && !sv_eq(words[0], SV("ip6"))) {
+        return false;
+    }
+    for (size_t w = 1; w < 3; w++) {
+        for (size_t i = 0; i < words[w].len; i++) {
+            char c = words[w].ptr[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-')) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void check_ban(const struct cfg_check_ctx *ctx)
+{
+    struct cfg *cfg = ctx->cfg;
+    struct cfg_ban *ban = &cfg->ban;
+    if (ban->bantime > ban->bantime_max) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_BAN, "bantime_max"),
+                 "bantime_max is shorter than bantime");
+    }
+    if (ban->nft_set != NULL && !nft_set_is_valid(ban->nft_set)) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_BAN, "nft_set"),
+                 "expected \"family table set\", family inet, ip or ip6");
+    }
+    if (ban->command != NULL && ban->command[0] != '/') {
+        error_at(ctx, single_place(ctx, CFG_SECTION_BAN, "command"),
+                 "command must be an absolute path (it runs without a shell)");
+    }
+    /* The trunks and the PBX are never banned: a ban there would cut every call. */
+    bool is_ok = cidrs_append(&ban->never_ban, &cfg->pbx.permit);
+    for (size_t i = 0; is_ok && i < cfg->trunk_count; i++) {
+        is_ok = cidrs_append(&ban->never_ban, &cfg->trunks[i].permit);
+    }
+    if (!is_ok) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_BAN, "never_ban"), "out of memory");
+    }
+}
+
+static bool account_can_use(const struct cfg_account *account, enum cfg_digest_algorithm algorithm)
+{
+    switch (algorithm) {
+    case CFG_DIGEST_MD5:
+        return account->secret != NULL || account->ha1 != NULL;
+    case CFG_DIGEST_SHA256:
+        return account->secret != NULL || account->ha1_sha256 != NULL;
+    case CFG_DIGEST_SHA512_256:
+        return account->secret != NULL || account->ha1_sha512_256 != NULL;
+    }
+    return false;
+}
+
+static void check_accounts(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg *cfg = ctx->cfg;
+    const char *realm = cfg->auth.realm;
+    if (realm == NULL || strpbrk(realm, "\"\\") != NULL) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_AUTH, "realm"),
+                 "realm must be set and may not contain \" or \\");
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        const struct cfg_account *account = &cfg->accounts[i];
+        char label[96];
+        (void)snprintf(label, sizeof(label), "%s.username", account->name);
+        for (size_t j = 0; account->username != NULL && j < i; j++) {
+            const struct cfg_account *other = &cfg->accounts[j];
+            if (other->username != NULL && strcmp(other->username, account->username) == 0) {
+                sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, account->line, label,
+                            "username '%s' is already used by [%s] (line %u)", account->username,
+                            other->name, other->line);
+                break;
+            }
+        }
+        bool is_usable = false;
+        for (size_t a = 0; a < cfg->auth.algorithms.count; a++) {
+            is_usable |= account_can_use(account, cfg->auth.algorithms.items[a]);
+        }
+        bool has_credential = account->secret != NULL || account->ha1 != NULL ||
+                              account->ha1_sha256 != NULL || account->ha1_sha512_256 != NULL;
+        if (has_credential && !is_usable) {
+            (void)snprintf(label, sizeof(label), "%s", account->name);
+            sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, account->line, label,
+                        "no credential of this account fits an algorithm of auth.algorithms");
+        }
+    }
+}
+
+void cfg_check_global(const struct cfg_check_ctx *ctx)
+{
+    check_general(ctx);
+    check_tls(ctx);
+    check_pbx(ctx);
+    check_admin_state(ctx);
+    check_ban(ctx);
+    check_accounts(ctx);
+}

@@ -1,0 +1,297 @@
+#include "config/keys.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "base/assert.h"
+
+/* Removes the parentheses around a TYPE expansion. */
+#define CFG_UNWRAP(...) __VA_ARGS__
+
+/*
+ * First expansion of keys.def: the key table. Each TYPE word becomes a parenthesised list
+ * of designated initializers (the parentheses keep its commas inside one macro argument
+ * while CFG_KEY forwards it to CFG_KEY_FIELD), unwrapped in the table entry.
+ */
+/* clang-format off */
+#define STRING           (.type = CFG_T_STRING, .info.type = "string")
+#define PATH             (.type = CFG_T_PATH, .info.type = "path")
+#define HOST             (.type = CFG_T_HOST, .info.type = "host")
+#define USER             (.type = CFG_T_USER, .info.type = "user")
+#define SECRET           (.type = CFG_T_SECRET, .info.type = "secret")
+#define NUMBER           (.type = CFG_T_NUMBER, .info.type = "number")
+#define HEX(n)           (.type = CFG_T_HEX, .min = (n), .info.type = "hex, " #n " digits")
+#define BOOL             (.type = CFG_T_BOOL, .info.type = "bool")
+#define UINT(lo, hi)     (.type = CFG_T_UINT, .min = (lo), .max = (hi), .info.type = "uint " #lo ".." #hi)
+#define DURATION(lo, hi) (.type = CFG_T_DURATION, .min = (lo), .max = (hi), .info.type = "duration " #lo ".." #hi " s")
+#define ENUM(w)          (.type = CFG_T_ENUM, .words = (w), .info.type = "enum " w)
+#define LIST             (.type = CFG_T_LIST, .info.type = "list")
+#define CIDRS            (.type = CFG_T_CIDRS, .info.type = "cidr list")
+#define ENDPOINT         (.type = CFG_T_ENDPOINT, .info.type = "endpoint")
+#define HOSTPORT(port)   (.type = CFG_T_HOSTPORT, .min = (port), .info.type = "host:port")
+#define LISTEN           (.type = CFG_T_LISTEN, .info.type = "endpoint list")
+#define ALGORITHMS       (.type = CFG_T_ALGORITHMS, .info.type = "algorithm list")
+#define NUMBERS          (.type = CFG_T_NUMBERS, .info.type = "number list")
+#define DATE             (.type = CFG_T_DATE, .info.type = "date")
+/* clang-format on */
+
+#define CFG_KEY_FIELD(sec, key, field, type_, def, help_) \
+    { CFG_UNWRAP type_,                                   \
+      .offset = offsetof(struct cfg_##sec, field),        \
+      .info.section = #sec,                               \
+      .info.name = #key,                                  \
+      .info.default_value = (def),                        \
+      .info.help = (help_) },
+
+static const struct cfg_key_desc keys[] = {
+#include "config/keys.def"
+};
+
+#undef CFG_KEY_FIELD
+#undef STRING
+#undef PATH
+#undef HOST
+#undef USER
+#undef SECRET
+#undef NUMBER
+#undef HEX
+#undef BOOL
+#undef UINT
+#undef DURATION
+#undef ENUM
+#undef LIST
+#undef CIDRS
+#undef ENDPOINT
+#undef HOSTPORT
+#undef LISTEN
+#undef ALGORITHMS
+#undef NUMBERS
+#undef DATE
+
+/*
+ * Second expansion: every field has the C type of its key type, so the loader's writes
+ * through `offset` are well-typed. An enum is checked as unsigned int, the type gcc and
+ * clang give an enum without negative constants.
+ */
+#define STRING           (char *)
+#define PATH             (char *)
+#define HOST             (char *)
+#define USER             (char *)
+#define SECRET           (char *)
+#define NUMBER           (char *)
+#define HEX(n)           (char *)
+#define BOOL             (bool)
+#define UINT(lo, hi)     (uint32_t)
+#define DURATION(lo, hi) (uint32_t)
+#define ENUM(w)          (unsigned int)
+#define LIST             (struct cfg_strings)
+#define CIDRS            (struct cfg_cidrs)
+#define ENDPOINT         (struct cfg_endpoint)
+#define HOSTPORT(port)   (struct cfg_endpoint)
+#define LISTEN           (struct cfg_endpoints)
+#define ALGORITHMS       (struct cfg_algorithms)
+#define NUMBERS          (struct cfg_numbers)
+#define DATE             (int64_t)
+
+#define CFG_KEY_FIELD(sec, key, field, type_, def, help_)                                          \
+    _Static_assert(_Generic(((struct cfg_##sec *)NULL)->field, CFG_UNWRAP type_ : 1, default : 0), \
+                   "struct cfg_" #sec " field " #field " does not have the type of its key");
+
+#include "config/keys.def"
+
+#undef CFG_KEY_FIELD
+#undef STRING
+#undef PATH
+#undef HOST
+#undef USER
+#undef SECRET
+#undef NUMBER
+#undef HEX
+#undef BOOL
+#undef UINT
+#undef DURATION
+#undef ENUM
+#undef LIST
+#undef CIDRS
+#undef ENDPOINT
+#undef HOSTPORT
+#undef LISTEN
+#undef ALGORITHMS
+#undef NUMBERS
+#undef DATE
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+_Static_assert(sizeof(enum cfg_log_level) == sizeof(unsigned int), "enums are unsigned int");
+
+struct section_kind_info {
+    const char *name;
+    size_t offset; /* of the singleton in struct cfg; 0 for objects */
+    bool is_object;
+};
+
+static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
+    [CFG_SECTION_GENERAL] = { "general", offsetof(struct cfg, general), false },
+    [CFG_SECTION_TLS] = { "tls", offsetof(struct cfg, tls), false },
+    [CFG_SECTION_PBX] = { "pbx", offsetof(struct cfg, pbx), false },
+    [CFG_SECTION_ACL] = { "acl", offsetof(struct cfg, acl), false },
+    [CFG_SECTION_AUTH] = { "auth", offsetof(struct cfg, auth), false },
+    [CFG_SECTION_BAN] = { "ban", offsetof(struct cfg, ban), false },
+    [CFG_SECTION_RATELIMIT] = { "ratelimit", offsetof(struct cfg, ratelimit), false },
+    [CFG_SECTION_SCANNER] = { "scanner", offsetof(struct cfg, scanner), false },
+    [CFG_SECTION_LOG] = { "log", offsetof(struct cfg, log), false },
+    [CFG_SECTION_ADMIN] = { "admin", offsetof(struct cfg, admin), false },
+    [CFG_SECTION_STATE] = { "state", offsetof(struct cfg, state), false },
+    [CFG_SECTION_STIR] = { "stir", offsetof(struct cfg, stir), false },
+    [CFG_SECTION_TRUNK] = { "trunk", 0, true },
+    [CFG_SECTION_ACCOUNT] = { "account", 0, true },
+};
+
+const struct cfg_key_desc *cfg_keys_table(size_t *count)
+{
+    *count = sizeof(keys) / sizeof(keys[0]);
+    return keys;
+}
+
+size_t cfg_keys_index(const struct cfg_key_desc *desc)
+{
+    SW_ASSERT(desc >= keys && desc < keys + sizeof(keys) / sizeof(keys[0]));
+    return (size_t)(desc - keys);
+}
+
+size_t cfg_key_count(void)
+{
+    return sizeof(keys) / sizeof(keys[0]);
+}
+
+const struct cfg_key_info *cfg_key_at(size_t index)
+{
+    SW_ASSERT(index < sizeof(keys) / sizeof(keys[0]));
+    return &keys[index].info;
+}
+
+bool cfg_keys_in_section(const struct cfg_key_desc *desc, enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT);
+    return strcmp(desc->info.section, section_kinds[kind].name) == 0;
+}
+
+const struct cfg_key_desc *cfg_keys_find(enum cfg_section_kind kind, struct sv name)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (cfg_keys_in_section(&keys[i], kind) && sv_eq(sv_from_cstr(keys[i].info.name), name)) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+const struct cfg_key_desc *cfg_keys_hint(enum cfg_section_kind kind, struct sv name)
+{
+    const struct cfg_key_desc *best = NULL;
+    size_t best_distance = 3;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!cfg_keys_in_section(&keys[i], kind)) {
+            continue;
+        }
+        size_t distance = cfg_edit_distance(sv_from_cstr(keys[i].info.name), name, 2);
+        if (distance < best_distance) {
+            best = &keys[i];
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+bool cfg_type_is_list(enum cfg_type type)
+{
+    return type == CFG_T_LIST || type == CFG_T_CIDRS || type == CFG_T_LISTEN ||
+           type == CFG_T_NUMBERS;
+}
+
+bool cfg_type_is_secret(enum cfg_type type)
+{
+    return type == CFG_T_SECRET || type == CFG_T_HEX;
+}
+
+bool cfg_section_kind_find(struct sv name, enum cfg_section_kind *out)
+{
+    for (size_t i = 0; i < CFG_SECTION_COUNT; i++) {
+        if (sv_eq(sv_from_cstr(section_kinds[i].name), name)) {
+            *out = (enum cfg_section_kind)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *cfg_section_kind_name(enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT);
+    return section_kinds[kind].name;
+}
+
+bool cfg_section_kind_is_object(enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT);
+    return section_kinds[kind].is_object;
+}
+
+void *cfg_section_base(struct cfg *cfg, enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT && !section_kinds[kind].is_object);
+    return (char *)cfg + section_kinds[kind].offset;
+}
+
+const char *cfg_section_hint(struct sv name)
+{
+    const char *best = NULL;
+    size_t best_distance = 3;
+    for (size_t i = 0; i < CFG_SECTION_COUNT; i++) {
+        if (section_kinds[i].is_object) {
+            continue;
+        }
+        size_t distance = cfg_edit_distance(sv_from_cstr(section_kinds[i].name), name, 2);
+        if (distance < best_distance) {
+            best = section_kinds[i].name;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+/* Names longer than this are never close to a key (the longest key has 26 bytes). */
+#define EDIT_NAME_MAX 64
+
+size_t cfg_edit_distance(struct sv a, struct sv b, size_t cap)
+{
+    if (a.len > EDIT_NAME_MAX || b.len > EDIT_NAME_MAX) {
+        return cap + 1;
+    }
+    size_t diff = a.len > b.len ? a.len - b.len : b.len - a.len;
+    if (diff > cap) {
+        return cap + 1;
+    }
+    /* One row of the Wagner-Fischer matrix, rolled forward. */
+    size_t row[EDIT_NAME_MAX + 1];
+    for (size_t j = 0; j <= b.len; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= a.len; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.len; j++) {
+            size_t above = row[j];
+            size_t cost = a.ptr[i - 1] == b.ptr[j - 1] ? 0 : 1;
+            size_t best = diagonal + cost;
+            if (above + 1 < best) {
+                best = above + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[b.len] > cap ? cap + 1 : row[b.len];
+}
