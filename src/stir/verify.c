@@ -240,10 +240,13 @@ static enum stir_reason precheck(const struct stir_verifier *v, const struct sti
     if (reason != STIR_OK) {
         return reason;
     }
+    /* 64 bytes are 86 base64url characters; the decoder wants room for 66. */
+    unsigned char sig[STIR_B64URL_DECODED_MAX(86)];
     if (id.signature.len != 86 ||
-        stir_b64url_decode(id.signature, sp->sig, sizeof(sp->sig)) != STIR_ES256_SIG_LEN) {
+        stir_b64url_decode(id.signature, sig, sizeof(sig)) != STIR_ES256_SIG_LEN) {
         return STIR_BAD_ENCODING;
     }
+    memcpy(sp->sig, sig, STIR_ES256_SIG_LEN);
     reason = id.is_compact ? rebuild_compact(v, &id, call, &result->passport, sp)
                            : decode_full(&id, &result->passport, sp);
     if (reason != STIR_OK) {
