@@ -102,6 +102,8 @@ static int check_cseq(const struct checker *c)
 
 static int check_list(const struct checker *c, enum sip_hdr_id id)
 {
+    size_t values = 0;
+    bool has_star = false;
     for (const struct sip_hdr *h = sip_msg_find(c->msg, id, NULL); h != NULL;
          h = sip_msg_find(c->msg, id, h)) {
         struct sv cur = h->value;
@@ -118,6 +120,12 @@ static int check_list(const struct checker *c, enum sip_hdr_id id)
                 struct sip_contact contact;
                 bool is_star = false;
                 rc = sip_contact_parse(item, &contact, &is_star, c->err);
+                has_star = has_star || is_star;
+                values++;
+                if (rc == 0 && has_star && values > 1) {
+                    /* RFC 3261 §10.2.2: "*" is only allowed alone. */
+                    return check_fail(c, item, "Contact '*' mixed with others");
+                }
             }
             if (rc != 0) {
                 if (c->err != NULL) {
