@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "base/sv.h"
+#include "gateway/gateway.h"
 #include "tools/audit.h"
+#include "tools/check_config.h"
 #include "tools/passwd.h"
 
 #define SW_VERSION "0.1.0"
@@ -21,10 +23,12 @@ static int help_main(int argc, char **argv);
 
 /* One line per subcommand; the order is the order of `sipwarden help`. */
 static const struct subcommand subcommands[] = {
+    { "run", "run the gateway in the foreground", gateway_run_main },
     { "version", "print the version", version_main },
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
     { "passwd", "generate and check secrets, compute HA1 hashes", tools_passwd_main },
+    { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
 };
 
 static void print_usage(FILE *out)
