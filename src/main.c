@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/sv.h"
-#include "gateway/gateway.h"
 #include "tools/audit.h"
 #include "tools/check_config.h"
 #include "tools/passwd.h"
@@ -23,7 +22,6 @@ static int help_main(int argc, char **argv);
 
 /* One line per subcommand; the order is the order of `sipwarden help`. */
 static const struct subcommand subcommands[] = {
-    { "run", "run the gateway in the foreground", gateway_run_main },
     { "version", "print the version", version_main },
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
