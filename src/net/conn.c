@@ -146,6 +146,7 @@ void conn_destroy(struct conn *c)
     set->conn_count--;
     sw_free(c->server_name);
     sw_free(c->rx);
+    set->queued_bytes -= c->tx_len - c->tx_off;
     sw_free(c->tx);
     sw_free(c);
 }
@@ -535,11 +536,16 @@ static void conn_read(struct conn *c)
 
 /* ---- sending ---- */
 
-/* Appends to the send queue; -SW_EFULL when the peer is too far behind. */
+/*
+ * Appends to the send queue; -SW_EFULL when this peer is too far behind or the worker's
+ * queues together hold their maximum (many peers that do not read cannot exhaust memory).
+ */
 static int conn_queue(struct conn *c, struct sv data)
 {
+    struct stream_set *set = c->set;
     size_t queued = c->tx_len - c->tx_off;
-    if (data.len > c->set->max_queued_bytes - queued) {
+    if (data.len > set->max_queued_bytes - queued ||
+        data.len > set->max_worker_queued_bytes - set->queued_bytes) {
         return -SW_EFULL;
     }
     if (c->tx_off > 0 && c->tx_len + data.len > c->tx_cap) {
@@ -562,6 +568,7 @@ static int conn_queue(struct conn *c, struct sv data)
     }
     memcpy(c->tx + c->tx_len, data.ptr, data.len);
     c->tx_len += data.len;
+    set->queued_bytes += data.len;
     return 0;
 }
 
@@ -614,6 +621,7 @@ static void conn_flush(struct conn *c)
             return;
         }
         c->tx_off += (size_t)n;
+        c->set->queued_bytes -= (size_t)n;
     }
     c->tx_off = 0;
     c->tx_len = 0;
@@ -731,6 +739,14 @@ static void conn_io(struct loop *loop, uint32_t events, void *ctx)
 int conn_send(struct conn *c, struct sv data)
 {
     int rc = conn_queue(c, data);
+    if (rc == -SW_EFULL) {
+        /* The peer does not read: dropping single messages would leave a connection that
+           looks alive and loses transactions, so end it (RFC 3261 §18 reliable transports
+           do not retransmit). */
+        log_debug(NULL, "stream: send queue full, closing the connection");
+        conn_close(c);
+        return rc;
+    }
     if (rc != 0) {
         return rc;
     }

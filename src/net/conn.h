@@ -98,7 +98,9 @@ struct stream_set {
     uint64_t idle_ms;
     uint64_t handshake_ms;
     uint64_t message_ms;
-    size_t max_queued_bytes;
+    size_t max_queued_bytes;        /* per connection */
+    size_t max_worker_queued_bytes; /* all connections of the set together */
+    size_t queued_bytes;            /* unsent bytes of all connections */
     size_t max_connections;
     size_t conn_count;
     struct conn **slots; /* max_connections entries */
@@ -135,8 +137,9 @@ struct conn *conn_by_id(struct stream_set *set, uint64_t conn_id);
 struct conn *conn_by_addr(struct stream_set *set, const struct net_dest *dst);
 
 /*
- * Queues `data` and sends what the socket takes now. Returns 0, -SW_EFULL when the
- * bounded queue is full, -ENOMEM, or -ECONNRESET when the connection failed (closed).
+ * Queues `data` and sends what the socket takes now. Returns 0, -ENOMEM, -SW_EFULL when
+ * the bounded queue is full (the connection is then closed: its peer does not read), or
+ * -ECONNRESET when the connection failed (closed).
  */
 int conn_send(struct conn *c, struct sv data);
 

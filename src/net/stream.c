@@ -32,7 +32,9 @@
 #define DEFAULT_IDLE_MS          120000
 #define DEFAULT_HANDSHAKE_MS     5000
 #define DEFAULT_MESSAGE_MS       10000
-#define DEFAULT_MAX_QUEUED_BYTES ((size_t)1024 * 1024)
+#define DEFAULT_MAX_QUEUED_BYTES ((size_t)256 * 1024)
+/* All send queues of one worker together (not configurable: a memory bound). */
+#define MAX_WORKER_QUEUED_BYTES  ((size_t)64 * 1024 * 1024)
 
 unsigned stream_conn_owner(uint64_t conn_id)
 {
@@ -305,6 +307,9 @@ static void set_apply_settings(struct stream_set *set, const struct net_settings
     set->message_ms = s->message_timeout_ms != 0 ? s->message_timeout_ms : DEFAULT_MESSAGE_MS;
     set->max_queued_bytes =
         s->max_queued_bytes != 0 ? s->max_queued_bytes : DEFAULT_MAX_QUEUED_BYTES;
+    set->max_worker_queued_bytes = MAX_WORKER_QUEUED_BYTES > set->max_queued_bytes
+                                       ? MAX_WORKER_QUEUED_BYTES
+                                       : set->max_queued_bytes;
     set->tls = s->tls;
 }
 

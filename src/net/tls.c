@@ -267,9 +267,13 @@ static bool set_peer_identity(SSL *ssl, const char *server_name,
         if (sw_ip_parse(sv_from_cstr(server_name), &ip)) {
             return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name) == 1;
         }
-        /* SNI is for names only (RFC 6066 §3: literal IP addresses are not permitted). */
-        return SSL_set_tlsext_host_name(ssl, server_name) == 1 &&
-               SSL_set1_host(ssl, server_name) == 1;
+        /* SNI is for names only (RFC 6066 §3: literal IP addresses are not permitted).
+           The macro takes a mutable pointer (OpenSSL copies it): give it a copy. */
+        char name[256];
+        if (!sv_copy_cstr(sv_from_cstr(server_name), name, sizeof(name))) {
+            return false; /* longer than any DNS name (RFC 1035 §2.3.4) */
+        }
+        return SSL_set_tlsext_host_name(ssl, name) == 1 && SSL_set1_host(ssl, name) == 1;
     }
     char text[SW_ADDR_STRLEN];
     sw_sockaddr_format_ip(addr, text, sizeof(text));

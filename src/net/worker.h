@@ -91,7 +91,9 @@ struct net_settings {
     uint32_t handshake_timeout_ms; /* TCP connect + TLS handshake must finish within (5 s) */
     uint32_t message_timeout_ms;   /* a message must be complete this long after its first
                                       byte (10 s): slowloris */
-    size_t max_queued_bytes;       /* unsent bytes per connection before sends fail (1 MiB) */
+    size_t max_queued_bytes;       /* unsent bytes per connection; a send beyond it fails
+                                      and closes the connection: its peer does not read
+                                      (256 KiB; all of a worker's queues: 64 MiB at most) */
 };
 
 /*

@@ -374,7 +374,41 @@ static void test_queue_limit(void **state)
         rc = fx_send_from(&fx, 0, &dst, big);
     }
     assert_int_equal(rc, -SW_EFULL);
+    /* That connection was closed (its peer does not read): the next send opens another. */
+    assert_int_equal(fx_send_from(&fx, 0, &dst, OPTIONS_MSG), 0);
     (void)close(lfd);
+    fx_stop(&fx);
+}
+
+static void test_outbound_evicts_least_recently_active(void **state)
+{
+    (void)state;
+    struct fx fx;
+    start_tcp(&fx, &(struct net_settings){ .max_connections = 2 });
+    int older = fx_connect(fx_addr(&fx, 0));
+    int newer = fx_connect(fx_addr(&fx, 0));
+    assert_true(older >= 0 && newer >= 0);
+    assert_true(fx_send_all(older, OPTIONS_MSG, strlen(OPTIONS_MSG)));
+    assert_int_equal(fx_wait_msgs(&fx, 1, FX_WAIT_MS), 1);
+    assert_true(fx_send_all(newer, OPTIONS_MSG, strlen(OPTIONS_MSG)));
+    assert_int_equal(fx_wait_msgs(&fx, 2, FX_WAIT_MS), 2);
+    /* Full: an outbound connection is needed, so the least recently active one goes. */
+    struct sockaddr_storage server_addr;
+    int lfd = fx_listen("127.0.0.1", &server_addr);
+    assert_true(lfd >= 0);
+    struct net_dest dst = { .transport = SW_TRANSPORT_TCP, .addr = server_addr };
+    assert_int_equal(fx_send_from(&fx, 0, &dst, OPTIONS_MSG), 0);
+    assert_true(fx_wait_closed(older));
+    int peer = fx_accept(lfd);
+    assert_true(peer >= 0);
+    char buf[1024];
+    assert_true(recv(peer, buf, sizeof(buf), 0) > 0);
+    assert_true(fx_send_all(newer, MESSAGE_MSG, strlen(MESSAGE_MSG)));
+    assert_int_equal(fx_wait_msgs(&fx, 3, FX_WAIT_MS), 3);
+    (void)close(peer);
+    (void)close(lfd);
+    (void)close(older);
+    (void)close(newer);
     fx_stop(&fx);
 }
 
@@ -396,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_outbound_connect_refused),
         cmocka_unit_test(test_ipv6_listener),
         cmocka_unit_test(test_queue_limit),
+        cmocka_unit_test(test_outbound_evicts_least_recently_active),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
