@@ -94,6 +94,9 @@ static int detect_kind(const char *path, enum audit_kind *kind)
     }
     *kind = audit_asterisk_detect(probe);
     asterisk_conf_free(probe);
+    if (*kind == AUDIT_KIND_UNKNOWN) {
+        sw_diag_print(&diag, stderr); /* what broke the file may be why it is not recognised */
+    }
     sw_diag_fini(&diag);
     if (*kind == AUDIT_KIND_UNKNOWN) {
         (void)fprintf(stderr,
