@@ -7,6 +7,7 @@
 #include "base/sv.h"
 #include "tools/audit.h"
 #include "tools/check_config.h"
+#include "tools/lint.h"
 #include "tools/passwd.h"
 
 #define SW_VERSION "0.1.0"
@@ -26,6 +27,7 @@ static const struct subcommand subcommands[] = {
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
     { "passwd", "generate and check secrets, compute HA1 hashes", tools_passwd_main },
+    { "lint", "judge SIP messages as a proxy would (RFC 3261, RFC 4475)", tools_lint_main },
     { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
 };
 
