@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "base/sv.h"
+#include "gateway/gateway.h"
 #include "tools/audit.h"
 #include "tools/check_config.h"
 #include "tools/lint.h"
 #include "tools/passwd.h"
+#include "tools/stir.h"
 
 #define SW_VERSION "0.1.0"
 
@@ -23,10 +25,12 @@ static int help_main(int argc, char **argv);
 
 /* One line per subcommand; the order is the order of `sipwarden help`. */
 static const struct subcommand subcommands[] = {
+    { "run", "run the gateway in the foreground", gateway_run_main },
     { "version", "print the version", version_main },
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
     { "passwd", "generate and check secrets, compute HA1 hashes", tools_passwd_main },
+    { "stir", "STIR/SHAKEN keys, signing and verification of Identity headers", tools_stir_main },
     { "lint", "judge SIP messages as a proxy would (RFC 3261, RFC 4475)", tools_lint_main },
     { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/addr.h"
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/hash.h"
@@ -135,6 +136,13 @@ bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
     dst[value.len] = '\0';
     *len = value.len;
     return true;
+}
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    struct sw_ip ia;
+    struct sw_ip ib;
+    return sw_ip_from_sockaddr(a, &ia) && sw_ip_from_sockaddr(b, &ib) && sw_ip_eq(&ia, &ib);
 }
 
 /* ---- tables ---- */
@@ -824,6 +832,11 @@ static void handle_in_dialog(struct b2bua *b, struct sip_msg *request, const str
         reply_stateless(b, request, src, 481, SV_NULL);
         return;
     }
+    if (!same_ip(&(from_a ? &call->a : &call->b)->dest.addr, &src->addr)) {
+        /* Only the leg's own peer may act on its dialog: a guessed Call-ID ends nothing. */
+        reply_stateless(b, request, src, 403, SV_NULL);
+        return;
+    }
     b2bua_relay_request(b, call, from_a, request, src);
 }
 
@@ -876,10 +889,14 @@ void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net
     }
 }
 
-void b2bua_on_response(struct b2bua *b, struct sip_msg *response)
+void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
+                       const struct sockaddr_storage *src)
 {
     struct txn *txn = txn_client_find(b->txns, response);
     if (txn != NULL) {
+        if (!same_ip(&txn_dest(txn)->addr, src)) {
+            return; /* an answer from somewhere we did not ask: forged or misrouted */
+        }
         (void)txn_client_receive(txn, response);
         return;
     }
@@ -889,7 +906,8 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response)
     bool from_a = false;
     struct call *call = b2bua_find_call(b, sip_msg_call_id(response), &from_a);
     if (call == NULL || cseq == NULL || cseq->method != SIP_METHOD_INVITE ||
-        response->status < 200 || response->status >= 300) {
+        response->status < 200 || response->status >= 300 ||
+        !same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src)) {
         return;
     }
     if (!from_a && cseq->seq == call->b.invite_cseq && call->b_ack != NULL) {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "base/event.h"
 #include "base/sv.h"
@@ -92,8 +93,12 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count);
 void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
                       const struct b2bua_route *route);
 
-/* A response (any source); matched to its client transaction or dropped. */
-void b2bua_on_response(struct b2bua *b2bua, struct sip_msg *response);
+/*
+ * A response from `src`; matched to its client transaction and accepted only when it
+ * comes from the address that transaction's request went to, else dropped.
+ */
+void b2bua_on_response(struct b2bua *b2bua, struct sip_msg *response,
+                       const struct sockaddr_storage *src);
 
 /* Does `request` belong to a dialog of this worker (for policy: in-dialog requests)? */
 bool b2bua_is_in_dialog(struct b2bua *b2bua, struct sip_msg *request);

@@ -1,0 +1,69 @@
+#include "policy/pipeline.h"
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "policy/sanity.h"
+
+/* The order is the policy: a later issue adds scanner, acl, ratelimit, auth, ... here. */
+static const struct stage *const pipeline[] = {
+    &sanity_stage,
+};
+
+#define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))
+
+struct pipeline {
+    void *state[STAGE_COUNT];
+    size_t initialized;
+};
+
+struct pipeline *pipeline_new(const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct pipeline *p = sw_calloc(1, sizeof(*p));
+    if (p == NULL) {
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "pipeline: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < STAGE_COUNT; i++) {
+        if (pipeline[i]->init != NULL && pipeline[i]->init(&p->state[i], cfg, diag) != 0) {
+            pipeline_free(p);
+            return NULL;
+        }
+        p->initialized = i + 1;
+    }
+    return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = p->initialized; i-- > 0;) {
+        if (pipeline[i]->fini != NULL) {
+            pipeline[i]->fini(p->state[i]);
+        }
+    }
+    sw_free(p);
+}
+
+struct verdict pipeline_run(struct pipeline *p, struct stage_ctx *ctx)
+{
+    for (size_t i = 0; i < STAGE_COUNT; i++) {
+        struct verdict v = pipeline[i]->check(p->state[i], ctx);
+        if (v.action != VERDICT_CONTINUE) {
+            return v;
+        }
+    }
+    return verdict_continue();
+}
+
+size_t pipeline_stage_count(void)
+{
+    return STAGE_COUNT;
+}
+
+const char *pipeline_stage_name(size_t index)
+{
+    SW_ASSERT(index < STAGE_COUNT);
+    return pipeline[index]->name;
+}

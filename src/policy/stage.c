@@ -1,0 +1,36 @@
+#include "policy/stage.h"
+
+#include "sip/msg.h"
+
+struct verdict verdict_continue(void)
+{
+    return (struct verdict){ .action = VERDICT_CONTINUE };
+}
+
+struct verdict verdict_drop(const char *why)
+{
+    return (struct verdict){ .action = VERDICT_DROP, .reason = why };
+}
+
+struct verdict verdict_reply(uint16_t status, const char *reason)
+{
+    return (struct verdict){ .action = VERDICT_REPLY, .status = status, .reason = reason };
+}
+
+void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum sw_event_kind kind,
+                      const char *module)
+{
+    sw_event_init(event, kind);
+    event->remote = ctx->src;
+    event->local = ctx->local;
+    event->transport = ctx->transport;
+    SW_EVENT_SET(event, module, sv_from_cstr(module));
+    if (ctx->msg == NULL) {
+        return;
+    }
+    SW_EVENT_SET(event, session, sip_msg_call_id(ctx->msg));
+    const struct sip_hdr *ua = sip_msg_find(ctx->msg, SIP_HDR_USER_AGENT, NULL);
+    if (ua != NULL) {
+        SW_EVENT_SET(event, user_agent, ua->value);
+    }
+}
