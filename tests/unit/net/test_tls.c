@@ -70,7 +70,8 @@ static bool make_cert(const char *cn, const char *san, const char *cert_path, co
     X509 *x = X509_new();
     bool ok = key != NULL && x != NULL;
     ok = ok && X509_set_version(x, 2) == 1;
-    ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(rand() % 100000) + 1) == 1;
+    static long serial = 1; /* distinct per certificate; one thread creates them */
+    ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) == 1;
     ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), -60) != NULL;
     ok = ok && X509_gmtime_adj(X509_getm_notAfter(x), 3600) != NULL;
     ok = ok && X509_set_pubkey(x, key) == 1;
