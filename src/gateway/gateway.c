@@ -150,6 +150,11 @@ static void on_worker_stop(void *app, struct worker *worker)
     if (state == NULL) {
         return;
     }
+    if (state->b2bua != NULL) {
+        log_notice(NULL, "worker %u: stopped with active_calls=%zu transactions=%zu",
+                   worker_index(worker), b2bua_call_count(state->b2bua),
+                   b2bua_txn_count(state->b2bua));
+    }
     b2bua_free(state->b2bua);
     arena_free(state->arena);
     sw_free(state);
@@ -335,6 +340,11 @@ int gateway_run(struct gateway *gw)
             log_notice(NULL, "sipwarden: stopping (signal %d)", sig);
             atomic_store(&gw->is_stopping, true);
         }
+    }
+    const struct cfg *cfg = atomic_load(&gw->cfg);
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        log_notice(NULL, "trunk %s: calls_in_progress=%u at stop", cfg->trunks[i].name,
+                   b2bua_party_calls(CALL_PARTY_TRUNK, i));
     }
     end_all_calls(gw);
     net_group_stop(gw->net);
