@@ -725,13 +725,15 @@ static void conn_io(struct loop *loop, uint32_t events, void *ctx)
             conn_read(c);
         }
     }
+    /* Still busy, so that a failure below marks the connection instead of freeing it. */
+    if (!c->is_closing) {
+        conn_update_events(c);
+    }
+    if (!c->is_closing && !conn_arm(c)) {
+        conn_close(c);
+    }
     c->busy--;
     if (c->is_closing) {
-        conn_close(c);
-        return;
-    }
-    conn_update_events(c);
-    if (!c->is_closing && !conn_arm(c)) {
         conn_close(c);
     }
 }
@@ -753,11 +755,13 @@ int conn_send(struct conn *c, struct sv data)
     conn_touch(c);
     c->busy++;
     conn_flush(c);
+    if (!c->is_closing) {
+        conn_update_events(c);
+    }
     c->busy--;
     if (c->is_closing) {
         conn_close(c);
         return -ECONNRESET;
     }
-    conn_update_events(c);
     return 0;
 }

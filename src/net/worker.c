@@ -114,6 +114,11 @@ size_t net_group_listener_count(const struct net_group *group)
     return group->listener_count;
 }
 
+size_t worker_connection_count(const struct worker *worker)
+{
+    return worker->streams != NULL ? stream_set_connection_count(worker->streams) : 0;
+}
+
 void worker_deliver(struct worker *worker, const struct net_msg *msg)
 {
     worker->group->handlers.on_message(worker->group->app, worker, msg);

@@ -142,6 +142,9 @@ int worker_post(struct worker *target, worker_task_fn *fn, void *arg);
  */
 int worker_send(struct worker *worker, const struct net_dest *dst, struct sv data);
 
+/* Stream connections open in this worker (accepted, outbound, in handshake); its thread. */
+size_t worker_connection_count(const struct worker *worker);
+
 /* Called by the transports of this worker for each complete received message. */
 void worker_deliver(struct worker *worker, const struct net_msg *msg);
 

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -332,6 +333,53 @@ static inline int fx_send_from(struct fx *fx, unsigned index, const struct net_d
         abort(); /* the task still points at this stack frame */
     }
     return rc;
+}
+
+static inline void fx_sleep_ms(long ms);
+
+struct fx_count_task {
+    size_t count;
+    atomic_bool is_done;
+};
+
+static inline void fx_count_task_run(struct worker *worker, void *arg)
+{
+    struct fx_count_task *task = arg;
+    task->count = worker_connection_count(worker);
+    atomic_store(&task->is_done, true);
+}
+
+/* The stream connections of worker `index`, read in its thread; SIZE_MAX on timeout. */
+static inline size_t fx_conn_count(struct fx *fx, unsigned index)
+{
+    struct fx_count_task task = { .count = 0 };
+    atomic_init(&task.is_done, false);
+    if (worker_post(net_group_worker(fx->group, index), fx_count_task_run, &task) != 0) {
+        return SIZE_MAX;
+    }
+    for (int i = 0; i < FX_WAIT_MS && !atomic_load(&task.is_done); i++) {
+        fx_sleep_ms(1);
+    }
+    if (!atomic_load(&task.is_done)) {
+        abort(); /* the task still points at this stack frame */
+    }
+    return task.count;
+}
+
+/* Waits until every worker's connections were closed; true when they were. */
+static inline bool fx_wait_no_conns(struct fx *fx)
+{
+    for (int i = 0; i < 300; i++) {
+        size_t total = 0;
+        for (unsigned w = 0; w < net_group_worker_count(fx->group); w++) {
+            total += fx_conn_count(fx, w);
+        }
+        if (total == 0) {
+            return true;
+        }
+        fx_sleep_ms(10);
+    }
+    return false;
 }
 
 static inline void fx_sleep_ms(long ms)

@@ -74,6 +74,7 @@ static void test_one_message(void **state)
     assert_int_not_equal(m.conn_id, 0);
     assert_int_equal(stream_conn_owner(m.conn_id), 0);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -94,7 +95,50 @@ static void test_message_split_byte_by_byte(void **state)
     assert_int_equal(fx_wait_msgs(&fx, 1, FX_WAIT_MS), 1);
     assert_true(msg_is(&fx, 0, MESSAGE_MSG));
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
+}
+
+/*
+ * The same byte stream (pings, a pong, two messages) cut at pseudo-random points into
+ * segments must give the same messages and pongs, whatever the cuts.
+ */
+static void test_random_segmentation(void **state)
+{
+    (void)state;
+    const char *stream = "\r\n\r\n" MESSAGE_MSG "\r\n" OPTIONS_MSG "\r\n\r\n" MESSAGE_MSG;
+    size_t len = strlen(stream);
+    uint32_t seed = 12345;
+    for (int round = 0; round < 6; round++) {
+        struct fx fx;
+        start_tcp(&fx, &(struct net_settings){ 0 });
+        int fd = fx_connect(fx_addr(&fx, 0));
+        assert_true(fd >= 0);
+        for (size_t off = 0; off < len;) {
+            seed = seed * 1103515245u + 12345u; /* a fixed LCG: reproducible cuts */
+            size_t cut = 1 + (seed >> 16) % 40;
+            cut = cut < len - off ? cut : len - off;
+            assert_true(fx_send_all(fd, stream + off, cut));
+            off += cut;
+            fx_sleep_ms(1);
+        }
+        assert_int_equal(fx_wait_msgs(&fx, 3, FX_WAIT_MS), 3);
+        assert_true(msg_is(&fx, 0, MESSAGE_MSG));
+        assert_true(msg_is(&fx, 1, OPTIONS_MSG));
+        assert_true(msg_is(&fx, 2, MESSAGE_MSG));
+        char pongs[8];
+        size_t got = 0;
+        while (got < 4) {
+            ssize_t n = recv(fd, pongs + got, sizeof(pongs) - got, 0);
+            assert_true(n > 0);
+            got += (size_t)n;
+        }
+        assert_memory_equal(pongs, "\r\n\r\n", 4);
+        assert_int_equal(fx_wait_errors(&fx, 1, 10), 0);
+        (void)close(fd);
+        assert_true(fx_wait_no_conns(&fx));
+        fx_stop(&fx);
+    }
 }
 
 static void test_two_messages_coalesced(void **state)
@@ -111,6 +155,7 @@ static void test_two_messages_coalesced(void **state)
     assert_true(msg_is(&fx, 1, OPTIONS_MSG));
     assert_int_equal(fx_msg_at(&fx, 0).conn_id, fx_msg_at(&fx, 1).conn_id);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -136,6 +181,7 @@ static void test_oversize_closes_connection(void **state)
     assert_true(code == -SW_ETOOBIG || code == -SW_EBADMSG);
     assert_int_equal(fx_wait_msgs(&fx, 1, 50), 0);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -152,6 +198,7 @@ static void test_oversize_body_closes_connection(void **state)
     assert_int_equal(fx_wait_errors(&fx, 1, FX_WAIT_MS), 1);
     assert_int_equal(fx_error_at(&fx, 0), -SW_ETOOBIG);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -169,6 +216,7 @@ static void test_missing_content_length_closes_connection(void **state)
     assert_int_equal(fx_error_at(&fx, 0), -SW_EBADMSG);
     assert_int_equal(fx_wait_msgs(&fx, 1, 50), 0);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -194,6 +242,7 @@ static void test_keepalive_ping_gets_pong(void **state)
     assert_true(msg_is(&fx, 0, OPTIONS_MSG));
     assert_int_equal(fx_wait_errors(&fx, 1, 50), 0);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -209,6 +258,7 @@ static void test_idle_timeout_closes_quietly(void **state)
     assert_true(fx_wait_closed(fd));
     assert_int_equal(fx_wait_errors(&fx, 1, 50), 0); /* idling is not misbehaviour */
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -227,6 +277,7 @@ static void test_slow_message_times_out(void **state)
     assert_int_equal(fx_wait_errors(&fx, 1, FX_WAIT_MS), 1);
     assert_int_equal(fx_error_at(&fx, 0), -ETIMEDOUT);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -250,6 +301,7 @@ static void test_connection_limit_refuses_extra(void **state)
     (void)close(a);
     (void)close(b);
     (void)close(c);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -277,6 +329,7 @@ static void test_reply_on_inbound_connection_by_id(void **state)
     }
     assert_memory_equal(buf, RESPONSE_MSG RESPONSE_MSG, want);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -314,6 +367,7 @@ static void test_outbound_connect_send_and_reuse(void **state)
     assert_true(fx_msg_at(&fx, 0).is_outbound);
     (void)close(peer);
     (void)close(lfd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -332,6 +386,7 @@ static void test_outbound_connect_refused(void **state)
     /* The failed connection is dropped: the next send tries again and fails the same way. */
     rc = fx_send_from(&fx, 0, &dst, OPTIONS_MSG);
     assert_true(rc == 0 || rc == -ECONNREFUSED);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -355,6 +410,7 @@ static void test_ipv6_listener(void **state)
     assert_int_equal(fx_wait_msgs(&fx, 1, FX_WAIT_MS), 1);
     assert_int_equal(fx_msg_at(&fx, 0).src.ss_family, AF_INET6);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -379,6 +435,7 @@ static void test_queue_limit(void **state)
     /* That connection was closed (its peer does not read): the next send opens another. */
     assert_int_equal(fx_send_from(&fx, 0, &dst, OPTIONS_MSG), 0);
     (void)close(lfd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -411,6 +468,7 @@ static void test_outbound_evicts_least_recently_active(void **state)
     (void)close(lfd);
     (void)close(older);
     (void)close(newer);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
@@ -419,6 +477,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_message),
         cmocka_unit_test(test_message_split_byte_by_byte),
+        cmocka_unit_test(test_random_segmentation),
         cmocka_unit_test(test_two_messages_coalesced),
         cmocka_unit_test(test_oversize_closes_connection),
         cmocka_unit_test(test_oversize_body_closes_connection),

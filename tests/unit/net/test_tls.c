@@ -291,6 +291,7 @@ static void test_inbound_handshake_message_and_reply(void **state)
     assert_int_equal(SSL_read(c.ssl, buf, sizeof(buf)), 2);
     tls_client_close(&c);
     SSL_CTX_free(ctx);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }
@@ -316,6 +317,7 @@ static void test_tls11_client_refused(void **state)
     assert_string_equal(SSL_get_version(c.ssl), "TLSv1.2");
     tls_client_close(&c);
     SSL_CTX_free(ctx);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }
@@ -357,6 +359,7 @@ static void test_client_certificate_required(void **state)
     tls_client_close(&c);
     SSL_CTX_free(anonymous);
     SSL_CTX_free(known);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }
@@ -390,6 +393,7 @@ static void test_garbage_and_silent_peers_do_not_block(void **state)
     (void)close(silent);
     (void)close(stuck);
     (void)close(garbage);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }
@@ -407,6 +411,7 @@ static void test_handshake_timeout(void **state)
     assert_int_equal(fx_wait_errors(&fx, 1, FX_WAIT_MS), 1);
     assert_int_equal(fx_error_at(&fx, 0), -ETIMEDOUT);
     (void)close(silent);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }
@@ -494,6 +499,7 @@ static void outbound_case(const char *server_name, bool is_accepted)
         assert_int_not_equal(server.accept_rc, 1);
         assert_int_equal(server.len, 0);
     }
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
     net_tls_settings_free(tls);
 }

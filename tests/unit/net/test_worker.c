@@ -208,6 +208,7 @@ static void test_stream_send_handed_to_owner(void **state)
     }
     assert_int_equal(got, want);
     (void)close(fd);
+    assert_true(fx_wait_no_conns(&fx));
     fx_stop(&fx);
 }
 
