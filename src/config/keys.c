@@ -188,12 +188,13 @@ const struct cfg_key_desc *cfg_keys_find(enum cfg_section_kind kind, struct sv n
 const struct cfg_key_desc *cfg_keys_hint(enum cfg_section_kind kind, struct sv name)
 {
     const struct cfg_key_desc *best = NULL;
-    size_t best_distance = 3;
+    size_t cap = cfg_hint_distance_max(name);
+    size_t best_distance = cap + 1;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (!cfg_keys_in_section(&keys[i], kind)) {
             continue;
         }
-        size_t distance = cfg_edit_distance(sv_from_cstr(keys[i].info.name), name, 2);
+        size_t distance = cfg_edit_distance(sv_from_cstr(keys[i].info.name), name, cap);
         if (distance < best_distance) {
             best = &keys[i];
             best_distance = distance;
@@ -245,12 +246,13 @@ void *cfg_section_base(struct cfg *cfg, enum cfg_section_kind kind)
 const char *cfg_section_hint(struct sv name)
 {
     const char *best = NULL;
-    size_t best_distance = 3;
+    size_t cap = cfg_hint_distance_max(name);
+    size_t best_distance = cap + 1;
     for (size_t i = 0; i < CFG_SECTION_COUNT; i++) {
         if (section_kinds[i].is_object) {
             continue;
         }
-        size_t distance = cfg_edit_distance(sv_from_cstr(section_kinds[i].name), name, 2);
+        size_t distance = cfg_edit_distance(sv_from_cstr(section_kinds[i].name), name, cap);
         if (distance < best_distance) {
             best = section_kinds[i].name;
             best_distance = distance;
@@ -262,6 +264,12 @@ const char *cfg_section_hint(struct sv name)
 /* Names longer than this are never close to a key (the longest key has 26 bytes). */
 #define EDIT_NAME_MAX 64
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+    size_t m = a < b ? a : b;
+    return m < c ? m : c;
+}
+
 size_t cfg_edit_distance(struct sv a, struct sv b, size_t cap)
 {
     if (a.len > EDIT_NAME_MAX || b.len > EDIT_NAME_MAX) {
@@ -271,27 +279,34 @@ size_t cfg_edit_distance(struct sv a, struct sv b, size_t cap)
     if (diff > cap) {
         return cap + 1;
     }
-    /* One row of the Wagner-Fischer matrix, rolled forward. */
-    size_t row[EDIT_NAME_MAX + 1];
+    /* Optimal string alignment (Levenshtein plus adjacent transpositions, the commonest
+     * typo), with three rolling rows of the matrix. */
+    size_t rows[3][EDIT_NAME_MAX + 1];
+    size_t *before = rows[0];
+    size_t *above = rows[1];
+    size_t *row = rows[2];
     for (size_t j = 0; j <= b.len; j++) {
-        row[j] = j;
+        above[j] = j;
     }
     for (size_t i = 1; i <= a.len; i++) {
-        size_t diagonal = row[0];
         row[0] = i;
         for (size_t j = 1; j <= b.len; j++) {
-            size_t above = row[j];
             size_t cost = a.ptr[i - 1] == b.ptr[j - 1] ? 0 : 1;
-            size_t best = diagonal + cost;
-            if (above + 1 < best) {
-                best = above + 1;
+            row[j] = min3(above[j] + 1, row[j - 1] + 1, above[j - 1] + cost);
+            if (i > 1 && j > 1 && a.ptr[i - 1] == b.ptr[j - 2] && a.ptr[i - 2] == b.ptr[j - 1] &&
+                before[j - 2] + 1 < row[j]) {
+                row[j] = before[j - 2] + 1;
             }
-            if (row[j - 1] + 1 < best) {
-                best = row[j - 1] + 1;
-            }
-            row[j] = best;
-            diagonal = above;
         }
+        size_t *oldest = before;
+        before = above;
+        above = row;
+        row = oldest;
     }
-    return row[b.len] > cap ? cap + 1 : row[b.len];
+    return above[b.len] > cap ? cap + 1 : above[b.len];
+}
+
+size_t cfg_hint_distance_max(struct sv name)
+{
+    return name.len >= 5 ? 2 : (name.len >= 2 ? 1 : 0);
 }

@@ -75,8 +75,8 @@ size_t cfg_keys_index(const struct cfg_key_desc *desc);
 const struct cfg_key_desc *cfg_keys_find(enum cfg_section_kind kind, struct sv name);
 
 /*
- * The key of `kind` closest to the unknown `name` when within edit distance 2 (the "did
- * you mean" hint), or NULL.
+ * The key of `kind` closest to the unknown `name` (the "did you mean" hint) when within
+ * cfg_hint_distance_max(name) edits, or NULL.
  */
 const struct cfg_key_desc *cfg_keys_hint(enum cfg_section_kind kind, struct sv name);
 
@@ -102,10 +102,17 @@ bool cfg_section_kind_is_object(enum cfg_section_kind kind);
 /* The singleton section `kind` inside `cfg` (not for objects). */
 void *cfg_section_base(struct cfg *cfg, enum cfg_section_kind kind);
 
-/* The singleton section closest to `name` within edit distance 2, or NULL. */
+/* The singleton section closest to `name` within the same distance, or NULL. */
 const char *cfg_section_hint(struct sv name);
 
-/* Levenshtein distance of `a` and `b`, capped at `cap` + 1 (no allocation). */
+/*
+ * Edit distance of `a` and `b` (insertions, deletions, substitutions and adjacent
+ * transpositions count one), or `cap` + 1 when larger. No allocation.
+ */
 size_t cfg_edit_distance(struct sv a, struct sv b, size_t cap);
+
+/* How many edits a hint may be away: 2, but 1 for names under 5 bytes and 0 for one byte,
+ * so that short names do not get far-fetched hints. */
+size_t cfg_hint_distance_max(struct sv name);
 
 #endif

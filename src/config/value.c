@@ -465,22 +465,19 @@ static void quote_into(char *msg, size_t cap, const char *what, struct sv value,
                    value.len > QUOTE_MAX ? "..." : "", why);
 }
 
-/* One list item parsed into `element` (of the list's element type). */
-static bool parse_item(enum cfg_type type, struct sv item, void *element, const char **why)
+/* One list item parsed into `element` (of the list's element type): 0, -ENOMEM or
+ * -SW_ECONFIG. */
+static int parse_item(enum cfg_type type, struct sv item, void *element, const char **why)
 {
     switch (type) {
     case CFG_T_LIST: {
         char **string = element;
         if (item.len > ITEM_MAX) {
             *why = "item too long";
-            return false;
+            return -SW_ECONFIG;
         }
         *string = sv_dup_cstr(item);
-        if (*string == NULL) {
-            *why = "out of memory";
-            return false;
-        }
-        return true;
+        return *string == NULL ? -ENOMEM : 0;
     }
     case CFG_T_CIDRS: {
         struct sw_cidr *cidr = element;
@@ -489,31 +486,31 @@ static bool parse_item(enum cfg_type type, struct sv item, void *element, const 
         struct sv ip_text = slash < 0 ? item : sv_slice(item, 0, (size_t)slash);
         if (!sw_cidr_parse(item, cidr) || !sw_ip_parse(sv_trim(ip_text), &ip)) {
             *why = "not an address range (ip or ip/length)";
-            return false;
+            return -SW_ECONFIG;
         }
         if (!sw_ip_eq(&ip, &cidr->ip)) {
             *why = "host bits set after the prefix length (write the network address, or "
                    "/32 and /128 for one host)";
-            return false;
+            return -SW_ECONFIG;
         }
-        return true;
+        return 0;
     }
     case CFG_T_LISTEN: {
         struct cfg_endpoint *endpoint = element;
         if (!cfg_value_endpoint(item, endpoint, why)) {
-            return false;
+            return -SW_ECONFIG;
         }
         if (!endpoint->is_ip) {
             *why = "a listen address must be an IP address";
-            return false;
+            return -SW_ECONFIG;
         }
-        return true;
+        return 0;
     }
     case CFG_T_NUMBERS:
-        return cfg_value_number_pattern(item, element, why);
+        return cfg_value_number_pattern(item, element, why) ? 0 : -SW_ECONFIG;
     default:
         SW_ASSERT(cfg_type_is_list(type));
-        return false;
+        return -SW_ECONFIG;
     }
 }
 
@@ -584,12 +581,14 @@ static int list_set(const struct cfg_key_desc *desc, void *field, struct sv text
     struct sv item;
     for (size_t i = 0; i < new_count && next_item(&cur, &item); i++) {
         const char *why = "empty item (two commas in a row?)";
-        if (item.len == 0 || !parse_item(desc->type, item, items + (old_count + i) * size, &why)) {
+        int rc = item.len == 0 ? -SW_ECONFIG
+                               : parse_item(desc->type, item, items + (old_count + i) * size, &why);
+        if (rc != 0) {
             quote_into(msg, cap, "bad item", item, why);
             /* Only the new items are owned here; the old ones still belong to the field. */
             list_free_items(desc->type, items + old_count * size, i);
             sw_free(items);
-            return -SW_ECONFIG;
+            return rc;
         }
     }
     void *old_items = list_items(field);
