@@ -96,6 +96,26 @@ X509_STORE *stir_cert_trust_load(const char *ca_file, const char *ca_dir, bool i
     return store;
 }
 
+X509_STORE *stir_cert_trust_from_pem(const char *pem, size_t len, bool is_partial_chain)
+{
+    STACK_OF(X509) *certs = stir_cert_chain_parse(pem, len);
+    X509_STORE *store = certs != NULL ? X509_STORE_new() : NULL;
+    bool is_ok = store != NULL;
+    for (int i = 0; is_ok && i < sk_X509_num(certs); i++) {
+        is_ok = X509_STORE_add_cert(store, sk_X509_value(certs, i)) == 1;
+    }
+    sk_X509_pop_free(certs, X509_free);
+    if (!is_ok) {
+        X509_STORE_free(store);
+        ERR_clear_error();
+        return NULL;
+    }
+    if (is_partial_chain) {
+        (void)X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN); /* only fails on NULL */
+    }
+    return store;
+}
+
 bool stir_cert_time_to_epoch(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;

@@ -41,6 +41,12 @@ X509_STORE *stir_cert_trust_load(const char *ca_file, const char *ca_dir, bool i
                                  struct sw_diag *diag);
 
 /*
+ * Builds a trust store from the certificates of a PEM bundle in memory (as
+ * stir_cert_chain_parse reads them). Returns a new store or NULL.
+ */
+X509_STORE *stir_cert_trust_from_pem(const char *pem, size_t len, bool is_partial_chain);
+
+/*
  * Verifies `chain` (leaf first, the rest untrusted intermediates) against `trust` at
  * time `now_s` with X509_verify_cert (purpose any, validity dates checked). On STIR_OK,
  * `*valid_from_s` / `*valid_until_s` get the latest notBefore and earliest notAfter of

@@ -74,7 +74,11 @@ int stir_verifier_new(const struct stir_verifier_cfg *cfg, struct stir_verifier 
     v->cfg.default_ttl_s = or_default(cfg->default_ttl_s, DEFAULT_TTL_S);
     v->cfg.max_ttl_s = or_default(cfg->max_ttl_s, DEFAULT_MAX_TTL_S);
     v->cfg.negative_ttl_s = or_default(cfg->negative_ttl_s, DEFAULT_NEGATIVE_TTL_S);
-    v->trust = stir_cert_trust_load(cfg->ca_file, cfg->ca_dir, cfg->is_partial_chain, diag);
+    if (cfg->ca_pem != NULL) {
+        v->trust = stir_cert_trust_from_pem(cfg->ca_pem, cfg->ca_pem_len, cfg->is_partial_chain);
+    } else {
+        v->trust = stir_cert_trust_load(cfg->ca_file, cfg->ca_dir, cfg->is_partial_chain, diag);
+    }
     v->cache = stir_cache_new(&cfg->cache);
     if (!cfg->is_fetch_disabled) {
         v->fetcher = stir_fetcher_new(&cfg->fetch);
@@ -87,6 +91,7 @@ int stir_verifier_new(const struct stir_verifier_cfg *cfg, struct stir_verifier 
     /* The configuration strings are not used after this point. */
     v->cfg.ca_file = NULL;
     v->cfg.ca_dir = NULL;
+    v->cfg.ca_pem = NULL;
     v->cfg.fetch.tls_ca_file = NULL;
     *out = v;
     return 0;

@@ -32,6 +32,8 @@
 struct stir_verifier_cfg {
     const char *ca_file; /* STI-CA trust anchors (PEM); ca_file and/or ca_dir */
     const char *ca_dir;
+    const char *ca_pem; /* or the anchors as PEM text in memory (ca_pem_len bytes) */
+    size_t ca_pem_len;
     bool is_partial_chain;  /* a non-self-signed certificate of the store may anchor */
     int64_t iat_window_s;   /* 0 = 60: |now - iat| beyond it is STIR_STALE */
     bool allow_non_shaken;  /* accept PASSporTs without ppt "shaken" (and compact form) */
