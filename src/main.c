@@ -8,6 +8,7 @@
 #include "gateway/gateway.h"
 #include "tools/audit.h"
 #include "tools/check_config.h"
+#include "tools/firewall.h"
 #include "tools/lint.h"
 #include "tools/passwd.h"
 #include "tools/stir.h"
@@ -30,6 +31,7 @@ static const struct subcommand subcommands[] = {
     { "help", "this list", help_main },
     { "audit", "check configurations against the SIP trunk security checklist", tools_audit_main },
     { "passwd", "generate and check secrets, compute HA1 hashes", tools_passwd_main },
+    { "firewall", "print the host firewall rules for the configuration", tools_firewall_main },
     { "stir", "STIR/SHAKEN keys, signing and verification of Identity headers", tools_stir_main },
     { "lint", "judge SIP messages as a proxy would (RFC 3261, RFC 4475)", tools_lint_main },
     { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
