@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "config/config.h"
 #include "tools/asterisk_conf.h"
 #include "tools/audit_asterisk.h"
 #include "tools/audit_checks.h"
 #include "tools/audit_report.h"
+#include "tools/audit_sipwarden.h"
 
 #define EXIT_CLEAN      0
 #define EXIT_FAILED     1
@@ -132,6 +134,22 @@ static int audit_asterisk_file(struct audit_report *report, const char *path, en
     return 0;
 }
 
+static int audit_sipwarden_file(struct audit_report *report, const char *path)
+{
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_file(path, &diag);
+    sw_diag_print(&diag, stderr); /* errors, and warnings the loader has for us */
+    sw_diag_fini(&diag);
+    if (cfg == NULL) {
+        return EXIT_UNREADABLE;
+    }
+    audit_report_input(report, path, audit_kind_name(AUDIT_KIND_SIPWARDEN));
+    audit_sipwarden_run(report, cfg);
+    cfg_free(cfg);
+    return 0;
+}
+
 static int audit_file(struct audit_report *report, const char *path)
 {
     enum audit_kind kind = AUDIT_KIND_UNKNOWN;
@@ -140,10 +158,7 @@ static int audit_file(struct audit_report *report, const char *path)
         return rc;
     }
     if (kind == AUDIT_KIND_SIPWARDEN) {
-        /* TODO(#5): audit sipwarden's own configuration once src/config loads it. */
-        (void)fprintf(stderr, "%s:0: error: sipwarden configuration checks are not built yet\n",
-                      path);
-        return EXIT_UNREADABLE;
+        return audit_sipwarden_file(report, path);
     }
     return audit_asterisk_file(report, path, kind);
 }

@@ -29,7 +29,7 @@ void audit_checks_secret(struct audit_report *report, const struct audit_where *
 }
 
 void audit_checks_rotation_age(struct audit_report *report, const struct audit_where *where,
-                               int64_t rotated)
+                               int64_t rotated, const char *fix)
 {
     int64_t age_days = (report->now - rotated) / SECONDS_PER_DAY;
     char date[16];
@@ -39,8 +39,7 @@ void audit_checks_rotation_age(struct audit_report *report, const struct audit_w
         (void)snprintf(date, sizeof(date), "?");
     }
     if (age_days > AUDIT_ROTATION_MAX_DAYS) {
-        audit_report_add(report, where, AUDIT_WARN, "auth.rotation",
-                         "change the secret, then record the day: ; rotated=YYYY-MM-DD",
+        audit_report_add(report, where, AUDIT_WARN, "auth.rotation", fix,
                          "secret last rotated on %s, %lld days ago (more than %d)", date,
                          (long long)age_days, AUDIT_ROTATION_MAX_DAYS);
     } else {
@@ -78,7 +77,8 @@ void audit_checks_rotation_comment(struct audit_report *report,
                          "unreadable rotation date '" SV_FMT "'", SV_ARG(date));
         return;
     }
-    audit_checks_rotation_age(report, &where, rotated);
+    audit_checks_rotation_age(report, &where, rotated,
+                              "change the secret, then record the day: ; rotated=YYYY-MM-DD");
 }
 
 static bool digits(struct sv s, size_t from, size_t count, int *out)

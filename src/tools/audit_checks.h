@@ -26,10 +26,11 @@ void audit_checks_secret(struct audit_report *report, const struct audit_where *
 
 /*
  * Judges the credential age `rotated` (Unix time) found at `where`: WARN when older than
- * AUDIT_ROTATION_MAX_DAYS at report->now, PASS otherwise.
+ * AUDIT_ROTATION_MAX_DAYS at report->now (with `fix`, how to record the new date), PASS
+ * otherwise.
  */
 void audit_checks_rotation_age(struct audit_report *report, const struct audit_where *where,
-                               int64_t rotated);
+                               int64_t rotated, const char *fix);
 
 /*
  * Looks for the last "; rotated=YYYY-MM-DD" comment among the own entries of `section`

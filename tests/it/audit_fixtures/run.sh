@@ -14,6 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$fixtures"/. "$work"/
 chmod 600 "$work"/keys/asterisk.key
 chmod 644 "$work"/keys/world-readable.key
+chmod 600 "$work"/sipwarden-*.conf # sipwarden refuses secrets files others can read
 
 failed=0
 count=0

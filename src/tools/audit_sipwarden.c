@@ -1,0 +1,141 @@
+#include "tools/audit_sipwarden.h"
+
+#include <stdio.h>
+
+#include "config/config.h"
+#include "tools/audit_checks.h"
+#include "tools/audit_files.h"
+
+/* More guesses than this per findtime window warn (config.ban). */
+#define MAX_SENSIBLE_RETRIES 10
+
+static struct audit_where section_where(const struct cfg *cfg, const char *section, unsigned line)
+{
+    struct audit_where where = {
+        .file = cfg->source,
+        .line = line,
+        .section = sv_from_cstr(section),
+    };
+    return where;
+}
+
+static void check_trunk(struct audit_report *report, const struct cfg *cfg,
+                        const struct cfg_trunk *trunk)
+{
+    struct audit_where where = section_where(cfg, trunk->name, trunk->line);
+    if (trunk->secret != NULL) {
+        audit_checks_secret(report, &where, sv_from_cstr(trunk->secret),
+                            sv_from_cstr(trunk->username), "secret");
+    }
+    char ranges[128] = "";
+    if (trunk->permit.count > 0) {
+        sw_cidr_format(&trunk->permit.items[0], ranges, sizeof(ranges));
+    }
+    audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
+                     "inbound requests only from permit (%s%s)", ranges,
+                     trunk->permit.count > 1 ? ", ..." : "");
+    if (trunk->provider.transport == SW_TRANSPORT_TLS ||
+        trunk->provider.transport == SW_TRANSPORT_WSS) {
+        audit_report_add(report, &where, AUDIT_PASS, "tls.transport", NULL,
+                         "provider reached over TLS");
+    } else {
+        char fix[CFG_HOST_CAP + 32];
+        (void)snprintf(fix, sizeof(fix), "provider = tls:%s:5061", trunk->provider.host);
+        audit_report_add(report, &where, AUDIT_WARN, "tls.transport", fix,
+                         "provider reached over %s: signalling in clear text",
+                         trunk->provider.transport == SW_TRANSPORT_TCP ? "TCP" : "UDP");
+    }
+}
+
+static void check_account(struct audit_report *report, const struct cfg *cfg,
+                          const struct cfg_account *account)
+{
+    struct audit_where where = section_where(cfg, account->name, account->line);
+    audit_report_add(report, &where, AUDIT_PASS, "auth.digest", NULL,
+                     "digest authentication with %s",
+                     account->secret != NULL ? "a plain-text secret" : "stored HA1 hashes");
+    if (account->secret != NULL) {
+        audit_checks_secret(report, &where, sv_from_cstr(account->secret),
+                            sv_from_cstr(account->username), "secret");
+    }
+    if (account->rotated != 0) {
+        audit_checks_rotation_age(report, &where, account->rotated,
+                                  "change the secret, then record the day: rotated = YYYY-MM-DD");
+    }
+    if (account->permit.count > 0) {
+        audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
+                         "the account may be used only from its permit ranges");
+    } else if (cfg->acl.permit.count > 0) {
+        audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
+                         "no permit of its own; [acl] permit restricts the sources");
+    } else if (account->enabled) {
+        audit_report_add(report, &where, AUDIT_FAIL, "acl.source",
+                         "permit = <the networks the phone registers from>",
+                         "no permit and no [acl] permit: usable from any address");
+    }
+}
+
+static void check_tls(struct audit_report *report, const struct cfg *cfg)
+{
+    struct audit_where where = section_where(cfg, "tls", 0);
+    audit_report_add(report, &where, AUDIT_PASS, "tls.version", NULL, "min_version = %s",
+                     cfg->tls.min_version == CFG_TLS_1_3 ? "1.3" : "1.2");
+    if (!cfg->tls.verify_server) {
+        audit_report_add(report, &where, AUDIT_FAIL, "tls.verify", "verify_server = yes",
+                         "verify_server = no accepts any server certificate");
+    } else {
+        audit_report_add(report, &where, AUDIT_PASS, "tls.verify", NULL, "verify_server = yes");
+    }
+    if (cfg->tls.certificate != NULL) {
+        audit_files_check_certificate(report, &where, sv_from_cstr(cfg->tls.certificate));
+    }
+    if (cfg->tls.private_key != NULL) {
+        audit_files_check_key(report, &where, sv_from_cstr(cfg->tls.private_key));
+    }
+}
+
+static void check_monitoring(struct audit_report *report, const struct cfg *cfg)
+{
+    struct audit_where where = section_where(cfg, "log", 0);
+    if (cfg->log.security_log == NULL && !cfg->log.syslog) {
+        audit_report_add(report, &where, AUDIT_WARN, "log.security",
+                         "security_log = /var/log/sipwarden/security.log",
+                         "no security log and no syslog: failed logins are not recorded");
+    } else {
+        audit_report_add(report, &where, AUDIT_PASS, "log.security", NULL,
+                         "security events go to %s",
+                         cfg->log.security_log != NULL ? cfg->log.security_log : "syslog");
+    }
+    where = section_where(cfg, "ban", 0);
+    if (cfg->ban.maxretry > MAX_SENSIBLE_RETRIES) {
+        audit_report_add(report, &where, AUDIT_WARN, "config.ban", "maxretry = 5",
+                         "maxretry = %u gives each source that many guesses every %u s",
+                         cfg->ban.maxretry, cfg->ban.findtime);
+    } else {
+        audit_report_add(report, &where, AUDIT_PASS, "config.ban", NULL,
+                         "a source is banned after %u failures within %u s", cfg->ban.maxretry,
+                         cfg->ban.findtime);
+    }
+    if (cfg->admin.token != NULL) {
+        where = section_where(cfg, "admin", 0);
+        audit_checks_secret(report, &where, sv_from_cstr(cfg->admin.token), SV_NULL, "token");
+    }
+}
+
+void audit_sipwarden_run(struct audit_report *report, const struct cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        check_trunk(report, cfg, &cfg->trunks[i]);
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        check_account(report, cfg, &cfg->accounts[i]);
+    }
+    bool has_tls = cfg->tls.certificate != NULL;
+    for (size_t i = 0; !has_tls && i < cfg->trunk_count; i++) {
+        has_tls = cfg->trunks[i].provider.transport == SW_TRANSPORT_TLS;
+    }
+    if (has_tls) {
+        check_tls(report, cfg);
+    }
+    check_monitoring(report, cfg);
+}
