@@ -55,13 +55,14 @@ size_t stream_set_connection_count(const struct stream_set *set);
 
 /*
  * TLS configuration, read-only after creation and shared by every worker. Returns 0 and
- * *out, or -SW_ETLS/-SW_EPERM_FILE/-SW_EBADARG/-errno with a message in errbuf naming the
- * file. Call from the main thread before the workers start.
+ * *out, or -SW_ETLS/-SW_EPERM_FILE/-SW_EBADARG/-SW_ECONFIG/-errno with a message in errbuf naming
+ * the file. Call from the main thread before the workers start.
  */
 struct net_tls_options {
     const char *certificate; /* PEM chain; NULL = no TLS listener possible */
     const char *private_key; /* PEM; refused when readable by group or others */
-    const char *ca_file;     /* trust anchors for verifying peers; NULL = system default */
+    const char *ca_file;     /* trust anchors for verifying peers; NULL = system default
+                                for servers, refused with require_client_certificate */
     const char *ciphers;     /* OpenSSL cipher list for TLS 1.2; NULL = HIGH:!aNULL:!MD5:!DSS */
     int min_version;         /* 0 (= 1.2), TLS1_2_VERSION or TLS1_3_VERSION; others refused */
     bool require_client_certificate;

@@ -210,6 +210,13 @@ int net_tls_settings_new(const struct net_tls_options *options, struct net_tls_s
                        (unsigned)min_version);
         return -SW_EBADARG;
     }
+    if (options->require_client_certificate && options->ca_file == NULL) {
+        /* The system store would admit any holder of a public CA's certificate. */
+        (void)snprintf(errbuf, errcap,
+                       "requiring client certificates needs a CA file naming the issuers to "
+                       "trust");
+        return -SW_ECONFIG;
+    }
     struct net_tls_settings *s = sw_calloc(1, sizeof(*s));
     if (s == NULL) {
         (void)snprintf(errbuf, errcap, "out of memory");

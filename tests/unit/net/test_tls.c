@@ -126,13 +126,14 @@ static int pki_teardown(void **state)
     return 0;
 }
 
-static struct net_tls_settings *settings_new(bool require_client_cert)
+static struct net_tls_settings *settings_with(bool require_client_cert, bool is_unverified)
 {
     struct net_tls_options o = {
         .certificate = pki.server_cert,
         .private_key = pki.server_key,
         .ca_file = require_client_cert ? pki.client_cert : pki.server_cert,
         .require_client_certificate = require_client_cert,
+        .is_server_unverified = is_unverified,
     };
     struct net_tls_settings *s = NULL;
     char errbuf[256] = "";
@@ -142,6 +143,11 @@ static struct net_tls_settings *settings_new(bool require_client_cert)
         return NULL;
     }
     return s;
+}
+
+static struct net_tls_settings *settings_new(bool require_client_cert)
+{
+    return settings_with(require_client_cert, false);
 }
 
 /* One worker with a TLS listener on 127.0.0.1. */
@@ -250,6 +256,19 @@ static void test_settings_errors_name_the_file(void **state)
     o = (struct net_tls_options){ .certificate = pki.server_cert, .private_key = pki.client_key };
     assert_int_equal(net_tls_settings_new(&o, &s, errbuf, sizeof(errbuf)), -SW_ETLS);
     assert_non_null(strstr(errbuf, "does not match"));
+}
+
+static void test_settings_client_certificates_need_ca_file(void **state)
+{
+    (void)state;
+    struct net_tls_options o = { .certificate = pki.server_cert,
+                                 .private_key = pki.server_key,
+                                 .require_client_certificate = true };
+    struct net_tls_settings *s = NULL;
+    char errbuf[256] = "";
+    assert_int_equal(net_tls_settings_new(&o, &s, errbuf, sizeof(errbuf)), -SW_ECONFIG);
+    assert_null(s);
+    assert_non_null(strstr(errbuf, "CA file"));
 }
 
 static void test_tls_listener_needs_certificate(void **state)
@@ -474,9 +493,9 @@ static void tls_server_join(struct tls_server *s)
     (void)close(s->lfd);
 }
 
-static void outbound_case(const char *server_name, bool is_accepted)
+static void outbound_case(const char *server_name, bool is_unverified, bool is_accepted)
 {
-    struct net_tls_settings *tls = settings_new(false);
+    struct net_tls_settings *tls = settings_with(false, is_unverified);
     assert_non_null(tls);
     struct fx fx;
     start_tls(&fx, tls, (struct net_settings){ 0 });
@@ -507,19 +526,25 @@ static void outbound_case(const char *server_name, bool is_accepted)
 static void test_outbound_verifies_host_name(void **state)
 {
     (void)state;
-    outbound_case("localhost", true);
+    outbound_case("localhost", false, true);
 }
 
 static void test_outbound_rejects_wrong_host_name(void **state)
 {
     (void)state;
-    outbound_case("wrong.example", false);
+    outbound_case("wrong.example", false, false);
 }
 
 static void test_outbound_verifies_ip_without_name(void **state)
 {
     (void)state;
-    outbound_case(NULL, true);
+    outbound_case(NULL, false, true);
+}
+
+static void test_outbound_unverified_accepts_any_name(void **state)
+{
+    (void)state;
+    outbound_case("wrong.example", true, true);
 }
 
 int main(void)
@@ -528,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_settings_refuse_readable_key),
         cmocka_unit_test(test_settings_refuse_old_versions),
         cmocka_unit_test(test_settings_errors_name_the_file),
+        cmocka_unit_test(test_settings_client_certificates_need_ca_file),
         cmocka_unit_test(test_tls_listener_needs_certificate),
         cmocka_unit_test(test_inbound_handshake_message_and_reply),
         cmocka_unit_test(test_tls11_client_refused),
@@ -537,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_outbound_verifies_host_name),
         cmocka_unit_test(test_outbound_rejects_wrong_host_name),
         cmocka_unit_test(test_outbound_verifies_ip_without_name),
+        cmocka_unit_test(test_outbound_unverified_accepts_any_name),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
