@@ -847,10 +847,16 @@ static bool has_to_tag(struct sip_msg *request)
     return to != NULL && sv_is_present(to->tag);
 }
 
-bool b2bua_is_in_dialog(struct b2bua *b, struct sip_msg *request)
+bool b2bua_is_in_dialog(struct b2bua *b, struct sip_msg *request,
+                        const struct sockaddr_storage *src)
 {
     bool from_a = false;
-    return has_to_tag(request) && b2bua_find_call(b, sip_msg_call_id(request), &from_a) != NULL;
+    if (!has_to_tag(request)) {
+        return false;
+    }
+    struct call *call = b2bua_find_call(b, sip_msg_call_id(request), &from_a);
+    return call != NULL && tags_match(call, from_a, request) &&
+           same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src);
 }
 
 #define ALLOW_LINE \

@@ -100,8 +100,12 @@ void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct
 void b2bua_on_response(struct b2bua *b2bua, struct sip_msg *response,
                        const struct sockaddr_storage *src);
 
-/* Does `request` belong to a dialog of this worker (for policy: in-dialog requests)? */
-bool b2bua_is_in_dialog(struct b2bua *b2bua, struct sip_msg *request);
+/*
+ * Does `request` belong to a dialog of this worker, with matching tags, and come from
+ * that leg's peer? (For policy: such requests skip the checks of new requests.)
+ */
+bool b2bua_is_in_dialog(struct b2bua *b2bua, struct sip_msg *request,
+                        const struct sockaddr_storage *src);
 
 /* Ends every call of this worker on both legs (shutdown, isolation). */
 void b2bua_end_all(struct b2bua *b2bua, const char *reason);

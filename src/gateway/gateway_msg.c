@@ -166,7 +166,7 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
 {
     struct sip_msg *msg = ctx->msg;
     const struct cfg *cfg = ctx->cfg;
-    ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg);
+    ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
     bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER;
     if (!is_known && !ctx->is_in_dialog) {
         /* Nobody we know, and no remote account support in this build path yet: an
