@@ -592,9 +592,9 @@ static int list_set(const struct cfg_key_desc *desc, void *field, struct sv text
         }
     }
     void *old_items = list_items(field);
-    if (is_append) {
+    if (old_count > 0) {
         memcpy(items, old_items, old_count * size);
-    } else {
+    } else if (!is_append) {
         list_free_items(desc->type, old_items, *list_count(field));
     }
     sw_free(old_items);

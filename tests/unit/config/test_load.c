@@ -87,6 +87,9 @@ static const struct error_case error_cases[] = {
     { "[pbx]\npermit = 10.0.0.10/24\n", 2, "pbx.permit", "host bits set" },
     { "[pbx]\nhide_headers = User-Agent, X-*-Y\n", 2, "pbx.hide_headers", "not a header name" },
     { "[acl]\ndeny = 10.0.0.0/33\n", 2, "acl.deny", "not an address range" },
+    /* Found by fuzz_config: a repeated list key after a refused first value. */
+    { "[ban]\nnever_ban = 10.0.0.1/8\nnever_ban = 10.0.0.0/8\n", 2, "ban.never_ban",
+      "host bits set" },
     { "[auth]\nalgorithms = SHA-256, SHA-256\n", 2, "auth.algorithms", "given twice" },
     { "[auth]\nrealm = a\"b\n", 2, "auth.realm", "may not contain" },
     { "[auth]\nnonce_lifetime = 2h\n", 2, "auth.nonce_lifetime", "out of range (10..3600)" },
