@@ -63,7 +63,7 @@ static int check_extensions(struct sip_msg *msg, const struct sip_check_cfg *cfg
         memcpy(list + used, tags[i].ptr, tags[i].len);
         used += tags[i].len;
     }
-    out->unsupported = sv_make(list, used);
+    out->unsupported = sip_sv(list, used);
     return 0;
 }
 

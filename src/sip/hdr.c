@@ -1,5 +1,8 @@
 #include "sip/hdr.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "sip/chars.h"
 
 struct hdr_name {
@@ -229,15 +232,49 @@ static const struct sv canonical[SIP_HDR_COUNT] = {
 };
 
 /* Header names are tokens, whose only bytes that OR 0x20 could map onto a lower-case
- * letter are the upper-case letters themselves: the fold is exact on this alphabet. */
-static bool name_eq_lower(const char *text, const char *lower, size_t len)
+ * letter or '-' are the upper-case letters themselves (CR would map onto '-', but is no
+ * token byte): the fold is exact on this alphabet, eight bytes at a time. */
+static inline bool name_eq_lower(const char *text, const char *lower, size_t len)
 {
+    if (len >= 8) {
+        const uint64_t fold = 0x2020202020202020ULL;
+        uint64_t a;
+        uint64_t b;
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&a, text + i, 8);
+            memcpy(&b, lower + i, 8);
+            if ((a | fold) != b) {
+                return false;
+            }
+        }
+        /* The last eight bytes, overlapping the loop's: no byte tail. */
+        memcpy(&a, text + len - 8, 8);
+        memcpy(&b, lower + len - 8, 8);
+        return (a | fold) == b;
+    }
+    if (len >= 4) {
+        const uint32_t fold = 0x20202020U;
+        uint32_t a;
+        uint32_t b;
+        uint32_t c;
+        uint32_t d;
+        memcpy(&a, text, 4);
+        memcpy(&b, lower, 4);
+        memcpy(&c, text + len - 4, 4);
+        memcpy(&d, lower + len - 4, 4);
+        return ((a | fold) == b) & ((c | fold) == d);
+    }
     for (size_t i = 0; i < len; i++) {
         if ((char)(text[i] | 0x20) != lower[i]) {
             return false;
         }
     }
     return true;
+}
+
+bool sip_token_eq_lower(struct sv token, const char *lower, size_t len)
+{
+    return token.len == len && name_eq_lower(token.ptr, lower, len);
 }
 
 enum sip_hdr_id sip_hdr_lookup(struct sv name)
@@ -310,49 +347,33 @@ bool sip_hdr_is_list(enum sip_hdr_id id)
     }
 }
 
-void sip_lws_skip(struct sv *cur)
-{
-    while (cur->len > 0 && sip_char_is(cur->ptr[0], SIP_C_LWS)) {
-        cur->ptr++;
-        cur->len--;
-    }
-}
-
-struct sv sip_lws_trim(struct sv s)
-{
-    if (s.ptr == NULL) {
-        return s;
-    }
-    sip_lws_skip(&s);
-    while (s.len > 0 && sip_char_is(s.ptr[s.len - 1], SIP_C_LWS)) {
-        s.len--;
-    }
-    return s;
-}
+/* Bytes that change the state of a list scan; everything else is skipped in a tight loop. */
+static const unsigned char list_special[256] = { [','] = 1, ['"'] = 1, ['<'] = 1 };
 
 /* The offset of the first top-level ',' in `s` (s.len when none). Inside a quoted
  * string a backslash escapes the next byte; inside <...> nothing separates. */
 static size_t list_split_at(struct sv s)
 {
-    bool is_quoted = false;
-    bool is_angle = false;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.ptr[i];
-        if (is_quoted) {
-            if (c == '\\') {
-                i++;
-            } else if (c == '"') {
-                is_quoted = false;
-            }
-        } else if (is_angle) {
-            is_angle = c != '>';
-        } else if (c == '"') {
-            is_quoted = true;
-        } else if (c == '<') {
-            is_angle = true;
-        } else if (c == ',') {
+    size_t i = 0;
+    while (i < s.len) {
+        while (i < s.len && list_special[(unsigned char)s.ptr[i]] == 0) {
+            i++;
+        }
+        if (i >= s.len || s.ptr[i] == ',') {
             return i;
         }
+        if (s.ptr[i] == '<') {
+            const char *gt = memchr(s.ptr + i, '>', s.len - i);
+            if (gt == NULL) {
+                return s.len;
+            }
+            i = (size_t)(gt - s.ptr) + 1;
+            continue;
+        }
+        for (i++; i < s.len && s.ptr[i] != '"'; i++) {
+            i += s.ptr[i] == '\\' ? 1 : 0;
+        }
+        i++;
     }
     return s.len;
 }
@@ -363,13 +384,13 @@ bool sip_list_next(struct sv *cur, struct sv *item)
         return false;
     }
     size_t at = list_split_at(*cur);
-    *item = sip_lws_trim(sv_make(cur->ptr, at));
+    *item = sip_lws_trim(sip_sv(cur->ptr, at));
     if (at >= cur->len) {
         cur->ptr += cur->len;
         cur->len = 0;
         return true;
     }
-    struct sv rest = sv_make(cur->ptr + at + 1, cur->len - at - 1);
+    struct sv rest = sip_sv(cur->ptr + at + 1, cur->len - at - 1);
     if (at > 0 && sip_lws_trim(rest).len == 0) {
         /* A trailing comma announces one more, empty element: keep the comma so that
          * the next call reports it and the caller's grammar can reject it. */
@@ -390,7 +411,7 @@ bool sip_token_take(struct sv *cur, struct sv *out)
     if (i == 0) {
         return false;
     }
-    *out = sv_make(cur->ptr, i);
+    *out = sip_sv(cur->ptr, i);
     cur->ptr += i;
     cur->len -= i;
     return true;
@@ -404,7 +425,7 @@ bool sip_quoted_take(struct sv *cur, struct sv *out)
     for (size_t i = 1; i < cur->len; i++) {
         char c = cur->ptr[i];
         if (c == '"') {
-            *out = sv_make(cur->ptr + 1, i - 1);
+            *out = sip_sv(cur->ptr + 1, i - 1);
             cur->ptr += i + 1;
             cur->len -= i + 1;
             return true;

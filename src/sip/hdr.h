@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "base/sv.h"
+#include "sip/chars.h"
 
 enum sip_hdr_id {
     SIP_HDR_OTHER,
@@ -109,11 +110,36 @@ struct sv sip_hdr_name(enum sip_hdr_id id);
  */
 bool sip_hdr_is_list(enum sip_hdr_id id);
 
+/* A view of `len` bytes at `ptr`; sv_make() without a call, for the scanners' hot loops. */
+static inline struct sv sip_sv(const char *ptr, size_t len)
+{
+    return (struct sv){ .ptr = ptr, .len = len };
+}
+
 /* Skips LWS (SP, HTAB and folds) from the front of `*cur`. */
-void sip_lws_skip(struct sv *cur);
+static inline void sip_lws_skip(struct sv *cur)
+{
+    while (cur->len > 0 && sip_char_is(cur->ptr[0], SIP_C_LWS)) {
+        cur->ptr++;
+        cur->len--;
+    }
+}
 
 /* The view without leading and trailing LWS (including folds). */
-struct sv sip_lws_trim(struct sv s);
+static inline struct sv sip_lws_trim(struct sv s)
+{
+    if (s.ptr == NULL) {
+        return s;
+    }
+    sip_lws_skip(&s);
+    while (s.len > 0 && sip_char_is(s.ptr[s.len - 1], SIP_C_LWS)) {
+        s.len--;
+    }
+    return s;
+}
+
+/* ASCII case-insensitive equality of a token with a lower-case literal of `len` bytes. */
+bool sip_token_eq_lower(struct sv token, const char *lower, size_t len);
 
 /*
  * Takes the next element of a comma-separated list from `*cur` into `*item` (trimmed

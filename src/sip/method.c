@@ -20,6 +20,14 @@ static const char *const method_names[SIP_METHOD_COUNT] = {
     [SIP_METHOD_PUBLISH] = "PUBLISH",
 };
 
+static const unsigned char method_lens[SIP_METHOD_COUNT] = {
+    [SIP_METHOD_INVITE] = 6,    [SIP_METHOD_ACK] = 3,      [SIP_METHOD_BYE] = 3,
+    [SIP_METHOD_CANCEL] = 6,    [SIP_METHOD_REGISTER] = 8, [SIP_METHOD_OPTIONS] = 7,
+    [SIP_METHOD_PRACK] = 5,     [SIP_METHOD_UPDATE] = 6,   [SIP_METHOD_INFO] = 4,
+    [SIP_METHOD_SUBSCRIBE] = 9, [SIP_METHOD_NOTIFY] = 6,   [SIP_METHOD_REFER] = 5,
+    [SIP_METHOD_MESSAGE] = 7,   [SIP_METHOD_PUBLISH] = 7,
+};
+
 enum sip_method sip_method_from_sv(struct sv name)
 {
     /* The first letter and the length pick at most two candidates, so a request
@@ -50,7 +58,7 @@ enum sip_method sip_method_from_sv(struct sv name)
     for (size_t i = 0; i < 2; i++) {
         enum sip_method candidate = by_letter[first - 'A'][i];
         const char *text = method_names[candidate];
-        if (candidate != SIP_METHOD_UNKNOWN && strlen(text) == name.len &&
+        if (candidate != SIP_METHOD_UNKNOWN && method_lens[candidate] == name.len &&
             memcmp(text, name.ptr, name.len) == 0) {
             return candidate;
         }

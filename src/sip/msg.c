@@ -32,7 +32,8 @@ enum line_rc { LINE_OK, LINE_NONE, LINE_TOO_LONG };
 
 /* Finds the line at `p` within [p, limit). LINE_NONE when no LF is there (and the rest
  * is not over the line limit). */
-static enum line_rc line_take(const char *p, const char *limit, size_t max_line, struct line *out)
+static inline enum line_rc line_take(const char *p, const char *limit, size_t max_line,
+                                     struct line *out)
 {
     size_t avail = (size_t)(limit - p);
     size_t scan = avail < max_line + 2 ? avail : max_line + 2;
@@ -49,28 +50,34 @@ static enum line_rc line_take(const char *p, const char *limit, size_t max_line,
 }
 
 /* The header name of a line ("Name  :"), or an absent view when it has no colon after
- * a token. `*colon` gets the position after ':'. */
-static struct sv header_name(const char *p, const char *end, const char **colon)
+ * a token. `*colon` gets the position after ':' and `*id` the header's identifier.
+ * A name that matches a known header is made of token bytes by construction (the
+ * lookup folds only letters), so only unknown names are checked byte by byte. */
+static struct sv header_name(const char *p, const char *end, const char **colon,
+                             enum sip_hdr_id *id)
 {
-    const char *q = p;
-    while (q < end && sip_char_is(*q, SIP_C_TOKEN)) {
-        q++;
-    }
-    struct sv name = sv_make(p, (size_t)(q - p));
-    while (q < end && sip_char_is(*q, SIP_C_WS)) {
-        q++;
-    }
-    if (name.len == 0 || q >= end || *q != ':') {
+    const char *c = memchr(p, ':', (size_t)(end - p));
+    if (c == NULL) {
         return SV_NULL;
     }
-    *colon = q + 1;
+    const char *q = c;
+    while (q > p && sip_char_is(q[-1], SIP_C_WS)) {
+        q--;
+    }
+    struct sv name = sip_sv(p, (size_t)(q - p));
+    if (name.len == 0) {
+        return SV_NULL;
+    }
+    *id = sip_hdr_lookup(name);
+    if (*id == SIP_HDR_OTHER) {
+        for (size_t i = 0; i < name.len; i++) {
+            if (!sip_char_is(name.ptr[i], SIP_C_TOKEN)) {
+                return SV_NULL;
+            }
+        }
+    }
+    *colon = c + 1;
     return name;
-}
-
-static bool is_content_length(struct sv name)
-{
-    return (name.len == 1 && (name.ptr[0] | 0x20) == 'l') ||
-           sv_eq_nocase(name, SV("content-length"));
 }
 
 /* Content-Length = 1*DIGIT (RFC 3261 §20.14): no sign, no overflow. */
@@ -132,15 +139,16 @@ static int frame_headers(struct sv rem, const struct sip_limits *limits, struct 
                 return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr), "too many headers", 400);
             }
             const char *colon = NULL;
-            struct sv name = header_name(ln.start, ln.end, &colon);
-            if (name.ptr != NULL && is_content_length(name)) {
+            enum sip_hdr_id id = SIP_HDR_OTHER;
+            struct sv name = header_name(ln.start, ln.end, &colon, &id);
+            if (name.ptr != NULL && id == SIP_HDR_CONTENT_LENGTH) {
                 if (scan->has_cl) {
                     return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr),
                                       "multiple Content-Length headers", 400);
                 }
                 scan->has_cl = true;
                 in_cl = true;
-                scan->cl_value = sv_make(colon, (size_t)(ln.end - colon));
+                scan->cl_value = sip_sv(colon, (size_t)(ln.end - colon));
             }
         }
         is_first = false;
@@ -151,7 +159,7 @@ static int frame_headers(struct sv rem, const struct sip_limits *limits, struct 
 int sip_frame(struct sv buf, const struct sip_limits *limits, size_t *msg_len, struct sip_err *err)
 {
     size_t skip = sip_frame_keepalive_len(buf);
-    struct sv rem = sv_make(buf.ptr + skip, buf.len - skip);
+    struct sv rem = sip_sv(buf.ptr + skip, buf.len - skip);
     if (rem.len == 0) {
         return -SW_EINCOMPLETE;
     }
@@ -178,10 +186,18 @@ int sip_frame(struct sv buf, const struct sip_limits *limits, size_t *msg_len, s
     return 0;
 }
 
+/* True when `s` starts with "SIP/" in any case (RFC 3261 §7.1: the literal is
+ * case-insensitive). */
+static bool starts_with_sip(struct sv s)
+{
+    return s.len >= 4 && (s.ptr[0] | 0x20) == 's' && (s.ptr[1] | 0x20) == 'i' &&
+           (s.ptr[2] | 0x20) == 'p' && s.ptr[3] == '/';
+}
+
 /* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 §7.1, "SIP" case-insensitive). */
 static bool version_is_valid(struct sv v)
 {
-    if (v.len < 7 || !sv_starts_with_nocase(v, SV("SIP/"))) {
+    if (v.len < 7 || !starts_with_sip(v)) {
         return false;
     }
     size_t i = 4;
@@ -224,7 +240,7 @@ static int parse_status_line(struct parser *ps, const struct line *ln)
     if (sp == NULL) {
         return parse_fail(ps, ln->start, "bad status line");
     }
-    msg->version = sv_make(ln->start, (size_t)(sp - ln->start));
+    msg->version = sip_sv(ln->start, (size_t)(sp - ln->start));
     if (!version_is_valid(msg->version)) {
         return parse_fail(ps, ln->start, "bad SIP version");
     }
@@ -242,7 +258,7 @@ static int parse_status_line(struct parser *ps, const struct line *ln)
     msg->status = (uint16_t)status;
     /* Everything after the SP up to the line end is the reason, possibly empty
      * (RFC 4475 §3.1.1.13). */
-    msg->reason = rest > 3 ? sv_make(code + 4, rest - 4) : sv_make(code + 3, 0);
+    msg->reason = rest > 3 ? sip_sv(code + 4, rest - 4) : sip_sv(code + 3, 0);
     return 0;
 }
 
@@ -258,15 +274,15 @@ static int parse_request_line(struct parser *ps, const struct line *ln)
     if (p == ln->start || p >= ln->end || *p != ' ') {
         return parse_fail(ps, p, "bad method");
     }
-    msg->method_name = sv_make(ln->start, (size_t)(p - ln->start));
+    msg->method_name = sip_sv(ln->start, (size_t)(p - ln->start));
     msg->method = sip_method_from_sv(msg->method_name);
     const char *uri = p + 1;
     const char *sp = memchr(uri, ' ', (size_t)(ln->end - uri));
     if (sp == NULL || sp == uri) {
         return parse_fail(ps, uri, "bad Request-URI");
     }
-    msg->ruri = sv_make(uri, (size_t)(sp - uri));
-    msg->version = sv_make(sp + 1, (size_t)(ln->end - sp - 1));
+    msg->ruri = sip_sv(uri, (size_t)(sp - uri));
+    msg->version = sip_sv(sp + 1, (size_t)(ln->end - sp - 1));
     if (!version_is_valid(msg->version)) {
         return parse_fail(ps, sp + 1, "bad SIP version");
     }
@@ -284,7 +300,7 @@ static int parse_start_line(struct parser *ps, const char *p, const char **next)
         return parse_fail(ps, ps->end, "no end of start line");
     }
     *next = ln.next;
-    if (sv_starts_with_nocase(sv_make(p, (size_t)(ln.end - p)), SV("SIP/"))) {
+    if (starts_with_sip(sip_sv(p, (size_t)(ln.end - p)))) {
         ps->msg->is_request = false;
         ps->bad_status = 0;
         return parse_status_line(ps, &ln);
@@ -294,17 +310,17 @@ static int parse_start_line(struct parser *ps, const char *p, const char **next)
 }
 
 /* Adds a header line to the index; `colon` is the byte after ':'. */
-static int index_header(struct parser *ps, struct sv name, const char *colon, const struct line *ln)
+static int index_header(struct parser *ps, struct sv name, enum sip_hdr_id id, const char *colon,
+                        const struct line *ln)
 {
     struct sip_msg *msg = ps->msg;
     if (msg->hdr_count >= ps->limits->max_headers) {
         return parse_fail(ps, ln->start, "too many headers");
     }
-    enum sip_hdr_id id = sip_hdr_lookup(name);
     struct sip_hdr *hdr = &msg->hdrs[msg->hdr_count];
     hdr->id = id;
     hdr->name = name;
-    hdr->value = sip_lws_trim(sv_make(colon, (size_t)(ln->end - colon)));
+    hdr->value = sip_lws_trim(sip_sv(colon, (size_t)(ln->end - colon)));
     msg->hdr_count++;
     if (msg->hdr_first[id] == 0) {
         msg->hdr_first[id] = (uint16_t)msg->hdr_count;
@@ -328,16 +344,17 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
             return parse_fail(ps, ln->start, "continuation line without header");
         }
         struct sip_hdr *last = &msg->hdrs[msg->hdr_count - 1];
-        last->value = sip_lws_trim(sv_make(*value_start, (size_t)(ln->end - *value_start)));
+        last->value = sip_lws_trim(sip_sv(*value_start, (size_t)(ln->end - *value_start)));
         return 0;
     }
     const char *colon = NULL;
-    struct sv name = header_name(ln->start, ln->end, &colon);
+    enum sip_hdr_id id = SIP_HDR_OTHER;
+    struct sv name = header_name(ln->start, ln->end, &colon, &id);
     if (name.ptr == NULL) {
         return parse_fail(ps, ln->start, "bad header line");
     }
     *value_start = colon;
-    return index_header(ps, name, colon, ln);
+    return index_header(ps, name, id, colon, ln);
 }
 
 /* Parses the header lines from `p`; `*body` gets the first byte after the empty line. */
@@ -387,7 +404,7 @@ static int parse_body(struct parser *ps, const char *body, bool is_stream, const
         if (is_stream) {
             return parse_fail(ps, body, "Content-Length required on streams");
         }
-        msg->body = sv_make(body, avail);
+        msg->body = sip_sv(body, avail);
     } else {
         if (!content_length_parse(cl->value, &msg->content_length)) {
             return parse_fail(ps, cl->value.ptr, "bad Content-Length");
@@ -396,9 +413,9 @@ static int parse_body(struct parser *ps, const char *body, bool is_stream, const
         if (msg->content_length > avail) {
             return parse_fail(ps, body, "Content-Length larger than the message");
         }
-        msg->body = sv_make(body, msg->content_length);
+        msg->body = sip_sv(body, msg->content_length);
     }
-    msg->raw = sv_make(start, (size_t)(msg->body.ptr + msg->body.len - start));
+    msg->raw = sip_sv(start, (size_t)(msg->body.ptr + msg->body.len - start));
     return 0;
 }
 
@@ -435,7 +452,7 @@ int sip_msg_parse(struct sv raw, bool is_stream, const struct sip_limits *limits
     size_t skip = sip_frame_keepalive_len(raw);
     const char *start = raw.ptr + skip;
     ps.end = raw.ptr + raw.len;
-    bool is_response = sv_starts_with_nocase(sv_make(start, raw.len - skip), SV("SIP/"));
+    bool is_response = starts_with_sip(sip_sv(start, raw.len - skip));
     if (raw.len - skip > limits->max_msg_bytes) {
         return sip_err_set(err, -SW_ETOOBIG, limits->max_msg_bytes, "message too large",
                            is_response ? 0 : 513);

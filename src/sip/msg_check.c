@@ -198,7 +198,7 @@ static int check_scalars(const struct checker *c)
         while (i < h->value.len && sip_char_is(h->value.ptr[i], SIP_C_DIGIT)) {
             i++;
         }
-        if (!sv_to_u32(sv_make(h->value.ptr, i), &value)) {
+        if (!sv_to_u32(sip_sv(h->value.ptr, i), &value)) {
             return check_fail(c, h->value, "bad Retry-After");
         }
     }

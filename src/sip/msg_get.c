@@ -74,10 +74,10 @@ static int cseq_parse(struct sv value, struct sip_cseq *out, struct sip_err *err
     while (i < value.len && sip_char_is(value.ptr[i], SIP_C_DIGIT)) {
         i++;
     }
-    if (i == 0 || !sv_to_u32(sv_make(value.ptr, i), &out->seq)) {
+    if (i == 0 || !sv_to_u32(sip_sv(value.ptr, i), &out->seq)) {
         return sip_err_set(err, -SW_EBADMSG, 0, "bad CSeq number", 400);
     }
-    struct sv rest = sv_make(value.ptr + i, value.len - i);
+    struct sv rest = sip_sv(value.ptr + i, value.len - i);
     if (rest.len == 0 || !sip_char_is(rest.ptr[0], SIP_C_LWS)) {
         return sip_err_set(err, -SW_EBADMSG, i, "bad CSeq", 400);
     }

@@ -11,20 +11,25 @@ static int na_fail(struct sip_err *err, struct sv in, const char *at, const char
     return sip_err_set(err, -SW_EBADMSG, (size_t)(at - in.ptr), reason, 400);
 }
 
-/* Checks the header parameters in `params` and extracts the tag. */
+/* Checks the header parameters in `params` and extracts the tag, and for a Contact
+ * (`contact` not NULL) its expires and q, in the same walk. */
 static int parse_header_params(struct sv in, struct sv params, struct sip_nameaddr *out,
-                               struct sip_err *err)
+                               struct sip_contact *contact, struct sip_err *err)
 {
     struct sv cur = params;
     struct sv name;
     struct sv value;
     int rc;
     while ((rc = sip_params_next(&cur, &name, &value)) == 1) {
-        if (sv_eq_nocase(name, SV("tag"))) {
+        if (sip_token_eq_lower(name, "tag", 3)) {
             if (out->tag.ptr != NULL || value.ptr == NULL || value.len == 0) {
                 return na_fail(err, in, name.ptr, "bad or repeated tag parameter");
             }
             out->tag = value;
+        } else if (contact != NULL && sip_token_eq_lower(name, "expires", 7)) {
+            contact->expires = value.ptr == NULL ? sip_sv(name.ptr + name.len, 0) : value;
+        } else if (contact != NULL && sip_token_eq_lower(name, "q", 1)) {
+            contact->q = value.ptr == NULL ? sip_sv(name.ptr + name.len, 0) : value;
         }
     }
     if (rc < 0) {
@@ -35,14 +40,14 @@ static int parse_header_params(struct sv in, struct sv params, struct sip_namead
 
 /* Splits a name-addr: display name (quoted or tokens) then <URI>. `lt` is the '<'. */
 static int parse_angle(struct sv in, struct sv cur, const char *lt, struct sip_nameaddr *out,
-                       struct sip_err *err)
+                       struct sip_contact *contact, struct sip_err *err)
 {
     const char *end = cur.ptr + cur.len;
     const char *gt = memchr(lt + 1, '>', (size_t)(end - lt - 1));
     if (gt == NULL) {
         return na_fail(err, in, lt, "missing '>'");
     }
-    out->uri_text = sv_make(lt + 1, (size_t)(gt - lt - 1));
+    out->uri_text = sip_sv(lt + 1, (size_t)(gt - lt - 1));
     int rc = sip_uri_parse(out->uri_text, &out->uri, err);
     if (rc != 0) {
         if (err != NULL) {
@@ -50,23 +55,23 @@ static int parse_angle(struct sv in, struct sv cur, const char *lt, struct sip_n
         }
         return rc;
     }
-    struct sv rest = sv_make(gt + 1, (size_t)(end - gt - 1));
+    struct sv rest = sip_sv(gt + 1, (size_t)(end - gt - 1));
     sip_lws_skip(&rest);
     if (rest.len > 0) {
         out->params = rest;
     }
-    return parse_header_params(in, rest, out, err);
+    return parse_header_params(in, rest, out, contact, err);
 }
 
 /* addr-spec: the URI ends at the first ';' (header params follow) or LWS. */
 static int parse_addr_spec(struct sv in, struct sv cur, struct sip_nameaddr *out,
-                           struct sip_err *err)
+                           struct sip_contact *contact, struct sip_err *err)
 {
     size_t i = 0;
     while (i < cur.len && cur.ptr[i] != ';' && !sip_char_is(cur.ptr[i], SIP_C_LWS)) {
         i++;
     }
-    out->uri_text = sv_make(cur.ptr, i);
+    out->uri_text = sip_sv(cur.ptr, i);
     /* RFC 3261 §20: a URI with ',', '?' or ';' must use the name-addr form, otherwise
      * its header part would be read as header parameters (RFC 4475 §3.1.2.13). */
     if (memchr(cur.ptr, '?', i) != NULL || memchr(cur.ptr, ',', i) != NULL) {
@@ -79,15 +84,16 @@ static int parse_addr_spec(struct sv in, struct sv cur, struct sip_nameaddr *out
         }
         return rc;
     }
-    struct sv rest = sv_make(cur.ptr + i, cur.len - i);
+    struct sv rest = sip_sv(cur.ptr + i, cur.len - i);
     sip_lws_skip(&rest);
     if (rest.len > 0) {
         out->params = rest;
     }
-    return parse_header_params(in, rest, out, err);
+    return parse_header_params(in, rest, out, contact, err);
 }
 
-int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *err)
+static int nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_contact *contact,
+                          struct sip_err *err)
 {
     *out = (struct sip_nameaddr){ 0 };
     struct sv cur = sip_lws_trim(in);
@@ -104,7 +110,7 @@ int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *e
         if (cur.len == 0 || cur.ptr[0] != '<') {
             return na_fail(err, in, cur.ptr, "missing '<' after display name");
         }
-        return parse_angle(in, cur, cur.ptr, out, err);
+        return parse_angle(in, cur, cur.ptr, out, contact, err);
     }
     /* display-name = *(token LWS): scan tokens and LWS; stopping at '<' makes it a
      * name-addr, anything else an addr-spec. */
@@ -113,13 +119,18 @@ int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *e
         i++;
     }
     if (i < cur.len && cur.ptr[i] == '<') {
-        struct sv display = sip_lws_trim(sv_make(cur.ptr, i));
+        struct sv display = sip_lws_trim(sip_sv(cur.ptr, i));
         if (display.len > 0) {
             out->display = display;
         }
-        return parse_angle(in, cur, cur.ptr + i, out, err);
+        return parse_angle(in, cur, cur.ptr + i, out, contact, err);
     }
-    return parse_addr_spec(in, cur, out, err);
+    return parse_addr_spec(in, cur, out, contact, err);
+}
+
+int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *err)
+{
+    return nameaddr_parse(in, out, NULL, err);
 }
 
 int sip_contact_parse(struct sv in, struct sip_contact *out, bool *is_star, struct sip_err *err)
@@ -131,16 +142,5 @@ int sip_contact_parse(struct sv in, struct sip_contact *out, bool *is_star, stru
         *is_star = true;
         return 0;
     }
-    int rc = sip_nameaddr_parse(in, &out->addr, err);
-    if (rc != 0) {
-        return rc;
-    }
-    struct sv value;
-    if (sip_params_find(out->addr.params, SV("expires"), &value)) {
-        out->expires = value;
-    }
-    if (sip_params_find(out->addr.params, SV("q"), &value)) {
-        out->q = value;
-    }
-    return 0;
+    return nameaddr_parse(in, &out->addr, out, err);
 }

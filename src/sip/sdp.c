@@ -4,6 +4,7 @@
 
 #include "base/err.h"
 #include "sip/chars.h"
+#include "sip/hdr.h"
 
 struct sdp_parser {
     struct sv body;
@@ -28,7 +29,7 @@ static bool field_take(struct sv *cur, struct sv *out)
     if (len == 0) {
         return false;
     }
-    *out = sv_make(cur->ptr, len);
+    *out = sip_sv(cur->ptr, len);
     cur->ptr += sp == NULL ? len : len + 1;
     cur->len -= sp == NULL ? len : len + 1;
     return true;
@@ -77,7 +78,7 @@ static int parse_media(struct sdp_parser *ps, struct sv value)
     struct sv count = SV_NULL;
     const char *slash = memchr(port.ptr, '/', port.len);
     if (slash != NULL) {
-        count = sv_make(slash + 1, (size_t)(port.ptr + port.len - slash - 1));
+        count = sip_sv(slash + 1, (size_t)(port.ptr + port.len - slash - 1));
         port.len = (size_t)(slash - port.ptr);
     }
     uint32_t number = 0;
@@ -144,9 +145,9 @@ static enum sip_sdp_direction direction_of(struct sv name)
 static int parse_attribute(const struct sdp_parser *ps, struct sv value)
 {
     const char *colon = memchr(value.ptr, ':', value.len);
-    struct sv name = colon == NULL ? value : sv_make(value.ptr, (size_t)(colon - value.ptr));
+    struct sv name = colon == NULL ? value : sip_sv(value.ptr, (size_t)(colon - value.ptr));
     struct sv arg =
-        colon == NULL ? SV_NULL : sv_make(colon + 1, (size_t)(value.ptr + value.len - colon - 1));
+        colon == NULL ? SV_NULL : sip_sv(colon + 1, (size_t)(value.ptr + value.len - colon - 1));
     struct sip_sdp_media *m = ps->media;
     enum sip_sdp_direction dir = direction_of(name);
     if (dir != SIP_SDP_DIR_NONE) {
@@ -224,7 +225,7 @@ int sip_sdp_parse(struct sv body, struct sip_sdp *out, struct sip_err *err)
         if (len < 2 || p[1] != '=' || p[0] < 'a' || p[0] > 'z') {
             return sdp_fail(&ps, p, "bad SDP line");
         }
-        int rc = parse_line(&ps, p[0], sv_make(p + 2, len - 2), is_first);
+        int rc = parse_line(&ps, p[0], sip_sv(p + 2, len - 2), is_first);
         if (rc != 0) {
             return rc;
         }

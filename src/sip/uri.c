@@ -45,12 +45,12 @@ static const char *parse_scheme(struct sv in, struct sip_uri *out)
     if (i >= in.len || in.ptr[i] != ':') {
         return NULL;
     }
-    out->scheme_text = sv_make(in.ptr, i);
-    if (sv_eq_nocase(out->scheme_text, SV("sip"))) {
+    out->scheme_text = sip_sv(in.ptr, i);
+    if (sip_token_eq_lower(out->scheme_text, "sip", 3)) {
         out->scheme = SIP_URI_SIP;
-    } else if (sv_eq_nocase(out->scheme_text, SV("sips"))) {
+    } else if (sip_token_eq_lower(out->scheme_text, "sips", 4)) {
         out->scheme = SIP_URI_SIPS;
-    } else if (sv_eq_nocase(out->scheme_text, SV("tel"))) {
+    } else if (sip_token_eq_lower(out->scheme_text, "tel", 3)) {
         out->scheme = SIP_URI_TEL;
     } else {
         out->scheme = SIP_URI_OTHER;
@@ -59,9 +59,9 @@ static const char *parse_scheme(struct sv in, struct sip_uri *out)
 }
 
 /* host = hostname / IPv4address / IPv6reference. Returns the end of the host or NULL. */
-static const char *parse_host(const char *p, const char *end, struct sip_uri *out)
+static const char *host_end(const char *p, const char *end, bool *is_ipv6_ref)
 {
-    const char *start = p;
+    *is_ipv6_ref = false;
     if (p < end && *p == '[') {
         p++;
         bool has_colon = false;
@@ -74,18 +74,25 @@ static const char *parse_host(const char *p, const char *end, struct sip_uri *ou
         if (p >= end || *p != ']' || !has_colon) {
             return NULL;
         }
-        p++;
-        out->is_ipv6_ref = true;
-    } else {
-        if (p >= end || !sip_char_is(*p, SIP_C_HOST) || *p == '-' || *p == '.') {
-            return NULL;
-        }
-        while (p < end && sip_char_is(*p, SIP_C_HOST)) {
-            p++;
-        }
+        *is_ipv6_ref = true;
+        return p + 1;
     }
-    out->host = sv_make(start, (size_t)(p - start));
+    if (p >= end || !sip_char_is(*p, SIP_C_HOST) || *p == '-' || *p == '.') {
+        return NULL;
+    }
+    while (p < end && sip_char_is(*p, SIP_C_HOST)) {
+        p++;
+    }
     return p;
+}
+
+static const char *parse_host(const char *p, const char *end, struct sip_uri *out)
+{
+    const char *stop = host_end(p, end, &out->is_ipv6_ref);
+    if (stop != NULL) {
+        out->host = sip_sv(p, (size_t)(stop - p));
+    }
+    return stop;
 }
 
 /* ":" port, 1 to 5 digits up to 65535. Returns the end or NULL. */
@@ -154,12 +161,12 @@ static bool parse_userinfo(const char *p, const char *at, struct sip_uri *out, c
         *bad = p;
         return false;
     }
-    out->user = sv_make(p, user_len);
+    out->user = sip_sv(p, user_len);
     p += user_len;
     if (p < at && *p == ':') {
         p++;
         size_t pass_len = escaped_run(p, at, SIP_C_PASSWORD, bad);
-        out->password = sv_make(p, pass_len);
+        out->password = sip_sv(p, pass_len);
         p += pass_len;
     }
     if (p != at) {
@@ -199,7 +206,7 @@ static int parse_sip(struct sv in, const char *p, struct sip_uri *out, struct si
         if (params_end == NULL) {
             return uri_fail(err, in, bad, "bad URI parameter");
         }
-        out->params = sv_make(p, (size_t)(params_end - p));
+        out->params = sip_sv(p, (size_t)(params_end - p));
         p = params_end;
     }
     if (p < end && *p == '?') {
@@ -207,7 +214,7 @@ static int parse_sip(struct sv in, const char *p, struct sip_uri *out, struct si
         if (headers_end == NULL) {
             return uri_fail(err, in, bad, "bad URI header");
         }
-        out->headers = sv_make(p + 1, (size_t)(headers_end - p - 1));
+        out->headers = sip_sv(p + 1, (size_t)(headers_end - p - 1));
         p = headers_end;
     }
     if (p != end) {
@@ -228,27 +235,26 @@ static int parse_tel(struct sv in, const char *p, struct sip_uri *out, struct si
     if (p == start) {
         return uri_fail(err, in, p, "bad tel number");
     }
-    out->tel_number = sv_make(start, (size_t)(p - start));
+    out->tel_number = sip_sv(start, (size_t)(p - start));
     const char *bad = NULL;
     const char *params_end = parse_uri_params(p, end, &bad);
     if (params_end == NULL || params_end != end) {
         return uri_fail(err, in, bad != NULL ? bad : params_end, "bad tel parameter");
     }
     if (p < end) {
-        out->params = sv_make(p, (size_t)(end - p));
+        out->params = sip_sv(p, (size_t)(end - p));
     }
     return 0;
 }
 
 size_t sip_host_len(struct sv in, bool *is_ipv6_ref)
 {
-    struct sip_uri scratch = { 0 };
+    *is_ipv6_ref = false;
     if (in.ptr == NULL) {
         return 0;
     }
-    const char *end = parse_host(in.ptr, in.ptr + in.len, &scratch);
-    *is_ipv6_ref = scratch.is_ipv6_ref;
-    return end == NULL ? 0 : (size_t)(end - in.ptr);
+    const char *stop = host_end(in.ptr, in.ptr + in.len, is_ipv6_ref);
+    return stop == NULL ? 0 : (size_t)(stop - in.ptr);
 }
 
 int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
@@ -277,7 +283,7 @@ int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
     if (len == 0 || p + len != end) {
         return uri_fail(err, in, p + len, "bad absolute URI");
     }
-    out->opaque = sv_make(p, len);
+    out->opaque = sip_sv(p, len);
     return 0;
 }
 
@@ -302,11 +308,11 @@ static bool params_next_lenient(struct sv *cur, struct sv *name, struct sv *valu
                !sip_char_is(cur->ptr[i], SIP_C_LWS)) {
             i++;
         }
-        *name = sv_make(cur->ptr, i);
+        *name = sip_sv(cur->ptr, i);
         cur->ptr += i;
         cur->len -= i;
         sip_lws_skip(cur);
-        *value = sv_make(cur->ptr, 0);
+        *value = sip_sv(cur->ptr, 0);
         if (cur->len > 0 && cur->ptr[0] == '=') {
             cur->ptr++;
             cur->len--;
@@ -322,7 +328,7 @@ static bool params_next_lenient(struct sv *cur, struct sv *name, struct sv *valu
                 j++;
             }
             j = j > cur->len ? cur->len : j;
-            *value = sip_lws_trim(sv_make(cur->ptr, j));
+            *value = sip_lws_trim(sip_sv(cur->ptr, j));
             cur->ptr += j;
             cur->len -= j;
         }
@@ -358,7 +364,7 @@ static bool gen_value_take(struct sv *cur, struct sv *value)
         if (!sip_quoted_take(cur, &inner)) {
             return false;
         }
-        *value = sv_make(start, (size_t)(cur->ptr - start));
+        *value = sip_sv(start, (size_t)(cur->ptr - start));
         return true;
     }
     size_t i = 0;
@@ -368,7 +374,7 @@ static bool gen_value_take(struct sv *cur, struct sv *value)
     if (i == 0) {
         return false;
     }
-    *value = sv_make(cur->ptr, i);
+    *value = sip_sv(cur->ptr, i);
     cur->ptr += i;
     cur->len -= i;
     return true;

@@ -31,7 +31,7 @@ static int parse_protocol(struct sv in, struct sv *cur, struct sip_via *out, str
     if (!sip_token_take(cur, &name) || !slash_take(cur) || !sip_token_take(cur, &version)) {
         return via_fail(err, in, cur->ptr, "bad Via protocol");
     }
-    out->protocol = sv_make(name.ptr, (size_t)(version.ptr + version.len - name.ptr));
+    out->protocol = sip_sv(name.ptr, (size_t)(version.ptr + version.len - name.ptr));
     if (!slash_take(cur) || !sip_token_take(cur, &out->transport)) {
         return via_fail(err, in, cur->ptr, "bad Via transport");
     }
@@ -46,7 +46,7 @@ static int parse_sent_by(struct sv in, struct sv *cur, struct sip_via *out, stru
     if (i == 0) {
         return via_fail(err, in, cur->ptr, "bad Via sent-by");
     }
-    out->host = sv_make(cur->ptr, i);
+    out->host = sip_sv(cur->ptr, i);
     cur->ptr += i;
     cur->len -= i;
     struct sv look = *cur;
@@ -75,17 +75,33 @@ static int parse_sent_by(struct sv in, struct sv *cur, struct sip_via *out, stru
 
 static void via_param_store(struct sip_via *out, struct sv name, struct sv value)
 {
-    if (sv_eq_nocase(name, SV("branch"))) {
-        out->branch = value;
-    } else if (sv_eq_nocase(name, SV("received"))) {
-        out->received = value;
-    } else if (sv_eq_nocase(name, SV("rport"))) {
-        out->has_rport = true;
-        out->rport = value.ptr == NULL ? sv_make(name.ptr + name.len, 0) : value;
-    } else if (sv_eq_nocase(name, SV("maddr"))) {
-        out->maddr = value;
-    } else if (sv_eq_nocase(name, SV("ttl"))) {
-        out->ttl = value;
+    /* The length picks the candidate, so each parameter costs one comparison. */
+    switch (name.len) {
+    case 6:
+        if (sip_token_eq_lower(name, "branch", 6)) {
+            out->branch = value;
+        }
+        break;
+    case 8:
+        if (sip_token_eq_lower(name, "received", 8)) {
+            out->received = value;
+        }
+        break;
+    case 5:
+        if (sip_token_eq_lower(name, "rport", 5)) {
+            out->has_rport = true;
+            out->rport = value.ptr == NULL ? sip_sv(name.ptr + name.len, 0) : value;
+        } else if (sip_token_eq_lower(name, "maddr", 5)) {
+            out->maddr = value;
+        }
+        break;
+    case 3:
+        if (sip_token_eq_lower(name, "ttl", 3)) {
+            out->ttl = value;
+        }
+        break;
+    default:
+        break;
     }
 }
 
