@@ -133,6 +133,8 @@ static void conn_log_ctx(const struct conn *c, struct log_ctx *ctx, char *buf, s
 void conn_destroy(struct conn *c)
 {
     struct stream_set *set = c->set;
+    SW_ASSERT(set->slots[c->slot] == c && set->conn_count > 0);
+    SW_ASSERT(set->queued_bytes >= c->tx_len - c->tx_off);
     loop_timer_stop(set->loop, &c->timer);
     /* The fd is about to close, which removes it from epoll; this just keeps it explicit. */
     (void)loop_watch_del(set->loop, &c->watch);
@@ -156,7 +158,8 @@ void conn_close(struct conn *c)
 {
     if (!c->is_closing) {
         c->is_closing = true;
-        if (c->ssl != NULL && c->state == CONN_OPEN) {
+        /* No close_notify after a fatal TLS error: OpenSSL forbids SSL_shutdown() then. */
+        if (c->ssl != NULL && c->state == CONN_OPEN && !c->is_tls_broken) {
             net_tls_shutdown(c->ssl);
         }
     }
@@ -282,6 +285,7 @@ struct conn *conn_new(struct stream_set *set, int fd, enum sw_transport transpor
     }
     c->set = set;
     c->slot = set->free_slots[--set->free_count];
+    SW_ASSERT(c->slot < set->max_connections && set->slots[c->slot] == NULL);
     if (++set->next_serial == 0) {
         set->next_serial = 1; /* 0 would make conn_id 0 possible for worker 0, slot 0 */
     }
@@ -482,6 +486,7 @@ static long conn_read_once(struct conn *c)
             c->is_read_blocked_on_write = true;
             return 0;
         default:
+            c->is_tls_broken = true;
             conn_close(c);
             return -1;
         }
@@ -543,6 +548,7 @@ static void conn_read(struct conn *c)
 static int conn_queue(struct conn *c, struct sv data)
 {
     struct stream_set *set = c->set;
+    SW_ASSERT(c->tx_off <= c->tx_len && c->tx_len <= c->tx_cap);
     size_t queued = c->tx_len - c->tx_off;
     if (data.len > set->max_queued_bytes - queued ||
         data.len > set->max_worker_queued_bytes - set->queued_bytes) {
@@ -589,6 +595,7 @@ static long conn_write_once(struct conn *c)
             c->is_write_blocked_on_read = true;
             return 0;
         default:
+            c->is_tls_broken = true;
             return -1;
         }
     }

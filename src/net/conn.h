@@ -58,6 +58,7 @@ struct conn {
     bool is_read_blocked_on_write; /* SSL_read wants the socket writable */
     bool is_write_blocked_on_read; /* SSL_write wants the socket readable */
     bool is_handshake_writing;     /* the handshake wants the socket writable */
+    bool is_tls_broken;            /* a TLS read or write failed: no close_notify */
     struct sockaddr_storage remote;
     struct sockaddr_storage local;
     size_t listener;
