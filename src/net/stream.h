@@ -4,6 +4,20 @@
  * TLS. A stream set belongs to one worker and is used only in its thread.
  * Connection ids carry the owning worker's index in their low 8 bits, so that any worker
  * can route a send to the owner.
+ *
+ * Behaviour (limits from struct net_settings):
+ * - Every complete message goes to worker_deliver(); RFC 5626 "\r\n\r\n" pings are
+ *   answered with "\r\n" and a lone "\r\n" is swallowed, never delivered.
+ * - A framing error (no Content-Length, over 65,535 bytes, not SIP), a failed inbound TLS
+ *   handshake, a handshake or message not finished in time close the connection and are
+ *   reported through worker_report_stream_error(). Idle connections close silently.
+ * - Memory per connection: a receive buffer of at most 65,536 bytes (grown on demand,
+ *   released when empty) and a send queue bounded per connection and per worker.
+ * - max_connections counts accepted and outbound connections: accepts beyond it are
+ *   closed at once; an outbound connect beyond it closes the least recently active one.
+ * - Everything is non-blocking; OpenSSL's WANT_READ/WANT_WRITE go through epoll.
+ * - stream_set_new() sets SIGPIPE to ignored when it is at its default, because OpenSSL
+ *   writes with write(2).
  */
 #ifndef SW_NET_STREAM_H
 #define SW_NET_STREAM_H
