@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
+#include "net/stream.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
 
@@ -174,14 +175,29 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         listeners[i].transport = cfg->general.listen.items[i].transport;
         listeners[i].addr = cfg->general.listen.items[i].addr;
     }
-    struct net_settings settings = { .worker_count = cfg->general.workers };
+    struct net_tls_options tls = {
+        .certificate = cfg->tls.certificate,
+        .private_key = cfg->tls.private_key,
+        .ca_file = cfg->tls.ca_file,
+        .ciphers = cfg->tls.ciphers,
+        .min_version = cfg->tls.min_version == CFG_TLS_1_3 ? 0x0304 /* TLS1_3_VERSION */
+                                                           : 0x0303 /* TLS1_2_VERSION */,
+        .require_client_certificate = cfg->tls.require_client_certificate,
+        .is_server_unverified = !cfg->tls.verify_server,
+    };
+    char errbuf[256] = "";
+    int rc = net_tls_settings_new(&tls, &gw->tls, errbuf, sizeof(errbuf));
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "tls", "%s", errbuf);
+        return rc;
+    }
+    struct net_settings settings = { .worker_count = cfg->general.workers, .tls = gw->tls };
     struct net_handlers handlers = {
         .on_message = gw_on_message,
         .on_start = on_worker_start,
         .on_stop = on_worker_stop,
     };
-    char errbuf[256] = "";
-    int rc =
+    rc =
         net_group_new(listeners, count, &settings, &handlers, gw, &gw->net, errbuf, sizeof(errbuf));
     if (rc != 0) {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "listen", "%s", errbuf);
@@ -239,6 +255,7 @@ void gateway_free(struct gateway *gw)
         return;
     }
     net_group_free(gw->net);
+    net_tls_settings_free(gw->tls);
     gate_free(gw->gate);
     pipeline_free(atomic_load(&gw->pipeline));
     cfg_free(atomic_load(&gw->cfg));

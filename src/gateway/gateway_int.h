@@ -38,6 +38,7 @@ struct gateway {
     char *config_path;
     struct gate *gate;
     struct net_group *net;
+    struct net_tls_settings *tls;
     struct b2bua_local locals[GW_MAX_LISTENERS];
     size_t local_count;
     struct gw_trunk_hop *trunk_hops;
