@@ -10,8 +10,11 @@
 #include "base/diag.h"
 #include "config/config.h"
 
+/* The name is libFuzzer's. */
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Real files are a few kilobytes; larger inputs only slow the search down. */

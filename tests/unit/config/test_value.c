@@ -166,10 +166,10 @@ static void test_value_host_user_number_hex(void **state)
 
 struct endpoint_case {
     const char *text;
-    bool is_valid;
-    enum sw_transport transport;
     const char *host;
+    enum sw_transport transport;
     uint16_t port;
+    bool is_valid;
     bool is_ip;
 };
 
@@ -177,24 +177,24 @@ static void test_value_endpoint(void **state)
 {
     (void)state;
     static const struct endpoint_case cases[] = {
-        { "udp:192.0.2.1:5070", true, SW_TRANSPORT_UDP, "192.0.2.1", 5070, true },
-        { "udp:192.0.2.1", true, SW_TRANSPORT_UDP, "192.0.2.1", 5060, true },
-        { "TCP:192.0.2.1", true, SW_TRANSPORT_TCP, "192.0.2.1", 5060, true },
-        { "tls:sip.example.com", true, SW_TRANSPORT_TLS, "sip.example.com", 5061, false },
-        { "tls:sip.example.com:5081", true, SW_TRANSPORT_TLS, "sip.example.com", 5081, false },
-        { "udp:[2001:db8::1]:5062", true, SW_TRANSPORT_UDP, "2001:db8::1", 5062, true },
-        { "tls:[2001:db8::1]", true, SW_TRANSPORT_TLS, "2001:db8::1", 5061, true },
-        { "udp:2001:db8::1", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "192.0.2.1:5060", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "sctp:192.0.2.1", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:192.0.2.1:0", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:192.0.2.1:65536", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:192.0.2.1:", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:[2001:db8::1", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:[2001:db8::1]x", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "udp:bad_host", false, SW_TRANSPORT_UDP, "", 0, false },
-        { "", false, SW_TRANSPORT_UDP, "", 0, false },
+        { "udp:192.0.2.1:5070", "192.0.2.1", SW_TRANSPORT_UDP, 5070, true, true },
+        { "udp:192.0.2.1", "192.0.2.1", SW_TRANSPORT_UDP, 5060, true, true },
+        { "TCP:192.0.2.1", "192.0.2.1", SW_TRANSPORT_TCP, 5060, true, true },
+        { "tls:sip.example.com", "sip.example.com", SW_TRANSPORT_TLS, 5061, true, false },
+        { "tls:sip.example.com:5081", "sip.example.com", SW_TRANSPORT_TLS, 5081, true, false },
+        { "udp:[2001:db8::1]:5062", "2001:db8::1", SW_TRANSPORT_UDP, 5062, true, true },
+        { "tls:[2001:db8::1]", "2001:db8::1", SW_TRANSPORT_TLS, 5061, true, true },
+        { "udp:2001:db8::1", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "192.0.2.1:5060", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "sctp:192.0.2.1", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:192.0.2.1:0", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:192.0.2.1:65536", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:192.0.2.1:", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:[2001:db8::1", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:[2001:db8::1]x", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "udp:bad_host", "", SW_TRANSPORT_UDP, 0, false, false },
+        { "", "", SW_TRANSPORT_UDP, 0, false, false },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct cfg_endpoint endpoint;
