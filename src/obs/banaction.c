@@ -197,38 +197,35 @@ int banaction_new(const struct banaction_config *cfg, struct banaction **out)
 }
 
 size_t banaction_nft_argv(const struct banaction *action, enum ban_change change,
-                          const struct ban_entry *entry, int64_t now_s, char *text, size_t cap,
-                          const char **argv)
+                          const struct ban_entry *entry, int64_t now_s, struct banaction_argv *out)
 {
     if (action->nft_path == NULL) {
         return 0;
     }
     const char *set = sw_ip_is_v4(&entry->ip) ? action->nft_set_v4 : action->nft_set_v6;
-    if (set == NULL || (change == BAN_CHANGE_ADD && entry->end_s <= now_s)) {
+    bool is_add = change == BAN_CHANGE_ADD;
+    if (set == NULL || (is_add && entry->end_s <= now_s)) {
         return 0;
     }
     char ip[SW_ADDR_STRLEN];
     sw_ip_format(&entry->ip, ip, sizeof(ip));
-    int n;
-    if (change != BAN_CHANGE_ADD) {
-        n = snprintf(text, cap, "{ %s }", ip);
-    } else if (entry->end_s == BAN_FOREVER) {
-        n = snprintf(text, cap, "{ %s }", ip);
-    } else {
-        n = snprintf(text, cap, "{ %s timeout %llds }", ip, (long long)(entry->end_s - now_s));
-    }
-    if (n < 0 || (size_t)n >= cap) {
+    /* A deletion, or a ban without end, carries no timeout. */
+    int n = is_add && entry->end_s != BAN_FOREVER
+                ? snprintf(out->element, sizeof(out->element), "{ %s timeout %llds }", ip,
+                           (long long)(entry->end_s - now_s))
+                : snprintf(out->element, sizeof(out->element), "{ %s }", ip);
+    if (n < 0 || (size_t)n >= sizeof(out->element)) {
         return 0;
     }
     size_t argc = 0;
-    argv[argc++] = action->nft_path;
-    argv[argc++] = change == BAN_CHANGE_ADD ? "add" : "delete";
-    argv[argc++] = "element";
-    argv[argc++] = action->nft_family;
-    argv[argc++] = action->nft_table;
-    argv[argc++] = set;
-    argv[argc++] = text;
-    argv[argc] = NULL;
+    out->argv[argc++] = action->nft_path;
+    out->argv[argc++] = is_add ? "add" : "delete";
+    out->argv[argc++] = "element";
+    out->argv[argc++] = action->nft_family;
+    out->argv[argc++] = action->nft_table;
+    out->argv[argc++] = set;
+    out->argv[argc++] = out->element;
+    out->argv[argc] = NULL;
     return argc;
 }
 
@@ -274,18 +271,23 @@ static void run(struct banaction *a, const char *const *argv, bool use_path)
         rc |= posix_spawnattr_setpgroup(&attr, 0);
     }
     pid_t pid = -1;
+
     /* posix_spawn takes char *const argv[] for historical reasons and does not write. */
-    char *const *args = (char *const *)(uintptr_t)argv;
+    union {
+        const char *const *in;
+        char *const *out;
+    } args = { .in = argv };
+
     if (rc == 0) {
-        rc = use_path ? posix_spawnp(&pid, argv[0], &files, &attr, args, child_env)
-                      : posix_spawn(&pid, argv[0], &files, &attr, args, child_env);
+        rc = use_path ? posix_spawnp(&pid, argv[0], &files, &attr, args.out, child_env)
+                      : posix_spawn(&pid, argv[0], &files, &attr, args.out, child_env);
     }
     if (has_attr) {
         (void)posix_spawnattr_destroy(&attr);
     }
     (void)posix_spawn_file_actions_destroy(&files);
     if (rc != 0) {
-        log_warn(NULL, "banaction: cannot run %s: %s", argv[0], strerror(rc));
+        log_warn(NULL, "banaction: cannot run %s: %s", argv[0], sw_strerror(rc));
         atomic_fetch_add_explicit(&a->failed, 1, memory_order_relaxed);
         return;
     }
@@ -299,10 +301,9 @@ static void run(struct banaction *a, const char *const *argv, bool use_path)
 static void perform(struct banaction *a, const struct ba_op *op)
 {
     int64_t now = sw_wall_s();
-    char element[128];
-    const char *argv[BANACTION_ARGS_MAX];
-    if (banaction_nft_argv(a, op->change, &op->entry, now, element, sizeof(element), argv) > 0) {
-        run(a, argv, strchr(a->nft_path, '/') == NULL);
+    struct banaction_argv nft;
+    if (banaction_nft_argv(a, op->change, &op->entry, now, &nft) > 0) {
+        run(a, nft.argv, strchr(a->nft_path, '/') == NULL);
     }
     if (a->command == NULL || (op->change == BAN_CHANGE_ADD && op->entry.end_s <= now)) {
         return;

@@ -69,14 +69,18 @@ void banaction_stats_get(struct banaction *action, struct banaction_stats *out);
 /* Waits until the queue is empty and no child runs, at most `timeout_ms`. For tests. */
 bool banaction_wait_idle(struct banaction *action, unsigned timeout_ms);
 
+/* An nft command line: argv entries point into `element` or the action's names. */
+struct banaction_argv {
+    const char *argv[BANACTION_ARGS_MAX]; /* NULL-terminated */
+    char element[128];                    /* "{ 192.0.2.1 timeout 60s }" */
+};
+
 /*
- * The nft argv for a change at `now_s` into `argv` (BANACTION_ARGS_MAX entries, NULL
- * terminated), using `text` (at least 128 bytes) for the element. Returns the number of
- * arguments, or 0 when nothing is to run (nftables off, no set for the family, or a ban
- * already over). Pure; exposed for tests.
+ * The nft command line for a change at `now_s`. Returns the number of arguments, or 0
+ * when nothing is to run (nftables off, no set for the family, or a ban already over).
+ * Pure; exposed for tests.
  */
 size_t banaction_nft_argv(const struct banaction *action, enum ban_change change,
-                          const struct ban_entry *entry, int64_t now_s, char *text, size_t cap,
-                          const char **argv);
+                          const struct ban_entry *entry, int64_t now_s, struct banaction_argv *out);
 
 #endif

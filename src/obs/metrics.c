@@ -74,7 +74,7 @@ void metrics_free(struct metrics *reg)
     if (reg == NULL) {
         return;
     }
-    for (size_t i = 0; i < reg->family_count; i++) {
+    for (size_t i = 0; i < reg->family_count && reg->families != NULL; i++) {
         struct metric_family *f = &reg->families[i];
         sw_free(f->name);
         sw_free(f->help);
@@ -82,7 +82,7 @@ void metrics_free(struct metrics *reg)
             sw_free(f->label_names[l]);
         }
     }
-    for (size_t i = 0; i < reg->series_count; i++) {
+    for (size_t i = 0; i < reg->series_count && reg->series != NULL; i++) {
         for (size_t l = 0; l < METRICS_LABELS_MAX; l++) {
             sw_free(reg->series[i].label_values[l]);
         }
@@ -129,12 +129,12 @@ static bool family_labels_valid(const char *const *label_names, size_t label_cou
     return true;
 }
 
-int metrics_family_add(struct metrics *reg, const char *name, const char *help,
-                       enum metric_type type, const char *const *label_names, size_t label_count,
-                       uint32_t *family)
+int metrics_family_add(struct metrics *reg, const struct metrics_family_def *def, uint32_t *family)
 {
-    if (!is_valid_name(name, true) || help == NULL ||
-        (type != METRIC_COUNTER && type != METRIC_GAUGE) ||
+    const char *const *label_names = def->label_names;
+    size_t label_count = def->label_count;
+    if (!is_valid_name(def->name, true) || def->help == NULL ||
+        (def->type != METRIC_COUNTER && def->type != METRIC_GAUGE) ||
         !family_labels_valid(label_names, label_count)) {
         return -SW_EBADARG;
     }
@@ -143,9 +143,9 @@ int metrics_family_add(struct metrics *reg, const char *name, const char *help,
     }
     struct metric_family *f = &reg->families[reg->family_count];
     memset(f, 0, sizeof(*f));
-    f->type = type;
-    f->name = sw_strdup(name);
-    f->help = sw_strdup(help);
+    f->type = def->type;
+    f->name = sw_strdup(def->name);
+    f->help = sw_strdup(def->help);
     bool is_ok = f->name != NULL && f->help != NULL;
     for (size_t l = 0; l < label_count; l++) {
         f->label_names[l] = sw_strdup(label_names[l]);
@@ -275,11 +275,15 @@ int metrics_render(const struct metrics *reg, struct sw_buf *out)
 int metrics_events_init(struct metrics_events *events, struct metrics *reg, unsigned slot)
 {
     static const char *const labels[] = { "event" };
+    const struct metrics_family_def def = {
+        .name = "sipwarden_events_total",
+        .help = "Security and call events by kind, as the event queue delivered them.",
+        .type = METRIC_COUNTER,
+        .label_names = labels,
+        .label_count = 1,
+    };
     uint32_t family;
-    int err =
-        metrics_family_add(reg, "sipwarden_events_total",
-                           "Security and call events by kind, as the event queue delivered them.",
-                           METRIC_COUNTER, labels, 1, &family);
+    int err = metrics_family_add(reg, &def, &family);
     if (err != 0) {
         return err;
     }

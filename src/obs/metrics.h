@@ -44,14 +44,21 @@ int metrics_new(const struct metrics_config *cfg, struct metrics **out);
 /* Frees the registry; NULL is a no-op. */
 void metrics_free(struct metrics *reg);
 
+/* A family to register: `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* and each label name
+ * [a-zA-Z_][a-zA-Z0-9_]* (not starting with "__"). */
+struct metrics_family_def {
+    const char *name;
+    const char *help;
+    enum metric_type type;
+    const char *const *label_names;
+    size_t label_count; /* at most METRICS_LABELS_MAX */
+};
+
 /*
- * Registers a family. `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* and each label name
- * [a-zA-Z_][a-zA-Z0-9_]* (not starting with "__"); strings are copied. Returns 0 and
- * *family, -SW_EBADARG, -SW_EFULL or -ENOMEM.
+ * Registers a family (strings are copied). Returns 0 and *family, -SW_EBADARG,
+ * -SW_EFULL or -ENOMEM.
  */
-int metrics_family_add(struct metrics *reg, const char *name, const char *help,
-                       enum metric_type type, const char *const *label_names, size_t label_count,
-                       uint32_t *family);
+int metrics_family_add(struct metrics *reg, const struct metrics_family_def *def, uint32_t *family);
 
 /*
  * Registers a series of `family` with one value per label name (copied; any bytes, they

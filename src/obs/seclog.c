@@ -298,6 +298,9 @@ void seclog_format(const struct sw_event *event, enum seclog_format format, cons
 
 static int open_file(const char *path)
 {
+    if (path == NULL) {
+        return -SW_EBADARG;
+    }
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
     return fd == -1 ? -errno : fd;
 }

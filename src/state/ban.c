@@ -606,6 +606,21 @@ size_t ban_store_list(const struct ban_store *store, int64_t now_s, struct ban_e
     return total;
 }
 
+/* Removes the entries of `ips` (present, under the lock) in one write. */
+static void forget_entries(struct ban_shard *shard, const struct sw_ip *ips, size_t count)
+{
+    if (count == 0) {
+        return;
+    }
+    write_begin(shard);
+    for (size_t k = 0; k < count; k++) {
+        long at = probe(shard, key_of(&ips[k]), hash_of(&ips[k]));
+        SW_ASSERT(at >= 0);
+        slot_remove(shard, (uint32_t)at);
+    }
+    write_end(shard);
+}
+
 /*
  * One pass over a shard: collects up to BAN_NOTIFY_BATCH newly ended bans into `ended`
  * and drops up to as many entries whose history is over. Returns true when a batch
@@ -634,15 +649,7 @@ static bool expire_pass(struct ban_store *store, struct ban_shard *shard, int64_
             forget[forget_count++] = gone.ip;
         }
     }
-    if (forget_count > 0) {
-        write_begin(shard);
-        for (size_t k = 0; k < forget_count; k++) {
-            long at = probe(shard, key_of(&forget[k]), hash_of(&forget[k]));
-            SW_ASSERT(at >= 0);
-            slot_remove(shard, (uint32_t)at);
-        }
-        write_end(shard);
-    }
+    forget_entries(shard, forget, forget_count);
     return *ended_count == BAN_NOTIFY_BATCH || forget_count == BAN_NOTIFY_BATCH;
 }
 

@@ -254,10 +254,19 @@ static uint32_t find(const struct rl_shard *shard, const struct sw_ip *ip, uint8
     return IPTAB_NONE;
 }
 
+/* What identifies a bucket. */
+struct rl_key {
+    const struct sw_ip *ip;
+    uint8_t cls;
+    uint32_t hash;
+};
+
 static struct rl_entry *bucket_claim(const struct ratelimit *t, struct rl_shard *shard,
-                                     const struct sw_ip *ip, uint8_t cls, uint32_t hash,
-                                     uint16_t factor, uint32_t now)
+                                     struct rl_key key, uint16_t factor, uint32_t now)
 {
+    const struct sw_ip *ip = key.ip;
+    uint8_t cls = key.cls;
+    uint32_t hash = key.hash;
     uint32_t idx = find(shard, ip, cls, hash);
     if (idx != IPTAB_NONE) {
         struct rl_entry *e = &shard->entries[idx];
@@ -345,7 +354,8 @@ enum ratelimit_result ratelimit_take(struct ratelimit *table, const struct sw_ip
     struct rl_shard *shard = &table->shards[full_hash >> 58];
     enum ratelimit_result result = RATELIMIT_OK;
     pthread_mutex_lock(&shard->lock);
-    struct rl_entry *e = bucket_claim(table, shard, ip, c, hash, f, now);
+    struct rl_key key = { .ip = ip, .cls = c, .hash = hash };
+    struct rl_entry *e = bucket_claim(table, shard, key, f, now);
     e->factor = f;
     e->tokens_milli = refilled(table, e, now);
     if (elapsed_ms(now, e->last_ms) > 0) {

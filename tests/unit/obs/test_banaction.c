@@ -140,17 +140,16 @@ static void test_banaction_argv_and_validation(void **state)
     };
     struct banaction *action = NULL;
     assert_int_equal(banaction_new(&cfg, &action), 0);
-    const char *argv[BANACTION_ARGS_MAX];
-    char text[128];
+    struct banaction_argv nft;
     struct ban_entry entry = { .ip = ip_of("198.51.100.3"), .start_s = 100, .end_s = 160 };
-    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 100, text, 128, argv), 7);
-    assert_string_equal(argv[0], "/usr/sbin/nft");
-    assert_string_equal(argv[6], "{ 198.51.100.3 timeout 60s }");
-    assert_null(argv[7]);
+    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 100, &nft), 7);
+    assert_string_equal(nft.argv[0], "/usr/sbin/nft");
+    assert_string_equal(nft.argv[6], "{ 198.51.100.3 timeout 60s }");
+    assert_null(nft.argv[7]);
     /* Over already, or no set for the family: nothing to run. */
-    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 160, text, 128, argv), 0);
+    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 160, &nft), 0);
     entry.ip = ip_of("2001:db8::1");
-    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 100, text, 128, argv), 0);
+    assert_int_equal(banaction_nft_argv(action, BAN_CHANGE_ADD, &entry, 100, &nft), 0);
     banaction_free(action);
 
     static const struct banaction_config bad[] = {

@@ -27,10 +27,13 @@ static void test_metrics_render_exposition_format(void **state)
     struct metrics *reg = registry_new(2, 0);
     static const char *const labels[] = { "side", "method" };
     uint32_t requests;
-    assert_int_equal(metrics_family_add(reg, "sipwarden_requests_total",
-                                        "Requests by side and method.", METRIC_COUNTER, labels, 2,
-                                        &requests),
-                     0);
+    assert_int_equal(
+        metrics_family_add(reg,
+                           &(struct metrics_family_def){ "sipwarden_requests_total",
+                                                         "Requests by side and method.",
+                                                         METRIC_COUNTER, labels, 2 },
+                           &requests),
+        0);
     uint32_t trunk_invite;
     uint32_t odd;
     const char *v1[] = { "trunk", "INVITE" };
@@ -39,8 +42,11 @@ static void test_metrics_render_exposition_format(void **state)
     assert_int_equal(metrics_series_add(reg, requests, v2, &odd), 0);
     uint32_t calls_family;
     uint32_t calls;
-    assert_int_equal(metrics_family_add(reg, "sipwarden_calls_active", "Calls up now.\nBack\\slash",
-                                        METRIC_GAUGE, NULL, 0, &calls_family),
+    assert_int_equal(metrics_family_add(reg,
+                                        &(struct metrics_family_def){ "sipwarden_calls_active",
+                                                                      "Calls up now.\nBack\\slash",
+                                                                      METRIC_GAUGE, NULL, 0 },
+                                        &calls_family),
                      0);
     assert_int_equal(metrics_series_add(reg, calls_family, NULL, &calls), 0);
 
@@ -88,7 +94,9 @@ static void test_metrics_rejects_bad_names_and_overflow(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *labels[] = { cases[i].label };
         assert_int_equal(
-            metrics_family_add(reg, cases[i].name, "h", METRIC_COUNTER, labels, 1, &family),
+            metrics_family_add(
+                reg, &(struct metrics_family_def){ cases[i].name, "h", METRIC_COUNTER, labels, 1 },
+                &family),
             cases[i].err);
     }
     uint32_t series;
@@ -153,8 +161,11 @@ static void test_metrics_concurrent_writers(void **state)
     struct metrics *reg = registry_new(WRITERS, 0);
     uint32_t family;
     uint32_t series;
-    assert_int_equal(
-        metrics_family_add(reg, "packets_total", "Packets.", METRIC_COUNTER, NULL, 0, &family), 0);
+    assert_int_equal(metrics_family_add(reg,
+                                        &(struct metrics_family_def){ "packets_total", "Packets.",
+                                                                      METRIC_COUNTER, NULL, 0 },
+                                        &family),
+                     0);
     assert_int_equal(metrics_series_add(reg, family, NULL, &series), 0);
     pthread_t threads[WRITERS];
     struct writer writers[WRITERS];
