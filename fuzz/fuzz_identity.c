@@ -20,6 +20,7 @@
 #include "stir/tn.h"
 #include "stir/verify.h"
 
+/* NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The RFC 8225 Appendix A.1 test key (testdata/stir/rfc8225-appA-private-key.pem). */
@@ -85,6 +86,7 @@ static void verify_input(struct sv value, const char *pem, size_t pem_len)
     stir_verifier_free(v);
 }
 
+/* NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192) {

@@ -80,7 +80,12 @@ static long b64url_decode_chunk(struct sv in, unsigned char *out)
     size_t pad = (4 - in.len % 4) % 4;
     for (size_t i = 0; i < in.len; i++) {
         char c = in.ptr[i];
-        tmp[i] = c == '-' ? '+' : (c == '_' ? '/' : c);
+        if (c == '-') {
+            c = '+';
+        } else if (c == '_') {
+            c = '/';
+        }
+        tmp[i] = c;
     }
     memset(tmp + in.len, '=', pad);
     int n = EVP_DecodeBlock(out, (const unsigned char *)tmp, (int)(in.len + pad));

@@ -10,7 +10,7 @@
 #include "base/hash.h"
 
 #define DEFAULT_MAX_ENTRIES 256
-#define DEFAULT_MAX_BYTES   (4U * 1024U * 1024U)
+#define DEFAULT_MAX_BYTES   ((size_t)4 * 1024 * 1024)
 
 struct cache_entry {
     char *url;
@@ -51,7 +51,7 @@ struct stir_cache *stir_cache_new(const struct stir_cache_cfg *cfg)
     while (buckets < cache->max_entries * 2 && buckets < ((size_t)1 << 24)) {
         buckets *= 2;
     }
-    cache->buckets = sw_calloc(buckets, sizeof(cache->buckets[0]));
+    cache->buckets = sw_calloc(buckets, sizeof(struct cache_entry *));
     if (cache->buckets == NULL || pthread_mutex_init(&cache->lock, NULL) != 0) {
         sw_free(cache->buckets);
         sw_free(cache);

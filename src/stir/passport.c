@@ -28,24 +28,25 @@ bool stir_passport_x5u_is_valid(struct sv url)
            url.len > 8;
 }
 
-int stir_passport_init_shaken(struct stir_passport *out, struct sv x5u, enum stir_attest attest,
-                              const struct stir_tn *orig, const struct stir_tn *dest, int64_t iat,
-                              struct sv origid)
+int stir_passport_init_shaken(struct stir_passport *out, const struct stir_shaken_spec *spec)
 {
+    struct sv x5u = spec->x5u;
+    struct sv origid = spec->origid;
     memset(out, 0, sizeof(*out));
     if (!stir_passport_x5u_is_valid(x5u) || !is_safe_text(origid, STIR_ORIGID_MAX) ||
-        attest == STIR_ATTEST_NONE || orig->len == 0 || dest->len == 0 || iat <= 0) {
+        spec->attest == STIR_ATTEST_NONE || spec->orig->len == 0 || spec->dest->len == 0 ||
+        spec->iat <= 0) {
         return -SW_EBADARG;
     }
     memcpy(out->alg, "ES256", sizeof("ES256"));
     memcpy(out->typ, "passport", sizeof("passport"));
     memcpy(out->ppt, "shaken", sizeof("shaken"));
     memcpy(out->x5u, x5u.ptr, x5u.len);
-    out->attest = attest;
-    out->orig = *orig;
-    out->dest[0] = *dest;
+    out->attest = spec->attest;
+    out->orig = *spec->orig;
+    out->dest[0] = *spec->dest;
     out->dest_count = 1;
-    out->iat = iat;
+    out->iat = spec->iat;
     memcpy(out->origid, origid.ptr, origid.len);
     return 0;
 }

@@ -41,15 +41,23 @@ struct stir_passport {
     char origid[STIR_ORIGID_MAX]; /* "" when absent */
 };
 
+/* What a SHAKEN PASSporT to sign says (views are copied by stir_passport_init_shaken). */
+struct stir_shaken_spec {
+    struct sv x5u;
+    enum stir_attest attest;
+    const struct stir_tn *orig;
+    const struct stir_tn *dest;
+    int64_t iat;
+    struct sv origid;
+};
+
 /*
  * Fills a SHAKEN passport to sign: alg ES256, typ passport, ppt shaken. `x5u` must be
  * an https URL of printable ASCII without quotes, backslashes or spaces, shorter than
- * STIR_X5U_MAX; `origid` likewise shorter than STIR_ORIGID_MAX. Returns 0 or
- * -SW_EBADARG (nothing usable in `out`).
+ * STIR_X5U_MAX; `origid` likewise shorter than STIR_ORIGID_MAX; attest A/B/C; both
+ * numbers non-empty; iat > 0. Returns 0 or -SW_EBADARG (nothing usable in `out`).
  */
-int stir_passport_init_shaken(struct stir_passport *out, struct sv x5u, enum stir_attest attest,
-                              const struct stir_tn *orig, const struct stir_tn *dest, int64_t iat,
-                              struct sv origid);
+int stir_passport_init_shaken(struct stir_passport *out, const struct stir_shaken_spec *spec);
 
 /*
  * Writes the canonical JSON of the header / the claims into `out` (capacity `cap`, NUL

@@ -137,8 +137,15 @@ long stir_signer_sign(const struct stir_signer *signer, const struct stir_sign_r
         origid = sv_from_cstr(uuid);
     }
     struct stir_passport pp;
-    int rc = stir_passport_init_shaken(&pp, sv_from_cstr(signer->x5u), req->attest, req->orig,
-                                       req->dest, req->iat, origid);
+    struct stir_shaken_spec spec = {
+        .x5u = sv_from_cstr(signer->x5u),
+        .attest = req->attest,
+        .orig = req->orig,
+        .dest = req->dest,
+        .iat = req->iat,
+        .origid = origid,
+    };
+    int rc = stir_passport_init_shaken(&pp, &spec);
     if (rc != 0) {
         return rc;
     }

@@ -285,11 +285,11 @@ static int64_t clamp_ttl(const struct stir_verifier *v, int64_t ttl_s)
 }
 
 /* Parses, verifies and caches a fetched (or given) chain; fills `hit` for finish(). */
-static void admit_chain(struct stir_verifier *v, struct sv url, const char *pem, size_t len,
-                        int64_t now_s, int64_t ttl_s, struct stir_cache_hit *hit)
+static void admit_chain(struct stir_verifier *v, struct sv url, struct sv pem, int64_t now_s,
+                        int64_t ttl_s, struct stir_cache_hit *hit)
 {
     memset(hit, 0, sizeof(*hit));
-    STACK_OF(X509) *chain = stir_cert_chain_parse(pem, len);
+    STACK_OF(X509) *chain = stir_cert_chain_parse(pem.ptr, pem.len);
     hit->status = chain == NULL ? STIR_CERT_BAD
                                 : stir_cert_chain_verify(v->trust, chain, now_s, &hit->valid_from_s,
                                                          &hit->valid_until_s);
@@ -307,7 +307,7 @@ static void admit_chain(struct stir_verifier *v, struct sv url, const char *pem,
         .valid_from_s = hit->valid_from_s,
         .valid_until_s = hit->valid_until_s,
         .expires_ms = sw_mono_ms() + (uint64_t)clamp_ttl(v, ttl_s) * 1000U,
-        .bytes = len,
+        .bytes = pem.len,
     };
     /* A zero TTL (no-store) or a failed insert still verifies this call, uncached. */
     if (ttl_s <= 0 || stir_cache_insert(v->cache, &put) != 0) {
@@ -328,7 +328,7 @@ static void on_fetched(void *arg, struct stir_fetch_result *fetched)
     memset(&hit, 0, sizeof(hit));
     if (fetched->status == 0) {
         int64_t ttl = fetched->max_age_s >= 0 ? fetched->max_age_s : v->cfg.default_ttl_s;
-        admit_chain(v, url, fetched->body, fetched->body_len, p->now_s, ttl, &hit);
+        admit_chain(v, url, sv_make(fetched->body, fetched->body_len), p->now_s, ttl, &hit);
     } else {
         hit.status = STIR_CERT_FETCH;
         (void)snprintf(p->result.detail, sizeof(p->result.detail), "%s", fetched->error);
@@ -418,6 +418,16 @@ static void on_sync_done(void *ctx, const struct stir_result *result)
     SW_ASSERT(pthread_mutex_unlock(&w->lock) == 0);
 }
 
+/* The fetcher calls back exactly once, after at most its total timeout. */
+static void sync_wait_done(struct sync_wait *w)
+{
+    SW_ASSERT(pthread_mutex_lock(&w->lock) == 0);
+    while (!w->is_done) {
+        SW_ASSERT(pthread_cond_wait(&w->cond, &w->lock) == 0);
+    }
+    SW_ASSERT(pthread_mutex_unlock(&w->lock) == 0);
+}
+
 enum stir_reason stir_verify_sync(struct stir_verifier *verifier, const struct stir_call *call,
                                   struct stir_result *result)
 {
@@ -425,12 +435,7 @@ enum stir_reason stir_verify_sync(struct stir_verifier *verifier, const struct s
     SW_ASSERT(pthread_mutex_init(&w.lock, NULL) == 0);
     SW_ASSERT(pthread_cond_init(&w.cond, NULL) == 0);
     if (stir_verify_start(verifier, call, result, on_sync_done, &w) == STIR_VERIFY_PENDING) {
-        /* The fetcher calls back exactly once, after at most its total timeout. */
-        SW_ASSERT(pthread_mutex_lock(&w.lock) == 0);
-        while (!w.is_done) {
-            SW_ASSERT(pthread_cond_wait(&w.cond, &w.lock) == 0);
-        }
-        SW_ASSERT(pthread_mutex_unlock(&w.lock) == 0);
+        sync_wait_done(&w);
     }
     (void)pthread_cond_destroy(&w.cond); /* nobody waits any more */
     (void)pthread_mutex_destroy(&w.lock);
@@ -441,7 +446,7 @@ enum stir_reason stir_verifier_preload(struct stir_verifier *verifier, struct sv
                                        const char *pem, size_t pem_len, int64_t now_s)
 {
     struct stir_cache_hit hit;
-    admit_chain(verifier, url, pem, pem_len, now_s, verifier->cfg.max_ttl_s, &hit);
+    admit_chain(verifier, url, sv_make(pem, pem_len), now_s, verifier->cfg.max_ttl_s, &hit);
     EVP_PKEY_free(hit.key);
     return hit.status;
 }

@@ -96,7 +96,7 @@ static void test_identity_token_length_is_capped(void **state)
     memset(value, 'A', len);
     value[10] = '.';
     value[20] = '.';
-    strcpy(value + len, ";info=<https://x/y>");
+    memcpy(value + len, ";info=<https://x/y>", sizeof(";info=<https://x/y>"));
     struct stir_identity id;
     assert_int_equal(stir_identity_parse(guarded_sv(value), &id), STIR_BAD_SYNTAX);
     free(value);

@@ -28,10 +28,13 @@ static void rfc8588_passport(struct stir_passport *pp)
 {
     struct stir_tn orig = tn_digits("12155550121");
     struct stir_tn dest = tn_digits("12155550131");
-    assert_int_equal(stir_passport_init_shaken(pp, SV("https://cert.example.org/passport.cer"),
-                                               STIR_ATTEST_A, &orig, &dest, 1443208345,
-                                               SV("123e4567-e89b-12d3-a456-426655440000")),
-                     0);
+    struct stir_shaken_spec spec = { .x5u = SV("https://cert.example.org/passport.cer"),
+                                     .attest = STIR_ATTEST_A,
+                                     .orig = &orig,
+                                     .dest = &dest,
+                                     .iat = 1443208345,
+                                     .origid = SV("123e4567-e89b-12d3-a456-426655440000") };
+    assert_int_equal(stir_passport_init_shaken(pp, &spec), 0);
 }
 
 /* RFC 8588 §6 (erratum 6656 applied): our canonical JSON is byte-identical to the file. */
@@ -177,21 +180,30 @@ static void test_passport_init_refuses_unsafe_values(void **state)
     (void)state;
     struct stir_passport pp;
     struct stir_tn tn = tn_digits("12155550121");
-    assert_int_equal(stir_passport_init_shaken(&pp, SV("http://cert.example.org/c.pem"),
-                                               STIR_ATTEST_A, &tn, &tn, 1, SV("x")),
-                     -SW_EBADARG);
-    assert_int_equal(stir_passport_init_shaken(&pp, SV("https://a/b>;info=<https://evil/"),
-                                               STIR_ATTEST_A, &tn, &tn, 1, SV("x")),
-                     -SW_EBADARG);
-    assert_int_equal(
-        stir_passport_init_shaken(&pp, SV("https://a/b"), STIR_ATTEST_NONE, &tn, &tn, 1, SV("x")),
-        -SW_EBADARG);
-    assert_int_equal(
-        stir_passport_init_shaken(&pp, SV("https://a/b"), STIR_ATTEST_B, &tn, &tn, 1, SV("a\"b")),
-        -SW_EBADARG);
-    assert_int_equal(
-        stir_passport_init_shaken(&pp, SV("https://a/b"), STIR_ATTEST_B, &tn, &tn, 0, SV("x")),
-        -SW_EBADARG);
+    struct stir_tn empty = tn_digits("");
+    const struct stir_shaken_spec good = { .x5u = SV("https://a/b"),
+                                           .attest = STIR_ATTEST_B,
+                                           .orig = &tn,
+                                           .dest = &tn,
+                                           .iat = 1,
+                                           .origid = SV("x") };
+    assert_int_equal(stir_passport_init_shaken(&pp, &good), 0);
+    struct stir_shaken_spec bad[7];
+    for (size_t i = 0; i < 7; i++) {
+        bad[i] = good;
+    }
+    bad[0].x5u = SV("http://cert.example.org/c.pem");
+    bad[1].x5u = SV("https://a/b>;info=<https://evil/");
+    bad[2].attest = STIR_ATTEST_NONE;
+    bad[3].origid = SV("a\"b");
+    bad[4].iat = 0;
+    bad[5].orig = &empty;
+    bad[6].origid = SV_NULL;
+    for (size_t i = 0; i < 7; i++) {
+        if (stir_passport_init_shaken(&pp, &bad[i]) != -SW_EBADARG) {
+            fail_msg("bad spec %zu accepted", i);
+        }
+    }
 }
 
 int main(void)

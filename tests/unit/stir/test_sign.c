@@ -86,8 +86,22 @@ static void test_sign_key_file_checks(void **state)
     assert_int_equal(stir_signer_new(&cfg, &signer, &diag), -SW_ECONFIG);
     sw_diag_fini(&diag);
 
+    tu_pki_fini(&pki);
+}
+
+static void test_sign_signs_a_call(void **state)
+{
+    (void)state;
+    struct tu_pki pki;
+    tu_pki_init(&pki, NOW - 100, NOW + 100);
+    char key_path[192];
+    char cert_path[192];
+    write_key(pki.dir, "leaf.key", pki.leaf_key, 0600, key_path);
+    tu_write_file(pki.dir, "leaf.pem", pki.chain_pem, pki.chain_len, 0644, cert_path);
+    struct sw_diag diag;
     sw_diag_init(&diag);
-    cfg = (struct stir_signer_cfg){ .key_file = key_path, .cert_file = cert_path, .x5u = X5U };
+    struct stir_signer *signer = NULL;
+    struct stir_signer_cfg cfg = { .key_file = key_path, .cert_file = cert_path, .x5u = X5U };
     assert_int_equal(stir_signer_new(&cfg, &signer, &diag), 0);
     assert_int_equal(diag.count, 0);
     sw_diag_fini(&diag);
@@ -127,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_uuid_v4),
         cmocka_unit_test(test_sign_key_file_checks),
+        cmocka_unit_test(test_sign_signs_a_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

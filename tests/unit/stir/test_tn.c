@@ -47,23 +47,30 @@ static const struct tn_case cases[] = {
     { "+1 215 555 1212 ; ext", "", NULL },
 };
 
+/* Checks one outcome against its case; `what` names the input kind in messages. */
+static void check_case(const char *what, size_t i, const struct tn_case *c, int rc,
+                       const struct stir_tn *tn)
+{
+    if (c->want == NULL && rc != -SW_EBADARG) {
+        fail_msg("%s %zu (%s) accepted as %s", what, i, c->in, tn->digits);
+    }
+    if (c->want != NULL && rc != 0) {
+        fail_msg("%s %zu (%s) rejected", what, i, c->in);
+    }
+    if (c->want == NULL) {
+        assert_int_equal(tn->len, 0);
+    } else {
+        assert_string_equal(tn->digits, c->want);
+    }
+}
+
 static void test_tn_normalize_cases(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct stir_tn tn;
         int rc = stir_tn_normalize(guarded_sv(cases[i].in), sv_from_cstr(cases[i].cc), &tn);
-        if (cases[i].want == NULL) {
-            if (rc != -SW_EBADARG) {
-                fail_msg("case %zu (%s) accepted as %s", i, cases[i].in, tn.digits);
-            }
-            assert_int_equal(tn.len, 0);
-        } else {
-            if (rc != 0) {
-                fail_msg("case %zu (%s) rejected", i, cases[i].in);
-            }
-            assert_string_equal(tn.digits, cases[i].want);
-        }
+        check_case("case", i, &cases[i], rc, &tn);
     }
     guarded_release_all();
 }
@@ -86,14 +93,7 @@ static void test_tn_from_uri(void **state)
     for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
         struct stir_tn tn;
         int rc = stir_tn_from_uri(guarded_sv(uris[i].in), sv_from_cstr(uris[i].cc), &tn);
-        if (uris[i].want == NULL) {
-            assert_int_equal(rc, -SW_EBADARG);
-        } else {
-            if (rc != 0) {
-                fail_msg("uri %zu (%s) rejected", i, uris[i].in);
-            }
-            assert_string_equal(tn.digits, uris[i].want);
-        }
+        check_case("uri", i, &uris[i], rc, &tn);
     }
     guarded_release_all();
 }

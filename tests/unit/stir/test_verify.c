@@ -147,7 +147,7 @@ static void test_verify_failures_and_their_codes(void **state)
 
     /* Tampered claims: flip one character of the claims part. */
     char tampered[STIR_IDENTITY_VALUE_MAX];
-    strcpy(tampered, value);
+    (void)snprintf(tampered, sizeof(tampered), "%s", value);
     char *dot = strchr(tampered, '.');
     dot[5] = dot[5] == 'A' ? 'B' : 'A';
     assert_int_not_equal(verify_value(f, tampered, NOW, &r), STIR_OK);
@@ -318,9 +318,9 @@ static void test_verify_compact_form(void **state)
     struct fixture *f = *state;
     struct stir_passport pp;
     memset(&pp, 0, sizeof(pp));
-    strcpy(pp.alg, "ES256");
-    strcpy(pp.typ, "passport");
-    strcpy(pp.x5u, X5U);
+    (void)snprintf(pp.alg, sizeof(pp.alg), "ES256");
+    (void)snprintf(pp.typ, sizeof(pp.typ), "passport");
+    (void)snprintf(pp.x5u, sizeof(pp.x5u), X5U);
     pp.orig = f->orig;
     pp.dest[0] = f->dest;
     pp.dest_count = 1;

@@ -18,20 +18,9 @@ static void die(const char *what)
     abort();
 }
 
-static X509 *issue(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn, bool is_ca,
-                   int64_t from, int64_t until, uint64_t serial)
+static X509 *issue(const struct stir_certgen *spec)
 {
-    struct stir_certgen spec = {
-        .key = key,
-        .issuer_key = issuer_key,
-        .issuer = issuer,
-        .common_name = cn,
-        .not_before_s = from,
-        .not_after_s = until,
-        .is_ca = is_ca,
-        .serial = serial,
-    };
-    X509 *cert = stir_certgen_issue(&spec);
+    X509 *cert = stir_certgen_issue(spec);
     if (cert == NULL) {
         die("cannot issue a certificate");
     }
@@ -51,12 +40,26 @@ void tu_pki_init(struct tu_pki *pki, int64_t valid_from, int64_t valid_until)
     if (pki->root_key == NULL || pki->inter_key == NULL || pki->leaf_key == NULL) {
         die("key generation");
     }
-    pki->root =
-        issue(pki->root_key, NULL, NULL, "Test STI-CA Root", true, valid_from, valid_until, 1);
-    pki->inter = issue(pki->inter_key, pki->root_key, pki->root, "Test STI-CA Intermediate", true,
-                       valid_from, valid_until, 2);
-    pki->leaf = issue(pki->leaf_key, pki->inter_key, pki->inter, "SHAKEN 1234 test", false,
-                      valid_from, valid_until, 3);
+    struct stir_certgen spec = { .key = pki->root_key,
+                                 .common_name = "Test STI-CA Root",
+                                 .is_ca = true,
+                                 .not_before_s = valid_from,
+                                 .not_after_s = valid_until,
+                                 .serial = 1 };
+    pki->root = issue(&spec);
+    spec.key = pki->inter_key;
+    spec.issuer_key = pki->root_key;
+    spec.issuer = pki->root;
+    spec.common_name = "Test STI-CA Intermediate";
+    spec.serial = 2;
+    pki->inter = issue(&spec);
+    spec.key = pki->leaf_key;
+    spec.issuer_key = pki->inter_key;
+    spec.issuer = pki->inter;
+    spec.common_name = "SHAKEN 1234 test";
+    spec.is_ca = false;
+    spec.serial = 3;
+    pki->leaf = issue(&spec);
     size_t len = 0;
     char *pem = stir_certgen_pem(&pki->root, 1, &len);
     tu_write_file(pki->dir, "root.pem", pem, len, 0644, pki->root_path);
