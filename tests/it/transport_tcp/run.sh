@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# SIP over TCP through sipwarden, both ways: sipp callers and callees connect over TCP, the
-# gateway accepts their connections and opens its own towards the PBX and the provider.
-# Meanwhile peers that send garbage, ping with CRLF keep-alives or stall mid-message get
-# what RFC 3261/5626 and our limits say, and the gateway keeps serving.
+# The stream limits of a running gateway: raw TCP peers that ping with CRLF keep-alives,
+# send garbage or announce an oversize body get what RFC 5626 and our limits say, and the
+# gateway keeps serving calls over TCP in both directions afterwards (it accepts the
+# callers' connections and opens its own towards the PBX and the provider). The volume
+# test of TCP calls is calls_tcp.
 source "$(dirname "$0")/../lib.sh"
 
-CALLS=${CALLS:-200}
-RATE=${RATE:-100}
+CALLS=${CALLS:-20}
+RATE=${RATE:-50}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
