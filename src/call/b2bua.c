@@ -20,6 +20,7 @@
 #include "call/b2bua_int.h"
 #include "call/reply.h"
 #include "call/txn.h"
+#include "call/uac_auth.h"
 #include "sip/msg.h"
 
 /* Per-party counters shared by all workers: [0] the PBX, then trunks, then accounts. */
@@ -681,6 +682,42 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
     emit_call_event(call, EV_CALL_ANSWERED, "");
 }
 
+/* The far side challenged leg B: answer once with the trunk's credentials (RFC 3261
+ * §22.2), same Call-ID and From tag, next CSeq, new branch. */
+static bool b_reauth(struct b2bua *b, struct call *call, struct sip_msg *response)
+{
+    if (call->route.credentials == NULL || call->is_auth_tried || call->b_invite == NULL) {
+        return false;
+    }
+    call->is_auth_tried = true;
+    char line[2048];
+    struct sw_buf auth;
+    sw_buf_init(&auth, line, sizeof(line));
+    if (!uac_auth_answer(call->route.credentials, response, SV("INVITE"),
+                         FSTR_SV(call->b.remote_target), &auth)) {
+        return false;
+    }
+    char branch_buf[32];
+    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
+    uint32_t cseq = ++call->b.local_cseq;
+    struct sv bytes = build_reauth_invite(b, &call->b, txn_request(call->b_invite), branch, cseq,
+                                          sw_buf_view(&auth));
+    if (bytes.ptr == NULL) {
+        return false;
+    }
+    struct txn *next =
+        txn_client_new(b->txns, SIP_METHOD_INVITE, branch, &call->b.dest, bytes, call);
+    if (next == NULL) {
+        return false;
+    }
+    txn_detach(call->b_invite);
+    call->b_invite = next;
+    call->b.invite_cseq = cseq;
+    /* The challenge's To tag belongs to no dialog: the next answer starts leg B afresh. */
+    call->b.remote_tag.len = 0;
+    return true;
+}
+
 static void b_failed(struct call *call, struct sip_msg *response)
 {
     uint16_t status = response->status;
@@ -708,6 +745,9 @@ static void on_b_invite_response(struct b2bua *b, struct call *call, struct sip_
     } else if (status < 300) {
         b_answered(b, call, response);
     } else if (call->state == CALL_STATE_EARLY) {
+        if ((status == 401 || status == 407) && b_reauth(b, call, response)) {
+            return;
+        }
         b_failed(call, response);
     }
 }

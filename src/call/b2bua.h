@@ -22,6 +22,7 @@
 
 struct sip_msg;
 struct b2bua;
+struct uac_credentials;
 
 /* Where a call comes from or goes to (for counting and records). */
 enum call_party {
@@ -52,6 +53,9 @@ struct b2bua_route {
     size_t to_index;   /* trunk or account index of the callee */
     uint32_t max_duration_s;
     uint32_t ring_timeout_s;
+    /* Leg B's credentials for the far side's 401/407 (the trunk's); NULL = none. Must
+     * outlive the call (the gateway owns them). */
+    const struct uac_credentials *credentials;
 };
 
 /* The addresses the gateway puts in Via and Contact for a given listener. */

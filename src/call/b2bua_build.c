@@ -339,3 +339,41 @@ bool req_copy_init(struct req_copy *copy, struct sip_msg *request)
     return FSTR_SET(copy->from, from->value) && FSTR_SET(copy->to, to->value) &&
            FSTR_SET(copy->call_id, sip_msg_call_id(request));
 }
+
+struct sv build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
+                              struct sv branch, uint32_t cseq, struct sv auth_line)
+{
+    struct sip_limits limits;
+    sip_limits_default(&limits);
+    struct sip_msg msg;
+    struct sip_err err = { 0 };
+    arena_reset(b->scratch);
+    if (sip_msg_parse(old, false, &limits, b->scratch, &msg, &err) != 0) {
+        return SV_NULL;
+    }
+    const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    sw_buf_fmt(&out, "INVITE " SV_FMT " SIP/2.0\r\n", SV_ARG(msg.ruri));
+    for (size_t i = 0; i < msg.hdr_count; i++) {
+        const struct sip_hdr *h = &msg.hdrs[i];
+        switch (h->id) {
+        case SIP_HDR_VIA:
+            put_via(&out, local, leg->dest.transport, branch);
+            break;
+        case SIP_HDR_CSEQ:
+            sw_buf_fmt(&out, "CSeq: %u INVITE\r\n", cseq);
+            break;
+        case SIP_HDR_AUTHORIZATION:
+        case SIP_HDR_PROXY_AUTHORIZATION:
+        case SIP_HDR_CONTENT_LENGTH:
+            break;
+        default:
+            sw_buf_fmt(&out, SV_FMT ": " SV_FMT "\r\n", SV_ARG(h->name), SV_ARG(h->value));
+            break;
+        }
+    }
+    sw_buf_sv(&out, auth_line);
+    put_body(&out, &msg);
+    return finish(&out);
+}

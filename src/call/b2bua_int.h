@@ -84,6 +84,9 @@ struct sv build_leg_response(struct b2bua *b, struct call *call, const struct le
 struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
                         struct sip_msg *source);
 struct sv build_leg_cancel(struct b2bua *b, struct txn *invite);
+/* The INVITE `old` again with a new branch and CSeq and the credentials line added. */
+struct sv build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
+                              struct sv branch, uint32_t cseq, struct sv auth_line);
 
 /* Keeps what responding to `request` needs. False when a field does not fit. */
 bool req_copy_init(struct req_copy *copy, struct sip_msg *request);

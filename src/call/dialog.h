@@ -115,7 +115,8 @@ struct call {
     bool is_ending;         /* BYE sent or CANCEL done: no more relays */
     bool is_b_ack_pending;  /* B's 2xx waits for A's ACK (late offer) */
     bool is_counted;
-    char *b_ack; /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
+    bool is_auth_tried; /* leg B answered one challenge already */
+    char *b_ack;        /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
     size_t b_ack_len;
     uint16_t final_status;
     uint64_t start_us;

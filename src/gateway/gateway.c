@@ -57,6 +57,33 @@ static void format_hostport(char *out, size_t cap, const char *host, uint16_t po
     }
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s == NULL ? NULL : sw_strdup(s);
+}
+
+static void free_secret(const char *s)
+{
+    if (s != NULL) {
+        explicit_bzero((void *)(uintptr_t)s, strlen(s));
+        sw_free((void *)(uintptr_t)s);
+    }
+}
+
+static void free_hops(struct gateway *gw)
+{
+    for (size_t i = 0; gw->trunk_hops != NULL && i < gw->trunk_hop_count; i++) {
+        struct gw_trunk_hop *hop = &gw->trunk_hops[i];
+        sw_free(hop->tls_server_name);
+        free_secret(hop->credentials.username);
+        free_secret(hop->credentials.secret);
+        free_secret(hop->credentials.ha1_md5);
+        free_secret(hop->credentials.ha1_sha256);
+    }
+    sw_free(gw->trunk_hops);
+    gw->trunk_hops = NULL;
+}
+
 static int prepare_hops(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
 {
     gw->trunk_hops =
@@ -75,7 +102,13 @@ static int prepare_hops(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         }
         hop->dest.transport = t->provider.transport;
         hop->dest.listener = SIZE_MAX;
-        hop->dest.tls_server_name = t->tls_server_name;
+        hop->tls_server_name = dup_or_null(t->tls_server_name);
+        hop->dest.tls_server_name = hop->tls_server_name;
+        const char *user = t->auth_username != NULL ? t->auth_username : t->username;
+        hop->credentials.username = dup_or_null(user);
+        hop->credentials.secret = dup_or_null(t->secret);
+        hop->credentials.ha1_md5 = dup_or_null(t->ha1);
+        hop->credentials.ha1_sha256 = dup_or_null(t->ha1_sha256);
         uint16_t std_port = t->provider.transport == SW_TRANSPORT_TLS ? 5061 : 5060;
         if (t->domain != NULL && strcmp(t->domain, t->provider.host) != 0) {
             (void)snprintf(hop->host, sizeof(hop->host), "%s", t->domain);
@@ -267,7 +300,7 @@ void gateway_free(struct gateway *gw)
     for (size_t i = 0; i < gw->hide_header_count; i++) {
         sw_free((void *)(uintptr_t)gw->hide_headers[i].ptr);
     }
-    sw_free(gw->trunk_hops);
+    free_hops(gw);
     sw_free(gw->config_path);
     sw_free(gw);
 }

@@ -11,6 +11,7 @@
 
 #include "base/event.h"
 #include "call/b2bua.h"
+#include "call/uac_auth.h"
 #include "gateway/gateway.h"
 #include "net/worker.h"
 #include "sip/msg.h"
@@ -26,6 +27,9 @@ struct arena;
 struct gw_trunk_hop {
     struct net_dest dest;
     char host[256]; /* Request-URI/From host towards this trunk */
+    /* Owned copies: a reload frees the configuration they came from, calls may go on. */
+    struct uac_credentials credentials;
+    char *tls_server_name;
 };
 
 struct gateway {

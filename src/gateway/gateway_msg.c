@@ -139,6 +139,8 @@ static bool build_route(struct gateway *gw, const struct cfg *cfg, struct stage_
         return false;
     }
     route->dest = gw->trunk_hops[trunk].dest;
+    const struct uac_credentials *creds = &gw->trunk_hops[trunk].credentials;
+    route->credentials = creds->username != NULL ? creds : NULL;
     route->target_host = sv_from_cstr(gw->trunk_hops[trunk].host);
     route->from_host = sv_from_cstr(gw->trunk_hops[trunk].host);
     route->is_towards_provider = true;
