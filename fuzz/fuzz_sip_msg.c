@@ -17,8 +17,10 @@
 #include "sip/sdp.h"
 #include "sip/serialize.h"
 
-#define FUZZ_ARENA_BYTES (256 * 1024)
+#define FUZZ_ARENA_BYTES ((size_t)256 * 1024)
 
+/* libFuzzer's entry point: its name is not ours to choose. */
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_inside(struct sv v, struct sv in)
@@ -207,6 +209,7 @@ static void roundtrip(struct sip_msg *msg, struct arena *arena)
     free(storage);
 }
 
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > SIP_MAX_MSG_BYTES + 16) {

@@ -10,6 +10,8 @@
 #include "sip/uri.h"
 #include "sip/via.h"
 
+/* libFuzzer's entry point: its name is not ours to choose. */
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_inside(struct sv v, struct sv in)
@@ -76,6 +78,7 @@ static void fuzz_scanners(struct sv in)
     }
 }
 
+/* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192) {

@@ -9,6 +9,7 @@
  * --only/--msg run one loop, for callgrind (bench/parser/run.sh counts instructions
  * with --toggle-collect on the *_loop functions).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,60 +166,79 @@ static double run_one(const char *parser, const struct bench_msg *m, unsigned lo
     if (failed != 0) {
         (void)fprintf(stderr, "bench_parser: %s failed on %lu %s messages\n", parser, failed,
                       m->name);
-        exit(1);
+        return -1;
     }
     return elapsed > 0 ? (double)n / elapsed : 0;
 }
 
-int main(int argc, char **argv)
+struct options {
+    unsigned long n;
+    const char *only;     /* "sw", "osip" or NULL for both */
+    const char *only_msg; /* a message name or NULL for all */
+};
+
+static bool options_parse(int argc, char **argv, struct options *opt)
 {
-    unsigned long n = 1000000;
-    const char *only = NULL;
-    const char *only_msg = NULL;
+    *opt = (struct options){ .n = 1000000 };
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-            n = strtoul(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            only = argv[++i];
-        } else if (strcmp(argv[i], "--msg") == 0 && i + 1 < argc) {
-            only_msg = argv[++i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "-n") == 0 && has_value) {
+            opt->n = strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--only") == 0 && has_value) {
+            opt->only = argv[++i];
+        } else if (strcmp(argv[i], "--msg") == 0 && has_value) {
+            opt->only_msg = argv[++i];
         } else {
-            (void)fprintf(stderr,
-                          "usage: bench_parser [-n N] [--only sw|osip] [--msg invite|register]\n");
-            return 2;
+            return false;
         }
     }
-    if (n == 0 || n > 100000000UL) {
-        (void)fprintf(stderr, "bench_parser: N must be 1..100000000\n");
+    return opt->n > 0 && opt->n <= 100000000UL;
+}
+
+/* Runs the selected parsers on `m` and prints one line; false when a parser failed. */
+static bool bench_message(const struct options *opt, const struct bench_msg *m, struct arena *arena)
+{
+    double sw_rate = 0;
+    double osip_rate = 0;
+    if (opt->only == NULL || strcmp(opt->only, "sw") == 0) {
+        sw_rate = run_one("sw", m, opt->n, arena);
+    }
+#ifdef SW_BENCH_HAVE_OSIP
+    if (opt->only == NULL || strcmp(opt->only, "osip") == 0) {
+        osip_rate = run_one("osip", m, opt->n, arena);
+    }
+#endif
+    if (sw_rate < 0 || osip_rate < 0) {
+        return false;
+    }
+    (void)printf("%-9s %4zu bytes  sipwarden %12.0f msg/s   libosip2 %12.0f msg/s   ratio %6.1fx\n",
+                 m->name, strlen(m->text), sw_rate, osip_rate,
+                 osip_rate > 0 ? sw_rate / osip_rate : 0.0);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    if (!options_parse(argc, argv, &opt)) {
+        (void)fprintf(stderr, "usage: bench_parser [-n N (1..100000000)] [--only sw|osip] "
+                              "[--msg invite|register]\n");
         return 2;
     }
-    struct arena *arena = arena_new(64 * 1024);
+    struct arena *arena = arena_new((size_t)64 * 1024);
     if (arena == NULL) {
         return 1;
     }
 #ifdef SW_BENCH_HAVE_OSIP
     parser_init();
 #endif
-    for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
-        const struct bench_msg *m = &messages[i];
-        if (only_msg != NULL && strcmp(only_msg, m->name) != 0) {
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]) && rc == 0; i++) {
+        if (opt.only_msg != NULL && strcmp(opt.only_msg, messages[i].name) != 0) {
             continue;
         }
-        double sw_rate = 0;
-        double osip_rate = 0;
-        if (only == NULL || strcmp(only, "sw") == 0) {
-            sw_rate = run_one("sw", m, n, arena);
-        }
-#ifdef SW_BENCH_HAVE_OSIP
-        if (only == NULL || strcmp(only, "osip") == 0) {
-            osip_rate = run_one("osip", m, n, arena);
-        }
-#endif
-        (void)printf(
-            "%-9s %4zu bytes  sipwarden %12.0f msg/s   libosip2 %12.0f msg/s   ratio %6.1fx\n",
-            m->name, strlen(m->text), sw_rate, osip_rate,
-            osip_rate > 0 ? sw_rate / osip_rate : 0.0);
+        rc = bench_message(&opt, &messages[i], arena) ? 0 : 1;
     }
     arena_free(arena);
-    return 0;
+    return rc;
 }

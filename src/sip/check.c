@@ -57,8 +57,8 @@ static int check_extensions(struct sip_msg *msg, const struct sip_check_cfg *cfg
             continue;
         }
         if (used > 0) {
-            memcpy(list + used, ", ", 2);
-            used += 2;
+            list[used++] = ',';
+            list[used++] = ' ';
         }
         memcpy(list + used, tags[i].ptr, tags[i].len);
         used += tags[i].len;
@@ -161,6 +161,7 @@ int sip_check_semantics(struct sip_msg *msg, const struct sip_check_cfg *cfg,
     return check_request(msg, cfg, out);
 }
 
+/* NOLINTNEXTLINE(readability-function-size): sip_msg_parse()'s arguments plus cfg and out. */
 int sip_check_message(struct sv raw, bool is_stream, const struct sip_limits *limits,
                       const struct sip_check_cfg *cfg, struct arena *arena, struct sip_msg *msg,
                       struct sip_check_result *out)

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/err.h"
 #include "sip/chars.h"
 
@@ -35,6 +36,7 @@ enum line_rc { LINE_OK, LINE_NONE, LINE_TOO_LONG };
 static inline enum line_rc line_take(const char *p, const char *limit, size_t max_line,
                                      struct line *out)
 {
+    SW_ASSERT(p != NULL);
     size_t avail = (size_t)(limit - p);
     size_t scan = avail < max_line + 2 ? avail : max_line + 2;
     const char *lf = memchr(p, '\n', scan);
@@ -96,12 +98,42 @@ struct frame_scan {
     size_t headers;
     struct sv cl_value; /* from the first byte after ':' to the end of its last line */
     bool has_cl;
+    bool in_cl; /* the last header line was Content-Length (for its continuations) */
 };
 
 static int frame_fail(struct sip_err *err, int code, size_t pos, const char *reason,
                       uint16_t status)
 {
     return sip_err_set(err, code, pos, reason, status);
+}
+
+/* Accounts for one header line (or continuation) of a stream message in `scan`. */
+static int frame_line(const struct line *ln, size_t pos, const struct sip_limits *limits,
+                      struct frame_scan *scan, struct sip_err *err)
+{
+    if (sip_char_is(ln->start[0], SIP_C_WS)) {
+        if (scan->in_cl) {
+            scan->cl_value.len = (size_t)(ln->end - scan->cl_value.ptr);
+        }
+        return 0;
+    }
+    scan->in_cl = false;
+    if (++scan->headers > limits->max_headers) {
+        return frame_fail(err, -SW_EBADMSG, pos, "too many headers", 400);
+    }
+    const char *colon = NULL;
+    enum sip_hdr_id id = SIP_HDR_OTHER;
+    struct sv name = header_name(ln->start, ln->end, &colon, &id);
+    if (name.ptr == NULL || id != SIP_HDR_CONTENT_LENGTH) {
+        return 0;
+    }
+    if (scan->has_cl) {
+        return frame_fail(err, -SW_EBADMSG, pos, "multiple Content-Length headers", 400);
+    }
+    scan->has_cl = true;
+    scan->in_cl = true;
+    scan->cl_value = sip_sv(colon, (size_t)(ln->end - colon));
+    return 0;
 }
 
 /* Walks the header lines of a stream message; fills `scan` once the empty line is seen. */
@@ -112,7 +144,6 @@ static int frame_headers(struct sv rem, const struct sip_limits *limits, struct 
     const char *p = rem.ptr;
     const char *limit = rem.ptr + window;
     bool is_first = true;
-    bool in_cl = false;
     for (;;) {
         struct line ln;
         enum line_rc rc = line_take(p, limit, limits->max_line_bytes, &ln);
@@ -129,26 +160,10 @@ static int frame_headers(struct sv rem, const struct sip_limits *limits, struct 
             scan->header_len = (size_t)(ln.next - rem.ptr);
             return 0;
         }
-        if (!is_first && sip_char_is(ln.start[0], SIP_C_WS)) {
-            if (in_cl) {
-                scan->cl_value.len = (size_t)(ln.end - scan->cl_value.ptr);
-            }
-        } else if (!is_first) {
-            in_cl = false;
-            if (++scan->headers > limits->max_headers) {
-                return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr), "too many headers", 400);
-            }
-            const char *colon = NULL;
-            enum sip_hdr_id id = SIP_HDR_OTHER;
-            struct sv name = header_name(ln.start, ln.end, &colon, &id);
-            if (name.ptr != NULL && id == SIP_HDR_CONTENT_LENGTH) {
-                if (scan->has_cl) {
-                    return frame_fail(err, -SW_EBADMSG, (size_t)(p - rem.ptr),
-                                      "multiple Content-Length headers", 400);
-                }
-                scan->has_cl = true;
-                in_cl = true;
-                scan->cl_value = sip_sv(colon, (size_t)(ln.end - colon));
+        if (!is_first) {
+            int err_rc = frame_line(&ln, (size_t)(p - rem.ptr), limits, scan, err);
+            if (err_rc != 0) {
+                return err_rc;
             }
         }
         is_first = false;
@@ -158,6 +173,9 @@ static int frame_headers(struct sv rem, const struct sip_limits *limits, struct 
 
 int sip_frame(struct sv buf, const struct sip_limits *limits, size_t *msg_len, struct sip_err *err)
 {
+    if (buf.ptr == NULL) {
+        return -SW_EINCOMPLETE;
+    }
     size_t skip = sip_frame_keepalive_len(buf);
     struct sv rem = sip_sv(buf.ptr + skip, buf.len - skip);
     if (rem.len == 0) {
@@ -333,6 +351,7 @@ static int index_header(struct parser *ps, struct sv name, enum sip_hdr_id id, c
 static int parse_header_line(struct parser *ps, const struct line *ln, const char **value_start)
 {
     struct sip_msg *msg = ps->msg;
+    SW_ASSERT(ln->start != NULL && ln->start < ln->end);
     size_t len = (size_t)(ln->end - ln->start);
     if (memchr(ln->start, '\r', len) != NULL) {
         /* A CR that does not end a line would be LWS to us and a line end to another

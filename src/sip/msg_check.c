@@ -100,6 +100,34 @@ static int check_cseq(const struct checker *c)
     return 0;
 }
 
+/* Parses one Via or Contact element; counts Contact values to refuse a mixed '*'. */
+static int check_item(const struct checker *c, enum sip_hdr_id id, struct sv item, size_t *values,
+                      bool *has_star)
+{
+    int rc = 0;
+    if (id == SIP_HDR_VIA) {
+        struct sip_via via;
+        rc = sip_via_parse(item, &via, c->err);
+    } else {
+        struct sip_contact contact;
+        bool is_star = false;
+        rc = sip_contact_parse(item, &contact, &is_star, c->err);
+        *has_star = *has_star || is_star;
+        (*values)++;
+        if (rc == 0 && *has_star && *values > 1) {
+            /* RFC 3261 §10.2.2: "*" is only allowed alone. */
+            return check_fail(c, item, "Contact '*' mixed with others");
+        }
+    }
+    if (rc != 0) {
+        if (c->err != NULL) {
+            c->err->pos += (size_t)(item.ptr - c->msg->raw.ptr);
+        }
+        return check_keep(c);
+    }
+    return 0;
+}
+
 static int check_list(const struct checker *c, enum sip_hdr_id id)
 {
     size_t values = 0;
@@ -112,26 +140,9 @@ static int check_list(const struct checker *c, enum sip_hdr_id id)
             return check_fail(c, h->value, "empty list header");
         }
         while (sip_list_next(&cur, &item)) {
-            int rc = 0;
-            if (id == SIP_HDR_VIA) {
-                struct sip_via via;
-                rc = sip_via_parse(item, &via, c->err);
-            } else {
-                struct sip_contact contact;
-                bool is_star = false;
-                rc = sip_contact_parse(item, &contact, &is_star, c->err);
-                has_star = has_star || is_star;
-                values++;
-                if (rc == 0 && has_star && values > 1) {
-                    /* RFC 3261 §10.2.2: "*" is only allowed alone. */
-                    return check_fail(c, item, "Contact '*' mixed with others");
-                }
-            }
+            int rc = check_item(c, id, item, &values, &has_star);
             if (rc != 0) {
-                if (c->err != NULL) {
-                    c->err->pos += (size_t)(item.ptr - c->msg->raw.ptr);
-                }
-                return check_keep(c);
+                return rc;
             }
         }
     }

@@ -198,46 +198,58 @@ int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
     return 0;
 }
 
+/* State of a walk over every Contact value. */
+struct contact_walk {
+    struct sip_contact *out;
+    size_t cap;
+    size_t n;
+    size_t values;
+    bool *is_star;
+};
+
+static int contact_take(struct sip_msg *msg, struct contact_walk *w, struct sv item,
+                        struct sip_err *err)
+{
+    struct sip_contact scratch;
+    bool star = false;
+    struct sip_contact *slot = w->n < w->cap ? &w->out[w->n] : &scratch;
+    if (sip_contact_parse(item, slot, &star, err) != 0) {
+        err_rebase(msg, item, err);
+        return -SW_EBADMSG;
+    }
+    w->values++;
+    *w->is_star = *w->is_star || star;
+    if (*w->is_star && w->values > 1) {
+        return sip_err_set(err, -SW_EBADMSG, 0, "Contact '*' mixed with others", 400);
+    }
+    if (!star) {
+        if (w->n >= w->cap) {
+            return -SW_EFULL;
+        }
+        w->n++;
+    }
+    return 0;
+}
+
 int sip_msg_contacts(struct sip_msg *msg, struct sip_contact *out, size_t cap, size_t *count,
                      bool *is_star, struct sip_err *err)
 {
-    size_t n = 0;
-    size_t values = 0;
+    struct contact_walk w = { .out = out, .cap = cap, .is_star = is_star };
     *is_star = false;
-    for (const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_CONTACT, NULL); h != NULL;
+    int rc = 0;
+    for (const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_CONTACT, NULL); h != NULL && rc == 0;
          h = sip_msg_find(msg, SIP_HDR_CONTACT, h)) {
         struct sv cur = h->value;
         struct sv item;
         if (cur.len == 0) {
-            *count = n;
-            return sip_err_set(err, -SW_EBADMSG, 0, "empty Contact", 400);
+            rc = sip_err_set(err, -SW_EBADMSG, 0, "empty Contact", 400);
         }
-        while (sip_list_next(&cur, &item)) {
-            struct sip_contact scratch;
-            bool star = false;
-            struct sip_contact *slot = n < cap ? &out[n] : &scratch;
-            if (sip_contact_parse(item, slot, &star, err) != 0) {
-                err_rebase(msg, item, err);
-                *count = n;
-                return -SW_EBADMSG;
-            }
-            values++;
-            *is_star = *is_star || star;
-            if (*is_star && values > 1) {
-                *count = n;
-                return sip_err_set(err, -SW_EBADMSG, 0, "Contact '*' mixed with others", 400);
-            }
-            if (!star) {
-                if (n >= cap) {
-                    *count = n;
-                    return -SW_EFULL;
-                }
-                n++;
-            }
+        while (rc == 0 && sip_list_next(&cur, &item)) {
+            rc = contact_take(msg, &w, item, err);
         }
     }
-    *count = n;
-    return 0;
+    *count = w.n;
+    return rc;
 }
 
 int sip_msg_nameaddrs(struct sip_msg *msg, enum sip_hdr_id id, struct sip_nameaddr *out, size_t cap,

@@ -287,6 +287,26 @@ int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
     return 0;
 }
 
+/* Takes a parameter value up to the next ';' outside quotes, trimmed of LWS. */
+static struct sv lenient_value_take(struct sv *cur)
+{
+    size_t j = 0;
+    bool is_quoted = false;
+    while (j < cur->len && (is_quoted || cur->ptr[j] != ';')) {
+        if (cur->ptr[j] == '"') {
+            is_quoted = !is_quoted;
+        } else if (is_quoted && cur->ptr[j] == '\\') {
+            j++;
+        }
+        j++;
+    }
+    j = j > cur->len ? cur->len : j;
+    struct sv value = sip_lws_trim(sip_sv(cur->ptr, j));
+    cur->ptr += j;
+    cur->len -= j;
+    return value;
+}
+
 /* Takes the next ";name[=value]" with LWS allowed around the separators; the name is
  * a run of non-separator bytes so that URI params (paramchar) and header params
  * (token) both work. Returns false at the end. */
@@ -294,10 +314,7 @@ static bool params_next_lenient(struct sv *cur, struct sv *name, struct sv *valu
 {
     for (;;) {
         sip_lws_skip(cur);
-        if (cur->len == 0) {
-            return false;
-        }
-        if (cur->ptr[0] != ';') {
+        if (cur->len == 0 || cur->ptr[0] != ';') {
             return false;
         }
         cur->ptr++;
@@ -317,20 +334,7 @@ static bool params_next_lenient(struct sv *cur, struct sv *name, struct sv *valu
             cur->ptr++;
             cur->len--;
             sip_lws_skip(cur);
-            size_t j = 0;
-            bool is_quoted = false;
-            while (j < cur->len && (is_quoted || cur->ptr[j] != ';')) {
-                if (cur->ptr[j] == '"') {
-                    is_quoted = !is_quoted;
-                } else if (is_quoted && cur->ptr[j] == '\\') {
-                    j++;
-                }
-                j++;
-            }
-            j = j > cur->len ? cur->len : j;
-            *value = sip_lws_trim(sip_sv(cur->ptr, j));
-            cur->ptr += j;
-            cur->len -= j;
+            *value = lenient_value_take(cur);
         }
         if (name->len > 0) {
             return true;

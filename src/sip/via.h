@@ -19,13 +19,13 @@ struct sip_via {
     struct sv protocol;  /* "SIP/2.0" as written (LWS around '/' removed only logically) */
     struct sv transport; /* UDP, TCP, TLS, SCTP, WS, WSS or any token */
     struct sv host;      /* IPv6 references keep their brackets */
-    uint16_t port;
-    bool has_port;
     struct sv branch, received, maddr, ttl; /* absent when not given */
-    bool has_rport;
-    struct sv rport;  /* its value; present and empty for a bare ";rport" */
+    struct sv rport;                        /* its value; present and empty for a bare ";rport" */
     struct sv params; /* every parameter, raw, from the first ';' (absent: none) */
     struct sv raw;    /* this via-parm */
+    uint16_t port;
+    bool has_port;
+    bool has_rport;
 };
 
 /*

@@ -6,12 +6,13 @@
 
 #include "base/alloc.h"
 #include "base/arena.h"
+#include "base/err.h"
 #include "base/sv.h"
 #include "sip/check.h"
 #include "sip/msg.h"
 
 /* Enough for the header index and every accessor cache of one maximal message. */
-#define LINT_ARENA_BYTES (256 * 1024)
+#define LINT_ARENA_BYTES ((size_t)256 * 1024)
 
 enum lint_status { LINT_OK = 0, LINT_NOT_OK = 1, LINT_UNREADABLE = 2 };
 
@@ -76,7 +77,7 @@ static enum lint_status lint_one(const char *path, const struct sip_check_cfg *c
     size_t len = 0;
     int rc = read_input(path, buf, SIP_MAX_MSG_BYTES + 1, &len);
     if (rc != 0) {
-        (void)fprintf(stderr, "sipwarden lint: %s: %s\n", path, strerror(-rc));
+        (void)fprintf(stderr, "sipwarden lint: %s: %s\n", path, sw_strerror(rc));
         return LINT_UNREADABLE;
     }
     struct sip_limits limits;
