@@ -130,9 +130,14 @@ void audit_report_input(struct audit_report *report, const char *file, const cha
         report->is_truncated = true;
         return;
     }
-    struct audit_input *in = &report->inputs[report->input_count++];
+    struct audit_input *in = &report->inputs[report->input_count];
     in->file = sw_strdup(file);
     in->kind = kind;
+    if (in->file == NULL) {
+        report->is_truncated = true;
+        return;
+    }
+    report->input_count++;
 }
 
 static char *dup_sv_or_null(struct sv s)
@@ -164,7 +169,16 @@ void audit_report_add(struct audit_report *report, const struct audit_where *whe
     f->fix = fix == NULL ? NULL : sw_strdup(fix);
     f->line = where->line;
     f->status = status;
-    if (f->check == NULL || f->file == NULL || f->message == NULL) {
+    bool is_missing_section = where->section.ptr != NULL && f->section == NULL;
+    if (f->check == NULL || f->file == NULL || f->message == NULL || is_missing_section ||
+        (fix != NULL && f->fix == NULL)) {
+        /* A finding with a hole would print wrong: drop it and say the report is partial. */
+        sw_free(f->check);
+        sw_free(f->file);
+        sw_free(f->section);
+        sw_free(f->message);
+        sw_free(f->fix);
+        report->count--;
         report->is_truncated = true;
     }
 }
@@ -187,6 +201,12 @@ void audit_report_secret(struct audit_report *report, const struct audit_where *
     seen->file = sw_strdup(where->file == NULL ? "-" : where->file);
     seen->section = dup_sv_or_null(where->section);
     seen->line = where->line;
+    if (seen->file == NULL || (where->section.ptr != NULL && seen->section == NULL)) {
+        sw_free(seen->file);
+        sw_free(seen->section);
+        report->is_truncated = true;
+        return;
+    }
     report->secret_count++;
 }
 
