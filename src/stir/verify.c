@@ -20,17 +20,22 @@
 #define DEFAULT_TTL_S          3600
 #define DEFAULT_MAX_TTL_S      86400
 #define DEFAULT_NEGATIVE_TTL_S 30
+#define DEFAULT_MAX_WAITERS    256
+
+struct inflight;
 
 struct stir_verifier {
     struct stir_verifier_cfg cfg;
     X509_STORE *trust;
     struct stir_cache *cache;
     struct stir_fetcher *fetcher; /* NULL when fetching is disabled */
+    pthread_mutex_t inflight_lock;
+    struct inflight *inflight; /* x5u URLs being fetched (at most queue_cap + threads) */
 };
 
 /* What a verification keeps while its certificate is fetched (heap, one per miss). */
 struct pending {
-    struct stir_verifier *verifier;
+    struct pending *next; /* the next call waiting for the same URL */
     char input[STIR_TOKEN_MAX];
     size_t input_len;
     unsigned char sig[STIR_ES256_SIG_LEN];
@@ -38,6 +43,20 @@ struct pending {
     struct stir_result result;
     stir_verify_done_fn *done;
     void *ctx;
+};
+
+/*
+ * One x5u URL being fetched and every call waiting for it: calls that miss the cache
+ * for a URL already on its way join the fetch instead of queueing another, so a burst
+ * of calls from one carrier after a restart costs one request, not a full queue.
+ */
+struct inflight {
+    struct stir_verifier *verifier;
+    char url[STIR_X5U_MAX];
+    int64_t now_s; /* the first caller's clock, for the chain check */
+    struct pending *waiters;
+    size_t waiter_count;
+    struct inflight *next;
 };
 
 /* The signing input and signature of a checked token. */
@@ -74,6 +93,8 @@ int stir_verifier_new(const struct stir_verifier_cfg *cfg, struct stir_verifier 
     v->cfg.default_ttl_s = or_default(cfg->default_ttl_s, DEFAULT_TTL_S);
     v->cfg.max_ttl_s = or_default(cfg->max_ttl_s, DEFAULT_MAX_TTL_S);
     v->cfg.negative_ttl_s = or_default(cfg->negative_ttl_s, DEFAULT_NEGATIVE_TTL_S);
+    v->cfg.max_waiters = cfg->max_waiters != 0 ? cfg->max_waiters : DEFAULT_MAX_WAITERS;
+    SW_ASSERT(pthread_mutex_init(&v->inflight_lock, NULL) == 0);
     if (cfg->ca_pem != NULL) {
         v->trust = stir_cert_trust_from_pem(cfg->ca_pem, cfg->ca_pem_len, cfg->is_partial_chain);
     } else {
@@ -102,7 +123,10 @@ void stir_verifier_free(struct stir_verifier *verifier)
     if (verifier == NULL) {
         return;
     }
+    /* Runs the callbacks of queued fetches as failures; afterwards nothing is in flight. */
     stir_fetcher_free(verifier->fetcher);
+    SW_ASSERT(verifier->inflight == NULL);
+    (void)pthread_mutex_destroy(&verifier->inflight_lock); /* no thread uses it any more */
     stir_cache_free(verifier->cache);
     X509_STORE_free(verifier->trust);
     sw_free(verifier);
@@ -318,60 +342,139 @@ static void admit_chain(struct stir_verifier *v, struct sv url, struct sv pem, i
     }
 }
 
-/* Runs on a fetcher thread: admit what came back, finish, report, free. */
-static void on_fetched(void *arg, struct stir_fetch_result *fetched)
+/* Turns a fetch outcome into the cache entry every waiter finishes with. */
+static void admit_fetched(struct inflight *f, const struct stir_fetch_result *fetched,
+                          struct stir_cache_hit *hit)
 {
-    struct pending *p = arg;
-    struct stir_verifier *v = p->verifier;
-    struct sv url = sv_from_cstr(p->result.passport.x5u);
-    struct stir_cache_hit hit;
-    memset(&hit, 0, sizeof(hit));
+    struct stir_verifier *v = f->verifier;
+    struct sv url = sv_from_cstr(f->url);
+    memset(hit, 0, sizeof(*hit));
     if (fetched->status == 0) {
         int64_t ttl = fetched->max_age_s >= 0 ? fetched->max_age_s : v->cfg.default_ttl_s;
-        admit_chain(v, url, sv_make(fetched->body, fetched->body_len), p->now_s, ttl, &hit);
-    } else {
-        hit.status = STIR_CERT_FETCH;
-        (void)snprintf(p->result.detail, sizeof(p->result.detail), "%s", fetched->error);
-        if (fetched->status != -ECANCELED) {
-            struct stir_cache_put put = {
-                .url = url,
-                .status = STIR_CERT_FETCH,
-                .expires_ms = sw_mono_ms() + (uint64_t)v->cfg.negative_ttl_s * 1000U,
-            };
-            (void)stir_cache_insert(v->cache, &put); /* best effort: only saves a refetch */
-        }
+        admit_chain(v, url, sv_make(fetched->body, fetched->body_len), f->now_s, ttl, hit);
+        return;
     }
-    finish(&p->result, &hit, p->input, p->input_len, p->sig, p->now_s);
-    EVP_PKEY_free(hit.key);
-    p->done(p->ctx, &p->result);
-    sw_free(p);
+    hit->status = STIR_CERT_FETCH;
+    if (fetched->status != -ECANCELED) {
+        struct stir_cache_put put = {
+            .url = url,
+            .status = STIR_CERT_FETCH,
+            .expires_ms = sw_mono_ms() + (uint64_t)v->cfg.negative_ttl_s * 1000U,
+        };
+        (void)stir_cache_insert(v->cache, &put); /* best effort: only saves a refetch */
+    }
 }
 
-/* Queues the fetch; false (result set) when that is impossible. */
+static void inflight_unlink(struct stir_verifier *v, struct inflight *f)
+{
+    struct inflight **slot = &v->inflight;
+    while (*slot != NULL && *slot != f) {
+        slot = &(*slot)->next;
+    }
+    SW_ASSERT(*slot == f);
+    *slot = f->next;
+}
+
+/* Runs on a fetcher thread: admit what came back, then finish and report every waiter. */
+static void on_fetched(void *arg, struct stir_fetch_result *fetched)
+{
+    struct inflight *f = arg;
+    struct stir_verifier *v = f->verifier;
+    struct stir_cache_hit hit;
+    admit_fetched(f, fetched, &hit);
+    /* Unlinked only now, after the cache has the entry: a call arriving meanwhile either
+     * joins this list or hits the cache. */
+    SW_ASSERT(pthread_mutex_lock(&v->inflight_lock) == 0);
+    inflight_unlink(v, f);
+    SW_ASSERT(pthread_mutex_unlock(&v->inflight_lock) == 0);
+    struct pending *p = f->waiters;
+    while (p != NULL) {
+        struct pending *next = p->next;
+        if (fetched->status != 0) {
+            (void)snprintf(p->result.detail, sizeof(p->result.detail), "%s", fetched->error);
+        }
+        finish(&p->result, &hit, p->input, p->input_len, p->sig, p->now_s);
+        p->done(p->ctx, &p->result);
+        sw_free(p);
+        p = next;
+    }
+    EVP_PKEY_free(hit.key);
+    sw_free(f);
+}
+
+static struct inflight *inflight_find(struct stir_verifier *v, const char *url)
+{
+    for (struct inflight *f = v->inflight; f != NULL; f = f->next) {
+        if (strcmp(f->url, url) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Starts a fetch for `p` alone; returns NULL (nothing kept) or the detail of a failure. */
+static const char *inflight_start(struct stir_verifier *v, struct pending *p)
+{
+    struct inflight *f = sw_calloc(1, sizeof(*f));
+    if (f == NULL) {
+        return "out of memory";
+    }
+    f->verifier = v;
+    (void)snprintf(f->url, sizeof(f->url), "%s", p->result.passport.x5u); /* same size */
+    f->now_s = p->now_s;
+    f->waiters = p;
+    f->waiter_count = 1;
+    f->next = v->inflight;
+    v->inflight = f;
+    if (stir_fetcher_submit(v->fetcher, f->url, on_fetched, f) != 0) {
+        v->inflight = f->next;
+        sw_free(f);
+        return "fetch queue full";
+    }
+    return NULL;
+}
+
+/* Joins a fetch of the same URL or starts one; NULL on success, else why not. */
+static const char *inflight_join(struct stir_verifier *v, struct pending *p)
+{
+    const char *why = NULL;
+    SW_ASSERT(pthread_mutex_lock(&v->inflight_lock) == 0);
+    struct inflight *f = inflight_find(v, p->result.passport.x5u);
+    if (f == NULL) {
+        why = inflight_start(v, p);
+    } else if (f->waiter_count >= v->cfg.max_waiters) {
+        why = "too many calls waiting for this certificate";
+    } else {
+        p->next = f->waiters;
+        f->waiters = p;
+        f->waiter_count++;
+    }
+    SW_ASSERT(pthread_mutex_unlock(&v->inflight_lock) == 0);
+    return why;
+}
+
+/* Queues the fetch (or joins one); false (result set) when that is impossible. */
 static bool start_fetch(struct stir_verifier *v, const struct stir_call *call,
                         struct stir_result *result, const struct signed_part *sp,
                         stir_verify_done_fn *done, void *ctx)
 {
     struct pending *p = v->fetcher != NULL ? sw_malloc(sizeof(*p)) : NULL;
-    if (p == NULL) {
-        result->reason = STIR_CERT_FETCH;
-        (void)snprintf(result->detail, sizeof(result->detail), "%s",
-                       v->fetcher == NULL ? "certificate not cached and fetching is disabled"
-                                          : "out of memory");
-        return false;
+    const char *why =
+        v->fetcher == NULL ? "certificate not cached and fetching is disabled" : "out of memory";
+    if (p != NULL) {
+        *p = (struct pending){ .input_len = sp->input_len,
+                               .now_s = call->now_s,
+                               .result = *result,
+                               .done = done,
+                               .ctx = ctx };
+        memcpy(p->input, sp->input, sp->input_len);
+        memcpy(p->sig, sp->sig, sizeof(p->sig));
+        why = inflight_join(v, p);
     }
-    *p = (struct pending){ .verifier = v,
-                           .input_len = sp->input_len,
-                           .now_s = call->now_s,
-                           .result = *result,
-                           .done = done,
-                           .ctx = ctx };
-    memcpy(p->input, sp->input, sp->input_len);
-    memcpy(p->sig, sp->sig, sizeof(p->sig));
-    if (stir_fetcher_submit(v->fetcher, result->passport.x5u, on_fetched, p) != 0) {
+    if (why != NULL) {
         sw_free(p);
         result->reason = STIR_CERT_FETCH;
-        (void)snprintf(result->detail, sizeof(result->detail), "fetch queue full");
+        (void)snprintf(result->detail, sizeof(result->detail), "%s", why);
         return false;
     }
     return true;

@@ -5,7 +5,8 @@
  * Non-blocking by design. stir_verify_start() does every check it can inline (syntax,
  * base64url, JSON, alg/typ/ppt, info = x5u, iat window, orig/dest against the call) and,
  * when the x5u certificate is cached, the signature too: it returns STIR_VERIFY_DONE with
- * the result filled in, without any thread hop. Only a cache miss queues a fetch; it then
+ * the result filled in, without any thread hop. Only a cache miss queues a fetch (or joins
+ * the fetch of the same URL already under way: one request serves them all); it then
  * returns STIR_VERIFY_PENDING and calls `done(ctx, result)` exactly once, later, from a
  * fetcher thread. The callback must not block: it hands the result back to the worker
  * that holds the call (e.g. through that worker's queue). The caller keeps `ctx` valid
@@ -41,6 +42,7 @@ struct stir_verifier_cfg {
     int64_t max_ttl_s;      /* 0 = 86400: upper bound of any cache time */
     int64_t negative_ttl_s; /* 0 = 30: how long a failed fetch or chain is remembered */
     bool is_fetch_disabled; /* no fetcher threads: only preloaded certificates verify */
+    size_t max_waiters;     /* 0 = 256: calls that may wait for one URL being fetched */
     struct stir_cache_cfg cache;
     struct stir_fetch_cfg fetch;
 };

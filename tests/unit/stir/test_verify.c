@@ -1,6 +1,10 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -356,6 +360,91 @@ static void test_verify_compact_form(void **state)
     stir_verifier_free(v);
 }
 
+/* A TCP listener on 127.0.0.1 that never accepts: TLS handshakes hang until the timeout. */
+static int black_hole(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sin);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+struct waiters {
+    pthread_mutex_t lock;
+    int done;
+    int fetch_failures;
+};
+
+static void on_done(void *ctx, const struct stir_result *result)
+{
+    struct waiters *w = ctx;
+    pthread_mutex_lock(&w->lock);
+    w->done++;
+    w->fetch_failures += result->reason == STIR_CERT_FETCH ? 1 : 0;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Twenty calls missing the cache for one URL share one fetch and all get their callback. */
+static void test_verify_coalesces_fetches(void **state)
+{
+    struct fixture *f = *state;
+    uint16_t port = 0;
+    int fd = black_hole(&port);
+    char x5u[64];
+    (void)snprintf(x5u, sizeof(x5u), "https://127.0.0.1:%u/shaken.pem", (unsigned)port);
+    struct stir_signer *signer = NULL;
+    assert_int_equal(stir_signer_new_from_key(f->pki.leaf_key, sv_from_cstr(x5u), &signer), 0);
+    struct stir_sign_req req = {
+        .attest = STIR_ATTEST_A, .orig = &f->orig, .dest = &f->dest, .iat = NOW, .origid = SV("o")
+    };
+    char value[STIR_IDENTITY_VALUE_MAX];
+    assert_true(stir_signer_sign(signer, &req, value, sizeof(value)) > 0);
+    struct stir_verifier_cfg cfg = {
+        .ca_file = f->pki.root_path,
+        .fetch = { .allow_private = true,
+                   .ports = { port },
+                   .port_count = 1,
+                   .connect_timeout_ms = 300,
+                   .total_timeout_ms = 300 },
+    };
+    struct stir_verifier *v = NULL;
+    assert_int_equal(stir_verifier_new(&cfg, &v, NULL), 0);
+    struct waiters w = { .done = 0 };
+    pthread_mutex_init(&w.lock, NULL);
+    struct stir_call call = { .identity = sv_from_cstr(value), .now_s = NOW };
+    struct stir_result r;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(stir_verify_start(v, &call, &r, on_done, &w), STIR_VERIFY_PENDING);
+    }
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        pthread_mutex_lock(&w.lock);
+        int done = w.done;
+        pthread_mutex_unlock(&w.lock);
+        if (done == 20) {
+            break;
+        }
+        usleep(10000);
+    }
+    assert_int_equal(w.done, 20);
+    assert_int_equal(w.fetch_failures, 20);
+    struct stir_verifier_stats stats;
+    stir_verifier_get_stats(v, &stats);
+    assert_int_equal(stats.fetches, 1);
+    /* The failure is remembered briefly: the next call fails inline, without a fetch. */
+    assert_int_equal(stir_verify_start(v, &call, &r, on_done, &w), STIR_VERIFY_DONE);
+    assert_int_equal(r.reason, STIR_CERT_FETCH);
+    assert_true(r.is_cache_hit);
+    stir_verifier_free(v);
+    stir_signer_free(signer);
+    pthread_mutex_destroy(&w.lock);
+    (void)close(fd);
+}
+
 static void test_verify_reason_tables(void **state)
 {
     (void)state;
@@ -389,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_verify_rfc8588_examples),
         cmocka_unit_test_setup_teardown(test_verify_compact_form, setup, teardown),
         cmocka_unit_test(test_verify_reason_tables),
+        cmocka_unit_test_setup_teardown(test_verify_coalesces_fetches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
