@@ -37,8 +37,8 @@ STACK_OF(X509) * stir_cert_chain_parse(const char *pem, size_t len)
             break;
         }
     }
-    /* The reader stops at the first thing that is not a certificate: only the normal
-     * end of input (no further PEM start line, nothing but white space) is accepted. */
+    /* The reader stops at the end of input (no further PEM start line) or at a damaged
+     * certificate; only the first is a success. */
     unsigned long last = ERR_peek_last_error();
     if (!is_bad &&
         (ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE)) {

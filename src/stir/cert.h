@@ -21,10 +21,11 @@
 #define STIR_CHAIN_MAX 8
 
 /*
- * Parses every CERTIFICATE block of a PEM bundle of `len` bytes (other PEM blocks or
- * trailing garbage make it fail). Returns a new stack with the leaf first (caller frees
- * with sk_X509_pop_free(chain, X509_free)), or NULL when none could be read or there
- * are more than STIR_CHAIN_MAX.
+ * Parses every CERTIFICATE block of a PEM bundle of `len` bytes, in order. As with
+ * OpenSSL's reader, text outside PEM blocks and blocks of other types are skipped; a
+ * damaged CERTIFICATE block makes it fail. Returns a new stack with the leaf first
+ * (caller frees with sk_X509_pop_free(chain, X509_free)), or NULL when none could be
+ * read or there are more than STIR_CHAIN_MAX.
  */
 STACK_OF(X509) * stir_cert_chain_parse(const char *pem, size_t len);
 
