@@ -9,7 +9,7 @@
 #define SECONDS_PER_DAY 86400
 
 void audit_checks_secret(struct audit_report *report, const struct audit_where *where,
-                         struct sv secret, struct sv user, const char *fix_key)
+                         struct sv secret, struct sv user, const char *key, const char *fix)
 {
     const struct sv words[] = { user, where->section };
     struct audit_secret_score score;
@@ -17,15 +17,17 @@ void audit_checks_secret(struct audit_report *report, const struct audit_where *
     char description[256];
     audit_secret_describe(&score, description, sizeof(description));
     if (!score.is_ok) {
-        char fix[128];
-        (void)snprintf(fix, sizeof(fix), "%s=<a new secret from 'sipwarden passwd gen'>", fix_key);
-        audit_report_add(report, where, AUDIT_FAIL, "auth.secret", fix, "%s is %s", fix_key,
-                         description);
+        char default_fix[128];
+        (void)snprintf(default_fix, sizeof(default_fix),
+                       "%s=<a new secret from 'sipwarden passwd gen'>", key);
+        audit_report_add(report, where, AUDIT_FAIL, "auth.secret", fix != NULL ? fix : default_fix,
+                         "%s is %s", key, description);
     } else {
-        audit_report_add(report, where, AUDIT_PASS, "auth.secret", NULL, "%s is %s", fix_key,
+        audit_report_add(report, where, AUDIT_PASS, "auth.secret", NULL, "%s is %s", key,
                          description);
     }
-    audit_report_secret(report, where, secret);
+    /* Without a user name of its own, the section is the account (chan_sip's rule). */
+    audit_report_secret(report, where, secret, user.len > 0 ? user : where->section);
 }
 
 void audit_checks_rotation_age(struct audit_report *report, const struct audit_where *where,

@@ -18,11 +18,12 @@
 
 /*
  * Judges `secret` (auth.secret: PASS or FAIL with the reasons) and remembers it for the
- * reuse check. `user` and `realm` (may be absent) are words the estimator penalises,
- * with the section name of `where`. `fix_key` is the key to write in the fix line.
+ * reuse check. `user` (may be absent) and the section name of `where` are words the
+ * estimator penalises. `key` names the secret in messages; `fix` is the line to write
+ * (NULL: "<key>=<a new secret from 'sipwarden passwd gen'>").
  */
 void audit_checks_secret(struct audit_report *report, const struct audit_where *where,
-                         struct sv secret, struct sv user, const char *fix_key);
+                         struct sv secret, struct sv user, const char *key, const char *fix);
 
 /*
  * Judges the credential age `rotated` (Unix time) found at `where`: WARN when older than

@@ -241,7 +241,7 @@ static void check_auth(const struct pjsip_ctx *ctx, const struct asterisk_conf_s
     if (password != NULL && (type.len == 0 || sv_eq_nocase(type, SV("userpass")))) {
         struct audit_where where = audit_where_of(auth, password);
         struct sv user = audit_value(asterisk_conf_section_get(auth, SV("username")));
-        audit_checks_secret(ctx->report, &where, password->value, user, "password");
+        audit_checks_secret(ctx->report, &where, password->value, user, "password", NULL);
     }
     audit_checks_rotation_comment(ctx->report, auth);
 }

@@ -102,6 +102,7 @@ void audit_report_fini(struct audit_report *report)
     for (size_t i = 0; i < report->secret_count; i++) {
         sw_free(report->secrets[i].file);
         sw_free(report->secrets[i].section);
+        sw_free(report->secrets[i].user);
     }
     sw_free(report->secrets);
     memset(report, 0, sizeof(*report));
@@ -184,7 +185,7 @@ void audit_report_add(struct audit_report *report, const struct audit_where *whe
 }
 
 void audit_report_secret(struct audit_report *report, const struct audit_where *where,
-                         struct sv secret)
+                         struct sv secret, struct sv user)
 {
     if (!grow((void **)&report->secrets, &report->secret_cap, report->secret_count,
               sizeof(*report->secrets))) {
@@ -200,10 +201,13 @@ void audit_report_secret(struct audit_report *report, const struct audit_where *
     }
     seen->file = sw_strdup(where->file == NULL ? "-" : where->file);
     seen->section = dup_sv_or_null(where->section);
+    seen->user = sv_dup_cstr(user.ptr == NULL ? SV("") : user);
     seen->line = where->line;
-    if (seen->file == NULL || (where->section.ptr != NULL && seen->section == NULL)) {
+    if (seen->file == NULL || seen->user == NULL ||
+        (where->section.ptr != NULL && seen->section == NULL)) {
         sw_free(seen->file);
         sw_free(seen->section);
+        sw_free(seen->user);
         report->is_truncated = true;
         return;
     }
@@ -227,18 +231,28 @@ static bool same_secret(const struct audit_secret_seen *a, const struct audit_se
     return memcmp(a->fingerprint, b->fingerprint, sizeof(a->fingerprint)) == 0;
 }
 
+/* Another secret of the same fingerprint group as `i` held by a different user, or NULL. */
+static const struct audit_secret_seen *other_user(const struct audit_report *report, size_t i)
+{
+    const struct audit_secret_seen *s = &report->secrets[i];
+    size_t first = i;
+    while (first > 0 && same_secret(&report->secrets[first - 1], s)) {
+        first--;
+    }
+    for (size_t j = first; j < report->secret_count && same_secret(&report->secrets[j], s); j++) {
+        if (strcmp(report->secrets[j].user, s->user) != 0) {
+            return &report->secrets[j];
+        }
+    }
+    return NULL;
+}
+
 /* One finding per secret: FAIL naming another place that uses it, or PASS. */
 static void report_reuse(struct audit_report *report)
 {
-    size_t n = report->secret_count;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < report->secret_count; i++) {
         const struct audit_secret_seen *s = &report->secrets[i];
-        const struct audit_secret_seen *other = NULL;
-        if (i + 1 < n && same_secret(s, &report->secrets[i + 1])) {
-            other = &report->secrets[i + 1];
-        } else if (i > 0 && same_secret(s, &report->secrets[i - 1])) {
-            other = &report->secrets[i - 1];
-        }
+        const struct audit_secret_seen *other = other_user(report, i);
         struct audit_where where = { .file = s->file,
                                      .line = s->line,
                                      .section = sv_from_cstr(s->section) };

@@ -56,6 +56,7 @@ struct audit_input {
 
 struct audit_secret_seen {
     uint8_t fingerprint[32]; /* SHA-256 of the secret; the secret itself is not kept */
+    char *user;
     char *file;
     char *section;
     unsigned line;
@@ -92,9 +93,13 @@ void audit_report_add(struct audit_report *report, const struct audit_where *whe
                       enum audit_status status, const char *check, const char *fix, const char *fmt,
                       ...) __attribute__((format(printf, 6, 7)));
 
-/* Remembers a secret (as a fingerprint) for the reuse check of audit_report_finish(). */
+/*
+ * Remembers a secret (as a fingerprint) of the account `user` for the reuse check of
+ * audit_report_finish(): the same secret for two different users is reuse; the same
+ * account written twice (a chan_sip peer and its register line) is not.
+ */
 void audit_report_secret(struct audit_report *report, const struct audit_where *where,
-                         struct sv secret);
+                         struct sv secret, struct sv user);
 
 /* Adds the cross-file findings (secret reuse) and sorts the findings into their order. */
 void audit_report_finish(struct audit_report *report);

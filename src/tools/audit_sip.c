@@ -164,7 +164,7 @@ static void check_peer_auth(const struct sip_ctx *ctx, const struct asterisk_con
                      "digest authentication with %s", secret != NULL ? "secret" : "md5secret");
     if (secret != NULL) {
         struct sv user = audit_value(asterisk_conf_section_get(peer, SV("defaultuser")));
-        audit_checks_secret(ctx->report, &where, secret->value, user, "secret");
+        audit_checks_secret(ctx->report, &where, secret->value, user, "secret", NULL);
     }
     const struct asterisk_conf_entry *insecure = asterisk_conf_section_get(peer, SV("insecure"));
     if (insecure != NULL && (audit_list_has(insecure->value, SV("invite")) ||
@@ -272,6 +272,57 @@ static void check_peer_crypto(const struct sip_ctx *ctx, const struct asterisk_c
     }
 }
 
+/*
+ * The secret of a chan_sip registration line (sip.conf.sample):
+ * [peer?][transport://]user[@domain][:secret[:authuser]]@host[:port][/extension][~expiry]
+ * `user` gets the user part. Returns the absent view when the line carries no secret.
+ */
+static struct sv register_secret(struct sv line, struct sv *user)
+{
+    long question = sv_find_char(line, '?');
+    if (question >= 0) {
+        line = sv_slice(line, (size_t)question + 1, line.len);
+    }
+    for (size_t i = 0; i + 2 < line.len; i++) {
+        if (line.ptr[i] == ':' && line.ptr[i + 1] == '/' && line.ptr[i + 2] == '/') {
+            line = sv_slice(line, i + 3, line.len);
+            break;
+        }
+    }
+    size_t at = line.len;
+    while (at > 0 && line.ptr[at - 1] != '@') {
+        at--;
+    }
+    if (at == 0) {
+        return SV_NULL;
+    }
+    struct sv creds = sv_slice(line, 0, at - 1);
+    struct sv secret;
+    if (!sv_take_until(&creds, ':', user)) {
+        return SV_NULL;
+    }
+    (void)sv_take_until(&creds, ':', &secret); /* the rest, if any, is the auth user */
+    return secret.len > 0 ? secret : SV_NULL;
+}
+
+static void check_registrations(const struct sip_ctx *ctx)
+{
+    for (size_t i = 0; ctx->general != NULL && i < ctx->general->entry_count; i++) {
+        const struct asterisk_conf_entry *e = &ctx->general->entries[i];
+        if (e->kind != ASTERISK_CONF_VAR || !sv_eq_nocase(e->key, SV("register"))) {
+            continue;
+        }
+        struct sv user = SV_NULL;
+        struct sv secret = register_secret(e->value, &user);
+        if (secret.ptr != NULL) {
+            struct audit_where where = audit_where_of(ctx->general, e);
+            audit_checks_secret(ctx->report, &where, secret, user, "register secret",
+                                "register => <user>:<a new secret from 'sipwarden passwd "
+                                "gen'>@<host>");
+        }
+    }
+}
+
 static bool is_peer(const struct asterisk_conf_section *s)
 {
     struct sv type = audit_value(asterisk_conf_section_get(s, SV("type")));
@@ -290,6 +341,7 @@ void audit_sip_run(struct audit_report *report, const struct asterisk_conf *conf
     check_authreject(&ctx);
     check_context(&ctx);
     check_tls(&ctx);
+    check_registrations(&ctx);
     for (size_t i = 0; i < conf->section_count; i++) {
         const struct asterisk_conf_section *peer = &conf->sections[i];
         if (!is_peer(peer)) {

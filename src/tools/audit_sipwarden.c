@@ -25,7 +25,7 @@ static void check_trunk(struct audit_report *report, const struct cfg *cfg,
     struct audit_where where = section_where(cfg, trunk->name, trunk->line);
     if (trunk->secret != NULL) {
         audit_checks_secret(report, &where, sv_from_cstr(trunk->secret),
-                            sv_from_cstr(trunk->username), "secret");
+                            sv_from_cstr(trunk->username), "secret", NULL);
     }
     char ranges[128] = "";
     if (trunk->permit.count > 0) {
@@ -56,7 +56,7 @@ static void check_account(struct audit_report *report, const struct cfg *cfg,
                      account->secret != NULL ? "a plain-text secret" : "stored HA1 hashes");
     if (account->secret != NULL) {
         audit_checks_secret(report, &where, sv_from_cstr(account->secret),
-                            sv_from_cstr(account->username), "secret");
+                            sv_from_cstr(account->username), "secret", NULL);
     }
     if (account->rotated != 0) {
         audit_checks_rotation_age(report, &where, account->rotated,
@@ -118,7 +118,7 @@ static void check_monitoring(struct audit_report *report, const struct cfg *cfg)
     }
     if (cfg->admin.token != NULL) {
         where = section_where(cfg, "admin", 0);
-        audit_checks_secret(report, &where, sv_from_cstr(cfg->admin.token), SV_NULL, "token");
+        audit_checks_secret(report, &where, sv_from_cstr(cfg->admin.token), SV_NULL, "token", NULL);
     }
 }
 

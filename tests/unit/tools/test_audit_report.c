@@ -25,9 +25,12 @@ static void fill(struct audit_report *report)
     audit_report_add(report, &b, AUDIT_WARN, "tls.transport", "transport=tls", "udp only");
     audit_report_add(report, &a9, AUDIT_PASS, "acl.source", NULL, "deny/permit");
     audit_report_add(report, &a2, AUDIT_FAIL, "auth.guest", "allowguest=no", "guests %d", 1);
-    audit_report_secret(report, &b, SV("same-secret"));
-    audit_report_secret(report, &a9, SV("same-secret"));
-    audit_report_secret(report, &a2, SV("other"));
+    audit_report_secret(report, &b, SV("same-secret"), SV("trunk-user"));
+    audit_report_secret(report, &a9, SV("same-secret"), SV("x"));
+    audit_report_secret(report, &a2, SV("other"), SV("y"));
+    /* The same account written twice (peer and register line) is not reuse. */
+    struct audit_where reg = { .file = "a.conf", .line = 1, .section = SV("general") };
+    audit_report_secret(report, &reg, SV("other"), SV("y"));
     audit_report_input(report, "a.conf", "sip.conf");
     audit_report_input(report, "b.conf", "pjsip.conf");
     audit_report_finish(report);
@@ -39,18 +42,21 @@ static void test_report_sorts_and_finds_reuse(void **state)
     struct audit_report report;
     audit_report_init(&report, 1795651200); /* 2026-11-26 */
     fill(&report);
-    assert_int_equal(report.count, 6);
+    assert_int_equal(report.count, 7);
     /* Sorted by file, line, section, check. */
     assert_string_equal(report.items[0].file, "a.conf");
-    assert_int_equal(report.items[0].line, 2);
-    assert_string_equal(report.items[0].check, "auth.guest");
-    assert_string_equal(report.items[1].check, "auth.secret-reuse");
-    assert_int_equal(report.items[1].status, AUDIT_PASS);
-    assert_string_equal(report.items[2].check, "acl.source");
-    assert_string_equal(report.items[3].check, "auth.secret-reuse");
-    assert_int_equal(report.items[3].status, AUDIT_FAIL);
-    assert_non_null(strstr(report.items[3].message, "[trunk] at b.conf:3"));
-    assert_string_equal(report.items[5].file, "b.conf");
+    assert_int_equal(report.items[0].line, 1);
+    assert_string_equal(report.items[0].check, "auth.secret-reuse");
+    assert_int_equal(report.items[0].status, AUDIT_PASS);
+    assert_string_equal(report.items[1].check, "auth.guest");
+    assert_int_equal(report.items[1].line, 2);
+    assert_string_equal(report.items[2].check, "auth.secret-reuse");
+    assert_int_equal(report.items[2].status, AUDIT_PASS);
+    assert_string_equal(report.items[3].check, "acl.source");
+    assert_string_equal(report.items[4].check, "auth.secret-reuse");
+    assert_int_equal(report.items[4].status, AUDIT_FAIL);
+    assert_non_null(strstr(report.items[4].message, "[trunk] at b.conf:3"));
+    assert_string_equal(report.items[6].file, "b.conf");
     assert_int_equal(audit_report_worst(&report), AUDIT_FAIL);
     assert_non_null(audit_check_why("auth.secret"));
     assert_null(audit_check_why("no.such.check"));
@@ -74,9 +80,9 @@ static void test_report_json_schema(void **state)
     json_t *summary = json_object_get(root, "summary");
     assert_int_equal(json_integer_value(json_object_get(summary, "fail")), 3);
     assert_int_equal(json_integer_value(json_object_get(summary, "warn")), 1);
-    assert_int_equal(json_integer_value(json_object_get(summary, "pass")), 2);
+    assert_int_equal(json_integer_value(json_object_get(summary, "pass")), 3);
     assert_int_equal(json_array_size(json_object_get(root, "inputs")), 2);
-    json_t *first = json_array_get(json_object_get(root, "findings"), 0);
+    json_t *first = json_array_get(json_object_get(root, "findings"), 1);
     assert_string_equal(json_string_value(json_object_get(first, "check")), "auth.guest");
     assert_string_equal(json_string_value(json_object_get(first, "status")), "FAIL");
     assert_string_equal(json_string_value(json_object_get(first, "message")), "guests 1");
@@ -105,7 +111,7 @@ static void test_report_text(void **state)
     assert_non_null(strstr(text, "     fix: allowguest=no\n"));
     assert_non_null(strstr(text, "PASS acl.source             a.conf:9 [x]: deny/permit\n"
                                  "FAIL"));
-    assert_non_null(strstr(text, "audit: 3 FAIL, 1 WARN, 2 PASS in 2 files (as of 2026-11-26)\n"));
+    assert_non_null(strstr(text, "audit: 3 FAIL, 1 WARN, 3 PASS in 2 files (as of 2026-11-26)\n"));
     free(text);
     audit_report_fini(&report);
 }
