@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,6 +263,26 @@ static void test_seclog_file_and_reopen(void **state)
     assert_true(seclog_open(&bad, &log) < 0);
 }
 
+/* Syslog destination: the line goes to syslog(3) without the date (syslog adds its own). */
+static void test_seclog_syslog(void **state)
+{
+    (void)state;
+    struct seclog *log = NULL;
+    struct seclog_config cfg = { .format = SECLOG_FORMAT_ASTERISK,
+                                 .dest = SECLOG_DEST_SYSLOG,
+                                 .syslog_facility = LOG_LOCAL0,
+                                 .syslog_ident = "sipwarden-test" };
+    assert_int_equal(seclog_open(&cfg, &log), 0);
+    struct sw_event ev = event_of(EV_FAILED_ACL, T_SAMPLE * 1000000, "192.0.2.10:5070");
+    assert_int_equal(seclog_write(log, &ev), 0);
+    seclog_reopen(log); /* meaningless for syslog, harmless */
+    assert_int_equal(seclog_write(log, &ev), 0);
+    struct seclog_stats stats;
+    seclog_stats_get(log, &stats);
+    assert_int_equal(stats.lines, 2);
+    seclog_close(log);
+}
+
 int main(void)
 {
     /* The expected lines are in UTC; fail2ban reads local time, so the log writes local. */
@@ -274,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_seclog_injection_stays_one_line),
         cmocka_unit_test(test_seclog_json),
         cmocka_unit_test(test_seclog_file_and_reopen),
+        cmocka_unit_test(test_seclog_syslog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
