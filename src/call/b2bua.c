@@ -251,6 +251,8 @@ void b2bua_free(struct b2bua *b)
             loop_timer_stop(loop, &call->duration_timer);
             loop_timer_stop(loop, &call->linger_timer);
             sw_free(call->b_ack);
+            sw_free(call->reinvite_ack[0]);
+            sw_free(call->reinvite_ack[1]);
             if (call->is_counted) {
                 party_add(call->route.from_party, call->route.from_index, -1);
                 party_add(call->route.to_party, call->route.to_index, -1);
@@ -298,6 +300,8 @@ static void call_release(struct call *call)
     }
     table_remove(b, call);
     sw_free(call->b_ack);
+    sw_free(call->reinvite_ack[0]);
+    sw_free(call->reinvite_ack[1]);
     memset(call, 0, sizeof(*call));
     call->next_a = b->free_list;
     b->free_list = call;

@@ -43,7 +43,6 @@ void b2bua_relay_release(struct relay *relay)
     if (relay->client != NULL) {
         txn_detach(relay->client);
     }
-    sw_free(relay->ack);
     memset(relay, 0, sizeof(*relay));
 }
 
@@ -163,9 +162,13 @@ void b2bua_relay_response(struct relay *relay, struct txn *txn, struct sip_msg *
     }
     if (status == 401 || status == 407) {
         respond_back(relay, 403, SV("Forbidden"), NULL);
-        return;
+    } else {
+        respond_back(relay, status, response->reason, response);
     }
-    respond_back(relay, status, response->reason, response);
+    if (status >= 200 && !relay->needs_ack_relay) {
+        /* Done: both transactions absorb retransmissions on their own. */
+        b2bua_relay_release(relay);
+    }
 }
 
 static void relay_send_ack(struct relay *relay, struct sip_msg *source)
@@ -179,12 +182,14 @@ static void relay_send_ack(struct relay *relay, struct sip_msg *source)
     if (bytes.ptr == NULL) {
         return;
     }
+    size_t slot = relay->from_a ? 1 : 0;
     char *copy = sw_malloc(bytes.len);
     if (copy != NULL) {
         memcpy(copy, bytes.ptr, bytes.len);
-        sw_free(relay->ack);
-        relay->ack = copy;
-        relay->ack_len = bytes.len;
+        sw_free(call->reinvite_ack[slot]);
+        call->reinvite_ack[slot] = copy;
+        call->reinvite_ack_len[slot] = bytes.len;
+        call->reinvite_ack_cseq[slot] = relay->out_cseq;
     }
     (void)worker_send(b->worker, &out_leg->dest, bytes);
 }
@@ -193,10 +198,12 @@ void b2bua_relay_timeout(struct relay *relay, struct txn *txn)
 {
     if (txn == relay->client) {
         respond_back(relay, 408, SV("Request Timeout"), NULL);
+        b2bua_relay_release(relay);
     } else if (txn == relay->server && relay->needs_ack_relay) {
         /* Our side never ACKed; the other side still needs its ACK to stop retransmitting. */
         relay->needs_ack_relay = false;
         relay_send_ack(relay, NULL);
+        b2bua_relay_release(relay);
     }
 }
 
@@ -230,6 +237,7 @@ bool b2bua_relay_ack(struct b2bua *b, struct call *call, bool from_a, struct sip
                 txn_server_acked(relay->server);
             }
             relay_send_ack(relay, ack);
+            b2bua_relay_release(relay);
             return true;
         }
     }
@@ -238,14 +246,10 @@ bool b2bua_relay_ack(struct b2bua *b, struct call *call, bool from_a, struct sip
 
 void b2bua_relay_resend_ack(struct b2bua *b, struct call *call, bool on_a, uint32_t cseq)
 {
-    for (size_t i = 0; i < CALL_RELAYS; i++) {
-        struct relay *relay = &call->relays[i];
-        if (relay->is_used && relay->from_a != on_a && relay->out_cseq == cseq &&
-            relay->ack != NULL) {
-            (void)worker_send(b->worker, &leg_of(call, on_a)->dest,
-                              sv_make(relay->ack, relay->ack_len));
-            return;
-        }
+    size_t slot = on_a ? 0 : 1;
+    if (call->reinvite_ack[slot] != NULL && call->reinvite_ack_cseq[slot] == cseq) {
+        (void)worker_send(b->worker, &leg_of(call, on_a)->dest,
+                          sv_make(call->reinvite_ack[slot], call->reinvite_ack_len[slot]));
     }
 }
 

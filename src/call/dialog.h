@@ -126,6 +126,11 @@ struct call {
     struct loop_timer duration_timer;
     struct loop_timer linger_timer;
     struct relay relays[CALL_RELAYS];
+    /* The last ACK we sent for a relayed re-INVITE's 2xx, per leg ([0] = A, [1] = B), re-sent
+     * when that 2xx comes again. */
+    char *reinvite_ack[2];
+    size_t reinvite_ack_len[2];
+    uint32_t reinvite_ack_cseq[2];
 };
 
 #endif
