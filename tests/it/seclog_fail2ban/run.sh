@@ -13,7 +13,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../.." && pwd)
 : "${SIPWARDEN:?set SIPWARDEN to the built sipwarden (CTest does)}"
-programs=${SW_PROGRAMS:-$(dirname "$SIPWARDEN")/tests/programs}
+# Helper programs live in <build>/tests/programs; find <build> from the binary or the logs.
+programs=${SW_PROGRAMS:-}
+if [ -z "$programs" ]; then
+    for candidate in "$(dirname "$SIPWARDEN")" "$(dirname "$SIPWARDEN")/.." \
+                     "${SW_IT_LOGS:-/nonexistent}/../.."; do
+        if [ -x "$candidate/tests/programs/seclog_sample" ]; then
+            programs=$(cd "$candidate/tests/programs" && pwd)
+            break
+        fi
+    done
+fi
+programs=${programs:-$(dirname "$SIPWARDEN")/tests/programs}
 sample=$programs/seclog_sample
 logs=${SW_IT_LOGS:-$(mktemp -d /tmp/sw-it-seclog-XXXXXX)}
 mkdir -p "$logs"
