@@ -82,46 +82,9 @@ static int parse_options(int argc, char **argv, struct audit_options *opts)
     return 0;
 }
 
-/* Tells the kind of `path` from its own content (includes not followed). */
-static int detect_kind(const char *path, enum audit_kind *kind)
+static void audit_asterisk_conf(struct audit_report *report, const char *path, enum audit_kind kind,
+                                const struct asterisk_conf *conf)
 {
-    struct sw_diag diag;
-    sw_diag_init(&diag);
-    struct asterisk_conf *probe = NULL;
-    (void)asterisk_conf_load(path, ASTERISK_CONF_NO_INCLUDE, &probe, &diag);
-    if (probe == NULL) {
-        sw_diag_print(&diag, stderr);
-        sw_diag_fini(&diag);
-        return EXIT_UNREADABLE;
-    }
-    *kind = audit_asterisk_detect(probe);
-    asterisk_conf_free(probe);
-    if (*kind == AUDIT_KIND_UNKNOWN) {
-        sw_diag_print(&diag, stderr); /* what broke the file may be why it is not recognised */
-    }
-    sw_diag_fini(&diag);
-    if (*kind == AUDIT_KIND_UNKNOWN) {
-        (void)fprintf(stderr,
-                      "%s:0: error: not a sip.conf, pjsip.conf, logger.conf or sipwarden "
-                      "configuration (no section or key tells)\n",
-                      path);
-        return EXIT_UNREADABLE;
-    }
-    return 0;
-}
-
-static int audit_asterisk_file(struct audit_report *report, const char *path, enum audit_kind kind)
-{
-    struct sw_diag diag;
-    sw_diag_init(&diag);
-    struct asterisk_conf *conf = NULL;
-    int rc = asterisk_conf_load(path, 0, &conf, &diag);
-    sw_diag_print(&diag, stderr);
-    sw_diag_fini(&diag);
-    if (rc != 0) {
-        asterisk_conf_free(conf);
-        return EXIT_UNREADABLE;
-    }
     audit_report_input(report, path, audit_kind_name(kind));
     if (kind == AUDIT_KIND_SIP) {
         audit_sip_run(report, conf);
@@ -130,8 +93,6 @@ static int audit_asterisk_file(struct audit_report *report, const char *path, en
     } else {
         audit_logger_run(report, conf);
     }
-    asterisk_conf_free(conf);
-    return 0;
 }
 
 static int audit_sipwarden_file(struct audit_report *report, const char *path)
@@ -150,17 +111,38 @@ static int audit_sipwarden_file(struct audit_report *report, const char *path)
     return 0;
 }
 
+/*
+ * Reads `path` as Asterisk does, includes followed (FreePBX's sip.conf is little more
+ * than #include lines), tells its kind from the content and audits it.
+ */
 static int audit_file(struct audit_report *report, const char *path)
 {
-    enum audit_kind kind = AUDIT_KIND_UNKNOWN;
-    int rc = detect_kind(path, &kind);
-    if (rc != 0) {
-        return rc;
-    }
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct asterisk_conf *conf = NULL;
+    int rc = asterisk_conf_load(path, 0, &conf, &diag);
+    enum audit_kind kind = conf == NULL ? AUDIT_KIND_UNKNOWN : audit_asterisk_detect(conf);
+    int status = 0;
     if (kind == AUDIT_KIND_SIPWARDEN) {
-        return audit_sipwarden_file(report, path);
+        /* sipwarden's own syntax is not Asterisk's: only its loader may judge the file. */
+        status = audit_sipwarden_file(report, path);
+    } else {
+        sw_diag_print(&diag, stderr);
+        if (conf != NULL && kind == AUDIT_KIND_UNKNOWN) {
+            (void)fprintf(stderr,
+                          "%s:0: error: not a sip.conf, pjsip.conf, logger.conf or sipwarden "
+                          "configuration (no section or key tells)\n",
+                          path);
+        }
+        if (rc != 0 || kind == AUDIT_KIND_UNKNOWN) {
+            status = EXIT_UNREADABLE;
+        } else {
+            audit_asterisk_conf(report, path, kind, conf);
+        }
     }
-    return audit_asterisk_file(report, path, kind);
+    asterisk_conf_free(conf);
+    sw_diag_fini(&diag);
+    return status;
 }
 
 int tools_audit_main(int argc, char **argv)

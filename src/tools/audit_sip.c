@@ -163,7 +163,13 @@ static void check_peer_auth(const struct sip_ctx *ctx, const struct asterisk_con
     audit_report_add(ctx->report, &where, AUDIT_PASS, "auth.digest", NULL,
                      "digest authentication with %s", secret != NULL ? "secret" : "md5secret");
     if (secret != NULL) {
-        struct sv user = audit_value(asterisk_conf_section_get(peer, SV("defaultuser")));
+        /* FreePBX still writes "username", the old name of defaultuser. */
+        const struct asterisk_conf_entry *user_entry =
+            asterisk_conf_section_get(peer, SV("defaultuser"));
+        if (user_entry == NULL) {
+            user_entry = asterisk_conf_section_get(peer, SV("username"));
+        }
+        struct sv user = audit_value(user_entry);
         audit_checks_secret(ctx->report, &where, secret->value, user, "secret", NULL);
     }
     const struct asterisk_conf_entry *insecure = asterisk_conf_section_get(peer, SV("insecure"));

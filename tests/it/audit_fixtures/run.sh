@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/sw-audit-fixtures.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$fixtures"/. "$work"/
 chmod 600 "$work"/keys/asterisk.key
-chmod 644 "$work"/keys/world-readable.key
+chmod 644 "$work"/keys/world-readable.key "$work"/keys/combined.pem
 chmod 600 "$work"/sipwarden-*.conf # sipwarden refuses secrets files others can read
 
 failed=0
