@@ -118,8 +118,11 @@ const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
         return NULL;
     }
     struct sv cur = hdr->value;
-    struct sv item;
-    if (!sip_list_next(&cur, &item)) {
+    struct sv item = hdr->value;
+    /* Most Via lines hold one value: without a comma the (already trimmed) value is the
+     * first element, and the list scanner need not walk it. */
+    bool is_single = memchr(cur.ptr, ',', cur.len) == NULL && cur.len > 0;
+    if (!is_single && !sip_list_next(&cur, &item)) {
         (void)sip_err_set(err, -SW_EBADMSG, 0, "empty Via", 400);
         err_rebase(msg, hdr->value, err);
         return NULL;
@@ -243,6 +246,10 @@ int sip_msg_contacts(struct sip_msg *msg, struct sip_contact *out, size_t cap, s
         struct sv item;
         if (cur.len == 0) {
             rc = sip_err_set(err, -SW_EBADMSG, 0, "empty Contact", 400);
+        }
+        if (rc == 0 && memchr(cur.ptr, ',', cur.len) == NULL) {
+            rc = contact_take(msg, &w, cur, err); /* one value: no list scan needed */
+            continue;
         }
         while (rc == 0 && sip_list_next(&cur, &item)) {
             rc = contact_take(msg, &w, item, err);
