@@ -170,6 +170,35 @@ static void test_conf_rejects_binary(void **state)
     sw_diag_fini(&diag);
 }
 
+/* Templates that copy each other 16 times per level would grow without the entry limit. */
+static void test_conf_bounds_template_blowup(void **state)
+{
+    (void)state;
+    static char text[8192];
+    size_t len = 0;
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "[t0](!)\n");
+    for (int i = 0; i < 100; i++) {
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "k%d=v\n", i);
+    }
+    for (int level = 1; level <= 4; level++) {
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "[t%d](!", level);
+        for (int i = 0; i < 15; i++) {
+            len += (size_t)snprintf(text + len, sizeof(text) - len, ",t%d", level - 1);
+        }
+        len += (size_t)snprintf(text + len, sizeof(text) - len, ")\n");
+    }
+    assert_true(len < sizeof(text));
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct asterisk_conf *conf = NULL;
+    assert_int_equal(asterisk_conf_parse("blowup.conf", sv_make(text, len), 0, &conf, &diag),
+                     -SW_ECONFIG);
+    assert_true(conf->total_entries <= ASTERISK_CONF_MAX_ENTRIES);
+    assert_true(diag_has(&diag, "more than the limit of 200000 entries", 104));
+    asterisk_conf_free(conf);
+    sw_diag_fini(&diag);
+}
+
 static int load(const char *path, struct asterisk_conf **conf, struct sw_diag *diag)
 {
     sw_diag_init(diag);
@@ -264,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_conf_templates_and_comments),
         cmocka_unit_test(test_conf_reports_bad_lines),
         cmocka_unit_test(test_conf_rejects_binary),
+        cmocka_unit_test(test_conf_bounds_template_blowup),
         cmocka_unit_test(test_conf_includes),
         cmocka_unit_test(test_conf_include_errors),
     };
