@@ -423,6 +423,22 @@ static bool leg_a_init(struct call *call, struct sip_msg *invite, const struct n
            b2bua_leg_learn_target(leg, invite) && leg_routes_from(leg, invite, false);
 }
 
+/* Leg B's From: display name, caller ID, verstat (RFC 8588 §4) and our tag. */
+static int format_from(char *out, size_t cap, const struct b2bua_route *route, struct sv tag)
+{
+    char verstat[96] = "";
+    if (sv_is_present(route->verstat) && route->verstat.len < 80) {
+        (void)snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
+    }
+    if (sv_is_present(route->from_display) && route->from_display.len > 0) {
+        return snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "@" SV_FMT "%s>;tag=" SV_FMT,
+                        SV_ARG(route->from_display), SV_ARG(route->from_user),
+                        SV_ARG(route->from_host), verstat, SV_ARG(tag));
+    }
+    return snprintf(out, cap, "<sip:" SV_FMT "@" SV_FMT "%s>;tag=" SV_FMT, SV_ARG(route->from_user),
+                    SV_ARG(route->from_host), verstat, SV_ARG(tag));
+}
+
 static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
 {
     struct leg *leg = &call->b;
@@ -432,16 +448,7 @@ static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_ro
     char tag[16];
     struct sv local_tag = random_tag(tag, sizeof(tag));
     char from[LEG_HDR_CAP];
-    int from_len;
-    if (sv_is_present(route->from_display) && route->from_display.len > 0) {
-        from_len =
-            snprintf(from, sizeof(from), "\"" SV_FMT "\" <sip:" SV_FMT "@" SV_FMT ">;tag=" SV_FMT,
-                     SV_ARG(route->from_display), SV_ARG(route->from_user),
-                     SV_ARG(route->from_host), SV_ARG(local_tag));
-    } else {
-        from_len = snprintf(from, sizeof(from), "<sip:" SV_FMT "@" SV_FMT ">;tag=" SV_FMT,
-                            SV_ARG(route->from_user), SV_ARG(route->from_host), SV_ARG(local_tag));
-    }
+    int from_len = format_from(from, sizeof(from), route, local_tag);
     char target[LEG_HDR_CAP];
     int target_len = snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
                               SV_ARG(route->ruri_user), SV_ARG(route->target_host));
@@ -581,6 +588,15 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
         call_free_unstarted(b, call);
         return;
     }
+    /* The route's views borrow the INVITE's buffer: keep only what outlives it. */
+    call->route.ruri_user = SV_NULL;
+    call->route.target_host = SV_NULL;
+    call->route.from_user = SV_NULL;
+    call->route.from_display = SV_NULL;
+    call->route.from_host = SV_NULL;
+    call->route.asserted_id = SV_NULL;
+    call->route.verstat = SV_NULL;
+    call->route.extra_headers = SV_NULL;
     /* From here the call is in the tables: it ends through b2bua_call_end(). */
     table_insert(b, call);
     call->state = CALL_STATE_EARLY;

@@ -46,6 +46,8 @@ struct b2bua_route {
     struct sv from_display;   /* display name, or absent */
     struct sv from_host;      /* host of From */
     struct sv asserted_id;    /* P-Asserted-Identity value to send, or absent */
+    struct sv verstat;        /* verstat parameter for the From URI (RFC 8588), or absent */
+    struct sv extra_headers;  /* complete lines added to leg B's INVITE, or absent */
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;

@@ -92,9 +92,14 @@ static bool is_hidden(const struct b2bua *b, struct sv name)
 }
 
 static void copy_allowed(struct b2bua *b, struct sw_buf *out, struct sip_msg *source,
-                         const enum sip_hdr_id *ids, size_t count, bool towards_provider)
+                         const enum sip_hdr_id *ids, size_t count, bool towards_provider,
+                         bool skip_identity)
 {
     for (size_t i = 0; i < count; i++) {
+        if (skip_identity &&
+            (ids[i] == SIP_HDR_P_ASSERTED_IDENTITY || ids[i] == SIP_HDR_IDENTITY)) {
+            continue; /* replaced by the policy's own */
+        }
         for (const struct sip_hdr *h = sip_msg_find(source, ids[i], NULL); h != NULL;
              h = sip_msg_find(source, ids[i], h)) {
             struct sv name = sip_hdr_name(ids[i]);
@@ -166,9 +171,13 @@ struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *inv
     if (b->settings.user_agent.len > 0) {
         sw_buf_fmt(&out, "User-Agent: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
     }
+    if (sv_is_present(route->asserted_id)) {
+        sw_buf_fmt(&out, "P-Asserted-Identity: " SV_FMT "\r\n", SV_ARG(route->asserted_id));
+    }
     copy_allowed(b, &out, invite, relayed_request_headers,
                  sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
-                 route->is_towards_provider);
+                 route->is_towards_provider, sv_is_present(route->asserted_id));
+    sw_buf_sv(&out, route->extra_headers);
     put_body(&out, invite);
     return finish(&out);
 }
@@ -215,7 +224,7 @@ struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg
     if (source != NULL) {
         copy_allowed(b, &out, source, relayed_request_headers,
                      sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
-                     towards_provider);
+                     towards_provider, false);
         put_rack(&out, leg, source);
     }
     put_body(&out, source);
@@ -249,7 +258,7 @@ struct sv build_leg_response(struct b2bua *b, struct call *call, const struct le
     if (source != NULL) {
         copy_allowed(b, &out, source, relayed_response_headers,
                      sizeof(relayed_response_headers) / sizeof(relayed_response_headers[0]),
-                     towards_provider);
+                     towards_provider, false);
     }
     put_body(&out, source);
     return finish(&out);

@@ -150,6 +150,67 @@ static bool build_route(struct gateway *gw, const struct cfg *cfg, struct stage_
     return true;
 }
 
+static void apply_edits(const struct stage_edits *edits, struct b2bua_route *route)
+{
+    if (sv_is_present(edits->caller_user)) {
+        route->from_user = edits->caller_user;
+    }
+    if (sv_is_present(edits->caller_display)) {
+        route->from_display = edits->caller_display;
+    }
+    route->asserted_id = edits->asserted_identity;
+    route->verstat = edits->verstat;
+    route->extra_headers = edits->extra_headers;
+}
+
+/* A held message: a copy that runs through the path again when a stage resumes it. */
+struct held_msg {
+    struct stage_hold hold; /* first: stages see only this */
+    struct gateway *gw;
+    struct worker *worker;
+    struct net_msg meta;
+    size_t len;
+    char data[];
+};
+
+static void held_run(struct worker *worker, void *arg)
+{
+    struct held_msg *h = arg;
+    h->meta.data = sv_make(h->data, h->len);
+    gw_process(h->gw, worker, &h->meta, false);
+    sw_free(h);
+}
+
+static void held_resume(struct stage_hold *hold)
+{
+    struct held_msg *h = (struct held_msg *)hold;
+    if (worker_post(h->worker, held_run, h) != 0) {
+        sw_free(h); /* the queue is full: the sender's retransmission brings it back */
+    }
+}
+
+struct hold_source {
+    struct gateway *gw;
+    struct worker *worker;
+    const struct net_msg *net;
+};
+
+static struct stage_hold *take_hold(struct stage_ctx *ctx)
+{
+    const struct hold_source *src = ctx->hold_ctx;
+    struct held_msg *h = sw_malloc(sizeof(*h) + src->net->data.len);
+    if (h == NULL) {
+        return NULL;
+    }
+    h->hold.resume = held_resume;
+    h->gw = src->gw;
+    h->worker = src->worker;
+    h->meta = *src->net;
+    h->len = src->net->data.len;
+    memcpy(h->data, src->net->data.ptr, h->len);
+    return &h->hold;
+}
+
 static bool over_call_limit(const struct cfg *cfg, const struct b2bua_route *route)
 {
     if (route->to_party == CALL_PARTY_TRUNK && route->to_index < cfg->trunk_count) {
@@ -180,7 +241,7 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
         return;
     }
     struct verdict v = pipeline_run(atomic_load(&gw->pipeline), ctx);
-    if (v.action == VERDICT_DROP) {
+    if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
         return;
     }
     if (v.action == VERDICT_REPLY) {
@@ -193,6 +254,7 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
     struct b2bua_route route;
     bool is_initial_invite = msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog;
     if (is_initial_invite && build_route(gw, cfg, ctx, &route)) {
+        apply_edits(&ctx->edits, &route);
         if (over_call_limit(cfg, &route)) {
             emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
             send_reply(gw, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
@@ -241,6 +303,9 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
         return;
     }
     ctx.msg = &msg;
+    struct hold_source hold_source = { .gw = gw, .worker = worker, .net = net };
+    ctx.hold = take_hold;
+    ctx.hold_ctx = &hold_source;
     if (msg.is_request) {
         handle_request(gw, state, worker, &ctx, net);
     } else {

@@ -17,6 +17,16 @@ struct verdict verdict_reply(uint16_t status, const char *reason)
     return (struct verdict){ .action = VERDICT_REPLY, .status = status, .reason = reason };
 }
 
+struct verdict verdict_hold(void)
+{
+    return (struct verdict){ .action = VERDICT_HOLD };
+}
+
+void stage_hold_resume(struct stage_hold *hold)
+{
+    hold->resume(hold);
+}
+
 void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum sw_event_kind kind,
                       const char *module)
 {

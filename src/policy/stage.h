@@ -36,6 +36,7 @@ enum verdict_action {
     VERDICT_CONTINUE,
     VERDICT_REPLY,
     VERDICT_DROP,
+    VERDICT_HOLD, /* the stage took a hold (ctx->hold): nothing more happens now */
 };
 
 struct verdict {
@@ -43,6 +44,23 @@ struct verdict {
     uint16_t status;         /* VERDICT_REPLY: the response code */
     const char *reason;      /* VERDICT_REPLY: reason phrase (static); DROP: why, for debug */
     struct sv extra_headers; /* complete "Name: value\r\n" lines (arena), or absent */
+};
+
+/*
+ * Changes stages ask for on the call's outgoing leg (caller-ID policy, STIR/SHAKEN). Views
+ * live in the message arena; absent means "no change".
+ */
+struct stage_edits {
+    struct sv caller_user;       /* replaces the user part of From on the outgoing leg */
+    struct sv caller_display;    /* replaces the display name (present and empty: none) */
+    struct sv asserted_identity; /* P-Asserted-Identity value for the outgoing leg */
+    struct sv verstat;           /* verstat value added to the outgoing From URI (RFC 8588) */
+    struct sv extra_headers;     /* complete lines added to the outgoing INVITE */
+};
+
+/* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */
+struct stage_hold {
+    void (*resume)(struct stage_hold *hold);
 };
 
 /* What a stage sees. Views borrow the message; everything lives until the verdict is used. */
@@ -63,6 +81,12 @@ struct stage_ctx {
     unsigned worker;
     const struct cfg *cfg;
     const struct event_sink *events;
+    struct stage_edits edits;
+    /* Asks the gateway to keep this message and run it through the pipeline again when the
+     * hold is resumed (e.g. after a certificate fetch); NULL when holding is impossible
+     * (then the stage decides without waiting). The stage then returns verdict_hold(). */
+    struct stage_hold *(*hold)(struct stage_ctx *ctx);
+    void *hold_ctx;
 };
 
 struct stage {
@@ -76,6 +100,14 @@ struct stage {
 struct verdict verdict_continue(void);
 struct verdict verdict_drop(const char *why);
 struct verdict verdict_reply(uint16_t status, const char *reason);
+struct verdict verdict_hold(void);
+
+/*
+ * Any thread, exactly once per hold: the held message runs through the whole pipeline
+ * again in its worker. A hold that is never resumed leaks its copy: stages must resume
+ * every hold they take (also on failure and shutdown).
+ */
+void stage_hold_resume(struct stage_hold *hold);
 
 /*
  * Fills `event` with the context's addresses, transport, Call-ID and User-Agent (when the
