@@ -95,8 +95,11 @@ static void audit_asterisk_conf(struct audit_report *report, const char *path, e
     }
 }
 
-static int audit_sipwarden_file(struct audit_report *report, const char *path)
+static int audit_sipwarden_file(struct audit_report *report, const char *path,
+                                const struct asterisk_conf *ini)
 {
+    audit_report_input(report, path, audit_kind_name(AUDIT_KIND_SIPWARDEN));
+    audit_sipwarden_files(report, ini);
     struct sw_diag diag;
     sw_diag_init(&diag);
     struct cfg *cfg = cfg_load_file(path, &diag);
@@ -105,7 +108,6 @@ static int audit_sipwarden_file(struct audit_report *report, const char *path)
     if (cfg == NULL) {
         return EXIT_UNREADABLE;
     }
-    audit_report_input(report, path, audit_kind_name(AUDIT_KIND_SIPWARDEN));
     audit_sipwarden_run(report, cfg);
     cfg_free(cfg);
     return 0;
@@ -125,7 +127,7 @@ static int audit_file(struct audit_report *report, const char *path)
     int status = 0;
     if (kind == AUDIT_KIND_SIPWARDEN) {
         /* sipwarden's own syntax is not Asterisk's: only its loader may judge the file. */
-        status = audit_sipwarden_file(report, path);
+        status = audit_sipwarden_file(report, path, conf);
     } else {
         sw_diag_print(&diag, stderr);
         if (conf != NULL && kind == AUDIT_KIND_UNKNOWN) {

@@ -19,7 +19,9 @@ static bool resolve(const struct audit_where *where, struct sv path, char *out, 
     if (path.len == 0) {
         return false;
     }
-    const char *slash = where->file == NULL ? NULL : strrchr(where->file, '/');
+    /* Asterisk resolves against its configuration folder, sipwarden against its cwd. */
+    const char *slash =
+        where->file == NULL || where->is_cwd_relative ? NULL : strrchr(where->file, '/');
     int dir_len = path.ptr[0] == '/' || slash == NULL ? 0 : (int)(slash - where->file) + 1;
     int n = snprintf(out, cap, "%.*s" SV_FMT, dir_len, where->file == NULL ? "" : where->file,
                      SV_ARG(path));

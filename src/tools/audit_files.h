@@ -1,7 +1,8 @@
 /*
  * File checks of the audit: private keys readable only by their owner, certificates not
  * expired and not expiring within AUDIT_CERT_WARN_DAYS. Paths relative to a configuration
- * file are resolved against that file's folder. Findings go to the report. One thread.
+ * file are resolved against that file's folder (Asterisk) or the working directory
+ * (where->is_cwd_relative: sipwarden). Findings go to the report. One thread.
  */
 #ifndef SW_TOOLS_AUDIT_FILES_H
 #define SW_TOOLS_AUDIT_FILES_H

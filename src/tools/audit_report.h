@@ -37,6 +37,7 @@ struct audit_where {
     const char *file;
     struct sv section;
     unsigned line;
+    bool is_cwd_relative; /* paths in this file are relative to the working directory */
 };
 
 struct audit_finding {

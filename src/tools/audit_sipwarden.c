@@ -86,12 +86,6 @@ static void check_tls(struct audit_report *report, const struct cfg *cfg)
     } else {
         audit_report_add(report, &where, AUDIT_PASS, "tls.verify", NULL, "verify_server = yes");
     }
-    if (cfg->tls.certificate != NULL) {
-        audit_files_check_certificate(report, &where, sv_from_cstr(cfg->tls.certificate));
-    }
-    if (cfg->tls.private_key != NULL) {
-        audit_files_check_key(report, &where, sv_from_cstr(cfg->tls.private_key));
-    }
 }
 
 static void check_monitoring(struct audit_report *report, const struct cfg *cfg)
@@ -119,6 +113,26 @@ static void check_monitoring(struct audit_report *report, const struct cfg *cfg)
     if (cfg->admin.token != NULL) {
         where = section_where(cfg, "admin", 0);
         audit_checks_secret(report, &where, sv_from_cstr(cfg->admin.token), SV_NULL, "token", NULL);
+    }
+}
+
+void audit_sipwarden_files(struct audit_report *report, const struct asterisk_conf *ini)
+{
+    const struct asterisk_conf_section *tls = asterisk_conf_find(ini, SV("tls"));
+    if (tls == NULL) {
+        return;
+    }
+    const struct asterisk_conf_entry *cert = asterisk_conf_section_get(tls, SV("certificate"));
+    if (cert != NULL && cert->value.len > 0) {
+        struct audit_where where = audit_where_of(tls, cert);
+        where.is_cwd_relative = true;
+        audit_files_check_certificate(report, &where, cert->value);
+    }
+    const struct asterisk_conf_entry *key = asterisk_conf_section_get(tls, SV("private_key"));
+    if (key != NULL && key->value.len > 0) {
+        struct audit_where where = audit_where_of(tls, key);
+        where.is_cwd_relative = true;
+        audit_files_check_key(report, &where, key->value);
     }
 }
 
