@@ -459,6 +459,64 @@ static void check_accounts(const struct cfg_check_ctx *ctx)
     }
 }
 
+/* At most this many x5u ports (stir/fetch.h STIR_FETCH_PORTS_MAX). */
+#define STIR_PORTS_MAX 8
+
+static void check_stir_signing(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_stir *stir = &ctx->cfg->stir;
+    struct place key = single_place(ctx, CFG_SECTION_STIR, "signing_key");
+    struct place x5u = single_place(ctx, CFG_SECTION_STIR, "x5u");
+    if ((stir->signing_key == NULL) != (stir->x5u == NULL)) {
+        error_at(ctx, stir->signing_key == NULL ? x5u : key,
+                 "signing_key and x5u go together (the key signs, x5u tells where to check)");
+    }
+    if (stir->signing_key != NULL) {
+        (void)cfg_check_private_file(stir->signing_key, ctx->diag, ctx->file, key.line,
+                                     key.label); /* the diag has the details */
+    }
+    /* RFC 8224 §7 and ATIS-1000074: verifiers fetch x5u over HTTPS only. */
+    if (stir->x5u != NULL && (!sv_starts_with_nocase(sv_from_cstr(stir->x5u), SV("https://")) ||
+                              strpbrk(stir->x5u, " \"\\<>") != NULL)) {
+        error_at(ctx, x5u, "x5u must be an https URL without spaces, quotes or angle brackets");
+    }
+    if (stir->signing_certificate != NULL) {
+        struct place cert = single_place(ctx, CFG_SECTION_STIR, "signing_certificate");
+        if (stir->signing_key == NULL) {
+            error_at(ctx, cert, "signing_certificate needs signing_key");
+        }
+        check_readable_file(ctx, stir->signing_certificate, cert);
+    }
+}
+
+static void check_stir(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_stir *stir = &ctx->cfg->stir;
+    check_stir_signing(ctx);
+    if (stir->ca_file != NULL) {
+        check_readable_file(ctx, stir->ca_file, single_place(ctx, CFG_SECTION_STIR, "ca_file"));
+    }
+    if (stir->fetch_ca_file != NULL) {
+        check_readable_file(ctx, stir->fetch_ca_file,
+                            single_place(ctx, CFG_SECTION_STIR, "fetch_ca_file"));
+    }
+    struct place ports = single_place(ctx, CFG_SECTION_STIR, "fetch_ports");
+    if (stir->fetch_ports.count == 0 || stir->fetch_ports.count > STIR_PORTS_MAX) {
+        error_at(ctx, ports, "list 1 to 8 ports");
+    }
+    for (size_t i = 0; i < stir->fetch_ports.count; i++) {
+        uint32_t port = 0;
+        if (!sv_to_u32(sv_from_cstr(stir->fetch_ports.items[i]), &port) || port == 0 ||
+            port > 65535) {
+            error_at(ctx, ports, "a port is a number from 1 to 65535");
+        }
+    }
+    if (stir->cache_ttl > stir->cache_max_ttl) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_STIR, "cache_max_ttl"),
+                 "cache_max_ttl is shorter than cache_ttl");
+    }
+}
+
 void cfg_check_global(const struct cfg_check_ctx *ctx)
 {
     check_general(ctx);
@@ -467,4 +525,5 @@ void cfg_check_global(const struct cfg_check_ctx *ctx)
     check_admin_state(ctx);
     check_ban(ctx);
     check_accounts(ctx);
+    check_stir(ctx);
 }

@@ -127,6 +127,19 @@ enum cfg_callerid_policy {
     CFG_CALLERID_ALLOW,   /* passed unchanged (an event tells) */
 };
 
+/* An inbound call whose caller ID is one of our own numbers (a classic spoofing sign). */
+enum cfg_inbound_own_number {
+    CFG_OWN_NUMBER_FLAG,   /* an event, the call goes on */
+    CFG_OWN_NUMBER_REJECT, /* 403 */
+};
+
+/* What failed STIR/SHAKEN verification of an inbound call does. */
+enum cfg_identity_policy {
+    CFG_IDENTITY_TAG,     /* verstat tells the PBX; every call goes on */
+    CFG_IDENTITY_REJECT,  /* failures get their RFC 8224 response (403/428/436/437/438) */
+    CFG_IDENTITY_REQUIRE, /* as reject, and a call without Identity gets 428 */
+};
+
 /* The Request-URI user the PBX gets for an inbound call. */
 enum cfg_inbound_to {
     CFG_INBOUND_DID, /* the dialled number as the provider sent it */
@@ -284,9 +297,23 @@ struct cfg_state {
     char *redis_prefix;
 };
 
-/* [stir]: the STIR/SHAKEN keys are added here. */
+/* [stir]: STIR/SHAKEN signing (outbound) and verification (inbound). */
 struct cfg_stir {
-    bool is_present; /* the file has a [stir] section */
+    bool is_present;           /* the file has a [stir] section */
+    char *signing_key;         /* checked: readable by its owner only; NULL = no signing */
+    char *signing_certificate; /* optional; checked against the key at start */
+    char *x5u;                 /* https URL; set exactly when signing_key is */
+    char *ca_file;             /* ca_file or ca_dir set = inbound verification on */
+    char *ca_dir;
+    uint32_t iat_window;
+    struct cfg_strings fetch_ports; /* checked: 1 to 8 port numbers */
+    bool fetch_allow_private;
+    char *fetch_ca_file;
+    uint32_t fetch_timeout;
+    uint32_t fetch_threads;
+    uint32_t cache_entries;
+    uint32_t cache_ttl;
+    uint32_t cache_max_ttl;
 };
 
 struct cfg_trunk {
@@ -310,6 +337,8 @@ struct cfg_trunk {
     char *default_number;
     enum cfg_callerid_policy callerid_policy;
     char *tls_server_name; /* default: provider host */
+    enum cfg_inbound_own_number inbound_own_number;
+    enum cfg_identity_policy identity_policy;
     enum cfg_inbound_to inbound_to;
 };
 
