@@ -243,6 +243,7 @@ void b2bua_free(struct b2bua *b)
         return;
     }
     txn_layer_free(b->txns);
+    b2bua_register_free_all(b);
     for (size_t i = 0; b->pool != NULL && i < b->pool_cap; i++) {
         struct call *call = &b->pool[i];
         if (call->owner != NULL) {
@@ -450,10 +451,13 @@ static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_ro
     char from[LEG_HDR_CAP];
     int from_len = format_from(from, sizeof(from), route, local_tag);
     char target[LEG_HDR_CAP];
-    int target_len = snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
-                              SV_ARG(route->ruri_user), SV_ARG(route->target_host));
+    int target_len = sv_is_present(route->request_uri)
+                         ? snprintf(target, sizeof(target), SV_FMT, SV_ARG(route->request_uri))
+                         : snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
+                                    SV_ARG(route->ruri_user), SV_ARG(route->target_host));
     char to[LEG_HDR_CAP];
-    int to_len = snprintf(to, sizeof(to), "<%s>", target);
+    int to_len = snprintf(to, sizeof(to), "<sip:" SV_FMT "@" SV_FMT ">", SV_ARG(route->ruri_user),
+                          SV_ARG(route->target_host));
     leg->is_a = false;
     leg->dest = route->dest;
     leg->listener = route->dest.listener;
@@ -597,6 +601,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     call->route.asserted_id = SV_NULL;
     call->route.verstat = SV_NULL;
     call->route.extra_headers = SV_NULL;
+    call->route.request_uri = SV_NULL;
     /* From here the call is in the tables: it ends through b2bua_call_end(). */
     table_insert(b, call);
     call->state = CALL_STATE_EARLY;
@@ -778,6 +783,10 @@ void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response)
         b2bua_relay_response(user, txn, response);
         return;
     }
+    if (*(const enum tu_kind *)user == TU_REGISTER) {
+        b2bua_register_response(user, txn, response);
+        return;
+    }
     struct call *call = user;
     if (txn == call->b_invite) {
         on_b_invite_response(call->owner, call, response);
@@ -788,6 +797,10 @@ void b2bua_txn_timeout(void *user, struct txn *txn)
 {
     if (*(const enum tu_kind *)user == TU_RELAY) {
         b2bua_relay_timeout(user, txn);
+        return;
+    }
+    if (*(const enum tu_kind *)user == TU_REGISTER) {
+        b2bua_register_timeout(user, txn);
         return;
     }
     struct call *call = user;
@@ -807,6 +820,10 @@ void b2bua_txn_terminated(void *user, struct txn *txn)
 {
     if (*(const enum tu_kind *)user == TU_RELAY) {
         b2bua_relay_terminated(user, txn);
+        return;
+    }
+    if (*(const enum tu_kind *)user == TU_REGISTER) {
+        b2bua_register_terminated(user, txn);
         return;
     }
     struct call *call = user;
@@ -921,6 +938,16 @@ bool b2bua_is_in_dialog(struct b2bua *b, struct sip_msg *request,
 
 #define ALLOW_LINE \
     "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK, NOTIFY, MESSAGE\r\n"
+
+bool b2bua_absorb(struct b2bua *b, struct sip_msg *request)
+{
+    struct txn *existing = txn_server_find(b->txns, request);
+    if (existing == NULL) {
+        return false;
+    }
+    (void)txn_server_absorb(existing, request);
+    return true;
+}
 
 void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net_dest *src,
                       const struct b2bua_route *route)

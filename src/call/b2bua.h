@@ -48,6 +48,7 @@ struct b2bua_route {
     struct sv asserted_id;    /* P-Asserted-Identity value to send, or absent */
     struct sv verstat;        /* verstat parameter for the From URI (RFC 8588), or absent */
     struct sv extra_headers;  /* complete lines added to leg B's INVITE, or absent */
+    struct sv request_uri;    /* leg B's Request-URI when not sip:ruri_user@target_host */
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;
@@ -98,6 +99,28 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count);
  */
 void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
                       const struct b2bua_route *route);
+
+/* How the REGISTER of an authenticated remote account is relayed to the PBX. */
+struct b2bua_register_route {
+    size_t account;                            /* index into the accounts */
+    struct sv username;                        /* the account's user name */
+    struct net_dest pbx;                       /* next hop: the PBX */
+    struct sv pbx_host;                        /* host[:port] for Request-URI, From, To */
+    const struct uac_credentials *credentials; /* for the PBX's 401/407; NULL = none */
+    uint32_t max_expires_s;                    /* registrations granted at most this long */
+};
+
+/*
+ * A REGISTER from a remote account the auth stage accepted: relayed to the PBX with the
+ * Contact rewritten to the gateway; the phone gets the PBX's verdict (200, 403...) and,
+ * on 200, its binding (real source address) is kept in the registrar for calls to it.
+ */
+void b2bua_on_register(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
+                       const struct b2bua_register_route *route);
+
+/* A retransmitted request or an ACK of a non-2xx that a server transaction absorbs: true
+ * when absorbed (the gateway then skips policy: it judged the original already). */
+bool b2bua_absorb(struct b2bua *b2bua, struct sip_msg *request);
 
 /*
  * A response from `src`; matched to its client transaction and accepted only when it

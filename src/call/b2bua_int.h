@@ -36,7 +36,9 @@ struct b2bua {
     size_t bucket_mask;
     size_t active_calls;
     uint64_t next_call_id;
-    char *out; /* B2BUA_OUT_CAP bytes for building one message */
+    char *out;              /* B2BUA_OUT_CAP bytes for building one message */
+    struct reg_relay *regs; /* REGISTER relays in flight (b2bua_register.c) */
+    size_t reg_cap;
     struct arena *scratch;
 };
 
@@ -56,6 +58,12 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why);
 void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response);
 void b2bua_txn_timeout(void *user, struct txn *txn);
 void b2bua_txn_terminated(void *user, struct txn *txn);
+
+/* b2bua_register.c: REGISTER relays. */
+void b2bua_register_response(struct reg_relay *reg, struct txn *txn, struct sip_msg *response);
+void b2bua_register_timeout(struct reg_relay *reg, struct txn *txn);
+void b2bua_register_terminated(struct reg_relay *reg, struct txn *txn);
+void b2bua_register_free_all(struct b2bua *b);
 
 /* b2bua_relay.c: in-dialog requests (BYE, re-INVITE, UPDATE, INFO, OPTIONS, PRACK...). */
 void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct sip_msg *request,

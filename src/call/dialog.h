@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/sv.h"
 #include "call/b2bua.h"
+#include "call/registrar.h"
 #include "net/loop.h"
 #include "net/worker.h"
 
@@ -77,6 +78,29 @@ struct leg {
 enum tu_kind {
     TU_CALL = 1,
     TU_RELAY = 2,
+    TU_REGISTER = 3,
+};
+
+/* A REGISTER crossing from a phone to the PBX (b2bua_register.c). */
+struct reg_relay {
+    enum tu_kind tu_kind;
+    bool is_used;
+    struct b2bua *owner;
+    struct txn *server; /* the phone's REGISTER */
+    struct txn *client; /* ours to the PBX */
+    struct req_copy req;
+    struct registrar_binding binding; /* what the phone asked for */
+    uint32_t expires_s;
+    size_t account;
+    bool is_auth_tried;
+    bool is_unregister;
+    const struct uac_credentials *credentials;
+    char pbx_uri[LEG_HDR_CAP]; /* Request-URI of our REGISTER */
+    char username[128];
+    char pbx_host[256];
+    struct net_dest pbx;
+    char call_id[48];
+    uint32_t cseq;
 };
 
 struct relay {

@@ -271,6 +271,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         rc = prepare_hops(gw, cfg, diag);
     }
     if (rc == 0) {
+        rc = gw_accounts_init(gw, cfg);
+    }
+    if (rc == 0) {
         rc = open_network(gw, cfg, diag);
     }
     if (rc != 0) {
@@ -301,6 +304,7 @@ void gateway_free(struct gateway *gw)
         sw_free((void *)(uintptr_t)gw->hide_headers[i].ptr);
     }
     free_hops(gw);
+    gw_accounts_fini(gw);
     sw_free(gw->config_path);
     sw_free(gw);
 }

@@ -19,6 +19,7 @@
 #define GW_MAX_LISTENERS 16
 #define GW_MAX_OLD_CFGS  64
 
+struct cfg;
 struct pipeline;
 struct gate;
 struct arena;
@@ -47,6 +48,8 @@ struct gateway {
     size_t local_count;
     struct gw_trunk_hop *trunk_hops;
     size_t trunk_hop_count;
+    struct uac_credentials *account_creds; /* per account, for the PBX's challenges */
+    size_t account_count;
     struct net_dest pbx_dest;
     char pbx_host[256];
     struct event_sink events;
@@ -67,6 +70,10 @@ struct gw_worker {
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);
 void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *msg,
                 bool may_hand_off);
+
+/* gateway_accounts.c: remote accounts' credentials and the registrar. */
+int gw_accounts_init(struct gateway *gw, const struct cfg *cfg);
+void gw_accounts_fini(struct gateway *gw);
 
 /* gateway_events.c: the event sink used until the event consumers run. */
 void gw_events_init(struct gateway *gw);

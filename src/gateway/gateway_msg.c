@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "call/registrar.h"
 #include "call/reply.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
@@ -224,22 +225,124 @@ static bool over_call_limit(const struct cfg *cfg, const struct b2bua_route *rou
     return false;
 }
 
+/* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
+static bool route_to_account(const struct cfg *cfg, struct stage_ctx *ctx,
+                             struct b2bua_route *route, struct registrar_binding *binding)
+{
+    if (ctx->side != SIDE_PBX || !sv_is_present(route->ruri_user)) {
+        return false;
+    }
+    const struct cfg_account *account = cfg_account_find(cfg, route->ruri_user);
+    if (account == NULL || !account->enabled) {
+        return false;
+    }
+    size_t index = (size_t)(account - cfg->accounts);
+    if (!registrar_lookup(index, sw_wall_s(), binding)) {
+        return false;
+    }
+    struct sip_err err = { 0 };
+    struct sip_uri contact;
+    if (sip_uri_parse(sv_from_cstr(binding->contact_uri), &contact, &err) != 0) {
+        return false;
+    }
+    route->dest = binding->dest;
+    route->request_uri = sv_from_cstr(binding->contact_uri);
+    route->target_host = contact.host;
+    route->is_towards_provider = true; /* a phone outside is the internet: hide the PBX */
+    route->to_party = CALL_PARTY_ACCOUNT;
+    route->to_index = index;
+    route->from_party = CALL_PARTY_PBX;
+    route->credentials = NULL;
+    return true;
+}
+
+static void route_from_account(struct gateway *gw, const struct cfg *cfg,
+                               const struct stage_ctx *ctx, struct b2bua_route *route)
+{
+    const struct cfg_account *account = &cfg->accounts[ctx->account];
+    route->dest = gw->pbx_dest;
+    route->target_host = sv_from_cstr(gw->pbx_host);
+    route->from_host = sv_from_cstr(gw->pbx_host);
+    route->from_user = sv_from_cstr(account->username);
+    route->from_party = CALL_PARTY_ACCOUNT;
+    route->from_index = ctx->account;
+    route->to_party = CALL_PARTY_PBX;
+    route->is_towards_provider = false;
+    route->credentials = NULL;
+}
+
+static bool over_account_limit(const struct cfg *cfg, const struct b2bua_route *route)
+{
+    if (route->from_party == CALL_PARTY_ACCOUNT && route->from_index < cfg->account_count) {
+        return b2bua_party_calls(CALL_PARTY_ACCOUNT, route->from_index) >=
+               cfg->accounts[route->from_index].max_calls;
+    }
+    if (route->to_party == CALL_PARTY_ACCOUNT && route->to_index < cfg->account_count) {
+        uint32_t max = cfg->accounts[route->to_index].max_calls;
+        return b2bua_party_calls(CALL_PARTY_ACCOUNT, route->to_index) >= (max == 0 ? 1 : max);
+    }
+    return false;
+}
+
+static void start_call(struct gateway *gw, struct gw_worker *state, struct worker *worker,
+                       struct stage_ctx *ctx, const struct net_msg *net)
+{
+    const struct cfg *cfg = ctx->cfg;
+    struct sip_msg *msg = ctx->msg;
+    struct net_dest src = reply_dest(net);
+    struct b2bua_route route;
+    memset(&route, 0, sizeof(route));
+    struct registrar_binding binding;
+    bool has_route = false;
+    if (ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
+        /* The base fields (called user, display) are filled even though no trunk fits. */
+        (void)build_route(gw, cfg, ctx, &route);
+        has_route = route.ruri_user.len > 0;
+        route_from_account(gw, cfg, ctx, &route);
+    } else if (build_route(gw, cfg, ctx, &route)) {
+        has_route = true;
+        (void)route_to_account(cfg, ctx, &route, &binding);
+    }
+    if (!has_route) {
+        b2bua_on_request(state->b2bua, msg, &src, NULL);
+        return;
+    }
+    apply_edits(&ctx->edits, &route);
+    if (over_call_limit(cfg, &route) || over_account_limit(cfg, &route)) {
+        emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
+        send_reply(gw, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
+        return;
+    }
+    b2bua_on_request(state->b2bua, msg, &src, &route);
+}
+
+static void relay_register(struct gateway *gw, struct gw_worker *state, struct stage_ctx *ctx,
+                           const struct net_msg *net)
+{
+    const struct cfg *cfg = ctx->cfg;
+    const struct cfg_account *account = &cfg->accounts[ctx->account];
+    const struct uac_credentials *creds =
+        ctx->account < gw->account_count ? &gw->account_creds[ctx->account] : NULL;
+    struct b2bua_register_route route = {
+        .account = ctx->account,
+        .username = sv_from_cstr(account->username),
+        .pbx = gw->pbx_dest,
+        .pbx_host = sv_from_cstr(gw->pbx_host),
+        .credentials = creds != NULL && creds->secret != NULL ? creds : NULL,
+        .max_expires_s = 3600,
+    };
+    struct net_dest src = reply_dest(net);
+    b2bua_on_register(state->b2bua, ctx->msg, &src, &route);
+}
+
 static void handle_request(struct gateway *gw, struct gw_worker *state, struct worker *worker,
                            struct stage_ctx *ctx, const struct net_msg *net)
 {
     struct sip_msg *msg = ctx->msg;
-    const struct cfg *cfg = ctx->cfg;
-    ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
-    bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER;
-    if (!is_known && !ctx->is_in_dialog) {
-        /* Nobody we know, and no remote account support in this build path yet: an
-         * unknown source gets nothing (DESIGN.md). */
-        emit_simple(gw, net, EV_FAILED_ACL, sip_msg_call_id(msg), "unknown source");
-        if (cfg->acl.deny_reply == CFG_DENY_403 && msg->method != SIP_METHOD_ACK) {
-            send_reply(gw, worker, msg, net, 403, SV_NULL);
-        }
-        return;
+    if (b2bua_absorb(state->b2bua, msg)) {
+        return; /* a retransmission: its original was judged already */
     }
+    ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
     struct verdict v = pipeline_run(atomic_load(&gw->pipeline), ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
         return;
@@ -250,19 +353,21 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
         }
         return;
     }
-    struct net_dest src = reply_dest(net);
-    struct b2bua_route route;
-    bool is_initial_invite = msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog;
-    if (is_initial_invite && build_route(gw, cfg, ctx, &route)) {
-        apply_edits(&ctx->edits, &route);
-        if (over_call_limit(cfg, &route)) {
-            emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
-            send_reply(gw, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
-            return;
-        }
-        b2bua_on_request(state->b2bua, msg, &src, &route);
+    bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER || ctx->is_authenticated;
+    if (!is_known && !ctx->is_in_dialog) {
+        /* Nobody we know, and no stage admitted it: an unknown source gets nothing. */
+        emit_simple(gw, net, EV_FAILED_ACL, sip_msg_call_id(msg), "unknown source");
         return;
     }
+    if (msg->method == SIP_METHOD_REGISTER && ctx->is_authenticated && !ctx->is_in_dialog) {
+        relay_register(gw, state, ctx, net);
+        return;
+    }
+    if (msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
+        start_call(gw, state, worker, ctx, net);
+        return;
+    }
+    struct net_dest src = reply_dest(net);
     b2bua_on_request(state->b2bua, msg, &src, NULL);
 }
 

@@ -2,11 +2,13 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "policy/auth.h"
 #include "policy/sanity.h"
 
 /* The order is the policy: a later issue adds scanner, acl, ratelimit, auth, ... here. */
 static const struct stage *const pipeline[] = {
     &sanity_stage,
+    &auth_stage,
 };
 
 #define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))

@@ -1,0 +1,268 @@
+#include "policy/auth.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/time.h"
+#include "config/config.h"
+#include "policy/nonce.h"
+#include "sip/auth.h"
+#include "sip/digest.h"
+#include "sip/msg.h"
+
+#define AUTH_REPLAY_SLOTS 65536
+
+/* Used for unknown users so that they cost what a known user costs (no timing oracle). */
+static const char dummy_ha1[] = "6d2f0c9b1e8a47d3b5f28e1c9a0d4e7f6d2f0c9b1e8a47d3b5f28e1c9a0d4e7f";
+
+struct auth_state {
+    struct nonce_keeper *nonces;
+};
+
+static int auth_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct auth_state *s = sw_calloc(1, sizeof(*s));
+    if (s == NULL) {
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, "auth", "out of memory");
+        return -1;
+    }
+    s->nonces = nonce_keeper_new(cfg->auth.nonce_lifetime, AUTH_REPLAY_SLOTS);
+    if (s->nonces == NULL) {
+        sw_free(s);
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, "auth", "cannot create the nonce keeper");
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static void auth_fini(void *state)
+{
+    struct auth_state *s = state;
+    if (s != NULL) {
+        nonce_keeper_free(s->nonces);
+        sw_free(s);
+    }
+}
+
+static bool needs_challenge(const struct stage_ctx *ctx)
+{
+    const struct sip_msg *msg = ctx->msg;
+    if (!msg->is_request || ctx->is_in_dialog || msg->method == SIP_METHOD_ACK ||
+        msg->method == SIP_METHOD_CANCEL) {
+        return false;
+    }
+    if (ctx->side == SIDE_PROVIDER) {
+        return false;
+    }
+    if (ctx->side == SIDE_PBX) {
+        return ctx->cfg->auth.challenge_pbx;
+    }
+    return true;
+}
+
+/* The challenge lines, one per configured algorithm, into the arena. */
+static struct verdict challenge(struct auth_state *s, struct stage_ctx *ctx, bool is_stale)
+{
+    const struct cfg *cfg = ctx->cfg;
+    bool is_register = ctx->msg->method == SIP_METHOD_REGISTER;
+    char nonce[NONCE_HEX_LEN + 1];
+    nonce_make(s->nonces, &ctx->src_ip, sv_from_cstr(cfg->auth.realm), sw_wall_s(), nonce);
+    size_t cap = 256 * cfg->auth.algorithms.count + 64;
+    char *mem = arena_alloc(ctx->arena, cap);
+    if (mem == NULL) {
+        return verdict_drop("arena full");
+    }
+    struct sw_buf out;
+    sw_buf_init(&out, mem, cap);
+    for (size_t i = 0; i < cfg->auth.algorithms.count; i++) {
+        enum sip_digest_alg alg = (enum sip_digest_alg)cfg->auth.algorithms.items[i];
+        sw_buf_fmt(&out, "%s: Digest realm=\"%s\", nonce=\"%s\", qop=\"auth\", algorithm=%s%s\r\n",
+                   is_register ? "WWW-Authenticate" : "Proxy-Authenticate", cfg->auth.realm, nonce,
+                   sip_digest_alg_name(alg), is_stale ? ", stale=true" : "");
+    }
+    struct sw_event ev;
+    stage_event_init(ctx, &ev, EV_CHALLENGE_SENT, "auth");
+    SW_EVENT_SET(&ev, challenge, sv_from_cstr(nonce));
+    sw_event_emit(ctx->events, &ev);
+    struct verdict v = verdict_reply(is_register ? 401 : 407, NULL);
+    v.extra_headers = out.is_overflow ? SV_NULL : sw_buf_view(&out);
+    return v;
+}
+
+static const struct sip_hdr *credentials_header(struct sip_msg *msg)
+{
+    const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_AUTHORIZATION, NULL);
+    return h != NULL ? h : sip_msg_find(msg, SIP_HDR_PROXY_AUTHORIZATION, NULL);
+}
+
+/* The account's HA1 for `alg`, or NULL (then the dummy is used and the answer fails). */
+static const char *account_ha1(const struct cfg_account *a, enum sip_digest_alg alg,
+                               struct sv realm, char *computed)
+{
+    const char *stored = alg == SIP_DIGEST_MD5      ? a->ha1
+                         : alg == SIP_DIGEST_SHA256 ? a->ha1_sha256
+                                                    : a->ha1_sha512_256;
+    if (stored != NULL) {
+        return stored;
+    }
+    if (a->secret != NULL && sip_digest_ha1(alg, sv_from_cstr(a->username), realm,
+                                            sv_from_cstr(a->secret), computed) == 0) {
+        return computed;
+    }
+    return NULL;
+}
+
+static bool algorithm_offered(const struct cfg *cfg, enum sip_digest_alg alg)
+{
+    for (size_t i = 0; i < cfg->auth.algorithms.count; i++) {
+        if ((enum sip_digest_alg)cfg->auth.algorithms.items[i] == alg) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void emit_failure(struct stage_ctx *ctx, enum sw_event_kind kind, const struct sip_auth *a,
+                         const char *detail)
+{
+    struct sw_event ev;
+    stage_event_init(ctx, &ev, kind, "auth");
+    SW_EVENT_SET(&ev, account, a->username);
+    SW_EVENT_SET(&ev, challenge, a->nonce);
+    SW_EVENT_SET(&ev, response, a->response);
+    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
+    sw_event_emit(ctx->events, &ev);
+}
+
+static bool account_permits(const struct cfg_account *a, const struct sw_ip *ip)
+{
+    int best_permit = -1;
+    int best_deny = -1;
+    for (size_t i = 0; i < a->permit.count; i++) {
+        if (sw_cidr_contains(&a->permit.items[i], ip) &&
+            a->permit.items[i].prefix_len > best_permit) {
+            best_permit = a->permit.items[i].prefix_len;
+        }
+    }
+    for (size_t i = 0; i < a->deny.count; i++) {
+        if (sw_cidr_contains(&a->deny.items[i], ip) && a->deny.items[i].prefix_len > best_deny) {
+            best_deny = a->deny.items[i].prefix_len;
+        }
+    }
+    if (a->permit.count > 0 && best_permit < 0) {
+        return false; /* a list with permits denies everything else */
+    }
+    return best_deny < 0 || best_permit > best_deny;
+}
+
+/* Checks what does not depend on the account: realm, algorithm, nonce, qop, uri. Returns
+ * NULL when the credentials may be verified, else why not. */
+static const char *check_frame(struct auth_state *s, struct stage_ctx *ctx,
+                               const struct sip_auth *a, enum sip_digest_alg *alg, bool *is_stale)
+{
+    const struct cfg *cfg = ctx->cfg;
+    bool is_sess = false;
+    struct sv alg_name = sv_is_present(a->algorithm) ? a->algorithm : SV("MD5");
+    if (!sv_eq(a->realm, sv_from_cstr(cfg->auth.realm))) {
+        return "realm not ours";
+    }
+    if (!sip_digest_alg_parse(alg_name, alg, &is_sess) || is_sess ||
+        !algorithm_offered(cfg, *alg)) {
+        return "algorithm not offered";
+    }
+    switch (nonce_verify(s->nonces, &ctx->src_ip, a->realm, a->nonce, sw_wall_s())) {
+    case NONCE_STALE:
+        *is_stale = true;
+        return "stale nonce";
+    case NONCE_FORGED:
+        return "nonce not issued to this address";
+    case NONCE_OK:
+        break;
+    }
+    if (!sv_eq(a->qop, SV("auth")) || !sv_is_present(a->nc) || !sv_is_present(a->cnonce)) {
+        return "qop=auth with nc and cnonce required";
+    }
+    if (!sv_eq(a->uri, ctx->msg->ruri)) {
+        return "digest uri differs from the Request-URI";
+    }
+    return NULL;
+}
+
+static size_t account_index(const struct cfg *cfg, const struct cfg_account *a)
+{
+    return (size_t)(a - cfg->accounts);
+}
+
+static bool response_matches(struct stage_ctx *ctx, const struct sip_auth *a,
+                             enum sip_digest_alg alg, const struct cfg_account *account)
+{
+    char computed[SIP_DIGEST_HEX_CAP];
+    const char *ha1 = account != NULL ? account_ha1(account, alg, a->realm, computed) : NULL;
+    bool has_ha1 = ha1 != NULL && strlen(ha1) == sip_digest_hex_len(alg);
+    char expected[SIP_DIGEST_HEX_CAP];
+    /* The same computation runs for every user, known or not: no timing difference. */
+    int rc = sip_digest_response(
+        alg, false, sv_make(has_ha1 ? ha1 : dummy_ha1, sip_digest_hex_len(alg)), a->nonce, a->nc,
+        a->cnonce, a->qop, ctx->msg->method_name, a->uri, expected);
+    bool is_equal = rc == 0 && sip_digest_hex_eq_ct(sv_from_cstr(expected), a->response);
+    explicit_bzero(computed, sizeof(computed));
+    return has_ha1 && is_equal;
+}
+
+static struct verdict auth_check(void *state, struct stage_ctx *ctx)
+{
+    struct auth_state *s = state;
+    if (!needs_challenge(ctx)) {
+        return verdict_continue();
+    }
+    const struct sip_hdr *h = credentials_header(ctx->msg);
+    struct sip_auth a;
+    struct sip_err err = { 0 };
+    if (h == NULL || sip_auth_parse(h->value, &a, &err) != 0 || !a.is_digest) {
+        return challenge(s, ctx, false);
+    }
+    enum sip_digest_alg alg = SIP_DIGEST_MD5;
+    bool is_stale = false;
+    const char *why = check_frame(s, ctx, &a, &alg, &is_stale);
+    if (is_stale) {
+        return challenge(s, ctx, true);
+    }
+    if (why != NULL) {
+        emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, why);
+        return challenge(s, ctx, false);
+    }
+    const struct cfg_account *account = cfg_account_find(ctx->cfg, a.username);
+    bool is_usable = account != NULL && account->enabled;
+    if (!response_matches(ctx, &a, alg, is_usable ? account : NULL)) {
+        emit_failure(ctx, is_usable ? EV_INVALID_PASSWORD : EV_INVALID_ACCOUNT_ID, &a,
+                     is_usable ? "wrong password" : "no such account");
+        return challenge(s, ctx, false);
+    }
+    if (!nonce_accept_nc(s->nonces, a.nonce, a.nc)) {
+        emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, "replayed nonce count");
+        return challenge(s, ctx, false);
+    }
+    if (!account_permits(account, &ctx->src_ip)) {
+        emit_failure(ctx, EV_FAILED_ACL, &a, "account not permitted from this address");
+        return ctx->cfg->acl.deny_reply == CFG_DENY_403 ? verdict_reply(403, NULL)
+                                                        : verdict_drop("account acl");
+    }
+    ctx->is_authenticated = true;
+    ctx->account = account_index(ctx->cfg, account);
+    ctx->side = SIDE_ACCOUNT;
+    struct sw_event ev;
+    stage_event_init(ctx, &ev, EV_SUCCESSFUL_AUTH, "auth");
+    SW_EVENT_SET(&ev, account, a.username);
+    sw_event_emit(ctx->events, &ev);
+    return verdict_continue();
+}
+
+const struct stage auth_stage = {
+    .name = "auth",
+    .init = auth_init,
+    .check = auth_check,
+    .fini = auth_fini,
+};
