@@ -47,9 +47,10 @@ static int setup(void **state)
     write_script(slow_path, "#!/bin/sh\nsleep 10\n");
     /* The fake nft comes first on PATH; the host's nft is never run. */
     char path_env[4096];
-    const char *old = getenv("PATH");
+    /* Set between tests, when no action thread runs. */
+    const char *old = getenv("PATH"); /* NOLINT(concurrency-mt-unsafe) */
     (void)snprintf(path_env, sizeof(path_env), "%s:%s", dir, old != NULL ? old : "/usr/bin");
-    return setenv("PATH", path_env, 1);
+    return setenv("PATH", path_env, 1); /* NOLINT(concurrency-mt-unsafe) */
 }
 
 static int teardown(void **state)

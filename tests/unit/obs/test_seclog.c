@@ -286,8 +286,9 @@ static void test_seclog_syslog(void **state)
 int main(void)
 {
     /* The expected lines are in UTC; fail2ban reads local time, so the log writes local. */
-    assert_int_equal(setenv("TZ", "UTC", 1), 0);
-    tzset();
+    /* Single-threaded here: the environment is set before any thread starts. */
+    assert_int_equal(setenv("TZ", "UTC", 1), 0); /* NOLINT(concurrency-mt-unsafe) */
+    tzset();                                     /* NOLINT(concurrency-mt-unsafe) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seclog_asterisk_lines),
         cmocka_unit_test(test_seclog_own_kinds_and_ipv6),

@@ -219,7 +219,7 @@ static void test_ban_list_snapshot(void **state)
 static void test_ban_eviction_order(void **state)
 {
     (void)state;
-    struct ban_config cfg = { .max_entries = 4 * BAN_SHARDS };
+    struct ban_config cfg = { .max_entries = (size_t)4 * BAN_SHARDS };
     struct ban_store *store = store_new(&cfg);
 
     enum { COUNT = 3000 };

@@ -45,8 +45,8 @@ struct sequence {
 #define BUR FAILTRACK_BURST
 #define RTX FAILTRACK_RETRANSMISSION
 #define BAN FAILTRACK_BAN
-#define MS  1000u
-#define SEC 1000000u
+#define MS  1000ull
+#define SEC 1000000ull
 
 static const struct sequence sequences[] = {
     { "retransmissions count once",

@@ -183,7 +183,7 @@ static void test_ratelimit_million_sources_bounded(void **state)
 static void test_ratelimit_full_buckets_evicted_first(void **state)
 {
     (void)state;
-    struct ratelimit_config cfg = { .max_entries = RATELIMIT_SHARDS * 4,
+    struct ratelimit_config cfg = { .max_entries = (size_t)RATELIMIT_SHARDS * 4,
                                     .global = { 4000000, 4000000 } };
     struct ratelimit *t = table_new(&cfg);
     for (uint32_t n = 0; n < 1000; n++) {
