@@ -15,8 +15,8 @@
 
 #define EVQ_WORDS         ((sizeof(struct sw_event) + 7) / 8)
 #define EVQ_BATCH         256
-#define EVQ_DEFAULT_TELE  4096u
-#define EVQ_DEFAULT_REL   1024u
+#define EVQ_DEFAULT_TELE  1024u
+#define EVQ_DEFAULT_REL   256u
 #define EVQ_DEFAULT_IDLE  100u
 #define EVQ_MAX_CAP       (1u << 20)
 #define EVQ_MAX_PRODUCERS 1024u

@@ -5,7 +5,8 @@
  * it through a bounded queue: ban_store callbacks (any thread) only copy the change in
  * under a short mutex. When the queue is full the change is dropped and counted, and
  * the writer later rewrites the active bans from a ban_store_list() snapshot, so the
- * database catches up without ever blocking a worker.
+ * database catches up without ever blocking a worker. (The resync takes a snapshot
+ * buffer of store capacity x 272 bytes for its duration: 17 MiB at 65,536 entries.)
  *
  * Rows: one per address (ip text, start, end, offence, source, reason). A row stays
  * `history_s` after its ban ended so that a restart keeps repeat-offender counts, then
