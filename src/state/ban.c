@@ -676,14 +676,28 @@ size_t ban_store_expire(struct ban_store *store, int64_t now_s)
     return reported;
 }
 
+/*
+ * Stores an entry from a backend. An automatic ban never replaces an active manual one
+ * here (another node's automatic ban must not shorten the operator's): that returns
+ * 1, "nothing changed". 0 when stored, -SW_EFULL.
+ */
 static int apply_add(struct ban_store *store, const struct ban_entry *entry, int64_t now_s)
 {
     uint64_t hash = hash_of(&entry->ip);
     struct ban_shard *shard = shard_of(store, hash);
     pthread_mutex_lock(&shard->lock);
+    long at = probe(shard, key_of(&entry->ip), hash);
+    if (at >= 0 && entry->source == BAN_SOURCE_AUTO) {
+        struct ban_entry found;
+        entry_read(shard, (uint32_t)at, &found);
+        if (found.source == BAN_SOURCE_MANUAL && found.end_s > now_s) {
+            pthread_mutex_unlock(&shard->lock);
+            return 1;
+        }
+    }
     write_begin(shard);
     bool is_new = false;
-    long at = slot_claim(shard, key_of(&entry->ip), hash, now_s, &is_new);
+    at = slot_claim(shard, key_of(&entry->ip), hash, now_s, &is_new);
     if (at >= 0) {
         entry_write(shard, (uint32_t)at, entry);
     }
@@ -713,7 +727,7 @@ int ban_store_apply(struct ban_store *store, enum ban_change change, const struc
     if (err == 0) {
         notify(store, BAN_CHANGE_ADD, entry, origin);
     }
-    return err;
+    return err > 0 ? 0 : err;
 }
 
 size_t ban_store_count(const struct ban_store *store)

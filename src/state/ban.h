@@ -159,8 +159,9 @@ size_t ban_store_expire(struct ban_store *store, int64_t now_s);
 
 /*
  * A change that comes from a backend (restore at start, a ban from another node):
- * ADD stores `entry` as given unless its address is exempt here, DEL removes it, EXPIRE
- * is ignored (each node expires its own). Every backend but `origin` is told.
+ * ADD stores `entry` as given unless its address is exempt here or it is automatic and
+ * an active manual ban is in force, DEL removes it, EXPIRE is ignored (each node expires
+ * its own). Every backend but `origin` is told of what changed.
  * Returns 0, -SW_EFULL, or -SW_ENOTFOUND (DEL of an unknown address).
  */
 int ban_store_apply(struct ban_store *store, enum ban_change change, const struct ban_entry *entry,

@@ -360,6 +360,31 @@ static void test_ban_backends_told_except_origin(void **state)
     ban_store_free(store);
 }
 
+/* Another node's automatic ban never shortens an operator's manual ban here. */
+static void test_ban_apply_keeps_manual(void **state)
+{
+    (void)state;
+    struct ban_store *store = store_new(&(struct ban_config){ .bantime_s = 100 });
+    assert_int_equal(ban(store, "192.0.2.8", BAN_SOURCE_MANUAL, BAN_DURATION_FOREVER, NOW, NULL),
+                     BAN_OUTCOME_ADDED);
+    struct ban_entry remote = {
+        .ip = ip_of("192.0.2.8"), .start_s = NOW, .end_s = NOW + 10, .offence = 1
+    };
+    assert_int_equal(ban_store_apply(store, BAN_CHANGE_ADD, &remote, NOW, NULL), 0);
+    struct ban_entry entry;
+    assert_true(ban_store_get(store, &remote.ip, &entry));
+    assert_int_equal(entry.source, BAN_SOURCE_MANUAL);
+    assert_int_equal(entry.end_s, BAN_FOREVER);
+    /* A remote manual ban does replace it, and a remote lift removes it. */
+    remote.source = BAN_SOURCE_MANUAL;
+    assert_int_equal(ban_store_apply(store, BAN_CHANGE_ADD, &remote, NOW, NULL), 0);
+    assert_true(ban_store_get(store, &remote.ip, &entry));
+    assert_int_equal(entry.end_s, NOW + 10);
+    assert_int_equal(ban_store_apply(store, BAN_CHANGE_DEL, &remote, NOW, NULL), 0);
+    assert_false(ban_store_is_banned(store, &remote.ip, NOW));
+    ban_store_free(store);
+}
+
 int main(void)
 {
     assert_int_equal(sw_hash_init(), 0);
@@ -374,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_ban_full_of_manual_refuses),
         cmocka_unit_test(test_ban_million_addresses_bounded),
         cmocka_unit_test(test_ban_backends_told_except_origin),
+        cmocka_unit_test(test_ban_apply_keeps_manual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
