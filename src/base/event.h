@@ -68,6 +68,8 @@ struct sw_event {
     char response[160];  /* digest response the peer sent */
     char module[32];     /* the stage or layer that emitted it */
     uint32_t count;      /* for aggregated events (rate exceeded), else 1 */
+    uint32_t cseq;       /* CSeq number of the request, 0 when none: the failure tracker
+                          * tells retransmissions and retry bursts from new guesses by it */
 };
 
 typedef void event_emit_fn(void *ctx, const struct sw_event *event);

@@ -39,6 +39,11 @@ void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum 
         return;
     }
     SW_EVENT_SET(event, session, sip_msg_call_id(ctx->msg));
+    struct sip_err err = { 0 };
+    const struct sip_cseq *cseq = sip_msg_cseq(ctx->msg, &err);
+    if (cseq != NULL) {
+        event->cseq = cseq->seq;
+    }
     const struct sip_hdr *ua = sip_msg_find(ctx->msg, SIP_HDR_USER_AGENT, NULL);
     if (ua != NULL) {
         SW_EVENT_SET(event, user_agent, ua->value);

@@ -110,8 +110,9 @@ struct verdict verdict_hold(void);
 void stage_hold_resume(struct stage_hold *hold);
 
 /*
- * Fills `event` with the context's addresses, transport, Call-ID and User-Agent (when the
- * message has them) and the stage name, ready for the caller to add details and emit.
+ * Fills `event` with the context's addresses, transport, Call-ID, CSeq number and
+ * User-Agent (when the message has them) and the stage name, ready for the caller to add
+ * details and emit.
  */
 void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum sw_event_kind kind,
                       const char *module);
