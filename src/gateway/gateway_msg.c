@@ -105,27 +105,31 @@ static void on_malformed(struct gateway *gw, struct worker *worker, struct sip_m
     }
 }
 
-static bool build_route(struct gateway *gw, const struct cfg *cfg, struct stage_ctx *ctx,
-                        struct b2bua_route *route)
+/* The fields every new call's route shares: who is called, who calls, timers. */
+static bool route_base(const struct cfg *cfg, struct stage_ctx *ctx, struct b2bua_route *route)
 {
     struct sip_err err = { 0 };
     const struct sip_uri *ruri = sip_msg_ruri(ctx->msg, &err);
     const struct sip_nameaddr *from = sip_msg_from(ctx->msg, &err);
+    memset(route, 0, sizeof(*route));
     if (ruri == NULL || from == NULL) {
         return false;
     }
-    memset(route, 0, sizeof(*route));
     route->ruri_user = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
     route->from_user = from->uri.scheme == SIP_URI_TEL ? from->uri.tel_number : from->uri.user;
     route->from_display = from->display;
     route->max_duration_s = cfg->general.max_call_duration;
     route->ring_timeout_s = cfg->general.call_timeout;
-    if (!sv_is_present(route->ruri_user) || route->ruri_user.len == 0) {
-        return false;
-    }
     if (!sv_is_present(route->from_user)) {
         route->from_user = SV("anonymous");
     }
+    return sv_is_present(route->ruri_user) && route->ruri_user.len > 0;
+}
+
+/* Provider -> PBX, or PBX -> the default trunk. */
+static bool route_by_side(struct gateway *gw, const struct cfg *cfg, struct stage_ctx *ctx,
+                          struct b2bua_route *route)
+{
     if (ctx->side == SIDE_PROVIDER) {
         route->dest = gw->pbx_dest;
         route->target_host = sv_from_cstr(gw->pbx_host);
@@ -140,14 +144,14 @@ static bool build_route(struct gateway *gw, const struct cfg *cfg, struct stage_
         return false;
     }
     route->dest = gw->trunk_hops[trunk].dest;
-    const struct uac_credentials *creds = &gw->trunk_hops[trunk].credentials;
-    route->credentials = creds->username != NULL ? creds : NULL;
     route->target_host = sv_from_cstr(gw->trunk_hops[trunk].host);
     route->from_host = sv_from_cstr(gw->trunk_hops[trunk].host);
     route->is_towards_provider = true;
     route->from_party = CALL_PARTY_PBX;
     route->to_party = CALL_PARTY_TRUNK;
     route->to_index = trunk;
+    const struct uac_credentials *creds = &gw->trunk_hops[trunk].credentials;
+    route->credentials = creds->username != NULL ? creds : NULL;
     return true;
 }
 
@@ -226,7 +230,7 @@ static bool over_call_limit(const struct cfg *cfg, const struct b2bua_route *rou
 }
 
 /* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
-static bool route_to_account(const struct cfg *cfg, struct stage_ctx *ctx,
+static bool route_to_account(const struct gateway *gw, const struct cfg *cfg, struct stage_ctx *ctx,
                              struct b2bua_route *route, struct registrar_binding *binding)
 {
     if (ctx->side != SIDE_PBX || !sv_is_present(route->ruri_user)) {
@@ -248,6 +252,8 @@ static bool route_to_account(const struct cfg *cfg, struct stage_ctx *ctx,
     route->dest = binding->dest;
     route->request_uri = sv_from_cstr(binding->contact_uri);
     route->target_host = contact.host;
+    /* The phone learns the gateway's address, never the PBX's. */
+    route->from_host = sv_from_cstr(gw->locals[0].host);
     route->is_towards_provider = true; /* a phone outside is the internet: hide the PBX */
     route->to_party = CALL_PARTY_ACCOUNT;
     route->to_index = index;
@@ -291,17 +297,12 @@ static void start_call(struct gateway *gw, struct gw_worker *state, struct worke
     struct sip_msg *msg = ctx->msg;
     struct net_dest src = reply_dest(net);
     struct b2bua_route route;
-    memset(&route, 0, sizeof(route));
     struct registrar_binding binding;
-    bool has_route = false;
-    if (ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
-        /* The base fields (called user, display) are filled even though no trunk fits. */
-        (void)build_route(gw, cfg, ctx, &route);
-        has_route = route.ruri_user.len > 0;
+    bool has_route = route_base(cfg, ctx, &route);
+    if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
         route_from_account(gw, cfg, ctx, &route);
-    } else if (build_route(gw, cfg, ctx, &route)) {
-        has_route = true;
-        (void)route_to_account(cfg, ctx, &route, &binding);
+    } else if (has_route && !route_to_account(gw, cfg, ctx, &route, &binding)) {
+        has_route = route_by_side(gw, cfg, ctx, &route);
     }
     if (!has_route) {
         b2bua_on_request(state->b2bua, msg, &src, NULL);
@@ -354,6 +355,9 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
         return;
     }
     bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER || ctx->is_authenticated;
+    if (!is_known && !ctx->is_in_dialog && msg->method == SIP_METHOD_ACK) {
+        return; /* the ACK of a challenge we sent statelessly: nothing to do, no failure */
+    }
     if (!is_known && !ctx->is_in_dialog) {
         /* Nobody we know, and no stage admitted it: an unknown source gets nothing. */
         emit_simple(gw, net, EV_FAILED_ACL, sip_msg_call_id(msg), "unknown source");

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -24,6 +25,7 @@ struct nc_shard {
 
 struct nonce_keeper {
     uint8_t master[32];
+    atomic_uint_fast64_t counter;
     uint32_t lifetime_s;
     size_t slots_per_shard;
     struct nc_shard shards[NONCE_SHARDS];
@@ -73,9 +75,9 @@ static void hex_encode(const uint8_t *in, size_t len, char *out)
     }
 }
 
-/* MAC over time || ip || realm with the key of the time's epoch. */
+/* MAC over time || counter || ip || realm with the key of the time's epoch. */
 static void nonce_mac(const struct nonce_keeper *k, const struct sw_ip *src, struct sv realm,
-                      uint64_t issued, uint8_t mac[16])
+                      uint64_t issued, const uint8_t counter[8], uint8_t mac[16])
 {
     uint64_t epoch = issued / k->lifetime_s;
     uint8_t epoch_key[32];
@@ -86,31 +88,34 @@ static void nonce_mac(const struct nonce_keeper *k, const struct sw_ip *src, str
     }
     (void)HMAC(EVP_sha256(), k->master, sizeof(k->master), epoch_bytes, sizeof(epoch_bytes),
                epoch_key, &key_len);
-    uint8_t input[8 + 16 + 256];
+    uint8_t input[8 + 8 + 16 + 256];
     size_t realm_len = realm.len < 256 ? realm.len : 256;
     for (int i = 0; i < 8; i++) {
         input[i] = (uint8_t)(issued >> (56 - 8 * i));
     }
-    memcpy(input + 8, src->bytes, 16);
+    memcpy(input + 8, counter, 8);
+    memcpy(input + 16, src->bytes, 16);
     if (realm_len > 0) {
-        memcpy(input + 24, realm.ptr, realm_len);
+        memcpy(input + 32, realm.ptr, realm_len);
     }
     uint8_t full[32];
     unsigned full_len = sizeof(full);
-    (void)HMAC(EVP_sha256(), epoch_key, (int)key_len, input, 24 + realm_len, full, &full_len);
+    (void)HMAC(EVP_sha256(), epoch_key, (int)key_len, input, 32 + realm_len, full, &full_len);
     memcpy(mac, full, 16);
     OPENSSL_cleanse(epoch_key, sizeof(epoch_key));
 }
 
-void nonce_make(const struct nonce_keeper *k, const struct sw_ip *src, struct sv realm,
-                int64_t now_s, char *out)
+void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm, int64_t now_s,
+                char *out)
 {
     uint64_t issued = (uint64_t)now_s;
-    uint8_t raw[24];
+    uint64_t count = atomic_fetch_add(&k->counter, 1);
+    uint8_t raw[32];
     for (int i = 0; i < 8; i++) {
         raw[i] = (uint8_t)(issued >> (56 - 8 * i));
+        raw[8 + i] = (uint8_t)(count >> (56 - 8 * i));
     }
-    nonce_mac(k, src, realm, issued, raw + 8);
+    nonce_mac(k, src, realm, issued, raw + 8, raw + 16);
     hex_encode(raw, sizeof(raw), out);
     out[NONCE_HEX_LEN] = '\0';
 }
@@ -145,7 +150,7 @@ static bool hex_decode(struct sv in, uint8_t *out, size_t len)
 enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *src,
                               struct sv realm, struct sv nonce, int64_t now_s)
 {
-    uint8_t raw[24];
+    uint8_t raw[32];
     if (!hex_decode(nonce, raw, sizeof(raw))) {
         return NONCE_FORGED;
     }
@@ -154,8 +159,8 @@ enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *
         issued = (issued << 8) | raw[i];
     }
     uint8_t mac[16];
-    nonce_mac(k, src, realm, issued, mac);
-    if (CRYPTO_memcmp(mac, raw + 8, sizeof(mac)) != 0) {
+    nonce_mac(k, src, realm, issued, raw + 8, mac);
+    if (CRYPTO_memcmp(mac, raw + 16, sizeof(mac)) != 0) {
         return NONCE_FORGED;
     }
     /* A nonce from the future is not ours either (clock steps aside, by one second). */

@@ -16,8 +16,9 @@
 #include "base/addr.h"
 #include "base/sv.h"
 
-/* 16 hex digits of time + 32 hex digits of MAC. */
-#define NONCE_HEX_LEN 48
+/* 16 hex digits of time + 16 of a per-process counter (two challenges in the same second
+ * must differ, or the second client's nc=1 would look like a replay) + 32 of MAC. */
+#define NONCE_HEX_LEN 64
 
 enum nonce_check {
     NONCE_OK,
@@ -32,7 +33,7 @@ struct nonce_keeper *nonce_keeper_new(uint32_t lifetime_s, size_t replay_slots);
 void nonce_keeper_free(struct nonce_keeper *keeper);
 
 /* Writes a nonce for `src` and `realm` issued at `now_s` into `out` (NONCE_HEX_LEN + 1). */
-void nonce_make(const struct nonce_keeper *keeper, const struct sw_ip *src, struct sv realm,
+void nonce_make(struct nonce_keeper *keeper, const struct sw_ip *src, struct sv realm,
                 int64_t now_s, char *out);
 
 /* Checks a nonce the client echoed. */
