@@ -2,13 +2,19 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "policy/acl.h"
 #include "policy/auth.h"
+#include "policy/ratelimit.h"
 #include "policy/sanity.h"
+#include "policy/scanner.h"
 
-/* The order is the policy: a later issue adds scanner, acl, ratelimit, auth, ... here. */
+/*
+ * The order is the policy, cheap and decisive first: acl looks at the source address
+ * only, ratelimit at the address and method (so a denied source costs no bucket and a
+ * flood costs no header parsing), scanner at a few headers; then sanity and auth.
+ */
 static const struct stage *const pipeline[] = {
-    &sanity_stage,
-    &auth_stage,
+    &acl_stage, &ratelimit_stage, &scanner_stage, &sanity_stage, &auth_stage,
 };
 
 #define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))
