@@ -7,6 +7,7 @@
 #include "base/sv.h"
 #include "gateway/gateway.h"
 #include "tools/audit.h"
+#include "tools/ban.h"
 #include "tools/check_config.h"
 #include "tools/firewall.h"
 #include "tools/lint.h"
@@ -35,6 +36,7 @@ static const struct subcommand subcommands[] = {
     { "stir", "STIR/SHAKEN keys, signing and verification of Identity headers", tools_stir_main },
     { "lint", "judge SIP messages as a proxy would (RFC 3261, RFC 4475)", tools_lint_main },
     { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
+    { "ban", "list, add and lift bans in the running daemon", tools_ban_main },
 };
 
 static void print_usage(FILE *out)

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
+#include "gateway/gateway_obs.h"
 #include "net/stream.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
@@ -262,8 +263,11 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
     }
     struct pipeline *pipeline = pipeline_new(cfg, diag);
     atomic_store(&gw->pipeline, pipeline);
-    gw->gate = gate_new(cfg->acl.deny.items, cfg->acl.deny.count, NULL);
-    int rc = pipeline == NULL || gw->gate == NULL ? -SW_ECONFIG : 0;
+    int rc = pipeline == NULL ? -SW_ECONFIG : gw_obs_new(gw, cfg, diag);
+    gw->gate = rc == 0 ? gw_gate_new(gw, cfg) : NULL;
+    if (rc == 0 && gw->gate == NULL) {
+        rc = -ENOMEM;
+    }
     if (rc == 0) {
         rc = b2bua_counters_init(cfg->trunk_count, cfg->account_count);
     }
@@ -275,6 +279,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
     }
     if (rc == 0) {
         rc = open_network(gw, cfg, diag);
+    }
+    if (rc == 0) {
+        rc = gw_obs_attach(gw, cfg, diag);
     }
     if (rc != 0) {
         gateway_free(gw);
@@ -291,6 +298,7 @@ void gateway_free(struct gateway *gw)
         return;
     }
     net_group_free(gw->net);
+    gw_obs_free(gw); /* after the workers, before the gate whose hooks it serves */
     net_tls_settings_free(gw->tls);
     gate_free(gw->gate);
     pipeline_free(atomic_load(&gw->pipeline));
@@ -379,7 +387,12 @@ int gateway_run(struct gateway *gw)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
     gw->main_thread = pthread_self();
-    int rc = net_group_start(gw->net);
+    int rc = gw_obs_start(gw);
+    if (rc != 0) {
+        log_err(NULL, "cannot start the event and ban threads: %s", sw_strerror(rc));
+        return rc;
+    }
+    rc = net_group_start(gw->net);
     if (rc != 0) {
         log_err(NULL, "cannot start the workers: %s", sw_strerror(rc));
         return rc;
@@ -389,6 +402,7 @@ int gateway_run(struct gateway *gw)
         struct timespec tick = { .tv_sec = 1, .tv_nsec = 0 };
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGHUP || sig == SIGUSR1) {
+            gw_obs_reopen(gw); /* log rotation: the security log opens its file again */
             reload(gw);
         } else if (sig == SIGINT || sig == SIGTERM) {
             log_notice(NULL, "sipwarden: stopping (signal %d)", sig);
@@ -402,6 +416,7 @@ int gateway_run(struct gateway *gw)
     }
     end_all_calls(gw);
     net_group_stop(gw->net);
+    gw_obs_stop(gw);
     log_notice(NULL, "sipwarden: stopped");
     return 0;
 }

@@ -21,6 +21,7 @@
 
 struct cfg;
 struct pipeline;
+struct gw_obs;
 struct gate;
 struct arena;
 
@@ -53,6 +54,7 @@ struct gateway {
     struct net_dest pbx_dest;
     char pbx_host[256];
     struct event_sink events;
+    struct gw_obs *obs; /* gateway_obs.h: event queue, logs, bans, metrics, control */
     struct sv hide_headers[32];
     size_t hide_header_count;
     struct sip_limits limits;
@@ -75,7 +77,7 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
 int gw_accounts_init(struct gateway *gw, const struct cfg *cfg);
 void gw_accounts_fini(struct gateway *gw);
 
-/* gateway_events.c: the event sink used until the event consumers run. */
+/* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);
 
 #endif

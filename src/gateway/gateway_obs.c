@@ -1,0 +1,665 @@
+/*
+ * The gateway's protection and observability state (gateway_obs.h): the event sink that
+ * decides bans inline and queues every event for the consumer thread, the gate's hooks,
+ * and the threads that persist, expire and report.
+ */
+#include "gateway/gateway_obs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "config/config.h"
+#include "gateway/gateway_int.h"
+#include "obs/banaction.h"
+#include "obs/banevents.h"
+#include "obs/evq.h"
+#include "obs/metrics.h"
+#include "obs/seclog.h"
+#include "policy/acl.h"
+#include "policy/gate.h"
+#include "state/ban.h"
+#include "state/ban_redis.h"
+#include "state/ban_sqlite.h"
+#include "state/failtrack.h"
+#include "state/ratelimit.h"
+
+/* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
+ * SQLite and action threads); a thread beyond them shares one slot under a mutex. */
+#define GW_EXTRA_SLOTS     6
+#define GW_TELEMETRY_CAP   1024
+#define GW_RELIABLE_CAP    16
+#define GW_GATE_FACTOR     4 /* the gate's packet budget: 4x the stage's request budgets */
+#define GW_METRIC_CONSUMER 0
+#define GW_METRIC_HOUSE    1
+#define GW_MAX_GATE_DENY   256
+
+enum gw_gauge {
+    GW_GAUGE_BANS,
+    GW_GAUGE_BAN_ENTRIES,
+    GW_GAUGE_FAIL_SOURCES,
+    GW_GAUGE_BUDGET_SOURCES,
+    GW_GAUGE_EVENTS_DROPPED,
+    GW_GAUGE_COUNT
+};
+
+struct gw_obs {
+    struct gateway *gw;
+    uint64_t generation; /* tells this object from an earlier one at the same address */
+    struct ban_store *bans;
+    struct failtrack *fails;
+    struct ratelimit *budget;
+    uint32_t flood_threshold;
+    struct seclog *file_log;
+    struct seclog *sys_log;
+    struct metrics *metrics;
+    struct metrics_events metric_events;
+    uint32_t gate_series[GATE_RESULT_COUNT];
+    uint32_t gauge_series[GW_GAUGE_COUNT];
+    struct evq *evq;
+    unsigned claimable; /* producer slots 0..claimable-1 go to threads as they emit */
+    atomic_uint next_slot;
+    unsigned shared_slot;
+    pthread_mutex_t shared_lock;
+    struct gw_ctl *ctl;
+    pthread_t house;
+    bool has_house;
+    atomic_bool is_stopping;
+};
+
+static atomic_uint_fast64_t obs_generation = 1;
+static _Thread_local uint64_t tls_generation;
+static _Thread_local unsigned tls_slot;
+
+/* ---- the sink ---------------------------------------------------------------------- */
+
+static void ban_now(struct gw_obs *obs, const struct sw_ip *ip, const char *reason)
+{
+    struct ban_request req = { .ip = *ip, .source = BAN_SOURCE_AUTO, .reason = reason };
+    struct ban_entry entry;
+    enum ban_outcome outcome = ban_store_add(obs->bans, &req, sw_wall_s(), &entry);
+    if (outcome == BAN_OUTCOME_ADDED) {
+        char text[SW_ADDR_STRLEN];
+        sw_ip_format(ip, text, sizeof(text));
+        log_notice(NULL, "ban: %s banned for %lld s, offence %u (%s)", text,
+                   entry.end_s == BAN_FOREVER ? -1LL : (long long)(entry.end_s - entry.start_s),
+                   entry.offence, reason);
+    } else if (outcome == BAN_OUTCOME_FULL) {
+        log_warn(NULL, "ban: table full of manual bans, a ban was refused");
+    }
+}
+
+static struct sv field_or_absent(const char *field)
+{
+    return field[0] != '\0' ? sv_from_cstr(field) : SV_NULL;
+}
+
+/*
+ * The inline ban decision (DESIGN.md): the thread that sees the failure asks the failure
+ * tracker and bans at once, so the gate drops the next packet. The address is the
+ * event's transport source, never a header.
+ */
+static void decide(struct gw_obs *obs, const struct sw_event *ev)
+{
+    struct sw_ip ip;
+    if (!sw_event_kind_is_failure(ev->kind) || !sw_ip_from_sockaddr(&ev->remote, &ip) ||
+        ban_store_is_exempt(obs->bans, &ip)) {
+        return; /* exempt sources are still logged: the event is queued all the same */
+    }
+    if (ev->kind == EV_SCANNER) {
+        ban_now(obs, &ip, "ScannerDetected=1");
+        return;
+    }
+    struct failtrack_attempt attempt = {
+        .ip = ip,
+        .kind = ev->kind,
+        .user = field_or_absent(ev->account),
+        .realm = SV_NULL,
+        .call_id = field_or_absent(ev->session),
+        .cseq = ev->cseq,
+        .response = field_or_absent(ev->response),
+    };
+    struct failtrack_result result;
+    failtrack_record(obs->fails, &attempt, sw_mono_ms(), &result);
+    if (result.verdict == FAILTRACK_BAN) {
+        ban_now(obs, &ip, result.reason);
+    }
+}
+
+static void push(struct gw_obs *obs, const struct sw_event *ev)
+{
+    if (tls_generation != obs->generation) {
+        unsigned slot = atomic_fetch_add(&obs->next_slot, 1);
+        tls_generation = obs->generation;
+        tls_slot = slot < obs->claimable ? slot : UINT_MAX;
+    }
+    if (tls_slot != UINT_MAX) {
+        evq_push(obs->evq, tls_slot, ev);
+        return;
+    }
+    pthread_mutex_lock(&obs->shared_lock);
+    evq_push(obs->evq, obs->shared_slot, ev);
+    pthread_mutex_unlock(&obs->shared_lock);
+}
+
+static void gw_emit(void *ctx, const struct sw_event *ev)
+{
+    struct gateway *gw = ctx;
+    struct gw_obs *obs = gw->obs;
+    if (obs != NULL && obs->bans != NULL) {
+        decide(obs, ev);
+    }
+    if (obs != NULL && obs->evq != NULL) {
+        push(obs, ev);
+        return;
+    }
+    char remote[SW_ADDR_STRLEN];
+    sw_sockaddr_format(&ev->remote, remote, sizeof(remote));
+    log_info(NULL, "event %s remote=%s session=%.64s detail=%.128s", sw_event_kind_name(ev->kind),
+             remote, ev->session, ev->detail);
+}
+
+void gw_events_init(struct gateway *gw)
+{
+    gw->events.emit = gw_emit;
+    gw->events.ctx = gw;
+}
+
+/* The security log is for security: call progress goes to the metrics only. */
+static void seclog_sink(void *ctx, const struct sw_event *ev)
+{
+    if (ev->kind == EV_CALL_STARTED || ev->kind == EV_CALL_ANSWERED || ev->kind == EV_CALL_ENDED) {
+        return;
+    }
+    seclog_emit(ctx, ev);
+}
+
+/* ---- the gate's hooks -------------------------------------------------------------- */
+
+static void ip_to_sockaddr(const struct sw_ip *ip, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (sw_ip_is_v4(ip)) {
+        struct sockaddr_in *in = (struct sockaddr_in *)out;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, &ip->bytes[12], 4);
+        return;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, ip->bytes, 16);
+}
+
+static bool gate_is_banned(void *ctx, const struct sw_ip *ip, uint64_t now_ms)
+{
+    (void)now_ms; /* bans are in wall-clock seconds: they outlive a restart */
+    const struct gw_obs *obs = ctx;
+    return ban_store_is_banned(obs->bans, ip, sw_wall_s());
+}
+
+static bool gate_is_over_budget(void *ctx, const struct sw_ip *ip, uint64_t now_ms)
+{
+    struct gw_obs *obs = ctx;
+    if (ban_store_is_exempt(obs->bans, ip)) {
+        return false; /* the providers and the PBX: volume alone never stops them */
+    }
+    enum ratelimit_result r = ratelimit_take(obs->budget, ip, RATELIMIT_OTHER, 1, now_ms);
+    if (r == RATELIMIT_FLOOD) {
+        struct sw_event ev;
+        sw_event_init(&ev, EV_RATE_EXCEEDED);
+        ip_to_sockaddr(ip, &ev.remote);
+        ev.count = obs->flood_threshold;
+        SW_EVENT_SET(&ev, module, SV("gate"));
+        SW_EVENT_SET(&ev, detail, SV("packet flood over the per-source budget"));
+        sw_event_emit(&obs->gw->events, &ev);
+    }
+    return r != RATELIMIT_OK;
+}
+
+struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg)
+{
+    struct sw_cidr deny[GW_MAX_GATE_DENY];
+    size_t count = acl_gate_deny_ranges(cfg, deny, GW_MAX_GATE_DENY);
+    if (gw->obs == NULL) {
+        return gate_new(deny, count, NULL);
+    }
+    struct gate_hooks hooks = {
+        .is_banned = gate_is_banned,
+        .ban_ctx = gw->obs,
+        .is_over_budget = gate_is_over_budget,
+        .budget_ctx = gw->obs,
+    };
+    return gate_new(deny, count, &hooks);
+}
+
+struct ban_store *gw_obs_bans(struct gateway *gw)
+{
+    return gw->obs != NULL ? gw->obs->bans : NULL;
+}
+
+/* ---- building ---------------------------------------------------------------------- */
+
+static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct ban_config bc = {
+        .max_entries = cfg->ban.max_entries,
+        .bantime_s = cfg->ban.bantime,
+        .bantime_factor = (double)cfg->ban.bantime_factor,
+        .bantime_max_s = cfg->ban.bantime_max,
+        .never_ban = cfg->ban.never_ban.items,
+        .never_ban_count = cfg->ban.never_ban.count,
+    };
+    uint32_t maxretry = cfg->ban.maxretry;
+    if (maxretry > FAILTRACK_MAXRETRY_MAX) {
+        sw_diag_add(diag, DIAG_WARNING, cfg->source, 0, "ban.maxretry",
+                    "%u is above the tracker's limit; %d failures ban", maxretry,
+                    FAILTRACK_MAXRETRY_MAX);
+        maxretry = FAILTRACK_MAXRETRY_MAX;
+    }
+    struct failtrack_config fc = {
+        .maxretry = maxretry,
+        .findtime_s = cfg->ban.findtime,
+        .max_sources = cfg->ban.max_entries,
+    };
+    const struct cfg_ratelimit *rl = &cfg->ratelimit;
+    uint32_t rate = rl->register_rate + rl->invite_rate + rl->options_rate + rl->other_rate;
+    uint32_t burst = rl->register_burst + rl->invite_burst + rl->options_burst + rl->other_burst;
+    struct ratelimit_config budget = {
+        .per_class[RATELIMIT_OTHER] = { rate * GW_GATE_FACTOR, burst * GW_GATE_FACTOR },
+        .global = { rl->global_rate * GW_GATE_FACTOR, rl->global_rate * GW_GATE_FACTOR },
+        .flood_threshold = rl->flood_threshold * GW_GATE_FACTOR,
+        .max_entries = rl->max_sources,
+    };
+    obs->flood_threshold = budget.flood_threshold;
+    int rc = ban_store_new(&bc, &obs->bans);
+    if (rc == 0) {
+        rc = failtrack_new(&fc, &obs->fails);
+    }
+    if (rc == 0) {
+        rc = ratelimit_new(&budget, &obs->budget);
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "ban", "cannot create the ban tables: %s",
+                    sw_strerror(rc));
+    }
+    return rc;
+}
+
+static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    if (cfg->state.path != NULL) {
+        struct ban_sqlite_config sc = { .path = cfg->state.path };
+        struct ban_sqlite *db = NULL;
+        int rc = ban_sqlite_open(&sc, &db);
+        if (rc == 0) {
+            rc = ban_store_attach(obs->bans, &ban_sqlite_ops, db);
+            if (rc != 0) {
+                ban_sqlite_ops.close(db);
+            }
+        }
+        if (rc != 0) {
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.path", "%s: %s", cfg->state.path,
+                        sw_strerror(rc));
+            return rc;
+        }
+    } else {
+        log_warn(NULL, "state: no [state] path: bans are not persisted across restarts");
+    }
+    if (cfg->state.backend != CFG_STATE_REDIS) {
+        return 0;
+    }
+    struct ban_redis_config rc_cfg = {
+        .host = cfg->state.redis.host,
+        .port = cfg->state.redis.port,
+        .prefix = cfg->state.redis_prefix,
+    };
+    struct ban_redis *r = NULL;
+    int rc = ban_redis_open(&rc_cfg, &r);
+    if (rc == 0) {
+        rc = ban_store_attach(obs->bans, &ban_redis_ops, r);
+        if (rc != 0) {
+            ban_redis_ops.close(r);
+        }
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "%s", sw_strerror(rc));
+    }
+    return rc;
+}
+
+static bool copy_word(struct sv *cur, char *out, size_t cap)
+{
+    struct sv word;
+    if (!sv_take_until(cur, ' ', &word)) {
+        word = *cur;
+        *cur = SV("");
+    }
+    word = sv_trim(word);
+    return word.len > 0 && sv_copy_cstr(word, out, cap);
+}
+
+/* [ban] nft_set "family table set": IPv6 bans go to "<set>6" in an inet table, as the
+ * rules of `sipwarden firewall` define. */
+static int attach_actions(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    if (cfg->ban.nft_set == NULL && cfg->ban.command == NULL) {
+        return 0;
+    }
+    char family[16] = "";
+    char table[64] = "";
+    char set[64] = "";
+    char set6[72] = "";
+    struct banaction_config ac = { .command = cfg->ban.command };
+    if (cfg->ban.nft_set != NULL) {
+        struct sv cur = sv_from_cstr(cfg->ban.nft_set);
+        if (!copy_word(&cur, family, sizeof(family)) || !copy_word(&cur, table, sizeof(table)) ||
+            !copy_word(&cur, set, sizeof(set))) {
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "ban.nft_set",
+                        "expected \"family table set\"");
+            return -SW_ECONFIG;
+        }
+        bool is_inet = strcmp(family, "inet") == 0;
+        (void)snprintf(set6, sizeof(set6), "%s%s", set, is_inet ? "6" : "");
+        ac.nft_path = "nft";
+        ac.nft_family = family;
+        ac.nft_table = table;
+        ac.nft_set_v4 = strcmp(family, "ip6") != 0 ? set : NULL;
+        ac.nft_set_v6 = strcmp(family, "ip") != 0 ? set6 : NULL;
+    }
+    struct banaction *action = NULL;
+    int rc = banaction_new(&ac, &action);
+    if (rc == 0) {
+        rc = ban_store_attach(obs->bans, &banaction_ops, action);
+        if (rc != 0) {
+            banaction_free(action);
+        }
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "ban", "ban actions: %s", sw_strerror(rc));
+    }
+    return rc;
+}
+
+static int open_logs(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    static const int facilities[] = {
+        LOG_AUTH,   LOG_AUTHPRIV, LOG_DAEMON, LOG_USER,   LOG_LOCAL0, LOG_LOCAL1,
+        LOG_LOCAL2, LOG_LOCAL3,   LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
+    };
+    enum seclog_format format =
+        cfg->log.format == CFG_LOG_FORMAT_JSON ? SECLOG_FORMAT_JSON : SECLOG_FORMAT_ASTERISK;
+    if (cfg->log.security_log != NULL) {
+        struct seclog_config lc = { .format = format, .path = cfg->log.security_log };
+        int rc = seclog_open(&lc, &obs->file_log);
+        if (rc != 0) {
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "log.security_log", "%s: %s",
+                        cfg->log.security_log, sw_strerror(rc));
+            return rc;
+        }
+    }
+    if (cfg->log.syslog) {
+        size_t f = (size_t)cfg->log.syslog_facility;
+        struct seclog_config lc = {
+            .format = format,
+            .dest = SECLOG_DEST_SYSLOG,
+            .syslog_facility =
+                f < sizeof(facilities) / sizeof(facilities[0]) ? facilities[f] : LOG_AUTH,
+        };
+        int rc = seclog_open(&lc, &obs->sys_log);
+        if (rc != 0) {
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "log.syslog", "%s", sw_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct gw_obs *obs = sw_calloc(1, sizeof(*obs));
+    if (obs == NULL || pthread_mutex_init(&obs->shared_lock, NULL) != 0) {
+        sw_free(obs);
+        return -ENOMEM;
+    }
+    obs->gw = gw;
+    obs->generation = atomic_fetch_add(&obs_generation, 1);
+    atomic_init(&obs->next_slot, 0);
+    atomic_init(&obs->is_stopping, false);
+    gw->obs = obs;
+    int rc = open_tables(obs, cfg, diag);
+    if (rc == 0) {
+        rc = open_logs(obs, cfg, diag);
+    }
+    if (rc == 0) {
+        rc = attach_persistence(obs, cfg, diag);
+    }
+    if (rc == 0) {
+        rc = attach_actions(obs, cfg, diag);
+    }
+    if (rc == 0) {
+        log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
+                   ban_store_list(obs->bans, sw_wall_s(), NULL, 0), cfg->ban.never_ban.count);
+    }
+    return rc;
+}
+
+static int add_gauges(struct gw_obs *obs)
+{
+    static const struct {
+        const char *name;
+        const char *help;
+    } gauges[GW_GAUGE_COUNT] = {
+        { "sipwarden_bans_active", "Addresses banned now." },
+        { "sipwarden_ban_entries", "Entries of the ban store (active bans and history)." },
+        { "sipwarden_failtrack_sources", "Sources with failures being counted." },
+        { "sipwarden_gate_budget_sources", "Sources with a packet budget bucket in the gate." },
+        { "sipwarden_events_dropped", "Telemetry events lost to full event rings since start." },
+    };
+
+    for (size_t i = 0; i < GW_GAUGE_COUNT; i++) {
+        struct metrics_family_def def = { .name = gauges[i].name,
+                                          .help = gauges[i].help,
+                                          .type = METRIC_GAUGE };
+        uint32_t family;
+        int rc = metrics_family_add(obs->metrics, &def, &family);
+        if (rc == 0) {
+            rc = metrics_series_add(obs->metrics, family, NULL, &obs->gauge_series[i]);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int add_metrics(struct gw_obs *obs)
+{
+    struct metrics_config mc = { .slot_count = 2 };
+    int rc = metrics_new(&mc, &obs->metrics);
+    if (rc == 0) {
+        rc = metrics_events_init(&obs->metric_events, obs->metrics, GW_METRIC_CONSUMER);
+    }
+    static const char *const labels[] = { "result" };
+    struct metrics_family_def def = {
+        .name = "sipwarden_gate_packets_total",
+        .help = "Packets judged by the gate before parsing, by result.",
+        .type = METRIC_COUNTER,
+        .label_names = labels,
+        .label_count = 1,
+    };
+    uint32_t family = 0;
+    if (rc == 0) {
+        rc = metrics_family_add(obs->metrics, &def, &family);
+    }
+    for (int i = 0; i < GATE_RESULT_COUNT && rc == 0; i++) {
+        const char *value[] = { gate_result_name((enum gate_result)i) };
+        rc = metrics_series_add(obs->metrics, family, value, &obs->gate_series[i]);
+    }
+    return rc == 0 ? add_gauges(obs) : rc;
+}
+
+static int add_queue(struct gw_obs *obs, unsigned workers)
+{
+    obs->claimable = workers + GW_EXTRA_SLOTS;
+    obs->shared_slot = obs->claimable;
+    struct evq_config qc = {
+        .producer_count = obs->claimable + 2, /* + the shared slot + ban events */
+        .telemetry_cap = GW_TELEMETRY_CAP,
+        .reliable_cap = GW_RELIABLE_CAP,
+    };
+    int rc = evq_new(&qc, &obs->evq);
+    const struct event_sink sinks[] = {
+        { .emit = seclog_sink, .ctx = obs->file_log },
+        { .emit = seclog_sink, .ctx = obs->sys_log },
+        { .emit = metrics_events_emit, .ctx = &obs->metric_events },
+    };
+    for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]) && rc == 0; i++) {
+        if (sinks[i].ctx != NULL) {
+            rc = evq_add_sink(obs->evq, &sinks[i]);
+        }
+    }
+    struct banevents *be = NULL;
+    if (rc == 0) {
+        rc = banevents_new(obs->evq, obs->claimable + 1, &be);
+    }
+    if (rc == 0) {
+        rc = ban_store_attach(obs->bans, &banevents_ops, be);
+        if (rc != 0) {
+            banevents_ops.close(be);
+        }
+    }
+    return rc;
+}
+
+int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct gw_obs *obs = gw->obs;
+    int rc = add_metrics(obs);
+    if (rc == 0) {
+        rc = add_queue(obs, net_group_worker_count(gw->net));
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, NULL, "event queue: %s", sw_strerror(rc));
+        /* The sink must not push into a queue that was not built completely. */
+        evq_free(obs->evq);
+        obs->evq = NULL;
+        return rc;
+    }
+    if (cfg->general.control_socket != NULL) {
+        rc = gw_ctl_open(cfg->general.control_socket, obs->bans, &obs->ctl, diag);
+    }
+    return rc;
+}
+
+/* ---- running ----------------------------------------------------------------------- */
+
+static void update_metrics(struct gw_obs *obs)
+{
+    struct metrics *m = obs->metrics;
+    int64_t now_s = sw_wall_s();
+    for (int i = 0; i < GATE_RESULT_COUNT; i++) {
+        metrics_set(m, GW_METRIC_HOUSE, obs->gate_series[i],
+                    (int64_t)gate_count(obs->gw->gate, (enum gate_result)i));
+    }
+    struct evq_stats qs;
+    evq_stats_get(obs->evq, &qs);
+    const int64_t values[GW_GAUGE_COUNT] = {
+        [GW_GAUGE_BANS] = (int64_t)ban_store_list(obs->bans, now_s, NULL, 0),
+        [GW_GAUGE_BAN_ENTRIES] = (int64_t)ban_store_count(obs->bans),
+        [GW_GAUGE_FAIL_SOURCES] = (int64_t)failtrack_count(obs->fails),
+        [GW_GAUGE_BUDGET_SOURCES] = (int64_t)ratelimit_count(obs->budget),
+        [GW_GAUGE_EVENTS_DROPPED] = (int64_t)qs.dropped,
+    };
+    for (size_t i = 0; i < GW_GAUGE_COUNT; i++) {
+        metrics_set(m, GW_METRIC_HOUSE, obs->gauge_series[i], values[i]);
+    }
+}
+
+/* Expires bans once a second (BanRemoved events, database rows, firewall set). */
+static void *house_main(void *arg)
+{
+    struct gw_obs *obs = arg;
+    unsigned tick = 0;
+    while (!atomic_load(&obs->is_stopping)) {
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = 100000000L };
+        (void)nanosleep(&pause, NULL);
+        if (++tick % 10 != 0) {
+            continue;
+        }
+        (void)ban_store_expire(obs->bans, sw_wall_s());
+        update_metrics(obs);
+    }
+    return NULL;
+}
+
+int gw_obs_start(struct gateway *gw)
+{
+    struct gw_obs *obs = gw->obs;
+    int rc = evq_start(obs->evq);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = pthread_create(&obs->house, NULL, house_main, obs);
+    if (rc != 0) {
+        return -rc;
+    }
+    obs->has_house = true;
+    return obs->ctl != NULL ? gw_ctl_start(obs->ctl) : 0;
+}
+
+void gw_obs_reopen(struct gateway *gw)
+{
+    if (gw->obs != NULL && gw->obs->file_log != NULL) {
+        seclog_reopen(gw->obs->file_log);
+    }
+}
+
+void gw_obs_stop(struct gateway *gw)
+{
+    struct gw_obs *obs = gw->obs;
+    if (obs == NULL) {
+        return;
+    }
+    gw_ctl_close(obs->ctl);
+    obs->ctl = NULL;
+    atomic_store(&obs->is_stopping, true);
+    if (obs->has_house) {
+        (void)pthread_join(obs->house, NULL);
+        obs->has_house = false;
+    }
+    if (obs->evq != NULL) {
+        (void)evq_wait_idle(obs->evq, 2000);
+    }
+}
+
+void gw_obs_free(struct gateway *gw)
+{
+    struct gw_obs *obs = gw->obs;
+    if (obs == NULL) {
+        return;
+    }
+    gw_obs_stop(gw);
+    /* The store's backends push BanRemoved events and write rows while they close: free
+     * it before the queue, and stop the queue (which delivers the rest) after. */
+    ban_store_free(obs->bans);
+    obs->bans = NULL;
+    evq_free(obs->evq);
+    obs->evq = NULL;
+    failtrack_free(obs->fails);
+    ratelimit_free(obs->budget);
+    seclog_close(obs->file_log);
+    seclog_close(obs->sys_log);
+    metrics_free(obs->metrics);
+    pthread_mutex_destroy(&obs->shared_lock);
+    gw->obs = NULL;
+    sw_free(obs);
+}
