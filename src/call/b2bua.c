@@ -244,6 +244,7 @@ void b2bua_free(struct b2bua *b)
     }
     txn_layer_free(b->txns);
     b2bua_register_free_all(b);
+    b2bua_trunk_reg_free_all(b);
     for (size_t i = 0; b->pool != NULL && i < b->pool_cap; i++) {
         struct call *call = &b->pool[i];
         if (call->owner != NULL) {
@@ -787,6 +788,10 @@ void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response)
         b2bua_register_response(user, txn, response);
         return;
     }
+    if (*(const enum tu_kind *)user == TU_TRUNK_REGISTER) {
+        b2bua_trunk_reg_response(user, txn, response);
+        return;
+    }
     struct call *call = user;
     if (txn == call->b_invite) {
         on_b_invite_response(call->owner, call, response);
@@ -801,6 +806,10 @@ void b2bua_txn_timeout(void *user, struct txn *txn)
     }
     if (*(const enum tu_kind *)user == TU_REGISTER) {
         b2bua_register_timeout(user, txn);
+        return;
+    }
+    if (*(const enum tu_kind *)user == TU_TRUNK_REGISTER) {
+        b2bua_trunk_reg_timeout(user, txn);
         return;
     }
     struct call *call = user;
@@ -824,6 +833,10 @@ void b2bua_txn_terminated(void *user, struct txn *txn)
     }
     if (*(const enum tu_kind *)user == TU_REGISTER) {
         b2bua_register_terminated(user, txn);
+        return;
+    }
+    if (*(const enum tu_kind *)user == TU_TRUNK_REGISTER) {
+        b2bua_trunk_reg_terminated(user, txn);
         return;
     }
     struct call *call = user;

@@ -122,6 +122,27 @@ void b2bua_on_register(struct b2bua *b2bua, struct sip_msg *request, const struc
  * when absorbed (the gateway then skips policy: it judged the original already). */
 bool b2bua_absorb(struct b2bua *b2bua, struct sip_msg *request);
 
+/* An outbound registration of a trunk at its provider (trunk key register = yes). */
+struct b2bua_trunk_registration {
+    size_t trunk;
+    struct sv name;                            /* for logs */
+    struct sv username;                        /* the AOR user */
+    struct sv domain;                          /* the provider's domain (host[:port]) */
+    struct net_dest dest;                      /* the provider's next hop */
+    const struct uac_credentials *credentials; /* must outlive the gateway's workers */
+    uint32_t expires_s;
+};
+
+/*
+ * Keeps `reg` registered for as long as this worker runs: REGISTER now, answer the
+ * provider's challenge with the credentials, refresh at 80% of the granted time, retry
+ * with backoff (30 s up to 10 min) after failures. At most 16 per worker.
+ */
+int b2bua_trunk_register(struct b2bua *b2bua, const struct b2bua_trunk_registration *reg);
+
+/* True when trunk `trunk`'s registration holds now (any worker may ask). */
+bool b2bua_trunk_is_registered(size_t trunk);
+
 /*
  * A response from `src`; matched to its client transaction and accepted only when it
  * comes from the address that transaction's request went to, else dropped.

@@ -39,6 +39,8 @@ struct b2bua {
     char *out;              /* B2BUA_OUT_CAP bytes for building one message */
     struct reg_relay *regs; /* REGISTER relays in flight (b2bua_register.c) */
     size_t reg_cap;
+    struct trunk_reg *trunk_regs[16]; /* outbound registrations (b2bua_trunk_reg.c) */
+    size_t trunk_reg_count;
     struct arena *scratch;
 };
 
@@ -64,6 +66,13 @@ void b2bua_register_response(struct reg_relay *reg, struct txn *txn, struct sip_
 void b2bua_register_timeout(struct reg_relay *reg, struct txn *txn);
 void b2bua_register_terminated(struct reg_relay *reg, struct txn *txn);
 void b2bua_register_free_all(struct b2bua *b);
+
+/* b2bua_trunk_reg.c: the trunks' own registrations at their providers. */
+struct trunk_reg;
+void b2bua_trunk_reg_response(struct trunk_reg *reg, struct txn *txn, struct sip_msg *response);
+void b2bua_trunk_reg_timeout(struct trunk_reg *reg, struct txn *txn);
+void b2bua_trunk_reg_terminated(struct trunk_reg *reg, struct txn *txn);
+void b2bua_trunk_reg_free_all(struct b2bua *b);
 
 /* b2bua_relay.c: in-dialog requests (BYE, re-INVITE, UPDATE, INFO, OPTIONS, PRACK...). */
 void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct sip_msg *request,

@@ -79,6 +79,7 @@ enum tu_kind {
     TU_CALL = 1,
     TU_RELAY = 2,
     TU_REGISTER = 3,
+    TU_TRUNK_REGISTER = 4,
 };
 
 /* A REGISTER crossing from a phone to the PBX (b2bua_register.c). */

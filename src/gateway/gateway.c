@@ -150,6 +150,32 @@ static void prepare_locals(struct gateway *gw, const struct cfg *cfg)
     }
 }
 
+/* Trunks with register = yes keep a registration at their provider, all from worker 0. */
+static void register_trunks(struct gateway *gw, const struct cfg *cfg, struct b2bua *b2bua)
+{
+    for (size_t i = 0; i < cfg->trunk_count && i < gw->trunk_hop_count; i++) {
+        const struct cfg_trunk *t = &cfg->trunks[i];
+        const struct gw_trunk_hop *hop = &gw->trunk_hops[i];
+        if (!t->is_register) {
+            continue;
+        }
+        const char *user = t->from_user != NULL ? t->from_user : t->username;
+        struct b2bua_trunk_registration reg = {
+            .trunk = i,
+            .name = sv_from_cstr(t->name),
+            .username = sv_from_cstr(user != NULL ? user : t->name),
+            .domain = sv_from_cstr(hop->host),
+            .dest = hop->dest,
+            .credentials = hop->credentials.username != NULL ? &hop->credentials : NULL,
+            .expires_s = t->register_expires,
+        };
+        int rc = b2bua_trunk_register(b2bua, &reg);
+        if (rc != 0) {
+            log_err(NULL, "trunk %s: cannot start its registration: %s", t->name, sw_strerror(rc));
+        }
+    }
+}
+
 static void on_worker_start(void *app, struct worker *worker)
 {
     struct gateway *gw = app;
@@ -174,6 +200,8 @@ static void on_worker_start(void *app, struct worker *worker)
     state->b2bua = b2bua_new(worker, &settings);
     if (state->arena == NULL || state->b2bua == NULL) {
         log_err(NULL, "worker %u: cannot allocate the call tables", worker_index(worker));
+    } else if (worker_index(worker) == 0) {
+        register_trunks(gw, cfg, state->b2bua);
     }
     worker_set_app_state(worker, state);
 }
