@@ -71,6 +71,7 @@ struct gw_obs {
     unsigned shared_slot;
     pthread_mutex_t shared_lock;
     struct gw_ctl *ctl;
+    struct gw_admin *admin;
     pthread_t house;
     bool has_house;
     atomic_bool is_stopping;
@@ -601,6 +602,24 @@ static void *house_main(void *arg)
     return NULL;
 }
 
+/* The metrics are not what protects: a port in use is logged, the gateway still runs. */
+static void start_admin(struct gw_obs *obs, const struct cfg *cfg)
+{
+    const struct cfg_endpoint *listen = &cfg->admin.listen;
+    if (!listen->is_set || !listen->is_ip) {
+        return;
+    }
+    char where[SW_ADDR_STRLEN];
+    sw_sockaddr_format(&listen->addr, where, sizeof(where));
+    int rc = gw_admin_start(&listen->addr, cfg->admin.token, obs->metrics, &obs->admin);
+    if (rc != 0) {
+        log_err(NULL, "admin: cannot serve on %s: %s; the metrics are not served", where,
+                sw_strerror(rc));
+        return;
+    }
+    log_notice(NULL, "admin: serving GET /metrics on %s", where);
+}
+
 int gw_obs_start(struct gateway *gw)
 {
     struct gw_obs *obs = gw->obs;
@@ -613,6 +632,7 @@ int gw_obs_start(struct gateway *gw)
         return -rc;
     }
     obs->has_house = true;
+    start_admin(obs, atomic_load(&gw->cfg));
     return obs->ctl != NULL ? gw_ctl_start(obs->ctl) : 0;
 }
 
@@ -631,6 +651,8 @@ void gw_obs_stop(struct gateway *gw)
     }
     gw_ctl_close(obs->ctl);
     obs->ctl = NULL;
+    gw_admin_stop(obs->admin);
+    obs->admin = NULL;
     atomic_store(&obs->is_stopping, true);
     if (obs->has_house) {
         (void)pthread_join(obs->house, NULL);

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "base/addr.h"
 #include "base/diag.h"
@@ -36,6 +37,7 @@ struct gateway;
 struct gate;
 struct ban_store;
 struct ban_entry;
+struct metrics;
 
 int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag);
 struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg);
@@ -72,5 +74,17 @@ void gw_ctl_close(struct gw_ctl *ctl);
  * when it does not fit). Pure apart from the store; exposed for tests.
  */
 void gw_ctl_handle(struct ban_store *bans, const char *line, int64_t now_s, char *out, size_t cap);
+
+/*
+ * The admin HTTP server (gateway_admin.c): GET /metrics (Prometheus text format 0.0.4) on
+ * `addr`, requiring "Authorization: Bearer <token>" when `token` is not NULL (copied);
+ * other paths 404, other methods 405. libmicrohttpd serves it on its own thread, at most
+ * 16 connections, 5 s idle timeout. Returns 0, -ENOMEM or -EADDRNOTAVAIL (cannot listen).
+ */
+struct gw_admin;
+
+int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
+                   const struct metrics *metrics, struct gw_admin **out);
+void gw_admin_stop(struct gw_admin *admin);
 
 #endif

@@ -9,13 +9,16 @@ CALLS=${CALLS:-40}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
+admin_port=$(it_free_port)
+token=it-token-0123456789abcdef
 export HOME=$IT_LOGS # svmap keeps nothing without -s, but never in the real home
 cat > gw.conf <<CONF
 [general]
 listen = udp:127.0.0.1:$gw_port
 workers = 2
 [admin]
-listen =
+listen = 127.0.0.1:$admin_port
+token = $token
 [pbx]
 address = udp:127.0.0.1:$pbx_port
 [provider]
@@ -80,5 +83,14 @@ grep -qE '^127\.0\.0\.4 .* 1 auto +ScannerDetected=1$' bans.txt || it_fail "127.
 if grep -qE '^127\.0\.0\.(1|3) ' bans.txt; then
     it_fail "the PBX or the provider was banned"
 fi
+# The metrics: refused without the token, then the scanners and bans counted.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/metrics")
+[ "$code" = 401 ] || it_fail "GET /metrics without the token answered $code"
+sleep 1.2 # the housekeeping thread copies the gauges once a second
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$admin_port/metrics" > metrics.txt ||
+    it_fail "GET /metrics failed"
+grep -qx 'sipwarden_events_total{event="ScannerDetected"} 2' metrics.txt || it_fail "metrics: scanners"
+grep -qx 'sipwarden_bans_active 2' metrics.txt || it_fail "metrics: bans_active"
+grep -q '^# TYPE sipwarden_gate_packets_total counter$' metrics.txt || it_fail "metrics: gate"
 it_stop_gateway
 it_log "ok"

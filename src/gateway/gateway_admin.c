@@ -1,0 +1,159 @@
+/*
+ * The admin HTTP server ([admin] listen): GET /metrics in the Prometheus text format,
+ * with a bearer token when [admin] token is set. libmicrohttpd runs it on its own thread
+ * (DESIGN.md "Threads"); it reads the metrics registry, which is safe from any thread,
+ * and nothing of the workers.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "gateway/gateway_obs.h"
+#include "obs/metrics.h"
+
+#define ADMIN_PAGE_MAX     ((size_t)1 << 20)
+#define ADMIN_CONNECTIONS  16
+#define ADMIN_TIMEOUT_S    5
+#define ADMIN_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct gw_admin {
+    struct MHD_Daemon *daemon;
+    const struct metrics *metrics;
+    char *token; /* NULL = no token */
+};
+
+/* Constant time in the length of the expected value: no oracle on the token. */
+static bool token_matches(const char *expected, const char *got)
+{
+    size_t n = strlen(expected);
+    size_t got_len = got != NULL ? strlen(got) : 0;
+    unsigned char diff = got_len == n ? 0 : 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char g = i < got_len ? (unsigned char)got[i] : 0;
+        diff |= (unsigned char)((unsigned char)expected[i] ^ g);
+    }
+    return diff == 0;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *body,
+                              size_t len, const char *type)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (response == NULL) {
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_UNAUTHORIZED) {
+        (void)MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                      "Bearer realm=\"sipwarden\"");
+    }
+    enum MHD_Result rc = MHD_queue_response(conn, status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    return answer(conn, status, text, strlen(text), "text/plain; charset=utf-8");
+}
+
+static bool is_authorized(const struct gw_admin *admin, struct MHD_Connection *conn)
+{
+    if (admin->token == NULL) {
+        return true;
+    }
+    const char *header =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    static const char prefix[] = "Bearer ";
+    if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0) {
+        return false;
+    }
+    return token_matches(admin->token, header + sizeof(prefix) - 1);
+}
+
+static enum MHD_Result render_metrics(const struct gw_admin *admin, struct MHD_Connection *conn)
+{
+    char *page = sw_malloc(ADMIN_PAGE_MAX);
+    if (page == NULL) {
+        return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
+    }
+    struct sw_buf out;
+    sw_buf_init(&out, page, ADMIN_PAGE_MAX);
+    enum MHD_Result rc;
+    if (metrics_render(admin->metrics, &out) != 0) {
+        rc = answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics too large\n");
+    } else {
+        struct sv view = sw_buf_view(&out);
+        rc = answer(conn, MHD_HTTP_OK, view.ptr, view.len, ADMIN_CONTENT_TYPE);
+    }
+    sw_free(page);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)req_cls;
+    const struct gw_admin *admin = cls;
+    if (strcmp(method, "GET") != 0) {
+        return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
+    }
+    if (!is_authorized(admin, conn)) {
+        return answer_text(conn, MHD_HTTP_UNAUTHORIZED, "token required\n");
+    }
+    if (strcmp(url, "/metrics") != 0) {
+        return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found (try /metrics)\n");
+    }
+    return render_metrics(admin, conn);
+}
+
+int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
+                   const struct metrics *metrics, struct gw_admin **out)
+{
+    struct gw_admin *admin = sw_calloc(1, sizeof(*admin));
+    if (admin == NULL) {
+        return -ENOMEM;
+    }
+    admin->metrics = metrics;
+    admin->token = token != NULL ? sw_strdup(token) : NULL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (addr->ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    admin->daemon = MHD_start_daemon(
+        flags, sw_sockaddr_port(addr), NULL, NULL, on_request, admin, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_END);
+    if (admin->daemon == NULL) {
+        gw_admin_stop(admin);
+        return -EADDRNOTAVAIL;
+    }
+    *out = admin;
+    return 0;
+}
+
+void gw_admin_stop(struct gw_admin *admin)
+{
+    if (admin == NULL) {
+        return;
+    }
+    if (admin->daemon != NULL) {
+        MHD_stop_daemon(admin->daemon);
+    }
+    if (admin->token != NULL) {
+        explicit_bzero(admin->token, strlen(admin->token));
+    }
+    sw_free(admin->token);
+    sw_free(admin);
+}
