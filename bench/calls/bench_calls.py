@@ -22,6 +22,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -40,9 +41,10 @@ UAS_TIMEWAIT_S = 4  # <timewait> of uas.xml
 KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
 FULL = {"cpu_rate": 300, "cpu_calls": 6000, "rounds": 2,
-        "steps": [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000], "step_seconds": 10}
+        "steps": [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000], "step_seconds": 10,
+        "sustain_seconds": 30}
 QUICK = {"cpu_rate": 300, "cpu_calls": 3000, "rounds": 1,
-         "steps": [1000, 2000, 3000, 4000], "step_seconds": 5}
+         "steps": [1000, 2000, 3000, 4000], "step_seconds": 5, "sustain_seconds": 0}
 
 
 def log(msg):
@@ -88,13 +90,58 @@ def cpu_seconds(pids):
     return ticks / CLK_TCK
 
 
-def machine_busy_seconds():
-    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
-    with open("/proc/stat", encoding="ascii") as f:
-        cols = [int(x) for x in f.readline().split()[1:]]
-    # user nice system idle iowait irq softirq steal: everything but idle and iowait
-    busy = cols[0] + cols[1] + cols[2] + cols[5] + cols[6] + (cols[7] if len(cols) > 7 else 0)
-    return busy / CLK_TCK
+def task_cpu(pid):
+    """CPU seconds of every thread of a process, by "tid name"."""
+    res = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return res
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii", errors="replace") as f:
+                data = f.read()
+        except OSError:
+            continue
+        name = data[data.index("(") + 1:data.rindex(")")]
+        fields = data.rsplit(")", 1)[1].split()
+        res[f"{tid} {name}"] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return res
+
+
+def delta(after, before):
+    """Per-key difference of two {name: seconds} maps, only where CPU was used."""
+    out = {}
+    for key, value in after.items():
+        used = round(value - before.get(key, 0.0), 2)
+        if used > 0:
+            out[key] = used
+    return out
+
+
+def others_snapshot(own_pgids):
+    """CPU so far of every process outside the benchmark's process groups: own time plus
+    that of its reaped children (which is how short-lived compilers and tests show up),
+    by pid, with the start time that tells a reused pid apart."""
+    snap = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        fields = proc_stat(name)
+        if fields is None or int(fields[2]) in own_pgids:
+            continue
+        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        snap[int(name)] = (fields[19], ticks)
+    return snap
+
+
+def others_cpu(before, after):
+    """CPU seconds the other processes used between two snapshots."""
+    ticks = 0
+    for pid, (start, total) in after.items():
+        old = before.get(pid)
+        ticks += total - old[1] if old is not None and old[0] == start else total
+    return ticks / CLK_TCK
 
 
 def group_pids(pgid):
@@ -153,6 +200,10 @@ class Proxy:
 
     def cpu(self):
         return cpu_seconds(self.pids())
+
+    def breakdown(self):
+        """CPU seconds per thread or process, to show how the work was spread."""
+        return {}
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -218,6 +269,9 @@ class Sipwarden(Proxy):
     def pids(self):
         return [self.proc.pid] if self.alive() else []
 
+    def breakdown(self):
+        return task_cpu(self.proc.pid) if self.alive() else {}
+
     def wait_ready(self):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -272,8 +326,9 @@ default_number = +15551230000
 class Kamailio(Proxy):
     name = "kamailio"
 
-    def __init__(self, workdir, cfg, uas_port, children):
+    def __init__(self, workdir, cfg, uas_port, children, shm_mb):
         super().__init__(workdir)
+        self.shm_mb = shm_mb
         self.cfg = cfg
         self.uas_port = uas_port
         self.children = children
@@ -285,13 +340,24 @@ class Kamailio(Proxy):
 
     def command(self):
         return ["kamailio", "-f", self.cfg, "-DD", "-E", "-n", str(self.children),
-                "-m", "256", "-L", KAMAILIO_MODULES,
+                "-m", str(self.shm_mb), "-L", KAMAILIO_MODULES,
                 "-l", f"udp:{PROXY_IP}:{self.port}", "-P", self.pidfile, "-w", self.workdir,
                 "-A", f'UAS_URI="sip:{PBX_IP}:{self.uas_port}"',
                 "-A", f'ALLOW_FILE="{self.allow}"', "-A", f'CTL_SOCK="unix:{self.ctl}"']
 
     def pids(self):
         return group_pids(self.proc.pid) if self.alive() else []
+
+    def breakdown(self):
+        if not self.alive():
+            return {}
+        if not getattr(self, "roles", None):
+            self.roles = {}
+            for line in self.kamcmd("ps").splitlines():
+                pid, _, role = line.strip().partition("\t")
+                if pid.isdigit():
+                    self.roles[int(pid)] = role.strip()
+        return {f"{pid} {self.roles.get(pid, '?')}": cpu_seconds([pid]) for pid in self.pids()}
 
     def kamcmd(self, *args):
         res = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}", *args], capture_output=True,
@@ -315,6 +381,18 @@ class Kamailio(Proxy):
             if key == "all":
                 return {"dialogs_active_after": int(value)}
         return {"dialogs_active_after": None}
+
+
+class KamailioStateless(Kamailio):
+    """For scale: the same Kamailio as a bare stateless forward (-A STATELESS)."""
+
+    name = "kamailio-sl"
+
+    def command(self):
+        return super().command() + ["-A", "STATELESS"]
+
+    def after_run(self):
+        return {}
 
 
 def parse_sipp_csv(path, calls):
@@ -360,6 +438,24 @@ def parse_sipp_csv(path, calls):
         "all_created_after_s": created_at,
     }
     return res
+
+
+def failure_reasons(path, top=4):
+    """The most frequent reasons in sipp's error file: what was expected, what came."""
+    counts = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    for m in re.finditer(r"while (\w+) '?([^' ]*)'? \(index \d+\), received '([^\r\n]*)", text):
+        key = f"{m.group(1)} {m.group(2)}: got {m.group(3)[:40]}"
+        counts[key] = counts.get(key, 0) + 1
+    for m in re.finditer(r"(Max retransmission|[Tt]imeout)[^\r\n]{0,40}", text):
+        key = m.group(0)[:50]
+        if "jumping" not in key:
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:top])
 
 
 def sipp_duration_ms(text):
@@ -410,6 +506,12 @@ class Bench:
             return subprocess.Popen(cmd, cwd=rundir, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
 
+    def own_pgids(self, uas):
+        """Process groups of the benchmark: this script (and kamcmd), proxies, sipp."""
+        own = {os.getpgrp(), uas.pid}
+        own.update(p.proc.pid for p in self.proxies.values() if p.proc is not None)
+        return own
+
     def run_load(self, proxy, phase, rate, calls):
         """One run of CALLS calls at RATE through PROXY; the record of the run."""
         if not proxy.alive():
@@ -422,7 +524,9 @@ class Bench:
         timeout_s = int(calls / rate + HOLD_MS / 1000 + 30)
         uas = self.sipp_uas(rundir, calls, timeout_s + 15)
         time.sleep(0.3)
-        cpu0, busy0, t0 = proxy.cpu(), machine_busy_seconds(), time.monotonic()
+        own = self.own_pgids(uas)
+        parts0, others0 = proxy.breakdown(), others_snapshot(own)
+        cpu0, t0 = proxy.cpu(), time.monotonic()
         uac = self.sipp_uac(proxy, rundir, rate, calls, timeout_s)
         uac_res = wait_pid(uac.pid, time.monotonic() + timeout_s + 10)
         if uac_res is None:
@@ -434,13 +538,16 @@ class Bench:
             uas_res = stop_child(uas.pid, 3)
         # Let the proxies' timers (Kamailio's wait timer: 5 s) clean up the last calls.
         time.sleep(max(0.0, uac_done + UAS_TIMEWAIT_S + self.args.settle - time.monotonic()))
-        cpu1, busy1, t1 = proxy.cpu(), machine_busy_seconds(), time.monotonic()
-        return self.record(proxy, phase, rate, calls, rundir,
-                           (cpu1 - cpu0, busy1 - busy0, t1 - t0, uac_done - t0),
-                           uac_res, uas_res)
+        cpu1, t1 = proxy.cpu(), time.monotonic()
+        other = others_cpu(others0, others_snapshot(own | {uac.pid}))
+        run = self.record(proxy, phase, rate, calls, rundir,
+                          (cpu1 - cpu0, t1 - t0, uac_done - t0, other),
+                          uac_res, uas_res)
+        run["cpu_by_task"] = delta(proxy.breakdown(), parts0)
+        return run
 
     def record(self, proxy, phase, rate, calls, rundir, measured, uac_res, uas_res):
-        proxy_cpu, busy, wall, uac_wall = measured
+        proxy_cpu, wall, uac_wall, other = measured
         stats = parse_sipp_csv(os.path.join(rundir, "uac.csv"), calls)
         uac_cpu = rusage_cpu(uac_res)
         uas_cpu = rusage_cpu(uas_res)
@@ -457,12 +564,14 @@ class Bench:
             "cpu_s_per_10k": round(proxy_cpu * 10000 / calls, 3),
             "proxy_processes": len(proxy.pids()),
             "sipp_uac_cpu_s": uac_cpu, "sipp_uas_cpu_s": uas_cpu,
-            "other_cpu_s": round(busy - proxy_cpu - (uac_cpu or 0) - (uas_cpu or 0), 2),
-            "machine_busy_s": round(busy, 2), "wall_s": round(wall, 1),
+            "other_cpu_s": round(other, 2),
+            "wall_s": round(wall, 1),
             "uac_wall_s": round(uac_wall, 1), "achieved_rate": achieved,
             "proxy_alive_after": proxy.alive(), "dir": os.path.relpath(rundir, self.out),
         }
         run.update({k: v for k, v in stats.items() if k not in ("successful",)})
+        if run["failed"]:
+            run["failure_reasons"] = failure_reasons(os.path.join(rundir, "uac.err"))
         run.update(proxy.after_run() if proxy.alive() else {})
         run["clean"] = (run["uac_rc"] == 0 and run["failed"] == 0
                         and stats.get("failed", 1) == 0 and run["proxy_alive_after"])
@@ -472,6 +581,8 @@ class Bench:
             f"proxy cpu {run['proxy_cpu_s']} s ({run['cpu_s_per_10k']} s/10k), "
             f"sipp cpu {uac_cpu}+{uas_cpu} s, other {run['other_cpu_s']} s, "
             f"achieved {achieved} cps")
+        if run.get("failure_reasons"):
+            log(f"  failures: {run['failure_reasons']}")
         return run
 
     # -- phases -------------------------------------------------------------------------
@@ -521,6 +632,20 @@ class Bench:
             if not active:
                 return
 
+    def sustain_phase(self):
+        """Each proxy's highest clean rate of the search again, for longer."""
+        seconds = self.cfg["sustain_seconds"]
+        for name, proxy in self.proxies.items():
+            clean = [r["rate"] for r in self.runs if r["proxy"] == name
+                     and r["phase"] == "step" and r["clean"] and not r.get("generator_limited")]
+            if not clean:
+                continue
+            if not self.time_left(seconds + 20):
+                log("time budget exhausted: sustain phase cut short")
+                return
+            self.run_load(proxy, "hold", max(clean), max(clean) * seconds)
+            time.sleep(1)
+
 
 def rusage_cpu(res):
     if res is None:
@@ -553,6 +678,7 @@ def summarize(runs, names, steps):
         clean = [r["rate"] for r in step_runs if r["clean"] and not r.get("generator_limited")]
         first_bad = next((r for r in step_runs if not r["clean"]), None)
         limited = next((r for r in step_runs if r.get("generator_limited")), None)
+        hold = next((r for r in runs if r["proxy"] == name and r["phase"] == "hold"), None)
         summary[name] = {
             "cpu_rate": cpu_runs[0]["rate"] if cpu_runs else None,
             "cpu_calls": calls,
@@ -563,6 +689,9 @@ def summarize(runs, names, steps):
             "max_clean_rate": max(clean) if clean else 0,
             "first_failed_rate": first_bad["rate"] if first_bad else None,
             "generator_limited_at": limited["rate"] if limited else None,
+            "sustained": None if hold is None else {
+                "rate": hold["rate"], "seconds": round(hold["calls"] / hold["rate"]),
+                "calls": hold["calls"], "failed": hold["failed"], "clean": hold["clean"]},
             "search_exhausted": bool(step_runs) and first_bad is None and limited is None
             and len(step_runs) == len(steps),
         }
@@ -613,14 +742,15 @@ def report(runs, summary, rat, env):
             f"{r['other_cpu_s']:6.2f}{flag}")
     lines.append("")
     hdr = (f"{'proxy':10} {'rate':>5} {'calls':>6} {'failed':>6} {'CPU s/10k calls':>16} "
-           f"{'sipp s/10k':>11} {'max clean rate':>15} {'first failure':>14}")
+           f"{'sipp s/10k':>11} {'max clean rate':>15} {'first failure':>14} "
+           f"{'held for longer':>16}")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for name, s in summary.items():
         lines.append(f"{name:10} {str(s['cpu_rate']):>5} {s['cpu_calls']:6} "
                      f"{s['cpu_failed']:6} {str(s['cpu_s_per_10k']):>16} "
                      f"{str(s['sipp_cpu_s_per_10k']):>11} {rate_text(s):>15} "
-                     f"{str(s['first_failed_rate']):>14}")
+                     f"{str(s['first_failed_rate']):>14} {hold_text(s['sustained']):>16}")
     if rat:
         lines.append("")
         cpu_r = rat.get("cpu_per_call")
@@ -629,6 +759,14 @@ def report(runs, summary, rat, env):
                      f"{verdict(cpu_r is not None and cpu_r <= 0.5)}), max clean rate "
                      f"{rate_r} (target > 1: {verdict(rate_r is not None and rate_r > 1)})")
     return "\n".join(lines)
+
+
+def hold_text(hold):
+    if hold is None:
+        return "-"
+    if hold["clean"]:
+        return f"yes, {hold['seconds']} s"
+    return f"NO: {hold['failed']} failed"
 
 
 def verdict(ok):
@@ -674,8 +812,14 @@ def parse_args(argv):
     p.add_argument("--rounds", type=int, help="CPU runs per proxy (alternating order)")
     p.add_argument("--steps", help="comma-separated rates of the search, e.g. 500,1000")
     p.add_argument("--step-seconds", type=int, help="seconds of load per step")
-    p.add_argument("--proxies", default="sipwarden,kamailio", help="which proxies to run")
+    p.add_argument("--sustain-seconds", type=int,
+                   help="then each proxy's highest clean rate for this long (0 = skip)")
+    p.add_argument("--proxies", default="sipwarden,kamailio",
+                   help="which proxies to run, in order: sipwarden, kamailio, and "
+                   "kamailio-sl (Kamailio as a bare stateless forward, for scale)")
     p.add_argument("--kamailio-children", type=int, default=2, help="kamailio -n")
+    p.add_argument("--kamailio-shm", type=int, default=1024,
+                   help="kamailio -m: shared memory in MB (transactions, dialogs)")
     p.add_argument("--settle", type=float, default=2.0,
                    help="seconds after the callee's timewait before the CPU is read")
     p.add_argument("--max-minutes", type=float, default=15.0,
@@ -687,13 +831,13 @@ def parse_args(argv):
 
 def build_config(args):
     cfg = dict(QUICK if args.quick else FULL)
-    for key in ("cpu_rate", "cpu_calls", "rounds", "step_seconds"):
+    for key in ("cpu_rate", "cpu_calls", "rounds", "step_seconds", "sustain_seconds"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     if args.steps:
         cfg["steps"] = [int(x) for x in args.steps.split(",")]
     limits = {"cpu_rate": (1, 5000), "cpu_calls": (1, 100000), "rounds": (1, 10),
-              "step_seconds": (1, 60)}
+              "step_seconds": (1, 60), "sustain_seconds": (0, 300)}
     for key, (lo, hi) in limits.items():
         if not lo <= cfg[key] <= hi:
             raise SystemExit(f"--{key.replace('_', '-')} must be within {lo}..{hi}")
@@ -711,7 +855,10 @@ def start_proxies(bench, args, names):
                               bench.uas_port)
         elif name == "kamailio":
             proxy = Kamailio(workdir, os.path.join(HERE, "kamailio.cfg"), bench.uas_port,
-                             args.kamailio_children)
+                             args.kamailio_children, args.kamailio_shm)
+        elif name == "kamailio-sl":
+            proxy = KamailioStateless(workdir, os.path.join(HERE, "kamailio.cfg"),
+                                      bench.uas_port, args.kamailio_children, args.kamailio_shm)
         else:
             raise SystemExit(f"unknown proxy {name}")
         bench.proxies[name] = proxy
@@ -725,7 +872,7 @@ def main(argv):
     cfg = build_config(args)
     names = [n.strip() for n in args.proxies.split(",") if n.strip()]
     for tool in ("sipp", "kamailio", "kamcmd"):
-        if shutil.which(tool) is None and (tool == "sipp" or "kamailio" in names):
+        if shutil.which(tool) is None and (tool == "sipp" or any("kamailio" in n for n in names)):
             raise SystemExit(f"{tool} not found")
     if args.out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -745,6 +892,8 @@ def main(argv):
             bench.cpu_phase()
         if not args.skip_steps:
             bench.step_phase()
+            if cfg["sustain_seconds"]:
+                bench.sustain_phase()
     finally:
         for name, proxy in bench.proxies.items():
             stopped[name] = {"exit_code": proxy.stop(), "restarts": proxy.restarts}
