@@ -25,7 +25,7 @@
  * drop. Metrics: the events counter.
  *
  * Memory: a table of SCANNER_ENTRIES sources (2-way set-associative, fixed at start,
- * SCANNER_USERS user-name hashes each, 184 bytes per entry: 2.9 MiB). A newcomer takes an
+ * SCANNER_USERS user-name hashes each, 160 bytes per entry: 2.5 MiB). A newcomer takes an
  * empty way, else a way whose window is over, else the way with fewer distinct users (a
  * flood of one-shot spoofed sources therefore does not wash out a sweeping scanner).
  * Above SCANNER_USERS distinct names per window the names are compared with the last
