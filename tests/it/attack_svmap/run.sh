@@ -92,5 +92,16 @@ curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$admin_port/metrics
 grep -qx 'sipwarden_events_total{event="ScannerDetected"} 2' metrics.txt || it_fail "metrics: scanners"
 grep -qx 'sipwarden_bans_active 2' metrics.txt || it_fail "metrics: bans_active"
 grep -q '^# TYPE sipwarden_gate_packets_total counter$' metrics.txt || it_fail "metrics: gate"
+# Log rotation: the file is moved away, SIGHUP reopens it, new events land in a new file.
+mv security.log security.log.1
+kill -HUP "$GW_PID"
+sleep 0.3
+python3 "$IT_DIR/../tools/sip_send.py" 127.0.0.7 "$gw_port" 1 --ua friendly-scanner
+sleep 0.5
+grep -q 'SecurityEvent="ScannerDetected".*RemoteAddress="IPV4/UDP/127.0.0.7/' security.log ||
+    it_fail "no event in the reopened security log after SIGHUP"
+if grep -q '127.0.0.7' security.log.1; then
+    it_fail "an event went to the rotated file after SIGHUP"
+fi
 it_stop_gateway
 it_log "ok"

@@ -23,7 +23,7 @@ grep -qE '^\| 1001 +\| reqauth +\|' control.out || it_fail "positive control: sv
 it_log "positive control: svwar finds 1001 on the leaky registrar"
 
 gw_port=$(it_free_port)
-write_conf() { # file scanner-enabled suffix
+write_conf() { # file scanner-enabled suffix format
     cat > "$1" <<CONF
 [general]
 listen = udp:127.0.0.1:$gw_port
@@ -33,6 +33,7 @@ control_socket = gw-$3.ctl
 listen =
 [log]
 security_log = security-$3.log
+format = $4
 [state]
 path = bans-$3.db
 [scanner]
@@ -52,7 +53,7 @@ CONF
 }
 no_rows() { ! grep -E '^\| [0-9]' "$1"; }
 
-write_conf gw-a.conf yes a
+write_conf gw-a.conf yes a asterisk
 it_start_gateway gw-a.conf
 timeout 60 /usr/bin/svwar -m REGISTER -e 1000-1099 -P "$(it_free_port)" --maximumtime 3 \
     "udp://127.0.0.1:$gw_port" > war-a.out 2> war-a.err || true
@@ -67,7 +68,7 @@ grep -q 'SecurityEvent="ScannerDetected".*RemoteAddress="IPV4/UDP/127.0.0.6/.*De
 it_stop_gateway
 it_log "scanner on: svwar and a clean sweep banned"
 
-write_conf gw-b.conf no b
+write_conf gw-b.conf no b json
 mv gateway.log gateway-a.log
 it_start_gateway gw-b.conf
 timeout 60 /usr/bin/svwar -m REGISTER -e 1000-1099 -P "$(it_free_port)" --maximumtime 3 \
@@ -77,5 +78,12 @@ timeout 60 /usr/bin/svwar --force -m REGISTER -e 1000-1099 -P "$(it_free_port)" 
     --maximumtime 3 "udp://127.0.0.1:$gw_port" > war-b-force.out 2> war-b-force.err || true
 no_rows war-b-force.out || it_fail "svwar --force enumerated through the gateway"
 it_stop_gateway
+# [log] format = json: one JSON object per line.
+[ -s security-b.log ] || it_fail "the JSON security log is empty"
+python3 - security-b.log <<'PY' || it_fail "the JSON security log does not parse"
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    json.loads(line)
+PY
 it_log "scanner off: svwar tells no extension from another"
 it_log "ok"
