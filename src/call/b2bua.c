@@ -519,6 +519,7 @@ static void reply_stateless(struct b2bua *b, struct sip_msg *request, const stru
     sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
     char tag[16];
     struct reply_extra extra = {
+        .src = &dst->addr,
         .to_tag = random_tag(tag, sizeof(tag)),
         .headers = headers,
         .server = b->settings.user_agent,
@@ -574,7 +575,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
         return;
     }
     call->route = *route;
-    if (!req_copy_init(&call->a_invite_req, invite) || !leg_a_init(call, invite, src) ||
+    if (!req_copy_init(&call->a_invite_req, invite, &src->addr) || !leg_a_init(call, invite, src) ||
         !leg_b_init(b, call, route)) {
         call_free_unstarted(b, call);
         reply_stateless(b, invite, src, 400, SV_NULL);

@@ -8,6 +8,7 @@
 
 #include "base/addr.h"
 #include "call/b2bua_int.h"
+#include "call/reply.h"
 #include "call/txn.h"
 #include "sip/msg.h"
 
@@ -323,13 +324,20 @@ struct sv build_leg_cancel(struct b2bua *b, struct txn *invite)
     return finish(&out);
 }
 
-bool req_copy_init(struct req_copy *copy, struct sip_msg *request)
+bool req_copy_init(struct req_copy *copy, struct sip_msg *request,
+                   const struct sockaddr_storage *src)
 {
     struct sw_buf vias;
     sw_buf_init(&vias, copy->vias, sizeof(copy->vias));
+    bool is_top = true;
     for (const struct sip_hdr *h = sip_msg_find(request, SIP_HDR_VIA, NULL); h != NULL;
          h = sip_msg_find(request, SIP_HDR_VIA, h)) {
-        sw_buf_fmt(&vias, "Via: " SV_FMT "\r\n", SV_ARG(h->value));
+        if (is_top) {
+            reply_put_top_via(&vias, h->value, src);
+            is_top = false;
+        } else {
+            sw_buf_fmt(&vias, "Via: " SV_FMT "\r\n", SV_ARG(h->value));
+        }
     }
     copy->vias_len = vias.len;
     const struct sip_hdr *from = sip_msg_find(request, SIP_HDR_FROM, NULL);

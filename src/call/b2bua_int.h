@@ -105,8 +105,10 @@ struct sv build_leg_cancel(struct b2bua *b, struct txn *invite);
 struct sv build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
                               struct sv branch, uint32_t cseq, struct sv auth_line);
 
-/* Keeps what responding to `request` needs. False when a field does not fit. */
-bool req_copy_init(struct req_copy *copy, struct sip_msg *request);
+/* Keeps what responding to `request` (from `src`, for received/rport) needs. False when a
+ * field does not fit. */
+bool req_copy_init(struct req_copy *copy, struct sip_msg *request,
+                   const struct sockaddr_storage *src);
 
 /* Our host:port and transport for a listener (Via, Contact). */
 const struct b2bua_local *b2bua_local_for(const struct b2bua *b, size_t listener,

@@ -179,7 +179,7 @@ static bool reg_init(struct b2bua *b, struct reg_relay *reg, struct sip_msg *req
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
     b2bua_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
-    return req_copy_init(&reg->req, request) &&
+    return req_copy_init(&reg->req, request, &src->addr) &&
            sv_copy_cstr(route->username, reg->username, sizeof(reg->username)) &&
            sv_copy_cstr(route->pbx_host, reg->pbx_host, sizeof(reg->pbx_host)) &&
            snprintf(reg->pbx_uri, sizeof(reg->pbx_uri), "sip:" SV_FMT, SV_ARG(route->pbx_host)) <

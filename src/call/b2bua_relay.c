@@ -63,7 +63,7 @@ static void reply_plain(struct b2bua *b, struct sip_msg *request, const struct n
 {
     struct sw_buf out;
     sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
-    struct reply_extra extra = { .server = b->settings.user_agent };
+    struct reply_extra extra = { .src = &src->addr, .server = b->settings.user_agent };
     if (reply_build(&out, request, status, NULL, &extra) == 0) {
         (void)worker_send(b->worker, src, sw_buf_view(&out));
     }
@@ -104,7 +104,7 @@ void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct
     }
     relay->from_a = from_a;
     relay->method = (int)request->method;
-    if (!req_copy_init(&relay->req, request)) {
+    if (!req_copy_init(&relay->req, request, &src->addr)) {
         b2bua_relay_release(relay);
         reply_plain(b, request, src, 400);
         return;

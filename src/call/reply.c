@@ -1,5 +1,6 @@
 #include "call/reply.h"
 
+#include "base/addr.h"
 #include "base/err.h"
 #include "sip/msg.h"
 
@@ -54,12 +55,58 @@ const char *reply_reason(uint16_t status)
     return "Unknown";
 }
 
-static void copy_header_lines(struct sw_buf *out, struct sip_msg *request, enum sip_hdr_id id,
-                              const char *name)
+void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct sockaddr_storage *src)
 {
-    for (const struct sip_hdr *h = sip_msg_find(request, id, NULL); h != NULL;
-         h = sip_msg_find(request, id, h)) {
-        sw_buf_fmt(out, "%s: " SV_FMT "\r\n", name, SV_ARG(h->value));
+    struct sip_via via;
+    struct sip_err err = { 0 };
+    struct sw_ip ip;
+    if (src == NULL || sv_find_char(via_value, ',') >= 0 ||
+        sip_via_parse(via_value, &via, &err) != 0 || !sw_ip_from_sockaddr(src, &ip)) {
+        sw_buf_fmt(out, "Via: " SV_FMT "\r\n", SV_ARG(via_value));
+        return;
+    }
+    char ip_text[SW_ADDR_STRLEN];
+    sw_ip_format(&ip, ip_text, sizeof(ip_text));
+    size_t head = via.params.ptr != NULL ? (size_t)(via.params.ptr - via_value.ptr) : via_value.len;
+    sw_buf_fmt(out, "Via: " SV_FMT, SV_ARG(sv_slice(via_value, 0, head)));
+    struct sv cur = via.params;
+    struct sv name;
+    struct sv value;
+    while (cur.ptr != NULL && sip_params_next(&cur, &name, &value) == 1) {
+        if (sv_eq_nocase(name, SV("received")) || sv_eq_nocase(name, SV("rport"))) {
+            continue;
+        }
+        sw_buf_fmt(out, ";" SV_FMT, SV_ARG(name));
+        if (sv_is_present(value)) {
+            sw_buf_fmt(out, "=" SV_FMT, SV_ARG(value));
+        }
+    }
+    struct sv host = via.host;
+    if (host.len > 2 && host.ptr[0] == '[') {
+        host = sv_slice(host, 1, host.len - 2);
+    }
+    struct sw_ip sent_by;
+    if (via.has_rport || !sw_ip_parse(host, &sent_by) || !sw_ip_eq(&sent_by, &ip)) {
+        sw_buf_fmt(out, ";received=%s", ip_text);
+    }
+    if (via.has_rport) {
+        sw_buf_fmt(out, ";rport=%u", sw_sockaddr_port(src));
+    }
+    sw_buf_str(out, "\r\n");
+}
+
+static void copy_vias(struct sw_buf *out, struct sip_msg *request,
+                      const struct sockaddr_storage *src)
+{
+    bool is_top = true;
+    for (const struct sip_hdr *h = sip_msg_find(request, SIP_HDR_VIA, NULL); h != NULL;
+         h = sip_msg_find(request, SIP_HDR_VIA, h)) {
+        if (is_top) {
+            reply_put_top_via(out, h->value, src);
+            is_top = false;
+        } else {
+            sw_buf_fmt(out, "Via: " SV_FMT "\r\n", SV_ARG(h->value));
+        }
     }
 }
 
@@ -79,7 +126,7 @@ int reply_build(struct sw_buf *out, struct sip_msg *request, uint16_t status, co
     bool add_tag = extra != NULL && sv_is_present(extra->to_tag) && status > 100 &&
                    (to_parsed == NULL || !sv_is_present(to_parsed->tag));
     sw_buf_fmt(out, "SIP/2.0 %u %s\r\n", status, reason != NULL ? reason : reply_reason(status));
-    copy_header_lines(out, request, SIP_HDR_VIA, "Via");
+    copy_vias(out, request, extra != NULL ? extra->src : NULL);
     sw_buf_fmt(out, "From: " SV_FMT "\r\nTo: " SV_FMT, SV_ARG(from->value), SV_ARG(to->value));
     if (add_tag) {
         sw_buf_fmt(out, ";tag=" SV_FMT, SV_ARG(extra->to_tag));

@@ -67,6 +67,7 @@ static void send_reply(struct gateway *gw, struct worker *worker, struct sip_msg
     sw_buf_init(&out, storage, sizeof(storage));
     const struct cfg *cfg = atomic_load(&gw->cfg);
     struct reply_extra extra = {
+        .src = &msg->src,
         .to_tag = SV("sw-gw"),
         .headers = headers,
         .server = sv_from_cstr(cfg->general.user_agent),

@@ -158,6 +158,27 @@ static bool account_permits(const struct cfg_account *a, const struct sw_ip *ip)
     return best_deny < 0 || best_permit > best_deny;
 }
 
+/*
+ * RFC 7616 §3.4.6: the digest uri must designate the Request-URI. Some clients (sipp among
+ * them) put only the host there, so the same host and port is accepted too: with nonces
+ * bound to the source address and nc tracked, a response cannot be moved to another
+ * request anyway.
+ */
+static bool digest_uri_fits(struct sip_msg *msg, struct sv uri)
+{
+    if (sv_eq(uri, msg->ruri)) {
+        return true;
+    }
+    struct sip_err err = { 0 };
+    struct sip_uri parsed;
+    const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
+    if (ruri == NULL || sip_uri_parse(uri, &parsed, &err) != 0) {
+        return false;
+    }
+    return parsed.scheme == ruri->scheme && sv_eq_nocase(parsed.host, ruri->host) &&
+           parsed.port == ruri->port && parsed.has_port == ruri->has_port;
+}
+
 /* Checks what does not depend on the account: realm, algorithm, nonce, qop, uri. Returns
  * NULL when the credentials may be verified, else why not. */
 static const char *check_frame(struct auth_state *s, struct stage_ctx *ctx,
@@ -185,8 +206,8 @@ static const char *check_frame(struct auth_state *s, struct stage_ctx *ctx,
     if (!sv_eq(a->qop, SV("auth")) || !sv_is_present(a->nc) || !sv_is_present(a->cnonce)) {
         return "qop=auth with nc and cnonce required";
     }
-    if (!sv_eq(a->uri, ctx->msg->ruri)) {
-        return "digest uri differs from the Request-URI";
+    if (!digest_uri_fits(ctx->msg, a->uri)) {
+        return "digest uri does not name the Request-URI";
     }
     return NULL;
 }

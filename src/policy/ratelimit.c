@@ -99,7 +99,11 @@ static struct verdict rl_check(void *state, struct stage_ctx *ctx)
         return verdict_continue();
     }
     bool is_known = ctx->is_trusted || ctx->is_authenticated || ctx->side == SIDE_ACCOUNT;
-    uint32_t factor = is_known ? s->known_factor : 1;
+    /* The PBX and the providers' ranges are not volume-limited per source (as the gate
+     * exempts them from its packet budget): a busy trunk carries hundreds of calls per
+     * second, bounded by its max_calls instead. Remote accounts get known_factor times the
+     * budget of an unknown source. */
+    uint32_t factor = ctx->is_trusted ? 0 : (is_known ? s->known_factor : 1);
     enum ratelimit_class cls = ratelimit_class_of(ctx->msg->method_name);
     enum ratelimit_result r = ratelimit_take(s->table, &ctx->src_ip, cls, factor, ctx->now_ms);
     if (r == RATELIMIT_OK) {
