@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_calls.sh"
 
-CALLS=${CALLS:-1000}
+CALLS=${SW_IT_CALLS:-1000}
 RATE=${RATE:-200}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_calls.sh"
 
-CALLS=${CALLS:-1000}
+CALLS=${SW_IT_CALLS:-1000}
 RATE=${RATE:-100}
 bash "$IT_DIR/../tools/make_certs.sh" certs
 gw_port=$(it_free_port)
