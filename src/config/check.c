@@ -318,6 +318,10 @@ static void check_pbx(const struct cfg_check_ctx *ctx)
                      "not a header name (a trailing * matches a prefix)");
         }
     }
+    if (pbx->rtp_port_max < pbx->rtp_port_min) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "rtp_port_max"),
+                 "rtp_port_max is below rtp_port_min");
+    }
 }
 
 static bool is_loopback(const struct cfg_endpoint *endpoint)

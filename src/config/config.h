@@ -226,6 +226,8 @@ struct cfg_pbx {
     struct cfg_cidrs permit; /* default: the address's IP as /32 or /128 */
     struct cfg_strings hide_headers;
     char *domain;
+    uint32_t rtp_port_min; /* the PBX's RTP range (firewall rules) */
+    uint32_t rtp_port_max;
 };
 
 struct cfg_acl {

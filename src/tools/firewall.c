@@ -15,7 +15,7 @@
 #define EXIT_USAGE 2
 
 #define DEFAULT_CONFIG   "/etc/sipwarden/sipwarden.conf"
-/* Asterisk's rtp.conf default, until the configuration has a key for it. */
+/* Asterisk's rtp.conf default; the configuration's [pbx] rtp_port_min/max win. */
 #define DEFAULT_RTP_LOW  10000
 #define DEFAULT_RTP_HIGH 20000
 /* Drops are logged at most this often, so that a flood cannot fill the disk. */
@@ -396,8 +396,9 @@ static void usage(FILE *out)
                   "\n"
                   "Prints the host firewall for sipwarden's configuration (default %s):\n"
                   "SIP ports open only to the trunks', PBX's and accounts' permit ranges, drops\n"
-                  "logged with the prefix \"" LOG_PREFIX "\", the RTP range (default %d-%d) open,\n"
-                  "and for nft the set of banned addresses.\n",
+                  "logged with the prefix \"" LOG_PREFIX "\", the PBX's RTP range open ([pbx]\n"
+                  "rtp_port_min/max, default %d-%d; --rtp-range overrides), and for nft the set\n"
+                  "of banned addresses.\n",
                   DEFAULT_CONFIG, DEFAULT_RTP_LOW, DEFAULT_RTP_HIGH);
 }
 
@@ -484,8 +485,8 @@ int tools_firewall_main(int argc, char **argv)
         .config = DEFAULT_CONFIG,
         .format = FIREWALL_NFT,
         .has_format = false,
-        .rtp_low = DEFAULT_RTP_LOW,
-        .rtp_high = DEFAULT_RTP_HIGH,
+        .rtp_low = 0,
+        .rtp_high = 0,
     };
     int rc = parse_options(argc, argv, &opts);
     if (rc != 0) {
@@ -498,6 +499,11 @@ int tools_firewall_main(int argc, char **argv)
     sw_diag_fini(&diag);
     if (cfg == NULL) {
         return EXIT_USAGE;
+    }
+    if (opts.rtp_high == 0) {
+        /* No --rtp-range: the PBX's media range from [pbx] rtp_port_min/rtp_port_max. */
+        opts.rtp_low = (uint16_t)cfg->pbx.rtp_port_min;
+        opts.rtp_high = (uint16_t)cfg->pbx.rtp_port_max;
     }
     struct firewall_plan plan;
     rc = firewall_plan_build(cfg, opts.rtp_low, opts.rtp_high, &plan);
