@@ -425,7 +425,11 @@ static bool leg_a_init(struct call *call, struct sip_msg *invite, const struct n
            b2bua_leg_learn_target(leg, invite) && leg_routes_from(leg, invite, false);
 }
 
-/* Leg B's From: display name, caller ID, verstat (RFC 8588 §4) and our tag. */
+/*
+ * Leg B's From: display name, caller ID, verstat and our tag. RFC 8588 §4 (after RFC 8224
+ * §6.2.2): verstat is a parameter of the telephone number in the user part, so it goes
+ * before the '@': sip:+15551230000;verstat=TN-Validation-Passed@host.
+ */
 static int format_from(char *out, size_t cap, const struct b2bua_route *route, struct sv tag)
 {
     char verstat[96] = "";
@@ -433,12 +437,12 @@ static int format_from(char *out, size_t cap, const struct b2bua_route *route, s
         (void)snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
     }
     if (sv_is_present(route->from_display) && route->from_display.len > 0) {
-        return snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "@" SV_FMT "%s>;tag=" SV_FMT,
-                        SV_ARG(route->from_display), SV_ARG(route->from_user),
-                        SV_ARG(route->from_host), verstat, SV_ARG(tag));
+        return snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
+                        SV_ARG(route->from_display), SV_ARG(route->from_user), verstat,
+                        SV_ARG(route->from_host), SV_ARG(tag));
     }
-    return snprintf(out, cap, "<sip:" SV_FMT "@" SV_FMT "%s>;tag=" SV_FMT, SV_ARG(route->from_user),
-                    SV_ARG(route->from_host), verstat, SV_ARG(tag));
+    return snprintf(out, cap, "<sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT, SV_ARG(route->from_user),
+                    verstat, SV_ARG(route->from_host), SV_ARG(tag));
 }
 
 static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
