@@ -64,19 +64,13 @@ static void test_ratelimit_flood_is_an_event_only_for_strangers(void **state)
     assert_int_equal(f.events[0].kind, EV_RATE_EXCEEDED);
     assert_int_equal(f.events[0].count, 10);
     assert_true(sw_event_kind_is_failure(f.events[0].kind));
-    /* The provider: 20 x the budget, and its flood is a PolicyHit, never a failure. */
+    /* The provider: no per-source budget at all (its calls are bounded by max_calls, and
+     * the gate exempts it too), so a busy trunk is never throttled, and nothing is a failure. */
     f.event_count = 0;
     unsigned passed = send_many(&f, "203.0.113.10", "OPTIONS", 300, 1000, &last);
-    assert_int_equal(passed, 100);
-    assert_int_equal(last.action, VERDICT_REPLY);
-    assert_int_equal(last.status, 503);
-    assert_true(sv_is_present(last.extra_headers));
-    assert_memory_equal(last.extra_headers.ptr, "Retry-After: 1\r\n", last.extra_headers.len);
-    assert_true(f.event_count >= 1);
-    for (size_t i = 0; i < f.event_count && i < FIXTURE_EVENTS; i++) {
-        assert_int_equal(f.events[i].kind, EV_POLICY_HIT);
-        assert_false(sw_event_kind_is_failure(f.events[i].kind));
-    }
+    assert_int_equal(passed, 300);
+    assert_int_equal(last.action, VERDICT_CONTINUE);
+    assert_int_equal(f.event_count, 0);
     fixture_fini(&f);
 }
 
