@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -242,6 +243,9 @@ class Proxy:
         self.proc = None
         return rc
 
+    def before_run(self):
+        """Called before each run's load starts."""
+
     def after_run(self):
         """Checks after a run (calls left in the proxy); a dict for the results."""
         return {}
@@ -283,6 +287,36 @@ class Sipwarden(Proxy):
                 break
             time.sleep(0.05)
         raise RuntimeError(f"sipwarden did not start (see {self.log_path})")
+
+    def metrics(self):
+        """sipwarden's counters from its admin server (/metrics), {name{labels}: value}."""
+        url = f"http://127.0.0.1:{self.admin_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                text = resp.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return {}
+        res = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                try:
+                    res[key] = float(value)
+                except ValueError:
+                    pass
+        return res
+
+    def before_run(self):
+        self.metrics0 = self.metrics()
+
+    def after_run(self):
+        # What the gateway counted during the run: calls, and whether any check
+        # (rate limits, scanner, ACL, the gate) acted on the benchmark's load.
+        now = self.metrics()
+        before = getattr(self, "metrics0", {})
+        changed = {k: round(v - before.get(k, 0.0)) for k, v in now.items()
+                   if "_total" in k or "dropped" in k}
+        return {"metrics": {k: v for k, v in changed.items() if v}}
 
     def after_stop(self):
         # The gateway logs its per-worker and per-trunk call counts when it stops.
@@ -481,6 +515,7 @@ class Bench:
         self.deadline = time.monotonic() + args.max_minutes * 60
         self.runs = []
         self.proxies = {}
+        self.sipps = []
 
     # -- one run ------------------------------------------------------------------------
 
@@ -499,13 +534,24 @@ class Bench:
                "uac.err", "-trace_stat", "-stf", "uac.csv", "-fd", "1"]
         return self.spawn(cmd, rundir, "uac.out")
 
-    @staticmethod
-    def spawn(cmd, rundir, out_name):
+    def spawn(self, cmd, rundir, out_name):
         with open(os.path.join(rundir, out_name), "w", encoding="utf-8") as out:
             out.write(" ".join(cmd) + "\n")
             out.flush()
-            return subprocess.Popen(cmd, cwd=rundir, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(cmd, cwd=rundir, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.sipps.append(proc.pid)
+        return proc
+
+    def stop_sipps(self):
+        """Stops the sipp processes still running (after an interruption), by PID."""
+        for pid in self.sipps:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    stop_child(pid, 3)
+            except ChildProcessError:
+                pass
+        self.sipps = []
 
     def own_pgids(self, uas):
         """Process groups of the benchmark: this script (and kamcmd), proxies, sipp."""
@@ -525,6 +571,7 @@ class Bench:
         timeout_s = int(calls / rate + HOLD_MS / 1000 + 30)
         uas = self.sipp_uas(rundir, calls, timeout_s + 15)
         time.sleep(0.3)
+        proxy.before_run()
         own = self.own_pgids(uas)
         parts0, others0 = proxy.breakdown(), others_snapshot(own)
         cpu0, t0 = proxy.cpu(), time.monotonic()
@@ -882,7 +929,14 @@ def start_proxies(bench, args, names):
             f"{len(proxy.pids())} process(es)")
 
 
+def on_terminate(signum, frame):
+    """SIGTERM (from timeout, say) unwinds like ^C, so that what was started is stopped."""
+    del signum, frame
+    raise KeyboardInterrupt
+
+
 def main(argv):
+    signal.signal(signal.SIGTERM, on_terminate)
     args = parse_args(argv)
     cfg = build_config(args)
     names = [n.strip() for n in args.proxies.split(",") if n.strip()]
@@ -910,6 +964,7 @@ def main(argv):
             if cfg["sustain_seconds"]:
                 bench.sustain_phase()
     finally:
+        bench.stop_sipps()
         for name, proxy in bench.proxies.items():
             stopped[name] = {"exit_code": proxy.stop(), "restarts": proxy.restarts}
             stopped[name].update(proxy.after_stop())
