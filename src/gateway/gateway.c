@@ -292,8 +292,8 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
     struct pipeline *pipeline = pipeline_new(cfg, diag);
     atomic_store(&gw->pipeline, pipeline);
     int rc = pipeline == NULL ? -SW_ECONFIG : gw_obs_new(gw, cfg, diag);
-    gw->gate = rc == 0 ? gw_gate_new(gw, cfg) : NULL;
-    if (rc == 0 && gw->gate == NULL) {
+    atomic_store(&gw->gate, rc == 0 ? gw_gate_new(gw, cfg) : NULL);
+    if (rc == 0 && atomic_load(&gw->gate) == NULL) {
         rc = -ENOMEM;
     }
     if (rc == 0) {
@@ -328,7 +328,7 @@ void gateway_free(struct gateway *gw)
     net_group_free(gw->net);
     gw_obs_free(gw); /* after the workers, before the gate whose hooks it serves */
     net_tls_settings_free(gw->tls);
-    gate_free(gw->gate);
+    gate_free(atomic_load(&gw->gate));
     pipeline_free(atomic_load(&gw->pipeline));
     cfg_free(atomic_load(&gw->cfg));
     for (size_t i = 0; i < gw->old_count; i++) {
@@ -377,6 +377,7 @@ static void reload(struct gateway *gw)
     gw->old_cfgs[gw->old_count] = atomic_exchange(&gw->cfg, fresh);
     gw->old_pipelines[gw->old_count] = atomic_exchange(&gw->pipeline, pipeline);
     gw->old_count++;
+    gw_obs_swap_gate(gw, fresh); /* the gate's deny ranges follow the new [acl] */
     log_set_level((enum log_level)fresh->general.log_level);
     log_notice(NULL, "reload: configuration reloaded (listeners and trunk addresses change "
                      "only with a restart); calls in progress continue");

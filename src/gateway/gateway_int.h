@@ -42,7 +42,7 @@ struct gateway {
     struct pipeline *old_pipelines[GW_MAX_OLD_CFGS];
     size_t old_count;
     char *config_path;
-    struct gate *gate;
+    _Atomic(struct gate *) gate; /* swapped on reload; superseded ones stay (gateway_obs.c) */
     struct net_group *net;
     struct net_tls_settings *tls;
     struct b2bua_local locals[GW_MAX_LISTENERS];

@@ -42,6 +42,7 @@
 #define GW_METRIC_CONSUMER 0
 #define GW_METRIC_HOUSE    1
 #define GW_MAX_GATE_DENY   256
+#define GW_RETIRED_GATES   64
 
 enum gw_gauge {
     GW_GAUGE_BANS,
@@ -72,6 +73,9 @@ struct gw_obs {
     pthread_mutex_t shared_lock;
     struct gw_ctl *ctl;
     struct gw_admin *admin;
+    struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
+    size_t retired_count;
+    _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
     pthread_t house;
     bool has_house;
     atomic_bool is_stopping;
@@ -240,6 +244,27 @@ struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg)
         .budget_ctx = gw->obs,
     };
     return gate_new(deny, count, &hooks);
+}
+
+void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg)
+{
+    struct gw_obs *obs = gw->obs;
+    struct gate *fresh = gw_gate_new(gw, cfg);
+    if (fresh == NULL) {
+        log_err(NULL, "reload: out of memory for the gate; its deny ranges stay as they were");
+        return;
+    }
+    struct gate *old = atomic_exchange(&gw->gate, fresh);
+    for (int i = 0; i < GATE_RESULT_COUNT; i++) {
+        atomic_fetch_add(&obs->retired_counts[i], gate_count(old, (enum gate_result)i));
+    }
+    if (obs->retired_count == GW_RETIRED_GATES) {
+        /* Superseded many reloads ago: no worker is still inside it. */
+        gate_free(obs->retired[0]);
+        memmove(obs->retired, obs->retired + 1, (GW_RETIRED_GATES - 1) * sizeof(obs->retired[0]));
+        obs->retired_count--;
+    }
+    obs->retired[obs->retired_count++] = old;
 }
 
 struct ban_store *gw_obs_bans(struct gateway *gw)
@@ -568,8 +593,9 @@ static void update_metrics(struct gw_obs *obs)
     struct metrics *m = obs->metrics;
     int64_t now_s = sw_wall_s();
     for (int i = 0; i < GATE_RESULT_COUNT; i++) {
-        metrics_set(m, GW_METRIC_HOUSE, obs->gate_series[i],
-                    (int64_t)gate_count(obs->gw->gate, (enum gate_result)i));
+        uint64_t count = gate_count(atomic_load(&obs->gw->gate), (enum gate_result)i) +
+                         atomic_load(&obs->retired_counts[i]);
+        metrics_set(m, GW_METRIC_HOUSE, obs->gate_series[i], (int64_t)count);
     }
     struct evq_stats qs;
     evq_stats_get(obs->evq, &qs);
@@ -677,6 +703,9 @@ void gw_obs_free(struct gateway *gw)
     evq_free(obs->evq);
     obs->evq = NULL;
     failtrack_free(obs->fails);
+    for (size_t i = 0; i < obs->retired_count; i++) {
+        gate_free(obs->retired[i]);
+    }
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);
     seclog_close(obs->sys_log);

@@ -50,6 +50,13 @@ struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg);
 int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag);
 int gw_obs_start(struct gateway *gw);
 void gw_obs_reopen(struct gateway *gw);
+
+/*
+ * After a reload: a new gate for `cfg` replaces gw->gate. The superseded gate stays
+ * alive (a worker may still be inside gate_check) until gw_obs_free, at most
+ * GW_RETIRED_GATES of them; its counts carry over into the metrics.
+ */
+void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg);
 void gw_obs_stop(struct gateway *gw);
 void gw_obs_free(struct gateway *gw);
 

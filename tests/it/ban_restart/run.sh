@@ -83,13 +83,28 @@ python3 "$send" 127.0.0.2 "$gw_port" 1 --call-id lifted
 sleep 0.5
 [ "$(failed_acl 127.0.0.2)" = 4 ] || it_fail "the lifted source was not judged again"
 grep -q 'SecurityEvent="BanRemoved".*127.0.0.2.*lifted' security.log || it_fail "no BanRemoved"
+
+# The gate's deny ranges follow a reload: 127.0.0.8 is dropped before parsing (no event)
+# while [acl] denies it, and judged by the acl stage once the reload removed the range.
+sed -i 's|^permit = 127.0.0.9/32$|permit = 127.0.0.9/32\ndeny = 127.0.0.8/32|' gw.conf
+kill -HUP "$GW_PID"
+sleep 0.5
+python3 "$send" 127.0.0.8 "$gw_port" 1 --call-id denied
+sleep 0.5
+[ "$(failed_acl 127.0.0.8)" = 0 ] || it_fail "the gate did not drop a denied range after reload"
+sed -i '/^deny = 127.0.0.8\/32$/d' gw.conf
+kill -HUP "$GW_PID"
+sleep 0.5
+python3 "$send" 127.0.0.8 "$gw_port" 1 --call-id undenied
+sleep 0.5
+[ "$(failed_acl 127.0.0.8)" = 1 ] || it_fail "the gate kept a deny range the reload removed"
 it_stop_gateway
 
 # fail2ban over the gateway's real log: the right addresses, nothing else.
 log=$(pwd)/security.log
 lines=$(wc -l < "$log")
 grep -c 'RemoteAddress="' "$log" | grep -qx "$lines" || it_fail "a line lost its RemoteAddress"
-printf '127.0.0.2\n127.0.0.2\n127.0.0.2\n127.0.0.5\n127.0.0.5\n127.0.0.5\n127.0.0.9\n127.0.0.9\n127.0.0.9\n127.0.0.2\n' > want.txt
+printf '127.0.0.2\n127.0.0.2\n127.0.0.2\n127.0.0.5\n127.0.0.5\n127.0.0.5\n127.0.0.9\n127.0.0.9\n127.0.0.9\n127.0.0.2\n127.0.0.8\n' > want.txt
 for filter in /etc/fail2ban/filter.d/asterisk.conf "$runbook"; do
     name=$(basename "$filter" .conf)
     fail2ban-regex -o ip "$log" "$filter" > "got-$name.txt" 2> "got-$name.err" ||

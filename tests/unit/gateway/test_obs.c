@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "base/time.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
