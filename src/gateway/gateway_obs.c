@@ -16,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "config/config.h"
@@ -43,6 +44,16 @@
 #define GW_METRIC_HOUSE    1
 #define GW_MAX_GATE_DENY   256
 #define GW_RETIRED_GATES   64
+/* Addresses accounts authenticated from: 4-way sets, an hour since the last success. */
+#define GW_AUTHED_SLOTS    16384
+#define GW_AUTHED_WAYS     4
+#define GW_AUTHED_LOCKS    64
+#define GW_AUTHED_TTL_S    3600
+
+struct authed_slot {
+    struct sw_ip ip;
+    int64_t until_s; /* 0 = empty */
+};
 
 enum gw_gauge {
     GW_GAUGE_BANS,
@@ -76,6 +87,8 @@ struct gw_obs {
     struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
     size_t retired_count;
     _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
+    struct authed_slot *authed; /* GW_AUTHED_SLOTS */
+    pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
     pthread_t house;
     bool has_house;
     atomic_bool is_stopping;
@@ -103,6 +116,53 @@ static void ban_now(struct gw_obs *obs, const struct sw_ip *ip, const char *reas
     }
 }
 
+/*
+ * Addresses an account authenticated from (issue #3: volume alone from such an address
+ * never bans it, e.g. an office NAT re-registering after an outage). A bounded table:
+ * when a set is full the entry that expires first gives way.
+ */
+static struct authed_slot *authed_set(struct gw_obs *obs, const struct sw_ip *ip,
+                                      pthread_mutex_t **lock)
+{
+    uint64_t h = sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
+    size_t set = (size_t)(h % (GW_AUTHED_SLOTS / GW_AUTHED_WAYS));
+    *lock = &obs->authed_locks[set % GW_AUTHED_LOCKS];
+    return &obs->authed[set * GW_AUTHED_WAYS];
+}
+
+static void authed_note(struct gw_obs *obs, const struct sw_ip *ip, int64_t now_s)
+{
+    pthread_mutex_t *lock = NULL;
+    struct authed_slot *ways = authed_set(obs, ip, &lock);
+    pthread_mutex_lock(lock);
+    struct authed_slot *victim = &ways[0];
+    for (size_t w = 0; w < GW_AUTHED_WAYS; w++) {
+        if (ways[w].until_s != 0 && sw_ip_eq(&ways[w].ip, ip)) {
+            victim = &ways[w];
+            break;
+        }
+        if (ways[w].until_s < victim->until_s) {
+            victim = &ways[w];
+        }
+    }
+    victim->ip = *ip;
+    victim->until_s = now_s + GW_AUTHED_TTL_S;
+    pthread_mutex_unlock(lock);
+}
+
+static bool authed_has(struct gw_obs *obs, const struct sw_ip *ip, int64_t now_s)
+{
+    pthread_mutex_t *lock = NULL;
+    const struct authed_slot *ways = authed_set(obs, ip, &lock);
+    bool is_found = false;
+    pthread_mutex_lock(lock);
+    for (size_t w = 0; w < GW_AUTHED_WAYS && !is_found; w++) {
+        is_found = ways[w].until_s > now_s && sw_ip_eq(&ways[w].ip, ip);
+    }
+    pthread_mutex_unlock(lock);
+    return is_found;
+}
+
 static struct sv field_or_absent(const char *field)
 {
     return field[0] != '\0' ? sv_from_cstr(field) : SV_NULL;
@@ -116,9 +176,18 @@ static struct sv field_or_absent(const char *field)
 static void decide(struct gw_obs *obs, const struct sw_event *ev)
 {
     struct sw_ip ip;
-    if (!sw_event_kind_is_failure(ev->kind) || !sw_ip_from_sockaddr(&ev->remote, &ip) ||
-        ban_store_is_exempt(obs->bans, &ip)) {
+    if (!sw_ip_from_sockaddr(&ev->remote, &ip)) {
+        return;
+    }
+    if (ev->kind == EV_SUCCESSFUL_AUTH) {
+        authed_note(obs, &ip, sw_wall_s());
+        return;
+    }
+    if (!sw_event_kind_is_failure(ev->kind) || ban_store_is_exempt(obs->bans, &ip)) {
         return; /* exempt sources are still logged: the event is queued all the same */
+    }
+    if (ev->kind == EV_RATE_EXCEEDED && authed_has(obs, &ip, sw_wall_s())) {
+        return; /* volume alone never bans an address an account authenticated from */
     }
     if (ev->kind == EV_SCANNER) {
         ban_now(obs, &ip, "ScannerDetected=1");
@@ -261,7 +330,9 @@ void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg)
     if (obs->retired_count == GW_RETIRED_GATES) {
         /* Superseded many reloads ago: no worker is still inside it. */
         gate_free(obs->retired[0]);
-        memmove(obs->retired, obs->retired + 1, (GW_RETIRED_GATES - 1) * sizeof(obs->retired[0]));
+        for (size_t i = 0; i + 1 < GW_RETIRED_GATES; i++) {
+            obs->retired[i] = obs->retired[i + 1];
+        }
         obs->retired_count--;
     }
     obs->retired[obs->retired_count++] = old;
@@ -455,6 +526,15 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     if (obs == NULL || pthread_mutex_init(&obs->shared_lock, NULL) != 0) {
         sw_free(obs);
         return -ENOMEM;
+    }
+    obs->authed = sw_calloc(GW_AUTHED_SLOTS, sizeof(*obs->authed));
+    if (obs->authed == NULL) {
+        pthread_mutex_destroy(&obs->shared_lock);
+        sw_free(obs);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
+        (void)pthread_mutex_init(&obs->authed_locks[i], NULL); /* cannot fail: defaults */
     }
     obs->gw = gw;
     obs->generation = atomic_fetch_add(&obs_generation, 1);
@@ -711,6 +791,10 @@ void gw_obs_free(struct gateway *gw)
     seclog_close(obs->sys_log);
     metrics_free(obs->metrics);
     pthread_mutex_destroy(&obs->shared_lock);
+    for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
+        pthread_mutex_destroy(&obs->authed_locks[i]);
+    }
+    sw_free(obs->authed);
     gw->obs = NULL;
     sw_free(obs);
 }

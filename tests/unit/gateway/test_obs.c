@@ -139,6 +139,32 @@ static void test_obs_scanner_bans_at_once_exempt_never(void **state)
     fixture_fini(&f);
 }
 
+static void test_obs_volume_never_bans_an_authenticated_address(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    char call_id[16];
+    /* An office NAT: an account authenticated from it, then floods of REGISTERs. */
+    emit(&f, EV_SUCCESSFUL_AUTH, "198.51.100.20", "ok-1", 2, "");
+    for (int i = 0; i < 5; i++) {
+        emit(&f, EV_RATE_EXCEEDED, "198.51.100.20", "", 0, "");
+    }
+    assert_false(is_banned(&f, "198.51.100.20"));
+    /* Its wrong passwords still count. */
+    for (int i = 0; i < 3; i++) {
+        (void)snprintf(call_id, sizeof(call_id), "w%d", i);
+        emit(&f, EV_INVALID_PASSWORD, "198.51.100.20", call_id, 1, call_id);
+    }
+    assert_true(is_banned(&f, "198.51.100.20"));
+    /* A stranger's floods do ban. */
+    for (int i = 0; i < 3; i++) {
+        emit(&f, EV_RATE_EXCEEDED, "198.51.100.21", "", 0, "");
+    }
+    assert_true(is_banned(&f, "198.51.100.21"));
+    fixture_fini(&f);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -151,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_obs_three_guesses_ban_at_once),
         cmocka_unit_test(test_obs_burst_and_retransmissions_count_once),
         cmocka_unit_test(test_obs_scanner_bans_at_once_exempt_never),
+        cmocka_unit_test(test_obs_volume_never_bans_an_authenticated_address),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
