@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A one-minute demonstration on loopback: starts sipwarden on its embedded defaults, a
 # sipp UAS standing in for the PBX (127.0.0.1:5090), and places 5 calls from the trunk
-# provider's address (127.0.0.2) through the gateway; then shows what the gateway
-# logged. Needs the test tools (installed on first use). Stops everything it started.
+# provider's address (127.0.0.2) through the gateway; then svcrack (SIPVicious) attacks
+# account 1001 from 127.0.0.66 and is banned, and the security log and the ban list show
+# it. Needs the test tools (installed on first use). Stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh" --test
@@ -30,8 +31,25 @@ timeout 30 sipp 127.0.0.1:5060 -sn uac -s 15551230001 -i 127.0.0.2 -p 5062 -m 5 
 grep -E 'Successful call|Failed call' provider.out | sed 's/^/  /'
 echo "an unknown source (127.0.0.9) sends an OPTIONS probe: it gets a digest challenge at most"
 timeout 5 sipsak -v -s sip:100@127.0.0.1:5060 --local-ip 127.0.0.9 2>&1 | grep -m1 'SIP/2.0' | sed 's/^/  /' || echo "  (silence)"
-echo "what the gateway logged:"
-grep -E 'event|serving' gateway.log | cut -c1-160 | sed 's/^/  /'
+echo "svcrack guesses the password of 1001 from 127.0.0.66 (about 15 s)..."
+printf '%s\n' 1234 password 1001 qwerty loopback-demo-1001 > words.txt
+# svcrack binds 0.0.0.0 (its -b is ignored): bind it to 127.0.0.66, not the PBX's 127.0.0.1.
+HOME=$work timeout 30 /usr/bin/python3 - "$work/words.txt" > svcrack.out 2>&1 <<'PY' || true
+import socket, sys
+sys.path.insert(0, "/usr/share/sipvicious")
+bind = socket.socket.bind
+socket.socket.bind = lambda s, a: bind(s, ("127.0.0.66", a[1]) if a[0] in ("", "0.0.0.0") else a)
+sys.argv = ["svcrack", "-u", "1001", "-d", sys.argv[1], "-P", "25166", "--maximumtime", "3",
+            "udp://127.0.0.1:5060"]
+from sipvicious import svcrack
+svcrack.main()
+PY
+if grep -qE '^\| 1001' svcrack.out; then echo "  svcrack found the password!"; else echo "  svcrack found nothing"; fi
+sleep 0.3
+echo "the security log ($work/security.log):"
+cut -c1-170 security.log | sed 's/^/  /'
+echo "the ban list (sipwarden ban list):"
+"$root/build/release/src/sipwarden" ban list | sed 's/^/  /'
 kill -TERM "$gw"
 wait "$gw" || true
 exit "$rc"
