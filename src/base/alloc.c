@@ -70,6 +70,25 @@ void sw_free(void *ptr)
     free(ptr);
 }
 
+void sw_free_const(const void *ptr)
+{
+    void *owned;
+    /* The owner allocated it; const only kept its users from writing through it. */
+    memcpy(&owned, &ptr, sizeof(owned));
+    free(owned);
+}
+
+void sw_free_secret(const char *secret)
+{
+    if (secret == NULL) {
+        return;
+    }
+    char *owned;
+    memcpy(&owned, &secret, sizeof(owned));
+    explicit_bzero(owned, strlen(owned));
+    free(owned);
+}
+
 char *sw_strdup(const char *s)
 {
     size_t len = strlen(s);

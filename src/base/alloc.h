@@ -16,6 +16,13 @@ void *sw_realloc(void *ptr, size_t size);
 /* Frees memory from the functions above; NULL is a no-op. */
 void sw_free(void *ptr);
 
+/* Frees memory the owner holds through a const pointer (e.g. strings it hands out as
+ * `const char *`). NULL is a no-op. */
+void sw_free_const(const void *ptr);
+
+/* Overwrites a NUL-terminated secret with zeros, then frees it. NULL is a no-op. */
+void sw_free_secret(const char *secret);
+
 /* An owned copy of `s`, or NULL. */
 char *sw_strdup(const char *s);
 

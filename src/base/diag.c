@@ -47,6 +47,8 @@ void sw_diag_add(struct sw_diag *diag, enum diag_severity severity, const char *
     char message[1024];
     va_list ap;
     va_start(ap, fmt);
+    /* va_start() ran above; the analyzer reports a false positive on the next line. */
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
     (void)vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     struct sw_diag_entry *entry = &diag->entries[diag->count++];

@@ -49,6 +49,7 @@ static inline uint64_t rotl(uint64_t x, int b)
     } while (0)
 
 /* SipHash-1-3 (one compression round, three finalization rounds), as Rust and Python use. */
+/* NOLINTNEXTLINE(readability-function-size): the SipHash rounds are macros, one loop. */
 uint64_t sw_hash_bytes(const void *data, size_t len)
 {
     const unsigned char *in = data;

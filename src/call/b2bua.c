@@ -214,11 +214,12 @@ struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *sett
     b->settings = *settings;
     b->pool_cap = settings->max_calls;
     b->pool = sw_calloc(b->pool_cap == 0 ? 1 : b->pool_cap, sizeof(*b->pool));
-    b->by_a = sw_calloc(buckets, sizeof(*b->by_a));
-    b->by_b = sw_calloc(buckets, sizeof(*b->by_b));
+    /* Arrays of pointers: the size of one pointer is meant. */
+    b->by_a = sw_calloc(buckets, sizeof(*b->by_a)); /* NOLINT(bugprone-sizeof-expression) */
+    b->by_b = sw_calloc(buckets, sizeof(*b->by_b)); /* NOLINT(bugprone-sizeof-expression) */
     b->bucket_mask = buckets - 1;
     b->out = sw_malloc(B2BUA_OUT_CAP);
-    b->scratch = arena_new(64 * 1024);
+    b->scratch = arena_new((size_t)64 * 1024);
     struct txn_user_ops ops = {
         .on_response = b2bua_txn_response,
         .on_timeout = b2bua_txn_timeout,
@@ -352,7 +353,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
     emit_call_event(call, EV_CALL_ENDED, detail);
     /* Keep the call long enough to absorb retransmissions of the last requests (64*T1). */
-    int rc = loop_timer_start(loop, &call->linger_timer, 64u * SIP_T1_MS, on_linger, call);
+    int rc = loop_timer_start(loop, &call->linger_timer, (uint64_t)64 * SIP_T1_MS, on_linger, call);
     SW_ASSERT(rc == 0);
 }
 

@@ -138,7 +138,7 @@ struct b2bua_trunk_registration {
  * provider's challenge with the credentials, refresh at 80% of the granted time, retry
  * with backoff (30 s up to 10 min) after failures. At most 16 per worker.
  */
-int b2bua_trunk_register(struct b2bua *b2bua, const struct b2bua_trunk_registration *reg);
+int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration *cfg);
 
 /* True when trunk `trunk`'s registration holds now (any worker may ask). */
 bool b2bua_trunk_is_registered(size_t trunk);

@@ -92,6 +92,7 @@ static bool is_hidden(const struct b2bua *b, struct sv name)
     return false;
 }
 
+/* NOLINTNEXTLINE(readability-function-size): seven parameters, each a part of the copy. */
 static void copy_allowed(struct b2bua *b, struct sw_buf *out, struct sip_msg *source,
                          const enum sip_hdr_id *ids, size_t count, bool towards_provider,
                          bool skip_identity)
@@ -196,6 +197,7 @@ static void put_rack(struct sw_buf *out, const struct leg *leg, struct sip_msg *
     sw_buf_fmt(out, "RAck: " SV_FMT " %u INVITE\r\n", SV_ARG(rseq), leg->invite_cseq);
 }
 
+/* NOLINTNEXTLINE(readability-function-size): a message is built from that many parts. */
 struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg *leg,
                             enum sip_method method, uint32_t cseq, struct sv branch,
                             struct sip_msg *source)
@@ -232,6 +234,7 @@ struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg
     return finish(&out);
 }
 
+/* NOLINTNEXTLINE(readability-function-size): a message is built from that many parts. */
 struct sv build_leg_response(struct b2bua *b, struct call *call, const struct leg *leg,
                              const struct req_copy *req, uint16_t status, struct sv reason,
                              struct sip_msg *source, bool with_contact)

@@ -20,7 +20,7 @@ struct txn;
 struct txn_layer;
 struct sip_msg;
 
-#define B2BUA_OUT_CAP      (66 * 1024)
+#define B2BUA_OUT_CAP      ((size_t)66 * 1024)
 #define FSTR_SV(f)         sv_make((f).s, (f).len)
 #define FSTR_SET(f, value) fstr_set((f).s, sizeof((f).s), &(f).len, (value))
 

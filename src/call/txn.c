@@ -14,7 +14,7 @@
 
 #define TXN_BRANCH_MAX  128
 #define TXN_SENT_BY_MAX 128
-#define TXN_TIMEOUT_MS  (64u * SIP_T1_MS)
+#define TXN_TIMEOUT_MS  ((uint64_t)64 * SIP_T1_MS)
 
 struct txn {
     struct txn *next; /* bucket chain, or the free list */
@@ -72,9 +72,11 @@ struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
     layer->ops = *ops;
     layer->pool = sw_calloc(max_txns == 0 ? 1 : max_txns, sizeof(*layer->pool));
     layer->pool_cap = max_txns;
-    layer->buckets = sw_calloc(buckets, sizeof(*layer->buckets));
+    /* An array of pointers: the size of one pointer is meant. */
+    layer->buckets =
+        sw_calloc(buckets, sizeof(*layer->buckets)); /* NOLINT(bugprone-sizeof-expression) */
     layer->bucket_mask = buckets - 1;
-    layer->scratch = arena_new(64 * 1024);
+    layer->scratch = arena_new((size_t)64 * 1024);
     if (layer->pool == NULL || layer->buckets == NULL || layer->scratch == NULL) {
         txn_layer_free(layer);
         return NULL;
@@ -324,7 +326,7 @@ struct txn *txn_server_new(struct txn_layer *layer, struct sip_msg *request,
     txn->hash = key_hash(true, txn->method, branch);
     bucket_insert(layer, txn);
     /* A request the TU never answers must not live forever: 64*T1 covers any UAS. */
-    arm_life(txn, txn->method == SIP_METHOD_INVITE ? 5u * 60u * 1000u : TXN_TIMEOUT_MS);
+    arm_life(txn, txn->method == SIP_METHOD_INVITE ? (uint64_t)5 * 60 * 1000 : TXN_TIMEOUT_MS);
     return txn;
 }
 

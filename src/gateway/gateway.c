@@ -63,23 +63,15 @@ static char *dup_or_null(const char *s)
     return s == NULL ? NULL : sw_strdup(s);
 }
 
-static void free_secret(const char *s)
-{
-    if (s != NULL) {
-        explicit_bzero((void *)(uintptr_t)s, strlen(s));
-        sw_free((void *)(uintptr_t)s);
-    }
-}
-
 static void free_hops(struct gateway *gw)
 {
     for (size_t i = 0; gw->trunk_hops != NULL && i < gw->trunk_hop_count; i++) {
         struct gw_trunk_hop *hop = &gw->trunk_hops[i];
         sw_free(hop->tls_server_name);
-        free_secret(hop->credentials.username);
-        free_secret(hop->credentials.secret);
-        free_secret(hop->credentials.ha1_md5);
-        free_secret(hop->credentials.ha1_sha256);
+        sw_free_secret(hop->credentials.username);
+        sw_free_secret(hop->credentials.secret);
+        sw_free_secret(hop->credentials.ha1_md5);
+        sw_free_secret(hop->credentials.ha1_sha256);
     }
     sw_free(gw->trunk_hops);
     gw->trunk_hops = NULL;
@@ -196,7 +188,7 @@ static void on_worker_start(void *app, struct worker *worker)
         .events = &gw->events,
     };
     state->gw = gw;
-    state->arena = arena_new(256 * 1024);
+    state->arena = arena_new((size_t)256 * 1024);
     state->b2bua = b2bua_new(worker, &settings);
     if (state->arena == NULL || state->b2bua == NULL) {
         log_err(NULL, "worker %u: cannot allocate the call tables", worker_index(worker));
@@ -337,7 +329,7 @@ void gateway_free(struct gateway *gw)
     }
     b2bua_counters_fini();
     for (size_t i = 0; i < gw->hide_header_count; i++) {
-        sw_free((void *)(uintptr_t)gw->hide_headers[i].ptr);
+        sw_free_const(gw->hide_headers[i].ptr);
     }
     free_hops(gw);
     gw_accounts_fini(gw);
@@ -400,7 +392,7 @@ static void end_all_calls(struct gateway *gw)
         (void)worker_post(net_group_worker(gw->net, i), end_calls_task, NULL);
     }
     /* Give the BYEs a moment to leave before the sockets close. */
-    struct timespec pause = { .tv_sec = 0, .tv_nsec = 300 * 1000 * 1000 };
+    struct timespec pause = { .tv_sec = 0, .tv_nsec = 300000000L };
     (void)nanosleep(&pause, NULL);
 }
 
@@ -517,6 +509,7 @@ int gateway_run_main(int argc, char **argv)
     const char *level = NULL;
     int opt;
     optind = 1;
+    /* NOLINTNEXTLINE(concurrency-mt-unsafe): options are parsed once, before any thread. */
     while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
         switch (opt) {
         case 'c':

@@ -33,19 +33,11 @@ int gw_accounts_init(struct gateway *gw, const struct cfg *cfg)
     return 0;
 }
 
-static void wipe_free(const char *s)
-{
-    if (s != NULL) {
-        explicit_bzero((void *)(uintptr_t)s, strlen(s));
-        sw_free((void *)(uintptr_t)s);
-    }
-}
-
 void gw_accounts_fini(struct gateway *gw)
 {
     for (size_t i = 0; gw->account_creds != NULL && i < gw->account_count; i++) {
-        wipe_free(gw->account_creds[i].username);
-        wipe_free(gw->account_creds[i].secret);
+        sw_free_secret(gw->account_creds[i].username);
+        sw_free_secret(gw->account_creds[i].secret);
     }
     sw_free(gw->account_creds);
     gw->account_creds = NULL;

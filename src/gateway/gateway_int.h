@@ -70,7 +70,7 @@ struct gw_worker {
 
 /* gateway_msg.c: one received message, from parse to the call layer. */
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);
-void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *msg,
+void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
                 bool may_hand_off);
 
 /* gateway_accounts.c: remote accounts' credentials and the registrar. */

@@ -92,6 +92,7 @@ static void emit_simple(struct gateway *gw, const struct net_msg *msg, enum sw_e
     sw_event_emit(&gw->events, &ev);
 }
 
+/* NOLINTNEXTLINE(readability-function-size): the message, its source and the verdict. */
 static void on_malformed(struct gateway *gw, struct worker *worker, struct sip_msg *msg,
                          const struct net_msg *net, const struct sip_err *err, bool is_parsed,
                          bool is_trusted)

@@ -47,7 +47,9 @@ struct loop *loop_new(size_t max_timers, loop_wake_fn *on_wake, void *wake_ctx)
     }
     loop->epoll_fd = -1;
     loop->wake_watch.fd = -1;
-    loop->heap = sw_calloc(max_timers == 0 ? 1 : max_timers, sizeof(*loop->heap));
+    /* An array of pointers: the size of one pointer is meant. */
+    loop->heap = sw_calloc(max_timers == 0 ? 1 : max_timers,
+                           sizeof(*loop->heap)); /* NOLINT(bugprone-sizeof-expression) */
     loop->heap_cap = max_timers;
     loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     loop->wake_watch.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

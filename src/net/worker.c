@@ -384,6 +384,7 @@ static unsigned default_worker_count(void)
     return cores < 1 ? 1u : (cores > MAX_WORKERS ? MAX_WORKERS : (unsigned)cores);
 }
 
+/* NOLINTNEXTLINE(readability-function-size): its contract takes 8 parameters (worker.h). */
 int net_group_new(const struct net_listener *listeners, size_t listener_count,
                   const struct net_settings *settings, const struct net_handlers *handlers,
                   void *app, struct net_group **out, char *errbuf, size_t errcap)
