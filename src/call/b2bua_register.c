@@ -237,6 +237,7 @@ static void emit_pbx_refusal(struct reg_relay *reg, uint16_t status)
     ev.transport = reg->binding.dest.transport;
     SW_EVENT_SET(&ev, account, sv_from_cstr(reg->username));
     SW_EVENT_SET(&ev, session, FSTR_SV(reg->req.call_id));
+    ev.cseq = reg->req.cseq; /* so the failure tracker counts each refused attempt */
     (void)snprintf(ev.detail, sizeof(ev.detail), "the PBX refused the registration with %u",
                    status);
     SW_EVENT_SET(&ev, module, SV("registrar"));

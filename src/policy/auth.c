@@ -7,6 +7,7 @@
 #include "base/buf.h"
 #include "base/time.h"
 #include "config/config.h"
+#include "policy/acl.h"
 #include "policy/nonce.h"
 #include "sip/auth.h"
 #include "sip/digest.h"
@@ -137,27 +138,6 @@ static void emit_failure(struct stage_ctx *ctx, enum sw_event_kind kind, const s
     sw_event_emit(ctx->events, &ev);
 }
 
-static bool account_permits(const struct cfg_account *a, const struct sw_ip *ip)
-{
-    int best_permit = -1;
-    int best_deny = -1;
-    for (size_t i = 0; i < a->permit.count; i++) {
-        if (sw_cidr_contains(&a->permit.items[i], ip) &&
-            a->permit.items[i].prefix_len > best_permit) {
-            best_permit = a->permit.items[i].prefix_len;
-        }
-    }
-    for (size_t i = 0; i < a->deny.count; i++) {
-        if (sw_cidr_contains(&a->deny.items[i], ip) && a->deny.items[i].prefix_len > best_deny) {
-            best_deny = a->deny.items[i].prefix_len;
-        }
-    }
-    if (a->permit.count > 0 && best_permit < 0) {
-        return false; /* a list with permits denies everything else */
-    }
-    return best_deny < 0 || best_permit > best_deny;
-}
-
 /*
  * RFC 7616 §3.4.6: the digest uri must designate the Request-URI. Some clients (sipp among
  * them) put only the host there, so the same host and port is accepted too: with nonces
@@ -266,7 +246,7 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
         emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, "replayed nonce count");
         return challenge(s, ctx, false);
     }
-    if (!account_permits(account, &ctx->src_ip)) {
+    if (!acl_account_permits(account, &ctx->src_ip)) {
         emit_failure(ctx, EV_FAILED_ACL, &a, "account not permitted from this address");
         return ctx->cfg->acl.deny_reply == CFG_DENY_403 ? verdict_reply(403, NULL)
                                                         : verdict_drop("account acl");
