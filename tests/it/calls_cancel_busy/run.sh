@@ -3,24 +3,13 @@
 # call ends as the callee meant (487 / 486), every final is acknowledged on both legs, and
 # the trunk's concurrent-call counter comes back to exactly 0 (the peers miscount here).
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_calls.sh"
 
 CALLS=${CALLS:-100}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
-CONF
+calls_write_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
 it_start_gateway gw.conf
 
 # flow NAME UAS_IP UAS_PORT UAC_IP UAC_PORT

@@ -9,19 +9,7 @@ RATE=${RATE:-200}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
-CONF
+calls_write_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
 it_start_gateway gw.conf
 calls_run inbound 127.0.0.1 "$pbx_port" "127.0.0.1:$gw_port" 127.0.0.2 "$prov_port" u1
 calls_run outbound 127.0.0.2 "$prov_port" "127.0.0.1:$gw_port" 127.0.0.1 "$pbx_port" u1

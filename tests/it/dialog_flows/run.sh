@@ -4,24 +4,13 @@
 # OPTIONS, and a BYE from the callee. Then topology hiding: nothing the PBX wrote about
 # itself (User-Agent, Server, X- headers, its address and port) reaches the provider.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_calls.sh"
 
 CALLS=${CALLS:-20}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
-CONF
+calls_write_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
 it_start_gateway gw.conf
 
 # flow NAME UAS_IP UAS_PORT UAC_IP UAC_PORT
