@@ -121,29 +121,25 @@ def delta(after, before):
     return out
 
 
-def others_snapshot(own_pgids):
-    """CPU so far of every process outside the benchmark's process groups: own time plus
-    that of its reaped children (which is how short-lived compilers and tests show up),
-    by pid, with the start time that tells a reused pid apart."""
-    snap = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        fields = proc_stat(name)
-        if fields is None or int(fields[2]) in own_pgids:
-            continue
-        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        snap[int(name)] = (fields[19], ticks)
-    return snap
-
-
-def others_cpu(before, after):
-    """CPU seconds the other processes used between two snapshots."""
-    ticks = 0
-    for pid, (start, total) in after.items():
-        old = before.get(pid)
-        ticks += total - old[1] if old is not None and old[0] == start else total
-    return ticks / CLK_TCK
+def machine_cpu_seconds():
+    """CPU seconds used by every task of the machine so far, from the root cgroup's
+    precise accounting (cgroup v1 cpuacct or v2 cpu.stat); None when neither exists.
+    /proc/stat is no substitute: it samples by timer ticks, and a proxy that wakes for
+    a few microseconds per packet is mostly asleep at the tick (it under-counted this
+    load by half)."""
+    try:
+        with open("/sys/fs/cgroup/cpuacct/cpuacct.usage", encoding="ascii") as f:
+            return int(f.read()) / 1e9
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu.stat", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def group_pids(pgid):
@@ -486,10 +482,11 @@ def failure_reasons(path, top=4):
     for m in re.finditer(r"while (\w+) '?([^' ]*)'? \(index \d+\), received '([^\r\n]*)", text):
         key = f"{m.group(1)} {m.group(2)}: got {m.group(3)[:40]}"
         counts[key] = counts.get(key, 0) + 1
-    for m in re.finditer(r"(Max retransmission|[Tt]imeout)[^\r\n]{0,40}", text):
-        key = m.group(0)[:50]
-        if "jumping" not in key:
-            counts[key] = counts.get(key, 0) + 1
+    for m in re.finditer(r"receive timeout on message [^:]+:(\d+) without label", text):
+        key = f"no answer within -recv_timeout at scenario element {m.group(1)}"
+        counts[key] = counts.get(key, 0) + 1
+    for m in re.finditer(r"Max retransmission[^\r\n']{0,60}", text):
+        counts[m.group(0)] = counts.get(m.group(0), 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:top])
 
 
@@ -553,12 +550,6 @@ class Bench:
                 pass
         self.sipps = []
 
-    def own_pgids(self, uas):
-        """Process groups of the benchmark: this script (and kamcmd), proxies, sipp."""
-        own = {os.getpgrp(), uas.pid}
-        own.update(p.proc.pid for p in self.proxies.values() if p.proc is not None)
-        return own
-
     def run_load(self, proxy, phase, rate, calls):
         """One run of CALLS calls at RATE through PROXY; the record of the run."""
         if not proxy.alive():
@@ -572,8 +563,7 @@ class Bench:
         uas = self.sipp_uas(rundir, calls, timeout_s + 15)
         time.sleep(0.3)
         proxy.before_run()
-        own = self.own_pgids(uas)
-        parts0, others0 = proxy.breakdown(), others_snapshot(own)
+        parts0, machine0 = proxy.breakdown(), machine_cpu_seconds()
         cpu0, t0 = proxy.cpu(), time.monotonic()
         uac = self.sipp_uac(proxy, rundir, rate, calls, timeout_s)
         uac_res = wait_pid(uac.pid, time.monotonic() + timeout_s + 10)
@@ -587,7 +577,8 @@ class Bench:
         # Let the proxies' timers (Kamailio's wait timer: 5 s) clean up the last calls.
         time.sleep(max(0.0, uac_done + UAS_TIMEWAIT_S + self.args.settle - time.monotonic()))
         cpu1, t1 = proxy.cpu(), time.monotonic()
-        other = others_cpu(others0, others_snapshot(own | {uac.pid}))
+        machine1 = machine_cpu_seconds()
+        other = None if machine0 is None or machine1 is None else machine1 - machine0
         run = self.record(proxy, phase, rate, calls, rundir,
                           (cpu1 - cpu0, t1 - t0, uac_done - t0, other),
                           uac_res, uas_res)
@@ -612,7 +603,8 @@ class Bench:
             "cpu_s_per_10k": round(proxy_cpu * 10000 / calls, 3),
             "proxy_processes": len(proxy.pids()),
             "sipp_uac_cpu_s": uac_cpu, "sipp_uas_cpu_s": uas_cpu,
-            "other_cpu_s": round(other, 2),
+            "other_cpu_s": None if other is None else
+            round(other - proxy_cpu - (uac_cpu or 0) - (uas_cpu or 0), 2),
             "wall_s": round(wall, 1),
             "uac_wall_s": round(uac_wall, 1), "achieved_rate": achieved,
             "proxy_alive_after": proxy.alive(), "dir": os.path.relpath(rundir, self.out),
@@ -791,7 +783,7 @@ def report(runs, summary, rat, env):
             f"{r['proxy']:11} {r['phase']:5} {r['rate']:5} {str(r['achieved_rate']):>6} "
             f"{r['calls']:6} {r['failed']:6} {str(r.get('retransmissions')):>5} "
             f"{str(rt):>7} {r['proxy_cpu_s']:7.2f} {r['cpu_s_per_10k']:7.3f} {sipp:7.2f} "
-            f"{r['other_cpu_s']:6.2f}{flag}")
+            f"{fmt(r['other_cpu_s'], 6)}{flag}")
     lines.append("")
     hdr = (f"{'proxy':11} {'rate':>5} {'calls':>6} {'failed':>6} {'CPU s/10k calls':>16} "
            f"{'sipp s/10k':>11} {'max clean rate':>15} {'first failure':>14} "
@@ -825,6 +817,10 @@ def hold_text(hold):
     if hold["clean"]:
         return f"yes, {hold['seconds']} s"
     return f"NO: {hold['failed']} failed"
+
+
+def fmt(value, width):
+    return f"{value:{width}.2f}" if value is not None else f"{'-':>{width}}"
 
 
 def verdict(ok):
