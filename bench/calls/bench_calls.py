@@ -764,6 +764,7 @@ def report(runs, summary, rat, env):
     lines.append(f"machine: {env['cpus']} CPUs ({env['cpu_model']}), shared by the proxy "
                  "AND both sipp processes (sipp_s); other = CPU seconds the rest of the "
                  "machine used during the run")
+    lines.append(f"sipwarden: {env['sipwarden_source']}; {env['kamailio']}")
     lines.append(f"load: INVITE-100-180-200-ACK-BYE-200, hold {HOLD_MS} ms, UDP, loopback; "
                  f"sipwarden workers={env['sipwarden_workers']}, kamailio "
                  f"-n {env['kamailio_children']} -m {env['kamailio_shm_mb']}; "
@@ -851,7 +852,8 @@ def environment(args):
         "sipp": next((ln for ln in (first_line(["sipp", "-v"]) or "").splitlines()), None),
         "sipwarden": first_line([args.sipwarden, "version"]),
         "sipwarden_binary": os.path.abspath(args.sipwarden),
-        "git_head": first_line(["git", "-C", HERE, "rev-parse", "HEAD"]),
+        "sipwarden_source": os.environ.get("SW_BENCH_SOURCE", "?"),
+        "repository_head": first_line(["git", "-C", HERE, "rev-parse", "HEAD"]),
         "quick": args.quick,
         "sipwarden_workers": args.sipwarden_workers,
         "kamailio_children": args.kamailio_children,
