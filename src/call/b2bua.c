@@ -310,10 +310,48 @@ static void call_release(struct call *call)
     b->free_list = call;
 }
 
+/*
+ * An ended call keeps its slot only while something of it is still in flight: a relayed
+ * request (the BYE that ended it) waiting for the far end, the caller's ACK for our 2xx,
+ * or the callee's final answer to an INVITE we cancelled (a 2xx racing the CANCEL must
+ * still be ACKed and ended with a BYE). Everything else is absorbed by the transactions on
+ * their own. Holding every ended call for 64*T1 instead capped the sustained call rate at
+ * the pool size divided by 33 s.
+ */
+static bool call_is_settled(const struct call *call)
+{
+    for (size_t i = 0; i < CALL_RELAYS; i++) {
+        if (call->relays[i].is_used) {
+            return false;
+        }
+    }
+    if (call->a_invite != NULL && txn_state(call->a_invite) == TXN_ACCEPTED) {
+        return false;
+    }
+    if (call->b_invite != NULL &&
+        (txn_state(call->b_invite) == TXN_CALLING || txn_state(call->b_invite) == TXN_PROCEEDING)) {
+        return false;
+    }
+    return call->b_cancel == NULL ||
+           (txn_state(call->b_cancel) != TXN_TRYING && txn_state(call->b_cancel) != TXN_PROCEEDING);
+}
+
+#define SETTLE_FIRST_MS 50u
+#define SETTLE_MAX_MS   4000u
+#define SETTLE_LIMIT_MS (64u * SIP_T1_MS)
+
 static void on_linger(struct loop *loop, void *ctx)
 {
-    (void)loop;
-    call_release(ctx);
+    struct call *call = ctx;
+    call->settle_waited_ms += call->settle_delay_ms;
+    if (call_is_settled(call) || call->settle_waited_ms >= SETTLE_LIMIT_MS) {
+        call_release(call);
+        return;
+    }
+    call->settle_delay_ms =
+        call->settle_delay_ms * 2 > SETTLE_MAX_MS ? SETTLE_MAX_MS : call->settle_delay_ms * 2;
+    int rc = loop_timer_start(loop, &call->linger_timer, call->settle_delay_ms, on_linger, call);
+    SW_ASSERT(rc == 0);
 }
 
 static void emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail)
@@ -352,8 +390,8 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
         call->answer_us == 0 ? 0ull
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
     emit_call_event(call, EV_CALL_ENDED, detail);
-    /* Keep the call long enough to absorb retransmissions of the last requests (64*T1). */
-    int rc = loop_timer_start(loop, &call->linger_timer, (uint64_t)64 * SIP_T1_MS, on_linger, call);
+    call->settle_delay_ms = SETTLE_FIRST_MS;
+    int rc = loop_timer_start(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
     SW_ASSERT(rc == 0);
 }
 

@@ -149,7 +149,9 @@ struct call {
     uint64_t end_us;
     struct loop_timer ring_timer;
     struct loop_timer duration_timer;
-    struct loop_timer linger_timer;
+    struct loop_timer linger_timer; /* ended: polls until nothing is in flight */
+    uint32_t settle_delay_ms;
+    uint32_t settle_waited_ms;
     struct relay relays[CALL_RELAYS];
     /* The last ACK we sent for a relayed re-INVITE's 2xx, per leg ([0] = A, [1] = B), re-sent
      * when that 2xx comes again. */
