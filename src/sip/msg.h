@@ -46,15 +46,30 @@ struct sip_cseq {
     struct sv method_name;
 };
 
+/* Private: the bits of sip_msg_cache.done (msg_get.c fills the fields, msg_check.c
+ * fills top_via and the Contact fields while it validates every Via and Contact). */
+enum sip_msg_cache_bit {
+    SIP_MSG_CACHE_FROM = 1 << 0,
+    SIP_MSG_CACHE_TO = 1 << 1,
+    SIP_MSG_CACHE_CSEQ = 1 << 2,
+    SIP_MSG_CACHE_TOP_VIA = 1 << 3,
+    SIP_MSG_CACHE_RURI = 1 << 4,
+    SIP_MSG_CACHE_MAX_FORWARDS = 1 << 5,
+    SIP_MSG_CACHE_CONTACTS = 1 << 6, /* every Contact value parsed: count, star, first */
+};
+
 /* Private: typed values parsed on first use. Use the accessors, not these fields. */
 struct sip_msg_cache {
-    uint32_t done; /* bit (1 << SIP_MSG_CACHE_...) set once the field holds a value */
+    uint32_t done; /* SIP_MSG_CACHE_... bits set once the field holds a value */
     struct sip_nameaddr from;
     struct sip_nameaddr to;
     struct sip_cseq cseq;
     struct sip_via top_via;
     struct sip_uri ruri;
     uint32_t max_forwards;
+    size_t contact_values;      /* Contact values, a '*' included */
+    bool is_contact_star;       /* one of them is '*' (then it is the only one) */
+    struct sip_contact contact; /* the first value when it is not '*' */
 };
 
 struct sip_msg {

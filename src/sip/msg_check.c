@@ -100,21 +100,29 @@ static int check_cseq(const struct checker *c)
     return 0;
 }
 
-/* Parses one Via or Contact element; counts Contact values to refuse a mixed '*'. */
-static int check_item(const struct checker *c, enum sip_hdr_id id, struct sv item, size_t *values,
-                      bool *has_star)
+/* A walk over every value of the Via or the Contact lines. */
+struct list_walk {
+    enum sip_hdr_id id;
+    size_t values;
+    bool has_star;
+};
+
+/* Parses one Via or Contact element, the first one into the message's cache (the top
+ * Via and the first Contact are what the accessors return later, so they are not
+ * parsed twice); counts Contact values to refuse a mixed '*'. */
+static int check_item(const struct checker *c, struct list_walk *w, struct sv item)
 {
+    struct sip_msg_cache *cache = &c->msg->cache;
     int rc = 0;
-    if (id == SIP_HDR_VIA) {
-        struct sip_via via;
-        rc = sip_via_parse(item, &via, c->err);
+    if (w->id == SIP_HDR_VIA) {
+        struct sip_via scratch;
+        rc = sip_via_parse(item, w->values == 0 ? &cache->top_via : &scratch, c->err);
     } else {
-        struct sip_contact contact;
+        struct sip_contact scratch;
         bool is_star = false;
-        rc = sip_contact_parse(item, &contact, &is_star, c->err);
-        *has_star = *has_star || is_star;
-        (*values)++;
-        if (rc == 0 && *has_star && *values > 1) {
+        rc = sip_contact_parse(item, w->values == 0 ? &cache->contact : &scratch, &is_star, c->err);
+        w->has_star = w->has_star || is_star;
+        if (rc == 0 && w->has_star && w->values > 0) {
             /* RFC 3261 §10.2.2: "*" is only allowed alone. */
             return check_fail(c, item, "Contact '*' mixed with others");
         }
@@ -125,26 +133,48 @@ static int check_item(const struct checker *c, enum sip_hdr_id id, struct sv ite
         }
         return check_keep(c);
     }
+    w->values++;
+    return 0;
+}
+
+/* Every value of one line; a line without a comma is one value (the index trimmed it),
+ * which memchr proves faster than the list scanner walks it. */
+static int check_line(const struct checker *c, struct list_walk *w, const struct sip_hdr *h)
+{
+    struct sv cur = h->value;
+    struct sv item;
+    if (sip_lws_trim(cur).len == 0) {
+        return check_fail(c, h->value, "empty list header");
+    }
+    if (memchr(cur.ptr, ',', cur.len) == NULL) {
+        return check_item(c, w, cur);
+    }
+    while (sip_list_next(&cur, &item)) {
+        int rc = check_item(c, w, item);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     return 0;
 }
 
 static int check_list(const struct checker *c, enum sip_hdr_id id)
 {
-    size_t values = 0;
-    bool has_star = false;
+    struct list_walk w = { .id = id };
     for (const struct sip_hdr *h = sip_msg_find(c->msg, id, NULL); h != NULL;
          h = sip_msg_find(c->msg, id, h)) {
-        struct sv cur = h->value;
-        struct sv item;
-        if (sip_lws_trim(cur).len == 0) {
-            return check_fail(c, h->value, "empty list header");
+        int rc = check_line(c, &w, h);
+        if (rc != 0) {
+            return rc;
         }
-        while (sip_list_next(&cur, &item)) {
-            int rc = check_item(c, id, item, &values, &has_star);
-            if (rc != 0) {
-                return rc;
-            }
-        }
+    }
+    struct sip_msg_cache *cache = &c->msg->cache;
+    if (id == SIP_HDR_VIA) {
+        cache->done |= w.values > 0 ? (uint32_t)SIP_MSG_CACHE_TOP_VIA : 0;
+    } else {
+        cache->contact_values = w.values;
+        cache->is_contact_star = w.has_star;
+        cache->done |= SIP_MSG_CACHE_CONTACTS;
     }
     return 0;
 }

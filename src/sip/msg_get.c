@@ -9,15 +9,6 @@
 #include "sip/chars.h"
 #include "sip/msg.h"
 
-enum {
-    CACHE_FROM = 1u << 0,
-    CACHE_TO = 1u << 1,
-    CACHE_CSEQ = 1u << 2,
-    CACHE_TOP_VIA = 1u << 3,
-    CACHE_RURI = 1u << 4,
-    CACHE_MAX_FORWARDS = 1u << 5,
-};
-
 static int absent(struct sip_err *err, const char *reason)
 {
     return sip_err_set(err, -SW_ENOTFOUND, 0, reason, 400);
@@ -53,12 +44,12 @@ static const struct sip_nameaddr *nameaddr_get(struct sip_msg *msg, enum sip_hdr
 
 const struct sip_nameaddr *sip_msg_from(struct sip_msg *msg, struct sip_err *err)
 {
-    return nameaddr_get(msg, SIP_HDR_FROM, CACHE_FROM, &msg->cache.from, err);
+    return nameaddr_get(msg, SIP_HDR_FROM, SIP_MSG_CACHE_FROM, &msg->cache.from, err);
 }
 
 const struct sip_nameaddr *sip_msg_to(struct sip_msg *msg, struct sip_err *err)
 {
-    return nameaddr_get(msg, SIP_HDR_TO, CACHE_TO, &msg->cache.to, err);
+    return nameaddr_get(msg, SIP_HDR_TO, SIP_MSG_CACHE_TO, &msg->cache.to, err);
 }
 
 struct sv sip_msg_call_id(struct sip_msg *msg)
@@ -91,7 +82,7 @@ static int cseq_parse(struct sv value, struct sip_cseq *out, struct sip_err *err
 
 const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err)
 {
-    if ((msg->cache.done & CACHE_CSEQ) != 0) {
+    if ((msg->cache.done & SIP_MSG_CACHE_CSEQ) != 0) {
         return &msg->cache.cseq;
     }
     const struct sip_hdr *hdr = sip_msg_find(msg, SIP_HDR_CSEQ, NULL);
@@ -103,13 +94,13 @@ const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err)
         err_rebase(msg, hdr->value, err);
         return NULL;
     }
-    msg->cache.done |= CACHE_CSEQ;
+    msg->cache.done |= SIP_MSG_CACHE_CSEQ;
     return &msg->cache.cseq;
 }
 
 const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
 {
-    if ((msg->cache.done & CACHE_TOP_VIA) != 0) {
+    if ((msg->cache.done & SIP_MSG_CACHE_TOP_VIA) != 0) {
         return &msg->cache.top_via;
     }
     const struct sip_hdr *hdr = sip_msg_find(msg, SIP_HDR_VIA, NULL);
@@ -131,13 +122,13 @@ const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
         err_rebase(msg, item, err);
         return NULL;
     }
-    msg->cache.done |= CACHE_TOP_VIA;
+    msg->cache.done |= SIP_MSG_CACHE_TOP_VIA;
     return &msg->cache.top_via;
 }
 
 const struct sip_uri *sip_msg_ruri(struct sip_msg *msg, struct sip_err *err)
 {
-    if ((msg->cache.done & CACHE_RURI) != 0) {
+    if ((msg->cache.done & SIP_MSG_CACHE_RURI) != 0) {
         return &msg->cache.ruri;
     }
     if (!msg->is_request) {
@@ -148,7 +139,7 @@ const struct sip_uri *sip_msg_ruri(struct sip_msg *msg, struct sip_err *err)
         err_rebase(msg, msg->ruri, err);
         return NULL;
     }
-    msg->cache.done |= CACHE_RURI;
+    msg->cache.done |= SIP_MSG_CACHE_RURI;
     return &msg->cache.ruri;
 }
 
@@ -183,7 +174,7 @@ int sip_msg_vias(struct sip_msg *msg, struct sip_via *out, size_t cap, size_t *c
 
 int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
 {
-    if ((msg->cache.done & CACHE_MAX_FORWARDS) != 0) {
+    if ((msg->cache.done & SIP_MSG_CACHE_MAX_FORWARDS) != 0) {
         *out = msg->cache.max_forwards;
         return 0;
     }
@@ -196,7 +187,7 @@ int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
         return -SW_EBADMSG;
     }
     msg->cache.max_forwards = value;
-    msg->cache.done |= CACHE_MAX_FORWARDS;
+    msg->cache.done |= SIP_MSG_CACHE_MAX_FORWARDS;
     *out = value;
     return 0;
 }
@@ -234,12 +225,38 @@ static int contact_take(struct sip_msg *msg, struct contact_walk *w, struct sv i
     return 0;
 }
 
+/* The answer of sip_msg_contacts() from what sip_msg_validate() cached: false when the
+ * cache does not hold it (not validated yet, or several values). */
+static bool contacts_cached(const struct sip_msg *msg, struct sip_contact *out, size_t cap,
+                            size_t *count, bool *is_star, int *rc)
+{
+    const struct sip_msg_cache *cache = &msg->cache;
+    if ((cache->done & SIP_MSG_CACHE_CONTACTS) == 0 || cache->contact_values > 1) {
+        return false;
+    }
+    *is_star = cache->is_contact_star;
+    *count = 0;
+    *rc = 0;
+    if (cache->contact_values == 1 && !cache->is_contact_star) {
+        if (cap == 0) {
+            *rc = -SW_EFULL;
+            return true;
+        }
+        out[0] = cache->contact;
+        *count = 1;
+    }
+    return true;
+}
+
 int sip_msg_contacts(struct sip_msg *msg, struct sip_contact *out, size_t cap, size_t *count,
                      bool *is_star, struct sip_err *err)
 {
+    int rc = 0;
+    if (contacts_cached(msg, out, cap, count, is_star, &rc)) {
+        return rc;
+    }
     struct contact_walk w = { .out = out, .cap = cap, .is_star = is_star };
     *is_star = false;
-    int rc = 0;
     for (const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_CONTACT, NULL); h != NULL && rc == 0;
          h = sip_msg_find(msg, SIP_HDR_CONTACT, h)) {
         struct sv cur = h->value;

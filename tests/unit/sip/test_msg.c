@@ -268,6 +268,80 @@ static void test_contacts_star_and_expires(void **state)
     assert_int_equal(count, 0);
 }
 
+/* The same view: same bytes of the same buffer (or both absent). */
+static bool sv_same(struct sv a, struct sv b)
+{
+    return a.ptr == b.ptr && a.len == b.len;
+}
+
+static void assert_same_contact(const struct sip_contact *a, const struct sip_contact *b)
+{
+    assert_true(sv_same(a->addr.display, b->addr.display));
+    assert_true(sv_same(a->addr.uri_text, b->addr.uri_text));
+    assert_true(sv_same(a->addr.uri.host, b->addr.uri.host));
+    assert_true(sv_same(a->addr.uri.user, b->addr.uri.user));
+    assert_true(sv_same(a->addr.params, b->addr.params));
+    assert_true(sv_same(a->addr.tag, b->addr.tag));
+    assert_true(sv_same(a->expires, b->expires));
+    assert_true(sv_same(a->q, b->q));
+}
+
+/* The values sip_msg_validate() caches for the accessors (top Via, first Contact) are
+ * the ones the accessors compute on a message that was never validated. */
+static void test_validate_cache_matches_accessors(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        invite,
+        "REGISTER sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g\r\n"
+        "To: <sip:a@r>\r\nFrom: <sip:a@r>;tag=1\r\nCall-ID: 1\r\nCSeq: 2 REGISTER\r\n"
+        "Contact: \"x, y\" <sip:a@h>;expires=60, <sip:b@h>\r\n\r\n",
+        "REGISTER sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:a@r>\r\n"
+        "From: <sip:a@r>;tag=1\r\nCall-ID: 1\r\nCSeq: 2 REGISTER\r\nContact: *\r\n\r\n",
+        "OPTIONS sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:a@r>\r\n"
+        "From: <sip:a@r>;tag=1\r\nCall-ID: 1\r\nCSeq: 2 OPTIONS\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct sip_msg plain;
+        struct sip_msg checked;
+        struct sip_err err = { 0 };
+        struct sip_contact want[2];
+        struct sip_contact got[2];
+        size_t want_count = 9;
+        size_t got_count = 8;
+        bool want_star = false;
+        bool got_star = true;
+        /* One buffer for both parses, so that equal views are equal bytes. */
+        struct sv text = guarded_sv(texts[i]);
+        struct sip_limits limits;
+        sip_limits_default(&limits);
+        arena_reset(test_arena);
+        assert_int_equal(sip_msg_parse(text, false, &limits, test_arena, &plain, &err), 0);
+        struct sip_via want_via = *sip_msg_top_via(&plain, &err);
+        int want_rc = sip_msg_contacts(&plain, want, 2, &want_count, &want_star, &err);
+        arena_reset(test_arena);
+        assert_int_equal(sip_msg_parse(text, false, &limits, test_arena, &checked, &err), 0);
+        assert_int_equal(sip_msg_validate(&checked, &err), 0);
+        const struct sip_via *via = sip_msg_top_via(&checked, &err);
+        assert_non_null(via);
+        assert_true(sv_same(via->raw, want_via.raw) && sv_same(via->host, want_via.host));
+        assert_true(sv_same(via->branch, want_via.branch) && sv_same(via->params, want_via.params));
+        assert_int_equal(via->port, want_via.port);
+        assert_int_equal(sip_msg_contacts(&checked, got, 2, &got_count, &got_star, &err), want_rc);
+        assert_int_equal(got_count, want_count);
+        assert_int_equal(got_star, want_star);
+        for (size_t j = 0; j < got_count; j++) {
+            assert_same_contact(&got[j], &want[j]);
+        }
+        if (got_count == 1) {
+            /* No room: the cached answer says so like the walk does. */
+            assert_int_equal(sip_msg_contacts(&checked, got, 0, &got_count, &got_star, &err),
+                             -SW_EFULL);
+            assert_int_equal(got_count, 0);
+        }
+    }
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -451,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_parse_failures),
         cmocka_unit_test(test_validate_failures),
         cmocka_unit_test(test_contacts_star_and_expires),
+        cmocka_unit_test(test_validate_cache_matches_accessors),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bare_lf_and_datagram_rules),
         cmocka_unit_test(test_frame_split_and_coalesced),
