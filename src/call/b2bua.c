@@ -9,13 +9,13 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "base/addr.h"
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "call/reply.h"
@@ -104,24 +104,6 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
         }
     }
     return (unsigned)(sw_hash_sv(call_id) % worker_count);
-}
-
-void b2bua_random_hex(char *out, size_t digits)
-{
-    static const char hex[] = "0123456789abcdef";
-    uint8_t random[32];
-    size_t bytes = (digits + 1) / 2;
-    SW_ASSERT(bytes <= sizeof(random));
-    if (getrandom(random, bytes, 0) != (ssize_t)bytes) {
-        /* Not reachable on a running kernel; a predictable tag is still unique here. */
-        uint64_t now = sw_mono_us();
-        memset(random, 0, sizeof(random));
-        memcpy(random, &now, sizeof(now));
-    }
-    for (size_t i = 0; i < digits; i++) {
-        uint8_t byte = random[i / 2];
-        out[i] = hex[(i % 2 == 0) ? (byte >> 4) : (byte & 15)];
-    }
 }
 
 bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
@@ -399,7 +381,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
 
 static struct sv random_tag(char *buf, size_t digits)
 {
-    b2bua_random_hex(buf, digits);
+    sw_random_hex(buf, digits);
     return sv_make(buf, digits);
 }
 
@@ -489,7 +471,7 @@ static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_ro
     struct leg *leg = &call->b;
     char id[48];
     int n = snprintf(id, sizeof(id), "sw%02x", worker_index(b->worker) & 0xffu);
-    b2bua_random_hex(id + n, 30);
+    sw_random_hex(id + n, 30);
     char tag[16];
     struct sv local_tag = random_tag(tag, sizeof(tag));
     char from[LEG_HDR_CAP];

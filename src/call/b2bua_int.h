@@ -47,9 +47,6 @@ struct b2bua {
 /* Copies `value` into a fixed field; false (and an empty field) when it does not fit. */
 bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
 
-/* `digits` random lower-case hex digits into `out` (no NUL). */
-void b2bua_random_hex(char *out, size_t digits);
-
 /* The call with this Call-ID on either leg, or NULL; *is_leg_a tells which. */
 struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a);
 

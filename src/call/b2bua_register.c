@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/random.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "call/reply.h"
@@ -73,7 +74,7 @@ static void reg_respond(struct reg_relay *reg, uint16_t status, const char *reas
                SV_ARG(FSTR_SV(req->to)));
     if (!req->has_to_tag) {
         char tag[16];
-        b2bua_random_hex(tag, sizeof(tag));
+        sw_random_hex(tag, sizeof(tag));
         sw_buf_fmt(&out, ";tag=%.*s", (int)sizeof(tag), tag);
     }
     sw_buf_fmt(&out, "\r\nCall-ID: " SV_FMT "\r\nCSeq: %u REGISTER\r\n",
@@ -177,7 +178,7 @@ static bool reg_init(struct b2bua *b, struct reg_relay *reg, struct sip_msg *req
     reg->binding.dest = *src;
     reg->cseq = 1;
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
-    b2bua_random_hex(reg->call_id + n, 30);
+    sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
     return req_copy_init(&reg->req, request, &src->addr) &&
            sv_copy_cstr(route->username, reg->username, sizeof(reg->username)) &&

@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "call/b2bua_int.h"
 #include "call/txn.h"
 #include "call/uac_auth.h"
@@ -209,9 +210,9 @@ int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration 
     reg->expires_s = cfg->expires_s == 0 ? 3600 : cfg->expires_s;
     reg->retry_s = RETRY_FIRST_S;
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
-    b2bua_random_hex(reg->call_id + n, 30);
+    sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
-    b2bua_random_hex(reg->from_tag, 16);
+    sw_random_hex(reg->from_tag, 16);
     reg->from_tag[16] = '\0';
     if (!sv_copy_cstr(cfg->name, reg->name, sizeof(reg->name)) ||
         !sv_copy_cstr(cfg->username, reg->username, sizeof(reg->username)) ||

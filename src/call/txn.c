@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "base/alloc.h"
 #include "base/arena.h"
@@ -10,6 +9,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/random.h"
 #include "sip/msg.h"
 
 #define TXN_BRANCH_MAX  128
@@ -562,18 +562,9 @@ struct sv txn_branch(const struct txn *txn)
 
 struct sv txn_branch_new(char *out, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
-    uint8_t random[10];
     SW_ASSERT(cap >= 28);
-    if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
-        /* getrandom on a booted kernel does not fail for 10 bytes; keep a unique-enough id. */
-        memset(random, 0x5a, sizeof(random));
-    }
     memcpy(out, SIP_BRANCH_COOKIE, 7);
-    for (size_t i = 0; i < sizeof(random); i++) {
-        out[7 + 2 * i] = hex[random[i] >> 4];
-        out[8 + 2 * i] = hex[random[i] & 15];
-    }
+    sw_random_hex(out + 7, 20);
     out[27] = '\0';
     return sv_make(out, 27);
 }

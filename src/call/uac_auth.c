@@ -1,8 +1,8 @@
 #include "call/uac_auth.h"
 
 #include <string.h>
-#include <sys/random.h>
 
+#include "base/random.h"
 #include "sip/auth.h"
 #include "sip/digest.h"
 #include "sip/msg.h"
@@ -57,19 +57,6 @@ static bool compute_ha1(const struct uac_credentials *creds, enum sip_digest_alg
     return true;
 }
 
-static void random_cnonce(char *out, size_t digits)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char bytes[16];
-    if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
-        memset(bytes, 0x3c, sizeof(bytes));
-    }
-    for (size_t i = 0; i < digits; i++) {
-        out[i] = hex[(bytes[i / 2] >> ((i % 2) * 4)) & 15];
-    }
-    out[digits] = '\0';
-}
-
 static bool best_challenge(const struct uac_credentials *creds, struct sip_msg *msg,
                            enum sip_hdr_id id, struct sip_auth *best, enum sip_digest_alg *alg,
                            bool *is_sess)
@@ -111,7 +98,8 @@ bool uac_auth_answer(const struct uac_credentials *creds, struct sip_msg *challe
     char ha1[SIP_DIGEST_HEX_CAP];
     char response[SIP_DIGEST_HEX_CAP];
     char cnonce[17];
-    random_cnonce(cnonce, 16);
+    sw_random_hex(cnonce, 16);
+    cnonce[16] = '\0';
     bool use_qop = sv_is_present(c.qop);
     struct sv nc = use_qop ? SV("00000001") : SV_NULL;
     struct sv cn = use_qop ? sv_from_cstr(cnonce) : SV_NULL;
