@@ -12,8 +12,9 @@
  *    overwritten. When it is full the push returns false and counts it; the producer
  *    keeps the record and retries on its next loop iteration (it must not spin). The
  *    consumer drains these rings first.
- * The producer wakes the consumer through an eventfd only when the consumer said it
- * was going to sleep; otherwise the consumer also wakes every `idle_wait_ms`.
+ * The consumer drains every `idle_wait_ms`; a producer wakes it earlier (through an
+ * eventfd, and only when it said it was going to sleep) each time a ring fills to an
+ * eighth of its capacity. An event thus reaches the sinks within idle_wait_ms.
  *
  * Memory, allocated by evq_new: per producer, telemetry_cap slots of 1,096 bytes and
  * reliable_cap events of 1,088 bytes (x86-64): 1.4 MiB per producer with the defaults.
