@@ -4,131 +4,7 @@
 #include <string.h>
 
 #include "sip/chars.h"
-
-struct hdr_name {
-    const char *lower; /* lower-case name; NULL ends a bucket */
-    unsigned char len;
-    enum sip_hdr_id id;
-};
-
-#define N(text, ident)                                 \
-    {                                                  \
-        text, (unsigned char)(sizeof(text) - 1), ident \
-    }
-#define END                    \
-    {                          \
-        NULL, 0, SIP_HDR_OTHER \
-    }
-
-/* One bucket per first letter, the headers of every INVITE first in each bucket, so
- * that a typical message resolves each name with one or two comparisons. */
-static const struct hdr_name names_a[] = {
-    N("allow", SIP_HDR_ALLOW),
-    N("accept", SIP_HDR_ACCEPT),
-    N("authorization", SIP_HDR_AUTHORIZATION),
-    N("allow-events", SIP_HDR_ALLOW_EVENTS),
-    N("accept-contact", SIP_HDR_ACCEPT_CONTACT),
-    N("accept-encoding", SIP_HDR_ACCEPT_ENCODING),
-    N("accept-language", SIP_HDR_ACCEPT_LANGUAGE),
-    N("alert-info", SIP_HDR_ALERT_INFO),
-    N("authentication-info", SIP_HDR_AUTHENTICATION_INFO),
-    END,
-};
-static const struct hdr_name names_c[] = {
-    N("call-id", SIP_HDR_CALL_ID),
-    N("cseq", SIP_HDR_CSEQ),
-    N("contact", SIP_HDR_CONTACT),
-    N("content-length", SIP_HDR_CONTENT_LENGTH),
-    N("content-type", SIP_HDR_CONTENT_TYPE),
-    N("content-encoding", SIP_HDR_CONTENT_ENCODING),
-    N("call-info", SIP_HDR_CALL_INFO),
-    N("content-disposition", SIP_HDR_CONTENT_DISPOSITION),
-    N("content-language", SIP_HDR_CONTENT_LANGUAGE),
-    END,
-};
-static const struct hdr_name names_d[] = { N("date", SIP_HDR_DATE), END };
-static const struct hdr_name names_e[] = {
-    N("expires", SIP_HDR_EXPIRES),
-    N("event", SIP_HDR_EVENT),
-    N("error-info", SIP_HDR_ERROR_INFO),
-    END,
-};
-static const struct hdr_name names_f[] = { N("from", SIP_HDR_FROM), END };
-static const struct hdr_name names_i[] = {
-    N("identity", SIP_HDR_IDENTITY),
-    N("identity-info", SIP_HDR_IDENTITY_INFO),
-    N("in-reply-to", SIP_HDR_IN_REPLY_TO),
-    END,
-};
-static const struct hdr_name names_m[] = {
-    N("max-forwards", SIP_HDR_MAX_FORWARDS),
-    N("min-se", SIP_HDR_MIN_SE),
-    N("min-expires", SIP_HDR_MIN_EXPIRES),
-    N("mime-version", SIP_HDR_MIME_VERSION),
-    END,
-};
-static const struct hdr_name names_o[] = { N("organization", SIP_HDR_ORGANIZATION), END };
-static const struct hdr_name names_p[] = {
-    N("proxy-authorization", SIP_HDR_PROXY_AUTHORIZATION),
-    N("p-asserted-identity", SIP_HDR_P_ASSERTED_IDENTITY),
-    N("p-preferred-identity", SIP_HDR_P_PREFERRED_IDENTITY),
-    N("privacy", SIP_HDR_PRIVACY),
-    N("proxy-authenticate", SIP_HDR_PROXY_AUTHENTICATE),
-    N("proxy-require", SIP_HDR_PROXY_REQUIRE),
-    N("path", SIP_HDR_PATH),
-    N("priority", SIP_HDR_PRIORITY),
-    END,
-};
-static const struct hdr_name names_r[] = {
-    N("route", SIP_HDR_ROUTE),
-    N("record-route", SIP_HDR_RECORD_ROUTE),
-    N("require", SIP_HDR_REQUIRE),
-    N("rseq", SIP_HDR_RSEQ),
-    N("rack", SIP_HDR_RACK),
-    N("reason", SIP_HDR_REASON),
-    N("refer-to", SIP_HDR_REFER_TO),
-    N("referred-by", SIP_HDR_REFERRED_BY),
-    N("remote-party-id", SIP_HDR_REMOTE_PARTY_ID),
-    N("retry-after", SIP_HDR_RETRY_AFTER),
-    N("reply-to", SIP_HDR_REPLY_TO),
-    N("reject-contact", SIP_HDR_REJECT_CONTACT),
-    N("request-disposition", SIP_HDR_REQUEST_DISPOSITION),
-    END,
-};
-static const struct hdr_name names_s[] = {
-    N("supported", SIP_HDR_SUPPORTED),
-    N("server", SIP_HDR_SERVER),
-    N("subject", SIP_HDR_SUBJECT),
-    N("session-expires", SIP_HDR_SESSION_EXPIRES),
-    N("subscription-state", SIP_HDR_SUBSCRIPTION_STATE),
-    N("service-route", SIP_HDR_SERVICE_ROUTE),
-    N("sip-etag", SIP_HDR_SIP_ETAG),
-    N("sip-if-match", SIP_HDR_SIP_IF_MATCH),
-    END,
-};
-static const struct hdr_name names_t[] = {
-    N("to", SIP_HDR_TO),
-    N("timestamp", SIP_HDR_TIMESTAMP),
-    END,
-};
-static const struct hdr_name names_u[] = {
-    N("user-agent", SIP_HDR_USER_AGENT),
-    N("unsupported", SIP_HDR_UNSUPPORTED),
-    END,
-};
-static const struct hdr_name names_v[] = { N("via", SIP_HDR_VIA), END };
-static const struct hdr_name names_w[] = {
-    N("www-authenticate", SIP_HDR_WWW_AUTHENTICATE),
-    N("warning", SIP_HDR_WARNING),
-    END,
-};
-
-static const struct hdr_name *const buckets[26] = {
-    ['a' - 'a'] = names_a, ['c' - 'a'] = names_c, ['d' - 'a'] = names_d, ['e' - 'a'] = names_e,
-    ['f' - 'a'] = names_f, ['i' - 'a'] = names_i, ['m' - 'a'] = names_m, ['o' - 'a'] = names_o,
-    ['p' - 'a'] = names_p, ['r' - 'a'] = names_r, ['s' - 'a'] = names_s, ['t' - 'a'] = names_t,
-    ['u' - 'a'] = names_u, ['v' - 'a'] = names_v, ['w' - 'a'] = names_w,
-};
+#include "sip/scan.h"
 
 /* RFC 3261 §7.3.3 and the registered compact forms (RFC 3262, 3265, 3515, 3841, 3892,
  * 4028, 8224). */
@@ -231,6 +107,81 @@ static const struct sv canonical[SIP_HDR_COUNT] = {
     [SIP_HDR_SIP_IF_MATCH] = C("SIP-If-Match"),
 };
 
+/* The slot of each long name (sip_hdr_lookup()); 0 (SIP_HDR_OTHER) for an empty slot. */
+/* Generated by src/sip/gen_hdr_hash.py: do not edit by hand. */
+#define HDR_HASH_MULTIPLIER 0xe0c7635209a23013ULL
+static const uint8_t hdr_slots[1 << 8] = {
+    [0] = SIP_HDR_ERROR_INFO,
+    [1] = SIP_HDR_ORGANIZATION,
+    [2] = SIP_HDR_ROUTE,
+    [3] = SIP_HDR_TO,
+    [4] = SIP_HDR_IN_REPLY_TO,
+    [8] = SIP_HDR_SERVER,
+    [12] = SIP_HDR_IDENTITY,
+    [14] = SIP_HDR_ALLOW,
+    [21] = SIP_HDR_CALL_ID,
+    [27] = SIP_HDR_PROXY_AUTHORIZATION,
+    [28] = SIP_HDR_SUPPORTED,
+    [42] = SIP_HDR_SIP_ETAG,
+    [45] = SIP_HDR_RECORD_ROUTE,
+    [55] = SIP_HDR_SIP_IF_MATCH,
+    [66] = SIP_HDR_P_ASSERTED_IDENTITY,
+    [67] = SIP_HDR_REASON,
+    [71] = SIP_HDR_ACCEPT_LANGUAGE,
+    [73] = SIP_HDR_UNSUPPORTED,
+    [75] = SIP_HDR_PROXY_AUTHENTICATE,
+    [76] = SIP_HDR_ALLOW_EVENTS,
+    [77] = SIP_HDR_CONTENT_TYPE,
+    [79] = SIP_HDR_MIN_EXPIRES,
+    [81] = SIP_HDR_PATH,
+    [82] = SIP_HDR_EXPIRES,
+    [90] = SIP_HDR_CONTENT_LANGUAGE,
+    [91] = SIP_HDR_REFERRED_BY,
+    [93] = SIP_HDR_WARNING,
+    [111] = SIP_HDR_PRIVACY,
+    [114] = SIP_HDR_SESSION_EXPIRES,
+    [118] = SIP_HDR_WWW_AUTHENTICATE,
+    [120] = SIP_HDR_CONTENT_DISPOSITION,
+    [123] = SIP_HDR_PROXY_REQUIRE,
+    [124] = SIP_HDR_ALERT_INFO,
+    [125] = SIP_HDR_USER_AGENT,
+    [131] = SIP_HDR_REFER_TO,
+    [133] = SIP_HDR_CONTACT,
+    [148] = SIP_HDR_P_PREFERRED_IDENTITY,
+    [149] = SIP_HDR_FROM,
+    [154] = SIP_HDR_ACCEPT_ENCODING,
+    [158] = SIP_HDR_DATE,
+    [163] = SIP_HDR_PRIORITY,
+    [164] = SIP_HDR_REQUEST_DISPOSITION,
+    [166] = SIP_HDR_REQUIRE,
+    [173] = SIP_HDR_CONTENT_ENCODING,
+    [177] = SIP_HDR_REJECT_CONTACT,
+    [181] = SIP_HDR_SUBSCRIPTION_STATE,
+    [182] = SIP_HDR_CSEQ,
+    [194] = SIP_HDR_TIMESTAMP,
+    [195] = SIP_HDR_ACCEPT,
+    [196] = SIP_HDR_ACCEPT_CONTACT,
+    [197] = SIP_HDR_IDENTITY_INFO,
+    [200] = SIP_HDR_SUBJECT,
+    [203] = SIP_HDR_AUTHORIZATION,
+    [207] = SIP_HDR_CONTENT_LENGTH,
+    [220] = SIP_HDR_MIN_SE,
+    [223] = SIP_HDR_AUTHENTICATION_INFO,
+    [226] = SIP_HDR_RSEQ,
+    [228] = SIP_HDR_MIME_VERSION,
+    [230] = SIP_HDR_RETRY_AFTER,
+    [236] = SIP_HDR_CALL_INFO,
+    [238] = SIP_HDR_REMOTE_PARTY_ID,
+    [244] = SIP_HDR_EVENT,
+    [245] = SIP_HDR_MAX_FORWARDS,
+    [247] = SIP_HDR_REPLY_TO,
+    [251] = SIP_HDR_VIA,
+    [253] = SIP_HDR_SERVICE_ROUTE,
+    [255] = SIP_HDR_RACK,
+};
+
+/* End of the generated block. */
+
 /* Header names are tokens, whose only bytes that OR 0x20 could map onto a lower-case
  * letter or '-' are the upper-case letters themselves (CR would map onto '-', but is no
  * token byte): the fold is exact on this alphabet, eight bytes at a time. */
@@ -277,28 +228,90 @@ bool sip_token_eq_lower(struct sv token, const char *lower, size_t len)
     return token.len == len && name_eq_lower(token.ptr, lower, len);
 }
 
+/* name_eq_lower() with both sides folded: `canon` is a canonical name (letters and '-'
+ * only), so the fold is exact on token bytes for the same reason. */
+static inline bool name_eq_canonical(const char *text, const char *canon, size_t len)
+{
+    if (len >= 8) {
+        const uint64_t fold = 0x2020202020202020ULL;
+        uint64_t a;
+        uint64_t b;
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&a, text + i, 8);
+            memcpy(&b, canon + i, 8);
+            if ((a | fold) != (b | fold)) {
+                return false;
+            }
+        }
+        memcpy(&a, text + len - 8, 8);
+        memcpy(&b, canon + len - 8, 8);
+        return (a | fold) == (b | fold);
+    }
+    if (len >= 4) {
+        const uint32_t fold = 0x20202020U;
+        uint32_t a;
+        uint32_t b;
+        uint32_t c;
+        uint32_t d;
+        memcpy(&a, text, 4);
+        memcpy(&b, canon, 4);
+        memcpy(&c, text + len - 4, 4);
+        memcpy(&d, canon + len - 4, 4);
+        return ((a | fold) == (b | fold)) & ((c | fold) == (d | fold));
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((text[i] | 0x20) != (canon[i] | 0x20)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* sip_hdr_lookup() of a name of 2 to 32 bytes. */
+static inline enum sip_hdr_id lookup_long(const char *name, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    /* The key of gen_hdr_hash.py: first, middle and last byte folded, and the length. */
+    uint64_t key = (uint64_t)(p[0] | 0x20) | (uint64_t)(p[len >> 1] | 0x20) << 8 |
+                   (uint64_t)(p[len - 1] | 0x20) << 16 | (uint64_t)len << 24;
+    enum sip_hdr_id id = (enum sip_hdr_id)hdr_slots[(key * HDR_HASH_MULTIPLIER) >> 56];
+    const struct sv *canon = &canonical[id];
+    if (canon->len != len || !name_eq_canonical(name, canon->ptr, len)) {
+        return SIP_HDR_OTHER;
+    }
+    return id;
+}
+
 enum sip_hdr_id sip_hdr_lookup(struct sv name)
 {
     if (name.ptr == NULL || name.len == 0 || name.len > 32) {
         return SIP_HDR_OTHER;
     }
-    unsigned letter = (unsigned)((unsigned char)name.ptr[0] | 0x20) - 'a';
-    if (letter >= 26) {
-        return SIP_HDR_OTHER;
-    }
     if (name.len == 1) {
-        return compact[letter];
+        unsigned letter = (unsigned)((unsigned char)name.ptr[0] | 0x20) - 'a';
+        return letter < 26 ? compact[letter] : SIP_HDR_OTHER;
     }
-    const struct hdr_name *bucket = buckets[letter];
-    if (bucket == NULL) {
-        return SIP_HDR_OTHER;
+    return lookup_long(name.ptr, name.len);
+}
+
+size_t sip_hdr_name_scan(const char *line, const char *end, const char **colon, enum sip_hdr_id *id)
+{
+    const char *c = sip_scan_byte(line, end, ':');
+    if (c == end) {
+        return 0;
     }
-    for (; bucket->lower != NULL; bucket++) {
-        if (bucket->len == name.len && name_eq_lower(name.ptr, bucket->lower, name.len)) {
-            return bucket->id;
-        }
+    const char *q = c;
+    while (q > line && sip_char_is(q[-1], SIP_C_WS)) {
+        q--;
     }
-    return SIP_HDR_OTHER;
+    size_t len = (size_t)(q - line);
+    *colon = c;
+    if (len >= 2 && len <= 32) {
+        *id = lookup_long(line, len);
+    } else {
+        *id = sip_hdr_lookup(sip_sv(line, len));
+    }
+    return len;
 }
 
 struct sv sip_hdr_name(enum sip_hdr_id id)

@@ -100,6 +100,16 @@ struct sip_hdr {
  */
 enum sip_hdr_id sip_hdr_lookup(struct sv name);
 
+/*
+ * Recognizes the name of the header line [line, end) (not a continuation): the bytes
+ * before the first ':' without trailing SP/HTAB. Returns the name's length (0 when the
+ * line has no ':' or the name is empty), with `*colon` at the ':' and `*id` as
+ * sip_hdr_lookup() would say. The name's bytes are not checked: a known name is made of
+ * token bytes by construction, an unknown one (SIP_HDR_OTHER) is the caller's to check.
+ */
+size_t sip_hdr_name_scan(const char *line, const char *end, const char **colon,
+                         enum sip_hdr_id *id);
+
 /* The canonical long name of `id` ("Call-ID", "WWW-Authenticate"...); "" for OTHER. */
 struct sv sip_hdr_name(enum sip_hdr_id id);
 

@@ -5,6 +5,7 @@
 #include "base/assert.h"
 #include "base/err.h"
 #include "sip/chars.h"
+#include "sip/scan.h"
 
 void sip_limits_default(struct sip_limits *l)
 {
@@ -51,35 +52,50 @@ static inline enum line_rc line_take(const char *p, const char *limit, size_t ma
     return LINE_OK;
 }
 
+/* The common line of a datagram or a framed message, decided by one search for the
+ * first CR or LF: a line that ends in LF or CR LF within the line limit. Anything
+ * else (a bare CR, no line end, a long line) is left to line_take() and its checks. */
+static inline bool line_take_fast(const char *p, const char *limit, size_t max_line,
+                                  struct line *out)
+{
+    size_t avail = (size_t)(limit - p);
+    size_t scan = avail < max_line + 1 ? avail : max_line + 1;
+    const char *eol = sip_scan_either(p, p + scan, '\r', '\n');
+    if (eol == p + scan) {
+        return false;
+    }
+    if (*eol == '\n') {
+        *out = (struct line){ .start = p, .end = eol, .next = eol + 1 };
+        return true;
+    }
+    if (eol + 1 < limit && eol[1] == '\n') {
+        *out = (struct line){ .start = p, .end = eol, .next = eol + 2 };
+        return true;
+    }
+    return false;
+}
+
 /* The header name of a line ("Name  :"), or an absent view when it has no colon after
  * a token. `*colon` gets the position after ':' and `*id` the header's identifier.
  * A name that matches a known header is made of token bytes by construction (the
  * lookup folds only letters), so only unknown names are checked byte by byte. */
-static struct sv header_name(const char *p, const char *end, const char **colon,
-                             enum sip_hdr_id *id)
+static inline struct sv header_name(const char *p, const char *end, const char **colon,
+                                    enum sip_hdr_id *id)
 {
-    const char *c = memchr(p, ':', (size_t)(end - p));
-    if (c == NULL) {
+    const char *c = NULL;
+    size_t len = sip_hdr_name_scan(p, end, &c, id);
+    if (len == 0) {
         return SV_NULL;
     }
-    const char *q = c;
-    while (q > p && sip_char_is(q[-1], SIP_C_WS)) {
-        q--;
-    }
-    struct sv name = sip_sv(p, (size_t)(q - p));
-    if (name.len == 0) {
-        return SV_NULL;
-    }
-    *id = sip_hdr_lookup(name);
     if (*id == SIP_HDR_OTHER) {
-        for (size_t i = 0; i < name.len; i++) {
-            if (!sip_char_is(name.ptr[i], SIP_C_TOKEN)) {
+        for (size_t i = 0; i < len; i++) {
+            if (!sip_char_is(p[i], SIP_C_TOKEN)) {
                 return SV_NULL;
             }
         }
     }
     *colon = c + 1;
-    return name;
+    return sip_sv(p, len);
 }
 
 /* Content-Length = 1*DIGIT (RFC 3261 §20.14): no sign, no overflow. */
@@ -352,12 +368,6 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
 {
     struct sip_msg *msg = ps->msg;
     SW_ASSERT(ln->start != NULL && ln->start < ln->end);
-    size_t len = (size_t)(ln->end - ln->start);
-    if (memchr(ln->start, '\r', len) != NULL) {
-        /* A CR that does not end a line would be LWS to us and a line end to another
-         * parser: refuse the ambiguity. */
-        return parse_fail(ps, ln->start, "bare CR in header");
-    }
     if (sip_char_is(ln->start[0], SIP_C_WS)) {
         if (msg->hdr_count == 0) {
             return parse_fail(ps, ln->start, "continuation line without header");
@@ -376,35 +386,54 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
     return index_header(ps, name, id, colon, ln);
 }
 
+/* The header line at `p`: 0 with `ln` set (no CR inside it), 1 when a datagram ends
+ * after its last header line (RFC 5118 §4.10 archive files: the body is empty), or an
+ * error. */
+static int next_header_line(struct parser *ps, const char *p, bool is_stream, struct line *ln)
+{
+    size_t max_line = ps->limits->max_line_bytes;
+    if (line_take_fast(p, ps->end, max_line, ln)) {
+        return 0;
+    }
+    enum line_rc rc = line_take(p, ps->end, max_line, ln);
+    if (rc == LINE_TOO_LONG) {
+        return parse_fail(ps, p, "header line too long");
+    }
+    if (rc == LINE_NONE) {
+        if (is_stream) {
+            return parse_fail(ps, p, "no end of headers");
+        }
+        if (p == ps->end) {
+            return 1;
+        }
+        *ln = (struct line){ .start = p, .end = ps->end, .next = ps->end };
+    }
+    if (sip_scan_byte(ln->start, ln->end, '\r') != ln->end) {
+        /* A CR that does not end a line would be LWS to us and a line end to another
+         * parser: refuse the ambiguity. */
+        return parse_fail(ps, ln->start, "bare CR in header");
+    }
+    return 0;
+}
+
 /* Parses the header lines from `p`; `*body` gets the first byte after the empty line. */
 static int parse_headers(struct parser *ps, const char *p, bool is_stream, const char **body)
 {
     const char *value_start = NULL;
+    struct line ln = { 0 };
     for (;;) {
-        struct line ln;
-        enum line_rc rc = line_take(p, ps->end, ps->limits->max_line_bytes, &ln);
-        if (rc == LINE_TOO_LONG) {
-            return parse_fail(ps, p, "header line too long");
-        }
-        if (rc == LINE_NONE) {
-            if (is_stream) {
-                return parse_fail(ps, p, "no end of headers");
-            }
-            if (p == ps->end) {
-                /* A datagram may end right after its last header line (RFC 5118 §4.10
-                 * archive files): the body is empty. */
-                *body = p;
-                return 0;
-            }
-            ln = (struct line){ .start = p, .end = ps->end, .next = ps->end };
+        int rc = next_header_line(ps, p, is_stream, &ln);
+        if (rc != 0) {
+            *body = p;
+            return rc > 0 ? 0 : rc;
         }
         if (ln.start == ln.end) {
             *body = ln.next;
             return 0;
         }
-        int err = parse_header_line(ps, &ln, &value_start);
-        if (err != 0) {
-            return err;
+        rc = parse_header_line(ps, &ln, &value_start);
+        if (rc != 0) {
+            return rc;
         }
         p = ln.next;
     }
