@@ -37,4 +37,32 @@ static inline bool sip_char_is(char c, unsigned mask)
     return (sip_chars[(unsigned char)c] & mask) == mask;
 }
 
+/*
+ * The end of the run of bytes that belong to one of the classes in `mask` at the start
+ * of [p, end): the first byte outside them, or `end`. Four bytes per bounds check, for
+ * the scanners' per-byte loops.
+ */
+static inline const char *sip_char_run(const char *p, const char *end, unsigned mask)
+{
+    while (end - p >= 4) {
+        if ((sip_chars[(unsigned char)p[0]] & mask) == 0) {
+            return p;
+        }
+        if ((sip_chars[(unsigned char)p[1]] & mask) == 0) {
+            return p + 1;
+        }
+        if ((sip_chars[(unsigned char)p[2]] & mask) == 0) {
+            return p + 2;
+        }
+        if ((sip_chars[(unsigned char)p[3]] & mask) == 0) {
+            return p + 3;
+        }
+        p += 4;
+    }
+    while (p < end && (sip_chars[(unsigned char)*p] & mask) != 0) {
+        p++;
+    }
+    return p;
+}
+
 #endif

@@ -417,10 +417,10 @@ bool sip_list_next(struct sv *cur, struct sv *item)
 
 bool sip_token_take(struct sv *cur, struct sv *out)
 {
-    size_t i = 0;
-    while (i < cur->len && sip_char_is(cur->ptr[i], SIP_C_TOKEN)) {
-        i++;
+    if (cur->len == 0) {
+        return false;
     }
+    size_t i = (size_t)(sip_char_run(cur->ptr, cur->ptr + cur->len, SIP_C_TOKEN) - cur->ptr);
     if (i == 0) {
         return false;
     }

@@ -74,9 +74,10 @@ static int check_call_id(const struct checker *c)
     if (id.len == 0) {
         return check_fail(c, id, "empty Call-ID");
     }
-    for (size_t i = 0; i < id.len; i++) {
-        char ch = id.ptr[i];
-        if (!sip_char_is(ch, SIP_C_TOKEN) && (ch == '\0' || strchr(word_extra, ch) == NULL)) {
+    const char *end = id.ptr + id.len;
+    for (const char *p = sip_char_run(id.ptr, end, SIP_C_TOKEN); p < end;
+         p = sip_char_run(p + 1, end, SIP_C_TOKEN)) {
+        if (*p == '\0' || strchr(word_extra, *p) == NULL) {
             return check_fail(c, id, "bad Call-ID");
         }
     }
@@ -161,8 +162,14 @@ static int check_line(const struct checker *c, struct list_walk *w, const struct
 static int check_list(const struct checker *c, enum sip_hdr_id id)
 {
     struct list_walk w = { .id = id };
-    for (const struct sip_hdr *h = sip_msg_find(c->msg, id, NULL); h != NULL;
-         h = sip_msg_find(c->msg, id, h)) {
+    /* The line count stops the walk at the last line, not at the end of the index. */
+    size_t lines = sip_msg_hdr_lines(c->msg, id);
+    const struct sip_hdr *h = NULL;
+    for (size_t i = 0; i < lines; i++) {
+        h = sip_msg_find(c->msg, id, h);
+        if (h == NULL) {
+            break;
+        }
         int rc = check_line(c, &w, h);
         if (rc != 0) {
             return rc;

@@ -114,10 +114,8 @@ static int nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_con
     }
     /* display-name = *(token LWS): scan tokens and LWS; stopping at '<' makes it a
      * name-addr, anything else an addr-spec. */
-    size_t i = 0;
-    while (i < cur.len && (sip_chars[(unsigned char)cur.ptr[i]] & (SIP_C_TOKEN | SIP_C_LWS)) != 0) {
-        i++;
-    }
+    size_t i =
+        (size_t)(sip_char_run(cur.ptr, cur.ptr + cur.len, SIP_C_TOKEN | SIP_C_LWS) - cur.ptr);
     if (i < cur.len && cur.ptr[i] == '<') {
         struct sv display = sip_lws_trim(sip_sv(cur.ptr, i));
         if (display.len > 0) {

@@ -16,18 +16,16 @@ static int uri_fail(struct sip_err *err, struct sv in, const char *at, const cha
 static size_t escaped_run(const char *p, const char *end, unsigned mask, const char **bad_escape)
 {
     const char *start = p;
-    while (p < end) {
-        if (sip_char_is(*p, mask)) {
-            p++;
-        } else if (*p == '%') {
-            if (end - p < 3 || !sip_char_is(p[1], SIP_C_HEX) || !sip_char_is(p[2], SIP_C_HEX)) {
-                *bad_escape = p;
-                break;
-            }
-            p += 3;
-        } else {
+    for (;;) {
+        p = sip_char_run(p, end, mask);
+        if (p >= end || *p != '%') {
             break;
         }
+        if (end - p < 3 || !sip_char_is(p[1], SIP_C_HEX) || !sip_char_is(p[2], SIP_C_HEX)) {
+            *bad_escape = p;
+            break;
+        }
+        p += 3;
     }
     return (size_t)(p - start);
 }
@@ -46,14 +44,17 @@ static const char *parse_scheme(struct sv in, struct sip_uri *out)
         return NULL;
     }
     out->scheme_text = sip_sv(in.ptr, i);
-    if (sip_token_eq_lower(out->scheme_text, "sip", 3)) {
+    out->scheme = SIP_URI_OTHER;
+    /* RFC 3261 §19.1.1: schemes are case-insensitive; the bytes are SCHEME class here, so
+     * folding 0x20 maps only letters onto the lower-case ones compared with. */
+    const unsigned char *s = (const unsigned char *)in.ptr;
+    bool is_sip = i >= 3 && (s[0] | 0x20) == 's' && (s[1] | 0x20) == 'i' && (s[2] | 0x20) == 'p';
+    if (is_sip && i == 3) {
         out->scheme = SIP_URI_SIP;
-    } else if (sip_token_eq_lower(out->scheme_text, "sips", 4)) {
+    } else if (is_sip && i == 4 && (s[3] | 0x20) == 's') {
         out->scheme = SIP_URI_SIPS;
-    } else if (sip_token_eq_lower(out->scheme_text, "tel", 3)) {
+    } else if (i == 3 && (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'e' && (s[2] | 0x20) == 'l') {
         out->scheme = SIP_URI_TEL;
-    } else {
-        out->scheme = SIP_URI_OTHER;
     }
     return in.ptr + i + 1;
 }
@@ -80,10 +81,7 @@ static const char *host_end(const char *p, const char *end, bool *is_ipv6_ref)
     if (p >= end || !sip_char_is(*p, SIP_C_HOST) || *p == '-' || *p == '.') {
         return NULL;
     }
-    while (p < end && sip_char_is(*p, SIP_C_HOST)) {
-        p++;
-    }
-    return p;
+    return sip_char_run(p, end, SIP_C_HOST);
 }
 
 static const char *parse_host(const char *p, const char *end, struct sip_uri *out)
@@ -371,10 +369,7 @@ static bool gen_value_take(struct sv *cur, struct sv *value)
         *value = sip_sv(start, (size_t)(cur->ptr - start));
         return true;
     }
-    size_t i = 0;
-    while (i < cur->len && sip_char_is(cur->ptr[i], SIP_C_GVAL)) {
-        i++;
-    }
+    size_t i = (size_t)(sip_char_run(cur->ptr, cur->ptr + cur->len, SIP_C_GVAL) - cur->ptr);
     if (i == 0) {
         return false;
     }
@@ -384,8 +379,42 @@ static bool gen_value_take(struct sv *cur, struct sv *value)
     return true;
 }
 
+/* The common ";name" or ";name=value" without LWS or quotes, one run per part; false
+ * (cursor unchanged) for anything else, which sip_params_next() then takes apart. */
+static inline bool params_next_plain(struct sv *cur, struct sv *name, struct sv *value)
+{
+    if (cur->len < 2 || cur->ptr[0] != ';') {
+        return false;
+    }
+    const char *end = cur->ptr + cur->len;
+    const char *n = cur->ptr + 1;
+    const char *n_end = sip_char_run(n, end, SIP_C_TOKEN);
+    if (n_end == n) {
+        return false;
+    }
+    const char *stop = n_end;
+    *value = SV_NULL;
+    if (n_end < end && *n_end == '=') {
+        stop = sip_char_run(n_end + 1, end, SIP_C_GVAL);
+        if (stop == n_end + 1) {
+            return false;
+        }
+        *value = sip_sv(n_end + 1, (size_t)(stop - n_end - 1));
+    }
+    if (stop < end && *stop != ';') {
+        return false;
+    }
+    *name = sip_sv(n, (size_t)(n_end - n));
+    cur->len -= (size_t)(stop - cur->ptr);
+    cur->ptr = stop;
+    return true;
+}
+
 int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
 {
+    if (params_next_plain(cur, name, value)) {
+        return 1;
+    }
     sip_lws_skip(cur);
     if (cur->ptr == NULL || cur->len == 0) {
         return 0;
