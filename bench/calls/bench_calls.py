@@ -19,27 +19,25 @@ stopped, by their PID. Results: a table on stdout and results.json in the output
 """
 
 import argparse
-import datetime
 import json
 import os
-import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+# pylint: disable-next=wrong-import-position
+from benchlib import (PBX_IP, PROXY_IP, Kamailio, Sipps, Sipwarden, add_common_args, config_from,
+                      delta, environment, exit_code, failure_reasons, free_port, idle_cpu, logger,
+                      machine_cpu_seconds, on_terminate, output_folder, parse_sipp_csv, rusage_cpu,
+                      stop_child, stop_proxies, wait_pid, write_results)
+
 UAC_IP = "127.0.0.2"  # the trunk provider
-PBX_IP = "127.0.0.1"  # the PBX (sipp UAS)
-PROXY_IP = "127.0.0.1"
 HOLD_MS = 1000
 DID = "+15551230001"
 UAS_TIMEWAIT_S = 4  # <timewait> of uas.xml
-KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
 FULL = {"cpu_rate": 300, "cpu_calls": 6000, "rounds": 2,
         "steps": [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000],
@@ -49,277 +47,7 @@ QUICK = {"cpu_rate": 300, "cpu_calls": 3000, "rounds": 1,
          "steps": [1000, 2000, 3000, 4000], "step_seconds": 5, "sustain_seconds": 0}
 
 
-def log(msg):
-    print(f"[bench/calls {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def free_port():
-    """A port free on 127.0.0.1 for both UDP and TCP (the kernel picks it)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("0.0.0.0", port))
-        except OSError:
-            t.close()
-            continue
-        finally:
-            u.close()
-        t.close()
-        return port
-    raise RuntimeError("no free port after 50 tries")
-
-
-def proc_stat(pid):
-    """Fields of /proc/<pid>/stat after the command name, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data.rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pids):
-    """utime + stime of the processes (every thread included), in seconds."""
-    ticks = 0
-    for pid in pids:
-        fields = proc_stat(pid)
-        if fields is not None:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / CLK_TCK
-
-
-def task_cpu(pid):
-    """CPU seconds of every thread of a process, by "tid name"."""
-    res = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return res
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii", errors="replace") as f:
-                data = f.read()
-        except OSError:
-            continue
-        name = data[data.index("(") + 1:data.rindex(")")]
-        fields = data.rsplit(")", 1)[1].split()
-        res[f"{tid} {name}"] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return res
-
-
-def delta(after, before):
-    """Per-key difference of two {name: seconds} maps, only where CPU was used."""
-    out = {}
-    for key, value in after.items():
-        used = round(value - before.get(key, 0.0), 2)
-        if used > 0:
-            out[key] = used
-    return out
-
-
-def machine_cpu_seconds():
-    """CPU seconds used by every task of the machine so far, from the root cgroup's
-    precise accounting (cgroup v1 cpuacct or v2 cpu.stat); None when neither exists.
-    /proc/stat is no substitute: it samples by timer ticks, and a proxy that wakes for
-    a few microseconds per packet is mostly asleep at the tick (it under-counted this
-    load by half)."""
-    try:
-        with open("/sys/fs/cgroup/cpuacct/cpuacct.usage", encoding="ascii") as f:
-            return int(f.read()) / 1e9
-    except (OSError, ValueError):
-        pass
-    try:
-        with open("/sys/fs/cgroup/cpu.stat", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("usage_usec "):
-                    return int(line.split()[1]) / 1e6
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def group_pids(pgid):
-    """Live processes of a process group (Kamailio's main process and its children)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        fields = proc_stat(name)
-        if fields is not None and int(fields[2]) == pgid and fields[0] != "Z":
-            pids.append(int(name))
-    return pids
-
-
-def wait_pid(pid, deadline):
-    """Waits for a child until the monotonic deadline; (status, rusage) or None."""
-    while True:
-        done, status, rusage = os.wait4(pid, os.WNOHANG)
-        if done == pid:
-            return status, rusage
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.05)
-
-
-def stop_child(pid, grace):
-    """SIGTERM, then SIGKILL after grace seconds; (status, rusage) of the child."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    res = wait_pid(pid, time.monotonic() + grace)
-    if res is None:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        res = wait_pid(pid, time.monotonic() + 5)
-    return res
-
-
-class Proxy:
-    """A proxy under test: started once, measured by its processes' CPU."""
-
-    name = "?"
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.port = free_port()
-        self.proc = None
-        self.log_path = os.path.join(workdir, f"{self.name}.log")
-        self.restarts = 0
-
-    def pids(self):
-        raise NotImplementedError
-
-    def cpu(self):
-        return cpu_seconds(self.pids())
-
-    def breakdown(self):
-        """CPU seconds per thread or process, to show how the work was spread."""
-        return {}
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def wait_ready(self):
-        raise NotImplementedError
-
-    def command(self):
-        raise NotImplementedError
-
-    def start(self):
-        logf = open(self.log_path, "a", encoding="utf-8")
-        self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        logf.close()
-        self.wait_ready()
-
-    def stop(self):
-        if self.proc is None:
-            return None
-        pids = [p for p in self.pids() if p != self.proc.pid]
-        self.proc.terminate()
-        try:
-            rc = self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait(timeout=5)
-        for pid in pids:  # children that outlived their parent
-            if proc_stat(pid) is not None:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        self.proc = None
-        return rc
-
-    def before_run(self):
-        """Called before each run's load starts."""
-
-    def after_run(self):
-        """Checks after a run (calls left in the proxy); a dict for the results."""
-        return {}
-
-    def after_stop(self):
-        """What the proxy reported when it stopped; a dict for the results."""
-        return {}
-
-
-class Sipwarden(Proxy):
-    name = "sipwarden"
-
-    def __init__(self, workdir, binary, uac_port, uas_port, workers):
-        super().__init__(workdir)
-        self.binary = binary
-        self.admin_port = free_port()
-        self.conf = os.path.join(workdir, "sipwarden.conf")
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(SIPWARDEN_CONF.format(port=self.port, uas_ip=PBX_IP, uas_port=uas_port,
-                                          uac_ip=UAC_IP, uac_port=uac_port,
-                                          admin_port=self.admin_port, workers=workers))
-
-    def command(self):
-        return [self.binary, "run", "-c", self.conf]
-
-    def pids(self):
-        return [self.proc.pid] if self.alive() else []
-
-    def breakdown(self):
-        return task_cpu(self.proc.pid) if self.alive() else {}
-
-    def wait_ready(self):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                if "serving with" in f.read():
-                    return
-            if not self.alive():
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"sipwarden did not start (see {self.log_path})")
-
-    def metrics(self):
-        """sipwarden's counters from its admin server (/metrics), {name{labels}: value}."""
-        url = f"http://127.0.0.1:{self.admin_port}/metrics"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                text = resp.read().decode("utf-8", "replace")
-        except (OSError, ValueError):
-            return {}
-        res = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                key, _, value = line.rpartition(" ")
-                try:
-                    res[key] = float(value)
-                except ValueError:
-                    pass
-        return res
-
-    def before_run(self):
-        self.metrics0 = self.metrics()
-
-    def after_run(self):
-        # What the gateway counted during the run: calls, and whether any check
-        # (rate limits, scanner, ACL, the gate) acted on the benchmark's load.
-        now = self.metrics()
-        before = getattr(self, "metrics0", {})
-        changed = {k: round(v - before.get(k, 0.0)) for k, v in now.items()
-                   if "_total" in k or "dropped" in k}
-        return {"metrics": {k: v for k, v in changed.items() if v}}
-
-    def after_stop(self):
-        # The gateway logs its per-worker and per-trunk call counts when it stops.
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            lines = [ln.strip() for ln in f if "at stop" in ln or "stopped with" in ln]
-        return {"stop_log": lines}
-
+log = logger("bench/calls")
 
 # Every check sipwarden has is on (they are on by default); the limits that would stop
 # the load generator, a single trunk source sending thousands of requests per second,
@@ -354,56 +82,11 @@ default_number = +15551230000
 """
 
 
-class Kamailio(Proxy):
-    name = "kamailio"
+class CallsKamailio(Kamailio):
+    """Kamailio of the call benchmark: the provider may send; active dialogs after a run."""
 
     def __init__(self, workdir, cfg, uas_port, children, shm_mb):
-        super().__init__(workdir)
-        self.shm_mb = shm_mb
-        self.cfg = cfg
-        self.uas_port = uas_port
-        self.children = children
-        self.allow = os.path.join(workdir, "allow.list")
-        self.ctl = os.path.join(workdir, "kamailio-ctl.sock")
-        self.pidfile = os.path.join(workdir, "kamailio.pid")
-        with open(self.allow, "w", encoding="utf-8") as f:
-            f.write(f"# group address mask port\n1 {UAC_IP} 32 0\n1 {PBX_IP} 32 0\n")
-
-    def command(self):
-        return ["kamailio", "-f", self.cfg, "-DD", "-E", "-n", str(self.children),
-                "-m", str(self.shm_mb), "-L", KAMAILIO_MODULES,
-                "-l", f"udp:{PROXY_IP}:{self.port}", "-P", self.pidfile, "-w", self.workdir,
-                "-A", f'UAS_URI="sip:{PBX_IP}:{self.uas_port}"',
-                "-A", f'ALLOW_FILE="{self.allow}"', "-A", f'CTL_SOCK="unix:{self.ctl}"']
-
-    def pids(self):
-        return group_pids(self.proc.pid) if self.alive() else []
-
-    def breakdown(self):
-        if not self.alive():
-            return {}
-        if not getattr(self, "roles", None):
-            self.roles = {}
-            for line in self.kamcmd("ps").splitlines():
-                pid, _, role = line.strip().partition("\t")
-                if pid.isdigit():
-                    self.roles[int(pid)] = role.strip()
-        return {f"{pid} {self.roles.get(pid, '?')}": cpu_seconds([pid]) for pid in self.pids()}
-
-    def kamcmd(self, *args):
-        res = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}", *args], capture_output=True,
-                             text=True, timeout=10, check=False)
-        return res.stdout
-
-    def wait_ready(self):
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if not self.alive():
-                break
-            if os.path.exists(self.ctl) and "udp receiver" in self.kamcmd("ps"):
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"kamailio did not start (see {self.log_path})")
+        super().__init__(workdir, cfg, uas_port, children, shm_mb, allow=[UAC_IP])
 
     def after_run(self):
         out = self.kamcmd("dlg.stats_active")
@@ -414,7 +97,7 @@ class Kamailio(Proxy):
         return {"dialogs_active_after": None}
 
 
-class KamailioStateless(Kamailio):
+class KamailioStateless(CallsKamailio):
     """For scale: the same Kamailio as a bare stateless forward (-A STATELESS)."""
 
     name = "kamailio-sl"
@@ -424,82 +107,6 @@ class KamailioStateless(Kamailio):
 
     def after_run(self):
         return {}
-
-
-def parse_sipp_csv(path, calls):
-    """The counters of sipp's last statistics line, and the time all calls were created."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            rows = [line.rstrip("\n").split(";") for line in f if line.strip()]
-    except OSError:
-        return {}
-    if len(rows) < 2:
-        return {}
-    head = rows[0]
-    col = {name: i for i, name in enumerate(head)}
-
-    def epoch(row, name):
-        return float(row[col[name]].split("\t")[-1])
-
-    def num(row, name):
-        try:
-            return int(row[col[name]])
-        except (KeyError, ValueError, IndexError):
-            return 0
-
-    last = rows[-1]
-    start = epoch(last, "StartTime")
-    created_at = None
-    for row in rows[1:]:
-        if num(row, "TotalCallCreated") >= calls:
-            created_at = epoch(row, "CurrentTime") - start
-            break
-    rt = last[col["ResponseTime1(C)"]] if "ResponseTime1(C)" in col else ""
-    res = {
-        "created": num(last, "TotalCallCreated"),
-        "successful": num(last, "SuccessfulCall(C)"),
-        "failed": num(last, "FailedCall(C)"),
-        "retransmissions": num(last, "Retransmissions(C)"),
-        "failed_max_udp_retrans": num(last, "FailedMaxUDPRetrans(C)"),
-        "failed_unexpected_msg": num(last, "FailedUnexpectedMessage(C)"),
-        "failed_timeout_on_recv": num(last, "FailedTimeoutOnRecv(C)"),
-        "dead_call_msgs": num(last, "DeadCallMsgs(C)"),
-        "out_of_call_msgs": num(last, "OutOfCallMsgs(C)"),
-        "response_time_ms": sipp_duration_ms(rt),
-        "all_created_after_s": created_at,
-    }
-    return res
-
-
-def failure_reasons(path, top=4):
-    """The most frequent reasons in sipp's error file: what was expected, what came."""
-    counts = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return {}
-    for m in re.finditer(r"while (\w+) '?([^' ]*)'? \(index \d+\), received '([^\r\n]*)", text):
-        key = f"{m.group(1)} {m.group(2)}: got {m.group(3)[:40]}"
-        counts[key] = counts.get(key, 0) + 1
-    for m in re.finditer(r"receive timeout on message [^:]+:(\d+) without label", text):
-        key = f"no answer within -recv_timeout at scenario element {m.group(1)}"
-        counts[key] = counts.get(key, 0) + 1
-    for m in re.finditer(r"Max retransmission[^\r\n']{0,60}", text):
-        counts[m.group(0)] = counts.get(m.group(0), 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:top])
-
-
-def sipp_duration_ms(text):
-    """sipp's HH:MM:SS:uuuuuu (microseconds last) in milliseconds, or None."""
-    parts = text.split(":")
-    if len(parts) != 4:
-        return None
-    try:
-        h, m, s, us = (int(p) for p in parts)
-    except ValueError:
-        return None
-    return round((h * 3600 + m * 60 + s) * 1000 + us / 1000, 3)
 
 
 class Bench:
@@ -512,7 +119,7 @@ class Bench:
         self.deadline = time.monotonic() + args.max_minutes * 60
         self.runs = []
         self.proxies = {}
-        self.sipps = []
+        self.sipps = Sipps()
 
     # -- one run ------------------------------------------------------------------------
 
@@ -521,7 +128,7 @@ class Bench:
                "-p", str(self.uas_port), "-m", str(calls), "-nostdin",
                "-timeout", f"{timeout_s}s", "-trace_err", "-error_file", "uas.err",
                "-trace_stat", "-stf", "uas.csv", "-fd", "1"]
-        return self.spawn(cmd, rundir, "uas.out")
+        return self.sipps.spawn(cmd, rundir, "uas.out")
 
     def sipp_uac(self, proxy, rundir, rate, calls, timeout_s):
         cmd = ["sipp", f"{PROXY_IP}:{proxy.port}", "-sf", os.path.join(HERE, "uac.xml"),
@@ -529,26 +136,7 @@ class Bench:
                "-r", str(rate), "-d", str(HOLD_MS), "-nostdin", "-timeout", f"{timeout_s}s",
                "-timeout_error", "-recv_timeout", "20000", "-trace_err", "-error_file",
                "uac.err", "-trace_stat", "-stf", "uac.csv", "-fd", "1"]
-        return self.spawn(cmd, rundir, "uac.out")
-
-    def spawn(self, cmd, rundir, out_name):
-        with open(os.path.join(rundir, out_name), "w", encoding="utf-8") as out:
-            out.write(" ".join(cmd) + "\n")
-            out.flush()
-            proc = subprocess.Popen(cmd, cwd=rundir, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        self.sipps.append(proc.pid)
-        return proc
-
-    def stop_sipps(self):
-        """Stops the sipp processes still running (after an interruption), by PID."""
-        for pid in self.sipps:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                    stop_child(pid, 3)
-            except ChildProcessError:
-                pass
-        self.sipps = []
+        return self.sipps.spawn(cmd, rundir, "uac.out")
 
     def run_load(self, proxy, phase, rate, calls):
         """One run of CALLS calls at RATE through PROXY; the record of the run."""
@@ -630,14 +218,6 @@ class Bench:
     def time_left(self, needed):
         return time.monotonic() + needed < self.deadline
 
-    def idle(self, seconds=3):
-        res = {}
-        for name, proxy in self.proxies.items():
-            c0 = proxy.cpu()
-            time.sleep(seconds)
-            res[name] = round((proxy.cpu() - c0) / seconds, 4)
-        return res
-
     def cpu_phase(self):
         rate, calls = self.cfg["cpu_rate"], self.cfg["cpu_calls"]
         names = list(self.proxies)
@@ -687,23 +267,6 @@ class Bench:
             time.sleep(1)
 
 
-def rusage_cpu(res):
-    if res is None:
-        return None
-    ru = res[1]
-    return round(ru.ru_utime + ru.ru_stime, 2)
-
-
-def exit_code(res):
-    if res is None:
-        return None
-    status = res[0]
-    if os.WIFEXITED(status):
-        return os.WEXITSTATUS(status)
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-
-
-# -- summary ----------------------------------------------------------------------------
 
 
 def summarize(runs, names, steps):
@@ -828,44 +391,21 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
-def environment(args):
-    model = "?"
-    with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def first_line(cmd):
-        try:
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
-        except OSError:
-            return None
-        text = (res.stdout + res.stderr).strip().splitlines()
-        return text[0].strip() if text else None
-
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(), "cpu_model": model, "loadavg_start": os.getloadavg(),
-        "kernel": os.uname().release,
-        "kamailio": first_line(["kamailio", "-v"]),
-        "sipp": next((ln for ln in (first_line(["sipp", "-v"]) or "").splitlines()), None),
-        "sipwarden": first_line([args.sipwarden, "version"]),
-        "sipwarden_binary": os.path.abspath(args.sipwarden),
-        "sipwarden_source": os.environ.get("SW_BENCH_SOURCE", "?"),
-        "repository_head": first_line(["git", "-C", HERE, "rev-parse", "HEAD"]),
+def bench_environment(args):
+    env = environment(args.sipwarden)
+    env.update({
         "quick": args.quick,
         "sipwarden_workers": args.sipwarden_workers,
         "kamailio_children": args.kamailio_children,
         "kamailio_shm_mb": args.kamailio_shm,
-    }
+    })
+    return env
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    p.add_argument("--sipwarden", required=True, help="the built sipwarden binary")
-    p.add_argument("--out", help="output folder (default: /tmp/sipwarden-bench-calls/DATE)")
-    p.add_argument("--quick", action="store_true", help="short runs (about 3 minutes)")
+    add_common_args(p, "calls", "short runs (about 3 minutes)", 1024,
+                    "seconds after the callee's timewait before the CPU is read", 15.0)
     p.add_argument("--cpu-rate", type=int, help="calls/s of the CPU phase")
     p.add_argument("--cpu-calls", type=int, help="calls per CPU run")
     p.add_argument("--rounds", type=int, help="CPU runs per proxy (alternating order)")
@@ -878,32 +418,15 @@ def parse_args(argv):
                    "kamailio-sl (Kamailio as a bare stateless forward, for scale)")
     p.add_argument("--sipwarden-workers", type=int, default=2, help="sipwarden workers")
     p.add_argument("--kamailio-children", type=int, default=2, help="kamailio -n")
-    p.add_argument("--kamailio-shm", type=int, default=1024,
-                   help="kamailio -m: shared memory in MB (transactions, dialogs)")
-    p.add_argument("--settle", type=float, default=2.0,
-                   help="seconds after the callee's timewait before the CPU is read")
-    p.add_argument("--max-minutes", type=float, default=15.0,
-                   help="no run starts after this many minutes")
     p.add_argument("--skip-cpu", action="store_true", help="only the rate search")
     p.add_argument("--skip-steps", action="store_true", help="only the CPU phase")
     return p.parse_args(argv)
 
 
 def build_config(args):
-    cfg = dict(QUICK if args.quick else FULL)
-    for key in ("cpu_rate", "cpu_calls", "rounds", "step_seconds", "sustain_seconds"):
-        if getattr(args, key) is not None:
-            cfg[key] = getattr(args, key)
-    if args.steps:
-        cfg["steps"] = [int(x) for x in args.steps.split(",")]
     limits = {"cpu_rate": (1, 5000), "cpu_calls": (1, 100000), "rounds": (1, 10),
               "step_seconds": (1, 60), "sustain_seconds": (0, 300)}
-    for key, (lo, hi) in limits.items():
-        if not lo <= cfg[key] <= hi:
-            raise SystemExit(f"--{key.replace('_', '-')} must be within {lo}..{hi}")
-    if not cfg["steps"] or any(not 1 <= s <= 20000 for s in cfg["steps"]):
-        raise SystemExit("--steps: rates within 1..20000")
-    return cfg
+    return config_from(args, QUICK if args.quick else FULL, limits, "steps", args.steps, 20000)
 
 
 def start_proxies(bench, args, names):
@@ -911,11 +434,12 @@ def start_proxies(bench, args, names):
         workdir = os.path.join(args.out, name)
         os.makedirs(workdir)
         if name == "sipwarden":
-            proxy = Sipwarden(workdir, os.path.abspath(args.sipwarden), bench.uac_port,
-                              bench.uas_port, args.sipwarden_workers)
+            proxy = Sipwarden(workdir, os.path.abspath(args.sipwarden), SIPWARDEN_CONF,
+                              uas_port=bench.uas_port, uac_ip=UAC_IP, uac_port=bench.uac_port,
+                              workers=args.sipwarden_workers)
         elif name == "kamailio":
-            proxy = Kamailio(workdir, os.path.join(HERE, "kamailio.cfg"), bench.uas_port,
-                             args.kamailio_children, args.kamailio_shm)
+            proxy = CallsKamailio(workdir, os.path.join(HERE, "kamailio.cfg"), bench.uas_port,
+                                  args.kamailio_children, args.kamailio_shm)
         elif name == "kamailio-sl":
             proxy = KamailioStateless(workdir, os.path.join(HERE, "kamailio.cfg"),
                                       bench.uas_port, args.kamailio_children, args.kamailio_shm)
@@ -927,12 +451,6 @@ def start_proxies(bench, args, names):
             f"{len(proxy.pids())} process(es)")
 
 
-def on_terminate(signum, frame):
-    """SIGTERM (from timeout, say) unwinds like ^C, so that what was started is stopped."""
-    del signum, frame
-    raise KeyboardInterrupt
-
-
 def main(argv):
     signal.signal(signal.SIGTERM, on_terminate)
     args = parse_args(argv)
@@ -941,11 +459,8 @@ def main(argv):
     for tool in ("sipp", "kamailio", "kamcmd"):
         if shutil.which(tool) is None and (tool == "sipp" or any("kamailio" in n for n in names)):
             raise SystemExit(f"{tool} not found")
-    if args.out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        args.out = os.path.join("/tmp/sipwarden-bench-calls", stamp)
-    os.makedirs(os.path.join(args.out, "runs"), exist_ok=False)
-    env = environment(args)
+    args.out = output_folder(args.out, "calls")
+    env = bench_environment(args)
     log(f"output in {args.out}; {env['cpus']} CPUs shared by the proxies and sipp; "
         f"load average {env['loadavg_start']}")
     log(f"config: {json.dumps(cfg)}")
@@ -954,7 +469,7 @@ def main(argv):
     try:
         start_proxies(bench, args, names)
         time.sleep(1)
-        env["idle_cpu_s_per_s"] = bench.idle()
+        env["idle_cpu_s_per_s"] = idle_cpu(bench.proxies)
         if not args.skip_cpu:
             bench.cpu_phase()
         if not args.skip_steps:
@@ -962,22 +477,15 @@ def main(argv):
             if cfg["sustain_seconds"]:
                 bench.sustain_phase()
     finally:
-        bench.stop_sipps()
-        for name, proxy in bench.proxies.items():
-            stopped[name] = {"exit_code": proxy.stop(), "restarts": proxy.restarts}
-            stopped[name].update(proxy.after_stop())
+        bench.sipps.stop_all()
+        stopped = stop_proxies(bench.proxies)
     env["proxy_stop"] = stopped
     summary = summarize(bench.runs, names, cfg["steps"])
     rat = ratios(summary)
     text = report(bench.runs, summary, rat, env)
-    print("\n" + text, flush=True)
-    with open(os.path.join(args.out, "summary.txt"), "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"environment": env, "config": cfg, "runs": bench.runs,
-                   "summary": summary, "ratios": rat}, f, indent=2)
-        f.write("\n")
-    log(f"results in {os.path.join(args.out, 'results.json')}")
+    path = write_results(args.out, text, {"environment": env, "config": cfg, "runs": bench.runs,
+                                          "summary": summary, "ratios": rat})
+    log(f"results in {path}")
     return 0
 
 
