@@ -322,8 +322,12 @@ class Bench:
         run["cpu_s_per_100k"] = round(run["proxy_cpu_s"] * 100000 / handled, 4) if handled else None
         run["drops_per_cpu_s"] = round(handled / run["proxy_cpu_s"]) if run["proxy_cpu_s"] else None
         run.update(proxy.after_run() if proxy.alive() else {})
+        # sipwarden counts what its gate dropped as banned: every packet it handled.
+        gate = run.get("metrics", {}).get('sipwarden_gate_packets_total{result="banned"}')
+        run["gate_banned"] = gate
         run["clean"] = (run["sipp_rc"] == 0 and sent == packets and run["replies"] == 0
-                        and forwarded == 0 and run["proxy_alive_after"])
+                        and forwarded == 0 and run["proxy_alive_after"]
+                        and gate in (None, handled))
         self.runs.append(run)
         log(f"{proxy.name:9} drop {rate:6}/s: sent {sent} ({run['achieved_rate']}/s), kernel "
             f"dropped {run['socket_drops']}, replies {run['replies']}, to PBX {forwarded}, "
