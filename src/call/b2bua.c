@@ -332,7 +332,8 @@ static void on_linger(struct loop *loop, void *ctx)
     }
     call->settle_delay_ms =
         call->settle_delay_ms * 2 > SETTLE_MAX_MS ? SETTLE_MAX_MS : call->settle_delay_ms * 2;
-    int rc = loop_timer_start(loop, &call->linger_timer, call->settle_delay_ms, on_linger, call);
+    int rc =
+        loop_timer_start_coarse(loop, &call->linger_timer, call->settle_delay_ms, on_linger, call);
     SW_ASSERT(rc == 0);
 }
 
@@ -373,7 +374,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
     emit_call_event(call, EV_CALL_ENDED, detail);
     call->settle_delay_ms = SETTLE_FIRST_MS;
-    int rc = loop_timer_start(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
+    int rc = loop_timer_start_coarse(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
     SW_ASSERT(rc == 0);
 }
 

@@ -184,6 +184,17 @@ int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t delay
     return 0;
 }
 
+int loop_timer_start_coarse(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
+                            loop_timer_fn *fn, void *ctx)
+{
+    if (delay_ms == 0) {
+        return loop_timer_start(loop, timer, 0, fn, ctx);
+    }
+    uint64_t deadline = loop->now_ms + delay_ms;
+    uint64_t rounded = (deadline + LOOP_COARSE_MS - 1) / LOOP_COARSE_MS * LOOP_COARSE_MS;
+    return loop_timer_start(loop, timer, rounded - loop->now_ms, fn, ctx);
+}
+
 size_t loop_timer_count(const struct loop *loop)
 {
     return loop->heap_count;

@@ -57,6 +57,16 @@ int loop_watch_del(struct loop *loop, struct loop_watch *watch);
 int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
                      loop_timer_fn *fn, void *ctx);
 
+/*
+ * For timers whose exact moment does not matter (transaction clean-up, time-outs of
+ * seconds): the deadline is rounded up to a multiple of LOOP_COARSE_MS of the loop's
+ * clock, so that all such timers of a period expire in one wake-up. One wake-up per
+ * timer was a quarter of a worker's wake-ups in the call benchmark. Delay 0 stays 0.
+ */
+#define LOOP_COARSE_MS 100u
+int loop_timer_start_coarse(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
+                            loop_timer_fn *fn, void *ctx);
+
 /* Disarms `timer`; a no-op when it is not active. */
 void loop_timer_stop(struct loop *loop, struct loop_timer *timer);
 

@@ -68,6 +68,35 @@ static void test_timers_fire_in_deadline_order(void **state)
     loop_free(loop);
 }
 
+/* Coarse timers share a deadline on the LOOP_COARSE_MS grid, never fire early, and a
+ * zero delay stays immediate. */
+static void test_coarse_timers_share_a_grid_deadline(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new(8, NULL, NULL);
+    assert_non_null(loop);
+    struct record rec = { 0 };
+    struct tagged_timer t[3];
+    const uint64_t delays[] = { 1, 37, 0 };
+    uint64_t now = loop_now_ms(loop);
+    for (int i = 0; i < 3; i++) {
+        t[i] = (struct tagged_timer){ .rec = &rec, .tag = i };
+        assert_int_equal(loop_timer_start_coarse(loop, &t[i].timer, delays[i], on_timer, &t[i]), 0);
+    }
+    assert_int_equal(t[2].timer.deadline_ms, now);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(t[i].timer.deadline_ms % LOOP_COARSE_MS, 0);
+        assert_true(t[i].timer.deadline_ms >= now + delays[i]);
+        assert_true(t[i].timer.deadline_ms < now + delays[i] + LOOP_COARSE_MS);
+    }
+    uint64_t expected = (now + 37 + LOOP_COARSE_MS - 1) / LOOP_COARSE_MS * LOOP_COARSE_MS;
+    assert_int_equal(t[1].timer.deadline_ms, expected);
+    run_until(loop, &rec, 3, 2000);
+    assert_int_equal(rec.count, 3);
+    assert_int_equal(rec.fired[0], 2);
+    loop_free(loop);
+}
+
 static void test_timer_cancel_and_rearm(void **state)
 {
     (void)state;
@@ -223,6 +252,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_deadline_order),
+        cmocka_unit_test(test_coarse_timers_share_a_grid_deadline),
         cmocka_unit_test(test_timer_cancel_and_rearm),
         cmocka_unit_test(test_timer_capacity_is_fixed),
         cmocka_unit_test(test_timer_rearmed_from_callback_is_bounded),
