@@ -213,10 +213,6 @@ struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *sett
         b2bua_free(b);
         return NULL;
     }
-    for (size_t i = b->pool_cap; i-- > 0;) {
-        b->pool[i].next_a = b->free_list;
-        b->free_list = &b->pool[i];
-    }
     return b;
 }
 
@@ -228,7 +224,7 @@ void b2bua_free(struct b2bua *b)
     txn_layer_free(b->txns);
     b2bua_register_free_all(b);
     b2bua_trunk_reg_free_all(b);
-    for (size_t i = 0; b->pool != NULL && i < b->pool_cap; i++) {
+    for (size_t i = 0; b->pool != NULL && i < b->pool_touched; i++) {
         struct call *call = &b->pool[i];
         if (call->owner != NULL) {
             struct loop *loop = worker_loop(b->worker);
@@ -560,11 +556,16 @@ static void on_duration_limit(struct loop *loop, void *ctx);
 
 static struct call *call_alloc(struct b2bua *b)
 {
+    /* Fresh slots only when none is free, so that the pool's pages are touched as the
+     * load grows (8,192 calls are 230 MiB). */
     struct call *call = b->free_list;
-    if (call == NULL) {
+    if (call != NULL) {
+        b->free_list = call->next_a;
+    } else if (b->pool_touched < b->pool_cap) {
+        call = &b->pool[b->pool_touched++];
+    } else {
         return NULL;
     }
-    b->free_list = call->next_a;
     memset(call, 0, sizeof(*call));
     call->tu_kind = TU_CALL;
     call->owner = b;
@@ -1052,7 +1053,7 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
 
 void b2bua_end_all(struct b2bua *b, const char *reason)
 {
-    for (size_t i = 0; i < b->pool_cap; i++) {
+    for (size_t i = 0; i < b->pool_touched; i++) {
         struct call *call = &b->pool[i];
         if (call->owner == NULL || call->state == CALL_STATE_ENDED) {
             continue;

@@ -30,6 +30,7 @@ struct b2bua {
     struct txn_layer *txns;
     struct call *pool;
     size_t pool_cap;
+    size_t pool_touched; /* pool[0..pool_touched) have been handed out at least once */
     struct call *free_list;
     struct call **by_a;
     struct call **by_b;

@@ -45,6 +45,7 @@ struct txn_layer {
     struct txn_user_ops ops;
     struct txn *pool;
     size_t pool_cap;
+    size_t pool_touched; /* pool[0..pool_touched) have been handed out at least once */
     struct txn *free_list;
     size_t in_use;
     struct txn **buckets;
@@ -81,10 +82,6 @@ struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
         txn_layer_free(layer);
         return NULL;
     }
-    for (size_t i = max_txns; i-- > 0;) {
-        layer->pool[i].next = layer->free_list;
-        layer->free_list = &layer->pool[i];
-    }
     return layer;
 }
 
@@ -101,7 +98,7 @@ void txn_layer_free(struct txn_layer *layer)
     if (layer == NULL) {
         return;
     }
-    for (size_t i = 0; layer->pool != NULL && i < layer->pool_cap; i++) {
+    for (size_t i = 0; layer->pool != NULL && i < layer->pool_touched; i++) {
         struct txn *txn = &layer->pool[i];
         if (txn->is_in_use) {
             loop_timer_stop(worker_loop(layer->worker), &txn->retx_timer);
@@ -243,11 +240,16 @@ static bool store_copy(char **slot, size_t *len, struct sv bytes)
 
 static struct txn *txn_alloc(struct txn_layer *layer)
 {
+    /* Fresh slots only when none is free: the pool's pages are touched as the load
+     * grows, not all at start (it is 78 MiB per worker at full size). */
     struct txn *txn = layer->free_list;
-    if (txn == NULL) {
+    if (txn != NULL) {
+        layer->free_list = txn->next;
+    } else if (layer->pool_touched < layer->pool_cap) {
+        txn = &layer->pool[layer->pool_touched++];
+    } else {
         return NULL;
     }
-    layer->free_list = txn->next;
     memset(txn, 0, sizeof(*txn));
     txn->layer = layer;
     txn->is_in_use = true;

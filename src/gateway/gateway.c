@@ -25,10 +25,16 @@
 #include "policy/gate.h"
 #include "policy/pipeline.h"
 
-/* A call keeps its legs and up to four in-dialog relays in place (about 26 KiB): 8,192 per
- * worker is about 210 MiB of address space, touched only as calls come. */
-#define GW_MAX_CALLS_PER_WORKER 8192
-#define GW_MAX_TXNS_PER_WORKER  65536
+/* A call keeps its legs and up to four in-dialog relays in place (about 28 KiB): 8,192 per
+ * worker is about 230 MiB of address space, touched only as calls come. An ended call
+ * gives its slot back within milliseconds; its transactions stay for up to 64*T1 (timer J
+ * of the BYE): at 3,000 calls/s per worker that is about 126,000 transactions (600 bytes
+ * each). */
+#define GW_MAX_CALLS_PER_WORKER  8192
+#define GW_MAX_TXNS_PER_WORKER   131072
+/* Two timers per transaction, three per call, and room for registrations, connections and
+ * the stages: the transaction layer aborts rather than leak when its timer cannot start. */
+#define GW_MAX_TIMERS_PER_WORKER (2 * GW_MAX_TXNS_PER_WORKER + 3 * GW_MAX_CALLS_PER_WORKER + 65536)
 
 static bool resolve_endpoint(const struct cfg_endpoint *ep, struct sockaddr_storage *out)
 {
@@ -247,7 +253,9 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "tls", "%s", errbuf);
         return rc;
     }
-    struct net_settings settings = { .worker_count = cfg->general.workers, .tls = gw->tls };
+    struct net_settings settings = { .worker_count = cfg->general.workers,
+                                     .tls = gw->tls,
+                                     .max_timers = GW_MAX_TIMERS_PER_WORKER };
     struct net_handlers handlers = {
         .on_message = gw_on_message,
         .on_start = on_worker_start,

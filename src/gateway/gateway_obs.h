@@ -24,7 +24,8 @@
  * workers), the addresses accounts authenticated from 0.5 MiB (16,384, an hour each):
  * about 54 MiB in all, whatever the number of sources. Eviction is each
  * table's own (the state/ headers, policy/scanner.h). The call layer's tables come on top
- * (b2bua_new reserves 470 MiB per worker, mostly untouched); tests/it/attack_flood
+ * (b2bua_new reserves about 310 MiB per worker:
+ * 8,192 calls and 131,072 transactions, mostly untouched); tests/it/attack_flood
  * measures VmRSS 172 MiB before and 251 MiB at most during a 200,000-packet flood
  * from 1,000 sources with 2 workers, and fails above 512 MiB or 160 MiB of growth.
  */
