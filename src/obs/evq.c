@@ -17,7 +17,7 @@
 #define EVQ_BATCH         256
 #define EVQ_DEFAULT_TELE  1024u
 #define EVQ_DEFAULT_REL   256u
-#define EVQ_DEFAULT_IDLE  100u
+#define EVQ_DEFAULT_IDLE  20u
 #define EVQ_MAX_CAP       (1u << 20)
 #define EVQ_MAX_PRODUCERS 1024u
 

@@ -38,7 +38,7 @@ struct evq_config {
     unsigned producer_count; /* at least 1 */
     size_t telemetry_cap;    /* per producer, rounded up to a power of two; 0 = 1024 */
     size_t reliable_cap;     /* per producer, rounded up to a power of two; 0 = 256 */
-    unsigned idle_wait_ms;   /* 0 = 100 */
+    unsigned idle_wait_ms;   /* 0 = 20 */
 };
 
 struct evq_stats {

@@ -26,6 +26,17 @@ it_fail() {
     exit 1
 }
 
+# Waits up to SECONDS (default 3) for an extended regex in FILE: the gateway writes its
+# logs from its event queue, a little after the packet that caused the event.
+it_wait_grep() {
+    local pattern=$1 file=$2 seconds=${3:-3} i
+    for i in $(seq 1 $((seconds * 20))); do
+        grep -qE -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # A free port on 127.0.0.1 for both UDP and TCP (asks the kernel, then releases it).
 it_free_port() {
     python3 - <<'PY'

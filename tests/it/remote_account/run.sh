@@ -77,7 +77,7 @@ timeout 10 sipsak -U -C "sip:1001@127.0.0.6:$phone_port" -s "sip:1001@127.0.0.1:
     > sipsak-wrong.out 2>&1 || rc=$?
 it_log "wrong password: sipsak rc=$rc"
 [ "$rc" != 0 ] || it_fail "a wrong password registered"
-grep -q 'SecurityEvent="InvalidPassword"' security.log || it_fail "no InvalidPassword event in the security log"
+it_wait_grep 'SecurityEvent="InvalidPassword"' security.log || it_fail "no InvalidPassword event in the security log"
 it_gateway_alive
 it_stop_gateway
 it_log "ok"
