@@ -363,8 +363,73 @@ static int index_header(struct parser *ps, struct sv name, enum sip_hdr_id id, c
     return 0;
 }
 
-/* One header line or a continuation of the previous one (RFC 3261 §7.3.1 folding). */
-static int parse_header_line(struct parser *ps, const struct line *ln, const char **value_start)
+#if defined(__SSE2__)
+/* The common header line, found in one pass over its bytes: the first CR or LF ends it
+ * (as a CR LF or a bare LF) within the line limit, and the same sixteen-byte loads that
+ * find it find the line's first ':' (`*colon`, NULL when the line has none). False for
+ * anything else, which next_header_line() then takes apart with its checks: fewer than
+ * sixteen bytes left, a bare CR, a long line, no line end. */
+static inline bool header_line_fast(const char *p, const char *limit, size_t max_line,
+                                    struct line *out, const char **colon)
+{
+    SW_ASSERT(p != NULL);
+    if (limit - p < 16) {
+        return false;
+    }
+    unsigned eols = 0;
+    unsigned colons = 0;
+    sip_scan_line_masks(p, &eols, &colons);
+    const char *eol =
+        eols != 0 ? p + __builtin_ctz(eols) : sip_scan_either(p + 16, limit, '\r', '\n');
+    size_t len = (size_t)(eol - p);
+    if (eol == limit || len > max_line) {
+        return false;
+    }
+    const char *next = eol + 1;
+    if (*eol == '\r') {
+        if (next == limit || *next != '\n') {
+            return false;
+        }
+        next++;
+    }
+    *out = (struct line){ .start = p, .end = eol, .next = next };
+    unsigned below = len < 16 ? (1U << len) - 1 : 0xFFFFU;
+    if ((colons & below) != 0) {
+        *colon = p + __builtin_ctz(colons & below);
+    } else {
+        const char *c = len > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
+        *colon = c == eol ? NULL : c;
+    }
+    return true;
+}
+#endif
+
+/* The name of the header line `ln` whose first ':' is `colon`: the bytes before it
+ * without trailing SP/HTAB, with its identifier; an absent view when it is empty or,
+ * for an unknown name, not a token (a known name is made of token bytes by
+ * construction: the lookup folds only letters). */
+static inline struct sv header_name_at(const struct line *ln, const char *colon,
+                                       enum sip_hdr_id *id)
+{
+    const char *q = colon;
+    while (q > ln->start && (q[-1] == ' ' || q[-1] == '\t')) {
+        q--;
+    }
+    struct sv name = sip_sv(ln->start, (size_t)(q - ln->start));
+    *id = sip_hdr_lookup(name);
+    if (name.len == 0) {
+        return SV_NULL;
+    }
+    if (*id == SIP_HDR_OTHER && sip_char_run(name.ptr, q, SIP_C_TOKEN) != q) {
+        return SV_NULL;
+    }
+    return name;
+}
+
+/* One header line or a continuation of the previous one (RFC 3261 §7.3.1 folding).
+ * `colon` is the line's first ':' when the caller found it already, else NULL. */
+static int parse_header_line(struct parser *ps, const struct line *ln, const char *colon,
+                             const char **value_start)
 {
     struct sip_msg *msg = ps->msg;
     SW_ASSERT(ln->start != NULL && ln->start < ln->end);
@@ -376,9 +441,14 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
         last->value = sip_lws_trim(sip_sv(*value_start, (size_t)(ln->end - *value_start)));
         return 0;
     }
-    const char *colon = NULL;
     enum sip_hdr_id id = SIP_HDR_OTHER;
-    struct sv name = header_name(ln->start, ln->end, &colon, &id);
+    struct sv name;
+    if (colon != NULL) {
+        name = header_name_at(ln, colon, &id);
+        colon++;
+    } else {
+        name = header_name(ln->start, ln->end, &colon, &id);
+    }
     if (name.ptr == NULL) {
         return parse_fail(ps, ln->start, "bad header line");
     }
@@ -388,10 +458,17 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
 
 /* The header line at `p`: 0 with `ln` set (no CR inside it), 1 when a datagram ends
  * after its last header line (RFC 5118 §4.10 archive files: the body is empty), or an
- * error. */
-static int next_header_line(struct parser *ps, const char *p, bool is_stream, struct line *ln)
+ * error. `*colon` gets the line's first ':' when the fast path found it, else NULL. */
+static int next_header_line(struct parser *ps, const char *p, bool is_stream, struct line *ln,
+                            const char **colon)
 {
     size_t max_line = ps->limits->max_line_bytes;
+#if defined(__SSE2__)
+    if (header_line_fast(p, ps->end, max_line, ln, colon)) {
+        return 0;
+    }
+#endif
+    *colon = NULL;
     if (line_take_fast(p, ps->end, max_line, ln)) {
         return 0;
     }
@@ -422,7 +499,8 @@ static int parse_headers(struct parser *ps, const char *p, bool is_stream, const
     const char *value_start = NULL;
     struct line ln = { 0 };
     for (;;) {
-        int rc = next_header_line(ps, p, is_stream, &ln);
+        const char *colon = NULL;
+        int rc = next_header_line(ps, p, is_stream, &ln, &colon);
         if (rc != 0) {
             *body = p;
             return rc > 0 ? 0 : rc;
@@ -431,7 +509,7 @@ static int parse_headers(struct parser *ps, const char *p, bool is_stream, const
             *body = ln.next;
             return 0;
         }
-        rc = parse_header_line(ps, &ln, &value_start);
+        rc = parse_header_line(ps, &ln, colon, &value_start);
         if (rc != 0) {
             return rc;
         }

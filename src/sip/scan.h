@@ -24,6 +24,18 @@ static inline unsigned sip_scan_mask2(const char *p, char a, char b)
 }
 #endif
 
+#if defined(__SSE2__)
+/* The 16 bytes at `p` as two bit masks: the CR or LF bytes and the ':' bytes. */
+static inline void sip_scan_line_masks(const char *p, unsigned *eol, unsigned *colon)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+    *eol = (unsigned)_mm_movemask_epi8(ends);
+    *colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+}
+#endif
+
 /* The first byte of [p, end) equal to `a` or `b`, or `end`. */
 static inline const char *sip_scan_either(const char *p, const char *end, char a, char b)
 {

@@ -1,4 +1,5 @@
 /* src/sip/hdr.c and method.c: name lookup, compact forms, list splitting, tokens. */
+#include <ctype.h>
 #include <string.h>
 
 #include "sip/hdr.h"
@@ -44,6 +45,13 @@ static void test_lookup(void **state)
         { "C%6Fntact", SIP_HDR_OTHER },
         { "Contact_", SIP_HDR_OTHER },
         { "Vias", SIP_HDR_OTHER },
+        { "P-Asserted-IdentitY", SIP_HDR_P_ASSERTED_IDENTITY },
+        { "P-AssertXY-Identity", SIP_HDR_OTHER },
+        { "Proxy-Authorizatio", SIP_HDR_OTHER },
+        { "Content-Lengtx", SIP_HDR_OTHER },
+        { "Xontent-Length", SIP_HDR_OTHER },
+        { "Content-Type ", SIP_HDR_OTHER },
+        { "T\x0d", SIP_HDR_OTHER },
         { "", SIP_HDR_OTHER },
         { "1", SIP_HDR_OTHER },
     };
@@ -56,6 +64,16 @@ static void test_lookup(void **state)
     /* Every canonical name maps back to its id. */
     for (int id = 1; id < SIP_HDR_COUNT; id++) {
         assert_int_equal(sip_hdr_lookup(sip_hdr_name((enum sip_hdr_id)id)), id);
+    }
+    /* And in upper case: the lookup folds every byte of every length. */
+    for (int id = 1; id < SIP_HDR_COUNT; id++) {
+        struct sv name = sip_hdr_name((enum sip_hdr_id)id);
+        char upper[64];
+        assert_true(name.len < sizeof(upper));
+        for (size_t i = 0; i < name.len; i++) {
+            upper[i] = (char)toupper((unsigned char)name.ptr[i]);
+        }
+        assert_int_equal(sip_hdr_lookup(sv_make(upper, name.len)), id);
     }
     assert_int_equal(sip_hdr_name(SIP_HDR_OTHER).len, 0);
     assert_true(sip_hdr_is_list(SIP_HDR_VIA));
