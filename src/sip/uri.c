@@ -255,6 +255,76 @@ size_t sip_host_len(struct sv in, bool *is_ipv6_ref)
     return stop == NULL ? 0 : (size_t)(stop - in.ptr);
 }
 
+/* ";" pname [ "=" pvalue ] runs without escapes, for parse_sip_fast(). Returns the end
+ * of the parameters, or NULL for anything parse_uri_params() must judge. */
+static inline const char *uri_params_plain(const char *p, const char *end)
+{
+    while (p < end && *p == ';') {
+        const char *name_end = sip_char_run(p + 1, end, SIP_C_PARAM);
+        if (name_end == p + 1) {
+            return NULL;
+        }
+        p = name_end;
+        if (p < end && *p == '=') {
+            const char *value_end = sip_char_run(p + 1, end, SIP_C_PARAM);
+            if (value_end == p + 1) {
+                return NULL;
+            }
+            p = value_end;
+        }
+    }
+    return p;
+}
+
+/*
+ * The common SIP URI in one pass: [user@]host[:port][;params] without password,
+ * escapes, IPv6 reference or headers. The run of host bytes is taken first: a host
+ * ends at ':', ';', '?' or the end, anything else (an '@', or a user byte like '+')
+ * makes it a user, which then must end at an '@'. No search for '@' is needed: no
+ * class taken here holds '@', so a user run ends at the first one, where parse_sip()
+ * splits, and a URI that parses to its end without taking an '@' has none. False
+ * (fields untouched) for anything else, which parse_sip() then takes apart.
+ */
+static bool parse_sip_fast(const char *p, const char *end, struct sip_uri *out)
+{
+    struct sv user = SV_NULL;
+    const char *q = sip_char_run(p, end, SIP_C_HOST);
+    if (q < end && *q != ';' && *q != ':' && *q != '?') {
+        const char *at = *q == '@' ? q : sip_char_run(q, end, SIP_C_USER);
+        if (at == end || *at != '@' || at == p) {
+            return false;
+        }
+        user = sip_sv(p, (size_t)(at - p));
+        p = at + 1;
+        q = sip_char_run(p, end, SIP_C_HOST);
+    }
+    if (q == p || *p == '-' || *p == '.') {
+        return false;
+    }
+    struct sv host = sip_sv(p, (size_t)(q - p));
+    uint16_t port = 0;
+    bool has_port = q < end && *q == ':';
+    if (has_port) {
+        q = parse_port(q + 1, end, &port);
+        if (q == NULL) {
+            return false;
+        }
+    }
+    const char *params = q;
+    q = uri_params_plain(q, end);
+    if (q != end) {
+        return false;
+    }
+    out->user = user;
+    out->host = host;
+    out->port = port;
+    out->has_port = has_port;
+    if (params < end) {
+        out->params = sip_sv(params, (size_t)(end - params));
+    }
+    return true;
+}
+
 int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
 {
     *out = (struct sip_uri){ .raw = in };
@@ -269,7 +339,7 @@ int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
     switch (out->scheme) {
     case SIP_URI_SIP:
     case SIP_URI_SIPS:
-        return parse_sip(in, p, out, err);
+        return parse_sip_fast(p, end, out) ? 0 : parse_sip(in, p, out, err);
     case SIP_URI_TEL:
         return parse_tel(in, p, out, err);
     default:
