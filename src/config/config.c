@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "config/check.h"
 #include "config/keys.h"
+#include "config/lines.h"
 #include "config/value.h"
 
 /* Longest section name; longer ones are refused. */
@@ -44,12 +45,10 @@ struct loader {
     enum cfg_section_kind kind;
     char section[SECTION_NAME_MAX + 1];
     unsigned section_line;
-    size_t section_errors;               /* diag->error_count when the section began */
-    size_t object;                       /* index of the current trunk or account */
-    unsigned secret_line;                /* first line with a secret or HA1; 0 = none */
-    unsigned key_lines[CFG_KEYS_MAX];    /* current section, by key index */
-    unsigned single_lines[CFG_KEYS_MAX]; /* every singleton key, by key index */
-    unsigned section_lines[CFG_SECTION_COUNT];
+    size_t section_errors;            /* diag->error_count when the section began */
+    size_t object;                    /* index of the current trunk or account */
+    unsigned secret_line;             /* first line with a secret or HA1; 0 = none */
+    unsigned key_lines[CFG_KEYS_MAX]; /* current section, by key index */
 };
 
 static void report(struct loader *ld, unsigned line, const char *key, const char *message)
@@ -121,8 +120,8 @@ static void finish_section(struct loader *ld)
     }
     bool is_clean = ld->diag->error_count == ld->section_errors;
     if (ld->state == SECTION_OBJECT && is_clean) {
-        struct cfg_check_ctx ctx = { ld->cfg, ld->diag, ld->file, ld->single_lines,
-                                     ld->section_lines };
+        struct cfg_check_ctx ctx = { ld->cfg, ld->diag, ld->file, ld->cfg->lines->singles,
+                                     ld->cfg->lines->sections };
         if (ld->kind == CFG_SECTION_TRUNK) {
             cfg_check_trunk(&ctx, &ld->cfg->trunks[ld->object], ld->key_lines);
         } else {
@@ -184,12 +183,13 @@ static void begin_section(struct loader *ld, struct sv name)
     enum cfg_section_kind kind;
     unsigned first_line = 0;
     if (cfg_section_kind_find(name, &kind) && !cfg_section_kind_is_object(kind)) {
-        if (ld->section_lines[kind] != 0) {
+        unsigned *section_line = &ld->cfg->lines->sections[kind];
+        if (*section_line != 0) {
             sw_diag_add(ld->diag, DIAG_ERROR, ld->file, ld->line, label,
-                        "duplicate section (first at line %u)", ld->section_lines[kind]);
+                        "duplicate section (first at line %u)", *section_line);
             return;
         }
-        ld->section_lines[kind] = ld->line;
+        *section_line = ld->line;
         ld->kind = kind;
         ld->state = SECTION_SINGLE;
         ld->cfg->stir.is_present |= kind == CFG_SECTION_STIR;
@@ -211,6 +211,9 @@ static int add_object(struct loader *ld, enum cfg_section_kind kind)
     size_t count = is_trunk ? cfg->trunk_count : cfg->account_count;
     if (cfg->trunk_count + cfg->account_count >= CFG_OBJECTS_MAX) {
         return -SW_EFULL;
+    }
+    if (cfg_lines_reserve(cfg->lines, kind, count) != 0) {
+        return -ENOMEM;
     }
     size_t size = is_trunk ? sizeof(struct cfg_trunk) : sizeof(struct cfg_account);
     void *old = is_trunk ? (void *)cfg->trunks : (void *)cfg->accounts;
@@ -316,7 +319,9 @@ static void handle_key(struct loader *ld, struct sv name, struct sv value)
     if (!is_repeat) {
         ld->key_lines[index] = ld->line;
         if (ld->state == SECTION_SINGLE) {
-            ld->single_lines[index] = ld->line;
+            ld->cfg->lines->singles[index] = ld->line;
+        } else {
+            cfg_lines_set_object_key(ld->cfg->lines, ld->object, desc, ld->line);
         }
     }
     char msg[512];
@@ -490,7 +495,8 @@ static struct cfg *cfg_new(const char *name)
     }
     cfg->default_trunk_index = SIZE_MAX;
     cfg->source = sw_strdup(name);
-    bool is_ok = cfg->source != NULL;
+    cfg->lines = cfg_lines_new();
+    bool is_ok = cfg->source != NULL && cfg->lines != NULL;
     for (size_t kind = 0; is_ok && kind < CFG_SECTION_COUNT; kind++) {
         if (!cfg_section_kind_is_object((enum cfg_section_kind)kind)) {
             is_ok = apply_defaults((enum cfg_section_kind)kind,
@@ -523,7 +529,7 @@ static struct cfg *load_text(const char *name, const char *text, size_t len, mod
     }
     *ld = (struct loader){ .cfg = cfg, .diag = diag, .file = name, .text = text, .len = len };
     if (parse_text(ld) == 0) {
-        struct cfg_check_ctx ctx = { cfg, diag, name, ld->single_lines, ld->section_lines };
+        struct cfg_check_ctx ctx = { cfg, diag, name, cfg->lines->singles, cfg->lines->sections };
         cfg_check_global(&ctx);
     }
     if (ld->secret_line != 0 && (mode & (S_IROTH | S_IWOTH)) != 0) {
@@ -631,6 +637,8 @@ void cfg_free(struct cfg *cfg)
         }
     }
     free_objects(cfg);
+    cfg_lines_free(cfg->lines);
+    cfg->lines = NULL;
     sw_free(cfg->source);
     sw_free(cfg);
 }

@@ -21,6 +21,9 @@
  *   and cfg_free() wipes them.
  * - Paths are stored as written; a relative path is relative to the working directory of
  *   the process (as for the embedded default, which has no file of its own).
+ * - Where a value comes from: cfg_section_line() and cfg_key_line() give the line of a
+ *   section header and of a key in cfg->source (for tools that point at the file, such as
+ *   `sipwarden audit`); trunks and accounts also keep their header line in `line`.
  *
  * Adding a key is a two-line change:
  *   1. one line in src/config/keys.def:
@@ -360,6 +363,9 @@ struct cfg_account {
     char *callerid;
 };
 
+/* Lines of every section header and key as the loader read them (config/lines.h). */
+struct cfg_lines;
+
 struct cfg {
     char *source; /* the file name or the name given to cfg_load_string */
     struct cfg_general general;
@@ -379,6 +385,7 @@ struct cfg {
     struct cfg_account *accounts; /* in file order */
     size_t account_count;
     size_t default_trunk_index; /* SIZE_MAX when there is no trunk */
+    struct cfg_lines *lines;    /* where each section and key is written: cfg_key_line() */
 };
 
 /* One key as keys.def describes it (for --list-keys, documentation and tests). */
@@ -414,6 +421,24 @@ const struct cfg_trunk *cfg_trunk_find(const struct cfg *cfg, struct sv name);
 
 /* The account whose username is `username` (case-sensitive), or NULL. O(accounts). */
 const struct cfg_account *cfg_account_find(const struct cfg *cfg, struct sv username);
+
+/*
+ * The line of cfg->source that opens `section`: a singleton section by its name
+ * ("general" ... "stir") or a trunk or account by its section name. 0 when the file has
+ * no such section: a singleton section that is absent has all its defaults, so findings
+ * about it point at no line (say in the message that the section is absent).
+ * O(trunks + accounts).
+ */
+unsigned cfg_section_line(const struct cfg *cfg, const char *section);
+
+/*
+ * The line of cfg->source where `key` of `section` (named as for cfg_section_line()) is
+ * written; the first line for a list key written on several lines. 0 when the key is not
+ * in the file (its default or a derived value applies: point at cfg_section_line()
+ * instead), and for an unknown section or key. The file has no includes, so every line is
+ * in cfg->source. O(trunks + accounts + keys).
+ */
+unsigned cfg_key_line(const struct cfg *cfg, const char *section, const char *key);
 
 /*
  * True when the +E.164 number `number` (e.g. "+15551230042") matches one of `numbers`.

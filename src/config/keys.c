@@ -203,6 +203,25 @@ const struct cfg_key_desc *cfg_keys_hint(enum cfg_section_kind kind, struct sv n
     return best;
 }
 
+size_t cfg_keys_kind_count(enum cfg_section_kind kind)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        count += cfg_keys_in_section(&keys[i], kind) ? 1 : 0;
+    }
+    return count;
+}
+
+size_t cfg_keys_kind_position(const struct cfg_key_desc *desc)
+{
+    size_t index = cfg_keys_index(desc);
+    size_t position = 0;
+    for (size_t i = 0; i < index; i++) {
+        position += strcmp(keys[i].info.section, desc->info.section) == 0 ? 1 : 0;
+    }
+    return position;
+}
+
 bool cfg_type_is_list(enum cfg_type type)
 {
     return type == CFG_T_LIST || type == CFG_T_CIDRS || type == CFG_T_LISTEN ||

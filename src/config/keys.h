@@ -83,6 +83,13 @@ const struct cfg_key_desc *cfg_keys_hint(enum cfg_section_kind kind, struct sv n
 /* True when `desc` belongs to section kind `kind`. */
 bool cfg_keys_in_section(const struct cfg_key_desc *desc, enum cfg_section_kind kind);
 
+/* The number of keys of section kind `kind`. */
+size_t cfg_keys_kind_count(enum cfg_section_kind kind);
+
+/* The position of `desc` among the keys of its own section kind (0 for its first key),
+ * in keys.def order; below cfg_keys_kind_count() of that kind. */
+size_t cfg_keys_kind_position(const struct cfg_key_desc *desc);
+
 /* True when values of `type` are lists that a repeated key appends to. */
 bool cfg_type_is_list(enum cfg_type type);
 
