@@ -21,14 +21,17 @@ static int parse_header_params(struct sv in, struct sv params, struct sip_namead
     struct sv value;
     int rc;
     while ((rc = sip_params_next(&cur, &name, &value)) == 1) {
-        if (sip_token_eq_lower(name, "tag", 3)) {
+        /* The length picks the one candidate name to compare. */
+        if (name.len == 3 && sip_token_eq_lower(name, "tag", 3)) {
             if (out->tag.ptr != NULL || value.ptr == NULL || value.len == 0) {
                 return na_fail(err, in, name.ptr, "bad or repeated tag parameter");
             }
             out->tag = value;
-        } else if (contact != NULL && sip_token_eq_lower(name, "expires", 7)) {
+        } else if (contact == NULL) {
+            continue;
+        } else if (name.len == 7 && sip_token_eq_lower(name, "expires", 7)) {
             contact->expires = value.ptr == NULL ? sip_sv(name.ptr + name.len, 0) : value;
-        } else if (contact != NULL && sip_token_eq_lower(name, "q", 1)) {
+        } else if (name.len == 1 && (name.ptr[0] | 0x20) == 'q') {
             contact->q = value.ptr == NULL ? sip_sv(name.ptr + name.len, 0) : value;
         }
     }

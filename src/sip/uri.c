@@ -480,11 +480,12 @@ static inline bool params_next_plain(struct sv *cur, struct sv *name, struct sv 
     return true;
 }
 
-int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
+/* sip_params_next() of what params_next_plain() does not take: LWS around the
+ * separators, quoted values, errors. Kept out of line so that the common call does not
+ * pay for its registers. */
+static __attribute__((noinline)) int params_next_slow(struct sv *cur, struct sv *name,
+                                                      struct sv *value)
 {
-    if (params_next_plain(cur, name, value)) {
-        return 1;
-    }
     sip_lws_skip(cur);
     if (cur->ptr == NULL || cur->len == 0) {
         return 0;
@@ -511,6 +512,17 @@ int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
         *cur = look;
     }
     return 1;
+}
+
+int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
+{
+    if (params_next_plain(cur, name, value)) {
+        return 1;
+    }
+    if (cur->len == 0) {
+        return 0;
+    }
+    return params_next_slow(cur, name, value);
 }
 
 static int hex_value(char c)
