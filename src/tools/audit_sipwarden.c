@@ -9,21 +9,54 @@
 /* More guesses than this per findtime window warn (config.ban). */
 #define MAX_SENSIBLE_RETRIES 10
 
-static struct audit_where section_where(const struct cfg *cfg, const char *section, unsigned line)
+/*
+ * Said after the message of a finding at line 0: the singleton section is not in the file,
+ * so the finding is about the defaults and no line can be shown.
+ */
+#define ABSENT_NOTE " (section not in the file: its defaults apply)"
+
+/*
+ * Where a finding about the keys `keys` (NULL-terminated) of `section` (a singleton
+ * section or a trunk or account name) points: the first line of the file that holds one
+ * of them; the section header when none is written (the finding is about a default or a
+ * missing key); line 0 when the section itself is absent (say so with absent_note()).
+ */
+static struct audit_where keys_where(const struct cfg *cfg, const char *section,
+                                     const char *const *keys)
 {
+    unsigned line = 0;
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        unsigned key_line = cfg_key_line(cfg, section, keys[i]);
+        if (key_line != 0 && (line == 0 || key_line < line)) {
+            line = key_line;
+        }
+    }
     struct audit_where where = {
         .file = cfg->source,
-        .line = line,
+        .line = line != 0 ? line : cfg_section_line(cfg, section),
         .section = sv_from_cstr(section),
     };
     return where;
 }
 
+/* keys_where() for the one key `key`, or for the section header when `key` is NULL. */
+static struct audit_where key_where(const struct cfg *cfg, const char *section, const char *key)
+{
+    const char *const keys[] = { key, NULL };
+    return keys_where(cfg, section, keys);
+}
+
+/* ABSENT_NOTE for a finding at line 0, else "". */
+static const char *absent_note(const struct audit_where *where)
+{
+    return where->line == 0 ? ABSENT_NOTE : "";
+}
+
 static void check_trunk(struct audit_report *report, const struct cfg *cfg,
                         const struct cfg_trunk *trunk)
 {
-    struct audit_where where = section_where(cfg, trunk->name, trunk->line);
     if (trunk->secret != NULL) {
+        struct audit_where where = key_where(cfg, trunk->name, "secret");
         audit_checks_secret(report, &where, sv_from_cstr(trunk->secret),
                             sv_from_cstr(trunk->username), "secret", NULL);
     }
@@ -31,9 +64,12 @@ static void check_trunk(struct audit_report *report, const struct cfg *cfg,
     if (trunk->permit.count > 0) {
         sw_cidr_format(&trunk->permit.items[0], ranges, sizeof(ranges));
     }
+    /* Not written, permit is the provider's address: the header stands for the default. */
+    struct audit_where where = key_where(cfg, trunk->name, "permit");
     audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
                      "inbound requests only from permit (%s%s)", ranges,
                      trunk->permit.count > 1 ? ", ..." : "");
+    where = key_where(cfg, trunk->name, "provider");
     if (trunk->provider.transport == SW_TRANSPORT_TLS ||
         trunk->provider.transport == SW_TRANSPORT_WSS) {
         audit_report_add(report, &where, AUDIT_PASS, "tls.transport", NULL,
@@ -47,10 +83,13 @@ static void check_trunk(struct audit_report *report, const struct cfg *cfg,
     }
 }
 
-static void check_account(struct audit_report *report, const struct cfg *cfg,
-                          const struct cfg_account *account)
+/* The account's credential findings: how it authenticates, the secret and its age. */
+static void check_account_credentials(struct audit_report *report, const struct cfg *cfg,
+                                      const struct cfg_account *account)
 {
-    struct audit_where where = section_where(cfg, account->name, account->line);
+    static const char *const hashes[] = { "ha1", "ha1_sha256", "ha1_sha512_256", NULL };
+    struct audit_where where = account->secret != NULL ? key_where(cfg, account->name, "secret")
+                                                       : keys_where(cfg, account->name, hashes);
     audit_report_add(report, &where, AUDIT_PASS, "auth.digest", NULL,
                      "digest authentication with %s",
                      account->secret != NULL ? "a plain-text secret" : "stored HA1 hashes");
@@ -59,13 +98,25 @@ static void check_account(struct audit_report *report, const struct cfg *cfg,
                             sv_from_cstr(account->username), "secret", NULL);
     }
     if (account->rotated != 0) {
+        where = key_where(cfg, account->name, "rotated");
         audit_checks_rotation_age(report, &where, account->rotated,
                                   "change the secret, then record the day: rotated = YYYY-MM-DD");
     }
+}
+
+static void check_account(struct audit_report *report, const struct cfg *cfg,
+                          const struct cfg_account *account)
+{
+    check_account_credentials(report, cfg, account);
     if (account->permit.count > 0) {
+        struct audit_where where = key_where(cfg, account->name, "permit");
         audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
                          "the account may be used only from its permit ranges");
-    } else if (cfg->acl.permit.count > 0) {
+        return;
+    }
+    /* About the permit the account lacks: its section header. */
+    struct audit_where where = key_where(cfg, account->name, NULL);
+    if (cfg->acl.permit.count > 0) {
         audit_report_add(report, &where, AUDIT_PASS, "acl.source", NULL,
                          "no permit of its own; [acl] permit restricts the sources");
     } else if (account->enabled) {
@@ -77,41 +128,52 @@ static void check_account(struct audit_report *report, const struct cfg *cfg,
 
 static void check_tls(struct audit_report *report, const struct cfg *cfg)
 {
-    struct audit_where where = section_where(cfg, "tls", 0);
-    audit_report_add(report, &where, AUDIT_PASS, "tls.version", NULL, "min_version = %s",
-                     cfg->tls.min_version == CFG_TLS_1_3 ? "1.3" : "1.2");
+    struct audit_where where = key_where(cfg, "tls", "min_version");
+    audit_report_add(report, &where, AUDIT_PASS, "tls.version", NULL, "min_version = %s%s",
+                     cfg->tls.min_version == CFG_TLS_1_3 ? "1.3" : "1.2", absent_note(&where));
+    where = key_where(cfg, "tls", "verify_server");
     if (!cfg->tls.verify_server) {
         audit_report_add(report, &where, AUDIT_FAIL, "tls.verify", "verify_server = yes",
                          "verify_server = no accepts any server certificate");
     } else {
-        audit_report_add(report, &where, AUDIT_PASS, "tls.verify", NULL, "verify_server = yes");
+        audit_report_add(report, &where, AUDIT_PASS, "tls.verify", NULL, "verify_server = yes%s",
+                         absent_note(&where));
     }
+}
+
+static void check_security_log(struct audit_report *report, const struct cfg *cfg)
+{
+    if (cfg->log.security_log == NULL && !cfg->log.syslog) {
+        /* security_log has a default: it is off only when written empty. */
+        struct audit_where where = key_where(cfg, "log", "security_log");
+        audit_report_add(report, &where, AUDIT_WARN, "log.security",
+                         "security_log = /var/log/sipwarden/security.log",
+                         "no security log and no syslog: failed logins are not recorded%s",
+                         absent_note(&where));
+        return;
+    }
+    struct audit_where where =
+        key_where(cfg, "log", cfg->log.security_log != NULL ? "security_log" : "syslog");
+    audit_report_add(report, &where, AUDIT_PASS, "log.security", NULL, "security events go to %s%s",
+                     cfg->log.security_log != NULL ? cfg->log.security_log : "syslog",
+                     absent_note(&where));
 }
 
 static void check_monitoring(struct audit_report *report, const struct cfg *cfg)
 {
-    struct audit_where where = section_where(cfg, "log", 0);
-    if (cfg->log.security_log == NULL && !cfg->log.syslog) {
-        audit_report_add(report, &where, AUDIT_WARN, "log.security",
-                         "security_log = /var/log/sipwarden/security.log",
-                         "no security log and no syslog: failed logins are not recorded");
-    } else {
-        audit_report_add(report, &where, AUDIT_PASS, "log.security", NULL,
-                         "security events go to %s",
-                         cfg->log.security_log != NULL ? cfg->log.security_log : "syslog");
-    }
-    where = section_where(cfg, "ban", 0);
+    check_security_log(report, cfg);
+    struct audit_where where = key_where(cfg, "ban", "maxretry");
     if (cfg->ban.maxretry > MAX_SENSIBLE_RETRIES) {
         audit_report_add(report, &where, AUDIT_WARN, "config.ban", "maxretry = 5",
                          "maxretry = %u gives each source that many guesses every %u s",
                          cfg->ban.maxretry, cfg->ban.findtime);
     } else {
         audit_report_add(report, &where, AUDIT_PASS, "config.ban", NULL,
-                         "a source is banned after %u failures within %u s", cfg->ban.maxretry,
-                         cfg->ban.findtime);
+                         "a source is banned after %u failures within %u s%s", cfg->ban.maxretry,
+                         cfg->ban.findtime, absent_note(&where));
     }
     if (cfg->admin.token != NULL) {
-        where = section_where(cfg, "admin", 0);
+        where = key_where(cfg, "admin", "token");
         audit_checks_secret(report, &where, sv_from_cstr(cfg->admin.token), SV_NULL, "token", NULL);
     }
 }

@@ -1,8 +1,10 @@
 /*
  * The checklist over sipwarden's own configuration (an already loaded and validated
  * struct cfg): secrets, credential age, source ranges, trunk transports, TLS, the
- * security log and bans. Positions are the section headers (struct cfg keeps no line per
- * key) except for the file checks. Findings go to the report. One thread.
+ * security log and bans. Each finding points at the line of the key it is about
+ * (cfg_key_line()), at the section header when that key is not written (a default or a
+ * missing key), and at line 0 only when the section is absent, which its message says.
+ * Findings go to the report. One thread.
  */
 #ifndef SW_TOOLS_AUDIT_SIPWARDEN_H
 #define SW_TOOLS_AUDIT_SIPWARDEN_H

@@ -43,5 +43,15 @@ if ! (cd "$work" && "$SIPWARDEN" audit --format json --date 2026-11-26 pjsip-bad
     echo "FAIL json schema"
     failed=$((failed + 1))
 fi
+# sipwarden's own findings point at the key's line (issue #5): [ban] maxretry, [log]
+# security_log and [admin] token sit below comments and other keys; only the absent [tls]
+# gives line 0, and those findings say why.
+if ! (cd "$work" && "$SIPWARDEN" audit --format json --date 2026-11-26 sipwarden-lines.conf 2>/dev/null) |
+    jq -e '([.findings[] | select(.check == "config.ban" or .check == "log.security"
+                                  or (.check == "auth.secret" and .section == "admin")) | .line] | sort) == [16, 22, 27]
+           and all(.findings[] | select(.line == 0); .section == "tls" and (.message | endswith("its defaults apply)")))' >/dev/null; then
+    echo "FAIL json key lines"
+    failed=$((failed + 1))
+fi
 echo "$count cases, $failed failed"
 [ "$failed" = 0 ]
