@@ -1,5 +1,7 @@
 #include "sip/via.h"
 
+#include <string.h>
+
 #include "base/err.h"
 #include "sip/chars.h"
 #include "sip/hdr.h"
@@ -105,6 +107,82 @@ static void via_param_store(struct sip_via *out, struct sv name, struct sv value
     }
 }
 
+/* True when `p` (8 readable bytes) starts with "SIP/2.0/", "SIP" in any case: the fold
+ * (OR 0x20) of the first three bytes maps only 'S', 'I', 'P' onto 's', 'i', 'p'. */
+static inline bool starts_with_sip20(const char *p)
+{
+    uint64_t word;
+    memcpy(&word, p, 8);
+    uint64_t want;
+    memcpy(&want, "sip/2.0/", 8);
+    uint64_t fold = 0;
+    memcpy(&fold, "\x20\x20\x20\0\0\0\0\0", 8);
+    return (word | fold) == want;
+}
+
+/* The common ";name[=value]" parameters of a Via, stored as sip_via_parse() stores
+ * them; false for anything params_next_plain() would not take. */
+static bool via_params_fast(struct sv cur, struct sip_via *out)
+{
+    while (cur.len > 0) {
+        struct sv name;
+        struct sv value;
+        if (sip_params_next(&cur, &name, &value) != 1 || name.ptr == NULL) {
+            return false;
+        }
+        via_param_store(out, name, value);
+    }
+    return true;
+}
+
+/*
+ * The common via-parm in one pass: "SIP/2.0/" transport SP host [":" port] params,
+ * with no LWS inside sent-protocol or around ':', no IPv6 reference and plain
+ * parameters. Fills `out` as the general parse would; false for anything else (then
+ * `out` is to be reset and parsed again by the general path, which reports errors).
+ */
+static bool via_parse_fast(struct sv cur, struct sip_via *out)
+{
+    const char *p = cur.ptr;
+    const char *end = cur.ptr + cur.len;
+    if (cur.len < 10 || !starts_with_sip20(p)) {
+        return false;
+    }
+    const char *transport_end = sip_char_run(p + 8, end, SIP_C_TOKEN);
+    if (transport_end == p + 8 || transport_end == end || *transport_end != ' ') {
+        return false;
+    }
+    out->protocol = sip_sv(p, 7);
+    out->transport = sip_sv(p + 8, (size_t)(transport_end - p - 8));
+    const char *host = transport_end + 1;
+    if (host == end || !sip_char_is(*host, SIP_C_HOST) || *host == '-' || *host == '.') {
+        return false;
+    }
+    const char *q = sip_char_run(host, end, SIP_C_HOST);
+    out->host = sip_sv(host, (size_t)(q - host));
+    if (q < end && *q == ':') {
+        const char *digits = ++q;
+        uint32_t port = 0;
+        while (q < end && sip_char_is(*q, SIP_C_DIGIT) && port <= 65535) {
+            port = port * 10 + (uint32_t)(*q - '0');
+            q++;
+        }
+        if (q == digits || port > 65535) {
+            return false;
+        }
+        out->port = (uint16_t)port;
+        out->has_port = true;
+    }
+    if (q == end) {
+        return true;
+    }
+    if (*q != ';') {
+        return false;
+    }
+    out->params = sip_sv(q, (size_t)(end - q));
+    return via_params_fast(out->params, out);
+}
+
 int sip_via_parse(struct sv in, struct sip_via *out, struct sip_err *err)
 {
     *out = (struct sip_via){ .raw = in };
@@ -112,6 +190,10 @@ int sip_via_parse(struct sv in, struct sip_via *out, struct sip_err *err)
     if (cur.ptr == NULL || cur.len == 0) {
         return sip_err_set(err, -SW_EBADMSG, 0, "empty Via", 400);
     }
+    if (via_parse_fast(cur, out)) {
+        return 0;
+    }
+    *out = (struct sip_via){ .raw = in };
     int rc = parse_protocol(in, &cur, out, err);
     if (rc != 0) {
         return rc;
@@ -146,5 +228,5 @@ int sip_via_parse(struct sv in, struct sip_via *out, struct sip_err *err)
 bool sip_via_has_rfc3261_branch(const struct sip_via *via)
 {
     return via->branch.len > sizeof(SIP_BRANCH_COOKIE) - 1 &&
-           sv_starts_with(via->branch, SV(SIP_BRANCH_COOKIE));
+           memcmp(via->branch.ptr, SIP_BRANCH_COOKIE, sizeof(SIP_BRANCH_COOKIE) - 1) == 0;
 }

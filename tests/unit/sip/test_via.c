@@ -44,8 +44,52 @@ static void test_via_fields(void **state)
     assert_false(sip_via_has_rfc3261_branch(&via));
 }
 
+/* The one-pass path of the common form fills what the general path fills. */
+static void test_via_common(void **state)
+{
+    (void)state;
+    struct sip_via fast;
+    struct sip_via slow;
+    struct sip_err err = { 0 };
+    assert_int_equal(sip_via_parse(guarded_sv("sip/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx"
+                                              ";rport;received=192.0.2.9;x=y"),
+                                   &fast, &err),
+                     0);
+    assert_int_equal(sip_via_parse(guarded_sv("sip/2.0/UDP 192.0.2.1 : 5060 ;branch=z9hG4bKx"
+                                              " ;rport;received=192.0.2.9;x=y"),
+                                   &slow, &err),
+                     0);
+    const struct sip_via *vias[] = { &fast, &slow };
+    for (size_t i = 0; i < 2; i++) {
+        const struct sip_via *v = vias[i];
+        assert_true(sv_eq(v->protocol, SV("sip/2.0")));
+        assert_true(sv_eq(v->transport, SV("UDP")));
+        assert_true(sv_eq(v->host, SV("192.0.2.1")));
+        assert_true(v->has_port);
+        assert_int_equal(v->port, 5060);
+        assert_true(sv_eq(v->branch, SV("z9hG4bKx")));
+        assert_true(v->has_rport);
+        assert_int_equal(v->rport.len, 0);
+        assert_non_null(v->rport.ptr);
+        assert_true(sv_eq(v->received, SV("192.0.2.9")));
+        assert_null(v->maddr.ptr);
+        assert_null(v->ttl.ptr);
+    }
+    assert_true(sv_eq(fast.params, SV(";branch=z9hG4bKx;rport;received=192.0.2.9;x=y")));
+    assert_int_equal(sip_via_parse(guarded_sv("SIP/2.0/TCP h.example.com"), &fast, &err), 0);
+    assert_true(sv_eq(fast.host, SV("h.example.com")));
+    assert_false(fast.has_port);
+    assert_null(fast.params.ptr);
+}
+
 static const char *const bad[] = {
     "",
+    "SIP/2.0/UDP -h",
+    "SIP/2.0/UDP h:5060x",
+    "SIP/2.0/UDP h:5060;=x",
+    "SIP/2.0/UDP h:5060;branch=\"a",
+    "SIP/2.0/UDP h:065536",
+    "SIP/2.0/ h",
     "SIP/2.0/UDP",
     "SIP/2.0 UDP h",
     "SIP/2.0/UDPh",
@@ -74,6 +118,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_via_fields),
+        cmocka_unit_test(test_via_common),
         cmocka_unit_test(test_via_bad),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
