@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/sv.h"
 #include "sip/chars.h"
@@ -146,6 +147,45 @@ static inline struct sv sip_lws_trim(struct sv s)
         s.len--;
     }
     return s;
+}
+
+/*
+ * sv_to_u64() / sv_to_u32() (base/sv.h) with the same contract: every byte a digit, not
+ * empty, no overflow, leading zeros allowed. Up to 19 (9) digits cannot overflow, so
+ * they take one subtraction and one compare per digit; longer views go to base/sv.h.
+ */
+static inline bool sip_digits_u64(struct sv s, uint64_t *out)
+{
+    if (s.len == 0 || s.len > 19) {
+        return sv_to_u64(s, out);
+    }
+    uint64_t value = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned digit = (unsigned)(unsigned char)s.ptr[i] - '0';
+        if (digit > 9) {
+            return false;
+        }
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return true;
+}
+
+static inline bool sip_digits_u32(struct sv s, uint32_t *out)
+{
+    if (s.len == 0 || s.len > 9) {
+        return sv_to_u32(s, out);
+    }
+    uint32_t value = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned digit = (unsigned)(unsigned char)s.ptr[i] - '0';
+        if (digit > 9) {
+            return false;
+        }
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return true;
 }
 
 /* ASCII case-insensitive equality of a token with a lower-case literal of `len` bytes. */

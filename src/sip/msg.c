@@ -102,7 +102,7 @@ static inline struct sv header_name(const char *p, const char *end, const char *
 static bool content_length_parse(struct sv value, size_t *out)
 {
     uint64_t wide = 0;
-    if (!sv_to_u64(sip_lws_trim(value), &wide) || wide > SIZE_MAX) {
+    if (!sip_digits_u64(sip_lws_trim(value), &wide) || wide > SIZE_MAX) {
         return false;
     }
     *out = (size_t)wide;

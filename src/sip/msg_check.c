@@ -90,7 +90,12 @@ static int check_cseq(const struct checker *c)
     if (cseq == NULL) {
         return check_keep(c);
     }
-    if (c->msg->is_request && !sv_eq(cseq->method_name, c->msg->method_name)) {
+    /* Two known methods are equal names exactly when they are the same method (the
+     * lookup matches the canonical bytes); only unknown ones need the bytes compared. */
+    bool is_same =
+        cseq->method == c->msg->method &&
+        (cseq->method != SIP_METHOD_UNKNOWN || sv_eq(cseq->method_name, c->msg->method_name));
+    if (c->msg->is_request && !is_same) {
         /* RFC 4475 §3.1.2.18: for an unknown method 501 is the future-proof answer. */
         int rc = check_fail(c, cseq->method_name, "CSeq method does not match the request");
         if (c->err != NULL && c->msg->method == SIP_METHOD_UNKNOWN) {
@@ -246,7 +251,7 @@ static int check_scalars(const struct checker *c)
         while (i < h->value.len && sip_char_is(h->value.ptr[i], SIP_C_DIGIT)) {
             i++;
         }
-        if (!sv_to_u32(sip_sv(h->value.ptr, i), &value)) {
+        if (!sip_digits_u32(sip_sv(h->value.ptr, i), &value)) {
             return check_fail(c, h->value, "bad Retry-After");
         }
     }

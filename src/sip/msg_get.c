@@ -61,11 +61,8 @@ struct sv sip_msg_call_id(struct sip_msg *msg)
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). */
 static int cseq_parse(struct sv value, struct sip_cseq *out, struct sip_err *err)
 {
-    size_t i = 0;
-    while (i < value.len && sip_char_is(value.ptr[i], SIP_C_DIGIT)) {
-        i++;
-    }
-    if (i == 0 || !sv_to_u32(sip_sv(value.ptr, i), &out->seq)) {
+    size_t i = (size_t)(sip_char_run(value.ptr, value.ptr + value.len, SIP_C_DIGIT) - value.ptr);
+    if (i == 0 || !sip_digits_u32(sip_sv(value.ptr, i), &out->seq)) {
         return sip_err_set(err, -SW_EBADMSG, 0, "bad CSeq number", 400);
     }
     struct sv rest = sip_sv(value.ptr + i, value.len - i);
@@ -183,7 +180,7 @@ int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
         return -SW_ENOTFOUND;
     }
     uint32_t value = 0;
-    if (!sv_to_u32(hdr->value, &value) || value > 255) {
+    if (!sip_digits_u32(hdr->value, &value) || value > 255) {
         return -SW_EBADMSG;
     }
     msg->cache.max_forwards = value;
@@ -337,13 +334,14 @@ int sip_msg_expires(struct sip_msg *msg, uint32_t *out)
     if (value.len == 0) {
         return -SW_EBADMSG;
     }
+    if (sip_digits_u32(value, out)) {
+        return 0;
+    }
     for (size_t i = 0; i < value.len; i++) {
         if (!sip_char_is(value.ptr[i], SIP_C_DIGIT)) {
             return -SW_EBADMSG;
         }
     }
-    if (!sv_to_u32(value, out)) {
-        *out = 3600; /* RFC 4475 §3.1.2.4: an overlarge value may read as the default. */
-    }
+    *out = 3600; /* RFC 4475 §3.1.2.4: an overlarge value may read as the default. */
     return 0;
 }
