@@ -24,6 +24,9 @@ struct loop {
     struct loop_timer **heap;
     size_t heap_count;
     size_t heap_cap;
+    struct loop_timer **wheel; /* LOOP_WHEEL_SLOTS lists of coarse timers, by tick */
+    uint64_t wheel_tick;       /* the first tick (now_ms / LOOP_COARSE_MS) not yet run */
+    size_t wheel_count;
 };
 
 static void on_wake_fd(struct loop *loop, uint32_t events, void *ctx)
@@ -51,14 +54,18 @@ struct loop *loop_new(size_t max_timers, loop_wake_fn *on_wake, void *wake_ctx)
     loop->heap = sw_calloc(max_timers == 0 ? 1 : max_timers,
                            sizeof(*loop->heap)); /* NOLINT(bugprone-sizeof-expression) */
     loop->heap_cap = max_timers;
+    /* An array of pointers: the size of one pointer is meant. */
+    loop->wheel =
+        sw_calloc(LOOP_WHEEL_SLOTS, sizeof(*loop->wheel)); /* NOLINT(bugprone-sizeof-expression) */
     loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     loop->wake_watch.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     loop->wake_watch.fn = on_wake_fd;
     loop->on_wake = on_wake;
     loop->wake_ctx = wake_ctx;
     loop->now_ms = sw_mono_ms();
-    if (loop->heap == NULL || loop->epoll_fd == -1 || loop->wake_watch.fd == -1 ||
-        loop_watch_add(loop, &loop->wake_watch, EPOLLIN) != 0) {
+    loop->wheel_tick = loop->now_ms / LOOP_COARSE_MS;
+    if (loop->heap == NULL || loop->wheel == NULL || loop->epoll_fd == -1 ||
+        loop->wake_watch.fd == -1 || loop_watch_add(loop, &loop->wake_watch, EPOLLIN) != 0) {
         loop_free(loop);
         return NULL;
     }
@@ -77,6 +84,7 @@ void loop_free(struct loop *loop)
         (void)close(loop->wake_watch.fd);
     }
     sw_free(loop->heap);
+    sw_free(loop->wheel);
     sw_free(loop);
 }
 
@@ -155,6 +163,18 @@ void loop_timer_stop(struct loop *loop, struct loop_timer *timer)
     if (!timer->is_active) {
         return;
     }
+    timer->is_active = false;
+    if (timer->is_coarse) {
+        *timer->prev_next = timer->next;
+        if (timer->next != NULL) {
+            timer->next->prev_next = timer->prev_next;
+        }
+        timer->next = NULL;
+        timer->prev_next = NULL;
+        timer->is_coarse = false;
+        loop->wheel_count--;
+        return;
+    }
     size_t i = timer->heap_index;
     SW_ASSERT(i < loop->heap_count && loop->heap[i] == timer);
     loop->heap_count--;
@@ -164,7 +184,6 @@ void loop_timer_stop(struct loop *loop, struct loop_timer *timer)
         heap_down(loop, i);
         heap_up(loop, i);
     }
-    timer->is_active = false;
 }
 
 int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t delay_ms,
@@ -190,14 +209,30 @@ int loop_timer_start_coarse(struct loop *loop, struct loop_timer *timer, uint64_
     if (delay_ms == 0) {
         return loop_timer_start(loop, timer, 0, fn, ctx);
     }
-    uint64_t deadline = loop->now_ms + delay_ms;
-    uint64_t rounded = (deadline + LOOP_COARSE_MS - 1) / LOOP_COARSE_MS * LOOP_COARSE_MS;
-    return loop_timer_start(loop, timer, rounded - loop->now_ms, fn, ctx);
+    uint64_t tick = (loop->now_ms + delay_ms + LOOP_COARSE_MS - 1) / LOOP_COARSE_MS;
+    if (tick - loop->wheel_tick >= LOOP_WHEEL_SLOTS) {
+        return loop_timer_start(loop, timer, tick * LOOP_COARSE_MS - loop->now_ms, fn, ctx);
+    }
+    loop_timer_stop(loop, timer);
+    struct loop_timer **slot = &loop->wheel[tick % LOOP_WHEEL_SLOTS];
+    timer->deadline_ms = tick * LOOP_COARSE_MS;
+    timer->fn = fn;
+    timer->ctx = ctx;
+    timer->is_active = true;
+    timer->is_coarse = true;
+    timer->next = *slot;
+    timer->prev_next = slot;
+    if (*slot != NULL) {
+        (*slot)->prev_next = &timer->next;
+    }
+    *slot = timer;
+    loop->wheel_count++;
+    return 0;
 }
 
 size_t loop_timer_count(const struct loop *loop)
 {
-    return loop->heap_count;
+    return loop->heap_count + loop->wheel_count;
 }
 
 uint64_t loop_now_ms(const struct loop *loop)
@@ -205,8 +240,28 @@ uint64_t loop_now_ms(const struct loop *loop)
     return loop->now_ms;
 }
 
+/* Every coarse timer of the ticks that have passed; a callback that re-arms one lands in
+ * a later tick, since a coarse deadline is always after now. */
+static void run_due_wheel(struct loop *loop)
+{
+    uint64_t now_tick = loop->now_ms / LOOP_COARSE_MS;
+    if (loop->wheel_count == 0) {
+        loop->wheel_tick = now_tick + 1;
+        return;
+    }
+    for (; loop->wheel_tick <= now_tick; loop->wheel_tick++) {
+        struct loop_timer **slot = &loop->wheel[loop->wheel_tick % LOOP_WHEEL_SLOTS];
+        while (*slot != NULL) {
+            struct loop_timer *timer = *slot;
+            loop_timer_stop(loop, timer);
+            timer->fn(loop, timer->ctx);
+        }
+    }
+}
+
 static void run_due_timers(struct loop *loop)
 {
+    run_due_wheel(loop);
     /* Bounded: a timer callback that re-arms with delay 0 runs again next iteration. */
     size_t budget = loop->heap_count;
     while (budget-- > 0 && loop->heap_count > 0 && loop->heap[0]->deadline_ms <= loop->now_ms) {
@@ -218,10 +273,14 @@ static void run_due_timers(struct loop *loop)
 
 static int next_timeout_ms(const struct loop *loop, int cap_ms)
 {
-    if (loop->heap_count == 0) {
+    if (loop->heap_count == 0 && loop->wheel_count == 0) {
         return cap_ms;
     }
-    uint64_t deadline = loop->heap[0]->deadline_ms;
+    /* With coarse timers pending, wake at the next tick (ten times a second at most). */
+    uint64_t deadline = loop->wheel_count > 0 ? loop->wheel_tick * LOOP_COARSE_MS : UINT64_MAX;
+    if (loop->heap_count > 0 && loop->heap[0]->deadline_ms < deadline) {
+        deadline = loop->heap[0]->deadline_ms;
+    }
     if (deadline <= loop->now_ms) {
         return 0;
     }

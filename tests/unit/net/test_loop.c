@@ -97,6 +97,53 @@ static void test_coarse_timers_share_a_grid_deadline(void **state)
     loop_free(loop);
 }
 
+/* Coarse timers stop in any order, beyond the wheel's horizon go to the heap, and a
+ * callback may stop another timer of the same tick. */
+static struct loop_timer *victim;
+
+static void on_timer_stopping_victim(struct loop *loop, void *ctx)
+{
+    on_timer(loop, ctx);
+    loop_timer_stop(loop, victim);
+}
+
+static void test_coarse_timers_stop_and_overflow(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new(4, NULL, NULL);
+    assert_non_null(loop);
+    struct record rec = { 0 };
+    struct tagged_timer t[6];
+    for (int i = 0; i < 6; i++) {
+        t[i] = (struct tagged_timer){ .rec = &rec, .tag = i };
+        assert_int_equal(loop_timer_start_coarse(loop, &t[i].timer, 1, on_timer, &t[i]), 0);
+    }
+    assert_int_equal(loop_timer_count(loop), 6);
+    loop_timer_stop(loop, &t[2].timer); /* middle of the slot's list */
+    loop_timer_stop(loop, &t[5].timer); /* its head */
+    loop_timer_stop(loop, &t[5].timer); /* twice is a no-op */
+    assert_int_equal(loop_timer_count(loop), 4);
+    /* Re-arming moves the timer: t[0] now fires after t[1], t[3], t[4]. */
+    assert_int_equal(loop_timer_start_coarse(loop, &t[0].timer, 150, on_timer, &t[0]), 0);
+    /* t[1]'s callback stops t[4], armed for the same tick. */
+    victim = &t[4].timer;
+    assert_int_equal(loop_timer_start_coarse(loop, &t[1].timer, 1, on_timer_stopping_victim, &t[1]),
+                     0);
+    struct tagged_timer far = { .rec = &rec, .tag = 9 };
+    uint64_t beyond = (uint64_t)LOOP_WHEEL_SLOTS * LOOP_COARSE_MS + 5000;
+    assert_int_equal(loop_timer_start_coarse(loop, &far.timer, beyond, on_timer, &far), 0);
+    assert_false(far.timer.is_coarse); /* in the heap */
+    assert_int_equal(far.timer.deadline_ms % LOOP_COARSE_MS, 0);
+    run_until(loop, &rec, 3, 2000);
+    assert_int_equal(rec.count, 3);
+    assert_int_equal(rec.fired[2], 0);
+    assert_true((rec.fired[0] == 1 && rec.fired[1] == 3) ||
+                (rec.fired[0] == 3 && (rec.fired[1] == 1 || rec.fired[1] == 4)));
+    loop_timer_stop(loop, &far.timer);
+    assert_int_equal(loop_timer_count(loop), 0);
+    loop_free(loop);
+}
+
 static void test_timer_cancel_and_rearm(void **state)
 {
     (void)state;
@@ -253,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_deadline_order),
         cmocka_unit_test(test_coarse_timers_share_a_grid_deadline),
+        cmocka_unit_test(test_coarse_timers_stop_and_overflow),
         cmocka_unit_test(test_timer_cancel_and_rearm),
         cmocka_unit_test(test_timer_capacity_is_fixed),
         cmocka_unit_test(test_timer_rearmed_from_callback_is_bounded),
