@@ -3,17 +3,18 @@
 
 Run from the repository root: python3 src/sip/gen_hdr_hash.py
 and paste its output over the block between the "gen_hdr_hash.py" markers of
-src/sip/hdr.c. It reads the canonical names from that file, so run it again
-after adding a header there.
+src/sip/hdr_hash.h. It reads the canonical names from src/sip/hdr.c, so run it
+again after adding a header there.
 
 The key of a name of two bytes or more is made of two little-endian 64-bit
 words of the name folded to lower case (each byte OR 0x20): `head`, its first
 eight bytes (zero-padded when shorter), and `tail`, its last eight bytes (0 when
 shorter than eight). The slot is the top BITS bits of
 (head ^ rotl(tail, 32) ^ len) * MULTIPLIER; the script searches a multiplier
-that gives every name its own slot. The same two words of each canonical name
-are printed too, so that a lookup is one multiply, one table load and two
-64-bit comparisons (plus the middle bytes of names over sixteen bytes).
+that gives every name its own slot. The words of each canonical name are
+printed too: head, tail, and for names over sixteen bytes the eight bytes at
+8 and at len - 16, which with head and tail cover names up to 32 bytes. A
+lookup is one multiply, one table load and two (or four) 64-bit comparisons.
 """
 import random
 import re
@@ -27,6 +28,14 @@ def words(name):
     head = int.from_bytes(n[:8], "little")
     tail = int.from_bytes(n[-8:], "little") if len(n) >= 8 else 0
     return head, tail
+
+
+def middle(name):
+    n = bytes(b | 0x20 for b in name.encode())
+    if len(n) <= 16:
+        return 0, 0
+    assert len(n) <= 32
+    return int.from_bytes(n[8:16], "little"), int.from_bytes(n[-16:-8], "little")
 
 
 def key(name):
@@ -72,11 +81,17 @@ def main():
     for s in sorted(slots):
         print("    [%d] = %s," % (s, slots[s]))
     print("};")
-    print("/* The head and tail words of each canonical name (see the script). */")
-    print("static const uint64_t hdr_words[SIP_HDR_COUNT][2] = {")
+    print("/* The length and the head, tail and middle words of each canonical name. */")
+    print("static const uint8_t hdr_lens[SIP_HDR_COUNT] = {")
+    for ident, name in names:
+        print("    [%s] = %d," % (ident, len(name)))
+    print("};")
+    print("static const uint64_t hdr_words[SIP_HDR_COUNT][4] = {")
     for ident, name in names:
         head, tail = words(name)
-        print("    [%s] = { 0x%016xULL, 0x%016xULL }," % (ident, head, tail))
+        mid_a, mid_b = middle(name)
+        print("    [%s] = { 0x%016xULL, 0x%016xULL, 0x%016xULL, 0x%016xULL }," %
+              (ident, head, tail, mid_a, mid_b))
     print("};")
     print("/* End of the generated block. */")
 

@@ -5,6 +5,7 @@
 #include "base/assert.h"
 #include "base/err.h"
 #include "sip/chars.h"
+#include "sip/hdr_hash.h"
 #include "sip/scan.h"
 
 void sip_limits_default(struct sip_limits *l)
@@ -364,72 +365,94 @@ static int index_header(struct parser *ps, struct sv name, enum sip_hdr_id id, c
 }
 
 #if defined(__SSE2__)
-/* The common header line, found in one pass over its bytes: the first CR or LF ends it
- * (as a CR LF or a bare LF) within the line limit, and the same sixteen-byte loads that
- * find it find the line's first ':' (`*colon`, NULL when the line has none). False for
- * anything else, which next_header_line() then takes apart with its checks: fewer than
- * sixteen bytes left, a bare CR, a long line, no line end. */
-static inline bool header_line_fast(const char *p, const char *limit, size_t max_line,
-                                    struct line *out, const char **colon)
+/* The end of the line at `p` (its first CR or LF), given the CR/LF mask of its first
+ * sixteen bytes. */
+static inline const char *line_end_find(const char *p, const char *limit, unsigned eols)
 {
-    SW_ASSERT(p != NULL);
-    if (limit - p < 16) {
-        return false;
+    if (eols != 0) {
+        return p + __builtin_ctz(eols);
     }
-    unsigned eols = 0;
-    unsigned colons = 0;
-    sip_scan_line_masks(p, &eols, &colons);
-    const char *eol =
-        eols != 0 ? p + __builtin_ctz(eols) : sip_scan_either(p + 16, limit, '\r', '\n');
+    return sip_scan_either(p + 16, limit, '\r', '\n');
+}
+
+/* The first ':' of the line [p, eol), given the ':' mask of its first sixteen bytes. */
+static inline const char *line_colon_find(const char *p, const char *eol, unsigned colons)
+{
     size_t len = (size_t)(eol - p);
-    if (eol == limit || len > max_line) {
-        return false;
-    }
-    const char *next = eol + 1;
-    if (*eol == '\r') {
-        if (next == limit || *next != '\n') {
-            return false;
-        }
-        next++;
-    }
-    *out = (struct line){ .start = p, .end = eol, .next = next };
     unsigned below = len < 16 ? (1U << len) - 1 : 0xFFFFU;
     if ((colons & below) != 0) {
-        *colon = p + __builtin_ctz(colons & below);
-    } else {
-        const char *c = len > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
-        *colon = c == eol ? NULL : c;
+        return p + __builtin_ctz(colons & below);
     }
-    return true;
+    return len > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
+}
+
+/*
+ * Indexes the header lines of the common shape from `p`, in one pass over each: the
+ * first CR or LF ends the line (CR LF or a bare LF) within the line limit, the same
+ * sixteen-byte loads find its first ':', and the name before it is known or a token.
+ * Returns the first line it does not take (an empty line, a continuation, fewer than
+ * sixteen bytes left, a bare CR, a long or a bad line, a full index), which the
+ * general loop then takes with its checks. `*value_start` follows the last line taken.
+ */
+static const char *index_fast_lines(struct parser *ps, const char *p, const char **value_start)
+{
+    struct sip_msg *msg = ps->msg;
+    const char *limit = ps->end;
+    size_t max_line = ps->limits->max_line_bytes;
+    size_t count = msg->hdr_count;
+    size_t max_count = ps->limits->max_headers;
+    while (limit - p >= 16 && count < max_count && p[0] != ' ' && p[0] != '\t') {
+        unsigned eols = 0;
+        unsigned colons = 0;
+        sip_scan_line_masks(p, &eols, &colons);
+        const char *eol = line_end_find(p, limit, eols);
+        const char *colon = line_colon_find(p, eol, colons);
+        const char *next = eol + 1;
+        if (eol == limit || colon == eol || colon == p || (size_t)(eol - p) > max_line) {
+            break;
+        }
+        if (*eol == '\r') {
+            if (next == limit || *next != '\n') {
+                break;
+            }
+            next++;
+        }
+        const char *name_end = colon;
+        while (name_end[-1] == ' ' || name_end[-1] == '\t') {
+            name_end--;
+        }
+        size_t name_len = (size_t)(name_end - p);
+        enum sip_hdr_id id = hdr_hash_lookup(p, name_len);
+        if (id == SIP_HDR_OTHER &&
+            (name_len == 0 || sip_char_run(p, name_end, SIP_C_TOKEN) != name_end)) {
+            break;
+        }
+        const char *value = colon + 1;
+        const char *value_end = eol;
+        while (value < value_end && (*value == ' ' || *value == '\t')) {
+            value++;
+        }
+        while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) {
+            value_end--;
+        }
+        msg->hdrs[count] = (struct sip_hdr){ .id = id,
+                                             .name = sip_sv(p, name_len),
+                                             .value = sip_sv(value, (size_t)(value_end - value)) };
+        count++;
+        if (msg->hdr_first[id] == 0) {
+            msg->hdr_first[id] = (uint16_t)count;
+        }
+        msg->hdr_lines[id]++;
+        *value_start = colon + 1;
+        p = next;
+    }
+    msg->hdr_count = count;
+    return p;
 }
 #endif
 
-/* The name of the header line `ln` whose first ':' is `colon`: the bytes before it
- * without trailing SP/HTAB, with its identifier; an absent view when it is empty or,
- * for an unknown name, not a token (a known name is made of token bytes by
- * construction: the lookup folds only letters). */
-static inline struct sv header_name_at(const struct line *ln, const char *colon,
-                                       enum sip_hdr_id *id)
-{
-    const char *q = colon;
-    while (q > ln->start && (q[-1] == ' ' || q[-1] == '\t')) {
-        q--;
-    }
-    struct sv name = sip_sv(ln->start, (size_t)(q - ln->start));
-    *id = sip_hdr_lookup(name);
-    if (name.len == 0) {
-        return SV_NULL;
-    }
-    if (*id == SIP_HDR_OTHER && sip_char_run(name.ptr, q, SIP_C_TOKEN) != q) {
-        return SV_NULL;
-    }
-    return name;
-}
-
-/* One header line or a continuation of the previous one (RFC 3261 §7.3.1 folding).
- * `colon` is the line's first ':' when the caller found it already, else NULL. */
-static int parse_header_line(struct parser *ps, const struct line *ln, const char *colon,
-                             const char **value_start)
+/* One header line or a continuation of the previous one (RFC 3261 §7.3.1 folding). */
+static int parse_header_line(struct parser *ps, const struct line *ln, const char **value_start)
 {
     struct sip_msg *msg = ps->msg;
     SW_ASSERT(ln->start != NULL && ln->start < ln->end);
@@ -442,13 +465,8 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
         return 0;
     }
     enum sip_hdr_id id = SIP_HDR_OTHER;
-    struct sv name;
-    if (colon != NULL) {
-        name = header_name_at(ln, colon, &id);
-        colon++;
-    } else {
-        name = header_name(ln->start, ln->end, &colon, &id);
-    }
+    const char *colon = NULL;
+    struct sv name = header_name(ln->start, ln->end, &colon, &id);
     if (name.ptr == NULL) {
         return parse_fail(ps, ln->start, "bad header line");
     }
@@ -458,17 +476,10 @@ static int parse_header_line(struct parser *ps, const struct line *ln, const cha
 
 /* The header line at `p`: 0 with `ln` set (no CR inside it), 1 when a datagram ends
  * after its last header line (RFC 5118 §4.10 archive files: the body is empty), or an
- * error. `*colon` gets the line's first ':' when the fast path found it, else NULL. */
-static int next_header_line(struct parser *ps, const char *p, bool is_stream, struct line *ln,
-                            const char **colon)
+ * error. */
+static int next_header_line(struct parser *ps, const char *p, bool is_stream, struct line *ln)
 {
     size_t max_line = ps->limits->max_line_bytes;
-#if defined(__SSE2__)
-    if (header_line_fast(p, ps->end, max_line, ln, colon)) {
-        return 0;
-    }
-#endif
-    *colon = NULL;
     if (line_take_fast(p, ps->end, max_line, ln)) {
         return 0;
     }
@@ -499,8 +510,10 @@ static int parse_headers(struct parser *ps, const char *p, bool is_stream, const
     const char *value_start = NULL;
     struct line ln = { 0 };
     for (;;) {
-        const char *colon = NULL;
-        int rc = next_header_line(ps, p, is_stream, &ln, &colon);
+#if defined(__SSE2__)
+        p = index_fast_lines(ps, p, &value_start);
+#endif
+        int rc = next_header_line(ps, p, is_stream, &ln);
         if (rc != 0) {
             *body = p;
             return rc > 0 ? 0 : rc;
@@ -509,7 +522,7 @@ static int parse_headers(struct parser *ps, const char *p, bool is_stream, const
             *body = ln.next;
             return 0;
         }
-        rc = parse_header_line(ps, &ln, colon, &value_start);
+        rc = parse_header_line(ps, &ln, &value_start);
         if (rc != 0) {
             return rc;
         }
