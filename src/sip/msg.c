@@ -386,6 +386,32 @@ static inline const char *line_colon_find(const char *p, const char *eol, unsign
     return len > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
 }
 
+/* The byte after the line end `eol` (CR LF or a bare LF), or NULL for a bare CR or
+ * no line end before `limit`. */
+static inline const char *line_next(const char *eol, const char *limit)
+{
+    if (eol == limit) {
+        return NULL;
+    }
+    if (*eol == '\n') {
+        return eol + 1;
+    }
+    return eol + 1 < limit && eol[1] == '\n' ? eol + 2 : NULL;
+}
+
+/* The value [value, end) of one physical line without leading and trailing SP/HTAB
+ * (the line holds no CR or LF, so this is sip_lws_trim()). */
+static inline struct sv line_value(const char *value, const char *end)
+{
+    while (value < end && (*value == ' ' || *value == '\t')) {
+        value++;
+    }
+    while (end > value && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+    return sip_sv(value, (size_t)(end - value));
+}
+
 /*
  * Indexes the header lines of the common shape from `p`, in one pass over each: the
  * first CR or LF ends the line (CR LF or a bare LF) within the line limit, the same
@@ -396,6 +422,7 @@ static inline const char *line_colon_find(const char *p, const char *eol, unsign
  */
 static const char *index_fast_lines(struct parser *ps, const char *p, const char **value_start)
 {
+    SW_ASSERT(p != NULL);
     struct sip_msg *msg = ps->msg;
     const char *limit = ps->end;
     size_t max_line = ps->limits->max_line_bytes;
@@ -407,15 +434,9 @@ static const char *index_fast_lines(struct parser *ps, const char *p, const char
         sip_scan_line_masks(p, &eols, &colons);
         const char *eol = line_end_find(p, limit, eols);
         const char *colon = line_colon_find(p, eol, colons);
-        const char *next = eol + 1;
-        if (eol == limit || colon == eol || colon == p || (size_t)(eol - p) > max_line) {
+        const char *next = line_next(eol, limit);
+        if (next == NULL || colon == eol || colon == p || (size_t)(eol - p) > max_line) {
             break;
-        }
-        if (*eol == '\r') {
-            if (next == limit || *next != '\n') {
-                break;
-            }
-            next++;
         }
         const char *name_end = colon;
         while (name_end[-1] == ' ' || name_end[-1] == '\t') {
@@ -427,17 +448,9 @@ static const char *index_fast_lines(struct parser *ps, const char *p, const char
             (name_len == 0 || sip_char_run(p, name_end, SIP_C_TOKEN) != name_end)) {
             break;
         }
-        const char *value = colon + 1;
-        const char *value_end = eol;
-        while (value < value_end && (*value == ' ' || *value == '\t')) {
-            value++;
-        }
-        while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) {
-            value_end--;
-        }
         msg->hdrs[count] = (struct sip_hdr){ .id = id,
                                              .name = sip_sv(p, name_len),
-                                             .value = sip_sv(value, (size_t)(value_end - value)) };
+                                             .value = line_value(colon + 1, eol) };
         count++;
         if (msg->hdr_first[id] == 0) {
             msg->hdr_first[id] = (uint16_t)count;
