@@ -84,52 +84,6 @@ static const struct sv canonical[SIP_HDR_COUNT] = {
     [SIP_HDR_SIP_IF_MATCH] = C("SIP-If-Match"),
 };
 
-/* Header names are tokens, whose only bytes that OR 0x20 could map onto a lower-case
- * letter or '-' are the upper-case letters themselves (CR would map onto '-', but is no
- * token byte): the fold is exact on this alphabet, eight bytes at a time. */
-static inline bool name_eq_lower(const char *text, const char *lower, size_t len)
-{
-    if (len >= 8) {
-        const uint64_t fold = 0x2020202020202020ULL;
-        uint64_t a;
-        uint64_t b;
-        for (size_t i = 0; i + 8 <= len; i += 8) {
-            memcpy(&a, text + i, 8);
-            memcpy(&b, lower + i, 8);
-            if ((a | fold) != b) {
-                return false;
-            }
-        }
-        /* The last eight bytes, overlapping the loop's: no byte tail. */
-        memcpy(&a, text + len - 8, 8);
-        memcpy(&b, lower + len - 8, 8);
-        return (a | fold) == b;
-    }
-    if (len >= 4) {
-        const uint32_t fold = 0x20202020U;
-        uint32_t a;
-        uint32_t b;
-        uint32_t c;
-        uint32_t d;
-        memcpy(&a, text, 4);
-        memcpy(&b, lower, 4);
-        memcpy(&c, text + len - 4, 4);
-        memcpy(&d, lower + len - 4, 4);
-        return ((a | fold) == b) & ((c | fold) == d);
-    }
-    for (size_t i = 0; i < len; i++) {
-        if ((char)(text[i] | 0x20) != lower[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool sip_token_eq_lower(struct sv token, const char *lower, size_t len)
-{
-    return token.len == len && name_eq_lower(token.ptr, lower, len);
-}
-
 enum sip_hdr_id sip_hdr_lookup(struct sv name)
 {
     if (name.ptr == NULL) {
@@ -275,23 +229,26 @@ bool sip_quoted_take(struct sv *cur, struct sv *out)
     if (cur->len == 0 || cur->ptr[0] != '"') {
         return false;
     }
-    for (size_t i = 1; i < cur->len; i++) {
-        char c = cur->ptr[i];
-        if (c == '"') {
-            *out = sip_sv(cur->ptr + 1, i - 1);
-            cur->ptr += i + 1;
-            cur->len -= i + 1;
-            return true;
-        }
-        if (c == '\\') {
-            /* quoted-pair: any byte but CR and LF (RFC 3261 §25.1). */
-            if (i + 1 >= cur->len || cur->ptr[i + 1] == '\r' || cur->ptr[i + 1] == '\n') {
-                return false;
-            }
-            i++;
-        } else if (!sip_char_is(c, SIP_C_QDTEXT)) {
+    /* qdtext holds neither '"' nor '\\', so a run of it stops at the closing quote, at a
+     * quoted-pair or at a byte qdtext does not allow. */
+    const char *end = cur->ptr + cur->len;
+    const char *p = cur->ptr + 1;
+    for (;;) {
+        p = sip_char_run(p, end, SIP_C_QDTEXT);
+        if (p == end) {
             return false;
         }
+        if (*p == '"') {
+            break;
+        }
+        /* quoted-pair: any byte but CR and LF (RFC 3261 §25.1). */
+        if (*p != '\\' || end - p < 2 || p[1] == '\r' || p[1] == '\n') {
+            return false;
+        }
+        p += 2;
     }
-    return false;
+    *out = sip_sv(cur->ptr + 1, (size_t)(p - cur->ptr - 1));
+    cur->len -= (size_t)(p + 1 - cur->ptr);
+    cur->ptr = p + 1;
+    return true;
 }

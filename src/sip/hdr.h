@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/sv.h"
 #include "sip/chars.h"
@@ -188,8 +189,53 @@ static inline bool sip_digits_u32(struct sv s, uint32_t *out)
     return true;
 }
 
-/* ASCII case-insensitive equality of a token with a lower-case literal of `len` bytes. */
-bool sip_token_eq_lower(struct sv token, const char *lower, size_t len);
+/*
+ * ASCII case-insensitive equality of a token with a lower-case literal of `len` bytes.
+ * Tokens are made of bytes whose only ones that OR 0x20 maps onto a lower-case letter
+ * are the upper-case letters themselves, so the fold is exact, eight (four) bytes at a
+ * time; an inline function, as the parameter loops call it per parameter.
+ */
+static inline bool sip_token_eq_lower(struct sv token, const char *lower, size_t len)
+{
+    if (token.len != len) {
+        return false;
+    }
+    const char *text = token.ptr;
+    if (len >= 8) {
+        const uint64_t fold = 0x2020202020202020ULL;
+        uint64_t a;
+        uint64_t b;
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&a, text + i, 8);
+            memcpy(&b, lower + i, 8);
+            if ((a | fold) != b) {
+                return false;
+            }
+        }
+        /* The last eight bytes, overlapping the loop's: no byte tail. */
+        memcpy(&a, text + len - 8, 8);
+        memcpy(&b, lower + len - 8, 8);
+        return (a | fold) == b;
+    }
+    if (len >= 4) {
+        const uint32_t fold = 0x20202020U;
+        uint32_t a;
+        uint32_t b;
+        uint32_t c;
+        uint32_t d;
+        memcpy(&a, text, 4);
+        memcpy(&b, lower, 4);
+        memcpy(&c, text + len - 4, 4);
+        memcpy(&d, lower + len - 4, 4);
+        return ((a | fold) == b) & ((c | fold) == d);
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((char)(text[i] | 0x20) != lower[i]) {
+            return false;
+        }
+    }
+    return true;
+}
 
 /*
  * Takes the next element of a comma-separated list from `*cur` into `*item` (trimmed

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "sip/chars.h"
 #include "sip/msg.h"
+#include "sip/scan.h"
 
 struct checker {
     struct sip_msg *msg;
@@ -152,7 +153,7 @@ static int check_line(const struct checker *c, struct list_walk *w, const struct
     if (sip_lws_trim(cur).len == 0) {
         return check_fail(c, h->value, "empty list header");
     }
-    if (memchr(cur.ptr, ',', cur.len) == NULL) {
+    if (sip_scan_byte(cur.ptr, cur.ptr + cur.len, ',') == cur.ptr + cur.len) {
         return check_item(c, w, cur);
     }
     while (sip_list_next(&cur, &item)) {
@@ -274,10 +275,30 @@ static int check_scalars(const struct checker *c)
     return 0;
 }
 
+/* "SIP/2.0", "SIP" in any case (RFC 3261 §7.1), with two loads: the fold (OR 0x20) of
+ * the first three bytes maps only 'S', 'I', 'P' onto 's', 'i', 'p'. */
+static bool version_is_20(struct sv v)
+{
+    if (v.len != 7) {
+        return false;
+    }
+    uint32_t head;
+    uint32_t tail;
+    uint32_t want_head;
+    uint32_t want_tail;
+    uint32_t fold;
+    memcpy(&head, v.ptr, 4);
+    memcpy(&tail, v.ptr + 3, 4);
+    memcpy(&want_head, "sip/", 4);
+    memcpy(&want_tail, "/2.0", 4);
+    memcpy(&fold, "\x20\x20\x20", 4);
+    return (head | fold) == want_head && tail == want_tail;
+}
+
 int sip_msg_validate(struct sip_msg *msg, struct sip_err *err)
 {
     struct checker c = { .msg = msg, .err = err, .bad = msg->is_request ? 400 : 0 };
-    if (!sv_eq_nocase(msg->version, SV("SIP/2.0"))) {
+    if (!version_is_20(msg->version)) {
         int rc = check_fail(&c, msg->version, "SIP version not supported");
         if (err != NULL && msg->is_request) {
             err->status = 505;

@@ -5,6 +5,7 @@
 #include "base/err.h"
 #include "sip/chars.h"
 #include "sip/hdr.h"
+#include "sip/scan.h"
 
 static int na_fail(struct sip_err *err, struct sv in, const char *at, const char *reason)
 {
@@ -46,8 +47,8 @@ static int parse_angle(struct sv in, struct sv cur, const char *lt, struct sip_n
                        struct sip_contact *contact, struct sip_err *err)
 {
     const char *end = cur.ptr + cur.len;
-    const char *gt = memchr(lt + 1, '>', (size_t)(end - lt - 1));
-    if (gt == NULL) {
+    const char *gt = sip_scan_byte(lt + 1, end, '>');
+    if (gt == end) {
         return na_fail(err, in, lt, "missing '>'");
     }
     out->uri_text = sip_sv(lt + 1, (size_t)(gt - lt - 1));
@@ -60,9 +61,10 @@ static int parse_angle(struct sv in, struct sv cur, const char *lt, struct sip_n
     }
     struct sv rest = sip_sv(gt + 1, (size_t)(end - gt - 1));
     sip_lws_skip(&rest);
-    if (rest.len > 0) {
-        out->params = rest;
+    if (rest.len == 0) {
+        return 0;
     }
+    out->params = rest;
     return parse_header_params(in, rest, out, contact, err);
 }
 
@@ -95,10 +97,9 @@ static int parse_addr_spec(struct sv in, struct sv cur, struct sip_nameaddr *out
     return parse_header_params(in, rest, out, contact, err);
 }
 
-static int nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_contact *contact,
+static int nameaddr_split(struct sv in, struct sip_nameaddr *out, struct sip_contact *contact,
                           struct sip_err *err)
 {
-    *out = (struct sip_nameaddr){ 0 };
     struct sv cur = sip_lws_trim(in);
     if (cur.ptr == NULL || cur.len == 0) {
         return sip_err_set(err, -SW_EBADMSG, 0, "empty address", 400);
@@ -129,6 +130,22 @@ static int nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_con
     return parse_addr_spec(in, cur, out, contact, err);
 }
 
+/* Fills `out` field by field: sip_uri_parse() sets every field of the URI, so the
+ * whole struct is cleared only when the parse fails (then it is all zero). */
+static int nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_contact *contact,
+                          struct sip_err *err)
+{
+    out->display = SV_NULL;
+    out->uri_text = SV_NULL;
+    out->params = SV_NULL;
+    out->tag = SV_NULL;
+    int rc = nameaddr_split(in, out, contact, err);
+    if (rc != 0) {
+        *out = (struct sip_nameaddr){ 0 };
+    }
+    return rc;
+}
+
 int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *err)
 {
     return nameaddr_parse(in, out, NULL, err);
@@ -136,10 +153,12 @@ int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *e
 
 int sip_contact_parse(struct sv in, struct sip_contact *out, bool *is_star, struct sip_err *err)
 {
-    *out = (struct sip_contact){ 0 };
+    out->expires = SV_NULL;
+    out->q = SV_NULL;
     *is_star = false;
     struct sv cur = sip_lws_trim(in);
     if (cur.len == 1 && cur.ptr[0] == '*') {
+        out->addr = (struct sip_nameaddr){ 0 };
         *is_star = true;
         return 0;
     }

@@ -33,7 +33,7 @@ struct sip_contact {
 /*
  * Parses one name-addr or addr-spec (one list element, already split off) with its
  * parameters. Returns 0, or -SW_EBADMSG / -SW_EBADURI with err->pos relative to `in`
- * and err->status = 400.
+ * and err->status = 400 (then `out` is all zero).
  */
 int sip_nameaddr_parse(struct sv in, struct sip_nameaddr *out, struct sip_err *err);
 
