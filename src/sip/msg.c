@@ -634,25 +634,6 @@ int sip_msg_parse(struct sv raw, bool is_stream, const struct sip_limits *limits
     return parse_body(&ps, body, is_stream, start);
 }
 
-const struct sip_hdr *sip_msg_find(const struct sip_msg *msg, enum sip_hdr_id id,
-                                   const struct sip_hdr *after)
-{
-    if ((unsigned)id >= SIP_HDR_COUNT) {
-        return NULL;
-    }
-    if (after == NULL) {
-        uint16_t first = msg->hdr_first[id];
-        return first == 0 ? NULL : &msg->hdrs[first - 1];
-    }
-    const struct sip_hdr *end = msg->hdrs + msg->hdr_count;
-    for (const struct sip_hdr *h = after + 1; h < end; h++) {
-        if (h->id == id) {
-            return h;
-        }
-    }
-    return NULL;
-}
-
 const struct sip_hdr *sip_msg_find_name(const struct sip_msg *msg, struct sv name,
                                         const struct sip_hdr *after)
 {
@@ -667,11 +648,6 @@ const struct sip_hdr *sip_msg_find_name(const struct sip_msg *msg, struct sv nam
         }
     }
     return NULL;
-}
-
-size_t sip_msg_hdr_lines(const struct sip_msg *msg, enum sip_hdr_id id)
-{
-    return (unsigned)id < SIP_HDR_COUNT ? msg->hdr_lines[id] : 0;
 }
 
 int sip_msg_content_length(const struct sip_msg *msg, size_t *out)

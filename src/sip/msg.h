@@ -138,17 +138,36 @@ int sip_msg_validate(struct sip_msg *msg, struct sip_err *err);
 
 /*
  * The next header with `id` after `after` (NULL: the first one), or NULL. For
- * SIP_HDR_OTHER use sip_msg_find_name().
+ * SIP_HDR_OTHER use sip_msg_find_name(). Inline: every accessor starts with it.
  */
-const struct sip_hdr *sip_msg_find(const struct sip_msg *msg, enum sip_hdr_id id,
-                                   const struct sip_hdr *after);
+static inline const struct sip_hdr *sip_msg_find(const struct sip_msg *msg, enum sip_hdr_id id,
+                                                 const struct sip_hdr *after)
+{
+    if ((unsigned)id >= SIP_HDR_COUNT) {
+        return NULL;
+    }
+    if (after == NULL) {
+        uint16_t first = msg->hdr_first[id];
+        return first == 0 ? NULL : &msg->hdrs[first - 1];
+    }
+    const struct sip_hdr *end = msg->hdrs + msg->hdr_count;
+    for (const struct sip_hdr *h = after + 1; h < end; h++) {
+        if (h->id == id) {
+            return h;
+        }
+    }
+    return NULL;
+}
 
 /* The next header named `name` (ASCII case-insensitive, compact forms resolved). */
 const struct sip_hdr *sip_msg_find_name(const struct sip_msg *msg, struct sv name,
                                         const struct sip_hdr *after);
 
 /* The number of header lines with `id` (a Via line with two values counts once). */
-size_t sip_msg_hdr_lines(const struct sip_msg *msg, enum sip_hdr_id id);
+static inline size_t sip_msg_hdr_lines(const struct sip_msg *msg, enum sip_hdr_id id)
+{
+    return (unsigned)id < SIP_HDR_COUNT ? msg->hdr_lines[id] : 0;
+}
 
 /*
  * Lazy typed accessors (msg_get.c). Each returns NULL (or a negative code) with `err`
