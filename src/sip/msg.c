@@ -372,7 +372,7 @@ static inline const char *line_end_find(const char *p, const char *limit, unsign
     if (eols != 0) {
         return p + __builtin_ctz(eols);
     }
-    return sip_scan_either(p + 16, limit, '\r', '\n');
+    return sip_scan_eol(p + 16, limit);
 }
 
 /* The first ':' of the line [p, eol), given the ':' mask of its first sixteen bytes. */

@@ -62,6 +62,41 @@ static inline const char *sip_scan_either(const char *p, const char *end, char a
     return p;
 }
 
+#if defined(__SSE2__)
+/* The bytes of the 16 at `p` that are 0x0D or below (CR, LF, HTAB and other controls),
+ * as a vector: one unsigned minimum and one compare instead of a compare per byte. */
+static inline __m128i sip_scan_low16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8('\r')), v);
+}
+#endif
+
+/*
+ * The first CR or LF of [p, end), or `end`: the line end of a long header line. Thirty
+ * two bytes per step look for any byte up to 0x0D; one that is not CR or LF (an HTAB
+ * inside a value, a control byte) is stepped over.
+ */
+static inline const char *sip_scan_eol(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    while (end - p >= 32) {
+        unsigned low = (unsigned)_mm_movemask_epi8(sip_scan_low16(p)) |
+                       (unsigned)_mm_movemask_epi8(sip_scan_low16(p + 16)) << 16;
+        if (low == 0) {
+            p += 32;
+            continue;
+        }
+        p += __builtin_ctz(low);
+        if (*p == '\r' || *p == '\n') {
+            return p;
+        }
+        p++;
+    }
+#endif
+    return sip_scan_either(p, end, '\r', '\n');
+}
+
 /* The first byte of [p, end) equal to `c`, or `end`. */
 static inline const char *sip_scan_byte(const char *p, const char *end, char c)
 {
