@@ -360,7 +360,21 @@ static __attribute__((noinline)) int parse_other(struct sv in, const char *p, st
 
 int sip_uri_parse(struct sv in, struct sip_uri *out, struct sip_err *err)
 {
-    *out = (struct sip_uri){ .raw = in };
+    /* Field by field: a struct literal compiles to a rep stos here, which costs an
+     * instruction per eight bytes. */
+    out->scheme = SIP_URI_SIP;
+    out->scheme_text = SV_NULL;
+    out->user = SV_NULL;
+    out->password = SV_NULL;
+    out->host = SV_NULL;
+    out->is_ipv6_ref = false;
+    out->port = 0;
+    out->has_port = false;
+    out->params = SV_NULL;
+    out->headers = SV_NULL;
+    out->tel_number = SV_NULL;
+    out->opaque = SV_NULL;
+    out->raw = in;
     if (in.ptr == NULL) {
         return sip_err_set(err, -SW_EBADURI, 0, "missing URI", 400);
     }
@@ -474,42 +488,7 @@ static bool gen_value_take(struct sv *cur, struct sv *value)
     return true;
 }
 
-/* The common ";name" or ";name=value" without LWS or quotes, one run per part; false
- * (cursor unchanged) for anything else, which sip_params_next() then takes apart. */
-static inline bool params_next_plain(struct sv *cur, struct sv *name, struct sv *value)
-{
-    if (cur->len < 2 || cur->ptr[0] != ';') {
-        return false;
-    }
-    const char *end = cur->ptr + cur->len;
-    const char *n = cur->ptr + 1;
-    const char *n_end = sip_char_run(n, end, SIP_C_TOKEN);
-    if (n_end == n) {
-        return false;
-    }
-    const char *stop = n_end;
-    *value = SV_NULL;
-    if (n_end < end && *n_end == '=') {
-        stop = sip_char_run(n_end + 1, end, SIP_C_GVAL);
-        if (stop == n_end + 1) {
-            return false;
-        }
-        *value = sip_sv(n_end + 1, (size_t)(stop - n_end - 1));
-    }
-    if (stop < end && *stop != ';') {
-        return false;
-    }
-    *name = sip_sv(n, (size_t)(n_end - n));
-    cur->len -= (size_t)(stop - cur->ptr);
-    cur->ptr = stop;
-    return true;
-}
-
-/* sip_params_next() of what params_next_plain() does not take: LWS around the
- * separators, quoted values, errors. Kept out of line so that the common call does not
- * pay for its registers. */
-static __attribute__((noinline)) int params_next_slow(struct sv *cur, struct sv *name,
-                                                      struct sv *value)
+int sip_params_next_slow(struct sv *cur, struct sv *name, struct sv *value)
 {
     sip_lws_skip(cur);
     if (cur->ptr == NULL || cur->len == 0) {
@@ -537,17 +516,6 @@ static __attribute__((noinline)) int params_next_slow(struct sv *cur, struct sv 
         *cur = look;
     }
     return 1;
-}
-
-int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
-{
-    if (params_next_plain(cur, name, value)) {
-        return 1;
-    }
-    if (cur->len == 0) {
-        return 0;
-    }
-    return params_next_slow(cur, name, value);
 }
 
 static int hex_value(char c)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/sv.h"
+#include "sip/chars.h"
 #include "sip/err.h"
 
 enum sip_uri_scheme {
@@ -61,15 +62,60 @@ size_t sip_host_len(struct sv in, bool *is_ipv6_ref);
  */
 bool sip_params_find(struct sv params, struct sv name, struct sv *value);
 
+/* Private to sip_params_next(): everything but the plain form (LWS around the
+ * separators, quoted values, the end with LWS, errors), out of line. */
+int sip_params_next_slow(struct sv *cur, struct sv *name, struct sv *value);
+
+/* The common ";name" or ";name=value" without LWS or quotes, one class run per part;
+ * false (cursor unchanged) for anything else. */
+static inline bool sip_params_next_plain(struct sv *cur, struct sv *name, struct sv *value)
+{
+    if (cur->len < 2 || cur->ptr[0] != ';') {
+        return false;
+    }
+    const char *end = cur->ptr + cur->len;
+    const char *n = cur->ptr + 1;
+    const char *n_end = sip_char_run(n, end, SIP_C_TOKEN);
+    if (n_end == n) {
+        return false;
+    }
+    const char *stop = n_end;
+    *value = SV_NULL;
+    if (n_end < end && *n_end == '=') {
+        stop = sip_char_run(n_end + 1, end, SIP_C_GVAL);
+        if (stop == n_end + 1) {
+            return false;
+        }
+        *value = (struct sv){ .ptr = n_end + 1, .len = (size_t)(stop - n_end - 1) };
+    }
+    if (stop < end && *stop != ';') {
+        return false;
+    }
+    *name = (struct sv){ .ptr = n, .len = (size_t)(n_end - n) };
+    cur->len -= (size_t)(stop - cur->ptr);
+    cur->ptr = stop;
+    return true;
+}
+
 /*
  * Iterates a parameter list: takes the next ";name[=value]" from `*cur`. Returns 1 with
  * `*name`/`*value` set (value absent when there is no '='), 0 at the end, or -1 when the
  * list is malformed (an empty name as in ";;", a stray byte, an unterminated quote).
  * LWS around ';' and '=' is allowed (header params, RFC 3261 §25.1 SEMI/EQUAL). Values
  * are a token, a host (IPv6 reference included) or a quoted-string (quotes kept).
- * The cursor always advances or the call returns 0/-1.
+ * The cursor always advances or the call returns 0/-1. Inline: the parameter loops of
+ * Via, name-addr and Contact call it per parameter.
  */
-int sip_params_next(struct sv *cur, struct sv *name, struct sv *value);
+static inline int sip_params_next(struct sv *cur, struct sv *name, struct sv *value)
+{
+    if (sip_params_next_plain(cur, name, value)) {
+        return 1;
+    }
+    if (cur->len == 0) {
+        return 0;
+    }
+    return sip_params_next_slow(cur, name, value);
+}
 
 /*
  * Decodes the %XX escapes of `in` into `out` (capacity `cap`) and stores the decoded
