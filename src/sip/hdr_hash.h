@@ -364,20 +364,12 @@ static inline uint64_t hdr_name_head(const char *name, size_t len)
     return hdr_load16(name) | hdr_load16(name + len - 2) << (8 * (len - 2));
 }
 
-/*
- * sip_hdr_lookup() of `len` bytes at `name` (reads only those). Header names are
- * tokens, whose only bytes that OR 0x20 maps onto a lower-case letter or '-' are the
- * upper-case letters themselves (CR would map onto '-', but is no token byte, and
- * the line scanners end a line at every CR): the fold is exact, eight bytes at a time.
- */
-static inline enum sip_hdr_id hdr_hash_lookup(const char *name, size_t len)
+/* The identifier of a name of 2 to 32 bytes whose first min(len, 8) bytes, zero-padded,
+ * are `head` (see hdr_hash_lookup()). */
+static inline enum sip_hdr_id hdr_hash_find(const char *name, size_t len, uint64_t head)
 {
     const uint64_t fold = 0x2020202020202020ULL;
-    if (len < 2 || len > 32) {
-        unsigned letter = len == 1 ? (unsigned)((unsigned char)name[0] | 0x20) - 'a' : 26;
-        return letter < 26 ? (enum sip_hdr_id)hdr_compact[letter] : SIP_HDR_OTHER;
-    }
-    uint64_t head = hdr_name_head(name, len) | (fold >> (len >= 8 ? 0 : 64 - 8 * len));
+    head |= fold >> (len >= 8 ? 0 : 64 - 8 * len);
     uint64_t tail = len >= 8 ? hdr_load64(name + len - 8) | fold : 0;
     uint64_t key = head ^ (tail << 32 | tail >> 32) ^ len;
     unsigned id = hdr_slots[(key * HDR_HASH_MULTIPLIER) >> (64 - HDR_HASH_BITS)];
@@ -390,6 +382,41 @@ static inline enum sip_hdr_id hdr_hash_lookup(const char *name, size_t len)
         return SIP_HDR_OTHER;
     }
     return (enum sip_hdr_id)id;
+}
+
+/* A compact form (RFC 3261 §7.3.3) or SIP_HDR_OTHER, for a name of 1 byte or over 32. */
+static inline enum sip_hdr_id hdr_hash_short(const char *name, size_t len)
+{
+    unsigned letter = len == 1 ? (unsigned)((unsigned char)name[0] | 0x20) - 'a' : 26;
+    return letter < 26 ? (enum sip_hdr_id)hdr_compact[letter] : SIP_HDR_OTHER;
+}
+
+/*
+ * sip_hdr_lookup() of `len` bytes at `name` (reads only those). Header names are
+ * tokens, whose only bytes that OR 0x20 maps onto a lower-case letter or '-' are the
+ * upper-case letters themselves (CR would map onto '-', but is no token byte, and
+ * the line scanners end a line at every CR): the fold is exact, eight bytes at a time.
+ */
+static inline enum sip_hdr_id hdr_hash_lookup(const char *name, size_t len)
+{
+    if (len < 2 || len > 32) {
+        return hdr_hash_short(name, len);
+    }
+    return hdr_hash_find(name, len, hdr_name_head(name, len));
+}
+
+/* hdr_hash_lookup() of a name followed by enough bytes that eight can be read at
+ * `name` whatever its length: one load and a mask take its head. */
+static inline enum sip_hdr_id hdr_hash_lookup_padded(const char *name, size_t len)
+{
+    if (len < 2 || len > 32) {
+        return hdr_hash_short(name, len);
+    }
+    uint64_t head = hdr_load64(name);
+    if (len < 8) {
+        head &= (1ULL << (8 * len)) - 1;
+    }
+    return hdr_hash_find(name, len, head);
 }
 
 #endif

@@ -70,9 +70,11 @@ static int cseq_parse(struct sv value, struct sip_cseq *out, struct sip_err *err
         return sip_err_set(err, -SW_EBADMSG, i, "bad CSeq", 400);
     }
     sip_lws_skip(&rest);
-    if (!sip_token_take(&rest, &out->method_name) || rest.len != 0) {
+    const char *end = rest.ptr + rest.len;
+    if (rest.len == 0 || sip_char_run(rest.ptr, end, SIP_C_TOKEN) != end) {
         return sip_err_set(err, -SW_EBADMSG, i, "bad CSeq method", 400);
     }
+    out->method_name = rest;
     out->method = sip_method_from_sv(out->method_name);
     return 0;
 }
