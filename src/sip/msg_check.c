@@ -33,8 +33,11 @@ static int check_keep(const struct checker *c)
     return -SW_EBADMSG;
 }
 
-static int check_once(const struct checker *c, enum sip_hdr_id id, const char *missing,
-                      const char *repeated)
+/* The Via/Contact walk and the once-only checks are forced inline (always_inline
+ * below): they run on every message, and GCC keeps them out of line for their size. */
+
+static inline __attribute__((always_inline)) int
+check_once(const struct checker *c, enum sip_hdr_id id, const char *missing, const char *repeated)
 {
     size_t lines = sip_msg_hdr_lines(c->msg, id);
     if (lines == 0) {
@@ -117,7 +120,8 @@ struct list_walk {
 /* Parses one Via or Contact element, the first one into the message's cache (the top
  * Via and the first Contact are what the accessors return later, so they are not
  * parsed twice); counts Contact values to refuse a mixed '*'. */
-static int check_item(const struct checker *c, struct list_walk *w, struct sv item)
+static inline __attribute__((always_inline)) int check_item(const struct checker *c,
+                                                            struct list_walk *w, struct sv item)
 {
     struct sip_msg_cache *cache = &c->msg->cache;
     int rc = 0;
@@ -146,7 +150,8 @@ static int check_item(const struct checker *c, struct list_walk *w, struct sv it
 
 /* Every value of one line; a line without a comma is one value (the index trimmed it),
  * which memchr proves faster than the list scanner walks it. */
-static int check_line(const struct checker *c, struct list_walk *w, const struct sip_hdr *h)
+static inline __attribute__((always_inline)) int
+check_line(const struct checker *c, struct list_walk *w, const struct sip_hdr *h)
 {
     struct sv cur = h->value;
     struct sv item;
@@ -165,7 +170,8 @@ static int check_line(const struct checker *c, struct list_walk *w, const struct
     return 0;
 }
 
-static int check_list(const struct checker *c, enum sip_hdr_id id)
+static inline __attribute__((always_inline)) int check_list(const struct checker *c,
+                                                            enum sip_hdr_id id)
 {
     struct list_walk w = { .id = id };
     /* The line count stops the walk at the last line, not at the end of the index. */

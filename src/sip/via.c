@@ -75,7 +75,11 @@ static int parse_sent_by(struct sv in, struct sv *cur, struct sip_via *out, stru
     return 0;
 }
 
-static void via_param_store(struct sip_via *out, struct sv name, struct sv value)
+/* The one-pass path is forced inline (always_inline below), so the common Via pays
+ * no call between its steps. */
+
+static inline __attribute__((always_inline)) void via_param_store(struct sip_via *out,
+                                                                  struct sv name, struct sv value)
 {
     /* The length picks the candidate, so each parameter costs one comparison. */
     switch (name.len) {
@@ -122,7 +126,8 @@ static inline bool starts_with_sip20(const char *p)
 
 /* The common ";name[=value]" parameters of a Via, stored as sip_via_parse() stores
  * them; false for anything params_next_plain() would not take. */
-static bool via_params_fast(struct sv cur, struct sip_via *out)
+static inline __attribute__((always_inline)) bool via_params_fast(struct sv cur,
+                                                                  struct sip_via *out)
 {
     while (cur.len > 0) {
         struct sv name;
@@ -141,7 +146,7 @@ static bool via_params_fast(struct sv cur, struct sip_via *out)
  * parameters. Fills `out` as the general parse would; false for anything else (then
  * `out` is to be reset and parsed again by the general path, which reports errors).
  */
-static bool via_parse_fast(struct sv cur, struct sip_via *out)
+static inline __attribute__((always_inline)) bool via_parse_fast(struct sv cur, struct sip_via *out)
 {
     const char *p = cur.ptr;
     const char *end = cur.ptr + cur.len;
