@@ -364,12 +364,25 @@ static inline uint64_t hdr_name_head(const char *name, size_t len)
     return hdr_load16(name) | hdr_load16(name + len - 2) << (8 * (len - 2));
 }
 
+/* The bytes of the head word that a name of min(len, 8) bytes fills. */
+static const uint64_t hdr_head_mask[9] = {
+    0,
+    0xFFULL,
+    0xFFFFULL,
+    0xFFFFFFULL,
+    0xFFFFFFFFULL,
+    0xFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFFFFFULL,
+};
+
 /* The identifier of a name of 2 to 32 bytes whose first min(len, 8) bytes, zero-padded,
  * are `head` (see hdr_hash_lookup()). */
 static inline enum sip_hdr_id hdr_hash_find(const char *name, size_t len, uint64_t head)
 {
     const uint64_t fold = 0x2020202020202020ULL;
-    head |= fold >> (len >= 8 ? 0 : 64 - 8 * len);
+    head |= fold & hdr_head_mask[len < 8 ? len : 8];
     uint64_t tail = len >= 8 ? hdr_load64(name + len - 8) | fold : 0;
     uint64_t key = head ^ (tail << 32 | tail >> 32) ^ len;
     unsigned id = hdr_slots[(key * HDR_HASH_MULTIPLIER) >> (64 - HDR_HASH_BITS)];
@@ -412,10 +425,7 @@ static inline enum sip_hdr_id hdr_hash_lookup_padded(const char *name, size_t le
     if (len < 2 || len > 32) {
         return hdr_hash_short(name, len);
     }
-    uint64_t head = hdr_load64(name);
-    if (len < 8) {
-        head &= (1ULL << (8 * len)) - 1;
-    }
+    uint64_t head = hdr_load64(name) & hdr_head_mask[len < 8 ? len : 8];
     return hdr_hash_find(name, len, head);
 }
 

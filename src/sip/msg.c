@@ -392,6 +392,16 @@ static inline const char *line_colon_find(const char *p, const char *eol, unsign
  * no line end before `limit`. */
 static inline const char *line_next(const char *eol, const char *limit)
 {
+    if (limit - eol >= 2) {
+        /* CR LF, the common end, as one two-byte compare. */
+        uint16_t pair;
+        uint16_t crlf;
+        memcpy(&pair, eol, 2);
+        memcpy(&crlf, "\r\n", 2);
+        if (pair == crlf) {
+            return eol + 2;
+        }
+    }
     if (eol == limit) {
         return NULL;
     }
