@@ -31,6 +31,9 @@ static int check_extensions(struct sip_msg *msg, const struct sip_check_cfg *cfg
                             struct sip_check_result *out)
 {
     enum sip_hdr_id id = cfg->role == SIP_ROLE_PROXY ? SIP_HDR_PROXY_REQUIRE : SIP_HDR_REQUIRE;
+    if (sip_msg_hdr_lines(msg, id) == 0) {
+        return 0; /* the common request: nothing required */
+    }
     struct sv tags[CHECK_MAX_TAGS];
     size_t count = 0;
     int rc = sip_msg_option_tags(msg, id, tags, CHECK_MAX_TAGS, &count);
