@@ -169,18 +169,66 @@ static inline size_t sip_msg_hdr_lines(const struct sip_msg *msg, enum sip_hdr_i
     return (unsigned)id < SIP_HDR_COUNT ? msg->hdr_lines[id] : 0;
 }
 
+/* Private: the parsing halves of the accessors below (msg_get.c), for a value not
+ * cached yet. Call the accessors. */
+const struct sip_nameaddr *sip_msg_from_load(struct sip_msg *msg, struct sip_err *err);
+const struct sip_nameaddr *sip_msg_to_load(struct sip_msg *msg, struct sip_err *err);
+const struct sip_cseq *sip_msg_cseq_load(struct sip_msg *msg, struct sip_err *err);
+const struct sip_via *sip_msg_top_via_load(struct sip_msg *msg, struct sip_err *err);
+const struct sip_uri *sip_msg_ruri_load(struct sip_msg *msg, struct sip_err *err);
+int sip_msg_max_forwards_load(struct sip_msg *msg, uint32_t *out);
+
 /*
  * Lazy typed accessors (msg_get.c). Each returns NULL (or a negative code) with `err`
- * set when the header is absent (-SW_ENOTFOUND, status 400) or malformed.
+ * set when the header is absent (-SW_ENOTFOUND, status 400) or malformed. Inline for
+ * the cached value: validation, the stages and the proxy ask for the same fields.
  */
-const struct sip_nameaddr *sip_msg_from(struct sip_msg *msg, struct sip_err *err);
-const struct sip_nameaddr *sip_msg_to(struct sip_msg *msg, struct sip_err *err);
-const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err);
-const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err);
-const struct sip_uri *sip_msg_ruri(struct sip_msg *msg, struct sip_err *err);
+static inline const struct sip_nameaddr *sip_msg_from(struct sip_msg *msg, struct sip_err *err)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_FROM) != 0) {
+        return &msg->cache.from;
+    }
+    return sip_msg_from_load(msg, err);
+}
+
+static inline const struct sip_nameaddr *sip_msg_to(struct sip_msg *msg, struct sip_err *err)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_TO) != 0) {
+        return &msg->cache.to;
+    }
+    return sip_msg_to_load(msg, err);
+}
+
+static inline const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_CSEQ) != 0) {
+        return &msg->cache.cseq;
+    }
+    return sip_msg_cseq_load(msg, err);
+}
+
+static inline const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_TOP_VIA) != 0) {
+        return &msg->cache.top_via;
+    }
+    return sip_msg_top_via_load(msg, err);
+}
+
+static inline const struct sip_uri *sip_msg_ruri(struct sip_msg *msg, struct sip_err *err)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_RURI) != 0) {
+        return &msg->cache.ruri;
+    }
+    return sip_msg_ruri_load(msg, err);
+}
 
 /* The Call-ID value (LWS-trimmed), or the absent view. */
-struct sv sip_msg_call_id(struct sip_msg *msg);
+static inline struct sv sip_msg_call_id(struct sip_msg *msg)
+{
+    const struct sip_hdr *hdr = sip_msg_find(msg, SIP_HDR_CALL_ID, NULL);
+    return hdr == NULL ? SV_NULL : hdr->value;
+}
 
 /*
  * Every Via value, in order, including comma-separated ones. Writes at most `cap` to
@@ -191,7 +239,14 @@ int sip_msg_vias(struct sip_msg *msg, struct sip_via *out, size_t cap, size_t *c
                  struct sip_err *err);
 
 /* Max-Forwards: 0, -SW_ENOTFOUND when absent, -SW_EBADMSG when not 0..255. */
-int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out);
+static inline int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
+{
+    if ((msg->cache.done & SIP_MSG_CACHE_MAX_FORWARDS) != 0) {
+        *out = msg->cache.max_forwards;
+        return 0;
+    }
+    return sip_msg_max_forwards_load(msg, out);
+}
 
 /*
  * Every Contact value as sip_msg_vias(). `*is_star` is true for "Contact: *" (then

@@ -42,20 +42,14 @@ static const struct sip_nameaddr *nameaddr_get(struct sip_msg *msg, enum sip_hdr
     return slot;
 }
 
-const struct sip_nameaddr *sip_msg_from(struct sip_msg *msg, struct sip_err *err)
+const struct sip_nameaddr *sip_msg_from_load(struct sip_msg *msg, struct sip_err *err)
 {
     return nameaddr_get(msg, SIP_HDR_FROM, SIP_MSG_CACHE_FROM, &msg->cache.from, err);
 }
 
-const struct sip_nameaddr *sip_msg_to(struct sip_msg *msg, struct sip_err *err)
+const struct sip_nameaddr *sip_msg_to_load(struct sip_msg *msg, struct sip_err *err)
 {
     return nameaddr_get(msg, SIP_HDR_TO, SIP_MSG_CACHE_TO, &msg->cache.to, err);
-}
-
-struct sv sip_msg_call_id(struct sip_msg *msg)
-{
-    const struct sip_hdr *hdr = sip_msg_find(msg, SIP_HDR_CALL_ID, NULL);
-    return hdr == NULL ? SV_NULL : hdr->value;
 }
 
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). */
@@ -79,7 +73,7 @@ static int cseq_parse(struct sv value, struct sip_cseq *out, struct sip_err *err
     return 0;
 }
 
-const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err)
+const struct sip_cseq *sip_msg_cseq_load(struct sip_msg *msg, struct sip_err *err)
 {
     if ((msg->cache.done & SIP_MSG_CACHE_CSEQ) != 0) {
         return &msg->cache.cseq;
@@ -97,7 +91,7 @@ const struct sip_cseq *sip_msg_cseq(struct sip_msg *msg, struct sip_err *err)
     return &msg->cache.cseq;
 }
 
-const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
+const struct sip_via *sip_msg_top_via_load(struct sip_msg *msg, struct sip_err *err)
 {
     if ((msg->cache.done & SIP_MSG_CACHE_TOP_VIA) != 0) {
         return &msg->cache.top_via;
@@ -125,7 +119,7 @@ const struct sip_via *sip_msg_top_via(struct sip_msg *msg, struct sip_err *err)
     return &msg->cache.top_via;
 }
 
-const struct sip_uri *sip_msg_ruri(struct sip_msg *msg, struct sip_err *err)
+const struct sip_uri *sip_msg_ruri_load(struct sip_msg *msg, struct sip_err *err)
 {
     if ((msg->cache.done & SIP_MSG_CACHE_RURI) != 0) {
         return &msg->cache.ruri;
@@ -171,7 +165,7 @@ int sip_msg_vias(struct sip_msg *msg, struct sip_via *out, size_t cap, size_t *c
     return 0;
 }
 
-int sip_msg_max_forwards(struct sip_msg *msg, uint32_t *out)
+int sip_msg_max_forwards_load(struct sip_msg *msg, uint32_t *out)
 {
     if ((msg->cache.done & SIP_MSG_CACHE_MAX_FORWARDS) != 0) {
         *out = msg->cache.max_forwards;
