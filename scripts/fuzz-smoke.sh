@@ -10,9 +10,18 @@ for bin in "$build"/fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
     target=${bin##*/fuzz_}
     scratch=$(mktemp -d)
+    # Its own dictionary, fuzz/<target>.dict, else the one of the layer it fuzzes (the
+    # sw_<layer> its fuzz/targets/<target>.cmake links): fuzz/sip.dict for every sip target.
+    layer=$(sed -n 's/.*sw_add_fuzz_target([^ ]* LINK sw_\([a-z_]*\).*/\1/p' \
+        "fuzz/targets/$target.cmake" 2>/dev/null | head -1)
     dict=()
-    [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
-    echo "fuzz: $target for ${seconds}s"
+    for candidate in "fuzz/$target.dict" "fuzz/${layer:-none}.dict"; do
+        if [ -f "$candidate" ]; then
+            dict=(-dict="$candidate")
+            break
+        fi
+    done
+    echo "fuzz: $target for ${seconds}s${dict[0]:+ with ${dict[0]#-dict=}}"
     "$bin" "${dict[@]}" -max_total_time="$seconds" -max_len=65535 -rss_limit_mb=2048 \
         -artifact_prefix="$scratch/" "$scratch" "fuzz/corpus/$target" 2>&1 | tail -3
     rm -rf "$scratch"
