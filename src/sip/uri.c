@@ -113,8 +113,10 @@ static const char *parse_port(const char *p, const char *end, uint16_t *port)
 {
     uint32_t value = 0;
     const char *start = p;
-    while (p < end && sip_char_is(*p, SIP_C_DIGIT) && p - start < 6) {
-        value = value * 10 + (uint32_t)(*p - '0');
+    const char *stop = end - p > 6 ? p + 6 : end;
+    unsigned digit = 0;
+    while (p < stop && (digit = (unsigned)(unsigned char)*p - '0') <= 9) {
+        value = value * 10 + digit;
         p++;
     }
     if (p == start || value > 65535 || (p < end && sip_char_is(*p, SIP_C_DIGIT))) {

@@ -168,8 +168,9 @@ static inline __attribute__((always_inline)) bool via_parse_fast(struct sv cur, 
     if (q < end && *q == ':') {
         const char *digits = ++q;
         uint32_t port = 0;
-        while (q < end && sip_char_is(*q, SIP_C_DIGIT) && port <= 65535) {
-            port = port * 10 + (uint32_t)(*q - '0');
+        unsigned digit = 0;
+        while (q < end && (digit = (unsigned)(unsigned char)*q - '0') <= 9 && port <= 65535) {
+            port = port * 10 + digit;
             q++;
         }
         if (q == digits || port > 65535) {
