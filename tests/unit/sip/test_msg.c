@@ -119,6 +119,53 @@ static void test_parse_response_and_find(void **state)
     assert_int_equal(sip_msg_find(&msg, SIP_HDR_CALL_ID, NULL)->id, SIP_HDR_CALL_ID);
 }
 
+/* Names and values as the one-pass header loop takes them: SP/HTAB before the colon and
+ * around the value, upper case, names of every length class, an empty value. */
+static void test_header_names_and_values(void **state)
+{
+    (void)state;
+    struct sip_msg msg;
+    struct sip_err err = { 0 };
+    assert_int_equal(parse("OPTIONS sip:a@b SIP/2.0\r\n"
+                           "SUBJECT \t:\t hello world \t\r\n"
+                           "To:<sip:a@b>\r\n"
+                           "P-ASSERTED-IDENTITY:   <sip:c@d>\r\n"
+                           "X-Empty-Value-Header:\r\n"
+                           "Content-Encoding : gzip\r\n"
+                           "Content-Language: en\r\n"
+                           "X-Unknown_Token.1: v\r\n"
+                           "l: 0\r\n\r\n",
+                           false, &msg, &err),
+                     0);
+    assert_int_equal(msg.hdr_count, 8);
+
+    const enum sip_hdr_id ids[] = { SIP_HDR_SUBJECT,
+                                    SIP_HDR_TO,
+                                    SIP_HDR_P_ASSERTED_IDENTITY,
+                                    SIP_HDR_OTHER,
+                                    SIP_HDR_CONTENT_ENCODING,
+                                    SIP_HDR_CONTENT_LANGUAGE,
+                                    SIP_HDR_OTHER,
+                                    SIP_HDR_CONTENT_LENGTH };
+
+    const char *const names[] = { "SUBJECT",
+                                  "To",
+                                  "P-ASSERTED-IDENTITY",
+                                  "X-Empty-Value-Header",
+                                  "Content-Encoding",
+                                  "Content-Language",
+                                  "X-Unknown_Token.1",
+                                  "l" };
+    const char *const values[] = { "hello world", "<sip:a@b>", "<sip:c@d>", "",
+                                   "gzip",        "en",        "v",         "0" };
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(msg.hdrs[i].id, ids[i]);
+        assert_true(sv_eq(msg.hdrs[i].name, sv_from_cstr(names[i])));
+        assert_true(sv_eq(msg.hdrs[i].value, sv_from_cstr(values[i])));
+    }
+    assert_int_equal(sip_msg_hdr_lines(&msg, SIP_HDR_OTHER), 2);
+}
+
 static void test_folding_stays_a_view(void **state)
 {
     (void)state;
@@ -151,6 +198,16 @@ static const struct bad_case parse_failures[] = {
     { "INVITE sip:a@b SIP/2.0\r\n Via: x\r\n\r\n", -SW_EBADMSG, 400,
       "continuation line without header" },
     { "INVITE sip:a@b SIP/2.0\r\nVia: a\rb\r\n\r\n", -SW_EBADMSG, 400, "bare CR in header" },
+    /* The same with lines long enough for the one-pass header loop, which must hand
+     * them to the general path. */
+    { "INVITE sip:a@b SIP/2.0\r\nVia: a\rb and more bytes\r\n\r\n", -SW_EBADMSG, 400,
+      "bare CR in header" },
+    { "INVITE sip:a@b SIP/2.0\r\nBad Name: some value here\r\n\r\n", -SW_EBADMSG, 400,
+      "bad header line" },
+    { "INVITE sip:a@b SIP/2.0\r\n: no name at all here\r\n\r\n", -SW_EBADMSG, 400,
+      "bad header line" },
+    { "INVITE sip:a@b SIP/2.0\r\n\tVia: a continuation first\r\n\r\n", -SW_EBADMSG, 400,
+      "continuation line without header" },
     { "INVITE  sip:a@b SIP/2.0\r\n\r\n", -SW_EBADMSG, 400, "bad Request-URI" },
     { "INVITE sip:a@b SIP/2.0 \r\n\r\n", -SW_EBADMSG, 400, "bad SIP version" },
     { "INVITE sip:a@b SIP/2.\r\n\r\n", -SW_EBADMSG, 400, "bad SIP version" },
@@ -521,6 +578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_invite),
         cmocka_unit_test(test_parse_response_and_find),
+        cmocka_unit_test(test_header_names_and_values),
         cmocka_unit_test(test_folding_stays_a_view),
         cmocka_unit_test(test_parse_failures),
         cmocka_unit_test(test_validate_failures),

@@ -39,6 +39,16 @@ static const struct uri_case good[] = {
     { "sip:[2001:db8::10:5070]", SIP_URI_SIP, NULL, NULL, "[2001:db8::10:5070]", -1, NULL, NULL },
     { "sip:h:0", SIP_URI_SIP, NULL, NULL, "h", 0, NULL, NULL },
     { "sip:h:65535", SIP_URI_SIP, NULL, NULL, "h", 65535, NULL, NULL },
+    /* The one-pass forms, and their near misses that the general parse takes. */
+    { "Sip:+15551234567@trunk.example.net;user=phone", SIP_URI_SIP, "+15551234567", NULL,
+      "trunk.example.net", -1, ";user=phone", NULL },
+    { "sip:1001@203.0.113.10:05060;transport=udp;lr", SIP_URI_SIP, "1001", NULL, "203.0.113.10",
+      5060, ";transport=udp;lr", NULL },
+    { "sip:pbx.example.org", SIP_URI_SIP, NULL, NULL, "pbx.example.org", -1, NULL, NULL },
+    { "sip:h;x=y@z", SIP_URI_SIP, "h;x=y", NULL, "z", -1, NULL, NULL },
+    { "sip:h:1@z", SIP_URI_SIP, "h", "1", "z", -1, NULL, NULL },
+    { "sip:a@h;p=%41", SIP_URI_SIP, "a", NULL, "h", -1, ";p=%41", NULL },
+    { "sip:a@h:5060?x=y", SIP_URI_SIP, "a", NULL, "h", 5060, NULL, "x=y" },
 };
 
 static void test_uri_good(void **state)
