@@ -28,7 +28,6 @@ their PID. Results: tables on stdout, results.json and summary.txt in the output
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -44,9 +43,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 # pylint: disable-next=wrong-import-position
 from benchlib import (PBX_IP, PROXY_IP, Kamailio, Sipps, Sipwarden, add_common_args, config_from,
-                      delta, environment, exit_code, failure_reasons, free_port, idle_cpu, logger,
-                      machine_cpu_seconds, on_terminate, output_folder, parse_sipp_csv, rusage_cpu,
-                      stop_child, stop_proxies, wait_pid, write_results)
+                      delta, environment, exit_code, failure_reasons, free_port, logger,
+                      machine_cpu_seconds, on_terminate, output_folder, parse_sipp_csv,
+                      run_benchmark, rusage_cpu, stop_child, wait_pid, write_results)
 
 log = logger("bench/ban")
 
@@ -619,24 +618,15 @@ def main(argv):
     env = environment(args.sipwarden)
     env.update({"quick": args.quick, "sipwarden_workers": 1, "kamailio_children": 1,
                 "kamailio_shm_mb": args.kamailio_shm})
-    log(f"output in {args.out}; {env['cpus']} CPUs shared by the proxies and sipp; "
-        f"load average {env['loadavg_start']}")
-    log(f"config: {json.dumps(cfg)}")
     bench = Bench(args, cfg)
-    stopped = {}
-    try:
-        start_proxies(bench, args)
-        time.sleep(1)
-        env["idle_cpu_s_per_s"] = idle_cpu(bench.proxies)
-        if not args.skip_drop:
-            env["ban_check"] = ban_everywhere(bench)
-            bench.drop_phase()
-        if not args.skip_register:
-            bench.register_phase()
-    finally:
-        bench.sipps.stop_all()
-        stopped = stop_proxies(bench.proxies)
-    env["proxy_stop"] = stopped
+
+    def drop():
+        env["ban_check"] = ban_everywhere(bench)
+        bench.drop_phase()
+
+    phases = ([] if args.skip_drop else [drop]) + ([] if args.skip_register
+                                                   else [bench.register_phase])
+    run_benchmark(bench, env, lambda: start_proxies(bench, args), phases, log)
     summary = summarize(bench.runs, list(bench.proxies), cfg)
     rat = ratios(summary, cfg)
     text = report(bench.runs, summary, rat, env, cfg)

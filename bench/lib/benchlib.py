@@ -632,3 +632,22 @@ def add_common_args(parser, name, quick_help, shm_mb, settle_help, max_minutes):
     parser.add_argument("--settle", type=float, default=2.0, help=settle_help)
     parser.add_argument("--max-minutes", type=float, default=max_minutes,
                         help="no run starts after this many minutes")
+
+
+def run_benchmark(bench, env, start, phases, log):
+    """The frame of a benchmark: announces the output folder and BENCH.cfg, starts the
+    proxies (START()), records their idle CPU in ENV, runs the PHASES (functions) in
+    order, and whatever happens (^C, SIGTERM by on_terminate, an error) stops the sipp
+    processes still running and the proxies, by PID (ENV["proxy_stop"])."""
+    log(f"output in {bench.out}; {env['cpus']} CPUs shared by the proxies and sipp; "
+        f"load average {env['loadavg_start']}")
+    log(f"config: {json.dumps(bench.cfg)}")
+    try:
+        start()
+        time.sleep(1)
+        env["idle_cpu_s_per_s"] = idle_cpu(bench.proxies)
+        for phase in phases:
+            phase()
+    finally:
+        bench.sipps.stop_all()
+        env["proxy_stop"] = stop_proxies(bench.proxies)
