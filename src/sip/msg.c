@@ -381,15 +381,14 @@ static inline const char *line_end_find(const char *p, const char *limit, unsign
     return sip_scan_eol(p + 16, limit);
 }
 
-/* The first ':' of the line [p, eol), given the ':' mask of its first sixteen bytes. */
+/* The first ':' of the line [p, eol), given the ':' mask of its first sixteen bytes
+ * already cut to the bytes before the line end. */
 static inline const char *line_colon_find(const char *p, const char *eol, unsigned colons)
 {
-    size_t len = (size_t)(eol - p);
-    unsigned below = len < 16 ? (1U << len) - 1 : 0xFFFFU;
-    if ((colons & below) != 0) {
-        return p + __builtin_ctz(colons & below);
+    if (colons != 0) {
+        return p + __builtin_ctz(colons);
     }
-    return len > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
+    return eol - p > 16 ? sip_scan_byte(p + 16, eol, ':') : eol;
 }
 
 /* The byte after the line end `eol` (CR LF or a bare LF), or NULL for a bare CR or
@@ -423,10 +422,10 @@ static inline struct sv line_value(const char *value, const char *end)
     if (value < end && *value == ' ') {
         value++;
     }
-    while (value < end && (*value == ' ' || *value == '\t')) {
+    while (value < end && sip_char_is(*value, SIP_C_WS)) {
         value++;
     }
-    while (end > value && (end[-1] == ' ' || end[-1] == '\t')) {
+    while (end > value && sip_char_is(end[-1], SIP_C_WS)) {
         end--;
     }
     return sip_sv(value, (size_t)(end - value));
@@ -448,10 +447,14 @@ static const char *index_fast_lines(struct parser *ps, const char *p, const char
     size_t max_line = ps->limits->max_line_bytes;
     size_t count = msg->hdr_count;
     size_t max_count = ps->limits->max_headers;
-    while (limit - p >= 16 && count < max_count && p[0] != ' ' && p[0] != '\t') {
+    /* A first byte up to SP is a continuation (SP, HTAB), the empty line or a control
+     * byte: the general path's. */
+    while (limit - p >= 16 && count < max_count && (unsigned char)p[0] > ' ') {
         unsigned eols = 0;
         unsigned colons = 0;
         sip_scan_line_masks(p, &eols, &colons);
+        /* The bits below the first line end (all of them when the end is further). */
+        colons &= (eols & (0U - eols)) - 1;
         const char *eol = line_end_find(p, limit, eols);
         const char *colon = line_colon_find(p, eol, colons);
         const char *next = line_next(eol, limit);
@@ -459,7 +462,7 @@ static const char *index_fast_lines(struct parser *ps, const char *p, const char
             break;
         }
         const char *name_end = colon;
-        while (name_end[-1] == ' ' || name_end[-1] == '\t') {
+        while (sip_char_is(name_end[-1], SIP_C_WS)) {
             name_end--;
         }
         size_t name_len = (size_t)(name_end - p);
