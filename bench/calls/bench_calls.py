@@ -116,8 +116,10 @@ class Bench:
         self.args = args
         self.cfg = cfg
         self.out = args.out
-        self.uac_port = free_port()
-        self.uas_port = free_port()
+        # Each proxy has its own caller and callee ports: late retransmissions of one
+        # proxy's failed calls (Kamailio relays them for 32 s) otherwise reached the next
+        # run's sipp and failed calls of the other proxy.
+        self.ports = {}
         self.deadline = time.monotonic() + args.max_minutes * 60
         self.runs = []
         self.proxies = {}
@@ -125,16 +127,24 @@ class Bench:
 
     # -- one run ------------------------------------------------------------------------
 
-    def sipp_uas(self, rundir, calls, timeout_s):
+    def ports_for(self, name):
+        """(caller port, callee port) of proxy NAME, chosen once."""
+        if name not in self.ports:
+            self.ports[name] = (free_port(), free_port())
+        return self.ports[name]
+
+    def sipp_uas(self, proxy, rundir, calls, timeout_s):
         cmd = ["sipp", "-sf", os.path.join(HERE, "uas.xml"), "-i", PBX_IP,
-               "-p", str(self.uas_port), "-m", str(calls), "-nostdin", "-buff_size", SIPP_BUFF,
+               "-p", str(self.ports_for(proxy.name)[1]), "-m", str(calls), "-nostdin",
+               "-buff_size", SIPP_BUFF,
                "-timeout", f"{timeout_s}s", "-trace_err", "-error_file", "uas.err",
                "-trace_stat", "-stf", "uas.csv", "-fd", "1"]
         return self.sipps.spawn(cmd, rundir, "uas.out")
 
     def sipp_uac(self, proxy, rundir, rate, calls, timeout_s):
         cmd = ["sipp", f"{PROXY_IP}:{proxy.port}", "-sf", os.path.join(HERE, "uac.xml"),
-               "-s", DID, "-i", UAC_IP, "-p", str(self.uac_port), "-m", str(calls),
+               "-s", DID, "-i", UAC_IP, "-p", str(self.ports_for(proxy.name)[0]),
+               "-m", str(calls),
                "-r", str(rate), "-d", str(HOLD_MS), "-nostdin", "-buff_size", SIPP_BUFF,
                "-timeout", f"{timeout_s}s",
                "-timeout_error", "-recv_timeout", "20000", "-trace_err", "-error_file",
@@ -151,7 +161,7 @@ class Bench:
                               f"{proxy.name}-{rate}cps")
         os.makedirs(rundir)
         timeout_s = int(calls / rate + HOLD_MS / 1000 + 30)
-        uas = self.sipp_uas(rundir, calls, timeout_s + 15)
+        uas = self.sipp_uas(proxy, rundir, calls, timeout_s + 15)
         time.sleep(0.3)
         proxy.before_run()
         parts0, machine0 = proxy.breakdown(), machine_cpu_seconds()
@@ -436,16 +446,17 @@ def start_proxies(bench, args, names):
     for name in names:
         workdir = os.path.join(args.out, name)
         os.makedirs(workdir)
+        uac_port, uas_port = bench.ports_for(name)
         if name == "sipwarden":
             proxy = Sipwarden(workdir, os.path.abspath(args.sipwarden), SIPWARDEN_CONF,
-                              uas_port=bench.uas_port, uac_ip=UAC_IP, uac_port=bench.uac_port,
+                              uas_port=uas_port, uac_ip=UAC_IP, uac_port=uac_port,
                               workers=args.sipwarden_workers)
         elif name == "kamailio":
-            proxy = CallsKamailio(workdir, os.path.join(HERE, "kamailio.cfg"), bench.uas_port,
+            proxy = CallsKamailio(workdir, os.path.join(HERE, "kamailio.cfg"), uas_port,
                                   args.kamailio_children, args.kamailio_shm)
         elif name == "kamailio-sl":
             proxy = KamailioStateless(workdir, os.path.join(HERE, "kamailio.cfg"),
-                                      bench.uas_port, args.kamailio_children, args.kamailio_shm)
+                                      uas_port, args.kamailio_children, args.kamailio_shm)
         else:
             raise SystemExit(f"unknown proxy {name}")
         bench.proxies[name] = proxy
