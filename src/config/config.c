@@ -134,19 +134,13 @@ static void finish_section(struct loader *ld)
 
 static bool object_name_is_taken(const struct cfg *cfg, const char *name, unsigned *line)
 {
-    for (size_t i = 0; i < cfg->trunk_count; i++) {
-        if (strcmp(cfg->trunks[i].name, name) == 0) {
-            *line = cfg->trunks[i].line;
-            return true;
-        }
+    enum cfg_section_kind kind;
+    size_t index = 0;
+    if (!cfg_object_find(cfg, name, &kind, &index)) {
+        return false;
     }
-    for (size_t i = 0; i < cfg->account_count; i++) {
-        if (strcmp(cfg->accounts[i].name, name) == 0) {
-            *line = cfg->accounts[i].line;
-            return true;
-        }
-    }
-    return false;
+    *line = kind == CFG_SECTION_TRUNK ? cfg->trunks[index].line : cfg->accounts[index].line;
+    return true;
 }
 
 static bool section_name_is_valid(struct sv name)

@@ -60,9 +60,8 @@ void cfg_lines_set_object_key(struct cfg_lines *lines, size_t index,
     rows[index * cfg_keys_kind_count(kind) + cfg_keys_kind_position(desc)] = line;
 }
 
-/* The trunk or account named `name`: its kind and index; false when there is none. */
-static bool find_object(const struct cfg *cfg, const char *name, enum cfg_section_kind *kind,
-                        size_t *index)
+bool cfg_object_find(const struct cfg *cfg, const char *name, enum cfg_section_kind *kind,
+                     size_t *index)
 {
     for (size_t i = 0; i < cfg->trunk_count; i++) {
         if (strcmp(cfg->trunks[i].name, name) == 0) {
@@ -95,7 +94,7 @@ unsigned cfg_section_line(const struct cfg *cfg, const char *section)
     if (find_single(section, &kind)) {
         return cfg->lines->sections[kind];
     }
-    if (!find_object(cfg, section, &kind, &index)) {
+    if (!cfg_object_find(cfg, section, &kind, &index)) {
         return 0;
     }
     return kind == CFG_SECTION_TRUNK ? cfg->trunks[index].line : cfg->accounts[index].line;
@@ -110,7 +109,7 @@ unsigned cfg_key_line(const struct cfg *cfg, const char *section, const char *ke
         const struct cfg_key_desc *desc = cfg_keys_find(kind, sv_from_cstr(key));
         return desc != NULL ? cfg->lines->singles[cfg_keys_index(desc)] : 0;
     }
-    if (!find_object(cfg, section, &kind, &index)) {
+    if (!cfg_object_find(cfg, section, &kind, &index)) {
         return 0;
     }
     const struct cfg_key_desc *desc = cfg_keys_find(kind, sv_from_cstr(key));

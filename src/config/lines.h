@@ -7,6 +7,7 @@
 #ifndef SW_CONFIG_LINES_H
 #define SW_CONFIG_LINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/keys.h"
@@ -34,6 +35,12 @@ void cfg_lines_free(struct cfg_lines *lines);
  * Returns 0 or -ENOMEM.
  */
 int cfg_lines_reserve(struct cfg_lines *lines, enum cfg_section_kind kind, size_t index);
+
+/* The trunk or account named `name`: its kind and index in cfg->trunks / cfg->accounts;
+ * false when there is none. */
+struct cfg;
+bool cfg_object_find(const struct cfg *cfg, const char *name, enum cfg_section_kind *kind,
+                     size_t *index);
 
 /* Records that key `desc` of object `index` (reserved) of its kind is written at `line`. */
 void cfg_lines_set_object_key(struct cfg_lines *lines, size_t index,

@@ -174,18 +174,14 @@ static inline bool sip_digits_u64(struct sv s, uint64_t *out)
 
 static inline bool sip_digits_u32(struct sv s, uint32_t *out)
 {
-    if (s.len == 0 || s.len > 9) {
+    if (s.len > 9) {
         return sv_to_u32(s, out);
     }
-    uint32_t value = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned digit = (unsigned)(unsigned char)s.ptr[i] - '0';
-        if (digit > 9) {
-            return false;
-        }
-        value = value * 10 + digit;
+    uint64_t value = 0; /* nine digits always fit 32 bits */
+    if (!sip_digits_u64(s, &value)) {
+        return false;
     }
-    *out = value;
+    *out = (uint32_t)value;
     return true;
 }
 
