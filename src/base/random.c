@@ -54,7 +54,7 @@ void sw_random_bytes(void *out, size_t len)
 void sw_random_hex(char *out, size_t digits)
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t bytes[32];
+    uint8_t bytes[32] = { 0 }; /* the analyzer cannot see that every digit gets a byte */
     while (digits > 0) {
         size_t chunk = digits < 2 * sizeof(bytes) ? digits : 2 * sizeof(bytes);
         sw_random_bytes(bytes, (chunk + 1) / 2);
