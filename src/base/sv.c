@@ -174,3 +174,24 @@ bool sv_copy_cstr(struct sv s, char *buf, size_t cap)
     buf[s.len] = '\0';
     return true;
 }
+
+int sv_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int sv_hex_byte(const char *p)
+{
+    int high = sv_hex_digit(p[0]);
+    int low = sv_hex_digit(p[1]);
+    return high < 0 || low < 0 ? -1 : high * 16 + low;
+}

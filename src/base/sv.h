@@ -64,6 +64,12 @@ bool sv_take_until(struct sv *cur, char delim, struct sv *out);
 bool sv_to_u32(struct sv s, uint32_t *out);
 bool sv_to_u64(struct sv s, uint64_t *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int sv_hex_digit(char c);
+
+/* The byte the two hexadecimal digits at `p` spell, or -1 when either is not one. */
+int sv_hex_byte(const char *p);
+
 /* Copies the view into a new NUL-terminated heap string (base/alloc.h); NULL on failure. */
 char *sv_dup_cstr(struct sv s);
 

@@ -89,18 +89,9 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
         return 0;
     }
     if (call_id.len >= 4 && call_id.ptr[0] == 's' && call_id.ptr[1] == 'w') {
-        unsigned owner = 0;
-        bool is_hex = true;
-        for (size_t i = 2; i < 4; i++) {
-            char c = call_id.ptr[i];
-            unsigned digit = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
-                             : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
-                                                      : 99u;
-            is_hex = is_hex && digit < 16;
-            owner = owner * 16 + digit;
-        }
-        if (is_hex && owner < worker_count) {
-            return owner;
+        int owner = sv_hex_byte(call_id.ptr + 2);
+        if (owner >= 0 && (unsigned)owner < worker_count) {
+            return (unsigned)owner;
         }
     }
     return (unsigned)(sw_hash_sv(call_id) % worker_count);

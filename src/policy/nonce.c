@@ -120,29 +120,20 @@ void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm
     out[NONCE_HEX_LEN] = '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
+/* Our nonces are written in lower case: one spelling per nonce, so upper case is refused. */
 static bool hex_decode(struct sv in, uint8_t *out, size_t len)
 {
     if (in.len != 2 * len) {
         return false;
     }
     for (size_t i = 0; i < len; i++) {
-        int hi = hex_value(in.ptr[2 * i]);
-        int lo = hex_value(in.ptr[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+        int byte = sv_hex_byte(in.ptr + 2 * i);
+        bool is_upper = (in.ptr[2 * i] >= 'A' && in.ptr[2 * i] <= 'F') ||
+                        (in.ptr[2 * i + 1] >= 'A' && in.ptr[2 * i + 1] <= 'F');
+        if (byte < 0 || is_upper) {
             return false;
         }
-        out[i] = (uint8_t)(hi * 16 + lo);
+        out[i] = (uint8_t)byte;
     }
     return true;
 }
@@ -177,7 +168,7 @@ bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
     }
     uint32_t value = 0;
     for (size_t i = 0; i < 8; i++) {
-        int digit = hex_value((char)(nc.ptr[i] | 0x20)); /* RFC 7616: LHEX, accept upper too */
+        int digit = sv_hex_digit(nc.ptr[i]); /* RFC 7616: LHEX; upper case accepted too */
         if (digit < 0) {
             return false;
         }

@@ -67,20 +67,6 @@ bool scanner_user_agent_is_known(struct sv user_agent)
     return false;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool scanner_tag_is_sipvicious(struct sv tag)
 {
     if (tag.len < 6 || tag.len % 2 != 0) {
@@ -88,12 +74,10 @@ bool scanner_tag_is_sipvicious(struct sv tag)
     }
     size_t ones = 0;
     for (size_t i = 0; i < tag.len; i += 2) {
-        int hi = hex_value(tag.ptr[i]);
-        int lo = hex_value(tag.ptr[i + 1]);
-        if (hi < 0 || lo < 0) {
+        int byte = sv_hex_byte(tag.ptr + i);
+        if (byte < 0) {
             return false;
         }
-        int byte = hi * 16 + lo;
         if (byte == 1 && i > 0) {
             ones++;
         } else if (byte < 0x20 || byte > 0x7e) {

@@ -520,20 +520,6 @@ int sip_params_next_slow(struct sv *cur, struct sv *name, struct sv *value)
     return 1;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int sip_uri_unescape(struct sv in, char *out, size_t cap, size_t *len)
 {
     size_t used = 0;
@@ -543,12 +529,11 @@ int sip_uri_unescape(struct sv in, char *out, size_t cap, size_t *len)
             if (in.len - i < 3) {
                 return -SW_EBADURI;
             }
-            int high = hex_value(in.ptr[i + 1]);
-            int low = hex_value(in.ptr[i + 2]);
-            if (high < 0 || low < 0) {
+            int byte = sv_hex_byte(in.ptr + i + 1);
+            if (byte < 0) {
                 return -SW_EBADURI;
             }
-            c = (char)(high * 16 + low);
+            c = (char)byte;
             i += 2;
         }
         if (used >= cap) {
@@ -574,13 +559,12 @@ static int next_decoded(struct sv s, size_t *i)
     if (s.len - *i < 3) {
         return -2;
     }
-    int high = hex_value(s.ptr[*i + 1]);
-    int low = hex_value(s.ptr[*i + 2]);
-    if (high < 0 || low < 0) {
+    int byte = sv_hex_byte(s.ptr + *i + 1);
+    if (byte < 0) {
         return -2;
     }
     *i += 3;
-    return high * 16 + low;
+    return byte;
 }
 
 bool sip_uri_escaped_eq(struct sv a, struct sv b)

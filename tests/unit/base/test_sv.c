@@ -97,6 +97,27 @@ static void test_sv_copies(void **state)
     sw_free(dup);
 }
 
+static void test_sv_hex(void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdefABCDEF";
+    const int values[] = { 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                           11, 12, 13, 14, 15, 10, 11, 12, 13, 14, 15 };
+    for (size_t i = 0; digits[i] != '\0'; i++) {
+        assert_int_equal(sv_hex_digit(digits[i]), values[i]);
+    }
+    /* Neighbours of the ranges, and 0x10, which "| 0x20" used to turn into '0'. */
+    const char bad[] = { '/', ':', '@', 'G', '`', 'g', ' ', 0x10, 0x00, (char)0xff };
+    for (size_t i = 0; i < sizeof(bad); i++) {
+        assert_int_equal(sv_hex_digit(bad[i]), -1);
+    }
+    assert_int_equal(sv_hex_byte("00"), 0);
+    assert_int_equal(sv_hex_byte("fF"), 255);
+    assert_int_equal(sv_hex_byte("7e"), 0x7e);
+    assert_int_equal(sv_hex_byte("g0"), -1);
+    assert_int_equal(sv_hex_byte("0g"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_sv_trim_and_take_until),
         cmocka_unit_test(test_sv_prefix_slice_find),
         cmocka_unit_test(test_sv_copies),
+        cmocka_unit_test(test_sv_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
