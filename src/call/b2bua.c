@@ -731,15 +731,14 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
  * §22.2), same Call-ID and From tag, next CSeq, new branch. */
 static bool b_reauth(struct b2bua *b, struct call *call, struct sip_msg *response)
 {
-    if (call->route.credentials == NULL || call->is_auth_tried || call->b_invite == NULL) {
+    if (call->b_invite == NULL) {
         return false;
     }
-    call->is_auth_tried = true;
     char line[2048];
     struct sw_buf auth;
     sw_buf_init(&auth, line, sizeof(line));
-    if (!uac_auth_answer(call->route.credentials, response, SV("INVITE"),
-                         FSTR_SV(call->b.remote_target), &auth)) {
+    if (!uac_auth_answer_once(call->route.credentials, &call->is_auth_tried, response, SV("INVITE"),
+                              FSTR_SV(call->b.remote_target), &auth)) {
         return false;
     }
     char branch_buf[32];
@@ -790,7 +789,7 @@ static void on_b_invite_response(struct b2bua *b, struct call *call, struct sip_
     } else if (status < 300) {
         b_answered(b, call, response);
     } else if (call->state == CALL_STATE_EARLY) {
-        if ((status == 401 || status == 407) && b_reauth(b, call, response)) {
+        if (b_reauth(b, call, response)) {
             return;
         }
         b_failed(call, response);

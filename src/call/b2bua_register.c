@@ -251,17 +251,14 @@ void b2bua_register_response(struct reg_relay *reg, struct txn *txn, struct sip_
     if (txn != reg->client || status < 200) {
         return;
     }
-    if ((status == 401 || status == 407) && !reg->is_auth_tried && reg->credentials != NULL) {
-        reg->is_auth_tried = true;
-        char line[2048];
-        struct sw_buf auth;
-        sw_buf_init(&auth, line, sizeof(line));
-        if (uac_auth_answer(reg->credentials, response, SV("REGISTER"), sv_from_cstr(reg->pbx_uri),
-                            &auth)) {
-            reg->cseq++;
-            if (send_to_pbx(reg->owner, reg, sw_buf_view(&auth))) {
-                return;
-            }
+    char line[2048];
+    struct sw_buf auth;
+    sw_buf_init(&auth, line, sizeof(line));
+    if (uac_auth_answer_once(reg->credentials, &reg->is_auth_tried, response, SV("REGISTER"),
+                             sv_from_cstr(reg->pbx_uri), &auth)) {
+        reg->cseq++;
+        if (send_to_pbx(reg->owner, reg, sw_buf_view(&auth))) {
+            return;
         }
     }
     if (status < 300) {

@@ -137,17 +137,15 @@ void b2bua_trunk_reg_response(struct trunk_reg *reg, struct txn *txn, struct sip
     if (txn != reg->client || status < 200) {
         return;
     }
-    if ((status == 401 || status == 407) && !reg->is_auth_tried && reg->credentials != NULL) {
-        reg->is_auth_tried = true;
-        char line[2048];
-        struct sw_buf auth;
-        sw_buf_init(&auth, line, sizeof(line));
-        char uri[300];
-        (void)snprintf(uri, sizeof(uri), "sip:%s", reg->domain);
-        if (uac_auth_answer(reg->credentials, response, SV("REGISTER"), sv_from_cstr(uri), &auth)) {
-            send_register(reg, sw_buf_view(&auth));
-            return;
-        }
+    char line[2048];
+    struct sw_buf auth;
+    sw_buf_init(&auth, line, sizeof(line));
+    char uri[300];
+    (void)snprintf(uri, sizeof(uri), "sip:%s", reg->domain);
+    if (uac_auth_answer_once(reg->credentials, &reg->is_auth_tried, response, SV("REGISTER"),
+                             sv_from_cstr(uri), &auth)) {
+        send_register(reg, sw_buf_view(&auth));
+        return;
     }
     if (status >= 300) {
         failed(reg, "refused", status);

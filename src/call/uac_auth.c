@@ -125,3 +125,14 @@ bool uac_auth_answer(const struct uac_credentials *creds, struct sip_msg *challe
     explicit_bzero(ha1, sizeof(ha1));
     return !out->is_overflow;
 }
+
+bool uac_auth_answer_once(const struct uac_credentials *creds, bool *is_tried,
+                          struct sip_msg *response, struct sv method, struct sv uri,
+                          struct sw_buf *out)
+{
+    if ((response->status != 401 && response->status != 407) || creds == NULL || *is_tried) {
+        return false;
+    }
+    *is_tried = true;
+    return uac_auth_answer(creds, response, method, uri, out);
+}

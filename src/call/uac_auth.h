@@ -30,4 +30,13 @@ struct uac_credentials {
 bool uac_auth_answer(const struct uac_credentials *creds, struct sip_msg *challenge,
                      struct sv method, struct sv uri, struct sw_buf *out);
 
+/*
+ * uac_auth_answer() for a request that may answer one challenge only (a second 401/407
+ * means the credentials are wrong: asking again would loop): false when `response` is no
+ * 401/407, when there are no credentials or when *is_tried; otherwise sets *is_tried.
+ */
+bool uac_auth_answer_once(const struct uac_credentials *creds, bool *is_tried,
+                          struct sip_msg *response, struct sv method, struct sv uri,
+                          struct sw_buf *out);
+
 #endif

@@ -100,11 +100,43 @@ static void test_uac_auth_md5_ha1_without_qop(void **state)
     guarded_release_all();
 }
 
+/* One answer per request: a second challenge, a non-challenge or no credentials get none. */
+static void test_uac_auth_answers_once(void **state)
+{
+    (void)state;
+    struct arena *arena = arena_new(64 * 1024);
+    char text[1024];
+    (void)snprintf(text, sizeof(text),
+                   CHALLENGE_HEAD "WWW-Authenticate: Digest realm=\"p\", nonce=\"n\", "
+                                  "algorithm=MD5, qop=\"auth\"\r\nContent-Length: 0\r\n\r\n",
+                   "401 Unauthorized");
+    struct sip_msg *msg = parse(arena, text);
+    struct uac_credentials creds = { .username = "trunk", .secret = "s3cret" };
+    char line[1024];
+    struct sw_buf out;
+    bool is_tried = false;
+    sw_buf_init(&out, line, sizeof(line));
+    assert_false(uac_auth_answer_once(NULL, &is_tried, msg, SV("REGISTER"), SV("sip:p"), &out));
+    assert_false(is_tried);
+    assert_true(uac_auth_answer_once(&creds, &is_tried, msg, SV("REGISTER"), SV("sip:p"), &out));
+    assert_true(is_tried);
+    assert_true(sv_starts_with(sw_buf_view(&out), SV("Authorization: Digest ")));
+    sw_buf_init(&out, line, sizeof(line));
+    assert_false(uac_auth_answer_once(&creds, &is_tried, msg, SV("REGISTER"), SV("sip:p"), &out));
+    assert_int_equal(out.len, 0);
+    msg->status = 403;
+    is_tried = false;
+    assert_false(uac_auth_answer_once(&creds, &is_tried, msg, SV("REGISTER"), SV("sip:p"), &out));
+    assert_false(is_tried);
+    arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uac_auth_prefers_sha256_with_qop),
         cmocka_unit_test(test_uac_auth_md5_ha1_without_qop),
+        cmocka_unit_test(test_uac_auth_answers_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
