@@ -58,6 +58,28 @@ for _ in range(50):
 PY
 }
 
+# it_trunk_conf FILE TRANSPORT GW_PORT PBX_PORT PROVIDER_PORT [EXTRA_GENERAL_LINES]
+# The usual test gateway: listens on 127.0.0.1, the PBX on 127.0.0.1, the trunk
+# provider on 127.0.0.2 (its only permitted address), both reached over TRANSPORT. The
+# file ends in the trunk's section: a test appends its own trunk keys and sections.
+it_trunk_conf() {
+    local file=$1 t=$2 gw=$3 pbx=$4 prov=$5 extra=${6:-}
+    cat > "$file" <<CONF
+[general]
+listen = $t:127.0.0.1:$gw
+workers = 2
+$extra
+[pbx]
+address = $t:127.0.0.1:$pbx
+[provider]
+type = trunk
+provider = $t:127.0.0.2:$prov
+permit = 127.0.0.2/32
+owned_numbers = +15551230000-+15551230099
+default_number = +15551230000
+CONF
+}
+
 # it_start_gateway CONF: starts sipwarden in the background, waits until it serves.
 it_start_gateway() {
     local conf=$1

@@ -33,23 +33,3 @@ calls_check_stop() {
     fi
 }
 
-# calls_write_conf FILE TRANSPORT GW_PORT PBX_PORT PROVIDER_PORT [EXTRA_GENERAL_LINES]
-# The gateway of the call tests: listens on 127.0.0.1, the PBX on 127.0.0.1, the trunk
-# provider on 127.0.0.2 (its only permitted address), both reached over TRANSPORT.
-calls_write_conf() {
-    local file=$1 t=$2 gw=$3 pbx=$4 prov=$5 extra=${6:-}
-    cat > "$file" <<CONF
-[general]
-listen = $t:127.0.0.1:$gw
-workers = 2
-$extra
-[pbx]
-address = $t:127.0.0.1:$pbx
-[provider]
-type = trunk
-provider = $t:127.0.0.2:$prov
-permit = 127.0.0.2/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
-CONF
-}

@@ -14,19 +14,9 @@ key=keys/shaken.key
 cert=keys/shaken.pem
 [ -f "$key" ] && [ -f "$cert" ] || it_fail "keygen wrote no key/certificate: $(ls keys)"
 x5u=https://certs.example.net/sipwarden.pem
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
+it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+cat >> gw.conf <<CONF
 domain = provider.example
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
 [stir]
 signing_key = $key
 signing_certificate = $cert

@@ -9,19 +9,8 @@ gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
 write_conf() {
-    cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-log_level = $1
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
+    it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port" "log_level = $1"
+    cat >> gw.conf <<CONF
 max_calls = $2
 CONF
 }

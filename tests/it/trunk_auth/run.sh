@@ -15,20 +15,10 @@ run_case() {
     shift 2
     local gw_port
     gw_port=$(it_free_port)
-    cat > "gw-$name.conf" <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
+    it_trunk_conf "gw-$name.conf" udp "$gw_port" "$pbx_port" "$prov_port"
+    cat >> "gw-$name.conf" <<CONF
 username = trunkuser
 secret = $secret
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
 CONF
     it_start_gateway "gw-$name.conf"
     timeout 60 sipp -sf "$IT_DIR/uas-challenge.xml" -set user trunkuser -set pass 'S3cret-Trunk-Pass' \

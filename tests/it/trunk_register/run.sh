@@ -14,21 +14,11 @@ timeout 30 sipp -sf "$IT_DIR/provider-registrar.xml" -set user 15551230000 \
 provider=$!
 IT_PIDS+=("$provider")
 sleep 0.3
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-[pbx]
-address = udp:127.0.0.1:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.2:$prov_port
-permit = 127.0.0.2/32
+it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+cat >> gw.conf <<CONF
 username = 15551230000
 secret = Trunk-Reg-Secret-9
 register = yes
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
 CONF
 chmod 600 gw.conf
 it_start_gateway gw.conf
