@@ -30,7 +30,7 @@ struct fixture {
     struct event_sink sink;
 };
 
-static void fixture_capture(void *ctx, const struct sw_event *event)
+static inline void fixture_capture(void *ctx, const struct sw_event *event)
 {
     struct fixture *f = ctx;
     if (f->event_count < FIXTURE_EVENTS) {
@@ -39,7 +39,7 @@ static void fixture_capture(void *ctx, const struct sw_event *event)
     f->event_count++;
 }
 
-static void fixture_init(struct fixture *f, const struct stage *stage, const char *conf)
+static inline void fixture_init(struct fixture *f, const struct stage *stage, const char *conf)
 {
     memset(f, 0, sizeof(*f));
     f->stage = stage;
@@ -57,7 +57,7 @@ static void fixture_init(struct fixture *f, const struct stage *stage, const cha
     f->sink = (struct event_sink){ .emit = fixture_capture, .ctx = f };
 }
 
-static void fixture_fini(struct fixture *f)
+static inline void fixture_fini(struct fixture *f)
 {
     f->stage->fini(f->state);
     arena_free(f->arena);
@@ -65,8 +65,8 @@ static void fixture_fini(struct fixture *f)
 }
 
 /* Parses `request` (CRLF lines, complete), as sent from `src_ip`:5060, into f->ctx. */
-static void fixture_prepare(struct fixture *f, const char *src_ip, uint64_t now_ms,
-                            const char *request)
+static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64_t now_ms,
+                                   const char *request)
 {
     size_t len = strlen(request);
     assert_true(len < sizeof(f->text));
@@ -91,8 +91,8 @@ static void fixture_prepare(struct fixture *f, const char *src_ip, uint64_t now_
 }
 
 /* fixture_prepare, then the stage's check. */
-static struct verdict fixture_run(struct fixture *f, const char *src_ip, uint64_t now_ms,
-                                  const char *request)
+static inline struct verdict fixture_run(struct fixture *f, const char *src_ip, uint64_t now_ms,
+                                         const char *request)
 {
     fixture_prepare(f, src_ip, now_ms, request);
     return f->stage->check(f->state, &f->ctx);

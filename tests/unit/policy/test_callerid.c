@@ -5,32 +5,8 @@
 #include "config/config.h"
 #include "policy/callerid.h"
 #include "sip/msg.h"
+#include "stage_fixture.h"
 #include "support/unit.h"
-
-/* The events one check emitted. */
-struct captured {
-    struct sw_event events[8];
-    size_t count;
-};
-
-static void capture(void *ctx, const struct sw_event *event)
-{
-    struct captured *c = ctx;
-    if (c->count < 8) {
-        c->events[c->count++] = *event;
-    }
-}
-
-struct fixture {
-    struct cfg *cfg;
-    void *state;
-    struct arena *arena;
-    char text[2048];
-    struct sip_msg msg;
-    struct stage_ctx ctx;
-    struct captured captured;
-    struct event_sink sink;
-};
 
 static const char base_conf[] = "[pbx]\n"
                                 "address = udp:127.0.0.1:5090\n"
@@ -41,30 +17,11 @@ static const char base_conf[] = "[pbx]\n"
                                 "owned_numbers = +15551230000-+15551230099, +4930123*\n"
                                 "default_number = +15551230000\n";
 
-static void fixture_init(struct fixture *f, const char *extra_conf)
+static void callerid_fixture_init(struct fixture *f, const char *extra_conf)
 {
-    memset(f, 0, sizeof(*f));
     char conf[2048];
     (void)snprintf(conf, sizeof(conf), "%s%s", base_conf, extra_conf);
-    struct sw_diag diag;
-    sw_diag_init(&diag);
-    f->cfg = cfg_load_string("test.conf", conf, &diag);
-    if (f->cfg == NULL) {
-        sw_diag_print(&diag, stderr);
-    }
-    assert_non_null(f->cfg);
-    assert_int_equal(callerid_stage.init(&f->state, f->cfg, &diag), 0);
-    sw_diag_fini(&diag);
-    f->arena = arena_new(65536);
-    assert_non_null(f->arena);
-    f->sink = (struct event_sink){ .emit = capture, .ctx = &f->captured };
-}
-
-static void fixture_fini(struct fixture *f)
-{
-    callerid_stage.fini(f->state);
-    arena_free(f->arena);
-    cfg_free(f->cfg);
+    fixture_init(f, &callerid_stage, conf);
 }
 
 /* Parses an INVITE with `from_uri`, an optional PAI line, and runs the stage. */
@@ -74,7 +31,8 @@ static struct verdict run(struct fixture *f, enum side side, const char *from_ur
     if (pai != NULL) {
         (void)snprintf(pai_line, sizeof(pai_line), "P-Asserted-Identity: %s\r\n", pai);
     }
-    int n = snprintf(f->text, sizeof(f->text),
+    char text[2048];
+    int n = snprintf(text, sizeof(text),
                      "INVITE sip:+15550001111@gw.example SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-1\r\n"
                      "Max-Forwards: 70\r\n"
@@ -85,24 +43,14 @@ static struct verdict run(struct fixture *f, enum side side, const char *from_ur
                      "%s"
                      "Content-Length: 0\r\n\r\n",
                      from_uri, pai_line);
-    assert_true(n > 0 && (size_t)n < sizeof(f->text));
-    arena_reset(f->arena);
-    struct sip_limits limits;
-    sip_limits_default(&limits);
-    struct sip_err err = { 0 };
-    assert_int_equal(
-        sip_msg_parse(sv_make(f->text, (size_t)n), false, &limits, f->arena, &f->msg, &err), 0);
-    f->captured.count = 0;
-    f->ctx = (struct stage_ctx){
-        .msg = &f->msg,
-        .arena = f->arena,
-        .side = side,
-        .trunk = 0,
-        .is_trusted = side == SIDE_PBX || side == SIDE_PROVIDER,
-        .cfg = f->cfg,
-        .events = &f->sink,
-    };
-    return callerid_stage.check(f->state, &f->ctx);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    /* The side is the test's choice, not the source address's. */
+    fixture_prepare(f, "192.0.2.99", 0, text);
+    f->event_count = 0;
+    f->ctx.side = side;
+    f->ctx.trunk = 0;
+    f->ctx.is_trusted = side == SIDE_PBX || side == SIDE_PROVIDER;
+    return f->stage->check(f->state, &f->ctx);
 }
 
 static void assert_sv_equal(struct sv value, const char *expected)
@@ -116,7 +64,7 @@ static void test_callerid_owned_number_passes_unchanged(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     static const char *const owned[] = {
         "sip:+15551230005@pbx", "sip:5551230005@pbx",    "sip:15551230099@pbx",
         "tel:+1-555-123-0042",  "sip:+493012345678@pbx", "sip:+15551230001;x=y@pbx",
@@ -126,7 +74,7 @@ static void test_callerid_owned_number_passes_unchanged(void **state)
         assert_int_equal(v.action, VERDICT_CONTINUE);
         assert_false(sv_is_present(f.ctx.edits.caller_user));
         assert_false(sv_is_present(f.ctx.edits.asserted_identity));
-        assert_int_equal(f.captured.count, 0);
+        assert_int_equal(f.event_count, 0);
     }
     fixture_fini(&f);
 }
@@ -135,7 +83,7 @@ static void test_callerid_replace_names_the_replaced_value(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     static const char *const foreign[] = { "sip:+15559990000@pbx", "sip:201@pbx",
                                            "sip:anonymous@anonymous.invalid",
                                            "sip:+15551230100@pbx" };
@@ -145,15 +93,15 @@ static void test_callerid_replace_names_the_replaced_value(void **state)
         assert_sv_equal(f.ctx.edits.caller_user, "+15551230000");
         assert_sv_equal(f.ctx.edits.asserted_identity,
                         "<sip:+15551230000@provider.example;user=phone>");
-        assert_int_equal(f.captured.count, 1);
-        assert_int_equal(f.captured.events[0].kind, EV_CALLERID_REPLACED);
-        assert_string_equal(f.captured.events[0].module, "callerid");
-        assert_string_equal(f.captured.events[0].session, "callerid-test@pbx");
+        assert_int_equal(f.event_count, 1);
+        assert_int_equal(f.events[0].kind, EV_CALLERID_REPLACED);
+        assert_string_equal(f.events[0].module, "callerid");
+        assert_string_equal(f.events[0].session, "callerid-test@pbx");
         const char *user = strchr(foreign[i], ':') + 1;
         char replaced[64];
         (void)snprintf(replaced, sizeof(replaced), "'%.*s'", (int)strcspn(user, "@"), user);
-        assert_non_null(strstr(f.captured.events[0].detail, replaced));
-        assert_non_null(strstr(f.captured.events[0].detail, "replaced with +15551230000"));
+        assert_non_null(strstr(f.events[0].detail, replaced));
+        assert_non_null(strstr(f.events[0].detail, "replaced with +15551230000"));
     }
     fixture_fini(&f);
 }
@@ -162,17 +110,17 @@ static void test_callerid_prefers_p_asserted_identity(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     /* From owned, PAI not: the asserted number is the caller. */
     struct verdict v = run(&f, SIDE_PBX, "sip:+15551230005@pbx", "<sip:+15559990000@pbx>");
     assert_int_equal(v.action, VERDICT_CONTINUE);
     assert_sv_equal(f.ctx.edits.caller_user, "+15551230000");
-    assert_non_null(strstr(f.captured.events[0].detail, "'+15559990000'"));
+    assert_non_null(strstr(f.events[0].detail, "'+15559990000'"));
     /* PAI owned (tel URI, second value), From not. */
     v = run(&f, SIDE_PBX, "sip:anonymous@anonymous.invalid", "<sip:alice@pbx>, <tel:+15551230077>");
     assert_int_equal(v.action, VERDICT_CONTINUE);
     assert_false(sv_is_present(f.ctx.edits.caller_user));
-    assert_int_equal(f.captured.count, 0);
+    assert_int_equal(f.event_count, 0);
     /* A PAI without a number: From decides. */
     v = run(&f, SIDE_PBX, "sip:+15551230005@pbx", "<sip:alice@pbx>");
     assert_int_equal(v.action, VERDICT_CONTINUE);
@@ -184,23 +132,23 @@ static void test_callerid_reject_and_allow(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "callerid_policy = reject\n");
+    callerid_fixture_init(&f, "callerid_policy = reject\n");
     struct verdict v = run(&f, SIDE_PBX, "sip:+15559990000@pbx", NULL);
     assert_int_equal(v.action, VERDICT_REPLY);
     assert_int_equal(v.status, 403);
-    assert_int_equal(f.captured.count, 1);
-    assert_int_equal(f.captured.events[0].kind, EV_POLICY_HIT);
-    assert_non_null(strstr(f.captured.events[0].detail, "15559990000 not owned"));
+    assert_int_equal(f.event_count, 1);
+    assert_int_equal(f.events[0].kind, EV_POLICY_HIT);
+    assert_non_null(strstr(f.events[0].detail, "15559990000 not owned"));
     assert_int_equal(run(&f, SIDE_PBX, "sip:+15551230005@pbx", NULL).action, VERDICT_CONTINUE);
     fixture_fini(&f);
 
-    fixture_init(&f, "callerid_policy = allow\n");
+    callerid_fixture_init(&f, "callerid_policy = allow\n");
     v = run(&f, SIDE_PBX, "sip:+15559990000@pbx", NULL);
     assert_int_equal(v.action, VERDICT_CONTINUE);
     assert_false(sv_is_present(f.ctx.edits.caller_user));
-    assert_int_equal(f.captured.count, 1);
-    assert_int_equal(f.captured.events[0].kind, EV_POLICY_HIT);
-    assert_non_null(strstr(f.captured.events[0].detail, "allowed"));
+    assert_int_equal(f.event_count, 1);
+    assert_int_equal(f.events[0].kind, EV_POLICY_HIT);
+    assert_non_null(strstr(f.events[0].detail, "allowed"));
     fixture_fini(&f);
 }
 
@@ -208,20 +156,20 @@ static void test_callerid_inbound_own_number_is_flagged_or_rejected(void **state
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     struct verdict v = run(&f, SIDE_PROVIDER, "sip:+15551230042@provider.example", NULL);
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.captured.count, 1);
-    assert_int_equal(f.captured.events[0].kind, EV_POLICY_HIT);
-    assert_non_null(strstr(f.captured.events[0].detail, "claims our own number +15551230042"));
+    assert_int_equal(f.event_count, 1);
+    assert_int_equal(f.events[0].kind, EV_POLICY_HIT);
+    assert_non_null(strstr(f.events[0].detail, "claims our own number +15551230042"));
     assert_false(sv_is_present(f.ctx.edits.caller_user));
     /* A stranger's number is nothing special. */
     v = run(&f, SIDE_PROVIDER, "sip:+15559990000@provider.example", NULL);
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.captured.count, 0);
+    assert_int_equal(f.event_count, 0);
     fixture_fini(&f);
 
-    fixture_init(&f, "inbound_own_number = reject\n");
+    callerid_fixture_init(&f, "inbound_own_number = reject\n");
     v = run(&f, SIDE_PROVIDER, "sip:+15551230042@provider.example", NULL);
     assert_int_equal(v.action, VERDICT_REPLY);
     assert_int_equal(v.status, 403);
@@ -232,16 +180,16 @@ static void test_callerid_ignores_what_it_does_not_own(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     /* In-dialog requests and unknown sources are not its business. */
     struct verdict v = run(&f, SIDE_UNKNOWN, "sip:+15559990000@pbx", NULL);
     assert_int_equal(v.action, VERDICT_CONTINUE);
     f.ctx.is_in_dialog = true;
     f.ctx.side = SIDE_PBX;
-    f.captured.count = 0;
+    f.event_count = 0;
     v = callerid_stage.check(f.state, &f.ctx);
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.captured.count, 0);
+    assert_int_equal(f.event_count, 0);
     fixture_fini(&f);
 
     /* A trunk without owned numbers checks nothing. */
@@ -254,12 +202,12 @@ static void test_callerid_ignores_what_it_does_not_own(void **state)
     assert_non_null(cfg);
     void *st = NULL;
     assert_int_equal(callerid_stage.init(&st, cfg, &diag), 0);
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     (void)run(&f, SIDE_PBX, "sip:+15559990000@pbx", NULL);
-    f.captured.count = 0;
+    f.event_count = 0;
     v = callerid_stage.check(st, &f.ctx);
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.captured.count, 0);
+    assert_int_equal(f.event_count, 0);
     callerid_stage.fini(st);
     cfg_free(cfg);
     sw_diag_fini(&diag);
@@ -270,12 +218,12 @@ static void test_callerid_account_presents_its_own_number(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "[phone1]\ntype = account\nha1_sha256 = "
-                     "0000000000000000000000000000000000000000000000000000000000000000\n"
-                     "callerid = +15551230050\n");
+    callerid_fixture_init(&f, "[phone1]\ntype = account\nha1_sha256 = "
+                              "0000000000000000000000000000000000000000000000000000000000000000\n"
+                              "callerid = +15551230050\n");
     struct verdict v = run(&f, SIDE_ACCOUNT, "sip:+15551230050@gw", NULL);
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.captured.count, 0); /* not authenticated: not checked yet */
+    assert_int_equal(f.event_count, 0); /* not authenticated: not checked yet */
     f.ctx.is_authenticated = true;
     f.ctx.account = 0;
     v = callerid_stage.check(f.state, &f.ctx);
@@ -294,7 +242,7 @@ static void test_callerid_calling_number_helper(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f, "");
+    callerid_fixture_init(&f, "");
     (void)run(&f, SIDE_UNKNOWN, "sip:bob@pbx", NULL);
     struct stir_tn tn;
     struct sv raw;
