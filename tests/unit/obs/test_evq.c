@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "obs/evq.h"
 #include "support/unit.h"
@@ -62,6 +63,32 @@ static struct sw_event event_seq(unsigned producer, uint32_t seq, enum sw_event_
     ev.module[0] = (char)producer;
     ev.count = seq;
     return ev;
+}
+
+/* A sleeping consumer is not woken per event, but once a ring holds an eighth of its
+ * capacity: with a minute of idle wait, 7 of 64 events stay queued and the 8th wakes it. */
+static void test_evq_wakes_consumer_at_fill_mark(void **state)
+{
+    (void)state;
+    memset(&rec, 0, sizeof(rec));
+    struct evq *q = NULL;
+    struct evq_config cfg = { .producer_count = 1, .telemetry_cap = 64, .idle_wait_ms = 60000 };
+    assert_int_equal(evq_new(&cfg, &q), 0);
+    struct event_sink sink = { .emit = record_emit, .ctx = &rec };
+    assert_int_equal(evq_add_sink(q, &sink), 0);
+    assert_int_equal(evq_start(q), 0);
+    (void)usleep(50 * 1000); /* the consumer finds nothing and goes to sleep */
+    for (uint32_t i = 1; i <= 7; i++) {
+        struct sw_event ev = event_seq(0, i, EV_FAILED_ACL);
+        evq_push(q, 0, &ev);
+    }
+    assert_false(evq_wait_idle(q, 300));
+    struct sw_event ev = event_seq(0, 8, EV_FAILED_ACL);
+    evq_push(q, 0, &ev);
+    assert_true(evq_wait_idle(q, 5000));
+    evq_stop(q);
+    assert_int_equal(rec.count, 8);
+    evq_free(q);
 }
 
 static void test_evq_delivers_in_order(void **state)
@@ -203,6 +230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evq_delivers_in_order),
+        cmocka_unit_test(test_evq_wakes_consumer_at_fill_mark),
         cmocka_unit_test(test_evq_full_ring_drops_oldest),
         cmocka_unit_test(test_evq_reliable_never_dropped),
         cmocka_unit_test(test_evq_concurrent_producers),
