@@ -22,6 +22,7 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -243,6 +244,31 @@ class Bench:
                 self.run_load(self.proxies[name], "cpu", rate, calls)
                 time.sleep(1)
 
+    def syscall_phase(self):
+        """One CPU-phase load per proxy under `strace -c -f` (which slows the proxy: its
+        CPU figures are not comparable): the system calls per call, in all and the most
+        frequent ones."""
+        rate, calls = self.cfg["cpu_rate"], self.cfg["cpu_calls"]
+        for name, proxy in self.proxies.items():
+            out = os.path.join(self.out, f"strace-{name}.txt")
+            cmd = ["strace", "-c", "-f", "-o", out]
+            for pid in proxy.pids():
+                cmd += ["-p", str(pid)]
+            tracer = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            run = self.run_load(proxy, "strace", rate, calls)
+            tracer.send_signal(signal.SIGINT)
+            if wait_pid(tracer.pid, time.monotonic() + 10) is None:
+                stop_child(tracer.pid, 3)
+            counts = strace_counts(out)
+            ok = run["successful"] or 1
+            run["syscalls_per_call"] = round(counts.get("total", 0) / ok, 1)
+            top = sorted(((n, c) for n, c in counts.items() if n != "total"),
+                         key=lambda nc: -nc[1])[:8]
+            log(f"{name}: {run['syscalls_per_call']} system calls per call; "
+                + ", ".join(f"{n} {c / ok:.1f}" for n, c in top))
+            time.sleep(1)
+
     def step_phase(self):
         seconds = self.cfg["step_seconds"]
         names = list(self.proxies)
@@ -433,6 +459,9 @@ def parse_args(argv):
     p.add_argument("--kamailio-children", type=int, default=2, help="kamailio -n")
     p.add_argument("--skip-cpu", action="store_true", help="only the rate search")
     p.add_argument("--skip-steps", action="store_true", help="only the CPU phase")
+    p.add_argument("--syscalls", action="store_true",
+                   help="only count each proxy's system calls per call (strace -c, one run "
+                        "at the CPU phase's rate and count)")
     return p.parse_args(argv)
 
 
@@ -465,6 +494,20 @@ def start_proxies(bench, args, names):
             f"{len(proxy.pids())} process(es)")
 
 
+def strace_counts(path):
+    """{syscall: calls, "total": calls} from the table `strace -c` wrote to PATH."""
+    counts = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 5 and parts[0][0].isdigit() and parts[3].isdigit():
+                    counts[parts[-1]] = int(parts[3])
+    except OSError:
+        pass
+    return counts
+
+
 def main(argv):
     signal.signal(signal.SIGTERM, on_terminate)
     args = parse_args(argv)
@@ -477,9 +520,13 @@ def main(argv):
     env = bench_environment(args)
     bench = Bench(args, cfg)
     phases = []
-    if not args.skip_cpu:
+    if args.syscalls:
+        if shutil.which("strace") is None:
+            raise SystemExit("strace not found")
+        phases.append(bench.syscall_phase)
+    elif not args.skip_cpu:
         phases.append(bench.cpu_phase)
-    if not args.skip_steps:
+    if not args.skip_steps and not args.syscalls:
         phases.append(bench.step_phase)
         if cfg["sustain_seconds"]:
             phases.append(bench.sustain_phase)
