@@ -33,8 +33,10 @@
  * got 503s after 20 s at 8,000 calls/s on two workers. */
 #define GW_MAX_CALLS_PER_WORKER  8192
 #define GW_MAX_TXNS_PER_WORKER   262144
-/* Two timers per transaction, three per call, and room for registrations, connections and
- * the stages: the transaction layer aborts rather than leak when its timer cannot start. */
+/* The heap holds the exact timers (coarse ones wait in the loop's wheel, uncounted): at
+ * most a retransmission and a due-now life timer per transaction, three per call, and
+ * room for registrations, connections and the stages. The transaction layer aborts
+ * rather than leak when a timer cannot start, so this is a bound, not an estimate. */
 #define GW_MAX_TIMERS_PER_WORKER (2 * GW_MAX_TXNS_PER_WORKER + 3 * GW_MAX_CALLS_PER_WORKER + 65536)
 
 static bool resolve_endpoint(const struct cfg_endpoint *ep, struct sockaddr_storage *out)
