@@ -13,4 +13,4 @@ set(SW_TEST_ENV
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
     "TSAN_OPTIONS=halt_on_error=1"
     "SW_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
-    "SW_TESTDATA=${CMAKE_SOURCE_DIR}/../shared/testdata")
+    "SW_TESTDATA=${CMAKE_SOURCE_DIR}/tests/data")

@@ -8,6 +8,25 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/deps.sh --test
 
+# A user's clone is all there is: the full run builds and tests a copy of the repository
+# (its files and history, uncommitted edits included) in an otherwise empty folder, so a
+# test that reads anything beside the repository (../shared, a sibling checkout) fails
+# here as it would for a user. The copy is removed when everything passed.
+if [ "${SW_TEST_QUICK:-0}" != 1 ] && [ "${SW_TEST_LONE:-0}" != 1 ]; then
+    lone=$(mktemp -d "${TMPDIR:-/tmp}/sipwarden-lone.XXXXXX")
+    printf '\n== lone copy in %s\n' "$lone/sipwarden"
+    mkdir "$lone/sipwarden"
+    git ls-files -z --cached --others --exclude-standard |
+        (while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done) |
+        tar --null -T - -cf - | tar -C "$lone/sipwarden" -xf -
+    # The history, for the commit-subject check; HEAD is this checkout's (also in a worktree).
+    cp -a "$(git rev-parse --git-common-dir)" "$lone/sipwarden/.git"
+    git -C "$lone/sipwarden" update-ref --no-deref HEAD "$(git rev-parse HEAD)"
+    SW_TEST_LONE=1 bash "$lone/sipwarden/scripts/test.sh"
+    rm -rf "$lone"
+    exit 0
+fi
+
 jobs=$(nproc)
 step() { printf '\n== %s\n' "$*"; }
 

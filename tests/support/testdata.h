@@ -1,5 +1,5 @@
 /*
- * Access to ../shared/testdata (SW_TESTDATA in the environment, set by CTest) and to
+ * Access to tests/data (SW_TESTDATA in the environment, set by CTest) and to
  * the source tree (SW_SOURCE_DIR). Single-threaded test helpers.
  */
 #ifndef SW_TESTS_TESTDATA_H
@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-/* The shared test data folder, or NULL when SW_TESTDATA is unset or missing. */
+/* The test data folder (tests/data), or NULL when SW_TESTDATA is unset or missing. */
 const char *testdata_dir(void);
 
 /* The source tree, or NULL when SW_SOURCE_DIR is unset. */

@@ -4,7 +4,7 @@
 # the RFC names or a drop), and the exit status follows the contract (0 / 1 / 2).
 set -u
 : "${SIPWARDEN:?path of the sipwarden binary}"
-data=${SW_TESTDATA:-$(dirname "$0")/../../../../shared/testdata}/rfc4475
+data=${SW_TESTDATA:-$(dirname "$0")/../../data}/rfc4475
 here=$(cd "$(dirname "$0")" && pwd)
 logs=${SW_IT_LOGS:-$(mktemp -d)}
 mkdir -p "$logs"

@@ -6,7 +6,7 @@
 # keep serving calls.
 source "$(dirname "$0")/../lib.sh"
 
-data=${SW_TESTDATA:-$IT_DIR/../../../../shared/testdata}
+data=${SW_TESTDATA:-$IT_DIR/../../data}
 [ -d "$data/rfc4475" ] || it_fail "no test data at $data"
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)

@@ -1,5 +1,5 @@
 /*
- * RFC 4475 and RFC 5118 torture messages (../shared/testdata): every file gets the
+ * RFC 4475 and RFC 5118 torture messages (tests/data): every file gets the
  * exact verdict written in the tables below, as a UDP datagram at a proxy that
  * supports no extension. The tables are checked against each MANIFEST.tsv, so a file
  * added there without a row here fails the test.
