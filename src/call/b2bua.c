@@ -881,10 +881,31 @@ static void on_ring_timeout(struct loop *loop, void *ctx)
 
 /* ---- requests ---- */
 
-static void handle_cancel(struct b2bua *b, struct sip_msg *cancel, const struct net_dest *src)
+/*
+ * The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: same branch and sent-by),
+ * provided the CANCEL comes from the address that sent the INVITE: a CANCEL needs no
+ * credentials, so only the caller itself may end its call this way.
+ */
+static struct txn *cancel_target(struct b2bua *b, struct sip_msg *cancel,
+                                 const struct sockaddr_storage *src)
 {
     struct txn *invite = txn_server_find_invite(b->txns, cancel);
-    if (invite == NULL || txn_user(invite) == NULL) {
+    if (invite == NULL || txn_user(invite) == NULL || !same_ip(&txn_dest(invite)->addr, src)) {
+        return NULL;
+    }
+    return invite;
+}
+
+bool b2bua_cancel_matches(struct b2bua *b, struct sip_msg *cancel,
+                          const struct sockaddr_storage *src)
+{
+    return cancel_target(b, cancel, src) != NULL;
+}
+
+static void handle_cancel(struct b2bua *b, struct sip_msg *cancel, const struct net_dest *src)
+{
+    struct txn *invite = cancel_target(b, cancel, &src->addr);
+    if (invite == NULL) {
         reply_stateless(b, cancel, src, 481, SV_NULL);
         return;
     }

@@ -118,6 +118,14 @@ struct b2bua_register_route {
 void b2bua_on_register(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
                        const struct b2bua_register_route *route);
 
+/*
+ * Does this CANCEL target a pending INVITE server transaction of this worker (same top Via
+ * branch and sent-by, RFC 3261 §9.2) that came from the CANCEL's source address? Such a
+ * CANCEL is the caller hanging up: it needs no policy (RFC 3261 §22.1: never challenged).
+ */
+bool b2bua_cancel_matches(struct b2bua *b2bua, struct sip_msg *cancel,
+                          const struct sockaddr_storage *src);
+
 /* A retransmitted request or an ACK of a non-2xx that a server transaction absorbs: true
  * when absorbed (the gateway then skips policy: it judged the original already). */
 bool b2bua_absorb(struct b2bua *b2bua, struct sip_msg *request);

@@ -15,6 +15,7 @@
 #include "call/reply.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
+#include "gateway/gateway_obs.h"
 #include "policy/classify.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
@@ -338,12 +339,34 @@ static void relay_register(struct gateway *gw, struct gw_worker *state, struct s
     b2bua_on_register(state->b2bua, ctx->msg, &src, &route);
 }
 
+/*
+ * RFC 3261 §9: a CANCEL is never challenged; it carries the caller's hang-up. One that
+ * targets a pending INVITE of the address it comes from goes straight to the call layer
+ * (200, relayed, the INVITE answered 487). One that matches nothing is answered 481 where
+ * the sender is someone we know and gets silence otherwise; it is never a failure, so a
+ * phone that hangs up while a call rings is never banned for it.
+ */
+static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct stage_ctx *ctx,
+                          const struct net_msg *net)
+{
+    struct net_dest src = reply_dest(net);
+    bool is_known = ctx->is_trusted || b2bua_cancel_matches(state->b2bua, ctx->msg, &net->src) ||
+                    gw_obs_is_recently_authenticated(gw, &ctx->src_ip);
+    if (is_known) {
+        b2bua_on_request(state->b2bua, ctx->msg, &src, NULL);
+    }
+}
+
 static void handle_request(struct gateway *gw, struct gw_worker *state, struct worker *worker,
                            struct stage_ctx *ctx, const struct net_msg *net)
 {
     struct sip_msg *msg = ctx->msg;
     if (b2bua_absorb(state->b2bua, msg)) {
         return; /* a retransmission: its original was judged already */
+    }
+    if (msg->method == SIP_METHOD_CANCEL) {
+        handle_cancel(gw, state, ctx, net);
+        return;
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
     struct verdict v = pipeline_run(atomic_load(&gw->pipeline), ctx);

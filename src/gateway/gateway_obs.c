@@ -338,6 +338,12 @@ void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg)
     obs->retired[obs->retired_count++] = old;
 }
 
+bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip)
+{
+    struct gw_obs *obs = gw->obs;
+    return obs != NULL && obs->authed != NULL && authed_has(obs, ip, sw_wall_s());
+}
+
 struct ban_store *gw_obs_bans(struct gateway *gw)
 {
     return gw->obs != NULL ? gw->obs->bans : NULL;

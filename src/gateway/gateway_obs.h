@@ -62,6 +62,9 @@ void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg);
 void gw_obs_stop(struct gateway *gw);
 void gw_obs_free(struct gateway *gw);
 
+/* Did an account authenticate from `ip` within the last hour? Any thread. */
+bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip);
+
 /* The ban store (NULL before gw_obs_new). Any thread. */
 struct ban_store *gw_obs_bans(struct gateway *gw);
 
