@@ -22,63 +22,14 @@
 #include "call/txn.h"
 #include "call/uac_auth.h"
 #include "sip/msg.h"
+#include "state/callcount.h"
 
-/* Per-party counters shared by all workers: [0] the PBX, then trunks, then accounts. */
-static atomic_uint *party_counts;
-static size_t party_trunks;
-static size_t party_accounts;
-
-int b2bua_counters_init(size_t trunks, size_t accounts)
+/* The concurrent-call places a call holds go back exactly once (RFC-independent: ours). */
+static void release_reserved(struct b2bua_route *route)
 {
-    b2bua_counters_fini();
-    party_counts = sw_calloc(1 + trunks + accounts, sizeof(*party_counts));
-    if (party_counts == NULL) {
-        return -ENOMEM;
-    }
-    party_trunks = trunks;
-    party_accounts = accounts;
-    return 0;
-}
-
-void b2bua_counters_fini(void)
-{
-    sw_free(party_counts);
-    party_counts = NULL;
-    party_trunks = 0;
-    party_accounts = 0;
-}
-
-static atomic_uint *party_slot(enum call_party party, size_t index)
-{
-    if (party_counts == NULL) {
-        return NULL;
-    }
-    switch (party) {
-    case CALL_PARTY_PBX:
-        return &party_counts[0];
-    case CALL_PARTY_TRUNK:
-        return index < party_trunks ? &party_counts[1 + index] : NULL;
-    case CALL_PARTY_ACCOUNT:
-        return index < party_accounts ? &party_counts[1 + party_trunks + index] : NULL;
-    }
-    return NULL;
-}
-
-uint32_t b2bua_party_calls(enum call_party party, size_t index)
-{
-    atomic_uint *slot = party_slot(party, index);
-    return slot == NULL ? 0 : atomic_load(slot);
-}
-
-static void party_add(enum call_party party, size_t index, int delta)
-{
-    atomic_uint *slot = party_slot(party, index);
-    if (slot != NULL) {
-        if (delta > 0) {
-            atomic_fetch_add(slot, 1);
-        } else {
-            atomic_fetch_sub(slot, 1);
-        }
+    for (size_t i = 0; i < B2BUA_RESERVED_SLOTS; i++) {
+        callcount_release(route->reserved[i]);
+        route->reserved[i] = NULL;
     }
 }
 
@@ -212,9 +163,9 @@ void b2bua_free(struct b2bua *b)
     if (b == NULL) {
         return;
     }
+    b2bua_trunk_reg_free_all(b); /* detaches its transactions: before the layer goes */
     txn_layer_free(b->txns);
     b2bua_register_free_all(b);
-    b2bua_trunk_reg_free_all(b);
     for (size_t i = 0; b->pool != NULL && i < b->pool_touched; i++) {
         struct call *call = &b->pool[i];
         if (call->owner != NULL) {
@@ -226,9 +177,9 @@ void b2bua_free(struct b2bua *b)
             sw_free(call->reinvite_ack[0]);
             sw_free(call->reinvite_ack[1]);
             if (call->is_counted) {
-                party_add(call->route.from_party, call->route.from_index, -1);
-                party_add(call->route.to_party, call->route.to_index, -1);
+                release_reserved(&call->route);
             }
+            uac_credentials_copy_wipe(&call->credentials);
         }
     }
     sw_free(b->pool);
@@ -271,6 +222,7 @@ static void call_release(struct call *call)
         b2bua_relay_release(&call->relays[i]);
     }
     table_remove(b, call);
+    uac_credentials_copy_wipe(&call->credentials);
     sw_free(call->b_ack);
     sw_free(call->reinvite_ack[0]);
     sw_free(call->reinvite_ack[1]);
@@ -346,8 +298,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
     call->final_status = call->final_status == 0 ? status : call->final_status;
     call->end_us = sw_wall_us();
     if (call->is_counted) {
-        party_add(call->route.from_party, call->route.from_index, -1);
-        party_add(call->route.to_party, call->route.to_index, -1);
+        release_reserved(&call->route);
         call->is_counted = false;
     }
     b->active_calls--;
@@ -567,6 +518,7 @@ static struct call *call_alloc(struct b2bua *b)
 static void call_free_unstarted(struct b2bua *b, struct call *call)
 {
     detach_txn(&call->a_invite);
+    uac_credentials_copy_wipe(&call->credentials);
     memset(call, 0, sizeof(*call));
     call->next_a = b->free_list;
     b->free_list = call;
@@ -585,23 +537,28 @@ static bool call_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
 }
 
 static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net_dest *src,
-                       const struct b2bua_route *route)
+                       struct b2bua_route *route)
 {
     struct call *call = call_alloc(b);
     if (call == NULL) {
+        release_reserved(route);
         reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
         return;
     }
     call->route = *route;
     if (!req_copy_init(&call->a_invite_req, invite, &src->addr) || !leg_a_init(call, invite, src) ||
-        !leg_b_init(b, call, route)) {
+        !leg_b_init(b, call, route) ||
+        !uac_credentials_copy_set(&call->credentials, route->credentials)) {
         call_free_unstarted(b, call);
+        release_reserved(route);
         reply_stateless(b, invite, src, 400, SV_NULL);
         return;
     }
+    call->route.credentials = NULL; /* borrowed: the copy above is the call's */
     call->a_invite = txn_server_new(b->txns, invite, src, call);
     if (call->a_invite == NULL) {
         call_free_unstarted(b, call);
+        release_reserved(route);
         reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
         return;
     }
@@ -610,6 +567,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     if (!call_send_b_invite(b, call, invite)) {
         respond_a(call, 503, SV("Service Unavailable"), NULL, false);
         call_free_unstarted(b, call);
+        release_reserved(route);
         return;
     }
     /* The route's views borrow the INVITE's buffer: keep only what outlives it. */
@@ -626,9 +584,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     table_insert(b, call);
     call->state = CALL_STATE_EARLY;
     call->start_us = sw_wall_us();
-    call->is_counted = true;
-    party_add(route->from_party, route->from_index, 1);
-    party_add(route->to_party, route->to_index, 1);
+    call->is_counted = true; /* the reserved places are the call's from here */
     b->active_calls++;
     struct loop *loop = worker_loop(b->worker);
     uint64_t ring_ms = (uint64_t)(route->ring_timeout_s != 0 ? route->ring_timeout_s : 180) * 1000u;
@@ -737,8 +693,8 @@ static bool b_reauth(struct b2bua *b, struct call *call, struct sip_msg *respons
     char line[2048];
     struct sw_buf auth;
     sw_buf_init(&auth, line, sizeof(line));
-    if (!uac_auth_answer_once(call->route.credentials, &call->is_auth_tried, response, SV("INVITE"),
-                              FSTR_SV(call->b.remote_target), &auth)) {
+    if (!uac_auth_answer_once(uac_credentials_copy_get(&call->credentials), &call->is_auth_tried,
+                              response, SV("INVITE"), FSTR_SV(call->b.remote_target), &auth)) {
         return false;
     }
     char branch_buf[32];
@@ -1002,9 +958,14 @@ bool b2bua_absorb(struct b2bua *b, struct sip_msg *request)
 }
 
 void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net_dest *src,
-                      const struct b2bua_route *route)
+                      struct b2bua_route *route)
 {
     struct txn *existing = txn_server_find(b->txns, request);
+    bool is_new_call = existing == NULL && route != NULL && request->method == SIP_METHOD_INVITE &&
+                       !has_to_tag(request);
+    if (route != NULL && !is_new_call) {
+        release_reserved(route); /* places taken for a call that this is not */
+    }
     if (existing != NULL) {
         (void)txn_server_absorb(existing, request);
         return;
@@ -1021,7 +982,7 @@ void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net
     }
     if (has_to_tag(request)) {
         handle_in_dialog(b, request, src);
-    } else if (request->method == SIP_METHOD_INVITE && route != NULL) {
+    } else if (is_new_call) {
         start_call(b, request, src, route);
     } else if (request->method == SIP_METHOD_INVITE) {
         reply_stateless(b, request, src, 404, SV_NULL);

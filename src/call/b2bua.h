@@ -23,6 +23,9 @@
 struct sip_msg;
 struct b2bua;
 struct uac_credentials;
+struct callcount_slot;
+
+#define B2BUA_RESERVED_SLOTS 3
 
 /* Where a call comes from or goes to (for counting and records). */
 enum call_party {
@@ -52,13 +55,15 @@ struct b2bua_route {
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;
-    size_t from_index; /* trunk or account index of the caller (when not the PBX) */
-    size_t to_index;   /* trunk or account index of the callee */
     uint32_t max_duration_s;
     uint32_t ring_timeout_s;
-    /* Leg B's credentials for the far side's 401/407 (the trunk's); NULL = none. Must
-     * outlive the call (the gateway owns them). */
+    /* Leg B's credentials for the far side's 401/407 (the trunk's); NULL = none. Borrowed
+     * for the call to b2bua_on_request only: the call keeps its own copy. */
     const struct uac_credentials *credentials;
+    /* Concurrent-call places the gateway reserved for this call (the caller's, the
+     * callee's, the side's; NULL = none). The B2BUA owns them from b2bua_on_request on and
+     * gives each back exactly once: when the call ends or when it cannot start. */
+    struct callcount_slot *reserved[B2BUA_RESERVED_SLOTS];
 };
 
 /* The addresses the gateway puts in Via and Contact for a given listener. */
@@ -98,15 +103,14 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count);
  * requests find their call; out-of-dialog non-INVITEs are answered here).
  */
 void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
-                      const struct b2bua_route *route);
+                      struct b2bua_route *route);
 
 /* How the REGISTER of an authenticated remote account is relayed to the PBX. */
 struct b2bua_register_route {
-    size_t account;                            /* index into the accounts */
-    struct sv username;                        /* the account's user name */
+    struct sv username;                        /* the account's user name (binding key) */
     struct net_dest pbx;                       /* next hop: the PBX */
     struct sv pbx_host;                        /* host[:port] for Request-URI, From, To */
-    const struct uac_credentials *credentials; /* for the PBX's 401/407; NULL = none */
+    const struct uac_credentials *credentials; /* for the PBX's 401/407; NULL = none (copied) */
     uint32_t max_expires_s;                    /* registrations granted at most this long */
 };
 
@@ -137,7 +141,7 @@ struct b2bua_trunk_registration {
     struct sv username;                        /* the AOR user */
     struct sv domain;                          /* the provider's domain (host[:port]) */
     struct net_dest dest;                      /* the provider's next hop */
-    const struct uac_credentials *credentials; /* must outlive the gateway's workers */
+    const struct uac_credentials *credentials; /* NULL = none; copied */
     uint32_t expires_s;
 };
 
@@ -165,18 +169,17 @@ void b2bua_on_response(struct b2bua *b2bua, struct sip_msg *response,
 bool b2bua_is_in_dialog(struct b2bua *b2bua, struct sip_msg *request,
                         const struct sockaddr_storage *src);
 
+/*
+ * Stops every trunk registration of this worker (a reload then starts them again with the
+ * new configuration). The provider keeps each binding until it expires.
+ */
+void b2bua_trunk_unregister_all(struct b2bua *b2bua);
+
 /* Ends every call of this worker on both legs (shutdown, isolation). */
 void b2bua_end_all(struct b2bua *b2bua, const char *reason);
 
 /* Calls of this worker currently EARLY or CONFIRMED, and transactions in use. */
 size_t b2bua_call_count(const struct b2bua *b2bua);
 size_t b2bua_txn_count(const struct b2bua *b2bua);
-
-/* Concurrent calls of a party (all workers): exact, also for CANCEL/busy/timeout. */
-uint32_t b2bua_party_calls(enum call_party party, size_t index);
-
-/* Prepares the shared counters for `trunks` trunks and `accounts` accounts (main thread). */
-int b2bua_counters_init(size_t trunks, size_t accounts);
-void b2bua_counters_fini(void);
 
 #endif

@@ -172,8 +172,9 @@ static bool send_to_pbx(struct b2bua *b, struct reg_relay *reg, struct sv auth_l
 static bool reg_init(struct b2bua *b, struct reg_relay *reg, struct sip_msg *request,
                      const struct net_dest *src, const struct b2bua_register_route *route)
 {
-    reg->account = route->account;
-    reg->credentials = route->credentials;
+    if (!uac_credentials_copy_set(&reg->credentials, route->credentials)) {
+        return false;
+    }
     reg->pbx = route->pbx;
     reg->binding.dest = *src;
     reg->cseq = 1;
@@ -211,19 +212,46 @@ void b2bua_on_register(struct b2bua *b, struct sip_msg *request, const struct ne
     }
 }
 
-static void reg_accepted(struct reg_relay *reg, struct sip_msg *response)
+/*
+ * What the PBX granted (RFC 3261 §10.3 step 8): the expires parameter of the Contact it
+ * returns for us, else its Expires header, never more than we asked for. The phone is told
+ * exactly that, so it refreshes before the PBX forgets it.
+ */
+static uint32_t granted_expires(const struct reg_relay *reg, struct sip_msg *response)
 {
     uint32_t granted = reg->expires_s;
-    uint32_t header = 0;
-    if (sip_msg_expires(response, &header) == 0 && header < granted) {
-        granted = header;
+    uint32_t value = 0;
+    struct sip_contact contacts[8];
+    size_t count = 0;
+    bool is_star = false;
+    struct sip_err err = { 0 };
+    if (sip_msg_contacts(response, contacts, 8, &count, &is_star, &err) == 0) {
+        for (size_t i = 0; i < count; i++) {
+            if (sv_is_present(contacts[i].expires) && sv_to_u32(contacts[i].expires, &value) &&
+                value < granted) {
+                granted = value;
+            }
+        }
     }
+    if (sip_msg_expires(response, &value) == 0 && value < granted) {
+        granted = value;
+    }
+    return granted;
+}
+
+static void reg_accepted(struct reg_relay *reg, struct sip_msg *response)
+{
+    uint32_t granted = granted_expires(reg, response);
     char extra[REGISTRAR_URI_CAP + 64] = "";
+    struct sv account = sv_from_cstr(reg->username);
     if (reg->is_unregister) {
-        registrar_remove(reg->account);
+        registrar_remove(account);
     } else {
         reg->binding.expires_at = sw_wall_s() + (int64_t)granted;
-        registrar_store(reg->account, &reg->binding);
+        if (!registrar_store(account, &reg->binding)) {
+            reg_respond(reg, 503, "Service Unavailable", SV_NULL);
+            return;
+        }
         (void)snprintf(extra, sizeof(extra), "Contact: <%s>;expires=%u\r\n",
                        reg->binding.contact_uri, granted);
     }
@@ -254,8 +282,8 @@ void b2bua_register_response(struct reg_relay *reg, struct txn *txn, struct sip_
     char line[2048];
     struct sw_buf auth;
     sw_buf_init(&auth, line, sizeof(line));
-    if (uac_auth_answer_once(reg->credentials, &reg->is_auth_tried, response, SV("REGISTER"),
-                             sv_from_cstr(reg->pbx_uri), &auth)) {
+    if (uac_auth_answer_once(uac_credentials_copy_get(&reg->credentials), &reg->is_auth_tried,
+                             response, SV("REGISTER"), sv_from_cstr(reg->pbx_uri), &auth)) {
         reg->cseq++;
         if (send_to_pbx(reg->owner, reg, sw_buf_view(&auth))) {
             return;

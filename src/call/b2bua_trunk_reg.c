@@ -31,7 +31,7 @@ struct trunk_reg {
     char username[128];
     char domain[256];
     struct net_dest dest;
-    const struct uac_credentials *credentials;
+    struct uac_credentials_copy credentials;
     uint32_t expires_s;
     char call_id[48];
     char from_tag[24];
@@ -142,8 +142,8 @@ void b2bua_trunk_reg_response(struct trunk_reg *reg, struct txn *txn, struct sip
     sw_buf_init(&auth, line, sizeof(line));
     char uri[300];
     (void)snprintf(uri, sizeof(uri), "sip:%s", reg->domain);
-    if (uac_auth_answer_once(reg->credentials, &reg->is_auth_tried, response, SV("REGISTER"),
-                             sv_from_cstr(uri), &auth)) {
+    if (uac_auth_answer_once(uac_credentials_copy_get(&reg->credentials), &reg->is_auth_tried,
+                             response, SV("REGISTER"), sv_from_cstr(uri), &auth)) {
         send_register(reg, sw_buf_view(&auth));
         return;
     }
@@ -184,7 +184,12 @@ void b2bua_trunk_reg_free_all(struct b2bua *b)
     for (size_t i = 0; i < b->trunk_reg_count; i++) {
         struct trunk_reg *reg = b->trunk_regs[i];
         loop_timer_stop(worker_loop(b->worker), &reg->timer);
+        if (reg->client != NULL) {
+            txn_detach(reg->client); /* its answer, if any, finds nobody */
+            reg->client = NULL;
+        }
         set_registered(reg, false);
+        uac_credentials_copy_wipe(&reg->credentials);
         sw_free(reg);
         b->trunk_regs[i] = NULL;
     }
@@ -204,7 +209,6 @@ int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration 
     reg->owner = b;
     reg->trunk = cfg->trunk;
     reg->dest = cfg->dest;
-    reg->credentials = cfg->credentials;
     reg->expires_s = cfg->expires_s == 0 ? 3600 : cfg->expires_s;
     reg->retry_s = RETRY_FIRST_S;
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
@@ -214,11 +218,17 @@ int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration 
     reg->from_tag[16] = '\0';
     if (!sv_copy_cstr(cfg->name, reg->name, sizeof(reg->name)) ||
         !sv_copy_cstr(cfg->username, reg->username, sizeof(reg->username)) ||
-        !sv_copy_cstr(cfg->domain, reg->domain, sizeof(reg->domain))) {
+        !sv_copy_cstr(cfg->domain, reg->domain, sizeof(reg->domain)) ||
+        !uac_credentials_copy_set(&reg->credentials, cfg->credentials)) {
         sw_free(reg);
         return -SW_EBADARG;
     }
     b->trunk_regs[b->trunk_reg_count++] = reg;
     send_register(reg, SV_NULL);
     return 0;
+}
+
+void b2bua_trunk_unregister_all(struct b2bua *b)
+{
+    b2bua_trunk_reg_free_all(b);
 }

@@ -13,6 +13,7 @@
 #include "base/sv.h"
 #include "call/b2bua.h"
 #include "call/registrar.h"
+#include "call/uac_auth.h"
 #include "net/loop.h"
 #include "net/worker.h"
 
@@ -92,10 +93,9 @@ struct reg_relay {
     struct req_copy req;
     struct registrar_binding binding; /* what the phone asked for */
     uint32_t expires_s;
-    size_t account;
     bool is_auth_tried;
     bool is_unregister;
-    const struct uac_credentials *credentials;
+    struct uac_credentials_copy credentials;
     char pbx_uri[LEG_HDR_CAP]; /* Request-URI of our REGISTER */
     char username[128];
     char pbx_host[256];
@@ -140,8 +140,9 @@ struct call {
     bool is_ending;         /* BYE sent or CANCEL done: no more relays */
     bool is_b_ack_pending;  /* B's 2xx waits for A's ACK (late offer) */
     bool is_counted;
-    bool is_auth_tried; /* leg B answered one challenge already */
-    char *b_ack;        /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
+    struct uac_credentials_copy credentials; /* leg B's, for the far side's 401/407 */
+    bool is_auth_tried;                      /* leg B answered one challenge already */
+    char *b_ack; /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
     size_t b_ack_len;
     uint16_t final_status;
     uint64_t start_us;

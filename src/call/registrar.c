@@ -5,81 +5,163 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 
-struct registrar_slot {
-    pthread_mutex_t lock;
-    bool is_set;
+struct registrar_entry {
+    char name[REGISTRAR_NAME_CAP]; /* "" = empty */
+    size_t name_len;
     struct registrar_binding binding;
 };
 
-static struct registrar_slot *slots;
-static size_t slot_count;
+/* Open addressing with linear probing and backward-shift deletion, at most half full. */
+static struct registrar_entry *entries;
+static size_t entry_mask;
+static size_t entry_count;
+static size_t max_count;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-int registrar_init(size_t accounts)
+int registrar_init(size_t max_accounts)
 {
     registrar_fini();
-    slots = sw_calloc(accounts == 0 ? 1 : accounts, sizeof(*slots));
-    if (slots == NULL) {
+    size_t cap = 16;
+    while (cap < max_accounts * 2) {
+        cap <<= 1;
+    }
+    entries = sw_calloc(cap, sizeof(*entries));
+    if (entries == NULL) {
         return -ENOMEM;
     }
-    slot_count = accounts;
-    for (size_t i = 0; i < accounts; i++) {
-        pthread_mutex_init(&slots[i].lock, NULL);
-    }
+    entry_mask = cap - 1;
+    max_count = cap / 2;
+    entry_count = 0;
     return 0;
 }
 
 void registrar_fini(void)
 {
-    for (size_t i = 0; slots != NULL && i < slot_count; i++) {
-        pthread_mutex_destroy(&slots[i].lock);
-    }
-    sw_free(slots);
-    slots = NULL;
-    slot_count = 0;
+    sw_free(entries);
+    entries = NULL;
+    entry_mask = 0;
+    entry_count = 0;
+    max_count = 0;
 }
 
-void registrar_store(size_t account, const struct registrar_binding *binding)
+static size_t home_of(struct sv name)
 {
-    if (account >= slot_count) {
-        return;
-    }
-    pthread_mutex_lock(&slots[account].lock);
-    slots[account].binding = *binding;
-    slots[account].is_set = true;
-    pthread_mutex_unlock(&slots[account].lock);
+    return (size_t)sw_hash_sv(name) & entry_mask;
 }
 
-void registrar_remove(size_t account)
+static bool entry_is(const struct registrar_entry *e, struct sv name)
 {
-    if (account >= slot_count) {
-        return;
-    }
-    pthread_mutex_lock(&slots[account].lock);
-    slots[account].is_set = false;
-    pthread_mutex_unlock(&slots[account].lock);
+    return e->name_len == name.len && name.len > 0 && memcmp(e->name, name.ptr, name.len) == 0;
 }
 
-bool registrar_lookup(size_t account, int64_t now_s, struct registrar_binding *out)
+/* The entry of `name`, or the empty entry where it would go. Caller holds the lock. */
+static struct registrar_entry *probe(struct sv name)
 {
-    if (account >= slot_count) {
+    size_t pos = home_of(name);
+    for (size_t step = 0; step <= entry_mask; step++) {
+        struct registrar_entry *e = &entries[pos];
+        if (e->name_len == 0 || entry_is(e, name)) {
+            return e;
+        }
+        pos = (pos + 1) & entry_mask;
+    }
+    return NULL; /* unreachable while the table is at most half full */
+}
+
+/* Backward-shift deletion (no tombstones). Caller holds the lock. */
+static void erase(struct registrar_entry *e)
+{
+    size_t hole = (size_t)(e - entries);
+    size_t pos = (hole + 1) & entry_mask;
+    for (size_t step = 0; step < entry_mask && entries[pos].name_len != 0; step++) {
+        size_t home = home_of(sv_make(entries[pos].name, entries[pos].name_len));
+        /* Move the entry back when its home is not between the hole and its place. */
+        if (((pos - home) & entry_mask) >= ((pos - hole) & entry_mask)) {
+            entries[hole] = entries[pos];
+            hole = pos;
+        }
+        pos = (pos + 1) & entry_mask;
+    }
+    memset(&entries[hole], 0, sizeof(entries[hole]));
+    entry_count--;
+}
+
+bool registrar_store(struct sv account, const struct registrar_binding *binding)
+{
+    if (entries == NULL || account.len == 0 || account.len >= REGISTRAR_NAME_CAP) {
         return false;
     }
-    pthread_mutex_lock(&slots[account].lock);
-    bool is_live = slots[account].is_set && slots[account].binding.expires_at > now_s;
-    if (is_live) {
-        *out = slots[account].binding;
+    pthread_mutex_lock(&lock);
+    struct registrar_entry *e = probe(account);
+    bool is_stored = e != NULL && (e->name_len != 0 || entry_count < max_count);
+    if (is_stored) {
+        if (e->name_len == 0) {
+            memcpy(e->name, account.ptr, account.len);
+            e->name[account.len] = '\0';
+            e->name_len = account.len;
+            entry_count++;
+        }
+        e->binding = *binding;
     }
-    pthread_mutex_unlock(&slots[account].lock);
+    pthread_mutex_unlock(&lock);
+    return is_stored;
+}
+
+void registrar_remove(struct sv account)
+{
+    if (entries == NULL || account.len == 0) {
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    struct registrar_entry *e = probe(account);
+    if (e != NULL && e->name_len != 0) {
+        erase(e);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+bool registrar_lookup(struct sv account, int64_t now_s, struct registrar_binding *out)
+{
+    if (entries == NULL || account.len == 0) {
+        return false;
+    }
+    pthread_mutex_lock(&lock);
+    const struct registrar_entry *e = probe(account);
+    bool is_live = e != NULL && e->name_len != 0 && e->binding.expires_at > now_s;
+    if (is_live) {
+        *out = e->binding;
+    }
+    pthread_mutex_unlock(&lock);
     return is_live;
+}
+
+size_t registrar_retain(bool (*keep)(void *ctx, struct sv account), void *ctx)
+{
+    size_t dropped = 0;
+    pthread_mutex_lock(&lock);
+    /* An erase shifts later entries back: look at the same place again after one. */
+    for (size_t i = 0; entries != NULL && i <= entry_mask;) {
+        struct registrar_entry *e = &entries[i];
+        if (e->name_len != 0 && !keep(ctx, sv_make(e->name, e->name_len))) {
+            erase(e);
+            dropped++;
+            continue;
+        }
+        i++;
+    }
+    pthread_mutex_unlock(&lock);
+    return dropped;
 }
 
 size_t registrar_count(int64_t now_s)
 {
     size_t count = 0;
-    struct registrar_binding unused;
-    for (size_t i = 0; i < slot_count; i++) {
-        count += registrar_lookup(i, now_s, &unused) ? 1u : 0u;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; entries != NULL && i <= entry_mask; i++) {
+        count += entries[i].name_len != 0 && entries[i].binding.expires_at > now_s ? 1u : 0u;
     }
+    pthread_mutex_unlock(&lock);
     return count;
 }

@@ -136,3 +136,48 @@ bool uac_auth_answer_once(const struct uac_credentials *creds, bool *is_tried,
     *is_tried = true;
     return uac_auth_answer(creds, response, method, uri, out);
 }
+
+static bool copy_field(char *dst, size_t cap, const char *src, const char **view)
+{
+    if (src == NULL) {
+        *view = NULL;
+        return true;
+    }
+    size_t len = strlen(src);
+    if (len >= cap) {
+        return false;
+    }
+    memcpy(dst, src, len + 1);
+    *view = dst;
+    return true;
+}
+
+bool uac_credentials_copy_set(struct uac_credentials_copy *dst, const struct uac_credentials *src)
+{
+    uac_credentials_copy_wipe(dst);
+    if (src == NULL || src->username == NULL) {
+        return true;
+    }
+    struct uac_credentials *v = &dst->view;
+    bool is_ok =
+        copy_field(dst->username, sizeof(dst->username), src->username, &v->username) &&
+        copy_field(dst->secret, sizeof(dst->secret), src->secret, &v->secret) &&
+        copy_field(dst->ha1_md5, sizeof(dst->ha1_md5), src->ha1_md5, &v->ha1_md5) &&
+        copy_field(dst->ha1_sha256, sizeof(dst->ha1_sha256), src->ha1_sha256, &v->ha1_sha256);
+    if (!is_ok) {
+        uac_credentials_copy_wipe(dst);
+        return false;
+    }
+    dst->is_set = true;
+    return true;
+}
+
+const struct uac_credentials *uac_credentials_copy_get(const struct uac_credentials_copy *copy)
+{
+    return copy->is_set ? &copy->view : NULL;
+}
+
+void uac_credentials_copy_wipe(struct uac_credentials_copy *copy)
+{
+    explicit_bzero(copy, sizeof(*copy));
+}

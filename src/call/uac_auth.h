@@ -7,6 +7,7 @@
 #define SW_CALL_UAC_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/buf.h"
 #include "base/sv.h"
@@ -20,6 +21,30 @@ struct uac_credentials {
     const char *ha1_md5;    /* HA1 for the provider's realm, MD5 */
     const char *ha1_sha256; /* HA1 for the provider's realm, SHA-256 */
 };
+
+/*
+ * An owned copy of credentials, for what outlives the configuration that named them (a
+ * call in progress, a registration): a reload may free the configuration at any time.
+ * Wiped by uac_credentials_copy_wipe.
+ */
+struct uac_credentials_copy {
+    char username[128];
+    char secret[128];
+    char ha1_md5[40];
+    char ha1_sha256[72];
+    struct uac_credentials view; /* points into the arrays above */
+    bool is_set;
+};
+
+/* Copies `src` (NULL = none) into `dst`; false when a field does not fit (dst is then
+ * empty). */
+bool uac_credentials_copy_set(struct uac_credentials_copy *dst, const struct uac_credentials *src);
+
+/* The copy as credentials, or NULL when it holds none. */
+const struct uac_credentials *uac_credentials_copy_get(const struct uac_credentials_copy *copy);
+
+/* Forgets the copy, wiping the secrets. */
+void uac_credentials_copy_wipe(struct uac_credentials_copy *copy);
 
 /*
  * Appends the "Authorization: ..." (401) or "Proxy-Authorization: ..." (407) line that

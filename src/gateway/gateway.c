@@ -18,12 +18,14 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "call/registrar.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
 #include "net/stream.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
+#include "state/callcount.h"
 
 /* A call keeps its legs and up to four in-dialog relays in place (about 28 KiB): 8,192 per
  * worker is about 230 MiB of address space, touched only as calls come. An ended call
@@ -38,101 +40,6 @@
  * room for registrations, connections and the stages. The transaction layer aborts
  * rather than leak when a timer cannot start, so this is a bound, not an estimate. */
 #define GW_MAX_TIMERS_PER_WORKER (2 * GW_MAX_TXNS_PER_WORKER + 3 * GW_MAX_CALLS_PER_WORKER + 65536)
-
-static bool resolve_endpoint(const struct cfg_endpoint *ep, struct sockaddr_storage *out)
-{
-    if (ep->is_ip) {
-        *out = ep->addr;
-        return true;
-    }
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM };
-    struct addrinfo *res = NULL;
-    char port[8];
-    (void)snprintf(port, sizeof(port), "%u", ep->port);
-    if (getaddrinfo(ep->host, port, &hints, &res) != 0 || res == NULL) {
-        return false;
-    }
-    memset(out, 0, sizeof(*out));
-    memcpy(out, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    return true;
-}
-
-static void format_hostport(char *out, size_t cap, const char *host, uint16_t port,
-                            uint16_t default_port)
-{
-    bool is_v6 = strchr(host, ':') != NULL;
-    if (port == default_port) {
-        (void)snprintf(out, cap, is_v6 ? "[%s]" : "%s", host);
-    } else {
-        (void)snprintf(out, cap, is_v6 ? "[%s]:%u" : "%s:%u", host, port);
-    }
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s == NULL ? NULL : sw_strdup(s);
-}
-
-static void free_hops(struct gateway *gw)
-{
-    for (size_t i = 0; gw->trunk_hops != NULL && i < gw->trunk_hop_count; i++) {
-        struct gw_trunk_hop *hop = &gw->trunk_hops[i];
-        sw_free(hop->tls_server_name);
-        sw_free_secret(hop->credentials.username);
-        sw_free_secret(hop->credentials.secret);
-        sw_free_secret(hop->credentials.ha1_md5);
-        sw_free_secret(hop->credentials.ha1_sha256);
-    }
-    sw_free(gw->trunk_hops);
-    gw->trunk_hops = NULL;
-}
-
-static int prepare_hops(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
-{
-    gw->trunk_hops =
-        sw_calloc(cfg->trunk_count == 0 ? 1 : cfg->trunk_count, sizeof(*gw->trunk_hops));
-    if (gw->trunk_hops == NULL) {
-        return -ENOMEM;
-    }
-    gw->trunk_hop_count = cfg->trunk_count;
-    for (size_t i = 0; i < cfg->trunk_count; i++) {
-        const struct cfg_trunk *t = &cfg->trunks[i];
-        struct gw_trunk_hop *hop = &gw->trunk_hops[i];
-        if (!resolve_endpoint(&t->provider, &hop->dest.addr)) {
-            sw_diag_add(diag, DIAG_ERROR, cfg->source, t->line, "provider",
-                        "trunk %s: cannot resolve %s", t->name, t->provider.host);
-            return -SW_ECONFIG;
-        }
-        hop->dest.transport = t->provider.transport;
-        hop->dest.listener = SIZE_MAX;
-        hop->tls_server_name = dup_or_null(t->tls_server_name);
-        hop->dest.tls_server_name = hop->tls_server_name;
-        const char *user = t->auth_username != NULL ? t->auth_username : t->username;
-        hop->credentials.username = dup_or_null(user);
-        hop->credentials.secret = dup_or_null(t->secret);
-        hop->credentials.ha1_md5 = dup_or_null(t->ha1);
-        hop->credentials.ha1_sha256 = dup_or_null(t->ha1_sha256);
-        uint16_t std_port = t->provider.transport == SW_TRANSPORT_TLS ? 5061 : 5060;
-        if (t->domain != NULL && strcmp(t->domain, t->provider.host) != 0) {
-            (void)snprintf(hop->host, sizeof(hop->host), "%s", t->domain);
-        } else {
-            format_hostport(hop->host, sizeof(hop->host), t->provider.host, t->provider.port,
-                            std_port);
-        }
-    }
-    const struct cfg_endpoint *pbx = &cfg->pbx.address;
-    if (!resolve_endpoint(pbx, &gw->pbx_dest.addr)) {
-        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "pbx.address", "cannot resolve %s",
-                    pbx->host);
-        return -SW_ECONFIG;
-    }
-    gw->pbx_dest.transport = pbx->transport;
-    gw->pbx_dest.listener = SIZE_MAX;
-    format_hostport(gw->pbx_host, sizeof(gw->pbx_host), pbx->host, pbx->port,
-                    pbx->transport == SW_TRANSPORT_TLS ? 5061 : 5060);
-    return 0;
-}
 
 static void prepare_locals(struct gateway *gw, const struct cfg *cfg)
 {
@@ -153,12 +60,18 @@ static void prepare_locals(struct gateway *gw, const struct cfg *cfg)
     }
 }
 
-/* Trunks with register = yes keep a registration at their provider, all from worker 0. */
-static void register_trunks(struct gateway *gw, const struct cfg *cfg, struct b2bua *b2bua)
+/*
+ * Trunks with register = yes keep a registration at their provider, all from worker 0.
+ * A reload starts them again with the new generation's addresses and credentials.
+ */
+void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2bua *b2bua)
 {
-    for (size_t i = 0; i < cfg->trunk_count && i < gw->trunk_hop_count; i++) {
+    (void)gw;
+    b2bua_trunk_unregister_all(b2bua);
+    const struct cfg *cfg = gen->cfg;
+    for (size_t i = 0; i < cfg->trunk_count && i < gen->trunk_hop_count; i++) {
         const struct cfg_trunk *t = &cfg->trunks[i];
-        const struct gw_trunk_hop *hop = &gw->trunk_hops[i];
+        const struct gw_trunk_hop *hop = &gen->trunk_hops[i];
         if (!t->is_register) {
             continue;
         }
@@ -187,7 +100,8 @@ static void on_worker_start(void *app, struct worker *worker)
         log_err(NULL, "worker %u: out of memory", worker_index(worker));
         return;
     }
-    const struct cfg *cfg = atomic_load(&gw->cfg);
+    struct gw_gen *gen = gw_gen_enter(gw, worker_index(worker));
+    const struct cfg *cfg = gen->cfg;
     struct b2bua_settings settings = {
         .max_calls = GW_MAX_CALLS_PER_WORKER,
         .max_txns = GW_MAX_TXNS_PER_WORKER,
@@ -204,8 +118,9 @@ static void on_worker_start(void *app, struct worker *worker)
     if (state->arena == NULL || state->b2bua == NULL) {
         log_err(NULL, "worker %u: cannot allocate the call tables", worker_index(worker));
     } else if (worker_index(worker) == 0) {
-        register_trunks(gw, cfg, state->b2bua);
+        gw_register_trunks(gw, gen, state->b2bua);
     }
+    gw_gen_leave(gw, worker_index(worker));
     worker_set_app_state(worker, state);
 }
 
@@ -272,6 +187,13 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
     return rc;
 }
 
+/* Room for the call counters of every trunk and account a reload may add. */
+static size_t callcount_capacity(const struct cfg *cfg)
+{
+    size_t wanted = 4 * (cfg->trunk_count + cfg->account_count);
+    return wanted < 4096 ? 4096 : wanted;
+}
+
 int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
                 struct sw_diag *diag)
 {
@@ -280,7 +202,6 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         cfg_free(cfg);
         return -ENOMEM;
     }
-    atomic_store(&gw->cfg, cfg);
     gw->config_path = config_path != NULL ? sw_strdup(config_path) : NULL;
     gw_events_init(gw);
     sip_limits_default(&gw->limits);
@@ -294,33 +215,33 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
             gw->hide_headers[gw->hide_header_count++] = sv_from_cstr(name);
         }
     }
-    struct pipeline *pipeline = pipeline_new(cfg, diag);
-    atomic_store(&gw->pipeline, pipeline);
-    int rc = pipeline == NULL ? -SW_ECONFIG : gw_obs_new(gw, cfg, diag);
-    atomic_store(&gw->gate, rc == 0 ? gw_gate_new(gw, cfg) : NULL);
-    if (rc == 0 && atomic_load(&gw->gate) == NULL) {
-        rc = -ENOMEM;
+    gw->calls = callcount_new(callcount_capacity(cfg));
+    int rc = gw->calls == NULL ? -ENOMEM : registrar_init(callcount_capacity(cfg));
+    struct gw_gen *gen = NULL;
+    if (rc == 0) {
+        rc = gw_gen_new(gw, cfg, &gen, diag);
+    } else {
+        cfg_free(cfg);
     }
     if (rc == 0) {
-        rc = b2bua_counters_init(cfg->trunk_count, cfg->account_count);
+        gw_gen_publish(gw, gen);
+        rc = gw_obs_new(gw, gen->cfg, diag);
     }
     if (rc == 0) {
-        rc = prepare_hops(gw, cfg, diag);
+        atomic_store(&gw->gate, gw_gate_new(gw, gen->cfg));
+        rc = atomic_load(&gw->gate) == NULL ? -ENOMEM : 0;
     }
     if (rc == 0) {
-        rc = gw_accounts_init(gw, cfg);
+        rc = open_network(gw, gen->cfg, diag);
     }
     if (rc == 0) {
-        rc = open_network(gw, cfg, diag);
-    }
-    if (rc == 0) {
-        rc = gw_obs_attach(gw, cfg, diag);
+        rc = gw_obs_attach(gw, gen->cfg, diag);
     }
     if (rc != 0) {
         gateway_free(gw);
         return rc;
     }
-    prepare_locals(gw, cfg);
+    prepare_locals(gw, gen->cfg);
     *out = gw;
     return 0;
 }
@@ -334,58 +255,88 @@ void gateway_free(struct gateway *gw)
     gw_obs_free(gw); /* after the workers, before the gate whose hooks it serves */
     net_tls_settings_free(gw->tls);
     gate_free(atomic_load(&gw->gate));
-    pipeline_free(atomic_load(&gw->pipeline));
-    cfg_free(atomic_load(&gw->cfg));
-    for (size_t i = 0; i < gw->old_count; i++) {
-        pipeline_free(gw->old_pipelines[i]);
-        cfg_free(gw->old_cfgs[i]);
+    struct gw_gen *current = atomic_exchange(&gw->gen, NULL);
+    while (gw->retired != NULL) {
+        struct gw_gen *next = gw->retired->next_retired;
+        if (gw->retired != gw->first) {
+            gw_gen_free(gw->retired);
+        }
+        gw->retired = next;
     }
-    b2bua_counters_fini();
+    if (gw->first != current) {
+        gw_gen_free(gw->first);
+    }
+    gw_gen_free(current);
     for (size_t i = 0; i < gw->hide_header_count; i++) {
         sw_free_const(gw->hide_headers[i].ptr);
     }
-    free_hops(gw);
-    gw_accounts_fini(gw);
+    while (gw->interned != NULL) {
+        struct gw_interned *next = gw->interned->next;
+        sw_free(gw->interned);
+        gw->interned = next;
+    }
+    registrar_fini();
+    callcount_free(gw->calls);
     sw_free(gw->config_path);
     sw_free(gw);
 }
 
+static void register_trunks_task(struct worker *worker, void *arg)
+{
+    struct gateway *gw = arg;
+    struct gw_worker *state = worker_app_state(worker);
+    if (state == NULL || state->b2bua == NULL) {
+        return;
+    }
+    struct gw_gen *gen = gw_gen_enter(gw, worker_index(worker));
+    gw_register_trunks(gw, gen, state->b2bua);
+    gw_gen_leave(gw, worker_index(worker));
+}
+
+static void log_diag(const struct sw_diag *diag)
+{
+    for (size_t i = 0; i < diag->count; i++) {
+        const struct sw_diag_entry *e = &diag->entries[i];
+        log_err(NULL, "reload: %s:%u: %s: %s", e->file != NULL ? e->file : "-", e->line,
+                e->key != NULL ? e->key : "-", e->message != NULL ? e->message : "");
+    }
+}
+
+/*
+ * SIGHUP: a new generation from the file, published at once. Calls in progress keep
+ * their legs, their copied credentials and their counters (keyed by name); the bindings of
+ * accounts that are gone are dropped (their calls in progress finish normally); the trunks
+ * register again with their new credentials.
+ */
 static void reload(struct gateway *gw)
 {
     struct sw_diag diag;
     sw_diag_init(&diag);
     struct cfg *fresh =
         gw->config_path != NULL ? cfg_load_file(gw->config_path, &diag) : cfg_load_default(&diag);
-    struct pipeline *pipeline = fresh != NULL ? pipeline_new(fresh, &diag) : NULL;
-    if (fresh == NULL || pipeline == NULL) {
-        for (size_t i = 0; i < diag.count; i++) {
-            const struct sw_diag_entry *e = &diag.entries[i];
-            log_err(NULL, "reload: %s:%u: %s: %s", e->file != NULL ? e->file : "-", e->line,
-                    e->key != NULL ? e->key : "-", e->message != NULL ? e->message : "");
-        }
+    struct gw_gen *gen = NULL;
+    int rc = fresh == NULL ? -SW_ECONFIG : gw_gen_new(gw, fresh, &gen, &diag);
+    if (rc != 0) {
+        log_diag(&diag);
         log_err(NULL, "reload: configuration refused, the running one stays");
-        cfg_free(fresh);
         sw_diag_fini(&diag);
         return;
     }
     sw_diag_fini(&diag);
-    if (gw->old_count == GW_MAX_OLD_CFGS) {
-        /* Superseded long ago (at least one reload back): no worker still reads them. */
-        for (size_t i = 0; i + 1 < gw->old_count; i++) {
-            pipeline_free(gw->old_pipelines[i]);
-            cfg_free(gw->old_cfgs[i]);
+    gw_gen_publish(gw, gen);
+    gw_obs_swap_gate(gw, gen->cfg); /* the gate's deny ranges follow the new [acl] */
+    size_t dropped = gw_gen_drop_removed_bindings(gen);
+    if (gw->net != NULL && net_group_worker_count(gw->net) > 0) {
+        /* NULL-free argument: nothing to free if the queue is full (then logged). */
+        if (worker_post(net_group_worker(gw->net, 0), register_trunks_task, gw) != 0) {
+            log_err(NULL, "reload: worker 0 is busy; trunk registrations keep their old settings");
         }
-        gw->old_cfgs[0] = gw->old_cfgs[gw->old_count - 1];
-        gw->old_pipelines[0] = gw->old_pipelines[gw->old_count - 1];
-        gw->old_count = 1;
     }
-    gw->old_cfgs[gw->old_count] = atomic_exchange(&gw->cfg, fresh);
-    gw->old_pipelines[gw->old_count] = atomic_exchange(&gw->pipeline, pipeline);
-    gw->old_count++;
-    gw_obs_swap_gate(gw, fresh); /* the gate's deny ranges follow the new [acl] */
-    log_set_level((enum log_level)fresh->general.log_level);
-    log_notice(NULL, "reload: configuration reloaded (listeners and trunk addresses change "
-                     "only with a restart); calls in progress continue");
+    log_set_level((enum log_level)gen->cfg->general.log_level);
+    log_notice(NULL,
+               "reload: configuration reloaded (listeners change only with a restart); calls "
+               "in progress continue; %zu binding(s) of removed accounts dropped",
+               dropped);
 }
 
 static void end_calls_task(struct worker *worker, void *arg)
@@ -435,6 +386,7 @@ int gateway_run(struct gateway *gw)
     while (!atomic_load(&gw->is_stopping)) {
         struct timespec tick = { .tv_sec = 1, .tv_nsec = 0 };
         int sig = sigtimedwait(&set, NULL, &tick);
+        (void)gw_gen_reclaim(gw); /* what a worker still held at the last reload */
         if (sig == SIGHUP || sig == SIGUSR1) {
             gw_obs_reopen(gw); /* log rotation: the security log opens its file again */
             reload(gw);
@@ -443,10 +395,10 @@ int gateway_run(struct gateway *gw)
             atomic_store(&gw->is_stopping, true);
         }
     }
-    const struct cfg *cfg = atomic_load(&gw->cfg);
-    for (size_t i = 0; i < cfg->trunk_count; i++) {
-        log_notice(NULL, "trunk %s: calls_in_progress=%u at stop", cfg->trunks[i].name,
-                   b2bua_party_calls(CALL_PARTY_TRUNK, i));
+    const struct gw_gen *gen = atomic_load(&gw->gen);
+    for (size_t i = 0; i < gen->trunk_hop_count; i++) {
+        log_notice(NULL, "trunk %s: calls_in_progress=%u at stop", gen->cfg->trunks[i].name,
+                   callcount_value(gen->trunk_hops[i].calls));
     }
     end_all_calls(gw);
     net_group_stop(gw->net);

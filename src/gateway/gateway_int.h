@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/diag.h"
 #include "base/event.h"
 #include "call/b2bua.h"
 #include "call/uac_auth.h"
@@ -17,42 +18,72 @@
 #include "sip/msg.h"
 
 #define GW_MAX_LISTENERS 16
-#define GW_MAX_OLD_CFGS  64
+/* Threads that may hold a generation: the workers (a Call-ID names its owner in two hex
+ * digits, so there are at most 256). */
+#define GW_MAX_READERS   256
 
 struct cfg;
 struct pipeline;
 struct gw_obs;
 struct gate;
 struct arena;
+struct callcount;
+struct callcount_slot;
 
-/* A trunk's next hop, resolved at start (a DNS name is looked up once). */
+/* A trunk's next hop, resolved when its generation is built (a DNS name is looked up
+ * then). The credentials are views into the generation's configuration. */
 struct gw_trunk_hop {
     struct net_dest dest;
     char host[256]; /* Request-URI/From host towards this trunk */
-    /* Owned copies: a reload frees the configuration they came from, calls may go on. */
     struct uac_credentials credentials;
-    char *tls_server_name;
+    struct callcount_slot *calls; /* keyed by the trunk's name: survives reloads */
+};
+
+/* What the gateway keeps per remote account, next to its configuration section. */
+struct gw_account {
+    struct uac_credentials credentials; /* for the PBX's challenges (views, see above) */
+    struct callcount_slot *calls;       /* keyed by the account's name */
+};
+
+/*
+ * One reload generation: the configuration and what is built from it, indexed as the
+ * configuration is (trunk i, account i). A reader takes it with gw_gen_enter and lets go
+ * with gw_gen_leave; everything a call keeps beyond one message is copied or keyed by name.
+ */
+struct gw_gen {
+    struct gateway *gw;
+    struct cfg *cfg;
+    struct pipeline *pipeline;
+    struct gw_trunk_hop *trunk_hops; /* cfg->trunk_count */
+    size_t trunk_hop_count;
+    struct gw_account *accounts; /* cfg->account_count */
+    struct net_dest pbx_dest;
+    char pbx_host[256];
+    struct gw_gen *next_retired;
+};
+
+/* A string kept until the gateway is freed (TLS server names that calls point to). */
+struct gw_interned {
+    struct gw_interned *next;
+    char text[];
 };
 
 struct gateway {
-    _Atomic(struct cfg *) cfg;
-    _Atomic(struct pipeline *) pipeline;
-    /* Superseded configurations stay alive until exit: a worker may still read one. */
-    struct cfg *old_cfgs[GW_MAX_OLD_CFGS];
-    struct pipeline *old_pipelines[GW_MAX_OLD_CFGS];
-    size_t old_count;
+    _Atomic(struct gw_gen *) gen;
+    _Atomic(struct gw_gen *) hazards[GW_MAX_READERS]; /* reader i is inside this generation */
+    struct gw_gen *retired; /* superseded, freed once no reader holds them (main thread) */
+    /* The generation the gateway started with: what only a restart changes (the ban,
+     * log, state and admin objects, the workers' settings) was built from its
+     * configuration and may point into it, so it is freed last, by gateway_free. */
+    struct gw_gen *first;
+    struct gw_interned *interned;
+    struct callcount *calls; /* concurrent calls per trunk and account name, for the process */
     char *config_path;
     _Atomic(struct gate *) gate; /* swapped on reload; superseded ones stay (gateway_obs.c) */
     struct net_group *net;
     struct net_tls_settings *tls;
     struct b2bua_local locals[GW_MAX_LISTENERS];
     size_t local_count;
-    struct gw_trunk_hop *trunk_hops;
-    size_t trunk_hop_count;
-    struct uac_credentials *account_creds; /* per account, for the PBX's challenges */
-    size_t account_count;
-    struct net_dest pbx_dest;
-    char pbx_host[256];
     struct event_sink events;
     struct gw_obs *obs; /* gateway_obs.h: event queue, logs, bans, metrics, control */
     struct sv hide_headers[32];
@@ -68,14 +99,29 @@ struct gw_worker {
     struct arena *arena;
 };
 
+/* gateway_gen.c: reload generations. */
+/* Builds a generation from `cfg` (taken over, freed on failure). Main thread. */
+int gw_gen_new(struct gateway *gw, struct cfg *cfg, struct gw_gen **out, struct sw_diag *diag);
+void gw_gen_free(struct gw_gen *gen);
+/* The current generation for reader `reader` (a worker's index), held until
+ * gw_gen_leave. Lock-free; the worker's thread only. */
+struct gw_gen *gw_gen_enter(struct gateway *gw, unsigned reader);
+void gw_gen_leave(struct gateway *gw, unsigned reader);
+/* Makes `fresh` current and retires the previous one. Main thread. */
+void gw_gen_publish(struct gateway *gw, struct gw_gen *fresh);
+/* Frees retired generations that no reader holds; returns how many are still held. */
+size_t gw_gen_reclaim(struct gateway *gw);
+/* Forgets the registrations of accounts the generation no longer has; returns how many. */
+size_t gw_gen_drop_removed_bindings(const struct gw_gen *gen);
+/* A copy of `text` that lives as long as the gateway (NULL for NULL). Main thread. */
+const char *gw_intern(struct gateway *gw, const char *text);
+
 /* gateway_msg.c: one received message, from parse to the call layer. */
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);
 void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
                 bool may_hand_off);
-
-/* gateway_accounts.c: remote accounts' credentials and the registrar. */
-int gw_accounts_init(struct gateway *gw, const struct cfg *cfg);
-void gw_accounts_fini(struct gateway *gw);
+/* Starts the trunks' registrations of `gen` on `b2bua` (worker 0), ending earlier ones. */
+void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2bua *b2bua);
 
 /* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);

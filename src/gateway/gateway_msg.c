@@ -19,6 +19,7 @@
 #include "policy/classify.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
+#include "state/callcount.h"
 
 struct handoff {
     struct gateway *gw;
@@ -60,13 +61,12 @@ static struct net_dest reply_dest(const struct net_msg *msg)
     };
 }
 
-static void send_reply(struct gateway *gw, struct worker *worker, struct sip_msg *request,
+static void send_reply(const struct cfg *cfg, struct worker *worker, struct sip_msg *request,
                        const struct net_msg *msg, uint16_t status, struct sv headers)
 {
     char storage[8192];
     struct sw_buf out;
     sw_buf_init(&out, storage, sizeof(storage));
-    const struct cfg *cfg = atomic_load(&gw->cfg);
     struct reply_extra extra = {
         .src = &msg->src,
         .to_tag = SV("sw-gw"),
@@ -94,19 +94,26 @@ static void emit_simple(struct gateway *gw, const struct net_msg *msg, enum sw_e
 }
 
 /* NOLINTNEXTLINE(readability-function-size): the message, its source and the verdict. */
-static void on_malformed(struct gateway *gw, struct worker *worker, struct sip_msg *msg,
-                         const struct net_msg *net, const struct sip_err *err, bool is_parsed,
-                         bool is_trusted)
+static void on_malformed(struct gateway *gw, const struct cfg *cfg, struct worker *worker,
+                         struct sip_msg *msg, const struct net_msg *net, const struct sip_err *err,
+                         bool is_parsed, bool is_trusted)
 {
     emit_simple(gw, net, EV_MALFORMED, is_parsed ? sip_msg_call_id(msg) : SV_NULL,
                 err->reason != NULL ? err->reason : "malformed");
-    const struct cfg *cfg = atomic_load(&gw->cfg);
     bool may_answer = is_trusted || cfg->general.malformed_reply == CFG_MALFORMED_REPLY;
     if (is_parsed && msg->is_request && err->status != 0 && may_answer &&
         msg->method != SIP_METHOD_ACK) {
-        send_reply(gw, worker, msg, net, err->status, SV_NULL);
+        send_reply(cfg, worker, msg, net, err->status, SV_NULL);
     }
 }
+
+/* The places a new call takes: its trunk's or account's, at most three (b2bua.h). */
+struct call_limit {
+    struct callcount_slot *slots[B2BUA_RESERVED_SLOTS];
+    uint32_t max[B2BUA_RESERVED_SLOTS];
+    bool is_refused;                  /* no place can be had at all */
+    struct registrar_binding binding; /* the callee phone's, for a call to an account */
+};
 
 /* The fields every new call's route shares: who is called, who calls, timers. */
 static bool route_base(const struct cfg *cfg, struct stage_ctx *ctx, struct b2bua_route *route)
@@ -130,31 +137,33 @@ static bool route_base(const struct cfg *cfg, struct stage_ctx *ctx, struct b2bu
 }
 
 /* Provider -> PBX, or PBX -> the default trunk. */
-static bool route_by_side(struct gateway *gw, const struct cfg *cfg, struct stage_ctx *ctx,
-                          struct b2bua_route *route)
+static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
+                          struct b2bua_route *route, struct call_limit *limit)
 {
-    if (ctx->side == SIDE_PROVIDER) {
-        route->dest = gw->pbx_dest;
-        route->target_host = sv_from_cstr(gw->pbx_host);
-        route->from_host = sv_from_cstr(gw->pbx_host);
+    if (ctx->side == SIDE_PROVIDER && ctx->trunk < gen->trunk_hop_count) {
+        route->dest = gen->pbx_dest;
+        route->target_host = sv_from_cstr(gen->pbx_host);
+        route->from_host = sv_from_cstr(gen->pbx_host);
         route->from_party = CALL_PARTY_TRUNK;
-        route->from_index = ctx->trunk;
         route->to_party = CALL_PARTY_PBX;
+        limit->slots[0] = gen->trunk_hops[ctx->trunk].calls;
+        limit->max[0] = gen->cfg->trunks[ctx->trunk].max_calls;
         return true;
     }
-    size_t trunk = cfg->default_trunk_index;
-    if (ctx->side != SIDE_PBX || trunk >= gw->trunk_hop_count) {
+    size_t trunk = gen->cfg->default_trunk_index;
+    if (ctx->side != SIDE_PBX || trunk >= gen->trunk_hop_count) {
         return false;
     }
-    route->dest = gw->trunk_hops[trunk].dest;
-    route->target_host = sv_from_cstr(gw->trunk_hops[trunk].host);
-    route->from_host = sv_from_cstr(gw->trunk_hops[trunk].host);
+    const struct gw_trunk_hop *hop = &gen->trunk_hops[trunk];
+    route->dest = hop->dest;
+    route->target_host = sv_from_cstr(hop->host);
+    route->from_host = sv_from_cstr(hop->host);
     route->is_towards_provider = true;
     route->from_party = CALL_PARTY_PBX;
     route->to_party = CALL_PARTY_TRUNK;
-    route->to_index = trunk;
-    const struct uac_credentials *creds = &gw->trunk_hops[trunk].credentials;
-    route->credentials = creds->username != NULL ? creds : NULL;
+    route->credentials = hop->credentials.username != NULL ? &hop->credentials : NULL;
+    limit->slots[0] = hop->calls;
+    limit->max[0] = gen->cfg->trunks[trunk].max_calls;
     return true;
 }
 
@@ -219,32 +228,45 @@ static struct stage_hold *take_hold(struct stage_ctx *ctx)
     return &h->hold;
 }
 
-static bool over_call_limit(const struct cfg *cfg, const struct b2bua_route *route)
+/*
+ * Takes every place the call needs at once (issue #9 item 13: the check and the increment
+ * were apart, so 11 calls got through a limit of 10): all or none.
+ */
+static bool take_places(const struct call_limit *limit, struct b2bua_route *route)
 {
-    if (route->to_party == CALL_PARTY_TRUNK && route->to_index < cfg->trunk_count) {
-        uint32_t max = cfg->trunks[route->to_index].max_calls;
-        return max != 0 && b2bua_party_calls(CALL_PARTY_TRUNK, route->to_index) >= max;
+    size_t taken = 0;
+    for (; taken < B2BUA_RESERVED_SLOTS; taken++) {
+        if (!callcount_reserve(limit->slots[taken], limit->max[taken])) {
+            break;
+        }
+        route->reserved[taken] = limit->slots[taken];
     }
-    if (route->from_party == CALL_PARTY_TRUNK && route->from_index < cfg->trunk_count) {
-        uint32_t max = cfg->trunks[route->from_index].max_calls;
-        return max != 0 && b2bua_party_calls(CALL_PARTY_TRUNK, route->from_index) >= max;
+    if (taken == B2BUA_RESERVED_SLOTS) {
+        return true;
+    }
+    for (size_t i = 0; i < taken; i++) {
+        callcount_release(route->reserved[i]);
+        route->reserved[i] = NULL;
     }
     return false;
 }
 
 /* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
-static bool route_to_account(const struct gateway *gw, const struct cfg *cfg, struct stage_ctx *ctx,
-                             struct b2bua_route *route, struct registrar_binding *binding)
+static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
+                             struct stage_ctx *ctx, struct b2bua_route *route,
+                             struct call_limit *limit)
 {
     if (ctx->side != SIDE_PBX || !sv_is_present(route->ruri_user)) {
         return false;
     }
+    const struct cfg *cfg = gen->cfg;
     const struct cfg_account *account = cfg_account_find(cfg, route->ruri_user);
     if (account == NULL || !account->enabled) {
         return false;
     }
     size_t index = (size_t)(account - cfg->accounts);
-    if (!registrar_lookup(index, sw_wall_s(), binding)) {
+    struct registrar_binding *binding = &limit->binding;
+    if (!registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), binding)) {
         return false;
     }
     struct sip_err err = { 0 };
@@ -259,79 +281,67 @@ static bool route_to_account(const struct gateway *gw, const struct cfg *cfg, st
     route->from_host = sv_from_cstr(gw->locals[0].host);
     route->is_towards_provider = true; /* a phone outside is the internet: hide the PBX */
     route->to_party = CALL_PARTY_ACCOUNT;
-    route->to_index = index;
     route->from_party = CALL_PARTY_PBX;
     route->credentials = NULL;
+    /* A phone takes one call at a time unless its account allows more. */
+    limit->slots[1] = gen->accounts[index].calls;
+    limit->max[1] = account->max_calls == 0 ? 1 : account->max_calls;
     return true;
 }
 
-static void route_from_account(struct gateway *gw, const struct cfg *cfg,
-                               const struct stage_ctx *ctx, struct b2bua_route *route)
+static void route_from_account(const struct gw_gen *gen, const struct stage_ctx *ctx,
+                               struct b2bua_route *route, struct call_limit *limit)
 {
-    const struct cfg_account *account = &cfg->accounts[ctx->account];
-    route->dest = gw->pbx_dest;
-    route->target_host = sv_from_cstr(gw->pbx_host);
-    route->from_host = sv_from_cstr(gw->pbx_host);
+    const struct cfg_account *account = &gen->cfg->accounts[ctx->account];
+    route->dest = gen->pbx_dest;
+    route->target_host = sv_from_cstr(gen->pbx_host);
+    route->from_host = sv_from_cstr(gen->pbx_host);
     route->from_user = sv_from_cstr(account->username);
     route->from_party = CALL_PARTY_ACCOUNT;
-    route->from_index = ctx->account;
     route->to_party = CALL_PARTY_PBX;
     route->is_towards_provider = false;
     route->credentials = NULL;
+    limit->slots[1] = gen->accounts[ctx->account].calls;
+    /* max_calls = 0 means no calls at all for an account: a place that never frees. */
+    limit->max[1] = account->max_calls;
+    limit->is_refused = account->max_calls == 0;
 }
 
-static bool over_account_limit(const struct cfg *cfg, const struct b2bua_route *route)
+static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
+                       struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
 {
-    if (route->from_party == CALL_PARTY_ACCOUNT && route->from_index < cfg->account_count) {
-        return b2bua_party_calls(CALL_PARTY_ACCOUNT, route->from_index) >=
-               cfg->accounts[route->from_index].max_calls;
-    }
-    if (route->to_party == CALL_PARTY_ACCOUNT && route->to_index < cfg->account_count) {
-        uint32_t max = cfg->accounts[route->to_index].max_calls;
-        return b2bua_party_calls(CALL_PARTY_ACCOUNT, route->to_index) >= (max == 0 ? 1 : max);
-    }
-    return false;
-}
-
-static void start_call(struct gateway *gw, struct gw_worker *state, struct worker *worker,
-                       struct stage_ctx *ctx, const struct net_msg *net)
-{
-    const struct cfg *cfg = ctx->cfg;
     struct sip_msg *msg = ctx->msg;
     struct net_dest src = reply_dest(net);
     struct b2bua_route route;
-    struct registrar_binding binding;
-    bool has_route = route_base(cfg, ctx, &route);
+    struct call_limit limit = { 0 };
+    bool has_route = route_base(gen->cfg, ctx, &route);
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
-        route_from_account(gw, cfg, ctx, &route);
-    } else if (has_route && !route_to_account(gw, cfg, ctx, &route, &binding)) {
-        has_route = route_by_side(gw, cfg, ctx, &route);
+        route_from_account(gen, ctx, &route, &limit);
+    } else if (has_route && !route_to_account(gw, gen, ctx, &route, &limit)) {
+        has_route = route_by_side(gen, ctx, &route, &limit);
     }
     if (!has_route) {
         b2bua_on_request(state->b2bua, msg, &src, NULL);
         return;
     }
     apply_edits(&ctx->edits, &route);
-    if (over_call_limit(cfg, &route) || over_account_limit(cfg, &route)) {
+    if (limit.is_refused || !take_places(&limit, &route)) {
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
-        send_reply(gw, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
+        send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
         return;
     }
     b2bua_on_request(state->b2bua, msg, &src, &route);
 }
 
-static void relay_register(struct gateway *gw, struct gw_worker *state, struct stage_ctx *ctx,
+static void relay_register(const struct gw_gen *gen, struct gw_worker *state, struct stage_ctx *ctx,
                            const struct net_msg *net)
 {
-    const struct cfg *cfg = ctx->cfg;
-    const struct cfg_account *account = &cfg->accounts[ctx->account];
-    const struct uac_credentials *creds =
-        ctx->account < gw->account_count ? &gw->account_creds[ctx->account] : NULL;
+    const struct cfg_account *account = &gen->cfg->accounts[ctx->account];
+    const struct uac_credentials *creds = &gen->accounts[ctx->account].credentials;
     struct b2bua_register_route route = {
-        .account = ctx->account,
         .username = sv_from_cstr(account->username),
-        .pbx = gw->pbx_dest,
-        .pbx_host = sv_from_cstr(gw->pbx_host),
+        .pbx = gen->pbx_dest,
+        .pbx_host = sv_from_cstr(gen->pbx_host),
         .credentials = creds != NULL && creds->secret != NULL ? creds : NULL,
         .max_expires_s = 3600,
     };
@@ -357,8 +367,8 @@ static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct st
     }
 }
 
-static void handle_request(struct gateway *gw, struct gw_worker *state, struct worker *worker,
-                           struct stage_ctx *ctx, const struct net_msg *net)
+static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
+                           struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
 {
     struct sip_msg *msg = ctx->msg;
     if (b2bua_absorb(state->b2bua, msg)) {
@@ -369,13 +379,13 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
         return;
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
-    struct verdict v = pipeline_run(atomic_load(&gw->pipeline), ctx);
+    struct verdict v = pipeline_run(gen->pipeline, ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
         return;
     }
     if (v.action == VERDICT_REPLY) {
         if (msg->method != SIP_METHOD_ACK) {
-            send_reply(gw, worker, msg, net, v.status, v.extra_headers);
+            send_reply(gen->cfg, worker, msg, net, v.status, v.extra_headers);
         }
         return;
     }
@@ -389,22 +399,22 @@ static void handle_request(struct gateway *gw, struct gw_worker *state, struct w
         return;
     }
     if (msg->method == SIP_METHOD_REGISTER && ctx->is_authenticated && !ctx->is_in_dialog) {
-        relay_register(gw, state, ctx, net);
+        relay_register(gen, state, ctx, net);
         return;
     }
     if (msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
-        start_call(gw, state, worker, ctx, net);
+        start_call(gw, gen, state, worker, ctx, net);
         return;
     }
     struct net_dest src = reply_dest(net);
     b2bua_on_request(state->b2bua, msg, &src, NULL);
 }
 
-void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
-                bool may_hand_off)
+static void process_in(struct gateway *gw, const struct gw_gen *gen, struct worker *worker,
+                       const struct net_msg *net, bool may_hand_off)
 {
     struct gw_worker *state = worker_app_state(worker);
-    const struct cfg *cfg = atomic_load(&gw->cfg);
+    const struct cfg *cfg = gen->cfg;
     struct stage_ctx ctx = {
         .arena = state->arena,
         .src = net->src,
@@ -424,11 +434,11 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
     bool is_stream = net->transport != SW_TRANSPORT_UDP;
     int rc = sip_msg_parse(net->data, is_stream, &gw->limits, state->arena, &msg, &err);
     if (rc != 0) {
-        on_malformed(gw, worker, &msg, net, &err, false, ctx.is_trusted);
+        on_malformed(gw, cfg, worker, &msg, net, &err, false, ctx.is_trusted);
         return;
     }
     if (sip_msg_validate(&msg, &err) != 0) {
-        on_malformed(gw, worker, &msg, net, &err, true, ctx.is_trusted);
+        on_malformed(gw, cfg, worker, &msg, net, &err, true, ctx.is_trusted);
         return;
     }
     unsigned owner = b2bua_owner_of(sip_msg_call_id(&msg), net_group_worker_count(gw->net));
@@ -441,10 +451,19 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
     ctx.hold = take_hold;
     ctx.hold_ctx = &hold_source;
     if (msg.is_request) {
-        handle_request(gw, state, worker, &ctx, net);
+        handle_request(gw, gen, state, worker, &ctx, net);
     } else {
         b2bua_on_response(state->b2bua, &msg, &net->src);
     }
+}
+
+void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
+                bool may_hand_off)
+{
+    unsigned reader = worker_index(worker);
+    const struct gw_gen *gen = gw_gen_enter(gw, reader);
+    process_in(gw, gen, worker, net, may_hand_off);
+    gw_gen_leave(gw, reader);
 }
 
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg)
@@ -452,7 +471,7 @@ void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg)
     struct gateway *gw = app;
     struct sw_ip ip;
     if (!sw_ip_from_sockaddr(&msg->src, &ip) ||
-        gate_check(gw->gate, &ip, sw_mono_ms()) != GATE_PASS) {
+        gate_check(atomic_load(&gw->gate), &ip, sw_mono_ms()) != GATE_PASS) {
         return;
     }
     gw_process(gw, worker, msg, true);

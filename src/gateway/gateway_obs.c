@@ -744,7 +744,7 @@ int gw_obs_start(struct gateway *gw)
         return -rc;
     }
     obs->has_house = true;
-    start_admin(obs, atomic_load(&gw->cfg));
+    start_admin(obs, atomic_load(&gw->gen)->cfg); /* main thread: the generation is stable */
     return obs->ctl != NULL ? gw_ctl_start(obs->ctl) : 0;
 }
 
