@@ -51,6 +51,7 @@ struct b2bua_route {
     struct sv asserted_id;    /* P-Asserted-Identity value to send, or absent */
     struct sv verstat;        /* verstat parameter for the From URI (RFC 8588), or absent */
     struct sv extra_headers;  /* complete lines added to leg B's INVITE, or absent */
+    struct sv origin_header;  /* the complete origin line for the PBX, or absent */
     struct sv request_uri;    /* leg B's Request-URI when not sip:ruri_user@target_host */
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;

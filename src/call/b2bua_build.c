@@ -173,13 +173,16 @@ struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *inv
     if (b->settings.user_agent.len > 0) {
         sw_buf_fmt(&out, "User-Agent: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
     }
-    if (sv_is_present(route->asserted_id)) {
+    /* A present asserted_id replaces every received identity header; an empty one sends
+     * none (the policy found nothing it may assert). */
+    if (sv_is_present(route->asserted_id) && route->asserted_id.len > 0) {
         sw_buf_fmt(&out, "P-Asserted-Identity: " SV_FMT "\r\n", SV_ARG(route->asserted_id));
     }
     copy_allowed(b, &out, invite, relayed_request_headers,
                  sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
                  route->is_towards_provider, sv_is_present(route->asserted_id));
     sw_buf_sv(&out, route->extra_headers);
+    sw_buf_sv(&out, route->origin_header);
     put_body(&out, invite);
     return finish(&out);
 }

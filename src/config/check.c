@@ -145,6 +145,10 @@ static void check_trunk_numbers(const struct cfg_check_ctx *ctx, struct cfg_trun
             warn_at(ctx, trunk_place(trunk, lines, "owned_numbers"),
                     "no owned_numbers: the caller ID of outbound calls cannot be checked");
         }
+        if (trunk->inbound_numbers == CFG_INBOUND_OWNED) {
+            warn_at(ctx, trunk_place(trunk, lines, "owned_numbers"),
+                    "no owned_numbers: inbound calls to any number reach the PBX");
+        }
     } else if (trunk->callerid_policy == CFG_CALLERID_REPLACE && trunk->default_number == NULL) {
         error_at(ctx, trunk_place(trunk, lines, "callerid_policy"),
                  "callerid_policy = replace needs default_number");
@@ -172,6 +176,11 @@ void cfg_check_trunk(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
     }
     check_trunk_credentials(ctx, trunk, key_lines);
     check_trunk_numbers(ctx, trunk, key_lines);
+    if (trunk->max_calls == 0) {
+        warn_at(ctx, trunk_place(trunk, key_lines, "max_calls"),
+                "max_calls = 0: calls through this trunk are unlimited, so a stolen credential "
+                "or a flood from the provider's address can take every call slot");
+    }
 }
 
 void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *account,

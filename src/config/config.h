@@ -143,6 +143,12 @@ enum cfg_identity_policy {
     CFG_IDENTITY_REQUIRE, /* as reject, and a call without Identity gets 428 */
 };
 
+/* Which inbound calls from a trunk reach the PBX. */
+enum cfg_inbound_numbers {
+    CFG_INBOUND_OWNED, /* calls to one of the trunk's owned_numbers; others get 404 */
+    CFG_INBOUND_ANY,   /* calls to any number (the PBX decides) */
+};
+
 /* The Request-URI user the PBX gets for an inbound call. */
 enum cfg_inbound_to {
     CFG_INBOUND_DID, /* the dialled number as the provider sent it */
@@ -229,6 +235,7 @@ struct cfg_pbx {
     struct cfg_cidrs permit; /* default: the address's IP as /32 or /128 */
     struct cfg_strings hide_headers;
     char *domain;
+    char *origin_header;   /* NULL or "" = none */
     uint32_t rtp_port_min; /* the PBX's RTP range (firewall rules) */
     uint32_t rtp_port_max;
 };
@@ -345,6 +352,8 @@ struct cfg_trunk {
     enum cfg_inbound_own_number inbound_own_number;
     enum cfg_identity_policy identity_policy;
     enum cfg_inbound_to inbound_to;
+    enum cfg_inbound_numbers inbound_numbers;
+    bool allow_transit;
 };
 
 struct cfg_account {

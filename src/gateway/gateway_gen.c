@@ -99,8 +99,12 @@ static int prepare_pbx(struct gw_gen *gen, struct sw_diag *diag)
     }
     gen->pbx_dest.transport = pbx->transport;
     gen->pbx_dest.listener = SIZE_MAX;
-    format_hostport(gen->pbx_host, sizeof(gen->pbx_host), pbx->host, pbx->port,
-                    pbx->transport == SW_TRANSPORT_TLS ? 5061 : 5060);
+    if (gen->cfg->pbx.domain != NULL) {
+        (void)snprintf(gen->pbx_host, sizeof(gen->pbx_host), "%s", gen->cfg->pbx.domain);
+    } else {
+        format_hostport(gen->pbx_host, sizeof(gen->pbx_host), pbx->host, pbx->port,
+                        pbx->transport == SW_TRANSPORT_TLS ? 5061 : 5060);
+    }
     return 0;
 }
 

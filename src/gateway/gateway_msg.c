@@ -136,6 +136,51 @@ static bool route_base(const struct cfg *cfg, struct stage_ctx *ctx, struct b2bu
     return sv_is_present(route->ruri_user) && route->ruri_user.len > 0;
 }
 
+/* "NAME: trunk=provider\r\n" in the arena, or absent (no header configured, or full). */
+static struct sv origin_line(const struct gw_gen *gen, struct arena *arena, const char *kind,
+                             const char *name)
+{
+    const char *header = gen->cfg->pbx.origin_header;
+    if (header == NULL || header[0] == '\0') {
+        return SV_NULL;
+    }
+    size_t cap = strlen(header) + strlen(kind) + strlen(name) + 8;
+    char *line = arena_alloc(arena, cap);
+    if (line == NULL) {
+        return SV_NULL;
+    }
+    int n = snprintf(line, cap, "%s: %s=%s\r\n", header, kind, name);
+    return n > 0 && (size_t)n < cap ? sv_make(line, (size_t)n) : SV_NULL;
+}
+
+/*
+ * A call from the PBX that carries our origin header with trunk=NAME came in from a
+ * trunk: leaving through a trunk again is a hairpin (issue #9 item 3), refused unless that
+ * trunk allows transit (a trunk we no longer know allows nothing). `name` gets the trunk.
+ */
+static bool is_hairpin(const struct gw_gen *gen, struct sip_msg *msg, struct sv *name)
+{
+    const char *header = gen->cfg->pbx.origin_header;
+    if (header == NULL || header[0] == '\0') {
+        return false;
+    }
+    for (const struct sip_hdr *h = sip_msg_find_name(msg, sv_from_cstr(header), NULL); h != NULL;
+         h = sip_msg_find_name(msg, sv_from_cstr(header), h)) {
+        struct sv value = sv_trim(h->value);
+        if (value.len <= 6 || memcmp(value.ptr, "trunk=", 6) != 0) {
+            continue;
+        }
+        *name = sv_make(value.ptr + 6, value.len - 6);
+        for (size_t i = 0; i < gen->cfg->trunk_count; i++) {
+            if (sv_eq(sv_from_cstr(gen->cfg->trunks[i].name), *name)) {
+                return !gen->cfg->trunks[i].allow_transit;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
 /* Provider -> PBX, or PBX -> the default trunk. */
 static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
                           struct b2bua_route *route, struct call_limit *limit)
@@ -146,6 +191,8 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
         route->from_host = sv_from_cstr(gen->pbx_host);
         route->from_party = CALL_PARTY_TRUNK;
         route->to_party = CALL_PARTY_PBX;
+        route->origin_header =
+            origin_line(gen, ctx->arena, "trunk", gen->cfg->trunks[ctx->trunk].name);
         limit->slots[0] = gen->trunk_hops[ctx->trunk].calls;
         limit->max[0] = gen->cfg->trunks[ctx->trunk].max_calls;
         return true;
@@ -178,6 +225,9 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
     route->asserted_id = edits->asserted_identity;
     route->verstat = edits->verstat;
     route->extra_headers = edits->extra_headers;
+    if (sv_is_present(edits->callee_user)) {
+        route->ruri_user = edits->callee_user;
+    }
 }
 
 /* A held message: a copy that runs through the path again when a stage resumes it. */
@@ -289,6 +339,30 @@ static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
     return true;
 }
 
+/*
+ * The identity of an account's call is the gateway's to set (issue #9 item 4): From names
+ * the account, P-Asserted-Identity the account and its callerid; whatever identity
+ * headers the phone wrote (PAI, P-Preferred-Identity, Remote-Party-ID) stay behind.
+ */
+static void account_identity(const struct gw_gen *gen, struct arena *arena,
+                             const struct cfg_account *account, struct b2bua_route *route)
+{
+    route->from_user = sv_from_cstr(account->username);
+    route->from_display = SV(""); /* the phone's display name is its own claim */
+    route->verstat = SV_NULL;
+    const char *callerid = account->callerid != NULL ? account->callerid : "";
+    size_t cap = strlen(account->username) + strlen(gen->pbx_host) + strlen(callerid) + 32;
+    char *pai = arena_alloc(arena, cap);
+    int n = -1;
+    if (pai != NULL && callerid[0] != '\0') {
+        n = snprintf(pai, cap, "<sip:%s@%s>, <tel:%s>", account->username, gen->pbx_host, callerid);
+    } else if (pai != NULL) {
+        n = snprintf(pai, cap, "<sip:%s@%s>", account->username, gen->pbx_host);
+    }
+    /* Out of arena: no PAI at all rather than the phone's. */
+    route->asserted_id = n > 0 && (size_t)n < cap ? sv_make(pai, (size_t)n) : SV("");
+}
+
 static void route_from_account(const struct gw_gen *gen, const struct stage_ctx *ctx,
                                struct b2bua_route *route, struct call_limit *limit)
 {
@@ -296,7 +370,8 @@ static void route_from_account(const struct gw_gen *gen, const struct stage_ctx 
     route->dest = gen->pbx_dest;
     route->target_host = sv_from_cstr(gen->pbx_host);
     route->from_host = sv_from_cstr(gen->pbx_host);
-    route->from_user = sv_from_cstr(account->username);
+    account_identity(gen, ctx->arena, account, route);
+    route->origin_header = origin_line(gen, ctx->arena, "account", account->username);
     route->from_party = CALL_PARTY_ACCOUNT;
     route->to_party = CALL_PARTY_PBX;
     route->is_towards_provider = false;
@@ -315,6 +390,7 @@ static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_w
     struct b2bua_route route;
     struct call_limit limit = { 0 };
     bool has_route = route_base(gen->cfg, ctx, &route);
+    apply_edits(&ctx->edits, &route);
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
         route_from_account(gen, ctx, &route, &limit);
     } else if (has_route && !route_to_account(gw, gen, ctx, &route, &limit)) {
@@ -324,7 +400,16 @@ static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_w
         b2bua_on_request(state->b2bua, msg, &src, NULL);
         return;
     }
-    apply_edits(&ctx->edits, &route);
+    struct sv origin = SV_NULL;
+    if (route.to_party == CALL_PARTY_TRUNK && is_hairpin(gen, msg, &origin)) {
+        char detail[160];
+        (void)snprintf(detail, sizeof(detail),
+                       "hairpin: a call from trunk %.*s would leave through a trunk: refused",
+                       (int)(origin.len > 64 ? 64 : origin.len), origin.ptr);
+        emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
+        send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);
+        return;
+    }
     if (limit.is_refused || !take_places(&limit, &route)) {
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
         send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
@@ -367,6 +452,22 @@ static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct st
     }
 }
 
+/* Does this INVITE from the PBX name an enabled account with a live binding? */
+static bool is_call_to_account(const struct gw_gen *gen, struct sip_msg *msg)
+{
+    struct sip_err err = { 0 };
+    const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
+    if (ruri == NULL) {
+        return false;
+    }
+    struct sv user = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
+    const struct cfg_account *account =
+        sv_is_present(user) ? cfg_account_find(gen->cfg, user) : NULL;
+    struct registrar_binding binding;
+    return account != NULL && account->enabled &&
+           registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), &binding);
+}
+
 static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
                            struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
 {
@@ -379,6 +480,9 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
         return;
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
+    if (ctx->side == SIDE_PBX && msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
+        ctx->is_towards_account = is_call_to_account(gen, msg);
+    }
     struct verdict v = pipeline_run(gen->pipeline, ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
         return;

@@ -27,19 +27,14 @@ struct callerid_trunk {
     struct stir_owned *owned; /* NULL: no owned_numbers, nothing is checked */
     enum cfg_callerid_policy policy;
     enum cfg_inbound_own_number inbound;
-};
-
-struct callerid_account {
-    struct stir_tn callerid; /* len 0 = none */
-    char callerid_text[CFG_E164_CAP];
+    enum cfg_inbound_numbers inbound_numbers;
+    enum cfg_inbound_to inbound_to;
 };
 
 struct callerid_state {
     struct callerid_trunk *trunks;
     size_t trunk_count;
-    size_t default_trunk; /* SIZE_MAX = none */
-    struct callerid_account *accounts;
-    size_t account_count;
+    size_t default_trunk;             /* SIZE_MAX = none */
     atomic_uint_fast64_t warn_second; /* the second of the last warnings */
     atomic_uint warn_count;           /* warnings written in that second */
 };
@@ -134,7 +129,6 @@ static void callerid_fini(void *opaque)
         state->trunks[i].owned = NULL;
     }
     sw_free(state->trunks);
-    sw_free(state->accounts);
     sw_free(state);
 }
 
@@ -148,6 +142,8 @@ static int trunk_init(struct callerid_trunk *t, const struct cfg_trunk *c, struc
     (void)snprintf(t->domain, sizeof(t->domain), "%s", c->domain != NULL ? c->domain : "");
     t->policy = c->callerid_policy;
     t->inbound = c->inbound_own_number;
+    t->inbound_numbers = c->inbound_numbers;
+    t->inbound_to = c->inbound_to;
     if (c->owned_numbers.count == 0) {
         return 0;
     }
@@ -171,8 +167,7 @@ static int callerid_init(void **out, const struct cfg *cfg, struct sw_diag *diag
     }
     state->default_trunk = cfg->default_trunk_index;
     state->trunks = sw_calloc(cfg->trunk_count + 1, sizeof(*state->trunks));
-    state->accounts = sw_calloc(cfg->account_count + 1, sizeof(*state->accounts));
-    if (state->trunks == NULL || state->accounts == NULL) {
+    if (state->trunks == NULL) {
         callerid_fini(state);
         sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "callerid: out of memory");
         return -ENOMEM;
@@ -182,18 +177,6 @@ static int callerid_init(void **out, const struct cfg *cfg, struct sw_diag *diag
         if (trunk_init(&state->trunks[i], &cfg->trunks[i], diag) != 0) {
             callerid_fini(state);
             return -SW_ECONFIG;
-        }
-    }
-    struct sv cc = SV("1");
-    if (state->default_trunk < state->trunk_count) {
-        cc = sv_from_cstr(state->trunks[state->default_trunk].country_code);
-    }
-    state->account_count = cfg->account_count;
-    for (size_t i = 0; i < cfg->account_count; i++) {
-        const char *number = cfg->accounts[i].callerid;
-        struct callerid_account *a = &state->accounts[i];
-        if (number != NULL && stir_tn_normalize(sv_from_cstr(number), cc, &a->callerid) == 0) {
-            (void)snprintf(a->callerid_text, sizeof(a->callerid_text), "+%s", a->callerid.digits);
         }
     }
     *out = state;
@@ -256,6 +239,8 @@ static struct verdict replace(struct callerid_state *state, struct stage_ctx *ct
     }
     ctx->edits.caller_user = user;
     ctx->edits.asserted_identity = pai;
+    /* The display name came with the number it no longer matches: it goes too. */
+    ctx->edits.caller_display = SV("");
     emit(ctx, EV_CALLERID_REPLACED, detail);
     if (warn_allowed(state)) {
         struct log_ctx log = { .worker = (int)ctx->worker, .call_id = sip_msg_call_id(ctx->msg) };
@@ -294,31 +279,123 @@ static struct verdict outbound_decide(struct callerid_state *state, struct stage
     return verdict_continue();
 }
 
+/*
+ * The numbers the PBX presents for the caller (issue #9 item 5): From's and every
+ * P-Asserted-Identity value's. The call may leave as it is only when each presented
+ * number is owned; a From that is no number at all (anonymous, RFC 3325 privacy) is
+ * accepted when an owned PAI names the caller.
+ */
+static void read_presented(struct stage_ctx *ctx, const struct callerid_trunk *trunk,
+                           struct outbound_case *c, bool *is_all_owned)
+{
+    struct sv cc = sv_from_cstr(trunk->country_code);
+    struct sip_err err = { 0 };
+    struct stir_tn from_number;
+    struct sv from_raw = SV_NULL;
+    const struct sip_nameaddr *from = sip_msg_from(ctx->msg, &err);
+    bool has_from = from != NULL && number_of_uri(from, cc, &from_number, &from_raw);
+    struct sip_nameaddr pai[PAI_MAX];
+    size_t count = 0;
+    (void)sip_msg_nameaddrs(ctx->msg, SIP_HDR_P_ASSERTED_IDENTITY, pai, PAI_MAX, &count, &err);
+    bool is_owned = true;
+    bool has_pai = false;
+    for (size_t i = 0; i < count && i < PAI_MAX; i++) {
+        struct stir_tn number;
+        struct sv raw;
+        if (!number_of_uri(&pai[i], cc, &number, &raw)) {
+            continue;
+        }
+        is_owned = is_owned && stir_owned_contains(trunk->owned, &number);
+        if (!has_pai || !is_owned) {
+            /* The caller is the first asserted number, or the first unowned one. */
+            c->number = number;
+            c->raw = raw;
+        }
+        has_pai = true;
+    }
+    if (has_from) {
+        is_owned = is_owned && stir_owned_contains(trunk->owned, &from_number);
+        if (!has_pai || !stir_owned_contains(trunk->owned, &from_number)) {
+            c->number = from_number;
+            c->raw = from_raw;
+        }
+    } else {
+        is_owned = is_owned && has_pai;
+        if (!has_pai) {
+            c->raw = from_raw;
+        }
+    }
+    c->has_number = has_pai || has_from;
+    *is_all_owned = is_owned && c->has_number;
+}
+
+/* A call towards a trunk always leaves with our own P-Asserted-Identity, so the PBX's
+ * host, extension and display name never reach the provider; none when no number. */
+static struct verdict assert_caller(struct stage_ctx *ctx, const struct outbound_case *c)
+{
+    if (!c->has_number) {
+        ctx->edits.asserted_identity = SV(""); /* present and empty: no PAI at all */
+        return verdict_continue();
+    }
+    char number[STIR_TN_MAX_DIGITS + 2];
+    (void)snprintf(number, sizeof(number), "+%s", c->number.digits);
+    struct sv pai = asserted_identity(ctx->arena, number, c->trunk->domain);
+    if (!sv_is_present(pai)) {
+        return verdict_reply(500, "Server Internal Error"); /* fails closed */
+    }
+    ctx->edits.asserted_identity = pai;
+    return verdict_continue();
+}
+
 static struct verdict check_outbound(struct callerid_state *state, struct stage_ctx *ctx)
 {
     if (state->default_trunk >= state->trunk_count) {
         return verdict_continue(); /* no trunk: the call cannot leave anyway */
     }
     struct outbound_case c = { .trunk = &state->trunks[state->default_trunk] };
-    c.has_number =
-        callerid_calling_number(ctx->msg, sv_from_cstr(c.trunk->country_code), &c.number, &c.raw);
     c.replacement = c.trunk->default_number;
-    if (ctx->side == SIDE_ACCOUNT) {
-        if (ctx->account >= state->account_count) {
-            return verdict_reply(403, "Forbidden");
-        }
-        const struct callerid_account *a = &state->accounts[ctx->account];
-        if (a->callerid.len > 0 && c.has_number && stir_tn_eq(&a->callerid, &c.number)) {
-            return verdict_continue();
-        }
-        if (a->callerid.len > 0) {
-            c.replacement = a->callerid_text;
-        }
-    } else if (c.trunk->owned == NULL ||
-               (c.has_number && stir_owned_contains(c.trunk->owned, &c.number))) {
-        return verdict_continue();
+    bool is_all_owned = false;
+    read_presented(ctx, c.trunk, &c, &is_all_owned);
+    if (c.trunk->owned == NULL || is_all_owned) {
+        return assert_caller(ctx, &c);
     }
-    return outbound_decide(state, ctx, &c);
+    struct verdict v = outbound_decide(state, ctx, &c);
+    if (v.action == VERDICT_CONTINUE && !sv_is_present(ctx->edits.asserted_identity)) {
+        return assert_caller(ctx, &c); /* allowed as it is: still our PAI, not the PBX's */
+    }
+    return v;
+}
+
+/* RFC 3261 §8.2.2.1 / issue #9 item 3: a trunk delivers calls to its own numbers only. */
+static struct verdict check_called_number(struct stage_ctx *ctx, const struct callerid_trunk *trunk)
+{
+    struct sip_err err = { 0 };
+    const struct sip_uri *ruri = sip_msg_ruri(ctx->msg, &err);
+    struct sv raw = SV_NULL;
+    if (ruri != NULL) {
+        raw = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
+    }
+    struct stir_tn called;
+    bool is_number = sv_is_present(raw) &&
+                     stir_tn_normalize(raw, sv_from_cstr(trunk->country_code), &called) == 0;
+    if (trunk->owned != NULL && trunk->inbound_numbers == CFG_INBOUND_OWNED &&
+        (!is_number || !stir_owned_contains(trunk->owned, &called))) {
+        char detail[256];
+        (void)snprintf(
+            detail, sizeof(detail), "inbound call to '%.*s' is not a number of trunk %s: refused",
+            (int)(raw.len > 40 ? 40 : raw.len), raw.ptr != NULL ? raw.ptr : "", trunk->name);
+        emit(ctx, EV_POLICY_HIT, detail);
+        return verdict_reply(404, "Not Found");
+    }
+    if (trunk->inbound_to == CFG_INBOUND_E164 && is_number) {
+        char e164[STIR_TN_MAX_DIGITS + 2];
+        (void)snprintf(e164, sizeof(e164), "+%s", called.digits);
+        ctx->edits.callee_user = arena_sv_dup(ctx->arena, sv_from_cstr(e164));
+        if (!sv_is_present(ctx->edits.callee_user)) {
+            return verdict_reply(500, "Server Internal Error");
+        }
+    }
+    return verdict_continue();
 }
 
 static struct verdict check_inbound(const struct callerid_state *state, struct stage_ctx *ctx)
@@ -327,6 +404,10 @@ static struct verdict check_inbound(const struct callerid_state *state, struct s
         return verdict_continue();
     }
     const struct callerid_trunk *trunk = &state->trunks[ctx->trunk];
+    struct verdict v = check_called_number(ctx, trunk);
+    if (v.action != VERDICT_CONTINUE) {
+        return v;
+    }
     struct stir_tn number;
     if (!callerid_calling_number(ctx->msg, sv_from_cstr(trunk->country_code), &number, NULL)) {
         return verdict_continue();
@@ -356,9 +437,12 @@ static struct verdict callerid_check(void *opaque, struct stage_ctx *ctx)
     }
     switch (ctx->side) {
     case SIDE_PBX:
-        return check_outbound(state, ctx);
+        /* A call to one of our phones stays inside: the phone may see the internal caller. */
+        return ctx->is_towards_account ? verdict_continue() : check_outbound(state, ctx);
     case SIDE_ACCOUNT:
-        return ctx->is_authenticated ? check_outbound(state, ctx) : verdict_continue();
+        /* A phone's call goes to the PBX with the identity the gateway gives it (the
+         * account's), whatever the phone wrote: nothing to check here. */
+        return verdict_continue();
     case SIDE_PROVIDER:
         return check_inbound(state, ctx);
     case SIDE_UNKNOWN:

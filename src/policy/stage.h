@@ -56,6 +56,7 @@ struct stage_edits {
     struct sv asserted_identity; /* P-Asserted-Identity value for the outgoing leg */
     struct sv verstat;           /* verstat value added to the outgoing From URI (RFC 8588) */
     struct sv extra_headers;     /* complete lines added to the outgoing INVITE */
+    struct sv callee_user;       /* replaces the user of the outgoing Request-URI and To */
 };
 
 /* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */
@@ -77,6 +78,7 @@ struct stage_ctx {
     bool is_in_dialog;     /* the call layer knows the dialog (to-tag present and matched) */
     bool is_authenticated; /* set by the auth stage */
     bool is_trusted;       /* the source is on a known side (PBX or provider range) */
+    bool is_towards_account; /* SIDE_PBX: the Request-URI names an account with a binding */
     uint64_t now_ms;       /* monotonic */
     unsigned worker;
     const struct cfg *cfg;

@@ -24,8 +24,9 @@ static void callerid_fixture_init(struct fixture *f, const char *extra_conf)
     fixture_init(f, &callerid_stage, conf);
 }
 
-/* Parses an INVITE with `from_uri`, an optional PAI line, and runs the stage. */
-static struct verdict run(struct fixture *f, enum side side, const char *from_uri, const char *pai)
+/* Parses an INVITE to `ruri_user` with `from_uri`, an optional PAI line; runs the stage. */
+static struct verdict run_to(struct fixture *f, enum side side, const char *ruri_user,
+                             const char *from_uri, const char *pai)
 {
     char pai_line[256] = "";
     if (pai != NULL) {
@@ -33,7 +34,7 @@ static struct verdict run(struct fixture *f, enum side side, const char *from_ur
     }
     char text[2048];
     int n = snprintf(text, sizeof(text),
-                     "INVITE sip:+15550001111@gw.example SIP/2.0\r\n"
+                     "INVITE sip:%s@gw.example SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-1\r\n"
                      "Max-Forwards: 70\r\n"
                      "From: \"Alice\" <%s>;tag=a1\r\n"
@@ -42,7 +43,7 @@ static struct verdict run(struct fixture *f, enum side side, const char *from_ur
                      "CSeq: 1 INVITE\r\n"
                      "%s"
                      "Content-Length: 0\r\n\r\n",
-                     from_uri, pai_line);
+                     ruri_user, from_uri, pai_line);
     assert_true(n > 0 && (size_t)n < sizeof(text));
     /* The side is the test's choice, not the source address's. */
     fixture_prepare(f, "192.0.2.99", 0, text);
@@ -51,6 +52,12 @@ static struct verdict run(struct fixture *f, enum side side, const char *from_ur
     f->ctx.trunk = 0;
     f->ctx.is_trusted = side == SIDE_PBX || side == SIDE_PROVIDER;
     return f->stage->check(f->state, &f->ctx);
+}
+
+/* A call to one of the trunk's own numbers (inbound calls to others get 404). */
+static struct verdict run(struct fixture *f, enum side side, const char *from_uri, const char *pai)
+{
+    return run_to(f, side, "+15551230010", from_uri, pai);
 }
 
 static void assert_sv_equal(struct sv value, const char *expected)
@@ -73,7 +80,14 @@ static void test_callerid_owned_number_passes_unchanged(void **state)
         struct verdict v = run(&f, SIDE_PBX, owned[i], NULL);
         assert_int_equal(v.action, VERDICT_CONTINUE);
         assert_false(sv_is_present(f.ctx.edits.caller_user));
-        assert_false(sv_is_present(f.ctx.edits.asserted_identity));
+        assert_false(sv_is_present(f.ctx.edits.caller_display));
+        /* Our own PAI, naming the number and the trunk's domain, never the PBX's host. */
+        assert_true(sv_is_present(f.ctx.edits.asserted_identity));
+        assert_memory_equal(f.ctx.edits.asserted_identity.ptr, "<sip:+", 6);
+        struct sv pai = f.ctx.edits.asserted_identity;
+        static const char tail[] = "@provider.example;user=phone>";
+        assert_true(pai.len > sizeof(tail) - 1);
+        assert_memory_equal(pai.ptr + pai.len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
         assert_int_equal(f.event_count, 0);
     }
     fixture_fini(&f);
@@ -214,27 +228,86 @@ static void test_callerid_ignores_what_it_does_not_own(void **state)
     fixture_fini(&f);
 }
 
-static void test_callerid_account_presents_its_own_number(void **state)
+/* Issue #9 item 4: an account's call gets its identity from the gateway's routing (the
+ * account's name), so nothing the phone wrote is taken or edited here. */
+static void test_callerid_account_identity_is_not_the_phones(void **state)
 {
     (void)state;
     struct fixture f;
     callerid_fixture_init(&f, "[phone1]\ntype = account\nha1_sha256 = "
                               "0000000000000000000000000000000000000000000000000000000000000000\n"
                               "callerid = +15551230050\n");
-    struct verdict v = run(&f, SIDE_ACCOUNT, "sip:+15551230050@gw", NULL);
-    assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_int_equal(f.event_count, 0); /* not authenticated: not checked yet */
+    (void)run(&f, SIDE_ACCOUNT, "sip:+15551230051@gw", "<sip:1003@10.9.8.7>");
     f.ctx.is_authenticated = true;
     f.ctx.account = 0;
+    struct verdict v = callerid_stage.check(f.state, &f.ctx);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_false(sv_is_present(f.ctx.edits.caller_user));
+    assert_false(sv_is_present(f.ctx.edits.asserted_identity));
+    assert_int_equal(f.event_count, 0);
+    fixture_fini(&f);
+}
+
+/* Issue #9 item 5: an owned PAI does not carry an unowned From out, the PBX's host and
+ * display name never leave, and a call to one of our phones is not the trunk's business. */
+static void test_callerid_from_and_pai_both_checked(void **state)
+{
+    (void)state;
+    struct fixture f;
+    callerid_fixture_init(&f, "");
+    struct verdict v =
+        run(&f, SIDE_PBX, "sip:+442079460000@10.9.8.7", "\"Ext 1003\" <sip:+15551230005@10.9.8.7>");
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_sv_equal(f.ctx.edits.caller_user, "+15551230000");
+    assert_sv_equal(f.ctx.edits.caller_display, "");
+    assert_sv_equal(f.ctx.edits.asserted_identity,
+                    "<sip:+15551230000@provider.example;user=phone>");
+    assert_non_null(strstr(f.events[0].detail, "'+442079460000'"));
+    /* Both owned: From stays, the PAI is ours (number and trunk domain only). */
+    v = run(&f, SIDE_PBX, "sip:+15551230006@10.9.8.7", "\"Ext 1003\" <sip:+15551230005@10.9.8.7>");
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_false(sv_is_present(f.ctx.edits.caller_user));
+    assert_sv_equal(f.ctx.edits.asserted_identity,
+                    "<sip:+15551230005@provider.example;user=phone>");
+    assert_int_equal(f.event_count, 0);
+    /* Towards one of our phones: unchecked, unchanged. */
+    (void)run(&f, SIDE_PBX, "sip:+442079460000@10.9.8.7", NULL);
+    f.ctx.is_towards_account = true;
+    f.ctx.edits = (struct stage_edits){ 0 };
     v = callerid_stage.check(f.state, &f.ctx);
     assert_int_equal(v.action, VERDICT_CONTINUE);
     assert_false(sv_is_present(f.ctx.edits.caller_user));
-    /* Another owned number of the trunk is still not this account's. */
-    (void)run(&f, SIDE_ACCOUNT, "sip:+15551230051@gw", NULL); /* unauthenticated: no check */
-    f.ctx.is_authenticated = true;
-    v = callerid_stage.check(f.state, &f.ctx);
+    assert_false(sv_is_present(f.ctx.edits.asserted_identity));
+    fixture_fini(&f);
+}
+
+/* Issue #9 item 3: a trunk delivers calls to its own numbers; inbound_to = e164 works. */
+static void test_callerid_inbound_called_number(void **state)
+{
+    (void)state;
+    struct fixture f;
+    callerid_fixture_init(&f, "");
+    struct verdict v = run_to(&f, SIDE_PROVIDER, "+15559990000", "sip:+15559991111@p", NULL);
+    assert_int_equal(v.action, VERDICT_REPLY);
+    assert_int_equal(v.status, 404);
+    assert_int_equal(f.event_count, 1);
+    assert_non_null(strstr(f.events[0].detail, "'+15559990000' is not a number of trunk provider"));
+    v = run_to(&f, SIDE_PROVIDER, "1003", "sip:+15559991111@p", NULL); /* an extension */
+    assert_int_equal(v.status, 404);
+    v = run_to(&f, SIDE_PROVIDER, "5551230010", "sip:+15559991111@p", NULL); /* national form */
     assert_int_equal(v.action, VERDICT_CONTINUE);
-    assert_sv_equal(f.ctx.edits.caller_user, "+15551230050");
+    assert_false(sv_is_present(f.ctx.edits.callee_user)); /* inbound_to = did: as sent */
+    fixture_fini(&f);
+
+    callerid_fixture_init(&f, "inbound_to = e164\n");
+    v = run_to(&f, SIDE_PROVIDER, "5551230010", "sip:+15559991111@p", NULL);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_sv_equal(f.ctx.edits.callee_user, "+15551230010");
+    fixture_fini(&f);
+
+    callerid_fixture_init(&f, "inbound_numbers = any\n");
+    v = run_to(&f, SIDE_PROVIDER, "1003", "sip:+15559991111@p", NULL);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
     fixture_fini(&f);
 }
 
@@ -263,7 +336,9 @@ int main(void)
         cmocka_unit_test(test_callerid_reject_and_allow),
         cmocka_unit_test(test_callerid_inbound_own_number_is_flagged_or_rejected),
         cmocka_unit_test(test_callerid_ignores_what_it_does_not_own),
-        cmocka_unit_test(test_callerid_account_presents_its_own_number),
+        cmocka_unit_test(test_callerid_account_identity_is_not_the_phones),
+        cmocka_unit_test(test_callerid_from_and_pai_both_checked),
+        cmocka_unit_test(test_callerid_inbound_called_number),
         cmocka_unit_test(test_callerid_calling_number_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
