@@ -3,7 +3,7 @@
 # <- obs <- main). Same-rank layers may not include each other either.
 set -u
 src=${1:?usage: layers.sh SRC_DIR}
-declare -A rank=([base]=0 [sip]=1 [config]=1 [stir]=2 [state]=2 [net]=2 [call]=3 [policy]=4
+declare -A rank=([base]=0 [sip]=1 [config]=1 [number]=1 [stir]=2 [state]=2 [net]=2 [call]=3 [policy]=4
                  [obs]=5 [gateway]=6 [tools]=6 [main]=7)
 bad=0
 while IFS= read -r file; do
