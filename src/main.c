@@ -11,6 +11,7 @@
 #include "tools/check_config.h"
 #include "tools/firewall.h"
 #include "tools/lint.h"
+#include "tools/number.h"
 #include "tools/passwd.h"
 #include "tools/stir.h"
 
@@ -37,6 +38,8 @@ static const struct subcommand subcommands[] = {
     { "lint", "judge SIP messages as a proxy would (RFC 3261, RFC 4475)", tools_lint_main },
     { "check-config", "validate a configuration file, list the keys", tools_check_config_main },
     { "ban", "list, add and lift bans in the running daemon", tools_ban_main },
+    { "number", "normalize, classify and price a dialled number", tools_number_main },
+    { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
 };
 
 static void print_usage(FILE *out)

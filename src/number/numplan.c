@@ -195,6 +195,8 @@ void numplan_classify(struct sv digits, struct numplan_class *out)
            strcmp(numplan_territories[end].calling_code, code) == 0) {
         end++;
     }
+    const struct numplan_territory *selected = &numplan_territories[first];
+    bool is_selected = false;
     for (size_t i = first; i < end; i++) {
         const struct numplan_territory *t = &numplan_territories[i];
         if (t->leading_start != 0 && dfa_prefix(t->leading_start, national)) {
@@ -202,6 +204,10 @@ void numplan_classify(struct sv digits, struct numplan_class *out)
             if (mask != 0) {
                 set_result(out, t, mask);
                 return;
+            }
+            if (!is_selected) {
+                selected = t; /* its country, even when no class pattern matches */
+                is_selected = true;
             }
         }
     }
@@ -213,7 +219,7 @@ void numplan_classify(struct sv digits, struct numplan_class *out)
             return;
         }
     }
-    set_result(out, &numplan_territories[first], 0);
+    set_result(out, selected, 0);
 }
 
 size_t numplan_highrisk_count(void)

@@ -83,7 +83,8 @@ size_t numplan_code_len(struct sv digits);
  * Classifies the E.164 digits `digits` (calling code first, no '+', at most 15). Among
  * the territories that share the calling code, the one whose leading digits select the
  * number wins, else the first (main first) whose patterns classify it; `out->numclass`
- * is NUMCLASS_UNKNOWN when none does. Never fails: an unknown code gives a NULL territory.
+ * is NUMCLASS_UNKNOWN when none does, with the territory the leading digits select (else
+ * the main one). Never fails: an unknown code gives a NULL territory.
  */
 void numplan_classify(struct sv digits, struct numplan_class *out);
 

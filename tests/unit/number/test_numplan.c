@@ -127,6 +127,7 @@ static void test_numplan_classes_and_territories(void **state)
         { "979123456789", "001", NUMCLASS_PREMIUM_RATE },
         { "4900", "DE", NUMCLASS_UNKNOWN }, /* too short for any pattern */
         { "4930", "DE", NUMCLASS_UNKNOWN },
+        { "18761234567", "JM", NUMCLASS_UNKNOWN }, /* no JM pattern, but JM's area code */
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
