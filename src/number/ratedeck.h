@@ -64,4 +64,7 @@ const char *ratedeck_currency(const struct ratedeck *deck);
 /* Rows in the deck. */
 size_t ratedeck_count(const struct ratedeck *deck);
 
+/* Row `i` (< ratedeck_count), in file order. */
+const struct ratedeck_row *ratedeck_row_at(const struct ratedeck *deck, size_t i);
+
 #endif
