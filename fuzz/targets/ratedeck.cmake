@@ -1,0 +1,1 @@
+sw_add_fuzz_target(ratedeck LINK sw_number)
