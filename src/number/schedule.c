@@ -133,6 +133,9 @@ bool schedule_contains(const struct schedule *schedule, int64_t utc_s)
     if (schedule->zone == NULL) {
         return false;
     }
+    /* Far beyond any calendar of interest; keeps the sums below from overflowing. */
+    const int64_t limit = INT64_C(1) << 56;
+    utc_s = utc_s > limit ? limit : utc_s < -limit ? -limit : utc_s;
     int64_t local = utc_s + tz_zone_offset(schedule->zone, utc_s);
     int64_t days = local / 86400 - (local % 86400 < 0 ? 1 : 0);
     int minute = (int)((local - days * 86400) / 60);

@@ -91,8 +91,11 @@ bool velocity_history_end(struct velocity_history *history, struct sv digits, in
 static bool in_range(const struct velocity_scan *scan, const struct velocity_dial *dial,
                      unsigned range_digits)
 {
-    return dial->len == scan->digits.len && scan->digits.len > range_digits &&
-           scan->now_ms - dial->at_ms <= scan->window_ms && dial->at_ms <= scan->now_ms &&
+    int64_t age_ms = 0;
+    bool is_recent = dial->at_ms <= scan->now_ms &&
+                     !__builtin_sub_overflow(scan->now_ms, dial->at_ms, &age_ms) &&
+                     age_ms <= scan->window_ms;
+    return is_recent && dial->len == scan->digits.len && scan->digits.len > range_digits &&
            memcmp(dial->digits, scan->digits.ptr, scan->digits.len - range_digits) == 0;
 }
 

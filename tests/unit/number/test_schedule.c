@@ -95,6 +95,8 @@ static void test_schedule_ranges_past_midnight_and_lists(void **state)
     assert_int_equal(s.days, (1u << 5) | (1u << 6) | (1u << 0));
     assert_true(schedule_contains(&s, 1774854000));  /* Mon 07:00 */
     assert_false(schedule_contains(&s, 1774940400)); /* Tue 07:00 */
+    (void)schedule_contains(&s, INT64_MAX);          /* no overflow at the ends of time */
+    (void)schedule_contains(&s, INT64_MIN);
     schedule_fini(&s);
 }
 

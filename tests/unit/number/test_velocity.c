@@ -172,6 +172,10 @@ static void test_velocity_bad_input_and_disabled_checks(void **state)
     assert_int_equal(velocity_check(&h, SV("882134000006"), 10, &VELOCITY_CFG_DEFAULT, NULL),
                      VELOCITY_SEQUENTIAL);
     assert_string_equal(velocity_pattern_name((enum velocity_pattern)42), "none");
+    /* Clock values at the ends of the range neither overflow nor count. */
+    assert_true(velocity_history_add(&h, SV("882134000007"), INT64_MIN));
+    assert_int_equal(velocity_check(&h, SV("882134000008"), INT64_MAX, &VELOCITY_CFG_DEFAULT, NULL),
+                     VELOCITY_NONE);
 }
 
 int main(void)
