@@ -304,6 +304,69 @@ static void check_tls(const struct cfg_check_ctx *ctx)
     }
 }
 
+static bool is_loopback(const struct cfg_endpoint *endpoint)
+{
+    struct sw_ip ip;
+    struct sw_cidr v4_loopback;
+    struct sw_cidr v6_loopback;
+    return sw_ip_from_sockaddr(&endpoint->addr, &ip) &&
+           sw_cidr_parse(SV("127.0.0.0/8"), &v4_loopback) &&
+           sw_cidr_parse(SV("::1/128"), &v6_loopback) &&
+           (sw_cidr_contains(&v4_loopback, &ip) || sw_cidr_contains(&v6_loopback, &ip));
+}
+
+/* Does the gateway listen on the PBX's IP address (then both share one host)? */
+static bool is_listened_on(const struct cfg *cfg, const struct cfg_endpoint *pbx)
+{
+    struct sw_ip pbx_ip;
+    if (!pbx->is_ip || !sw_ip_from_sockaddr(&pbx->addr, &pbx_ip)) {
+        return false;
+    }
+    for (size_t i = 0; i < cfg->general.listen.count; i++) {
+        struct sw_ip ip;
+        if (sw_ip_from_sockaddr(&cfg->general.listen.items[i].addr, &ip) &&
+            sw_ip_eq(&ip, &pbx_ip)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Issue #9 item 7: with the PBX on loopback (the built-in default) or on the gateway's own
+ * address, every local process would be "the PBX" and could call out through the trunks
+ * without credentials. There the PBX is recognised by its port as well: another local
+ * process cannot send from it while the PBX holds it.
+ */
+static void decide_pbx_port(const struct cfg_check_ctx *ctx, struct cfg_pbx *pbx)
+{
+    bool is_shared = pbx->address.is_ip &&
+                     (is_loopback(&pbx->address) || is_listened_on(ctx->cfg, &pbx->address));
+    bool is_udp = pbx->address.transport == SW_TRANSPORT_UDP;
+    switch (pbx->match_port) {
+    case CFG_MATCH_PORT_YES:
+        pbx->is_port_matched = true;
+        break;
+    case CFG_MATCH_PORT_NO:
+        pbx->is_port_matched = false;
+        if (is_shared) {
+            warn_at(ctx, single_place(ctx, CFG_SECTION_PBX, "match_port"),
+                    "the PBX address is shared with other local processes and match_port = no: "
+                    "any of them can call through the trunks as the PBX");
+        }
+        break;
+    case CFG_MATCH_PORT_AUTO:
+        pbx->is_port_matched = is_shared && is_udp;
+        if (is_shared && !is_udp) {
+            warn_at(ctx, single_place(ctx, CFG_SECTION_PBX, "address"),
+                    "the PBX address is shared with other local processes and its transport has "
+                    "no fixed source port: any of them can call through the trunks as the PBX; "
+                    "give the PBX an address of its own");
+        }
+        break;
+    }
+}
+
 static void check_pbx(const struct cfg_check_ctx *ctx)
 {
     struct cfg_pbx *pbx = &ctx->cfg->pbx;
@@ -331,17 +394,7 @@ static void check_pbx(const struct cfg_check_ctx *ctx)
         error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "rtp_port_max"),
                  "rtp_port_max is below rtp_port_min");
     }
-}
-
-static bool is_loopback(const struct cfg_endpoint *endpoint)
-{
-    struct sw_ip ip;
-    struct sw_cidr v4_loopback;
-    struct sw_cidr v6_loopback;
-    return sw_ip_from_sockaddr(&endpoint->addr, &ip) &&
-           sw_cidr_parse(SV("127.0.0.0/8"), &v4_loopback) &&
-           sw_cidr_parse(SV("::1/128"), &v6_loopback) &&
-           (sw_cidr_contains(&v4_loopback, &ip) || sw_cidr_contains(&v6_loopback, &ip));
+    decide_pbx_port(ctx, pbx);
 }
 
 static void check_admin_state(const struct cfg_check_ctx *ctx)

@@ -143,6 +143,13 @@ enum cfg_identity_policy {
     CFG_IDENTITY_REQUIRE, /* as reject, and a call without Identity gets 428 */
 };
 
+/* Whether the PBX is recognised by its address alone or by its address and port. */
+enum cfg_pbx_match_port {
+    CFG_MATCH_PORT_AUTO, /* by port when the address is shared and the PBX uses UDP */
+    CFG_MATCH_PORT_YES,
+    CFG_MATCH_PORT_NO,
+};
+
 /* Which inbound calls from a trunk reach the PBX. */
 enum cfg_inbound_numbers {
     CFG_INBOUND_OWNED, /* calls to one of the trunk's owned_numbers; others get 404 */
@@ -235,7 +242,9 @@ struct cfg_pbx {
     struct cfg_cidrs permit; /* default: the address's IP as /32 or /128 */
     struct cfg_strings hide_headers;
     char *domain;
-    char *origin_header;   /* NULL or "" = none */
+    char *origin_header; /* NULL or "" = none */
+    enum cfg_pbx_match_port match_port;
+    bool is_port_matched;  /* derived: only the PBX's address AND port are the PBX */
     uint32_t rtp_port_min; /* the PBX's RTP range (firewall rules) */
     uint32_t rtp_port_max;
 };

@@ -242,6 +242,12 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         return rc;
     }
     prepare_locals(gw, gen->cfg);
+    if (gen->cfg->pbx.is_port_matched) {
+        log_notice(NULL,
+                   "pbx: %s is shared with other local processes: only requests from its port "
+                   "%u count as the PBX's ([pbx] match_port)",
+                   gen->cfg->pbx.address.host, gen->cfg->pbx.address.port);
+    }
     *out = gw;
     return 0;
 }

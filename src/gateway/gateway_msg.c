@@ -530,7 +530,7 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
         .events = &gw->events,
     };
     (void)sw_ip_from_sockaddr(&net->src, &ctx.src_ip);
-    ctx.side = classify_source(cfg, &ctx.src_ip, &ctx.trunk);
+    ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&net->src), &ctx.trunk);
     ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
     arena_reset(state->arena);
     struct sip_msg msg;

@@ -13,10 +13,14 @@ static int best_prefix(const struct cfg_cidrs *ranges, const struct sw_ip *ip)
     return best;
 }
 
-enum side classify_source(const struct cfg *cfg, const struct sw_ip *ip, size_t *trunk)
+enum side classify_source(const struct cfg *cfg, const struct sw_ip *ip, uint16_t port,
+                          size_t *trunk)
 {
     enum side side = SIDE_UNKNOWN;
     int best = best_prefix(&cfg->pbx.permit, ip);
+    if (best >= 0 && cfg->pbx.is_port_matched && port != cfg->pbx.address.port) {
+        best = -1; /* a shared address: another local process, not the PBX */
+    }
     if (best >= 0) {
         side = SIDE_PBX;
     }

@@ -8,14 +8,19 @@
 #define SW_POLICY_CLASSIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/addr.h"
 #include "policy/stage.h"
 
 struct cfg;
 
-/* The side of `ip`; for SIDE_PROVIDER, *trunk is the trunk's index. */
-enum side classify_source(const struct cfg *cfg, const struct sw_ip *ip, size_t *trunk);
+/*
+ * The side of `ip` sending from `port`; for SIDE_PROVIDER, *trunk is the trunk's index.
+ * When [pbx] is_port_matched, only the PBX's own port on its address is the PBX.
+ */
+enum side classify_source(const struct cfg *cfg, const struct sw_ip *ip, uint16_t port,
+                          size_t *trunk);
 
 /* "unknown", "provider", "pbx", "account". */
 const char *side_name(enum side side);

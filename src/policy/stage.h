@@ -73,13 +73,13 @@ struct stage_ctx {
     struct sw_ip src_ip;
     enum sw_transport transport;
     enum side side;
-    size_t trunk;          /* SIDE_PROVIDER: index into cfg->trunks */
-    size_t account;        /* SIDE_ACCOUNT or after authentication: index into cfg->accounts */
-    bool is_in_dialog;     /* the call layer knows the dialog (to-tag present and matched) */
-    bool is_authenticated; /* set by the auth stage */
-    bool is_trusted;       /* the source is on a known side (PBX or provider range) */
+    size_t trunk;            /* SIDE_PROVIDER: index into cfg->trunks */
+    size_t account;          /* SIDE_ACCOUNT or after authentication: index into cfg->accounts */
+    bool is_in_dialog;       /* the call layer knows the dialog (to-tag present and matched) */
+    bool is_authenticated;   /* set by the auth stage */
+    bool is_trusted;         /* the source is on a known side (PBX or provider range) */
     bool is_towards_account; /* SIDE_PBX: the Request-URI names an account with a binding */
-    uint64_t now_ms;       /* monotonic */
+    uint64_t now_ms;         /* monotonic */
     unsigned worker;
     const struct cfg *cfg;
     const struct event_sink *events;

@@ -82,7 +82,7 @@ timeout 60 sipp -sn uas -i 127.0.0.5 -p "$pbx_port" -m "$CALLS" -nostdin -timeou
 uas=$!
 IT_PIDS+=("$uas")
 sleep 0.3
-timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -i 127.0.0.3 -p "$prov_port" -m "$CALLS" -r 5 \
+timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -i 127.0.0.3 -p "$prov_port" -m "$CALLS" -r 5 \
     -d 200 -nostdin -timeout 50s -timeout_error > uac.out 2>&1 &
 uac=$!
 IT_PIDS+=("$uac")

@@ -21,6 +21,8 @@ write_conf() { # write_conf TRUNK_SECRET ACCOUNT...
     local trunk_secret=$1
     shift
     it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port" "log_level = info"
+    # The PBX stand-ins call from several ports at once: the PBX is known by address only.
+    sed -i 's/^\[pbx\]$/[pbx]\nmatch_port = no/' gw.conf
     printf 'username = trunkuser\nsecret = %s\nmax_calls = 10\n[auth]\nalgorithms = MD5\n' \
         "$trunk_secret" >> gw.conf
     local a

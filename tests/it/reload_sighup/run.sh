@@ -20,7 +20,7 @@ timeout 40 sipp -sn uas -i 127.0.0.1 -p "$pbx_port" -m 6 -nostdin -timeout 35s >
 uas=$!
 IT_PIDS+=("$uas")
 sleep 0.3
-timeout 40 sipp "127.0.0.1:$gw_port" -sn uac -i 127.0.0.2 -p "$prov_port" -m 6 -r 3 -d 3000 \
+timeout 40 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -i 127.0.0.2 -p "$prov_port" -m 6 -r 3 -d 3000 \
     -nostdin -timeout 35s -timeout_error > uac.out 2>&1 &
 uac=$!
 IT_PIDS+=("$uac")

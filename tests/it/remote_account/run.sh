@@ -51,7 +51,7 @@ phone=$!
 IT_PIDS+=("$phone")
 sleep 0.3
 rc=0
-timeout 30 sipp "127.0.0.1:$gw_port" -sn uac -s 1001 -i 127.0.0.1 -p "$(it_free_port)" -m 3 \
+timeout 30 sipp "127.0.0.1:$gw_port" -sn uac -s 1001 -i 127.0.0.1 -p "$pbx_port" -m 3 \
     -r 5 -d 100 -nostdin -timeout 25s -timeout_error > pbx-uac.out 2>&1 || rc=$?
 wait "$phone" || true
 it_log "pbx -> phone: rc=$rc successful=$(it_sipp_stat pbx-uac.out 'Successful call')"

@@ -65,7 +65,7 @@ uas=$!
 IT_PIDS+=("$uas")
 sleep 0.3
 rc=0
-timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -i 127.0.0.2 -p "$prov_port" -m 10 -r 10 -d 100 \
+timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -i 127.0.0.2 -p "$prov_port" -m 10 -r 10 -d 100 \
     -nostdin -timeout 50s -timeout_error > uac.out 2>&1 || rc=$?
 wait "$uas" || true
 [ "$rc" = 0 ] || it_fail "calls after the torture failed (rc $rc)"

@@ -37,7 +37,7 @@ run_calls() {
     IT_PIDS+=("$uas")
     sleep 0.3
     local rc=0
-    timeout 120 sipp "127.0.0.1:$gw_port" -sn uac -t t1 -i "$uac_ip" -p "$(it_free_port)" \
+    timeout 120 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -t t1 -i "$uac_ip" -p "$(it_free_port)" \
         -m "$CALLS" -r "$RATE" -d 100 -nostdin -timeout 100s -timeout_error \
         -trace_err -error_file "uac-$dir.err" > "uac-$dir.out" 2>&1 || rc=$?
     local uas_rc=0

@@ -28,7 +28,7 @@ CONF
     IT_PIDS+=("$uas")
     sleep 0.3
     local rc=0
-    timeout 60 sipp "127.0.0.1:$gw_port" "$@" -s 15551239999 -i 127.0.0.1 -p "$(it_free_port)" \
+    timeout 60 sipp "127.0.0.1:$gw_port" "$@" -s 15551239999 -i 127.0.0.1 -p "$pbx_port" \
         -m "$CALLS" -r 20 -nostdin -timeout 50s -timeout_error \
         -trace_err -error_file "uac-$name.err" > "uac-$name.out" 2>&1 || rc=$?
     wait "$uas" || true

@@ -84,9 +84,12 @@ static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64
         .cfg = f->cfg,
         .events = &f->sink,
     };
-    assert_true(sw_sockaddr_parse(sv_from_cstr(src_ip), 5060, &f->ctx.src));
+    /* Sources send from the PBX's port: on the PBX's address that is the PBX ([pbx]
+     * match_port), elsewhere the port decides nothing. */
+    assert_true(sw_sockaddr_parse(sv_from_cstr(src_ip), f->cfg->pbx.address.port, &f->ctx.src));
     assert_true(sw_ip_from_sockaddr(&f->ctx.src, &f->ctx.src_ip));
-    f->ctx.side = classify_source(f->cfg, &f->ctx.src_ip, &f->ctx.trunk);
+    f->ctx.side =
+        classify_source(f->cfg, &f->ctx.src_ip, sw_sockaddr_port(&f->ctx.src), &f->ctx.trunk);
     f->ctx.is_trusted = f->ctx.side == SIDE_PBX || f->ctx.side == SIDE_PROVIDER;
 }
 
