@@ -362,6 +362,7 @@ struct cfg_trunk {
     enum cfg_identity_policy identity_policy;
     enum cfg_inbound_to inbound_to;
     enum cfg_inbound_numbers inbound_numbers;
+    uint32_t max_call_rate;
     bool allow_transit;
 };
 

@@ -187,6 +187,37 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
     return rc;
 }
 
+/*
+ * Issue #9 item 6: 16,384 INVITEs from the provider's (spoofable) address filled every call
+ * slot. Each side that starts calls may hold at most 60 % of a worker's call pool.
+ */
+#define GW_SIDE_SHARE_PERCENT 60u
+
+static int prepare_side_shares(struct gateway *gw)
+{
+    static const char *const sides[GW_SIDES] = { "provider", "pbx", "account" };
+    unsigned workers = net_group_worker_count(gw->net);
+    /* An array of slot pointers: the size of one pointer is meant. */
+    gw->side_calls = sw_calloc((size_t)workers * GW_SIDES,
+                               sizeof(*gw->side_calls)); /* NOLINT(bugprone-sizeof-expression) */
+    if (gw->side_calls == NULL) {
+        return -ENOMEM;
+    }
+    gw->side_max = GW_MAX_CALLS_PER_WORKER * GW_SIDE_SHARE_PERCENT / 100u;
+    for (unsigned w = 0; w < workers; w++) {
+        for (size_t s = 0; s < GW_SIDES; s++) {
+            char name[32];
+            (void)snprintf(name, sizeof(name), "%s#%u", sides[s], w);
+            size_t at = (size_t)w * GW_SIDES + s;
+            gw->side_calls[at] = callcount_slot(gw->calls, CALLCOUNT_SIDE, name);
+            if (gw->side_calls[at] == NULL) {
+                return -ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Room for the call counters of every trunk and account a reload may add. */
 static size_t callcount_capacity(const struct cfg *cfg)
 {
@@ -233,6 +264,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
     }
     if (rc == 0) {
         rc = open_network(gw, gen->cfg, diag);
+    }
+    if (rc == 0) {
+        rc = prepare_side_shares(gw);
     }
     if (rc == 0) {
         rc = gw_obs_attach(gw, gen->cfg, diag);
@@ -282,6 +316,7 @@ void gateway_free(struct gateway *gw)
         gw->interned = next;
     }
     registrar_fini();
+    sw_free(gw->side_calls);
     callcount_free(gw->calls);
     sw_free(gw->config_path);
     sw_free(gw);

@@ -16,11 +16,17 @@
 #include "gateway/gateway.h"
 #include "net/worker.h"
 #include "sip/msg.h"
+#include "state/gcra.h"
 
 #define GW_MAX_LISTENERS 16
 /* Threads that may hold a generation: the workers (a Call-ID names its owner in two hex
  * digits, so there are at most 256). */
 #define GW_MAX_READERS   256
+/* Sides that start calls, in gateway->side_calls: the provider, the PBX, the accounts. */
+#define GW_SIDES         3
+#define GW_SIDE_PROVIDER 0
+#define GW_SIDE_PBX      1
+#define GW_SIDE_ACCOUNT  2
 
 struct cfg;
 struct pipeline;
@@ -37,6 +43,7 @@ struct gw_trunk_hop {
     char host[256]; /* Request-URI/From host towards this trunk */
     struct uac_credentials credentials;
     struct callcount_slot *calls; /* keyed by the trunk's name: survives reloads */
+    struct gcra inbound_rate;     /* new calls from the trunk per second */
 };
 
 /* What the gateway keeps per remote account, next to its configuration section. */
@@ -78,6 +85,11 @@ struct gateway {
     struct gw_gen *first;
     struct gw_interned *interned;
     struct callcount *calls; /* concurrent calls per trunk and account name, for the process */
+    /* Concurrent calls per worker and originating side (provider, PBX, accounts): no side
+     * may take more than side_max of a worker's call pool, so one cannot starve the
+     * others. side_calls[worker * 3 + side]. */
+    struct callcount_slot **side_calls;
+    uint32_t side_max;
     char *config_path;
     _Atomic(struct gate *) gate; /* swapped on reload; superseded ones stay (gateway_obs.c) */
     struct net_group *net;

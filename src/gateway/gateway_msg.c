@@ -410,6 +410,19 @@ static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_w
         send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);
         return;
     }
+    size_t side = route.from_party == CALL_PARTY_TRUNK ? GW_SIDE_PROVIDER
+                  : route.from_party == CALL_PARTY_PBX ? GW_SIDE_PBX
+                                                       : GW_SIDE_ACCOUNT;
+    limit.slots[2] = gw->side_calls[(size_t)worker_index(worker) * GW_SIDES + side];
+    limit.max[2] = gw->side_max;
+    if (side == GW_SIDE_PROVIDER && ctx->trunk < gen->trunk_hop_count &&
+        !gcra_take(&gen->trunk_hops[ctx->trunk].inbound_rate, sw_mono_ms() * 1000u,
+                   gen->cfg->trunks[ctx->trunk].max_call_rate,
+                   gen->cfg->trunks[ctx->trunk].max_call_rate)) {
+        emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_call_rate reached");
+        send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 5\r\n"));
+        return;
+    }
     if (limit.is_refused || !take_places(&limit, &route)) {
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
         send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
