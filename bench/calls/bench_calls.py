@@ -82,6 +82,10 @@ provider = udp:{uac_ip}:{uac_port}
 permit = {uac_ip}/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
+; One load generator stands for a whole carrier: no per-trunk call or rate cap
+; (Kamailio's configuration has none either).
+max_calls = 0
+max_call_rate = 0
 """
 
 

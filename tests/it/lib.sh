@@ -62,6 +62,8 @@ PY
 # The usual test gateway: listens on 127.0.0.1, the PBX on 127.0.0.1, the trunk
 # provider on 127.0.0.2 (its only permitted address), both reached over TRANSPORT. The
 # file ends in the trunk's section: a test appends its own trunk keys and sections.
+# The tests drive more calls a second than a trunk's default max_call_rate (10) allows:
+# IT_TRUNK_CALL_RATE (default 1000) sets it.
 it_trunk_conf() {
     local file=$1 t=$2 gw=$3 pbx=$4 prov=$5 extra=${6:-}
     cat > "$file" <<CONF
@@ -77,6 +79,7 @@ provider = $t:127.0.0.2:$prov
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
+max_call_rate = ${IT_TRUNK_CALL_RATE:-1000}
 CONF
 }
 

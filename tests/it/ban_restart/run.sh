@@ -26,6 +26,8 @@ permit = 127.0.0.9/32
 address = udp:127.0.0.1:$pbx_port
 [provider]
 type = trunk
+max_call_rate = 1000
+max_calls = 1000
 provider = udp:127.0.0.3:5060
 permit = 127.0.0.3/32
 owned_numbers = +15551230000-+15551230099

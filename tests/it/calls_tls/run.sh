@@ -44,6 +44,8 @@ ca_file = certs/ca.pem
 address = tls:127.0.0.1:$pbx_tls
 [provider]
 type = trunk
+max_call_rate = 1000
+max_calls = 1000
 provider = tls:127.0.0.2:$prov_tls
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099

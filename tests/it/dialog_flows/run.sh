@@ -11,6 +11,7 @@ gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
 it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+echo "max_calls = 1000" >> gw.conf
 it_start_gateway gw.conf
 
 # flow NAME UAS_IP UAS_PORT UAC_IP UAC_PORT

@@ -20,6 +20,8 @@ call_timeout = 2
 address = udp:127.0.0.1:$pbx_port
 [provider]
 type = trunk
+max_call_rate = 1000
+max_calls = 1000
 provider = udp:127.0.0.2:$prov_port
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099

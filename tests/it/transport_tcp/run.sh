@@ -21,6 +21,8 @@ log_level = notice
 address = tcp:127.0.0.1:$pbx_port
 [provider]
 type = trunk
+max_call_rate = 1000
+max_calls = 1000
 provider = tcp:127.0.0.2:$prov_port
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099
