@@ -401,16 +401,26 @@ static void end_all_calls(struct gateway *gw)
     (void)nanosleep(&pause, NULL);
 }
 
+/*
+ * The signals the main thread takes synchronously (sigtimedwait). Blocked before the first
+ * thread starts, so every thread inherits the mask: a thread made earlier (the event
+ * writer, a certificate fetcher of the first pipeline) would otherwise take a SIGHUP that
+ * arrives while the main thread is busy reloading, and its default action ends the process.
+ */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
 int gateway_run(struct gateway *gw)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    /* Workers inherit the mask: only this thread takes the signals, synchronously. */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    block_signals(&set);
     (void)signal(SIGPIPE, SIG_IGN);
     gw->main_thread = pthread_self();
     int rc = gw_obs_start(gw);
@@ -541,6 +551,8 @@ int gateway_run_main(int argc, char **argv)
         (void)fprintf(stderr, "sipwarden: no entropy for hashing\n");
         return 1;
     }
+    sigset_t signals;
+    block_signals(&signals);
     struct sw_diag diag;
     sw_diag_init(&diag);
     struct cfg *cfg = load_for_run(path, &diag);
