@@ -310,11 +310,7 @@ void gateway_free(struct gateway *gw)
     for (size_t i = 0; i < gw->hide_header_count; i++) {
         sw_free_const(gw->hide_headers[i].ptr);
     }
-    while (gw->interned != NULL) {
-        struct gw_interned *next = gw->interned->next;
-        sw_free(gw->interned);
-        gw->interned = next;
-    }
+    gw_interned_free(gw);
     registrar_fini();
     sw_free(gw->side_calls);
     callcount_free(gw->calls);

@@ -271,3 +271,12 @@ const char *gw_intern(struct gateway *gw, const char *text)
     gw->interned = fresh;
     return fresh->text;
 }
+
+void gw_interned_free(struct gateway *gw)
+{
+    while (gw->interned != NULL) {
+        struct gw_interned *next = gw->interned->next;
+        sw_free(gw->interned);
+        gw->interned = next;
+    }
+}

@@ -127,6 +127,8 @@ size_t gw_gen_reclaim(struct gateway *gw);
 size_t gw_gen_drop_removed_bindings(const struct gw_gen *gen);
 /* A copy of `text` that lives as long as the gateway (NULL for NULL). Main thread. */
 const char *gw_intern(struct gateway *gw, const char *text);
+/* Frees every interned string (gateway_free, when no call is left). */
+void gw_interned_free(struct gateway *gw);
 
 /* gateway_msg.c: one received message, from parse to the call layer. */
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);

@@ -66,6 +66,7 @@ static void gateway_fini(struct gateway *gw)
         gw_gen_free(gw->first);
     }
     gw_gen_free(current);
+    gw_interned_free(gw);
     registrar_fini();
     callcount_free(gw->calls);
 }
