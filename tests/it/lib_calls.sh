@@ -10,7 +10,7 @@ calls_run() {
     IT_PIDS+=("$uas")
     sleep 0.3
     local rc=0
-    timeout 150 sipp "$target" -sn uac -t "$t" -i "$uac_ip" -p "$uac_port" -m "$CALLS" \
+    timeout 150 sipp "$target" -sn uac -s 15551230010 -t "$t" -i "$uac_ip" -p "$uac_port" -m "$CALLS" \
         -r "$RATE" -d 100 -nostdin -timeout 140s -timeout_error \
         -trace_err -error_file "uac-$name.err" > "uac-$name.out" 2>&1 || rc=$?
     local uas_rc=0

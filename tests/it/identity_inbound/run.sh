@@ -73,6 +73,8 @@ write_conf() { # $1 identity_policy
     it_trunk_conf "gw-$1.conf" udp "$gw_port" "$pbx_port" "$prov_port"
     cat >> "gw-$1.conf" <<CONF
 identity_policy = $1
+; the signed PASSporTs name +15550001111, not one of the trunk's numbers
+inbound_numbers = any
 [stir]
 ca_file = sti-root.pem
 fetch_allow_private = yes
