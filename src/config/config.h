@@ -327,6 +327,7 @@ struct cfg_stir {
     char *ca_file;             /* ca_file or ca_dir set = inbound verification on */
     char *ca_dir;
     uint32_t iat_window;
+    bool require_tnauthlist;
     struct cfg_strings fetch_ports; /* checked: 1 to 8 port numbers */
     bool fetch_allow_private;
     char *fetch_ca_file;

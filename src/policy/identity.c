@@ -110,6 +110,7 @@ static int make_verifier(struct identity_state *state, const struct cfg_stir *st
         .ca_file = stir->ca_file,
         .ca_dir = stir->ca_dir,
         .iat_window_s = stir->iat_window,
+        .require_tnauthlist = stir->require_tnauthlist,
         .default_ttl_s = stir->cache_ttl,
         .max_ttl_s = stir->cache_max_ttl,
         .max_waiters = (size_t)IDENTITY_SLOTS * IDENTITY_MAX_HEADERS,

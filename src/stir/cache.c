@@ -18,6 +18,7 @@ struct cache_entry {
     uint64_t hash;
     STACK_OF(X509) * chain;
     EVP_PKEY *key; /* the leaf's public key, owned */
+    struct stir_tnauth tnauth;
     enum stir_reason status;
     int64_t valid_from_s;
     int64_t valid_until_s;
@@ -144,6 +145,7 @@ bool stir_cache_lookup(struct stir_cache *cache, struct sv url, uint64_t now_ms,
         out->valid_from_s = entry->valid_from_s;
         out->valid_until_s = entry->valid_until_s;
         out->chain_len = entry->chain != NULL ? (size_t)sk_X509_num(entry->chain) : 0;
+        out->tnauth = entry->tnauth;
         lru_unlink(cache, entry);
         lru_push_front(cache, entry);
         cache->stats.hits++;
@@ -173,6 +175,7 @@ static struct cache_entry *entry_new(const struct stir_cache_put *put, uint64_t 
     entry->url_len = put->url.len;
     entry->hash = hash;
     entry->status = put->status;
+    entry->tnauth = put->tnauth;
     entry->valid_from_s = put->valid_from_s;
     entry->valid_until_s = put->valid_until_s;
     entry->expires_ms = put->expires_ms;

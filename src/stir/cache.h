@@ -20,6 +20,7 @@
 
 #include "base/sv.h"
 #include "stir/reason.h"
+#include "stir/tnauth.h"
 
 struct stir_cache_cfg {
     size_t max_entries; /* 0 = 256 */
@@ -32,13 +33,15 @@ struct stir_cache_hit {
     EVP_PKEY *key;           /* new reference (EVP_PKEY_free), NULL for failures */
     int64_t valid_from_s;    /* chain validity window (wall clock) */
     int64_t valid_until_s;
-    size_t chain_len; /* certificates kept (leaf + chain) */
+    size_t chain_len;          /* certificates kept (leaf + chain) */
+    struct stir_tnauth tnauth; /* the leaf's TN Authorization List (RFC 8226) */
 };
 
 /* Entries to insert; the cache takes ownership of `chain` on success. */
 struct stir_cache_put {
     struct sv url;
-    STACK_OF(X509) * chain; /* NULL for a failure entry */
+    STACK_OF(X509) * chain;    /* NULL for a failure entry */
+    struct stir_tnauth tnauth; /* the leaf's list, kept with the entry */
     enum stir_reason status;
     int64_t valid_from_s;
     int64_t valid_until_s;

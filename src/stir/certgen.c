@@ -44,6 +44,24 @@ static bool set_names(X509 *cert, const struct stir_certgen *spec)
     return X509_set_issuer_name(cert, issuer) == 1;
 }
 
+/* The TN Authorization List extension (OID 1.3.6.1.5.5.7.1.26), not critical. */
+static bool add_tnauth(X509 *cert, const struct stir_certgen *spec)
+{
+    if (spec->tnauth_der == NULL) {
+        return true;
+    }
+    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
+    ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+    bool is_ok = oid != NULL && value != NULL &&
+                 ASN1_OCTET_STRING_set(value, spec->tnauth_der, (int)spec->tnauth_der_len) == 1;
+    X509_EXTENSION *ext = is_ok ? X509_EXTENSION_create_by_OBJ(NULL, oid, 0, value) : NULL;
+    is_ok = ext != NULL && X509_add_ext(cert, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(value);
+    ASN1_OBJECT_free(oid);
+    return is_ok;
+}
+
 static bool set_extensions(X509 *cert, const struct stir_certgen *spec)
 {
     X509 *issuer = spec->issuer != NULL ? spec->issuer : cert;
@@ -54,7 +72,8 @@ static bool set_extensions(X509 *cert, const struct stir_certgen *spec)
                add_ext(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
     }
     return is_ok && add_ext(cert, issuer, NID_basic_constraints, "critical,CA:FALSE") &&
-           add_ext(cert, issuer, NID_key_usage, "critical,digitalSignature");
+           add_ext(cert, issuer, NID_key_usage, "critical,digitalSignature") &&
+           add_tnauth(cert, spec);
 }
 
 X509 *stir_certgen_issue(const struct stir_certgen *spec)

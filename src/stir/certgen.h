@@ -1,7 +1,8 @@
 /*
  * Test certificates and keys: what `sipwarden stir keygen` writes and what the tests use
- * to build STI-CA -> intermediate -> leaf chains. These certificates carry no TNAuthList
- * (RFC 8226) and are for lab use; production certificates come from an STI-CA.
+ * to build STI-CA -> intermediate -> leaf chains. They carry a TNAuthList (RFC 8226) only
+ * when the spec gives one, and are for lab use; production certificates come from an
+ * STI-CA.
  * Thread-safe (no shared state).
  */
 #ifndef SW_STIR_CERTGEN_H
@@ -23,6 +24,9 @@ struct stir_certgen {
     int64_t not_after_s;
     bool is_ca;
     uint64_t serial;
+    /* A DER TNAuthorizationList (RFC 8226) for a leaf; NULL = none (lab certificates). */
+    const unsigned char *tnauth_der;
+    size_t tnauth_der_len;
 };
 
 /* A new EC P-256 key, or NULL. */

@@ -45,6 +45,9 @@ enum stir_verstat {
     X(STIR_CERT_UNTRUSTED, "certificate chain does not lead to a trust anchor", 437,             \
       STIR_VERSTAT_FAILED)                                                                       \
     X(STIR_CERT_EXPIRED, "certificate expired or not yet valid", 437, STIR_VERSTAT_FAILED)       \
+    X(STIR_CERT_NO_TNAUTH, "certificate has no TNAuthList (RFC 8226)", 437, STIR_VERSTAT_FAILED) \
+    X(STIR_TN_UNAUTHORIZED, "the certificate's TNAuthList does not cover orig.tn", 438,          \
+      STIR_VERSTAT_FAILED)                                                                       \
     X(STIR_BAD_SIGNATURE, "signature does not verify", 438, STIR_VERSTAT_FAILED)                 \
     X(STIR_INTERNAL, "internal error", 500, STIR_VERSTAT_NONE)
 

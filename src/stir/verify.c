@@ -299,6 +299,12 @@ static void finish(struct stir_result *result, const struct stir_cache_hit *hit,
         result->reason = STIR_CERT_EXPIRED;
         return;
     }
+    /* RFC 8226 §9: the certificate must allow its holder to sign for the calling number. */
+    if (result->has_passport && hit->tnauth.is_present &&
+        !stir_tnauth_covers(&hit->tnauth, &result->passport.orig)) {
+        result->reason = STIR_TN_UNAUTHORIZED;
+        return;
+    }
     int rc = stir_jws_verify(hit->key, sv_make(input, input_len), sig);
     result->reason = rc == 0 ? STIR_OK : (rc == -SW_EIDENTITY ? STIR_BAD_SIGNATURE : STIR_INTERNAL);
 }
@@ -306,6 +312,17 @@ static void finish(struct stir_result *result, const struct stir_cache_hit *hit,
 static int64_t clamp_ttl(const struct stir_verifier *v, int64_t ttl_s)
 {
     return ttl_s > v->cfg.max_ttl_s ? v->cfg.max_ttl_s : ttl_s;
+}
+
+/* The leaf's TNAuthList: malformed is a bad certificate; absent, one that may not sign
+ * unless the configuration accepts certificates without it. */
+static enum stir_reason leaf_authority(const struct stir_verifier *v, X509 *leaf,
+                                       struct stir_tnauth *out)
+{
+    if (stir_tnauth_from_cert(leaf, out) != 0) {
+        return STIR_CERT_BAD;
+    }
+    return out->is_present || !v->cfg.require_tnauthlist ? STIR_OK : STIR_CERT_NO_TNAUTH;
 }
 
 /* Parses, verifies and caches a fetched (or given) chain; fills `hit` for finish(). */
@@ -318,6 +335,9 @@ static void admit_chain(struct stir_verifier *v, struct sv url, struct sv pem, i
                                 : stir_cert_chain_verify(v->trust, chain, now_s, &hit->valid_from_s,
                                                          &hit->valid_until_s);
     if (hit->status == STIR_OK) {
+        hit->status = leaf_authority(v, sk_X509_value(chain, 0), &hit->tnauth);
+    }
+    if (hit->status == STIR_OK) {
         hit->key = X509_get_pubkey(sk_X509_value(chain, 0));
         hit->chain_len = (size_t)sk_X509_num(chain);
         hit->status = hit->key != NULL ? STIR_OK : STIR_INTERNAL;
@@ -328,6 +348,7 @@ static void admit_chain(struct stir_verifier *v, struct sv url, struct sv pem, i
         .url = url,
         .chain = hit->status == STIR_OK ? chain : NULL,
         .status = hit->status,
+        .tnauth = hit->tnauth,
         .valid_from_s = hit->valid_from_s,
         .valid_until_s = hit->valid_until_s,
         .expires_ms = sw_mono_ms() + (uint64_t)clamp_ttl(v, ttl_s) * 1000U,

@@ -35,14 +35,15 @@ struct stir_verifier_cfg {
     const char *ca_dir;
     const char *ca_pem; /* or the anchors as PEM text in memory (ca_pem_len bytes) */
     size_t ca_pem_len;
-    bool is_partial_chain;  /* a non-self-signed certificate of the store may anchor */
-    int64_t iat_window_s;   /* 0 = 60: |now - iat| beyond it is STIR_STALE */
-    bool allow_non_shaken;  /* accept PASSporTs without ppt "shaken" (and compact form) */
-    int64_t default_ttl_s;  /* 0 = 3600: cache time without Cache-Control max-age */
-    int64_t max_ttl_s;      /* 0 = 86400: upper bound of any cache time */
-    int64_t negative_ttl_s; /* 0 = 30: how long a failed fetch or chain is remembered */
-    bool is_fetch_disabled; /* no fetcher threads: only preloaded certificates verify */
-    size_t max_waiters;     /* 0 = 256: calls that may wait for one URL being fetched */
+    bool is_partial_chain;   /* a non-self-signed certificate of the store may anchor */
+    int64_t iat_window_s;    /* 0 = 60: |now - iat| beyond it is STIR_STALE */
+    bool allow_non_shaken;   /* accept PASSporTs without ppt "shaken" (and compact form) */
+    bool require_tnauthlist; /* refuse leaf certificates without a TNAuthList (RFC 8226) */
+    int64_t default_ttl_s;   /* 0 = 3600: cache time without Cache-Control max-age */
+    int64_t max_ttl_s;       /* 0 = 86400: upper bound of any cache time */
+    int64_t negative_ttl_s;  /* 0 = 30: how long a failed fetch or chain is remembered */
+    bool is_fetch_disabled;  /* no fetcher threads: only preloaded certificates verify */
+    size_t max_waiters;      /* 0 = 256: calls that may wait for one URL being fetched */
     struct stir_cache_cfg cache;
     struct stir_fetch_cfg fetch;
 };

@@ -26,7 +26,8 @@ openssl x509 -req -in sti-inter.csr -CA sti-root.pem -CAkey sti-root.key -CAcrea
     -extfile ca.ext -out sti-inter.pem 2> /dev/null
 ec_key leaf.key
 openssl req -new -key leaf.key -subj "/C=US/O=test carrier/CN=SHAKEN 1234" -out leaf.csr 2> /dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' > leaf.ext
+# The SHAKEN profile's TNAuthList (RFC 8226): one service provider code, "1234".
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n1.3.6.1.5.5.7.1.26=DER:30:08:A0:06:16:04:31:32:33:34\n' > leaf.ext
 openssl x509 -req -in leaf.csr -CA sti-inter.pem -CAkey sti-inter.key -CAcreateserial -days 2 \
     -extfile leaf.ext -out leaf.pem 2> /dev/null
 mkdir www

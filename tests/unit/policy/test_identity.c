@@ -36,6 +36,10 @@ struct pki {
     size_t chain_len;
 };
 
+/* The SHAKEN profile's TNAuthList: one service provider code (RFC 8226, ATIS-1000080). */
+static const unsigned char shaken_spc_list[] = { 0x30, 0x08, 0xa0, 0x06, 0x16,
+                                                 0x04, '1',  '2',  '3',  '4' };
+
 static struct pki pki;
 
 static int pki_setup(void **state)
@@ -61,7 +65,9 @@ static int pki_setup(void **state)
                                  .common_name = "SHAKEN test",
                                  .not_before_s = now - 3600,
                                  .not_after_s = now + 86400,
-                                 .serial = 2 };
+                                 .serial = 2,
+                                 .tnauth_der = shaken_spc_list,
+                                 .tnauth_der_len = sizeof(shaken_spc_list) };
     pki.leaf = stir_certgen_issue(&leaf);
     if (pki.root == NULL || pki.leaf == NULL) {
         return -1;

@@ -59,6 +59,10 @@ void tu_pki_init(struct tu_pki *pki, int64_t valid_from, int64_t valid_until)
     spec.common_name = "SHAKEN 1234 test";
     spec.is_ca = false;
     spec.serial = 3;
+    /* The SHAKEN profile: one service provider code (RFC 8226, ATIS-1000080). */
+    static const unsigned char spc[] = { 0x30, 0x08, 0xa0, 0x06, 0x16, 0x04, '1', '2', '3', '4' };
+    spec.tnauth_der = spc;
+    spec.tnauth_der_len = sizeof(spc);
     pki->leaf = issue(&spec);
     size_t len = 0;
     char *pem = stir_certgen_pem(&pki->root, 1, &len);

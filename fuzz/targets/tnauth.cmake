@@ -1,0 +1,1 @@
+sw_add_fuzz_target(tnauth LINK sw_stir)
