@@ -72,12 +72,12 @@ it_log "two calls after the hang-ups: rc=$rc successful=$(it_sipp_stat phone-cal
 [ "$rc" = 0 ] || it_fail "the account's calls were refused after its hang-ups (slots or ban)"
 
 # A CANCEL that matches nothing: 481 to the PBX, silence to a stranger, never a failure.
-stray_cancel() {
-    python3 - "$1" "$gw_port" <<'PY'
+stray_cancel() { # stray_cancel SRC_IP SRC_PORT (0 = any)
+    python3 - "$1" "$gw_port" "$2" <<'PY'
 import socket, sys
-src, port = sys.argv[1], int(sys.argv[2])
+src, port, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((src, 0))
+s.bind((src, sport))
 sport = s.getsockname()[1]
 msg = (f"CANCEL sip:2000@127.0.0.1:{port} SIP/2.0\r\n"
        f"Via: SIP/2.0/UDP {src}:{sport};branch=z9hG4bK-stray{sport}\r\n"
@@ -92,8 +92,9 @@ except socket.timeout:
     print("none")
 PY
 }
-from_pbx=$(stray_cancel 127.0.0.1)
-from_stranger=$(stray_cancel 127.0.0.9)
+# The PBX sends from its own port ([pbx] match_port: a PBX on loopback).
+from_pbx=$(stray_cancel 127.0.0.1 "$pbx_port")
+from_stranger=$(stray_cancel 127.0.0.9 0)
 it_log "stray CANCEL: from the PBX '$from_pbx', from a stranger '$from_stranger'"
 [[ $from_pbx == "SIP/2.0 481 "* ]] || it_fail "a stray CANCEL from the PBX was not answered 481"
 [ "$from_stranger" = none ] || it_fail "a stranger's stray CANCEL was answered"
