@@ -41,6 +41,11 @@ void sw_alloc_reset_failure(void)
     read_fail_at();
 }
 
+unsigned long long sw_alloc_count(void)
+{
+    return (unsigned long long)atomic_load(&alloc_count);
+}
+
 void *sw_malloc(size_t size)
 {
     if (should_fail()) {

@@ -29,4 +29,8 @@ char *sw_strdup(const char *s);
 /* Re-reads SW_ALLOC_FAIL_AT and resets the counter (tests call it between cases). */
 void sw_alloc_reset_failure(void);
 
+/* Allocations attempted since the last sw_alloc_reset_failure() while SW_ALLOC_FAIL_AT is
+ * set (0 otherwise): a torture loop runs until its target passes this count. */
+unsigned long long sw_alloc_count(void);
+
 #endif

@@ -1,6 +1,7 @@
 #include "base/arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -9,6 +10,8 @@
 struct arena {
     size_t cap;
     size_t used;
+    size_t failures;
+    size_t fail_countdown; /* 0 = disarmed; else allocations left before the seam fires */
     alignas(max_align_t) unsigned char data[];
 };
 
@@ -20,6 +23,8 @@ struct arena *arena_new(size_t cap)
     }
     arena->cap = cap;
     arena->used = 0;
+    arena->failures = 0;
+    arena->fail_countdown = 0;
     return arena;
 }
 
@@ -33,7 +38,12 @@ void *arena_alloc(struct arena *arena, size_t size)
     SW_ASSERT(arena != NULL);
     const size_t align = alignof(max_align_t);
     size_t start = (arena->used + align - 1) & ~(align - 1);
-    if (start > arena->cap || size > arena->cap - start) {
+    bool is_injected = arena->fail_countdown == 1;
+    if (arena->fail_countdown > 0) {
+        arena->fail_countdown--;
+    }
+    if (is_injected || start > arena->cap || size > arena->cap - start) {
+        arena->failures++;
         return NULL;
     }
     arena->used = start + size;
@@ -67,9 +77,21 @@ struct sv arena_sv_dup(struct arena *arena, struct sv s)
 void arena_reset(struct arena *arena)
 {
     arena->used = 0;
+    arena->failures = 0;
+    arena->fail_countdown = 0;
 }
 
 size_t arena_used(const struct arena *arena)
 {
     return arena->used;
+}
+
+size_t arena_failures(const struct arena *arena)
+{
+    return arena->failures;
+}
+
+void arena_fail_at(struct arena *arena, size_t nth)
+{
+    arena->fail_countdown = nth;
 }

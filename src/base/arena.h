@@ -34,4 +34,18 @@ void arena_reset(struct arena *arena);
 /* Bytes handed out since the last reset. */
 size_t arena_used(const struct arena *arena);
 
+/*
+ * Allocations refused since the last reset (the cap was reached, or the test seam below
+ * fired). The stage runner reads it to fail closed: a check that could not allocate what
+ * it needed never passes a message (policy/stage.h stage_run).
+ */
+size_t arena_failures(const struct arena *arena);
+
+/*
+ * Test seam (the arena's SW_ALLOC_FAIL_AT): the `nth` allocation from now on (1-based)
+ * fails as if the cap were reached; the others succeed as usual. 0 disarms it, and so
+ * does arena_reset().
+ */
+void arena_fail_at(struct arena *arena, size_t nth);
+
 #endif

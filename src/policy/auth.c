@@ -74,7 +74,7 @@ static struct verdict challenge(struct auth_state *s, struct stage_ctx *ctx, boo
     size_t cap = 256 * cfg->auth.algorithms.count + 64;
     char *mem = arena_alloc(ctx->arena, cap);
     if (mem == NULL) {
-        return verdict_drop("arena full");
+        return stage_fail_closed(ctx, "auth: arena exhausted");
     }
     struct sw_buf out;
     sw_buf_init(&out, mem, cap);

@@ -235,7 +235,7 @@ static struct verdict replace(struct callerid_state *state, struct stage_ctx *ct
     struct sv pai = asserted_identity(ctx->arena, c->replacement, c->trunk->domain);
     if (!sv_is_present(user) || !sv_is_present(pai)) {
         /* Fails closed: the unowned number must not leave. */
-        return verdict_reply(500, "Server Internal Error");
+        return stage_fail_closed(ctx, "callerid: arena exhausted");
     }
     ctx->edits.caller_user = user;
     ctx->edits.asserted_identity = pai;

@@ -336,7 +336,7 @@ static struct verdict sign_outbound(const struct identity_state *state, struct s
         !set_asserted_identity(ctx, trunk, &orig)) {
         /* Our failure, not the caller's: fail closed rather than send half a policy. */
         log_err(&log, "identity: signing failed: %s", sw_strerror(n < 0 ? (int)n : -ENOMEM));
-        return verdict_reply(500, "Server Internal Error");
+        return stage_fail_closed(ctx, "identity: signing failed");
     }
     log_debug(&log, "identity: signed orig %s dest %s attest %s", orig.digits, dest.digits,
               stir_attest_text(attest));

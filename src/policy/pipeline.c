@@ -1,6 +1,7 @@
 #include "policy/pipeline.h"
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/assert.h"
 #include "policy/acl.h"
 #include "policy/auth.h"
@@ -60,8 +61,12 @@ void pipeline_free(struct pipeline *p)
 
 struct verdict pipeline_run(struct pipeline *p, struct stage_ctx *ctx)
 {
+    if (arena_failures(ctx->arena) != 0) {
+        /* Something about this message could not be read before the stages: unchecked. */
+        return stage_fail_closed(ctx, "internal failure before the stages");
+    }
     for (size_t i = 0; i < STAGE_COUNT; i++) {
-        struct verdict v = pipeline[i]->check(p->state[i], ctx);
+        struct verdict v = stage_run(pipeline[i], p->state[i], ctx);
         if (v.action != VERDICT_CONTINUE) {
             return v;
         }

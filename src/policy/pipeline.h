@@ -19,7 +19,11 @@ struct pipeline *pipeline_new(const struct cfg *cfg, struct sw_diag *diag);
 /* Finalizes every stage; NULL is a no-op. */
 void pipeline_free(struct pipeline *pipeline);
 
-/* Runs the stages in order until one does not continue; that verdict is returned. */
+/*
+ * Runs the stages in order (each through stage_run(), so a stage that ran out of arena
+ * never passes) until one does not continue; that verdict is returned. A message whose
+ * arena already refused an allocation before the stages is refused (stage_fail_closed).
+ */
 struct verdict pipeline_run(struct pipeline *pipeline, struct stage_ctx *ctx);
 
 /* The number of stages and the name of stage `index` (for metrics and docs). */

@@ -31,8 +31,11 @@ static struct verdict sanity_check(void *state, struct stage_ctx *ctx)
         .supported_count = 0,
     };
     struct sip_check_result result = { 0 };
-    if (sip_check_semantics(ctx->msg, &check, &result) != 0 ||
-        result.action == SIP_ACTION_PROCEED) {
+    if (sip_check_semantics(ctx->msg, &check, &result) != 0) {
+        /* #10: a message that could not be checked is refused, never passed. */
+        return stage_fail_closed(ctx, "sanity: check failed");
+    }
+    if (result.action == SIP_ACTION_PROCEED) {
         return verdict_continue();
     }
     struct sw_event ev;

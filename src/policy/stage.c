@@ -1,5 +1,6 @@
 #include "policy/stage.h"
 
+#include "base/arena.h"
 #include "sip/msg.h"
 
 struct verdict verdict_continue(void)
@@ -20,6 +21,25 @@ struct verdict verdict_reply(uint16_t status, const char *reason)
 struct verdict verdict_hold(void)
 {
     return (struct verdict){ .action = VERDICT_HOLD };
+}
+
+struct verdict stage_fail_closed(const struct stage_ctx *ctx, const char *why)
+{
+    if (ctx->is_trusted && ctx->msg != NULL && ctx->msg->is_request &&
+        ctx->msg->method != SIP_METHOD_ACK) {
+        return verdict_reply(500, NULL);
+    }
+    return verdict_drop(why);
+}
+
+struct verdict stage_run(const struct stage *stage, void *state, struct stage_ctx *ctx)
+{
+    size_t failures_before = arena_failures(ctx->arena);
+    struct verdict v = stage->check(state, ctx);
+    if (v.action == VERDICT_CONTINUE && arena_failures(ctx->arena) != failures_before) {
+        return stage_fail_closed(ctx, "internal failure: message arena exhausted");
+    }
+    return v;
 }
 
 void stage_hold_resume(struct stage_hold *hold)

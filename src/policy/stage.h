@@ -105,6 +105,22 @@ struct verdict verdict_reply(uint16_t status, const char *reason);
 struct verdict verdict_hold(void);
 
 /*
+ * The refusal for an internal failure (#10, fail closed): 500 towards a trusted side (the
+ * PBX or a provider, who may retry elsewhere), a silent drop towards anyone else. `why`
+ * (static) is kept for debugging. Never a pass.
+ */
+struct verdict stage_fail_closed(const struct stage_ctx *ctx, const char *why);
+
+/*
+ * Runs one stage's check the way the pipeline does: a check that returns "continue" after
+ * an allocation from the message arena was refused during it gets stage_fail_closed()
+ * instead, because what it could not allocate (a header edit, a signature, a list) was
+ * part of its decision. A check that already refuses keeps its verdict. Every caller of
+ * a check goes through here.
+ */
+struct verdict stage_run(const struct stage *stage, void *state, struct stage_ctx *ctx);
+
+/*
  * Any thread, exactly once per hold: the held message runs through the whole pipeline
  * again in its worker. A hold that is never resumed leaks its copy: stages must resume
  * every hold they take (also on failure and shutdown).

@@ -30,10 +30,33 @@ static void test_arena_caps_and_resets(void **state)
     arena_free(NULL);
 }
 
+static void test_arena_counts_failures_and_injects_one(void **state)
+{
+    (void)state;
+    struct arena *arena = arena_new(64);
+    assert_non_null(arena);
+    assert_int_equal(arena_failures(arena), 0);
+    assert_null(arena_alloc(arena, 65));
+    assert_int_equal(arena_failures(arena), 1);
+    arena_reset(arena);
+    assert_int_equal(arena_failures(arena), 0);
+    arena_fail_at(arena, 2);
+    assert_non_null(arena_alloc(arena, 1));
+    assert_null(arena_alloc(arena, 1));
+    assert_non_null(arena_alloc(arena, 1));
+    assert_int_equal(arena_failures(arena), 1);
+    arena_fail_at(arena, 1);
+    arena_reset(arena);
+    assert_non_null(arena_alloc(arena, 1)); /* the reset disarmed the seam */
+    assert_int_equal(arena_failures(arena), 0);
+    arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_caps_and_resets),
+        cmocka_unit_test(test_arena_counts_failures_and_injects_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,12 +93,12 @@ static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64
     f->ctx.is_trusted = f->ctx.side == SIDE_PBX || f->ctx.side == SIDE_PROVIDER;
 }
 
-/* fixture_prepare, then the stage's check. */
+/* fixture_prepare, then the stage's check as the pipeline runs it (stage_run). */
 static inline struct verdict fixture_run(struct fixture *f, const char *src_ip, uint64_t now_ms,
                                          const char *request)
 {
     fixture_prepare(f, src_ip, now_ms, request);
-    return f->stage->check(f->state, &f->ctx);
+    return stage_run(f->stage, f->state, &f->ctx);
 }
 
 #endif
