@@ -270,6 +270,9 @@ static void check_general(const struct cfg_check_ctx *ctx)
 static void check_readable_file(const struct cfg_check_ctx *ctx, const char *path,
                                 struct place place)
 {
+    if (ctx->is_offline) {
+        return;
+    }
     struct stat st;
     if (stat(path, &st) == -1) {
         sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, place.line, place.label, "cannot use %s: %s",
@@ -277,6 +280,16 @@ static void check_readable_file(const struct cfg_check_ctx *ctx, const char *pat
     } else if (!S_ISREG(st.st_mode)) {
         sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, place.line, place.label,
                     "%s is not a regular file", path);
+    }
+}
+
+/* A key: a regular file only its owner may access (unless the load is offline). */
+static void check_private_file(const struct cfg_check_ctx *ctx, const char *path,
+                               struct place place)
+{
+    if (!ctx->is_offline) {
+        (void)cfg_check_private_file(path, ctx->diag, ctx->file, place.line,
+                                     place.label); /* the diag has the details */
     }
 }
 
@@ -293,8 +306,7 @@ static void check_tls(const struct cfg_check_ctx *ctx)
         check_readable_file(ctx, tls->certificate, certificate);
     }
     if (tls->private_key != NULL) {
-        (void)cfg_check_private_file(tls->private_key, ctx->diag, ctx->file, private_key.line,
-                                     private_key.label); /* the diag has the details */
+        check_private_file(ctx, tls->private_key, private_key);
     }
     if (tls->ca_file != NULL) {
         check_readable_file(ctx, tls->ca_file, single_place(ctx, CFG_SECTION_TLS, "ca_file"));
@@ -538,8 +550,7 @@ static void check_stir_signing(const struct cfg_check_ctx *ctx)
                  "signing_key and x5u go together (the key signs, x5u tells where to check)");
     }
     if (stir->signing_key != NULL) {
-        (void)cfg_check_private_file(stir->signing_key, ctx->diag, ctx->file, key.line,
-                                     key.label); /* the diag has the details */
+        check_private_file(ctx, stir->signing_key, key);
     }
     /* RFC 8224 §7 and ATIS-1000074: verifiers fetch x5u over HTTPS only. */
     if (stir->x5u != NULL && (!sv_starts_with_nocase(sv_from_cstr(stir->x5u), SV("https://")) ||

@@ -9,6 +9,7 @@
 #ifndef SW_CONFIG_CHECK_H
 #define SW_CONFIG_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/diag.h"
@@ -21,6 +22,7 @@ struct cfg_check_ctx {
     const char *file;
     const unsigned *key_lines;     /* line of each singleton key by table index; 0 = unset */
     const unsigned *section_lines; /* line of each singleton section by kind; 0 = absent */
+    bool is_offline; /* the files the configuration names are not looked at (cfg_load_offline) */
 };
 
 /* Derives the defaults of `trunk` and checks it; `key_lines` as for its own keys. */

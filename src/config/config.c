@@ -49,6 +49,7 @@ struct loader {
     size_t object;                    /* index of the current trunk or account */
     unsigned secret_line;             /* first line with a secret or HA1; 0 = none */
     unsigned key_lines[CFG_KEYS_MAX]; /* current section, by key index */
+    bool is_offline;                  /* cfg_load_offline(): named files are not checked */
 };
 
 static void report(struct loader *ld, unsigned line, const char *key, const char *message)
@@ -120,8 +121,10 @@ static void finish_section(struct loader *ld)
     }
     bool is_clean = ld->diag->error_count == ld->section_errors;
     if (ld->state == SECTION_OBJECT && is_clean) {
-        struct cfg_check_ctx ctx = { ld->cfg, ld->diag, ld->file, ld->cfg->lines->singles,
-                                     ld->cfg->lines->sections };
+        struct cfg_check_ctx ctx = {
+            ld->cfg,       ld->diag, ld->file, ld->cfg->lines->singles, ld->cfg->lines->sections,
+            ld->is_offline
+        };
         if (ld->kind == CFG_SECTION_TRUNK) {
             cfg_check_trunk(&ctx, &ld->cfg->trunks[ld->object], ld->key_lines);
         } else {
@@ -505,8 +508,9 @@ static struct cfg *cfg_new(const char *name)
 }
 
 /* Loads `len` bytes of `text`; `mode` is the file's mode, or 0 for text without a file. */
+/* NOLINTNEXTLINE(readability-function-size): the text, where it came from, and how to check. */
 static struct cfg *load_text(const char *name, const char *text, size_t len, mode_t mode,
-                             struct sw_diag *diag)
+                             bool is_offline, struct sw_diag *diag)
 {
     size_t errors_before = diag->error_count;
     struct cfg *cfg = cfg_new(name);
@@ -521,9 +525,13 @@ static struct cfg *load_text(const char *name, const char *text, size_t len, mod
         cfg_free(cfg);
         return NULL;
     }
-    *ld = (struct loader){ .cfg = cfg, .diag = diag, .file = name, .text = text, .len = len };
+    *ld = (struct loader){
+        .cfg = cfg, .diag = diag, .file = name, .text = text, .len = len, .is_offline = is_offline
+    };
     if (parse_text(ld) == 0) {
-        struct cfg_check_ctx ctx = { cfg, diag, name, cfg->lines->singles, cfg->lines->sections };
+        struct cfg_check_ctx ctx = {
+            cfg, diag, name, cfg->lines->singles, cfg->lines->sections, is_offline
+        };
         cfg_check_global(&ctx);
     }
     if (ld->secret_line != 0 && (mode & (S_IROTH | S_IWOTH)) != 0) {
@@ -541,7 +549,7 @@ static struct cfg *load_text(const char *name, const char *text, size_t len, mod
 struct cfg *cfg_load_string(const char *name, const char *text, struct sw_diag *diag)
 {
     SW_ASSERT(name != NULL && text != NULL && diag != NULL);
-    return load_text(name, text, strlen(text), 0, diag);
+    return load_text(name, text, strlen(text), 0, false, diag);
 }
 
 struct cfg *cfg_load_default(struct sw_diag *diag)
@@ -572,7 +580,7 @@ static char *read_all(int fd, size_t size, size_t *len)
     return buf;
 }
 
-struct cfg *cfg_load_file(const char *path, struct sw_diag *diag)
+static struct cfg *load_file(const char *path, bool is_offline, struct sw_diag *diag)
 {
     SW_ASSERT(path != NULL && diag != NULL);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -598,9 +606,19 @@ struct cfg *cfg_load_file(const char *path, struct sw_diag *diag)
         sw_diag_add(diag, DIAG_ERROR, path, 0, NULL, "out of memory");
         return NULL;
     }
-    struct cfg *cfg = load_text(path, text, len, st.st_mode, diag);
+    struct cfg *cfg = load_text(path, text, len, st.st_mode, is_offline, diag);
     sw_free(text);
     return cfg;
+}
+
+struct cfg *cfg_load_file(const char *path, struct sw_diag *diag)
+{
+    return load_file(path, false, diag);
+}
+
+struct cfg *cfg_load_offline(const char *path, struct sw_diag *diag)
+{
+    return load_file(path, true, diag);
 }
 
 static void free_objects(struct cfg *cfg)

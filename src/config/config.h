@@ -424,6 +424,15 @@ struct cfg_key_info {
  */
 struct cfg *cfg_load_file(const char *path, struct sw_diag *diag);
 
+/*
+ * Like cfg_load_file(), for the offline tools (`sipwarden firewall`, `sipwarden audit`)
+ * that read the rules of a gateway on another machine: the files the configuration names
+ * (TLS certificate, key and CA file; STIR key, certificate and CA files) are neither
+ * opened nor checked, so they need not exist here. Everything else is validated as usual.
+ * `run` and `check-config` use cfg_load_file(), which checks them.
+ */
+struct cfg *cfg_load_offline(const char *path, struct sw_diag *diag);
+
 /* The same for text in memory; `name` stands for the file name in messages. */
 struct cfg *cfg_load_string(const char *name, const char *text, struct sw_diag *diag);
 

@@ -102,7 +102,7 @@ static int audit_sipwarden_file(struct audit_report *report, const char *path,
     audit_sipwarden_files(report, ini);
     struct sw_diag diag;
     sw_diag_init(&diag);
-    struct cfg *cfg = cfg_load_file(path, &diag);
+    struct cfg *cfg = cfg_load_offline(path, &diag);
     sw_diag_print(&diag, stderr); /* errors, and warnings the loader has for us */
     sw_diag_fini(&diag);
     if (cfg == NULL) {

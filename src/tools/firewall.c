@@ -494,7 +494,7 @@ int tools_firewall_main(int argc, char **argv)
     }
     struct sw_diag diag;
     sw_diag_init(&diag);
-    struct cfg *cfg = cfg_load_file(opts.config, &diag);
+    struct cfg *cfg = cfg_load_offline(opts.config, &diag);
     sw_diag_print(&diag, stderr);
     sw_diag_fini(&diag);
     if (cfg == NULL) {

@@ -56,6 +56,37 @@ chmod 644 "$work/asterisk.conf"
 expect asterisk-open-conf 0 '^asterisk.conf:[0-9]+: warning: the file holds secrets.*chmod o-rwx' \
     -- asterisk.conf
 
+# The offline tools read the rules of a gateway whose TLS files live on another machine:
+# the example as shipped (its /etc/sipwarden files absent here) is enough for them, while
+# check-config (and run) still insist on the files.
+cp "$root/examples/asterisk-behind-sipwarden.conf" "$work/elsewhere.conf"
+chmod 600 "$work/elsewhere.conf"
+if [ -e /etc/sipwarden/tls/privkey.pem ]; then
+    echo "skip elsewhere-check-config: /etc/sipwarden/tls exists on this machine"
+else
+    expect elsewhere-check-config 1 \
+        '^elsewhere.conf:[0-9]+: tls.private_key: error: cannot use /etc/sipwarden/tls/privkey.pem' \
+        -- elsewhere.conf
+fi
+offline() { # offline NAME EXIT PATTERN -- ARGS...: like expect, for any subcommand
+    local name=$1 want=$2 pattern=$3
+    shift 4
+    local out="$logs/$name.out"
+    (cd "$work" && timeout 30 "$SIPWARDEN" "$@") >"$out" 2>&1
+    local got=$?
+    if [ "$got" != "$want" ] || ! grep -Eq -- "$pattern" "$out"; then
+        echo "FAIL $name: exit $got (expected $want), or no line matches /$pattern/"
+        sed 's/^/    /' "$out" | head -20; failed=1; return
+    fi
+    if grep -q 'cannot use' "$out"; then
+        echo "FAIL $name: a missing TLS file was reported"; failed=1; return
+    fi
+    echo "ok   $name"
+}
+offline elsewhere-firewall 0 'tcp dport 5061' -- firewall --format nft -c elsewhere.conf
+# exit 1: the example has findings (a FAIL); 2 would be an unreadable file.
+offline elsewhere-audit 1 '^audit: [0-9]+ FAIL, [0-9]+ WARN, [0-9]+ PASS in 1 file' -- audit --format text elsewhere.conf
+
 cat >"$work/broken.conf" <<'CONF'
 [general]
 wokers = 4

@@ -457,6 +457,59 @@ static void test_private_file_permissions(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* An error at `line` of any file, for `key`, whose message contains `text`. */
+static bool has_error_at(const struct sw_diag *diag, unsigned line, const char *key,
+                         const char *text)
+{
+    for (size_t i = 0; i < diag->count; i++) {
+        const struct sw_diag_entry *e = &diag->entries[i];
+        if (e->severity == DIAG_ERROR && e->line == line && e->key != NULL &&
+            strcmp(e->key, key) == 0 && strstr(e->message, text) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_load_offline_ignores_the_named_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw_config_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char conf_path[512];
+    write_file(dir, "elsewhere.conf",
+               "[general]\nlisten = tls:127.0.0.1:5061\n"
+               "[tls]\ncertificate = /nonexistent/sw/cert.pem\n"
+               "private_key = /nonexistent/sw/key.pem\n"
+               "[stir]\nsigning_key = /nonexistent/sw/stir.key\n"
+               "x5u = https://cert.example/sti.pem\nca_file = /nonexistent/sw/ca.pem\n",
+               0600, conf_path, sizeof(conf_path));
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    /* run and check-config need the files: one error per missing file, by line and key. */
+    assert_null(cfg_load_file(conf_path, &diag));
+    assert_int_equal(diag.error_count, 4);
+    assert_true(has_error_at(&diag, 5, "tls.private_key", "cannot use /nonexistent/sw/key.pem"));
+    sw_diag_fini(&diag);
+    /* The offline tools read the same rules without them. */
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_offline(conf_path, &diag);
+    assert_non_null(cfg);
+    assert_int_equal(diag.error_count, 0);
+    assert_string_equal(cfg->tls.private_key, "/nonexistent/sw/key.pem");
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+    /* Offline is not lenient about anything else. */
+    write_file(dir, "elsewhere.conf", "[tls]\ncertificate = /nonexistent/sw/cert.pem\n", 0600,
+               conf_path, sizeof(conf_path));
+    sw_diag_init(&diag);
+    assert_null(cfg_load_offline(conf_path, &diag));
+    assert_true(has_error_at(&diag, 2, "tls.certificate", "go together"));
+    sw_diag_fini(&diag);
+    assert_int_equal(unlink(conf_path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_load_survives_allocation_failures(void **state)
 {
     (void)state;
@@ -487,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_load_several_trunks_need_default_trunk),
         cmocka_unit_test(test_load_default_is_the_loopback_example),
         cmocka_unit_test(test_private_file_permissions),
+        cmocka_unit_test(test_load_offline_ignores_the_named_files),
         cmocka_unit_test(test_load_survives_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
