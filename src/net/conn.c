@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "net/framer.h"
 #include "net/tls.h"
 #include "net/udp.h"
 #include "net/worker.h"
@@ -346,81 +347,55 @@ static void conn_deliver(struct conn *c, struct sv data)
     worker_deliver(c->set->worker, &msg);
 }
 
-/*
- * RFC 5626 §3.5.1 keep-alives before a message: answers each "\r\n\r\n" ping with a
- * "\r\n" pong and swallows a lone "\r\n" (the peer's pong to us). Returns the bytes
- * consumed; *is_waiting when the CRLFs at the end of `rest` may still become a ping.
- */
-static size_t consume_keepalives(struct conn *c, struct sv rest, bool *is_waiting)
+/* The framer's view of a connection (net/framer.h). */
+static void conn_pong(void *ctx)
 {
-    size_t off = 0;
-    *is_waiting = false;
-    /* Bounded: every round consumes two or four bytes of `rest`. */
-    while (off < rest.len) {
-        struct sv cur = sv_slice(rest, off, rest.len - off);
-        if (sv_starts_with(cur, SV("\r\n\r\n"))) {
-            if (conn_queue(c, SV("\r\n")) != 0) {
-                conn_close(c);
-                return off;
-            }
-            conn_touch(c);
-            off += 4;
-        } else if (sv_eq(cur, SV("\r\n")) || sv_eq(cur, SV("\r\n\r")) || sv_eq(cur, SV("\r"))) {
-            *is_waiting = true;
-            return off;
-        } else if (sv_starts_with(cur, SV("\r\n"))) {
-            conn_touch(c);
-            off += 2;
-        } else {
-            return off; /* a message, or stray CR/LF that sip_frame() skips or rejects */
-        }
+    struct conn *c = ctx;
+    if (conn_queue(c, SV("\r\n")) != 0) {
+        conn_close(c);
+        return;
     }
-    return off;
+    conn_touch(c);
 }
 
-/* Frames and delivers every complete message in rx; returns the bytes consumed. */
-static size_t conn_frame(struct conn *c, bool *is_waiting_keepalive, bool *has_delivered)
+static void conn_touch_op(void *ctx)
 {
-    size_t off = 0;
-    /* Bounded: each round consumes at least one byte or leaves the loop. */
-    while (off < c->rx_len && !c->is_closing) {
-        struct sv rest = sv_make(c->rx + off, c->rx_len - off);
-        size_t skip = consume_keepalives(c, rest, is_waiting_keepalive);
-        off += skip;
-        if (*is_waiting_keepalive || off == c->rx_len || c->is_closing) {
-            break;
-        }
-        rest = sv_make(c->rx + off, c->rx_len - off);
-        size_t msg_len = 0;
-        struct sip_err err = { 0 };
-        int rc = sip_frame(rest, &c->set->limits, &msg_len, &err);
-        if (rc == -SW_EINCOMPLETE) {
-            if (rest.len > c->set->limits.max_msg_bytes) {
-                conn_fail(c, -SW_ETOOBIG, "message too large");
-            }
-            break;
-        }
-        if (rc != 0) {
-            conn_fail(c, rc, err.reason != NULL ? err.reason : sw_strerror(rc));
-            break;
-        }
-        SW_ASSERT(msg_len > 0 && msg_len <= rest.len);
-        size_t lead = sip_frame_keepalive_len(rest);
-        lead = lead < msg_len ? lead : msg_len;
-        conn_deliver(c, sv_make(rest.ptr + lead, msg_len - lead));
-        *has_delivered = true;
-        off += msg_len;
-    }
-    return off;
+    conn_touch(ctx);
 }
+
+static void conn_deliver_op(void *ctx, struct sv msg)
+{
+    conn_deliver(ctx, msg);
+}
+
+static void conn_fail_op(void *ctx, int code, const char *reason)
+{
+    conn_fail(ctx, code, reason);
+}
+
+static bool conn_is_closing_op(void *ctx)
+{
+    const struct conn *c = ctx;
+    return c->is_closing;
+}
+
+static const struct framer_ops conn_framer_ops = {
+    .pong = conn_pong,
+    .touch = conn_touch_op,
+    .deliver = conn_deliver_op,
+    .fail = conn_fail_op,
+    .is_closing = conn_is_closing_op,
+};
 
 static void conn_process_rx(struct conn *c)
 {
-    bool is_waiting_keepalive = false;
-    bool has_delivered = false;
     c->busy++;
-    size_t off = conn_frame(c, &is_waiting_keepalive, &has_delivered);
+    struct framer_result framed =
+        framer_consume(sv_make(c->rx, c->rx_len), &c->set->limits, &conn_framer_ops, c);
     c->busy--;
+    size_t off = framed.consumed;
+    bool is_waiting_keepalive = framed.is_waiting_keepalive;
+    bool has_delivered = framed.has_delivered;
     if (c->is_closing) {
         return;
     }
