@@ -41,7 +41,9 @@ struct txn {
 };
 
 struct txn_layer {
-    struct worker *worker;
+    struct loop *loop;
+    txn_send_fn *send;
+    void *send_ctx;
     struct txn_user_ops ops;
     struct txn *pool;
     size_t pool_cap;
@@ -58,8 +60,19 @@ static bool is_reliable(const struct txn *txn)
     return txn->dest.transport != SW_TRANSPORT_UDP;
 }
 
+static int send_by_worker(void *ctx, const struct net_dest *dst, struct sv data)
+{
+    return worker_send(ctx, dst, data);
+}
+
 struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
                                 const struct txn_user_ops *ops)
+{
+    return txn_layer_new_on(worker_loop(worker), send_by_worker, worker, max_txns, ops);
+}
+
+struct txn_layer *txn_layer_new_on(struct loop *loop, txn_send_fn *send, void *send_ctx,
+                                   size_t max_txns, const struct txn_user_ops *ops)
 {
     struct txn_layer *layer = sw_calloc(1, sizeof(*layer));
     if (layer == NULL) {
@@ -69,7 +82,9 @@ struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
     while (buckets < max_txns && buckets < ((size_t)1 << 30)) {
         buckets <<= 1;
     }
-    layer->worker = worker;
+    layer->loop = loop;
+    layer->send = send;
+    layer->send_ctx = send_ctx;
     layer->ops = *ops;
     layer->pool = sw_calloc(max_txns == 0 ? 1 : max_txns, sizeof(*layer->pool));
     layer->pool_cap = max_txns;
@@ -101,8 +116,8 @@ void txn_layer_free(struct txn_layer *layer)
     for (size_t i = 0; layer->pool != NULL && i < layer->pool_touched; i++) {
         struct txn *txn = &layer->pool[i];
         if (txn->is_in_use) {
-            loop_timer_stop(worker_loop(layer->worker), &txn->retx_timer);
-            loop_timer_stop(worker_loop(layer->worker), &txn->life_timer);
+            loop_timer_stop(layer->loop, &txn->retx_timer);
+            loop_timer_stop(layer->loop, &txn->life_timer);
             txn_release_buffers(txn);
         }
     }
@@ -126,7 +141,7 @@ static uint64_t key_hash(bool is_server, enum sip_method method, struct sv branc
 
 static struct loop *txn_loop(const struct txn *txn)
 {
-    return worker_loop(txn->layer->worker);
+    return txn->layer->loop;
 }
 
 static void bucket_insert(struct txn_layer *layer, struct txn *txn)
@@ -193,7 +208,7 @@ static void send_stored(struct txn *txn, const char *bytes, size_t len)
         return;
     }
     /* Loss is what retransmission is for; a failed send is not an error here. */
-    (void)worker_send(txn->layer->worker, &txn->dest, sv_make(bytes, len));
+    (void)txn->layer->send(txn->layer->send_ctx, &txn->dest, sv_make(bytes, len));
 }
 
 static void on_retx_timer(struct loop *loop, void *ctx)
@@ -359,7 +374,7 @@ int txn_server_respond(struct txn *txn, uint16_t status, struct sv response)
         return -ENOMEM;
     }
     txn->last_status = status;
-    int rc = worker_send(txn->layer->worker, &txn->dest, response);
+    int rc = txn->layer->send(txn->layer->send_ctx, &txn->dest, response);
     if (status < 200) {
         txn->state = TXN_PROCEEDING;
         return rc;
@@ -400,7 +415,7 @@ struct txn *txn_client_new(struct txn_layer *layer, enum sip_method method, stru
     txn->hash = key_hash(false, method, branch);
     bucket_insert(layer, txn);
     if (!store_copy(&txn->msg, &txn->msg_len, request) ||
-        worker_send(layer->worker, dest, request) != 0) {
+        layer->send(layer->send_ctx, dest, request) != 0) {
         txn_destroy(txn);
         return NULL;
     }

@@ -56,6 +56,17 @@ struct txn_user_ops {
 struct txn_layer *txn_layer_new(struct worker *worker, size_t max_txns,
                                 const struct txn_user_ops *ops);
 
+/* How a layer sends bytes: worker_send() for txn_layer_new(). Returns 0 or -errno. */
+typedef int txn_send_fn(void *ctx, const struct net_dest *dst, struct sv data);
+
+/*
+ * The seam for unit tests (tests/unit/call/test_txn.c): a layer whose timers run on
+ * `loop` (driven by a manual clock, loop_advance_ms()) and whose messages go through
+ * `send` (a fake transport) instead of a worker. Otherwise as txn_layer_new().
+ */
+struct txn_layer *txn_layer_new_on(struct loop *loop, txn_send_fn *send, void *send_ctx,
+                                   size_t max_txns, const struct txn_user_ops *ops);
+
 /* Frees every transaction (without callbacks) and the layer. NULL is a no-op. */
 void txn_layer_free(struct txn_layer *layer);
 

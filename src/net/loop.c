@@ -288,6 +288,24 @@ static int next_timeout_ms(const struct loop *loop, int cap_ms)
     return (cap_ms >= 0 && wait > (uint64_t)cap_ms) ? cap_ms : (int)wait;
 }
 
+void loop_advance_ms(struct loop *loop, uint64_t ms)
+{
+    uint64_t target = loop->now_ms + ms;
+    /* Bounded: each round moves the clock forward or ends at the target. */
+    while (loop->now_ms < target) {
+        uint64_t next = target;
+        if (loop->wheel_count > 0 && loop->wheel_tick * LOOP_COARSE_MS < next) {
+            next = loop->wheel_tick * LOOP_COARSE_MS;
+        }
+        if (loop->heap_count > 0 && loop->heap[0]->deadline_ms < next) {
+            next = loop->heap[0]->deadline_ms;
+        }
+        loop->now_ms = next > loop->now_ms ? next : loop->now_ms + 1;
+        run_due_timers(loop);
+    }
+    run_due_timers(loop); /* delay-0 timers armed by the last callbacks */
+}
+
 int loop_run_once(struct loop *loop, int timeout_ms)
 {
     struct epoll_event events[LOOP_MAX_EVENTS];

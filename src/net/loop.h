@@ -84,6 +84,14 @@ size_t loop_timer_count(const struct loop *loop);
 /* The loop's cached monotonic time in ms, refreshed every iteration. */
 uint64_t loop_now_ms(const struct loop *loop);
 
+/*
+ * A manual clock for tests: moves the loop's time `ms` forward without polling, running
+ * every timer that falls due on the way at its own moment (in deadline order, re-armed
+ * timers included). A loop driven this way is not also run with loop_run*(), which would
+ * read the real clock again.
+ */
+void loop_advance_ms(struct loop *loop, uint64_t ms);
+
 /* Runs until loop_stop(); returns 0 or -errno on an epoll failure. */
 int loop_run(struct loop *loop);
 

@@ -68,6 +68,35 @@ static void test_timers_fire_in_deadline_order(void **state)
     loop_free(loop);
 }
 
+/* The manual clock: timers fire at their own moments while time is moved by hand. */
+static void test_manual_clock_runs_timers_on_the_way(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new(8, NULL, NULL);
+    assert_non_null(loop);
+    struct record rec = { 0 };
+    struct tagged_timer t[3];
+    uint64_t start = loop_now_ms(loop);
+    for (int i = 0; i < 3; i++) {
+        t[i] = (struct tagged_timer){ .rec = &rec, .tag = i };
+    }
+    assert_int_equal(loop_timer_start(loop, &t[0].timer, 5000, on_timer, &t[0]), 0);
+    assert_int_equal(loop_timer_start(loop, &t[1].timer, 700, on_timer, &t[1]), 0);
+    assert_int_equal(loop_timer_start_coarse(loop, &t[2].timer, 2000, on_timer, &t[2]), 0);
+    loop_advance_ms(loop, 699);
+    assert_int_equal(rec.count, 0);
+    assert_int_equal(loop_now_ms(loop), start + 699);
+    loop_advance_ms(loop, 1);
+    assert_int_equal(rec.count, 1);
+    loop_advance_ms(loop, 60000); /* far beyond: both others, in deadline order */
+    assert_int_equal(rec.count, 3);
+    assert_int_equal(rec.fired[1], 2);
+    assert_int_equal(rec.fired[2], 0);
+    assert_int_equal(loop_now_ms(loop), start + 60700);
+    assert_int_equal(loop_timer_count(loop), 0);
+    loop_free(loop);
+}
+
 /* Coarse timers share a deadline on the LOOP_COARSE_MS grid, never fire early, and a
  * zero delay stays immediate. */
 static void test_coarse_timers_share_a_grid_deadline(void **state)
@@ -299,6 +328,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_deadline_order),
+        cmocka_unit_test(test_manual_clock_runs_timers_on_the_way),
         cmocka_unit_test(test_coarse_timers_share_a_grid_deadline),
         cmocka_unit_test(test_coarse_timers_stop_and_overflow),
         cmocka_unit_test(test_timer_cancel_and_rearm),
