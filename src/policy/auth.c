@@ -22,6 +22,19 @@ struct auth_state {
     struct nonce_keeper *nonces;
 };
 
+/* sw_wall_s() but in tests (auth_clock_set). */
+static auth_clock_fn *test_clock;
+
+void auth_clock_set(auth_clock_fn *clock)
+{
+    test_clock = clock;
+}
+
+static int64_t auth_clock(void)
+{
+    return test_clock != NULL ? test_clock() : sw_wall_s();
+}
+
 static int auth_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
 {
     struct auth_state *s = sw_calloc(1, sizeof(*s));
@@ -70,7 +83,7 @@ static struct verdict challenge(struct auth_state *s, struct stage_ctx *ctx, boo
     const struct cfg *cfg = ctx->cfg;
     bool is_register = ctx->msg->method == SIP_METHOD_REGISTER;
     char nonce[NONCE_HEX_LEN + 1];
-    nonce_make(s->nonces, &ctx->src_ip, sv_from_cstr(cfg->auth.realm), sw_wall_s(), nonce);
+    nonce_make(s->nonces, &ctx->src_ip, sv_from_cstr(cfg->auth.realm), auth_clock(), nonce);
     size_t cap = 256 * cfg->auth.algorithms.count + 64;
     char *mem = arena_alloc(ctx->arena, cap);
     if (mem == NULL) {
@@ -174,7 +187,7 @@ static const char *check_frame(struct auth_state *s, struct stage_ctx *ctx,
         !algorithm_offered(cfg, *alg)) {
         return "algorithm not offered";
     }
-    switch (nonce_verify(s->nonces, &ctx->src_ip, a->realm, a->nonce, sw_wall_s())) {
+    switch (nonce_verify(s->nonces, &ctx->src_ip, a->realm, a->nonce, auth_clock())) {
     case NONCE_STALE:
         *is_stale = true;
         return "stale nonce";

@@ -17,8 +17,20 @@
 #ifndef SW_POLICY_AUTH_H
 #define SW_POLICY_AUTH_H
 
+#include <stdint.h>
+
 #include "policy/stage.h"
 
 extern const struct stage auth_stage;
+
+/* The wall clock nonces are issued and checked by (seconds since the epoch). */
+typedef int64_t auth_clock_fn(void);
+
+/*
+ * The seam for unit tests (tests/unit/policy/test_auth.c): nonces use `clock` instead of
+ * sw_wall_s(), so that a nonce can grow stale without waiting; NULL restores sw_wall_s().
+ * Call before any worker runs the stage; the daemon never calls it.
+ */
+void auth_clock_set(auth_clock_fn *clock);
 
 #endif
