@@ -120,31 +120,37 @@ static struct verdict stage_once(const struct stage *stage, const struct path_ca
     return v;
 }
 
+/* Fails each arena allocation of one stage on one case in turn; returns how many failed. */
+static size_t torture_stage(const struct stage *stage, const struct path_case *c)
+{
+    bool has_failed = false;
+    struct stage_edits ref_edits;
+    struct verdict ref = stage_once(stage, c, 0, &has_failed, &ref_edits);
+    assert_false(has_failed);
+    for (size_t nth = 1; nth <= MAX_ALLOCS; nth++) {
+        struct stage_edits edits;
+        struct verdict v = stage_once(stage, c, nth, &has_failed, &edits);
+        assert_no_new_pass(ref, v, has_failed);
+        if (!has_failed) {
+            /* Past the stage's last allocation: the same decision, the same edits. */
+            assert_int_equal(sv_is_present(edits.caller_user),
+                             sv_is_present(ref_edits.caller_user));
+            assert_int_equal(sv_is_present(edits.asserted_identity),
+                             sv_is_present(ref_edits.asserted_identity));
+            return nth - 1;
+        }
+    }
+    fail_msg("stage %s makes more than %d arena allocations", stage->name, MAX_ALLOCS);
+    return 0;
+}
+
 static void test_failclosed_every_stage_refuses_after_an_arena_failure(void **state)
 {
     (void)state;
     size_t injected = 0;
     for (size_t s = 0; s < STAGES; s++) {
         for (size_t i = 0; i < CASE_COUNT; i++) {
-            bool has_failed = false;
-            struct stage_edits ref_edits;
-            struct verdict ref = stage_once(stages[s], &cases[i], 0, &has_failed, &ref_edits);
-            assert_false(has_failed);
-            size_t nth = 1;
-            for (; nth <= MAX_ALLOCS; nth++) {
-                struct stage_edits edits;
-                struct verdict v = stage_once(stages[s], &cases[i], nth, &has_failed, &edits);
-                assert_no_new_pass(ref, v, has_failed);
-                if (!has_failed) {
-                    assert_int_equal(sv_is_present(edits.caller_user),
-                                     sv_is_present(ref_edits.caller_user));
-                    assert_int_equal(sv_is_present(edits.asserted_identity),
-                                     sv_is_present(ref_edits.asserted_identity));
-                    break; /* past the stage's last allocation */
-                }
-                injected++;
-            }
-            assert_true(nth <= MAX_ALLOCS);
+            injected += torture_stage(stages[s], &cases[i]);
         }
     }
     /* auth (2 cases), callerid (1, two allocations) and sanity (1) allocate. */
@@ -217,11 +223,19 @@ static void test_failclosed_runner_refuses_a_careless_stage(void **state)
     assert_int_equal(v.action, VERDICT_DROP);
 }
 
+/* What the message path runs on. */
+struct path {
+    struct pipeline *pipeline;
+    const struct cfg *cfg;
+    struct arena *arena;
+};
+
 /* The message path: parse into the arena, then the whole pipeline. */
-static struct verdict path_once(struct pipeline *p, const struct cfg *cfg, struct arena *arena,
-                                const struct path_case *c, size_t nth, bool *has_failed,
-                                struct stage_edits *edits)
+static struct verdict path_once(const struct path *path, const struct path_case *c, size_t nth,
+                                bool *has_failed, struct stage_edits *edits)
 {
+    struct arena *arena = path->arena;
+    const struct cfg *cfg = path->cfg;
     char text[1024];
     const char *raw = case_text(c, text, sizeof(text));
     arena_reset(arena);
@@ -238,13 +252,45 @@ static struct verdict path_once(struct pipeline *p, const struct cfg *cfg, struc
         struct stage_ctx ctx = { .msg = &msg, .arena = arena, .now_ms = 1000, .cfg = cfg };
         assert_true(sw_sockaddr_parse(sv_from_cstr(c->src), 5060, &ctx.src));
         assert_true(sw_ip_from_sockaddr(&ctx.src, &ctx.src_ip));
-        ctx.side = classify_source(cfg, &ctx.src_ip, &ctx.trunk);
+        ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&ctx.src), &ctx.trunk);
         ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
-        v = pipeline_run(p, &ctx);
+        v = pipeline_run(path->pipeline, &ctx);
         *edits = ctx.edits;
     }
     *has_failed = arena_failures(arena) != 0;
     return v;
+}
+
+/* Fails each arena allocation of the path on one case in turn; returns how many failed. */
+static size_t torture_path(const struct cfg *cfg, const struct path_case *c)
+{
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    /* A fresh pipeline per case: the rate buckets must not remember other runs. */
+    struct path path = { .pipeline = pipeline_new(cfg, &diag), .cfg = cfg };
+    path.arena = arena_new(65536);
+    assert_non_null(path.pipeline);
+    assert_non_null(path.arena);
+    bool has_failed = false;
+    struct stage_edits ref_edits = { 0 };
+    struct verdict ref = path_once(&path, c, 0, &has_failed, &ref_edits);
+    assert_false(has_failed);
+    size_t nth = 1;
+    for (; nth <= MAX_ALLOCS; nth++) {
+        struct stage_edits edits = { 0 };
+        struct verdict v = path_once(&path, c, nth, &has_failed, &edits);
+        assert_no_new_pass(ref, v, has_failed);
+        if (!has_failed) {
+            assert_int_equal(sv_is_present(edits.caller_user),
+                             sv_is_present(ref_edits.caller_user));
+            break;
+        }
+    }
+    assert_true(nth <= MAX_ALLOCS);
+    arena_free(path.arena);
+    pipeline_free(path.pipeline);
+    sw_diag_fini(&diag);
+    return nth - 1;
 }
 
 static void test_failclosed_message_path_never_passes_after_an_arena_failure(void **state)
@@ -256,30 +302,7 @@ static void test_failclosed_message_path_never_passes_after_an_arena_failure(voi
     assert_non_null(cfg);
     size_t injected = 0;
     for (size_t i = 0; i < CASE_COUNT; i++) {
-        /* A fresh pipeline per case: the rate buckets must not remember other runs. */
-        struct pipeline *p = pipeline_new(cfg, &diag);
-        assert_non_null(p);
-        struct arena *arena = arena_new(65536);
-        assert_non_null(arena);
-        bool has_failed = false;
-        struct stage_edits ref_edits = { 0 };
-        struct verdict ref = path_once(p, cfg, arena, &cases[i], 0, &has_failed, &ref_edits);
-        assert_false(has_failed);
-        size_t nth = 1;
-        for (; nth <= MAX_ALLOCS; nth++) {
-            struct stage_edits edits = { 0 };
-            struct verdict v = path_once(p, cfg, arena, &cases[i], nth, &has_failed, &edits);
-            assert_no_new_pass(ref, v, has_failed);
-            if (!has_failed) {
-                assert_int_equal(sv_is_present(edits.caller_user),
-                                 sv_is_present(ref_edits.caller_user));
-                break;
-            }
-            injected++;
-        }
-        assert_true(nth <= MAX_ALLOCS);
-        arena_free(arena);
-        pipeline_free(p);
+        injected += torture_path(cfg, &cases[i]);
     }
     assert_true(injected >= CASE_COUNT); /* the parser allocates for every case */
     cfg_free(cfg);
@@ -337,8 +360,8 @@ static void test_failclosed_pipeline_survives_heap_failures(void **state)
     assert_true(total > 0);
     /* Each heap allocation of the construction fails in turn: no pipeline (the daemon
      * refuses to start) and nothing leaked, or a pipeline that judges as the reference. */
-    struct arena *arena = arena_new(65536);
-    assert_non_null(arena);
+    struct path path = { .cfg = cfg, .arena = arena_new(65536) };
+    assert_non_null(path.arena);
     for (unsigned long long nth = 1; nth <= total; nth++) {
         set_fail_at(nth);
         struct sw_diag fail_diag;
@@ -348,7 +371,8 @@ static void test_failclosed_pipeline_survives_heap_failures(void **state)
         if (p != NULL) {
             bool has_failed = false;
             struct stage_edits edits;
-            struct verdict v = path_once(p, cfg, arena, &cases[0], 0, &has_failed, &edits);
+            path.pipeline = p;
+            struct verdict v = path_once(&path, &cases[0], 0, &has_failed, &edits);
             assert_int_equal(v.action, VERDICT_REPLY);
             assert_int_equal(v.status, 401);
         } else {
@@ -358,7 +382,7 @@ static void test_failclosed_pipeline_survives_heap_failures(void **state)
         sw_diag_fini(&fail_diag);
     }
     set_fail_at(0);
-    arena_free(arena);
+    arena_free(path.arena);
     cfg_free(cfg);
     sw_diag_fini(&diag);
 }
