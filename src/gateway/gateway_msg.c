@@ -10,6 +10,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/time.h"
 #include "call/registrar.h"
 #include "call/reply.h"
@@ -67,9 +68,12 @@ static void send_reply(const struct cfg *cfg, struct worker *worker, struct sip_
     char storage[8192];
     struct sw_buf out;
     sw_buf_init(&out, storage, sizeof(storage));
+    /* A fresh tag per reply: a fixed one named the product to every scanner (#9). */
+    char to_tag[16];
+    sw_random_hex(to_tag, sizeof(to_tag));
     struct reply_extra extra = {
         .src = &msg->src,
-        .to_tag = SV("sw-gw"),
+        .to_tag = sv_make(to_tag, sizeof(to_tag)),
         .headers = headers,
         .server = sv_from_cstr(cfg->general.user_agent),
     };

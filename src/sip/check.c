@@ -127,6 +127,12 @@ static int check_request(struct sip_msg *msg, const struct sip_check_cfg *cfg,
     if (rc != 0 || out->action != SIP_ACTION_PROCEED) {
         return rc;
     }
+    if (msg->method == SIP_METHOD_REFER && sip_msg_hdr_lines(msg, SIP_HDR_REFER_TO) != 1) {
+        /* RFC 3515 §2.4.1: a REFER carries exactly one Refer-To; without it there is
+         * nothing a relayed REFER could mean but a probe of the far end. */
+        result_set(out, SIP_ACTION_REPLY, 400, "REFER needs exactly one Refer-To");
+        return 0;
+    }
     const struct sip_via *via = sip_msg_top_via(msg, NULL);
     if (via != NULL && via->branch.ptr != NULL && !sip_via_has_rfc3261_branch(via) &&
         sv_starts_with(via->branch, SV(SIP_BRANCH_COOKIE))) {

@@ -46,7 +46,8 @@ struct sip_check_result {
  * Applies the semantic rules to a message that passed sip_msg_validate(): request URI
  * scheme not sip/sips/tel (416), unsupported Proxy-Require (proxy) or Require (UAS)
  * tags (420, listing them), Max-Forwards 0 at a proxy except OPTIONS... (483), a Via
- * branch that is only the magic cookie (400), a response whose next hop Via is a
+ * branch that is only the magic cookie (400), a REFER without exactly one Refer-To (400,
+ * RFC 3515 §2.4.1), a response whose next hop Via is a
  * broadcast or multicast address (drop). Returns 0, or -SW_ENOMEM_ARENA when the
  * Unsupported list does not fit (then `out` says 500).
  */
