@@ -18,6 +18,7 @@
 
 #include "base/event.h"
 #include "base/sv.h"
+#include "call/privacy.h"
 #include "net/worker.h"
 
 struct sip_msg;
@@ -80,6 +81,7 @@ struct b2bua_settings {
     struct sv user_agent;          /* our User-Agent / Server value; empty = none */
     const struct sv *hide_headers; /* extra header names never sent towards the provider */
     size_t hide_header_count;
+    struct privacy_rules privacy;     /* what of the PBX's text may leave towards the provider */
     const struct b2bua_local *locals; /* one per listener, same order */
     size_t local_count;
     const struct event_sink *events;

@@ -8,6 +8,7 @@
 
 #include "base/addr.h"
 #include "call/b2bua_int.h"
+#include "call/privacy.h"
 #include "call/reply.h"
 #include "call/txn.h"
 #include "sip/msg.h"
@@ -92,20 +93,42 @@ static bool is_hidden(const struct b2bua *b, struct sv name)
     return false;
 }
 
-/* NOLINTNEXTLINE(readability-function-size): seven parameters, each a part of the copy. */
+/* How the headers of a message are copied onto the other leg. */
+struct copy_rules {
+    bool is_towards_provider; /* hide_headers and the privacy rules apply */
+    bool is_identity_skipped; /* P-Asserted-Identity and Identity: the policy sets its own */
+    bool is_body_dropped;     /* the body stays behind, and so do the headers describing it */
+};
+
+static bool is_body_header(enum sip_hdr_id id)
+{
+    return id == SIP_HDR_CONTENT_TYPE || id == SIP_HDR_CONTENT_DISPOSITION ||
+           id == SIP_HDR_CONTENT_ENCODING || id == SIP_HDR_CONTENT_LANGUAGE ||
+           id == SIP_HDR_MIME_VERSION;
+}
+
+static bool is_skipped(const struct copy_rules *rules, enum sip_hdr_id id)
+{
+    bool is_identity = id == SIP_HDR_P_ASSERTED_IDENTITY || id == SIP_HDR_IDENTITY;
+    return (rules->is_identity_skipped && is_identity) ||
+           (rules->is_body_dropped && is_body_header(id));
+}
+
 static void copy_allowed(struct b2bua *b, struct sw_buf *out, struct sip_msg *source,
-                         const enum sip_hdr_id *ids, size_t count, bool towards_provider,
-                         bool skip_identity)
+                         const enum sip_hdr_id *ids, size_t count, const struct copy_rules *rules)
 {
     for (size_t i = 0; i < count; i++) {
-        if (skip_identity &&
-            (ids[i] == SIP_HDR_P_ASSERTED_IDENTITY || ids[i] == SIP_HDR_IDENTITY)) {
-            continue; /* replaced by the policy's own */
+        if (is_skipped(rules, ids[i])) {
+            continue;
         }
         for (const struct sip_hdr *h = sip_msg_find(source, ids[i], NULL); h != NULL;
              h = sip_msg_find(source, ids[i], h)) {
             struct sv name = sip_hdr_name(ids[i]);
-            if (towards_provider && is_hidden(b, name)) {
+            /* Towards the provider: hidden names go, and Reason, Retry-After and Subject
+             * leave cleaned of the PBX's text (privacy.h) or not at all. */
+            if (rules->is_towards_provider &&
+                (is_hidden(b, name) ||
+                 privacy_header_write(&b->settings.privacy, out, ids[i], h->value))) {
                 continue;
             }
             sw_buf_fmt(out, SV_FMT ": " SV_FMT "\r\n", SV_ARG(name), SV_ARG(h->value));
@@ -178,9 +201,12 @@ struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *inv
     if (sv_is_present(route->asserted_id) && route->asserted_id.len > 0) {
         sw_buf_fmt(&out, "P-Asserted-Identity: " SV_FMT "\r\n", SV_ARG(route->asserted_id));
     }
+    const struct copy_rules rules = {
+        .is_towards_provider = route->is_towards_provider,
+        .is_identity_skipped = sv_is_present(route->asserted_id),
+    };
     copy_allowed(b, &out, invite, relayed_request_headers,
-                 sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
-                 route->is_towards_provider, sv_is_present(route->asserted_id));
+                 sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]), &rules);
     sw_buf_sv(&out, route->extra_headers);
     sw_buf_sv(&out, route->origin_header);
     put_body(&out, invite);
@@ -228,9 +254,9 @@ struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg
         sw_buf_fmt(&out, "User-Agent: " SV_FMT "\r\n", SV_ARG(b->settings.user_agent));
     }
     if (source != NULL) {
+        const struct copy_rules rules = { .is_towards_provider = towards_provider };
         copy_allowed(b, &out, source, relayed_request_headers,
-                     sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]),
-                     towards_provider, false);
+                     sizeof(relayed_request_headers) / sizeof(relayed_request_headers[0]), &rules);
         put_rack(&out, leg, source);
     }
     put_body(&out, source);
@@ -244,6 +270,14 @@ struct sv build_leg_response(struct b2bua *b, struct call *call, const struct le
 {
     const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
     bool towards_provider = call->route.is_towards_provider == !leg->is_a;
+    const struct privacy_rules *privacy = &b->settings.privacy;
+    if (towards_provider && privacy->is_phrase_standard) {
+        reason = sv_from_cstr(privacy_reason_phrase(status)); /* never the PBX's own text */
+    }
+    const struct copy_rules rules = {
+        .is_towards_provider = towards_provider,
+        .is_body_dropped = towards_provider && status >= 300 && privacy->is_error_body_dropped,
+    };
     struct sw_buf out;
     sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
     sw_buf_fmt(&out, "SIP/2.0 %u " SV_FMT "\r\n", status, SV_ARG(reason));
@@ -265,9 +299,9 @@ struct sv build_leg_response(struct b2bua *b, struct call *call, const struct le
     if (source != NULL) {
         copy_allowed(b, &out, source, relayed_response_headers,
                      sizeof(relayed_response_headers) / sizeof(relayed_response_headers[0]),
-                     towards_provider, false);
+                     &rules);
     }
-    put_body(&out, source);
+    put_body(&out, rules.is_body_dropped ? NULL : source);
     return finish(&out);
 }
 

@@ -241,6 +241,11 @@ struct cfg_pbx {
     struct cfg_endpoint address;
     struct cfg_cidrs permit; /* default: the address's IP as /32 or /128 */
     struct cfg_strings hide_headers;
+    bool standard_reason_phrases; /* what of the PBX's responses may leave (#9 item 8) */
+    bool drop_error_bodies;
+    bool sanitize_reason;
+    bool sanitize_retry_after;
+    bool sanitize_subject;
     char *domain;
     char *origin_header; /* NULL or "" = none */
     enum cfg_pbx_match_port match_port;

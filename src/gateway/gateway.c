@@ -108,6 +108,13 @@ static void on_worker_start(void *app, struct worker *worker)
         .user_agent = sv_from_cstr(cfg->general.user_agent),
         .hide_headers = gw->hide_headers,
         .hide_header_count = gw->hide_header_count,
+        .privacy = {
+            .is_phrase_standard = cfg->pbx.standard_reason_phrases,
+            .is_error_body_dropped = cfg->pbx.drop_error_bodies,
+            .is_reason_sanitized = cfg->pbx.sanitize_reason,
+            .is_retry_after_sanitized = cfg->pbx.sanitize_retry_after,
+            .is_subject_dropped = cfg->pbx.sanitize_subject,
+        },
         .locals = gw->locals,
         .local_count = gw->local_count,
         .events = &gw->events,
