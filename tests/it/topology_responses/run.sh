@@ -9,6 +9,8 @@
 source "$(dirname "$0")/../lib.sh"
 
 LEAKS='pbx01\.corp\.lan|10\.9\.8\.7|Asterisk'
+# The plain busy caller and callee are those of calls_cancel_busy.
+BUSY=$IT_DIR/../calls_cancel_busy
 
 # call NAME GW_PORT PBX_PORT PROV_PORT: one inbound call to the leaky PBX and one outbound
 # call with the Subject; the provider's side of both in NAME-in.log and NAME-out.log.
@@ -19,12 +21,12 @@ call() {
     local uas=$!
     IT_PIDS+=("$uas")
     sleep 0.3
-    timeout 30 sipp "127.0.0.1:$gw" -sf "$IT_DIR/uac-busy.xml" -s 15551230050 -i 127.0.0.2 \
+    timeout 30 sipp "127.0.0.1:$gw" -sf "$BUSY/uac-busy.xml" -s 15551230050 -i 127.0.0.2 \
         -p "$prov" -m 1 -nostdin -timeout 25s -timeout_error -trace_msg \
         -message_file "$name-in.log" > "prov-$name.out" 2>&1 || rc=$?
     wait "$uas" || rc=$?
     [ "$rc" = 0 ] || it_fail "$name: the inbound busy call failed (rc $rc)"
-    timeout 30 sipp -sf "$IT_DIR/uas-busy.xml" -i 127.0.0.2 -p "$prov" -m 1 -nostdin \
+    timeout 30 sipp -sf "$BUSY/uas-busy.xml" -i 127.0.0.2 -p "$prov" -m 1 -nostdin \
         -timeout 25s -trace_msg -message_file "$name-out.log" > "prov-uas-$name.out" 2>&1 &
     uas=$!
     IT_PIDS+=("$uas")
