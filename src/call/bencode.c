@@ -130,6 +130,15 @@ static int decode_value(struct decoder *d)
     return 0;
 }
 
+/* Closes a container or decodes one value; on -SW_EBADMSG d->pos is the offending byte. */
+static int decode_step(struct decoder *d)
+{
+    if (d->depth > 0 && d->in.ptr[d->pos] == 'e') {
+        return close_container(d) ? 0 : -SW_EBADMSG;
+    }
+    return decode_value(d);
+}
+
 int bencode_decode(struct sv in, struct bencode_doc *doc, size_t *bad_pos)
 {
     struct decoder d = { .in = in, .doc = doc };
@@ -137,23 +146,13 @@ int bencode_decode(struct sv in, struct bencode_doc *doc, size_t *bad_pos)
     if (in.ptr == NULL || in.len == 0) {
         return fail_at(bad_pos, 0);
     }
-    /* Every iteration consumes at least one byte, so the loop ends within in.len turns. */
-    while (d.pos < in.len) {
-        if (d.depth > 0 && in.ptr[d.pos] == 'e') {
-            if (!close_container(&d)) {
-                return fail_at(bad_pos, d.pos);
-            }
-        } else {
-            size_t at = d.pos;
-            int rc = decode_value(&d);
-            if (rc != 0) {
-                return rc == -SW_EBADMSG ? fail_at(bad_pos, d.pos > at ? d.pos : at) : rc;
-            }
+    /* Every step consumes at least one byte, so the loop ends within in.len turns. */
+    do {
+        int rc = decode_step(&d);
+        if (rc != 0) {
+            return rc == -SW_EBADMSG ? fail_at(bad_pos, d.pos) : rc;
         }
-        if (d.depth == 0) {
-            break; /* the top-level value is complete */
-        }
-    }
+    } while (d.depth > 0 && d.pos < in.len);
     if (d.depth != 0 || d.pos != in.len) {
         return fail_at(bad_pos, d.pos);
     }

@@ -98,37 +98,46 @@ static void server_set_up(struct server *s, bool is_up)
     }
 }
 
-/* A server not in `tried_mask`, chosen by weight among those up; when none is up and no
- * health checks run, among all of them. SIZE_MAX when there is none. */
-static size_t pick_server(const struct rtpengine *c, uint32_t tried_mask)
+static bool is_candidate(const struct rtpengine *c, size_t i, uint32_t tried_mask, bool any_state)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        bool any_state = pass == 1;
-        if (any_state && c->ping_interval_ms != 0) {
-            break; /* the health checks will find it again; do not stall calls on it */
-        }
-        uint64_t total = 0;
-        for (size_t i = 0; i < c->server_count; i++) {
-            if ((tried_mask & (1u << i)) == 0 && (any_state || c->servers[i].is_up)) {
-                total += c->servers[i].weight;
-            }
-        }
-        if (total == 0) {
+    return (tried_mask & (1u << i)) == 0 && (any_state || c->servers[i].is_up);
+}
+
+/* A candidate server chosen by weight, or SIZE_MAX when there is none. */
+static size_t draw_server(const struct rtpengine *c, uint32_t tried_mask, bool any_state)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->server_count; i++) {
+        total += is_candidate(c, i, tried_mask, any_state) ? c->servers[i].weight : 0;
+    }
+    if (total == 0) {
+        return SIZE_MAX;
+    }
+    uint32_t draw = 0;
+    sw_random_bytes(&draw, sizeof(draw));
+    uint64_t point = draw % total;
+    for (size_t i = 0; i < c->server_count; i++) {
+        if (!is_candidate(c, i, tried_mask, any_state)) {
             continue;
         }
-        uint32_t draw = 0;
-        sw_random_bytes(&draw, sizeof(draw));
-        uint64_t point = draw % total;
-        for (size_t i = 0; i < c->server_count; i++) {
-            if ((tried_mask & (1u << i)) == 0 && (any_state || c->servers[i].is_up)) {
-                if (point < c->servers[i].weight) {
-                    return i;
-                }
-                point -= c->servers[i].weight;
-            }
+        if (point < c->servers[i].weight) {
+            return i;
         }
+        point -= c->servers[i].weight;
     }
     return SIZE_MAX;
+}
+
+/* A server not in `tried_mask`, chosen by weight among those up; when none is up and no
+ * health checks run, among all of them (so that traffic finds a restarted rtpengine).
+ * With health checks, a down server is left to them: calls fail at once instead. */
+static size_t pick_server(const struct rtpengine *c, uint32_t tried_mask)
+{
+    size_t chosen = draw_server(c, tried_mask, false);
+    if (chosen == SIZE_MAX && c->ping_interval_ms == 0) {
+        chosen = draw_server(c, tried_mask, true);
+    }
+    return chosen;
 }
 
 static void on_retransmit(struct loop *loop, void *ctx);
@@ -144,9 +153,9 @@ static void transmit(struct rtpengine *c, struct pending *p)
     if (n == -1) {
         log_debug(NULL, "rtpengine: send: %s", sw_strerror(errno));
     }
-    if (loop_timer_start_coarse(c->loop, &p->timer, c->retransmit_ms, on_retransmit, p) != 0) {
-        SW_ASSERT(!"coarse timers within the wheel cannot fail");
-    }
+    /* Delays are capped below the wheel's range in rtpengine_new(): this cannot fail. */
+    int rc = loop_timer_start_coarse(c->loop, &p->timer, c->retransmit_ms, on_retransmit, p);
+    SW_ASSERT(rc == 0);
 }
 
 static void release(struct rtpengine *c, struct pending *p)
@@ -207,8 +216,7 @@ static void on_retransmit(struct loop *loop, void *ctx)
 static struct pending *find_by_cookie(struct rtpengine *c, struct sv cookie)
 {
     uint64_t seq = 0;
-    if (cookie.len <= COOKIE_PREFIX_LEN ||
-        memcmp(cookie.ptr, c->prefix, COOKIE_PREFIX_LEN) != 0 ||
+    if (cookie.len <= COOKIE_PREFIX_LEN || memcmp(cookie.ptr, c->prefix, COOKIE_PREFIX_LEN) != 0 ||
         !sv_to_u64(sv_slice(cookie, COOKIE_PREFIX_LEN, cookie.len), &seq)) {
         return NULL;
     }
@@ -288,8 +296,8 @@ static size_t request_size(const struct rtpengine_request *r)
             bencode_str_size(r->to_tag.len) + bencode_str_size(r->via_branch.len) +
             bencode_str_size(r->sdp.len);
     for (size_t i = 0; i < r->option_count; i++) {
-        size += bencode_str_size(strlen(r->options[i].key)) +
-                bencode_str_size(r->options[i].value.len);
+        size +=
+            bencode_str_size(strlen(r->options[i].key)) + bencode_str_size(r->options[i].value.len);
     }
     for (size_t i = 0; i < r->list_count; i++) {
         size += bencode_str_size(strlen(r->lists[i].key)) + 2;
@@ -335,8 +343,7 @@ static int check_request(const struct rtpengine *c, const struct rtpengine_reque
 }
 
 /* Builds "<cookie> <dict>" into a new heap buffer for `p`. */
-static int build_datagram(struct rtpengine *c, struct pending *p,
-                          const struct rtpengine_request *r)
+static int build_datagram(struct rtpengine *c, struct pending *p, const struct rtpengine_request *r)
 {
     size_t cap = request_size(r);
     char *data = sw_malloc(cap);
@@ -423,17 +430,19 @@ static void on_ping_timer(struct loop *loop, void *ctx)
         /* A full table skips this round: the requests in flight test the servers too. */
         (void)rtpengine_send(c, &ping, on_ping_done, c, NULL);
     }
-    if (loop_timer_start_coarse(loop, &c->ping_timer, c->ping_interval_ms, on_ping_timer, c) !=
-        0) {
-        SW_ASSERT(!"coarse timers within the wheel cannot fail");
-    }
+    int rc = loop_timer_start_coarse(loop, &c->ping_timer, c->ping_interval_ms, on_ping_timer, c);
+    SW_ASSERT(rc == 0); /* within the wheel's range, as rtpengine_new() checked */
 }
 
 static int open_server(struct rtpengine *c, size_t index, const struct rtpengine_server *cfg)
 {
     struct server *s = &c->servers[index];
-    *s = (struct server){ .addr = cfg->addr, .weight = cfg->weight == 0 ? 1 : cfg->weight,
-                          .fd = -1, .is_up = true, .index = index, .client = c };
+    *s = (struct server){ .addr = cfg->addr,
+                          .weight = cfg->weight == 0 ? 1 : cfg->weight,
+                          .fd = -1,
+                          .is_up = true,
+                          .index = index,
+                          .client = c };
     int fd = socket(cfg->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         return -errno;
@@ -468,7 +477,9 @@ struct rtpengine *rtpengine_new(struct loop *loop, const struct rtpengine_settin
                                 int *err)
 {
     *err = -SW_EBADARG;
-    if (settings->server_count == 0 || settings->server_count > RTPENGINE_MAX_SERVERS) {
+    if (settings->server_count == 0 || settings->server_count > RTPENGINE_MAX_SERVERS ||
+        settings->retransmit_ms > RTPENGINE_MAX_DELAY_MS ||
+        settings->ping_interval_ms > RTPENGINE_MAX_DELAY_MS) {
         return NULL;
     }
     struct rtpengine *c = sw_calloc(1, sizeof(*c));
@@ -477,20 +488,19 @@ struct rtpengine *rtpengine_new(struct loop *loop, const struct rtpengine_settin
         return NULL;
     }
     c->loop = loop;
-    c->retransmit_ms = settings->retransmit_ms != 0 ? settings->retransmit_ms
-                                                    : DEFAULT_RETRANSMIT_MS;
+    c->retransmit_ms =
+        settings->retransmit_ms != 0 ? settings->retransmit_ms : DEFAULT_RETRANSMIT_MS;
     c->max_tries = settings->max_tries != 0 ? settings->max_tries : DEFAULT_MAX_TRIES;
     c->ping_interval_ms = settings->ping_interval_ms;
     sw_random_hex(c->prefix, COOKIE_PREFIX_LEN);
-    int rc = init_pending(c, settings->max_pending != 0 ? settings->max_pending
-                                                        : DEFAULT_MAX_PENDING);
+    int rc =
+        init_pending(c, settings->max_pending != 0 ? settings->max_pending : DEFAULT_MAX_PENDING);
     for (size_t i = 0; rc == 0 && i < settings->server_count; i++) {
         c->server_count = i + 1;
         rc = open_server(c, i, &settings->servers[i]);
     }
     if (rc == 0 && c->ping_interval_ms != 0) {
-        rc = loop_timer_start_coarse(loop, &c->ping_timer, c->ping_interval_ms, on_ping_timer,
-                                     c);
+        rc = loop_timer_start_coarse(loop, &c->ping_timer, c->ping_interval_ms, on_ping_timer, c);
     }
     if (rc != 0) {
         *err = rc;
@@ -516,7 +526,7 @@ void rtpengine_free(struct rtpengine *c)
         struct server *s = &c->servers[i];
         if (s->fd != -1) {
             (void)loop_watch_del(c->loop, &s->watch); /* fails only when never added */
-            (void)close(s->fd);                        /* nothing was written to flush */
+            (void)close(s->fd);                       /* nothing was written to flush */
         }
     }
     sw_free(c->pending);

@@ -31,11 +31,13 @@
 struct loop;
 struct rtpengine;
 
-#define RTPENGINE_MAX_SERVERS 8
-#define RTPENGINE_MAX_OPTIONS 8
-#define RTPENGINE_MAX_LISTS   4
+#define RTPENGINE_MAX_SERVERS  8
+#define RTPENGINE_MAX_OPTIONS  8
+#define RTPENGINE_MAX_LISTS    4
+/* Longest retransmission and ping interval accepted (ms). */
+#define RTPENGINE_MAX_DELAY_MS 300000u
 /* Request.server value: let the client choose (new calls, pings of all servers). */
-#define RTPENGINE_ANY_SERVER  SIZE_MAX
+#define RTPENGINE_ANY_SERVER   SIZE_MAX
 
 enum rtpengine_command {
     RTPENGINE_PING,
@@ -118,7 +120,8 @@ struct rtpengine_stats {
 
 /*
  * A client on `loop` (and its thread) for the servers of `settings` (at least one). Returns
- * NULL with *err = -errno / -SW_EBADARG. Starts the health-check timer when configured.
+ * NULL with *err = -errno / -SW_EBADARG (no server, too many, a delay over
+ * RTPENGINE_MAX_DELAY_MS). Starts the health-check timer when configured.
  */
 struct rtpengine *rtpengine_new(struct loop *loop, const struct rtpengine_settings *settings,
                                 int *err);

@@ -97,19 +97,34 @@ static void test_rejects_malformed_input(void **state)
 {
     (void)state;
     static const struct bad_case cases[] = {
-        { "", 0 },           { "x", 0 },         { "i12", 3 },        { "ie", 1 },
-        { "i-e", 2 },        { "i03e", 1 },      { "i-0e", 2 },       { "i1x2e", 2 },
-        { "5:abc", 1 },      { "03:abc", 2 },    { "4spam", 1 },      { "d", 1 },
-        { "l4:spam", 7 },    { "di1e1:ae", 1 },  { "d1:ae", 4 },      { "4:spamx", 6 },
-        { "e", 0 },          { "i1ei2e", 3 },    { "d1:a", 4 },       { "i99999999999999999999e", 20 },
+        { "", 0 },
+        { "x", 0 },
+        { "i12", 3 },
+        { "ie", 1 },
+        { "i-e", 2 },
+        { "i03e", 1 },
+        { "i-0e", 2 },
+        { "i1x2e", 2 },
+        { "5:abc", 1 },
+        { "03:abc", 2 },
+        { "4spam", 1 },
+        { "d", 1 },
+        { "l4:spam", 7 },
+        { "di1e1:ae", 1 },
+        { "d1:ae", 4 },
+        { "4:spamx", 6 },
+        { "e", 0 },
+        { "i1ei2e", 3 },
+        { "d1:a", 4 },
+        { "i99999999999999999999e", 20 },
         { "i9223372036854775808e", 1 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct decoded d;
         int rc = decode(&d, cases[i].text);
         if (rc != -SW_EBADMSG || d.bad_pos != cases[i].pos) {
-            fail_msg("case %zu \"%s\": rc %d pos %zu (want %zu)", i, cases[i].text, rc,
-                     d.bad_pos, cases[i].pos);
+            fail_msg("case %zu \"%s\": rc %d pos %zu (want %zu)", i, cases[i].text, rc, d.bad_pos,
+                     cases[i].pos);
         }
     }
 }
