@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake pkg-config git libssl-dev libinih-dev libjanss
             openssl tzdata)
 test_pkgs=(libcmocka-dev clang clang-format clang-tidy libclang-rt-14-dev llvm sip-tester
            sipvicious sipsak baresip fail2ban redis-server tshark nftables iptables iproute2
-           scdoc libosip2-dev kamailio valgrind python3 procps psmisc)
+           scdoc libosip2-dev kamailio valgrind python3 procps psmisc rtpengine-daemon)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
@@ -36,9 +36,9 @@ $SUDO apt-get update -q
 # tshark asks whether non-root users may capture; the default (no) is what we want.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The kamailio and redis packages start system services; the tests and the benchmark start
+# The kamailio, redis and rtpengine packages start system services; the tests and the benchmark start
 # their own instances on other ports, so stop the system ones where a service manager runs.
-for svc in kamailio redis-server fail2ban; do
+for svc in kamailio redis-server fail2ban rtpengine-daemon; do
     if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $SUDO systemctl stop "$svc" || true
     fi

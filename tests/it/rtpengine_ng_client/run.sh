@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The ng client (src/call/rtpengine.c) drives a real rtpengine: tests/programs/ng_probe
+# sends ping, offer, answer, query, delete and a query after the delete to an rtpengine
+# started here (userspace forwarding only, its own ng port and media port range on
+# 127.0.0.1, stopped by PID). The SDPs rtpengine returns must name rtpengine's address
+# and ports from that range, and never the PBX's (10.0.0.5) or the provider's (192.0.2.7)
+# addresses that the offered and answered SDPs carried.
+set -euo pipefail
+. "$(dirname "$(readlink -f "$0")")/../lib.sh"
+
+command -v rtpengine >/dev/null || it_fail "rtpengine not installed (scripts/deps.sh --test)"
+programs=${SW_PROGRAMS:-}
+for candidate in "$(dirname "$SIPWARDEN")/tests/programs" "$(dirname "$SIPWARDEN")/../tests/programs"; do
+    if [ -z "$programs" ] && [ -x "$candidate/ng_probe" ]; then
+        programs=$(cd "$candidate" && pwd)
+    fi
+done
+[ -x "$programs/ng_probe" ] || it_fail "ng_probe not built"
+
+ng_port=$(it_free_port)
+# A media range of its own: 100 ports picked from the ng port so that parallel runs differ.
+port_min=$((30000 + (ng_port % 300) * 100))
+port_max=$((port_min + 99))
+it_log "rtpengine ng on 127.0.0.1:$ng_port, media ports $port_min-$port_max"
+rtpengine --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
+    --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
+    --delete-delay=0 --log-level=6 --no-redis-required >rtpengine.log 2>&1 &
+IT_PIDS+=($!)
+it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
+
+"$programs/ng_probe" "127.0.0.1:$ng_port" >probe.out 2>probe.err || {
+    cat probe.out probe.err >&2
+    it_fail "ng_probe failed"
+}
+cat probe.out
+
+for step in offer answer; do
+    line=$(grep -E "^$step c=" probe.out) || it_fail "no $step media line"
+    [[ $line =~ ^$step\ c=127\.0\.0\.1\ port=([0-9]+)\  ]] || it_fail "$step SDP does not name rtpengine: $line"
+    port=${BASH_REMATCH[1]}
+    [ "$port" -ge "$port_min" ] && [ "$port" -le "$port_max" ] ||
+        it_fail "$step port $port outside rtpengine's range $port_min-$port_max"
+done
+if grep -qE '10\.0\.0\.5|192\.0\.2\.7' probe.out; then
+    it_fail "a returned SDP still names the PBX or the provider"
+fi
+grep -q '^query-after-delete error' probe.out || it_fail "the call survived its delete"
+for command in ping offer answer query delete; do
+    grep -q "Received command '$command'" rtpengine.log || it_fail "rtpengine never saw $command"
+done
+it_log "ok"

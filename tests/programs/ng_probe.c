@@ -1,0 +1,177 @@
+/*
+ * ng_probe: drives a real rtpengine through call/rtpengine for tests/it/rtpengine_ng_client
+ * (link: sw_call sw_net sw_sip sw_base).
+ *
+ * usage: ng_probe NG_ADDR:PORT
+ * Runs ping, offer (an SDP naming the PBX at 10.0.0.5), answer (the provider at
+ * 192.0.2.7), query, delete and a query after the delete, each through the client on its own event
+ * loop, and prints one line per step:
+ *   ping <result>
+ *   offer c=<address> port=<port> ...   (per m= line of the SDP rtpengine returned)
+ *   answer c=<address> port=<port> ...
+ *   query <result>
+ *   delete <result>
+ *   query-after-delete <result> <error-reason>
+ * followed by the SDPs themselves. Exits 0 when every step but the last succeeded and the
+ * last failed as it must (the call is gone); 1 otherwise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "call/rtpengine.h"
+#include "net/loop.h"
+#include "sip/sdp.h"
+
+#define BUDGET_MS 5000
+
+static const char offer_sdp[] = "v=0\r\n"
+                                "o=pbx 1 1 IN IP4 10.0.0.5\r\n"
+                                "s=call\r\n"
+                                "c=IN IP4 10.0.0.5\r\n"
+                                "t=0 0\r\n"
+                                "m=audio 6000 RTP/AVP 0 8 101\r\n"
+                                "a=rtpmap:101 telephone-event/8000\r\n"
+                                "a=sendrecv\r\n";
+
+static const char answer_sdp[] = "v=0\r\n"
+                                 "o=provider 7 7 IN IP4 192.0.2.7\r\n"
+                                 "s=call\r\n"
+                                 "c=IN IP4 192.0.2.7\r\n"
+                                 "t=0 0\r\n"
+                                 "m=audio 7000 RTP/AVP 0 101\r\n"
+                                 "a=rtpmap:101 telephone-event/8000\r\n"
+                                 "a=sendrecv\r\n";
+
+struct step {
+    bool is_done;
+    int status;
+    size_t server;
+    char result[32];
+    char reason[128];
+    char sdp[4096];
+};
+
+static void on_done(void *ctx, const struct rtpengine_reply *reply)
+{
+    struct step *s = ctx;
+    s->is_done = true;
+    s->status = reply->status;
+    s->server = reply->server;
+    (void)sv_copy_cstr(sv_is_present(reply->result) ? reply->result : SV("-"), s->result,
+                       sizeof(s->result));
+    (void)sv_copy_cstr(sv_is_present(reply->error_reason) ? reply->error_reason : SV("-"),
+                       s->reason, sizeof(s->reason));
+    (void)sv_copy_cstr(sv_is_present(reply->sdp) ? reply->sdp : SV(""), s->sdp, sizeof(s->sdp));
+}
+
+/* Sends `request` and runs the loop until it completes. */
+static bool run_step(struct loop *loop, struct rtpengine *client,
+                     const struct rtpengine_request *request, struct step *step)
+{
+    memset(step, 0, sizeof(*step));
+    int rc = rtpengine_send(client, request, on_done, step, NULL);
+    if (rc != 0) {
+        (void)fprintf(stderr, "ng_probe: %s: %s\n", rtpengine_command_name(request->command),
+                      sw_strerror(rc));
+        return false;
+    }
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (!step->is_done && sw_mono_ms() < end) {
+        if (loop_run_once(loop, 20) < 0) {
+            return false;
+        }
+    }
+    return step->is_done;
+}
+
+/* Prints "<name> c=<addr> port=<port>" per m= line of `sdp`; false when it does not parse. */
+static bool print_media(const char *name, const char *sdp)
+{
+    struct sip_sdp parsed;
+    struct sip_err err = { 0 };
+    if (sip_sdp_parse(sv_from_cstr(sdp), &parsed, &err) != 0 || parsed.media_count == 0) {
+        (void)printf("%s unparsable\n", name);
+        return false;
+    }
+    for (size_t i = 0; i < parsed.media_count; i++) {
+        const struct sip_sdp_conn *conn = sip_sdp_media_conn(&parsed, &parsed.media[i]);
+        struct sv addr = conn != NULL ? conn->address : SV("none");
+        (void)printf("%s c=" SV_FMT " port=%u proto=" SV_FMT "\n", name, SV_ARG(addr),
+                     (unsigned)parsed.media[i].port, SV_ARG(parsed.media[i].proto));
+    }
+    return true;
+}
+
+static bool run_call(struct loop *loop, struct rtpengine *client)
+{
+    struct step step;
+    struct rtpengine_request ping = { .command = RTPENGINE_PING, .server = RTPENGINE_ANY_SERVER };
+    bool is_ok = run_step(loop, client, &ping, &step) && step.status == 0;
+    (void)printf("ping %s\n", step.result);
+    struct sv replace[2] = { SV("origin"), SV("session-connection") };
+    struct rtpengine_request r = {
+        .command = RTPENGINE_OFFER,
+        .call_id = SV("ng-probe-call@127.0.0.1"),
+        .from_tag = SV("pbx-tag"),
+        .sdp = sv_make(offer_sdp, sizeof(offer_sdp) - 1),
+        .options = { { .key = "ICE", .value = SV("remove") } },
+        .option_count = 1,
+        .lists = { { .key = "replace", .items = replace, .count = 2 } },
+        .list_count = 1,
+        .server = RTPENGINE_ANY_SERVER,
+    };
+    is_ok = is_ok && run_step(loop, client, &r, &step) && step.status == 0 &&
+            print_media("offer", step.sdp);
+    char offered[sizeof(step.sdp)];
+    memcpy(offered, step.sdp, sizeof(offered));
+    r.command = RTPENGINE_ANSWER;
+    r.to_tag = SV("provider-tag");
+    r.sdp = sv_make(answer_sdp, sizeof(answer_sdp) - 1);
+    r.server = step.server;
+    is_ok = is_ok && run_step(loop, client, &r, &step) && step.status == 0 &&
+            print_media("answer", step.sdp);
+    char answered[sizeof(step.sdp)];
+    memcpy(answered, step.sdp, sizeof(answered));
+    struct rtpengine_request q = {
+        .command = RTPENGINE_QUERY, .call_id = r.call_id, .from_tag = r.from_tag, .server = r.server
+    };
+    is_ok = is_ok && run_step(loop, client, &q, &step) && step.status == 0;
+    (void)printf("query %s\n", step.result);
+    q.command = RTPENGINE_DELETE;
+    is_ok = is_ok && run_step(loop, client, &q, &step) && step.status == 0;
+    (void)printf("delete %s\n", step.result);
+    q.command = RTPENGINE_QUERY;
+    is_ok = is_ok && run_step(loop, client, &q, &step) && step.status == -EPROTO;
+    (void)printf("query-after-delete %s %s\n", step.result, step.reason);
+    (void)printf("--- offer sdp\n%s--- answer sdp\n%s", offered, answered);
+    return is_ok;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        (void)fprintf(stderr, "usage: ng_probe NG_ADDR:PORT\n");
+        return 2;
+    }
+    struct rtpengine_settings settings = { .server_count = 1, .retransmit_ms = 300 };
+    if (!sw_sockaddr_parse(sv_from_cstr(argv[1]), 2223, &settings.servers[0].addr)) {
+        (void)fprintf(stderr, "ng_probe: bad address %s\n", argv[1]);
+        return 2;
+    }
+    struct loop *loop = loop_new(16, NULL, NULL);
+    int err = 0;
+    struct rtpengine *client = loop == NULL ? NULL : rtpengine_new(loop, &settings, &err);
+    if (client == NULL) {
+        (void)fprintf(stderr, "ng_probe: %s\n", sw_strerror(err));
+        loop_free(loop);
+        return 1;
+    }
+    bool is_ok = run_call(loop, client);
+    rtpengine_free(client);
+    loop_free(loop);
+    return is_ok ? 0 : 1;
+}
