@@ -200,6 +200,23 @@ static int parse_line(struct sdp_parser *ps, char type, struct sv value, bool is
     }
 }
 
+bool sip_sdp_next_line(struct sv *cur, struct sv *line)
+{
+    /* Each turn consumes at least one byte, so the loop ends within cur->len turns. */
+    while (cur->len > 0) {
+        const char *lf = memchr(cur->ptr, '\n', cur->len);
+        size_t len = lf == NULL ? cur->len : (size_t)(lf - cur->ptr);
+        size_t skip = lf == NULL ? len : len + 1;
+        *line = sip_sv(cur->ptr, len > 0 && cur->ptr[len - 1] == '\r' ? len - 1 : len);
+        cur->ptr += skip;
+        cur->len -= skip;
+        if (line->len > 0) {
+            return true; /* blank lines are tolerated (a trailing CRLF pair is common) */
+        }
+    }
+    return false;
+}
+
 int sip_sdp_parse(struct sv body, struct sip_sdp *out, struct sip_err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -207,30 +224,18 @@ int sip_sdp_parse(struct sv body, struct sip_sdp *out, struct sip_err *err)
     if (body.ptr == NULL || body.len == 0) {
         return sip_err_set(err, -SW_EBADSDP, 0, "empty SDP", 400);
     }
-    const char *p = body.ptr;
-    const char *end = body.ptr + body.len;
+    struct sv cur = body;
+    struct sv line;
     bool is_first = true;
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = lf == NULL ? end : lf;
-        const char *next = lf == NULL ? end : lf + 1;
-        if (line_end > p && line_end[-1] == '\r') {
-            line_end--;
+    while (sip_sdp_next_line(&cur, &line)) {
+        if (line.len < 2 || line.ptr[1] != '=' || line.ptr[0] < 'a' || line.ptr[0] > 'z') {
+            return sdp_fail(&ps, line.ptr, "bad SDP line");
         }
-        size_t len = (size_t)(line_end - p);
-        if (len == 0) {
-            p = next; /* tolerate blank lines (a trailing CRLF pair is common) */
-            continue;
-        }
-        if (len < 2 || p[1] != '=' || p[0] < 'a' || p[0] > 'z') {
-            return sdp_fail(&ps, p, "bad SDP line");
-        }
-        int rc = parse_line(&ps, p[0], sip_sv(p + 2, len - 2), is_first);
+        int rc = parse_line(&ps, line.ptr[0], sip_sv(line.ptr + 2, line.len - 2), is_first);
         if (rc != 0) {
             return rc;
         }
         is_first = false;
-        p = next;
     }
     if (is_first) {
         return sip_err_set(err, -SW_EBADSDP, 0, "empty SDP", 400);
@@ -253,4 +258,102 @@ bool sip_sdp_media_is_srtp(const struct sip_sdp_media *media)
     return sv_eq(proto, SV("RTP/SAVP")) || sv_eq(proto, SV("RTP/SAVPF")) ||
            sv_eq(proto, SV("UDP/TLS/RTP/SAVP")) || sv_eq(proto, SV("UDP/TLS/RTP/SAVPF")) ||
            sv_eq(proto, SV("TCP/TLS/RTP/SAVP")) || sv_eq(proto, SV("TCP/TLS/RTP/SAVPF"));
+}
+
+/* The suites sipwarden accepts and whether their authentication tag is the short one. */
+struct crypto_suite {
+    struct sv name;
+    bool is_short_tag;
+};
+
+static const struct crypto_suite known_suites[] = {
+    { { "AES_CM_128_HMAC_SHA1_80", 23 }, false }, { { "AES_CM_128_HMAC_SHA1_32", 23 }, true },
+    { { "AES_192_CM_HMAC_SHA1_80", 23 }, false }, { { "AES_192_CM_HMAC_SHA1_32", 23 }, true },
+    { { "AES_256_CM_HMAC_SHA1_80", 23 }, false }, { { "AES_256_CM_HMAC_SHA1_32", 23 }, true },
+    { { "AEAD_AES_128_GCM", 16 }, false },        { { "AEAD_AES_256_GCM", 16 }, false },
+};
+
+static const struct crypto_suite *suite_find(struct sv name)
+{
+    for (size_t i = 0; i < sizeof(known_suites) / sizeof(known_suites[0]); i++) {
+        if (sv_eq(known_suites[i].name, name)) {
+            return &known_suites[i];
+        }
+    }
+    return NULL;
+}
+
+/* RFC 4568 §6.3.1: session parameters that turn protection off. */
+static bool has_unprotected_param(struct sv params)
+{
+    struct sv cur = params;
+    struct sv word;
+    while (field_take(&cur, &word)) {
+        if (sv_eq(word, SV("UNENCRYPTED_SRTP")) || sv_eq(word, SV("UNENCRYPTED_SRTCP")) ||
+            sv_eq(word, SV("UNAUTHENTICATED_SRTP"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* RFC 4568 §9.1: key-params = "inline:" key-info, several joined by ';'. Each needs a key. */
+static bool key_params_are_inline(struct sv params)
+{
+    struct sv cur = params;
+    struct sv one;
+    size_t count = 0;
+    bool is_more = true;
+    while (is_more && count < SIP_SDP_MAX_CRYPTO) {
+        is_more = sv_take_until(&cur, ';', &one);
+        if (!sv_starts_with(one, SV("inline:")) || one.len == sizeof("inline:") - 1 ||
+            one.ptr[sizeof("inline:") - 1] == '|') {
+            return false;
+        }
+        count++;
+    }
+    return !is_more;
+}
+
+enum sip_sdp_crypto_rating sip_sdp_crypto_rate(const struct sip_sdp_media *media, size_t index)
+{
+    const struct sip_sdp_crypto *c = &media->crypto[index];
+    const struct crypto_suite *suite = suite_find(c->suite);
+    if (suite == NULL) {
+        return SIP_SDP_CRYPTO_UNKNOWN_SUITE;
+    }
+    if (!key_params_are_inline(c->key_params)) {
+        return SIP_SDP_CRYPTO_BAD_KEY;
+    }
+    if (sv_is_present(c->session_params) && has_unprotected_param(c->session_params)) {
+        return SIP_SDP_CRYPTO_UNENCRYPTED;
+    }
+    if (!suite->is_short_tag) {
+        return SIP_SDP_CRYPTO_OK;
+    }
+    for (size_t i = 0; i < media->crypto_count; i++) {
+        const struct crypto_suite *other = suite_find(media->crypto[i].suite);
+        if (other != NULL && !other->is_short_tag) {
+            return SIP_SDP_CRYPTO_SHORT_TAG;
+        }
+    }
+    return SIP_SDP_CRYPTO_OK;
+}
+
+bool sip_sdp_media_is_rtp(const struct sip_sdp_media *media)
+{
+    struct sv proto = media->proto;
+    for (size_t i = 0; i + 3 <= proto.len; i++) {
+        if (memcmp(proto.ptr + i, "RTP", 3) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool sip_sdp_media_is_dtls(const struct sip_sdp *sdp, const struct sip_sdp_media *media)
+{
+    bool has_fingerprint = sv_is_present(media->fingerprint) || sv_is_present(sdp->fingerprint);
+    return has_fingerprint && (sv_starts_with(media->proto, SV("UDP/TLS/RTP/")) ||
+                               sv_starts_with(media->proto, SV("TCP/TLS/RTP/")));
 }

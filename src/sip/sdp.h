@@ -44,6 +44,15 @@ struct sip_sdp_crypto {
     struct sv session_params; /* the rest, absent when none */
 };
 
+/* How one a=crypto line rates as an offer of keys (RFC 4568 §6.2, RFC 6188, RFC 7714). */
+enum sip_sdp_crypto_rating {
+    SIP_SDP_CRYPTO_OK,            /* a known suite with inline keys and full protection */
+    SIP_SDP_CRYPTO_SHORT_TAG,     /* a 32-bit tag while the same m= offers an 80-bit one */
+    SIP_SDP_CRYPTO_UNENCRYPTED,   /* UNENCRYPTED_SRTP, UNENCRYPTED_SRTCP, UNAUTHENTICATED_SRTP */
+    SIP_SDP_CRYPTO_UNKNOWN_SUITE, /* not one of the suites listed at sip_sdp_crypto_rate() */
+    SIP_SDP_CRYPTO_BAD_KEY,       /* key-params without "inline:<key>" */
+};
+
 struct sip_sdp_media {
     struct sv media; /* "audio", "video", "application"... */
     uint16_t port;
@@ -79,11 +88,31 @@ struct sip_sdp {
  */
 int sip_sdp_parse(struct sv body, struct sip_sdp *out, struct sip_err *err);
 
+/*
+ * Moves `cur` past the next non-blank line of an SDP body: `line` gets it without its CR
+ * and LF. False when only blank lines (or nothing) remain.
+ */
+bool sip_sdp_next_line(struct sv *cur, struct sv *line);
+
 /* The c= that applies to `media`: its own, else the session-level one (may be absent). */
 const struct sip_sdp_conn *sip_sdp_media_conn(const struct sip_sdp *sdp,
                                               const struct sip_sdp_media *media);
 
 /* True when the media protocol is a secure RTP profile (RTP/SAVP, RTP/SAVPF, UDP/TLS/...). */
 bool sip_sdp_media_is_srtp(const struct sip_sdp_media *media);
+
+/*
+ * Rates media->crypto[index]. Known suites: AES_CM_128_HMAC_SHA1_80/_32 (RFC 4568),
+ * AES_192_CM_HMAC_SHA1_80/_32 and AES_256_CM_HMAC_SHA1_80/_32 (RFC 6188),
+ * AEAD_AES_128_GCM and AEAD_AES_256_GCM (RFC 7714). A _32 suite is only weak when the same
+ * m= also offers a suite with a longer tag (an answerer could then be led to the weaker).
+ */
+enum sip_sdp_crypto_rating sip_sdp_crypto_rate(const struct sip_sdp_media *media, size_t index);
+
+/* True when the media carries RTP (its protocol names RTP: RTP/AVP, RTP/SAVP...). */
+bool sip_sdp_media_is_rtp(const struct sip_sdp_media *media);
+
+/* True when the media uses DTLS-SRTP (UDP/TLS/RTP/... with an a=fingerprint, RFC 5763). */
+bool sip_sdp_media_is_dtls(const struct sip_sdp *sdp, const struct sip_sdp_media *media);
 
 #endif

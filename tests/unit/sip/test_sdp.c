@@ -115,12 +115,69 @@ static void test_sdp_bounds(void **state)
     }
 }
 
+static void test_sdp_crypto_ratings(void **state)
+{
+    (void)state;
+    struct sip_err err = { 0 };
+    const char *text = "v=0\r\n"
+                       "m=audio 4000 RTP/SAVP 0\r\n"
+                       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:a2V5a2V5|2^20|1:32\r\n"
+                       "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:a2V5a2V5\r\n"
+                       "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:a2V5 UNENCRYPTED_SRTP\r\n"
+                       "a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:a2V5 KDR=1 UNENCRYPTED_SRTCP\r\n"
+                       "a=crypto:5 F8_128_HMAC_SHA1_80 inline:a2V5\r\n"
+                       "a=crypto:6 AES_CM_128_HMAC_SHA1_80 notinline:a2V5\r\n"
+                       "a=crypto:7 AEAD_AES_256_GCM inline:a2V5;inline:b2V5\r\n"
+                       "a=crypto:8 AES_256_CM_HMAC_SHA1_80 inline:a2V5;inline:\r\n"
+                       "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:a2V5 UNAUTHENTICATED_SRTP\r\n"
+                       "m=audio 4002 RTP/SAVP 0\r\n"
+                       "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:a2V5a2V5\r\n"
+                       "m=audio 4004 UDP/TLS/RTP/SAVPF 0\r\n"
+                       "a=fingerprint:sha-256 AB:CD\r\n"
+                       "m=image 4006 udptl t38\r\n";
+    assert_int_equal(sip_sdp_parse(guarded_sv(text), &sdp, &err), 0);
+
+    static const enum sip_sdp_crypto_rating want[] = {
+        SIP_SDP_CRYPTO_OK,          SIP_SDP_CRYPTO_SHORT_TAG,     SIP_SDP_CRYPTO_UNENCRYPTED,
+        SIP_SDP_CRYPTO_UNENCRYPTED, SIP_SDP_CRYPTO_UNKNOWN_SUITE, SIP_SDP_CRYPTO_BAD_KEY,
+        SIP_SDP_CRYPTO_OK,          SIP_SDP_CRYPTO_BAD_KEY,       SIP_SDP_CRYPTO_UNENCRYPTED,
+    };
+
+    assert_int_equal(sdp.media[0].crypto_count, 9);
+    for (size_t i = 0; i < 9; i++) {
+        if (sip_sdp_crypto_rate(&sdp.media[0], i) != want[i]) {
+            fail_msg("crypto %zu rated %d, want %d", i + 1, sip_sdp_crypto_rate(&sdp.media[0], i),
+                     want[i]);
+        }
+    }
+    /* A 32-bit tag alone is acceptable: nothing stronger was offered. */
+    assert_int_equal(sip_sdp_crypto_rate(&sdp.media[1], 0), SIP_SDP_CRYPTO_OK);
+    assert_true(sip_sdp_media_is_rtp(&sdp.media[0]));
+    assert_false(sip_sdp_media_is_dtls(&sdp, &sdp.media[0]));
+    assert_true(sip_sdp_media_is_dtls(&sdp, &sdp.media[2]));
+    assert_false(sip_sdp_media_is_rtp(&sdp.media[3]));
+}
+
+static void test_sdp_next_line(void **state)
+{
+    (void)state;
+    struct sv cur = SV("v=0\r\n\r\nm=x\nlast\r");
+    struct sv line;
+    assert_true(sip_sdp_next_line(&cur, &line));
+    assert_true(sv_eq(line, SV("v=0")));
+    assert_true(sip_sdp_next_line(&cur, &line));
+    assert_true(sv_eq(line, SV("m=x")));
+    assert_true(sip_sdp_next_line(&cur, &line));
+    assert_true(sv_eq(line, SV("last")));
+    assert_false(sip_sdp_next_line(&cur, &line));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sdp_srtp_offer),
-        cmocka_unit_test(test_sdp_bad),
-        cmocka_unit_test(test_sdp_bounds),
+        cmocka_unit_test(test_sdp_srtp_offer), cmocka_unit_test(test_sdp_bad),
+        cmocka_unit_test(test_sdp_bounds),     cmocka_unit_test(test_sdp_crypto_ratings),
+        cmocka_unit_test(test_sdp_next_line),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
