@@ -181,6 +181,10 @@ void cfg_check_trunk(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
                 "max_calls = 0: calls through this trunk are unlimited, so a stolen credential "
                 "or a flood from the provider's address can take every call slot");
     }
+    if (trunk->srtp == CFG_SRTP_REQUIRED && trunk->media_encryption == CFG_MEDIA_ENCRYPTION_NONE) {
+        error_at(ctx, trunk_place(trunk, key_lines, "srtp"),
+                 "srtp = required needs a media_encryption other than none");
+    }
 }
 
 void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *account,
@@ -204,6 +208,12 @@ void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *acco
         error_at(ctx,
                  place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "secret"),
                  "an account needs secret, ha1, ha1_sha256 or ha1_sha512_256");
+    }
+    if (account->srtp == CFG_SRTP_REQUIRED &&
+        account->media_encryption == CFG_MEDIA_ENCRYPTION_NONE) {
+        error_at(ctx,
+                 place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "srtp"),
+                 "srtp = required needs a media_encryption other than none");
     }
     if (account->secret != NULL) {
         warn_at(ctx,

@@ -162,6 +162,21 @@ enum cfg_inbound_to {
     CFG_INBOUND_E164 /* the dialled number normalised to +E.164 with country_code */
 };
 
+/* The SRTP key exchanges a side may use (media policy). */
+enum cfg_media_encryption {
+    CFG_MEDIA_ENCRYPTION_NONE, /* none: SRTP cannot be required of this side */
+    CFG_MEDIA_ENCRYPTION_SDES, /* a=crypto keys (RFC 4568), only over TLS */
+    CFG_MEDIA_ENCRYPTION_DTLS, /* DTLS-SRTP (RFC 5763) */
+    CFG_MEDIA_ENCRYPTION_ANY,  /* either */
+};
+
+/* Whether a side's SDP offers must carry acceptable SRTP. */
+enum cfg_srtp {
+    CFG_SRTP_AUTO,     /* required when the side's signalling is TLS, optional elsewhere */
+    CFG_SRTP_REQUIRED, /* refused with 488 otherwise */
+    CFG_SRTP_OPTIONAL, /* plain RTP passes */
+};
+
 enum cfg_number_kind {
     CFG_NUMBER_EXACT,  /* "+15551230000" */
     CFG_NUMBER_RANGE,  /* "+15551230000-+15551230099": same length, first <= last */
@@ -370,6 +385,8 @@ struct cfg_trunk {
     enum cfg_inbound_numbers inbound_numbers;
     uint32_t max_call_rate;
     bool allow_transit;
+    enum cfg_media_encryption media_encryption;
+    enum cfg_srtp srtp;
 };
 
 struct cfg_account {
@@ -386,6 +403,8 @@ struct cfg_account {
     bool enabled;
     int64_t rotated; /* Unix time of 00:00 UTC of that day; 0 = not given */
     char *callerid;
+    enum cfg_media_encryption media_encryption;
+    enum cfg_srtp srtp;
 };
 
 /* Lines of every section header and key as the loader read them (config/lines.h). */
