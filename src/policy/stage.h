@@ -57,6 +57,7 @@ struct stage_edits {
     struct sv verstat;           /* verstat value added to the outgoing From URI (RFC 8588) */
     struct sv extra_headers;     /* complete lines added to the outgoing INVITE */
     struct sv callee_user;       /* replaces the user of the outgoing Request-URI and To */
+    struct sv sdp;               /* replaces the SDP body on the outgoing leg (media policy) */
 };
 
 /* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */
