@@ -91,6 +91,8 @@ static bool cidrs_append(struct cfg_cidrs *dst, const struct cfg_cidrs *src)
     return true;
 }
 
+#define SRTP_NEEDS_ENCRYPTION "srtp = required needs a media_encryption other than none"
+
 static struct place trunk_place(const struct cfg_trunk *trunk, const unsigned *lines,
                                 const char *key)
 {
@@ -182,8 +184,7 @@ void cfg_check_trunk(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
                 "or a flood from the provider's address can take every call slot");
     }
     if (trunk->srtp == CFG_SRTP_REQUIRED && trunk->media_encryption == CFG_MEDIA_ENCRYPTION_NONE) {
-        error_at(ctx, trunk_place(trunk, key_lines, "srtp"),
-                 "srtp = required needs a media_encryption other than none");
+        error_at(ctx, trunk_place(trunk, key_lines, "srtp"), SRTP_NEEDS_ENCRYPTION);
     }
 }
 
@@ -213,7 +214,7 @@ void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *acco
         account->media_encryption == CFG_MEDIA_ENCRYPTION_NONE) {
         error_at(ctx,
                  place_of(account->name, account->line, key_lines, CFG_SECTION_ACCOUNT, "srtp"),
-                 "srtp = required needs a media_encryption other than none");
+                 SRTP_NEEDS_ENCRYPTION);
     }
     if (account->secret != NULL) {
         warn_at(ctx,
@@ -417,6 +418,9 @@ static void check_pbx(const struct cfg_check_ctx *ctx)
                  "rtp_port_max is below rtp_port_min");
     }
     decide_pbx_port(ctx, pbx);
+    if (pbx->srtp == CFG_SRTP_REQUIRED && pbx->media_encryption == CFG_MEDIA_ENCRYPTION_NONE) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_PBX, "srtp"), SRTP_NEEDS_ENCRYPTION);
+    }
 }
 
 static void check_admin_state(const struct cfg_check_ctx *ctx)

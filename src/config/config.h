@@ -267,6 +267,8 @@ struct cfg_pbx {
     bool is_port_matched;  /* derived: only the PBX's address AND port are the PBX */
     uint32_t rtp_port_min; /* the PBX's RTP range (firewall rules) */
     uint32_t rtp_port_max;
+    enum cfg_media_encryption media_encryption;
+    enum cfg_srtp srtp;
 };
 
 struct cfg_acl {

@@ -49,8 +49,7 @@ static struct leg leg_make(const char *kind, const char *name, enum cfg_media_en
 
 static struct leg pbx_leg(const struct cfg *cfg, enum sw_transport transport)
 {
-    (void)cfg;
-    return leg_make("PBX", "pbx", CFG_MEDIA_ENCRYPTION_ANY, CFG_SRTP_AUTO, transport);
+    return leg_make("PBX", "pbx", cfg->pbx.media_encryption, cfg->pbx.srtp, transport);
 }
 
 /* The side that sent the offer, on the transport it came in on. */

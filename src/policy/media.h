@@ -3,8 +3,8 @@
  * and PRACK (application/sdp bodies; a request without SDP is not checked, and the
  * offers and answers in responses are the call layer's).
  *
- * Every offer is checked against two policies: that of the side that sent it (a trunk or
- * an account: its media_encryption and srtp keys; the PBX: srtp auto, any encryption),
+ * Every offer is checked against two policies: that of the side that sent it (a trunk, an
+ * account or the PBX: its media_encryption and srtp keys),
  * and that of the side it goes to (a call from a provider or an account goes to the PBX;
  * a call from the PBX goes to a registered account its Request-URI names, else to the
  * default trunk). srtp auto means required when that side's signalling is TLS (the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 1,000 calls each way over TLS. Debian's sipp has no TLS, so each sipp talks TCP to a
 # small TLS relay (tools/tls_relay.py): the gateway sees real TLS 1.2+ on both legs,
-# verifies the far side's certificate against the test CA, and presents its own.
+# verifies the far side's certificate against the test CA, and presents its own. sipp offers
+# plain RTP, so both sides say srtp = optional (on TLS it is required by default).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_calls.sh"
 
@@ -42,6 +43,7 @@ private_key = certs/127.0.0.1.key
 ca_file = certs/ca.pem
 [pbx]
 address = tls:127.0.0.1:$pbx_tls
+srtp = optional
 [provider]
 type = trunk
 max_call_rate = 1000
@@ -50,6 +52,7 @@ provider = tls:127.0.0.2:$prov_tls
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
+srtp = optional
 CONF
 it_start_gateway gw.conf
 calls_run inbound 127.0.0.1 "$pbx_tcp" "127.0.0.2:$prov_in" 127.0.0.2 "$(it_free_port)" t1

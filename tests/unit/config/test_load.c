@@ -115,6 +115,8 @@ static const struct error_case error_cases[] = {
       "t.srtp", "needs a media_encryption other than none" },
     { "[a]\ntype = account\nsecret = longenoughsecret1\nsrtp = required\nmedia_encryption = none\n",
       4, "a.srtp", "needs a media_encryption other than none" },
+    { "[pbx]\nmedia_encryption = none\nsrtp = required\n", 3, "pbx.srtp",
+      "needs a media_encryption other than none" },
     { "[t]\ntype = trunk\nprovider = udp:192.0.2.1\nsrtp = always\n", 4, "t.srtp",
       "auto|required|optional" },
     { "[t]\ntype = trunk\nprovider = udp:192.0.2.1\nregister = yes\n", 4, "t.register",

@@ -144,6 +144,21 @@ static void test_plain_trunk_and_media_encryption(void **state)
     v = run(&f, "203.0.113.1", SW_TRANSPORT_UDP, "INVITE", dtls);
     assert_int_equal(v.action, VERDICT_CONTINUE);
     fixture_fini(&f);
+    /* A PBX on TLS that speaks plain RTP says so; its trunk too. */
+    fixture_init(&f, &media_stage,
+                 "[pbx]\naddress = tls:127.0.0.1:5091\nsrtp = optional\n"
+                 "[prov]\ntype = trunk\nprovider = tls:192.0.2.1:5061\n");
+    v = run(&f, "127.0.0.1", SW_TRANSPORT_TLS, "INVITE", plain_rtp);
+    assert_refused(&f, v, 488, "SRTP required by trunk prov");
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", plain_rtp);
+    assert_refused(&f, v, 488, "SRTP required by trunk prov");
+    fixture_fini(&f);
+    fixture_init(&f, &media_stage,
+                 "[pbx]\naddress = tls:127.0.0.1:5091\n"
+                 "[prov]\ntype = trunk\nprovider = tls:192.0.2.1:5061\nsrtp = optional\n");
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", plain_rtp);
+    assert_refused(&f, v, 488, "SRTP required by PBX pbx");
+    fixture_fini(&f);
 }
 
 static void test_weak_crypto_is_removed(void **state)
