@@ -608,6 +608,42 @@ static void check_stir(const struct cfg_check_ctx *ctx)
     }
 }
 
+/* "udp:ip[:port][;weight=N]": one rtpengine's ng control address (default port 2223). */
+static bool parse_rtpengine(const char *text, struct cfg_rtpengine *out)
+{
+    struct sv cur = sv_from_cstr(text);
+    if (!sv_starts_with(cur, SV("udp:"))) {
+        return false;
+    }
+    cur = sv_slice(cur, 4, cur.len);
+    struct sv address;
+    bool has_params = sv_take_until(&cur, ';', &address);
+    out->weight = 1;
+    if (has_params && (!sv_starts_with(cur, SV("weight=")) ||
+                       !sv_to_u32(sv_slice(cur, 7, cur.len), &out->weight) || out->weight == 0 ||
+                       out->weight > 1000)) {
+        return false;
+    }
+    return sw_sockaddr_parse(address, 2223, &out->addr);
+}
+
+static void check_media(const struct cfg_check_ctx *ctx)
+{
+    struct cfg_media *media = &ctx->cfg->media;
+    struct place place = single_place(ctx, CFG_SECTION_MEDIA, "rtpengine");
+    if (media->rtpengine.count > CFG_RTPENGINES_MAX) {
+        error_at(ctx, place, "at most 8 rtpengines");
+        return;
+    }
+    for (size_t i = 0; i < media->rtpengine.count; i++) {
+        if (!parse_rtpengine(media->rtpengine.items[i], &media->engines[i])) {
+            error_at(ctx, place, "expected udp:ip[:port][;weight=1..1000]");
+            return;
+        }
+        media->engine_count = i + 1;
+    }
+}
+
 void cfg_check_global(const struct cfg_check_ctx *ctx)
 {
     check_general(ctx);
@@ -617,4 +653,5 @@ void cfg_check_global(const struct cfg_check_ctx *ctx)
     check_ban(ctx);
     check_accounts(ctx);
     check_stir(ctx);
+    check_media(ctx);
 }

@@ -162,6 +162,12 @@ enum cfg_inbound_to {
     CFG_INBOUND_E164 /* the dialled number normalised to +E.164 with country_code */
 };
 
+/* What a new call does when no rtpengine answers. */
+enum cfg_rtpengine_unreachable {
+    CFG_RTPENGINE_REJECT, /* 503 */
+    CFG_RTPENGINE_PASS,   /* the call goes on without anchoring */
+};
+
 /* The SRTP key exchanges a side may use (media policy). */
 enum cfg_media_encryption {
     CFG_MEDIA_ENCRYPTION_NONE, /* none: SRTP cannot be required of this side */
@@ -360,6 +366,26 @@ struct cfg_stir {
     uint32_t cache_max_ttl;
 };
 
+/* One rtpengine of [media] rtpengine (parsed by the checks from the list). */
+struct cfg_rtpengine {
+    struct sockaddr_storage addr; /* its ng control address (UDP) */
+    uint32_t weight;              /* share of new calls, 1 by default */
+};
+
+/* Most rtpengines in [media] rtpengine. */
+#define CFG_RTPENGINES_MAX 8
+
+/* [media]: media anchoring through rtpengine. */
+struct cfg_media {
+    struct cfg_strings rtpengine; /* as written; empty = no anchoring */
+    enum cfg_rtpengine_unreachable rtpengine_unreachable;
+    uint32_t rtpengine_retransmit_ms;
+    uint32_t rtpengine_tries;
+    uint32_t rtpengine_ping_interval;
+    struct cfg_rtpengine engines[CFG_RTPENGINES_MAX]; /* parsed from rtpengine */
+    size_t engine_count;
+};
+
 struct cfg_trunk {
     char *name;    /* the section name */
     unsigned line; /* line of the section header, for messages */
@@ -426,6 +452,7 @@ struct cfg {
     struct cfg_admin admin;
     struct cfg_state state;
     struct cfg_stir stir;
+    struct cfg_media media;
     struct cfg_trunk *trunks; /* in file order */
     size_t trunk_count;
     struct cfg_account *accounts; /* in file order */

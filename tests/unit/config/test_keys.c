@@ -23,6 +23,7 @@ union any_section {
     struct cfg_admin admin;
     struct cfg_state state;
     struct cfg_stir stir;
+    struct cfg_media media;
     struct cfg_trunk trunk;
     struct cfg_account account;
 };

@@ -115,6 +115,10 @@ static const struct error_case error_cases[] = {
       "t.srtp", "needs a media_encryption other than none" },
     { "[a]\ntype = account\nsecret = longenoughsecret1\nsrtp = required\nmedia_encryption = none\n",
       4, "a.srtp", "needs a media_encryption other than none" },
+    { "[media]\nrtpengine = tcp:127.0.0.1:2223\n", 2, "media.rtpengine", "expected udp:ip" },
+    { "[media]\nrtpengine = udp:127.0.0.1:2223;weight=0\n", 2, "media.rtpengine",
+      "weight=1..1000" },
+    { "[media]\nrtpengine = udp:rtp.lan\n", 2, "media.rtpengine", "expected udp:ip" },
     { "[pbx]\nmedia_encryption = none\nsrtp = required\n", 3, "pbx.srtp",
       "needs a media_encryption other than none" },
     { "[t]\ntype = trunk\nprovider = udp:192.0.2.1\nsrtp = always\n", 4, "t.srtp",
@@ -242,8 +246,37 @@ static void test_load_defaults_are_the_secure_ones(void **state)
     assert_int_equal(cfg->state.backend, CFG_STATE_SQLITE);
     assert_int_equal(cfg->state.redis.port, 6379);
     assert_false(cfg->stir.is_present);
+    assert_int_equal(cfg->media.engine_count, 0); /* no anchoring */
+    assert_int_equal(cfg->media.rtpengine_unreachable, CFG_RTPENGINE_REJECT);
+    assert_int_equal(cfg->pbx.srtp, CFG_SRTP_AUTO);
+    assert_int_equal(cfg->pbx.media_encryption, CFG_MEDIA_ENCRYPTION_ANY);
     assert_int_equal(cfg->trunk_count, 0);
     assert_int_equal(cfg->default_trunk_index, SIZE_MAX);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+}
+
+static void test_load_media_rtpengines(void **state)
+{
+    (void)state;
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_string("t.conf",
+                                      "[media]\n"
+                                      "rtpengine = udp:127.0.0.1:2223, udp:[::1]:2224;weight=3\n"
+                                      "rtpengine = udp:127.0.0.2\n"
+                                      "rtpengine_unreachable = pass\n",
+                                      &diag);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->media.engine_count, 3);
+    assert_int_equal(sw_sockaddr_port(&cfg->media.engines[0].addr), 2223);
+    assert_int_equal(cfg->media.engines[0].weight, 1);
+    assert_int_equal(cfg->media.engines[1].addr.ss_family, AF_INET6);
+    assert_int_equal(cfg->media.engines[1].weight, 3);
+    assert_int_equal(sw_sockaddr_port(&cfg->media.engines[2].addr), 2223);
+    assert_int_equal(cfg->media.rtpengine_unreachable, CFG_RTPENGINE_PASS);
+    assert_int_equal(cfg->media.rtpengine_retransmit_ms, 500);
+    assert_int_equal(cfg->media.rtpengine_ping_interval, 5);
     cfg_free(cfg);
     sw_diag_fini(&diag);
 }
@@ -544,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_load_reports_every_error_not_just_the_first),
         cmocka_unit_test(test_load_defaults_are_the_secure_ones),
         cmocka_unit_test(test_load_objects_and_derived_defaults),
+        cmocka_unit_test(test_load_media_rtpengines),
         cmocka_unit_test(test_load_warnings_do_not_fail),
         cmocka_unit_test(test_load_several_trunks_need_default_trunk),
         cmocka_unit_test(test_load_default_is_the_loopback_example),
