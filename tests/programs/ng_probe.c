@@ -2,7 +2,7 @@
  * ng_probe: drives a real rtpengine through call/rtpengine for tests/it/rtpengine_ng_client
  * (link: sw_call sw_net sw_sip sw_base).
  *
- * usage: ng_probe NG_ADDR:PORT
+ * usage: ng_probe NG_ADDR:PORT [anchor]
  * Runs ping, offer (an SDP naming the PBX at 10.0.0.5), answer (the provider at
  * 192.0.2.7), query, delete and a query after the delete, each through the client on its own event
  * loop, and prints one line per step:
@@ -14,6 +14,13 @@
  *   query-after-delete <result> <error-reason>
  * followed by the SDPs themselves. Exits 0 when every step but the last succeeded and the
  * last failed as it must (the call is gone); 1 otherwise.
+ *
+ * With "anchor", the same call goes through call/anchor.h as the B2BUA makes it: the PBX's
+ * plain RTP offer towards a provider leg that needs SRTP (transport-protocol RTP/SAVP),
+ * the provider's SRTP answer towards the PBX (RTP/AVP), then the end (delete):
+ *   anchor-offer c=<address> port=<port> proto=<proto> crypto=<a=crypto lines>
+ *   anchor-answer c=<address> port=<port> proto=<proto> crypto=<count>
+ *   query-after-end <result> <error-reason>
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include "base/addr.h"
 #include "base/err.h"
 #include "base/time.h"
+#include "call/anchor.h"
 #include "call/rtpengine.h"
 #include "net/loop.h"
 #include "sip/sdp.h"
@@ -88,7 +96,8 @@ static bool run_step(struct loop *loop, struct rtpengine *client,
     return step->is_done;
 }
 
-/* Prints "<name> c=<addr> port=<port>" per m= line of `sdp`; false when it does not parse. */
+/* Prints "<name> c=<addr> port=<port> proto=<proto> crypto=<n>" per m= line of `sdp`; false
+ * when it does not parse. */
 static bool print_media(const char *name, const char *sdp)
 {
     struct sip_sdp parsed;
@@ -100,8 +109,9 @@ static bool print_media(const char *name, const char *sdp)
     for (size_t i = 0; i < parsed.media_count; i++) {
         const struct sip_sdp_conn *conn = sip_sdp_media_conn(&parsed, &parsed.media[i]);
         struct sv addr = conn != NULL ? conn->address : SV("none");
-        (void)printf("%s c=" SV_FMT " port=%u proto=" SV_FMT "\n", name, SV_ARG(addr),
-                     (unsigned)parsed.media[i].port, SV_ARG(parsed.media[i].proto));
+        (void)printf("%s c=" SV_FMT " port=%u proto=" SV_FMT " crypto=%zu\n", name, SV_ARG(addr),
+                     (unsigned)parsed.media[i].port, SV_ARG(parsed.media[i].proto),
+                     parsed.media[i].crypto_count);
     }
     return true;
 }
@@ -151,10 +161,86 @@ static bool run_call(struct loop *loop, struct rtpengine *client)
     return is_ok;
 }
 
+static void on_anchored(void *ctx, int status, struct sv sdp)
+{
+    struct step *s = ctx;
+    s->is_done = true;
+    s->status = status;
+    (void)sv_copy_cstr(sdp.ptr != NULL ? sdp : SV(""), s->sdp, sizeof(s->sdp));
+}
+
+/* Runs the loop until `step` is done. */
+static bool wait_step(struct loop *loop, struct step *step)
+{
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (!step->is_done && sw_mono_ms() < end) {
+        if (loop_run_once(loop, 20) < 0) {
+            return false;
+        }
+    }
+    return step->is_done && step->status == 0;
+}
+
+static const char srtp_answer_sdp[] =
+    "v=0\r\n"
+    "o=provider 7 7 IN IP4 192.0.2.7\r\n"
+    "s=call\r\n"
+    "c=IN IP4 192.0.2.7\r\n"
+    "t=0 0\r\n"
+    "m=audio 7000 RTP/SAVP 0\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+    "a=sendrecv\r\n";
+
+static bool run_anchored(struct loop *loop, struct rtpengine_settings *settings)
+{
+    struct anchor_settings as = { .engines = *settings };
+    int err = 0;
+    struct anchor *anchor = anchor_new(loop, &as, &err);
+    if (anchor == NULL) {
+        (void)fprintf(stderr, "ng_probe: %s\n", sw_strerror(err));
+        return false;
+    }
+    struct anchor_session session;
+    anchor_session_init(anchor, &session, SV("ng-probe-anchor@127.0.0.1"));
+    struct step step = { 0 };
+    struct anchor_leg to_provider = { .transport_protocol = SV("RTP/SAVP") };
+    bool is_ok = anchor_offer(&session, ANCHOR_CALLER, sv_make(offer_sdp, sizeof(offer_sdp) - 1),
+                              &to_provider, on_anchored, &step) == 0 &&
+                 wait_step(loop, &step) && print_media("anchor-offer", step.sdp);
+    char offered[sizeof(step.sdp)];
+    memcpy(offered, step.sdp, sizeof(offered));
+    memset(&step, 0, sizeof(step));
+    struct anchor_leg to_pbx = { .transport_protocol = SV("RTP/AVP") };
+    is_ok = is_ok &&
+            anchor_answer(&session, ANCHOR_CALLEE,
+                          sv_make(srtp_answer_sdp, sizeof(srtp_answer_sdp) - 1), &to_pbx,
+                          on_anchored, &step) == 0 &&
+            wait_step(loop, &step) && print_media("anchor-answer", step.sdp);
+    char answered[sizeof(step.sdp)];
+    memcpy(answered, step.sdp, sizeof(answered));
+    size_t server = session.server;
+    anchor_end(&session);
+    /* Let the delete go out and its answer come back before asking. */
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (rtpengine_pending(anchor_client(anchor)) > 0 && sw_mono_ms() < end) {
+        (void)loop_run_once(loop, 20);
+    }
+    struct rtpengine_request q = { .command = RTPENGINE_QUERY,
+                                   .call_id = SV("ng-probe-anchor@127.0.0.1"),
+                                   .from_tag = SV("caller"),
+                                   .server = server };
+    is_ok = is_ok && run_step(loop, anchor_client(anchor), &q, &step) && step.status == -EPROTO;
+    (void)printf("query-after-end %s %s\n", step.result, step.reason);
+    (void)printf("--- anchor offer sdp\n%s--- anchor answer sdp\n%s", offered, answered);
+    anchor_free(anchor);
+    return is_ok;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        (void)fprintf(stderr, "usage: ng_probe NG_ADDR:PORT\n");
+    bool is_anchor = argc == 3 && strcmp(argv[2], "anchor") == 0;
+    if (argc != 2 && !is_anchor) {
+        (void)fprintf(stderr, "usage: ng_probe NG_ADDR:PORT [anchor]\n");
         return 2;
     }
     struct rtpengine_settings settings = { .server_count = 1, .retransmit_ms = 300 };
@@ -163,6 +249,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct loop *loop = loop_new(16, NULL, NULL);
+    if (loop != NULL && is_anchor) {
+        bool is_anchored = run_anchored(loop, &settings);
+        loop_free(loop);
+        return is_anchored ? 0 : 1;
+    }
     int err = 0;
     struct rtpengine *client = loop == NULL ? NULL : rtpengine_new(loop, &settings, &err);
     if (client == NULL) {

@@ -1,0 +1,111 @@
+/*
+ * Media anchoring sessions: what one call asks of rtpengine (issue #14), on top of the ng
+ * client (call/rtpengine.h). A call's session names the call to rtpengine with the
+ * gateway's own identifier (never a peer's Call-ID) and the two parties with fixed tags,
+ * "caller" and "callee", so that offers and answers from either leg (initial INVITE,
+ * 183/200 with SDP, re-INVITE, UPDATE, PRACK) meet the same rtpengine call. Every request
+ * asks rtpengine to:
+ *   - use the SDP's addresses rather than the ng packet's source (trust-address),
+ *   - accept media only from the address each endpoint signalled or first sent from
+ *     (strict-source), with no media hand-over to a new address (stops RTP injection and
+ *     hijacking),
+ *   - replace the origin and session connection addresses and remove ICE candidates,
+ *     which would name the endpoint,
+ *   - use the transport protocol the receiving leg needs (RTP/SAVP towards a leg that
+ *     requires SRTP, RTP/AVP towards a PBX on the LAN) when the caller names one: rtpengine
+ *     then keys SRTP per leg.
+ * rtpengine's SDP loses the a=crypto lines the SDP policy rates weak (it offers NULL and F8
+ * ciphers and 32-bit tags next to 80-bit ones) before the callback sees it.
+ * The first answered offer pins the session to its rtpengine; its later requests go there,
+ * and a session that rtpengine knows is deleted at the end (anchor_end()).
+ *
+ * Memory: a session is embedded in its call and must not move while a request is in
+ * flight. Threads: one anchor per worker, on that worker's loop; every function runs there.
+ */
+#ifndef SW_CALL_ANCHOR_H
+#define SW_CALL_ANCHOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/sv.h"
+#include "call/rtpengine.h"
+
+struct loop;
+struct anchor;
+
+#define ANCHOR_CALL_ID_CAP 64
+
+/* Who sent the SDP being anchored. */
+enum anchor_party {
+    ANCHOR_CALLER, /* leg A: whoever sent the initial INVITE */
+    ANCHOR_CALLEE, /* leg B */
+};
+
+struct anchor_settings {
+    struct rtpengine_settings engines;
+    bool is_pass_when_unreachable; /* [media] rtpengine_unreachable = pass */
+};
+
+/*
+ * Called once per request, from the loop. status 0: `sdp` is rtpengine's SDP for the
+ * receiving leg (valid only during the call). Otherwise: -ETIMEDOUT or -EHOSTUNREACH when
+ * no rtpengine answered (see anchor_passes_unreachable()), -EPROTO when rtpengine refused
+ * (an SDP it cannot handle), -SW_EBADMSG for an unreadable answer.
+ */
+typedef void anchor_done_fn(void *ctx, int status, struct sv sdp);
+
+/* One call's media session (in the call's storage). */
+struct anchor_session {
+    struct anchor *owner;
+    char call_id[ANCHOR_CALL_ID_CAP];
+    size_t call_id_len;
+    size_t server;    /* RTPENGINE_ANY_SERVER until an offer was answered */
+    uint64_t pending; /* handle of the request in flight, 0 = none */
+    bool is_created;  /* rtpengine knows the call: delete it at the end */
+    bool is_answered; /* an answer went through: offers name both tags */
+    anchor_done_fn *done;
+    void *done_ctx;
+};
+
+/* What the leg that receives the SDP needs. */
+struct anchor_leg {
+    struct sv transport_protocol; /* "RTP/SAVP", "RTP/AVP"...; absent = as offered */
+};
+
+/* A new anchor (an ng client on `loop`); NULL with *err (-errno, -SW_EBADARG). */
+struct anchor *anchor_new(struct loop *loop, const struct anchor_settings *settings, int *err);
+
+/* Frees the client; sessions still pending get no callback. NULL is a no-op. */
+void anchor_free(struct anchor *anchor);
+
+/* True when new calls go on unanchored if no rtpengine answers. */
+bool anchor_passes_unreachable(const struct anchor *anchor);
+
+/* The ng client (stats, health). */
+struct rtpengine *anchor_client(struct anchor *anchor);
+
+/* Starts a session named `call_id` (the gateway's, e.g. leg B's Call-ID; cut to fit). */
+void anchor_session_init(struct anchor *anchor, struct anchor_session *session, struct sv call_id);
+
+/*
+ * Sends `sdp`, an offer from `from`, to rtpengine; `done` gets rtpengine's SDP for the
+ * other leg. Returns 0, -EALREADY when the session has a request in flight,
+ * or what rtpengine_send() returns (then `done` is never called).
+ */
+int anchor_offer(struct anchor_session *session, enum anchor_party from, struct sv sdp,
+                 const struct anchor_leg *to, anchor_done_fn *done, void *ctx);
+
+/* As anchor_offer() for `sdp`, the answer from `from` to the last offer. */
+int anchor_answer(struct anchor_session *session, enum anchor_party from, struct sv sdp,
+                  const struct anchor_leg *to, anchor_done_fn *done, void *ctx);
+
+/* Forgets the request in flight (its callback is not called); a no-op without one. */
+void anchor_cancel(struct anchor_session *session);
+
+/* The call ended: forgets the request in flight and, when rtpengine knows the call, sends
+ * delete (nobody waits for its answer). The session is then unused. */
+void anchor_end(struct anchor_session *session);
+
+#endif
