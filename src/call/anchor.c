@@ -11,7 +11,7 @@
 
 /* rtpengine's SDP is at most one datagram; without weak lines it only shrinks, but LF-only
  * lines would become CRLF. */
-#define SCRATCH_CAP (2u * 65536u)
+#define SCRATCH_CAP ((size_t)2 * 65536)
 
 struct anchor {
     struct rtpengine *client;

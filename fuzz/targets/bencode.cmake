@@ -1,0 +1,1 @@
+sw_add_fuzz_target(bencode LINK sw_call)
