@@ -59,3 +59,41 @@ int sip_msg_serialize(const struct sip_msg *msg, struct sw_buf *out)
     sw_buf_sv(out, msg->body);
     return out->is_overflow ? -SW_EFULL : 0;
 }
+
+/* True for a "Content-Length:" or compact "l:" header line (RFC 3261 §7.3.3, §20.14). */
+static bool is_content_length(struct sv line)
+{
+    long colon = sv_find_char(line, ':');
+    if (colon <= 0) {
+        return false;
+    }
+    struct sv name = sv_trim(sv_slice(line, 0, (size_t)colon));
+    return sv_eq_nocase(name, SV("Content-Length")) || sv_eq_nocase(name, SV("l"));
+}
+
+int sip_msg_replace_body(struct sv text, struct sv body, struct sw_buf *out)
+{
+    struct sv cur = text;
+    struct sv line;
+    bool has_end = false;
+    /* Each turn consumes one line: bounded by the text's length. */
+    while (!has_end && sv_take_until(&cur, '\n', &line)) {
+        if (line.len > 0 && line.ptr[line.len - 1] == '\r') {
+            line.len--;
+        }
+        if (line.len == 0) {
+            has_end = true;
+        } else if (!is_content_length(line)) {
+            sw_buf_sv(out, line);
+            sw_buf_str(out, "\r\n");
+        }
+    }
+    if (!has_end) {
+        return -SW_EBADMSG;
+    }
+    sw_buf_str(out, "Content-Length: ");
+    sw_buf_u64(out, body.len);
+    sw_buf_str(out, "\r\n\r\n");
+    sw_buf_sv(out, body);
+    return out->is_overflow ? -SW_EFULL : 0;
+}

@@ -18,4 +18,14 @@ struct sip_msg;
  */
 int sip_msg_serialize(const struct sip_msg *msg, struct sw_buf *out);
 
+/*
+ * Appends `text`, a complete message the gateway built (start line, CRLF-ended header
+ * lines, an empty line, the body), to `out` with its body replaced by `body` and its
+ * Content-Length (long or compact form, every such line) replaced by one that counts
+ * `body`. Media anchoring uses it to put rtpengine's SDP into a message built for the
+ * original one. Returns 0, -SW_EBADMSG when `text` has no empty line ending its headers,
+ * or -SW_EFULL when `out` overflowed.
+ */
+int sip_msg_replace_body(struct sv text, struct sv body, struct sw_buf *out);
+
 #endif
