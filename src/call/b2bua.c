@@ -150,8 +150,13 @@ struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *sett
         .on_terminated = b2bua_txn_terminated,
     };
     b->txns = txn_layer_new(worker, settings->max_txns, &ops);
+    int err = 0;
+    if (settings->media != NULL) {
+        b->anchor = anchor_new(worker_loop(worker), settings->media, &err);
+        b->settings.media = NULL; /* the caller's; anchor_new() copied what it needs */
+    }
     if (b->pool == NULL || b->by_a == NULL || b->by_b == NULL || b->out == NULL ||
-        b->scratch == NULL || b->txns == NULL) {
+        b->scratch == NULL || b->txns == NULL || (settings->media != NULL && b->anchor == NULL)) {
         b2bua_free(b);
         return NULL;
     }
@@ -174,6 +179,7 @@ void b2bua_free(struct b2bua *b)
             loop_timer_stop(loop, &call->duration_timer);
             loop_timer_stop(loop, &call->linger_timer);
             sw_free(call->b_ack);
+            sw_free(call->media_held);
             sw_free(call->reinvite_ack[0]);
             sw_free(call->reinvite_ack[1]);
             if (call->is_counted) {
@@ -182,6 +188,8 @@ void b2bua_free(struct b2bua *b)
             uac_credentials_copy_wipe(&call->credentials);
         }
     }
+    anchor_free(b->anchor); /* the calls above held only sessions of it */
+    b->anchor = NULL;
     sw_free(b->pool);
     sw_free(b->by_a);
     sw_free(b->by_b);
@@ -223,6 +231,7 @@ static void call_release(struct call *call)
     }
     table_remove(b, call);
     uac_credentials_copy_wipe(&call->credentials);
+    b2bua_media_end(call);
     sw_free(call->b_ack);
     sw_free(call->reinvite_ack[0]);
     sw_free(call->reinvite_ack[1]);
@@ -305,6 +314,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
     struct loop *loop = worker_loop(b->worker);
     loop_timer_stop(loop, &call->ring_timer);
     loop_timer_stop(loop, &call->duration_timer);
+    b2bua_media_end(call);
     char detail[128];
     (void)snprintf(
         detail, sizeof(detail), "status=%u reason=%s duration_ms=%llu", call->final_status, why,
@@ -476,6 +486,11 @@ static void respond_a(struct call *call, uint16_t status, struct sv reason, stru
     }
 }
 
+void b2bua_respond_a(struct call *call, uint16_t status, struct sv reason)
+{
+    respond_a(call, status, reason, NULL, false);
+}
+
 static void reply_stateless(struct b2bua *b, struct sip_msg *request, const struct net_dest *dst,
                             uint16_t status, struct sv headers)
 {
@@ -519,21 +534,10 @@ static void call_free_unstarted(struct b2bua *b, struct call *call)
 {
     detach_txn(&call->a_invite);
     uac_credentials_copy_wipe(&call->credentials);
+    b2bua_media_end(call);
     memset(call, 0, sizeof(*call));
     call->next_a = b->free_list;
     b->free_list = call;
-}
-
-static bool call_send_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite)
-{
-    char branch_buf[32];
-    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
-    struct sv bytes = build_b_invite(b, call, invite, branch);
-    if (bytes.ptr == NULL) {
-        return false;
-    }
-    call->b_invite = txn_client_new(b->txns, SIP_METHOD_INVITE, branch, &call->b.dest, bytes, call);
-    return call->b_invite != NULL;
 }
 
 static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net_dest *src,
@@ -564,7 +568,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     }
     respond_a(call, 100, SV("Trying"), NULL, false);
     call->a_invite_has_body = invite->body.len > 0;
-    if (!call_send_b_invite(b, call, invite)) {
+    if (!b2bua_media_send_b_invite(b, call, invite)) {
         respond_a(call, 503, SV("Service Unavailable"), NULL, false);
         call_free_unstarted(b, call);
         release_reserved(route);
@@ -641,7 +645,7 @@ static void b_provisional(struct b2bua *b, struct call *call, struct sip_msg *re
         return;
     }
     if (call->state == CALL_STATE_EARLY) {
-        respond_a(call, response->status, response->reason, response, true);
+        b2bua_media_respond_a(call, response);
     }
 }
 
@@ -674,7 +678,7 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
                              (uint64_t)call->route.max_duration_s * 1000u, on_duration_limit, call);
         SW_ASSERT(rc == 0);
     }
-    respond_a(call, response->status, response->reason, response, true);
+    b2bua_media_respond_a(call, response);
     if (call->a_invite_has_body) {
         send_b_ack(b, call, NULL);
     } else {

@@ -25,6 +25,7 @@ struct sip_msg;
 struct b2bua;
 struct uac_credentials;
 struct callcount_slot;
+struct anchor_settings;
 
 #define B2BUA_RESERVED_SLOTS 3
 
@@ -85,6 +86,7 @@ struct b2bua_settings {
     const struct b2bua_local *locals; /* one per listener, same order */
     size_t local_count;
     const struct event_sink *events;
+    const struct anchor_settings *media; /* media anchoring through rtpengine; NULL = off */
 };
 
 /* Per-party call counters, shared by all workers (atomics). */

@@ -43,6 +43,7 @@ struct b2bua {
     struct trunk_reg *trunk_regs[16]; /* outbound registrations (b2bua_trunk_reg.c) */
     size_t trunk_reg_count;
     struct arena *scratch;
+    struct anchor *anchor; /* media anchoring through rtpengine; NULL = off */
 };
 
 /* Copies `value` into a fixed field; false (and an empty field) when it does not fit. */
@@ -86,6 +87,17 @@ bool b2bua_leg_learn_target(struct leg *leg, struct sip_msg *msg);
 void b2bua_relay_release(struct relay *relay);
 /* Sends BYE on a leg with no server side (the gateway ends the call itself). */
 void b2bua_send_bye(struct b2bua *b, struct call *call, bool on_a, const char *reason);
+
+/* Answers leg A's INVITE with `status` and no body (when it is still unanswered). */
+void b2bua_respond_a(struct call *call, uint16_t status, struct sv reason);
+
+/* b2bua_media.c: media anchoring (anchor.h). Sends leg B's INVITE, its SDP anchored first
+ * when anchoring is on: false when it could not be sent (the caller answers 503). */
+bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite);
+/* Relays leg B's provisional or 2xx response to leg A, its SDP anchored when the call is. */
+void b2bua_media_respond_a(struct call *call, struct sip_msg *response);
+/* The call ended: rtpengine forgets it, and a message still waiting is dropped. */
+void b2bua_media_end(struct call *call);
 
 /* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
 struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,

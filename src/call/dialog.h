@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/sv.h"
+#include "call/anchor.h"
 #include "call/b2bua.h"
 #include "call/registrar.h"
 #include "call/uac_auth.h"
@@ -159,6 +160,8 @@ struct call {
     char *reinvite_ack[2];
     size_t reinvite_ack_len[2];
     uint32_t reinvite_ack_cseq[2];
+    struct anchor_session media;   /* media anchoring (b2bua_media.c); owner NULL = none */
+    struct media_held *media_held; /* a message waiting for rtpengine's SDP, or NULL */
 };
 
 #endif

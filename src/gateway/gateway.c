@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "call/anchor.h"
 #include "call/registrar.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
@@ -92,6 +93,21 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
     }
 }
 
+/* [media] as the B2BUA's anchoring settings (no server: anchoring off). */
+static void media_settings(const struct cfg *cfg, struct anchor_settings *out)
+{
+    const struct cfg_media *m = &cfg->media;
+    out->engines.server_count = m->engine_count;
+    for (size_t i = 0; i < m->engine_count && i < RTPENGINE_MAX_SERVERS; i++) {
+        out->engines.servers[i].addr = m->engines[i].addr;
+        out->engines.servers[i].weight = m->engines[i].weight;
+    }
+    out->engines.retransmit_ms = m->rtpengine_retransmit_ms;
+    out->engines.max_tries = m->rtpengine_tries;
+    out->engines.ping_interval_ms = m->rtpengine_ping_interval * 1000u;
+    out->is_pass_when_unreachable = m->rtpengine_unreachable == CFG_RTPENGINE_PASS;
+}
+
 static void on_worker_start(void *app, struct worker *worker)
 {
     struct gateway *gw = app;
@@ -102,6 +118,8 @@ static void on_worker_start(void *app, struct worker *worker)
     }
     struct gw_gen *gen = gw_gen_enter(gw, worker_index(worker));
     const struct cfg *cfg = gen->cfg;
+    struct anchor_settings media = { 0 };
+    media_settings(cfg, &media);
     struct b2bua_settings settings = {
         .max_calls = GW_MAX_CALLS_PER_WORKER,
         .max_txns = GW_MAX_TXNS_PER_WORKER,
@@ -118,6 +136,7 @@ static void on_worker_start(void *app, struct worker *worker)
         .locals = gw->locals,
         .local_count = gw->local_count,
         .events = &gw->events,
+        .media = media.engines.server_count > 0 ? &media : NULL,
     };
     state->gw = gw;
     state->arena = arena_new((size_t)256 * 1024);

@@ -1,0 +1,212 @@
+/*
+ * Media anchoring in the B2BUA (issue #14): the SDP of a call's initial INVITE goes to
+ * rtpengine as an offer before leg B's INVITE leaves, and the SDP of leg B's 183/200 as
+ * the answer before the response reaches leg A; each leg then gets rtpengine's SDP in
+ * place of the other side's (sip_msg_replace_body), so neither side learns the other's
+ * media addresses. The end of the call deletes it in rtpengine.
+ *
+ * While rtpengine thinks, the built message waits in a heap copy (struct media_held); a
+ * call ended meanwhile (CANCEL) forgets it. rtpengine unreachable: a new call gets 503, or
+ * goes on unanchored when [media] rtpengine_unreachable = pass. A later 183/200 replaces a
+ * provisional answer still waiting (the newest answer wins); a 2xx retransmission while
+ * the 2xx waits is dropped (leg A's transaction retransmits ours).
+ * Not yet anchored: re-INVITE, UPDATE and PRACK offers (b2bua_relay.c relays them as they
+ * are), and late offers (an INVITE without SDP).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "call/anchor.h"
+#include "call/b2bua_int.h"
+#include "call/dialog.h"
+#include "call/txn.h"
+#include "sip/msg.h"
+#include "sip/serialize.h"
+
+struct media_held {
+    uint16_t status; /* 0: leg B's INVITE; else the response for leg A */
+    char branch[32];
+    size_t branch_len;
+    size_t len;
+    char bytes[];
+};
+
+static bool has_sdp(const struct sip_msg *msg)
+{
+    if (msg->body.len == 0) {
+        return false;
+    }
+    const struct sip_hdr *type = sip_msg_find(msg, SIP_HDR_CONTENT_TYPE, NULL);
+    return type != NULL && sv_starts_with_nocase(sv_trim(type->value), SV("application/sdp"));
+}
+
+static bool hold(struct call *call, struct sv bytes, struct sv branch, uint16_t status)
+{
+    struct media_held *h = sw_malloc(sizeof(*h) + bytes.len);
+    if (h == NULL || branch.len > sizeof(h->branch)) {
+        sw_free(h);
+        return false;
+    }
+    h->status = status;
+    memcpy(h->branch, branch.ptr, branch.len);
+    h->branch_len = branch.len;
+    h->len = bytes.len;
+    memcpy(h->bytes, bytes.ptr, bytes.len);
+    sw_free(call->media_held);
+    call->media_held = h;
+    return true;
+}
+
+/* Takes the waiting message from the call (the caller frees it). */
+static struct media_held *take_held(struct call *call)
+{
+    struct media_held *h = call->media_held;
+    call->media_held = NULL;
+    return h;
+}
+
+/* `held` with rtpengine's `sdp` as its body, in b->out; absent when it does not fit. */
+static struct sv with_sdp(struct b2bua *b, const struct media_held *held, struct sv sdp)
+{
+    struct sw_buf out;
+    sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+    if (sip_msg_replace_body(sv_make(held->bytes, held->len), sdp, &out) != 0) {
+        return SV_NULL;
+    }
+    return sw_buf_view(&out);
+}
+
+static bool is_unreachable(int status)
+{
+    return status == -ETIMEDOUT || status == -EHOSTUNREACH || status == -SW_EFULL;
+}
+
+static bool send_b_invite_bytes(struct b2bua *b, struct call *call, struct sv branch,
+                                struct sv bytes)
+{
+    call->b_invite = txn_client_new(b->txns, SIP_METHOD_INVITE, branch, &call->b.dest, bytes, call);
+    return call->b_invite != NULL;
+}
+
+/* rtpengine's offer answer came: leg B's INVITE leaves with its SDP (or the call ends). */
+static void on_offer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    struct media_held *h = take_held(call);
+    if (h == NULL || call->state != CALL_STATE_EARLY) {
+        sw_free(h);
+        return;
+    }
+    struct sv branch = sv_make(h->branch, h->branch_len);
+    struct sv bytes = SV_NULL;
+    if (status == 0) {
+        bytes = with_sdp(b, h, sdp);
+    } else if (is_unreachable(status) && anchor_passes_unreachable(b->anchor)) {
+        log_info(NULL, "media: rtpengine unreachable (%s): call passes unanchored",
+                 sw_strerror(status));
+        bytes = sv_make(h->bytes, h->len);
+    } else {
+        log_info(NULL, "media: rtpengine refused the offer (%s)", sw_strerror(status));
+    }
+    bool is_sent = bytes.ptr != NULL && send_b_invite_bytes(b, call, branch, bytes);
+    sw_free(h);
+    if (!is_sent) {
+        b2bua_respond_a(call, 503, SV("Service Unavailable"));
+        b2bua_call_end(call, 503, "media");
+    }
+}
+
+bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite)
+{
+    char branch_buf[32];
+    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
+    struct sv bytes = build_b_invite(b, call, invite, branch);
+    if (bytes.ptr == NULL) {
+        return false;
+    }
+    if (b->anchor == NULL || !has_sdp(invite)) {
+        return send_b_invite_bytes(b, call, branch, bytes);
+    }
+    anchor_session_init(b->anchor, &call->media, FSTR_SV(call->b.call_id));
+    if (!hold(call, bytes, branch, 0)) {
+        return false;
+    }
+    int rc = anchor_offer(&call->media, ANCHOR_CALLER, invite->body, NULL, on_offer_done, call);
+    if (rc == 0) {
+        return true;
+    }
+    struct media_held *h = take_held(call);
+    bool is_sent = is_unreachable(rc) && anchor_passes_unreachable(b->anchor) &&
+                   send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
+    sw_free(h);
+    return is_sent;
+}
+
+/* rtpengine's answer came: leg A gets the response with its SDP. */
+static void on_answer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    struct media_held *h = take_held(call);
+    if (h == NULL || call->a_invite == NULL || call->state == CALL_STATE_ENDED) {
+        sw_free(h);
+        return;
+    }
+    struct sv bytes = status == 0 ? with_sdp(b, h, sdp) : SV_NULL;
+    uint16_t final = h->status;
+    if (bytes.ptr != NULL) {
+        /* A send failure is a lost datagram: retransmissions or the peer's timers cope. */
+        (void)txn_server_respond(call->a_invite, final, bytes);
+    } else if (final >= 200) {
+        /* Leg B answered, but its SDP would cross unanchored: the call cannot go on. */
+        log_info(NULL, "media: rtpengine failed on the answer (%s): call ended",
+                 sw_strerror(status));
+        b2bua_respond_a(call, 503, SV("Service Unavailable"));
+        b2bua_send_bye(b, call, false, "media");
+        b2bua_call_end(call, 503, "media");
+    }
+    /* A provisional answer that failed is dropped: the final one follows. */
+    sw_free(h);
+}
+
+void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
+{
+    struct b2bua *b = call->owner;
+    if (call->a_invite == NULL) {
+        return;
+    }
+    struct sv bytes = build_leg_response(b, call, &call->a, &call->a_invite_req, response->status,
+                                         response->reason, response, true);
+    if (bytes.ptr == NULL) {
+        return;
+    }
+    if (call->media.owner == NULL || !has_sdp(response)) {
+        (void)txn_server_respond(call->a_invite, response->status, bytes);
+        return;
+    }
+    if (call->media_held != NULL) {
+        if (call->media_held->status >= 200) {
+            return; /* a retransmission of the 2xx that waits already */
+        }
+        anchor_cancel(&call->media); /* the newest answer wins */
+        sw_free(take_held(call));
+    }
+    if (!hold(call, bytes, SV(""), response->status)) {
+        return;
+    }
+    int rc = anchor_answer(&call->media, ANCHOR_CALLEE, response->body, NULL, on_answer_done, call);
+    if (rc != 0) {
+        on_answer_done(call, rc, SV_NULL);
+    }
+}
+
+void b2bua_media_end(struct call *call)
+{
+    anchor_end(&call->media);
+    sw_free(take_held(call));
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Media anchoring through rtpengine ([media] rtpengine): calls from the provider to the PBX
+# and back, sipp on both sides with their own media addresses (the PBX's media on
+# 127.0.0.3, the provider's on 127.0.0.2), an rtpengine started here (userspace, its own
+# ports, stopped by PID). Every call completes; the provider's side never carries the PBX's
+# address (signalling or SDP), the PBX's side never gets the provider's media address, and
+# each side's SDP names rtpengine's address and a port of its range; rtpengine saw an
+# offer, an answer and a delete per call.
+source "$(dirname "$0")/../lib.sh"
+
+CALLS=${SW_IT_CALLS:-10}
+command -v rtpengine >/dev/null || it_fail "rtpengine not installed (scripts/deps.sh --test)"
+gw_port=$(it_free_port)
+pbx_port=$(it_free_port)
+prov_port=$(it_free_port)
+ng_port=$(it_free_port)
+port_min=$((30000 + (ng_port % 300) * 100))
+port_max=$((port_min + 99))
+
+rtpengine --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
+    --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
+    --delete-delay=0 --log-level=6 --no-redis-required >rtpengine.log 2>&1 &
+IT_PIDS+=($!)
+it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
+
+cat > gw.conf <<CONF
+[general]
+listen = udp:127.0.0.1:$gw_port
+workers = 2
+[pbx]
+address = udp:127.0.0.3:$pbx_port
+[media]
+rtpengine = udp:127.0.0.1:$ng_port
+[provider]
+type = trunk
+provider = udp:127.0.0.2:$prov_port
+permit = 127.0.0.2/32
+owned_numbers = +15551230000-+15551230099
+default_number = +15551230000
+CONF
+it_start_gateway gw.conf
+
+# call NAME UAS_IP UAS_PORT UAC_IP UAC_PORT: CALLS calls, each sipp with its media on its
+# own address (port 6000 for the caller, 7000 for the callee), messages traced.
+call() {
+    local name=$1 uas_ip=$2 uas_port=$3 uac_ip=$4 uac_port=$5 rc=0 uas_rc=0
+    timeout 60 sipp -sn uas -i "$uas_ip" -p "$uas_port" -mi "$uas_ip" -mp 7000 -m "$CALLS" \
+        -nostdin -timeout 50s -trace_msg -message_file "uas-$name.msg" \
+        -trace_err -error_file "uas-$name.err" > "uas-$name.out" 2>&1 &
+    local uas=$!
+    IT_PIDS+=("$uas")
+    sleep 0.3
+    timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230001 -i "$uac_ip" -p "$uac_port" \
+        -mi "$uac_ip" -mp 6000 -m "$CALLS" -r 10 -d 200 -nostdin -timeout 50s -timeout_error \
+        -trace_msg -message_file "uac-$name.msg" \
+        -trace_err -error_file "uac-$name.err" > "uac-$name.out" 2>&1 || rc=$?
+    wait "$uas" || uas_rc=$?
+    local ok
+    ok=$(it_sipp_stat "uac-$name.out" 'Successful call')
+    it_log "$name: caller rc=$rc callee rc=$uas_rc successful=$ok"
+    [ "$rc" = 0 ] && [ "$uas_rc" = 0 ] && [ "$ok" = "$CALLS" ] || it_fail "$name: calls failed"
+}
+
+# sdp_ports FILE: the m=audio ports in the SDPs of the messages FILE traced.
+sdp_ports() {
+    grep -E '^m=audio [0-9]+' "$1" | awk '{print $2}' | sort -u
+}
+
+# check_side FILE FORBIDDEN: FILE never names FORBIDDEN, every SDP it carries names
+# rtpengine (127.0.0.1) with a port from its range, besides the side's own SDP (OWN port).
+check_side() {
+    local file=$1 forbidden=$2 own=$3 port
+    if grep -nF "$forbidden" "$file"; then
+        it_fail "$file names $forbidden"
+    fi
+    for port in $(sdp_ports "$file"); do
+        [ "$port" = "$own" ] && continue
+        [ "$port" -ge "$port_min" ] && [ "$port" -le "$port_max" ] ||
+            it_fail "$file: SDP port $port is not rtpengine's ($port_min-$port_max)"
+    done
+    [ -n "$(sdp_ports "$file" | grep -vx "$own")" ] || it_fail "$file: no anchored SDP seen"
+}
+
+call inbound 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
+call outbound 127.0.0.2 "$prov_port" 127.0.0.3 "$pbx_port"
+check_side uac-inbound.msg 127.0.0.3 6000   # the provider calling
+check_side uas-outbound.msg 127.0.0.3 7000  # the provider called
+check_side uas-inbound.msg 127.0.0.2 7000   # the PBX called
+check_side uac-outbound.msg 127.0.0.2 6000  # the PBX calling
+for command in offer answer delete; do
+    n=$(grep -c "Received command '$command'" rtpengine.log || true)
+    [ "$n" -ge $((2 * CALLS)) ] || it_fail "rtpengine saw $n ${command}s for $((2 * CALLS)) calls"
+done
+it_stop_gateway
+it_log "ok"
