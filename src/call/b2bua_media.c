@@ -109,6 +109,7 @@ static void on_offer_done(void *ctx, int status, struct sv sdp)
     } else if (is_unreachable(status) && anchor_passes_unreachable(b->anchor)) {
         log_info(NULL, "media: rtpengine unreachable (%s): call passes unanchored",
                  sw_strerror(status));
+        anchor_end(&call->media); /* its answers pass unanchored too */
         bytes = sv_make(h->bytes, h->len);
     } else {
         log_info(NULL, "media: rtpengine refused the offer (%s)", sw_strerror(status));
@@ -141,6 +142,7 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
         return true;
     }
     struct media_held *h = take_held(call);
+    anchor_end(&call->media);
     bool is_sent = is_unreachable(rc) && anchor_passes_unreachable(b->anchor) &&
                    send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
     sw_free(h);

@@ -92,4 +92,23 @@ for command in offer answer delete; do
     [ "$n" -ge $((2 * CALLS)) ] || it_fail "rtpengine saw $n ${command}s for $((2 * CALLS)) calls"
 done
 it_stop_gateway
+
+# rtpengine unreachable (nothing on its port): a new call gets 503, or with
+# rtpengine_unreachable = pass it goes on unanchored.
+dead_port=$(it_free_port)
+sed -e "s/^rtpengine = .*/rtpengine = udp:127.0.0.1:$dead_port/" gw.conf > gw-dead.conf
+it_start_gateway gw-dead.conf
+rc=0
+timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/../media_srtp_policy/uac-offer.xml" \
+    -s 15551230001 -set proto RTP/AVP -set attr a=sendrecv -i 127.0.0.2 -p "$prov_port" -m 1 \
+    -nostdin -timeout 20s -timeout_error -trace_msg -message_file msg-dead.log \
+    -trace_err -error_file uac-dead.err > uac-dead.out 2>&1 || rc=$?
+[ "$rc" = 0 ] && grep -q '^SIP/2.0 503 ' msg-dead.log || it_fail "no 503 with rtpengine unreachable"
+it_stop_gateway
+sed -i "s/^\[media\]$/[media]\nrtpengine_unreachable = pass/" gw-dead.conf
+it_start_gateway gw-dead.conf
+CALLS=1
+call unanchored 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
+grep -q '^c=IN IP4 127.0.0.3' uac-unanchored.msg || it_fail "pass: the call was not passed unanchored"
+it_stop_gateway
 it_log "ok"
