@@ -98,6 +98,15 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
 void b2bua_media_respond_a(struct call *call, struct sip_msg *response);
 /* The call ended: rtpengine forgets it, and a message still waiting is dropped. */
 void b2bua_media_end(struct call *call);
+/* Sends a relayed request's `bytes` on the other leg; an SDP offer (re-INVITE, UPDATE) of
+ * an anchored call goes through rtpengine first. False when nothing could be sent. */
+bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_msg *request,
+                               struct sv branch, struct sv bytes);
+/* Sends a relayed response's `bytes` back; the 2xx answer of an anchored call goes through
+ * rtpengine first: true when it waits for rtpengine (the relay is then released by
+ * b2bua_media.c, not by the caller). */
+bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv bytes,
+                               struct sip_msg *source);
 
 /* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
 struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,

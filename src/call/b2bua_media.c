@@ -10,8 +10,10 @@
  * goes on unanchored when [media] rtpengine_unreachable = pass. A later 183/200 replaces a
  * provisional answer still waiting (the newest answer wins); a 2xx retransmission while
  * the 2xx waits is dropped (leg A's transaction retransmits ours).
- * Not yet anchored: re-INVITE, UPDATE and PRACK offers (b2bua_relay.c relays them as they
- * are), and late offers (an INVITE without SDP).
+ * In-dialog offers (re-INVITE, UPDATE with SDP) of an anchored call take the same way
+ * through b2bua_relay.c, and so do their 2xx answers; rtpengine failing on those leaves the
+ * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored). Not
+ * anchored: late offers (an INVITE without SDP) and PRACK bodies.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,7 +30,10 @@
 #include "sip/serialize.h"
 
 struct media_held {
-    uint16_t status; /* 0: leg B's INVITE; else the response for leg A */
+    uint16_t status;     /* 0: a request (leg B's INVITE, a relayed offer); else a response */
+    struct relay *relay; /* an in-dialog relay's message, or NULL for the initial INVITE */
+    uint32_t relay_cseq; /* the relay's in_cseq: tells a reused relay slot from ours */
+    int method;
     char branch[32];
     size_t branch_len;
     size_t len;
@@ -51,7 +56,7 @@ static bool hold(struct call *call, struct sv bytes, struct sv branch, uint16_t 
         sw_free(h);
         return false;
     }
-    h->status = status;
+    *h = (struct media_held){ .status = status };
     memcpy(h->branch, branch.ptr, branch.len);
     h->branch_len = branch.len;
     h->len = bytes.len;
@@ -211,4 +216,115 @@ void b2bua_media_end(struct call *call)
 {
     anchor_end(&call->media);
     sw_free(take_held(call));
+}
+
+/* ---- in-dialog offers and answers (b2bua_relay.c) ---- */
+
+static struct leg *out_leg_of(struct relay *relay)
+{
+    return relay->from_a ? &relay->call->b : &relay->call->a;
+}
+
+/* The held message still belongs to a live relay (not released, nor its slot reused). */
+static bool relay_is_ours(const struct media_held *h)
+{
+    const struct relay *relay = h->relay;
+    return relay->is_used && relay->in_cseq == h->relay_cseq && relay->method == h->method;
+}
+
+static void on_relay_offer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    struct media_held *h = take_held(call);
+    if (h == NULL || !relay_is_ours(h) || h->relay->client != NULL) {
+        sw_free(h);
+        return;
+    }
+    struct relay *relay = h->relay;
+    struct sv bytes = status == 0 ? with_sdp(b, h, sdp) : SV_NULL;
+    if (bytes.ptr == NULL) {
+        log_info(NULL, "media: rtpengine failed on an in-dialog offer (%s): it crosses as it is",
+                 sw_strerror(status));
+        bytes = sv_make(h->bytes, h->len); /* the call goes on as it is */
+    }
+    relay->client =
+        txn_client_new(b->txns, (enum sip_method)h->method, sv_make(h->branch, h->branch_len),
+                       &out_leg_of(relay)->dest, bytes, relay);
+    sw_free(h);
+}
+
+bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_msg *request,
+                               struct sv branch, struct sv bytes)
+{
+    struct call *call = relay->call;
+    bool is_offer =
+        (request->method == SIP_METHOD_INVITE || request->method == SIP_METHOD_UPDATE) &&
+        call->media.owner != NULL && has_sdp(request);
+    if (is_offer && call->media_held != NULL) {
+        return false; /* an answer of this call is with rtpengine still: the caller retries */
+    }
+    if (is_offer && hold(call, bytes, branch, 0)) {
+        call->media_held->relay = relay;
+        call->media_held->relay_cseq = relay->in_cseq;
+        call->media_held->method = (int)request->method;
+        enum anchor_party from = relay->from_a ? ANCHOR_CALLER : ANCHOR_CALLEE;
+        if (anchor_offer(&call->media, from, request->body, NULL, on_relay_offer_done, call) == 0) {
+            return true;
+        }
+        sw_free(take_held(call)); /* rtpengine cannot be asked: the offer crosses as it is */
+    }
+    relay->client =
+        txn_client_new(b->txns, request->method, branch, &out_leg_of(relay)->dest, bytes, relay);
+    return relay->client != NULL;
+}
+
+static void on_relay_answer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    struct media_held *h = take_held(call);
+    if (h == NULL || !relay_is_ours(h) || h->relay->server == NULL) {
+        sw_free(h);
+        return;
+    }
+    struct relay *relay = h->relay;
+    struct sv bytes = status == 0 ? with_sdp(b, h, sdp) : SV_NULL;
+    if (bytes.ptr == NULL) {
+        log_info(NULL, "media: rtpengine failed on an in-dialog answer (%s): it crosses as it is",
+                 sw_strerror(status));
+        bytes = sv_make(h->bytes, h->len); /* the call goes on as it is */
+    }
+    (void)txn_server_respond(relay->server, h->status, bytes);
+    if (!relay->needs_ack_relay) {
+        b2bua_relay_release(relay); /* what b2bua_relay_response() left to us */
+    }
+    sw_free(h);
+}
+
+bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv bytes,
+                               struct sip_msg *source)
+{
+    struct call *call = relay->call;
+    bool is_answer = source != NULL && status >= 200 && status < 300 &&
+                     (relay->method == SIP_METHOD_INVITE || relay->method == SIP_METHOD_UPDATE) &&
+                     call->media.owner != NULL && has_sdp(source);
+    if (is_answer && call->media_held != NULL) {
+        /* A retransmission of the 2xx whose answer is with rtpengine (or an answer crossing
+         * another offer): never across unanchored; the far side sends it again. */
+        return true;
+    }
+    if (is_answer && hold(call, bytes, SV(""), status)) {
+        call->media_held->relay = relay;
+        call->media_held->relay_cseq = relay->in_cseq;
+        call->media_held->method = relay->method;
+        enum anchor_party from = relay->from_a ? ANCHOR_CALLEE : ANCHOR_CALLER;
+        if (anchor_answer(&call->media, from, source->body, NULL, on_relay_answer_done, call) ==
+            0) {
+            return true;
+        }
+        sw_free(take_held(call));
+    }
+    (void)txn_server_respond(relay->server, status, bytes);
+    return false;
 }

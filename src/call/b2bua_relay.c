@@ -81,8 +81,7 @@ static bool relay_forward(struct b2bua *b, struct relay *relay, struct sip_msg *
     if (bytes.ptr == NULL) {
         return false;
     }
-    relay->client = txn_client_new(b->txns, request->method, branch, &out_leg->dest, bytes, relay);
-    return relay->client != NULL;
+    return b2bua_media_relay_forward(b, relay, request, branch, bytes);
 }
 
 void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct sip_msg *request,
@@ -132,11 +131,12 @@ void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct
     }
 }
 
-static void respond_back(struct relay *relay, uint16_t status, struct sv reason,
+/* True when the response waits for rtpengine (media anchoring owns the relay then). */
+static bool respond_back(struct relay *relay, uint16_t status, struct sv reason,
                          struct sip_msg *source)
 {
     if (relay->server == NULL) {
-        return;
+        return false;
     }
     struct call *call = relay->call;
     struct b2bua *b = call->owner;
@@ -144,9 +144,7 @@ static void respond_back(struct relay *relay, uint16_t status, struct sv reason,
         (relay->method == SIP_METHOD_INVITE || relay->method == SIP_METHOD_UPDATE) && status < 300;
     struct sv bytes = build_leg_response(b, call, leg_of(call, relay->from_a), &relay->req, status,
                                          reason, source, with_contact);
-    if (bytes.ptr != NULL) {
-        (void)txn_server_respond(relay->server, status, bytes);
-    }
+    return bytes.ptr != NULL && b2bua_media_relay_respond(relay, status, bytes, source);
 }
 
 void b2bua_relay_response(struct relay *relay, struct txn *txn, struct sip_msg *response)
@@ -160,12 +158,13 @@ void b2bua_relay_response(struct relay *relay, struct txn *txn, struct sip_msg *
         (void)b2bua_leg_learn_target(leg_of(call, !relay->from_a), response);
         relay->needs_ack_relay = true;
     }
+    bool is_waiting = false;
     if (status == 401 || status == 407) {
-        respond_back(relay, 403, SV("Forbidden"), NULL);
+        (void)respond_back(relay, 403, SV("Forbidden"), NULL);
     } else {
-        respond_back(relay, status, response->reason, response);
+        is_waiting = respond_back(relay, status, response->reason, response);
     }
-    if (status >= 200 && !relay->needs_ack_relay) {
+    if (status >= 200 && !relay->needs_ack_relay && !is_waiting) {
         /* Done: both transactions absorb retransmissions on their own. */
         b2bua_relay_release(relay);
     }
@@ -197,7 +196,7 @@ static void relay_send_ack(struct relay *relay, struct sip_msg *source)
 void b2bua_relay_timeout(struct relay *relay, struct txn *txn)
 {
     if (txn == relay->client) {
-        respond_back(relay, 408, SV("Request Timeout"), NULL);
+        (void)respond_back(relay, 408, SV("Request Timeout"), NULL);
         b2bua_relay_release(relay);
     } else if (txn == relay->server && relay->needs_ack_relay) {
         /* Our side never ACKed; the other side still needs its ACK to stop retransmitting. */

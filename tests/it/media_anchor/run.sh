@@ -14,12 +14,16 @@ gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
 ng_port=$(it_free_port)
+cli_port=$(it_free_port) # rtpengine's own CLI listener: 2224 unless told, which parallel runs share
 port_min=$((30000 + (ng_port % 300) * 100))
 port_max=$((port_min + 99))
+caller_mp=$(it_free_port) # media ports of the sipp endpoints
+callee_mp=$(it_free_port)
 
 rtpengine --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
     --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
-    --delete-delay=0 --log-level=6 --no-redis-required >rtpengine.log 2>&1 &
+    --listen-cli=127.0.0.1:"$cli_port" --delete-delay=0 --log-level=6 --no-redis-required \
+    >rtpengine.log 2>&1 &
 IT_PIDS+=($!)
 it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
 
@@ -41,17 +45,17 @@ CONF
 it_start_gateway gw.conf
 
 # call NAME UAS_IP UAS_PORT UAC_IP UAC_PORT: CALLS calls, each sipp with its media on its
-# own address (port 6000 for the caller, 7000 for the callee), messages traced.
+# own address (ports caller_mp and callee_mp), messages traced.
 call() {
     local name=$1 uas_ip=$2 uas_port=$3 uac_ip=$4 uac_port=$5 rc=0 uas_rc=0
-    timeout 60 sipp -sn uas -i "$uas_ip" -p "$uas_port" -mi "$uas_ip" -mp 7000 -m "$CALLS" \
+    timeout 60 sipp -sn uas -i "$uas_ip" -p "$uas_port" -mi "$uas_ip" -mp "$callee_mp" -m "$CALLS" \
         -nostdin -timeout 50s -trace_msg -message_file "uas-$name.msg" \
         -trace_err -error_file "uas-$name.err" > "uas-$name.out" 2>&1 &
     local uas=$!
     IT_PIDS+=("$uas")
     sleep 0.3
     timeout 60 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230001 -i "$uac_ip" -p "$uac_port" \
-        -mi "$uac_ip" -mp 6000 -m "$CALLS" -r 10 -d 200 -nostdin -timeout 50s -timeout_error \
+        -mi "$uac_ip" -mp "$caller_mp" -m "$CALLS" -r 10 -d 200 -nostdin -timeout 50s -timeout_error \
         -trace_msg -message_file "uac-$name.msg" \
         -trace_err -error_file "uac-$name.err" > "uac-$name.out" 2>&1 || rc=$?
     wait "$uas" || uas_rc=$?
@@ -83,14 +87,43 @@ check_side() {
 
 call inbound 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
 call outbound 127.0.0.2 "$prov_port" 127.0.0.3 "$pbx_port"
-check_side uac-inbound.msg 127.0.0.3 6000   # the provider calling
-check_side uas-outbound.msg 127.0.0.3 7000  # the provider called
-check_side uas-inbound.msg 127.0.0.2 7000   # the PBX called
-check_side uac-outbound.msg 127.0.0.2 6000  # the PBX calling
+check_side uac-inbound.msg 127.0.0.3 "$caller_mp"  # the provider calling
+check_side uas-outbound.msg 127.0.0.3 "$callee_mp" # the provider called
+check_side uas-inbound.msg 127.0.0.2 "$callee_mp"  # the PBX called
+check_side uac-outbound.msg 127.0.0.2 "$caller_mp" # the PBX calling
 for command in offer answer delete; do
     n=$(grep -c "Received command '$command'" rtpengine.log || true)
     [ "$n" -ge $((2 * CALLS)) ] || it_fail "rtpengine saw $n ${command}s for $((2 * CALLS)) calls"
 done
+
+# The in-dialog life of anchored calls (tests/it/dialog_flows' scenarios: a reliable 183
+# with SDP and its PRACK, 200/ACK, a re-INVITE and an UPDATE with SDP, INFO, OPTIONS, BYE):
+# the re-INVITE's and UPDATE's offers and answers cross through rtpengine too.
+flows="$IT_DIR/../dialog_flows"
+flow() {
+    local name=$1 uas_ip=$2 uas_port=$3 uac_ip=$4 uac_port=$5 rc=0 uas_rc=0
+    timeout 60 sipp -sf "$flows/uas-dialog.xml" -i "$uas_ip" -p "$uas_port" -mi "$uas_ip" \
+        -mp "$callee_mp" -m 5 -nostdin -timeout 50s -trace_err -error_file "uas-$name.err" \
+        -trace_msg -message_file "uas-$name.msg" > "uas-$name.out" 2>&1 &
+    local uas=$!
+    IT_PIDS+=("$uas")
+    sleep 0.3
+    timeout 60 sipp "127.0.0.1:$gw_port" -sf "$flows/uac-dialog.xml" -s 15551230050 \
+        -i "$uac_ip" -p "$uac_port" -mi "$uac_ip" -mp "$caller_mp" -m 5 -r 10 -nostdin -timeout 50s \
+        -timeout_error -trace_err -error_file "uac-$name.err" \
+        -trace_msg -message_file "uac-$name.msg" > "uac-$name.out" 2>&1 || rc=$?
+    wait "$uas" || uas_rc=$?
+    local ok
+    ok=$(it_sipp_stat "uac-$name.out" 'Successful call')
+    it_log "$name: caller rc=$rc callee rc=$uas_rc successful=$ok"
+    [ "$rc" = 0 ] && [ "$uas_rc" = 0 ] && [ "$ok" = 5 ] || it_fail "$name: dialog flows failed"
+}
+flow dialog-in 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
+flow dialog-out 127.0.0.2 "$prov_port" 127.0.0.3 "$pbx_port"
+check_side uac-dialog-in.msg 127.0.0.3 "$caller_mp"
+check_side uas-dialog-out.msg 127.0.0.3 "$callee_mp"
+check_side uas-dialog-in.msg 127.0.0.2 "$callee_mp"
+check_side uac-dialog-out.msg 127.0.0.2 "$caller_mp"
 it_stop_gateway
 
 # rtpengine unreachable (nothing on its port): a new call gets 503, or with

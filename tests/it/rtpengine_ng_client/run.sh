@@ -19,13 +19,15 @@ done
 [ -x "$programs/ng_probe" ] || it_fail "ng_probe not built"
 
 ng_port=$(it_free_port)
+cli_port=$(it_free_port) # rtpengine's own CLI listener: 2224 unless told, which parallel runs share
 # A media range of its own: 100 ports picked from the ng port so that parallel runs differ.
 port_min=$((30000 + (ng_port % 300) * 100))
 port_max=$((port_min + 99))
 it_log "rtpengine ng on 127.0.0.1:$ng_port, media ports $port_min-$port_max"
 rtpengine --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
     --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
-    --delete-delay=0 --log-level=6 --no-redis-required >rtpengine.log 2>&1 &
+    --listen-cli=127.0.0.1:"$cli_port" --delete-delay=0 --log-level=6 --no-redis-required \
+    >rtpengine.log 2>&1 &
 IT_PIDS+=($!)
 it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
 
