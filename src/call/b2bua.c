@@ -585,6 +585,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     call->route.extra_headers = SV_NULL;
     call->route.origin_header = SV_NULL;
     call->route.request_uri = SV_NULL;
+    call->route.sdp = SV_NULL;
     /* From here the call is in the tables: it ends through b2bua_call_end(). */
     table_insert(b, call);
     call->state = CALL_STATE_EARLY;

@@ -55,6 +55,7 @@ struct b2bua_route {
     struct sv extra_headers;  /* complete lines added to leg B's INVITE, or absent */
     struct sv origin_header;  /* the complete origin line for the PBX, or absent */
     struct sv request_uri;    /* leg B's Request-URI when not sip:ruri_user@target_host */
+    struct sv sdp;            /* leg B's SDP instead of the INVITE's (media policy), or absent */
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -135,6 +136,20 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
     if (bytes.ptr == NULL) {
         return false;
     }
+    struct sv sdp = invite->body;
+    if (sv_is_present(call->route.sdp)) {
+        /* The media policy removed weak crypto lines: leg B gets its SDP, not the INVITE's
+         * (the builder's text moves to the arena; b->out gets the result). */
+        sdp = call->route.sdp;
+        arena_reset(b->scratch); /* the builders' scratch: free between messages */
+        struct sv built = arena_sv_dup(b->scratch, bytes);
+        struct sw_buf out;
+        sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
+        if (!sv_is_present(built) || sip_msg_replace_body(built, sdp, &out) != 0) {
+            return false;
+        }
+        bytes = sw_buf_view(&out);
+    }
     if (b->anchor == NULL || !has_sdp(invite)) {
         return send_b_invite_bytes(b, call, branch, bytes);
     }
@@ -142,7 +157,7 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
     if (!hold(call, bytes, branch, 0)) {
         return false;
     }
-    int rc = anchor_offer(&call->media, ANCHOR_CALLER, invite->body, NULL, on_offer_done, call);
+    int rc = anchor_offer(&call->media, ANCHOR_CALLER, sdp, NULL, on_offer_done, call);
     if (rc == 0) {
         return true;
     }

@@ -232,6 +232,7 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
     if (sv_is_present(edits->callee_user)) {
         route->ruri_user = edits->callee_user;
     }
+    route->sdp = edits->sdp;
 }
 
 /* A held message: a copy that runs through the path again when a stage resumes it. */
