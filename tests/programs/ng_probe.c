@@ -2,7 +2,7 @@
  * ng_probe: drives a real rtpengine through call/rtpengine for tests/it/rtpengine_ng_client
  * (link: sw_call sw_net sw_sip sw_base).
  *
- * usage: ng_probe NG_ADDR:PORT [anchor]
+ * usage: ng_probe NG_ADDR:PORT [anchor | bench CALLS]
  * Runs ping, offer (an SDP naming the PBX at 10.0.0.5), answer (the provider at
  * 192.0.2.7), query, delete and a query after the delete, each through the client on its own event
  * loop, and prints one line per step:
@@ -21,9 +21,14 @@
  *   anchor-offer c=<address> port=<port> proto=<proto> crypto=<a=crypto lines>
  *   anchor-answer c=<address> port=<port> proto=<proto> crypto=<count>
  *   query-after-end <result> <error-reason>
+ *
+ * With "bench CALLS", CALLS calls one after the other through anchor.h (offer, answer,
+ * end) and the round trip of each offer and answer, as call set-up waits for it:
+ *   bench calls=<n> offer_us median=<m> p99=<p> answer_us median=<m> p99=<p>
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/addr.h"
@@ -236,11 +241,83 @@ static bool run_anchored(struct loop *loop, struct rtpengine_settings *settings)
     return is_ok;
 }
 
+#define BENCH_MAX 100000
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static uint64_t percentile(uint64_t *values, size_t count, unsigned pct)
+{
+    qsort(values, count, sizeof(*values), compare_u64);
+    size_t index = (count * pct + 99) / 100;
+    return values[index == 0 ? 0 : index - 1];
+}
+
+/* One anchored call's offer and answer; their round trips in *offer_us and *answer_us. */
+static bool bench_call(struct loop *loop, struct anchor *anchor, size_t n, uint64_t *offer_us,
+                       uint64_t *answer_us)
+{
+    char call_id[64];
+    int len = snprintf(call_id, sizeof(call_id), "ng-probe-bench-%zu@127.0.0.1", n);
+    struct anchor_session session;
+    anchor_session_init(anchor, &session, sv_make(call_id, (size_t)len));
+    struct step step = { 0 };
+    uint64_t start = sw_mono_us();
+    bool is_ok = anchor_offer(&session, ANCHOR_CALLER, sv_make(offer_sdp, sizeof(offer_sdp) - 1),
+                              NULL, on_anchored, &step) == 0 &&
+                 wait_step(loop, &step);
+    *offer_us = sw_mono_us() - start;
+    memset(&step, 0, sizeof(step));
+    start = sw_mono_us();
+    is_ok = is_ok &&
+            anchor_answer(&session, ANCHOR_CALLEE, sv_make(answer_sdp, sizeof(answer_sdp) - 1),
+                          NULL, on_anchored, &step) == 0 &&
+            wait_step(loop, &step);
+    *answer_us = sw_mono_us() - start;
+    anchor_end(&session);
+    return is_ok;
+}
+
+static bool run_bench(struct loop *loop, struct rtpengine_settings *settings, size_t calls)
+{
+    struct anchor_settings as = { .engines = *settings };
+    int err = 0;
+    struct anchor *anchor = anchor_new(loop, &as, &err);
+    uint64_t *offers = calloc(calls, sizeof(*offers));
+    uint64_t *answers = calloc(calls, sizeof(*answers));
+    bool is_ok = anchor != NULL && offers != NULL && answers != NULL;
+    for (size_t i = 0; is_ok && i < calls; i++) {
+        is_ok = bench_call(loop, anchor, i, &offers[i], &answers[i]);
+        /* Let the delete go before the next call. */
+        while (is_ok && rtpengine_pending(anchor_client(anchor)) > 0) {
+            (void)loop_run_once(loop, 20);
+        }
+    }
+    if (is_ok) {
+        (void)printf("bench calls=%zu offer_us median=%llu p99=%llu answer_us median=%llu "
+                     "p99=%llu\n",
+                     calls, (unsigned long long)percentile(offers, calls, 50),
+                     (unsigned long long)percentile(offers, calls, 99),
+                     (unsigned long long)percentile(answers, calls, 50),
+                     (unsigned long long)percentile(answers, calls, 99));
+    }
+    free(offers);
+    free(answers);
+    anchor_free(anchor);
+    return is_ok;
+}
+
 int main(int argc, char **argv)
 {
     bool is_anchor = argc == 3 && strcmp(argv[2], "anchor") == 0;
-    if (argc != 2 && !is_anchor) {
-        (void)fprintf(stderr, "usage: ng_probe NG_ADDR:PORT [anchor]\n");
+    bool is_bench = argc == 4 && strcmp(argv[2], "bench") == 0;
+    size_t calls = is_bench ? strtoul(argv[3], NULL, 10) : 0;
+    if ((argc != 2 && !is_anchor && !is_bench) || (is_bench && (calls == 0 || calls > BENCH_MAX))) {
+        (void)fprintf(stderr, "usage: ng_probe NG_ADDR:PORT [anchor | bench CALLS]\n");
         return 2;
     }
     struct rtpengine_settings settings = { .server_count = 1, .retransmit_ms = 300 };
@@ -249,6 +326,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct loop *loop = loop_new(16, NULL, NULL);
+    if (loop != NULL && is_bench) {
+        bool is_benched = run_bench(loop, &settings, calls);
+        loop_free(loop);
+        return is_benched ? 0 : 1;
+    }
     if (loop != NULL && is_anchor) {
         bool is_anchored = run_anchored(loop, &settings);
         loop_free(loop);
