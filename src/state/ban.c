@@ -585,8 +585,7 @@ bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct
     return at >= 0;
 }
 
-size_t ban_store_list(const struct ban_store *store, int64_t now_s, struct ban_entry *out,
-                      size_t cap)
+size_t ban_store_each(const struct ban_store *store, int64_t now_s, ban_entry_fn *fn, void *ctx)
 {
     size_t total = 0;
     for (size_t s = 0; s < BAN_SHARDS; s++) {
@@ -596,14 +595,37 @@ size_t ban_store_list(const struct ban_store *store, int64_t now_s, struct ban_e
             if (atomic_load_explicit(&shard->slots[i].end_s, memory_order_relaxed) <= now_s) {
                 continue;
             }
-            if (total < cap) {
-                entry_read(shard, i, &out[total]);
+            if (fn != NULL) {
+                struct ban_entry entry;
+                entry_read(shard, i, &entry);
+                fn(ctx, &entry);
             }
             total++;
         }
         pthread_mutex_unlock(&shard->lock);
     }
     return total;
+}
+
+struct list_ctx {
+    struct ban_entry *out;
+    size_t cap;
+    size_t count;
+};
+
+static void list_one(void *ctx, const struct ban_entry *entry)
+{
+    struct list_ctx *list = ctx;
+    if (list->count < list->cap) {
+        list->out[list->count++] = *entry;
+    }
+}
+
+size_t ban_store_list(const struct ban_store *store, int64_t now_s, struct ban_entry *out,
+                      size_t cap)
+{
+    struct list_ctx list = { .out = out, .cap = cap, .count = 0 };
+    return ban_store_each(store, now_s, cap > 0 ? list_one : NULL, &list);
 }
 
 /* Removes the entries of `ips` (present, under the lock) in one write. */

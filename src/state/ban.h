@@ -45,7 +45,7 @@
 
 #define BAN_SHARDS           64
 #define BAN_REASON_CAP       96
-#define BAN_BACKENDS_MAX     4
+#define BAN_BACKENDS_MAX     6
 #define BAN_FOREVER          INT64_MAX  /* end_s of a ban without end */
 #define BAN_DURATION_FOREVER UINT32_MAX /* ban_request.duration_s for a ban without end */
 
@@ -149,6 +149,15 @@ bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct
  */
 size_t ban_store_list(const struct ban_store *store, int64_t now_s, struct ban_entry *out,
                       size_t cap);
+
+typedef void ban_entry_fn(void *ctx, const struct ban_entry *entry);
+
+/*
+ * Calls fn(ctx, entry) for every active ban at `now_s` (shard order) and returns how many
+ * there are; fn may be NULL (count only). fn runs under the shard's lock: it must not
+ * call the store, and should be quick (a system call is fine, a disk write is not).
+ */
+size_t ban_store_each(const struct ban_store *store, int64_t now_s, ban_entry_fn *fn, void *ctx);
 
 /*
  * Reports every ban that ended at or before `now_s` (once each, as BAN_CHANGE_EXPIRE)
