@@ -1,0 +1,407 @@
+#include "state/ban_bpf.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "state/ban_bpf_object.h"
+
+#define BAN_BPF_DEFAULT_ENTRIES 65536u
+#define BAN_BPF_SWEEP_BATCH     1024
+#define NS_PER_US               1000u
+#define US_PER_S                1000000
+
+struct ban_bpf {
+    struct bpf_object *obj;
+    int prog_fd;
+    int bans_fd;
+    int deny_fd;
+    int drops_fd;
+    size_t max_entries;
+    struct ban_store *store; /* set by the backend's load */
+    /* Serializes "read the store, write the map" so the last writer saw the latest state. */
+    pthread_mutex_t lock;
+    atomic_bool has_warned;
+};
+
+/* libbpf's own messages: its warnings say why a load failed, the rest is noise. */
+__attribute__((format(printf, 2, 0))) static int libbpf_say(enum libbpf_print_level level,
+                                                            const char *fmt, va_list args)
+{
+    if (level != LIBBPF_WARN) {
+        return 0;
+    }
+    char line[256];
+    int n = vsnprintf(line, sizeof(line), fmt, args);
+    size_t len = n > 0 ? strnlen(line, sizeof(line)) : 0;
+    while (len > 0 && line[len - 1] == '\n') {
+        line[--len] = '\0';
+    }
+    log_debug(NULL, "libbpf: %s", line);
+    return n;
+}
+
+static void key_of(const struct sw_ip *ip, struct ban_bpf_key *key)
+{
+    memcpy(key->addr, ip->bytes, sizeof(key->addr));
+}
+
+static int find_map(struct bpf_object *obj, const char *name, char *why, size_t cap)
+{
+    int fd = bpf_object__find_map_fd_by_name(obj, name);
+    if (fd < 0) {
+        (void)snprintf(why, cap, "the embedded filter has no map %s", name);
+        return -SW_EBADARG;
+    }
+    return fd;
+}
+
+static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
+{
+    size_t len = 0;
+    const unsigned char *image = ban_bpf_object(&len);
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sipwarden_ban");
+    bpf->obj = bpf_object__open_mem(image, len, &opts);
+    if (bpf->obj == NULL) {
+        int err = -errno;
+        (void)snprintf(why, cap, "cannot open the embedded filter: %s", sw_strerror(err));
+        return err;
+    }
+    struct bpf_map *bans = bpf_object__find_map_by_name(bpf->obj, "sw_bans");
+    int rc =
+        bans == NULL ? -SW_EBADARG : bpf_map__set_max_entries(bans, (uint32_t)bpf->max_entries);
+    if (rc != 0) {
+        (void)snprintf(why, cap, "cannot size the ban map: %s", sw_strerror(rc));
+        return rc;
+    }
+    rc = bpf_object__load(bpf->obj);
+    if (rc != 0) {
+        (void)snprintf(why, cap, "the kernel refused the socket filter: %s", sw_strerror(rc));
+        return rc;
+    }
+    struct bpf_program *prog = bpf_object__find_program_by_name(bpf->obj, "sw_ban_filter");
+    bpf->prog_fd = prog != NULL ? bpf_program__fd(prog) : -1;
+    if (bpf->prog_fd < 0) {
+        (void)snprintf(why, cap, "the embedded filter has no program sw_ban_filter");
+        return -SW_EBADARG;
+    }
+    bpf->bans_fd = find_map(bpf->obj, "sw_bans", why, cap);
+    bpf->deny_fd = bpf->bans_fd < 0 ? -1 : find_map(bpf->obj, "sw_deny", why, cap);
+    bpf->drops_fd = bpf->deny_fd < 0 ? -1 : find_map(bpf->obj, "sw_drops", why, cap);
+    return bpf->drops_fd < 0 ? bpf->drops_fd : 0;
+}
+
+int ban_bpf_new(size_t max_entries, struct ban_bpf **out, char *why, size_t cap)
+{
+    (void)libbpf_set_print(libbpf_say);
+    struct ban_bpf *bpf = sw_calloc(1, sizeof(*bpf));
+    if (bpf == NULL) {
+        (void)snprintf(why, cap, "out of memory");
+        return -ENOMEM;
+    }
+    if (pthread_mutex_init(&bpf->lock, NULL) != 0) {
+        sw_free(bpf);
+        (void)snprintf(why, cap, "out of memory");
+        return -ENOMEM;
+    }
+    bpf->max_entries = max_entries != 0 ? max_entries : BAN_BPF_DEFAULT_ENTRIES;
+    atomic_init(&bpf->has_warned, false);
+    int rc = load_object(bpf, why, cap);
+    if (rc != 0) {
+        ban_bpf_free(bpf);
+        return rc;
+    }
+    *out = bpf;
+    return 0;
+}
+
+void ban_bpf_free(struct ban_bpf *bpf)
+{
+    if (bpf == NULL) {
+        return;
+    }
+    bpf_object__close(bpf->obj);
+    bpf->obj = NULL;
+    pthread_mutex_destroy(&bpf->lock);
+    sw_free(bpf);
+}
+
+int ban_bpf_attach_socket(const struct ban_bpf *bpf, int fd)
+{
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &bpf->prog_fd, sizeof(bpf->prog_fd)) == -1) {
+        return -errno;
+    }
+    return 0;
+}
+
+/* ---- the ban map ------------------------------------------------------------------- */
+
+/* The CLOCK_MONOTONIC deadline of a ban ending at wall-clock second `end_s`; 0 = over. */
+static uint64_t deadline_ns(int64_t end_s, uint64_t wall_us, uint64_t mono_us)
+{
+    if (end_s == BAN_FOREVER) {
+        return BAN_BPF_FOREVER;
+    }
+    int64_t left_us = end_s * US_PER_S - (int64_t)wall_us;
+    if (left_us <= 0) {
+        return 0;
+    }
+    if ((uint64_t)left_us > (BAN_BPF_FOREVER / NS_PER_US) - mono_us) {
+        return BAN_BPF_FOREVER;
+    }
+    return (mono_us + (uint64_t)left_us) * NS_PER_US;
+}
+
+/*
+ * Deletes, in batches, the map's addresses that the store does not ban at `now_s`: what
+ * the store evicted without telling. Under bpf->lock. Returns how many went.
+ */
+static size_t sweep_stale(struct ban_bpf *bpf, int64_t now_s)
+{
+    struct ban_bpf_key stale[BAN_BPF_SWEEP_BATCH];
+    size_t removed = 0;
+    size_t max_rounds = bpf->max_entries / BAN_BPF_SWEEP_BATCH + 2;
+    for (size_t round = 0; round < max_rounds; round++) {
+        size_t count = 0;
+        struct ban_bpf_key key;
+        struct ban_bpf_key prev;
+        bool has_prev = false;
+        /* Collect, then delete: deleting while walking would restart the walk. */
+        while (count < BAN_BPF_SWEEP_BATCH &&
+               bpf_map_get_next_key(bpf->bans_fd, has_prev ? &prev : NULL, &key) == 0) {
+            struct sw_ip ip;
+            memcpy(ip.bytes, key.addr, sizeof(ip.bytes));
+            if (!ban_store_is_banned(bpf->store, &ip, now_s)) {
+                stale[count++] = key;
+            }
+            prev = key;
+            has_prev = true;
+        }
+        for (size_t i = 0; i < count; i++) {
+            /* Gone meanwhile is gone all the same. */
+            (void)bpf_map_delete_elem(bpf->bans_fd, &stale[i]);
+        }
+        removed += count;
+        if (count < BAN_BPF_SWEEP_BATCH) {
+            break;
+        }
+    }
+    return removed;
+}
+
+static int map_put(struct ban_bpf *bpf, const struct ban_bpf_key *key, uint64_t end_ns,
+                   int64_t now_s)
+{
+    if (bpf_map_update_elem(bpf->bans_fd, key, &end_ns, BPF_ANY) == 0) {
+        return 0;
+    }
+    int err = -errno;
+    if (err != -E2BIG || bpf->store == NULL || sweep_stale(bpf, now_s) == 0) {
+        return err;
+    }
+    return bpf_map_update_elem(bpf->bans_fd, key, &end_ns, BPF_ANY) == 0 ? 0 : -errno;
+}
+
+/* Makes the map say what the store says about `ip` now. */
+static int sync_address(struct ban_bpf *bpf, const struct sw_ip *ip)
+{
+    struct ban_bpf_key key;
+    key_of(ip, &key);
+    pthread_mutex_lock(&bpf->lock);
+    uint64_t wall_us = sw_wall_us();
+    uint64_t mono_us = sw_mono_us();
+    int64_t now_s = (int64_t)(wall_us / US_PER_S);
+    struct ban_entry entry;
+    bool is_banned = ban_store_get(bpf->store, ip, &entry) && entry.end_s > now_s;
+    uint64_t end_ns = is_banned ? deadline_ns(entry.end_s, wall_us, mono_us) : 0;
+    int rc = 0;
+    if (end_ns != 0) {
+        rc = map_put(bpf, &key, end_ns, now_s);
+    } else if (bpf_map_delete_elem(bpf->bans_fd, &key) != 0 && errno != ENOENT) {
+        rc = -errno;
+    }
+    pthread_mutex_unlock(&bpf->lock);
+    return rc;
+}
+
+static void warn_once(struct ban_bpf *bpf, const char *what, int err)
+{
+    if (!atomic_exchange(&bpf->has_warned, true)) {
+        log_warn(NULL,
+                 "ban: kernel drop: %s: %s (the gate still drops in user space; logged "
+                 "once)",
+                 what, sw_strerror(err));
+    }
+}
+
+struct refill {
+    struct ban_bpf *bpf;
+    uint64_t wall_us;
+    uint64_t mono_us;
+    int err;
+};
+
+static void refill_one(void *ctx, const struct ban_entry *entry)
+{
+    struct refill *r = ctx;
+    struct ban_bpf_key key;
+    key_of(&entry->ip, &key);
+    uint64_t end_ns = deadline_ns(entry->end_s, r->wall_us, r->mono_us);
+    if (end_ns != 0 && bpf_map_update_elem(r->bpf->bans_fd, &key, &end_ns, BPF_ANY) != 0 &&
+        r->err == 0) {
+        r->err = -errno;
+    }
+}
+
+static int backend_load(void *backend, struct ban_store *store, int64_t now_s)
+{
+    struct ban_bpf *bpf = backend;
+    bpf->store = store;
+    struct refill r = { .bpf = bpf, .wall_us = sw_wall_us(), .mono_us = sw_mono_us() };
+    pthread_mutex_lock(&bpf->lock);
+    (void)ban_store_each(store, now_s, refill_one, &r);
+    pthread_mutex_unlock(&bpf->lock);
+    if (r.err != 0) {
+        warn_once(bpf, "cannot copy every ban into the kernel map", r.err);
+    }
+    return 0;
+}
+
+static void backend_publish(void *backend, enum ban_change change, const struct ban_entry *entry)
+{
+    (void)change; /* whatever changed, the store's entry now is what the map must say */
+    struct ban_bpf *bpf = backend;
+    if (bpf->store == NULL) {
+        return;
+    }
+    int rc = sync_address(bpf, &entry->ip);
+    if (rc != 0) {
+        warn_once(bpf, "cannot update the kernel map", rc);
+    }
+}
+
+static void backend_close(void *backend)
+{
+    ban_bpf_free(backend);
+}
+
+const struct ban_store_ops ban_bpf_ops = {
+    .name = "kernel",
+    .load = backend_load,
+    .publish = backend_publish,
+    .close = backend_close,
+};
+
+bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t *end_ns)
+{
+    struct ban_bpf_key key;
+    key_of(ip, &key);
+    uint64_t value = 0;
+    if (bpf_map_lookup_elem(bpf->bans_fd, &key, &value) != 0) {
+        return false;
+    }
+    if (end_ns != NULL) {
+        *end_ns = value;
+    }
+    return true;
+}
+
+size_t ban_bpf_count(const struct ban_bpf *bpf)
+{
+    size_t count = 0;
+    struct ban_bpf_key keys[2];
+    const void *prev = NULL;
+    /* Bounded by the map's size: a map changing meanwhile may restart the walk once. */
+    while (count <= 2 * bpf->max_entries &&
+           bpf_map_get_next_key(bpf->bans_fd, prev, &keys[count % 2]) == 0) {
+        prev = &keys[count % 2];
+        count++;
+    }
+    return count;
+}
+
+/* ---- the deny trie and the counters ------------------------------------------------ */
+
+static void lpm_key_of(const struct sw_cidr *range, struct ban_bpf_lpm_key *key)
+{
+    memset(key, 0, sizeof(*key));
+    key->prefix_len = range->prefix_len;
+    memcpy(key->addr, range->ip.bytes, sizeof(key->addr));
+}
+
+static bool lpm_key_in(const struct ban_bpf_lpm_key *key, const struct sw_cidr *ranges,
+                       size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct ban_bpf_lpm_key other;
+        lpm_key_of(&ranges[i], &other);
+        if (memcmp(&other, key, sizeof(other)) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int ban_bpf_set_deny(struct ban_bpf *bpf, const struct sw_cidr *ranges, size_t count)
+{
+    if (count > BAN_BPF_MAX_DENY) {
+        return -SW_EFULL;
+    }
+    const uint8_t one = 1;
+    for (size_t i = 0; i < count; i++) {
+        struct ban_bpf_lpm_key key;
+        lpm_key_of(&ranges[i], &key);
+        if (bpf_map_update_elem(bpf->deny_fd, &key, &one, BPF_ANY) != 0) {
+            return -errno;
+        }
+    }
+    /* Collect first: deleting while walking would restart the walk. */
+    struct ban_bpf_lpm_key stale[BAN_BPF_MAX_DENY];
+    size_t stale_count = 0;
+    struct ban_bpf_lpm_key key;
+    struct ban_bpf_lpm_key prev;
+    bool has_prev = false;
+    while (stale_count < BAN_BPF_MAX_DENY &&
+           bpf_map_get_next_key(bpf->deny_fd, has_prev ? &prev : NULL, &key) == 0) {
+        if (!lpm_key_in(&key, ranges, count)) {
+            stale[stale_count++] = key;
+        }
+        prev = key;
+        has_prev = true;
+    }
+    for (size_t i = 0; i < stale_count; i++) {
+        if (bpf_map_delete_elem(bpf->deny_fd, &stale[i]) != 0 && errno != ENOENT) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+void ban_bpf_drops(const struct ban_bpf *bpf, uint64_t out[BAN_BPF_COUNTERS])
+{
+    memset(out, 0, BAN_BPF_COUNTERS * sizeof(out[0]));
+    int cpus = libbpf_num_possible_cpus();
+    uint64_t *values = cpus > 0 ? sw_calloc((size_t)cpus, sizeof(*values)) : NULL;
+    if (values == NULL) {
+        return;
+    }
+    for (uint32_t reason = 0; reason < BAN_BPF_COUNTERS; reason++) {
+        if (bpf_map_lookup_elem(bpf->drops_fd, &reason, values) != 0) {
+            continue;
+        }
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            out[reason] += values[cpu];
+        }
+    }
+    sw_free(values);
+}

@@ -1,0 +1,75 @@
+/*
+ * [ban] kernel_drop: the ban store's bans and the [acl] deny ranges in BPF maps, read by a
+ * socket filter (state/bpf/ban_filter.bpf.c, embedded in the binary) that drops packets
+ * from those sources before the kernel queues them on a socket, so they never wake a
+ * worker. The ban store stays the source of truth: attached as a backend
+ * (`ban_bpf_ops`), its `load` fills the map with every active ban (a restart refills it)
+ * and every change it is told about (add, lift, expiry; a ban from Redis too) is applied
+ * by reading the store's current entry for that address again, so the map converges on
+ * the store whatever the order in which threads report. An entry keeps its end as a
+ * CLOCK_MONOTONIC deadline, so the filter stops dropping at the ban's end even before the
+ * housekeeping thread reports the expiry (which removes it).
+ *
+ * Bounds: the ban map holds `max_entries` addresses (the store's capacity, 64 bytes each
+ * in the kernel, preallocated); when it is full because the store evicted entries without
+ * telling (store eviction is silent), the entries the store no longer bans are swept out
+ * and the update is tried once more. The deny trie holds BAN_BPF_MAX_DENY ranges.
+ *
+ * Privileges: loading needs CAP_BPF (or root) and a kernel with BPF socket filters;
+ * ban_bpf_new says why it failed, and the caller keeps the user-space gate alone.
+ *
+ * Threads: ban_bpf_new, ban_bpf_free and ban_bpf_set_deny from one thread at a time (the
+ * main thread); ban_bpf_attach_socket, ban_bpf_drops, ban_bpf_lookup and the backend's
+ * publish from any thread.
+ */
+#ifndef SW_STATE_BAN_BPF_H
+#define SW_STATE_BAN_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "state/ban.h"
+#include "state/ban_bpf_abi.h"
+
+#define BAN_BPF_MAX_DENY 256
+
+struct ban_bpf;
+
+/* The backend: ctx is the struct ban_bpf; `close` frees it (ban_bpf_free). */
+extern const struct ban_store_ops ban_bpf_ops;
+
+/*
+ * Loads the filter with a ban map of `max_entries` addresses (0 = 65536). Returns 0 and
+ * *out, or -errno (EPERM: no privilege; ENOSYS/EINVAL: the kernel refuses) with `why`
+ * (cap bytes) saying what was refused.
+ */
+int ban_bpf_new(size_t max_entries, struct ban_bpf **out, char *why, size_t cap);
+
+/* Detaches nothing (sockets keep the filter while they live); frees. NULL is a no-op. */
+void ban_bpf_free(struct ban_bpf *bpf);
+
+/* Attaches the filter to socket `fd` (SO_ATTACH_BPF). Returns 0 or -errno. */
+int ban_bpf_attach_socket(const struct ban_bpf *bpf, int fd);
+
+/*
+ * Makes the deny trie hold exactly `ranges` (at most BAN_BPF_MAX_DENY; more: -SW_EFULL and
+ * the trie unchanged). Ranges added first, stale ones removed after, so no covered
+ * address passes in between. Returns 0 or -errno.
+ */
+int ban_bpf_set_deny(struct ban_bpf *bpf, const struct sw_cidr *ranges, size_t count);
+
+/* Packets the filter dropped since it was loaded, per BAN_BPF_DROP_* (summed over CPUs). */
+void ban_bpf_drops(const struct ban_bpf *bpf, uint64_t out[BAN_BPF_COUNTERS]);
+
+/*
+ * True when the ban map holds `ip`; *end_ns (may be NULL) receives its CLOCK_MONOTONIC
+ * deadline in nanoseconds (BAN_BPF_FOREVER: none). For tests and diagnostics.
+ */
+bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t *end_ns);
+
+/* Addresses in the ban map (walks it: for tests and diagnostics). */
+size_t ban_bpf_count(const struct ban_bpf *bpf);
+
+#endif
