@@ -21,6 +21,7 @@
 #include "base/event.h"
 #include "base/sv.h"
 #include "net/loop.h"
+#include "net/worker.h"
 #include "sip/msg.h"
 
 #define MAX_STREAM_LISTENERS 16
@@ -91,6 +92,8 @@ struct stream_set {
     struct worker *worker;
     struct loop *loop;
     const struct net_tls_settings *tls;
+    net_socket_fn *on_socket; /* net_settings.on_socket */
+    void *socket_ctx;
     const struct net_listener *listeners;
     size_t listener_count;
     struct stream_listener socks[MAX_STREAM_LISTENERS];

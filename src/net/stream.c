@@ -164,6 +164,9 @@ static int listener_open(struct stream_set *set, struct net_listener *nl, size_t
             return rc;
         }
     }
+    if (set->on_socket != NULL) {
+        set->on_socket(set->socket_ctx, fd, nl->transport);
+    }
     struct stream_listener *l = &set->socks[set->sock_count++];
     *l = (struct stream_listener){
         .watch = { .fd = fd, .fn = listener_accept, .ctx = l },
@@ -311,6 +314,8 @@ static void set_apply_settings(struct stream_set *set, const struct net_settings
                                        ? MAX_WORKER_QUEUED_BYTES
                                        : set->max_queued_bytes;
     set->tls = s->tls;
+    set->on_socket = s->on_socket;
+    set->socket_ctx = s->socket_ctx;
 }
 
 /*

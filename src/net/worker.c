@@ -65,6 +65,8 @@ struct net_group {
     void *app;
     struct worker *workers;
     unsigned worker_count;
+    net_socket_fn *on_socket;
+    void *socket_ctx;
 };
 
 unsigned worker_index(const struct worker *worker)
@@ -306,6 +308,9 @@ static int worker_open_udp(struct worker *w, char *errbuf, size_t errcap)
                 return rc;
             }
         }
+        if (g->on_socket != NULL) {
+            g->on_socket(g->socket_ctx, fd, l->transport);
+        }
         struct udp_socket *sock = &w->udp[w->udp_count++];
         *sock = (struct udp_socket){
             .watch = { .fd = fd, .fn = udp_readable, .ctx = sock },
@@ -401,6 +406,8 @@ int net_group_new(const struct net_listener *listeners, size_t listener_count,
     g->listener_count = listener_count;
     g->handlers = *handlers;
     g->app = app;
+    g->on_socket = settings->on_socket;
+    g->socket_ctx = settings->socket_ctx;
     g->worker_count = settings->worker_count != 0 ? settings->worker_count : default_worker_count();
     if (g->worker_count > MAX_WORKERS) {
         g->worker_count = MAX_WORKERS;

@@ -72,6 +72,7 @@ typedef void net_stream_error_fn(void *app, struct worker *worker,
                                  const struct net_stream_error *error);
 typedef void worker_task_fn(struct worker *worker, void *arg);
 typedef void worker_hook_fn(void *app, struct worker *worker);
+typedef void net_socket_fn(void *ctx, int fd, enum sw_transport transport);
 
 struct net_handlers {
     net_msg_fn *on_message;
@@ -86,6 +87,12 @@ struct net_settings {
     size_t max_connections;             /* per worker, streams */
     size_t post_queue_cap;              /* per worker, cross-worker tasks */
     const struct net_tls_settings *tls; /* NULL = no TLS listeners or outbound TLS */
+    /* Called in net_group_new for every socket that receives from peers, once bound: each
+       worker's UDP socket of each listener and each TCP/TLS listening socket (the
+       connections it accepts inherit socket filters). NULL = none. A failure is the
+       hook's to report: the socket is used all the same. */
+    net_socket_fn *on_socket;
+    void *socket_ctx;
     /* Streams; 0 selects the default in parentheses. */
     uint32_t idle_timeout_ms;      /* close after this long without a message (120 s) */
     uint32_t handshake_timeout_ms; /* TCP connect + TLS handshake must finish within (5 s) */
