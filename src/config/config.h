@@ -299,8 +299,9 @@ struct cfg_ban {
     /* The configured ranges, then (added by the loader) every trunk's permit ranges and
      * the PBX's permit ranges: the effective list. */
     struct cfg_cidrs never_ban;
-    char *nft_set; /* "family table set", e.g. "inet sipwarden banned"; NULL = off */
-    char *command; /* absolute path of a program; NULL = off */
+    char *nft_set;    /* "family table set", e.g. "inet sipwarden banned"; NULL = off */
+    char *command;    /* absolute path of a program; NULL = off */
+    bool kernel_drop; /* a BPF socket filter drops banned and denied sources */
     uint32_t max_entries;
 };
 

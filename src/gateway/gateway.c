@@ -199,7 +199,9 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
     }
     struct net_settings settings = { .worker_count = cfg->general.workers,
                                      .tls = gw->tls,
-                                     .max_timers = GW_MAX_TIMERS_PER_WORKER };
+                                     .max_timers = GW_MAX_TIMERS_PER_WORKER,
+                                     .on_socket = gw->kdrop != NULL ? gw_kdrop_on_socket : NULL,
+                                     .socket_ctx = gw };
     struct net_handlers handlers = {
         .on_message = gw_on_message,
         .on_start = on_worker_start,
@@ -285,6 +287,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         rc = gw_obs_new(gw, gen->cfg, diag);
     }
     if (rc == 0) {
+        gw_kdrop_open(gw, gen->cfg); /* before the network: every socket gets the filter */
+    }
+    if (rc == 0) {
         atomic_store(&gw->gate, gw_gate_new(gw, gen->cfg));
         rc = atomic_load(&gw->gate) == NULL ? -ENOMEM : 0;
     }
@@ -308,6 +313,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
                    "%u count as the PBX's ([pbx] match_port)",
                    gen->cfg->pbx.address.host, gen->cfg->pbx.address.port);
     }
+    if (gw->kdrop != NULL) {
+        log_notice(NULL, "ban: kernel drop filter attached to %zu sockets", gw->kdrop_sockets);
+    }
     *out = gw;
     return 0;
 }
@@ -318,7 +326,8 @@ void gateway_free(struct gateway *gw)
         return;
     }
     net_group_free(gw->net);
-    gw_obs_free(gw); /* after the workers, before the gate whose hooks it serves */
+    gw_obs_free(gw);  /* after the workers, before the gate whose hooks it serves */
+    gw->kdrop = NULL; /* freed with the ban store, its backend */
     net_tls_settings_free(gw->tls);
     gate_free(atomic_load(&gw->gate));
     struct gw_gen *current = atomic_exchange(&gw->gen, NULL);
@@ -387,7 +396,8 @@ static void reload(struct gateway *gw)
     }
     sw_diag_fini(&diag);
     gw_gen_publish(gw, gen);
-    gw_obs_swap_gate(gw, gen->cfg); /* the gate's deny ranges follow the new [acl] */
+    gw_obs_swap_gate(gw, gen->cfg);  /* the gate's deny ranges follow the new [acl] */
+    gw_kdrop_set_deny(gw, gen->cfg); /* and so do the kernel filter's */
     size_t dropped = gw_gen_drop_removed_bindings(gen);
     if (gw->net != NULL && net_group_worker_count(gw->net) > 0) {
         /* NULL-free argument: nothing to free if the queue is full (then logged). */

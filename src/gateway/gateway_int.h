@@ -35,6 +35,7 @@ struct gate;
 struct arena;
 struct callcount;
 struct callcount_slot;
+struct ban_bpf;
 
 /* A trunk's next hop, resolved when its generation is built (a DNS name is looked up
  * then). The credentials are views into the generation's configuration. */
@@ -97,7 +98,10 @@ struct gateway {
     struct b2bua_local locals[GW_MAX_LISTENERS];
     size_t local_count;
     struct event_sink events;
-    struct gw_obs *obs; /* gateway_obs.h: event queue, logs, bans, metrics, control */
+    struct gw_obs *obs;    /* gateway_obs.h: event queue, logs, bans, metrics, control */
+    struct ban_bpf *kdrop; /* [ban] kernel_drop; NULL = off or refused; owned by the ban
+                              store (a backend), freed with it */
+    size_t kdrop_sockets;  /* sockets the filter is attached to */
     struct sv hide_headers[32];
     size_t hide_header_count;
     struct sip_limits limits;
@@ -139,5 +143,17 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
 
 /* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);
+
+/*
+ * gateway_kdrop.c: [ban] kernel_drop (state/ban_bpf.h), all from the main thread.
+ * gw_kdrop_open (after gw_obs_new, before the network) loads the filter and attaches it to
+ * the ban store as a backend, or says once why the kernel refused and leaves gw->kdrop
+ * NULL (the gate alone drops). gw_kdrop_on_socket is the network's net_settings.on_socket.
+ * gw_kdrop_set_deny copies the gate's [acl] deny ranges of `cfg` into the filter (start,
+ * reload).
+ */
+void gw_kdrop_open(struct gateway *gw, const struct cfg *cfg);
+void gw_kdrop_on_socket(void *ctx, int fd, enum sw_transport transport);
+void gw_kdrop_set_deny(struct gateway *gw, const struct cfg *cfg);
 
 #endif
