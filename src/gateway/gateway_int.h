@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/diag.h"
 #include "base/event.h"
@@ -36,6 +37,7 @@ struct arena;
 struct callcount;
 struct callcount_slot;
 struct ban_bpf;
+struct metrics;
 
 /* A trunk's next hop, resolved when its generation is built (a DNS name is looked up
  * then). The credentials are views into the generation's configuration. */
@@ -155,5 +157,21 @@ void gw_events_init(struct gateway *gw);
 void gw_kdrop_open(struct gateway *gw, const struct cfg *cfg);
 void gw_kdrop_on_socket(void *ctx, int fd, enum sw_transport transport);
 void gw_kdrop_set_deny(struct gateway *gw, const struct cfg *cfg);
+
+/*
+ * The filter's metrics: sipwarden_kernel_drops_total{reason}, and its own cost while BPF
+ * statistics are enabled (sipwarden_kernel_filter_runs_total and
+ * _run_nanoseconds_total). Added once at start; updated by the housekeeping thread into
+ * metrics slot `slot` (they stay 0 while gw->kdrop is NULL).
+ */
+struct gw_kdrop_series {
+    uint32_t drops[2]; /* BAN_BPF_DROP_BANNED, BAN_BPF_DROP_DENIED */
+    uint32_t runs;
+    uint32_t run_ns;
+};
+
+int gw_kdrop_metrics_add(struct metrics *metrics, struct gw_kdrop_series *out);
+void gw_kdrop_metrics_update(const struct gateway *gw, struct metrics *metrics, unsigned slot,
+                             const struct gw_kdrop_series *series);
 
 #endif

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
+#include "obs/metrics.h"
 #include "policy/acl.h"
 #include "state/ban.h"
 #include "state/ban_bpf.h"
@@ -77,4 +78,65 @@ void gw_kdrop_on_socket(void *ctx, int fd, enum sw_transport transport)
         return;
     }
     gw->kdrop_sockets++;
+}
+
+int gw_kdrop_metrics_add(struct metrics *metrics, struct gw_kdrop_series *out)
+{
+    static const char *const labels[] = { "reason" };
+    static const char *const reasons[BAN_BPF_COUNTERS] = {
+        [BAN_BPF_DROP_BANNED] = "banned",
+        [BAN_BPF_DROP_DENIED] = "denied",
+    };
+    _Static_assert(BAN_BPF_COUNTERS == sizeof(out->drops) / sizeof(out->drops[0]),
+                   "one series per drop reason");
+    struct metrics_family_def drops = {
+        .name = "sipwarden_kernel_drops_total",
+        .help = "Packets the kernel socket filter dropped before any worker saw them "
+                "([ban] kernel_drop), by reason.",
+        .type = METRIC_COUNTER,
+        .label_names = labels,
+        .label_count = 1,
+    };
+    uint32_t family = 0;
+    int rc = metrics_family_add(metrics, &drops, &family);
+    for (size_t i = 0; i < BAN_BPF_COUNTERS && rc == 0; i++) {
+        const char *value[] = { reasons[i] };
+        rc = metrics_series_add(metrics, family, value, &out->drops[i]);
+    }
+    const struct metrics_family_def cost[2] = {
+        { .name = "sipwarden_kernel_filter_runs_total",
+          .help = "Packets the kernel socket filter judged (0 unless BPF statistics are "
+                  "enabled).",
+          .type = METRIC_COUNTER },
+        { .name = "sipwarden_kernel_filter_run_nanoseconds_total",
+          .help = "CPU time the kernel socket filter took in all (0 unless BPF statistics are "
+                  "enabled).",
+          .type = METRIC_COUNTER },
+    };
+    uint32_t *const series[2] = { &out->runs, &out->run_ns };
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        rc = metrics_family_add(metrics, &cost[i], &family);
+        if (rc == 0) {
+            rc = metrics_series_add(metrics, family, NULL, series[i]);
+        }
+    }
+    return rc;
+}
+
+void gw_kdrop_metrics_update(const struct gateway *gw, struct metrics *metrics, unsigned slot,
+                             const struct gw_kdrop_series *series)
+{
+    if (gw->kdrop == NULL) {
+        return;
+    }
+    uint64_t drops[BAN_BPF_COUNTERS];
+    ban_bpf_drops(gw->kdrop, drops);
+    for (size_t i = 0; i < BAN_BPF_COUNTERS; i++) {
+        metrics_set(metrics, slot, series->drops[i], (int64_t)drops[i]);
+    }
+    uint64_t runs = 0;
+    uint64_t run_ns = 0;
+    ban_bpf_run_stats(gw->kdrop, &runs, &run_ns);
+    metrics_set(metrics, slot, series->runs, (int64_t)runs);
+    metrics_set(metrics, slot, series->run_ns, (int64_t)run_ns);
 }

@@ -29,7 +29,6 @@
 #include "policy/acl.h"
 #include "policy/gate.h"
 #include "state/ban.h"
-#include "state/ban_bpf.h"
 #include "state/ban_redis.h"
 #include "state/ban_sqlite.h"
 #include "state/failtrack.h"
@@ -77,7 +76,7 @@ struct gw_obs {
     struct metrics *metrics;
     struct metrics_events metric_events;
     uint32_t gate_series[GATE_RESULT_COUNT];
-    uint32_t kdrop_series[BAN_BPF_COUNTERS];
+    struct gw_kdrop_series kdrop_series;
     uint32_t gauge_series[GW_GAUGE_COUNT];
     struct evq *evq;
     unsigned claimable; /* producer slots 0..claimable-1 go to threads as they emit */
@@ -618,25 +617,8 @@ static int add_metrics(struct gw_obs *obs)
         const char *value[] = { gate_result_name((enum gate_result)i) };
         rc = metrics_series_add(obs->metrics, family, value, &obs->gate_series[i]);
     }
-    static const char *const reasons[] = { "reason" };
-    struct metrics_family_def kdrop = {
-        .name = "sipwarden_kernel_drops_total",
-        .help = "Packets the kernel socket filter dropped before any worker saw them "
-                "([ban] kernel_drop), by reason.",
-        .type = METRIC_COUNTER,
-        .label_names = reasons,
-        .label_count = 1,
-    };
     if (rc == 0) {
-        rc = metrics_family_add(obs->metrics, &kdrop, &family);
-    }
-    static const char *const kdrop_names[BAN_BPF_COUNTERS] = {
-        [BAN_BPF_DROP_BANNED] = "banned",
-        [BAN_BPF_DROP_DENIED] = "denied",
-    };
-    for (int i = 0; i < BAN_BPF_COUNTERS && rc == 0; i++) {
-        const char *value[] = { kdrop_names[i] };
-        rc = metrics_series_add(obs->metrics, family, value, &obs->kdrop_series[i]);
+        rc = gw_kdrop_metrics_add(obs->metrics, &obs->kdrop_series);
     }
     return rc == 0 ? add_gauges(obs) : rc;
 }
@@ -717,13 +699,7 @@ static void update_metrics(struct gw_obs *obs)
     for (size_t i = 0; i < GW_GAUGE_COUNT; i++) {
         metrics_set(m, GW_METRIC_HOUSE, obs->gauge_series[i], values[i]);
     }
-    if (obs->gw->kdrop != NULL) {
-        uint64_t drops[BAN_BPF_COUNTERS];
-        ban_bpf_drops(obs->gw->kdrop, drops);
-        for (size_t i = 0; i < BAN_BPF_COUNTERS; i++) {
-            metrics_set(m, GW_METRIC_HOUSE, obs->kdrop_series[i], (int64_t)drops[i]);
-        }
-    }
+    gw_kdrop_metrics_update(obs->gw, m, GW_METRIC_HOUSE, &obs->kdrop_series);
 }
 
 /* Expires bans once a second (BanRemoved events, database rows, firewall set). */

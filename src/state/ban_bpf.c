@@ -302,6 +302,16 @@ const struct ban_store_ops ban_bpf_ops = {
     .close = backend_close,
 };
 
+void ban_bpf_run_stats(const struct ban_bpf *bpf, uint64_t *runs, uint64_t *run_ns)
+{
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    uint32_t len = sizeof(info);
+    bool is_read = bpf_obj_get_info_by_fd(bpf->prog_fd, &info, &len) == 0;
+    *runs = is_read ? info.run_cnt : 0;
+    *run_ns = is_read ? info.run_time_ns : 0;
+}
+
 bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t *end_ns)
 {
     struct ban_bpf_key key;

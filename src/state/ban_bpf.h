@@ -64,6 +64,14 @@ int ban_bpf_set_deny(struct ban_bpf *bpf, const struct sw_cidr *ranges, size_t c
 void ban_bpf_drops(const struct ban_bpf *bpf, uint64_t out[BAN_BPF_COUNTERS]);
 
 /*
+ * How often the kernel ran the filter and for how long in all (nanoseconds), from the
+ * program's statistics; both stay 0 unless statistics are enabled (the sysctl
+ * kernel.bpf_stats_enabled, or a BPF_ENABLE_STATS file descriptor held by anyone, as
+ * bench/ban does to measure the filter's cost per packet).
+ */
+void ban_bpf_run_stats(const struct ban_bpf *bpf, uint64_t *runs, uint64_t *run_ns);
+
+/*
  * True when the ban map holds `ip`; *end_ns (may be NULL) receives its CLOCK_MONOTONIC
  * deadline in nanoseconds (BAN_BPF_FOREVER: none). For tests and diagnostics.
  */

@@ -4,6 +4,7 @@
  * Needs root or CAP_BPF: where the kernel refuses, every test is skipped and says why.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -256,6 +257,8 @@ static void test_filter_drops_banned_and_denied(void **state)
     assert_int_equal(ban_bpf_set_deny(fx->bpf, &deny, 1), 0);
     uint64_t before[BAN_BPF_COUNTERS];
     ban_bpf_drops(fx->bpf, before);
+    /* The filter's own statistics run while this descriptor is open (CAP_SYS_ADMIN). */
+    int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
     assert_true(delivered(banned, server));
     struct sw_ip ip = ip_text("127.0.0.2");
@@ -268,6 +271,14 @@ static void test_filter_drops_banned_and_denied(void **state)
     ban_bpf_drops(fx->bpf, after);
     assert_int_equal(after[BAN_BPF_DROP_BANNED] - before[BAN_BPF_DROP_BANNED], 2);
     assert_int_equal(after[BAN_BPF_DROP_DENIED] - before[BAN_BPF_DROP_DENIED], 1);
+    uint64_t runs = 0;
+    uint64_t run_ns = 0;
+    ban_bpf_run_stats(fx->bpf, &runs, &run_ns);
+    if (stats_fd >= 0) {
+        assert_true(runs >= 5);
+        assert_true(run_ns > 0);
+        (void)close(stats_fd);
+    }
 
     /* Lifted: served again; deny emptied: served again. */
     assert_int_equal(ban_store_del(fx->store, &ip, sw_wall_s()), 0);
