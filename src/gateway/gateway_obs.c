@@ -443,10 +443,8 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
 static bool copy_word(struct sv *cur, char *out, size_t cap)
 {
     struct sv word;
-    if (!sv_take_until(cur, ' ', &word)) {
-        word = *cur;
-        *cur = SV("");
-    }
+    /* Without another space the word is the rest, and `cur` is left empty. */
+    (void)sv_take_until(cur, ' ', &word);
     word = sv_trim(word);
     return word.len > 0 && sv_copy_cstr(word, out, cap);
 }

@@ -11,6 +11,8 @@
 #  - after a restart the ban store (SQLite) refills the map: dropped at once;
 #  - `ban del` lifts it in the kernel: answered again;
 #  - kernel_drop = no: the gate drops the banned flood in user space, the filter is off;
+#    with [ban] nft_set the ban reaches the nftables set too (a table of this test's own,
+#    removed at the end; skipped where nft cannot create it);
 #  - where BPF is refused (an unprivileged user namespace), the gateway says so once at
 #    start and keeps serving with the gate alone.
 source "$(dirname "$0")/../lib.sh"
@@ -37,6 +39,7 @@ listen = 127.0.0.1:$admin_port
 deny = 127.0.0.200/29
 [ban]
 kernel_drop = $1
+${2:-}
 [pbx]
 address = udp:127.0.0.1:$pbx_port
 [provider]
@@ -99,12 +102,33 @@ expect_eq "answers once the ban is lifted" "$(answers 127.0.0.77 "$gw_port" 3)" 
 expect_eq "kernel drops after the lift" "$(metric 'sipwarden_kernel_drops_total{reason="banned"}')" 5
 it_stop_gateway
 
-# kernel_drop = no: the gate alone, in user space.
+# kernel_drop = no: the gate alone, in user space; the ban also goes to an nftables set
+# (a table with no rule: nothing is dropped by it).
 mv gateway.log gateway-2.log
-write_conf no
+nft_table=sw_it_$gw_port
+has_nft=0
+if nft add table inet "$nft_table" 2> /dev/null &&
+    nft add set inet "$nft_table" banned '{ type ipv4_addr; flags timeout; }' &&
+    nft add set inet "$nft_table" banned6 '{ type ipv6_addr; flags timeout; }'; then
+    has_nft=1
+    trap 'nft delete table inet "$nft_table" 2> /dev/null || true; it_cleanup' EXIT
+    write_conf no "nft_set = inet $nft_table banned"
+else
+    it_log "nft cannot create a table here: [ban] nft_set not exercised"
+    write_conf no
+fi
 it_start_gateway gw.conf
 grep -q 'ban: kernel drop off' gateway.log || it_fail "kernel_drop = no not reported"
 "$SIPWARDEN" ban add 127.0.0.77 --time forever -c gw.conf || it_fail "ban add failed"
+if [ "$has_nft" = 1 ]; then
+    # The ban action runs nft on its own thread: give it up to 5 s.
+    for _ in $(seq 1 50); do
+        nft list set inet "$nft_table" banned | grep -q '127\.0\.0\.77' && break
+        sleep 0.1
+    done
+    nft list set inet "$nft_table" banned | grep -q '127\.0\.0\.77' ||
+        it_fail "the ban did not reach the nftables set"
+fi
 expect_eq "answers to the banned source, gate only" "$(answers 127.0.0.77 "$gw_port" 50)" 0
 expect_eq "gate drops, kernel drop off" "$(metric 'sipwarden_gate_packets_total{result="banned"}')" 50
 expect_eq "kernel drops, kernel drop off" \
