@@ -15,11 +15,28 @@ packets dropped per CPU-second (the rate one core sustains). Nothing may be answ
 (sipp counts replies as dead-call or out-of-call messages) or forwarded (a UDP counter
 listens on the PBX's port).
 
+The ban is dropped in a different place by each proxy (--proxies picks them):
+  sipwarden  [ban] kernel_drop = yes (the default): a BPF socket filter on the gateway's
+             socket drops the packet before it is queued; no worker wakes up;
+  sw-gate    kernel_drop = no: the gate, in the worker, before parsing (issue #3's path);
+  sw-nft     kernel_drop = no and [ban] nft_set: the ban also goes into an nftables set
+             that a rule of this benchmark's own table (inet sipwarden_bench, removed at
+             the end) drops at the input hook, for the proxy's port only;
+  kamailio   the htable ban list, first thing in request_route.
+The socket filter runs in the receive softirq, charged to no process of the proxy: with
+BPF statistics enabled for the benchmark (a BPF_ENABLE_STATS descriptor held while it
+runs), sipwarden reports the filter's own run time, added to its CPU ("kernel incl.").
+The nftables rule's cost is not measured (it is not charged to the proxy either).
+
 Phase 2 (register): a sipp phone on PHONE_IP registers USERS distinct users in turn (a
 users CSV, SEQUENTIAL), each REGISTER -> 401 -> REGISTER with MD5 digest credentials ->
 200, at RATE registrations/s; a sipp UAS on the PBX's address answers 200 to every
 REGISTER relayed to it. The proxy's CPU per 10,000 registrations; every registration
 must succeed and reach the PBX.
+
+Phase 3 (underflood): the register load of phase 2 while the banned source floods each
+proxy at FLOOD_RATE packets/s: the registrations that succeed, their rate, and the
+proxy's CPU per 10,000 registrations with the flood on.
 
 Everything is bounded: every sipp has -timeout and is killed past a deadline; the whole
 benchmark starts no run after --max-minutes. Only processes started here are stopped, by
@@ -27,6 +44,7 @@ their PID. Results: tables on stdout, results.json and summary.txt in the output
 """
 
 import argparse
+import ctypes
 import hashlib
 import os
 import shutil
@@ -55,9 +73,15 @@ REALM = "sipwarden"
 PBX_REGISTRAR = os.path.join(ROOT, "tests", "it", "remote_account", "pbx-registrar.xml")
 
 FULL = {"rates": [20000, 50000, 100000], "packets": 200000, "reg_rate": 200, "registrations": 10000,
-        "users": 100, "rounds": 3}
+        "users": 100, "rounds": 3, "flood_rate": 50000}
 QUICK = {"rates": [20000, 100000], "packets": 100000, "reg_rate": 200, "registrations": 3000,
-         "users": 100, "rounds": 1}
+         "users": 100, "rounds": 1, "flood_rate": 50000}
+PROXIES = ["sipwarden", "sw-gate", "sw-nft", "kamailio"]
+NFT_TABLE = "sipwarden_bench"
+KDROP_BANNED = 'sipwarden_kernel_drops_total{reason="banned"}'
+GATE_BANNED = 'sipwarden_gate_packets_total{result="banned"}'
+FILTER_NS = "sipwarden_kernel_filter_run_nanoseconds_total"
+FILTER_RUNS = "sipwarden_kernel_filter_runs_total"
 
 # Every check sipwarden has is on (they are on by default). The limits that would stop
 # the load generator, one phone address registering 100 users hundreds of times a second,
@@ -93,6 +117,8 @@ enabled = yes
 max_distinct_users = 100000
 [admin]
 listen = 127.0.0.1:{admin_port}
+[ban]
+{ban}
 {accounts}"""
 
 
@@ -124,17 +150,32 @@ def write_users_csv(path, users):
 
 
 class BanSipwarden(Sipwarden):
-    """sipwarden with its accounts; bans over its control socket."""
+    """sipwarden with its accounts; bans over its control socket. NAME picks where the
+    ban drops (see the module's docstring)."""
 
-    def __init__(self, workdir, binary, uas_port, users):
+    def __init__(self, name, workdir, binary, uas_port, users):
+        self.name = name
         self.ctl = os.path.join(workdir, "sipwarden.ctl")
+        ban = {"sipwarden": "kernel_drop = yes", "sw-gate": "kernel_drop = no",
+               "sw-nft": f"kernel_drop = no\nnft_set = inet {NFT_TABLE} banned"}[name]
         super().__init__(workdir, binary, SIPWARDEN_CONF, uas_port=uas_port,
                          control_socket=self.ctl, phone_ip=PHONE_IP, banned_ip=BANNED_IP,
-                         realm=REALM, accounts=sipwarden_accounts(users))
+                         realm=REALM, ban=ban, accounts=sipwarden_accounts(users))
+        if name == "sw-nft":
+            nft_table_create(self.port)
+
+    def wait_ready(self):
+        super().wait_ready()
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        if self.name == "sipwarden" and "kernel drop on" not in text:
+            raise RuntimeError(f"sipwarden: the kernel drop is not on (see {self.log_path})")
 
     def ban(self, ip):
         cmd = [self.binary, "ban", "add", ip, "--time", "forever", "--socket", self.ctl]
         subprocess.run(cmd, check=True, capture_output=True, timeout=10)
+        if self.name == "sw-nft" and not nft_set_has(ip):
+            return False
         listed = subprocess.run([self.binary, "ban", "list", "--socket", self.ctl],
                                 capture_output=True, text=True, timeout=10, check=True)
         return any(line.split()[:1] == [ip] for line in listed.stdout.splitlines())
@@ -160,6 +201,56 @@ class BanKamailio(Kamailio):
     def ban(self, ip):
         self.kamcmd("htable.seti", "ipban", ip, "1")
         return "value" in self.kamcmd("htable.get", "ipban", ip)
+
+
+def nft_table_create(port):
+    """The nftables table of the sw-nft proxy: its sets, and a rule dropping their
+    addresses towards PORT only (other traffic of the machine is not touched)."""
+    rules = (f"table inet {NFT_TABLE} {{\n"
+             "  set banned { type ipv4_addr; flags timeout; }\n"
+             "  set banned6 { type ipv6_addr; flags timeout; }\n"
+             "  chain ban_input {\n"
+             "    type filter hook input priority filter - 20; policy accept;\n"
+             f"    ip saddr @banned udp dport {port} drop\n"
+             f"    ip6 saddr @banned6 udp dport {port} drop\n"
+             "  }\n}\n")
+    nft_table_delete()
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+
+
+def nft_table_delete():
+    subprocess.run(["nft", "delete", "table", "inet", NFT_TABLE], capture_output=True,
+                   timeout=10, check=False)
+
+
+def nft_set_has(ip):
+    """True once sipwarden's ban action has put IP in the set (it runs nft on its own
+    thread): waits up to 5 s."""
+    for _ in range(50):
+        out = subprocess.run(["nft", "list", "set", "inet", NFT_TABLE, "banned"],
+                             capture_output=True, text=True, timeout=10, check=False).stdout
+        if ip in out:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def enable_bpf_stats():
+    """A BPF_ENABLE_STATS descriptor: while it is open the kernel times every BPF program
+    (sipwarden reports its filter's time). None where refused."""
+    try:
+        lib = ctypes.CDLL("libbpf.so.1")
+        fd = lib.bpf_enable_stats(0)  # BPF_STATS_RUN_TIME
+    except OSError:
+        return None
+    return fd if fd >= 0 else None
+
+
+def softirq_seconds():
+    """Seconds the machine spent in softirq (every CPU), from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = f.readline().split()
+    return int(fields[7]) / os.sysconf("SC_CLK_TCK")
 
 
 def udp_drops(port):
@@ -263,7 +354,7 @@ class Bench:
     def measure(self, proxy):
         """What is read before and after a run."""
         return {"cpu": proxy.cpu(), "sched": proxy.sched_cpu(), "t": time.monotonic(),
-                "machine": machine_cpu_seconds(),
+                "machine": machine_cpu_seconds(), "softirq": softirq_seconds(),
                 "drops": udp_drops(proxy.port), "tasks": proxy.breakdown()}
 
     def common(self, proxy, before, after, sipp_cpu):
@@ -281,6 +372,7 @@ class Bench:
             "other_cpu_s": None if machine is None else round(machine - cpu - sipp_cpu, 2),
             "wall_s": round(after["t"] - before["t"], 2),
             "socket_drops": after["drops"] - before["drops"],
+            "softirq_s": round(after["softirq"] - before["softirq"], 2),
             "cpu_by_task": delta(after["tasks"], before["tasks"]),
             "proxy_alive_after": proxy.alive(),
         }
@@ -316,24 +408,42 @@ class Bench:
                "replies": stats.get("dead_call_msgs", 0) + stats.get("out_of_call_msgs", 0),
                "forwarded_to_pbx": forwarded, "dir": os.path.relpath(rundir, self.out)}
         run.update(self.common(proxy, before, after, rusage_cpu(res) or 0.0))
+        run.update(proxy.after_run() if proxy.alive() else {})
+        # The socket's drops column also counts what a socket filter dropped: those were
+        # handled (by the filter), not lost to a full buffer.
+        run["socket_drops"] -= run.get("metrics", {}).get(KDROP_BANNED, 0)
         handled = sent - run["socket_drops"]
         run["handled"] = handled
         run["cpu_s_per_100k"] = round(run["proxy_cpu_s"] * 100000 / handled, 4) if handled else None
         run["drops_per_cpu_s"] = round(handled / run["proxy_cpu_s"]) if run["proxy_cpu_s"] else None
-        run.update(proxy.after_run() if proxy.alive() else {})
-        # sipwarden counts what its gate dropped as banned: every packet it handled.
-        gate = run.get("metrics", {}).get('sipwarden_gate_packets_total{result="banned"}')
-        run["gate_banned"] = gate
+        self.kernel_share(proxy, run, handled)
         run["clean"] = (run["sipp_rc"] == 0 and sent == packets and run["replies"] == 0
-                        and forwarded == 0 and run["proxy_alive_after"]
-                        and gate in (None, handled))
+                        and forwarded == 0 and run["proxy_alive_after"] and run["where_ok"])
         self.runs.append(run)
         log(f"{proxy.name:9} drop {rate:6}/s: sent {sent} ({run['achieved_rate']}/s), kernel "
             f"dropped {run['socket_drops']}, replies {run['replies']}, to PBX {forwarded}, "
             f"proxy cpu {run['proxy_cpu_s']} s ({run['cpu_s_per_100k']} s/100k, "
-            f"{run['drops_per_cpu_s']}/cpu-s), sipp cpu {run['sipp_cpu_s']} s, "
-            f"other {run['other_cpu_s']} s")
+            f"{run['drops_per_cpu_s']}/cpu-s), kernel incl. {run['kernel_incl_s_per_100k']} "
+            f"s/100k, gate {run['gate_banned']}, filter {run['kernel_dropped']}, sipp cpu "
+            f"{run['sipp_cpu_s']} s, other {run['other_cpu_s']} s")
         return run
+
+    @staticmethod
+    def kernel_share(proxy, run, handled):
+        """Where the packets were dropped, and the CPU per 100k with the socket filter's own
+        time added (kernel incl.). Every handled packet must have been dropped where the
+        proxy drops: by the filter (sipwarden: the gate sees none), by the gate (sw-gate),
+        before the socket (sw-nft: neither sees any)."""
+        m = run.get("metrics", {})
+        gate, kdrop = m.get(GATE_BANNED, 0), m.get(KDROP_BANNED, 0)
+        filter_ns = m.get(FILTER_NS, 0)
+        run["gate_banned"], run["kernel_dropped"] = gate, kdrop
+        run["filter_ns_per_packet"] = (round(filter_ns / m[FILTER_RUNS], 1)
+                                       if m.get(FILTER_RUNS) else None)
+        incl = run["proxy_cpu_s"] + filter_ns / 1e9
+        run["kernel_incl_s_per_100k"] = round(incl * 100000 / handled, 4) if handled else None
+        expected = {"sipwarden": (0, handled), "sw-gate": (handled, 0), "sw-nft": (0, 0)}
+        run["where_ok"] = expected.get(proxy.name, (gate, kdrop)) == (gate, kdrop)
 
     def drop_phase(self):
         names = list(self.proxies)
@@ -350,9 +460,19 @@ class Bench:
 
     # -- phase 2: digest REGISTER --------------------------------------------------------
 
-    def run_register(self, proxy, rate, count):
+    def start_flood(self, proxy, rundir, duration_s):
+        """A banned flood at FLOOD_RATE for DURATION_S towards PROXY, in the background."""
+        rate = self.cfg["flood_rate"]
+        cmd = ["sipp", f"{PROXY_IP}:{proxy.port}", "-sf", os.path.join(HERE, "flood.xml"),
+               "-i", BANNED_IP, "-p", str(self.flood_port), "-m", str(int(rate * duration_s)),
+               "-r", str(rate), "-nostdin", "-timeout", f"{int(duration_s) + 20}s",
+               "-trace_stat", "-stf", "flood.csv", "-fd", "1"]
+        return self.sipps.spawn(cmd, rundir, "flood.out")
+
+    def run_register(self, proxy, rate, count, flood=False):
         self.restart_if_dead(proxy)
-        rundir = self.rundir("register", proxy, rate)
+        phase = "underflood" if flood else "register"
+        rundir = self.rundir(phase, proxy, rate)
         timeout_s = int(count / rate + 30)
         uas = self.sipps.spawn(["sipp", "-sf", PBX_REGISTRAR, "-i", PBX_IP,
                                 "-p", str(self.uas_port), "-m", str(count), "-nostdin",
@@ -362,6 +482,7 @@ class Bench:
         time.sleep(0.3)
         proxy.before_run()
         before = self.measure(proxy)
+        flooder = self.start_flood(proxy, rundir, count / rate + 2) if flood else None
         cmd = ["sipp", f"{PROXY_IP}:{proxy.port}", "-sf", os.path.join(HERE, "register.xml"),
                "-inf", self.users_csv, "-i", PHONE_IP, "-p", str(self.phone_port),
                "-m", str(count), "-r", str(rate), "-nostdin", "-timeout", f"{timeout_s}s",
@@ -372,22 +493,34 @@ class Bench:
         if phone_res is None:
             log("sipp phone past its deadline: stopping it")
             phone_res = stop_child(phone.pid, 3)
+        reg_wall = time.monotonic() - before["t"]
         uas_res = wait_pid(uas.pid, time.monotonic() + 5)
         if uas_res is None:
             uas_res = stop_child(uas.pid, 3)
+        flood_res = None
+        if flooder is not None:
+            flood_res = wait_pid(flooder.pid, time.monotonic() + 30)
+            if flood_res is None:
+                flood_res = stop_child(flooder.pid, 3)
         time.sleep(self.args.settle)
         after = self.measure(proxy)
         stats = parse_sipp_csv(os.path.join(rundir, "phone.csv"), count)
         pbx = parse_sipp_csv(os.path.join(rundir, "pbx.csv"), count)
         ok = stats.get("successful", 0)
-        run = {"phase": "register", "proxy": proxy.name, "rate": rate, "registrations": count,
+        run = {"phase": phase, "proxy": proxy.name, "rate": rate, "registrations": count,
                "users": self.cfg["users"], "phone_rc": exit_code(phone_res),
                "pbx_rc": exit_code(uas_res), "successful": ok, "failed": count - ok,
                "retransmissions": stats.get("retransmissions"),
                "response_time_ms": stats.get("response_time_ms"),
                "pbx_registrations": pbx.get("successful", 0),
                "dir": os.path.relpath(rundir, self.out)}
-        sipp_cpu = (rusage_cpu(phone_res) or 0.0) + (rusage_cpu(uas_res) or 0.0)
+        run["achieved_reg_rate"] = round(ok / max(reg_wall, 1e-3), 1)
+        if flooder is not None:
+            fstats = parse_sipp_csv(os.path.join(rundir, "flood.csv"), 0)
+            run["flood_sent"] = fstats.get("created", 0)
+            run["flood_rate"] = self.cfg["flood_rate"]
+        sipp_cpu = ((rusage_cpu(phone_res) or 0.0) + (rusage_cpu(uas_res) or 0.0)
+                    + (rusage_cpu(flood_res) or 0.0))
         run.update(self.common(proxy, before, after, round(sipp_cpu, 2)))
         run["cpu_s_per_10k"] = round(run["proxy_cpu_s"] * 10000 / count, 3)
         if run["failed"]:
@@ -404,7 +537,7 @@ class Bench:
             log(f"  failures: {run['failure_reasons']}")
         return run
 
-    def register_phase(self):
+    def register_phase(self, flood=False):
         names = list(self.proxies)
         rate, count = self.cfg["reg_rate"], self.cfg["registrations"]
         for rnd in range(self.cfg["rounds"]):
@@ -413,8 +546,11 @@ class Bench:
                 if not self.time_left(count / rate + 20):
                     log("time budget exhausted: register phase cut short")
                     return
-                self.run_register(self.proxies[name], rate, count)
+                self.run_register(self.proxies[name], rate, count, flood)
                 time.sleep(1)
+
+    def underflood_phase(self):
+        self.register_phase(flood=True)
 
 
 # -- summary ----------------------------------------------------------------------------
@@ -430,7 +566,7 @@ def spread(values):
 
 
 def summarize(runs, names, cfg):
-    summary = {"drop": {}, "register": {}}
+    summary = {"drop": {}, "register": {}, "underflood": {}}
     for name in names:
         for rate in cfg["rates"]:
             rr = [r for r in runs if r["phase"] == "drop" and r["proxy"] == name
@@ -445,40 +581,55 @@ def summarize(runs, names, cfg):
                 "replies": sum(r["replies"] for r in rr),
                 "forwarded_to_pbx": sum(r["forwarded_to_pbx"] for r in rr),
                 "cpu_s_per_100k": spread([r["cpu_s_per_100k"] for r in rr]),
+                "kernel_incl_s_per_100k": spread([r["kernel_incl_s_per_100k"] for r in rr]),
+                "filter_ns_per_packet": spread([r["filter_ns_per_packet"] for r in rr]),
                 "drops_per_cpu_s": spread([r["drops_per_cpu_s"] for r in rr]),
                 "sipp_cpu_s_per_100k": round(sum(r["sipp_cpu_s"] for r in rr) * 100000
                                              / max(1, sum(r["sent"] for r in rr)), 3),
                 "achieved_rate": spread([r["achieved_rate"] for r in rr]),
                 "clean": all(r["clean"] for r in rr),
             }
-        rr = [r for r in runs if r["phase"] == "register" and r["proxy"] == name]
-        if rr:
-            count = sum(r["registrations"] for r in rr)
-            summary["register"][name] = {
-                "proxy": name, "rate": rr[0]["rate"], "runs": len(rr), "registrations": count,
-                "failed": sum(r["failed"] for r in rr),
-                "pbx_registrations": sum(r["pbx_registrations"] for r in rr),
-                "cpu_s_per_10k": spread([r["cpu_s_per_10k"] for r in rr]),
-                "sipp_cpu_s_per_10k": round(sum(r["sipp_cpu_s"] for r in rr) * 10000 / count, 3),
-                "clean": all(r["clean"] for r in rr),
-            }
+        for phase in ("register", "underflood"):
+            rr = [r for r in runs if r["phase"] == phase and r["proxy"] == name]
+            if rr:
+                summary[phase][name] = summarize_register(name, rr)
     return summary
 
 
+def summarize_register(name, rr):
+    count = sum(r["registrations"] for r in rr)
+    return {
+        "proxy": name, "rate": rr[0]["rate"], "runs": len(rr), "registrations": count,
+        "failed": sum(r["failed"] for r in rr),
+        "pbx_registrations": sum(r["pbx_registrations"] for r in rr),
+        "cpu_s_per_10k": spread([r["cpu_s_per_10k"] for r in rr]),
+        "achieved_reg_rate": spread([r["achieved_reg_rate"] for r in rr]),
+        "flood_sent": sum(r.get("flood_sent", 0) for r in rr),
+        "sipp_cpu_s_per_10k": round(sum(r["sipp_cpu_s"] for r in rr) * 10000 / count, 3),
+        "clean": all(r["clean"] for r in rr),
+    }
+
+
 def ratios(summary, cfg):
-    """sipwarden / kamailio of the medians: CPU per dropped packet (per rate), CPU per
-    registration. Below 1: sipwarden spends less."""
+    """Each sipwarden variant / kamailio, of the medians: CPU per dropped packet (per rate;
+    kernel incl.: the socket filter's own time added), CPU per registration without and
+    with the flood. Below 1: sipwarden spends less."""
     res = {}
-    for rate in cfg["rates"]:
-        sw = summary["drop"].get(f"sipwarden@{rate}")
-        ka = summary["drop"].get(f"kamailio@{rate}")
-        if sw and ka and sw["cpu_s_per_100k"] and ka["cpu_s_per_100k"]:
-            res[f"drop_cpu_per_packet@{rate}"] = round(
-                sw["cpu_s_per_100k"]["median"] / ka["cpu_s_per_100k"]["median"], 3)
-    sw, ka = summary["register"].get("sipwarden"), summary["register"].get("kamailio")
-    if sw and ka and sw["cpu_s_per_10k"] and ka["cpu_s_per_10k"]:
-        res["register_cpu"] = round(sw["cpu_s_per_10k"]["median"]
-                                    / ka["cpu_s_per_10k"]["median"], 3)
+    variants = {s["proxy"] for s in summary["drop"].values()} | set(summary["register"])
+    variants |= set(summary["underflood"])
+    variants.discard("kamailio")
+    for name in sorted(variants):
+        for rate in cfg["rates"]:
+            sw = summary["drop"].get(f"{name}@{rate}")
+            ka = summary["drop"].get(f"kamailio@{rate}")
+            if sw and ka and sw["kernel_incl_s_per_100k"] and ka["cpu_s_per_100k"]:
+                res[f"{name}:drop_cpu_per_packet@{rate}"] = round(
+                    sw["kernel_incl_s_per_100k"]["median"] / ka["cpu_s_per_100k"]["median"], 3)
+        for phase in ("register", "underflood"):
+            sw, ka = summary[phase].get(name), summary[phase].get("kamailio")
+            if sw and ka and sw["cpu_s_per_10k"] and ka["cpu_s_per_10k"]:
+                res[f"{name}:{phase}_cpu"] = round(sw["cpu_s_per_10k"]["median"]
+                                                   / ka["cpu_s_per_10k"]["median"], 3)
     return res
 
 
@@ -497,7 +648,7 @@ def run_lines(runs):
     lines.append("-" * len(lines[0]))
     for r in runs:
         if r["phase"] == "drop":
-            unit = f"{r['cpu_s_per_100k']}"
+            unit = f"{r['kernel_incl_s_per_100k']}"
             cols = (f"{r['sent']:7} {r['socket_drops']:6} {r['handled']:7} {r['replies']:7} "
                     f"{r['forwarded_to_pbx']:6} {'-':>6}")
         else:
@@ -522,27 +673,37 @@ def report(runs, summary, rat, env, cfg):
         "waiting (kdrop = dropped by the kernel at the proxy's full socket, not handled)",
         f"register: {cfg['registrations']} REGISTER-401-REGISTER-200 per run from {PHONE_IP}, "
         f"{cfg['users']} users in turn, MD5 digest qop=auth, relayed to the PBX stand-in",
-        "per-unit: CPU s per 100,000 handled packets (drop), per 10,000 registrations "
-        "(register)", ""]
+        "per-unit: CPU s per 100,000 handled packets (drop; kernel incl.: with the socket "
+        "filter's own time), per 10,000 registrations (register, underflood)",
+        "sipwarden = kernel drop (BPF socket filter), sw-gate = the gate in user space, "
+        "sw-nft = an nftables set at the input hook", ""]
     lines += run_lines(runs)
     lines += ["", "Banned-source drops (median over the runs, min-max in brackets):"]
-    hdr = (f"{'proxy':10} {'rate/s':>7} {'runs':>4} {'CPU s/100k dropped':>26} "
-           f"{'dropped/CPU-s (1 core)':>30} {'sipp s/100k':>11} {'replies':>7} {'to PBX':>6}")
+    hdr = (f"{'proxy':10} {'rate/s':>7} {'runs':>4} {'CPU s/100k (process)':>26} "
+           f"{'kernel incl.':>26} {'filter ns/pkt':>13} {'sipp s/100k':>11} {'replies':>7} "
+           f"{'to PBX':>6}")
     lines += [hdr, "-" * len(hdr)]
     for s in summary["drop"].values():
         lines.append(f"{s['proxy']:10} {s['rate']:7} {s['runs']:4} "
                      f"{spread_text(s['cpu_s_per_100k']):>26} "
-                     f"{spread_text(s['drops_per_cpu_s'], 0):>30} "
+                     f"{spread_text(s['kernel_incl_s_per_100k']):>26} "
+                     f"{spread_text(s['filter_ns_per_packet'], 0):>13} "
                      f"{s['sipp_cpu_s_per_100k']:11.3f} {s['replies']:7} "
                      f"{s['forwarded_to_pbx']:6}")
-    lines += ["", "Digest REGISTER (challenge + response + relay to the PBX):"]
-    hdr = (f"{'proxy':10} {'rate/s':>7} {'runs':>4} {'registrations':>13} {'failed':>6} "
-           f"{'at PBX':>7} {'CPU s/10k registrations':>26} {'sipp s/10k':>10}")
-    lines += [hdr, "-" * len(hdr)]
-    for s in summary["register"].values():
-        lines.append(f"{s['proxy']:10} {s['rate']:7} {s['runs']:4} {s['registrations']:13} "
-                     f"{s['failed']:6} {s['pbx_registrations']:7} "
-                     f"{spread_text(s['cpu_s_per_10k']):>26} {s['sipp_cpu_s_per_10k']:10.3f}")
+    titles = {"register": "Digest REGISTER (challenge + response + relay to the PBX):",
+              "underflood": f"The same REGISTER load under a banned flood of {cfg['flood_rate']} "
+                            "packets/s:"}
+    for phase, title in titles.items():
+        lines += ["", title]
+        hdr = (f"{'proxy':10} {'rate/s':>7} {'runs':>4} {'registrations':>13} {'failed':>6} "
+               f"{'at PBX':>7} {'achieved/s':>18} {'CPU s/10k registrations':>26} "
+               f"{'sipp s/10k':>10}")
+        lines += [hdr, "-" * len(hdr)]
+        for s in summary[phase].values():
+            lines.append(f"{s['proxy']:10} {s['rate']:7} {s['runs']:4} {s['registrations']:13} "
+                         f"{s['failed']:6} {s['pbx_registrations']:7} "
+                         f"{spread_text(s['achieved_reg_rate'], 1):>18} "
+                         f"{spread_text(s['cpu_s_per_10k']):>26} {s['sipp_cpu_s_per_10k']:10.3f}")
     if rat:
         lines += ["", "ratio sipwarden/kamailio (CPU, medians; < 1 = sipwarden spends less): "
                   + ", ".join(f"{k} {v}" for k, v in rat.items())]
@@ -566,22 +727,28 @@ def parse_args(argv):
     p.add_argument("--users", type=int, help="distinct users registered in turn")
     p.add_argument("--rounds", type=int, help="runs per proxy and load (alternating order)")
     p.add_argument("--skip-drop", action="store_true", help="only the register phase")
-    p.add_argument("--skip-register", action="store_true", help="only the drop phase")
+    p.add_argument("--skip-register", action="store_true", help="no register phase")
+    p.add_argument("--skip-underflood", action="store_true", help="no register-under-flood phase")
+    p.add_argument("--flood-rate", type=int, help="packets/s of the banned flood (underflood)")
+    p.add_argument("--proxies", default=",".join(PROXIES),
+                   help=f"comma-separated, among {','.join(PROXIES)}")
     return p.parse_args(argv)
 
 
 def build_config(args):
     limits = {"packets": (1, 1000000), "reg_rate": (1, 5000), "registrations": (1, 100000),
-              "users": (1, 5000), "rounds": (1, 10)}
+              "users": (1, 5000), "rounds": (1, 10), "flood_rate": (1, 200000)}
     return config_from(args, QUICK if args.quick else FULL, limits, "rates", args.rates, 200000)
 
 
 def start_proxies(bench, args):
-    for proxy_cls in (BanSipwarden, BanKamailio):
-        workdir = os.path.join(args.out, proxy_cls.name)
+    for name in args.proxies.split(","):
+        if name not in PROXIES:
+            raise SystemExit(f"--proxies: unknown proxy {name}")
+        workdir = os.path.join(args.out, name)
         os.makedirs(workdir)
-        if proxy_cls is BanSipwarden:
-            proxy = BanSipwarden(workdir, os.path.abspath(args.sipwarden), bench.uas_port,
+        if name != "kamailio":
+            proxy = BanSipwarden(name, workdir, os.path.abspath(args.sipwarden), bench.uas_port,
                                  bench.cfg["users"])
         else:
             proxy = BanKamailio(workdir, bench.uas_port, args.kamailio_shm, bench.cfg["users"])
@@ -611,7 +778,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_terminate)
     args = parse_args(argv)
     cfg = build_config(args)
-    for tool in ("sipp", "kamailio", "kamcmd"):
+    for tool in ("sipp", "kamailio", "kamcmd", "nft"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found")
     args.out = output_folder(args.out, "ban")
@@ -626,7 +793,15 @@ def main(argv):
 
     phases = ([] if args.skip_drop else [drop]) + ([] if args.skip_register
                                                    else [bench.register_phase])
-    run_benchmark(bench, env, lambda: start_proxies(bench, args), phases, log)
+    phases += [] if args.skip_underflood else [bench.underflood_phase]
+    stats_fd = enable_bpf_stats()
+    env["bpf_stats"] = stats_fd is not None
+    try:
+        run_benchmark(bench, env, lambda: start_proxies(bench, args), phases, log)
+    finally:
+        if stats_fd is not None:
+            os.close(stats_fd)
+        nft_table_delete()
     summary = summarize(bench.runs, list(bench.proxies), cfg)
     rat = ratios(summary, cfg)
     text = report(bench.runs, summary, rat, env, cfg)
