@@ -92,6 +92,8 @@ struct gw_obs {
     pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
     pthread_t house;
     bool has_house;
+    pthread_mutex_t house_lock; /* with house_wake: the housekeeping thread's sleep */
+    pthread_cond_t house_wake;
     atomic_bool is_stopping;
 };
 
@@ -541,6 +543,13 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
         (void)pthread_mutex_init(&obs->authed_locks[i], NULL); /* cannot fail: defaults */
     }
+    /* Default attributes but the clock: the sleep is in CLOCK_MONOTONIC time. */
+    pthread_condattr_t attr;
+    (void)pthread_condattr_init(&attr);
+    (void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    (void)pthread_cond_init(&obs->house_wake, &attr);
+    (void)pthread_condattr_destroy(&attr);
+    (void)pthread_mutex_init(&obs->house_lock, NULL);
     obs->gw = gw;
     obs->generation = atomic_fetch_add(&obs_generation, 1);
     atomic_init(&obs->next_slot, 0);
@@ -679,7 +688,6 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
 static void update_metrics(struct gw_obs *obs)
 {
     struct metrics *m = obs->metrics;
-    int64_t now_s = sw_wall_s();
     for (int i = 0; i < GATE_RESULT_COUNT; i++) {
         uint64_t count = gate_count(atomic_load(&obs->gw->gate), (enum gate_result)i) +
                          atomic_load(&obs->retired_counts[i]);
@@ -688,7 +696,7 @@ static void update_metrics(struct gw_obs *obs)
     struct evq_stats qs;
     evq_stats_get(obs->evq, &qs);
     const int64_t values[GW_GAUGE_COUNT] = {
-        [GW_GAUGE_BANS] = (int64_t)ban_store_list(obs->bans, now_s, NULL, 0),
+        [GW_GAUGE_BANS] = (int64_t)ban_store_active_count(obs->bans),
         [GW_GAUGE_BAN_ENTRIES] = (int64_t)ban_store_count(obs->bans),
         [GW_GAUGE_FAIL_SOURCES] = (int64_t)failtrack_count(obs->fails),
         [GW_GAUGE_BUDGET_SOURCES] = (int64_t)ratelimit_count(obs->budget),
@@ -700,20 +708,30 @@ static void update_metrics(struct gw_obs *obs)
     gw_kdrop_metrics_update(obs->gw, m, GW_METRIC_HOUSE, &obs->kdrop_series);
 }
 
-/* Expires bans once a second (BanRemoved events, database rows, firewall set). */
+/*
+ * Once a second: expires the bans that are due (BanRemoved events, database rows,
+ * firewall set, kernel map; the store scans only the shards with something due) and
+ * refreshes the metrics. Asleep otherwise: one wake-up a second, woken at once to stop.
+ */
 static void *house_main(void *arg)
 {
     struct gw_obs *obs = arg;
-    unsigned tick = 0;
+    pthread_mutex_lock(&obs->house_lock);
     while (!atomic_load(&obs->is_stopping)) {
-        struct timespec pause = { .tv_sec = 0, .tv_nsec = 100000000L };
-        (void)nanosleep(&pause, NULL);
-        if (++tick % 10 != 0) {
-            continue;
+        struct timespec until;
+        (void)clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        /* A timeout or a spurious wake-up: the loop looks at is_stopping again. */
+        (void)pthread_cond_timedwait(&obs->house_wake, &obs->house_lock, &until);
+        if (atomic_load(&obs->is_stopping)) {
+            break;
         }
+        pthread_mutex_unlock(&obs->house_lock);
         (void)ban_store_expire(obs->bans, sw_wall_s());
         update_metrics(obs);
+        pthread_mutex_lock(&obs->house_lock);
     }
+    pthread_mutex_unlock(&obs->house_lock);
     return NULL;
 }
 
@@ -768,7 +786,10 @@ void gw_obs_stop(struct gateway *gw)
     obs->ctl = NULL;
     gw_admin_stop(obs->admin);
     obs->admin = NULL;
+    pthread_mutex_lock(&obs->house_lock);
     atomic_store(&obs->is_stopping, true);
+    pthread_cond_signal(&obs->house_wake);
+    pthread_mutex_unlock(&obs->house_lock);
     if (obs->has_house) {
         (void)pthread_join(obs->house, NULL);
         obs->has_house = false;
@@ -800,6 +821,8 @@ void gw_obs_free(struct gateway *gw)
     seclog_close(obs->sys_log);
     metrics_free(obs->metrics);
     pthread_mutex_destroy(&obs->shared_lock);
+    pthread_mutex_destroy(&obs->house_lock);
+    pthread_cond_destroy(&obs->house_wake);
     for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
         pthread_mutex_destroy(&obs->authed_locks[i]);
     }

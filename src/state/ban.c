@@ -37,6 +37,7 @@ struct ban_cold {
     uint32_t offence;
     uint8_t source;
     bool is_expire_reported;
+    bool is_counted; /* counted in the shard's `active` */
     char reason[BAN_REASON_CAP];
 };
 
@@ -50,6 +51,11 @@ struct ban_shard {
     uint32_t free_count;
     uint32_t count;
     uint32_t max_count;
+    uint32_t active; /* entries whose end ban_store_expire has not reported yet */
+    /* The earliest second at which ban_store_expire has work here (an end to report, a
+     * history to forget); never later than the truth, so a shard is scanned only when
+     * something in it is due. BAN_FOREVER: nothing. */
+    int64_t next_due_s;
     /* Keeps two shards' counters off one cache line. */
     char pad[64];
 };
@@ -126,6 +132,7 @@ static int shard_init(struct ban_shard *shard, uint32_t max_count, size_t *bytes
         shard->free_cold[i] = max_count - 1 - i;
     }
     shard->free_count = max_count;
+    shard->next_due_s = BAN_FOREVER;
     *bytes += slot_count * sizeof(*shard->slots) +
               max_count * (sizeof(*shard->cold) + sizeof(*shard->free_cold));
     return 0;
@@ -331,6 +338,10 @@ static void slot_copy(struct ban_slot *dst, const struct ban_slot *src)
 static void slot_remove(struct ban_shard *shard, uint32_t at)
 {
     uint32_t cold = atomic_load_explicit(&shard->slots[at].cold, memory_order_relaxed);
+    if (shard->cold[cold].is_counted) {
+        shard->cold[cold].is_counted = false;
+        shard->active--;
+    }
     shard->free_cold[shard->free_count++] = cold;
     shard->count--;
     uint32_t hole = at;
@@ -379,10 +390,17 @@ static void entry_write(struct ban_shard *shard, uint32_t at, const struct ban_e
     cold->offence = entry->offence;
     cold->source = (uint8_t)entry->source;
     cold->is_expire_reported = false;
+    if (!cold->is_counted) {
+        cold->is_counted = true;
+        shard->active++;
+    }
     memcpy(cold->reason, entry->reason, sizeof(cold->reason));
     cold->reason[sizeof(cold->reason) - 1] = '\0';
     /* end_s is never 0 for a stored entry: 0 marks empty slots. */
     int64_t end = entry->end_s > 0 ? entry->end_s : 1;
+    if (end < shard->next_due_s) {
+        shard->next_due_s = end;
+    }
     atomic_store_explicit(&slot->end_s, end, memory_order_relaxed);
 }
 
@@ -643,35 +661,63 @@ static void forget_entries(struct ban_shard *shard, const struct sw_ip *ips, siz
     write_end(shard);
 }
 
+/* When ban_store_expire next has work with the entry at slot `i` (`end` <= now_s or not). */
+static int64_t due_of(const struct ban_store *store, const struct ban_cold *cold, int64_t end)
+{
+    if (!cold->is_expire_reported) {
+        return end;
+    }
+    return end > BAN_FOREVER - (int64_t)store->history_s ? BAN_FOREVER
+                                                         : end + (int64_t)store->history_s;
+}
+
+/* Reports the end of the entry at `i` (under the lock): it no longer counts as active. */
+static void report_end(struct ban_shard *shard, uint32_t i, struct ban_cold *cold,
+                       struct ban_entry *out)
+{
+    cold->is_expire_reported = true;
+    if (cold->is_counted) {
+        cold->is_counted = false;
+        shard->active--;
+    }
+    entry_read(shard, i, out);
+}
+
 /*
  * One pass over a shard: collects up to BAN_NOTIFY_BATCH newly ended bans into `ended`
- * and drops up to as many entries whose history is over. Returns true when a batch
- * filled up (another pass is needed). Under the lock.
+ * and drops up to as many entries whose history is over, and sets the shard's next due
+ * time from what stays. Returns true when a batch filled up (another pass is needed).
+ * Under the lock.
  */
 static bool expire_pass(struct ban_store *store, struct ban_shard *shard, int64_t now_s,
                         struct ban_entry *ended, size_t *ended_count)
 {
     struct sw_ip forget[BAN_NOTIFY_BATCH];
     size_t forget_count = 0;
+    int64_t next_due = BAN_FOREVER;
     for (uint32_t i = 0; i <= shard->mask; i++) {
         int64_t end = atomic_load_explicit(&shard->slots[i].end_s, memory_order_relaxed);
-        if (end == 0 || end > now_s) {
+        if (end == 0) {
             continue;
         }
         struct ban_cold *cold =
             &shard->cold[atomic_load_explicit(&shard->slots[i].cold, memory_order_relaxed)];
-        if (!cold->is_expire_reported && *ended_count < BAN_NOTIFY_BATCH) {
-            cold->is_expire_reported = true;
-            entry_read(shard, i, &ended[(*ended_count)++]);
+        if (end <= now_s && !cold->is_expire_reported && *ended_count < BAN_NOTIFY_BATCH) {
+            report_end(shard, i, cold, &ended[(*ended_count)++]);
         }
-        if (cold->is_expire_reported && end <= now_s - (int64_t)store->history_s &&
-            forget_count < BAN_NOTIFY_BATCH) {
+        int64_t due = due_of(store, cold, end);
+        if (due <= now_s && cold->is_expire_reported && forget_count < BAN_NOTIFY_BATCH) {
             struct ban_entry gone;
             entry_read(shard, i, &gone);
             forget[forget_count++] = gone.ip;
+            continue;
+        }
+        if (due < next_due) {
+            next_due = due;
         }
     }
     forget_entries(shard, forget, forget_count);
+    shard->next_due_s = next_due;
     return *ended_count == BAN_NOTIFY_BATCH || forget_count == BAN_NOTIFY_BATCH;
 }
 
@@ -687,7 +733,9 @@ size_t ban_store_expire(struct ban_store *store, int64_t now_s)
         for (uint32_t pass = 0; pass < max_passes && is_more; pass++) {
             size_t ended_count = 0;
             pthread_mutex_lock(&shard->lock);
-            is_more = expire_pass(store, shard, now_s, ended, &ended_count);
+            /* Nothing due: the shard is not scanned (an idle store costs 64 lock pairs). */
+            is_more =
+                shard->next_due_s <= now_s && expire_pass(store, shard, now_s, ended, &ended_count);
             pthread_mutex_unlock(&shard->lock);
             for (size_t k = 0; k < ended_count; k++) {
                 notify(store, BAN_CHANGE_EXPIRE, &ended[k], NULL);
@@ -696,6 +744,18 @@ size_t ban_store_expire(struct ban_store *store, int64_t now_s)
         }
     }
     return reported;
+}
+
+size_t ban_store_active_count(const struct ban_store *store)
+{
+    size_t total = 0;
+    for (size_t s = 0; s < BAN_SHARDS; s++) {
+        struct ban_shard *shard = &store->shards[s];
+        pthread_mutex_lock(&shard->lock);
+        total += shard->active;
+        pthread_mutex_unlock(&shard->lock);
+    }
+    return total;
 }
 
 /*

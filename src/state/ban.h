@@ -162,9 +162,18 @@ size_t ban_store_each(const struct ban_store *store, int64_t now_s, ban_entry_fn
 /*
  * Reports every ban that ended at or before `now_s` (once each, as BAN_CHANGE_EXPIRE)
  * and forgets history older than `history_s`. Returns the number of bans reported.
- * Call it about once a second from a housekeeping thread.
+ * Each shard keeps the earliest time it has something due and is scanned only then, so
+ * the cost follows what expires, not the table's size (a shard's time may be early, never
+ * late: a lifted ban leaves it until the next pass over that shard). Call it about once a
+ * second from a housekeeping thread.
  */
 size_t ban_store_expire(struct ban_store *store, int64_t now_s);
+
+/*
+ * Bans whose end ban_store_expire has not reported yet: ban_store_list's count, give or
+ * take the bans that ended since the last ban_store_expire. O(BAN_SHARDS).
+ */
+size_t ban_store_active_count(const struct ban_store *store);
 
 /*
  * A change that comes from a backend (restore at start, a ban from another node):

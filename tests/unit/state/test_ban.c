@@ -385,6 +385,49 @@ static void test_ban_apply_keeps_manual(void **state)
     ban_store_free(store);
 }
 
+static void test_ban_active_count_and_due_shards(void **state)
+{
+    (void)state;
+    struct ban_config cfg = { .bantime_s = 600, .history_s = 100 };
+    struct ban_store *store = store_new(&cfg);
+    assert_int_equal(ban_store_active_count(store), 0);
+    assert_int_equal(ban(store, "192.0.2.1", BAN_SOURCE_AUTO, 10, NOW, NULL), BAN_OUTCOME_ADDED);
+    assert_int_equal(ban(store, "192.0.2.2", BAN_SOURCE_AUTO, 20, NOW, NULL), BAN_OUTCOME_ADDED);
+    assert_int_equal(ban(store, "2001:db8::3", BAN_SOURCE_MANUAL, BAN_DURATION_FOREVER, NOW, NULL),
+                     BAN_OUTCOME_ADDED);
+    assert_int_equal(ban_store_active_count(store), 3);
+
+    /* Nothing due yet: nothing reported, whatever the number of calls. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ban_store_expire(store, NOW + 5), 0);
+    }
+    assert_int_equal(ban_store_active_count(store), 3);
+    assert_int_equal(ban_store_expire(store, NOW + 10), 1);
+    assert_int_equal(ban_store_active_count(store), 2);
+    assert_int_equal(ban_store_active_count(store), ban_store_list(store, NOW + 10, NULL, 0));
+
+    /* A lifted ban leaves its shard's due time early: the next pass finds nothing. */
+    struct sw_ip two = ip_of("192.0.2.2");
+    assert_int_equal(ban_store_del(store, &two, NOW + 11), 0);
+    assert_int_equal(ban_store_active_count(store), 1);
+    assert_int_equal(ban_store_expire(store, NOW + 25), 0);
+
+    /* A history entry is forgotten when its history is over, not before. */
+    assert_int_equal(ban_store_count(store), 2);
+    assert_int_equal(ban_store_expire(store, NOW + 10 + 99), 0);
+    assert_int_equal(ban_store_count(store), 2);
+    assert_int_equal(ban_store_expire(store, NOW + 10 + 100), 0);
+    assert_int_equal(ban_store_count(store), 1);
+
+    /* A ban again after its end is active again, and due again. */
+    assert_int_equal(ban(store, "192.0.2.1", BAN_SOURCE_AUTO, 5, NOW + 200, NULL),
+                     BAN_OUTCOME_ADDED);
+    assert_int_equal(ban_store_active_count(store), 2);
+    assert_int_equal(ban_store_expire(store, NOW + 205), 1);
+    assert_int_equal(ban_store_active_count(store), 1);
+    ban_store_free(store);
+}
+
 int main(void)
 {
     assert_int_equal(sw_hash_init(), 0);
@@ -400,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_ban_million_addresses_bounded),
         cmocka_unit_test(test_ban_backends_told_except_origin),
         cmocka_unit_test(test_ban_apply_keeps_manual),
+        cmocka_unit_test(test_ban_active_count_and_due_shards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
