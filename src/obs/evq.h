@@ -14,7 +14,9 @@
  *    consumer drains these rings first.
  * The consumer drains every `idle_wait_ms`; a producer wakes it earlier (through an
  * eventfd, and only when it said it was going to sleep) each time a ring fills to an
- * eighth of its capacity. An event thus reaches the sinks within idle_wait_ms.
+ * eighth of its capacity. An event thus reaches the sinks within idle_wait_ms. After a
+ * whole idle_wait_ms without any event the consumer sleeps until the next event wakes it
+ * (an idle gateway wakes no thread for its queue); under load it stays on its timer.
  *
  * Memory, allocated by evq_new: per producer, telemetry_cap slots of 1,096 bytes and
  * reliable_cap events of 1,088 bytes (x86-64): 1.4 MiB per producer with the defaults.
@@ -46,6 +48,7 @@ struct evq_stats {
     uint64_t delivered;         /* events handed to the sinks */
     uint64_t dropped;           /* telemetry overwritten before it was read */
     uint64_t reliable_rejected; /* evq_push_reliable calls that found the ring full */
+    uint64_t wakeups;           /* times the consumer woke from a sleep */
 };
 
 struct evq;

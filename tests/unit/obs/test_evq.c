@@ -91,6 +91,36 @@ static void test_evq_wakes_consumer_at_fill_mark(void **state)
     evq_free(q);
 }
 
+/* A quiet queue stops polling on its timer: after one empty idle_wait_ms the consumer
+ * sleeps until the next event, which it then delivers without waiting for the timer. */
+static void test_evq_quiet_consumer_sleeps_until_an_event(void **state)
+{
+    (void)state;
+    memset(&rec, 0, sizeof(rec));
+    struct evq *q = NULL;
+    struct evq_config cfg = { .producer_count = 1, .telemetry_cap = 64, .idle_wait_ms = 10 };
+    assert_int_equal(evq_new(&cfg, &q), 0);
+    struct event_sink sink = { .emit = record_emit, .ctx = &rec };
+    assert_int_equal(evq_add_sink(q, &sink), 0);
+    assert_int_equal(evq_start(q), 0);
+    (void)usleep(500 * 1000); /* 50 timer periods */
+    struct evq_stats stats;
+    evq_stats_get(q, &stats);
+    /* On its timer it would have woken about 50 times. */
+    assert_true(stats.wakeups <= 3);
+    for (uint32_t i = 1; i <= 3; i++) {
+        struct sw_event ev = event_seq(0, i, EV_FAILED_ACL);
+        evq_push(q, 0, &ev);
+        assert_true(evq_wait_idle(q, 5000));
+        (void)usleep(100 * 1000); /* quiet again */
+    }
+    evq_stats_get(q, &stats);
+    assert_true(stats.wakeups <= 3 + 3 * 3);
+    evq_stop(q);
+    assert_int_equal(rec.count, 3);
+    evq_free(q);
+}
+
 static void test_evq_delivers_in_order(void **state)
 {
     (void)state;
@@ -231,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evq_delivers_in_order),
         cmocka_unit_test(test_evq_wakes_consumer_at_fill_mark),
+        cmocka_unit_test(test_evq_quiet_consumer_sleeps_until_an_event),
         cmocka_unit_test(test_evq_full_ring_drops_oldest),
         cmocka_unit_test(test_evq_reliable_never_dropped),
         cmocka_unit_test(test_evq_concurrent_producers),
