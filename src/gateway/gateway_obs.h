@@ -22,7 +22,8 @@
  * budget 8 MiB and the ratelimit stage's buckets 8 MiB, the scanner's table 2.5 MiB, the
  * auth stage's nonce table 1 MiB, event rings 1.1 MiB per producer (10.7 MiB with 2
  * workers), the addresses accounts authenticated from 0.5 MiB (16,384, an hour each):
- * about 54 MiB in all, whatever the number of sources. Eviction is each
+ * about 54 MiB in all, whatever the number of sources, plus 5.5 MiB of kernel memory for
+ * the socket filter's ban map with [ban] kernel_drop (state/ban_bpf.h). Eviction is each
  * table's own (the state/ headers, policy/scanner.h). The call layer's tables come on top
  * (b2bua_new reserves about 390 MiB of address space per worker for 8,192 calls and
  * 262,144 transactions, touched only as the load grows: VmRSS 34 MiB at start);
