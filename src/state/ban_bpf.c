@@ -70,7 +70,11 @@ static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
 {
     size_t len = 0;
     const unsigned char *image = ban_bpf_object(&len);
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sipwarden_ban");
+    /* LIBBPF_OPTS would do this with a GNU statement expression (not ISO C). */
+    struct bpf_object_open_opts opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.sz = sizeof(opts);
+    opts.object_name = "sipwarden_ban";
     bpf->obj = bpf_object__open_mem(image, len, &opts);
     if (bpf->obj == NULL) {
         int err = -errno;
