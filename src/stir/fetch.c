@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
+#include "stir/resolve.h"
 
 #define DEFAULT_CONNECT_MS 2000U
 #define DEFAULT_TOTAL_MS   5000U
@@ -168,7 +169,9 @@ static int resolve_and_check(struct fetch_ctx *ctx, const char *host, long port)
     char port_text[24];
     (void)snprintf(port_text, sizeof(port_text), "%ld", port); /* a long always fits */
     struct addrinfo *list = NULL;
-    int gai = getaddrinfo(host, port_text, &hints, &list);
+    /* Bounded: a hanging resolver must not hold the fetcher past its own time limit. */
+    uint32_t limit_ms = ctx->cfg->total_timeout_ms != 0 ? ctx->cfg->total_timeout_ms : 5000u;
+    int gai = stir_resolve(ctx->cfg->resolve, host, port_text, &hints, limit_ms, &list);
     if (gai != 0) {
         set_error(ctx->out, -SW_ENOTFOUND, "cannot resolve %s: %s", host, gai_strerror(gai));
         return ctx->out->status;

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stir/resolve.h"
+
 #define STIR_FETCH_PORTS_MAX 8
 
 struct stir_fetch_cfg {
@@ -36,6 +38,8 @@ struct stir_fetch_cfg {
     const char *tls_ca_file; /* CA bundle for the HTTPS server; NULL = system default */
     size_t queue_cap;        /* 0 = 64 pending fetches */
     unsigned thread_count;   /* 0 = 1 */
+    /* The name lookup (NULL = getaddrinfo); bounded by total_timeout_ms either way. */
+    stir_resolve_fn *resolve;
 };
 
 struct stir_fetch_result {
