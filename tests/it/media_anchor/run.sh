@@ -41,6 +41,7 @@ provider = udp:127.0.0.2:$prov_port
 permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
+max_call_rate = 1000
 CONF
 it_start_gateway gw.conf
 
