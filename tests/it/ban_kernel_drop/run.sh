@@ -49,7 +49,7 @@ permit = 127.0.0.2/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
 max_calls = 1000
-max_call_rate = 1000
+max_call_rate = ${IT_TRUNK_CALL_RATE:-1000}
 CONF
 }
 
