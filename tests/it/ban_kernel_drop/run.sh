@@ -123,13 +123,17 @@ it_start_gateway gw.conf
 grep -q 'ban: kernel drop off' gateway.log || it_fail "kernel_drop = no not reported"
 "$SIPWARDEN" ban add 127.0.0.77 --time forever -c gw.conf || it_fail "ban add failed"
 if [ "$has_nft" = 1 ]; then
-    # The ban action runs nft on its own thread: give it up to 5 s.
+    # The ban action runs nft on its own thread: give it up to 5 s. (No `| grep -q`: under
+    # pipefail, nft killed by SIGPIPE after an early match would fail the check.)
+    in_set=no
     for _ in $(seq 1 50); do
-        nft list set inet "$nft_table" banned | grep -q '127\.0\.0\.77' && break
+        if [[ "$(nft list set inet "$nft_table" banned)" == *127.0.0.77* ]]; then
+            in_set=yes
+            break
+        fi
         sleep 0.1
     done
-    nft list set inet "$nft_table" banned | grep -q '127\.0\.0\.77' ||
-        it_fail "the ban did not reach the nftables set"
+    [ "$in_set" = yes ] || it_fail "the ban did not reach the nftables set"
 fi
 expect_eq "answers to the banned source, gate only" "$(answers 127.0.0.77 "$gw_port" 50)" 0
 expect_eq "gate drops, kernel drop off" "$(metric 'sipwarden_gate_packets_total{result="banned"}')" 50
