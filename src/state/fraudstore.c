@@ -1,0 +1,441 @@
+#include "state/fraudstore.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/hash.h"
+
+#define SHARDS         16u
+#define SECOND_BUCKETS 60
+#define MINUTE_BUCKETS 60
+#define WANGIRI_WAYS   4u
+#define MS_PER_MINUTE  60000
+#define MS_PER_HOUR    3600000
+
+struct distinct_dest {
+    uint64_t hash;
+    int64_t at_ms;
+};
+
+struct key_counts {
+    char key[FRAUD_KEY_CAP];
+    int64_t second_of[SECOND_BUCKETS]; /* the second each bucket counts (+1: 0 = never) */
+    uint32_t per_second[SECOND_BUCKETS];
+    int64_t minute_of[MINUTE_BUCKETS];
+    uint32_t intl_per_minute[MINUTE_BUCKETS];
+    struct distinct_dest distinct[FRAUD_DISTINCT_MAX]; /* a ring, oldest overwritten */
+    uint32_t distinct_next;
+    struct velocity_history history;
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct key_counts **slots; /* open addressing, linear probing, never deleted */
+    size_t cap;                /* power of two, twice the keys allowed */
+    size_t count;
+    size_t max_count;
+};
+
+struct wangiri_mark {
+    uint64_t hash; /* 0 = empty */
+    int64_t at_s;
+};
+
+struct memory_store {
+    struct shard shards[SHARDS];
+    pthread_mutex_t wangiri_lock;
+    struct wangiri_mark *wangiri; /* buckets of WANGIRI_WAYS */
+    size_t wangiri_buckets;       /* power of two */
+    pthread_mutex_t disabled_lock;
+    char (*disabled)[FRAUD_KEY_CAP];
+    size_t disabled_count;
+};
+
+struct fraud_store {
+    const struct fraud_store_ops *ops;
+    void *impl;
+};
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t p = 1;
+    while (p < n && p < ((size_t)1 << 30)) {
+        p <<= 1;
+    }
+    return p;
+}
+
+/* The counts of `key`, created when `create` and there is room; shard lock held. */
+static struct key_counts *shard_find(struct shard *shard, struct sv key, uint64_t hash, bool create)
+{
+    size_t mask = shard->cap - 1;
+    for (size_t i = 0, at = (size_t)(hash >> 8) & mask; i < shard->cap; i++, at = (at + 1) & mask) {
+        struct key_counts *c = shard->slots[at];
+        if (c == NULL) {
+            if (!create || shard->count >= shard->max_count) {
+                return NULL;
+            }
+            c = sw_calloc(1, sizeof(*c));
+            if (c == NULL) {
+                return NULL;
+            }
+            (void)sv_copy_cstr(key, c->key, sizeof(c->key));
+            velocity_history_init(&c->history);
+            shard->slots[at] = c;
+            shard->count++;
+            return c;
+        }
+        if (sv_eq(sv_from_cstr(c->key), key)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static struct shard *shard_of(struct memory_store *m, struct sv key, uint64_t *hash)
+{
+    *hash = sw_hash_sv(key);
+    return &m->shards[*hash % SHARDS];
+}
+
+/* Counts a call in `c` and fills the window counters (dial included). */
+static void count_dial(struct key_counts *c, const struct fraud_dial *dial,
+                       struct fraud_dial_result *out)
+{
+    int64_t second = dial->now_ms / 1000 + 1;
+    size_t s = (size_t)(second % SECOND_BUCKETS);
+    if (c->second_of[s] != second) {
+        c->second_of[s] = second;
+        c->per_second[s] = 0;
+    }
+    c->per_second[s]++;
+    int64_t minute = dial->now_ms / MS_PER_MINUTE + 1;
+    size_t m = (size_t)(minute % MINUTE_BUCKETS);
+    if (c->minute_of[m] != minute) {
+        c->minute_of[m] = minute;
+        c->intl_per_minute[m] = 0;
+    }
+    c->intl_per_minute[m] += dial->is_international ? 1u : 0u;
+    for (size_t i = 0; i < SECOND_BUCKETS; i++) {
+        out->calls_minute += c->second_of[i] > second - SECOND_BUCKETS ? c->per_second[i] : 0u;
+    }
+    for (size_t i = 0; i < MINUTE_BUCKETS; i++) {
+        out->international_hour +=
+            c->minute_of[i] > minute - MINUTE_BUCKETS ? c->intl_per_minute[i] : 0u;
+    }
+}
+
+/* Remembers the destination and counts the distinct ones of the last hour. */
+static void count_distinct(struct key_counts *c, const struct fraud_dial *dial,
+                           struct fraud_dial_result *out)
+{
+    uint64_t hash = sw_hash_sv(dial->digits) | 1u;
+    int64_t since = dial->now_ms - MS_PER_HOUR;
+    bool is_known = false;
+    for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
+        struct distinct_dest *d = &c->distinct[i];
+        if (d->hash == hash && d->at_ms > since) {
+            d->at_ms = dial->now_ms;
+            is_known = true;
+        }
+    }
+    if (!is_known) {
+        c->distinct[c->distinct_next] = (struct distinct_dest){ hash, dial->now_ms };
+        c->distinct_next = (c->distinct_next + 1) % FRAUD_DISTINCT_MAX;
+    }
+    for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
+        out->distinct_hour += c->distinct[i].hash != 0 && c->distinct[i].at_ms > since ? 1u : 0u;
+    }
+}
+
+static void memory_dial(void *impl, struct sv key, const struct fraud_dial *dial,
+                        const struct velocity_cfg *cfg, struct fraud_dial_result *out)
+{
+    struct memory_store *m = impl;
+    memset(out, 0, sizeof(*out));
+    uint64_t hash = 0;
+    struct shard *shard = shard_of(m, key, &hash);
+    pthread_mutex_lock(&shard->lock);
+    struct key_counts *c = shard_find(shard, key, hash, true);
+    if (c == NULL) {
+        pthread_mutex_unlock(&shard->lock);
+        out->is_untracked = true;
+        out->calls_minute = 1;
+        out->international_hour = dial->is_international ? 1u : 0u;
+        out->distinct_hour = 1;
+        return;
+    }
+    (void)velocity_check(&c->history, dial->digits, dial->now_ms, cfg, &out->finding);
+    (void)velocity_history_add(&c->history, dial->digits, dial->now_ms); /* bad digits: none */
+    count_dial(c, dial, out);
+    count_distinct(c, dial, out);
+    pthread_mutex_unlock(&shard->lock);
+}
+
+static void memory_dial_end(void *impl, struct sv key, struct sv digits, int64_t at_ms,
+                            int64_t duration_ms)
+{
+    struct memory_store *m = impl;
+    uint64_t hash = 0;
+    struct shard *shard = shard_of(m, key, &hash);
+    pthread_mutex_lock(&shard->lock);
+    struct key_counts *c = shard_find(shard, key, hash, false);
+    if (c != NULL) {
+        (void)velocity_history_end(&c->history, digits, at_ms, duration_ms); /* may be gone */
+    }
+    pthread_mutex_unlock(&shard->lock);
+}
+
+/* The index of `key` in the disabled set, or disabled_count; lock held. */
+static size_t disabled_find(const struct memory_store *m, struct sv key)
+{
+    for (size_t i = 0; i < m->disabled_count; i++) {
+        if (sv_eq(sv_from_cstr(m->disabled[i]), key)) {
+            return i;
+        }
+    }
+    return m->disabled_count;
+}
+
+static bool memory_set_disabled(void *impl, struct sv key, bool is_disabled)
+{
+    struct memory_store *m = impl;
+    if (key.len >= FRAUD_KEY_CAP) {
+        return false;
+    }
+    pthread_mutex_lock(&m->disabled_lock);
+    size_t at = disabled_find(m, key);
+    bool is_done = true;
+    if (is_disabled && at == m->disabled_count) {
+        is_done = m->disabled_count < FRAUD_DISABLED_MAX;
+        if (is_done) {
+            (void)sv_copy_cstr(key, m->disabled[m->disabled_count++], FRAUD_KEY_CAP);
+        }
+    } else if (!is_disabled && at < m->disabled_count) {
+        memcpy(m->disabled[at], m->disabled[m->disabled_count - 1], FRAUD_KEY_CAP);
+        m->disabled_count--;
+    }
+    pthread_mutex_unlock(&m->disabled_lock);
+    return is_done;
+}
+
+static bool memory_is_disabled(void *impl, struct sv key)
+{
+    struct memory_store *m = impl;
+    pthread_mutex_lock(&m->disabled_lock);
+    bool is_disabled = disabled_find(m, key) < m->disabled_count;
+    pthread_mutex_unlock(&m->disabled_lock);
+    return is_disabled;
+}
+
+static void memory_wangiri_mark(void *impl, struct sv digits, int64_t now_s)
+{
+    struct memory_store *m = impl;
+    uint64_t hash = sw_hash_sv(digits) | 1u;
+    struct wangiri_mark *bucket =
+        &m->wangiri[(hash >> 1 & (m->wangiri_buckets - 1)) * WANGIRI_WAYS];
+    pthread_mutex_lock(&m->wangiri_lock);
+    size_t victim = 0;
+    for (size_t i = 0; i < WANGIRI_WAYS; i++) {
+        if (bucket[i].hash == hash) {
+            victim = i;
+            break;
+        }
+        if (bucket[i].at_s < bucket[victim].at_s) {
+            victim = i; /* the oldest mark (or an empty way, at 0) makes room */
+        }
+    }
+    bucket[victim] = (struct wangiri_mark){ hash, now_s };
+    pthread_mutex_unlock(&m->wangiri_lock);
+}
+
+static bool memory_wangiri_marked(void *impl, struct sv digits, int64_t now_s, int64_t window_s)
+{
+    struct memory_store *m = impl;
+    uint64_t hash = sw_hash_sv(digits) | 1u;
+    const struct wangiri_mark *bucket =
+        &m->wangiri[(hash >> 1 & (m->wangiri_buckets - 1)) * WANGIRI_WAYS];
+    bool is_marked = false;
+    pthread_mutex_lock(&m->wangiri_lock);
+    for (size_t i = 0; i < WANGIRI_WAYS; i++) {
+        is_marked |= bucket[i].hash == hash && now_s - bucket[i].at_s < window_s;
+    }
+    pthread_mutex_unlock(&m->wangiri_lock);
+    return is_marked;
+}
+
+static void memory_destroy(void *impl)
+{
+    struct memory_store *m = impl;
+    if (m == NULL) {
+        return;
+    }
+    for (size_t s = 0; s < SHARDS; s++) {
+        struct shard *shard = &m->shards[s];
+        for (size_t i = 0; shard->slots != NULL && i < shard->cap; i++) {
+            sw_free(shard->slots[i]);
+        }
+        sw_free(shard->slots);
+        pthread_mutex_destroy(&shard->lock);
+    }
+    sw_free(m->wangiri);
+    sw_free(m->disabled);
+    pthread_mutex_destroy(&m->wangiri_lock);
+    pthread_mutex_destroy(&m->disabled_lock);
+    sw_free(m);
+}
+
+static const struct fraud_store_ops memory_ops = {
+    .dial = memory_dial,
+    .dial_end = memory_dial_end,
+    .set_disabled = memory_set_disabled,
+    .is_disabled = memory_is_disabled,
+    .wangiri_mark = memory_wangiri_mark,
+    .wangiri_marked = memory_wangiri_marked,
+    .destroy = memory_destroy,
+};
+
+static struct memory_store *memory_new(size_t max_keys, size_t wangiri_slots)
+{
+    struct memory_store *m = sw_calloc(1, sizeof(*m));
+    if (m == NULL) {
+        return NULL;
+    }
+    /* Mutexes first, so that memory_destroy may run from here on. */
+    for (size_t s = 0; s < SHARDS; s++) {
+        (void)pthread_mutex_init(&m->shards[s].lock, NULL); /* cannot fail on Linux */
+    }
+    (void)pthread_mutex_init(&m->wangiri_lock, NULL);
+    (void)pthread_mutex_init(&m->disabled_lock, NULL);
+    size_t per_shard = (max_keys + SHARDS - 1) / SHARDS;
+    bool is_ok = true;
+    for (size_t s = 0; s < SHARDS; s++) {
+        struct shard *shard = &m->shards[s];
+        shard->cap = pow2_at_least(2 * per_shard);
+        shard->max_count = per_shard;
+        shard->slots = sw_calloc(shard->cap, sizeof(struct key_counts *));
+        is_ok = is_ok && shard->slots != NULL;
+    }
+    m->wangiri_buckets = pow2_at_least((wangiri_slots + WANGIRI_WAYS - 1) / WANGIRI_WAYS);
+    m->wangiri = sw_calloc(m->wangiri_buckets * WANGIRI_WAYS, sizeof(*m->wangiri));
+    m->disabled = sw_calloc(FRAUD_DISABLED_MAX, sizeof(*m->disabled));
+    if (!is_ok || m->wangiri == NULL || m->disabled == NULL) {
+        memory_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+struct fraud_store *fraud_store_new_memory(size_t max_keys, size_t wangiri_slots)
+{
+    if (max_keys == 0 || wangiri_slots == 0) {
+        return NULL;
+    }
+    struct fraud_store *store = sw_calloc(1, sizeof(*store));
+    if (store == NULL) {
+        return NULL;
+    }
+    store->ops = &memory_ops;
+    store->impl = memory_new(max_keys, wangiri_slots);
+    if (store->impl == NULL) {
+        sw_free(store);
+        return NULL;
+    }
+    return store;
+}
+
+void fraud_store_free(struct fraud_store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    store->ops->destroy(store->impl);
+    sw_free(store);
+}
+
+void fraud_store_dial(struct fraud_store *store, struct sv key, const struct fraud_dial *dial,
+                      const struct velocity_cfg *cfg, struct fraud_dial_result *out)
+{
+    SW_ASSERT(store != NULL && dial != NULL && out != NULL);
+    store->ops->dial(store->impl, key, dial, cfg, out);
+}
+
+void fraud_store_dial_end(struct fraud_store *store, struct sv key, struct sv digits, int64_t at_ms,
+                          int64_t duration_ms)
+{
+    SW_ASSERT(store != NULL);
+    store->ops->dial_end(store->impl, key, digits, at_ms, duration_ms);
+}
+
+bool fraud_store_set_disabled(struct fraud_store *store, struct sv key, bool is_disabled)
+{
+    SW_ASSERT(store != NULL);
+    return store->ops->set_disabled(store->impl, key, is_disabled);
+}
+
+bool fraud_store_is_disabled(struct fraud_store *store, struct sv key)
+{
+    SW_ASSERT(store != NULL);
+    return store->ops->is_disabled(store->impl, key);
+}
+
+void fraud_store_wangiri_mark(struct fraud_store *store, struct sv digits, int64_t now_s)
+{
+    SW_ASSERT(store != NULL);
+    store->ops->wangiri_mark(store->impl, digits, now_s);
+}
+
+bool fraud_store_wangiri_marked(struct fraud_store *store, struct sv digits, int64_t now_s,
+                                int64_t window_s)
+{
+    SW_ASSERT(store != NULL);
+    return store->ops->wangiri_marked(store->impl, digits, now_s, window_s);
+}
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fraud_store *shared_store;
+static size_t shared_refs;
+
+struct fraud_store *fraud_store_acquire(size_t max_keys, size_t wangiri_slots)
+{
+    pthread_mutex_lock(&shared_lock);
+    if (shared_store == NULL) {
+        shared_store = fraud_store_new_memory(max_keys, wangiri_slots);
+    }
+    struct fraud_store *store = shared_store;
+    shared_refs += store != NULL ? 1u : 0u;
+    pthread_mutex_unlock(&shared_lock);
+    return store;
+}
+
+void fraud_store_release(struct fraud_store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&shared_lock);
+    SW_ASSERT(store == shared_store && shared_refs > 0);
+    if (--shared_refs == 0) {
+        fraud_store_free(shared_store);
+        shared_store = NULL;
+    }
+    pthread_mutex_unlock(&shared_lock);
+}
+
+bool fraud_store_shared_is_disabled(struct sv key)
+{
+    pthread_mutex_lock(&shared_lock);
+    bool is_disabled = shared_store != NULL && fraud_store_is_disabled(shared_store, key);
+    pthread_mutex_unlock(&shared_lock);
+    return is_disabled;
+}
+
+bool fraud_store_shared_set_disabled(struct sv key, bool is_disabled)
+{
+    pthread_mutex_lock(&shared_lock);
+    bool is_done = shared_store != NULL && fraud_store_set_disabled(shared_store, key, is_disabled);
+    pthread_mutex_unlock(&shared_lock);
+    return is_done;
+}
