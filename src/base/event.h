@@ -36,7 +36,9 @@
     X(EV_POLICY_HIT, "PolicyHit", false)                             \
     X(EV_CALLERID_REPLACED, "CallerIdReplaced", false)               \
     X(EV_IDENTITY_VERIFIED, "IdentityVerified", false)               \
-    X(EV_IDENTITY_FAILED, "IdentityFailed", false)
+    X(EV_IDENTITY_FAILED, "IdentityFailed", false)                   \
+    X(EV_FRAUD_BLOCK, "FraudBlock", false)                           \
+    X(EV_FRAUD_WARN, "FraudWarn", false)
 
 enum sw_event_kind {
 

@@ -183,6 +183,19 @@ enum cfg_srtp {
     CFG_SRTP_OPTIONAL, /* plain RTP passes */
 };
 
+/* [fraud] schedule_scope: which outbound calls a schedule refuses outside its hours. */
+enum cfg_schedule_scope {
+    CFG_SCHEDULE_INTERNATIONAL,
+    CFG_SCHEDULE_ALL,
+};
+
+/* [fraud] patterns: what sequential dialling, sweeps and short-call bursts do. */
+enum cfg_fraud_patterns {
+    CFG_PATTERNS_BLOCK,
+    CFG_PATTERNS_WARN,
+    CFG_PATTERNS_OFF,
+};
+
 enum cfg_number_kind {
     CFG_NUMBER_EXACT,  /* "+15551230000" */
     CFG_NUMBER_RANGE,  /* "+15551230000-+15551230099": same length, first <= last */
@@ -387,6 +400,34 @@ struct cfg_media {
     size_t engine_count;
 };
 
+/* [fraud]: the toll-fraud policy's global defaults (policy/fraud.h). */
+struct cfg_fraud {
+    bool enabled;
+    struct cfg_strings allowed_countries; /* empty = the trunk's own country */
+    struct cfg_strings blocked_classes;
+    bool highrisk;
+    struct cfg_strings highrisk_prefixes;
+    struct cfg_strings allow_prefixes;
+    struct cfg_strings deny_prefixes;
+    struct cfg_strings emergency_numbers;
+    char *schedule;
+    enum cfg_schedule_scope schedule_scope;
+    char *ratedeck;
+    char *max_rate_per_minute; /* a money amount, checked by the fraud stage */
+    uint32_t calls_per_minute_warn;
+    uint32_t calls_per_minute_block;
+    uint32_t international_per_hour_warn;
+    uint32_t international_per_hour_block;
+    uint32_t destinations_per_hour_warn;
+    uint32_t destinations_per_hour_block;
+    enum cfg_fraud_patterns patterns;
+    bool disable_account;
+    uint32_t wangiri_ring_max;
+    uint32_t wangiri_window;
+    uint32_t wangiri_entries;
+    uint32_t max_tracked;
+};
+
 struct cfg_trunk {
     char *name;    /* the section name */
     unsigned line; /* line of the section header, for messages */
@@ -413,6 +454,12 @@ struct cfg_trunk {
     enum cfg_inbound_to inbound_to;
     enum cfg_inbound_numbers inbound_numbers;
     uint32_t max_call_rate;
+    struct cfg_strings allowed_countries; /* the fraud policy's overrides; empty = [fraud]'s */
+    struct cfg_strings blocked_classes;
+    struct cfg_strings allow_prefixes;
+    struct cfg_strings deny_prefixes;
+    char *schedule;
+    char *max_rate_per_minute;
     bool allow_transit;
     enum cfg_media_encryption media_encryption;
     enum cfg_srtp srtp;
@@ -434,6 +481,12 @@ struct cfg_account {
     char *callerid;
     enum cfg_media_encryption media_encryption;
     enum cfg_srtp srtp;
+    struct cfg_strings allowed_countries; /* the fraud policy's overrides; empty = the trunk's */
+    struct cfg_strings blocked_classes;
+    struct cfg_strings allow_prefixes;
+    struct cfg_strings deny_prefixes;
+    char *schedule;
+    char *max_rate_per_minute;
 };
 
 /* Lines of every section header and key as the loader read them (config/lines.h). */
@@ -454,6 +507,7 @@ struct cfg {
     struct cfg_state state;
     struct cfg_stir stir;
     struct cfg_media media;
+    struct cfg_fraud fraud;
     struct cfg_trunk *trunks; /* in file order */
     size_t trunk_count;
     struct cfg_account *accounts; /* in file order */

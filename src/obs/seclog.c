@@ -122,7 +122,9 @@ static void format_event_tv(uint64_t wall_us, struct sw_buf *out)
 
 static const char *severity_of(enum sw_event_kind kind)
 {
-    return sw_event_kind_is_failure(kind) ? "Error" : "Informational";
+    /* A refused toll-fraud call is no authentication failure (it never bans the PBX), but
+     * it is what an operator must see first. */
+    return sw_event_kind_is_failure(kind) || kind == EV_FRAUD_BLOCK ? "Error" : "Informational";
 }
 
 static unsigned version_of(enum sw_event_kind kind)

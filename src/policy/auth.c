@@ -8,6 +8,7 @@
 #include "base/time.h"
 #include "config/config.h"
 #include "policy/acl.h"
+#include "policy/fraud.h"
 #include "policy/nonce.h"
 #include "sip/auth.h"
 #include "sip/digest.h"
@@ -249,7 +250,9 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
         return challenge(s, ctx, false);
     }
     const struct cfg_account *account = cfg_account_find(ctx->cfg, a.username);
-    bool is_usable = account != NULL && account->enabled;
+    /* An account the fraud policy disabled is refused like a disabled one (issue #11). */
+    bool is_usable = account != NULL && account->enabled &&
+                     !fraud_account_is_disabled(sv_from_cstr(account->username));
     if (!response_matches(ctx, &a, alg, is_usable ? account : NULL)) {
         emit_failure(ctx, is_usable ? EV_INVALID_PASSWORD : EV_INVALID_ACCOUNT_ID, &a,
                      is_usable ? "wrong password" : "no such account");

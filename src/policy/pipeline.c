@@ -6,6 +6,7 @@
 #include "policy/acl.h"
 #include "policy/auth.h"
 #include "policy/callerid.h"
+#include "policy/fraud.h"
 #include "policy/identity.h"
 #include "policy/media.h"
 #include "policy/ratelimit.h"
@@ -16,12 +17,13 @@
  * The order is the policy, cheap and decisive first: acl looks at the source address
  * only, ratelimit at the address and method (so a denied source costs no bucket and a
  * flood costs no header parsing), scanner at a few headers; then sanity and auth;
- * callerid settles the calling number before identity signs or verifies it; media refuses
+ * callerid settles the calling number before identity signs or verifies it; fraud judges
+ * the dialled number once the caller is known and before anything leaves; media refuses
  * offers without the SRTP a side requires before identity spends a signature on them.
  */
 static const struct stage *const pipeline[] = {
-    &acl_stage,  &ratelimit_stage, &scanner_stage, &sanity_stage,
-    &auth_stage, &callerid_stage,  &media_stage,   &identity_stage,
+    &acl_stage,      &ratelimit_stage, &scanner_stage, &sanity_stage,   &auth_stage,
+    &callerid_stage, &fraud_stage,     &media_stage,   &identity_stage,
 };
 
 #define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))

@@ -58,6 +58,14 @@ struct stage_edits {
     struct sv extra_headers;     /* complete lines added to the outgoing INVITE */
     struct sv callee_user;       /* replaces the user of the outgoing Request-URI and To */
     struct sv sdp;               /* replaces the SDP body on the outgoing leg (media policy) */
+    /* What the fraud stage found out about the dialled number (policy/fraud.h), for the
+     * call records and spending caps; absent (and is_rated false) when it did not judge. */
+    struct sv dialled_e164;        /* "+" and the E.164 digits */
+    struct sv dest_country;        /* ISO 3166 code of the destination ("001": non-geographic) */
+    struct sv dest_class;          /* number class, numclass_name() ("premium-rate"...) */
+    struct sv fraud_key;           /* "account:NAME" or "trunk:NAME": fraud_call_ended's key */
+    bool is_rated;                 /* a rate deck prices the destination */
+    int64_t rate_per_minute_micro; /* is_rated: its price per minute, in micro-units */
 };
 
 /* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */

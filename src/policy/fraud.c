@@ -1,0 +1,921 @@
+#include "policy/fraud.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/time.h"
+#include "config/config.h"
+#include "number/highrisk.h"
+#include "number/money.h"
+#include "number/numplan.h"
+#include "number/ratedeck.h"
+#include "number/schedule.h"
+#include "sip/msg.h"
+#include "sip/uri.h"
+#include "state/fraudstore.h"
+
+/* The levels a rule comes from; a higher level is more specific. */
+enum level {
+    LEVEL_GLOBAL,
+    LEVEL_TRUNK,
+    LEVEL_ACCOUNT,
+};
+
+#define NONGEO_BIT      (1u << NUMCLASS_COUNT) /* "non-geographic" in a class mask */
+#define EMERGENCY_CAP   16
+#define KEY_CAP         FRAUD_KEY_CAP
+/* Q.850 cause 21, "call rejected", is what a policy refusal maps to (RFC 3326). */
+#define REASON_Q850_FMT "Reason: Q.850;cause=21;text=\"%s\"\r\n"
+
+struct prefix_rule {
+    char digits[E164_MAX_DIGITS + 1];
+    uint8_t len;
+    uint8_t level;
+    bool is_allow;
+};
+
+struct emergency {
+    char iso[4]; /* "" = every country */
+    char number[EMERGENCY_CAP];
+};
+
+/* The rules one section (global, trunk or account) sets. */
+struct level_rules {
+    bool has_countries;
+    bool is_any_country;
+    char (*countries)[4];
+    size_t country_count;
+    bool has_classes;
+    uint32_t class_mask;
+    bool has_schedule;
+    struct schedule schedule;
+    bool has_max_rate;
+    int64_t max_rate_micro;
+    struct prefix_rule *prefixes;
+    size_t prefix_count;
+};
+
+struct fraud_policy {
+    bool is_enabled;
+    struct level_rules global;
+    struct level_rules *trunks;
+    size_t trunk_count;
+    struct level_rules *accounts;
+    size_t account_count;
+    struct emergency *emergencies;
+    size_t emergency_count;
+    struct highrisk *highrisk; /* NULL: the high-risk list is off */
+    struct ratedeck *deck;
+    struct fraud_store *store;
+    struct velocity_cfg velocity;
+    const struct cfg_fraud *limits; /* thresholds, borrowed from the cfg it was built from */
+    enum cfg_schedule_scope schedule_scope;
+};
+
+/* Where a key is written, for diagnostics. */
+struct key_place {
+    const struct cfg *cfg;
+    const char *section; /* "fraud" or the trunk's / account's section name */
+    struct sw_diag *diag;
+};
+
+__attribute__((format(printf, 3, 4))) static void place_error(const struct key_place *at,
+                                                              const char *key, const char *fmt, ...)
+{
+    unsigned line = cfg_key_line(at->cfg, at->section, key);
+    if (line == 0) {
+        line = cfg_section_line(at->cfg, at->section);
+    }
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    char name[160];
+    (void)snprintf(name, sizeof(name), "%s.%s", at->section, key);
+    sw_diag_add(at->diag, DIAG_ERROR, at->cfg->source, line, name, "%s", message);
+}
+
+/* "+4930" or "4930" as digits; false when not 1 to 15 digits. */
+static bool prefix_digits(const char *text, char *out)
+{
+    struct sv s = sv_trim(sv_from_cstr(text));
+    if (s.len > 0 && s.ptr[0] == '+') {
+        s = sv_slice(s, 1, s.len - 1);
+    }
+    if (s.len == 0 || s.len > E164_MAX_DIGITS) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9') {
+            return false;
+        }
+    }
+    memcpy(out, s.ptr, s.len);
+    out[s.len] = '\0';
+    return true;
+}
+
+static int add_prefixes(struct level_rules *r, const struct cfg_strings *list, bool is_allow,
+                        enum level level, const struct key_place *at)
+{
+    int rc = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        struct prefix_rule *p = &r->prefixes[r->prefix_count];
+        if (!prefix_digits(list->items[i], p->digits)) {
+            place_error(at, is_allow ? "allow_prefixes" : "deny_prefixes",
+                        "'%s' is not a +E.164 prefix (1 to 15 digits)", list->items[i]);
+            rc = -SW_ECONFIG;
+            continue;
+        }
+        p->len = (uint8_t)strlen(p->digits);
+        p->level = (uint8_t)level;
+        p->is_allow = is_allow;
+        r->prefix_count++;
+    }
+    return rc;
+}
+
+static int parse_classes(struct level_rules *r, const struct cfg_strings *list,
+                         const struct key_place *at)
+{
+    int rc = 0;
+    r->has_classes = true;
+    for (size_t i = 0; i < list->count; i++) {
+        struct sv name = sv_trim(sv_from_cstr(list->items[i]));
+        if (sv_eq(name, SV("non-geographic"))) {
+            r->class_mask |= NONGEO_BIT;
+            continue;
+        }
+        size_t k = 0;
+        while (k < NUMCLASS_COUNT && !sv_eq(name, sv_from_cstr(numclass_name((enum numclass)k)))) {
+            k++;
+        }
+        if (k == NUMCLASS_COUNT) {
+            place_error(at, "blocked_classes", "unknown number class '%s'", list->items[i]);
+            rc = -SW_ECONFIG;
+            continue;
+        }
+        r->class_mask |= 1u << k;
+    }
+    return rc;
+}
+
+static int parse_countries(struct level_rules *r, const struct cfg_strings *list,
+                           const struct key_place *at)
+{
+    int rc = 0;
+    r->has_countries = list->count > 0;
+    r->countries = sw_calloc(list->count + 1, sizeof(*r->countries));
+    if (r->countries == NULL) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        struct sv iso = sv_trim(sv_from_cstr(list->items[i]));
+        if (sv_eq(iso, SV("*"))) {
+            r->is_any_country = true;
+            continue;
+        }
+        const struct numplan_territory *t = numplan_territory_by_iso(iso);
+        if (t == NULL) {
+            place_error(at, "allowed_countries", "unknown country '%s' (ISO 3166 code)",
+                        list->items[i]);
+            rc = -SW_ECONFIG;
+            continue;
+        }
+        (void)snprintf(r->countries[r->country_count++], 4, "%s", t->iso);
+    }
+    return rc;
+}
+
+static int parse_schedule_rate(struct level_rules *r, const char *schedule, const char *max_rate,
+                               const struct key_place *at)
+{
+    int rc = 0;
+    if (schedule != NULL) {
+        const char *reason = NULL;
+        int err = schedule_parse(sv_from_cstr(schedule), NULL, &r->schedule, &reason);
+        if (err != 0) {
+            place_error(at, "schedule", "bad schedule: %s",
+                        reason != NULL ? reason : sw_strerror(err));
+            rc = -SW_ECONFIG;
+        }
+        r->has_schedule = err == 0;
+    }
+    if (max_rate != NULL) {
+        enum money_status st = money_parse(sv_trim(sv_from_cstr(max_rate)), &r->max_rate_micro);
+        if (st != MONEY_OK) {
+            place_error(at, "max_rate_per_minute", "bad amount: %s", money_status_text(st));
+            rc = -SW_ECONFIG;
+        }
+        r->has_max_rate = st == MONEY_OK;
+    }
+    return rc;
+}
+
+/* The lists one section sets (the trunk and account keys share their names). */
+struct level_source {
+    const struct cfg_strings *countries;
+    const struct cfg_strings *classes;
+    const struct cfg_strings *allow;
+    const struct cfg_strings *deny;
+    const char *schedule;
+    const char *max_rate;
+};
+
+static int level_init(struct level_rules *r, const struct level_source *src, enum level level,
+                      const struct key_place *at)
+{
+    r->prefixes = sw_calloc(src->allow->count + src->deny->count + 1, sizeof(*r->prefixes));
+    if (r->prefixes == NULL) {
+        return -ENOMEM;
+    }
+    int rc = parse_countries(r, src->countries, at);
+    if (rc == -ENOMEM) {
+        return rc;
+    }
+    if (src->classes->count > 0 || level == LEVEL_GLOBAL) {
+        rc |= parse_classes(r, src->classes, at);
+    }
+    rc |= add_prefixes(r, src->allow, true, level, at);
+    rc |= add_prefixes(r, src->deny, false, level, at);
+    rc |= parse_schedule_rate(r, src->schedule, src->max_rate, at);
+    return rc != 0 ? -SW_ECONFIG : 0;
+}
+
+static void level_fini(struct level_rules *r)
+{
+    sw_free(r->countries);
+    r->countries = NULL;
+    sw_free(r->prefixes);
+    r->prefixes = NULL;
+    if (r->has_schedule) {
+        schedule_fini(&r->schedule);
+    }
+}
+
+static int emergency_init(struct fraud_policy *p, const struct cfg_strings *list,
+                          const struct key_place *at)
+{
+    p->emergencies = sw_calloc(list->count + 1, sizeof(*p->emergencies));
+    if (p->emergencies == NULL) {
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        struct sv entry = sv_trim(sv_from_cstr(list->items[i]));
+        struct emergency *e = &p->emergencies[p->emergency_count];
+        long colon = sv_find_char(entry, ':');
+        struct sv number = entry;
+        if (colon >= 0) {
+            const struct numplan_territory *t =
+                numplan_territory_by_iso(sv_slice(entry, 0, (size_t)colon));
+            if (t != NULL) {
+                (void)snprintf(e->iso, sizeof(e->iso), "%s", t->iso);
+            }
+            number = sv_slice(entry, (size_t)colon + 1, entry.len - (size_t)colon - 1);
+            if (t == NULL) {
+                number = SV_NULL;
+            }
+        }
+        char text[EMERGENCY_CAP];
+        if (number.len > 0 && number.len < EMERGENCY_CAP && number.ptr[0] != '+' &&
+            sv_copy_cstr(number, text, sizeof(text)) && prefix_digits(text, e->number)) {
+            p->emergency_count++;
+            continue;
+        }
+        place_error(at, "emergency_numbers", "'%s' is not NUMBER or ISO:NUMBER", list->items[i]);
+        rc = -SW_ECONFIG;
+    }
+    return rc;
+}
+
+static int highrisk_init(struct fraud_policy *p, const struct cfg_fraud *f,
+                         const struct key_place *at)
+{
+    if (!f->highrisk) {
+        return 0;
+    }
+    p->highrisk = highrisk_new(true);
+    if (p->highrisk == NULL) {
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < f->highrisk_prefixes.count; i++) {
+        if (highrisk_add(p->highrisk, sv_trim(sv_from_cstr(f->highrisk_prefixes.items[i])),
+                         SV("operator")) != 0) {
+            place_error(at, "highrisk_prefixes", "'%s' is not a +E.164 prefix",
+                        f->highrisk_prefixes.items[i]);
+            rc = -SW_ECONFIG;
+        }
+    }
+    return rc;
+}
+
+static int global_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_diag *diag)
+{
+    const struct cfg_fraud *f = &cfg->fraud;
+    struct key_place at = { cfg, "fraud", diag };
+    struct level_source src = {
+        &f->allowed_countries, &f->blocked_classes, &f->allow_prefixes,
+        &f->deny_prefixes,     f->schedule,         f->max_rate_per_minute
+    };
+    int rc = level_init(&p->global, &src, LEVEL_GLOBAL, &at);
+    rc |= emergency_init(p, &f->emergency_numbers, &at);
+    rc |= highrisk_init(p, f, &at);
+    if (f->ratedeck != NULL && ratedeck_load(f->ratedeck, &p->deck, diag) != 0) {
+        rc |= -SW_ECONFIG;
+    }
+    return rc != 0 ? -SW_ECONFIG : 0;
+}
+
+static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_diag *diag)
+{
+    p->trunks = sw_calloc(cfg->trunk_count + 1, sizeof(*p->trunks));
+    p->accounts = sw_calloc(cfg->account_count + 1, sizeof(*p->accounts));
+    if (p->trunks == NULL || p->accounts == NULL) {
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        const struct cfg_trunk *t = &cfg->trunks[i];
+        struct key_place at = { cfg, t->name, diag };
+        struct level_source src = { &t->allowed_countries, &t->blocked_classes,
+                                    &t->allow_prefixes,    &t->deny_prefixes,
+                                    t->schedule,           t->max_rate_per_minute };
+        p->trunk_count = i + 1;
+        rc |= level_init(&p->trunks[i], &src, LEVEL_TRUNK, &at);
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        const struct cfg_account *a = &cfg->accounts[i];
+        struct key_place at = { cfg, a->name, diag };
+        struct level_source src = { &a->allowed_countries, &a->blocked_classes,
+                                    &a->allow_prefixes,    &a->deny_prefixes,
+                                    a->schedule,           a->max_rate_per_minute };
+        p->account_count = i + 1;
+        rc |= level_init(&p->accounts[i], &src, LEVEL_ACCOUNT, &at);
+    }
+    return rc != 0 ? -SW_ECONFIG : 0;
+}
+
+void fraud_policy_free(struct fraud_policy *policy)
+{
+    if (policy == NULL) {
+        return;
+    }
+    level_fini(&policy->global);
+    for (size_t i = 0; i < policy->trunk_count; i++) {
+        level_fini(&policy->trunks[i]);
+    }
+    for (size_t i = 0; i < policy->account_count; i++) {
+        level_fini(&policy->accounts[i]);
+    }
+    sw_free(policy->trunks);
+    sw_free(policy->accounts);
+    sw_free(policy->emergencies);
+    highrisk_free(policy->highrisk);
+    ratedeck_free(policy->deck);
+    fraud_store_release(policy->store);
+    sw_free(policy);
+}
+
+struct fraud_policy *fraud_policy_new(const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct fraud_policy *p = sw_calloc(1, sizeof(*p));
+    if (p == NULL) {
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "fraud: out of memory");
+        return NULL;
+    }
+    p->is_enabled = cfg->fraud.enabled;
+    p->limits = &cfg->fraud;
+    p->schedule_scope = cfg->fraud.schedule_scope;
+    p->velocity = VELOCITY_CFG_DEFAULT;
+    size_t errors_before = diag->error_count;
+    int rc = global_init(p, cfg, diag);
+    int objects_rc = objects_init(p, cfg, diag);
+    p->store = fraud_store_acquire(cfg->fraud.max_tracked, cfg->fraud.wangiri_entries);
+    if (rc != 0 || objects_rc != 0 || p->store == NULL) {
+        /* A problem of the file has its message; anything else is a lack of memory. */
+        if (diag->error_count == errors_before) {
+            sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "fraud: out of memory");
+        }
+        fraud_policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- judging ---- */
+
+/* The rules that apply to a call, most specific first (NULL where a level is absent). */
+struct applicable {
+    const struct level_rules *levels[3]; /* account, trunk, global */
+    const struct numplan_territory *home;
+};
+
+static void applicable_of(const struct fraud_policy *p, const struct cfg *cfg,
+                          const struct fraud_call *call, struct applicable *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->levels[0] = call->account < p->account_count ? &p->accounts[call->account] : NULL;
+    out->levels[1] = call->trunk < p->trunk_count ? &p->trunks[call->trunk] : NULL;
+    out->levels[2] = &p->global;
+    if (call->trunk < cfg->trunk_count && cfg->trunks[call->trunk].country_code != NULL) {
+        out->home = numplan_territory_by_code(sv_from_cstr(cfg->trunks[call->trunk].country_code));
+    }
+}
+
+__attribute__((format(printf, 3, 4))) static void refuse(struct fraud_decision *d, uint16_t status,
+                                                         const char *fmt, ...)
+{
+    d->outcome = FRAUD_REFUSE;
+    d->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(d->rule, sizeof(d->rule), fmt, ap);
+    va_end(ap);
+}
+
+static bool is_emergency(const struct fraud_policy *p, const struct applicable *a,
+                         struct sv dialled)
+{
+    for (size_t i = 0; i < p->emergency_count; i++) {
+        const struct emergency *e = &p->emergencies[i];
+        bool is_country =
+            e->iso[0] == '\0' || (a->home != NULL && strcmp(a->home->iso, e->iso) == 0);
+        if (is_country && sv_eq(dialled, sv_from_cstr(e->number))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The explicit prefix rule that decides (longest, then most specific level, then deny). */
+static const struct prefix_rule *prefix_winner(const struct applicable *a, struct sv digits)
+{
+    const struct prefix_rule *best = NULL;
+    for (size_t l = 0; l < 3; l++) {
+        const struct level_rules *r = a->levels[l];
+        for (size_t i = 0; r != NULL && i < r->prefix_count; i++) {
+            const struct prefix_rule *p = &r->prefixes[i];
+            if (!sv_starts_with(digits, sv_make(p->digits, p->len))) {
+                continue;
+            }
+            if (best == NULL || p->len > best->len ||
+                (p->len == best->len &&
+                 (p->level > best->level || (p->level == best->level && !p->is_allow)))) {
+                best = p;
+            }
+        }
+    }
+    return best;
+}
+
+static bool country_allowed(const struct applicable *a, const char *iso)
+{
+    for (size_t l = 0; l < 3; l++) {
+        const struct level_rules *r = a->levels[l];
+        if (r == NULL || !r->has_countries) {
+            continue;
+        }
+        if (r->is_any_country) {
+            return true;
+        }
+        for (size_t i = 0; i < r->country_count; i++) {
+            if (iso != NULL && strcmp(r->countries[i], iso) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    /* Nobody set a list: the trunk's own country only. */
+    return a->home != NULL && iso != NULL && strcmp(a->home->iso, iso) == 0;
+}
+
+static uint32_t class_mask_of(const struct applicable *a)
+{
+    for (size_t l = 0; l < 3; l++) {
+        if (a->levels[l] != NULL && a->levels[l]->has_classes) {
+            return a->levels[l]->class_mask;
+        }
+    }
+    return 0;
+}
+
+/* Steps 4: the destination rules. True when the call may go on. */
+static bool judge_destination(const struct fraud_policy *p, const struct applicable *a,
+                              const struct numplan_class *cls, struct fraud_decision *d)
+{
+    struct sv digits = e164_digits(&d->number);
+    const struct prefix_rule *rule = prefix_winner(a, digits);
+    if (rule != NULL) {
+        if (rule->is_allow) {
+            return true;
+        }
+        refuse(d, 403, "deny-prefix +%s", rule->digits);
+        return false;
+    }
+    const struct highrisk_entry *hr =
+        p->highrisk != NULL ? highrisk_match(p->highrisk, digits) : NULL;
+    if (hr != NULL) {
+        refuse(d, 403, "high-risk +%s", hr->prefix);
+        return false;
+    }
+    uint32_t mask = class_mask_of(a);
+    bool is_nongeo = cls->territory != NULL && strcmp(cls->territory->iso, "001") == 0;
+    if ((mask & (1u << cls->numclass)) != 0) {
+        refuse(d, 403, "class %s", numclass_name(cls->numclass));
+        return false;
+    }
+    if (is_nongeo && (mask & NONGEO_BIT) != 0) {
+        refuse(d, 403, "class %s", "non-geographic");
+        return false;
+    }
+    if (!country_allowed(a, d->country)) {
+        refuse(d, 403, "country %s", d->country != NULL ? d->country : "unknown");
+        return false;
+    }
+    return true;
+}
+
+/* Steps 5 and 6: the schedule and the rate. True when the call may go on. */
+static bool judge_schedule_rate(const struct fraud_policy *p, const struct applicable *a,
+                                const struct fraud_call *call, enum numclass numclass,
+                                struct fraud_decision *d)
+{
+    bool is_scoped = p->schedule_scope == CFG_SCHEDULE_ALL || d->is_international;
+    for (size_t l = 0; is_scoped && l < 3; l++) {
+        const struct level_rules *r = a->levels[l];
+        if (r != NULL && r->has_schedule) {
+            if (!schedule_contains(&r->schedule, call->wall_s)) {
+                refuse(d, 403, "%s", "schedule");
+                return false;
+            }
+            break;
+        }
+    }
+    if (p->deck == NULL) {
+        return true;
+    }
+    const struct ratedeck_row *row = ratedeck_lookup(p->deck, e164_digits(&d->number));
+    bool is_ordinary = numclass == NUMCLASS_FIXED || numclass == NUMCLASS_MOBILE ||
+                       numclass == NUMCLASS_FIXED_OR_MOBILE || numclass == NUMCLASS_TOLL_FREE;
+    if (row == NULL) {
+        if (d->is_international || !is_ordinary) {
+            refuse(d, 403, "%s", "unrated");
+            return false;
+        }
+        return true;
+    }
+    d->is_rated = true;
+    d->rate_per_minute_micro = row->rate.per_minute_micro;
+    for (size_t l = 0; l < 3; l++) {
+        const struct level_rules *r = a->levels[l];
+        if (r != NULL && r->has_max_rate) {
+            if (row->rate.per_minute_micro > r->max_rate_micro) {
+                refuse(d, 403, "rate above max_rate_per_minute (%s)", row->label);
+                return false;
+            }
+            break;
+        }
+    }
+    return true;
+}
+
+/* A counter against its warn and block levels (0 = off): refuses, or notes a warning when
+ * this call is the first over the warn level. */
+static bool judge_level(uint32_t value, uint32_t warn, uint32_t block, const char *name,
+                        struct fraud_decision *d)
+{
+    if (block != 0 && value > block) {
+        refuse(d, 403, "velocity %s", name);
+        return false;
+    }
+    if (warn != 0 && value == warn + 1) {
+        (void)snprintf(d->warn, sizeof(d->warn), "velocity %s", name);
+    }
+    return true;
+}
+
+static void key_of(char *buf, const char *kind, const char *name)
+{
+    (void)snprintf(buf, KEY_CAP, "%s:%s", kind, name);
+}
+
+/* Step 7 for one key. True when the call may go on. */
+static bool judge_velocity_key(const struct fraud_policy *p, struct sv key, bool is_account,
+                               const struct fraud_call *call, struct fraud_decision *d)
+{
+    const struct cfg_fraud *f = p->limits;
+    struct fraud_dial dial = { e164_digits(&d->number), d->is_international, call->now_ms };
+    struct fraud_dial_result r;
+    fraud_store_dial(p->store, key, &dial, &p->velocity, &r);
+    if (!judge_level(r.calls_minute, f->calls_per_minute_warn, f->calls_per_minute_block,
+                     "calls-per-minute", d) ||
+        !judge_level(r.international_hour, f->international_per_hour_warn,
+                     f->international_per_hour_block, "international-per-hour", d) ||
+        !judge_level(r.distinct_hour, f->destinations_per_hour_warn, f->destinations_per_hour_block,
+                     "destinations-per-hour", d)) {
+        return false;
+    }
+    if (r.finding.pattern == VELOCITY_NONE || f->patterns == CFG_PATTERNS_OFF) {
+        return true;
+    }
+    char rule[FRAUD_RULE_CAP];
+    (void)snprintf(rule, sizeof(rule), "%s +%s", velocity_pattern_name(r.finding.pattern),
+                   r.finding.range);
+    if (f->patterns == CFG_PATTERNS_WARN) {
+        (void)snprintf(d->warn, sizeof(d->warn), "%s", rule);
+        return true;
+    }
+    refuse(d, 403, "%s", rule);
+    if (is_account && f->disable_account) {
+        d->is_account_disabled = fraud_store_set_disabled(p->store, key, true);
+    }
+    return false;
+}
+
+static void judge_velocity(const struct fraud_policy *p, const struct cfg *cfg,
+                           const struct fraud_call *call, struct fraud_decision *d)
+{
+    char key[KEY_CAP];
+    if (call->account < cfg->account_count) {
+        key_of(key, "account", cfg->accounts[call->account].username);
+        if (!judge_velocity_key(p, sv_from_cstr(key), true, call, d)) {
+            return;
+        }
+    }
+    if (call->trunk < cfg->trunk_count) {
+        key_of(key, "trunk", cfg->trunks[call->trunk].name);
+        (void)judge_velocity_key(p, sv_from_cstr(key), false, call, d); /* d says */
+    }
+}
+
+/* Steps 2 and 3: the number and the Wangiri mark. True when judging goes on. */
+static bool judge_number(const struct fraud_policy *p, const struct applicable *a,
+                         const struct fraud_call *call, struct numplan_class *cls,
+                         struct fraud_decision *d)
+{
+    enum e164_status st = e164_normalize(call->dialled, a->home, &d->number);
+    if (st != E164_OK) {
+        if (call->account != SIZE_MAX) {
+            d->outcome = FRAUD_NOT_JUDGED;
+            return false;
+        }
+        refuse(d, (uint16_t)e164_status_sip(st), "not a number: %s", e164_status_text(st));
+        return false;
+    }
+    d->has_number = true;
+    numplan_classify(e164_digits(&d->number), cls);
+    d->country = cls->territory != NULL ? cls->territory->iso : NULL;
+    d->numclass = numclass_name(cls->numclass);
+    d->is_international =
+        a->home == NULL || d->country == NULL || strcmp(a->home->iso, d->country) != 0;
+    if (fraud_store_wangiri_marked(p->store, e164_digits(&d->number), call->wall_s,
+                                   p->limits->wangiri_window)) {
+        refuse(d, 403, "wangiri +%s", d->number.digits);
+        return false;
+    }
+    return true;
+}
+
+void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
+                        const struct fraud_call *call, struct fraud_decision *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->outcome = FRAUD_PASS;
+    if (!p->is_enabled) {
+        return;
+    }
+    struct applicable a;
+    applicable_of(p, cfg, call, &a);
+    if (is_emergency(p, &a, call->dialled)) {
+        out->is_emergency = true;
+        (void)snprintf(out->rule, sizeof(out->rule), "emergency");
+        return;
+    }
+    struct numplan_class cls;
+    if (!judge_number(p, &a, call, &cls, out) || !judge_destination(p, &a, &cls, out) ||
+        !judge_schedule_rate(p, &a, call, cls.numclass, out) || call->is_dry_run) {
+        return;
+    }
+    judge_velocity(p, cfg, call, out);
+}
+
+/* ---- the stage ---- */
+
+static int fraud_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct fraud_policy *p = fraud_policy_new(cfg, diag);
+    if (p == NULL) {
+        return -SW_ECONFIG;
+    }
+    *state = p;
+    return 0;
+}
+
+static void fraud_fini(void *state)
+{
+    fraud_policy_free(state);
+}
+
+static void emit(struct stage_ctx *ctx, enum sw_event_kind kind, const struct fraud_call *call,
+                 const char *text)
+{
+    struct sw_event ev;
+    stage_event_init(ctx, &ev, kind, "fraud");
+    if (call->account < ctx->cfg->account_count) {
+        SW_EVENT_SET(&ev, account, sv_from_cstr(ctx->cfg->accounts[call->account].username));
+    }
+    char detail[256];
+    (void)snprintf(detail, sizeof(detail), "dialled '%.*s': %s",
+                   (int)(call->dialled.len > 40 ? 40 : call->dialled.len),
+                   call->dialled.ptr != NULL ? call->dialled.ptr : "", text);
+    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
+    sw_event_emit(ctx->events, &ev);
+}
+
+/* What the call is, for the call layer (stage.h). */
+static void put_edits(struct stage_ctx *ctx, const struct fraud_call *call,
+                      const struct fraud_decision *d)
+{
+    char buf[E164_MAX_DIGITS + 2];
+    (void)snprintf(buf, sizeof(buf), "+%s", d->number.digits);
+    ctx->edits.dialled_e164 = arena_sv_dup(ctx->arena, sv_from_cstr(buf));
+    ctx->edits.dest_country =
+        d->country != NULL ? arena_sv_dup(ctx->arena, sv_from_cstr(d->country)) : SV_NULL;
+    ctx->edits.dest_class = sv_from_cstr(d->numclass); /* static text */
+    ctx->edits.is_rated = d->is_rated;
+    ctx->edits.rate_per_minute_micro = d->rate_per_minute_micro;
+    char key[KEY_CAP];
+    if (call->account < ctx->cfg->account_count) {
+        key_of(key, "account", ctx->cfg->accounts[call->account].username);
+    } else {
+        key_of(key, "trunk",
+               call->trunk < ctx->cfg->trunk_count ? ctx->cfg->trunks[call->trunk].name : "");
+    }
+    ctx->edits.fraud_key = arena_sv_dup(ctx->arena, sv_from_cstr(key));
+}
+
+static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *call,
+                              const struct fraud_decision *d)
+{
+    char text[FRAUD_RULE_CAP + 32];
+    (void)snprintf(text, sizeof(text), "refused (%s)%s", d->rule,
+                   d->is_account_disabled ? ", account disabled" : "");
+    emit(ctx, EV_FRAUD_BLOCK, call, text);
+    struct verdict v = verdict_reply(d->status, d->status == 403 ? "Forbidden" : NULL);
+    size_t cap = sizeof(REASON_Q850_FMT) + sizeof(d->rule);
+    char *line = arena_alloc(ctx->arena, cap);
+    if (line != NULL) {
+        int n = snprintf(line, cap, REASON_Q850_FMT, d->rule);
+        v.extra_headers = sv_make(line, n > 0 ? (size_t)n : 0);
+    }
+    return v;
+}
+
+static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
+{
+    const struct fraud_policy *p = state;
+    struct sip_msg *msg = ctx->msg;
+    if (!p->is_enabled || !msg->is_request || msg->method != SIP_METHOD_INVITE ||
+        ctx->is_in_dialog) {
+        return verdict_continue();
+    }
+    bool is_pbx_out = ctx->side == SIDE_PBX && !ctx->is_towards_account;
+    bool is_account = ctx->side == SIDE_ACCOUNT && ctx->is_authenticated;
+    if (!is_pbx_out && !is_account) {
+        return verdict_continue();
+    }
+    struct sip_err err = { 0 };
+    const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
+    struct fraud_call call = {
+        .dialled = ruri == NULL                  ? SV("")
+                   : ruri->scheme == SIP_URI_TEL ? ruri->tel_number
+                                                 : ruri->user,
+        .trunk = ctx->cfg->default_trunk_index,
+        .account = is_account ? ctx->account : SIZE_MAX,
+        .now_ms = (int64_t)ctx->now_ms,
+        .wall_s = sw_wall_s(),
+    };
+    if (!sv_is_present(call.dialled)) {
+        call.dialled = SV("");
+    }
+    struct fraud_decision d;
+    fraud_policy_judge(p, ctx->cfg, &call, &d);
+    if (d.warn[0] != '\0') {
+        emit(ctx, EV_FRAUD_WARN, &call, d.warn);
+    }
+    if (d.outcome == FRAUD_REFUSE) {
+        return refused(ctx, &call, &d);
+    }
+    if (d.has_number) {
+        put_edits(ctx, &call, &d);
+    }
+    return verdict_continue();
+}
+
+const struct stage fraud_stage = {
+    .name = "fraud",
+    .init = fraud_init,
+    .check = fraud_check,
+    .fini = fraud_fini,
+};
+
+/* ---- the call layer's and the operator's entry points ---- */
+
+bool fraud_wangiri_observe(const struct fraud_policy *policy, const struct cfg *cfg, size_t trunk,
+                           struct sv calling, uint64_t ring_ms, int64_t wall_s)
+{
+    if (!policy->is_enabled || ring_ms >= (uint64_t)cfg->fraud.wangiri_ring_max * 1000u ||
+        trunk >= cfg->trunk_count) {
+        return false;
+    }
+    const struct numplan_territory *home =
+        numplan_territory_by_code(sv_from_cstr(cfg->trunks[trunk].country_code));
+    struct e164_number number;
+    if (e164_normalize(calling, home, &number) != E164_OK) {
+        return false;
+    }
+    struct numplan_class cls;
+    numplan_classify(e164_digits(&number), &cls);
+    if (home != NULL && cls.territory != NULL && strcmp(home->iso, cls.territory->iso) == 0) {
+        return false; /* a national caller: not the international callback scam */
+    }
+    fraud_store_wangiri_mark(policy->store, e164_digits(&number), wall_s);
+    return true;
+}
+
+void fraud_call_ended(const struct fraud_policy *policy, struct sv key, struct sv e164,
+                      int64_t dialled_ms, int64_t answered_ms)
+{
+    if (e164.len > 0 && e164.ptr[0] == '+') {
+        e164 = sv_slice(e164, 1, e164.len - 1);
+    }
+    fraud_store_dial_end(policy->store, key, e164, dialled_ms, answered_ms);
+}
+
+bool fraud_account_is_disabled(struct sv username)
+{
+    char key[KEY_CAP];
+    (void)snprintf(key, sizeof(key), "account:%.*s", SV_ARG(username));
+    return fraud_store_shared_is_disabled(sv_from_cstr(key));
+}
+
+bool fraud_account_set_disabled(struct sv username, bool is_disabled)
+{
+    char key[KEY_CAP];
+    (void)snprintf(key, sizeof(key), "account:%.*s", SV_ARG(username));
+    return fraud_store_shared_set_disabled(sv_from_cstr(key), is_disabled);
+}
+
+static bool is_open_abroad(const struct cfg_strings *countries)
+{
+    if (countries->count > 1) {
+        return true;
+    }
+    for (size_t i = 0; i < countries->count; i++) {
+        if (strcmp(countries->items[i], "*") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void lint_object(const struct cfg *cfg, const char *what, const char *name,
+                        const struct cfg_strings *countries, const char *max_rate,
+                        struct sw_diag *diag)
+{
+    bool is_open = is_open_abroad(countries) ||
+                   (countries->count == 0 && is_open_abroad(&cfg->fraud.allowed_countries));
+    bool has_cap = max_rate != NULL || cfg->fraud.max_rate_per_minute != NULL;
+    if (cfg->fraud.enabled && is_open && !has_cap && cfg->fraud.ratedeck == NULL) {
+        sw_diag_add(diag, DIAG_WARNING, cfg->source, cfg_section_line(cfg, name), NULL,
+                    "fraud: %s %s may call abroad without a cap: set a ratedeck and "
+                    "max_rate_per_minute",
+                    what, name);
+    }
+}
+
+void fraud_policy_lint(const struct cfg *cfg, struct sw_diag *diag)
+{
+    if (!cfg->fraud.enabled) {
+        sw_diag_add(diag, DIAG_WARNING, cfg->source, cfg_section_line(cfg, "fraud"), "enabled",
+                    "fraud: the toll-fraud policy is off: every number may be dialled");
+        return;
+    }
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        lint_object(cfg, "trunk", cfg->trunks[i].name, &cfg->trunks[i].allowed_countries,
+                    cfg->trunks[i].max_rate_per_minute, diag);
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        lint_object(cfg, "account", cfg->accounts[i].name, &cfg->accounts[i].allowed_countries,
+                    cfg->accounts[i].max_rate_per_minute, diag);
+    }
+}
