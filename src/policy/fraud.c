@@ -644,16 +644,15 @@ static bool judge_velocity_key(const struct fraud_policy *p, struct sv key, bool
 static void judge_velocity(const struct fraud_policy *p, const struct cfg *cfg,
                            const struct fraud_call *call, struct fraud_decision *d)
 {
+    /* An account's call goes to the PBX, which may route it out through the trunk: that
+     * INVITE is judged (and counted on the trunk) again then, so count the account only. */
     char key[KEY_CAP];
     if (call->account < cfg->account_count) {
         key_of(key, "account", cfg->accounts[call->account].username);
-        if (!judge_velocity_key(p, sv_from_cstr(key), true, call, d)) {
-            return;
-        }
-    }
-    if (call->trunk < cfg->trunk_count) {
+        (void)judge_velocity_key(p, sv_from_cstr(key), true, call, d); /* d says */
+    } else if (call->trunk < cfg->trunk_count) {
         key_of(key, "trunk", cfg->trunks[call->trunk].name);
-        (void)judge_velocity_key(p, sv_from_cstr(key), false, call, d); /* d says */
+        (void)judge_velocity_key(p, sv_from_cstr(key), false, call, d);
     }
 }
 
@@ -830,11 +829,11 @@ const struct stage fraud_stage = {
 
 /* ---- the call layer's and the operator's entry points ---- */
 
-bool fraud_wangiri_observe(const struct fraud_policy *policy, const struct cfg *cfg, size_t trunk,
-                           struct sv calling, uint64_t ring_ms, int64_t wall_s)
+bool fraud_wangiri_observe(const struct cfg *cfg, size_t trunk, struct sv calling, uint64_t ring_ms,
+                           int64_t wall_s)
 {
-    if (!policy->is_enabled || ring_ms >= (uint64_t)cfg->fraud.wangiri_ring_max * 1000u ||
-        trunk >= cfg->trunk_count) {
+    if (!cfg->fraud.enabled || ring_ms >= (uint64_t)cfg->fraud.wangiri_ring_max * 1000u ||
+        trunk >= cfg->trunk_count || cfg->trunks[trunk].country_code == NULL) {
         return false;
     }
     const struct numplan_territory *home =
@@ -848,17 +847,15 @@ bool fraud_wangiri_observe(const struct fraud_policy *policy, const struct cfg *
     if (home != NULL && cls.territory != NULL && strcmp(home->iso, cls.territory->iso) == 0) {
         return false; /* a national caller: not the international callback scam */
     }
-    fraud_store_wangiri_mark(policy->store, e164_digits(&number), wall_s);
-    return true;
+    return fraud_store_shared_wangiri_mark(e164_digits(&number), wall_s);
 }
 
-void fraud_call_ended(const struct fraud_policy *policy, struct sv key, struct sv e164,
-                      int64_t dialled_ms, int64_t answered_ms)
+void fraud_call_ended(struct sv key, struct sv e164, int64_t dialled_ms, int64_t answered_ms)
 {
     if (e164.len > 0 && e164.ptr[0] == '+') {
         e164 = sv_slice(e164, 1, e164.len - 1);
     }
-    fraud_store_dial_end(policy->store, key, e164, dialled_ms, answered_ms);
+    fraud_store_shared_dial_end(key, e164, dialled_ms, answered_ms);
 }
 
 bool fraud_account_is_disabled(struct sv username)
@@ -888,14 +885,20 @@ static bool is_open_abroad(const struct cfg_strings *countries)
     return false;
 }
 
-static void lint_object(const struct cfg *cfg, const char *what, const char *name,
-                        const struct cfg_strings *countries, const char *max_rate,
-                        struct sw_diag *diag)
+bool fraud_is_uncapped_abroad(const struct cfg *cfg, const struct cfg_strings *countries,
+                              const char *max_rate)
 {
     bool is_open = is_open_abroad(countries) ||
                    (countries->count == 0 && is_open_abroad(&cfg->fraud.allowed_countries));
     bool has_cap = max_rate != NULL || cfg->fraud.max_rate_per_minute != NULL;
-    if (cfg->fraud.enabled && is_open && !has_cap && cfg->fraud.ratedeck == NULL) {
+    return cfg->fraud.enabled && is_open && !has_cap && cfg->fraud.ratedeck == NULL;
+}
+
+static void lint_object(const struct cfg *cfg, const char *what, const char *name,
+                        const struct cfg_strings *countries, const char *max_rate,
+                        struct sw_diag *diag)
+{
+    if (fraud_is_uncapped_abroad(cfg, countries, max_rate)) {
         sw_diag_add(diag, DIAG_WARNING, cfg->source, cfg_section_line(cfg, name), NULL,
                     "fraud: %s %s may call abroad without a cap: set a ratedeck and "
                     "max_rate_per_minute",

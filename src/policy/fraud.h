@@ -44,6 +44,7 @@
 
 extern const struct stage fraud_stage;
 
+struct cfg_strings;
 struct fraud_policy;
 
 /* One call to judge. */
@@ -94,22 +95,23 @@ void fraud_policy_judge(const struct fraud_policy *policy, const struct cfg *cfg
                         const struct fraud_call *call, struct fraud_decision *out);
 
 /*
- * For the call layer (event path): an inbound call from trunk `trunk` whose caller is
- * `calling` (a user part or tel number as received) ended after ringing `ring_ms`,
- * cancelled by the caller before any answer. When the caller is an international number
- * (outside the trunk's country) and ring_ms < [fraud] wangiri_ring_max, the number is
- * marked: outbound calls to it are refused for wangiri_window. Returns true when marked.
+ * For the call layer (event path; any thread): an inbound call from trunk `trunk` of `cfg`
+ * whose caller is `calling` (a user part or tel number as received) ended after ringing
+ * `ring_ms`, cancelled by the caller before any answer. When the caller is an
+ * international number (outside the trunk's country) and ring_ms < [fraud]
+ * wangiri_ring_max, the number is marked in the shared fraud store: outbound calls to it
+ * are refused for wangiri_window. Returns true when marked (false also while no fraud
+ * policy runs).
  */
-bool fraud_wangiri_observe(const struct fraud_policy *policy, const struct cfg *cfg, size_t trunk,
-                           struct sv calling, uint64_t ring_ms, int64_t wall_s);
+bool fraud_wangiri_observe(const struct cfg *cfg, size_t trunk, struct sv calling, uint64_t ring_ms,
+                           int64_t wall_s);
 
 /*
- * For the call layer: the call that `key` (ctx->edits.fraud_key) dialled to `e164` at
- * `dialled_ms` (monotonic, the stage's ctx->now_ms) ended after `answered_ms` answered (0:
- * never answered), for the short-call burst detector.
+ * For the call layer (any thread): the call that `key` (ctx->edits.fraud_key) dialled to
+ * `e164` (ctx->edits.dialled_e164) at `dialled_ms` (the stage's ctx->now_ms) ended after
+ * `answered_ms` answered (0: never answered). Feeds the short-call burst detector.
  */
-void fraud_call_ended(const struct fraud_policy *policy, struct sv key, struct sv e164,
-                      int64_t dialled_ms, int64_t answered_ms);
+void fraud_call_ended(struct sv key, struct sv e164, int64_t dialled_ms, int64_t answered_ms);
 
 /* True when the fraud policy disabled account `username` (the auth stage's question). */
 bool fraud_account_is_disabled(struct sv username);
@@ -123,5 +125,14 @@ bool fraud_account_set_disabled(struct sv username, bool is_disabled);
  * rate deck. Each goes into `diag` as a warning.
  */
 void fraud_policy_lint(const struct cfg *cfg, struct sw_diag *diag);
+
+/*
+ * True when a trunk or account with these allowed_countries and max_rate_per_minute
+ * (either may be empty/NULL: [fraud]'s apply) may call abroad with no cap: the policy is
+ * on, more than one country or '*' is allowed, and there is neither a rate deck nor a
+ * max_rate_per_minute.
+ */
+bool fraud_is_uncapped_abroad(const struct cfg *cfg, const struct cfg_strings *countries,
+                              const char *max_rate);
 
 #endif

@@ -439,3 +439,24 @@ bool fraud_store_shared_set_disabled(struct sv key, bool is_disabled)
     pthread_mutex_unlock(&shared_lock);
     return is_done;
 }
+
+bool fraud_store_shared_wangiri_mark(struct sv digits, int64_t now_s)
+{
+    pthread_mutex_lock(&shared_lock);
+    bool is_marked = shared_store != NULL;
+    if (is_marked) {
+        fraud_store_wangiri_mark(shared_store, digits, now_s);
+    }
+    pthread_mutex_unlock(&shared_lock);
+    return is_marked;
+}
+
+void fraud_store_shared_dial_end(struct sv key, struct sv digits, int64_t at_ms,
+                                 int64_t duration_ms)
+{
+    pthread_mutex_lock(&shared_lock);
+    if (shared_store != NULL) {
+        fraud_store_dial_end(shared_store, key, digits, at_ms, duration_ms);
+    }
+    pthread_mutex_unlock(&shared_lock);
+}

@@ -115,4 +115,11 @@ bool fraud_store_shared_is_disabled(struct sv key);
 /* fraud_store_set_disabled on the shared store; false while none is acquired. */
 bool fraud_store_shared_set_disabled(struct sv key, bool is_disabled);
 
+/* fraud_store_wangiri_mark on the shared store; false (nothing marked) while none is. */
+bool fraud_store_shared_wangiri_mark(struct sv digits, int64_t now_s);
+
+/* fraud_store_dial_end on the shared store; a no-op while none is acquired. */
+void fraud_store_shared_dial_end(struct sv key, struct sv digits, int64_t at_ms,
+                                 int64_t duration_ms);
+
 #endif

@@ -220,6 +220,35 @@ static void test_fraud_sequential_sweep_blocked_and_account_disabled(void **stat
     fixture_fini(&f);
 }
 
+/* Short answered calls into one range (the test calls before IRSF pumping), as the call
+ * layer reports their ends through fraud_call_ended. */
+static void test_fraud_short_call_burst(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fraud_fixture_init(&f, "");
+    static const char *const numbers[] = { "+4930120000", "+4930121111", "+4930122222",
+                                           "+4930123333" };
+    for (size_t i = 0; i < 4; i++) {
+        char ruri[64];
+        (void)snprintf(ruri, sizeof(ruri), "sip:%s@gw", numbers[i]);
+        uint64_t at_ms = 1000 + i * 20000;
+        assert_int_equal(run_side(&f, SIDE_PBX, ruri, at_ms).action, VERDICT_CONTINUE);
+        assert_true(sv_eq(f.ctx.edits.dialled_e164, sv_from_cstr(numbers[i])));
+        fraud_call_ended(f.ctx.edits.fraud_key, f.ctx.edits.dialled_e164, (int64_t)at_ms, 3000);
+    }
+    assert_refused(&f, run_side(&f, SIDE_PBX, "sip:+4930124444@gw", 100000), 403, "short-burst");
+    /* Long calls into a range are ordinary. */
+    for (size_t i = 0; i < 5; i++) {
+        char ruri[64];
+        (void)snprintf(ruri, sizeof(ruri), "sip:+4940%zu00000@gw", i + 1);
+        uint64_t at_ms = 200000 + i * 20000;
+        assert_int_equal(run_side(&f, SIDE_PBX, ruri, at_ms).action, VERDICT_CONTINUE);
+        fraud_call_ended(f.ctx.edits.fraud_key, f.ctx.edits.dialled_e164, (int64_t)at_ms, 120000);
+    }
+    fixture_fini(&f);
+}
+
 static void test_fraud_velocity_warn_then_block(void **state)
 {
     (void)state;
@@ -304,9 +333,9 @@ static void test_fraud_wangiri_window(void **state)
     assert_non_null(p);
     int64_t t = SATURDAY_NOON;
     /* Rang too long, or a national caller: no mark. */
-    assert_false(fraud_wangiri_observe(p, cfg, 0, SV("+441212345678"), 5000, t));
-    assert_false(fraud_wangiri_observe(p, cfg, 0, SV("030123456"), 1000, t));
-    assert_true(fraud_wangiri_observe(p, cfg, 0, SV("+441212345678"), 2000, t));
+    assert_false(fraud_wangiri_observe(cfg, 0, SV("+441212345678"), 5000, t));
+    assert_false(fraud_wangiri_observe(cfg, 0, SV("030123456"), 1000, t));
+    assert_true(fraud_wangiri_observe(cfg, 0, SV("+441212345678"), 2000, t));
     struct fraud_decision d;
     judge(p, cfg, "00441212345678", t + 60, &d);
     assert_int_equal(d.outcome, FRAUD_REFUSE);
@@ -444,7 +473,7 @@ static void test_fraud_reload_keeps_counters(void **state)
     struct fraud_policy *old = fraud_policy_new(old_cfg, &diag);
     assert_non_null(old);
     assert_true(fraud_account_set_disabled(SV("alice"), true));
-    assert_true(fraud_wangiri_observe(old, old_cfg, 0, SV("+441212345678"), 1000, SATURDAY_NOON));
+    assert_true(fraud_wangiri_observe(old_cfg, 0, SV("+441212345678"), 1000, SATURDAY_NOON));
     struct cfg *new_cfg = load("[fraud]\nallowed_countries = DE, GB\n", &diag);
     struct fraud_policy *new = fraud_policy_new(new_cfg, &diag);
     assert_non_null(new);
@@ -516,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_fraud_destination_rules),
         cmocka_unit_test(test_fraud_most_specific_level_wins),
         cmocka_unit_test(test_fraud_sequential_sweep_blocked_and_account_disabled),
+        cmocka_unit_test(test_fraud_short_call_burst),
         cmocka_unit_test(test_fraud_velocity_warn_then_block),
         cmocka_unit_test(test_fraud_benign_mix_never_blocked),
         cmocka_unit_test(test_fraud_wangiri_window),
