@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "policy/fraud.h"
 #include "tools/audit_checks.h"
 #include "tools/audit_files.h"
 
@@ -198,8 +199,39 @@ void audit_sipwarden_files(struct audit_report *report, const struct asterisk_co
     }
 }
 
+/* International calling open without a cap (issue #11): one finding per trunk/account. */
+static void check_fraud_object(struct audit_report *report, const struct cfg *cfg, const char *name,
+                               const struct cfg_strings *countries, const char *max_rate)
+{
+    struct audit_where where = key_where(cfg, name, "allowed_countries");
+    if (fraud_is_uncapped_abroad(cfg, countries, max_rate)) {
+        audit_report_add(report, &where, AUDIT_WARN, "fraud.cap", "max_rate_per_minute = 0.10",
+                         "%s may call abroad with no rate deck and no max_rate_per_minute", name);
+    }
+}
+
+static void check_fraud(struct audit_report *report, const struct cfg *cfg)
+{
+    struct audit_where where = key_where(cfg, "fraud", "enabled");
+    if (!cfg->fraud.enabled) {
+        audit_report_add(report, &where, AUDIT_WARN, "fraud.policy", "enabled = yes",
+                         "the toll-fraud policy is off: every destination may be dialled");
+        return;
+    }
+    /* A policy on with its safe defaults is silent (only what needs a fix is reported). */
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        check_fraud_object(report, cfg, cfg->trunks[i].name, &cfg->trunks[i].allowed_countries,
+                           cfg->trunks[i].max_rate_per_minute);
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        check_fraud_object(report, cfg, cfg->accounts[i].name, &cfg->accounts[i].allowed_countries,
+                           cfg->accounts[i].max_rate_per_minute);
+    }
+}
+
 void audit_sipwarden_run(struct audit_report *report, const struct cfg *cfg)
 {
+    check_fraud(report, cfg);
     for (size_t i = 0; i < cfg->trunk_count; i++) {
         check_trunk(report, cfg, &cfg->trunks[i]);
     }

@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "base/diag.h"
 #include "config/config.h"
+#include "policy/fraud.h"
 
 #define EXIT_VALID   0
 #define EXIT_INVALID 1
@@ -95,6 +96,18 @@ static int check(const char *path, bool is_default)
     struct sw_diag diag;
     sw_diag_init(&diag);
     struct cfg *cfg = is_default ? cfg_load_default(&diag) : cfg_load_file(path, &diag);
+    if (cfg != NULL) {
+        /* The fraud policy reads its own files (rate deck, time zones): what would stop the
+         * start stops the check too. */
+        struct fraud_policy *policy = fraud_policy_new(cfg, &diag);
+        if (policy == NULL) {
+            cfg_free(cfg);
+            cfg = NULL;
+        } else {
+            fraud_policy_lint(cfg, &diag);
+        }
+        fraud_policy_free(policy);
+    }
     print_sorted(&diag, stderr);
     size_t warnings = diag.count - diag.error_count;
     int rc = EXIT_VALID;
