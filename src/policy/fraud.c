@@ -699,6 +699,15 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
         (void)snprintf(out->rule, sizeof(out->rule), "emergency");
         return;
     }
+    if (call->account < cfg->account_count) {
+        char key[KEY_CAP];
+        key_of(key, "account", cfg->accounts[call->account].username);
+        if (fraud_store_is_disabled(p->store, sv_from_cstr(key))) {
+            /* A phone already registered keeps sending; the auth stage stops new logins. */
+            refuse(out, 403, "%s", "account disabled");
+            return;
+        }
+    }
     struct numplan_class cls;
     if (!judge_number(p, &a, call, &cls, out) || !judge_destination(p, &a, &cls, out) ||
         !judge_schedule_rate(p, &a, call, cls.numclass, out) || call->is_dry_run) {
@@ -788,7 +797,8 @@ static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
         return verdict_continue();
     }
     bool is_pbx_out = ctx->side == SIDE_PBX && !ctx->is_towards_account;
-    bool is_account = ctx->side == SIDE_ACCOUNT && ctx->is_authenticated;
+    /* An account's call, authenticated here or known by its registration's address. */
+    bool is_account = ctx->side == SIDE_ACCOUNT && ctx->account < ctx->cfg->account_count;
     if (!is_pbx_out && !is_account) {
         return verdict_continue();
     }

@@ -127,27 +127,33 @@ static void count_dial(struct key_counts *c, const struct fraud_dial *dial,
     }
 }
 
-/* Remembers the destination and counts the distinct ones of the last hour. */
+/* Remembers the destination and counts the distinct ones of the last hour (one pass). */
 static void count_distinct(struct key_counts *c, const struct fraud_dial *dial,
                            struct fraud_dial_result *out)
 {
     uint64_t hash = sw_hash_sv(dial->digits) | 1u;
     int64_t since = dial->now_ms - MS_PER_HOUR;
     bool is_known = false;
+    uint32_t count = 0;
     for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
         struct distinct_dest *d = &c->distinct[i];
-        if (d->hash == hash && d->at_ms > since) {
+        bool is_recent = d->hash != 0 && d->at_ms > since;
+        if (is_recent && d->hash == hash) {
             d->at_ms = dial->now_ms;
             is_known = true;
         }
+        count += is_recent ? 1u : 0u;
     }
     if (!is_known) {
-        c->distinct[c->distinct_next] = (struct distinct_dest){ hash, dial->now_ms };
+        /* The slot overwritten is the oldest remembered: recent only when the ring is full
+         * of the last hour's destinations, and then the count stays at the maximum. */
+        struct distinct_dest *slot = &c->distinct[c->distinct_next];
+        count -= slot->hash != 0 && slot->at_ms > since ? 1u : 0u;
+        *slot = (struct distinct_dest){ hash, dial->now_ms };
         c->distinct_next = (c->distinct_next + 1) % FRAUD_DISTINCT_MAX;
+        count++;
     }
-    for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
-        out->distinct_hour += c->distinct[i].hash != 0 && c->distinct[i].at_ms > since ? 1u : 0u;
-    }
+    out->distinct_hour = count;
 }
 
 static void memory_dial(void *impl, struct sv key, const struct fraud_dial *dial,

@@ -208,7 +208,12 @@ static void test_fraud_sequential_sweep_blocked_and_account_disabled(void **stat
     assert_refused(&f, run_side(&f, SIDE_ACCOUNT, sweep[3], 5000), 403, "sequential");
     assert_non_null(strstr(f.events[0].detail, "account disabled"));
     assert_true(fraud_account_is_disabled(SV("alice")));
+    assert_refused(&f, run_side(&f, SIDE_ACCOUNT, "sip:+4989123456@gw", 6000), 403,
+                   "account disabled");
+    assert_int_equal(run_side(&f, SIDE_ACCOUNT, "sip:112@gw", 6001).action, VERDICT_CONTINUE);
     assert_true(fraud_account_set_disabled(SV("alice"), false));
+    assert_int_equal(run_side(&f, SIDE_ACCOUNT, "sip:+4989123456@gw", 6002).action,
+                     VERDICT_CONTINUE);
     assert_false(fraud_account_is_disabled(SV("alice")));
     /* The PBX's trunk is never disabled, but its sweep is refused too. */
     for (size_t i = 0; i < 3; i++) {
