@@ -256,16 +256,18 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
     if (!response_matches(ctx, &a, alg, is_usable ? account : NULL)) {
         emit_failure(ctx, is_usable ? EV_INVALID_PASSWORD : EV_INVALID_ACCOUNT_ID, &a,
                      is_usable ? "wrong password" : "no such account");
-        return challenge(s, ctx, false);
+        return verdict_reply(403, NULL);
+    }
+    /* Outside the account's ranges the answer is a wrong password's, whatever the password
+     * (no oracle that confirms it from anywhere), and it is checked before the nonce count
+     * so that a replayed count cannot tell the two apart either. */
+    if (!acl_account_permits(account, &ctx->src_ip)) {
+        emit_failure(ctx, EV_FAILED_ACL, &a, "account not permitted from this address");
+        return verdict_reply(403, NULL);
     }
     if (!nonce_accept_nc(s->nonces, a.nonce, a.nc)) {
         emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, "replayed nonce count");
         return challenge(s, ctx, false);
-    }
-    if (!acl_account_permits(account, &ctx->src_ip)) {
-        emit_failure(ctx, EV_FAILED_ACL, &a, "account not permitted from this address");
-        return ctx->cfg->acl.deny_reply == CFG_DENY_403 ? verdict_reply(403, NULL)
-                                                        : verdict_drop("account acl");
     }
     ctx->is_authenticated = true;
     ctx->account = account_index(ctx->cfg, account);

@@ -7,8 +7,17 @@
  * challenge_pbx says so. Providers and in-dialog requests pass.
  * Challenges: one per configured algorithm in preference order, qop="auth", stateless
  * nonces (policy/nonce.h); 401 for REGISTER, 407 otherwise.
- * No enumeration: an unknown user, a wrong password and a disabled account get the same
- * fresh challenge, and the same work is done for each (a dummy HA1 for unknown users).
+ * Failed credentials: a wrong password, an unknown user and a disabled account get the same
+ * 403 instead of a fresh challenge (RFC 3261 §21.4.4: the request should not be repeated),
+ * and the same work is done for each (a dummy HA1 for unknown users): no user enumeration, and a
+ * client stops at the first refusal instead of retrying its stored credentials against every new
+ * challenge (baresip sends 15 in 5 ms), so every further failure on a Call-ID is a new
+ * guess that the failure tracker counts. A stale nonce gets a fresh challenge with
+ * stale=true and is no failure. Credentials that cannot be checked (a forged nonce, a
+ * replayed nonce count, a realm or algorithm we did not offer) get a fresh challenge and
+ * count as a failure.
+ * Accounts with permit/deny lists: from outside them the right password gets the same 403
+ * as a wrong one (no password oracle) and counts as a failure (FailedACL).
  * Events: ChallengeSent, SuccessfulAuth, InvalidAccountID (unknown user),
  * InvalidPassword (wrong response), ChallengeResponseFailed (forged nonce, replayed nc,
  * realm or algorithm we did not offer), FailedACL (the account's permit/deny refuses this

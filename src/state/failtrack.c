@@ -13,13 +13,11 @@
 #include "base/hash.h"
 #include "state/iptab.h"
 
-#define FT_DEFAULT_MAXRETRY  3u
-#define FT_DEFAULT_FINDTIME  300u
-#define FT_DEFAULT_BURST_MS  2000u
-#define FT_DEFAULT_BURST_MAX 16u
-#define FT_DEFAULT_RETRANS   32000u
-#define FT_DEFAULT_SOURCES   65536u
-#define FT_MAX_FINDTIME_S    (7u * 86400u)
+#define FT_DEFAULT_MAXRETRY 3u
+#define FT_DEFAULT_FINDTIME 300u
+#define FT_DEFAULT_RETRANS  32000u
+#define FT_DEFAULT_SOURCES  65536u
+#define FT_MAX_FINDTIME_S   (7u * 86400u)
 
 /*
  * One source. Times are the low 32 bits of monotonic milliseconds, compared by unsigned
@@ -35,11 +33,6 @@ struct ft_entry {
     uint8_t fail_count; /* ring entries in use (<= maxretry) */
     uint8_t fail_head;  /* next ring position */
     uint8_t retrans_head;
-    bool has_burst;
-    uint16_t burst_count;
-    uint32_t burst_start_ms;
-    uint32_t burst_cseq;
-    uint64_t burst_key;
     uint64_t retrans_fp[FAILTRACK_RETRANS];
     uint32_t retrans_ms[FAILTRACK_RETRANS];
 };
@@ -61,8 +54,6 @@ struct failtrack {
     struct ft_shard *shards;
     uint32_t maxretry;
     uint32_t findtime_ms;
-    uint32_t burst_window_ms;
-    uint32_t burst_max;
     uint32_t retrans_window_ms;
     size_t memory_bytes;
 };
@@ -89,12 +80,9 @@ static int validate(const struct failtrack_config *cfg, struct failtrack *ft)
 {
     ft->maxretry = cfg->maxretry != 0 ? cfg->maxretry : FT_DEFAULT_MAXRETRY;
     uint32_t findtime_s = cfg->findtime_s != 0 ? cfg->findtime_s : FT_DEFAULT_FINDTIME;
-    ft->burst_window_ms = cfg->burst_window_ms != 0 ? cfg->burst_window_ms : FT_DEFAULT_BURST_MS;
-    ft->burst_max = cfg->burst_max != 0 ? cfg->burst_max : FT_DEFAULT_BURST_MAX;
     ft->retrans_window_ms =
         cfg->retrans_window_ms != 0 ? cfg->retrans_window_ms : FT_DEFAULT_RETRANS;
     if (ft->maxretry > FAILTRACK_MAXRETRY_MAX || findtime_s > FT_MAX_FINDTIME_S ||
-        ft->burst_max > UINT16_MAX || ft->burst_window_ms > FT_MAX_FINDTIME_S * 1000u ||
         ft->retrans_window_ms > FT_MAX_FINDTIME_S * 1000u) {
         return -SW_EBADARG;
     }
@@ -308,25 +296,6 @@ static bool is_retransmission(const struct failtrack *ft, struct ft_entry *e,
     return false;
 }
 
-/* True when the attempt continues the source's current burst; starts a new one if not. */
-static bool is_burst(const struct failtrack *ft, struct ft_entry *e,
-                     const struct failtrack_attempt *a, uint32_t now)
-{
-    uint64_t key = mix(mix(sw_hash_sv(a->user), sw_hash_sv(a->realm)), sw_hash_sv(a->call_id));
-    if (e->has_burst && e->burst_key == key && a->cseq > e->burst_cseq &&
-        age_ms(now, e->burst_start_ms) < ft->burst_window_ms && e->burst_count < ft->burst_max) {
-        e->burst_count++;
-        e->burst_cseq = a->cseq;
-        return true;
-    }
-    e->has_burst = true;
-    e->burst_key = key;
-    e->burst_start_ms = now;
-    e->burst_cseq = a->cseq;
-    e->burst_count = 1;
-    return false;
-}
-
 /* "InvalidPassword=2,FailedACL=1" from the failures within findtime. */
 static void reason_format(const struct failtrack *ft, const struct ft_entry *e, uint32_t now,
                           char *out, size_t cap)
@@ -356,9 +325,6 @@ static enum failtrack_verdict classify(const struct failtrack *ft, struct ft_ent
     }
     if (is_retransmission(ft, e, a, now)) {
         return FAILTRACK_RETRANSMISSION;
-    }
-    if (a->user.len > 0 && is_burst(ft, e, a, now)) {
-        return FAILTRACK_BURST;
     }
     return FAILTRACK_COUNTED;
 }

@@ -8,17 +8,13 @@
  *    response, or none) from the same source within `retrans_window_ms` (default 32 s,
  *    RFC 3261 Timer F) is the same request sent again. The last FAILTRACK_RETRANS
  *    fingerprints per source are remembered.
- *  - A burst is one failure: a client that retries its stored credentials against each
- *    new challenge (baresip sends 15 REGISTERs in 5 ms after one wrong password) keeps
- *    its Call-ID and raises its CSeq. A failure with the same user, realm and Call-ID as
- *    the source's current burst and a higher CSeq, within `burst_window_ms` (default 2 s)
- *    of the burst's first failure and within its first `burst_max` attempts (default 16),
- *    belongs to that burst.
- *  - Everything else is a new guess: another user or realm, another Call-ID, the same or
- *    a lower CSeq with a different credential (SIPVicious svcrack sends every guess with
- *    the same Call-ID and CSeq 2), a burst older than the window or longer than
- *    `burst_max` (so an attacker who mimics a burst still gets at most burst_max guesses
- *    per counted failure), and events without a Call-ID (rate exceeded, scanner).
+ *  - Everything else is a new guess, also a failure on the same Call-ID with a higher
+ *    CSeq: the auth stage answers failed credentials with 403, not with a new challenge,
+ *    so a client has no reason to retry them and a phone with a wrong stored password
+ *    costs one failure per registration attempt (baresip used to send 15 in 5 ms against
+ *    fresh challenges), while an attacker who retries on one Call-ID, however paced, gets
+ *    maxretry answered guesses per ban. Events without a Call-ID (rate exceeded) are
+ *    always new.
  * On "ban now" the source's counters are cleared; the ban store remembers the offence.
  *
  * Bounds: at most `max_sources` sources are tracked (rounded up to a multiple of
@@ -52,7 +48,6 @@
 enum failtrack_verdict {
     FAILTRACK_IGNORED,        /* not a failure kind */
     FAILTRACK_RETRANSMISSION, /* the same request again: not counted */
-    FAILTRACK_BURST,          /* part of a burst already counted */
     FAILTRACK_COUNTED,        /* a new failure, below maxretry */
     FAILTRACK_BAN,            /* maxretry reached within findtime: ban now */
 };
@@ -60,8 +55,6 @@ enum failtrack_verdict {
 struct failtrack_config {
     uint32_t maxretry;          /* 0 = 3; 1..FAILTRACK_MAXRETRY_MAX */
     uint32_t findtime_s;        /* 0 = 300; at most 7 days */
-    uint32_t burst_window_ms;   /* 0 = 2000 */
-    uint32_t burst_max;         /* 0 = 16 */
     uint32_t retrans_window_ms; /* 0 = 32000 */
     size_t max_sources;         /* 0 = 65536 */
 };

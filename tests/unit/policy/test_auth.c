@@ -3,7 +3,8 @@
  * a manual wall clock (auth_clock_set): success, nonce-count replay, a stale nonce (a
  * fresh challenge with stale=true and no failure), a realm or digest uri that is not
  * ours, a nonce issued to another address, and an unknown user answered exactly like a
- * wrong password.
+ * wrong password, both with 403 and no new challenge (issue #10), and the same 403 for
+ * the right password from outside an account's permit ranges (issue #9.9).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 #include "stage_fixture.h"
 
 static const char conf[] = "[pbx]\naddress = udp:10.0.0.5:5060\n"
-                           "[auth]\nalgorithms = MD5\nnonce_lifetime = 60\n"
-                           "[1001]\ntype = account\nsecret = Str0ng-1001-xQ7v-long\n";
+                           "[auth]\nrealm = example.test\nalgorithms = MD5\nnonce_lifetime = 60\n"
+                           "[1001]\ntype = account\nsecret = Str0ng-1001-xQ7v-long\n"
+                           "[1002]\ntype = account\nsecret = Str0ng-1002-xQ7v-long\n"
+                           "permit = 192.0.2.0/24\n";
 
 #define PHONE    "198.51.100.7"
 #define PASSWORD "Str0ng-1001-xQ7v-long"
@@ -48,6 +51,7 @@ struct creds {
     const char *uri;
     const char *nc;
     const char *nonce;
+    const char *src; /* the source address; NULL = PHONE */
 };
 
 static char request[4096];
@@ -91,7 +95,7 @@ static void challenge(struct fixture *f, const char *src, char *nonce, size_t ca
 static struct verdict answer(struct fixture *f, const char *nonce, const struct creds *c)
 {
     const char *user = c->user != NULL ? c->user : "1001";
-    const char *realm = c->realm != NULL ? c->realm : "sipwarden";
+    const char *realm = c->realm != NULL ? c->realm : "example.test";
     const char *uri = c->uri != NULL ? c->uri : "sip:192.0.2.1";
     const char *nc = c->nc != NULL ? c->nc : "00000001";
     const char *password = c->password != NULL ? c->password : PASSWORD;
@@ -112,7 +116,7 @@ static struct verdict answer(struct fixture *f, const char *nonce, const struct 
                    "cnonce=\"c0ffee\"\r\n",
                    user, realm, nonce, uri, response, nc);
     f->event_count = 0;
-    return fixture_run(f, PHONE, 1000, make_register(line));
+    return fixture_run(f, c->src != NULL ? c->src : PHONE, 1000, make_register(line));
 }
 
 static bool has_event(const struct fixture *f, enum sw_event_kind kind, const char *detail)
@@ -255,6 +259,66 @@ static void test_auth_unknown_user_and_wrong_password_answered_alike(void **stat
     fixture_fini(&f);
 }
 
+/*
+ * Issue #10: failed credentials got a fresh challenge, so a client retried them (baresip
+ * 15 times in 5 ms) and a failure on the same Call-ID could not be told from such a
+ * retry. A wrong password and an unknown user get 403 now, with no challenge.
+ */
+static void test_auth_failed_credentials_get_403(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &auth_stage, conf);
+    char nonce[128];
+    challenge(&f, PHONE, nonce, sizeof(nonce));
+    struct creds wrong = { .password = "wrong-password", .nc = "00000001" };
+    struct verdict v = answer(&f, nonce, &wrong);
+    assert_int_equal(v.action, VERDICT_REPLY);
+    assert_int_equal(v.status, 403);
+    assert_null(v.extra_headers.ptr);
+    assert_true(has_event(&f, EV_INVALID_PASSWORD, NULL));
+    struct creds unknown = { .user = "1999", .nc = "00000002" };
+    v = answer(&f, nonce, &unknown);
+    assert_int_equal(v.status, 403);
+    assert_null(v.extra_headers.ptr);
+    assert_true(has_event(&f, EV_INVALID_ACCOUNT_ID, NULL));
+    fixture_fini(&f);
+}
+
+/*
+ * Issue #9.9: from outside account 1002's permit range a wrong password got 401 and the
+ * right one silence (or 403), so the password could be confirmed from anywhere. Both get
+ * the same 403 now, also with a replayed count, and both are failures.
+ */
+static void test_auth_outside_permit_answers_alike(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &auth_stage, conf);
+    char nonce[128];
+    challenge(&f, PHONE, nonce, sizeof(nonce));
+    struct creds wrong = { .user = "1002", .password = "wrong-password", .nc = "00000001" };
+    struct verdict v_wrong = answer(&f, nonce, &wrong);
+    assert_true(has_event(&f, EV_INVALID_PASSWORD, NULL));
+    struct creds right = { .user = "1002", .password = "Str0ng-1002-xQ7v-long", .nc = "00000002" };
+    struct verdict v_right = answer(&f, nonce, &right);
+    assert_true(has_event(&f, EV_FAILED_ACL, NULL));
+    assert_false(f.ctx.is_authenticated);
+    assert_int_equal(v_right.action, v_wrong.action);
+    assert_int_equal(v_right.status, v_wrong.status);
+    assert_int_equal(v_right.status, 403);
+    assert_int_equal(v_right.extra_headers.ptr != NULL, v_wrong.extra_headers.ptr != NULL);
+    assert_int_equal(answer(&f, nonce, &right).status, 403); /* the count replayed */
+    /* From inside the range the right password passes. */
+    challenge(&f, "192.0.2.8", nonce, sizeof(nonce));
+    struct creds inside = { .user = "1002",
+                            .password = "Str0ng-1002-xQ7v-long",
+                            .src = "192.0.2.8" };
+    assert_int_equal(answer(&f, nonce, &inside).action, VERDICT_CONTINUE);
+    assert_true(f.ctx.is_authenticated);
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +329,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auth_refuses_what_we_did_not_offer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_unknown_user_and_wrong_password_answered_alike,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_failed_credentials_get_403, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_outside_permit_answers_alike, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
