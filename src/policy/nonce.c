@@ -15,7 +15,8 @@
 
 struct nc_slot {
     uint64_t nonce_hash; /* 0 = empty */
-    uint32_t nc;
+    uint64_t seen;       /* bit i: count `highest - i` was accepted */
+    uint32_t highest;
 };
 
 struct nc_shard {
@@ -24,12 +25,30 @@ struct nc_shard {
 };
 
 struct nonce_keeper {
-    uint8_t master[32];
+    uint8_t mac_key[32];
+    uint8_t hide_key[32];
     atomic_uint_fast64_t counter;
     uint32_t lifetime_s;
     size_t slots_per_shard;
     struct nc_shard shards[NONCE_SHARDS];
 };
+
+/* Derives the two keys from a fresh random master; false when no randomness. */
+static bool derive_keys(struct nonce_keeper *k)
+{
+    uint8_t master[32];
+    if (getrandom(master, sizeof(master), 0) != (ssize_t)sizeof(master)) {
+        return false;
+    }
+    unsigned len = sizeof(k->mac_key);
+    bool ok = HMAC(EVP_sha256(), master, sizeof(master), (const uint8_t *)"nonce mac", 9,
+                   k->mac_key, &len) != NULL;
+    len = sizeof(k->hide_key);
+    ok = ok && HMAC(EVP_sha256(), master, sizeof(master), (const uint8_t *)"nonce hide", 10,
+                    k->hide_key, &len) != NULL;
+    OPENSSL_cleanse(master, sizeof(master));
+    return ok;
+}
 
 struct nonce_keeper *nonce_keeper_new(uint32_t lifetime_s, size_t replay_slots)
 {
@@ -39,7 +58,7 @@ struct nonce_keeper *nonce_keeper_new(uint32_t lifetime_s, size_t replay_slots)
     }
     k->lifetime_s = lifetime_s == 0 ? 300 : lifetime_s;
     k->slots_per_shard = replay_slots / NONCE_SHARDS + 1;
-    bool ok = getrandom(k->master, sizeof(k->master), 0) == (ssize_t)sizeof(k->master);
+    bool ok = derive_keys(k);
     for (size_t i = 0; i < NONCE_SHARDS; i++) {
         k->shards[i].slots = sw_calloc(k->slots_per_shard, sizeof(struct nc_slot));
         ok = ok && k->shards[i].slots != NULL && pthread_mutex_init(&k->shards[i].lock, NULL) == 0;
@@ -62,7 +81,8 @@ void nonce_keeper_free(struct nonce_keeper *k)
             pthread_mutex_destroy(&k->shards[i].lock);
         }
     }
-    OPENSSL_cleanse(k->master, sizeof(k->master));
+    OPENSSL_cleanse(k->mac_key, sizeof(k->mac_key));
+    OPENSSL_cleanse(k->hide_key, sizeof(k->hide_key));
     sw_free(k);
 }
 
@@ -75,34 +95,34 @@ static void hex_encode(const uint8_t *in, size_t len, char *out)
     }
 }
 
-/* MAC over time || counter || ip || realm with the key of the time's epoch. */
-static void nonce_mac(const struct nonce_keeper *k, const struct sw_ip *src, struct sv realm,
-                      uint64_t issued, const uint8_t counter[8], uint8_t mac[16])
+/* The tag: HMAC over time || counter || address || realm, first 16 bytes. */
+static void nonce_tag(const struct nonce_keeper *k, const struct sw_ip *src, struct sv realm,
+                      const uint8_t plain[16], uint8_t tag[16])
 {
-    uint64_t epoch = issued / k->lifetime_s;
-    uint8_t epoch_key[32];
-    unsigned key_len = sizeof(epoch_key);
-    uint8_t epoch_bytes[8];
-    for (int i = 0; i < 8; i++) {
-        epoch_bytes[i] = (uint8_t)(epoch >> (56 - 8 * i));
-    }
-    (void)HMAC(EVP_sha256(), k->master, sizeof(k->master), epoch_bytes, sizeof(epoch_bytes),
-               epoch_key, &key_len);
-    uint8_t input[8 + 8 + 16 + 256];
+    uint8_t input[16 + 16 + 256];
     size_t realm_len = realm.len < 256 ? realm.len : 256;
-    for (int i = 0; i < 8; i++) {
-        input[i] = (uint8_t)(issued >> (56 - 8 * i));
-    }
-    memcpy(input + 8, counter, 8);
+    memcpy(input, plain, 16);
     memcpy(input + 16, src->bytes, 16);
     if (realm_len > 0) {
         memcpy(input + 32, realm.ptr, realm_len);
     }
     uint8_t full[32];
     unsigned full_len = sizeof(full);
-    (void)HMAC(EVP_sha256(), epoch_key, (int)key_len, input, 32 + realm_len, full, &full_len);
-    memcpy(mac, full, 16);
-    OPENSSL_cleanse(epoch_key, sizeof(epoch_key));
+    (void)HMAC(EVP_sha256(), k->mac_key, sizeof(k->mac_key), input, 32 + realm_len, full,
+               &full_len); /* cannot fail with SHA-256 and a fixed key */
+    memcpy(tag, full, 16);
+}
+
+/* XORs the pad that the tag selects into `block` (hides or reveals time and counter). */
+static void nonce_mask(const struct nonce_keeper *k, const uint8_t tag[16], uint8_t block[16])
+{
+    uint8_t pad[32];
+    unsigned pad_len = sizeof(pad);
+    (void)HMAC(EVP_sha256(), k->hide_key, sizeof(k->hide_key), tag, 16, pad,
+               &pad_len); /* cannot fail, as above */
+    for (size_t i = 0; i < 16; i++) {
+        block[i] ^= pad[i];
+    }
 }
 
 void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm, int64_t now_s,
@@ -110,12 +130,15 @@ void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm
 {
     uint64_t issued = (uint64_t)now_s;
     uint64_t count = atomic_fetch_add(&k->counter, 1);
-    uint8_t raw[32];
+    uint8_t plain[16];
     for (int i = 0; i < 8; i++) {
-        raw[i] = (uint8_t)(issued >> (56 - 8 * i));
-        raw[8 + i] = (uint8_t)(count >> (56 - 8 * i));
+        plain[i] = (uint8_t)(issued >> (56 - 8 * i));
+        plain[8 + i] = (uint8_t)(count >> (56 - 8 * i));
     }
-    nonce_mac(k, src, realm, issued, raw + 8, raw + 16);
+    uint8_t raw[32];
+    nonce_tag(k, src, realm, plain, raw);
+    memcpy(raw + 16, plain, 16);
+    nonce_mask(k, raw, raw + 16);
     hex_encode(raw, sizeof(raw), out);
     out[NONCE_HEX_LEN] = '\0';
 }
@@ -145,14 +168,17 @@ enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *
     if (!hex_decode(nonce, raw, sizeof(raw))) {
         return NONCE_FORGED;
     }
+    uint8_t plain[16];
+    memcpy(plain, raw + 16, 16);
+    nonce_mask(k, raw, plain);
+    uint8_t tag[16];
+    nonce_tag(k, src, realm, plain, tag);
+    if (CRYPTO_memcmp(tag, raw, sizeof(tag)) != 0) {
+        return NONCE_FORGED;
+    }
     uint64_t issued = 0;
     for (int i = 0; i < 8; i++) {
-        issued = (issued << 8) | raw[i];
-    }
-    uint8_t mac[16];
-    nonce_mac(k, src, realm, issued, raw + 8, mac);
-    if (CRYPTO_memcmp(mac, raw + 16, sizeof(mac)) != 0) {
-        return NONCE_FORGED;
+        issued = (issued << 8) | plain[i];
     }
     /* A nonce from the future is not ours either (clock steps aside, by one second). */
     if ((int64_t)issued > now_s + 1) {
@@ -161,7 +187,7 @@ enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *
     return now_s - (int64_t)issued > (int64_t)k->lifetime_s ? NONCE_STALE : NONCE_OK;
 }
 
-bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
+static bool parse_nc(struct sv nc, uint32_t *out)
 {
     if (nc.len != 8) {
         return false;
@@ -174,25 +200,47 @@ bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
         }
         value = value * 16 + (uint32_t)digit;
     }
-    if (value == 0) {
+    *out = value;
+    return value != 0;
+}
+
+/* The window rule of nonce.h on one slot that holds the nonce. Under the shard lock. */
+static bool window_accept(struct nc_slot *slot, uint32_t value)
+{
+    if (value > slot->highest) {
+        uint32_t shift = value - slot->highest;
+        slot->seen = shift >= NONCE_NC_WINDOW ? 0 : slot->seen << shift;
+        slot->seen |= 1u;
+        slot->highest = value;
+        return true;
+    }
+    uint32_t below = slot->highest - value;
+    if (below >= NONCE_NC_WINDOW || (slot->seen & ((uint64_t)1 << below)) != 0) {
+        return false;
+    }
+    slot->seen |= (uint64_t)1 << below;
+    return true;
+}
+
+bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
+{
+    uint32_t value = 0;
+    if (!parse_nc(nc, &value)) {
         return false;
     }
     uint64_t h = sw_hash_sv(nonce) | 1u; /* never 0: 0 marks an empty slot */
     struct nc_shard *shard = &k->shards[h % NONCE_SHARDS];
     struct nc_slot *slot = &shard->slots[(h / NONCE_SHARDS) % k->slots_per_shard];
-    bool is_fresh;
+    bool is_fresh = true;
     pthread_mutex_lock(&shard->lock);
     if (slot->nonce_hash == h) {
-        is_fresh = value > slot->nc;
-        if (is_fresh) {
-            slot->nc = value;
-        }
+        is_fresh = window_accept(slot, value);
     } else {
         /* Evicts whatever nonce was there: bounded memory; an evicted nonce may then be
-         * replayed once within its lifetime, documented in nonce.h's table size choice. */
+         * replayed once within its lifetime (nonce.h). */
         slot->nonce_hash = h;
-        slot->nc = value;
-        is_fresh = true;
+        slot->highest = value;
+        slot->seen = 1u;
     }
     pthread_mutex_unlock(&shard->lock);
     return is_fresh;
