@@ -66,7 +66,7 @@ struct sw_event {
     char session[128];   /* Call-ID, or "" */
     char user_agent[96]; /* User-Agent, or "" */
     char detail[256];    /* reason or free text */
-    char challenge[64];  /* nonce we sent / the peer echoed */
+    char challenge[72];  /* nonce we sent / the peer echoed (ours: NONCE_HEX_LEN 64) */
     char response[160];  /* digest response the peer sent */
     char module[32];     /* the stage or layer that emitted it */
     uint32_t count;      /* for aggregated events (rate exceeded), else 1 */

@@ -95,6 +95,22 @@ static void test_seclog_asterisk_lines(void **state)
         "ReceivedChallenge=\"awhP82sIT9XRetPn\",ReceivedHash=\"0d3f928be5ecf490ebee891120d49e09\"\n");
 }
 
+/* Issue #9.15: the field held 63 characters, so every nonce (64) lost its last digit. */
+static void test_seclog_challenge_keeps_a_whole_nonce(void **state)
+{
+    (void)state;
+    static const char nonce[] = "8f14e45fceea167a5a36dedd4bea2543c4ca4238a0b923820dcc509a6f75849b";
+    char line[SECLOG_LINE_MAX + 1];
+    struct sw_event ev = event_of(EV_INVALID_PASSWORD, T_SAMPLE * 1000000, "192.0.2.13:5063");
+    SW_EVENT_SET(&ev, challenge, sv_from_cstr(nonce));
+    format_line(&ev, SECLOG_FORMAT_ASTERISK, line, sizeof(line));
+    assert_non_null(strstr(line, ",Challenge=\"8f14e45fceea167a5a36dedd4bea2543c4ca4238a0b923820dcc"
+                                 "509a6f75849b\","));
+    assert_non_null(strstr(line,
+                           ",ReceivedChallenge=\"8f14e45fceea167a5a36dedd4bea2543c4ca4238a0b92"
+                           "3820dcc509a6f75849b\","));
+}
+
 static void test_seclog_own_kinds_and_ipv6(void **state)
 {
     (void)state;
@@ -291,6 +307,7 @@ int main(void)
     tzset();                                     /* NOLINT(concurrency-mt-unsafe) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seclog_asterisk_lines),
+        cmocka_unit_test(test_seclog_challenge_keeps_a_whole_nonce),
         cmocka_unit_test(test_seclog_own_kinds_and_ipv6),
         cmocka_unit_test(test_seclog_neutralize),
         cmocka_unit_test(test_seclog_injection_stays_one_line),
