@@ -551,6 +551,26 @@ static void check_accounts(const struct cfg_check_ctx *ctx)
     }
 }
 
+/* HA1 hashes name the realm: one derived from this host breaks them on another host. */
+static void check_realm_for_hashes(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_key_desc *desc = cfg_keys_find(CFG_SECTION_AUTH, SV("realm"));
+    if (ctx->key_lines[cfg_keys_index(desc)] != 0) {
+        return;
+    }
+    for (size_t i = 0; i < ctx->cfg->account_count; i++) {
+        const struct cfg_account *account = &ctx->cfg->accounts[i];
+        if (account->ha1 != NULL || account->ha1_sha256 != NULL ||
+            account->ha1_sha512_256 != NULL) {
+            sw_diag_add(ctx->diag, DIAG_WARNING, ctx->file, account->line, account->name,
+                        "HA1 hashes depend on the realm, which is not set: it is '%s' on this "
+                        "host only; set [auth] realm",
+                        ctx->cfg->auth.realm);
+            return;
+        }
+    }
+}
+
 /* At most this many x5u ports (stir/fetch.h STIR_FETCH_PORTS_MAX). */
 #define STIR_PORTS_MAX 8
 
@@ -652,6 +672,7 @@ void cfg_check_global(const struct cfg_check_ctx *ctx)
     check_admin_state(ctx);
     check_ban(ctx);
     check_accounts(ctx);
+    check_realm_for_hashes(ctx);
     check_stir(ctx);
     check_media(ctx);
 }

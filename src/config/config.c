@@ -484,6 +484,28 @@ static int parse_text(struct loader *ld)
     return 0;
 }
 
+/*
+ * [auth] realm unset: the advertised address, else the host name (issue #9.15: a fixed
+ * "sipwarden" told every scanner which product answered). Returns 0 or -ENOMEM.
+ */
+static int default_realm(struct cfg *cfg)
+{
+    if (cfg->auth.realm != NULL) {
+        return 0;
+    }
+    char host[256] = "";
+    const char *name = cfg->general.advertise_address;
+    if (name == NULL) {
+        if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0') {
+            (void)snprintf(host, sizeof(host), "localhost"); /* no name: still no product */
+        }
+        host[sizeof(host) - 1] = '\0';
+        name = host;
+    }
+    cfg->auth.realm = sw_strdup(name);
+    return cfg->auth.realm != NULL ? 0 : -ENOMEM;
+}
+
 static struct cfg *cfg_new(const char *name)
 {
     struct cfg *cfg = sw_calloc(1, sizeof(*cfg));
@@ -529,6 +551,9 @@ static struct cfg *load_text(const char *name, const char *text, size_t len, mod
         .cfg = cfg, .diag = diag, .file = name, .text = text, .len = len, .is_offline = is_offline
     };
     if (parse_text(ld) == 0) {
+        if (default_realm(cfg) != 0) {
+            sw_diag_add(diag, DIAG_ERROR, name, 0, "auth.realm", "out of memory");
+        }
         struct cfg_check_ctx ctx = {
             cfg, diag, name, cfg->lines->singles, cfg->lines->sections, is_offline
         };

@@ -225,7 +225,9 @@ static void test_load_defaults_are_the_secure_ones(void **state)
     assert_int_equal(cfg->pbx.permit.items[0].prefix_len, 128); /* 127.0.0.1/32, mapped */
     assert_int_equal(cfg->pbx.hide_headers.count, 5);
     assert_int_equal(cfg->acl.deny_reply, CFG_DENY_DROP);
-    assert_string_equal(cfg->auth.realm, "sipwarden");
+    char host[256] = "";
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    assert_string_equal(cfg->auth.realm, host); /* issue #9.15: not "sipwarden" */
     assert_int_equal(cfg->auth.algorithms.count, 2);
     assert_int_equal(cfg->auth.algorithms.items[0], CFG_DIGEST_SHA256);
     assert_int_equal(cfg->auth.algorithms.items[1], CFG_DIGEST_MD5);
@@ -306,7 +308,9 @@ static void test_load_objects_and_derived_defaults(void **state)
                        "type = account\n"
                        "username = 1001\n"
                        "ha1 = " HA1_MD5 "\n"
-                       "rotated = 2024-01-15\n";
+                       "rotated = 2024-01-15\n"
+                       "[auth]\n"
+                       "realm = example.test\n";
     struct sw_diag diag;
     sw_diag_init(&diag);
     struct cfg *cfg = cfg_load_string("t.conf", text, &diag);
@@ -363,6 +367,32 @@ static void test_load_warnings_do_not_fail(void **state)
         assert_null(strstr(diag.entries[i].message, "horse"));
     }
     assert_string_equal(cfg->accounts[0].username, "1001");
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+}
+
+/* Issue #9.15: the realm defaulted to "sipwarden", naming the product to every scanner. */
+static void test_load_realm_defaults_to_the_advertised_address(void **state)
+{
+    (void)state;
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg =
+        cfg_load_string("t.conf", "[general]\nadvertise_address = sip.example.net\n", &diag);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->auth.realm, "sip.example.net");
+    cfg_free(cfg);
+    cfg = cfg_load_string("t.conf", "[auth]\nrealm = voip.example.com\n", &diag);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->auth.realm, "voip.example.com");
+    cfg_free(cfg);
+    assert_int_equal(diag.error_count, 0);
+    assert_int_equal(diag.count, 0);
+    /* HA1 hashes with a derived realm: valid on this host only, so a warning. */
+    static const char hashed[] = "[1001]\ntype = account\nha1 = 95e27271f31510e991d483eef1cd5955\n";
+    cfg = cfg_load_string("t.conf", hashed, &diag);
+    assert_non_null(cfg);
+    assert_true(has_entry(&diag, DIAG_WARNING, 1, "1001", "depend on the realm"));
     cfg_free(cfg);
     sw_diag_fini(&diag);
 }
@@ -476,15 +506,15 @@ static void test_private_file_permissions(void **state)
 
     /* A configuration file with secrets that others can read gets a warning. */
     char conf_path[512];
-    write_file(dir, "open.conf", "[1001]\ntype = account\nha1 = " HA1_MD5 "\n", 0644, conf_path,
-               sizeof(conf_path));
+    write_file(dir, "open.conf", "[auth]\nrealm = r\n[1001]\ntype = account\nha1 = " HA1_MD5 "\n",
+               0644, conf_path, sizeof(conf_path));
     sw_diag_init(&diag);
     cfg = cfg_load_file(conf_path, &diag);
     assert_non_null(cfg);
     assert_int_equal(diag.error_count, 0);
     assert_int_equal(diag.count, 1);
     assert_non_null(strstr(diag.entries[0].message, "chmod o-rwx"));
-    assert_int_equal(diag.entries[0].line, 3);
+    assert_int_equal(diag.entries[0].line, 5);
     cfg_free(cfg);
     sw_diag_fini(&diag);
     sw_diag_init(&diag);
@@ -579,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_load_objects_and_derived_defaults),
         cmocka_unit_test(test_load_media_rtpengines),
         cmocka_unit_test(test_load_warnings_do_not_fail),
+        cmocka_unit_test(test_load_realm_defaults_to_the_advertised_address),
         cmocka_unit_test(test_load_several_trunks_need_default_trunk),
         cmocka_unit_test(test_load_default_is_the_loopback_example),
         cmocka_unit_test(test_private_file_permissions),
