@@ -550,6 +550,7 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
     (void)sw_ip_from_sockaddr(&net->src, &ctx.src_ip);
     ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&net->src), &ctx.trunk);
     ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
+    ctx.is_source_authed = !ctx.is_trusted && gw_obs_is_recently_authenticated(gw, &ctx.src_ip);
     arena_reset(state->arena);
     struct sip_msg msg;
     struct sip_err err = { 0 };

@@ -189,11 +189,17 @@ static void decide(struct gw_obs *obs, const struct sw_event *ev)
     if (!sw_event_kind_is_failure(ev->kind) || ban_store_is_exempt(obs->bans, &ip)) {
         return; /* exempt sources are still logged: the event is queued all the same */
     }
-    if (ev->kind == EV_RATE_EXCEEDED && authed_has(obs, &ip, sw_wall_s())) {
+    bool is_authed = (ev->kind == EV_RATE_EXCEEDED || ev->kind == EV_SCANNER) &&
+                     authed_has(obs, &ip, sw_wall_s());
+    if (ev->kind == EV_RATE_EXCEEDED && is_authed) {
         return; /* volume alone never bans an address an account authenticated from */
     }
     if (ev->kind == EV_SCANNER) {
-        ban_now(obs, &ip, "ScannerDetected=1");
+        /* From an address an account authenticated from, a fingerprint is a packet anyone
+         * could have spoofed: the stage dropped it and the log has it; no ban. */
+        if (!is_authed) {
+            ban_now(obs, &ip, "ScannerDetected=1");
+        }
         return;
     }
     struct failtrack_attempt attempt = {

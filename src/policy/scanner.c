@@ -292,11 +292,22 @@ static struct verdict scanner_check(void *state, struct stage_ctx *ctx)
     if (why == NULL) {
         why = habit_signature(ctx->msg);
     }
+    if (why != NULL && ctx->is_source_authed) {
+        /* A packet anyone could spoof from there: dropped and reported, and the ban
+         * decision spares the address (gateway_obs.c). */
+        char detail[128];
+        (void)snprintf(detail, sizeof(detail),
+                       "%s, from an address an account authenticated "
+                       "from: dropped, not banned",
+                       why);
+        return scanner_found(ctx, detail);
+    }
     if (why != NULL) {
         return scanner_found(ctx, why);
     }
+    /* A phone dials many numbers: only sources that have not authenticated sweep. */
     struct sv user = swept_user(ctx->msg);
-    if (ctx->is_in_dialog || !sv_is_present(user) || is_account(s, user)) {
+    if (ctx->is_in_dialog || ctx->is_source_authed || !sv_is_present(user) || is_account(s, user)) {
         return verdict_continue();
     }
     if (note_user(s, &ctx->src_ip, user, ctx->now_ms)) {

@@ -21,8 +21,13 @@
  * other than the configured accounts' user names, is a scanner even with a clean
  * User-Agent (svwar sweeping extensions).
  *
- * A scanner: ScannerDetected event (the gateway bans its source at once) and a silent
- * drop. Metrics: the events counter.
+ * The sweep rule counts only sources where no account authenticated within the last hour
+ * (ctx->is_source_authed): a phone dialling its eleventh number in a minute is no sweep.
+ *
+ * A scanner: ScannerDetected event and a silent drop; the gateway bans its source at once,
+ * unless an account authenticated from that address within the last hour: then the packet
+ * (spoofable) is dropped and logged, the event's detail says "not banned", and it bans
+ * nothing. Metrics: the events counter.
  *
  * Memory: a table of SCANNER_ENTRIES sources (2-way set-associative, fixed at start,
  * SCANNER_USERS user-name hashes each, 160 bytes per entry: 2.5 MiB). A newcomer takes an

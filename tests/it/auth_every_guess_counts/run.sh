@@ -9,6 +9,10 @@
 #    registration attempt (it stops at the 403 instead of retrying with every new nonce),
 #    two in all, not banned; a right password from there afterwards authenticates (no PBX
 #    runs here: the relayed REGISTER itself goes unanswered).
+# And the scanner heuristics spare that phone's address (issue #9.11): 12 INVITEs to
+# distinct numbers from it are no extension sweep, and one packet with a scanner
+# fingerprint from it is dropped and logged but bans nothing; from a stranger
+# (127.0.0.8) the same sweep and from 127.0.0.9 the same packet ban at once.
 source "$(dirname "$0")/../lib.sh"
 
 tools=$IT_DIR/../tools
@@ -99,6 +103,24 @@ timeout -k 2 40 baresip -f bs-right -t 3 > baresip-right.log 2>&1 || true
 it_wait_grep 'SuccessfulAuth.*RemoteAddress="IPV4/UDP/127\.0\.0\.4/' security.log ||
     it_fail "baresip with the right password did not authenticate"
 it_log "baresip with the right password authenticates from the same address"
+
+# 4. The scanner heuristics and the phone's address.
+sweep() { # src: 12 INVITEs to distinct numbers, 4 per second (below the rate limit)
+    python3 "$tools/sip_send.py" "$1" "$gw_port" 12 --method INVITE --user 442079460000 \
+        --sweep --gap-ms 250 --call-id "sweep-$1" --ua baresip
+}
+sweep 127.0.0.4
+python3 "$tools/sip_send.py" 127.0.0.4 "$gw_port" 1 --ua friendly-scanner --call-id fp-4
+sweep 127.0.0.8
+python3 "$tools/sip_send.py" 127.0.0.9 "$gw_port" 1 --ua friendly-scanner --call-id fp-9
+it_wait_grep 'BanAdded.*IPV4/UDP/127\.0\.0\.8/0' security.log || it_fail "the stranger's sweep was not banned"
+it_wait_grep 'BanAdded.*IPV4/UDP/127\.0\.0\.9/0' security.log || it_fail "the stranger's scanner packet was not banned"
+scans_4=$(grep 'SecurityEvent="ScannerDetected"' security.log | grep 'RemoteAddress="IPV4/UDP/127\.0\.0\.4/' || true)
+echo "$scans_4"
+[ "$(grep -c . <<<"$scans_4")" = 1 ] || it_fail "expected exactly 1 ScannerDetected from the phone's address"
+grep -q 'not banned' <<<"$scans_4" || it_fail "the phone's scanner packet is not logged as not banned"
+banned 127.0.0.4 && it_fail "the phone's address was banned by the scanner heuristics"
+it_log "scanner: the phone's address dials 12 numbers and survives a fingerprint packet; strangers banned"
 
 it_stop_gateway
 it_log "ok"

@@ -170,6 +170,60 @@ static void test_scanner_table_survives_a_flood_of_one_shot_sources(void **state
     fixture_fini(&f);
 }
 
+/* Runs `text` from `src` as a source where an account authenticated recently. */
+static struct verdict run_authed(struct fixture *f, const char *src, const char *text)
+{
+    fixture_prepare(f, src, 1000, text);
+    f->ctx.is_source_authed = true;
+    return f->stage->check(f->state, &f->ctx);
+}
+
+/*
+ * Issue #9.11: an authenticated phone dialling its eleventh distinct number within a
+ * minute was banned for a day as an extension sweep. Sources where an account
+ * authenticated do not sweep; strangers still do.
+ */
+static void test_scanner_authenticated_source_does_not_sweep(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &scanner_stage, conf);
+    char number[16];
+    for (int i = 0; i < 11; i++) {
+        (void)snprintf(number, sizeof(number), "+4420794600%02d", i);
+        struct verdict v =
+            run_authed(&f, "198.51.100.8", make("INVITE", number, clean_from, "", "1 INVITE"));
+        assert_int_equal(v.action, VERDICT_CONTINUE);
+    }
+    assert_int_equal(f.event_count, 0);
+    struct verdict v = verdict_continue();
+    for (int i = 0; i < 6; i++) {
+        (void)snprintf(number, sizeof(number), "+4420794600%02d", i);
+        v = fixture_run(&f, "198.51.100.9", 1000,
+                        make("INVITE", number, clean_from, "", "1 INVITE"));
+    }
+    assert_int_equal(v.action, VERDICT_DROP);
+    assert_int_equal(f.event_count, 1);
+    fixture_fini(&f);
+}
+
+/* A fingerprint from such a source is still dropped, and the event says it is no ban. */
+static void test_scanner_fingerprint_from_authenticated_source(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &scanner_stage, conf);
+    struct verdict v = run_authed(
+        &f, "198.51.100.8",
+        make("OPTIONS", "100", clean_from, "User-Agent: friendly-scanner\r\n", "1 OPTIONS"));
+    assert_int_equal(v.action, VERDICT_DROP);
+    assert_int_equal(f.event_count, 1);
+    assert_int_equal(f.events[0].kind, EV_SCANNER);
+    assert_non_null(strstr(f.events[0].detail, "scanner User-Agent"));
+    assert_non_null(strstr(f.events[0].detail, "not banned"));
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +231,8 @@ int main(void)
         cmocka_unit_test(test_scanner_tag_shapes),
         cmocka_unit_test(test_scanner_distinct_users_within_window),
         cmocka_unit_test(test_scanner_table_survives_a_flood_of_one_shot_sources),
+        cmocka_unit_test(test_scanner_authenticated_source_does_not_sweep),
+        cmocka_unit_test(test_scanner_fingerprint_from_authenticated_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
