@@ -18,11 +18,11 @@
  *
  * Memory under a flood of spoofed sources: every table is allocated at start and never
  * grows; with [ban] max_entries = [ratelimit] max_sources = 65,536 (the defaults), as
- * allocated (massif): ban store 11.5 MiB, failure tracker 10.4 MiB, the gate's packet
+ * allocated (massif): ban store 11.5 MiB, failure tracker 8.9 MiB, the gate's packet
  * budget 8 MiB and the ratelimit stage's buckets 8 MiB, the scanner's table 2.5 MiB, the
  * auth stage's nonce table 1.5 MiB, event rings 1.1 MiB per producer (10.7 MiB with 2
  * workers), the addresses accounts authenticated from 0.5 MiB (16,384, an hour each):
- * about 54 MiB in all, whatever the number of sources, plus 5.5 MiB of kernel memory for
+ * about 53 MiB in all, whatever the number of sources, plus 5.5 MiB of kernel memory for
  * the socket filter's ban map with [ban] kernel_drop (state/ban_bpf.h). Eviction is each
  * table's own (the state/ headers, policy/scanner.h). The call layer's tables come on top
  * (b2bua_new reserves about 390 MiB of address space per worker for 8,192 calls and

@@ -19,8 +19,8 @@
  *
  * Bounds: at most `max_sources` sources are tracked (rounded up to a multiple of
  * FAILTRACK_SHARDS). Memory is fixed at creation, whatever the number of spoofed sources:
- * failtrack_memory_bytes() = 166 bytes per source on x86-64 (record, index slots, free
- * list) plus about 12 KiB; 65,536 sources (the default) = 10.4 MiB.
+ * failtrack_memory_bytes() = 142 bytes per source on x86-64 (record, index slots, free
+ * list) plus about 12 KiB; 65,536 sources (the default) = 8.9 MiB.
  * When a shard is full, the tracker looks at its FAILTRACK_EVICT_SAMPLE least recently
  * failing sources and drops the one with the fewest failures within findtime (the least
  * recent on a tie), so a flood of one-shot sources does not wash out a real brute forcer
