@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/hash.h"
@@ -180,6 +181,35 @@ static void test_ban_sqlite_full_queue_resyncs(void **state)
     ban_store_free(store);
 }
 
+static unsigned file_mode(const char *suffix)
+{
+    char file[160];
+    (void)snprintf(file, sizeof(file), "%s%s", path, suffix);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    return (unsigned)(st.st_mode & 0777);
+}
+
+/* The database, its WAL and SHM name attackers and manual bans: owner only (#9). */
+static void test_ban_sqlite_files_are_private(void **state)
+{
+    (void)state;
+    mode_t old_mask = umask(022);
+    struct ban_store *store = store_open(NULL);
+    ban(store, "192.0.2.1", BAN_SOURCE_AUTO, 0, sw_wall_s());
+    assert_int_equal(file_mode(""), 0600);
+    assert_int_equal(file_mode("-wal"), 0600);
+    assert_int_equal(file_mode("-shm"), 0600);
+    ban_store_free(store);
+
+    /* A database an older version left world-readable is tightened at open. */
+    assert_int_equal(chmod(path, 0644), 0);
+    store = store_open(NULL);
+    assert_int_equal(file_mode(""), 0600);
+    ban_store_free(store);
+    (void)umask(old_mask);
+}
+
 static void test_ban_sqlite_bad_path(void **state)
 {
     (void)state;
@@ -197,6 +227,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ban_sqlite_restart_keeps_bans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_sqlite_expired_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_sqlite_full_queue_resyncs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ban_sqlite_files_are_private, setup, teardown),
         cmocka_unit_test(test_ban_sqlite_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
