@@ -57,6 +57,22 @@ bool sw_ip_eq(const struct sw_ip *a, const struct sw_ip *b)
     return memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
+struct sw_ip sw_ip_aggregate(const struct sw_ip *ip, unsigned v6_prefix_len)
+{
+    struct sw_ip key = *ip;
+    if (sw_ip_is_v4(ip) || v6_prefix_len == 0 || v6_prefix_len >= 128) {
+        return key;
+    }
+    size_t full = v6_prefix_len / 8;
+    unsigned rest = v6_prefix_len % 8;
+    if (rest != 0) {
+        key.bytes[full] &= (uint8_t)(0xffu << (8 - rest));
+        full++;
+    }
+    memset(key.bytes + full, 0, sizeof(key.bytes) - full);
+    return key;
+}
+
 uint16_t sw_sockaddr_port(const struct sockaddr_storage *ss)
 {
     if (ss->ss_family == AF_INET) {

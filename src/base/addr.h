@@ -42,6 +42,14 @@ void sw_ip_format(const struct sw_ip *ip, char *buf, size_t cap);
 /* Equality of two IPs. */
 bool sw_ip_eq(const struct sw_ip *a, const struct sw_ip *b);
 
+/*
+ * The key under which `ip` is counted and banned: an IPv6 address cut to its first
+ * `v6_prefix_len` bits (the rest zero), because one holder of a /64 has all of its
+ * 2^64 addresses; an IPv4 address unchanged. A length of 0 or 128 or more keeps the
+ * full IPv6 address.
+ */
+struct sw_ip sw_ip_aggregate(const struct sw_ip *ip, unsigned v6_prefix_len);
+
 /* Port of a socket address in host order (0 for unknown families). */
 uint16_t sw_sockaddr_port(const struct sockaddr_storage *ss);
 

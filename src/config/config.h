@@ -259,6 +259,11 @@ struct cfg_general {
     char *user_agent; /* our User-Agent and Server value */
     uint32_t call_timeout;
     uint32_t max_call_duration;
+    uint32_t max_connections; /* 0 = sized to the descriptor limit */
+    uint32_t max_connections_per_source;
+    uint32_t max_connections_per_unknown_source;
+    uint32_t first_byte_timeout; /* seconds */
+    uint32_t idle_timeout;       /* seconds */
 };
 
 struct cfg_tls {
@@ -316,6 +321,7 @@ struct cfg_ban {
     char *command;    /* absolute path of a program; NULL = off */
     bool kernel_drop; /* a BPF socket filter drops banned and denied sources */
     uint32_t max_entries;
+    uint32_t ipv6_prefix; /* IPv6 sources are keyed by this many leading bits */
 };
 
 struct cfg_ratelimit {

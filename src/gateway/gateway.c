@@ -197,15 +197,24 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "tls", "%s", errbuf);
         return rc;
     }
-    struct net_settings settings = { .worker_count = cfg->general.workers,
-                                     .tls = gw->tls,
-                                     .max_timers = GW_MAX_TIMERS_PER_WORKER,
-                                     .on_socket = gw->kdrop != NULL ? gw_kdrop_on_socket : NULL,
-                                     .socket_ctx = gw };
+    struct net_settings settings = {
+        .worker_count = cfg->general.workers,
+        .tls = gw->tls,
+        .max_timers = GW_MAX_TIMERS_PER_WORKER,
+        .on_socket = gw->kdrop != NULL ? gw_kdrop_on_socket : NULL,
+        .socket_ctx = gw,
+        .max_connections_total = gw_fds_connection_budget(cfg),
+        .max_connections_per_source = cfg->general.max_connections_per_source,
+        .max_connections_per_unknown_source = cfg->general.max_connections_per_unknown_source,
+        .source_v6_prefix_len = cfg->ban.ipv6_prefix,
+        .first_byte_timeout_ms = cfg->general.first_byte_timeout * 1000u,
+        .idle_timeout_ms = cfg->general.idle_timeout * 1000u,
+    };
     struct net_handlers handlers = {
         .on_message = gw_on_message,
         .on_start = on_worker_start,
         .on_stop = on_worker_stop,
+        .is_source_known = gw_source_is_known,
     };
     rc =
         net_group_new(listeners, count, &settings, &handlers, gw, &gw->net, errbuf, sizeof(errbuf));

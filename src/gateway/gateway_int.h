@@ -143,6 +143,21 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
 /* Starts the trunks' registrations of `gen` on `b2bua` (worker 0), ending earlier ones. */
 void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2bua *b2bua);
 
+/* The admin HTTP server's connections at once (gateway_admin.c), kept out of the budget
+ * of the SIP connections (gateway_fds.c). */
+#define GW_ADMIN_MAX_CONNECTIONS 64
+
+/*
+ * gateway_fds.c, main thread at start: raises the soft descriptor limit to the hard one
+ * and returns the TCP/TLS connections the workers may hold in all: what is left after a
+ * reserve for the process's files, sockets, the admin server and the control socket,
+ * and never more than cfg general.max_connections when that is set (#9 item 10).
+ */
+size_t gw_fds_connection_budget(const struct cfg *cfg);
+
+/* Any worker thread: true when `src` is the PBX or a trunk provider (the higher cap). */
+bool gw_source_is_known(void *app, const struct sockaddr_storage *src);
+
 /* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);
 

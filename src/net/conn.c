@@ -147,6 +147,7 @@ void conn_destroy(struct conn *c)
     set->slots[c->slot] = NULL;
     set->free_slots[set->free_count++] = c->slot;
     set->conn_count--;
+    worker_source_release(set->worker, c->source_counter);
     sw_free(c->server_name);
     sw_free(c->rx);
     set->queued_bytes -= c->tx_len - c->tx_off;
@@ -229,6 +230,10 @@ static uint64_t conn_deadline(const struct conn *c)
         return c->started_ms + set->handshake_ms;
     }
     uint64_t deadline = c->last_active_ms + set->idle_ms;
+    if (!c->is_outbound && !c->has_received && set->first_byte_ms < set->idle_ms) {
+        /* A peer that connects and says nothing only holds a descriptor (#9 item 10). */
+        deadline = c->last_active_ms + set->first_byte_ms;
+    }
     if (c->msg_start_ms != 0 && c->msg_start_ms + set->message_ms < deadline) {
         deadline = c->msg_start_ms + set->message_ms;
     }
@@ -295,6 +300,7 @@ struct conn *conn_new(struct stream_set *set, int fd, enum sw_transport transpor
     c->watch = (struct loop_watch){ .fd = fd, .fn = conn_io, .ctx = c };
     c->transport = transport;
     c->remote = *remote;
+    c->source_counter = SIZE_MAX;
     c->started_ms = loop_now_ms(set->loop);
     c->last_active_ms = c->started_ms;
     set->slots[c->slot] = c;
@@ -490,6 +496,7 @@ static void conn_read(struct conn *c)
         if (n <= 0) {
             return;
         }
+        c->has_received = true;
         c->rx_len += (size_t)n;
         conn_process_rx(c);
         if (c->is_closing) {

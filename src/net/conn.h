@@ -60,6 +60,8 @@ struct conn {
     bool is_write_blocked_on_read; /* SSL_write wants the socket readable */
     bool is_handshake_writing;     /* the handshake wants the socket writable */
     bool is_tls_broken;            /* a TLS read or write failed: no close_notify */
+    bool has_received;             /* a byte arrived after the handshake */
+    size_t source_counter;         /* worker_source_admit's counter; SIZE_MAX = none */
     struct sockaddr_storage remote;
     struct sockaddr_storage local;
     size_t listener;
@@ -100,6 +102,7 @@ struct stream_set {
     size_t sock_count;
     struct sip_limits limits;
     uint64_t idle_ms;
+    uint64_t first_byte_ms; /* accepted connections that have sent nothing yet */
     uint64_t handshake_ms;
     uint64_t message_ms;
     size_t max_queued_bytes;        /* per connection */

@@ -30,6 +30,7 @@
 #define ACCEPT_PAUSE_MS          100
 #define DEFAULT_MAX_CONNECTIONS  4096
 #define DEFAULT_IDLE_MS          120000
+#define DEFAULT_FIRST_BYTE_MS    5000
 #define DEFAULT_HANDSHAKE_MS     5000
 #define DEFAULT_MESSAGE_MS       10000
 #define DEFAULT_MAX_QUEUED_BYTES ((size_t)256 * 1024)
@@ -89,13 +90,23 @@ static void listener_adopt(struct stream_listener *l, int fd, const struct socka
         (void)close(fd);
         return;
     }
+    size_t counter = SIZE_MAX;
+    if (!worker_source_admit(set->worker, remote, &counter)) {
+        char addr[SW_ADDR_STRLEN];
+        sw_sockaddr_format(remote, addr, sizeof(addr));
+        log_debug(NULL, "stream: %s holds its most connections, refusing another", addr);
+        (void)close(fd);
+        return;
+    }
     int one = 1;
     /* SIP messages are written whole: do not hold back their last segment. */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct conn *c = conn_new(set, fd, l->transport, remote);
     if (c == NULL) {
+        worker_source_release(set->worker, counter);
         return;
     }
+    c->source_counter = counter;
     c->listener = l->index;
     c->local = set->listeners[l->index].addr;
     (void)net_socket_local_addr(fd, &c->local); /* the exact address when bound to any */
@@ -305,6 +316,8 @@ static void set_apply_settings(struct stream_set *set, const struct net_settings
 {
     sip_limits_default(&set->limits);
     set->idle_ms = s->idle_timeout_ms != 0 ? s->idle_timeout_ms : DEFAULT_IDLE_MS;
+    set->first_byte_ms =
+        s->first_byte_timeout_ms != 0 ? s->first_byte_timeout_ms : DEFAULT_FIRST_BYTE_MS;
     set->handshake_ms =
         s->handshake_timeout_ms != 0 ? s->handshake_timeout_ms : DEFAULT_HANDSHAKE_MS;
     set->message_ms = s->message_timeout_ms != 0 ? s->message_timeout_ms : DEFAULT_MESSAGE_MS;

@@ -15,6 +15,9 @@
  *   released when empty) and a send queue bounded per connection and per worker.
  * - max_connections counts accepted and outbound connections: accepts beyond it are
  *   closed at once; an outbound connect beyond it closes the least recently active one.
+ * - An accept beyond its source's cap (worker_source_admit: per address or IPv6 prefix,
+ *   over all workers) is closed at once, and an accepted connection that sends nothing
+ *   within first_byte_timeout_ms of its start (TLS: of its handshake) closes silently.
  * - Everything is non-blocking; OpenSSL's WANT_READ/WANT_WRITE go through epoll.
  * - stream_set_new() sets SIGPIPE to ignored when it is at its default, because OpenSSL
  *   writes with write(2).

@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "net/loop.h"
+#include "net/srccap.h"
 #include "net/stream.h"
 #include "net/udp.h"
 
@@ -67,6 +68,9 @@ struct net_group {
     unsigned worker_count;
     net_socket_fn *on_socket;
     void *socket_ctx;
+    struct srccap *sources; /* NULL = no per-source cap */
+    uint32_t max_per_known_source;
+    uint32_t max_per_unknown_source;
 };
 
 unsigned worker_index(const struct worker *worker)
@@ -119,6 +123,25 @@ size_t net_group_listener_count(const struct net_group *group)
 size_t worker_connection_count(const struct worker *worker)
 {
     return worker->streams != NULL ? stream_set_connection_count(worker->streams) : 0;
+}
+
+bool worker_source_admit(struct worker *worker, const struct sockaddr_storage *src, size_t *counter)
+{
+    struct net_group *g = worker->group;
+    if (g->sources == NULL) {
+        *counter = SIZE_MAX;
+        return true;
+    }
+    bool is_known = g->handlers.is_source_known != NULL && g->handlers.is_source_known(g->app, src);
+    uint32_t max = is_known ? g->max_per_known_source : g->max_per_unknown_source;
+    return srccap_acquire(g->sources, src, max, counter);
+}
+
+void worker_source_release(struct worker *worker, size_t counter)
+{
+    if (counter != SIZE_MAX) {
+        srccap_release(worker->group->sources, counter);
+    }
 }
 
 void worker_deliver(struct worker *worker, const struct net_msg *msg)
@@ -383,10 +406,26 @@ static void worker_fini(struct worker *w)
     }
 }
 
-static unsigned default_worker_count(void)
+unsigned net_worker_count(unsigned configured)
 {
+    if (configured != 0) {
+        return configured > MAX_WORKERS ? MAX_WORKERS : configured;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores < 1 ? 1u : (cores > MAX_WORKERS ? MAX_WORKERS : (unsigned)cores);
+}
+
+/* The per-source caps: a table only when a cap is set. */
+static int group_init_sources(struct net_group *g, const struct net_settings *s)
+{
+    g->max_per_known_source = s->max_connections_per_source;
+    g->max_per_unknown_source = s->max_connections_per_unknown_source;
+    if (g->max_per_known_source == 0 && g->max_per_unknown_source == 0) {
+        return 0;
+    }
+    size_t total = s->max_connections * g->worker_count;
+    g->sources = srccap_new(total, s->source_v6_prefix_len);
+    return g->sources != NULL ? 0 : -ENOMEM;
 }
 
 /* NOLINTNEXTLINE(readability-function-size): its contract takes 8 parameters (worker.h). */
@@ -408,19 +447,21 @@ int net_group_new(const struct net_listener *listeners, size_t listener_count,
     g->app = app;
     g->on_socket = settings->on_socket;
     g->socket_ctx = settings->socket_ctx;
-    g->worker_count = settings->worker_count != 0 ? settings->worker_count : default_worker_count();
-    if (g->worker_count > MAX_WORKERS) {
-        g->worker_count = MAX_WORKERS;
+    g->worker_count = net_worker_count(settings->worker_count);
+    struct net_settings s = *settings;
+    if (s.max_connections_total != 0) {
+        s.max_connections = s.max_connections_total / g->worker_count;
+        s.max_connections = s.max_connections != 0 ? s.max_connections : 1;
     }
     g->workers = sw_calloc(g->worker_count, sizeof(*g->workers));
-    if (g->workers == NULL) {
-        sw_free(g);
+    if (g->workers == NULL || group_init_sources(g, &s) != 0) {
+        net_group_free(g);
         return -ENOMEM;
     }
     for (unsigned i = 0; i < g->worker_count; i++) {
         g->workers[i].index = i;
         g->workers[i].group = g;
-        int rc = worker_init(&g->workers[i], settings, errbuf, errcap);
+        int rc = worker_init(&g->workers[i], &s, errbuf, errcap);
         if (rc != 0) {
             net_group_free(g);
             return rc;
@@ -480,9 +521,10 @@ void net_group_free(struct net_group *group)
     if (group == NULL) {
         return;
     }
-    for (unsigned i = 0; i < group->worker_count; i++) {
+    for (unsigned i = 0; i < group->worker_count && group->workers != NULL; i++) {
         worker_fini(&group->workers[i]);
     }
     sw_free(group->workers);
+    srccap_free(group->sources);
     sw_free(group);
 }

@@ -73,18 +73,25 @@ typedef void net_stream_error_fn(void *app, struct worker *worker,
 typedef void worker_task_fn(struct worker *worker, void *arg);
 typedef void worker_hook_fn(void *app, struct worker *worker);
 typedef void net_socket_fn(void *ctx, int fd, enum sw_transport transport);
+/* True when `src` is a side the application knows (its peers, not strangers). */
+typedef bool net_source_known_fn(void *app, const struct sockaddr_storage *src);
 
 struct net_handlers {
     net_msg_fn *on_message;
     worker_hook_fn *on_start; /* in the worker thread, before its loop runs (may be NULL) */
     worker_hook_fn *on_stop;  /* in the worker thread, after its loop ended (may be NULL) */
     net_stream_error_fn *on_stream_error; /* in the worker thread (may be NULL) */
+    /* In a worker thread, at each accept: which per-source cap applies (may be NULL:
+       every source gets max_connections_per_unknown_source). */
+    net_source_known_fn *is_source_known;
 };
 
 struct net_settings {
     unsigned worker_count;              /* 0 = one per core */
     size_t max_timers;                  /* per worker */
     size_t max_connections;             /* per worker, streams */
+    size_t max_connections_total;       /* all workers together, split evenly; when set,
+                                           it replaces max_connections */
     size_t post_queue_cap;              /* per worker, cross-worker tasks */
     const struct net_tls_settings *tls; /* NULL = no TLS listeners or outbound TLS */
     /* Called in net_group_new for every socket that receives from peers, once bound: each
@@ -101,6 +108,13 @@ struct net_settings {
     size_t max_queued_bytes;       /* unsent bytes per connection; a send beyond it fails
                                       and closes the connection: its peer does not read
                                       (256 KiB; all of a worker's queues: 64 MiB at most) */
+    /* Accepted connections held by one source address at once, over all workers; an
+       accept beyond the cap is closed at once. 0 = no cap. */
+    uint32_t max_connections_per_source;         /* sources is_source_known() names */
+    uint32_t max_connections_per_unknown_source; /* every other source */
+    unsigned source_v6_prefix_len;  /* IPv6 sources count per prefix (0 = the address) */
+    uint32_t first_byte_timeout_ms; /* an accepted connection (after its TLS handshake)
+                                       that has sent nothing closes after this (5 s) */
 };
 
 /*
@@ -110,6 +124,9 @@ struct net_settings {
 int net_group_new(const struct net_listener *listeners, size_t listener_count,
                   const struct net_settings *settings, const struct net_handlers *handlers,
                   void *app, struct net_group **out, char *errbuf, size_t errcap);
+
+/* The workers net_group_new starts for `configured` (0 = one per core, capped). */
+unsigned net_worker_count(unsigned configured);
 
 /* Starts the worker threads. Returns 0 or -errno. */
 int net_group_start(struct net_group *group);
@@ -126,6 +143,16 @@ struct worker *net_group_worker(struct net_group *group, unsigned index);
 /* The actual address of listener `index` (after binding port 0, the chosen port). */
 const struct net_listener *net_group_listener(const struct net_group *group, size_t index);
 size_t net_group_listener_count(const struct net_group *group);
+
+/*
+ * The worker's thread: counts an accepted connection from `src` against its source's
+ * cap. True and *counter (for worker_source_release), or false: refuse the connection.
+ */
+bool worker_source_admit(struct worker *worker, const struct sockaddr_storage *src,
+                         size_t *counter);
+
+/* Ends what worker_source_admit counted. Any worker's thread. */
+void worker_source_release(struct worker *worker, size_t counter);
 
 /* This worker's index, 0..count-1. Any thread. */
 unsigned worker_index(const struct worker *worker);

@@ -30,6 +30,36 @@ static void test_cidr_contains_table(void **state)
     }
 }
 
+struct aggregate_case {
+    const char *ip;
+    unsigned prefix_len;
+    const char *key;
+};
+
+/* IPv6 sources count per prefix (#9 "IPv6"); IPv4 and mapped IPv4 stay whole. */
+static void test_ip_aggregate_table(void **state)
+{
+    (void)state;
+    static const struct aggregate_case cases[] = {
+        { "2001:db8:1:2:aaaa:bbbb:cccc:dddd", 64, "2001:db8:1:2::" },
+        { "2001:db8:1:2::1", 64, "2001:db8:1:2::" },
+        { "2001:db8:1:2:3::1", 56, "2001:db8:1::" },
+        { "2001:db8:1:2ff::1", 60, "2001:db8:1:2f0::" },
+        { "2001:db8::1", 128, "2001:db8::1" },
+        { "2001:db8::1", 0, "2001:db8::1" },
+        { "192.0.2.77", 64, "192.0.2.77" },
+        { "::ffff:192.0.2.77", 8, "192.0.2.77" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_ip ip;
+        struct sw_ip want;
+        assert_true(sw_ip_parse(sv_from_cstr(cases[i].ip), &ip));
+        assert_true(sw_ip_parse(sv_from_cstr(cases[i].key), &want));
+        struct sw_ip got = sw_ip_aggregate(&ip, cases[i].prefix_len);
+        assert_true(sw_ip_eq(&got, &want));
+    }
+}
+
 static void test_cidr_rejects_bad_input(void **state)
 {
     (void)state;
@@ -74,6 +104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cidr_contains_table),
         cmocka_unit_test(test_cidr_rejects_bad_input),
+        cmocka_unit_test(test_ip_aggregate_table),
         cmocka_unit_test(test_sockaddr_parse_and_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

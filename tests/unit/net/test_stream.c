@@ -472,6 +472,94 @@ static void test_outbound_evicts_least_recently_active(void **state)
     fx_stop(&fx);
 }
 
+/* A blocking client from `src_ip` (any 127/8 address on loopback) to `addr`. */
+static int connect_from(const char *src_ip, const struct sockaddr_storage *addr)
+{
+    struct sockaddr_storage src;
+    assert_true(sw_sockaddr_parse(sv_from_cstr(src_ip), 0, &src));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = { .tv_sec = 2, .tv_usec = 0 };
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(bind(fd, (const struct sockaddr *)&src, sw_sockaddr_len(&src)), 0);
+    assert_int_equal(connect(fd, (const struct sockaddr *)addr, sw_sockaddr_len(addr)), 0);
+    return fd;
+}
+
+/* True when the gateway answers a keep-alive ping on `fd`: it kept the connection. */
+static bool is_served(int fd)
+{
+    char pong[2];
+    return fx_send_all(fd, "\r\n\r\n", 4) && recv(fd, pong, sizeof(pong), MSG_WAITALL) == 2;
+}
+
+/* #9 item 10: one address cannot hold every connection; others still get in. */
+static void test_per_source_cap(void **state)
+{
+    (void)state;
+    struct fx fx;
+    start_tcp(&fx, &(struct net_settings){ .worker_count = 2,
+                                           .max_connections_per_source = 50,
+                                           .max_connections_per_unknown_source = 3 });
+    int held[3];
+    for (size_t i = 0; i < 3; i++) {
+        held[i] = connect_from("127.0.0.1", fx_addr(&fx, 0));
+        assert_true(is_served(held[i]));
+    }
+    /* The fourth from the same address is closed at once, whichever worker takes it. */
+    int extra = connect_from("127.0.0.1", fx_addr(&fx, 0));
+    assert_true(fx_wait_closed(extra));
+    (void)close(extra);
+    /* Another address has its own budget. */
+    int other = connect_from("127.0.0.2", fx_addr(&fx, 0));
+    assert_true(is_served(other));
+    assert_int_equal(fx_wait_errors(&fx, 1, 50), 0); /* a refusal is not a peer's error */
+    /* A closed connection gives its place back (once its worker has seen the close). */
+    (void)close(held[0]);
+    bool is_back = false;
+    for (int round = 0; round < 100 && !is_back; round++) {
+        int again = connect_from("127.0.0.1", fx_addr(&fx, 0));
+        is_back = is_served(again);
+        if (is_back) {
+            held[0] = again;
+        } else {
+            (void)close(again);
+            fx_sleep_ms(20);
+        }
+    }
+    assert_true(is_back);
+    for (size_t i = 0; i < 3; i++) {
+        (void)close(held[i]);
+    }
+    (void)close(other);
+    assert_true(fx_wait_no_conns(&fx));
+    fx_stop(&fx);
+}
+
+/* #9 item 10: a connection that never says anything goes long before the idle timeout. */
+static void test_silent_connection_closes_at_first_byte_timeout(void **state)
+{
+    (void)state;
+    struct fx fx;
+    start_tcp(&fx,
+              &(struct net_settings){ .idle_timeout_ms = 60000, .first_byte_timeout_ms = 200 });
+    int talker = fx_connect(fx_addr(&fx, 0));
+    int silent = fx_connect(fx_addr(&fx, 0));
+    assert_true(talker >= 0 && silent >= 0);
+    assert_true(fx_send_all(talker, OPTIONS_MSG, strlen(OPTIONS_MSG)));
+    assert_int_equal(fx_wait_msgs(&fx, 1, FX_WAIT_MS), 1);
+    assert_true(fx_wait_closed(silent)); /* within the 2 s receive timeout */
+    assert_int_equal(fx_wait_errors(&fx, 1, 50), 0);
+    /* The one that spoke is past its first-byte deadline and still open. */
+    fx_sleep_ms(300);
+    assert_true(fx_send_all(talker, MESSAGE_MSG, strlen(MESSAGE_MSG)));
+    assert_int_equal(fx_wait_msgs(&fx, 2, FX_WAIT_MS), 2);
+    (void)close(talker);
+    (void)close(silent);
+    assert_true(fx_wait_no_conns(&fx));
+    fx_stop(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +580,8 @@ int main(void)
         cmocka_unit_test(test_ipv6_listener),
         cmocka_unit_test(test_queue_limit),
         cmocka_unit_test(test_outbound_evicts_least_recently_active),
+        cmocka_unit_test(test_per_source_cap),
+        cmocka_unit_test(test_silent_connection_closes_at_first_byte_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
