@@ -6,26 +6,52 @@
  */
 #include <errno.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/addr.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
 #include "obs/metrics.h"
 
 #define ADMIN_PAGE_MAX     ((size_t)1 << 20)
-#define ADMIN_CONNECTIONS  16
-#define ADMIN_TIMEOUT_S    5
+/*
+ * #9 item 14: sixteen idle connections from one local user took every slot and the
+ * scraper got nothing. Any fixed limit per address is reached as easily from 127.0.0.1
+ * as the scraper's own (and a local user may use every 127/8 address), so instead a new
+ * connection pushes out an idle one: past ADMIN_PER_CLIENT connections of its address,
+ * or past ADMIN_EVICT_AT in all, the oldest connection (of that address, or of any)
+ * that is not in the middle of a request is shut down. A client that connects and asks
+ * is served; idle connections also end after ADMIN_TIMEOUT_S.
+ */
+#define ADMIN_CONNECTIONS  GW_ADMIN_MAX_CONNECTIONS
+#define ADMIN_EVICT_AT     (ADMIN_CONNECTIONS / 2)
+#define ADMIN_PER_CLIENT   4
+#define ADMIN_TIMEOUT_S    2
 #define ADMIN_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* One connection of the admin server; all of them are used by MHD's one thread only. */
+struct admin_conn {
+    bool is_used;
+    bool is_busy;    /* a request is being answered */
+    bool is_evicted; /* shut down; MHD closes it soon */
+    int fd;
+    uint64_t seq; /* order of arrival */
+    struct sw_ip ip;
+};
 
 struct gw_admin {
     struct MHD_Daemon *daemon;
     const struct metrics *metrics;
     char *token; /* NULL = no token */
+    struct admin_conn conns[ADMIN_CONNECTIONS];
+    uint64_t next_seq;
 };
 
 /* Constant time in the length of the expected value: no oracle on the token. */
@@ -100,6 +126,99 @@ static enum MHD_Result render_metrics(const struct gw_admin *admin, struct MHD_C
     return rc;
 }
 
+static struct admin_conn *conn_state(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* Shuts down the oldest idle connection (of `ip` when not NULL), other than `keep`. */
+static void evict_oldest_idle(struct gw_admin *admin, const struct sw_ip *ip,
+                              const struct admin_conn *keep)
+{
+    struct admin_conn *oldest = NULL;
+    for (size_t i = 0; i < ADMIN_CONNECTIONS; i++) {
+        struct admin_conn *c = &admin->conns[i];
+        bool is_candidate = c->is_used && !c->is_busy && !c->is_evicted && c != keep &&
+                            (ip == NULL || sw_ip_eq(&c->ip, ip));
+        if (is_candidate && (oldest == NULL || c->seq < oldest->seq)) {
+            oldest = c;
+        }
+    }
+    if (oldest != NULL) {
+        /* MHD sees the end of the stream and closes it in its own thread (this one). */
+        (void)shutdown(oldest->fd, SHUT_RDWR);
+        oldest->is_evicted = true;
+    }
+}
+
+static void admit(struct gw_admin *admin, struct admin_conn *fresh)
+{
+    size_t total = 0;
+    size_t same_ip = 0;
+    for (size_t i = 0; i < ADMIN_CONNECTIONS; i++) {
+        const struct admin_conn *c = &admin->conns[i];
+        if (c->is_used && !c->is_evicted) {
+            total++;
+            same_ip += sw_ip_eq(&c->ip, &fresh->ip) ? 1 : 0;
+        }
+    }
+    if (same_ip > ADMIN_PER_CLIENT) {
+        evict_oldest_idle(admin, &fresh->ip, fresh);
+    } else if (total > ADMIN_EVICT_AT) {
+        evict_oldest_idle(admin, NULL, fresh);
+    }
+}
+
+/* MHD_NotifyConnectionCallback: connections start and end in MHD's thread. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct gw_admin *admin = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct admin_conn *c = *socket_context;
+        if (c != NULL) {
+            *c = (struct admin_conn){ .is_used = false };
+        }
+        return;
+    }
+    const union MHD_ConnectionInfo *fd_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct admin_conn *slot = NULL;
+    for (size_t i = 0; i < ADMIN_CONNECTIONS && slot == NULL; i++) {
+        slot = admin->conns[i].is_used ? NULL : &admin->conns[i];
+    }
+    if (slot == NULL || fd_info == NULL || addr_info == NULL) {
+        return; /* not tracked: it still ends at the idle timeout */
+    }
+    struct sockaddr_storage ss = { 0 };
+    size_t len = addr_info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                               : sizeof(struct sockaddr_in);
+    memcpy(&ss, addr_info->client_addr, len);
+    *slot = (struct admin_conn){ .is_used = true, .fd = fd_info->connect_fd };
+    slot->seq = admin->next_seq++;
+    (void)sw_ip_from_sockaddr(&ss, &slot->ip); /* other families compare as :: */
+    *socket_context = slot;
+    admit(admin, slot);
+}
+
+/* MHD_RequestCompletedCallback: the connection is idle again (keep-alive). */
+/* NOLINTNEXTLINE(readability-non-const-parameter): libmicrohttpd's signature. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)req_cls;
+    (void)code;
+    struct admin_conn *c = conn_state(conn);
+    if (c != NULL) {
+        c->is_busy = false;
+    }
+}
+
 /* The signature is libmicrohttpd's MHD_AccessHandlerCallback. */
 /* NOLINTBEGIN(readability-function-size,readability-non-const-parameter) */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -112,6 +231,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data_size;
     (void)req_cls;
     const struct gw_admin *admin = cls;
+    struct admin_conn *state = conn_state(conn);
+    if (state != NULL) {
+        state->is_busy = true;
+    }
     if (strcmp(method, "GET") != 0) {
         return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
     }
@@ -140,7 +263,8 @@ int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
     admin->daemon = MHD_start_daemon(
         flags, sw_sockaddr_port(addr), NULL, NULL, on_request, admin, MHD_OPTION_SOCK_ADDR,
         (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, admin, MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_END);
     if (admin->daemon == NULL) {
         gw_admin_stop(admin);
         return -EADDRNOTAVAIL;
