@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -88,6 +89,7 @@ struct gw_obs {
     struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
     size_t retired_count;
     _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
+    unsigned v6_prefix_len;     /* [ban] ipv6_prefix */
     struct authed_slot *authed; /* GW_AUTHED_SLOTS */
     pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
     pthread_t house;
@@ -110,8 +112,15 @@ static void ban_now(struct gw_obs *obs, const struct sw_ip *ip, const char *reas
     enum ban_outcome outcome = ban_store_add(obs->bans, &req, sw_wall_s(), &entry);
     if (outcome == BAN_OUTCOME_ADDED) {
         char text[SW_ADDR_STRLEN];
+        char key[SW_ADDR_STRLEN + 16] = "";
         sw_ip_format(ip, text, sizeof(text));
-        log_notice(NULL, "ban: %s banned for %lld s, offence %u (%s)", text,
+        if (!sw_ip_eq(&entry.ip, ip)) {
+            /* #9 IPv6: the ban covers the source's prefix. */
+            char prefix[SW_ADDR_STRLEN];
+            sw_ip_format(&entry.ip, prefix, sizeof(prefix));
+            (void)snprintf(key, sizeof(key), " as %s/%u", prefix, obs->v6_prefix_len);
+        }
+        log_notice(NULL, "ban: %s%s banned for %lld s, offence %u (%s)", text, key,
                    entry.end_s == BAN_FOREVER ? -1LL : (long long)(entry.end_s - entry.start_s),
                    entry.offence, reason);
     } else if (outcome == BAN_OUTCOME_FULL) {
@@ -369,6 +378,7 @@ static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag
         .bantime_max_s = cfg->ban.bantime_max,
         .never_ban = cfg->ban.never_ban.items,
         .never_ban_count = cfg->ban.never_ban.count,
+        .v6_prefix_len = cfg->ban.ipv6_prefix,
     };
     uint32_t maxretry = cfg->ban.maxretry;
     if (maxretry > FAILTRACK_MAXRETRY_MAX) {
@@ -381,6 +391,7 @@ static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag
         .maxretry = maxretry,
         .findtime_s = cfg->ban.findtime,
         .max_sources = cfg->ban.max_entries,
+        .v6_prefix_len = cfg->ban.ipv6_prefix,
     };
     const struct cfg_ratelimit *rl = &cfg->ratelimit;
     uint32_t rate = rl->register_rate + rl->invite_rate + rl->options_rate + rl->other_rate;
@@ -390,8 +401,10 @@ static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag
         .global = { rl->global_rate * GW_GATE_FACTOR, rl->global_rate * GW_GATE_FACTOR },
         .flood_threshold = rl->flood_threshold * GW_GATE_FACTOR,
         .max_entries = rl->max_sources,
+        .v6_prefix_len = cfg->ban.ipv6_prefix,
     };
     obs->flood_threshold = budget.flood_threshold;
+    obs->v6_prefix_len = cfg->ban.ipv6_prefix;
     int rc = ban_store_new(&bc, &obs->bans);
     if (rc == 0) {
         rc = failtrack_new(&fc, &obs->fails);

@@ -33,6 +33,7 @@ static int rl_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
         .flood_threshold = c->flood_threshold,
         .flood_window_s = RL_FLOOD_WINDOW_S,
         .max_entries = c->max_sources,
+        .v6_prefix_len = cfg->ban.ipv6_prefix,
     };
     struct rl_stage *s = sw_calloc(1, sizeof(*s));
     if (s == NULL) {

@@ -30,7 +30,8 @@ struct scanner {
     bool is_enabled;
     uint32_t max_distinct;
     uint64_t window_ms;
-    char **user_agents; /* [scanner] user_agents, borrowed from the configuration */
+    unsigned v6_prefix_len; /* [ban] ipv6_prefix: one window per IPv6 prefix */
+    char **user_agents;     /* [scanner] user_agents, borrowed from the configuration */
     size_t user_agent_count;
     uint64_t *accounts; /* sorted hashes of the accounts' user names */
     size_t account_count;
@@ -121,6 +122,7 @@ static int scanner_init(void **state, const struct cfg *cfg, struct sw_diag *dia
     s->is_enabled = cfg->scanner.enabled;
     s->max_distinct = cfg->scanner.max_distinct_users;
     s->window_ms = (uint64_t)cfg->scanner.window * 1000u;
+    s->v6_prefix_len = cfg->ban.ipv6_prefix;
     s->user_agents = cfg->scanner.user_agents.items;
     s->user_agent_count = cfg->scanner.user_agents.count;
     s->entries = sw_calloc(SCANNER_ENTRIES, sizeof(*s->entries));
@@ -310,7 +312,8 @@ static struct verdict scanner_check(void *state, struct stage_ctx *ctx)
     if (ctx->is_in_dialog || ctx->is_source_authed || !sv_is_present(user) || is_account(s, user)) {
         return verdict_continue();
     }
-    if (note_user(s, &ctx->src_ip, user, ctx->now_ms)) {
+    struct sw_ip source = sw_ip_aggregate(&ctx->src_ip, s->v6_prefix_len);
+    if (note_user(s, &source, user, ctx->now_ms)) {
         char detail[96];
         (void)snprintf(detail, sizeof(detail), "more than %u distinct users within %llu s",
                        s->max_distinct, (unsigned long long)(s->window_ms / 1000u));

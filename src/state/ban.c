@@ -73,6 +73,7 @@ struct ban_store {
     double factor;
     struct sw_cidr *never_ban;
     size_t never_ban_count;
+    unsigned v6_prefix_len;
     struct ban_backend backends[BAN_BACKENDS_MAX];
     size_t backend_count;
     size_t memory_bytes;
@@ -147,6 +148,7 @@ static void apply_defaults(const struct ban_config *cfg, struct ban_store *store
     }
     store->history_s = cfg->history_s != 0 ? cfg->history_s : store->bantime_max_s;
     store->factor = cfg->bantime_factor >= 1.0 ? cfg->bantime_factor : 1.0;
+    store->v6_prefix_len = cfg->v6_prefix_len < 128 ? cfg->v6_prefix_len : 0;
 }
 
 int ban_store_new(const struct ban_config *cfg, struct ban_store **out)
@@ -245,6 +247,30 @@ bool ban_store_is_exempt(const struct ban_store *store, const struct sw_ip *ip)
     return false;
 }
 
+struct sw_ip ban_store_key(const struct ban_store *store, const struct sw_ip *ip)
+{
+    struct sw_ip key = sw_ip_aggregate(ip, store->v6_prefix_len);
+    if (sw_ip_eq(&key, ip)) {
+        return key;
+    }
+    struct sw_cidr prefix = { .ip = key, .prefix_len = (uint8_t)store->v6_prefix_len };
+    for (size_t i = 0; i < store->never_ban_count; i++) {
+        const struct sw_cidr *exempt = &store->never_ban[i];
+        if (sw_cidr_contains(exempt, &key) || sw_cidr_contains(&prefix, &exempt->ip)) {
+            return *ip; /* the prefix holds an exempt address: ban this one alone */
+        }
+    }
+    return key;
+}
+
+/* The other key a lookup of `ip` must try (the address when banned alone), or false. */
+static bool second_key(const struct ban_store *store, const struct sw_ip *ip, struct sw_ip *out)
+{
+    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
+    *out = *ip;
+    return !sw_ip_eq(&prefix, ip);
+}
+
 uint32_t ban_store_duration(const struct ban_store *store, uint32_t offence)
 {
     double duration = store->bantime_s;
@@ -285,7 +311,7 @@ static int64_t read_end_locked(struct ban_shard *shard, struct ban_key key, uint
     return end;
 }
 
-bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
+static bool is_banned_key(const struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
 {
     uint64_t hash = hash_of(ip);
     struct ban_key key = key_of(ip);
@@ -305,6 +331,14 @@ bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, 
     }
     /* A writer kept the shard busy: take the lock rather than spin without bound. */
     return read_end_locked(shard, key, hash) > now_s;
+}
+
+bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
+{
+    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
+    struct sw_ip alone;
+    return is_banned_key(store, &prefix, now_s) ||
+           (second_key(store, ip, &alone) && is_banned_key(store, &alone, now_s));
 }
 
 /* Writers: the seq is odd between write_begin and write_end, under the shard mutex. */
@@ -515,8 +549,9 @@ enum ban_outcome ban_store_add(struct ban_store *store, const struct ban_request
     if (ban_store_is_exempt(store, &req->ip)) {
         return BAN_OUTCOME_EXEMPT;
     }
-    uint64_t hash = hash_of(&req->ip);
-    struct ban_key key = key_of(&req->ip);
+    struct sw_ip ip = ban_store_key(store, &req->ip);
+    uint64_t hash = hash_of(&ip);
+    struct ban_key key = key_of(&ip);
     struct ban_shard *shard = shard_of(store, hash);
     struct ban_entry found;
     struct ban_entry entry;
@@ -540,6 +575,7 @@ enum ban_outcome ban_store_add(struct ban_store *store, const struct ban_request
         found.offence--;
     }
     entry_build(store, req, now_s, has_found ? &found : NULL, &entry);
+    entry.ip = ip;
     write_begin(shard);
     bool is_new = false;
     at = slot_claim(shard, key, hash, now_s, &is_new);
@@ -583,14 +619,19 @@ static int remove_entry(struct ban_store *store, const struct sw_ip *ip, int64_t
 int ban_store_del(struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
 {
     struct ban_entry removed;
-    int err = remove_entry(store, ip, now_s, true, &removed);
+    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
+    struct sw_ip alone;
+    int err = remove_entry(store, &prefix, now_s, true, &removed);
+    if (err != 0 && second_key(store, ip, &alone)) {
+        err = remove_entry(store, &alone, now_s, true, &removed);
+    }
     if (err == 0) {
         notify(store, BAN_CHANGE_DEL, &removed, NULL);
     }
     return err;
 }
 
-bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct ban_entry *out)
+static bool get_key(const struct ban_store *store, const struct sw_ip *ip, struct ban_entry *out)
 {
     uint64_t hash = hash_of(ip);
     struct ban_shard *shard = shard_of(store, hash);
@@ -601,6 +642,14 @@ bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct
     }
     pthread_mutex_unlock(&shard->lock);
     return at >= 0;
+}
+
+bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct ban_entry *out)
+{
+    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
+    struct sw_ip alone;
+    return get_key(store, &prefix, out) ||
+           (second_key(store, ip, &alone) && get_key(store, &alone, out));
 }
 
 size_t ban_store_each(const struct ban_store *store, int64_t now_s, ban_entry_fn *fn, void *ctx)
@@ -805,9 +854,12 @@ int ban_store_apply(struct ban_store *store, enum ban_change change, const struc
     if (ban_store_is_exempt(store, &entry->ip)) {
         return 0;
     }
-    int err = apply_add(store, entry, now_s);
+    /* A row written before ipv6_prefix was set (or changed) comes back under its key. */
+    struct ban_entry keyed = *entry;
+    keyed.ip = ban_store_key(store, &entry->ip);
+    int err = apply_add(store, &keyed, now_s);
     if (err == 0) {
-        notify(store, BAN_CHANGE_ADD, entry, origin);
+        notify(store, BAN_CHANGE_ADD, &keyed, origin);
     }
     return err > 0 ? 0 : err;
 }

@@ -28,6 +28,12 @@
  * (not banned, not listed). A new automatic ban of the same address within that time is
  * offence n+1 and lasts bantime_s * factor^(n-1), capped at bantime_max_s.
  *
+ * IPv6 prefixes (#9): with `v6_prefix_len` set, an IPv6 address is banned under its
+ * prefix (sw_ip_aggregate), which covers every address of that prefix; the entry's `ip`
+ * is then the prefix's first address. A prefix that overlaps a never-ban range is not
+ * banned as a whole: the address alone is, so a ban never covers an exempt address.
+ * Lookups (is_banned, get, del) try the prefix, then the address.
+ *
  * Time: ban times are wall-clock seconds (bans outlive a restart); callers pass `now_s`.
  *
  * Threads: every function is thread-safe except ban_store_new/ban_store_free and
@@ -85,6 +91,7 @@ struct ban_config {
     uint32_t history_s;              /* how long an expired ban is remembered; 0 = bantime_max_s */
     const struct sw_cidr *never_ban; /* copied by ban_store_new */
     size_t never_ban_count;
+    unsigned v6_prefix_len; /* IPv6 bans cover this prefix (see above); 0 = the address */
 };
 
 struct ban_request {
@@ -123,6 +130,9 @@ int ban_store_attach(struct ban_store *store, const struct ban_store_ops *ops, v
 
 /* True when `ip` has an active ban at `now_s`. Lock-free in the common case. */
 bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, int64_t now_s);
+
+/* The address under which a ban of `ip` is stored: its IPv6 prefix, or `ip` itself. */
+struct sw_ip ban_store_key(const struct ban_store *store, const struct sw_ip *ip);
 
 /* True when `ip` lies in the never-ban list. */
 bool ban_store_is_exempt(const struct ban_store *store, const struct sw_ip *ip);

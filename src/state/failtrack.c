@@ -55,6 +55,7 @@ struct failtrack {
     uint32_t maxretry;
     uint32_t findtime_ms;
     uint32_t retrans_window_ms;
+    unsigned v6_prefix_len;
     size_t memory_bytes;
 };
 
@@ -132,6 +133,7 @@ int failtrack_new(const struct failtrack_config *cfg, struct failtrack **out)
         sw_free(ft);
         return err;
     }
+    ft->v6_prefix_len = cfg->v6_prefix_len;
     ft->shards = sw_calloc(FAILTRACK_SHARDS, sizeof(*ft->shards));
     err = ft->shards == NULL ? -ENOMEM : 0;
     ft->memory_bytes = sizeof(*ft) + FAILTRACK_SHARDS * sizeof(*ft->shards);
@@ -338,10 +340,11 @@ void failtrack_record(struct failtrack *ft, const struct failtrack_attempt *atte
         return;
     }
     uint32_t now = (uint32_t)now_ms;
-    uint64_t hash = ip_hash(&attempt->ip);
+    struct sw_ip key = sw_ip_aggregate(&attempt->ip, ft->v6_prefix_len);
+    uint64_t hash = ip_hash(&key);
     struct ft_shard *shard = shard_of(ft, hash);
     pthread_mutex_lock(&shard->lock);
-    uint32_t idx = entry_claim(ft, shard, &attempt->ip, (uint32_t)hash, now);
+    uint32_t idx = entry_claim(ft, shard, &key, (uint32_t)hash, now);
     struct ft_entry *e = &shard->entries[idx];
     out->verdict = classify(ft, e, attempt, now);
     if (out->verdict == FAILTRACK_COUNTED) {
@@ -363,10 +366,11 @@ void failtrack_record(struct failtrack *ft, const struct failtrack_attempt *atte
 
 void failtrack_forget(struct failtrack *ft, const struct sw_ip *ip)
 {
-    uint64_t hash = ip_hash(ip);
+    struct sw_ip key = sw_ip_aggregate(ip, ft->v6_prefix_len);
+    uint64_t hash = ip_hash(&key);
     struct ft_shard *shard = shard_of(ft, hash);
     pthread_mutex_lock(&shard->lock);
-    uint32_t idx = find(shard, ip, (uint32_t)hash);
+    uint32_t idx = find(shard, &key, (uint32_t)hash);
     if (idx != IPTAB_NONE) {
         entry_drop(shard, idx);
     }
@@ -375,10 +379,11 @@ void failtrack_forget(struct failtrack *ft, const struct sw_ip *ip)
 
 uint32_t failtrack_failures(const struct failtrack *ft, const struct sw_ip *ip, uint64_t now_ms)
 {
-    uint64_t hash = ip_hash(ip);
+    struct sw_ip key = sw_ip_aggregate(ip, ft->v6_prefix_len);
+    uint64_t hash = ip_hash(&key);
     struct ft_shard *shard = shard_of(ft, hash);
     pthread_mutex_lock(&shard->lock);
-    uint32_t idx = find(shard, ip, (uint32_t)hash);
+    uint32_t idx = find(shard, &key, (uint32_t)hash);
     uint32_t n =
         idx == IPTAB_NONE ? 0 : failures_within(ft, &shard->entries[idx], (uint32_t)now_ms);
     pthread_mutex_unlock(&shard->lock);

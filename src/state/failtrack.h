@@ -57,6 +57,7 @@ struct failtrack_config {
     uint32_t findtime_s;        /* 0 = 300; at most 7 days */
     uint32_t retrans_window_ms; /* 0 = 32000 */
     size_t max_sources;         /* 0 = 65536 */
+    unsigned v6_prefix_len;     /* IPv6 sources count per prefix (sw_ip_aggregate); 0 = 128 */
 };
 
 /* One failed attempt, as the stage saw it. Views are only read during the call. */

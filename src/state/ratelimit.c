@@ -59,6 +59,7 @@ struct ratelimit {
     struct ratelimit_bucket_config global;
     uint32_t flood_threshold;
     uint32_t flood_window_ms;
+    unsigned v6_prefix_len;
     /* The global bucket: last refill time (high 32 bits) and milli-tokens (low 32). */
     _Atomic uint64_t global_state;
     size_t memory_bytes;
@@ -127,6 +128,7 @@ int ratelimit_new(const struct ratelimit_config *cfg, struct ratelimit **out)
         sw_free(t);
         return err;
     }
+    t->v6_prefix_len = cfg->v6_prefix_len;
     /* The global bucket starts full; its clock starts at the first call. */
     atomic_init(&t->global_state, (uint64_t)t->global.burst * RL_MILLI);
     t->shards = sw_calloc(RATELIMIT_SHARDS, sizeof(*t->shards));
@@ -350,11 +352,12 @@ enum ratelimit_result ratelimit_take(struct ratelimit *table, const struct sw_ip
     uint8_t c = (uint8_t)((unsigned)cls < RATELIMIT_CLASS_COUNT ? cls : RATELIMIT_OTHER);
     uint32_t now = (uint32_t)now_ms;
     uint64_t full_hash = 0;
-    uint32_t hash = key_hash(ip, c, &full_hash);
+    struct sw_ip source = sw_ip_aggregate(ip, table->v6_prefix_len);
+    uint32_t hash = key_hash(&source, c, &full_hash);
     struct rl_shard *shard = &table->shards[full_hash >> 58];
     enum ratelimit_result result = RATELIMIT_OK;
     pthread_mutex_lock(&shard->lock);
-    struct rl_key key = { .ip = ip, .cls = c, .hash = hash };
+    struct rl_key key = { .ip = &source, .cls = c, .hash = hash };
     struct rl_entry *e = bucket_claim(table, shard, key, f, now);
     e->factor = f;
     e->tokens_milli = refilled(table, e, now);

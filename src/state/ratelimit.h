@@ -71,6 +71,7 @@ struct ratelimit_config {
     uint32_t flood_threshold;              /* 50 */
     uint32_t flood_window_s;               /* 10 */
     size_t max_entries;                    /* 65536 */
+    unsigned v6_prefix_len; /* IPv6 sources share buckets per prefix (sw_ip_aggregate); 0 = 128 */
 };
 
 struct ratelimit;

@@ -143,6 +143,29 @@ static void test_scanner_distinct_users_within_window(void **state)
     fixture_fini(&f);
 }
 
+/* #9 IPv6: a sweep rotating through the addresses of one /64 is one source. */
+static void test_scanner_ipv6_prefix_is_one_source(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &scanner_stage, conf);
+    char user[16];
+    char src[64];
+    struct verdict v = verdict_continue();
+    for (unsigned i = 0; i < 6; i++) {
+        (void)snprintf(user, sizeof(user), "%u", 6000 + i);
+        (void)snprintf(src, sizeof(src), "2001:db8:1:2::%x", 100 + i);
+        v = fixture_run(&f, src, 1000, make("OPTIONS", user, clean_from, "", "1 OPTIONS"));
+    }
+    assert_int_equal(v.action, VERDICT_DROP);
+    assert_int_equal(f.event_count, 1);
+    /* The next /64 has its own window. */
+    v = fixture_run(&f, "2001:db8:1:3::1", 1000,
+                    make("OPTIONS", "6100", clean_from, "", "1 OPTIONS"));
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    fixture_fini(&f);
+}
+
 static void test_scanner_table_survives_a_flood_of_one_shot_sources(void **state)
 {
     (void)state;
@@ -230,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_scanner_signatures),
         cmocka_unit_test(test_scanner_tag_shapes),
         cmocka_unit_test(test_scanner_distinct_users_within_window),
+        cmocka_unit_test(test_scanner_ipv6_prefix_is_one_source),
         cmocka_unit_test(test_scanner_table_survives_a_flood_of_one_shot_sources),
         cmocka_unit_test(test_scanner_authenticated_source_does_not_sweep),
         cmocka_unit_test(test_scanner_fingerprint_from_authenticated_source),

@@ -105,6 +105,61 @@ static void test_ban_never_ban_list(void **state)
     ban_store_free(store);
 }
 
+/* #9 IPv6: a ban covers the source's /64; a /64 holding an exempt address is not banned
+   as a whole. */
+static void test_ban_ipv6_prefix(void **state)
+{
+    (void)state;
+    struct sw_cidr exempt;
+    assert_true(sw_cidr_parse(SV("2001:db8:9:9::10/128"), &exempt));
+    struct ban_config cfg = { .never_ban = &exempt, .never_ban_count = 1, .v6_prefix_len = 64 };
+    struct ban_store *store = store_new(&cfg);
+    struct ban_entry entry;
+    assert_int_equal(ban(store, "2001:db8:1:2::a", BAN_SOURCE_AUTO, 0, NOW, &entry),
+                     BAN_OUTCOME_ADDED);
+    struct sw_ip prefix = ip_of("2001:db8:1:2::");
+    assert_true(sw_ip_eq(&entry.ip, &prefix));
+    static const char *const same[] = { "2001:db8:1:2::a", "2001:db8:1:2::b",
+                                        "2001:db8:1:2:ffff:ffff:ffff:ffff" };
+    for (size_t i = 0; i < 3; i++) {
+        struct sw_ip ip = ip_of(same[i]);
+        assert_true(ban_store_is_banned(store, &ip, NOW));
+    }
+    struct sw_ip next = ip_of("2001:db8:1:3::a");
+    assert_false(ban_store_is_banned(store, &next, NOW));
+    /* Another address of the prefix is the same ban, and lifting it by any address works. */
+    assert_int_equal(ban(store, "2001:db8:1:2::c", BAN_SOURCE_AUTO, 0, NOW, NULL),
+                     BAN_OUTCOME_EXISTS);
+    struct sw_ip other = ip_of("2001:db8:1:2::c");
+    assert_true(ban_store_get(store, &other, &entry));
+    assert_int_equal(ban_store_del(store, &other, NOW), 0);
+    assert_false(ban_store_is_banned(store, &prefix, NOW));
+
+    /* The exempt provider's /64: the attacker alone is banned, the provider never. */
+    assert_int_equal(ban(store, "2001:db8:9:9::66", BAN_SOURCE_AUTO, 0, NOW, &entry),
+                     BAN_OUTCOME_ADDED);
+    struct sw_ip attacker = ip_of("2001:db8:9:9::66");
+    struct sw_ip provider = ip_of("2001:db8:9:9::10");
+    struct sw_ip neighbour = ip_of("2001:db8:9:9::67");
+    assert_true(sw_ip_eq(&entry.ip, &attacker));
+    assert_true(ban_store_is_banned(store, &attacker, NOW));
+    assert_false(ban_store_is_banned(store, &provider, NOW));
+    assert_false(ban_store_is_banned(store, &neighbour, NOW));
+    assert_int_equal(ban_store_del(store, &attacker, NOW), 0);
+
+    /* IPv4 is never aggregated. */
+    assert_int_equal(ban(store, "192.0.2.1", BAN_SOURCE_AUTO, 0, NOW, NULL), BAN_OUTCOME_ADDED);
+    struct sw_ip v4_next = ip_of("192.0.2.2");
+    assert_false(ban_store_is_banned(store, &v4_next, NOW));
+
+    /* A row restored from a backend under a full address comes back as its prefix. */
+    struct ban_entry row = { .ip = ip_of("2001:db8:7:7::5"), .start_s = NOW, .end_s = NOW + 60 };
+    assert_int_equal(ban_store_apply(store, BAN_CHANGE_ADD, &row, NOW, NULL), 0);
+    struct sw_ip sibling = ip_of("2001:db8:7:7::6");
+    assert_true(ban_store_is_banned(store, &sibling, NOW));
+    ban_store_free(store);
+}
+
 static void test_ban_repeat_offender_duration(void **state)
 {
     (void)state;
@@ -434,6 +489,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ban_add_check_del),
         cmocka_unit_test(test_ban_never_ban_list),
+        cmocka_unit_test(test_ban_ipv6_prefix),
         cmocka_unit_test(test_ban_repeat_offender_duration),
         cmocka_unit_test(test_ban_repeat_offence_counted_within_history),
         cmocka_unit_test(test_ban_manual_replaces_auto),

@@ -193,6 +193,29 @@ static void test_failtrack_forget(void **state)
     failtrack_free(ft);
 }
 
+/* #9 IPv6: failures from addresses of one /64 add up (and ban), unless per address. */
+static void test_failtrack_ipv6_prefix(void **state)
+{
+    (void)state;
+    static const unsigned lens[] = { 64, 128 };
+    for (size_t l = 0; l < 2; l++) {
+        struct failtrack *ft = NULL;
+        assert_int_equal(failtrack_new(&(struct failtrack_config){ .v6_prefix_len = lens[l] }, &ft),
+                         0);
+        static const char *const sources[] = { "2001:db8:1:2::1", "2001:db8:1:2::2",
+                                               "2001:db8:1:2:aaaa::3" };
+        struct failtrack_result r;
+        for (size_t i = 0; i < 3; i++) {
+            struct failtrack_attempt a = { .ip = ip_of(sources[i]), .kind = EV_FAILED_ACL };
+            failtrack_record(ft, &a, T0 + i * 1000, &r);
+        }
+        assert_int_equal(r.verdict, lens[l] == 64 ? FAILTRACK_BAN : FAILTRACK_COUNTED);
+        struct sw_ip elsewhere = ip_of("2001:db8:1:3::1");
+        assert_int_equal(failtrack_failures(ft, &elsewhere, T0 + 3000), 0);
+        failtrack_free(ft);
+    }
+}
+
 static void test_failtrack_bad_config(void **state)
 {
     (void)state;
@@ -246,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failtrack_sequences),
         cmocka_unit_test(test_failtrack_reason_order),
+        cmocka_unit_test(test_failtrack_ipv6_prefix),
         cmocka_unit_test(test_failtrack_forget),
         cmocka_unit_test(test_failtrack_bad_config),
         cmocka_unit_test(test_failtrack_million_sources_bounded),

@@ -62,6 +62,27 @@ static void test_ratelimit_budgets(void **state)
     }
 }
 
+/* #9 IPv6: the addresses of one /64 share one bucket; rotating addresses gains nothing. */
+static void test_ratelimit_ipv6_prefix(void **state)
+{
+    (void)state;
+    struct ratelimit *t = table_new(&(struct ratelimit_config){ .v6_prefix_len = 64 });
+    unsigned granted = 0;
+    for (unsigned i = 0; i < 30; i++) {
+        char ip[64];
+        (void)snprintf(ip, sizeof(ip), "2001:db8:1:2::%x", i + 1);
+        granted += take_n(t, ip, RATELIMIT_INVITE, 1, 1, T0);
+    }
+    assert_int_equal(granted, 20); /* the burst of one source */
+    assert_int_equal(take_n(t, "2001:db8:1:3::1", RATELIMIT_INVITE, 1, 30, T0), 20);
+    ratelimit_free(t);
+
+    t = table_new(&(struct ratelimit_config){ .v6_prefix_len = 128 });
+    assert_int_equal(take_n(t, "2001:db8:1:2::1", RATELIMIT_INVITE, 1, 30, T0), 20);
+    assert_int_equal(take_n(t, "2001:db8:1:2::2", RATELIMIT_INVITE, 1, 30, T0), 20);
+    ratelimit_free(t);
+}
+
 static void test_ratelimit_refill_and_classes(void **state)
 {
     (void)state;
@@ -209,6 +230,7 @@ int main(void)
      * and so the eviction tests, deterministic. */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ratelimit_budgets),
+        cmocka_unit_test(test_ratelimit_ipv6_prefix),
         cmocka_unit_test(test_ratelimit_refill_and_classes),
         cmocka_unit_test(test_ratelimit_flood_reported_once_per_window),
         cmocka_unit_test(test_ratelimit_global_budget_spares_known_sides),
