@@ -263,12 +263,11 @@ struct sw_ip ban_store_key(const struct ban_store *store, const struct sw_ip *ip
     return key;
 }
 
-/* The other key a lookup of `ip` must try (the address when banned alone), or false. */
-static bool second_key(const struct ban_store *store, const struct sw_ip *ip, struct sw_ip *out)
+/* The prefix a lookup of `ip` must also try, or false when that is `ip` itself. */
+static bool other_key(const struct ban_store *store, const struct sw_ip *ip, struct sw_ip *out)
 {
-    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
-    *out = *ip;
-    return !sw_ip_eq(&prefix, ip);
+    *out = sw_ip_aggregate(ip, store->v6_prefix_len);
+    return !sw_ip_eq(out, ip);
 }
 
 uint32_t ban_store_duration(const struct ban_store *store, uint32_t offence)
@@ -335,10 +334,9 @@ static bool is_banned_key(const struct ban_store *store, const struct sw_ip *ip,
 
 bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
 {
-    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
-    struct sw_ip alone;
-    return is_banned_key(store, &prefix, now_s) ||
-           (second_key(store, ip, &alone) && is_banned_key(store, &alone, now_s));
+    struct sw_ip prefix;
+    return is_banned_key(store, ip, now_s) ||
+           (other_key(store, ip, &prefix) && is_banned_key(store, &prefix, now_s));
 }
 
 /* Writers: the seq is odd between write_begin and write_end, under the shard mutex. */
@@ -549,7 +547,9 @@ enum ban_outcome ban_store_add(struct ban_store *store, const struct ban_request
     if (ban_store_is_exempt(store, &req->ip)) {
         return BAN_OUTCOME_EXEMPT;
     }
-    struct sw_ip ip = ban_store_key(store, &req->ip);
+    /* An operator's ban is of the address given (its prefix when that is the prefix's
+       first address); an automatic one covers the source's prefix. */
+    struct sw_ip ip = req->source == BAN_SOURCE_MANUAL ? req->ip : ban_store_key(store, &req->ip);
     uint64_t hash = hash_of(&ip);
     struct ban_key key = key_of(&ip);
     struct ban_shard *shard = shard_of(store, hash);
@@ -619,11 +619,10 @@ static int remove_entry(struct ban_store *store, const struct sw_ip *ip, int64_t
 int ban_store_del(struct ban_store *store, const struct sw_ip *ip, int64_t now_s)
 {
     struct ban_entry removed;
-    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
-    struct sw_ip alone;
-    int err = remove_entry(store, &prefix, now_s, true, &removed);
-    if (err != 0 && second_key(store, ip, &alone)) {
-        err = remove_entry(store, &alone, now_s, true, &removed);
+    struct sw_ip prefix;
+    int err = remove_entry(store, ip, now_s, true, &removed);
+    if (err != 0 && other_key(store, ip, &prefix)) {
+        err = remove_entry(store, &prefix, now_s, true, &removed);
     }
     if (err == 0) {
         notify(store, BAN_CHANGE_DEL, &removed, NULL);
@@ -646,10 +645,9 @@ static bool get_key(const struct ban_store *store, const struct sw_ip *ip, struc
 
 bool ban_store_get(const struct ban_store *store, const struct sw_ip *ip, struct ban_entry *out)
 {
-    struct sw_ip prefix = sw_ip_aggregate(ip, store->v6_prefix_len);
-    struct sw_ip alone;
-    return get_key(store, &prefix, out) ||
-           (second_key(store, ip, &alone) && get_key(store, &alone, out));
+    struct sw_ip prefix;
+    return get_key(store, ip, out) ||
+           (other_key(store, ip, &prefix) && get_key(store, &prefix, out));
 }
 
 size_t ban_store_each(const struct ban_store *store, int64_t now_s, ban_entry_fn *fn, void *ctx)
@@ -856,7 +854,9 @@ int ban_store_apply(struct ban_store *store, enum ban_change change, const struc
     }
     /* A row written before ipv6_prefix was set (or changed) comes back under its key. */
     struct ban_entry keyed = *entry;
-    keyed.ip = ban_store_key(store, &entry->ip);
+    if (entry->source == BAN_SOURCE_AUTO) {
+        keyed.ip = ban_store_key(store, &entry->ip);
+    }
     int err = apply_add(store, &keyed, now_s);
     if (err == 0) {
         notify(store, BAN_CHANGE_ADD, &keyed, origin);

@@ -28,11 +28,13 @@
  * (not banned, not listed). A new automatic ban of the same address within that time is
  * offence n+1 and lasts bantime_s * factor^(n-1), capped at bantime_max_s.
  *
- * IPv6 prefixes (#9): with `v6_prefix_len` set, an IPv6 address is banned under its
- * prefix (sw_ip_aggregate), which covers every address of that prefix; the entry's `ip`
- * is then the prefix's first address. A prefix that overlaps a never-ban range is not
- * banned as a whole: the address alone is, so a ban never covers an exempt address.
- * Lookups (is_banned, get, del) try the prefix, then the address.
+ * IPv6 prefixes (#9): with `v6_prefix_len` set, an automatic ban of an IPv6 address is
+ * stored under its prefix (sw_ip_aggregate), which covers every address of that prefix;
+ * the entry's `ip` is then the prefix's first address. A prefix that overlaps a
+ * never-ban range is not banned as a whole: the address alone is, so a ban never covers
+ * an exempt address. A manual ban is stored under the address given, so it covers the
+ * prefix only when that is the prefix's first address. Lookups (is_banned, get, del) try
+ * the address, then its prefix.
  *
  * Time: ban times are wall-clock seconds (bans outlive a restart); callers pass `now_s`.
  *

@@ -152,6 +152,19 @@ static void test_ban_ipv6_prefix(void **state)
     struct sw_ip v4_next = ip_of("192.0.2.2");
     assert_false(ban_store_is_banned(store, &v4_next, NOW));
 
+    /* A manual ban is of the address given; of the first address, of the prefix. */
+    assert_int_equal(ban(store, "2001:db8:3:3::51", BAN_SOURCE_MANUAL, 0, NOW, &entry),
+                     BAN_OUTCOME_ADDED);
+    struct sw_ip manual = ip_of("2001:db8:3:3::51");
+    struct sw_ip manual_sibling = ip_of("2001:db8:3:3::52");
+    assert_true(sw_ip_eq(&entry.ip, &manual));
+    assert_true(ban_store_is_banned(store, &manual, NOW));
+    assert_false(ban_store_is_banned(store, &manual_sibling, NOW));
+    assert_int_equal(ban(store, "2001:db8:4:4::", BAN_SOURCE_MANUAL, 0, NOW, NULL),
+                     BAN_OUTCOME_ADDED);
+    struct sw_ip in_manual_prefix = ip_of("2001:db8:4:4::99");
+    assert_true(ban_store_is_banned(store, &in_manual_prefix, NOW));
+
     /* A row restored from a backend under a full address comes back as its prefix. */
     struct ban_entry row = { .ip = ip_of("2001:db8:7:7::5"), .start_s = NOW, .end_s = NOW + 60 };
     assert_int_equal(ban_store_apply(store, BAN_CHANGE_ADD, &row, NOW, NULL), 0);
