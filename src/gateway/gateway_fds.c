@@ -6,7 +6,6 @@
  * sized to what that limit leaves after a reserve, so that they fill before the process
  * runs out of descriptors.
  */
-#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
 
@@ -77,15 +76,17 @@ size_t gw_fds_connection_budget(const struct cfg *cfg)
     return budget;
 }
 
-bool gw_source_is_known(void *app, const struct sockaddr_storage *src)
+bool gw_source_is_known(void *app, struct worker *worker, const struct sockaddr_storage *src)
 {
     struct gateway *gw = app;
-    const struct cfg *cfg = atomic_load(&gw->cfg);
     struct sw_ip ip;
     if (!sw_ip_from_sockaddr(src, &ip)) {
         return false;
     }
+    unsigned reader = worker_index(worker);
+    const struct gw_gen *gen = gw_gen_enter(gw, reader);
     size_t trunk = 0;
-    enum side side = classify_source(cfg, &ip, &trunk);
+    enum side side = classify_source(gen->cfg, &ip, sw_sockaddr_port(src), &trunk);
+    gw_gen_leave(gw, reader);
     return side == SIDE_PBX || side == SIDE_PROVIDER;
 }

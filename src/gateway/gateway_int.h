@@ -155,8 +155,9 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
  */
 size_t gw_fds_connection_budget(const struct cfg *cfg);
 
-/* Any worker thread: true when `src` is the PBX or a trunk provider (the higher cap). */
-bool gw_source_is_known(void *app, const struct sockaddr_storage *src);
+/* A worker's thread, outside any message: true when `src` is the PBX or a trunk provider
+ * (the higher connection cap). */
+bool gw_source_is_known(void *app, struct worker *worker, const struct sockaddr_storage *src);
 
 /* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);

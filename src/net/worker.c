@@ -132,7 +132,8 @@ bool worker_source_admit(struct worker *worker, const struct sockaddr_storage *s
         *counter = SIZE_MAX;
         return true;
     }
-    bool is_known = g->handlers.is_source_known != NULL && g->handlers.is_source_known(g->app, src);
+    bool is_known =
+        g->handlers.is_source_known != NULL && g->handlers.is_source_known(g->app, worker, src);
     uint32_t max = is_known ? g->max_per_known_source : g->max_per_unknown_source;
     return srccap_acquire(g->sources, src, max, counter);
 }

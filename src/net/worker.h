@@ -74,7 +74,8 @@ typedef void worker_task_fn(struct worker *worker, void *arg);
 typedef void worker_hook_fn(void *app, struct worker *worker);
 typedef void net_socket_fn(void *ctx, int fd, enum sw_transport transport);
 /* True when `src` is a side the application knows (its peers, not strangers). */
-typedef bool net_source_known_fn(void *app, const struct sockaddr_storage *src);
+typedef bool net_source_known_fn(void *app, struct worker *worker,
+                                 const struct sockaddr_storage *src);
 
 struct net_handlers {
     net_msg_fn *on_message;
