@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/addr.h"
 #include "base/alloc.h"
@@ -27,8 +30,8 @@
  * as the scraper's own (and a local user may use every 127/8 address), so instead a new
  * connection pushes out an idle one: past ADMIN_PER_CLIENT connections of its address,
  * or past ADMIN_EVICT_AT in all, the oldest connection (of that address, or of any)
- * that is not in the middle of a request is shut down. A client that connects and asks
- * is served; idle connections also end after ADMIN_TIMEOUT_S.
+ * that is not in the middle of a request and has sent nothing unread is shut down. A client that
+ * connects and asks is served; idle connections also end after ADMIN_TIMEOUT_S.
  */
 #define ADMIN_CONNECTIONS  GW_ADMIN_MAX_CONNECTIONS
 #define ADMIN_EVICT_AT     (ADMIN_CONNECTIONS / 2)
@@ -133,6 +136,16 @@ static struct admin_conn *conn_state(struct MHD_Connection *conn)
     return info != NULL ? info->socket_context : NULL;
 }
 
+/*
+ * True when the client has sent bytes MHD has not read yet: a request on its way (under
+ * load the scraper's request can wait there while other clients connect), not idleness.
+ */
+static bool has_unread_bytes(int fd)
+{
+    int pending = 0;
+    return ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
 /* Shuts down the oldest idle connection (of `ip` when not NULL), other than `keep`. */
 static void evict_oldest_idle(struct gw_admin *admin, const struct sw_ip *ip,
                               const struct admin_conn *keep)
@@ -141,7 +154,7 @@ static void evict_oldest_idle(struct gw_admin *admin, const struct sw_ip *ip,
     for (size_t i = 0; i < ADMIN_CONNECTIONS; i++) {
         struct admin_conn *c = &admin->conns[i];
         bool is_candidate = c->is_used && !c->is_busy && !c->is_evicted && c != keep &&
-                            (ip == NULL || sw_ip_eq(&c->ip, ip));
+                            (ip == NULL || sw_ip_eq(&c->ip, ip)) && !has_unread_bytes(c->fd);
         if (is_candidate && (oldest == NULL || c->seq < oldest->seq)) {
             oldest = c;
         }
@@ -247,11 +260,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return render_metrics(admin, conn);
 }
 
+/*
+ * The listening socket, made here for TCP_DEFER_ACCEPT: the kernel hands a connection
+ * over only once the client has sent its request (or after ADMIN_TIMEOUT_S of silence),
+ * so connections that say nothing wait in the kernel instead of in libmicrohttpd's slots,
+ * and a scraper's connection arrives with its request. Returns the fd or -errno.
+ */
+static int open_listener(const struct sockaddr_storage *addr)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return -errno;
+    }
+    int one = 1;
+    int defer_s = ADMIN_TIMEOUT_S;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+        (addr->ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+        bind(fd, (const struct sockaddr *)addr, sw_sockaddr_len(addr)) == -1 ||
+        listen(fd, ADMIN_CONNECTIONS) == -1 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s)) == -1) {
+        int err = -errno;
+        (void)close(fd);
+        return err;
+    }
+    return fd;
+}
+
 int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
                    const struct metrics *metrics, struct gw_admin **out)
 {
+    int fd = open_listener(addr);
+    if (fd < 0) {
+        return fd;
+    }
     struct gw_admin *admin = sw_calloc(1, sizeof(*admin));
     if (admin == NULL) {
+        (void)close(fd);
         return -ENOMEM;
     }
     admin->metrics = metrics;
@@ -260,12 +305,14 @@ int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
     if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
+    /* From here the daemon owns the socket and closes it when it stops. */
     admin->daemon = MHD_start_daemon(
-        flags, sw_sockaddr_port(addr), NULL, NULL, on_request, admin, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, admin, MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, admin, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, admin,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_END);
     if (admin->daemon == NULL) {
+        (void)close(fd); /* a daemon that failed to start leaves the socket to its owner */
         gw_admin_stop(admin);
         return -EADDRNOTAVAIL;
     }
