@@ -15,6 +15,8 @@
 
 #include "base/sv.h"
 
+struct call_record;
+
 /* X(name, asterisk-name, counts-as-failure). The Asterisk names feed fail2ban filters. */
 #define SW_EVENT_MAP(X)                                              \
     X(EV_FAILED_ACL, "FailedACL", true)                              \
@@ -72,6 +74,9 @@ struct sw_event {
     uint32_t count;      /* for aggregated events (rate exceeded), else 1 */
     uint32_t cseq;       /* CSeq number of the request, 0 when none: the failure tracker
                           * tells retransmissions and retry bursts from new guesses by it */
+    /* Call events: the call's record (base/callrec.h), else NULL. Borrowed for the emit
+     * call only: a sink that queues the event copies the record or clears the pointer. */
+    const struct call_record *record;
 };
 
 typedef void event_emit_fn(void *ctx, const struct sw_event *event);

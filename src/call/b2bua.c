@@ -294,6 +294,7 @@ static void emit_call_event(struct call *call, enum sw_event_kind kind, const ch
     SW_EVENT_SET(&ev, session, FSTR_SV(call->a.call_id));
     SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
     SW_EVENT_SET(&ev, module, SV("b2bua"));
+    ev.record = &call->record;
     sw_event_emit(call->owner->settings.events, &ev);
 }
 
@@ -320,6 +321,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
         detail, sizeof(detail), "status=%u reason=%s duration_ms=%llu", call->final_status, why,
         call->answer_us == 0 ? 0ull
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
+    b2bua_record_end(call, why);
     emit_call_event(call, EV_CALL_ENDED, detail);
     call->settle_delay_ms = SETTLE_FIRST_MS;
     int rc = loop_timer_start_coarse(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
@@ -574,6 +576,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
         release_reserved(route);
         return;
     }
+    b2bua_record_start(call, invite, route);
     /* The route's views borrow the INVITE's buffer: keep only what outlives it. */
     call->route.ruri_user = SV_NULL;
     call->route.target_host = SV_NULL;
@@ -639,6 +642,7 @@ static void send_b_ack(struct b2bua *b, struct call *call, struct sip_msg *sourc
 static void b_provisional(struct b2bua *b, struct call *call, struct sip_msg *response)
 {
     call->b_has_provisional = true;
+    b2bua_record_ring(call, response->status);
     leg_b_learn(call, response);
     if (call->is_cancel_pending) {
         call->is_cancel_pending = false;
@@ -686,6 +690,7 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
         /* Late offer: B's 200 carries the offer, A's ACK the answer that B must get. */
         call->is_b_ack_pending = true;
     }
+    b2bua_record_answer(call);
     emit_call_event(call, EV_CALL_ANSWERED, "");
 }
 

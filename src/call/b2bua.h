@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/callrec.h"
 #include "base/event.h"
 #include "base/sv.h"
 #include "call/privacy.h"
@@ -68,6 +69,9 @@ struct b2bua_route {
      * callee's, the side's; NULL = none). The B2BUA owns them from b2bua_on_request on and
      * gives each back exactly once: when the call ends or when it cannot start. */
     struct callcount_slot *reserved[B2BUA_RESERVED_SLOTS];
+    /* What the policy stages found (account, trunk, E.164, rate...): copied into the
+     * call's record. */
+    struct callrec_policy policy;
 };
 
 /* The addresses the gateway puts in Via and Contact for a given listener. */

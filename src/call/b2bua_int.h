@@ -108,6 +108,12 @@ bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_
 bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv bytes,
                                struct sip_msg *source);
 
+/* b2bua_record.c: the call's record, sent with each call event. */
+void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct b2bua_route *route);
+void b2bua_record_ring(struct call *call, uint16_t status);
+void b2bua_record_answer(struct call *call);
+void b2bua_record_end(struct call *call, const char *why);
+
 /* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
 struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
                          struct sv branch);

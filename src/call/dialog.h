@@ -162,6 +162,7 @@ struct call {
     uint32_t reinvite_ack_cseq[2];
     struct anchor_session media;   /* media anchoring (b2bua_media.c); owner NULL = none */
     struct media_held *media_held; /* a message waiting for rtpengine's SDP, or NULL */
+    struct call_record record;     /* sent with each call event (EV_CALL_*) */
 };
 
 #endif

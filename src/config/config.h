@@ -366,6 +366,14 @@ struct cfg_state {
     char *redis_prefix;
 };
 
+/* [cdr]: call detail records (obs/cdr_store.h). */
+struct cfg_cdr {
+    bool enabled;
+    char *database; /* NULL = the [state] path */
+    char *csv;      /* Master.csv-compatible file; NULL or "" = none */
+    char *node;     /* NULL = the host name */
+};
+
 /* [stir]: STIR/SHAKEN signing (outbound) and verification (inbound). */
 struct cfg_stir {
     bool is_present;           /* the file has a [stir] section */
@@ -514,6 +522,7 @@ struct cfg {
     struct cfg_stir stir;
     struct cfg_media media;
     struct cfg_fraud fraud;
+    struct cfg_cdr cdr;
     struct cfg_trunk *trunks; /* in file order */
     size_t trunk_count;
     struct cfg_account *accounts; /* in file order */

@@ -144,6 +144,7 @@ static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
     [CFG_SECTION_STIR] = { "stir", offsetof(struct cfg, stir), false },
     [CFG_SECTION_MEDIA] = { "media", offsetof(struct cfg, media), false },
     [CFG_SECTION_FRAUD] = { "fraud", offsetof(struct cfg, fraud), false },
+    [CFG_SECTION_CDR] = { "cdr", offsetof(struct cfg, cdr), false },
     [CFG_SECTION_TRUNK] = { "trunk", 0, true },
     [CFG_SECTION_ACCOUNT] = { "account", 0, true },
 };

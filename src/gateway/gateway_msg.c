@@ -197,6 +197,7 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
         route->to_party = CALL_PARTY_PBX;
         route->origin_header =
             origin_line(gen, ctx->arena, "trunk", gen->cfg->trunks[ctx->trunk].name);
+        CALLREC_SET(route->policy.trunk, gen->cfg->trunks[ctx->trunk].name);
         limit->slots[0] = gen->trunk_hops[ctx->trunk].calls;
         limit->max[0] = gen->cfg->trunks[ctx->trunk].max_calls;
         return true;
@@ -213,6 +214,7 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
     route->from_party = CALL_PARTY_PBX;
     route->to_party = CALL_PARTY_TRUNK;
     route->credentials = hop->credentials.username != NULL ? &hop->credentials : NULL;
+    CALLREC_SET(route->policy.trunk, gen->cfg->trunks[trunk].name);
     limit->slots[0] = hop->calls;
     limit->max[0] = gen->cfg->trunks[trunk].max_calls;
     return true;
@@ -338,6 +340,7 @@ static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
     route->to_party = CALL_PARTY_ACCOUNT;
     route->from_party = CALL_PARTY_PBX;
     route->credentials = NULL;
+    CALLREC_SET(route->policy.account, account->username);
     /* A phone takes one call at a time unless its account allows more. */
     limit->slots[1] = gen->accounts[index].calls;
     limit->max[1] = account->max_calls == 0 ? 1 : account->max_calls;
@@ -376,6 +379,7 @@ static void route_from_account(const struct gw_gen *gen, const struct stage_ctx 
     route->target_host = sv_from_cstr(gen->pbx_host);
     route->from_host = sv_from_cstr(gen->pbx_host);
     account_identity(gen, ctx->arena, account, route);
+    CALLREC_SET(route->policy.account, account->username);
     route->origin_header = origin_line(gen, ctx->arena, "account", account->username);
     route->from_party = CALL_PARTY_ACCOUNT;
     route->to_party = CALL_PARTY_PBX;

@@ -24,6 +24,7 @@
 #include "gateway/gateway_int.h"
 #include "obs/banaction.h"
 #include "obs/banevents.h"
+#include "obs/cdr_store.h"
 #include "obs/evq.h"
 #include "obs/metrics.h"
 #include "obs/seclog.h"
@@ -86,6 +87,7 @@ struct gw_obs {
     pthread_mutex_t shared_lock;
     struct gw_ctl *ctl;
     struct gw_admin *admin;
+    struct cdr_store *cdr;                  /* NULL = no call records */
     struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
     size_t retired_count;
     _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
@@ -243,12 +245,31 @@ static void push(struct gw_obs *obs, const struct sw_event *ev)
     pthread_mutex_unlock(&obs->shared_lock);
 }
 
+/* A call's record goes to the store when the call is answered and when it ends; the store
+ * never drops one (the telemetry queue may). */
+static void record_call(struct gw_obs *obs, const struct sw_event *ev)
+{
+    if (obs->cdr != NULL && ev->record != NULL &&
+        (ev->kind == EV_CALL_ANSWERED || ev->kind == EV_CALL_ENDED)) {
+        cdr_store_submit(obs->cdr, ev->record);
+    }
+}
+
 static void gw_emit(void *ctx, const struct sw_event *ev)
 {
     struct gateway *gw = ctx;
     struct gw_obs *obs = gw->obs;
     if (obs != NULL && obs->bans != NULL) {
         decide(obs, ev);
+    }
+    if (obs != NULL) {
+        record_call(obs, ev);
+    }
+    if (obs != NULL && obs->evq != NULL && ev->record != NULL) {
+        struct sw_event copy = *ev;
+        copy.record = NULL; /* borrowed for this call only: the queue outlives it */
+        push(obs, &copy);
+        return;
     }
     if (obs != NULL && obs->evq != NULL) {
         push(obs, ev);
@@ -461,6 +482,28 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
     return rc;
 }
 
+static int open_cdr(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    const char *database = cfg->cdr.database != NULL ? cfg->cdr.database : cfg->state.path;
+    if (!cfg->cdr.enabled || database == NULL) {
+        if (cfg->cdr.enabled) {
+            log_warn(NULL, "cdr: no database ([cdr] database or [state] path): no call records");
+        }
+        return 0;
+    }
+    struct cdr_store_config cc = {
+        .database = database,
+        .csv = cfg->cdr.csv,
+        .node = cfg->cdr.node,
+    };
+    int rc = cdr_store_open(&cc, &obs->cdr);
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "cdr.database", "%s: %s", database,
+                    sw_strerror(rc));
+    }
+    return rc;
+}
+
 static bool copy_word(struct sv *cur, char *out, size_t cap)
 {
     struct sv word;
@@ -583,6 +626,9 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     }
     if (rc == 0) {
         rc = attach_actions(obs, cfg, diag);
+    }
+    if (rc == 0) {
+        rc = open_cdr(obs, cfg, diag);
     }
     if (rc == 0) {
         log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
@@ -793,6 +839,9 @@ void gw_obs_reopen(struct gateway *gw)
     if (gw->obs != NULL && gw->obs->file_log != NULL) {
         seclog_reopen(gw->obs->file_log);
     }
+    if (gw->obs != NULL && gw->obs->cdr != NULL) {
+        cdr_store_reopen(gw->obs->cdr);
+    }
 }
 
 void gw_obs_stop(struct gateway *gw)
@@ -829,6 +878,8 @@ void gw_obs_free(struct gateway *gw)
      * it before the queue, and stop the queue (which delivers the rest) after. */
     ban_store_free(obs->bans);
     obs->bans = NULL;
+    cdr_store_close(obs->cdr); /* writes every record queued */
+    obs->cdr = NULL;
     evq_free(obs->evq);
     obs->evq = NULL;
     failtrack_free(obs->fails);

@@ -1,0 +1,108 @@
+/*
+ * The call's record (base/callrec.h): filled as the call goes (setup, first ring, answer,
+ * end) and sent with each call event, so that obs/ writes one call detail record per call
+ * without knowing the B2BUA. One worker thread, like the call.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "base/callrec.h"
+#include "base/time.h"
+#include "call/b2bua_int.h"
+#include "sip/msg.h"
+
+static void set_sv(char *field, size_t cap, struct sv value)
+{
+    sw_event_set(field, cap, sv_is_present(value) ? value : SV(""));
+}
+
+#define REC_SET_SV(field, value) set_sv((field), sizeof(field), (value))
+
+static const char *party_name(enum call_party party)
+{
+    switch (party) {
+    case CALL_PARTY_PBX:
+        return "pbx";
+    case CALL_PARTY_TRUNK:
+        return "trunk";
+    case CALL_PARTY_ACCOUNT:
+        return "account";
+    }
+    return "?";
+}
+
+static struct sv uri_user(const struct sip_uri *uri)
+{
+    return uri->scheme == SIP_URI_TEL ? uri->tel_number : uri->user;
+}
+
+void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct b2bua_route *route)
+{
+    struct call_record *rec = &call->record;
+    memset(rec, 0, sizeof(*rec));
+    rec->policy = route->policy;
+    REC_SET_SV(rec->uniqueid, FSTR_SV(call->b.call_id));
+    REC_SET_SV(rec->b_call_id, FSTR_SV(call->b.call_id));
+    REC_SET_SV(rec->a_call_id, FSTR_SV(call->a.call_id));
+    char direction[sizeof(rec->direction)];
+    (void)snprintf(direction, sizeof(direction), "%s-%s", party_name(route->from_party),
+                   party_name(route->to_party));
+    CALLREC_SET(rec->direction, direction);
+    sw_sockaddr_format(&call->a.dest.addr, rec->src_addr, sizeof(rec->src_addr));
+    sw_sockaddr_format(&route->dest.addr, rec->dst_addr, sizeof(rec->dst_addr));
+    rec->transport = call->a.dest.transport;
+    const struct sip_hdr *agent = sip_msg_find(invite, SIP_HDR_USER_AGENT, NULL);
+    if (agent != NULL) {
+        REC_SET_SV(rec->user_agent, agent->value);
+    }
+    struct sip_err err = { 0 };
+    const struct sip_nameaddr *from = sip_msg_from(invite, &err);
+    if (from != NULL) {
+        REC_SET_SV(rec->cid_received, uri_user(&from->uri));
+    }
+    const struct sip_uri *ruri = sip_msg_ruri(invite, &err);
+    if (ruri != NULL) {
+        REC_SET_SV(rec->dialled, uri_user(ruri));
+    }
+    REC_SET_SV(rec->cid_sent, route->from_user);
+    REC_SET_SV(rec->cid_name, route->from_display);
+    REC_SET_SV(rec->dialled_sent, route->ruri_user);
+    rec->setup_us = sw_wall_us();
+    rec->state = CALLREC_STATE_OPEN;
+}
+
+void b2bua_record_ring(struct call *call, uint16_t status)
+{
+    if (status > 100 && call->record.ring_us == 0) {
+        call->record.ring_us = sw_wall_us();
+    }
+}
+
+void b2bua_record_answer(struct call *call)
+{
+    call->record.answer_us = call->answer_us;
+    call->record.final_code = 200;
+}
+
+/* Who ended the call, from the reason b2bua_call_end() was given. */
+static enum callrec_side side_of(const char *why)
+{
+    if (strcmp(why, "caller-hangup") == 0 || strcmp(why, "cancelled") == 0) {
+        return CALLREC_SIDE_CALLER;
+    }
+    if (strcmp(why, "callee-hangup") == 0 || strcmp(why, "rejected") == 0) {
+        return CALLREC_SIDE_CALLEE;
+    }
+    return CALLREC_SIDE_GATEWAY;
+}
+
+void b2bua_record_end(struct call *call, const char *why)
+{
+    struct call_record *rec = &call->record;
+    rec->end_us = call->end_us;
+    rec->final_code = call->answer_us != 0 ? 200 : call->final_status;
+    rec->hangup_side = side_of(why);
+    rec->state = CALLREC_STATE_COMPLETE;
+    CALLREC_SET(rec->end_reason, why);
+}

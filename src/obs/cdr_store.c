@@ -1,0 +1,641 @@
+#include "obs/cdr_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "obs/cdr.h"
+
+#define CDR_DEFAULT_QUEUE 4096u
+#define CDR_BATCH         64
+#define CDR_HEARTBEAT_MS  1000u
+#define CDR_SQL_CAP       4096
+#define CDR_LINE_CAP      4096
+
+struct cdr_store {
+    sqlite3 *conn;
+    sqlite3_stmt *upsert;
+    sqlite3_stmt *heartbeat;
+    int csv_fd; /* -1 = none */
+    char *csv_path;
+    char node[64];
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_cond_t done;
+    struct call_record *queue;
+    size_t queue_cap;
+    size_t queue_head;
+    size_t queue_len;
+    uint64_t queued_seq;  /* records ever queued */
+    uint64_t written_seq; /* records the writer finished */
+    bool is_stopping;
+    bool is_reopen_wanted;
+    bool is_thread_started;
+    pthread_t thread;
+    uint64_t last_heartbeat_ms;
+    struct call_record batch[CDR_BATCH]; /* the writer's */
+    _Atomic uint64_t submitted;
+    _Atomic uint64_t written;
+    _Atomic uint64_t line_count;
+    _Atomic uint64_t grown;
+    _Atomic uint64_t interrupted;
+    _Atomic uint64_t errors;
+};
+
+static int sql_fail(struct cdr_store *store, sqlite3 *conn, const char *what)
+{
+    if (store != NULL) {
+        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+    }
+    log_err(NULL, "cdr: %s: %s", what, conn != NULL ? sqlite3_errmsg(conn) : "no database");
+    return -SW_EIO;
+}
+
+static int exec(struct cdr_store *store, const char *sql)
+{
+    char *message = NULL;
+    if (sqlite3_exec(store->conn, sql, NULL, NULL, &message) != SQLITE_OK) {
+        log_err(NULL, "cdr: %.60s: %s", sql, message != NULL ? message : "?");
+        sqlite3_free(message);
+        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+        return -SW_EIO;
+    }
+    return 0;
+}
+
+/* "col1", "col2", ... (every column name quoted: "end" is an SQL keyword). */
+static void column_list(struct sw_buf *sql, bool with_types)
+{
+    for (size_t i = 0; i < cdr_column_count(); i++) {
+        sw_buf_fmt(sql, "%s\"%s\"", i > 0 ? ", " : "", cdr_column_name(i));
+        if (with_types) {
+            sw_buf_str(sql, cdr_column_type(i) == CDR_INT ? " INTEGER NOT NULL DEFAULT 0"
+                                                          : " TEXT NOT NULL DEFAULT ''");
+        }
+        if (with_types && strcmp(cdr_column_name(i), "uniqueid") == 0) {
+            sw_buf_str(sql, " PRIMARY KEY");
+        }
+    }
+}
+
+static int create_schema(struct cdr_store *store)
+{
+    char text[CDR_SQL_CAP];
+    struct sw_buf sql;
+    sw_buf_init(&sql, text, sizeof(text) - 1);
+    sw_buf_str(&sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " CREATE TABLE IF NOT EXISTS cdr (");
+    column_list(&sql, true);
+    sw_buf_str(&sql, "); CREATE INDEX IF NOT EXISTS cdr_setup ON cdr (setup_ms);"
+                     " CREATE INDEX IF NOT EXISTS cdr_state ON cdr (state);"
+                     " CREATE TABLE IF NOT EXISTS cdr_heartbeat"
+                     " (id INTEGER PRIMARY KEY, wall_ms INTEGER NOT NULL);");
+    SW_ASSERT(!sql.is_overflow);
+    text[sql.len] = '\0';
+    return exec(store, text);
+}
+
+static int prepare(struct cdr_store *store)
+{
+    char text[CDR_SQL_CAP];
+    struct sw_buf sql;
+    sw_buf_init(&sql, text, sizeof(text) - 1);
+    sw_buf_str(&sql, "INSERT OR REPLACE INTO cdr (");
+    column_list(&sql, false);
+    sw_buf_str(&sql, ") VALUES (");
+    for (size_t i = 0; i < cdr_column_count(); i++) {
+        sw_buf_fmt(&sql, "%s?%zu", i > 0 ? ", " : "", i + 1);
+    }
+    sw_buf_str(&sql, ")");
+    SW_ASSERT(!sql.is_overflow);
+    text[sql.len] = '\0';
+    if (sqlite3_prepare_v2(store->conn, text, -1, &store->upsert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(store->conn,
+                           "INSERT OR REPLACE INTO cdr_heartbeat (id, wall_ms) VALUES (1, ?1)", -1,
+                           &store->heartbeat, NULL) != SQLITE_OK) {
+        return sql_fail(store, store->conn, "prepare");
+    }
+    return 0;
+}
+
+/* Creates `path` mode 0600 when missing, so that SQLite (and its -wal, -shm) inherit it. */
+static int create_private(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CREAT | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        int err = -errno;
+        log_err(NULL, "cdr: %s: %s", path, sw_strerror(err));
+        return err;
+    }
+    return fd;
+}
+
+static int open_csv(struct cdr_store *store)
+{
+    if (store->csv_path == NULL) {
+        return 0;
+    }
+    int fd = create_private(store->csv_path, O_WRONLY | O_APPEND);
+    if (fd < 0) {
+        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+        return fd;
+    }
+    store->csv_fd = fd;
+    return 0;
+}
+
+static void write_all(struct cdr_store *store, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(store->csv_fd, data, len);
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+            log_err(NULL, "cdr: writing %s: %s", store->csv_path, sw_strerror(-errno));
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Binds a row's values to `stmt` (?1 = the first column). */
+static int bind_row(sqlite3_stmt *stmt, const struct cdr_row *row)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < cdr_column_count() && rc == SQLITE_OK; i++) {
+        int at = (int)i + 1;
+        if (cdr_column_type(i) == CDR_INT) {
+            rc = sqlite3_bind_int64(stmt, at, row->values[i].num);
+        } else {
+            rc = sqlite3_bind_text(stmt, at, row->values[i].text, -1, SQLITE_STATIC);
+        }
+    }
+    return rc;
+}
+
+/* The values of a result row whose columns are cdr's, in order; borrows `stmt`. */
+static void row_from_stmt(sqlite3_stmt *stmt, struct cdr_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    for (size_t i = 0; i < cdr_column_count(); i++) {
+        if (cdr_column_type(i) == CDR_INT) {
+            row->values[i].num = sqlite3_column_int64(stmt, (int)i);
+            row->values[i].text = "";
+        } else {
+            const unsigned char *text = sqlite3_column_text(stmt, (int)i);
+            row->values[i].text = text != NULL ? (const char *)text : "";
+        }
+    }
+}
+
+static void csv_append_row(struct cdr_store *store, const struct cdr_row *row)
+{
+    if (store->csv_fd < 0) {
+        return;
+    }
+    char line[CDR_LINE_CAP];
+    struct sw_buf buf;
+    sw_buf_init(&buf, line, sizeof(line));
+    cdr_row_csv(row, &buf);
+    if (buf.is_overflow) {
+        log_err(NULL, "cdr: a record does not fit a CSV line of %d bytes", CDR_LINE_CAP);
+        return;
+    }
+    write_all(store, line, buf.len);
+    atomic_fetch_add_explicit(&store->line_count, 1, memory_order_relaxed);
+}
+
+/* The last moment the database shows the gateway alive: its heartbeat or its newest time. */
+static int64_t last_alive_ms(struct cdr_store *store)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t alive = 0;
+    if (sqlite3_prepare_v2(
+            store->conn,
+            "SELECT MAX(COALESCE((SELECT wall_ms FROM cdr_heartbeat WHERE id = 1), 0),"
+            " COALESCE((SELECT MAX(MAX(end_ms, answer_ms, setup_ms)) FROM cdr), 0))",
+            -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        alive = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return alive;
+}
+
+/*
+ * Rows still open belong to calls the last run never ended: each is ended at the last
+ * moment the gateway was seen alive (never before its answer), marked interrupted, and
+ * appended to the CSV file.
+ */
+static int recover_open_rows(struct cdr_store *store)
+{
+    char text[CDR_SQL_CAP];
+    struct sw_buf sql;
+    sw_buf_init(&sql, text, sizeof(text) - 1);
+    sw_buf_str(&sql, "UPDATE cdr SET state = 'interrupted', hangup_side = 'gateway',"
+                     " userfield = 'interrupted', end_ms = MAX(?1, answer_ms),"
+                     " \"end\" = strftime('%Y-%m-%d %H:%M:%S', MAX(?1, answer_ms) / 1000,"
+                     " 'unixepoch'),"
+                     " duration = (MAX(?1, answer_ms) - setup_ms + 500) / 1000,"
+                     " billsec = (MAX(?1, answer_ms) - answer_ms + 500) / 1000"
+                     " WHERE state = 'open' RETURNING ");
+    column_list(&sql, false);
+    SW_ASSERT(!sql.is_overflow);
+    text[sql.len] = '\0';
+    int64_t alive_ms = last_alive_ms(store);
+    sqlite3_stmt *stmt = NULL;
+    if (exec(store, "BEGIN") != 0) {
+        return -SW_EIO;
+    }
+    if (sqlite3_prepare_v2(store->conn, text, -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 1, alive_ms) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        (void)exec(store, "ROLLBACK");
+        return sql_fail(store, store->conn, "recovery");
+    }
+    int rc = SQLITE_ROW;
+    uint64_t count = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct cdr_row row;
+        row_from_stmt(stmt, &row);
+        csv_append_row(store, &row);
+        count++;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+        (void)exec(store, "ROLLBACK");
+        return sql_fail(store, store->conn, "recovery");
+    }
+    if (count > 0) {
+        log_notice(NULL, "cdr: %llu call(s) open at the last stop marked interrupted",
+                   (unsigned long long)count);
+    }
+    atomic_fetch_add_explicit(&store->interrupted, count, memory_order_relaxed);
+    return exec(store, "COMMIT");
+}
+
+static int write_heartbeat(struct cdr_store *store, uint64_t now_ms)
+{
+    sqlite3_reset(store->heartbeat);
+    if (sqlite3_bind_int64(store->heartbeat, 1, (int64_t)now_ms) != SQLITE_OK ||
+        sqlite3_step(store->heartbeat) != SQLITE_DONE) {
+        return sql_fail(store, store->conn, "heartbeat");
+    }
+    store->last_heartbeat_ms = now_ms;
+    return 0;
+}
+
+/* Writes a batch in one transaction, then the CSV lines of the calls that ended. */
+static void write_batch(struct cdr_store *store, const struct call_record *recs, size_t count)
+{
+    uint64_t now_ms = sw_wall_us() / 1000u;
+    if (exec(store, "BEGIN") != 0) {
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct cdr_row row;
+        cdr_row_from_record(&recs[i], &row);
+        sqlite3_reset(store->upsert);
+        if (bind_row(store->upsert, &row) != SQLITE_OK ||
+            sqlite3_step(store->upsert) != SQLITE_DONE) {
+            (void)sql_fail(store, store->conn, "write");
+            continue;
+        }
+        atomic_fetch_add_explicit(&store->written, 1, memory_order_relaxed);
+    }
+    (void)write_heartbeat(store, now_ms);
+    if (exec(store, "COMMIT") != 0) {
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (recs[i].state != CALLREC_STATE_OPEN) {
+            struct cdr_row row;
+            cdr_row_from_record(&recs[i], &row);
+            csv_append_row(store, &row);
+        }
+    }
+}
+
+static void reopen_csv(struct cdr_store *store)
+{
+    if (store->csv_fd >= 0) {
+        (void)close(store->csv_fd); /* appends only: nothing buffered to lose */
+        store->csv_fd = -1;
+    }
+    if (open_csv(store) == 0 && store->csv_path != NULL) {
+        log_notice(NULL, "cdr: reopened %s", store->csv_path);
+    }
+}
+
+/* Takes up to CDR_BATCH records off the queue; under the lock. */
+static size_t take_batch(struct cdr_store *store)
+{
+    size_t count = 0;
+    while (count < CDR_BATCH && store->queue_len > 0) {
+        store->batch[count++] = store->queue[store->queue_head];
+        store->queue_head = (store->queue_head + 1) % store->queue_cap;
+        store->queue_len--;
+    }
+    return count;
+}
+
+static void wait_for_work(struct cdr_store *store)
+{
+    struct timespec until;
+    (void)clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    /* A timeout is the heartbeat's turn: the caller checks the queue either way. */
+    (void)pthread_cond_timedwait(&store->wake, &store->lock, &until);
+}
+
+static void *writer_main(void *arg)
+{
+    struct cdr_store *store = arg;
+    pthread_mutex_lock(&store->lock);
+    for (;;) {
+        if (store->queue_len == 0 && !store->is_reopen_wanted) {
+            if (store->is_stopping) {
+                break;
+            }
+            wait_for_work(store);
+        }
+        size_t count = take_batch(store);
+        bool is_reopen = store->is_reopen_wanted;
+        store->is_reopen_wanted = false;
+        pthread_mutex_unlock(&store->lock);
+        if (is_reopen) {
+            reopen_csv(store);
+        }
+        uint64_t now_ms = sw_wall_us() / 1000u;
+        if (count > 0) {
+            write_batch(store, store->batch, count);
+        } else if (now_ms >= store->last_heartbeat_ms + CDR_HEARTBEAT_MS) {
+            (void)write_heartbeat(store, now_ms);
+        }
+        pthread_mutex_lock(&store->lock);
+        store->written_seq += count;
+        pthread_cond_broadcast(&store->done);
+    }
+    pthread_mutex_unlock(&store->lock);
+    return NULL;
+}
+
+static void store_free(struct cdr_store *store)
+{
+    sqlite3_finalize(store->upsert);
+    sqlite3_finalize(store->heartbeat);
+    if (store->conn != NULL) {
+        (void)sqlite3_close(store->conn); /* statements finalized: cannot be busy */
+    }
+    if (store->csv_fd >= 0) {
+        (void)close(store->csv_fd);
+    }
+    pthread_cond_destroy(&store->done);
+    pthread_cond_destroy(&store->wake);
+    pthread_mutex_destroy(&store->lock);
+    sw_free(store->csv_path);
+    sw_free(store->queue);
+    sw_free(store);
+}
+
+/* Call records name people and numbers: the database and its WAL files are the owner's. */
+static int make_private(const char *path)
+{
+    int fd = create_private(path, O_RDWR);
+    if (fd < 0) {
+        return fd;
+    }
+    if (fchmod(fd, 0600) == -1) {
+        int err = -errno;
+        log_err(NULL, "cdr: chmod %s: %s", path, sw_strerror(err));
+        (void)close(fd);
+        return err;
+    }
+    (void)close(fd); /* it existed or is created: SQLite opens it itself */
+    static const char *const suffixes[] = { "-wal", "-shm" };
+    for (size_t i = 0; i < 2; i++) {
+        char side[4096];
+        int n = snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        /* Missing is fine: SQLite creates them with the database's mode. */
+        if (n > 0 && (size_t)n < sizeof(side) && chmod(side, 0600) == -1 && errno != ENOENT) {
+            log_warn(NULL, "cdr: chmod %s: %s", side, sw_strerror(-errno));
+        }
+    }
+    return 0;
+}
+
+static int open_database(struct cdr_store *store, const char *path)
+{
+    int rc = make_private(path);
+    if (rc != 0) {
+        return rc;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(path, &store->conn, flags, NULL) != SQLITE_OK) {
+        return sql_fail(store, store->conn, path);
+    }
+    if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0) {
+        return -SW_EIO;
+    }
+    return prepare(store);
+}
+
+static int store_init(struct cdr_store *store, const struct cdr_store_config *cfg)
+{
+    store->csv_fd = -1;
+    store->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : CDR_DEFAULT_QUEUE;
+    store->queue = sw_calloc(store->queue_cap, sizeof(*store->queue));
+    if (cfg->csv != NULL && cfg->csv[0] != '\0') {
+        store->csv_path = sw_strdup(cfg->csv);
+    }
+    if (cfg->node != NULL) {
+        (void)snprintf(store->node, sizeof(store->node), "%s", cfg->node);
+    } else if (gethostname(store->node, sizeof(store->node) - 1) != 0) {
+        (void)snprintf(store->node, sizeof(store->node), "sipwarden");
+    }
+    if (store->queue == NULL || (cfg->csv != NULL && cfg->csv[0] != '\0' && !store->csv_path)) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int cdr_store_open(const struct cdr_store_config *cfg, struct cdr_store **out)
+{
+    if (cfg->database == NULL || cfg->database[0] == '\0' || cfg->queue_cap > (1u << 24)) {
+        return -SW_EBADARG;
+    }
+    struct cdr_store *store = sw_calloc(1, sizeof(*store));
+    if (store == NULL) {
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&store->lock, NULL);
+    pthread_cond_init(&store->wake, NULL);
+    pthread_cond_init(&store->done, NULL);
+    int rc = store_init(store, cfg);
+    if (rc == 0) {
+        rc = open_csv(store);
+    }
+    if (rc == 0) {
+        rc = open_database(store, cfg->database);
+    }
+    if (rc == 0) {
+        rc = recover_open_rows(store);
+    }
+    if (rc == 0) {
+        rc = -pthread_create(&store->thread, NULL, writer_main, store);
+        store->is_thread_started = rc == 0;
+    }
+    if (rc != 0) {
+        store_free(store);
+        return rc;
+    }
+    *out = store;
+    return 0;
+}
+
+void cdr_store_close(struct cdr_store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    if (store->is_thread_started) {
+        pthread_mutex_lock(&store->lock);
+        store->is_stopping = true;
+        pthread_cond_signal(&store->wake);
+        pthread_mutex_unlock(&store->lock);
+        pthread_join(store->thread, NULL);
+    }
+    store_free(store);
+}
+
+/* Doubles the queue, keeping its order; under the lock. False when out of memory. */
+static bool queue_grow(struct cdr_store *store)
+{
+    size_t cap = store->queue_cap * 2;
+    struct call_record *bigger = sw_calloc(cap, sizeof(*bigger));
+    if (bigger == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < store->queue_len; i++) {
+        bigger[i] = store->queue[(store->queue_head + i) % store->queue_cap];
+    }
+    sw_free(store->queue);
+    store->queue = bigger;
+    store->queue_cap = cap;
+    store->queue_head = 0;
+    atomic_fetch_add_explicit(&store->grown, 1, memory_order_relaxed);
+    log_warn(NULL, "cdr: the writer is behind; record queue grown to %zu", cap);
+    return true;
+}
+
+void cdr_store_submit(struct cdr_store *store, const struct call_record *rec)
+{
+    atomic_fetch_add_explicit(&store->submitted, 1, memory_order_relaxed);
+    pthread_mutex_lock(&store->lock);
+    while (store->queue_len == store->queue_cap && !queue_grow(store)) {
+        /* Out of memory: wait for the writer rather than lose a call record. */
+        pthread_cond_wait(&store->done, &store->lock);
+    }
+    struct call_record *slot =
+        &store->queue[(store->queue_head + store->queue_len) % store->queue_cap];
+    *slot = *rec;
+    (void)snprintf(slot->node, sizeof(slot->node), "%s", store->node);
+    store->queue_len++;
+    store->queued_seq++;
+    pthread_cond_signal(&store->wake);
+    pthread_mutex_unlock(&store->lock);
+}
+
+void cdr_store_reopen(struct cdr_store *store)
+{
+    pthread_mutex_lock(&store->lock);
+    store->is_reopen_wanted = true;
+    pthread_cond_signal(&store->wake);
+    pthread_mutex_unlock(&store->lock);
+}
+
+bool cdr_store_flush(struct cdr_store *store, unsigned timeout_ms)
+{
+    struct timespec until;
+    (void)clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000u);
+    until.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&store->lock);
+    uint64_t target = store->queued_seq;
+    int rc = 0;
+    while (store->written_seq < target && rc == 0) {
+        rc = pthread_cond_timedwait(&store->done, &store->lock, &until);
+    }
+    bool is_done = store->written_seq >= target;
+    pthread_mutex_unlock(&store->lock);
+    return is_done;
+}
+
+void cdr_store_stats_get(struct cdr_store *store, struct cdr_store_stats *out)
+{
+    out->submitted = atomic_load_explicit(&store->submitted, memory_order_relaxed);
+    out->written = atomic_load_explicit(&store->written, memory_order_relaxed);
+    out->lines = atomic_load_explicit(&store->line_count, memory_order_relaxed);
+    out->grown = atomic_load_explicit(&store->grown, memory_order_relaxed);
+    out->interrupted = atomic_load_explicit(&store->interrupted, memory_order_relaxed);
+    out->errors = atomic_load_explicit(&store->errors, memory_order_relaxed);
+}
+
+int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, char *error,
+                   size_t cap)
+{
+    const char *database = query->database;
+    char text[CDR_SQL_CAP];
+    struct sw_buf sql;
+    sw_buf_init(&sql, text, sizeof(text) - 1);
+    sw_buf_str(&sql, "SELECT ");
+    column_list(&sql, false);
+    sw_buf_str(&sql, " FROM cdr WHERE setup_ms >= ?1 AND setup_ms < ?2 ORDER BY setup_ms");
+    SW_ASSERT(!sql.is_overflow);
+    text[sql.len] = '\0';
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(database, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(conn, 5000) != SQLITE_OK ||
+        sqlite3_prepare_v2(conn, text, -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 1, query->since_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 2, query->until_ms) != SQLITE_OK) {
+        (void)snprintf(error, cap, "%s: %s", database,
+                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
+        rc = -SW_EIO;
+    }
+    int step = SQLITE_ROW;
+    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct cdr_row row;
+        row_from_stmt(stmt, &row);
+        rc = fn(ctx, &row);
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        (void)snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
+        rc = -SW_EIO;
+    }
+    sqlite3_finalize(stmt);
+    (void)sqlite3_close(conn);
+    return rc;
+}

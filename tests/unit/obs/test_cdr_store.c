@@ -1,0 +1,230 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "obs/cdr.h"
+#include "obs/cdr_store.h"
+#include "support/unit.h"
+
+static char dir[64];
+static char db_path[128];
+static char csv_path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    (void)snprintf(dir, sizeof(dir), "/tmp/sw-cdr-store-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    (void)snprintf(db_path, sizeof(db_path), "%s/cdr.db", dir);
+    (void)snprintf(csv_path, sizeof(csv_path), "%s/Master.csv", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    static const char *const files[] = { "cdr.db", "cdr.db-wal", "cdr.db-shm", "Master.csv",
+                                         "Master.csv.1" };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char file[160];
+        (void)snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
+        (void)unlink(file);
+    }
+    return rmdir(dir);
+}
+
+static struct cdr_store *open_store(size_t queue_cap)
+{
+    struct cdr_store_config cfg = {
+        .database = db_path, .csv = csv_path, .node = "node-a", .queue_cap = queue_cap
+    };
+    struct cdr_store *store = NULL;
+    assert_int_equal(cdr_store_open(&cfg, &store), 0);
+    return store;
+}
+
+static struct call_record record_of(unsigned n, uint64_t setup_us, bool is_answered)
+{
+    struct call_record rec;
+    memset(&rec, 0, sizeof(rec));
+    (void)snprintf(rec.uniqueid, sizeof(rec.uniqueid), "call-%u", n);
+    CALLREC_SET(rec.dialled, "15551230050");
+    rec.setup_us = setup_us;
+    rec.answer_us = is_answered ? setup_us + 1000000u : 0;
+    rec.final_code = is_answered ? 200 : 486;
+    rec.state = CALLREC_STATE_OPEN;
+    return rec;
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t lines = 0;
+    for (int c = fgetc(f); c != EOF; c = fgetc(f)) {
+        lines += c == '\n';
+    }
+    (void)fclose(f);
+    return lines;
+}
+
+struct collected {
+    size_t count;
+    char state[8][16];
+    int64_t billsec[8];
+    int64_t end_ms[8];
+    char node[16];
+};
+
+static int collect(void *ctx, const struct cdr_row *row)
+{
+    struct collected *c = ctx;
+    if (c->count < 8) {
+        (void)snprintf(c->state[c->count], sizeof(c->state[0]), "%s",
+                       row->values[cdr_column_find("state")].text);
+        c->billsec[c->count] = row->values[cdr_column_find("billsec")].num;
+        c->end_ms[c->count] = row->values[cdr_column_find("end_ms")].num;
+        (void)snprintf(c->node, sizeof(c->node), "%s", row->values[cdr_column_find("node")].text);
+    }
+    c->count++;
+    return 0;
+}
+
+static int read_all(int64_t since_ms, int64_t until_ms, struct collected *c, char *error,
+                    size_t cap)
+{
+    struct cdr_query query = { .database = db_path, .since_ms = since_ms, .until_ms = until_ms };
+    return cdr_store_read(&query, collect, c, error, cap);
+}
+
+/*
+ * A call answered (row open) and one that ended: after a stop without the first ending
+ * (a crash), the next open marks it interrupted, ends it no earlier than its answer and
+ * writes its CSV line. Files are the owner's only.
+ */
+static void test_cdr_store_open_rows_interrupted(void **state)
+{
+    (void)state;
+    uint64_t now_us = 1795707001000000ull;
+    struct cdr_store *store = open_store(0);
+    struct call_record open_call = record_of(1, now_us, true);
+    struct call_record done = record_of(2, now_us + 1000u, true);
+    cdr_store_submit(store, &done); /* its answer: open */
+    done.state = CALLREC_STATE_COMPLETE;
+    done.end_us = done.answer_us + 30000000u;
+    cdr_store_submit(store, &done);
+    cdr_store_submit(store, &open_call);
+    assert_true(cdr_store_flush(store, 5000));
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.submitted, 3);
+    assert_int_equal(stats.written, 3);
+    assert_int_equal(stats.lines, 1); /* only the call that ended */
+    cdr_store_close(store);
+    assert_int_equal(count_lines(csv_path), 1);
+
+    store = open_store(0);
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.interrupted, 1);
+    cdr_store_close(store);
+    assert_int_equal(count_lines(csv_path), 2);
+
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 2);
+    assert_string_equal(c.state[0], "interrupted");
+    assert_true(c.end_ms[0] >= (int64_t)(open_call.answer_us / 1000u));
+    assert_string_equal(c.state[1], "complete");
+    assert_int_equal(c.billsec[1], 30);
+    assert_string_equal(c.node, "node-a");
+    struct stat st;
+    assert_int_equal(stat(db_path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(csv_path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* A queue of 2 and a burst of 300 records: it grows, and every record is written. */
+static void test_cdr_store_never_drops(void **state)
+{
+    (void)state;
+    struct cdr_store *store = open_store(2);
+    for (unsigned i = 0; i < 300; i++) {
+        struct call_record rec = record_of(i, 1795707001000000ull + i * 1000u, false);
+        rec.state = CALLREC_STATE_COMPLETE;
+        rec.end_us = rec.setup_us + 500u;
+        cdr_store_submit(store, &rec);
+    }
+    assert_true(cdr_store_flush(store, 10000));
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.written, 300);
+    assert_true(stats.grown > 0);
+    assert_int_equal(stats.errors, 0);
+    cdr_store_close(store);
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 300);
+    /* The time window selects by setup time: [since, until). */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(read_all(1795707001010, 1795707001020, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 10);
+    assert_int_equal(count_lines(csv_path), 300);
+}
+
+/* Rotation: rename the file, reopen, and the next record goes to a new file. */
+static void test_cdr_store_reopen(void **state)
+{
+    (void)state;
+    struct cdr_store *store = open_store(0);
+    struct call_record rec = record_of(1, 1795707001000000ull, false);
+    rec.state = CALLREC_STATE_COMPLETE;
+    cdr_store_submit(store, &rec);
+    assert_true(cdr_store_flush(store, 5000));
+    char rotated[160];
+    (void)snprintf(rotated, sizeof(rotated), "%s.1", csv_path);
+    assert_int_equal(rename(csv_path, rotated), 0);
+    cdr_store_reopen(store);
+    rec = record_of(2, 1795707002000000ull, false);
+    rec.state = CALLREC_STATE_COMPLETE;
+    cdr_store_submit(store, &rec);
+    assert_true(cdr_store_flush(store, 5000));
+    cdr_store_close(store);
+    assert_int_equal(count_lines(rotated), 1);
+    assert_int_equal(count_lines(csv_path), 1);
+}
+
+static void test_cdr_store_bad_arguments(void **state)
+{
+    (void)state;
+    struct cdr_store *store = NULL;
+    struct cdr_store_config none = { 0 };
+    assert_int_not_equal(cdr_store_open(&none, &store), 0);
+    struct cdr_store_config bad = { .database = "/nonexistent-dir/x/cdr.db" };
+    assert_int_not_equal(cdr_store_open(&bad, &store), 0);
+    struct collected c = { 0 };
+    char error[256] = "";
+    struct cdr_query missing = { .database = "/nonexistent-dir/x/cdr.db", .until_ms = 1 };
+    assert_int_not_equal(cdr_store_read(&missing, collect, &c, error, sizeof(error)), 0);
+    assert_true(error[0] != '\0');
+    cdr_store_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cdr_store_open_rows_interrupted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_never_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_reopen, setup, teardown),
+        cmocka_unit_test(test_cdr_store_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
