@@ -8,6 +8,7 @@
 #include "gateway/gateway.h"
 #include "tools/audit.h"
 #include "tools/ban.h"
+#include "tools/cdr.h"
 #include "tools/check_config.h"
 #include "tools/firewall.h"
 #include "tools/lint.h"
@@ -40,6 +41,7 @@ static const struct subcommand subcommands[] = {
     { "ban", "list, add and lift bans in the running daemon", tools_ban_main },
     { "number", "normalize, classify and price a dialled number", tools_number_main },
     { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
+    { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
 };
 
 static void print_usage(FILE *out)

@@ -3,7 +3,7 @@
 # answered and hung up by the callee, busy (486) and cancelled while ringing. Afterwards
 # the call records say exactly what sipp saw: one record per call, the disposition, the
 # side that hung up and the billed seconds (within a second) of every kind, in the
-# database and in the Master.csv file alike.
+# database and in the Master.csv file alike; sipwarden cdr export prints the same lines.
 source "$(dirname "$0")/../lib.sh"
 
 PER_KIND=${PER_KIND:-50}
@@ -101,4 +101,17 @@ for b in bad[:20]:
     print(b)
 sys.exit(1 if bad else 0)
 PY
+# sipwarden cdr export prints the same lines from the database; a window selects.
+"$SIPWARDEN" cdr export --since 2000-01-01 -c gw.conf > export.csv || it_fail "cdr export"
+cmp <(sort Master.csv) <(sort export.csv) || it_fail "cdr export differs from Master.csv"
+"$SIPWARDEN" cdr export --since 2000-01-01 --format json -c gw.conf > export.json ||
+    it_fail "cdr export --format json"
+python3 -c 'import json, sys; rows = [json.loads(l) for l in open("export.json")];
+sys.exit(0 if len(rows) == 4 * int(sys.argv[1]) and all(r["state"] == "complete" for r in rows) else 1)' \
+    "$PER_KIND" || it_fail "cdr export --format json: not one object per record"
+[ -z "$("$SIPWARDEN" cdr export --since 2000-01-01 --until 2000-01-02 -c gw.conf)" ] ||
+    it_fail "cdr export --until printed records outside the window"
+rc=0
+"$SIPWARDEN" cdr export --until 2000-01-02 -c gw.conf 2> usage.txt || rc=$?
+[ "$rc" = 2 ] && grep -q '^usage: sipwarden cdr export' usage.txt || it_fail "no usage without --since"
 it_log "ok"
