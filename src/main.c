@@ -8,6 +8,7 @@
 #include "gateway/gateway.h"
 #include "tools/audit.h"
 #include "tools/ban.h"
+#include "tools/calls.h"
 #include "tools/cdr.h"
 #include "tools/check_config.h"
 #include "tools/firewall.h"
@@ -41,6 +42,7 @@ static const struct subcommand subcommands[] = {
     { "ban", "list, add and lift bans in the running daemon", tools_ban_main },
     { "number", "normalize, classify and price a dialled number", tools_number_main },
     { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
+    { "calls", "list and end the calls in progress in the running daemon", tools_calls_main },
     { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
 };
 

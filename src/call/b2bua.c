@@ -1034,20 +1034,42 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
     b2bua_relay_resend_ack(b, call, from_a, cseq->seq);
 }
 
+/* The gateway ends a live call: BYE on both legs, or CANCEL and 503 while it rings. */
+static void end_by_gateway(struct b2bua *b, struct call *call, const char *reason)
+{
+    if (call->state == CALL_STATE_CONFIRMED) {
+        b2bua_send_bye(b, call, true, reason);
+        b2bua_send_bye(b, call, false, reason);
+    } else {
+        send_b_cancel(b, call);
+        respond_a(call, 503, SV("Service Unavailable"), NULL, false);
+    }
+    b2bua_call_end(call, 503, reason);
+}
+
 void b2bua_end_all(struct b2bua *b, const char *reason)
 {
     for (size_t i = 0; i < b->pool_touched; i++) {
         struct call *call = &b->pool[i];
-        if (call->owner == NULL || call->state == CALL_STATE_ENDED) {
+        if (call->owner != NULL && call->state != CALL_STATE_ENDED) {
+            end_by_gateway(b, call, reason);
+        }
+    }
+}
+
+size_t b2bua_calls_kill(struct b2bua *b, const struct b2bua_call_filter *filter)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < b->pool_touched; i++) {
+        struct call *call = &b->pool[i];
+        if (call->owner == NULL || call->state == CALL_STATE_ENDED ||
+            !b2bua_record_matches(&call->record, filter)) {
             continue;
         }
-        if (call->state == CALL_STATE_CONFIRMED) {
-            b2bua_send_bye(b, call, true, reason);
-            b2bua_send_bye(b, call, false, reason);
-        } else {
-            send_b_cancel(b, call);
-            respond_a(call, 503, SV("Service Unavailable"), NULL, false);
-        }
-        b2bua_call_end(call, 503, reason);
+        /* Before the end: the record then still names the call as it was. */
+        emit_call_event(call, EV_POLICY_HIT, "calls kill: ended by the operator");
+        end_by_gateway(b, call, "operator");
+        count++;
     }
+    return count;
 }

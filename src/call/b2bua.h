@@ -188,6 +188,30 @@ void b2bua_trunk_unregister_all(struct b2bua *b2bua);
 /* Ends every call of this worker on both legs (shutdown, isolation). */
 void b2bua_end_all(struct b2bua *b2bua, const char *reason);
 
+/*
+ * Which calls an operator command names: the one whose id (leg B's Call-ID, the record's
+ * uniqueid) is `id`, or every call of `account` or of `trunk`; all NULL = every call.
+ */
+struct b2bua_call_filter {
+    const char *id;
+    const char *account;
+    const char *trunk;
+};
+
+/*
+ * Copies the records of this worker's live calls (ringing or answered) that match
+ * `filter` into out[0..cap); returns how many matched (possibly more than cap).
+ */
+size_t b2bua_calls_list(const struct b2bua *b2bua, const struct b2bua_call_filter *filter,
+                        struct call_record *out, size_t cap);
+
+/*
+ * Ends this worker's live calls that match `filter` as b2bua_end_all does (BYE on both
+ * legs; CANCEL and 503 while ringing), each with an EV_POLICY_HIT event naming the
+ * operator and its record ended by the gateway. Returns how many it ended.
+ */
+size_t b2bua_calls_kill(struct b2bua *b2bua, const struct b2bua_call_filter *filter);
+
 /* Calls of this worker currently EARLY or CONFIRMED, and transactions in use. */
 size_t b2bua_call_count(const struct b2bua *b2bua);
 size_t b2bua_txn_count(const struct b2bua *b2bua);

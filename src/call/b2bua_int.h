@@ -113,6 +113,8 @@ void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct 
 void b2bua_record_ring(struct call *call, uint16_t status);
 void b2bua_record_answer(struct call *call);
 void b2bua_record_end(struct call *call, const char *why);
+/* Does the record match an operator's filter (b2bua.h)? */
+bool b2bua_record_matches(const struct call_record *rec, const struct b2bua_call_filter *filter);
 
 /* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
 struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,

@@ -106,3 +106,32 @@ void b2bua_record_end(struct call *call, const char *why)
     rec->state = CALLREC_STATE_COMPLETE;
     CALLREC_SET(rec->end_reason, why);
 }
+
+static bool field_is(const char *field, const char *wanted)
+{
+    return wanted == NULL || strcmp(field, wanted) == 0;
+}
+
+bool b2bua_record_matches(const struct call_record *rec, const struct b2bua_call_filter *filter)
+{
+    return field_is(rec->uniqueid, filter->id) && field_is(rec->policy.account, filter->account) &&
+           field_is(rec->policy.trunk, filter->trunk);
+}
+
+size_t b2bua_calls_list(const struct b2bua *b, const struct b2bua_call_filter *filter,
+                        struct call_record *out, size_t cap)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < b->pool_touched; i++) {
+        const struct call *call = &b->pool[i];
+        if (call->owner == NULL || call->state == CALL_STATE_ENDED ||
+            !b2bua_record_matches(&call->record, filter)) {
+            continue;
+        }
+        if (count < cap) {
+            out[count] = call->record;
+        }
+        count++;
+    }
+    return count;
+}

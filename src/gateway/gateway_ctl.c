@@ -1,7 +1,8 @@
 /*
- * The control socket (gateway_obs.h): `sipwarden ban list|add|del` talks to the running
- * daemon through it. One thread serves one short connection at a time: the requests are
- * rare, and a peer that stalls is cut off by a receive timeout.
+ * The control socket (gateway_obs.h): `sipwarden ban list|add|del` and `sipwarden calls
+ * list|kill` (gateway_calls.c) talk to the running daemon through it. One thread serves one short
+ * connection at a time: the requests are rare, and a peer that stalls is cut off by a receive
+ * timeout.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +35,7 @@ struct gw_ctl {
     int fd;
     char *path;
     struct ban_store *bans;
+    struct gateway *gw; /* for the call commands */
     pthread_t thread;
     bool has_thread;
     atomic_bool is_stopping;
@@ -257,7 +259,11 @@ static void serve_one(struct gw_ctl *ctl, int fd)
         send_all(fd, oom, sizeof(oom) - 1);
         return;
     }
-    gw_ctl_handle(ctl->bans, line, sw_wall_s(), reply, CTL_REPLY_MAX);
+    if (strncmp(line, "calls ", 6) == 0 && ctl->gw != NULL) {
+        gw_calls_handle(ctl->gw, line + 6, reply, CTL_REPLY_MAX);
+    } else {
+        gw_ctl_handle(ctl->bans, line, sw_wall_s(), reply, CTL_REPLY_MAX);
+    }
     send_all(fd, reply, strlen(reply));
     sw_free(reply);
 }
@@ -330,7 +336,8 @@ static int bind_socket(const char *path, int *out)
     return 0;
 }
 
-int gw_ctl_open(const char *path, struct ban_store *bans, struct gw_ctl **out, struct sw_diag *diag)
+int gw_ctl_open(const char *path, struct ban_store *bans, struct gateway *gw, struct gw_ctl **out,
+                struct sw_diag *diag)
 {
     struct gw_ctl *ctl = sw_calloc(1, sizeof(*ctl));
     if (ctl == NULL || (ctl->path = sw_strdup(path)) == NULL) {
@@ -338,6 +345,7 @@ int gw_ctl_open(const char *path, struct ban_store *bans, struct gw_ctl **out, s
         return -ENOMEM;
     }
     ctl->bans = bans;
+    ctl->gw = gw;
     atomic_init(&ctl->is_stopping, false);
     int rc = bind_socket(path, &ctl->fd);
     if (rc != 0) {

@@ -743,7 +743,7 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
         return rc;
     }
     if (cfg->general.control_socket != NULL) {
-        rc = gw_ctl_open(cfg->general.control_socket, obs->bans, &obs->ctl, diag);
+        rc = gw_ctl_open(cfg->general.control_socket, obs->bans, gw, &obs->ctl, diag);
     }
     return rc;
 }

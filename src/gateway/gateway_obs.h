@@ -82,7 +82,7 @@ struct ban_store *gw_obs_bans(struct gateway *gw);
  */
 struct gw_ctl;
 
-int gw_ctl_open(const char *path, struct ban_store *bans, struct gw_ctl **out,
+int gw_ctl_open(const char *path, struct ban_store *bans, struct gateway *gw, struct gw_ctl **out,
                 struct sw_diag *diag);
 int gw_ctl_start(struct gw_ctl *ctl);
 void gw_ctl_close(struct gw_ctl *ctl);
@@ -93,6 +93,16 @@ void gw_ctl_close(struct gw_ctl *ctl);
  * when it does not fit). Pure apart from the store; exposed for tests.
  */
 void gw_ctl_handle(struct ban_store *bans, const char *line, int64_t now_s, char *out, size_t cap);
+
+/*
+ * Runs a "calls ..." request (the words after "calls") on every worker of `gw` and writes
+ * the answer into `out` (gateway_calls.c). Control thread; waits up to 3 s for the workers.
+ *   list [account A | trunk T] -> "call <id> <ringing|answered> <account> <trunk>
+ *                                  <src ip:port> <caller> <dialled> <setup_s> <answer_s>"
+ *                                 ("-" for an empty word), "more <n>" past 4,096, "ok"
+ *   kill id ID | account A | trunk T -> "killed <n>", "ok"; BYE on both legs
+ */
+void gw_calls_handle(struct gateway *gw, const char *line, char *out, size_t cap);
 
 /*
  * The admin HTTP server (gateway_admin.c): GET /metrics (Prometheus text format 0.0.4) on

@@ -1,14 +1,10 @@
 #include "tools/ban.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/addr.h"
 #include "base/alloc.h"
@@ -16,9 +12,9 @@
 #include "base/err.h"
 #include "base/sv.h"
 #include "config/config.h"
+#include "tools/ctl_client.h"
 
 #define BAN_REPLY_MAX ((size_t)1 << 20)
-#define BAN_TIMEOUT_S 5
 
 static void print_usage(FILE *out)
 {
@@ -88,82 +84,6 @@ size_t tools_ban_print_list(const char *reply, FILE *out)
     return count;
 }
 
-static int connect_socket(const char *path)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        return -errno;
-    }
-    struct timeval timeout = { .tv_sec = BAN_TIMEOUT_S, .tv_usec = 0 };
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == -1) {
-        int err = -errno;
-        (void)close(fd);
-        return err;
-    }
-    return fd;
-}
-
-/* Sends `request` and reads the whole reply into `reply` (NUL-terminated). */
-static int exchange(const char *path, const char *request, char *reply, size_t cap)
-{
-    int fd = connect_socket(path);
-    if (fd < 0) {
-        return fd;
-    }
-    size_t len = strlen(request);
-    if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len) {
-        int err = -errno;
-        (void)close(fd);
-        return err != 0 ? err : -EIO;
-    }
-    (void)shutdown(fd, SHUT_WR);
-    size_t got = 0;
-    while (got < cap - 1) {
-        ssize_t n = recv(fd, reply + got, cap - 1 - got, 0);
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
-    reply[got] = '\0';
-    (void)close(fd);
-    return got > 0 ? 0 : -EIO;
-}
-
-/* The socket path: --socket, else [general] control_socket of -c FILE or the default. */
-static char *socket_path(const char *config, const char *socket)
-{
-    if (socket != NULL) {
-        return sw_strdup(socket);
-    }
-    struct sw_diag diag;
-    sw_diag_init(&diag);
-    struct cfg *cfg = config != NULL ? cfg_load_file(config, &diag) : cfg_load_default(&diag);
-    if (cfg == NULL) {
-        sw_diag_print(&diag, stderr);
-    }
-    sw_diag_fini(&diag);
-    char *path = NULL;
-    if (cfg != NULL && cfg->general.control_socket != NULL) {
-        path = sw_strdup(cfg->general.control_socket);
-    } else if (cfg != NULL) {
-        (void)fprintf(stderr, "sipwarden ban: [general] control_socket is off in %s\n",
-                      cfg->source);
-    }
-    cfg_free(cfg);
-    return path;
-}
-
 /* Builds the request line from the positional arguments; false on a usage error. */
 static bool build_request(int argc, char **argv, const char *time, char *out, size_t cap)
 {
@@ -201,7 +121,7 @@ static int run_request(const char *path, const char *request, bool is_list)
     if (reply == NULL) {
         return 1;
     }
-    int rc = exchange(path, request, reply, BAN_REPLY_MAX);
+    int rc = tools_ctl_exchange(path, request, reply, BAN_REPLY_MAX);
     if (rc != 0) {
         (void)fprintf(stderr, "sipwarden ban: %s: %s (is the daemon running?)\n", path,
                       sw_strerror(rc));
@@ -255,7 +175,7 @@ int tools_ban_main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
-    char *path = socket_path(config, socket);
+    char *path = tools_ctl_socket_path(config, socket, "ban");
     if (path == NULL) {
         return 1;
     }

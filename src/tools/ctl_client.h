@@ -1,0 +1,25 @@
+/*
+ * The client side of the daemon's control socket (gateway_obs.h describes the protocol),
+ * shared by `sipwarden ban` and `sipwarden calls`. Main thread of the command.
+ */
+#ifndef SW_TOOLS_CTL_CLIENT_H
+#define SW_TOOLS_CTL_CLIENT_H
+
+#include <stddef.h>
+
+/*
+ * The socket path: `socket` when given, else [general] control_socket of the
+ * configuration `config` (NULL = the embedded default). NULL (the reason printed on
+ * standard error, prefixed "sipwarden <command>:") when there is none. Owned by the
+ * caller (sw_free).
+ */
+char *tools_ctl_socket_path(const char *config, const char *socket, const char *command);
+
+/*
+ * Sends the request line `request` (with its newline) and reads the whole reply into
+ * `reply` (cap bytes, NUL-terminated). Returns 0, or -errno when the daemon cannot be
+ * reached or answers nothing (5 s timeouts).
+ */
+int tools_ctl_exchange(const char *path, const char *request, char *reply, size_t cap);
+
+#endif
