@@ -63,25 +63,9 @@ static bool print_row(const char *line, FILE *out)
 
 size_t tools_ban_print_list(const char *reply, FILE *out)
 {
-    size_t count = 0;
     (void)fprintf(out, "%-39s %-20s %-20s %7s %-6s %s\n", "ADDRESS", "START", "END", "OFFENCE",
                   "SOURCE", "REASON");
-    const char *line = reply;
-    while (line != NULL && *line != '\0') {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-        char buf[512];
-        if (len < sizeof(buf)) {
-            memcpy(buf, line, len);
-            buf[len] = '\0';
-            count += print_row(buf, out) ? 1 : 0;
-            if (strncmp(buf, "more ", 5) == 0) {
-                (void)fprintf(out, "(%s not shown)\n", buf + 5);
-            }
-        }
-        line = nl != NULL ? nl + 1 : NULL;
-    }
-    return count;
+    return tools_ctl_print_rows(reply, print_row, out);
 }
 
 /* Builds the request line from the positional arguments; false on a usage error. */

@@ -50,23 +50,7 @@ size_t tools_calls_print_list(const char *reply, FILE *out)
 {
     (void)fprintf(out, "%-34s %-8s %-12s %-12s %-21s %-16s %-16s %-19s %s\n", "ID", "STATE",
                   "ACCOUNT", "TRUNK", "SOURCE", "CALLER", "DIALLED", "SETUP", "ANSWER");
-    size_t count = 0;
-    const char *line = reply;
-    while (line != NULL && *line != '\0') {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-        char buf[512];
-        if (len < sizeof(buf)) {
-            memcpy(buf, line, len);
-            buf[len] = '\0';
-            count += print_row(buf, out) ? 1 : 0;
-            if (strncmp(buf, "more ", 5) == 0) {
-                (void)fprintf(out, "(%s not shown)\n", buf + 5);
-            }
-        }
-        line = nl != NULL ? nl + 1 : NULL;
-    }
-    return count;
+    return tools_ctl_print_rows(reply, print_row, out);
 }
 
 struct calls_args {

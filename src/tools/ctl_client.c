@@ -87,3 +87,24 @@ char *tools_ctl_socket_path(const char *config, const char *socket, const char *
     cfg_free(cfg);
     return path;
 }
+
+size_t tools_ctl_print_rows(const char *reply, ctl_row_fn *row, FILE *out)
+{
+    size_t count = 0;
+    const char *line = reply;
+    while (line != NULL && *line != '\0') {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        char buf[512];
+        if (len < sizeof(buf)) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            count += row(buf, out) ? 1 : 0;
+            if (strncmp(buf, "more ", 5) == 0) {
+                (void)fprintf(out, "(%s not shown)\n", buf + 5);
+            }
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    return count;
+}

@@ -5,7 +5,9 @@
 #ifndef SW_TOOLS_CTL_CLIENT_H
 #define SW_TOOLS_CTL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * The socket path: `socket` when given, else [general] control_socket of the
@@ -21,5 +23,14 @@ char *tools_ctl_socket_path(const char *config, const char *socket, const char *
  * reached or answers nothing (5 s timeouts).
  */
 int tools_ctl_exchange(const char *path, const char *request, char *reply, size_t cap);
+
+/* Prints one reply line as a table row to `out`; false when the line is not a row. */
+typedef bool ctl_row_fn(const char *line, FILE *out);
+
+/*
+ * Hands each line of `reply` to `row` and prints "(N not shown)" for a "more N" line.
+ * Returns the number of rows printed. Pure.
+ */
+size_t tools_ctl_print_rows(const char *reply, ctl_row_fn *row, FILE *out);
 
 #endif
