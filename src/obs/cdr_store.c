@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "obs/cdr.h"
+#include "state/sqlutil.h"
 
 #define CDR_DEFAULT_QUEUE 4096u
 #define CDR_BATCH         64
@@ -66,14 +67,11 @@ static int sql_fail(struct cdr_store *store, sqlite3 *conn, const char *what)
 
 static int exec(struct cdr_store *store, const char *sql)
 {
-    char *message = NULL;
-    if (sqlite3_exec(store->conn, sql, NULL, NULL, &message) != SQLITE_OK) {
-        log_err(NULL, "cdr: %.60s: %s", sql, message != NULL ? message : "?");
-        sqlite3_free(message);
+    int rc = sqlutil_exec(store->conn, "cdr", sql);
+    if (rc != 0) {
         atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
-        return -SW_EIO;
     }
-    return 0;
+    return rc;
 }
 
 /* "col1", "col2", ... (every column name quoted: "end" is an SQL keyword). */

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "state/sqlutil.h"
 
 #define SQL_DEFAULT_QUEUE   4096u
 #define SQL_DEFAULT_HISTORY (30u * 86400u)
@@ -79,14 +80,11 @@ static int sql_fail(struct ban_sqlite *db, const char *what)
 
 static int exec(struct ban_sqlite *db, const char *sql)
 {
-    char *message = NULL;
-    if (sqlite3_exec(db->conn, sql, NULL, NULL, &message) != SQLITE_OK) {
-        log_err(NULL, "ban_sqlite: %s: %s", sql, message != NULL ? message : "?");
-        sqlite3_free(message);
+    int rc = sqlutil_exec(db->conn, "ban_sqlite", sql);
+    if (rc != 0) {
         atomic_fetch_add_explicit(&db->errors, 1, memory_order_relaxed);
-        return -SW_EIO;
     }
-    return 0;
+    return rc;
 }
 
 static void db_free(struct ban_sqlite *db)
