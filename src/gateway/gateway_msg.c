@@ -235,6 +235,13 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
         route->ruri_user = edits->callee_user;
     }
     route->sdp = edits->sdp;
+    /* What the stages found, for the call's record (base/callrec.h). */
+    struct callrec_policy *record = &route->policy;
+    sw_event_set(record->dialled_e164, sizeof(record->dialled_e164), edits->dialled_e164);
+    sw_event_set(record->country, sizeof(record->country), edits->dest_country);
+    sw_event_set(record->number_class, sizeof(record->number_class), edits->dest_class);
+    sw_event_set(record->verstat, sizeof(record->verstat), edits->verstat);
+    record->rate_micro = edits->is_rated ? edits->rate_per_minute_micro : 0;
 }
 
 /* A held message: a copy that runs through the path again when a stage resumes it. */
