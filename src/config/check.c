@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
+#include "config/lines.h"
 #include "config/value.h"
 
 /* Shortest admin token accepted. */
@@ -664,8 +665,110 @@ static void check_media(const struct cfg_check_ctx *ctx)
     }
 }
 
+/* ---- alert rules and sinks ---- */
+
+void cfg_check_alert(const struct cfg_check_ctx *ctx, struct cfg_alert *alert,
+                     const unsigned *key_lines)
+{
+    struct place metric =
+        place_of(alert->name, alert->line, key_lines, CFG_SECTION_ALERT, "metric");
+    if (metric.line == alert->line) {
+        error_at(ctx, metric, "an alert rule needs a metric");
+    }
+    if (!default_string(&alert->title, alert->name)) {
+        error_at(ctx, metric, "out of memory");
+    }
+}
+
+static bool url_is_clean(struct sv url)
+{
+    for (size_t i = 0; i < url.len; i++) {
+        char c = url.ptr[i];
+        if (c == ' ' || c == '"' || c == '<' || c == '>' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void check_webhook(const struct cfg_check_ctx *ctx, const struct cfg_sink *sink,
+                          const unsigned *key_lines)
+{
+    struct place url = place_of(sink->name, sink->line, key_lines, CFG_SECTION_SINK, "url");
+    if (sink->url == NULL) {
+        error_at(ctx, url, "a webhook sink needs a url");
+        return;
+    }
+    struct sv text = sv_from_cstr(sink->url);
+    bool is_https = sv_starts_with_nocase(text, SV("https://"));
+    bool is_http = sv_starts_with_nocase(text, SV("http://"));
+    if (!url_is_clean(text) || (!is_https && !is_http)) {
+        error_at(ctx, url, "expected an https:// URL without spaces, quotes or angle brackets");
+    } else if (is_http && !sink->allow_http) {
+        error_at(ctx, url, "the URL is not https (set allow_http = yes for a lab receiver)");
+    }
+}
+
+void cfg_check_sink(const struct cfg_check_ctx *ctx, struct cfg_sink *sink,
+                    const unsigned *key_lines)
+{
+    struct place kind = place_of(sink->name, sink->line, key_lines, CFG_SECTION_SINK, "kind");
+    if (kind.line == sink->line) {
+        error_at(ctx, kind, "a sink needs a kind (syslog, command, webhook or sendmail)");
+        return;
+    }
+    if (sink->kind == CFG_SINK_WEBHOOK) {
+        check_webhook(ctx, sink, key_lines);
+    }
+    struct place command = place_of(sink->name, sink->line, key_lines, CFG_SECTION_SINK, "command");
+    if (sink->kind == CFG_SINK_COMMAND && (sink->command == NULL || sink->command[0] != '/')) {
+        error_at(ctx, command, "a command sink needs the absolute path of a program");
+    }
+    struct place to = place_of(sink->name, sink->line, key_lines, CFG_SECTION_SINK, "to");
+    if (sink->kind == CFG_SINK_SENDMAIL && (sink->to == NULL || strchr(sink->to, '@') == NULL)) {
+        error_at(ctx, to, "a sendmail sink needs a recipient address (to = name@domain)");
+    }
+    struct place program =
+        place_of(sink->name, sink->line, key_lines, CFG_SECTION_SINK, "sendmail");
+    if (sink->kind == CFG_SINK_SENDMAIL && sink->sendmail[0] != '/') {
+        error_at(ctx, program, "sendmail must be an absolute path");
+    }
+}
+
+/* Each name in `sinks` names a sink section; `where` is the list's place. */
+static void check_sink_names(const struct cfg_check_ctx *ctx, const struct cfg_strings *sinks,
+                             struct place where)
+{
+    for (size_t i = 0; i < sinks->count; i++) {
+        enum cfg_section_kind kind;
+        size_t index = 0;
+        if (!cfg_object_find(ctx->cfg, sinks->items[i], &kind, &index) ||
+            kind != CFG_SECTION_SINK) {
+            sw_diag_add(ctx->diag, DIAG_ERROR, ctx->file, where.line, where.label,
+                        "unknown sink \"%s\" (no section with type = sink has that name)",
+                        sinks->items[i]);
+        }
+    }
+}
+
+static void check_alert_sinks(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg *cfg = ctx->cfg;
+    check_sink_names(ctx, &cfg->alerts.sinks, single_place(ctx, CFG_SECTION_ALERTS, "sinks"));
+    for (size_t i = 0; i < cfg->alert_rule_count; i++) {
+        const struct cfg_alert *rule = &cfg->alert_rules[i];
+        struct place where = { .line = cfg_key_line(cfg, rule->name, "sinks") };
+        if (where.line == 0) {
+            where.line = rule->line;
+        }
+        (void)snprintf(where.label, sizeof(where.label), "%s.sinks", rule->name);
+        check_sink_names(ctx, &rule->sinks, where);
+    }
+}
+
 void cfg_check_global(const struct cfg_check_ctx *ctx)
 {
+    check_alert_sinks(ctx);
     check_general(ctx);
     check_tls(ctx);
     check_pbx(ctx);

@@ -33,6 +33,14 @@ void cfg_check_trunk(const struct cfg_check_ctx *ctx, struct cfg_trunk *trunk,
 void cfg_check_account(const struct cfg_check_ctx *ctx, struct cfg_account *account,
                        const unsigned *key_lines);
 
+/* Checks an alert rule (a metric is required; title defaults to the section name). */
+void cfg_check_alert(const struct cfg_check_ctx *ctx, struct cfg_alert *alert,
+                     const unsigned *key_lines);
+
+/* Checks a sink: what its kind requires; a webhook URL must be https unless allow_http. */
+void cfg_check_sink(const struct cfg_check_ctx *ctx, struct cfg_sink *sink,
+                    const unsigned *key_lines);
+
 /* The singleton sections and the rules across objects; run once, after every section. */
 void cfg_check_global(const struct cfg_check_ctx *ctx);
 

@@ -65,10 +65,7 @@ static void key_label(const struct loader *ld, const char *name, char *buf, size
 
 static void *object_base(struct loader *ld)
 {
-    if (ld->kind == CFG_SECTION_TRUNK) {
-        return &ld->cfg->trunks[ld->object];
-    }
-    return &ld->cfg->accounts[ld->object];
+    return cfg_object_at(ld->cfg, ld->kind, ld->object);
 }
 
 static void *section_base(struct loader *ld)
@@ -116,8 +113,8 @@ static void finish_section(struct loader *ld)
         char label[SECTION_NAME_MAX + 3];
         (void)snprintf(label, sizeof(label), "[%s]", ld->section);
         report(ld, ld->section_line, label,
-               "empty section: an object section needs 'type = trunk' or 'type = account' as its "
-               "first key");
+               "empty section: an object section needs 'type = trunk', 'account', 'alert' or "
+               "'sink' as its first key");
     }
     bool is_clean = ld->diag->error_count == ld->section_errors;
     if (ld->state == SECTION_OBJECT && is_clean) {
@@ -127,8 +124,12 @@ static void finish_section(struct loader *ld)
         };
         if (ld->kind == CFG_SECTION_TRUNK) {
             cfg_check_trunk(&ctx, &ld->cfg->trunks[ld->object], ld->key_lines);
-        } else {
+        } else if (ld->kind == CFG_SECTION_ACCOUNT) {
             cfg_check_account(&ctx, &ld->cfg->accounts[ld->object], ld->key_lines);
+        } else if (ld->kind == CFG_SECTION_ALERT) {
+            cfg_check_alert(&ctx, &ld->cfg->alert_rules[ld->object], ld->key_lines);
+        } else {
+            cfg_check_sink(&ctx, &ld->cfg->alert_sinks[ld->object], ld->key_lines);
         }
     }
     ld->state = SECTION_NONE;
@@ -142,7 +143,7 @@ static bool object_name_is_taken(const struct cfg *cfg, const char *name, unsign
     if (!cfg_object_find(cfg, name, &kind, &index)) {
         return false;
     }
-    *line = kind == CFG_SECTION_TRUNK ? cfg->trunks[index].line : cfg->accounts[index].line;
+    *line = cfg_object_at(cfg, kind, index)->line;
     return true;
 }
 
@@ -200,38 +201,46 @@ static void begin_section(struct loader *ld, struct sv name)
     ld->state = SECTION_PENDING;
 }
 
-/* Appends a trunk or account named after the current section, with its defaults. */
+/* The number of object sections of every kind. */
+static size_t object_total(struct cfg *cfg)
+{
+    size_t total = 0;
+    for (size_t kind = 0; kind < CFG_SECTION_COUNT; kind++) {
+        if (cfg_section_kind_is_object((enum cfg_section_kind)kind)) {
+            total += *cfg_objects_count(cfg, (enum cfg_section_kind)kind);
+        }
+    }
+    return total;
+}
+
+/* Appends an object of `kind` named after the current section, with its defaults. */
 static int add_object(struct loader *ld, enum cfg_section_kind kind)
 {
     struct cfg *cfg = ld->cfg;
-    bool is_trunk = kind == CFG_SECTION_TRUNK;
-    size_t count = is_trunk ? cfg->trunk_count : cfg->account_count;
-    if (cfg->trunk_count + cfg->account_count >= CFG_OBJECTS_MAX) {
+    size_t count = 0;
+    size_t size = 0;
+    (void)cfg_objects_of(cfg, kind, &count, &size); /* the array itself is reallocated below */
+    if (object_total(cfg) >= CFG_OBJECTS_MAX) {
         return -SW_EFULL;
     }
     if (cfg_lines_reserve(cfg->lines, kind, count) != 0) {
         return -ENOMEM;
     }
-    size_t size = is_trunk ? sizeof(struct cfg_trunk) : sizeof(struct cfg_account);
-    void *old = is_trunk ? (void *)cfg->trunks : (void *)cfg->accounts;
-    char *grown = sw_realloc(old, (count + 1) * size);
+    void **items = cfg_objects_array(cfg, kind);
+    char *grown = sw_realloc(*items, (count + 1) * size);
     if (grown == NULL) {
         return -ENOMEM;
     }
     memset(grown + count * size, 0, size);
+    *items = grown;
     char *name = sw_strdup(ld->section);
-    if (is_trunk) {
-        cfg->trunks = (struct cfg_trunk *)(void *)grown;
-        cfg->trunks[count] = (struct cfg_trunk){ .name = name, .line = ld->section_line };
-        cfg->trunk_count += name != NULL ? 1 : 0;
-    } else {
-        cfg->accounts = (struct cfg_account *)(void *)grown;
-        cfg->accounts[count] = (struct cfg_account){ .name = name, .line = ld->section_line };
-        cfg->account_count += name != NULL ? 1 : 0;
-    }
     if (name == NULL) {
         return -ENOMEM;
     }
+    struct cfg_object_head *head = (struct cfg_object_head *)(void *)(grown + count * size);
+    head->name = name;
+    head->line = ld->section_line;
+    (*cfg_objects_count(cfg, kind))++;
     ld->kind = kind;
     ld->object = count;
     ld->state = SECTION_OBJECT;
@@ -249,8 +258,8 @@ static void handle_type(struct loader *ld, struct sv name, struct sv value)
                         "unknown section; did you mean [%s]?", hint);
         } else {
             report(ld, ld->section_line, label,
-                   "unknown section: an object section needs 'type = trunk' or 'type = account' "
-                   "as its first key");
+                   "unknown section: an object section needs 'type = trunk', 'account', 'alert' "
+                   "or 'sink' as its first key");
         }
         ld->state = SECTION_SKIP;
         return;
@@ -259,15 +268,14 @@ static void handle_type(struct loader *ld, struct sv name, struct sv value)
     enum cfg_section_kind kind = CFG_SECTION_COUNT;
     if (!cfg_section_kind_find(value, &kind) || !cfg_section_kind_is_object(kind)) {
         sw_diag_add(ld->diag, DIAG_ERROR, ld->file, ld->line, label,
-                    "bad value \"" SV_FMT "\": expected trunk or account",
+                    "bad value \"" SV_FMT "\": expected trunk, account, alert or sink",
                     SV_ARG(sv_slice(value, 0, 64)));
         ld->state = SECTION_SKIP;
         return;
     }
     int rc = add_object(ld, kind);
     if (rc != 0) {
-        report(ld, ld->line, label,
-               rc == -SW_EFULL ? "too many trunk and account sections" : "out of memory");
+        report(ld, ld->line, label, rc == -SW_EFULL ? "too many object sections" : "out of memory");
         ld->state = SECTION_SKIP;
     }
 }
@@ -648,18 +656,24 @@ struct cfg *cfg_load_offline(const char *path, struct sw_diag *diag)
 
 static void free_objects(struct cfg *cfg)
 {
-    for (size_t i = 0; i < cfg->trunk_count; i++) {
-        free_section(CFG_SECTION_TRUNK, &cfg->trunks[i]);
-        sw_free(cfg->trunks[i].name);
+    for (size_t k = 0; k < CFG_SECTION_COUNT; k++) {
+        enum cfg_section_kind kind = (enum cfg_section_kind)k;
+        if (!cfg_section_kind_is_object(kind)) {
+            continue;
+        }
+        size_t count = 0;
+        size_t size = 0;
+        char *items = cfg_objects_of(cfg, kind, &count, &size);
+        for (size_t i = 0; i < count; i++) {
+            struct cfg_object_head *head = (void *)(items + i * size);
+            free_section(kind, head);
+            sw_free(head->name);
+            head->name = NULL;
+        }
+        sw_free(items);
+        *cfg_objects_array(cfg, kind) = NULL;
+        *cfg_objects_count(cfg, kind) = 0;
     }
-    sw_free(cfg->trunks);
-    cfg->trunks = NULL;
-    for (size_t i = 0; i < cfg->account_count; i++) {
-        free_section(CFG_SECTION_ACCOUNT, &cfg->accounts[i]);
-        sw_free(cfg->accounts[i].name);
-    }
-    sw_free(cfg->accounts);
-    cfg->accounts = NULL;
 }
 
 void cfg_free(struct cfg *cfg)

@@ -196,6 +196,47 @@ enum cfg_fraud_patterns {
     CFG_PATTERNS_OFF,
 };
 
+/* What an alert rule counts (obs/alert.h describes each). */
+enum cfg_alert_metric {
+    CFG_METRIC_AUTH_FAILURES,
+    CFG_METRIC_CONCURRENT_CALLS,
+    CFG_METRIC_INTERNATIONAL_CALLS,
+    CFG_METRIC_NEW_SOURCE,
+    CFG_METRIC_BANS,
+    CFG_METRIC_TRUNK_REGISTRATION,
+    CFG_METRIC_EVENTS_DROPPED,
+    CFG_METRIC_RESTART,
+    CFG_METRIC_CERTIFICATE_EXPIRY,
+    CFG_METRIC_COUNT
+};
+
+/* What an alert rule counts separately: one incident per distinct key. */
+enum cfg_alert_scope {
+    CFG_SCOPE_TOTAL,
+    CFG_SCOPE_ACCOUNT,
+    CFG_SCOPE_SOURCE,
+    CFG_SCOPE_TRUNK,
+};
+
+enum cfg_alert_severity {
+    CFG_SEVERITY_INFO,
+    CFG_SEVERITY_MEDIUM,
+    CFG_SEVERITY_HIGH,
+    CFG_SEVERITY_CRITICAL,
+};
+
+enum cfg_sink_kind {
+    CFG_SINK_SYSLOG,
+    CFG_SINK_COMMAND,
+    CFG_SINK_WEBHOOK,
+    CFG_SINK_SENDMAIL,
+};
+
+enum cfg_sink_template {
+    CFG_TEMPLATE_GENERIC,
+    CFG_TEMPLATE_SLACK,
+};
+
 enum cfg_number_kind {
     CFG_NUMBER_EXACT,  /* "+15551230000" */
     CFG_NUMBER_RANGE,  /* "+15551230000-+15551230099": same length, first <= last */
@@ -442,6 +483,57 @@ struct cfg_fraud {
     uint32_t max_tracked;
 };
 
+/* [alerts]: the built-in rules and the alert queue. */
+struct cfg_alerts {
+    bool builtin;             /* the built-in rules are on */
+    struct cfg_strings sinks; /* sinks of the built-in rules; empty = every sink */
+    uint32_t cooldown;
+    uint32_t brute_force_threshold;
+    uint32_t brute_force_window;
+    uint32_t call_volume_peak;        /* the normal peak until history exists; 0 = rule off */
+    uint32_t international_threshold; /* calls per hour; 0 = rule off */
+    uint32_t new_source_days;
+    uint32_t queue_size;
+};
+
+/* The start of every object struct (the loader handles them alike). */
+struct cfg_object_head {
+    char *name;
+    unsigned line;
+};
+
+/* [name] with type = alert: one rule. */
+struct cfg_alert {
+    char *name;
+    unsigned line;
+    enum cfg_alert_metric metric;
+    enum cfg_alert_scope scope;
+    uint32_t window;
+    uint32_t threshold;
+    enum cfg_alert_severity severity;
+    struct cfg_strings sinks; /* checked: each names a sink; empty = every sink */
+    uint32_t cooldown;        /* 0 = [alerts] cooldown */
+    char *title;              /* default: the section name */
+    bool enabled;
+};
+
+/* [name] with type = sink: where alerts go. */
+struct cfg_sink {
+    char *name;
+    unsigned line;
+    enum cfg_sink_kind kind;
+    char *command; /* command: absolute path, run without a shell */
+    char *url;     /* webhook: https unless allow_http */
+    enum cfg_sink_template template_name;
+    bool allow_http;
+    char *ca_file;  /* webhook: CA bundle; NULL = the system store */
+    char *sendmail; /* sendmail: the program */
+    char *to;       /* sendmail: recipient */
+    char *from;     /* sendmail: sender */
+    uint32_t timeout;
+    uint32_t retries;
+};
+
 struct cfg_trunk {
     char *name;    /* the section name */
     unsigned line; /* line of the section header, for messages */
@@ -523,10 +615,15 @@ struct cfg {
     struct cfg_media media;
     struct cfg_fraud fraud;
     struct cfg_cdr cdr;
+    struct cfg_alerts alerts;
     struct cfg_trunk *trunks; /* in file order */
     size_t trunk_count;
     struct cfg_account *accounts; /* in file order */
     size_t account_count;
+    struct cfg_alert *alert_rules; /* in file order */
+    size_t alert_rule_count;
+    struct cfg_sink *alert_sinks; /* in file order */
+    size_t alert_sink_count;
     size_t default_trunk_index; /* SIZE_MAX when there is no trunk */
     struct cfg_lines *lines;    /* where each section and key is written: cfg_key_line() */
 };

@@ -125,9 +125,16 @@ _Static_assert(sizeof(enum cfg_log_level) == sizeof(unsigned int), "enums are un
 
 struct section_kind_info {
     const char *name;
-    size_t offset; /* of the singleton in struct cfg; 0 for objects */
+    size_t offset; /* of the singleton in struct cfg; objects: of their array pointer */
     bool is_object;
+    size_t count_offset; /* objects: of their count in struct cfg */
+    size_t size;         /* objects: of one element */
 };
+
+#define OBJECT_KIND(name, items, count, type)                                              \
+    {                                                                                      \
+        name, offsetof(struct cfg, items), true, offsetof(struct cfg, count), sizeof(type) \
+    }
 
 static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
     [CFG_SECTION_GENERAL] = { "general", offsetof(struct cfg, general), false },
@@ -145,9 +152,42 @@ static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
     [CFG_SECTION_MEDIA] = { "media", offsetof(struct cfg, media), false },
     [CFG_SECTION_FRAUD] = { "fraud", offsetof(struct cfg, fraud), false },
     [CFG_SECTION_CDR] = { "cdr", offsetof(struct cfg, cdr), false },
-    [CFG_SECTION_TRUNK] = { "trunk", 0, true },
-    [CFG_SECTION_ACCOUNT] = { "account", 0, true },
+    [CFG_SECTION_ALERTS] = { "alerts", offsetof(struct cfg, alerts), false },
+    [CFG_SECTION_TRUNK] = OBJECT_KIND("trunk", trunks, trunk_count, struct cfg_trunk),
+    [CFG_SECTION_ACCOUNT] = OBJECT_KIND("account", accounts, account_count, struct cfg_account),
+    [CFG_SECTION_ALERT] = OBJECT_KIND("alert", alert_rules, alert_rule_count, struct cfg_alert),
+    [CFG_SECTION_SINK] = OBJECT_KIND("sink", alert_sinks, alert_sink_count, struct cfg_sink),
 };
+
+void **cfg_objects_array(struct cfg *cfg, enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT && section_kinds[kind].is_object);
+    return (void **)(void *)((char *)cfg + section_kinds[kind].offset);
+}
+
+size_t *cfg_objects_count(struct cfg *cfg, enum cfg_section_kind kind)
+{
+    SW_ASSERT(kind < CFG_SECTION_COUNT && section_kinds[kind].is_object);
+    return (size_t *)(void *)((char *)cfg + section_kinds[kind].count_offset);
+}
+
+void *cfg_objects_of(const struct cfg *cfg, enum cfg_section_kind kind, size_t *count, size_t *size)
+{
+    struct cfg *writable = (struct cfg *)(uintptr_t)cfg; /* read only below */
+    *count = *cfg_objects_count(writable, kind);
+    *size = section_kinds[kind].size;
+    return *cfg_objects_array(writable, kind);
+}
+
+struct cfg_object_head *cfg_object_at(const struct cfg *cfg, enum cfg_section_kind kind,
+                                      size_t index)
+{
+    size_t count = 0;
+    size_t size = 0;
+    char *items = cfg_objects_of(cfg, kind, &count, &size);
+    SW_ASSERT(index < count);
+    return (struct cfg_object_head *)(void *)(items + index * size);
+}
 
 const struct cfg_key_desc *cfg_keys_table(size_t *count)
 {

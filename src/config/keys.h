@@ -51,8 +51,11 @@ enum cfg_section_kind {
     CFG_SECTION_MEDIA,
     CFG_SECTION_FRAUD,
     CFG_SECTION_CDR,
+    CFG_SECTION_ALERTS,
     CFG_SECTION_TRUNK,
     CFG_SECTION_ACCOUNT,
+    CFG_SECTION_ALERT,
+    CFG_SECTION_SINK,
     CFG_SECTION_COUNT,
 };
 
@@ -106,8 +109,24 @@ bool cfg_section_kind_find(struct sv name, enum cfg_section_kind *out);
 /* The name of `kind` ("general", ..., "trunk", "account"). */
 const char *cfg_section_kind_name(enum cfg_section_kind kind);
 
-/* True for the object kinds (trunk, account). */
+/* True for the object kinds (trunk, account, alert, sink). */
 bool cfg_section_kind_is_object(enum cfg_section_kind kind);
+
+/*
+ * The objects of kind `kind` in `cfg`: the array (NULL when none), its length in *count
+ * and the size of one element in *size. Every object struct starts with `char *name;
+ * unsigned line;` (struct cfg_object_head).
+ */
+void *cfg_objects_of(const struct cfg *cfg, enum cfg_section_kind kind, size_t *count,
+                     size_t *size);
+
+/* Where `kind`'s array and count live in struct cfg (for the loader, which grows them). */
+void **cfg_objects_array(struct cfg *cfg, enum cfg_section_kind kind);
+size_t *cfg_objects_count(struct cfg *cfg, enum cfg_section_kind kind);
+
+/* The head of object `index` of `kind` (index below its count). */
+struct cfg_object_head *cfg_object_at(const struct cfg *cfg, enum cfg_section_kind kind,
+                                      size_t index);
 
 /* The singleton section `kind` inside `cfg` (not for objects). */
 void *cfg_section_base(struct cfg *cfg, enum cfg_section_kind kind);

@@ -20,20 +20,19 @@ void cfg_lines_free(struct cfg_lines *lines)
     if (lines == NULL) {
         return;
     }
-    sw_free(lines->trunk_rows);
-    lines->trunk_rows = NULL;
-    sw_free(lines->account_rows);
-    lines->account_rows = NULL;
+    for (size_t kind = 0; kind < CFG_SECTION_COUNT; kind++) {
+        sw_free(lines->rows[kind]);
+        lines->rows[kind] = NULL;
+    }
     sw_free(lines);
 }
 
 int cfg_lines_reserve(struct cfg_lines *lines, enum cfg_section_kind kind, size_t index)
 {
-    SW_ASSERT(kind == CFG_SECTION_TRUNK || kind == CFG_SECTION_ACCOUNT);
+    SW_ASSERT(cfg_section_kind_is_object(kind));
     SW_ASSERT(index < CFG_OBJECTS_MAX);
-    bool is_trunk = kind == CFG_SECTION_TRUNK;
-    unsigned **rows = is_trunk ? &lines->trunk_rows : &lines->account_rows;
-    size_t *cap = is_trunk ? &lines->trunk_cap : &lines->account_cap;
+    unsigned **rows = &lines->rows[kind];
+    size_t *cap = &lines->caps[kind];
     if (index < *cap) {
         return 0;
     }
@@ -52,29 +51,30 @@ int cfg_lines_reserve(struct cfg_lines *lines, enum cfg_section_kind kind, size_
 void cfg_lines_set_object_key(struct cfg_lines *lines, size_t index,
                               const struct cfg_key_desc *desc, unsigned line)
 {
-    bool is_trunk = cfg_keys_in_section(desc, CFG_SECTION_TRUNK);
-    SW_ASSERT(is_trunk || cfg_keys_in_section(desc, CFG_SECTION_ACCOUNT));
-    enum cfg_section_kind kind = is_trunk ? CFG_SECTION_TRUNK : CFG_SECTION_ACCOUNT;
-    SW_ASSERT(index < (is_trunk ? lines->trunk_cap : lines->account_cap));
-    unsigned *rows = is_trunk ? lines->trunk_rows : lines->account_rows;
-    rows[index * cfg_keys_kind_count(kind) + cfg_keys_kind_position(desc)] = line;
+    enum cfg_section_kind kind = CFG_SECTION_COUNT;
+    bool is_found = cfg_section_kind_find(sv_from_cstr(desc->info.section), &kind);
+    SW_ASSERT(is_found && cfg_section_kind_is_object(kind));
+    SW_ASSERT(index < lines->caps[kind]);
+    lines->rows[kind][index * cfg_keys_kind_count(kind) + cfg_keys_kind_position(desc)] = line;
 }
 
 bool cfg_object_find(const struct cfg *cfg, const char *name, enum cfg_section_kind *kind,
                      size_t *index)
 {
-    for (size_t i = 0; i < cfg->trunk_count; i++) {
-        if (strcmp(cfg->trunks[i].name, name) == 0) {
-            *kind = CFG_SECTION_TRUNK;
-            *index = i;
-            return true;
+    for (size_t k = 0; k < CFG_SECTION_COUNT; k++) {
+        if (!cfg_section_kind_is_object((enum cfg_section_kind)k)) {
+            continue;
         }
-    }
-    for (size_t i = 0; i < cfg->account_count; i++) {
-        if (strcmp(cfg->accounts[i].name, name) == 0) {
-            *kind = CFG_SECTION_ACCOUNT;
-            *index = i;
-            return true;
+        size_t count = 0;
+        size_t size = 0;
+        const char *items = cfg_objects_of(cfg, (enum cfg_section_kind)k, &count, &size);
+        for (size_t i = 0; i < count; i++) {
+            const struct cfg_object_head *head = (const void *)(items + i * size);
+            if (strcmp(head->name, name) == 0) {
+                *kind = (enum cfg_section_kind)k;
+                *index = i;
+                return true;
+            }
         }
     }
     return false;
@@ -97,7 +97,7 @@ unsigned cfg_section_line(const struct cfg *cfg, const char *section)
     if (!cfg_object_find(cfg, section, &kind, &index)) {
         return 0;
     }
-    return kind == CFG_SECTION_TRUNK ? cfg->trunks[index].line : cfg->accounts[index].line;
+    return cfg_object_at(cfg, kind, index)->line;
 }
 
 unsigned cfg_key_line(const struct cfg *cfg, const char *section, const char *key)
@@ -116,7 +116,6 @@ unsigned cfg_key_line(const struct cfg *cfg, const char *section, const char *ke
     if (desc == NULL) {
         return 0;
     }
-    const unsigned *rows =
-        kind == CFG_SECTION_TRUNK ? cfg->lines->trunk_rows : cfg->lines->account_rows;
+    const unsigned *rows = cfg->lines->rows[kind];
     return rows[index * cfg_keys_kind_count(kind) + cfg_keys_kind_position(desc)];
 }

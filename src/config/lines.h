@@ -15,12 +15,11 @@
 struct cfg_lines {
     unsigned sections[CFG_SECTION_COUNT]; /* singleton section headers by kind; 0 = absent */
     unsigned singles[CFG_KEYS_MAX];       /* singleton keys by table index; 0 = not written */
-    /* One row per trunk (account), in cfg->trunks (cfg->accounts) order, of
-     * cfg_keys_kind_count() lines indexed by cfg_keys_kind_position(); 0 = not written. */
-    unsigned *trunk_rows;
-    size_t trunk_cap; /* rows allocated; rows past the object count are all 0 */
-    unsigned *account_rows;
-    size_t account_cap;
+    /* Per object kind, one row per object in the order of its array in struct cfg, of
+     * cfg_keys_kind_count() lines indexed by cfg_keys_kind_position(); 0 = not written.
+     * Only the object kinds' entries are used. */
+    unsigned *rows[CFG_SECTION_COUNT];
+    size_t caps[CFG_SECTION_COUNT]; /* rows allocated; rows past the object count are all 0 */
 };
 
 /* A new, empty table, or NULL when out of memory. */
@@ -30,14 +29,14 @@ struct cfg_lines *cfg_lines_new(void);
 void cfg_lines_free(struct cfg_lines *lines);
 
 /*
- * Makes room for the row of object `index` of the object kind `kind` (trunk or account),
+ * Makes room for the row of object `index` of the object kind `kind`,
  * all 0. Called before the object is added, so that a failure leaves the cfg as it was.
  * Returns 0 or -ENOMEM.
  */
 int cfg_lines_reserve(struct cfg_lines *lines, enum cfg_section_kind kind, size_t index);
 
-/* The trunk or account named `name`: its kind and index in cfg->trunks / cfg->accounts;
- * false when there is none. */
+/* The object (trunk, account, alert, sink) named `name`: its kind and index in its
+ * array; false when there is none. */
 struct cfg;
 bool cfg_object_find(const struct cfg *cfg, const char *name, enum cfg_section_kind *kind,
                      size_t *index);

@@ -77,7 +77,8 @@ static void test_keys_names_are_unique_per_section(void **state)
 /* The man page heading of a section kind. */
 static void heading_of(const char *section, char *buf, size_t cap)
 {
-    if (strcmp(section, "trunk") == 0 || strcmp(section, "account") == 0) {
+    if (strcmp(section, "trunk") == 0 || strcmp(section, "account") == 0 ||
+        strcmp(section, "alert") == 0 || strcmp(section, "sink") == 0) {
         (void)snprintf(buf, cap, "## [NAME] with type = %s\n", section);
     } else {
         (void)snprintf(buf, cap, "## [%s]\n", section);
@@ -167,6 +168,10 @@ static void test_man_page_documents_no_unknown_key(void **state)
             kind = CFG_SECTION_TRUNK;
         } else if (strncmp(p, "## [NAME] with type = account", 29) == 0) {
             kind = CFG_SECTION_ACCOUNT;
+        } else if (strncmp(p, "## [NAME] with type = alert", 27) == 0) {
+            kind = CFG_SECTION_ALERT;
+        } else if (strncmp(p, "## [NAME] with type = sink", 26) == 0) {
+            kind = CFG_SECTION_SINK;
         } else if (strncmp(p, "## [", 4) == 0) {
             const char *close = strchr(p + 4, ']');
             assert_non_null(close);
