@@ -1,14 +1,11 @@
 #include "obs/banaction.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,11 +14,11 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "obs/spawn.h"
 
 #define BA_DEFAULT_TIMEOUT_MS 5000u
 #define BA_DEFAULT_QUEUE      1024u
 #define BA_NAME_MAX           64
-#define BA_POLL_MS            5
 
 struct ba_op {
     enum ban_change change;
@@ -50,10 +47,6 @@ struct banaction {
     _Atomic uint64_t failed;
     _Atomic uint64_t dropped;
 };
-
-/* A writable array: posix_spawn's envp is char *const[] though it never writes. */
-static char child_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-static char *const child_env[] = { child_path, NULL };
 
 static bool is_valid_name(const char *name)
 {
@@ -229,70 +222,16 @@ size_t banaction_nft_argv(const struct banaction *action, enum ban_change change
     return argc;
 }
 
-/* Waits for `pid` at most timeout_ms, then kills it. True when it exited with 0. */
-static bool wait_child(const struct banaction *a, pid_t pid)
-{
-    int status = 0;
-    for (unsigned waited = 0; waited < a->timeout_ms; waited += BA_POLL_MS) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
-        if (r == -1 && errno != EINTR) {
-            return false;
-        }
-        struct timespec pause = { .tv_sec = 0, .tv_nsec = BA_POLL_MS * 1000000L };
-        (void)nanosleep(&pause, NULL);
-    }
-    log_warn(NULL, "banaction: %ld ran longer than %u ms: killed", (long)pid, a->timeout_ms);
-    /* The child leads its own process group (POSIX_SPAWN_SETPGROUP): kill the group. */
-    (void)kill(-pid, SIGKILL);
-    while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
-    }
-    return false;
-}
-
 static void run(struct banaction *a, const char *const *argv, bool use_path)
 {
-    posix_spawn_file_actions_t files;
-    if (posix_spawn_file_actions_init(&files) != 0) {
+    int rc = obs_spawn_run(argv, use_path, SV_NULL, a->timeout_ms, "banaction");
+    bool is_started = rc == 0 || rc == -SW_EIO || rc == -ETIMEDOUT;
+    if (!is_started) {
         atomic_fetch_add_explicit(&a->failed, 1, memory_order_relaxed);
-        return;
-    }
-    int rc = posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
-    rc |= posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-    rc |= posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
-    /* Its own process group, so that a timeout kills what the child started too. */
-    posix_spawnattr_t attr;
-    bool has_attr = posix_spawnattr_init(&attr) == 0;
-    rc |= has_attr ? 0 : 1;
-    if (has_attr) {
-        rc |= posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        rc |= posix_spawnattr_setpgroup(&attr, 0);
-    }
-    pid_t pid = -1;
-
-    /* posix_spawn takes char *const argv[] for historical reasons and does not write. */
-    union {
-        const char *const *in;
-        char *const *out;
-    } args = { .in = argv };
-
-    if (rc == 0) {
-        rc = use_path ? posix_spawnp(&pid, argv[0], &files, &attr, args.out, child_env)
-                      : posix_spawn(&pid, argv[0], &files, &attr, args.out, child_env);
-    }
-    if (has_attr) {
-        (void)posix_spawnattr_destroy(&attr);
-    }
-    (void)posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) {
-        log_warn(NULL, "banaction: cannot run %s: %s", argv[0], sw_strerror(rc));
-        atomic_fetch_add_explicit(&a->failed, 1, memory_order_relaxed);
-        return;
+        return; /* not started (logged) */
     }
     atomic_fetch_add_explicit(&a->spawned, 1, memory_order_relaxed);
-    if (!wait_child(a, pid)) {
+    if (rc != 0) {
         log_info(NULL, "banaction: %s %s failed", argv[0], argv[1]);
         atomic_fetch_add_explicit(&a->failed, 1, memory_order_relaxed);
     }
