@@ -1,0 +1,369 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/hash.h"
+#include "config/config.h"
+#include "obs/alert.h"
+#include "support/unit.h"
+
+#define MAX_SEEN 32
+
+/* What the engine handed to its sinks, in order. */
+struct seen {
+    struct alert alerts[MAX_SEEN];
+    size_t count;
+};
+
+static void record(void *ctx, const struct alert *alert)
+{
+    struct seen *seen = ctx;
+    assert_true(seen->count < MAX_SEEN);
+    seen->alerts[seen->count++] = *alert;
+}
+
+static struct alert_rule rule_of(enum cfg_alert_metric metric, enum cfg_alert_scope scope,
+                                 uint32_t window_s, uint32_t threshold, uint32_t cooldown_s)
+{
+    struct alert_rule r = { .metric = metric,
+                            .scope = scope,
+                            .window_s = window_s,
+                            .threshold = threshold,
+                            .severity = CFG_SEVERITY_HIGH,
+                            .cooldown_s = cooldown_s,
+                            .sink_mask = 1 };
+    (void)snprintf(r.name, sizeof(r.name), "rule");
+    (void)snprintf(r.title, sizeof(r.title), "brute force attempt");
+    return r;
+}
+
+static struct alert_engine *engine_of(const struct alert_rule *rules, size_t count,
+                                      struct seen *seen, const struct cfg_trunk *trunks,
+                                      size_t trunk_count)
+{
+    struct alert_engine_config cfg = { .rules = rules,
+                                       .rule_count = count,
+                                       .max_keys = 8,
+                                       .max_sources = 64,
+                                       .new_source_days = 30,
+                                       .trunks = trunks,
+                                       .trunk_count = trunk_count,
+                                       .deliver = record,
+                                       .deliver_ctx = seen };
+    struct alert_engine *engine = NULL;
+    assert_int_equal(alert_engine_new(&cfg, &engine), 0);
+    return engine;
+}
+
+static struct sw_event event_of(enum sw_event_kind kind, const char *account, const char *ip)
+{
+    struct sw_event ev;
+    sw_event_init(&ev, kind);
+    (void)snprintf(ev.account, sizeof(ev.account), "%s", account);
+    struct sockaddr_in *in = (struct sockaddr_in *)&ev.remote;
+    in->sin_family = AF_INET;
+    in->sin_port = htons(5060);
+    assert_int_equal(inet_pton(AF_INET, ip, &in->sin_addr), 1);
+    return ev;
+}
+
+static void fail_times(struct alert_engine *e, const char *account, unsigned count, uint64_t now_ms)
+{
+    struct sw_event ev = event_of(EV_INVALID_PASSWORD, account, "192.0.2.7");
+    for (unsigned i = 0; i < count; i++) {
+        alert_engine_event(e, &ev, now_ms);
+    }
+}
+
+static void test_alert_fires_above_threshold_once(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_TOTAL, 300, 10, 900);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    fail_times(e, "1001", 10, 1000);
+    assert_int_equal(seen.count, 0); /* 10 is not above 10 */
+    fail_times(e, "1001", 1, 1000);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].state, ALERT_FIRING);
+    assert_int_equal(seen.alerts[0].value, 11);
+    assert_int_equal(seen.alerts[0].threshold, 10);
+    assert_int_equal(seen.alerts[0].severity, CFG_SEVERITY_HIGH);
+    assert_string_equal(seen.alerts[0].title, "brute force attempt");
+    assert_true(seen.alerts[0].cause_us != 0);
+    fail_times(e, "1001", 50, 2000); /* a storm of failures: still one alert */
+    assert_int_equal(seen.count, 1);
+    alert_engine_free(e);
+}
+
+static void test_alert_update_after_cooldown_then_resolved(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_TOTAL, 60, 10, 30);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    fail_times(e, "1001", 11, 1000);
+    assert_int_equal(seen.count, 1);
+    alert_engine_tick(e, 20000); /* within the cooldown, no growth: nothing */
+    assert_int_equal(seen.count, 1);
+    fail_times(e, "1001", 5, 32000); /* grew, cooldown over: one update */
+    assert_int_equal(seen.count, 2);
+    assert_int_equal(seen.alerts[1].state, ALERT_UPDATE);
+    assert_int_equal(seen.alerts[1].value, 12); /* the first failure past the cooldown */
+    assert_int_equal(seen.alerts[1].incident, seen.alerts[0].incident);
+    fail_times(e, "1001", 5, 33000); /* within the new cooldown: nothing */
+    assert_int_equal(seen.count, 2);
+    alert_engine_tick(e, 40000); /* the first 11 are still in the window */
+    assert_int_equal(seen.count, 2);
+    alert_engine_tick(e, 1000 + 60000 + 2000); /* the first burst left the window: 10 */
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.alerts[2].state, ALERT_RESOLVED);
+    alert_engine_tick(e, 200000);
+    assert_int_equal(seen.count, 3);
+    struct alert_engine_stats st;
+    alert_engine_stats_get(e, &st);
+    assert_int_equal(st.firing, 0);
+    assert_int_equal(st.messages, 3);
+    alert_engine_free(e);
+}
+
+static void test_alert_reopened_within_cooldown_is_silent(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_TOTAL, 10, 2, 600);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    fail_times(e, "a", 3, 1000);
+    alert_engine_tick(e, 13000);
+    assert_int_equal(seen.count, 2); /* firing, resolved */
+    fail_times(e, "a", 3, 14000);    /* again within the cooldown */
+    alert_engine_tick(e, 30000);
+    assert_int_equal(seen.count, 2); /* no new alert and no second resolved */
+    fail_times(e, "a", 3, 700000);   /* after the cooldown: a new incident */
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.alerts[2].state, ALERT_FIRING);
+    assert_true(seen.alerts[2].incident > seen.alerts[0].incident);
+    alert_engine_free(e);
+}
+
+static void test_alert_scope_account_counts_each_account(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_ACCOUNT, 300, 3, 900);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    fail_times(e, "1001", 3, 1000);
+    fail_times(e, "1002", 3, 1000);
+    fail_times(e, "", 10, 1000); /* no account: not counted for this scope */
+    assert_int_equal(seen.count, 0);
+    fail_times(e, "1002", 1, 1000);
+    assert_int_equal(seen.count, 1);
+    assert_string_equal(seen.alerts[0].key, "1002");
+    alert_engine_free(e);
+}
+
+static void test_alert_table_refuses_keys_when_busy(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_ACCOUNT, 300, 100, 900);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0); /* 8 keys: 2 sets of 4 */
+    char name[16];
+    for (unsigned i = 0; i < 64; i++) {
+        (void)snprintf(name, sizeof(name), "u%u", i);
+        fail_times(e, name, 1, 1000);
+    }
+    struct alert_engine_stats st;
+    alert_engine_stats_get(e, &st);
+    assert_true(st.keys_refused >= 64 - 8);
+    alert_engine_tick(e, 1000 + 301000); /* windows emptied: keys are idle and reusable */
+    fail_times(e, "late", 101, 302000);
+    assert_int_equal(seen.count, 1);
+    alert_engine_free(e);
+}
+
+static void test_alert_new_source_after_first_address(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_NEW_SOURCE, CFG_SCOPE_ACCOUNT, 3600, 0, 900);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    struct sw_event ev = event_of(EV_SUCCESSFUL_AUTH, "1001", "192.0.2.1");
+    alert_engine_event(e, &ev, 1000); /* the first address is learnt */
+    alert_engine_event(e, &ev, 2000);
+    assert_int_equal(seen.count, 0);
+    struct sw_event other = event_of(EV_SUCCESSFUL_AUTH, "1001", "198.51.100.9");
+    alert_engine_event(e, &other, 3000);
+    assert_int_equal(seen.count, 1);
+    assert_string_equal(seen.alerts[0].key, "1001");
+    alert_engine_event(e, &other, 4000); /* seen now */
+    assert_int_equal(seen.count, 1);
+    /* 31 days later: the account comes back from its first address (learnt again), then
+     * from the second, which is older than new_source_days: new again. */
+    alert_engine_tick(e, 3000 + 3600000 + 200000); /* the first incident resolves */
+    assert_int_equal(seen.count, 2);
+    assert_int_equal(seen.alerts[1].state, ALERT_RESOLVED);
+    ev.wall_us += (uint64_t)31 * 86400 * 1000000;
+    other.wall_us = ev.wall_us + 1000000;
+    alert_engine_event(e, &ev, 5000000);
+    assert_int_equal(seen.count, 2);
+    alert_engine_event(e, &other, 5001000);
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.alerts[2].state, ALERT_FIRING);
+    alert_engine_free(e);
+}
+
+static void test_alert_international_calls(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_INTERNATIONAL_CALLS, CFG_SCOPE_TRUNK, 3600, 1, 900);
+    char name[] = "carrier";
+    char country_code[] = "44";
+    struct cfg_trunk trunks[1] = { { .name = name, .country_code = country_code } };
+    struct alert_engine *e = engine_of(&r, 1, &seen, trunks, 1);
+    struct sw_event ev = event_of(EV_CALL_STARTED, "", "127.0.0.1");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=02079460000");
+    alert_engine_event(e, &ev, 1000); /* national */
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=+442079460000");
+    alert_engine_event(e, &ev, 1000); /* national in E.164 */
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=0033142685300");
+    alert_engine_event(e, &ev, 1000); /* France: 1 */
+    assert_int_equal(seen.count, 0);
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=+2348012345678");
+    alert_engine_event(e, &ev, 1000); /* Nigeria: 2 > 1 */
+    assert_int_equal(seen.count, 1);
+    assert_string_equal(seen.alerts[0].key, "carrier");
+    assert_int_equal(seen.alerts[0].value, 2);
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=7 to=+2348012345678");
+    alert_engine_event(e, &ev, 1000); /* no such trunk: ignored */
+    alert_engine_free(e);
+}
+
+static void test_alert_levels_calls_and_certificates(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule rules[2] = {
+        rule_of(CFG_METRIC_CONCURRENT_CALLS, CFG_SCOPE_TOTAL, 60, 3, 900),
+        rule_of(CFG_METRIC_CERTIFICATE_EXPIRY, CFG_SCOPE_TOTAL, 86400, 30, 900),
+    };
+    struct alert_engine *e = engine_of(rules, 2, &seen, NULL, 0);
+    struct sw_event start = event_of(EV_CALL_STARTED, "", "127.0.0.1");
+    struct sw_event end = event_of(EV_CALL_ENDED, "", "127.0.0.1");
+    for (int i = 0; i < 4; i++) {
+        alert_engine_event(e, &start, 1000);
+    }
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].value, 4);
+    alert_engine_event(e, &end, 2000);
+    assert_int_equal(seen.count, 2);
+    assert_int_equal(seen.alerts[1].state, ALERT_RESOLVED);
+    alert_engine_observe(e, CFG_METRIC_CERTIFICATE_EXPIRY, "tls", 45, 3000);
+    assert_int_equal(seen.count, 2);
+    alert_engine_observe(e, CFG_METRIC_CERTIFICATE_EXPIRY, "tls", 5, 3000);
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.alerts[2].severity, CFG_SEVERITY_CRITICAL);
+    assert_string_equal(seen.alerts[2].key, "tls");
+    alert_engine_free(e);
+}
+
+static void test_alert_rules_from_cfg(void **state)
+{
+    (void)state;
+    const char *text = "[general]\n"
+                       "[alerts]\n"
+                       "brute_force_threshold = 5\n"
+                       "sinks = hook\n"
+                       "[hook]\n"
+                       "type = sink\n"
+                       "kind = webhook\n"
+                       "url = https://alerts.example.net/in\n"
+                       "[mail]\n"
+                       "type = sink\n"
+                       "kind = sendmail\n"
+                       "to = ops@example.net\n"
+                       "[banned]\n"
+                       "type = alert\n"
+                       "metric = bans\n"
+                       "threshold = 3\n"
+                       "sinks = mail\n";
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_string("a.conf", text, &diag);
+    sw_diag_print(&diag, stderr);
+    assert_non_null(cfg);
+    struct alert_rule rules[32];
+    size_t count = alert_rules_from_cfg(cfg, rules, 32);
+    assert_int_equal(count, 8); /* 10 built in, 2 off (no peak, no threshold), 1 replaced, + 1 */
+    assert_string_equal(rules[0].name, "brute_force");
+    assert_int_equal(rules[0].threshold, 5);
+    assert_int_equal(rules[0].sink_mask, 1);
+    const struct alert_rule *ban = &rules[count - 1];
+    assert_string_equal(ban->name, "banned");
+    assert_int_equal(ban->threshold, 3);
+    assert_int_equal(ban->sink_mask, 2);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+}
+
+/* Bad alert configuration is refused with the file, line and key. */
+static void test_alert_config_refused(void **state)
+{
+    (void)state;
+
+    static const struct {
+        const char *text;
+        const char *message;
+    } cases[] = {
+        { "[r]\ntype = alert\nmetric = cpu\n", "a.conf:3: r.metric: error: bad value" },
+        { "[r]\ntype = alert\nthreshold = 3\n", "a.conf:1: r.metric: error: an alert rule needs" },
+        { "[r]\ntype = alert\nmetric = bans\nsinks = pager\n",
+          "a.conf:4: r.sinks: error: unknown sink \"pager\"" },
+        { "[alerts]\nsinks = nowhere\n", "a.conf:2: alerts.sinks: error: unknown sink" },
+        { "[s]\ntype = sink\nkind = webhook\nurl = http://192.0.2.1/hook\n",
+          "a.conf:4: s.url: error: the URL is not https" },
+        { "[s]\ntype = sink\nkind = webhook\n", "a.conf:1: s.url: error: a webhook sink needs" },
+        { "[s]\ntype = sink\nkind = command\ncommand = page.sh\n",
+          "a.conf:4: s.command: error: a command sink needs the absolute path" },
+        { "[s]\ntype = sink\nkind = sendmail\n", "a.conf:1: s.to: error: a sendmail sink needs" },
+        { "[s]\ntype = sink\nkind = pager\n", "a.conf:3: s.kind: error: bad value" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_diag diag;
+        sw_diag_init(&diag);
+        struct cfg *cfg = cfg_load_string("a.conf", cases[i].text, &diag);
+        char out[4096] = "";
+        FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+        assert_non_null(f);
+        sw_diag_print(&diag, f);
+        (void)fclose(f);
+        if (cfg != NULL || strstr(out, cases[i].message) == NULL) {
+            (void)fprintf(stderr, "case %zu: expected %s\ngot:\n%s", i, cases[i].message, out);
+        }
+        assert_null(cfg);
+        assert_non_null(strstr(out, cases[i].message));
+        sw_diag_fini(&diag);
+    }
+}
+
+int main(void)
+{
+    assert_int_equal(sw_hash_init(), 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alert_fires_above_threshold_once),
+        cmocka_unit_test(test_alert_update_after_cooldown_then_resolved),
+        cmocka_unit_test(test_alert_reopened_within_cooldown_is_silent),
+        cmocka_unit_test(test_alert_scope_account_counts_each_account),
+        cmocka_unit_test(test_alert_table_refuses_keys_when_busy),
+        cmocka_unit_test(test_alert_new_source_after_first_address),
+        cmocka_unit_test(test_alert_international_calls),
+        cmocka_unit_test(test_alert_levels_calls_and_certificates),
+        cmocka_unit_test(test_alert_rules_from_cfg),
+        cmocka_unit_test(test_alert_config_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
