@@ -6,6 +6,7 @@
 
 #include "base/sv.h"
 #include "gateway/gateway.h"
+#include "tools/alert.h"
 #include "tools/audit.h"
 #include "tools/ban.h"
 #include "tools/calls.h"
@@ -44,6 +45,7 @@ static const struct subcommand subcommands[] = {
     { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
     { "calls", "list and end the calls in progress in the running daemon", tools_calls_main },
     { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
+    { "alert", "send a test alert through the configured sinks", tools_alert_main },
 };
 
 static void print_usage(FILE *out)

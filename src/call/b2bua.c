@@ -599,7 +599,14 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     uint64_t ring_ms = (uint64_t)(route->ring_timeout_s != 0 ? route->ring_timeout_s : 180) * 1000u;
     int rc = loop_timer_start(loop, &call->ring_timer, ring_ms, on_ring_timeout, call);
     SW_ASSERT(rc == 0);
-    emit_call_event(call, EV_CALL_STARTED, "");
+    /* Calls towards a trunk name the trunk and the number, for the alert rules. */
+    char started[96] = "";
+    if (route->to_party == CALL_PARTY_TRUNK) {
+        struct sv to = route->ruri_user.ptr != NULL ? sv_slice(route->ruri_user, 0, 40) : SV("");
+        (void)snprintf(started, sizeof(started), "trunk_index=%zu to=" SV_FMT, route->to_index,
+                       SV_ARG(to));
+    }
+    emit_call_event(call, EV_CALL_STARTED, started);
 }
 
 /* ---- leg B answers ---- */

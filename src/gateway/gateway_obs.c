@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "config/config.h"
+#include "gateway/gateway_alerts.h"
 #include "gateway/gateway_int.h"
 #include "obs/banaction.h"
 #include "obs/banevents.h"
@@ -88,6 +89,7 @@ struct gw_obs {
     struct gw_ctl *ctl;
     struct gw_admin *admin;
     struct cdr_store *cdr;                  /* NULL = no call records */
+    struct gw_alerts *alerts;
     struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
     size_t retired_count;
     _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
@@ -715,6 +717,10 @@ static int add_queue(struct gw_obs *obs, unsigned workers)
             rc = evq_add_sink(obs->evq, &sinks[i]);
         }
     }
+    if (rc == 0 && obs->alerts != NULL) {
+        struct event_sink alerts = gw_alerts_sink(obs->alerts);
+        rc = evq_add_sink(obs->evq, &alerts);
+    }
     struct banevents *be = NULL;
     if (rc == 0) {
         rc = banevents_new(obs->evq, obs->claimable + 1, &be);
@@ -731,7 +737,11 @@ static int add_queue(struct gw_obs *obs, unsigned workers)
 int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
 {
     struct gw_obs *obs = gw->obs;
-    int rc = add_metrics(obs);
+    int rc = gw_alerts_new(cfg, &obs->alerts, diag);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = add_metrics(obs);
     if (rc == 0) {
         rc = add_queue(obs, net_group_worker_count(gw->net));
     }
@@ -794,6 +804,9 @@ static void *house_main(void *arg)
         pthread_mutex_unlock(&obs->house_lock);
         (void)ban_store_expire(obs->bans, sw_wall_s());
         update_metrics(obs);
+        struct evq_stats qs;
+        evq_stats_get(obs->evq, &qs);
+        gw_alerts_tick(obs->alerts, qs.dropped);
         pthread_mutex_lock(&obs->house_lock);
     }
     pthread_mutex_unlock(&obs->house_lock);
@@ -822,6 +835,9 @@ int gw_obs_start(struct gateway *gw)
 {
     struct gw_obs *obs = gw->obs;
     int rc = evq_start(obs->evq);
+    if (rc == 0) {
+        rc = gw_alerts_start(obs->alerts);
+    }
     if (rc != 0) {
         return rc;
     }
@@ -882,6 +898,8 @@ void gw_obs_free(struct gateway *gw)
     obs->cdr = NULL;
     evq_free(obs->evq);
     obs->evq = NULL;
+    gw_alerts_free(obs->alerts); /* after the queue: it delivered its last events to them */
+    obs->alerts = NULL;
     failtrack_free(obs->fails);
     for (size_t i = 0; i < obs->retired_count; i++) {
         gate_free(obs->retired[i]);

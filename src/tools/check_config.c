@@ -31,7 +31,8 @@ static bool same_section(const struct cfg_key_info *a, const struct cfg_key_info
 
 static void print_section_header(FILE *out, const char *section)
 {
-    if (strcmp(section, "trunk") == 0 || strcmp(section, "account") == 0) {
+    if (strcmp(section, "trunk") == 0 || strcmp(section, "account") == 0 ||
+        strcmp(section, "alert") == 0 || strcmp(section, "sink") == 0) {
         (void)fprintf(out, "[NAME] with type = %s (first key of the section)\n", section);
         return;
     }

@@ -1,0 +1,172 @@
+/*
+ * The alert rules' wiring (gateway_alerts.h): configuration in, measurements in, no
+ * decisions of its own.
+ */
+#include "gateway/gateway_alerts.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "call/b2bua.h"
+#include "config/config.h"
+#include "obs/alert.h"
+#include "obs/alert_cert.h"
+#include "obs/alert_sink.h"
+
+#define GW_ALERT_RULES_MAX  64
+#define GW_ALERT_TRUNKS_MAX 64
+#define GW_CERT_CHECK_TICKS 86400u /* once a day */
+
+struct gw_alerts {
+    struct alert_engine *engine;
+    struct alert_sinks *sinks;
+    char *certs[2]; /* TLS and STIR certificate paths; NULL = none */
+    bool trunk_registers[GW_ALERT_TRUNKS_MAX];
+    bool trunk_was_registered[GW_ALERT_TRUNKS_MAX];
+    char *trunk_names[GW_ALERT_TRUNKS_MAX];
+    size_t trunk_count;
+    uint64_t events_dropped;
+    uint64_t ticks;
+};
+
+static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
+{
+    const char *certs[2] = { cfg->tls.certificate, cfg->stir.signing_certificate };
+    for (size_t i = 0; i < 2; i++) {
+        if (certs[i] != NULL && (a->certs[i] = sw_strdup(certs[i])) == NULL) {
+            return -ENOMEM;
+        }
+    }
+    a->trunk_count =
+        cfg->trunk_count < GW_ALERT_TRUNKS_MAX ? cfg->trunk_count : GW_ALERT_TRUNKS_MAX;
+    for (size_t i = 0; i < a->trunk_count; i++) {
+        a->trunk_registers[i] = cfg->trunks[i].is_register;
+        if ((a->trunk_names[i] = sw_strdup(cfg->trunks[i].name)) == NULL) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag)
+{
+    struct gw_alerts *a = sw_calloc(1, sizeof(*a));
+    struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
+    int rc = a != NULL && rules != NULL ? 0 : -ENOMEM;
+    if (rc == 0) {
+        rc = alert_sinks_new(cfg, &a->sinks);
+    }
+    if (rc == 0) {
+        struct alert_engine_config ec = {
+            .rules = rules,
+            .rule_count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX),
+            .new_source_days = cfg->alerts.new_source_days,
+            .trunks = cfg->trunks,
+            .trunk_count = cfg->trunk_count,
+            .deliver = alert_sinks_deliver,
+            .deliver_ctx = a->sinks,
+        };
+        rc = alert_engine_new(&ec, &a->engine);
+        log_notice(NULL, "alerts: %zu rules, %zu sinks", ec.rule_count,
+                   alert_sinks_count(a->sinks));
+    }
+    if (rc == 0) {
+        rc = copy_names(a, cfg);
+    }
+    sw_free(rules);
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "alerts", "cannot build the alert rules: %s",
+                    sw_strerror(rc));
+        gw_alerts_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+struct event_sink gw_alerts_sink(struct gw_alerts *alerts)
+{
+    return (struct event_sink){ .emit = alert_event_emit, .ctx = alerts->engine };
+}
+
+static void check_certificates(struct gw_alerts *a)
+{
+    static const char *const keys[2] = { "tls", "stir" };
+    for (size_t i = 0; i < 2; i++) {
+        int64_t days = 0;
+        if (a->certs[i] == NULL) {
+            continue;
+        }
+        int rc = alert_cert_days_left(a->certs[i], sw_wall_s(), &days);
+        if (rc != 0) {
+            log_warn(NULL, "alerts: cannot read the %s certificate %s: %s", keys[i], a->certs[i],
+                     sw_strerror(rc));
+            continue;
+        }
+        alert_engine_observe(a->engine, CFG_METRIC_CERTIFICATE_EXPIRY, keys[i], days, sw_mono_ms());
+    }
+}
+
+int gw_alerts_start(struct gw_alerts *alerts)
+{
+    int rc = alert_sinks_start(alerts->sinks);
+    if (rc != 0) {
+        return rc;
+    }
+    alert_engine_observe(alerts->engine, CFG_METRIC_RESTART, "", 1, sw_mono_ms());
+    check_certificates(alerts);
+    return 0;
+}
+
+/* A trunk that registered once and holds no registration now has lost it. */
+static void check_trunks(struct gw_alerts *a, uint64_t now_ms)
+{
+    for (size_t i = 0; i < a->trunk_count; i++) {
+        if (!a->trunk_registers[i]) {
+            continue;
+        }
+        bool is_registered = b2bua_trunk_is_registered(i);
+        a->trunk_was_registered[i] |= is_registered;
+        if (a->trunk_was_registered[i]) {
+            alert_engine_observe(a->engine, CFG_METRIC_TRUNK_REGISTRATION, a->trunk_names[i],
+                                 is_registered ? 0 : 1, now_ms);
+        }
+    }
+}
+
+void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped)
+{
+    uint64_t now_ms = sw_mono_ms();
+    if (events_dropped > alerts->events_dropped) {
+        alert_engine_observe(alerts->engine, CFG_METRIC_EVENTS_DROPPED, "",
+                             (int64_t)(events_dropped - alerts->events_dropped), now_ms);
+        alerts->events_dropped = events_dropped;
+    }
+    check_trunks(alerts, now_ms);
+    if (++alerts->ticks % GW_CERT_CHECK_TICKS == 0) {
+        check_certificates(alerts);
+    }
+    alert_engine_tick(alerts->engine, now_ms);
+}
+
+void gw_alerts_free(struct gw_alerts *alerts)
+{
+    if (alerts == NULL) {
+        return;
+    }
+    alert_sinks_free(alerts->sinks);
+    alerts->sinks = NULL;
+    alert_engine_free(alerts->engine);
+    alerts->engine = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        sw_free(alerts->certs[i]);
+    }
+    for (size_t i = 0; i < alerts->trunk_count; i++) {
+        sw_free(alerts->trunk_names[i]);
+    }
+    sw_free(alerts);
+}

@@ -1,0 +1,38 @@
+/*
+ * Private to src/gateway: the alert rules' wiring (issue #12). The engine (obs/alert.h)
+ * is an event-queue sink; its sinks (obs/alert_sink.h) have their own threads; the
+ * housekeeping thread feeds what the gateway measures (trunk registrations, events
+ * dropped, certificates) and ticks the engine once a second.
+ *
+ * Life cycle (main thread): gw_alerts_new before the event queue is built, then
+ * gw_alerts_sink as one of its sinks; gw_alerts_start when the gateway starts (this is
+ * the "gateway restarted" alert); gw_alerts_tick from the housekeeping thread;
+ * gw_alerts_free after the event queue was freed.
+ */
+#ifndef SW_GATEWAY_GATEWAY_ALERTS_H
+#define SW_GATEWAY_GATEWAY_ALERTS_H
+
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "base/event.h"
+
+struct cfg;
+struct gw_alerts;
+
+/* Builds the rules and sinks of `cfg`. Returns 0 or -errno (with a diag entry). */
+int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag);
+
+/* The engine as an event-queue sink. */
+struct event_sink gw_alerts_sink(struct gw_alerts *alerts);
+
+/* Starts the sinks' threads and reports the start. Returns 0 or -errno. */
+int gw_alerts_start(struct gw_alerts *alerts);
+
+/* Once a second: `events_dropped` is the event queue's total so far. */
+void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped);
+
+/* Delivers what is queued, stops and frees; NULL is a no-op. */
+void gw_alerts_free(struct gw_alerts *alerts);
+
+#endif
