@@ -131,28 +131,33 @@ struct section_kind_info {
     size_t size;         /* objects: of one element */
 };
 
-#define OBJECT_KIND(name, items, count, type)                                              \
-    {                                                                                      \
-        name, offsetof(struct cfg, items), true, offsetof(struct cfg, count), sizeof(type) \
+#define SINGLE_KIND(name_, field)                                                  \
+    {                                                                              \
+        .name = (name_), .offset = offsetof(struct cfg, field), .is_object = false \
+    }
+#define OBJECT_KIND(name_, items, count, type)                                     \
+    {                                                                              \
+        .name = (name_), .offset = offsetof(struct cfg, items), .is_object = true, \
+        .count_offset = offsetof(struct cfg, count), .size = sizeof(type)          \
     }
 
 static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
-    [CFG_SECTION_GENERAL] = { "general", offsetof(struct cfg, general), false },
-    [CFG_SECTION_TLS] = { "tls", offsetof(struct cfg, tls), false },
-    [CFG_SECTION_PBX] = { "pbx", offsetof(struct cfg, pbx), false },
-    [CFG_SECTION_ACL] = { "acl", offsetof(struct cfg, acl), false },
-    [CFG_SECTION_AUTH] = { "auth", offsetof(struct cfg, auth), false },
-    [CFG_SECTION_BAN] = { "ban", offsetof(struct cfg, ban), false },
-    [CFG_SECTION_RATELIMIT] = { "ratelimit", offsetof(struct cfg, ratelimit), false },
-    [CFG_SECTION_SCANNER] = { "scanner", offsetof(struct cfg, scanner), false },
-    [CFG_SECTION_LOG] = { "log", offsetof(struct cfg, log), false },
-    [CFG_SECTION_ADMIN] = { "admin", offsetof(struct cfg, admin), false },
-    [CFG_SECTION_STATE] = { "state", offsetof(struct cfg, state), false },
-    [CFG_SECTION_STIR] = { "stir", offsetof(struct cfg, stir), false },
-    [CFG_SECTION_MEDIA] = { "media", offsetof(struct cfg, media), false },
-    [CFG_SECTION_FRAUD] = { "fraud", offsetof(struct cfg, fraud), false },
-    [CFG_SECTION_CDR] = { "cdr", offsetof(struct cfg, cdr), false },
-    [CFG_SECTION_ALERTS] = { "alerts", offsetof(struct cfg, alerts), false },
+    [CFG_SECTION_GENERAL] = SINGLE_KIND("general", general),
+    [CFG_SECTION_TLS] = SINGLE_KIND("tls", tls),
+    [CFG_SECTION_PBX] = SINGLE_KIND("pbx", pbx),
+    [CFG_SECTION_ACL] = SINGLE_KIND("acl", acl),
+    [CFG_SECTION_AUTH] = SINGLE_KIND("auth", auth),
+    [CFG_SECTION_BAN] = SINGLE_KIND("ban", ban),
+    [CFG_SECTION_RATELIMIT] = SINGLE_KIND("ratelimit", ratelimit),
+    [CFG_SECTION_SCANNER] = SINGLE_KIND("scanner", scanner),
+    [CFG_SECTION_LOG] = SINGLE_KIND("log", log),
+    [CFG_SECTION_ADMIN] = SINGLE_KIND("admin", admin),
+    [CFG_SECTION_STATE] = SINGLE_KIND("state", state),
+    [CFG_SECTION_STIR] = SINGLE_KIND("stir", stir),
+    [CFG_SECTION_MEDIA] = SINGLE_KIND("media", media),
+    [CFG_SECTION_FRAUD] = SINGLE_KIND("fraud", fraud),
+    [CFG_SECTION_CDR] = SINGLE_KIND("cdr", cdr),
+    [CFG_SECTION_ALERTS] = SINGLE_KIND("alerts", alerts),
     [CFG_SECTION_TRUNK] = OBJECT_KIND("trunk", trunks, trunk_count, struct cfg_trunk),
     [CFG_SECTION_ACCOUNT] = OBJECT_KIND("account", accounts, account_count, struct cfg_account),
     [CFG_SECTION_ALERT] = OBJECT_KIND("alert", alert_rules, alert_rule_count, struct cfg_alert),

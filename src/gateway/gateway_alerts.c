@@ -16,10 +16,12 @@
 #include "obs/alert.h"
 #include "obs/alert_cert.h"
 #include "obs/alert_sink.h"
+#include "obs/metrics.h"
 
 #define GW_ALERT_RULES_MAX  64
 #define GW_ALERT_TRUNKS_MAX 64
 #define GW_CERT_CHECK_TICKS 86400u /* once a day */
+#define GW_DELIVERY_RESULTS 4
 
 struct gw_alerts {
     struct alert_engine *engine;
@@ -31,6 +33,11 @@ struct gw_alerts {
     size_t trunk_count;
     uint64_t events_dropped;
     uint64_t ticks;
+    struct metrics *metrics; /* NULL = no figures */
+    unsigned slot;
+    uint32_t firing_series;
+    uint32_t messages_series;
+    uint32_t *delivery_series; /* GW_DELIVERY_RESULTS per sink */
 };
 
 static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
@@ -111,6 +118,76 @@ static void check_certificates(struct gw_alerts *a)
     }
 }
 
+static int add_family(struct metrics *m, const char *name, const char *help, enum metric_type type,
+                      uint32_t *series)
+{
+    struct metrics_family_def def = { .name = name, .help = help, .type = type };
+    uint32_t family = 0;
+    int rc = metrics_family_add(m, &def, &family);
+    return rc == 0 ? metrics_series_add(m, family, NULL, series) : rc;
+}
+
+int gw_alerts_add_metrics(struct gw_alerts *alerts, struct metrics *metrics, unsigned slot)
+{
+    static const char *const labels[] = { "sink", "result" };
+    static const char *const results[GW_DELIVERY_RESULTS] = { "delivered", "failed", "given_up",
+                                                              "dropped" };
+    size_t sinks = alert_sinks_count(alerts->sinks);
+    alerts->delivery_series = sw_calloc(sinks * GW_DELIVERY_RESULTS + 1, sizeof(uint32_t));
+    if (alerts->delivery_series == NULL) {
+        return -ENOMEM;
+    }
+    int rc = add_family(metrics, "sipwarden_alerts_firing", "Alert incidents open now.",
+                        METRIC_GAUGE, &alerts->firing_series);
+    if (rc == 0) {
+        rc = add_family(metrics, "sipwarden_alert_messages_total",
+                        "Alert messages sent: alerts, updates and resolutions.", METRIC_COUNTER,
+                        &alerts->messages_series);
+    }
+    struct metrics_family_def def = {
+        .name = "sipwarden_alert_deliveries_total",
+        .help = "Alert deliveries by sink and result (failed counts attempts).",
+        .type = METRIC_COUNTER,
+        .label_names = labels,
+        .label_count = 2,
+    };
+    uint32_t family = 0;
+    if (rc == 0) {
+        rc = metrics_family_add(metrics, &def, &family);
+    }
+    for (size_t i = 0; i < sinks * GW_DELIVERY_RESULTS && rc == 0; i++) {
+        const char *values[] = { alert_sinks_name(alerts->sinks, i / GW_DELIVERY_RESULTS),
+                                 results[i % GW_DELIVERY_RESULTS] };
+        rc = metrics_series_add(metrics, family, values, &alerts->delivery_series[i]);
+    }
+    if (rc == 0) {
+        alerts->metrics = metrics;
+        alerts->slot = slot;
+    }
+    return rc;
+}
+
+static void update_metrics(struct gw_alerts *a)
+{
+    if (a->metrics == NULL) {
+        return;
+    }
+    struct alert_engine_stats es;
+    alert_engine_stats_get(a->engine, &es);
+    metrics_set(a->metrics, a->slot, a->firing_series, (int64_t)es.firing);
+    metrics_set(a->metrics, a->slot, a->messages_series, (int64_t)es.messages);
+    for (size_t i = 0; i < alert_sinks_count(a->sinks); i++) {
+        struct alert_sink_stats st;
+        alert_sinks_stats(a->sinks, i, &st);
+        const uint64_t values[GW_DELIVERY_RESULTS] = { st.delivered, st.failed_attempts,
+                                                       st.given_up, st.dropped };
+        for (size_t r = 0; r < GW_DELIVERY_RESULTS; r++) {
+            metrics_set(a->metrics, a->slot, a->delivery_series[i * GW_DELIVERY_RESULTS + r],
+                        (int64_t)values[r]);
+        }
+    }
+}
+
 int gw_alerts_start(struct gw_alerts *alerts)
 {
     int rc = alert_sinks_start(alerts->sinks);
@@ -151,6 +228,7 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped)
         check_certificates(alerts);
     }
     alert_engine_tick(alerts->engine, now_ms);
+    update_metrics(alerts);
 }
 
 void gw_alerts_free(struct gw_alerts *alerts)
@@ -168,5 +246,6 @@ void gw_alerts_free(struct gw_alerts *alerts)
     for (size_t i = 0; i < alerts->trunk_count; i++) {
         sw_free(alerts->trunk_names[i]);
     }
+    sw_free(alerts->delivery_series);
     sw_free(alerts);
 }

@@ -19,12 +19,24 @@
 
 struct cfg;
 struct gw_alerts;
+struct metrics;
 
 /* Builds the rules and sinks of `cfg`. Returns 0 or -errno (with a diag entry). */
 int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag);
 
 /* The engine as an event-queue sink. */
 struct event_sink gw_alerts_sink(struct gw_alerts *alerts);
+
+/*
+ * Registers the alert figures in `metrics` (before the writers start); gw_alerts_tick
+ * then writes them in `slot`, which the housekeeping thread owns:
+ *   sipwarden_alerts_firing                       incidents open now
+ *   sipwarden_alert_messages_total                alerts, updates and resolutions sent
+ *   sipwarden_alert_deliveries_total{sink,result} delivered, failed (attempts), given_up,
+ *                                                 dropped (full queue): 4 series a sink
+ * Returns 0 or an error of metrics_*_add.
+ */
+int gw_alerts_add_metrics(struct gw_alerts *alerts, struct metrics *metrics, unsigned slot);
 
 /* Starts the sinks' threads and reports the start. Returns 0 or -errno. */
 int gw_alerts_start(struct gw_alerts *alerts);

@@ -694,7 +694,10 @@ static int add_metrics(struct gw_obs *obs)
     if (rc == 0) {
         rc = gw_kdrop_metrics_add(obs->metrics, &obs->kdrop_series);
     }
-    return rc == 0 ? add_gauges(obs) : rc;
+    if (rc == 0) {
+        rc = add_gauges(obs);
+    }
+    return rc == 0 ? gw_alerts_add_metrics(obs->alerts, obs->metrics, GW_METRIC_HOUSE) : rc;
 }
 
 static int add_queue(struct gw_obs *obs, unsigned workers)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# docs/prometheus/sipwarden-rules.yml passes `promtool check rules`, and every metric it
+# names is one a running gateway exports on /metrics. The gateway runs with the built-in
+# rules and one command sink: its start is the "gateway restarted" alert, which the
+# sink gets and the alert figures count.
+source "$(dirname "$0")/../lib.sh"
+
+root=$(readlink -f "$IT_DIR/../../..")
+rules=$root/docs/prometheus/sipwarden-rules.yml
+command -v promtool > /dev/null || it_fail "promtool is missing (Debian package prometheus)"
+promtool check rules "$rules" > promtool.out 2>&1 || { cat promtool.out; it_fail "promtool check rules"; }
+grep -q 'SUCCESS' promtool.out || it_fail "promtool did not report success"
+
+gw_port=$(it_free_port)
+admin_port=$(it_free_port)
+cat > pager.sh <<SH
+#!/bin/sh
+cat >> $IT_LOGS/pager.out
+SH
+chmod 700 pager.sh
+it_trunk_conf gw.conf udp "$gw_port" "$(it_free_port)" "$(it_free_port)" "control_socket = gw.ctl"
+cat >> gw.conf <<CONF
+[admin]
+listen = 127.0.0.1:$admin_port
+[log]
+security_log = security.log
+[state]
+path = bans.db
+[pager]
+type = sink
+kind = command
+command = $IT_LOGS/pager.sh
+CONF
+it_start_gateway gw.conf
+it_wait_grep '"rule":"restart".*"state":"firing"' pager.out 5 || it_fail "no restart alert"
+sleep 1.5 # the housekeeping thread copies the alert figures once a second
+curl -sf "http://127.0.0.1:$admin_port/metrics" > metrics.txt || it_fail "GET /metrics failed"
+grep -qx 'sipwarden_alert_messages_total 1' metrics.txt || it_fail "metrics: messages"
+grep -qx 'sipwarden_alert_deliveries_total{sink="pager",result="delivered"} 1' metrics.txt ||
+    it_fail "metrics: deliveries"
+grep -qx 'sipwarden_alerts_firing 1' metrics.txt || it_fail "metrics: firing"
+
+exported=$(grep -oE '^# TYPE [a-z_:]+' metrics.txt | awk '{print $3}' | sort -u)
+referenced=$(grep -oE 'sipwarden_[a-z_]+' "$rules" | sort -u)
+[ -n "$referenced" ] || it_fail "the rules name no metric"
+for m in $referenced; do
+    grep -qx "$m" <<< "$exported" || it_fail "the rules use $m, which the gateway does not export"
+done
+it_log "rules use $(wc -w <<< "$referenced") metrics, all exported"
+it_stop_gateway
+it_log "ok"
