@@ -22,6 +22,7 @@
 #include "call/registrar.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
+#include "gateway/gateway_notify.h"
 #include "gateway/gateway_obs.h"
 #include "net/stream.h"
 #include "policy/gate.h"
@@ -474,19 +475,25 @@ int gateway_run(struct gateway *gw)
         log_err(NULL, "cannot start the workers: %s", sw_strerror(rc));
         return rc;
     }
-    log_notice(NULL, "sipwarden: serving with %u workers", net_group_worker_count(gw->net));
+    unsigned workers = net_group_worker_count(gw->net);
+    log_notice(NULL, "sipwarden: serving with %u workers", workers);
+    gw_notify(GW_NOTIFY_READY, workers);
     while (!atomic_load(&gw->is_stopping)) {
+        gw_notify_watchdog();
         struct timespec tick = { .tv_sec = 1, .tv_nsec = 0 };
         int sig = sigtimedwait(&set, NULL, &tick);
         (void)gw_gen_reclaim(gw); /* what a worker still held at the last reload */
         if (sig == SIGHUP || sig == SIGUSR1) {
+            gw_notify(GW_NOTIFY_RELOADING, workers);
             gw_obs_reopen(gw); /* log rotation: the security log opens its file again */
             reload(gw);
+            gw_notify(GW_NOTIFY_READY, workers);
         } else if (sig == SIGINT || sig == SIGTERM) {
             log_notice(NULL, "sipwarden: stopping (signal %d)", sig);
             atomic_store(&gw->is_stopping, true);
         }
     }
+    gw_notify(GW_NOTIFY_STOPPING, workers);
     const struct gw_gen *gen = atomic_load(&gw->gen);
     for (size_t i = 0; i < gen->trunk_hop_count; i++) {
         log_notice(NULL, "trunk %s: calls_in_progress=%u at stop", gen->cfg->trunks[i].name,
