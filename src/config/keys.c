@@ -178,10 +178,11 @@ size_t *cfg_objects_count(struct cfg *cfg, enum cfg_section_kind kind)
 
 void *cfg_objects_of(const struct cfg *cfg, enum cfg_section_kind kind, size_t *count, size_t *size)
 {
-    struct cfg *writable = (struct cfg *)(uintptr_t)cfg; /* read only below */
-    *count = *cfg_objects_count(writable, kind);
+    SW_ASSERT(kind < CFG_SECTION_COUNT && section_kinds[kind].is_object);
+    const char *base = (const char *)cfg;
+    *count = *(const size_t *)(const void *)(base + section_kinds[kind].count_offset);
     *size = section_kinds[kind].size;
-    return *cfg_objects_array(writable, kind);
+    return *(void *const *)(const void *)(base + section_kinds[kind].offset);
 }
 
 struct cfg_object_head *cfg_object_at(const struct cfg *cfg, enum cfg_section_kind kind,

@@ -84,28 +84,28 @@ static void format_time(uint64_t wall_us, char *out, size_t cap)
     (void)snprintf(out + len, cap - len, ".%03uZ", (unsigned)(wall_us / 1000u % 1000u));
 }
 
-static void upper(const char *in, char *out, size_t cap)
+/* Severity and state in capitals, for subject lines. */
+static const char *severity_upper(enum cfg_alert_severity severity)
 {
-    size_t i = 0;
-    for (; in[i] != '\0' && i + 1 < cap; i++) {
-        char c = in[i];
-        out[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-    }
-    out[i] = '\0';
+    static const char *const names[] = { "INFO", "MEDIUM", "HIGH", "CRITICAL" };
+    return (size_t)severity < sizeof(names) / sizeof(names[0]) ? names[severity] : "UNKNOWN";
+}
+
+static const char *state_upper(enum alert_state state)
+{
+    static const char *const names[] = { "FIRING", "UPDATE", "RESOLVED", "TEST" };
+    return (size_t)state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";
 }
 
 void alert_format_line(const struct alert *alert, struct sw_buf *out)
 {
-    char severity[16];
-    char state[16];
     char title[ALERT_TITLE_CAP * 3];
     char detail[ALERT_DETAIL_CAP * 3];
-    upper(alert_severity_name(alert->severity), severity, sizeof(severity));
-    upper(alert_state_name(alert->state), state, sizeof(state));
     clean_text(alert->title, title, sizeof(title));
     clean_text(alert->detail, detail, sizeof(detail));
-    sw_buf_fmt(out, "[%s] %s %s: %s (rule %s, incident %llu)", severity, state, title, detail,
-               alert->rule, (unsigned long long)alert->incident);
+    sw_buf_fmt(out, "[%s] %s %s: %s (rule %s, incident %llu)", severity_upper(alert->severity),
+               state_upper(alert->state), title, detail, alert->rule,
+               (unsigned long long)alert->incident);
 }
 
 static json_t *alert_to_json(const struct alert *alert)
@@ -176,7 +176,8 @@ void alert_format_mail(const struct alert *alert, const char *from, const char *
 
 /* ---- one attempt per kind ------------------------------------------------------------ */
 
-static size_t discard_body(char *ptr, size_t size, size_t count, void *ctx)
+/* libcurl's write callback type fixes `char *ptr`. */
+static size_t discard_body(char *ptr, size_t size, size_t count, void *ctx) /* NOLINT */
 {
     (void)ptr;
     (void)ctx;
