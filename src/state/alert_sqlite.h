@@ -1,0 +1,60 @@
+/*
+ * What the alert rules must remember across restarts (issue #12), in the gateway's SQLite
+ * database (the file of [state] path, next to the bans; WAL mode lets the two
+ * connections share it):
+ *  - alert_sources: the addresses each account registered or called from, with the last
+ *    sighting, so that "new source address" means new within N days, not since start;
+ *  - alert_levels: the highest number of concurrent calls of each 15-minute period, the
+ *    history behind the learned normal peak of the call-volume rule.
+ * Rows older than `keep_days` are deleted at start and once an hour.
+ *
+ * Writes go through a bounded queue to this module's own thread, so the callers (the
+ * alert engine under its lock, the housekeeping thread) never wait for the disk; a full
+ * queue drops the write and counts it (the next sighting writes it again).
+ *
+ * Threads: open, load, start and close from the main thread; note_* from any thread;
+ * stats from any thread.
+ */
+#ifndef SW_STATE_ALERT_SQLITE_H
+#define SW_STATE_ALERT_SQLITE_H
+
+#include <stdint.h>
+
+#include "base/addr.h"
+
+struct alert_sqlite_stats {
+    uint64_t written;
+    uint64_t dropped;
+    uint64_t errors;
+};
+
+typedef void alert_sqlite_source_fn(void *ctx, const char *account, const struct sw_ip *ip,
+                                    int64_t seen_s);
+typedef void alert_sqlite_level_fn(void *ctx, int64_t slot, uint32_t calls);
+
+struct alert_sqlite;
+
+/* Opens (or creates) the tables in the database at `path`. 0, -SW_EIO or -ENOMEM. */
+int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite **out);
+
+/* Deletes rows older than keep_days, then hands every remaining row to the callbacks
+ * (either may be NULL). Before alert_sqlite_start. Returns 0 or -SW_EIO. */
+int alert_sqlite_load(struct alert_sqlite *db, int64_t now_s, alert_sqlite_source_fn *on_source,
+                      alert_sqlite_level_fn *on_level, void *ctx);
+
+/* Starts the writer thread. Returns 0 or -errno. */
+int alert_sqlite_start(struct alert_sqlite *db);
+
+/* Queues "account was seen from ip at seen_s". Never blocks. */
+void alert_sqlite_note_source(struct alert_sqlite *db, const char *account, const struct sw_ip *ip,
+                              int64_t seen_s);
+
+/* Queues "the 15-minute period `slot` (wall seconds / 900) peaked at `calls`". */
+void alert_sqlite_note_level(struct alert_sqlite *db, int64_t slot, uint32_t calls);
+
+void alert_sqlite_stats_get(struct alert_sqlite *db, struct alert_sqlite_stats *out);
+
+/* Writes what is queued, stops the thread and closes; NULL is a no-op. */
+void alert_sqlite_close(struct alert_sqlite *db);
+
+#endif

@@ -1,0 +1,111 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/time.h"
+#include "state/alert_sqlite.h"
+#include "support/unit.h"
+
+#define DAY_S 86400
+
+static char dir[64];
+static char path[128];
+
+/* What a load handed back. */
+struct loaded {
+    char accounts[8][64];
+    struct sw_ip ips[8];
+    int64_t seen[8];
+    size_t source_count;
+    int64_t periods[8];
+    uint32_t calls[8];
+    size_t level_count;
+};
+
+static void on_source(void *ctx, const char *account, const struct sw_ip *ip, int64_t seen_s)
+{
+    struct loaded *l = ctx;
+    assert_true(l->source_count < 8);
+    (void)snprintf(l->accounts[l->source_count], sizeof(l->accounts[0]), "%s", account);
+    l->ips[l->source_count] = *ip;
+    l->seen[l->source_count++] = seen_s;
+}
+
+static void on_level(void *ctx, int64_t period, uint32_t calls)
+{
+    struct loaded *l = ctx;
+    assert_true(l->level_count < 8);
+    l->periods[l->level_count] = period;
+    l->calls[l->level_count++] = calls;
+}
+
+static struct sw_ip ip_of(const char *text)
+{
+    struct sw_ip ip;
+    assert_true(sw_ip_parse(sv_from_cstr(text), &ip));
+    return ip;
+}
+
+static void test_alert_sqlite_survives_a_restart(void **state)
+{
+    (void)state;
+    int64_t now = sw_wall_s();
+    struct alert_sqlite *db = NULL;
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_start(db), 0);
+    struct sw_ip a = ip_of("192.0.2.7");
+    struct sw_ip b = ip_of("2001:db8::9");
+    alert_sqlite_note_source(db, "1001", &a, now - 100);
+    alert_sqlite_note_source(db, "1001", &a, now - 200);        /* older: the later stays */
+    alert_sqlite_note_source(db, "1002", &b, now - 31 * DAY_S); /* purged at load */
+    alert_sqlite_note_level(db, now / 900 - 4, 5);
+    alert_sqlite_note_level(db, now / 900 - 4, 3); /* lower: the higher stays */
+    alert_sqlite_close(db);
+
+    struct loaded l = { 0 };
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_load(db, now, on_source, on_level, &l), 0);
+    struct alert_sqlite_stats st;
+    alert_sqlite_stats_get(db, &st);
+    assert_int_equal(st.errors, 0);
+    alert_sqlite_close(db);
+    assert_int_equal(l.source_count, 1);
+    assert_string_equal(l.accounts[0], "1001");
+    assert_true(sw_ip_eq(&l.ips[0], &a));
+    assert_int_equal(l.seen[0], now - 100);
+    assert_int_equal(l.level_count, 1);
+    assert_int_equal(l.periods[0], now / 900 - 4);
+    assert_int_equal(l.calls[0], 5);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    (void)snprintf(dir, sizeof(dir), "/tmp/sw-alert-sqlite-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    (void)snprintf(path, sizeof(path), "%s/state.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    for (size_t i = 0; i < 3; i++) {
+        char file[160];
+        (void)snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        (void)unlink(file);
+    }
+    return rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alert_sqlite_survives_a_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
