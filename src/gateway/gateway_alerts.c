@@ -14,18 +14,24 @@
 #include "call/b2bua.h"
 #include "config/config.h"
 #include "obs/alert.h"
+#include "obs/alert_baseline.h"
 #include "obs/alert_cert.h"
 #include "obs/alert_sink.h"
 #include "obs/metrics.h"
+#include "state/alert_sqlite.h"
 
 #define GW_ALERT_RULES_MAX  64
 #define GW_ALERT_TRUNKS_MAX 64
 #define GW_CERT_CHECK_TICKS 86400u /* once a day */
 #define GW_DELIVERY_RESULTS 4
+#define GW_BASELINE_WEEKS   2 /* weeks of history before the learned peak replaces the set one */
 
 struct gw_alerts {
     struct alert_engine *engine;
     struct alert_sinks *sinks;
+    struct alert_sqlite *db; /* NULL without [state] path */
+    struct alert_baseline baseline;
+    int64_t period; /* the 15-minute period being measured */
     char *certs[2]; /* TLS and STIR certificate paths; NULL = none */
     bool trunk_registers[GW_ALERT_TRUNKS_MAX];
     bool trunk_was_registered[GW_ALERT_TRUNKS_MAX];
@@ -59,32 +65,82 @@ static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
     return 0;
 }
 
+static void persist_source(void *ctx, const char *account, const struct sw_ip *ip, int64_t seen_s)
+{
+    alert_sqlite_note_source(ctx, account, ip, seen_s);
+}
+
+static void restore_source(void *ctx, const char *account, const struct sw_ip *ip, int64_t seen_s)
+{
+    const struct gw_alerts *a = ctx;
+    alert_engine_source_restore(a->engine, account, ip, seen_s);
+}
+
+static void restore_level(void *ctx, int64_t period, uint32_t calls)
+{
+    struct gw_alerts *a = ctx;
+    alert_baseline_record(&a->baseline, period, calls);
+}
+
+/* The history of [state] path: a missing database is logged, alerts still work. */
+static void open_history(struct gw_alerts *a, const struct cfg *cfg)
+{
+    uint32_t keep_days = cfg->alerts.new_source_days > BASELINE_WEEKS * 7
+                             ? cfg->alerts.new_source_days
+                             : BASELINE_WEEKS * 7 + 1;
+    if (cfg->state.path == NULL || alert_sqlite_open(cfg->state.path, keep_days, &a->db) != 0) {
+        log_warn(NULL, "alerts: no history database: new sources and the call peak are "
+                       "learnt from this start only");
+        a->db = NULL;
+    }
+}
+
+static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
+{
+    struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
+    if (rules == NULL) {
+        return -ENOMEM;
+    }
+    struct alert_engine_config ec = {
+        .rules = rules,
+        .rule_count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX),
+        .new_source_days = cfg->alerts.new_source_days,
+        .trunks = cfg->trunks,
+        .trunk_count = cfg->trunk_count,
+        .deliver = alert_sinks_deliver,
+        .deliver_ctx = a->sinks,
+        .on_source = a->db != NULL ? persist_source : NULL,
+        .source_ctx = a->db,
+    };
+    int rc = alert_engine_new(&ec, &a->engine);
+    sw_free(rules);
+    if (rc == 0 && a->db != NULL &&
+        alert_sqlite_load(a->db, sw_wall_s(), restore_source, restore_level, a) != 0) {
+        log_warn(NULL, "alerts: the history could not be read; it is learnt again");
+    }
+    if (rc == 0) {
+        log_notice(NULL, "alerts: %zu rules, %zu sinks", ec.rule_count,
+                   alert_sinks_count(a->sinks));
+    }
+    return rc;
+}
+
 int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag)
 {
     struct gw_alerts *a = sw_calloc(1, sizeof(*a));
-    struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
-    int rc = a != NULL && rules != NULL ? 0 : -ENOMEM;
+    int rc = a != NULL ? 0 : -ENOMEM;
     if (rc == 0) {
+        alert_baseline_init(&a->baseline);
+        a->period = sw_wall_s() / BASELINE_PERIOD_S;
+        open_history(a, cfg);
         rc = alert_sinks_new(cfg, &a->sinks);
     }
     if (rc == 0) {
-        struct alert_engine_config ec = {
-            .rules = rules,
-            .rule_count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX),
-            .new_source_days = cfg->alerts.new_source_days,
-            .trunks = cfg->trunks,
-            .trunk_count = cfg->trunk_count,
-            .deliver = alert_sinks_deliver,
-            .deliver_ctx = a->sinks,
-        };
-        rc = alert_engine_new(&ec, &a->engine);
-        log_notice(NULL, "alerts: %zu rules, %zu sinks", ec.rule_count,
-                   alert_sinks_count(a->sinks));
+        rc = build_engine(a, cfg);
     }
     if (rc == 0) {
         rc = copy_names(a, cfg);
     }
-    sw_free(rules);
     if (rc != 0) {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "alerts", "cannot build the alert rules: %s",
                     sw_strerror(rc));
@@ -188,12 +244,41 @@ static void update_metrics(struct gw_alerts *a)
     }
 }
 
+/* The learned normal peak of this hour of the week, once there is enough history. */
+static void apply_peak(struct gw_alerts *a)
+{
+    uint32_t peak = 0;
+    if (alert_baseline_peak(&a->baseline, sw_wall_s(), GW_BASELINE_WEEKS, &peak)) {
+        alert_engine_set_peak(a->engine, peak);
+    }
+}
+
+/* At each new 15-minute period: record the last one's peak, follow the hour's baseline. */
+static void measure_period(struct gw_alerts *a)
+{
+    int64_t period = sw_wall_s() / BASELINE_PERIOD_S;
+    if (period == a->period) {
+        return;
+    }
+    uint32_t calls = alert_engine_calls_peak_take(a->engine);
+    alert_baseline_record(&a->baseline, a->period, calls);
+    if (a->db != NULL) {
+        alert_sqlite_note_level(a->db, a->period, calls);
+    }
+    a->period = period;
+    apply_peak(a);
+}
+
 int gw_alerts_start(struct gw_alerts *alerts)
 {
     int rc = alert_sinks_start(alerts->sinks);
+    if (rc == 0 && alerts->db != NULL) {
+        rc = alert_sqlite_start(alerts->db);
+    }
     if (rc != 0) {
         return rc;
     }
+    apply_peak(alerts);
     alert_engine_observe(alerts->engine, CFG_METRIC_RESTART, "", 1, sw_mono_ms());
     check_certificates(alerts);
     return 0;
@@ -224,6 +309,7 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped)
         alerts->events_dropped = events_dropped;
     }
     check_trunks(alerts, now_ms);
+    measure_period(alerts);
     if (++alerts->ticks % GW_CERT_CHECK_TICKS == 0) {
         check_certificates(alerts);
     }
@@ -240,6 +326,8 @@ void gw_alerts_free(struct gw_alerts *alerts)
     alerts->sinks = NULL;
     alert_engine_free(alerts->engine);
     alerts->engine = NULL;
+    alert_sqlite_close(alerts->db); /* after the engine, which wrote into it */
+    alerts->db = NULL;
     for (size_t i = 0; i < 2; i++) {
         sw_free(alerts->certs[i]);
     }

@@ -18,6 +18,7 @@
 #define ALERT_WAYS        4
 #define ALERT_DAY_S       86400
 #define CERT_CRITICAL_DAY 7
+#define SOURCE_PERSIST_S  ALERT_DAY_S
 
 /* One key of one rule: its window or level and its incident. */
 struct alert_slot {
@@ -63,7 +64,10 @@ struct alert_engine {
     int64_t new_source_s;
     struct trunk_cc *trunks;
     size_t trunk_count;
-    int64_t calls; /* calls in progress, from CallStarted / CallEnded */
+    int64_t calls;      /* calls in progress, from CallStarted / CallEnded */
+    int64_t calls_peak; /* highest `calls` since alert_engine_calls_peak_take */
+    alert_source_fn *on_source;
+    void *source_ctx;
     uint64_t next_incident;
     alert_deliver_fn *deliver;
     void *deliver_ctx;
@@ -143,8 +147,10 @@ static size_t builtins_of(const struct cfg_alerts *a, struct builtin *out)
           a->brute_force_window, a->brute_force_threshold, CFG_SEVERITY_HIGH },
         { "brute_force_account", "brute force attempt", CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_ACCOUNT,
           a->brute_force_window, a->brute_force_threshold, CFG_SEVERITY_HIGH },
+        /* Without a configured peak the rule waits for a learned one (set_peak). */
         { "call_volume", "unusual call volume", CFG_METRIC_CONCURRENT_CALLS, CFG_SCOPE_TOTAL, 60,
-          a->call_volume_peak + a->call_volume_peak / 2, CFG_SEVERITY_MEDIUM },
+          a->call_volume_peak != 0 ? a->call_volume_peak + a->call_volume_peak / 2 : UINT32_MAX,
+          CFG_SEVERITY_MEDIUM },
         { "international", "excessive international", CFG_METRIC_INTERNATIONAL_CALLS,
           CFG_SCOPE_TOTAL, 3600, a->international_threshold, CFG_SEVERITY_HIGH },
         { "new_source", "new source address", CFG_METRIC_NEW_SOURCE, CFG_SCOPE_ACCOUNT, 3600, 0,
@@ -163,8 +169,7 @@ static size_t builtins_of(const struct cfg_alerts *a, struct builtin *out)
     size_t count = 0;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         bool is_off =
-            (all[i].metric == CFG_METRIC_CONCURRENT_CALLS && a->call_volume_peak == 0) ||
-            (all[i].metric == CFG_METRIC_INTERNATIONAL_CALLS && a->international_threshold == 0);
+            all[i].metric == CFG_METRIC_INTERNATIONAL_CALLS && a->international_threshold == 0;
         if (!is_off) {
             out[count++] = all[i];
         }
@@ -207,6 +212,7 @@ size_t alert_rules_from_cfg(const struct cfg *cfg, struct alert_rule *out, size_
                                   .sink_mask = sink_mask_of(cfg, &cfg->alerts.sinks) };
         copy_text(r->name, sizeof(r->name), b->name);
         copy_text(r->title, sizeof(r->title), b->title);
+        r->is_learned = b->metric == CFG_METRIC_CONCURRENT_CALLS;
     }
     for (size_t i = 0; i < cfg->alert_rule_count && count < cap; i++) {
         const struct cfg_alert *c = &cfg->alert_rules[i];
@@ -285,6 +291,8 @@ int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine 
     }
     e->deliver = cfg->deliver;
     e->deliver_ctx = cfg->deliver_ctx;
+    e->on_source = cfg->on_source;
+    e->source_ctx = cfg->source_ctx;
     e->new_source_s =
         (int64_t)(cfg->new_source_days != 0 ? cfg->new_source_days : 30) * ALERT_DAY_S;
     size_t max_sources = cfg->max_sources != 0 ? cfg->max_sources : 65536;
@@ -614,6 +622,12 @@ static bool source_is_new(struct alert_engine *e, const struct sw_event *ev)
     memset(&none, 0, sizeof(none));
     int64_t account_seen = source_touch(e, account_hash, &none, now_s);
     int64_t pair_seen = source_touch(e, account_hash, &ip, now_s);
+    if (e->on_source != NULL && (pair_seen == 0 || now_s - pair_seen >= SOURCE_PERSIST_S)) {
+        e->on_source(e->source_ctx, ev->account, &ip, now_s);
+    } else if (pair_seen != 0 && now_s - pair_seen < SOURCE_PERSIST_S) {
+        /* Keep the older sighting: the next persisted one comes a day after it. */
+        (void)source_touch(e, account_hash, &ip, pair_seen);
+    }
     bool is_known_account = account_seen != 0 && now_s - account_seen < e->new_source_s;
     return is_known_account && (pair_seen == 0 || now_s - pair_seen >= e->new_source_s);
 }
@@ -638,6 +652,7 @@ static int64_t event_amount(struct alert_engine *e, const struct sw_event *ev,
     case EV_CALL_ENDED:
         e->calls += ev->kind == EV_CALL_STARTED ? 1 : -1;
         e->calls = e->calls < 0 ? 0 : e->calls;
+        e->calls_peak = e->calls > e->calls_peak ? e->calls : e->calls_peak;
         *metric = CFG_METRIC_CONCURRENT_CALLS;
         return e->calls;
     default:
@@ -715,4 +730,43 @@ void alert_engine_stats_get(struct alert_engine *engine, struct alert_engine_sta
 void alert_event_emit(void *ctx, const struct sw_event *event)
 {
     alert_engine_event(ctx, event, sw_mono_ms());
+}
+
+void alert_engine_source_restore(struct alert_engine *engine, const char *account,
+                                 const struct sw_ip *ip, int64_t seen_s)
+{
+    pthread_mutex_lock(&engine->lock);
+    uint64_t account_hash = source_hash_of(account);
+    struct sw_ip none;
+    memset(&none, 0, sizeof(none));
+    int64_t account_seen = source_touch(engine, account_hash, &none, seen_s);
+    if (account_seen > seen_s) {
+        (void)source_touch(engine, account_hash, &none, account_seen); /* keep the latest */
+    }
+    (void)source_touch(engine, account_hash, ip, seen_s);
+    pthread_mutex_unlock(&engine->lock);
+}
+
+uint32_t alert_engine_calls_peak_take(struct alert_engine *engine)
+{
+    pthread_mutex_lock(&engine->lock);
+    int64_t peak = engine->calls_peak;
+    engine->calls_peak = engine->calls;
+    pthread_mutex_unlock(&engine->lock);
+    return peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak;
+}
+
+void alert_engine_set_peak(struct alert_engine *engine, uint32_t peak)
+{
+    pthread_mutex_lock(&engine->lock);
+    for (size_t i = 0; i < engine->rule_count; i++) {
+        struct alert_rule *rule = &engine->rules[i].rule;
+        if (rule->is_learned) {
+            /* A peak of 0 (a quiet hour) still allows one call: two are unusual. */
+            uint64_t floor = peak != 0 ? peak : 1;
+            uint64_t threshold = floor + floor / 2;
+            rule->threshold = threshold > UINT32_MAX ? UINT32_MAX : (uint32_t)threshold;
+        }
+    }
+    pthread_mutex_unlock(&engine->lock);
 }

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr.h"
 #include "base/event.h"
 #include "config/config.h"
 
@@ -68,6 +69,7 @@ struct alert_rule {
     enum cfg_alert_severity severity;
     uint32_t cooldown_s;
     uint64_t sink_mask; /* bit i = sink i of the configuration's order */
+    bool is_learned;    /* concurrent_calls: threshold follows alert_engine_set_peak */
 };
 
 /* One message about an incident: a value, copied into each sink's queue. */
@@ -90,6 +92,11 @@ struct alert {
 
 typedef void alert_deliver_fn(void *ctx, const struct alert *alert);
 
+/* Told when an (account, address) sighting should be persisted: first seen, or last
+ * persisted more than a day ago. Runs with the engine locked: must not block. */
+typedef void alert_source_fn(void *ctx, const char *account, const struct sw_ip *ip,
+                             int64_t seen_s);
+
 struct alert_engine_config {
     const struct alert_rule *rules; /* copied */
     size_t rule_count;
@@ -101,6 +108,8 @@ struct alert_engine_config {
     size_t trunk_count;
     alert_deliver_fn *deliver;
     void *deliver_ctx;
+    alert_source_fn *on_source; /* NULL = sightings are not persisted */
+    void *source_ctx;
 };
 
 struct alert_engine_stats {
@@ -143,6 +152,17 @@ void alert_engine_observe(struct alert_engine *engine, enum cfg_alert_metric met
 void alert_engine_tick(struct alert_engine *engine, uint64_t now_ms);
 
 void alert_engine_stats_get(struct alert_engine *engine, struct alert_engine_stats *out);
+
+/* Restores a persisted sighting (at start, before events flow). */
+void alert_engine_source_restore(struct alert_engine *engine, const char *account,
+                                 const struct sw_ip *ip, int64_t seen_s);
+
+/* The highest number of concurrent calls since the previous call (then restarts from
+ * the number now): the level of a 15-minute period for the learned baseline. */
+uint32_t alert_engine_calls_peak_take(struct alert_engine *engine);
+
+/* The normal peak of concurrent calls: every is_learned rule fires above 1.5 times it. */
+void alert_engine_set_peak(struct alert_engine *engine, uint32_t peak);
 
 /* An event_emit_fn for the event queue: `ctx` is the engine; uses sw_mono_ms(). */
 void alert_event_emit(void *ctx, const struct sw_event *event);

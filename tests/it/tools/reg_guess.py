@@ -3,11 +3,16 @@
 REGISTER, then (after the 401) a REGISTER with a wrong digest response. Each guess is a
 failed authentication for the gateway (InvalidAccountID or InvalidPassword).
 
+With --password the digest is right (RFC 7616, MD5 or SHA-256): a registration that
+succeeds, from SRC_IP.
+
 usage: reg_guess.py SRC_IP DST_PORT COUNT [--user PREFIX] [--gap-ms N] [--same-user]
+                    [--password SECRET]
 Loopback only. At most 2,000 guesses; each answer is awaited at most 2 s. Prints
 "sent N answered M".
 """
 import argparse
+import hashlib
 import re
 import socket
 import sys
@@ -33,6 +38,16 @@ def request(user, dst, port, src_port, cseq, call_id, auth=None):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def digest(params, user, password, uri, alg, cnonce):
+    h = hashlib.sha256 if "256" in alg else hashlib.md5
+    ha1 = h(f"{user}:{params.get('realm', '')}:{password}".encode()).hexdigest()
+    ha2 = h(f"REGISTER:{uri}".encode()).hexdigest()
+    nonce = params.get("nonce", "")
+    if "qop" in params:
+        return h(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
+    return h(f"{ha1}:{nonce}:{ha2}".encode()).hexdigest()
+
+
 def answer(sock, deadline):
     while time.time() < deadline:
         sock.settimeout(max(0.01, deadline - time.time()))
@@ -55,6 +70,7 @@ def main():
     p.add_argument("--gap-ms", type=float, default=20.0)
     p.add_argument("--same-user", action="store_true")
     p.add_argument("--dst-ip", default="127.0.0.1")
+    p.add_argument("--password")
     a = p.parse_args()
     if not a.src.startswith("127.") or not a.dst_ip.startswith("127."):
         sys.exit("loopback only")
@@ -76,9 +92,13 @@ def main():
         params = dict(re.findall(r'(\w+)="?([^",\r\n]*)"?', m.group(1)))
         alg = params.get("algorithm", "MD5")
         size = 64 if "256" in alg else 32
+        uri = f"sip:{a.dst_ip}:{a.port}"
+        response = "0" * size
+        if a.password is not None:
+            response = digest(params, user, a.password, uri, alg, f"c{n}")
         auth = (f'Authorization: Digest username="{user}", realm="{params.get("realm", "")}", '
-                f'nonce="{params.get("nonce", "")}", uri="sip:{a.dst_ip}:{a.port}", '
-                f'response="{"0" * size}", algorithm={alg}')
+                f'nonce="{params.get("nonce", "")}", uri="{uri}", '
+                f'response="{response}", algorithm={alg}')
         if "qop" in params:
             auth += f', qop=auth, nc=00000001, cnonce="c{n}"'
         sock.send(request(user, a.dst_ip, a.port, src_port, 2, call_id, auth))

@@ -270,6 +270,82 @@ static void test_alert_levels_calls_and_certificates(void **state)
     alert_engine_free(e);
 }
 
+struct persisted {
+    char account[64];
+    int64_t seen_s;
+    size_t count;
+};
+
+static void persist(void *ctx, const char *account, const struct sw_ip *ip, int64_t seen_s)
+{
+    (void)ip;
+    struct persisted *p = ctx;
+    (void)snprintf(p->account, sizeof(p->account), "%s", account);
+    p->seen_s = seen_s;
+    p->count++;
+}
+
+static void test_alert_sources_persist_and_restore(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct persisted persisted = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_NEW_SOURCE, CFG_SCOPE_ACCOUNT, 3600, 0, 900);
+    struct alert_engine_config cfg = { .rules = &r,
+                                       .rule_count = 1,
+                                       .max_sources = 64,
+                                       .deliver = record,
+                                       .deliver_ctx = &seen,
+                                       .on_source = persist,
+                                       .source_ctx = &persisted };
+    struct alert_engine *e = NULL;
+    assert_int_equal(alert_engine_new(&cfg, &e), 0);
+    /* Restored from the database: 1001 was seen at 192.0.2.1 ten days ago. */
+    struct sw_event ev = event_of(EV_SUCCESSFUL_AUTH, "1001", "192.0.2.1");
+    struct sw_ip ip;
+    assert_true(sw_ip_parse(sv_from_cstr("192.0.2.1"), &ip));
+    alert_engine_source_restore(e, "1001", &ip, (int64_t)(ev.wall_us / 1000000) - 10 * 86400);
+    alert_engine_event(e, &ev, 1000); /* known: no alert, persisted again (a day passed) */
+    assert_int_equal(seen.count, 0);
+    assert_int_equal(persisted.count, 1);
+    alert_engine_event(e, &ev, 2000); /* persisted within the day: not again */
+    assert_int_equal(persisted.count, 1);
+    struct sw_event other = event_of(EV_SUCCESSFUL_AUTH, "1001", "203.0.113.5");
+    alert_engine_event(e, &other, 3000); /* new after the restart: alert and persisted */
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(persisted.count, 2);
+    assert_string_equal(persisted.account, "1001");
+    alert_engine_free(e);
+}
+
+static void test_alert_learned_peak(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r =
+        rule_of(CFG_METRIC_CONCURRENT_CALLS, CFG_SCOPE_TOTAL, 60, UINT32_MAX, 900);
+    r.is_learned = true;
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    struct sw_event start = event_of(EV_CALL_STARTED, "", "127.0.0.1");
+    struct sw_event end = event_of(EV_CALL_ENDED, "", "127.0.0.1");
+    for (int i = 0; i < 5; i++) {
+        alert_engine_event(e, &start, 1000);
+    }
+    alert_engine_event(e, &end, 1000);
+    assert_int_equal(seen.count, 0); /* no peak known yet */
+    assert_int_equal(alert_engine_calls_peak_take(e), 5);
+    assert_int_equal(alert_engine_calls_peak_take(e), 4); /* restarts from the level now */
+    alert_engine_set_peak(e, 4);                          /* fires above 6 */
+    alert_engine_event(e, &start, 2000);
+    alert_engine_event(e, &start, 2000);
+    assert_int_equal(seen.count, 0);
+    alert_engine_event(e, &start, 2000);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].value, 7);
+    assert_int_equal(seen.alerts[0].threshold, 6);
+    alert_engine_free(e);
+}
+
 static void test_alert_rules_from_cfg(void **state)
 {
     (void)state;
@@ -297,7 +373,7 @@ static void test_alert_rules_from_cfg(void **state)
     assert_non_null(cfg);
     struct alert_rule rules[32];
     size_t count = alert_rules_from_cfg(cfg, rules, 32);
-    assert_int_equal(count, 8); /* 10 built in, 2 off (no peak, no threshold), 1 replaced, + 1 */
+    assert_int_equal(count, 9); /* 10 built in, 1 off (no threshold), 1 replaced, + 1 */
     assert_string_equal(rules[0].name, "brute_force");
     assert_int_equal(rules[0].threshold, 5);
     assert_int_equal(rules[0].sink_mask, 1);
@@ -362,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_alert_new_source_after_first_address),
         cmocka_unit_test(test_alert_international_calls),
         cmocka_unit_test(test_alert_levels_calls_and_certificates),
+        cmocka_unit_test(test_alert_sources_persist_and_restore),
+        cmocka_unit_test(test_alert_learned_peak),
         cmocka_unit_test(test_alert_rules_from_cfg),
         cmocka_unit_test(test_alert_config_refused),
     };
