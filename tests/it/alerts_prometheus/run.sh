@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # docs/prometheus/sipwarden-rules.yml passes `promtool check rules`, and every metric it
 # names is one a running gateway exports on /metrics. The gateway runs with the built-in
-# rules and one command sink: its start is the "gateway restarted" alert, which the
-# sink gets and the alert figures count.
+# rules and one command sink, and a TLS certificate that expires in 5 days: its start
+# raises "gateway restarted" and a critical "certificate expiring" alert, which the sink
+# gets and the alert figures count.
 source "$(dirname "$0")/../lib.sh"
 
 root=$(readlink -f "$IT_DIR/../../..")
@@ -18,8 +19,14 @@ cat > pager.sh <<SH
 cat >> $IT_LOGS/pager.out
 SH
 chmod 700 pager.sh
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem \
+    -out cert.pem -days 5 -subj /CN=127.0.0.1 > openssl.out 2>&1 || it_fail "openssl req"
+chmod 600 key.pem
 it_trunk_conf gw.conf udp "$gw_port" "$(it_free_port)" "$(it_free_port)" "control_socket = gw.ctl"
 cat >> gw.conf <<CONF
+[tls]
+certificate = $IT_LOGS/cert.pem
+private_key = $IT_LOGS/key.pem
 [admin]
 listen = 127.0.0.1:$admin_port
 [log]
@@ -33,12 +40,14 @@ command = $IT_LOGS/pager.sh
 CONF
 it_start_gateway gw.conf
 it_wait_grep '"rule":"restart".*"state":"firing"' pager.out 5 || it_fail "no restart alert"
+it_wait_grep '"rule":"certificate_expiry".*"severity":"critical".*"key":"tls","value":4,' \
+    pager.out 5 || it_fail "no critical alert for the certificate"
 sleep 1.5 # the housekeeping thread copies the alert figures once a second
 curl -sf "http://127.0.0.1:$admin_port/metrics" > metrics.txt || it_fail "GET /metrics failed"
-grep -qx 'sipwarden_alert_messages_total 1' metrics.txt || it_fail "metrics: messages"
-grep -qx 'sipwarden_alert_deliveries_total{sink="pager",result="delivered"} 1' metrics.txt ||
+grep -qx 'sipwarden_alert_messages_total 2' metrics.txt || it_fail "metrics: messages"
+grep -qx 'sipwarden_alert_deliveries_total{sink="pager",result="delivered"} 2' metrics.txt ||
     it_fail "metrics: deliveries"
-grep -qx 'sipwarden_alerts_firing 1' metrics.txt || it_fail "metrics: firing"
+grep -qx 'sipwarden_alerts_firing 2' metrics.txt || it_fail "metrics: firing"
 
 exported=$(grep -oE '^# TYPE [a-z_:]+' metrics.txt | awk '{print $3}' | sort -u)
 referenced=$(grep -oE 'sipwarden_[a-z_]+' "$rules" | sort -u)
