@@ -6,8 +6,8 @@
 # 127.0.0.1 (svcrack) is in never_ban so that the guessing goes on long enough; the
 # ratelimit is raised for the same reason.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_alerts.sh"
 
-tools=$IT_DIR/../tools
 export HOME=$IT_LOGS
 seq 1000 1059 > words.txt
 
@@ -16,15 +16,11 @@ pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
 hook_port=$(it_free_port)
 
-cat > pager.sh <<SH
-#!/bin/sh
-cat >> $IT_LOGS/pager.out
-SH
 cat > sendmail <<SH
 #!/bin/sh
 { echo "ARGS: \$*"; cat; echo "--END--"; } >> $IT_LOGS/mail.out
 SH
-chmod 700 pager.sh sendmail
+chmod 700 sendmail
 
 cat > gw.conf <<CONF
 [general]
@@ -65,15 +61,8 @@ threshold = 10
 severity = high
 cooldown = 300
 title = brute force attempt
-[hook]
-type = sink
-kind = webhook
-url = http://127.0.0.1:$hook_port/alerts
-allow_http = yes
-[pager]
-type = sink
-kind = command
-command = $IT_LOGS/pager.sh
+$(alerts_webhook_sink hook "$hook_port")
+$(alerts_command_sink pager)
 [mail]
 type = sink
 kind = sendmail
@@ -81,8 +70,7 @@ sendmail = $IT_LOGS/sendmail
 to = ops@example.net
 CONF
 
-python3 "$tools/alert_receiver.py" "$hook_port" hook.out --seconds 120 &
-IT_PIDS+=("$!")
+alerts_receiver "$hook_port" hook.out
 it_start_gateway gw.conf
 grep -q 'alerts: 1 rules, 3 sinks' gateway.log || it_fail "the rule and sinks were not loaded"
 

@@ -8,15 +8,11 @@
 #    calls end.
 # The command sink collects the messages.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_alerts.sh"
 
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-cat > pager.sh <<SH
-#!/bin/sh
-cat >> $IT_LOGS/pager.out
-SH
-chmod 700 pager.sh
 it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port" "control_socket = gw.ctl"
 cat >> gw.conf <<CONF
 max_calls = 50
@@ -29,10 +25,7 @@ path = state.db
 [alerts]
 international_threshold = 5
 call_volume_peak = 2
-[pager]
-type = sink
-kind = command
-command = $IT_LOGS/pager.sh
+$(alerts_command_sink pager)
 CONF
 
 calls() { # name number count rate duration_ms

@@ -6,6 +6,7 @@
 # time. The figures are printed; the bound is asserted generously (a loaded machine
 # must not fail it), and every account's alert must arrive.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_alerts.sh"
 
 COUNT=${COUNT:-300}
 tools=$IT_DIR/../tools
@@ -50,15 +51,10 @@ scope = account
 window = 600
 threshold = 0
 severity = high
-[hook]
-type = sink
-kind = webhook
-url = http://127.0.0.1:$hook_port/alerts
-allow_http = yes
+$(alerts_webhook_sink hook "$hook_port")
 CONF
 
-python3 "$tools/alert_receiver.py" "$hook_port" hook.out --seconds 240 &
-IT_PIDS+=("$!")
+alerts_receiver "$hook_port" hook.out
 it_start_gateway gw.conf
 timeout 120 python3 "$tools/reg_guess.py" 127.0.0.1 "$gw_port" "$COUNT" --user lat --gap-ms 20 \
     > guess.out || it_fail "reg_guess failed"

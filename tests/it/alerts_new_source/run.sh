@@ -5,14 +5,10 @@
 # command sink (without the database the gateway would take .8 for the first address
 # and learn it silently), then from 127.0.0.7 again: known across the restart, no alert.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_alerts.sh"
 
 tools=$IT_DIR/../tools
 gw_port=$(it_free_port)
-cat > pager.sh <<SH
-#!/bin/sh
-cat >> $IT_LOGS/pager.out
-SH
-chmod 700 pager.sh
 it_trunk_conf gw.conf udp "$gw_port" "$(it_free_port)" "$(it_free_port)" "control_socket = gw.ctl"
 cat >> gw.conf <<CONF
 [admin]
@@ -24,10 +20,7 @@ path = state.db
 [1001]
 type = account
 secret = Quiet-Harbour-Lantern-42
-[pager]
-type = sink
-kind = command
-command = $IT_LOGS/pager.sh
+$(alerts_command_sink pager)
 CONF
 register() { # source address
     timeout 30 python3 "$tools/reg_guess.py" "$1" "$gw_port" 1 --user 1001 --same-user \

@@ -5,6 +5,7 @@
 # raises "gateway restarted" and a critical "certificate expiring" alert, which the sink
 # gets and the alert figures count.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_alerts.sh"
 
 root=$(readlink -f "$IT_DIR/../../..")
 rules=$root/docs/prometheus/sipwarden-rules.yml
@@ -14,11 +15,6 @@ grep -q 'SUCCESS' promtool.out || it_fail "promtool did not report success"
 
 gw_port=$(it_free_port)
 admin_port=$(it_free_port)
-cat > pager.sh <<SH
-#!/bin/sh
-cat >> $IT_LOGS/pager.out
-SH
-chmod 700 pager.sh
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem \
     -out cert.pem -days 5 -subj /CN=127.0.0.1 > openssl.out 2>&1 || it_fail "openssl req"
 chmod 600 key.pem
@@ -33,10 +29,7 @@ listen = 127.0.0.1:$admin_port
 security_log = security.log
 [state]
 path = bans.db
-[pager]
-type = sink
-kind = command
-command = $IT_LOGS/pager.sh
+$(alerts_command_sink pager)
 CONF
 it_start_gateway gw.conf
 it_wait_grep '"rule":"restart".*"state":"firing"' pager.out 5 || it_fail "no restart alert"

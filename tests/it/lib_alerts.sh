@@ -1,0 +1,26 @@
+# Alert sinks for the alert tests (sourced after lib.sh).
+
+# alerts_command_sink NAME: writes NAME.sh, a command that appends the alert it gets on
+# its standard input (one JSON object) to NAME.out, and prints the [NAME] sink section.
+alerts_command_sink() {
+    cat > "$1.sh" <<SH
+#!/bin/sh
+cat >> $IT_LOGS/$1.out
+SH
+    chmod 700 "$1.sh"
+    printf '[%s]\ntype = sink\nkind = command\ncommand = %s/%s.sh\n' "$1" "$IT_LOGS" "$1"
+}
+
+# alerts_webhook_sink NAME PORT: prints the [NAME] sink section of a webhook on
+# 127.0.0.1:PORT (plain http, allowed for the test).
+alerts_webhook_sink() {
+    printf '[%s]\ntype = sink\nkind = webhook\nurl = http://127.0.0.1:%s/alerts\nallow_http = yes\n' \
+        "$1" "$2"
+}
+
+# alerts_receiver PORT OUT: starts tools/alert_receiver.py on 127.0.0.1:PORT (stopped by
+# PID at exit, at most 240 s), which appends "receive-time-us body" lines to OUT.
+alerts_receiver() {
+    python3 "$IT_DIR/../tools/alert_receiver.py" "$1" "$2" --seconds 240 &
+    IT_PIDS+=("$!")
+}
