@@ -601,10 +601,10 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     SW_ASSERT(rc == 0);
     /* Calls towards a trunk name the trunk and the number, for the alert rules. */
     char started[96] = "";
-    if (route->to_party == CALL_PARTY_TRUNK) {
+    if (route->to_party == CALL_PARTY_TRUNK && sv_is_present(route->trunk_name)) {
         struct sv to = route->ruri_user.ptr != NULL ? sv_slice(route->ruri_user, 0, 40) : SV("");
-        (void)snprintf(started, sizeof(started), "trunk_index=%zu to=" SV_FMT, route->to_index,
-                       SV_ARG(to));
+        (void)snprintf(started, sizeof(started), "trunk=" SV_FMT " to=" SV_FMT,
+                       SV_ARG(sv_slice(route->trunk_name, 0, 40)), SV_ARG(to));
     }
     emit_call_event(call, EV_CALL_STARTED, started);
 }

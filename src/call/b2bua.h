@@ -60,6 +60,7 @@ struct b2bua_route {
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;
+    struct sv trunk_name; /* to_party TRUNK: the trunk's name, for the CallStarted event */
     uint32_t max_duration_s;
     uint32_t ring_timeout_s;
     /* Leg B's credentials for the far side's 401/407 (the trunk's); NULL = none. Borrowed

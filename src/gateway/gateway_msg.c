@@ -213,6 +213,7 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
     route->is_towards_provider = true;
     route->from_party = CALL_PARTY_PBX;
     route->to_party = CALL_PARTY_TRUNK;
+    route->trunk_name = sv_from_cstr(gen->cfg->trunks[trunk].name);
     route->credentials = hop->credentials.username != NULL ? &hop->credentials : NULL;
     CALLREC_SET(route->policy.trunk, gen->cfg->trunks[trunk].name);
     limit->slots[0] = hop->calls;

@@ -518,15 +518,16 @@ static struct sv detail_word(const char *detail, struct sv name)
     return SV_NULL;
 }
 
-/* The trunk a call event names ("trunk_index=N", call/b2bua.c), or NULL. */
+/* The trunk a call event names ("trunk=NAME", call/b2bua.c), or NULL. */
 static const struct trunk_cc *trunk_of(const struct alert_engine *e, const struct sw_event *ev)
 {
-    uint32_t index = 0;
-    struct sv text = detail_word(ev->detail, SV("trunk_index"));
-    if (!sv_to_u32(text, &index) || index >= e->trunk_count) {
-        return NULL;
+    struct sv name = detail_word(ev->detail, SV("trunk"));
+    for (size_t i = 0; i < e->trunk_count && name.len > 0; i++) {
+        if (sv_eq(sv_from_cstr(e->trunks[i].name), name)) {
+            return &e->trunks[i];
+        }
     }
-    return &e->trunks[index];
+    return NULL;
 }
 
 /* The key of an event for `scope`; false when the event has none (not counted). */

@@ -9,8 +9,7 @@
  *    Failures of authentication (InvalidAccountID, InvalidPassword,
  *    ChallengeResponseFailed) feed auth_failures; BanAdded feeds bans; SuccessfulAuth
  *    feeds new_source; CallStarted / CallEnded move concurrent_calls and, for a call
- *    towards a trunk whose detail says "trunk_index=N to=NUMBER" (N in the order of
- *    the configuration's trunks), international_calls
+ *    towards a trunk whose detail says "trunk=NAME to=NUMBER", international_calls
  *    (the dialled number's country code differs from the trunk's, stir/tn.h).
  *  - alert_engine_observe(): what the gateway measures itself: a trunk's registration
  *    (level 1 = lost), events dropped (a count), a restart (a count), days left of a

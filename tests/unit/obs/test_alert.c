@@ -225,19 +225,19 @@ static void test_alert_international_calls(void **state)
     struct cfg_trunk trunks[1] = { { .name = name, .country_code = country_code } };
     struct alert_engine *e = engine_of(&r, 1, &seen, trunks, 1);
     struct sw_event ev = event_of(EV_CALL_STARTED, "", "127.0.0.1");
-    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=02079460000");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk=carrier to=02079460000");
     alert_engine_event(e, &ev, 1000); /* national */
-    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=+442079460000");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk=carrier to=+442079460000");
     alert_engine_event(e, &ev, 1000); /* national in E.164 */
-    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=0033142685300");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk=carrier to=0033142685300");
     alert_engine_event(e, &ev, 1000); /* France: 1 */
     assert_int_equal(seen.count, 0);
-    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=0 to=+2348012345678");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk=carrier to=+2348012345678");
     alert_engine_event(e, &ev, 1000); /* Nigeria: 2 > 1 */
     assert_int_equal(seen.count, 1);
     assert_string_equal(seen.alerts[0].key, "carrier");
     assert_int_equal(seen.alerts[0].value, 2);
-    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk_index=7 to=+2348012345678");
+    (void)snprintf(ev.detail, sizeof(ev.detail), "trunk=other to=+2348012345678");
     alert_engine_event(e, &ev, 1000); /* no such trunk: ignored */
     alert_engine_free(e);
 }
