@@ -18,9 +18,17 @@ alerts_webhook_sink() {
         "$1" "$2"
 }
 
-# alerts_receiver PORT OUT: starts tools/alert_receiver.py on 127.0.0.1:PORT (stopped by
-# PID at exit, at most 240 s), which appends "receive-time-us body" lines to OUT.
+# alerts_receiver PORT OUT [OPTION...]: starts tools/alert_receiver.py on 127.0.0.1:PORT
+# (stopped by PID at exit, at most 240 s), which appends "receive-time-us body" lines to
+# OUT, and waits until it accepts connections (at most 10 s).
 alerts_receiver() {
-    python3 "$IT_DIR/../tools/alert_receiver.py" "$1" "$2" --seconds 240 &
+    local port=$1 out=$2 i
+    shift 2
+    python3 "$IT_DIR/../tools/alert_receiver.py" "$port" "$out" --seconds 240 "$@" &
     IT_PIDS+=("$!")
+    for i in $(seq 1 100); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
+        sleep 0.1
+    done
+    it_fail "the webhook receiver did not start on port $port"
 }

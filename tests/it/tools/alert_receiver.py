@@ -4,10 +4,13 @@ line per request to OUT: the receive time in microseconds (wall clock), a space,
 body on one line. Answers 200, or 500 to the first --fail-first requests (to exercise
 retries). Serves until killed (tests stop it by PID) or --seconds pass (at most 600).
 
-usage: alert_receiver.py PORT OUT [--fail-first N] [--seconds S]
+With --cert and --key it serves HTTPS (a webhook that verifies certificates).
+
+usage: alert_receiver.py PORT OUT [--fail-first N] [--seconds S] [--cert PEM --key PEM]
 """
 import argparse
 import http.server
+import ssl
 import threading
 import time
 
@@ -18,6 +21,8 @@ def main():
     p.add_argument("out")
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--seconds", type=float, default=300.0)
+    p.add_argument("--cert")
+    p.add_argument("--key")
     a = p.parse_args()
     state = {"failed": 0}
     lock = threading.Lock()
@@ -42,6 +47,10 @@ def main():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(a.cert, a.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     timer = threading.Timer(min(a.seconds, 600.0), server.shutdown)
     timer.daemon = True
     timer.start()
