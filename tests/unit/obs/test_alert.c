@@ -346,6 +346,49 @@ static void test_alert_learned_peak(void **state)
     alert_engine_free(e);
 }
 
+/* Bans, lost trunk registrations, dropped events and restarts: one message each. */
+static void test_alert_operational_rules(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule rules[4] = {
+        rule_of(CFG_METRIC_BANS, CFG_SCOPE_TOTAL, 300, 0, 900),
+        rule_of(CFG_METRIC_TRUNK_REGISTRATION, CFG_SCOPE_TRUNK, 60, 0, 900),
+        rule_of(CFG_METRIC_EVENTS_DROPPED, CFG_SCOPE_TOTAL, 300, 0, 900),
+        rule_of(CFG_METRIC_RESTART, CFG_SCOPE_TOTAL, 60, 0, 900),
+    };
+    struct alert_engine *e = engine_of(rules, 4, &seen, NULL, 0);
+    struct sw_event ban = event_of(EV_BAN_ADDED, "", "203.0.113.9");
+    alert_engine_event(e, &ban, 1000);
+    alert_engine_event(e, &ban, 1500); /* a second ban: the same incident */
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].metric, CFG_METRIC_BANS);
+    alert_engine_observe(e, CFG_METRIC_TRUNK_REGISTRATION, "carrier", 0, 2000);
+    assert_int_equal(seen.count, 1);
+    alert_engine_observe(e, CFG_METRIC_TRUNK_REGISTRATION, "carrier", 1, 3000);
+    assert_int_equal(seen.count, 2);
+    assert_string_equal(seen.alerts[1].key, "carrier");
+    alert_engine_observe(e, CFG_METRIC_TRUNK_REGISTRATION, "carrier", 0, 4000);
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(seen.alerts[2].state, ALERT_RESOLVED);
+    alert_engine_observe(e, CFG_METRIC_EVENTS_DROPPED, "", 17, 5000);
+    assert_int_equal(seen.count, 4);
+    assert_int_equal(seen.alerts[3].value, 17);
+    alert_engine_observe(e, CFG_METRIC_RESTART, "", 1, 5000);
+    assert_int_equal(seen.count, 5);
+    alert_engine_tick(e, 400000); /* every window passed: bans and drops resolve, not the
+                                   * restart, which has no condition that clears */
+    assert_int_equal(seen.count, 7);
+    for (size_t i = 5; i < 7; i++) {
+        assert_int_equal(seen.alerts[i].state, ALERT_RESOLVED);
+        assert_true(seen.alerts[i].metric != CFG_METRIC_RESTART);
+    }
+    struct alert_engine_stats st;
+    alert_engine_stats_get(e, &st);
+    assert_int_equal(st.firing, 0);
+    alert_engine_free(e);
+}
+
 static void test_alert_rules_from_cfg(void **state)
 {
     (void)state;
@@ -440,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_alert_levels_calls_and_certificates),
         cmocka_unit_test(test_alert_sources_persist_and_restore),
         cmocka_unit_test(test_alert_learned_peak),
+        cmocka_unit_test(test_alert_operational_rules),
         cmocka_unit_test(test_alert_rules_from_cfg),
         cmocka_unit_test(test_alert_config_refused),
     };
