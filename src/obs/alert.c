@@ -84,6 +84,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "events_dropped",
     "restart",
     "certificate_expiry",
+    "policy_blocks",
 };
 
 const char *alert_metric_name(enum cfg_alert_metric metric)
@@ -165,6 +166,8 @@ static size_t builtins_of(const struct cfg_alerts *a, struct builtin *out)
           CFG_SEVERITY_INFO },
         { "certificate_expiry", "certificate expiring", CFG_METRIC_CERTIFICATE_EXPIRY,
           CFG_SCOPE_TOTAL, ALERT_DAY_S, 30, CFG_SEVERITY_MEDIUM },
+        { "policy_block", "calls refused by policy", CFG_METRIC_POLICY_BLOCKS, CFG_SCOPE_TOTAL, 300,
+          0, CFG_SEVERITY_MEDIUM },
     };
     size_t count = 0;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -645,6 +648,9 @@ static int64_t event_amount(struct alert_engine *e, const struct sw_event *ev,
         return ev->count != 0 ? ev->count : 1;
     case EV_BAN_ADDED:
         *metric = CFG_METRIC_BANS;
+        return 1;
+    case EV_POLICY_HIT:
+        *metric = CFG_METRIC_POLICY_BLOCKS;
         return 1;
     case EV_SUCCESSFUL_AUTH:
         *metric = CFG_METRIC_NEW_SOURCE;

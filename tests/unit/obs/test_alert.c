@@ -389,6 +389,24 @@ static void test_alert_operational_rules(void **state)
     alert_engine_free(e);
 }
 
+static void test_alert_policy_blocks_per_account(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct alert_rule r = rule_of(CFG_METRIC_POLICY_BLOCKS, CFG_SCOPE_ACCOUNT, 300, 2, 900);
+    struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
+    struct sw_event hit = event_of(EV_POLICY_HIT, "1001", "192.0.2.7");
+    (void)snprintf(hit.detail, sizeof(hit.detail), "max_calls reached");
+    for (int i = 0; i < 3; i++) {
+        alert_engine_event(e, &hit, 1000);
+    }
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].metric, CFG_METRIC_POLICY_BLOCKS);
+    assert_string_equal(seen.alerts[0].key, "1001");
+    assert_string_equal(alert_metric_name(CFG_METRIC_POLICY_BLOCKS), "policy_blocks");
+    alert_engine_free(e);
+}
+
 static void test_alert_rules_from_cfg(void **state)
 {
     (void)state;
@@ -416,7 +434,7 @@ static void test_alert_rules_from_cfg(void **state)
     assert_non_null(cfg);
     struct alert_rule rules[32];
     size_t count = alert_rules_from_cfg(cfg, rules, 32);
-    assert_int_equal(count, 9); /* 10 built in, 1 off (no threshold), 1 replaced, + 1 */
+    assert_int_equal(count, 10); /* 11 built in, 1 off (no threshold), 1 replaced, + 1 */
     assert_string_equal(rules[0].name, "brute_force");
     assert_int_equal(rules[0].threshold, 5);
     assert_int_equal(rules[0].sink_mask, 1);
@@ -484,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_alert_sources_persist_and_restore),
         cmocka_unit_test(test_alert_learned_peak),
         cmocka_unit_test(test_alert_operational_rules),
+        cmocka_unit_test(test_alert_policy_blocks_per_account),
         cmocka_unit_test(test_alert_rules_from_cfg),
         cmocka_unit_test(test_alert_config_refused),
     };
