@@ -408,6 +408,7 @@ static void reload(struct gateway *gw)
     gw_gen_publish(gw, gen);
     gw_obs_swap_gate(gw, gen->cfg);  /* the gate's deny ranges follow the new [acl] */
     gw_kdrop_set_deny(gw, gen->cfg); /* and so do the kernel filter's */
+    gw_obs_reloaded(gw, gen->cfg);
     size_t dropped = gw_gen_drop_removed_bindings(gen);
     if (gw->net != NULL && net_group_worker_count(gw->net) > 0) {
         /* NULL-free argument: nothing to free if the queue is full (then logged). */

@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "call/b2bua.h"
@@ -31,8 +32,9 @@ struct gw_alerts {
     struct alert_sinks *sinks;
     struct alert_sqlite *db; /* NULL without [state] path */
     struct alert_baseline baseline;
-    int64_t period; /* the 15-minute period being measured */
-    char *certs[2]; /* TLS and STIR certificate paths; NULL = none */
+    int64_t period;     /* the 15-minute period being measured */
+    uint64_t signature; /* of the alert configuration in force (gw_alerts_reloaded) */
+    char *certs[2];     /* TLS and STIR certificate paths; NULL = none */
     bool trunk_registers[GW_ALERT_TRUNKS_MAX];
     bool trunk_was_registered[GW_ALERT_TRUNKS_MAX];
     char *trunk_names[GW_ALERT_TRUNKS_MAX];
@@ -45,6 +47,68 @@ struct gw_alerts {
     uint32_t messages_series;
     uint32_t *delivery_series; /* GW_DELIVERY_RESULTS per sink */
 };
+
+static uint64_t mix(uint64_t h, const void *data, size_t len)
+{
+    return h * 1099511628211u ^ sw_hash_bytes(data, len);
+}
+
+static uint64_t mix_text(uint64_t h, const char *text)
+{
+    return text != NULL ? mix(h, text, strlen(text) + 1) : mix(h, "", 0);
+}
+
+static uint64_t mix_u64(uint64_t h, uint64_t value)
+{
+    return mix(h, &value, sizeof(value));
+}
+
+/* What the alert configuration of `cfg` does, as one number: its rules and sinks. */
+static uint64_t signature_of(const struct cfg *cfg, const struct alert_rule *rules, size_t count)
+{
+    uint64_t h = mix_u64(0, cfg->alerts.new_source_days);
+    h = mix_u64(h, cfg->alerts.queue_size);
+    for (size_t i = 0; i < count; i++) {
+        const struct alert_rule *r = &rules[i];
+        h = mix_text(mix_text(h, r->name), r->title);
+        const uint64_t fields[] = { r->metric,   r->scope,      r->window_s,  r->threshold,
+                                    r->severity, r->cooldown_s, r->sink_mask, r->is_learned };
+        h = mix(h, fields, sizeof(fields));
+    }
+    for (size_t i = 0; i < cfg->alert_sink_count; i++) {
+        const struct cfg_sink *k = &cfg->alert_sinks[i];
+        const char *texts[] = {
+            k->name, k->command, k->url, k->ca_file, k->sendmail, k->to, k->from
+        };
+        for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+            h = mix_text(h, texts[t]);
+        }
+        const uint64_t fields[] = { k->kind, k->template_name, k->allow_http, k->timeout,
+                                    k->retries };
+        h = mix(h, fields, sizeof(fields));
+    }
+    return h;
+}
+
+static uint64_t signature_of_cfg(const struct cfg *cfg)
+{
+    struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
+    if (rules == NULL) {
+        return 0;
+    }
+    size_t count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX);
+    uint64_t h = signature_of(cfg, rules, count);
+    sw_free(rules);
+    return h;
+}
+
+void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)
+{
+    if (alerts != NULL && signature_of_cfg(cfg) != alerts->signature) {
+        log_warn(NULL, "reload: the alert rules and sinks changed; they apply at the next "
+                       "restart, the running ones stay");
+    }
+}
 
 static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
 {
@@ -113,6 +177,7 @@ static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
         .source_ctx = a->db,
     };
     int rc = alert_engine_new(&ec, &a->engine);
+    a->signature = signature_of(cfg, rules, ec.rule_count);
     sw_free(rules);
     if (rc == 0 && a->db != NULL &&
         alert_sqlite_load(a->db, sw_wall_s(), restore_source, restore_level, a) != 0) {

@@ -44,6 +44,12 @@ int gw_alerts_start(struct gw_alerts *alerts);
 /* Once a second: `events_dropped` is the event queue's total so far. */
 void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped);
 
+/*
+ * After a SIGHUP reload: the rules and sinks stay those of the start; when `cfg` changes
+ * them, a warning says that a restart applies them. Main thread.
+ */
+void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg);
+
 /* Delivers what is queued, stops and frees; NULL is a no-op. */
 void gw_alerts_free(struct gw_alerts *alerts);
 

@@ -863,6 +863,13 @@ void gw_obs_reopen(struct gateway *gw)
     }
 }
 
+void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg)
+{
+    if (gw->obs != NULL) {
+        gw_alerts_reloaded(gw->obs->alerts, cfg);
+    }
+}
+
 void gw_obs_stop(struct gateway *gw)
 {
     struct gw_obs *obs = gw->obs;

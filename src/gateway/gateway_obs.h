@@ -60,6 +60,9 @@ void gw_obs_reopen(struct gateway *gw);
  * GW_RETIRED_GATES of them; its counts carry over into the metrics.
  */
 void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg);
+/* After a reload to `cfg`: what only a restart changes is said in the log (alerts). */
+void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg);
+
 void gw_obs_stop(struct gateway *gw);
 void gw_obs_free(struct gateway *gw);
 

@@ -3,7 +3,8 @@
 # names is one a running gateway exports on /metrics. The gateway runs with the built-in
 # rules and one command sink, and a TLS certificate that expires in 5 days: its start
 # raises "gateway restarted" and a critical "certificate expiring" alert, which the sink
-# gets and the alert figures count.
+# gets and the alert figures count. A reload that changes a rule says that it applies at
+# the next restart.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_alerts.sh"
 
@@ -49,5 +50,14 @@ for m in $referenced; do
     grep -qx "$m" <<< "$exported" || it_fail "the rules use $m, which the gateway does not export"
 done
 it_log "rules use $(wc -w <<< "$referenced") metrics, all exported"
+
+# A reload keeps the rules of the start, and says so only when the file changed them.
+kill -HUP "$GW_PID"
+it_wait_grep 'reload: configuration reloaded' gateway.log 5 || it_fail "no reload"
+grep -q 'alert rules and sinks changed' gateway.log && it_fail "an unchanged file was reported"
+printf '[alerts]\nbrute_force_threshold = 50\n' >> gw.conf
+kill -HUP "$GW_PID"
+it_wait_grep 'the alert rules and sinks changed; they apply at the next restart' gateway.log 5 ||
+    it_fail "a changed rule was not reported at the reload"
 it_stop_gateway
 it_log "ok"
