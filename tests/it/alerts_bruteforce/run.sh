@@ -107,7 +107,7 @@ it_gateway_alive
 "$SIPWARDEN" alert test --sink hook -c gw.conf > alert-test.out 2>&1 ||
     { cat alert-test.out; it_fail "sipwarden alert test failed"; }
 grep -q '^hook: delivered' alert-test.out || it_fail "alert test did not report the delivery"
-it_wait_grep '"state":"test"' hook.out 5 || it_fail "the test alert did not arrive"
+it_wait_grep '"state":"test"' hook.out 10 || it_fail "the test alert did not arrive"
 [ "$(grep -c '"state":"test"' pager.out || true)" = 0 ] || it_fail "--sink hook reached another sink"
 if "$SIPWARDEN" alert test --sink nosuch -c gw.conf > alert-bad.out 2>&1; then
     it_fail "alert test accepted an unknown sink"

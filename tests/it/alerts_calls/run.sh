@@ -51,7 +51,7 @@ if grep -q '"rule":"international"' pager.out 2>/dev/null; then
     it_fail "national calls counted as international"
 fi
 calls international +2348012345678 8 10 3000
-it_wait_grep '"rule":"international".*"state":"firing"' pager.out 5 || it_fail "no international alert"
+it_wait_grep '"rule":"international".*"state":"firing"' pager.out 10 || it_fail "no international alert"
 it_wait_grep '"rule":"call_volume".*"state":"resolved"' pager.out 10 ||
     it_fail "no call-volume alert and resolution"
 sleep 1.5

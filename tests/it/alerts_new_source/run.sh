@@ -30,14 +30,14 @@ auths() { grep -c 'SecurityEvent="SuccessfulAuth"' security.log || true; }
 
 it_start_gateway gw.conf
 register 127.0.0.7
-it_wait_grep 'SuccessfulAuth' security.log 5 || it_fail "the registration did not authenticate"
+it_wait_grep 'SuccessfulAuth' security.log 10 || it_fail "the registration did not authenticate"
 register 127.0.0.7
 it_stop_gateway
 mv gateway.log gateway-1.log
 grep -q '"rule":"new_source"' pager.out 2>/dev/null && it_fail "the first address was reported"
 it_start_gateway gw.conf
 register 127.0.0.8
-it_wait_grep '"rule":"new_source".*"state":"firing"' pager.out 5 || it_fail "no new-source alert"
+it_wait_grep '"rule":"new_source".*"state":"firing"' pager.out 10 || it_fail "no new-source alert"
 register 127.0.0.7
 for i in $(seq 1 40); do [ "$(auths)" -ge 4 ] && break; sleep 0.1; done
 [ "$(auths)" -ge 4 ] || it_fail "the fourth registration did not authenticate"

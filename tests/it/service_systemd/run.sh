@@ -47,13 +47,13 @@ security_log = security.log
 path = bans.db
 CONF
 NOTIFY_SOCKET=$sock WATCHDOG_USEC=2000000 it_start_gateway gw.conf
-it_wait_grep 'READY=1' notify.out 5 || it_fail "no READY=1"
-it_wait_grep 'WATCHDOG=1' notify.out 5 || it_fail "no watchdog ping"
+it_wait_grep 'READY=1' notify.out 10 || it_fail "no READY=1"
+it_wait_grep 'WATCHDOG=1' notify.out 10 || it_fail "no watchdog ping"
 grep -q 'systemd: watchdog every 2000 ms' gateway.log || it_fail "the watchdog was not noticed"
 kill -HUP "$GW_PID"
-it_wait_grep 'RELOADING=1' notify.out 5 || it_fail "no RELOADING=1 on SIGHUP"
+it_wait_grep 'RELOADING=1' notify.out 10 || it_fail "no RELOADING=1 on SIGHUP"
 it_stop_gateway
-it_wait_grep 'STOPPING=1' notify.out 5 || it_fail "no STOPPING=1"
+it_wait_grep 'STOPPING=1' notify.out 10 || it_fail "no STOPPING=1"
 [ "$(grep -c 'READY=1' notify.out)" -ge 2 ] || it_fail "no READY=1 after the reload"
 it_log "notify: $(tr '\n' '|' < notify.out | cut -c1-200)"
 it_log "ok"
