@@ -650,6 +650,7 @@ static int64_t event_amount(struct alert_engine *e, const struct sw_event *ev,
         *metric = CFG_METRIC_BANS;
         return 1;
     case EV_POLICY_HIT:
+    case EV_FRAUD_BLOCK:
         *metric = CFG_METRIC_POLICY_BLOCKS;
         return 1;
     case EV_SUCCESSFUL_AUTH:

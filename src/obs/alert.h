@@ -8,7 +8,8 @@
  *  - alert_engine_event(): a security event (as an event-queue sink, alert_event_emit).
  *    Failures of authentication (InvalidAccountID, InvalidPassword,
  *    ChallengeResponseFailed) feed auth_failures; BanAdded feeds bans; PolicyHit (a
- *    cap, a call rate, a hairpin or caller-ID refusal) feeds policy_blocks; SuccessfulAuth
+ *    cap, a call rate, a hairpin or caller-ID refusal) and FraudBlock (the toll-fraud
+ *    policy) feed policy_blocks; SuccessfulAuth
  *    feeds new_source; CallStarted / CallEnded move concurrent_calls and, for a call
  *    towards a trunk whose detail says "trunk=NAME to=NUMBER", international_calls
  *    (the dialled number's country code differs from the trunk's, stir/tn.h).

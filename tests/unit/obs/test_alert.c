@@ -397,9 +397,11 @@ static void test_alert_policy_blocks_per_account(void **state)
     struct alert_engine *e = engine_of(&r, 1, &seen, NULL, 0);
     struct sw_event hit = event_of(EV_POLICY_HIT, "1001", "192.0.2.7");
     (void)snprintf(hit.detail, sizeof(hit.detail), "max_calls reached");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 2; i++) {
         alert_engine_event(e, &hit, 1000);
     }
+    struct sw_event fraud = event_of(EV_FRAUD_BLOCK, "1001", "192.0.2.7");
+    alert_engine_event(e, &fraud, 1000); /* a toll-fraud refusal counts too: 3 > 2 */
     assert_int_equal(seen.count, 1);
     assert_int_equal(seen.alerts[0].metric, CFG_METRIC_POLICY_BLOCKS);
     assert_string_equal(seen.alerts[0].key, "1001");
