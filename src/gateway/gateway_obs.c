@@ -88,7 +88,7 @@ struct gw_obs {
     pthread_mutex_t shared_lock;
     struct gw_ctl *ctl;
     struct gw_admin *admin;
-    struct cdr_store *cdr;                  /* NULL = no call records */
+    struct cdr_store *cdr; /* NULL = no call records */
     struct gw_alerts *alerts;
     struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
     size_t retired_count;
