@@ -39,6 +39,14 @@ struct callrec_policy {
     char action[16];       /* what it did: allow, warn, ... or "" */
     int64_t rate_micro;    /* price per minute in micro-units; 0 = unrated */
     int64_t cost_micro;    /* cost so far in micro-units (set by the fraud stage) */
+    /* For the fraud policy's feedback when the call ends (not written to the records):
+     * the velocity key the stage judged the call under ("account:NAME", "trunk:NAME" or
+     * ""), and for a call from a trunk the trunk's country calling code and the Wangiri
+     * ring limit in seconds (0 = not watched). */
+    char fraud_key[72];
+    char trunk_country_code[8];
+    uint32_t wangiri_ring_max_s;
+    int64_t dialled_mono_ms; /* monotonic time the stage judged the call */
 };
 
 struct call_record {

@@ -198,6 +198,12 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
         route->origin_header =
             origin_line(gen, ctx->arena, "trunk", gen->cfg->trunks[ctx->trunk].name);
         CALLREC_SET(route->policy.trunk, gen->cfg->trunks[ctx->trunk].name);
+        /* Kept for the Wangiri check when the call ends (gateway_obs.c). */
+        const struct cfg_trunk *from = &gen->cfg->trunks[ctx->trunk];
+        CALLREC_SET(route->policy.trunk_country_code,
+                    from->country_code != NULL ? from->country_code : "");
+        route->policy.wangiri_ring_max_s =
+            gen->cfg->fraud.enabled ? gen->cfg->fraud.wangiri_ring_max : 0;
         limit->slots[0] = gen->trunk_hops[ctx->trunk].calls;
         limit->max[0] = gen->cfg->trunks[ctx->trunk].max_calls;
         return true;
@@ -238,6 +244,7 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
     route->sdp = edits->sdp;
     /* What the stages found, for the call's record (base/callrec.h). */
     struct callrec_policy *record = &route->policy;
+    sw_event_set(record->fraud_key, sizeof(record->fraud_key), edits->fraud_key);
     sw_event_set(record->dialled_e164, sizeof(record->dialled_e164), edits->dialled_e164);
     sw_event_set(record->country, sizeof(record->country), edits->dest_country);
     sw_event_set(record->number_class, sizeof(record->number_class), edits->dest_class);
@@ -408,6 +415,7 @@ static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_w
     struct call_limit limit = { 0 };
     bool has_route = route_base(gen->cfg, ctx, &route);
     apply_edits(&ctx->edits, &route);
+    route.policy.dialled_mono_ms = (int64_t)ctx->now_ms;
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
         route_from_account(gen, ctx, &route, &limit);
     } else if (has_route && !route_to_account(gw, gen, ctx, &route, &limit)) {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/callrec.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
@@ -30,6 +31,7 @@
 #include "obs/metrics.h"
 #include "obs/seclog.h"
 #include "policy/acl.h"
+#include "policy/fraud.h"
 #include "policy/gate.h"
 #include "state/ban.h"
 #include "state/ban_redis.h"
@@ -257,6 +259,38 @@ static void record_call(struct gw_obs *obs, const struct sw_event *ev)
     }
 }
 
+/*
+ * The fraud policy learns how its calls ended (issue #11): the short-call burst detector
+ * counts answered seconds per key, and an inbound international call that the caller gave
+ * up within seconds marks its number (Wangiri: a callback to it is refused). Inline on the
+ * emitting worker: both update the shared fraud store only.
+ */
+static void teach_fraud(const struct sw_event *ev)
+{
+    const struct call_record *rec = ev->record;
+    if (ev->kind != EV_CALL_ENDED || rec == NULL) {
+        return;
+    }
+    const struct callrec_policy *policy = &rec->policy;
+    int64_t answered_ms = rec->answer_us != 0 && rec->end_us > rec->answer_us
+                              ? (int64_t)((rec->end_us - rec->answer_us) / 1000u)
+                              : 0;
+    if (policy->fraud_key[0] != '\0') {
+        fraud_call_ended(sv_from_cstr(policy->fraud_key), sv_from_cstr(policy->dialled_e164),
+                         policy->dialled_mono_ms, answered_ms);
+    }
+    if (policy->wangiri_ring_max_s != 0 && rec->answer_us == 0 &&
+        rec->hangup_side == CALLREC_SIDE_CALLER && rec->end_us > rec->setup_us) {
+        uint64_t ring_ms = (rec->end_us - rec->setup_us) / 1000u;
+        if (fraud_wangiri_observe_values(sv_from_cstr(policy->trunk_country_code),
+                                         policy->wangiri_ring_max_s,
+                                         sv_from_cstr(rec->cid_received), ring_ms, sw_wall_s())) {
+            log_notice(NULL, "fraud: %s rang %llu ms and hung up: marked as a Wangiri number",
+                       rec->cid_received, (unsigned long long)ring_ms);
+        }
+    }
+}
+
 static void gw_emit(void *ctx, const struct sw_event *ev)
 {
     struct gateway *gw = ctx;
@@ -267,6 +301,7 @@ static void gw_emit(void *ctx, const struct sw_event *ev)
     if (obs != NULL) {
         record_call(obs, ev);
     }
+    teach_fraud(ev);
     if (obs != NULL && obs->evq != NULL && ev->record != NULL) {
         struct sw_event copy = *ev;
         copy.record = NULL; /* borrowed for this call only: the queue outlives it */

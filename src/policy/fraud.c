@@ -842,12 +842,21 @@ const struct stage fraud_stage = {
 bool fraud_wangiri_observe(const struct cfg *cfg, size_t trunk, struct sv calling, uint64_t ring_ms,
                            int64_t wall_s)
 {
-    if (!cfg->fraud.enabled || ring_ms >= (uint64_t)cfg->fraud.wangiri_ring_max * 1000u ||
-        trunk >= cfg->trunk_count || cfg->trunks[trunk].country_code == NULL) {
+    if (!cfg->fraud.enabled || trunk >= cfg->trunk_count ||
+        cfg->trunks[trunk].country_code == NULL) {
         return false;
     }
-    const struct numplan_territory *home =
-        numplan_territory_by_code(sv_from_cstr(cfg->trunks[trunk].country_code));
+    return fraud_wangiri_observe_values(sv_from_cstr(cfg->trunks[trunk].country_code),
+                                        cfg->fraud.wangiri_ring_max, calling, ring_ms, wall_s);
+}
+
+bool fraud_wangiri_observe_values(struct sv country_code, uint32_t ring_max_s, struct sv calling,
+                                  uint64_t ring_ms, int64_t wall_s)
+{
+    if (ring_max_s == 0 || ring_ms >= (uint64_t)ring_max_s * 1000u) {
+        return false;
+    }
+    const struct numplan_territory *home = numplan_territory_by_code(country_code);
     struct e164_number number;
     if (e164_normalize(calling, home, &number) != E164_OK) {
         return false;

@@ -107,6 +107,14 @@ bool fraud_wangiri_observe(const struct cfg *cfg, size_t trunk, struct sv callin
                            int64_t wall_s);
 
 /*
+ * fraud_wangiri_observe with the configuration's values given directly, for a caller that
+ * keeps them with the call (the gateway, at the call's end): the trunk's country calling
+ * code and [fraud] wangiri_ring_max in seconds (0 = off).
+ */
+bool fraud_wangiri_observe_values(struct sv country_code, uint32_t ring_max_s, struct sv calling,
+                                  uint64_t ring_ms, int64_t wall_s);
+
+/*
  * For the call layer (any thread): the call that `key` (ctx->edits.fraud_key) dialled to
  * `e164` (ctx->edits.dialled_e164) at `dialled_ms` (the stage's ctx->now_ms) ended after
  * `answered_ms` answered (0: never answered). Feeds the short-call burst detector.
