@@ -164,15 +164,28 @@ static unsigned distinct_in_range(const struct velocity_scan *scan, unsigned ran
     return count;
 }
 
-/* Short answered calls into the range. */
+/*
+ * Short answered calls into the range, to distinct numbers: IRSF test calls probe several
+ * numbers of a range, while calling one number again and again briefly (a voicemail, a
+ * busy line, a test of the trunk itself) is no such burst.
+ */
 static unsigned short_calls(const struct velocity_scan *scan, const struct velocity_cfg *cfg)
 {
+    uint32_t seen[VELOCITY_HISTORY];
     unsigned count = 0;
     for (uint32_t i = 0; i < scan->history->count; i++) {
         const struct velocity_dial *dial = newest(scan->history, i);
-        if (in_range(scan, dial, cfg->burst_range_digits) && dial->duration_ms > 0 &&
-            dial->duration_ms <= cfg->short_call_ms) {
-            count++;
+        if (!in_range(scan, dial, cfg->burst_range_digits) || dial->duration_ms <= 0 ||
+            dial->duration_ms > cfg->short_call_ms) {
+            continue;
+        }
+        uint32_t value = tail_value(dial->digits, dial->len, cfg->burst_range_digits);
+        bool is_new = true;
+        for (unsigned j = 0; j < count && is_new; j++) {
+            is_new = seen[j] != value;
+        }
+        if (is_new && count < VELOCITY_HISTORY) {
+            seen[count++] = value;
         }
     }
     return count;

@@ -95,6 +95,15 @@ static void test_velocity_short_call_burst(void **state)
     assert_false(velocity_history_end(&h, SV("2327641234"), 0, 5)); /* already ended */
     assert_false(velocity_history_end(&h, SV("2327600000"), 0, 5)); /* never dialled */
 
+    /* Short calls to one number again and again (a voicemail, a busy line) are no burst. */
+    velocity_history_init(&h);
+    for (size_t i = 0; i < 8; i++) {
+        int64_t at = (int64_t)i * 20000;
+        assert_int_equal(dial(&h, "2327641234", at, &f), VELOCITY_NONE);
+        assert_true(velocity_history_end(&h, SV("2327641234"), at, 3000));
+    }
+    assert_int_equal(dial(&h, "2327641234", 170000, &f), VELOCITY_NONE);
+
     /* Long or unanswered calls are not test calls. */
     velocity_history_init(&h);
     for (size_t i = 0; i < 4; i++) {
