@@ -124,7 +124,19 @@ struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a)
 
 /* ---- life cycle ---- */
 
+static int send_by_worker(void *ctx, const struct net_dest *dst, struct sv data)
+{
+    return worker_send(ctx, dst, data);
+}
+
 struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *settings)
+{
+    return b2bua_new_on(worker_loop(worker), send_by_worker, worker, worker_index(worker),
+                        settings);
+}
+
+struct b2bua *b2bua_new_on(struct loop *loop, txn_send_fn *send, void *send_ctx, unsigned index,
+                           const struct b2bua_settings *settings)
 {
     struct b2bua *b = sw_calloc(1, sizeof(*b));
     if (b == NULL) {
@@ -134,7 +146,10 @@ struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *sett
     while (buckets < settings->max_calls * 2 && buckets < ((size_t)1 << 28)) {
         buckets <<= 1;
     }
-    b->worker = worker;
+    b->loop = loop;
+    b->send = send;
+    b->send_ctx = send_ctx;
+    b->index = index;
     b->settings = *settings;
     b->pool_cap = settings->max_calls;
     b->pool = sw_calloc(b->pool_cap == 0 ? 1 : b->pool_cap, sizeof(*b->pool));
@@ -149,10 +164,10 @@ struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *sett
         .on_timeout = b2bua_txn_timeout,
         .on_terminated = b2bua_txn_terminated,
     };
-    b->txns = txn_layer_new(worker, settings->max_txns, &ops);
+    b->txns = txn_layer_new_on(loop, send, send_ctx, settings->max_txns, &ops);
     int err = 0;
     if (settings->media != NULL) {
-        b->anchor = anchor_new(worker_loop(worker), settings->media, &err);
+        b->anchor = anchor_new(loop, settings->media, &err);
         b->settings.media = NULL; /* the caller's; anchor_new() copied what it needs */
     }
     if (b->pool == NULL || b->by_a == NULL || b->by_b == NULL || b->out == NULL ||
@@ -174,7 +189,7 @@ void b2bua_free(struct b2bua *b)
     for (size_t i = 0; b->pool != NULL && i < b->pool_touched; i++) {
         struct call *call = &b->pool[i];
         if (call->owner != NULL) {
-            struct loop *loop = worker_loop(b->worker);
+            struct loop *loop = b->loop;
             loop_timer_stop(loop, &call->ring_timer);
             loop_timer_stop(loop, &call->duration_timer);
             loop_timer_stop(loop, &call->linger_timer);
@@ -219,7 +234,7 @@ static void detach_txn(struct txn **slot)
 static void call_release(struct call *call)
 {
     struct b2bua *b = call->owner;
-    struct loop *loop = worker_loop(b->worker);
+    struct loop *loop = b->loop;
     loop_timer_stop(loop, &call->ring_timer);
     loop_timer_stop(loop, &call->duration_timer);
     loop_timer_stop(loop, &call->linger_timer);
@@ -312,7 +327,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
         call->is_counted = false;
     }
     b->active_calls--;
-    struct loop *loop = worker_loop(b->worker);
+    struct loop *loop = b->loop;
     loop_timer_stop(loop, &call->ring_timer);
     loop_timer_stop(loop, &call->duration_timer);
     b2bua_media_end(call);
@@ -421,7 +436,7 @@ static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_ro
 {
     struct leg *leg = &call->b;
     char id[48];
-    int n = snprintf(id, sizeof(id), "sw%02x", worker_index(b->worker) & 0xffu);
+    int n = snprintf(id, sizeof(id), "sw%02x", b->index & 0xffu);
     sw_random_hex(id + n, 30);
     char tag[16];
     struct sv local_tag = random_tag(tag, sizeof(tag));
@@ -506,7 +521,7 @@ static void reply_stateless(struct b2bua *b, struct sip_msg *request, const stru
         .server = b->settings.user_agent,
     };
     if (reply_build(&out, request, status, NULL, &extra) == 0) {
-        (void)worker_send(b->worker, dst, sw_buf_view(&out));
+        (void)b2bua_send(b, dst, sw_buf_view(&out));
     }
 }
 
@@ -595,7 +610,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     call->start_us = sw_wall_us();
     call->is_counted = true; /* the reserved places are the call's from here */
     b->active_calls++;
-    struct loop *loop = worker_loop(b->worker);
+    struct loop *loop = b->loop;
     uint64_t ring_ms = (uint64_t)(route->ring_timeout_s != 0 ? route->ring_timeout_s : 180) * 1000u;
     int rc = loop_timer_start(loop, &call->ring_timer, ring_ms, on_ring_timeout, call);
     SW_ASSERT(rc == 0);
@@ -643,7 +658,7 @@ static void send_b_ack(struct b2bua *b, struct call *call, struct sip_msg *sourc
         call->b_ack = copy;
         call->b_ack_len = bytes.len;
     }
-    (void)worker_send(b->worker, &call->b.dest, bytes);
+    (void)b2bua_send(b, &call->b.dest, bytes);
 }
 
 static void b_provisional(struct b2bua *b, struct call *call, struct sip_msg *response)
@@ -682,7 +697,7 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
     }
     call->state = CALL_STATE_CONFIRMED;
     call->answer_us = sw_wall_us();
-    struct loop *loop = worker_loop(b->worker);
+    struct loop *loop = b->loop;
     loop_timer_stop(loop, &call->ring_timer);
     if (call->route.max_duration_s != 0) {
         int rc =
@@ -1035,7 +1050,7 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
         return;
     }
     if (!from_a && cseq->seq == call->b.invite_cseq && call->b_ack != NULL) {
-        (void)worker_send(b->worker, &call->b.dest, sv_make(call->b_ack, call->b_ack_len));
+        (void)b2bua_send(b, &call->b.dest, sv_make(call->b_ack, call->b_ack_len));
         return;
     }
     b2bua_relay_resend_ack(b, call, from_a, cseq->seq);

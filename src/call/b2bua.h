@@ -20,6 +20,7 @@
 #include "base/event.h"
 #include "base/sv.h"
 #include "call/privacy.h"
+#include "call/txn.h"
 #include "net/worker.h"
 
 struct sip_msg;
@@ -100,6 +101,16 @@ struct call_counters;
 
 /* A B2BUA for `worker`; NULL when out of memory. */
 struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *settings);
+
+/*
+ * The seam for unit tests (tests/unit/call/test_b2bua.c): a B2BUA whose timers run on
+ * `loop` (driven by a manual clock, loop_advance_ms()) and whose messages go through
+ * `send` (a fake transport) instead of a worker; `index` stands for the worker's index in
+ * the Call-IDs it makes. b2bua_new() is this with the worker's loop, worker_send() and
+ * worker_index(). NULL when out of memory.
+ */
+struct b2bua *b2bua_new_on(struct loop *loop, txn_send_fn *send, void *send_ctx, unsigned index,
+                           const struct b2bua_settings *settings);
 void b2bua_free(struct b2bua *b2bua);
 
 /*

@@ -14,6 +14,7 @@
 #include "base/sv.h"
 #include "call/b2bua.h"
 #include "call/dialog.h"
+#include "call/txn.h"
 #include "sip/method.h"
 
 struct txn;
@@ -25,7 +26,10 @@ struct sip_msg;
 #define FSTR_SET(f, value) fstr_set((f).s, sizeof((f).s), &(f).len, (value))
 
 struct b2bua {
-    struct worker *worker;
+    struct loop *loop; /* the worker's, or a test's (b2bua_new_on) */
+    txn_send_fn *send; /* worker_send(), or a test's fake transport */
+    void *send_ctx;
+    unsigned index; /* the worker's index: the owner in the Call-IDs we make */
     struct b2bua_settings settings;
     struct txn_layer *txns;
     struct call *pool;
@@ -45,6 +49,12 @@ struct b2bua {
     struct arena *scratch;
     struct anchor *anchor; /* media anchoring through rtpengine; NULL = off */
 };
+
+/* Sends `data` to `dst` through the B2BUA's transport: 0 or -errno. */
+static inline int b2bua_send(struct b2bua *b, const struct net_dest *dst, struct sv data)
+{
+    return b->send(b->send_ctx, dst, data);
+}
 
 /* Copies `value` into a fixed field; false (and an empty field) when it does not fit. */
 bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value);

@@ -178,7 +178,7 @@ static bool reg_init(struct b2bua *b, struct reg_relay *reg, struct sip_msg *req
     reg->pbx = route->pbx;
     reg->binding.dest = *src;
     reg->cseq = 1;
-    int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
+    int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", b->index & 0xffu);
     sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
     return req_copy_init(&reg->req, request, &src->addr) &&

@@ -65,7 +65,7 @@ static void reply_plain(struct b2bua *b, struct sip_msg *request, const struct n
     sw_buf_init(&out, b->out, B2BUA_OUT_CAP);
     struct reply_extra extra = { .src = &src->addr, .server = b->settings.user_agent };
     if (reply_build(&out, request, status, NULL, &extra) == 0) {
-        (void)worker_send(b->worker, src, sw_buf_view(&out));
+        (void)b2bua_send(b, src, sw_buf_view(&out));
     }
 }
 
@@ -190,7 +190,7 @@ static void relay_send_ack(struct relay *relay, struct sip_msg *source)
         call->reinvite_ack_len[slot] = bytes.len;
         call->reinvite_ack_cseq[slot] = relay->out_cseq;
     }
-    (void)worker_send(b->worker, &out_leg->dest, bytes);
+    (void)b2bua_send(b, &out_leg->dest, bytes);
 }
 
 void b2bua_relay_timeout(struct relay *relay, struct txn *txn)
@@ -247,8 +247,8 @@ void b2bua_relay_resend_ack(struct b2bua *b, struct call *call, bool on_a, uint3
 {
     size_t slot = on_a ? 0 : 1;
     if (call->reinvite_ack[slot] != NULL && call->reinvite_ack_cseq[slot] == cseq) {
-        (void)worker_send(b->worker, &leg_of(call, on_a)->dest,
-                          sv_make(call->reinvite_ack[slot], call->reinvite_ack_len[slot]));
+        (void)b2bua_send(b, &leg_of(call, on_a)->dest,
+                         sv_make(call->reinvite_ack[slot], call->reinvite_ack_len[slot]));
     }
 }
 

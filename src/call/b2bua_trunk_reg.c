@@ -118,8 +118,7 @@ static void on_timer(struct loop *loop, void *ctx)
 static void arm(struct trunk_reg *reg, uint32_t delay_s)
 {
     /* The heap is sized for every transaction; a failure here would only delay a refresh. */
-    (void)loop_timer_start(worker_loop(reg->owner->worker), &reg->timer, (uint64_t)delay_s * 1000u,
-                           on_timer, reg);
+    (void)loop_timer_start(reg->owner->loop, &reg->timer, (uint64_t)delay_s * 1000u, on_timer, reg);
 }
 
 static void failed(struct trunk_reg *reg, const char *why, unsigned status)
@@ -183,7 +182,7 @@ void b2bua_trunk_reg_free_all(struct b2bua *b)
 {
     for (size_t i = 0; i < b->trunk_reg_count; i++) {
         struct trunk_reg *reg = b->trunk_regs[i];
-        loop_timer_stop(worker_loop(b->worker), &reg->timer);
+        loop_timer_stop(b->loop, &reg->timer);
         if (reg->client != NULL) {
             txn_detach(reg->client); /* its answer, if any, finds nobody */
             reg->client = NULL;
@@ -211,7 +210,7 @@ int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration 
     reg->dest = cfg->dest;
     reg->expires_s = cfg->expires_s == 0 ? 3600 : cfg->expires_s;
     reg->retry_s = RETRY_FIRST_S;
-    int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", worker_index(b->worker) & 0xffu);
+    int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", b->index & 0xffu);
     sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
     sw_random_hex(reg->from_tag, 16);
