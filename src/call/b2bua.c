@@ -231,9 +231,23 @@ static void detach_txn(struct txn **slot)
     }
 }
 
+static void linger_unlink(struct b2bua *b, struct call *call)
+{
+    if (call->linger_prev == NULL && b->lingering != call) {
+        return; /* not lingering */
+    }
+    *(call->linger_prev != NULL ? &call->linger_prev->linger_next : &b->lingering) =
+        call->linger_next;
+    *(call->linger_next != NULL ? &call->linger_next->linger_prev : &b->lingering_tail) =
+        call->linger_prev;
+    call->linger_prev = NULL;
+    call->linger_next = NULL;
+}
+
 static void call_release(struct call *call)
 {
     struct b2bua *b = call->owner;
+    linger_unlink(b, call);
     struct loop *loop = b->loop;
     loop_timer_stop(loop, &call->ring_timer);
     loop_timer_stop(loop, &call->duration_timer);
@@ -338,6 +352,9 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
     b2bua_record_end(call, why);
     emit_call_event(call, EV_CALL_ENDED, detail);
+    call->linger_prev = b->lingering_tail;
+    *(b->lingering_tail != NULL ? &b->lingering_tail->linger_next : &b->lingering) = call;
+    b->lingering_tail = call;
     call->settle_delay_ms = SETTLE_FIRST_MS;
     int rc = loop_timer_start_coarse(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
     SW_ASSERT(rc == 0);
@@ -528,8 +545,29 @@ static void reply_stateless(struct b2bua *b, struct sip_msg *request, const stru
 static void on_ring_timeout(struct loop *loop, void *ctx);
 static void on_duration_limit(struct loop *loop, void *ctx);
 
+/*
+ * A full pool takes back the oldest ended call that has settled without waiting for its
+ * settle timer, so that a slot freed by an ended call is reusable at once. Bounded: the
+ * oldest are the likeliest to have settled. Safe here: no callback of any call runs.
+ */
+#define RECLAIM_CHECKS 32
+
+static void reclaim_settled(struct b2bua *b)
+{
+    struct call *call = b->lingering;
+    for (size_t i = 0; call != NULL && i < RECLAIM_CHECKS; i++, call = call->linger_next) {
+        if (call_is_settled(call)) {
+            call_release(call);
+            return;
+        }
+    }
+}
+
 static struct call *call_alloc(struct b2bua *b)
 {
+    if (b->free_list == NULL && b->pool_touched == b->pool_cap) {
+        reclaim_settled(b);
+    }
     /* Fresh slots only when none is free, so that the pool's pages are touched as the
      * load grows (8,192 calls are 230 MiB). */
     struct call *call = b->free_list;

@@ -36,6 +36,8 @@ struct b2bua {
     size_t pool_cap;
     size_t pool_touched; /* pool[0..pool_touched) have been handed out at least once */
     struct call *free_list;
+    struct call *lingering;      /* ended calls not yet released, oldest first... */
+    struct call *lingering_tail; /* ...and the newest */
     struct call **by_a;
     struct call **by_b;
     size_t bucket_mask;

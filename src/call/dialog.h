@@ -152,6 +152,8 @@ struct call {
     struct loop_timer ring_timer;
     struct loop_timer duration_timer;
     struct loop_timer linger_timer; /* ended: polls until nothing is in flight */
+    struct call *linger_prev;       /* ended, not yet released: b->lingering, oldest first */
+    struct call *linger_next;
     uint32_t settle_delay_ms;
     uint32_t settle_waited_ms;
     struct relay relays[CALL_RELAYS];

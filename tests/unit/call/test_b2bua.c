@@ -544,7 +544,7 @@ static void test_b2bua_pool_full_answers_503_and_freed_slot_is_reused(void **sta
     }
     b_answers(t, first, 486);
     a_sends(t, 1, "ACK", 1, "inv", NULL);
-    loop_advance_ms(t->loop, 150); /* the first settle check: 50 ms, on a coarse tick */
+    /* Reusable at once: a new call does not wait for the ended one's settle timer. */
     mark = t->count;
     a_sends(t, 4, "INVITE", 1, "inv", NULL);
     assert_int_equal(count_sent(t, mark, false, "SIP/2.0 503"), 0);
@@ -556,6 +556,30 @@ static void test_b2bua_pool_full_answers_503_and_freed_slot_is_reused(void **sta
     while (!sent_is(t, second, true, "INVITE ")) {
         second++;
     }
+    b_answers(t, second, 486);
+    a_sends(t, 2, "ACK", 1, "inv", NULL);
+}
+
+static void test_b2bua_pool_keeps_an_ended_call_with_a_bye_in_flight(void **state)
+{
+    struct bench *t = *state;
+    char tag[64];
+    (void)answered_call(t, 1, tag, sizeof(tag));
+    a_sends(t, 2, "INVITE", 1, "inv", NULL);
+    size_t second = last_sent(t, 0, true, "INVITE ");
+    size_t mark = t->count;
+    a_sends(t, 1, "BYE", 2, "bye", tag);
+    size_t bye = last_sent(t, mark, true, "BYE ");
+    /* Call 1 has ended but its BYE waits for leg B's answer: its slot is not free yet. */
+    a_sends(t, 3, "INVITE", 1, "inv", NULL);
+    assert_int_equal(count_sent(t, mark, false, "SIP/2.0 503"), 1);
+    a_sends(t, 3, "ACK", 1, "inv", NULL);
+    b_answers(t, bye, 200);
+    mark = t->count;
+    a_sends(t, 4, "INVITE", 1, "inv", NULL);
+    assert_int_equal(count_sent(t, mark, false, "SIP/2.0 503"), 0);
+    b_answers(t, last_sent(t, mark, true, "INVITE "), 486);
+    a_sends(t, 4, "ACK", 1, "inv", NULL);
     b_answers(t, second, 486);
     a_sends(t, 2, "ACK", 1, "inv", NULL);
 }
@@ -580,6 +604,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_b2bua_retransmitted_invite_is_absorbed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_pool_full_answers_503_and_freed_slot_is_reused,
+                                        setup_pool_of_two, teardown),
+        cmocka_unit_test_setup_teardown(test_b2bua_pool_keeps_an_ended_call_with_a_bye_in_flight,
                                         setup_pool_of_two, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
