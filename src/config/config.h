@@ -304,8 +304,10 @@ struct cfg_general {
     uint32_t max_connections; /* 0 = sized to the descriptor limit */
     uint32_t max_connections_per_source;
     uint32_t max_connections_per_unknown_source;
-    uint32_t first_byte_timeout; /* seconds */
-    uint32_t idle_timeout;       /* seconds */
+    uint32_t first_byte_timeout;          /* seconds */
+    uint32_t idle_timeout;                /* seconds */
+    uint32_t max_calls_per_worker;        /* read at start: a reload keeps the pools */
+    uint32_t max_transactions_per_worker; /* read at start */
 };
 
 struct cfg_tls {

@@ -29,19 +29,23 @@
 #include "policy/pipeline.h"
 #include "state/callcount.h"
 
-/* A call keeps its legs and up to four in-dialog relays in place (about 28 KiB): 8,192 per
- * worker is about 230 MiB of address space, touched only as calls come. An ended call
- * gives its slot back within milliseconds; its transactions stay for up to 64*T1 (timer J
- * of the BYE): at 4,000 calls/s per worker that is about 170,000 transactions (600 bytes
- * each; 150 MiB of address space, touched as they come). With 131,072 the call benchmark
- * got 503s after 20 s at 8,000 calls/s on two workers. */
-#define GW_MAX_CALLS_PER_WORKER  8192
-#define GW_MAX_TXNS_PER_WORKER   262144
+/* The pools' sizes are [general] max_calls_per_worker and max_transactions_per_worker. A
+ * call keeps its legs and up to four in-dialog relays in place (about 28 KiB): the default
+ * 8,192 per worker is about 230 MiB of address space, touched only as calls come. An
+ * ended call gives its slot back within milliseconds; its transactions stay for up to
+ * 64*T1 (timer J of the BYE): at 4,000 calls/s per worker that is about 170,000
+ * transactions (600 bytes each; the default 262,144 is 150 MiB of address space, touched
+ * as they come). With 131,072 the call benchmark got 503s after 20 s at 8,000 calls/s on
+ * two workers. */
 /* The heap holds the exact timers (coarse ones wait in the loop's wheel, uncounted): at
  * most a retransmission and a due-now life timer per transaction, three per call, and
  * room for registrations, connections and the stages. The transaction layer aborts
  * rather than leak when a timer cannot start, so this is a bound, not an estimate. */
-#define GW_MAX_TIMERS_PER_WORKER (2 * GW_MAX_TXNS_PER_WORKER + 3 * GW_MAX_CALLS_PER_WORKER + 65536)
+static size_t max_timers_per_worker(const struct cfg *cfg)
+{
+    return 2 * (size_t)cfg->general.max_transactions_per_worker +
+           3 * (size_t)cfg->general.max_calls_per_worker + 65536;
+}
 
 static void prepare_locals(struct gateway *gw, const struct cfg *cfg)
 {
@@ -122,8 +126,8 @@ static void on_worker_start(void *app, struct worker *worker)
     struct anchor_settings media = { 0 };
     media_settings(cfg, &media);
     struct b2bua_settings settings = {
-        .max_calls = GW_MAX_CALLS_PER_WORKER,
-        .max_txns = GW_MAX_TXNS_PER_WORKER,
+        .max_calls = cfg->general.max_calls_per_worker,
+        .max_txns = cfg->general.max_transactions_per_worker,
         .user_agent = sv_from_cstr(cfg->general.user_agent),
         .hide_headers = gw->hide_headers,
         .hide_header_count = gw->hide_header_count,
@@ -201,7 +205,7 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
     struct net_settings settings = {
         .worker_count = cfg->general.workers,
         .tls = gw->tls,
-        .max_timers = GW_MAX_TIMERS_PER_WORKER,
+        .max_timers = max_timers_per_worker(cfg),
         .on_socket = gw->kdrop != NULL ? gw_kdrop_on_socket : NULL,
         .socket_ctx = gw,
         .max_connections_total = gw_fds_connection_budget(cfg),
@@ -241,7 +245,7 @@ static int prepare_side_shares(struct gateway *gw)
     if (gw->side_calls == NULL) {
         return -ENOMEM;
     }
-    gw->side_max = GW_MAX_CALLS_PER_WORKER * GW_SIDE_SHARE_PERCENT / 100u;
+    gw->side_max = gw->first->cfg->general.max_calls_per_worker * GW_SIDE_SHARE_PERCENT / 100u;
     for (unsigned w = 0; w < workers; w++) {
         for (size_t s = 0; s < GW_SIDES; s++) {
             char name[32];
