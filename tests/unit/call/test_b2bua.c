@@ -204,8 +204,12 @@ static uint32_t sent_cseq(struct bench *t, size_t i)
 
 /* ---- what the peers send ---- */
 
-/* The answer of leg B's peer to the request the B2BUA sent as message `i`. */
-static void b_answers(struct bench *t, size_t i, uint16_t status)
+/*
+ * A peer's answer to the request the B2BUA sent as message `i`: its Via, From, To, Call-ID
+ * and CSeq, the To tag "btag" added when `add_tag` and the To has none, and `contact`.
+ */
+static struct sip_msg *answer_to(struct bench *t, size_t i, uint16_t status, bool add_tag,
+                                 const char *contact)
 {
     char via[512];
     char from[512];
@@ -217,33 +221,26 @@ static void b_answers(struct bench *t, size_t i, uint16_t status)
     sent_hdr(t, i, SIP_HDR_TO, to, sizeof(to));
     sent_hdr(t, i, SIP_HDR_CALL_ID, call_id, sizeof(call_id));
     sent_hdr(t, i, SIP_HDR_CSEQ, cseq, sizeof(cseq));
-    bool add_tag = status > 100 && strstr(to, "tag=") == NULL;
+    bool is_tagged = add_tag && strstr(to, "tag=") == NULL;
     (void)snprintf(t->text, sizeof(t->text),
                    "SIP/2.0 %u Whatever\r\nVia: %s\r\nFrom: %s\r\nTo: %s%s\r\n"
-                   "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:100@" B_HOST ":5060>\r\n"
-                   "Content-Length: 0\r\n\r\n",
-                   status, via, from, to, add_tag ? ";tag=btag" : "", call_id, cseq);
-    b2bua_on_response(t->b2bua, parse_into(t->in_arena, t->text, &t->in), &t->b_dest.addr);
+                   "Call-ID: %s\r\nCSeq: %s\r\nContact: <%s>\r\nContent-Length: 0\r\n\r\n",
+                   status, via, from, to, is_tagged ? ";tag=btag" : "", call_id, cseq, contact);
+    return parse_into(t->in_arena, t->text, &t->in);
 }
 
-/* The answer of leg A's peer to a request the B2BUA sent it (message `i`). */
+/* Leg B's peer answers message `i` (its To tag from the first answer past 100 on). */
+static void b_answers(struct bench *t, size_t i, uint16_t status)
+{
+    struct sip_msg *m = answer_to(t, i, status, status > 100, "sip:100@" B_HOST ":5060");
+    b2bua_on_response(t->b2bua, m, &t->b_dest.addr);
+}
+
+/* Leg A's peer answers message `i` (a request within its dialog: the To is tagged). */
 static void a_answers(struct bench *t, size_t i, uint16_t status)
 {
-    char via[512];
-    char from[512];
-    char to[512];
-    char call_id[256];
-    char cseq[64];
-    sent_hdr(t, i, SIP_HDR_VIA, via, sizeof(via));
-    sent_hdr(t, i, SIP_HDR_FROM, from, sizeof(from));
-    sent_hdr(t, i, SIP_HDR_TO, to, sizeof(to));
-    sent_hdr(t, i, SIP_HDR_CALL_ID, call_id, sizeof(call_id));
-    sent_hdr(t, i, SIP_HDR_CSEQ, cseq, sizeof(cseq));
-    (void)snprintf(t->text, sizeof(t->text),
-                   "SIP/2.0 %u Whatever\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
-                   "CSeq: %s\r\nContact: <sip:200@" A_HOST ":5060>\r\nContent-Length: 0\r\n\r\n",
-                   status, via, from, to, call_id, cseq);
-    b2bua_on_response(t->b2bua, parse_into(t->in_arena, t->text, &t->in), &t->a_src.addr);
+    struct sip_msg *m = answer_to(t, i, status, false, "sip:200@" A_HOST ":5060");
+    b2bua_on_response(t->b2bua, m, &t->a_src.addr);
 }
 
 /* A request from leg A's peer in call `n`; `to_tag` is the gateway's tag or NULL. */
@@ -513,6 +510,30 @@ static void test_b2bua_reinvite_glare_gets_491(void **state)
     a_answers(t, last_sent(t, mark, false, "BYE "), 200);
 }
 
+static void test_b2bua_reinvite_refused_by_b_reaches_a_as_491(void **state)
+{
+    struct bench *t = *state;
+    char tag[64];
+    size_t inv = answered_call(t, 1, tag, sizeof(tag));
+    size_t mark = t->count;
+    a_sends(t, 1, "INVITE", 2, "reinv-a", tag);
+    b_answers(t, last_sent(t, mark, true, "INVITE "), 491);
+    assert_int_equal(count_sent(t, mark, true, "ACK "), 1); /* by leg B's transaction */
+    size_t glare = last_sent(t, mark, false, "SIP/2.0 491");
+    assert_true(strstr(t->sent[glare].text, "CSeq: 2 INVITE") != NULL);
+    a_sends(t, 1, "ACK", 2, "reinv-a", tag); /* A's ACK of the 491: absorbed, not relayed */
+    assert_int_equal(count_sent(t, mark, true, "ACK "), 1);
+    /* The call goes on: a later re-INVITE is relayed again. */
+    a_sends(t, 1, "INVITE", 3, "reinv-a2", tag);
+    size_t again = last_sent(t, mark, true, "INVITE ");
+    assert_int_equal(sent_cseq(t, again), 3);
+    b_answers(t, again, 200);
+    a_sends(t, 1, "ACK", 3, "reack-a2", tag);
+    assert_int_equal(count_sent(t, mark, true, "ACK "), 2);
+    b_sends(t, inv, "BYE", 2, "bbye");
+    a_answers(t, last_sent(t, mark, false, "BYE "), 200);
+}
+
 static void test_b2bua_retransmitted_invite_is_absorbed(void **state)
 {
     struct bench *t = *state;
@@ -601,6 +622,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_b2bua_leg_b_timeout_answers_408, setup, teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_reinvite_from_a_then_from_b, setup, teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_reinvite_glare_gets_491, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b2bua_reinvite_refused_by_b_reaches_a_as_491, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_retransmitted_invite_is_absorbed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_pool_full_answers_503_and_freed_slot_is_reused,
