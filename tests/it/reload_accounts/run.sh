@@ -115,8 +115,9 @@ timeout 30 sipp -sn uas -i 127.0.0.1 -p "$pbx_port" -m 1 -nostdin -timeout 25s >
 pbx=$!
 IT_PIDS+=("$pbx")
 sleep 0.3
-timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/../remote_account/phone-call.xml" -s 200 \
-    -au 1003 -ap "${secret[1003]}" -i 127.0.0.7 -p "$(it_free_port)" -m 2 -l 2 -r 10 -d 2000 \
+# Each call holds 3 s, so the second starts while the first is up, however fast the machine.
+timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/phone-call-held.xml" -s 200 \
+    -au 1003 -ap "${secret[1003]}" -i 127.0.0.7 -p "$(it_free_port)" -m 2 -l 2 -r 10 \
     -nostdin -timeout 25s > phone-1003-calls.out 2>&1 || true
 wait "$pbx" || true
 ok=$(it_sipp_stat phone-1003-calls.out 'Successful call')
