@@ -101,23 +101,13 @@ static bool time_is_valid(const char *time)
 
 static int run_request(const char *path, const char *request, bool is_list)
 {
-    char *reply = sw_malloc(BAN_REPLY_MAX);
+    bool is_ok = false;
+    char *reply = tools_ctl_request("ban", path, request, BAN_REPLY_MAX, &is_ok);
     if (reply == NULL) {
         return 1;
     }
-    int rc = tools_ctl_exchange(path, request, reply, BAN_REPLY_MAX);
-    if (rc != 0) {
-        (void)fprintf(stderr, "sipwarden ban: %s: %s (is the daemon running?)\n", path,
-                      sw_strerror(rc));
-        sw_free(reply);
-        return 1;
-    }
-    const char *error = strstr(reply, "error: ");
-    bool is_ok = error == NULL && strstr(reply, "ok\n") != NULL;
     if (is_ok && is_list) {
         (void)tools_ban_print_list(reply, stdout);
-    } else if (!is_ok) {
-        (void)fprintf(stderr, "sipwarden ban: %s", error != NULL ? error : "no answer\n");
     }
     sw_free(reply);
     return is_ok ? 0 : 1;

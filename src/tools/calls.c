@@ -95,27 +95,17 @@ static bool build_request(int argc, char **argv, const struct calls_args *args, 
 
 static int run_request(const char *path, const char *request, bool is_list)
 {
-    char *reply = sw_malloc(CALLS_REPLY_MAX);
+    bool is_ok = false;
+    char *reply = tools_ctl_request("calls", path, request, CALLS_REPLY_MAX, &is_ok);
     if (reply == NULL) {
         return 1;
     }
-    int rc = tools_ctl_exchange(path, request, reply, CALLS_REPLY_MAX);
-    if (rc != 0) {
-        (void)fprintf(stderr, "sipwarden calls: %s: %s (is the daemon running?)\n", path,
-                      sw_strerror(rc));
-        sw_free(reply);
-        return 1;
-    }
-    const char *error = strstr(reply, "error: ");
-    bool is_ok = error == NULL && strstr(reply, "ok\n") != NULL;
     if (is_ok && is_list) {
         (void)tools_calls_print_list(reply, stdout);
     } else if (is_ok) {
         const char *killed = strstr(reply, "killed ");
         (void)fprintf(stdout, "%.*s", killed != NULL ? (int)strcspn(killed, "\n") + 1 : 0,
                       killed != NULL ? killed : "");
-    } else {
-        (void)fprintf(stderr, "sipwarden calls: %s", error != NULL ? error : "no answer\n");
     }
     sw_free(reply);
     return is_ok ? 0 : 1;

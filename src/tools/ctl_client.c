@@ -10,6 +10,7 @@
 
 #include "base/alloc.h"
 #include "base/diag.h"
+#include "base/err.h"
 #include "config/config.h"
 
 #define CTL_CLIENT_TIMEOUT_S 5
@@ -107,4 +108,27 @@ size_t tools_ctl_print_rows(const char *reply, ctl_row_fn *row, FILE *out)
         line = nl != NULL ? nl + 1 : NULL;
     }
     return count;
+}
+
+char *tools_ctl_request(const char *command, const char *path, const char *request, size_t cap,
+                        bool *is_ok)
+{
+    *is_ok = false;
+    char *reply = sw_malloc(cap);
+    if (reply == NULL) {
+        return NULL;
+    }
+    int rc = tools_ctl_exchange(path, request, reply, cap);
+    if (rc != 0) {
+        (void)fprintf(stderr, "sipwarden %s: %s: %s (is the daemon running?)\n", command, path,
+                      sw_strerror(rc));
+        sw_free(reply);
+        return NULL;
+    }
+    const char *error = strstr(reply, "error: ");
+    *is_ok = error == NULL && strstr(reply, "ok\n") != NULL;
+    if (!*is_ok) {
+        (void)fprintf(stderr, "sipwarden %s: %s", command, error != NULL ? error : "no answer\n");
+    }
+    return reply;
 }

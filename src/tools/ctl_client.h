@@ -24,6 +24,15 @@ char *tools_ctl_socket_path(const char *config, const char *socket, const char *
  */
 int tools_ctl_exchange(const char *path, const char *request, char *reply, size_t cap);
 
+/*
+ * One request of `sipwarden <command>`: sends it, reads a reply of at most `cap` bytes
+ * and tells whether the daemon said "ok". Returns the reply (sw_free) with *is_ok set, or
+ * NULL when the daemon could not be reached (then said on standard error). A reply that
+ * is not ok has its error line printed on standard error.
+ */
+char *tools_ctl_request(const char *command, const char *path, const char *request, size_t cap,
+                        bool *is_ok);
+
 /* Prints one reply line as a table row to `out`; false when the line is not a row. */
 typedef bool ctl_row_fn(const char *line, FILE *out);
 
