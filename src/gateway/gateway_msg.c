@@ -324,23 +324,45 @@ static bool take_places(const struct call_limit *limit, struct b2bua_route *rout
 }
 
 /* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
+/* The phone a call from the PBX goes to: its account and live binding. */
+struct account_target {
+    const struct cfg_account *account; /* NULL = the call is not for a registered phone */
+    struct registrar_binding binding;
+};
+
+/*
+ * Does this INVITE from the PBX name an enabled account with a live binding? Looked up
+ * once per call, before the policy (the caller-ID stage asks) and used again for routing.
+ */
+static void find_account_target(const struct gw_gen *gen, struct sip_msg *msg,
+                                struct account_target *out)
+{
+    out->account = NULL;
+    struct sip_err err = { 0 };
+    const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
+    if (ruri == NULL) {
+        return;
+    }
+    struct sv user = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
+    const struct cfg_account *account =
+        sv_is_present(user) ? cfg_account_find(gen->cfg, user) : NULL;
+    if (account != NULL && account->enabled &&
+        registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), &out->binding)) {
+        out->account = account;
+    }
+}
+
 static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
-                             struct stage_ctx *ctx, struct b2bua_route *route,
+                             const struct account_target *target, struct b2bua_route *route,
                              struct call_limit *limit)
 {
-    if (ctx->side != SIDE_PBX || !sv_is_present(route->ruri_user)) {
+    if (target == NULL || target->account == NULL) {
         return false;
     }
-    const struct cfg *cfg = gen->cfg;
-    const struct cfg_account *account = cfg_account_find(cfg, route->ruri_user);
-    if (account == NULL || !account->enabled) {
-        return false;
-    }
-    size_t index = (size_t)(account - cfg->accounts);
-    struct registrar_binding *binding = &limit->binding;
-    if (!registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), binding)) {
-        return false;
-    }
+    const struct cfg_account *account = target->account;
+    size_t index = (size_t)(account - gen->cfg->accounts);
+    limit->binding = target->binding;
+    const struct registrar_binding *binding = &limit->binding;
     struct sip_err err = { 0 };
     struct sip_uri contact;
     if (sip_uri_parse(sv_from_cstr(binding->contact_uri), &contact, &err) != 0) {
@@ -406,9 +428,12 @@ static void route_from_account(const struct gw_gen *gen, const struct stage_ctx 
     limit->is_refused = account->max_calls == 0;
 }
 
-static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
-                       struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
+/* The gateway is the generation's (gen->gw). */
+static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker,
+                       struct stage_ctx *ctx, const struct net_msg *net,
+                       const struct account_target *target)
 {
+    struct gateway *gw = gen->gw;
     struct sip_msg *msg = ctx->msg;
     struct net_dest src = reply_dest(net);
     struct b2bua_route route;
@@ -418,7 +443,7 @@ static void start_call(struct gateway *gw, const struct gw_gen *gen, struct gw_w
     route.policy.dialled_mono_ms = (int64_t)ctx->now_ms;
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
         route_from_account(gen, ctx, &route, &limit);
-    } else if (has_route && !route_to_account(gw, gen, ctx, &route, &limit)) {
+    } else if (has_route && !route_to_account(gw, gen, target, &route, &limit)) {
         has_route = route_by_side(gen, ctx, &route, &limit);
     }
     if (!has_route) {
@@ -490,22 +515,6 @@ static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct st
     }
 }
 
-/* Does this INVITE from the PBX name an enabled account with a live binding? */
-static bool is_call_to_account(const struct gw_gen *gen, struct sip_msg *msg)
-{
-    struct sip_err err = { 0 };
-    const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
-    if (ruri == NULL) {
-        return false;
-    }
-    struct sv user = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
-    const struct cfg_account *account =
-        sv_is_present(user) ? cfg_account_find(gen->cfg, user) : NULL;
-    struct registrar_binding binding;
-    return account != NULL && account->enabled &&
-           registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), &binding);
-}
-
 static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
                            struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
 {
@@ -518,8 +527,10 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
         return;
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
+    struct account_target target = { .account = NULL };
     if (ctx->side == SIDE_PBX && msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
-        ctx->is_towards_account = is_call_to_account(gen, msg);
+        find_account_target(gen, msg, &target);
+        ctx->is_towards_account = target.account != NULL;
     }
     struct verdict v = pipeline_run(gen->pipeline, ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
@@ -545,7 +556,7 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
         return;
     }
     if (msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
-        start_call(gw, gen, state, worker, ctx, net);
+        start_call(gen, state, worker, ctx, net, &target);
         return;
     }
     struct net_dest src = reply_dest(net);
