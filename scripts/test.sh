@@ -10,7 +10,7 @@ bash scripts/deps.sh --test
 
 # A user's clone is all there is: the full run builds and tests a copy of the repository
 # (its files and history, uncommitted edits included) in an otherwise empty folder, so a
-# test that reads anything beside the repository (../shared, a sibling checkout) fails
+# test that reads anything beside the repository (a sibling folder of test data) fails
 # here as it would for a user. The copy is removed when everything passed.
 if [ "${SW_TEST_QUICK:-0}" != 1 ] && [ "${SW_TEST_LONE:-0}" != 1 ]; then
     lone=$(mktemp -d "${TMPDIR:-/tmp}/sipwarden-lone.XXXXXX")

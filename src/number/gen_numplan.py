@@ -229,7 +229,7 @@ class Table:
             end = nfa.build(Parser(text).parse(), s)
             finals[end] = finals.get(end, 0) | mask
         ids = {}
-        todo = []
+        pending = []
 
         def intern(subset):
             if subset not in ids:
@@ -239,12 +239,12 @@ class Table:
                 for s in subset:
                     mask |= finals.get(s, 0)
                 self.accept.append(mask)
-                todo.append(subset)
+                pending.append(subset)
             return ids[subset]
 
         first = intern(nfa.closure([start]))
-        while todo:
-            subset = todo.pop()
+        while pending:
+            subset = pending.pop()
             sid = ids[subset]
             for d in range(10):
                 nxt = set()
