@@ -25,7 +25,13 @@ function(sw_add_it_test name)
     add_test(NAME it.${name}
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/it/${name}/run.sh
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/it/${name})
-    set_tests_properties(it.${name} PROPERTIES LABELS it TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL TRUE
+    # Two integration tests may run at once (most wait on timers and peers); a test whose
+    # folder holds a file SERIAL (load, rates or timing windows) runs alone.
+    set(serial FALSE)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/tests/it/${name}/SERIAL)
+        set(serial TRUE)
+    endif()
+    set_tests_properties(it.${name} PROPERTIES LABELS it TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
         ENVIRONMENT "${SW_TEST_ENV};SIPWARDEN=$<TARGET_FILE:sipwarden>;SW_IT_LOGS=${CMAKE_BINARY_DIR}/it-logs/${name};SW_IT_LIB=${CMAKE_SOURCE_DIR}/tests/it/lib.sh")
 endfunction()
 

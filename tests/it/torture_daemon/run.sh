@@ -18,6 +18,8 @@ workers = 2
 call_timeout = 2
 [pbx]
 address = udp:127.0.0.1:$pbx_port
+# The trusted sender is the PBX's address from any port (the messages come from send.py).
+match_port = no
 [provider]
 type = trunk
 max_call_rate = 1000
@@ -30,11 +32,14 @@ CONF
 it_start_gateway gw.conf
 files=("$data"/rfc4475/*.dat "$data"/rfc5118/wire/*.dat)
 
+# Unknown senders: a fresh address per input (127.0.1.* over UDP, 127.0.2.* over TCP).
+net=1
 for transport in udp tcp; do
     python3 "$IT_DIR/send.py" "$transport" 127.0.0.1 "$gw_port" "${files[@]}" > "trusted-$transport.txt"
-    SEND_WAIT=0.05 python3 "$IT_DIR/send.py" "$transport" 127.0.0.9 "$gw_port" "${files[@]}" \
+    SEND_WAIT=0.05 python3 "$IT_DIR/send.py" "$transport" "127.0.$net.*" "$gw_port" "${files[@]}" \
         > "unknown-$transport.txt"
     it_gateway_alive
+    net=$((net + 1))
 done
 
 # An unknown source learns nothing: it may be a remote account, so new requests get the

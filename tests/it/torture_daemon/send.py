@@ -71,17 +71,27 @@ def garbage():
         yield "mutant-%d" % n, bytes(base)
 
 
+def source_for(src_ip, index):
+    """A source ending in ".*" takes a fresh address per input (1-254), so that one
+    input's ban does not silence the next and every input meets the gateway's first
+    answer to a stranger."""
+    if not src_ip.endswith(".*"):
+        return src_ip
+    return "%s.%d" % (src_ip[:-2], 1 + index % 254)
+
+
 def main():
     transport, src_ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     files = sys.argv[4:]
     dst = ("127.0.0.1", port)
     inputs = [(os.path.basename(f), open(f, "rb").read()) for f in files]
     inputs += list(garbage())
-    for name, payload in inputs:
+    for index, (name, payload) in enumerate(inputs):
+        src = source_for(src_ip, index)
         if transport == "udp":
-            got = send_udp(src_ip, dst, payload)
+            got = send_udp(src, dst, payload)
         else:
-            got = send_tcp(src_ip, dst, payload, 7 if len(payload) < 4000 else 1400)
+            got = send_tcp(src, dst, payload, 7 if len(payload) < 4000 else 1400)
         print("%s\t%s" % (name, got[0] if got else "-"))
 
 
