@@ -24,7 +24,9 @@ cli_port=$(it_free_port) # rtpengine's own CLI listener: 2224 unless told, which
 port_min=$((30000 + (ng_port % 300) * 100))
 port_max=$((port_min + 99))
 it_log "rtpengine ng on 127.0.0.1:$ng_port, media ports $port_min-$port_max"
-rtpengine --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
+# --config-file=none: the packaged /etc/rtpengine/rtpengine.conf binds fixed ports (its
+# HTTP listener on 2225), which a second rtpengine (another test running now) cannot.
+rtpengine --config-file=none --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
     --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
     --listen-cli=127.0.0.1:"$cli_port" --delete-delay=0 --log-level=6 --no-redis-required \
     >rtpengine.log 2>&1 &

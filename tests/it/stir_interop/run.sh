@@ -34,7 +34,6 @@ der_to_raw() {
 }
 
 X5U=https://cert.example.net/shaken.pem
-NOW=$(date +%s)
 
 # --- 1. sipwarden signs, openssl verifies -------------------------------------------------
 "$SIPWARDEN" stir keygen --out "$work/sw" > "$logs/keygen.out" 2>&1 || bad "keygen failed"
@@ -71,6 +70,9 @@ openssl pkey -in "$work/ossl/ec.pem" -out "$work/ossl/key.pem"
 chmod 600 "$work/ossl/key.pem"
 openssl req -x509 -new -key "$work/ossl/key.pem" -subj "/C=US/O=interop/CN=SHAKEN 9999" -days 2 \
     -out "$work/ossl/cert.pem" 2> /dev/null || bad "openssl req failed"
+# The verification time comes after the certificate's notBefore (now, to the second): read
+# before it, a slow machine judged the certificate "not yet valid".
+NOW=$(date +%s)
 ossl_token() { # $1 = claims JSON, $2 = x5u; prints the Identity value
     local hb cb; hb=$(printf '{"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"%s"}' "$2" | b64url)
     cb=$(printf '%s' "$1" | b64url)
