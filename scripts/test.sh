@@ -59,7 +59,7 @@ bash scripts/check-tidy.sh build/gcc
 step "fuzzing smoke run"
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSW_FUZZ=ON -DSW_SANITIZE=address,undefined \
       -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build/fuzz -j "$jobs"
+cmake --build build/fuzz -j "$jobs" --target fuzz_all
 bash scripts/fuzz-smoke.sh build/fuzz "${SW_FUZZ_SECONDS:-20}"
 cd "$root"
 echo "all checks passed"

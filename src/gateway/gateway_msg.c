@@ -79,6 +79,9 @@ static void send_reply(const struct cfg *cfg, struct worker *worker, struct sip_
     };
     if (reply_build(&out, request, status, NULL, &extra) == 0) {
         struct net_dest dst = reply_dest(msg);
+        /* A stateless reply leaves no state to undo when it cannot be sent: it is lost like
+         * a dropped datagram, and the client retransmits its request (UDP) or, its
+         * connection having failed, connects anew (TCP/TLS). */
         (void)worker_send(worker, &dst, sw_buf_view(&out));
     }
 }
