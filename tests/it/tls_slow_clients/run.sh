@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_calls.sh"
 
-CALLS=${SLOW_CALLS:-40}
+CALLS=${SLOW_CALLS:-20}
 RATE=10
 COUNT=${SLOW_COUNT:-2000}
 bash "$IT_DIR/../tools/make_certs.sh" certs
@@ -63,7 +63,7 @@ rss_before=$(rss_kib)
 fds_before=$(fds)
 
 timeout 60 python3 "$IT_DIR/slow_clients.py" "$gw_port" --count "$COUNT" --net 127.0.3 \
-    --per-source 8 --seconds 22 > slow.out 2> slow.err &
+    --per-source 8 --seconds 15 > slow.out 2> slow.err &
 attacker=$!
 IT_PIDS+=("$attacker")
 # Sample the gateway while the attack holds its connections.
@@ -82,7 +82,7 @@ sampler() {
 sampler > samples.txt &
 sampler_pid=$!
 IT_PIDS+=("$sampler_pid")
-sleep 4
+sleep 3
 calls_run inbound 127.0.0.1 "$pbx_tcp" "127.0.0.2:$prov_in" 127.0.0.2 "$(it_free_port)" t1
 calls_run outbound 127.0.0.2 "$prov_tcp" "127.0.0.1:$pbx_in" 127.0.0.1 "$(it_free_port)" t1
 wait "$attacker" || it_fail "the slow-client script failed: $(tail -5 slow.err)"
