@@ -304,8 +304,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         gw_kdrop_open(gw, gen->cfg); /* before the network: every socket gets the filter */
     }
     if (rc == 0) {
-        atomic_store(&gw->gate, gw_gate_new(gw, gen->cfg));
-        rc = atomic_load(&gw->gate) == NULL ? -ENOMEM : 0;
+        /* Published already, but read by nobody until the network opens below. */
+        gen->gate = gw_gate_new(gw, gen->cfg);
+        rc = gen->gate == NULL ? -ENOMEM : 0;
     }
     if (rc == 0) {
         rc = open_network(gw, gen->cfg, diag);
@@ -343,7 +344,6 @@ void gateway_free(struct gateway *gw)
     gw_obs_free(gw);  /* after the workers, before the gate whose hooks it serves */
     gw->kdrop = NULL; /* freed with the ban store, its backend */
     net_tls_settings_free(gw->tls);
-    gate_free(atomic_load(&gw->gate));
     struct gw_gen *current = atomic_exchange(&gw->gen, NULL);
     while (gw->retired != NULL) {
         struct gw_gen *next = gw->retired->next_retired;
@@ -402,6 +402,13 @@ static void reload(struct gateway *gw)
         gw->config_path != NULL ? cfg_load_file(gw->config_path, &diag) : cfg_load_default(&diag);
     struct gw_gen *gen = NULL;
     int rc = fresh == NULL ? -SW_ECONFIG : gw_gen_new(gw, fresh, &gen, &diag);
+    if (rc == 0) {
+        gen->gate = gw_gate_new(gw, gen->cfg); /* the deny ranges of the new [acl] */
+        if (gen->gate == NULL) {
+            gw_gen_free(gen);
+            rc = -ENOMEM;
+        }
+    }
     if (rc != 0) {
         log_diag(&diag);
         log_err(NULL, "reload: configuration refused, the running one stays");
@@ -410,8 +417,7 @@ static void reload(struct gateway *gw)
     }
     sw_diag_fini(&diag);
     gw_gen_publish(gw, gen);
-    gw_obs_swap_gate(gw, gen->cfg);  /* the gate's deny ranges follow the new [acl] */
-    gw_kdrop_set_deny(gw, gen->cfg); /* and so do the kernel filter's */
+    gw_kdrop_set_deny(gw, gen->cfg); /* the kernel filter follows the new [acl] too */
     gw_obs_reloaded(gw, gen->cfg);
     size_t dropped = gw_gen_drop_removed_bindings(gen);
     if (gw->net != NULL && net_group_worker_count(gw->net) > 0) {

@@ -18,6 +18,7 @@
 #include "call/registrar.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
+#include "policy/gate.h"
 #include "policy/pipeline.h"
 #include "state/callcount.h"
 
@@ -169,6 +170,7 @@ void gw_gen_free(struct gw_gen *gen)
     if (gen == NULL) {
         return;
     }
+    gate_free(gen->gate);
     pipeline_free(gen->pipeline);
     sw_free(gen->trunk_hops);
     sw_free(gen->accounts);

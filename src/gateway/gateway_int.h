@@ -63,6 +63,7 @@ struct gw_account {
 struct gw_gen {
     struct gateway *gw;
     struct cfg *cfg;
+    struct gate *gate; /* the first look at every packet: bans, [acl] deny, packet budget */
     struct pipeline *pipeline;
     struct gw_trunk_hop *trunk_hops; /* cfg->trunk_count */
     size_t trunk_hop_count;
@@ -94,7 +95,6 @@ struct gateway {
     struct callcount_slot **side_calls;
     uint32_t side_max;
     char *config_path;
-    _Atomic(struct gate *) gate; /* swapped on reload; superseded ones stay (gateway_obs.c) */
     struct net_group *net;
     struct net_tls_settings *tls;
     struct b2bua_local locals[GW_MAX_LISTENERS];

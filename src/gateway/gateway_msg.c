@@ -623,13 +623,19 @@ void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg 
     gw_gen_leave(gw, reader);
 }
 
+/* The gate and the processing read one generation: a reload between them cannot pair the
+ * old [acl] deny ranges with the new configuration. */
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg)
 {
     struct gateway *gw = app;
     struct sw_ip ip;
-    if (!sw_ip_from_sockaddr(&msg->src, &ip) ||
-        gate_check(atomic_load(&gw->gate), &ip, sw_mono_ms()) != GATE_PASS) {
+    if (!sw_ip_from_sockaddr(&msg->src, &ip)) {
         return;
     }
-    gw_process(gw, worker, msg, true);
+    unsigned reader = worker_index(worker);
+    const struct gw_gen *gen = gw_gen_enter(gw, reader);
+    if (gate_check(gen->gate, &ip, sw_mono_ms()) == GATE_PASS) {
+        process_in(gw, gen, worker, msg, true);
+    }
+    gw_gen_leave(gw, reader);
 }

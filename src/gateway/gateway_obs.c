@@ -48,7 +48,6 @@
 #define GW_METRIC_CONSUMER 0
 #define GW_METRIC_HOUSE    1
 #define GW_MAX_GATE_DENY   256
-#define GW_RETIRED_GATES   64
 /* Addresses accounts authenticated from: 4-way sets, an hour since the last success. */
 #define GW_AUTHED_SLOTS    16384
 #define GW_AUTHED_WAYS     4
@@ -92,11 +91,9 @@ struct gw_obs {
     struct gw_admin *admin;
     struct cdr_store *cdr; /* NULL = no call records */
     struct gw_alerts *alerts;
-    struct gate *retired[GW_RETIRED_GATES]; /* superseded gates; freed with the object */
-    size_t retired_count;
-    _Atomic uint64_t retired_counts[GATE_RESULT_COUNT];
-    unsigned v6_prefix_len;     /* [ban] ipv6_prefix */
-    struct authed_slot *authed; /* GW_AUTHED_SLOTS */
+    struct gate_counts gate_counts; /* every generation's gate counts here */
+    unsigned v6_prefix_len;         /* [ban] ipv6_prefix */
+    struct authed_slot *authed;     /* GW_AUTHED_SLOTS */
     pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
     pthread_t house;
     bool has_house;
@@ -387,31 +384,9 @@ struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg)
         .ban_ctx = gw->obs,
         .is_over_budget = gate_is_over_budget,
         .budget_ctx = gw->obs,
+        .counts = &gw->obs->gate_counts,
     };
     return gate_new(deny, count, &hooks);
-}
-
-void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg)
-{
-    struct gw_obs *obs = gw->obs;
-    struct gate *fresh = gw_gate_new(gw, cfg);
-    if (fresh == NULL) {
-        log_err(NULL, "reload: out of memory for the gate; its deny ranges stay as they were");
-        return;
-    }
-    struct gate *old = atomic_exchange(&gw->gate, fresh);
-    for (int i = 0; i < GATE_RESULT_COUNT; i++) {
-        atomic_fetch_add(&obs->retired_counts[i], gate_count(old, (enum gate_result)i));
-    }
-    if (obs->retired_count == GW_RETIRED_GATES) {
-        /* Superseded many reloads ago: no worker is still inside it. */
-        gate_free(obs->retired[0]);
-        for (size_t i = 0; i + 1 < GW_RETIRED_GATES; i++) {
-            obs->retired[i] = obs->retired[i + 1];
-        }
-        obs->retired_count--;
-    }
-    obs->retired[obs->retired_count++] = old;
 }
 
 bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip)
@@ -802,8 +777,7 @@ static void update_metrics(struct gw_obs *obs)
 {
     struct metrics *m = obs->metrics;
     for (int i = 0; i < GATE_RESULT_COUNT; i++) {
-        uint64_t count = gate_count(atomic_load(&obs->gw->gate), (enum gate_result)i) +
-                         atomic_load(&obs->retired_counts[i]);
+        uint64_t count = atomic_load_explicit(&obs->gate_counts.by_result[i], memory_order_relaxed);
         metrics_set(m, GW_METRIC_HOUSE, obs->gate_series[i], (int64_t)count);
     }
     struct evq_stats qs;
@@ -946,9 +920,6 @@ void gw_obs_free(struct gateway *gw)
     gw_alerts_free(obs->alerts); /* after the queue: it delivered its last events to them */
     obs->alerts = NULL;
     failtrack_free(obs->fails);
-    for (size_t i = 0; i < obs->retired_count; i++) {
-        gate_free(obs->retired[i]);
-    }
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);
     seclog_close(obs->sys_log);

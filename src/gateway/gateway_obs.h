@@ -7,7 +7,8 @@
  *
  * Life cycle, all from the main thread:
  *   gw_obs_new      (gateway_new, before the gate)  state tables, log files, database
- *   gw_gate_new     (gateway_new)                   the gate, with the ban store and budget
+ *   gw_gate_new     (gateway_new, reload)           a generation's gate, with the ban store,
+ *                                                   the budget and the shared verdict counts
  *   gw_obs_attach   (gateway_new, after the network) metrics, event queue, control socket
  *   gw_obs_start    (gateway_run, before workers)   consumer, housekeeping, control, admin
  *   gw_obs_reopen   (SIGHUP)                        reopen the security log
@@ -54,12 +55,6 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
 int gw_obs_start(struct gateway *gw);
 void gw_obs_reopen(struct gateway *gw);
 
-/*
- * After a reload: a new gate for `cfg` replaces gw->gate. The superseded gate stays
- * alive (a worker may still be inside gate_check) until gw_obs_free, at most
- * GW_RETIRED_GATES of them; its counts carry over into the metrics.
- */
-void gw_obs_swap_gate(struct gateway *gw, const struct cfg *cfg);
 /* After a reload to `cfg`: what only a restart changes is said in the log (alerts). */
 void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg);
 

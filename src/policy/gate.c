@@ -8,7 +8,8 @@
 struct gate {
     struct gate_hooks hooks;
     size_t deny_count;
-    atomic_uint_fast64_t counts[GATE_RESULT_COUNT];
+    struct gate_counts *counts; /* own_counts or the caller's */
+    struct gate_counts own_counts;
     struct sw_cidr deny[];
 };
 
@@ -26,8 +27,9 @@ struct gate *gate_new(const struct sw_cidr *deny, size_t deny_count, const struc
         memcpy(gate->deny, deny, deny_count * sizeof(gate->deny[0]));
     }
     for (int i = 0; i < GATE_RESULT_COUNT; i++) {
-        atomic_init(&gate->counts[i], 0);
+        atomic_init(&gate->own_counts.by_result[i], 0);
     }
+    gate->counts = gate->hooks.counts != NULL ? gate->hooks.counts : &gate->own_counts;
     return gate;
 }
 
@@ -57,13 +59,13 @@ static enum gate_result gate_decide(const struct gate *gate, const struct sw_ip 
 enum gate_result gate_check(struct gate *gate, const struct sw_ip *ip, uint64_t now_ms)
 {
     enum gate_result result = gate_decide(gate, ip, now_ms);
-    atomic_fetch_add_explicit(&gate->counts[result], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&gate->counts->by_result[result], 1, memory_order_relaxed);
     return result;
 }
 
 uint64_t gate_count(const struct gate *gate, enum gate_result result)
 {
-    return atomic_load_explicit(&gate->counts[result], memory_order_relaxed);
+    return atomic_load_explicit(&gate->counts->by_result[result], memory_order_relaxed);
 }
 
 const char *gate_result_name(enum gate_result result)

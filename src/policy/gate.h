@@ -9,6 +9,7 @@
 #ifndef SW_POLICY_GATE_H
 #define SW_POLICY_GATE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,11 +26,18 @@ enum gate_result {
 
 typedef bool gate_ip_check_fn(void *ctx, const struct sw_ip *ip, uint64_t now_ms);
 
+/* Counters of the gate's verdicts, by result. A caller that replaces its gate (a reload)
+ * keeps one block for every gate it makes, so the figures run on across the swap. */
+struct gate_counts {
+    atomic_uint_fast64_t by_result[GATE_RESULT_COUNT];
+};
+
 struct gate_hooks {
     gate_ip_check_fn *is_banned; /* NULL = no ban store */
     void *ban_ctx;
     gate_ip_check_fn *is_over_budget; /* NULL = no packet budget */
     void *budget_ctx;
+    struct gate_counts *counts; /* NULL = the gate's own; else outlives the gate */
 };
 
 struct gate;

@@ -66,11 +66,36 @@ static void test_gate_without_hooks_passes_everything_not_denied(void **state)
     gate_free(NULL);
 }
 
+/* A reload replaces the gate; the verdict figures run on in the caller's block. */
+static void test_gates_sharing_counts_keep_the_figures_across_a_swap(void **state)
+{
+    (void)state;
+    struct gate_counts counts = { 0 };
+    struct gate_hooks hooks = { .counts = &counts };
+    struct sw_cidr deny;
+    assert_true(sw_cidr_parse(SV("198.51.100.0/24"), &deny));
+    struct gate *old = gate_new(&deny, 1, &hooks);
+    assert_non_null(old);
+    struct sw_ip stranger = ip_of("198.51.100.7");
+    struct sw_ip friend = ip_of("192.0.2.1");
+    assert_int_equal(gate_check(old, &stranger, 0), GATE_DROP_DENIED);
+    assert_int_equal(gate_check(old, &friend, 0), GATE_PASS);
+    struct gate *fresh = gate_new(NULL, 0, &hooks); /* the new [acl] denies nothing */
+    assert_non_null(fresh);
+    gate_free(old);
+    assert_int_equal(gate_check(fresh, &stranger, 0), GATE_PASS);
+    assert_int_equal(gate_count(fresh, GATE_PASS), 2);
+    assert_int_equal(gate_count(fresh, GATE_DROP_DENIED), 1);
+    assert_int_equal(atomic_load(&counts.by_result[GATE_PASS]), 2);
+    gate_free(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate_orders_ban_deny_budget),
         cmocka_unit_test(test_gate_without_hooks_passes_everything_not_denied),
+        cmocka_unit_test(test_gates_sharing_counts_keep_the_figures_across_a_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
