@@ -31,7 +31,13 @@ function(sw_add_it_test name)
     if(EXISTS ${CMAKE_SOURCE_DIR}/tests/it/${name}/SERIAL)
         set(serial TRUE)
     endif()
-    set_tests_properties(it.${name} PROPERTIES LABELS it TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
+    # A file VOLUME marks a test whose point is load at full speed (label "volume"): the
+    # full CI run gives it the optimized build as well as the sanitized one.
+    set(labels it)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/tests/it/${name}/VOLUME)
+        list(APPEND labels volume)
+    endif()
+    set_tests_properties(it.${name} PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
         ENVIRONMENT "${SW_TEST_ENV};SIPWARDEN=$<TARGET_FILE:sipwarden>;SW_IT_LOGS=${CMAKE_BINARY_DIR}/it-logs/${name};SW_IT_LIB=${CMAKE_SOURCE_DIR}/tests/it/lib.sh")
 endfunction()
 

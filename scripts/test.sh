@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command of the README and of CI: installs what is missing, then runs, in order,
-# the format check, the commit-subject check, the gcc -Werror build with every test, the
-# clang ASan+UBSan build with every test, clang-tidy, and a short fuzzing smoke run.
-#   SW_TEST_QUICK=1 scripts/test.sh   only the gcc build and its tests (for development)
+# the format check, the commit-subject check, the gcc -Werror build with its unit tests and
+# the volume tests, the clang ASan+UBSan build with every test, clang-tidy, and a short
+# fuzzing smoke run.
+#   SW_TEST_QUICK=1 scripts/test.sh   only the gcc build and every test (for development)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,14 +37,20 @@ bash scripts/check-format.sh
 step "commit subjects"
 bash scripts/check-commits.sh
 
-step "gcc build, -Werror, all tests"
 cmake -S . -B build/gcc -DCMAKE_C_COMPILER=gcc -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/gcc -j "$jobs"
-ctest --test-dir build/gcc --output-on-failure -j "$jobs"
-
 if [ "${SW_TEST_QUICK:-0}" = 1 ]; then
+    step "gcc build, -Werror, all tests"
+    cmake --build build/gcc -j "$jobs"
+    ctest --test-dir build/gcc --output-on-failure -j "$jobs"
     exit 0
 fi
+# Every test runs in the sanitized build below; the optimized build runs the unit, lint and
+# fuzz-replay tests and the integration tests whose point is load at full speed (label
+# volume), so that the integration suite does not run twice.
+step "gcc build, -Werror, unit tests and the volume tests"
+cmake --build build/gcc -j "$jobs"
+ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE '^it$'
+ctest --test-dir build/gcc --output-on-failure -j "$jobs" -L '^volume$'
 
 step "clang build, ASan+UBSan, all tests"
 cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
