@@ -10,6 +10,15 @@ source "$(dirname "$0")/../lib_calls.sh"
 
 CALLS=${SLOW_CALLS:-20}
 RATE=10
+# The bound is for a plain build (the gcc run asserts it). Under AddressSanitizer every
+# OpenSSL allocation carries redzones and freed blocks wait in its quarantine: keep the
+# quarantine small and allow four times the memory, so the sanitized run still catches
+# an unbounded growth without measuring the sanitizer.
+PER_CONN_MAX=65536
+if grep -qa 'AddressSanitizer' "$SIPWARDEN"; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+    PER_CONN_MAX=$((PER_CONN_MAX * 4))
+fi
 COUNT=${SLOW_COUNT:-2000}
 bash "$IT_DIR/../tools/make_certs.sh" certs
 gw_port=$(it_free_port)
@@ -105,6 +114,7 @@ done
 # Bounded memory: what the gateway grew by, per connection held at the peak.
 per_conn=$(( (rss_max - rss_before) * 1024 / (fds_max - fds_before) ))
 it_log "memory per slow connection held: $per_conn bytes"
-[ "$per_conn" -le 65536 ] || it_fail "$per_conn bytes per slow connection (more than 64 KiB)"
+[ "$per_conn" -le "$PER_CONN_MAX" ] ||
+    it_fail "$per_conn bytes per slow connection (more than $PER_CONN_MAX)"
 calls_check_stop
 it_log "ok"
