@@ -38,7 +38,12 @@ struct callrec_policy {
     char rule[64];         /* the policy rule that applied, or "" */
     char action[16];       /* what it did: allow, warn, ... or "" */
     int64_t rate_micro;    /* price per minute in micro-units; 0 = unrated */
-    int64_t cost_micro;    /* cost so far in micro-units (set by the fraud stage) */
+    int64_t cost_micro;    /* the call's cost in micro-units, set when it ends */
+    /* The rest of the deck's rate (number/money.h struct rate); first_increment_s == 0:
+     * the call is not rated (no rate deck, or not judged). */
+    int64_t connect_fee_micro;
+    uint32_t first_increment_s;
+    uint32_t next_increment_s;
     /* For the fraud policy's feedback when the call ends (not written to the records):
      * the velocity key the stage judged the call under ("account:NAME", "trunk:NAME" or
      * ""), and for a call from a trunk the trunk's country calling code and the Wangiri

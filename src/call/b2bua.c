@@ -1117,7 +1117,8 @@ void b2bua_end_all(struct b2bua *b, const char *reason)
     }
 }
 
-size_t b2bua_calls_kill(struct b2bua *b, const struct b2bua_call_filter *filter)
+size_t b2bua_calls_end(struct b2bua *b, const struct b2bua_call_filter *filter,
+                       enum sw_event_kind kind, const char *detail, const char *reason)
 {
     size_t count = 0;
     for (size_t i = 0; i < b->pool_touched; i++) {
@@ -1127,9 +1128,15 @@ size_t b2bua_calls_kill(struct b2bua *b, const struct b2bua_call_filter *filter)
             continue;
         }
         /* Before the end: the record then still names the call as it was. */
-        emit_call_event(call, EV_POLICY_HIT, "calls kill: ended by the operator");
-        end_by_gateway(b, call, "operator");
+        emit_call_event(call, kind, detail);
+        end_by_gateway(b, call, reason);
         count++;
     }
     return count;
+}
+
+size_t b2bua_calls_kill(struct b2bua *b, const struct b2bua_call_filter *filter)
+{
+    return b2bua_calls_end(b, filter, EV_POLICY_HIT, "calls kill: ended by the operator",
+                           "operator");
 }

@@ -224,6 +224,14 @@ size_t b2bua_calls_list(const struct b2bua *b2bua, const struct b2bua_call_filte
  */
 size_t b2bua_calls_kill(struct b2bua *b2bua, const struct b2bua_call_filter *filter);
 
+/*
+ * b2bua_calls_kill with the event and the end reason given: each matching call gets an
+ * event of `kind` with `detail` (its record attached), then ends with `reason` (the
+ * record's end_reason). For the spending caps (EV_FRAUD_BLOCK, "spend-cap").
+ */
+size_t b2bua_calls_end(struct b2bua *b2bua, const struct b2bua_call_filter *filter,
+                       enum sw_event_kind kind, const char *detail, const char *reason);
+
 /* Calls of this worker currently EARLY or CONFIRMED, and transactions in use. */
 size_t b2bua_call_count(const struct b2bua *b2bua);
 size_t b2bua_txn_count(const struct b2bua *b2bua);

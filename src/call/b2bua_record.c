@@ -10,6 +10,7 @@
 #include "base/callrec.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
+#include "number/spend.h"
 #include "sip/msg.h"
 
 static void set_sv(char *field, size_t cap, struct sv value)
@@ -105,6 +106,13 @@ void b2bua_record_end(struct call *call, const char *why)
     rec->hangup_side = side_of(why);
     rec->state = CALLREC_STATE_COMPLETE;
     CALLREC_SET(rec->end_reason, why);
+    /* Priced from the answer (issue #11): the spend counters close exactly this. */
+    const struct callrec_policy *p = &rec->policy;
+    rec->policy.cost_micro =
+        rec->answer_us != 0 && rec->end_us > rec->answer_us
+            ? spend_record_cost(p->rate_micro, p->connect_fee_micro, p->first_increment_s,
+                                p->next_increment_s, (rec->end_us - rec->answer_us) / 1000u)
+            : 0;
 }
 
 static bool field_is(const char *field, const char *wanted)

@@ -190,6 +190,12 @@ enum cfg_schedule_scope {
 };
 
 /* [fraud] patterns: what sequential dialling, sweeps and short-call bursts do. */
+/* [fraud] cap_ringing: what a spending cap reached does to calls still ringing. */
+enum cfg_cap_ringing {
+    CFG_CAP_RINGING_CANCEL,
+    CFG_CAP_RINGING_ANSWER,
+};
+
 enum cfg_fraud_patterns {
     CFG_PATTERNS_BLOCK,
     CFG_PATTERNS_WARN,
@@ -472,6 +478,11 @@ struct cfg_fraud {
     enum cfg_schedule_scope schedule_scope;
     char *ratedeck;
     char *max_rate_per_minute; /* a money amount, checked by the fraud stage */
+    char *daily_cap;           /* money amounts: spending caps (state/spendstore.h) */
+    char *monthly_cap;
+    uint32_t cap_reset_hour;
+    char *cap_timezone;
+    enum cfg_cap_ringing cap_ringing;
     uint32_t calls_per_minute_warn;
     uint32_t calls_per_minute_block;
     uint32_t international_per_hour_warn;
@@ -569,6 +580,8 @@ struct cfg_trunk {
     struct cfg_strings deny_prefixes;
     char *schedule;
     char *max_rate_per_minute;
+    char *daily_cap;
+    char *monthly_cap;
     bool allow_transit;
     enum cfg_media_encryption media_encryption;
     enum cfg_srtp srtp;
@@ -596,6 +609,8 @@ struct cfg_account {
     struct cfg_strings deny_prefixes;
     char *schedule;
     char *max_rate_per_minute;
+    char *daily_cap;
+    char *monthly_cap;
 };
 
 /* Lines of every section header and key as the loader read them (config/lines.h). */

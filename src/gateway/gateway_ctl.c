@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "gateway/gateway_obs.h"
+#include "gateway/gateway_spend.h"
 #include "state/ban.h"
 
 #define CTL_LINE_MAX  256
@@ -261,6 +262,8 @@ static void serve_one(struct gw_ctl *ctl, int fd)
     }
     if (strncmp(line, "calls ", 6) == 0 && ctl->gw != NULL) {
         gw_calls_handle(ctl->gw, line + 6, reply, CTL_REPLY_MAX);
+    } else if ((strcmp(line, "spend") == 0 || strncmp(line, "spend ", 6) == 0) && ctl->gw != NULL) {
+        gw_spend_handle(gw_obs_spend(ctl->gw), line + 5, reply, CTL_REPLY_MAX);
     } else {
         gw_ctl_handle(ctl->bans, line, sw_wall_s(), reply, CTL_REPLY_MAX);
     }

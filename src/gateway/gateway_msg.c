@@ -253,6 +253,11 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
     sw_event_set(record->number_class, sizeof(record->number_class), edits->dest_class);
     sw_event_set(record->verstat, sizeof(record->verstat), edits->verstat);
     record->rate_micro = edits->is_rated ? edits->rate_per_minute_micro : 0;
+    if (edits->is_rated) {
+        record->connect_fee_micro = edits->rate.connect_fee_micro;
+        record->first_increment_s = edits->rate.first_increment_s;
+        record->next_increment_s = edits->rate.next_increment_s;
+    }
 }
 
 /* A held message: a copy that runs through the path again when a stage resumes it. */

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "gateway/gateway_alerts.h"
 #include "gateway/gateway_int.h"
+#include "gateway/gateway_spend.h"
 #include "obs/banaction.h"
 #include "obs/banevents.h"
 #include "obs/cdr_store.h"
@@ -89,7 +90,8 @@ struct gw_obs {
     pthread_mutex_t shared_lock;
     struct gw_ctl *ctl;
     struct gw_admin *admin;
-    struct cdr_store *cdr; /* NULL = no call records */
+    struct cdr_store *cdr;  /* NULL = no call records */
+    struct gw_spend *spend; /* the spending caps' live enforcement */
     struct gw_alerts *alerts;
     struct gate_counts gate_counts; /* every generation's gate counts here */
     unsigned v6_prefix_len;         /* [ban] ipv6_prefix */
@@ -299,6 +301,9 @@ static void gw_emit(void *ctx, const struct sw_event *ev)
         record_call(obs, ev);
     }
     teach_fraud(ev);
+    if (obs != NULL) {
+        gw_spend_on_event(obs->spend, ev);
+    }
     if (obs != NULL && obs->evq != NULL && ev->record != NULL) {
         struct sw_event copy = *ev;
         copy.record = NULL; /* borrowed for this call only: the queue outlives it */
@@ -400,6 +405,11 @@ struct ban_store *gw_obs_bans(struct gateway *gw)
     return gw->obs != NULL ? gw->obs->bans : NULL;
 }
 
+struct gw_spend *gw_obs_spend(struct gateway *gw)
+{
+    return gw->obs != NULL ? gw->obs->spend : NULL;
+}
+
 /* ---- building ---------------------------------------------------------------------- */
 
 static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
@@ -494,9 +504,14 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
     return rc;
 }
 
+static const char *cdr_database(const struct cfg *cfg)
+{
+    return cfg->cdr.database != NULL ? cfg->cdr.database : cfg->state.path;
+}
+
 static int open_cdr(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
 {
-    const char *database = cfg->cdr.database != NULL ? cfg->cdr.database : cfg->state.path;
+    const char *database = cdr_database(cfg);
     if (!cfg->cdr.enabled || database == NULL) {
         if (cfg->cdr.enabled) {
             log_warn(NULL, "cdr: no database ([cdr] database or [state] path): no call records");
@@ -641,6 +656,11 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     }
     if (rc == 0) {
         rc = open_cdr(obs, cfg, diag);
+    }
+    if (rc == 0) {
+        /* After the records are open: their recovery priced what a crash left open. */
+        obs->spend = gw_spend_new(gw, obs->cdr != NULL ? cdr_database(cfg) : NULL);
+        rc = obs->spend == NULL ? -ENOMEM : 0;
     }
     if (rc == 0) {
         log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
@@ -858,6 +878,10 @@ int gw_obs_start(struct gateway *gw)
         return -rc;
     }
     obs->has_house = true;
+    rc = gw_spend_start(obs->spend);
+    if (rc != 0) {
+        return rc;
+    }
     start_admin(obs, atomic_load(&gw->gen)->cfg); /* main thread: the generation is stable */
     return obs->ctl != NULL ? gw_ctl_start(obs->ctl) : 0;
 }
@@ -897,6 +921,7 @@ void gw_obs_stop(struct gateway *gw)
         (void)pthread_join(obs->house, NULL);
         obs->has_house = false;
     }
+    gw_spend_stop(obs->spend);
     if (obs->evq != NULL) {
         (void)evq_wait_idle(obs->evq, 2000);
     }
@@ -915,6 +940,8 @@ void gw_obs_free(struct gateway *gw)
     obs->bans = NULL;
     cdr_store_close(obs->cdr); /* writes every record queued */
     obs->cdr = NULL;
+    gw_spend_free(obs->spend);
+    obs->spend = NULL;
     evq_free(obs->evq);
     obs->evq = NULL;
     gw_alerts_free(obs->alerts); /* after the queue: it delivered its last events to them */

@@ -67,6 +67,10 @@ bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip
 /* The ban store (NULL before gw_obs_new). Any thread. */
 struct ban_store *gw_obs_bans(struct gateway *gw);
 
+/* The spending caps' enforcement (gateway_spend.h; NULL before gw_obs_new). */
+struct gw_spend;
+struct gw_spend *gw_obs_spend(struct gateway *gw);
+
 /*
  * The control socket (gateway_ctl.c): a unix stream socket at [general] control_socket,
  * mode 0600; a peer must be root or the daemon's user (SO_PEERCRED). One request line per
@@ -99,6 +103,7 @@ void gw_ctl_handle(struct ban_store *bans, const char *line, int64_t now_s, char
  *                                  <src ip:port> <caller> <dialled> <setup_s> <answer_s>"
  *                                 ("-" for an empty word), "more <n>" past 4,096, "ok"
  *   kill id ID | account A | trunk T -> "killed <n>", "ok"; BYE on both legs
+ * A "spend ..." request goes to gw_spend_handle (gateway_spend.h).
  */
 void gw_calls_handle(struct gateway *gw, const char *line, char *out, size_t cap);
 

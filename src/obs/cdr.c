@@ -10,52 +10,55 @@
 #include "base/assert.h"
 
 /* X(constant, name, type). Asterisk's Master.csv columns first, in cdr_csv's order. */
-#define CDR_COLUMN_MAP(X)                       \
-    X(ACCOUNTCODE, "accountcode", CDR_TEXT)     \
-    X(SRC, "src", CDR_TEXT)                     \
-    X(DST, "dst", CDR_TEXT)                     \
-    X(DCONTEXT, "dcontext", CDR_TEXT)           \
-    X(CLID, "clid", CDR_TEXT)                   \
-    X(CHANNEL, "channel", CDR_TEXT)             \
-    X(DSTCHANNEL, "dstchannel", CDR_TEXT)       \
-    X(LASTAPP, "lastapp", CDR_TEXT)             \
-    X(LASTDATA, "lastdata", CDR_TEXT)           \
-    X(START, "start", CDR_TEXT)                 \
-    X(ANSWER, "answer", CDR_TEXT)               \
-    X(END, "end", CDR_TEXT)                     \
-    X(DURATION, "duration", CDR_INT)            \
-    X(BILLSEC, "billsec", CDR_INT)              \
-    X(DISPOSITION, "disposition", CDR_TEXT)     \
-    X(AMAFLAGS, "amaflags", CDR_TEXT)           \
-    X(UNIQUEID, "uniqueid", CDR_TEXT)           \
-    X(USERFIELD, "userfield", CDR_TEXT)         \
-    X(SRC_ADDR, "src_addr", CDR_TEXT)           \
-    X(TRANSPORT, "transport", CDR_TEXT)         \
-    X(USER_AGENT, "user_agent", CDR_TEXT)       \
-    X(ACCOUNT, "account", CDR_TEXT)             \
-    X(TRUNK, "trunk", CDR_TEXT)                 \
-    X(CID_RECEIVED, "cid_received", CDR_TEXT)   \
-    X(CID_SENT, "cid_sent", CDR_TEXT)           \
-    X(ATTESTATION, "attestation", CDR_TEXT)     \
-    X(VERSTAT, "verstat", CDR_TEXT)             \
-    X(DIALLED, "dialled", CDR_TEXT)             \
-    X(DIALLED_E164, "dialled_e164", CDR_TEXT)   \
-    X(COUNTRY, "country", CDR_TEXT)             \
-    X(NUMBER_CLASS, "number_class", CDR_TEXT)   \
-    X(RATE_MICRO, "rate_micro", CDR_INT)        \
-    X(COST_MICRO, "cost_micro", CDR_INT)        \
-    X(SETUP_MS, "setup_ms", CDR_INT)            \
-    X(ANSWER_MS, "answer_ms", CDR_INT)          \
-    X(END_MS, "end_ms", CDR_INT)                \
-    X(PDD_MS, "pdd_ms", CDR_INT)                \
-    X(FINAL_CODE, "final_code", CDR_INT)        \
-    X(HANGUP_SIDE, "hangup_side", CDR_TEXT)     \
-    X(POLICY_RULE, "policy_rule", CDR_TEXT)     \
-    X(POLICY_ACTION, "policy_action", CDR_TEXT) \
-    X(A_CALL_ID, "a_call_id", CDR_TEXT)         \
-    X(B_CALL_ID, "b_call_id", CDR_TEXT)         \
-    X(NODE, "node", CDR_TEXT)                   \
-    X(STATE, "state", CDR_TEXT)
+#define CDR_COLUMN_MAP(X)                              \
+    X(ACCOUNTCODE, "accountcode", CDR_TEXT)            \
+    X(SRC, "src", CDR_TEXT)                            \
+    X(DST, "dst", CDR_TEXT)                            \
+    X(DCONTEXT, "dcontext", CDR_TEXT)                  \
+    X(CLID, "clid", CDR_TEXT)                          \
+    X(CHANNEL, "channel", CDR_TEXT)                    \
+    X(DSTCHANNEL, "dstchannel", CDR_TEXT)              \
+    X(LASTAPP, "lastapp", CDR_TEXT)                    \
+    X(LASTDATA, "lastdata", CDR_TEXT)                  \
+    X(START, "start", CDR_TEXT)                        \
+    X(ANSWER, "answer", CDR_TEXT)                      \
+    X(END, "end", CDR_TEXT)                            \
+    X(DURATION, "duration", CDR_INT)                   \
+    X(BILLSEC, "billsec", CDR_INT)                     \
+    X(DISPOSITION, "disposition", CDR_TEXT)            \
+    X(AMAFLAGS, "amaflags", CDR_TEXT)                  \
+    X(UNIQUEID, "uniqueid", CDR_TEXT)                  \
+    X(USERFIELD, "userfield", CDR_TEXT)                \
+    X(SRC_ADDR, "src_addr", CDR_TEXT)                  \
+    X(TRANSPORT, "transport", CDR_TEXT)                \
+    X(USER_AGENT, "user_agent", CDR_TEXT)              \
+    X(ACCOUNT, "account", CDR_TEXT)                    \
+    X(TRUNK, "trunk", CDR_TEXT)                        \
+    X(CID_RECEIVED, "cid_received", CDR_TEXT)          \
+    X(CID_SENT, "cid_sent", CDR_TEXT)                  \
+    X(ATTESTATION, "attestation", CDR_TEXT)            \
+    X(VERSTAT, "verstat", CDR_TEXT)                    \
+    X(DIALLED, "dialled", CDR_TEXT)                    \
+    X(DIALLED_E164, "dialled_e164", CDR_TEXT)          \
+    X(COUNTRY, "country", CDR_TEXT)                    \
+    X(NUMBER_CLASS, "number_class", CDR_TEXT)          \
+    X(RATE_MICRO, "rate_micro", CDR_INT)               \
+    X(COST_MICRO, "cost_micro", CDR_INT)               \
+    X(SETUP_MS, "setup_ms", CDR_INT)                   \
+    X(ANSWER_MS, "answer_ms", CDR_INT)                 \
+    X(END_MS, "end_ms", CDR_INT)                       \
+    X(PDD_MS, "pdd_ms", CDR_INT)                       \
+    X(FINAL_CODE, "final_code", CDR_INT)               \
+    X(HANGUP_SIDE, "hangup_side", CDR_TEXT)            \
+    X(POLICY_RULE, "policy_rule", CDR_TEXT)            \
+    X(POLICY_ACTION, "policy_action", CDR_TEXT)        \
+    X(A_CALL_ID, "a_call_id", CDR_TEXT)                \
+    X(B_CALL_ID, "b_call_id", CDR_TEXT)                \
+    X(NODE, "node", CDR_TEXT)                          \
+    X(STATE, "state", CDR_TEXT)                        \
+    X(CONNECT_FEE_MICRO, "connect_fee_micro", CDR_INT) \
+    X(FIRST_INCREMENT_S, "first_increment_s", CDR_INT) \
+    X(NEXT_INCREMENT_S, "next_increment_s", CDR_INT)
 
 enum cdr_column {
 
@@ -296,6 +299,9 @@ void cdr_row_from_record(const struct call_record *rec, struct cdr_row *row)
     put_text(row, CDR_COL_B_CALL_ID, rec->b_call_id);
     put_text(row, CDR_COL_NODE, rec->node);
     put_text(row, CDR_COL_STATE, cdr_state_name(rec->state));
+    put_int(row, CDR_COL_CONNECT_FEE_MICRO, p->connect_fee_micro);
+    put_int(row, CDR_COL_FIRST_INCREMENT_S, p->first_increment_s);
+    put_int(row, CDR_COL_NEXT_INCREMENT_S, p->next_increment_s);
 }
 
 static void csv_text(struct sw_buf *out, const char *text)

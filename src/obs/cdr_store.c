@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "number/spend.h"
 #include "obs/cdr.h"
 #include "state/sqlutil.h"
 
@@ -104,6 +105,64 @@ static int create_schema(struct cdr_store *store)
     SW_ASSERT(!sql.is_overflow);
     text[sql.len] = '\0';
     return exec(store, text);
+}
+
+/* True when the table `cdr` has the column `name`. */
+static bool has_column(sqlite3 *conn, const char *name)
+{
+    sqlite3_stmt *stmt = NULL;
+    bool is_found = false;
+    if (sqlite3_prepare_v2(conn, "SELECT 1 FROM pragma_table_info('cdr') WHERE name = ?1", -1,
+                           &stmt, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) == SQLITE_OK) {
+        is_found = sqlite3_step(stmt) == SQLITE_ROW;
+    }
+    sqlite3_finalize(stmt);
+    return is_found;
+}
+
+/* A database from an earlier version lacks the columns added since (the rate's parts,
+ * issue #11): they are added with their default. */
+static int add_missing_columns(struct cdr_store *store)
+{
+    for (size_t i = 0; i < cdr_column_count(); i++) {
+        if (has_column(store->conn, cdr_column_name(i))) {
+            continue;
+        }
+        char sql[160];
+        (void)snprintf(sql, sizeof(sql), "ALTER TABLE cdr ADD COLUMN \"%s\" %s", cdr_column_name(i),
+                       cdr_column_type(i) == CDR_INT ? "INTEGER NOT NULL DEFAULT 0"
+                                                     : "TEXT NOT NULL DEFAULT ''");
+        if (exec(store, sql) != 0) {
+            return -SW_EIO;
+        }
+    }
+    return 0;
+}
+
+/* sw_record_cost(rate, connect_fee, first_s, next_s, duration_ms): spend_record_cost() in
+ * SQL, so that a recovered record is priced by the same formula as a completed one. */
+static void sql_record_cost(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    SW_ASSERT(argc == 5);
+    int64_t duration_ms = sqlite3_value_int64(argv[4]);
+    int64_t first = sqlite3_value_int64(argv[2]);
+    int64_t next = sqlite3_value_int64(argv[3]);
+    if (duration_ms <= 0 || first <= 0 || next <= 0 || first > UINT32_MAX || next > UINT32_MAX) {
+        sqlite3_result_int64(ctx, 0);
+        return;
+    }
+    sqlite3_result_int64(ctx, spend_record_cost(sqlite3_value_int64(argv[0]),
+                                                sqlite3_value_int64(argv[1]), (uint32_t)first,
+                                                (uint32_t)next, (uint64_t)duration_ms));
+}
+
+static int add_functions(sqlite3 *conn)
+{
+    return sqlite3_create_function(conn, "sw_record_cost", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   NULL, sql_record_cost, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -SW_EIO;
 }
 
 static int prepare(struct cdr_store *store)
@@ -251,7 +310,9 @@ static int recover_open_rows(struct cdr_store *store)
                      " \"end\" = strftime('%Y-%m-%d %H:%M:%S', MAX(?1, answer_ms) / 1000,"
                      " 'unixepoch'),"
                      " duration = (MAX(?1, answer_ms) - setup_ms + 500) / 1000,"
-                     " billsec = (MAX(?1, answer_ms) - answer_ms + 500) / 1000"
+                     " billsec = (MAX(?1, answer_ms) - answer_ms + 500) / 1000,"
+                     " cost_micro = sw_record_cost(rate_micro, connect_fee_micro,"
+                     " first_increment_s, next_increment_s, MAX(?1, answer_ms) - answer_ms)"
                      " WHERE state = 'open' RETURNING ");
     column_list(&sql, false);
     SW_ASSERT(!sql.is_overflow);
@@ -448,7 +509,8 @@ static int open_database(struct cdr_store *store, const char *path)
     if (sqlite3_open_v2(path, &store->conn, flags, NULL) != SQLITE_OK) {
         return sql_fail(store, store->conn, path);
     }
-    if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0) {
+    if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0 ||
+        add_missing_columns(store) != 0 || add_functions(store->conn) != 0) {
         return -SW_EIO;
     }
     return prepare(store);
@@ -635,5 +697,41 @@ int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, cha
     }
     sqlite3_finalize(stmt);
     (void)sqlite3_close(conn);
+    return rc;
+}
+
+int cdr_store_read_spend(const char *database, int64_t day_start_ms, int64_t month_start_ms,
+                         cdr_spend_fn *fn, void *ctx, char *error, size_t cap)
+{
+    static const char sql[] =
+        "SELECT account, trunk, SUM(CASE WHEN end_ms >= ?1 THEN cost_micro ELSE 0 END),"
+        " SUM(cost_micro) FROM cdr WHERE end_ms >= ?2 AND cost_micro > 0"
+        " GROUP BY account, trunk";
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(database, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(conn, 5000) != SQLITE_OK ||
+        sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 1, day_start_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 2, month_start_ms) != SQLITE_OK) {
+        (void)snprintf(error, cap, "%s: %s", database,
+                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
+        rc = -SW_EIO;
+    }
+    int step = SQLITE_ROW;
+    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const unsigned char *account = sqlite3_column_text(stmt, 0);
+        const unsigned char *trunk = sqlite3_column_text(stmt, 1);
+        fn(ctx, account != NULL ? (const char *)account : "",
+           trunk != NULL ? (const char *)trunk : "", sqlite3_column_int64(stmt, 2),
+           sqlite3_column_int64(stmt, 3));
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        (void)snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
+        rc = -SW_EIO;
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(conn);
     return rc;
 }

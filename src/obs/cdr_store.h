@@ -82,4 +82,17 @@ struct cdr_query {
 int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, char *error,
                    size_t cap);
 
+/*
+ * The spend the records hold (issue #11: spending caps survive a restart): for each
+ * (account, trunk) pair of the rows ended at or after `month_start_ms` with a cost, `fn`
+ * gets the cost of those ended at or after `day_start_ms` and of all of them (micro-
+ * units). Run after cdr_store_open, which priced the rows a crash left open up to the
+ * last heartbeat. Opens the database read-only. Returns 0 or -SW_EIO (the message in
+ * `error`, cap bytes).
+ */
+typedef void cdr_spend_fn(void *ctx, const char *account, const char *trunk, int64_t day_micro,
+                          int64_t month_micro);
+int cdr_store_read_spend(const char *database, int64_t day_start_ms, int64_t month_start_ms,
+                         cdr_spend_fn *fn, void *ctx, char *error, size_t cap);
+
 #endif

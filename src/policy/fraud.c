@@ -16,9 +16,11 @@
 #include "number/numplan.h"
 #include "number/ratedeck.h"
 #include "number/schedule.h"
+#include "number/tzif.h"
 #include "sip/msg.h"
 #include "sip/uri.h"
 #include "state/fraudstore.h"
+#include "state/spendstore.h"
 
 /* The levels a rule comes from; a higher level is more specific. */
 enum level {
@@ -57,6 +59,7 @@ struct level_rules {
     struct schedule schedule;
     bool has_max_rate;
     int64_t max_rate_micro;
+    struct spend_caps caps; /* daily_cap, monthly_cap; SPEND_NO_CAP = none */
     struct prefix_rule *prefixes;
     size_t prefix_count;
 };
@@ -73,6 +76,8 @@ struct fraud_policy {
     struct highrisk *highrisk; /* NULL: the high-risk list is off */
     struct ratedeck *deck;
     struct fraud_store *store;
+    struct spend_store *spend; /* the shared spend counters; caps set by this policy */
+    bool has_caps;
     struct velocity_cfg velocity;
     const struct cfg_fraud *limits; /* thresholds, borrowed from the cfg it was built from */
     enum cfg_schedule_scope schedule_scope;
@@ -221,6 +226,23 @@ static int parse_schedule_rate(struct level_rules *r, const char *schedule, cons
     return rc;
 }
 
+/* A spending cap: a positive amount (0 would refuse every rated call: unset it instead). */
+static int parse_cap(int64_t *out, const char *text, const char *key, const struct key_place *at)
+{
+    *out = SPEND_NO_CAP;
+    if (text == NULL) {
+        return 0;
+    }
+    enum money_status st = money_parse(sv_trim(sv_from_cstr(text)), out);
+    if (st != MONEY_OK || *out == 0) {
+        place_error(at, key, "bad amount: %s",
+                    st != MONEY_OK ? money_status_text(st) : "a cap must be above 0");
+        *out = SPEND_NO_CAP;
+        return -SW_ECONFIG;
+    }
+    return 0;
+}
+
 /* The lists one section sets (the trunk and account keys share their names). */
 struct level_source {
     const struct cfg_strings *countries;
@@ -229,6 +251,8 @@ struct level_source {
     const struct cfg_strings *deny;
     const char *schedule;
     const char *max_rate;
+    const char *daily_cap;
+    const char *monthly_cap;
 };
 
 static int level_init(struct level_rules *r, const struct level_source *src, enum level level,
@@ -248,6 +272,8 @@ static int level_init(struct level_rules *r, const struct level_source *src, enu
     rc |= add_prefixes(r, src->allow, true, level, at);
     rc |= add_prefixes(r, src->deny, false, level, at);
     rc |= parse_schedule_rate(r, src->schedule, src->max_rate, at);
+    rc |= parse_cap(&r->caps.daily_micro, src->daily_cap, "daily_cap", at);
+    rc |= parse_cap(&r->caps.monthly_micro, src->monthly_cap, "monthly_cap", at);
     return rc != 0 ? -SW_ECONFIG : 0;
 }
 
@@ -325,8 +351,8 @@ static int global_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_
     const struct cfg_fraud *f = &cfg->fraud;
     struct key_place at = { cfg, "fraud", diag };
     struct level_source src = {
-        &f->allowed_countries, &f->blocked_classes, &f->allow_prefixes,
-        &f->deny_prefixes,     f->schedule,         f->max_rate_per_minute
+        &f->allowed_countries, &f->blocked_classes,    &f->allow_prefixes, &f->deny_prefixes,
+        f->schedule,           f->max_rate_per_minute, f->daily_cap,       f->monthly_cap,
     };
     int rc = level_init(&p->global, &src, LEVEL_GLOBAL, &at);
     rc |= emergency_init(p, &f->emergency_numbers, &at);
@@ -350,7 +376,8 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
         struct key_place at = { cfg, t->name, diag };
         struct level_source src = { &t->allowed_countries, &t->blocked_classes,
                                     &t->allow_prefixes,    &t->deny_prefixes,
-                                    t->schedule,           t->max_rate_per_minute };
+                                    t->schedule,           t->max_rate_per_minute,
+                                    t->daily_cap,          t->monthly_cap };
         p->trunk_count = i + 1;
         rc |= level_init(&p->trunks[i], &src, LEVEL_TRUNK, &at);
     }
@@ -359,7 +386,8 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
         struct key_place at = { cfg, a->name, diag };
         struct level_source src = { &a->allowed_countries, &a->blocked_classes,
                                     &a->allow_prefixes,    &a->deny_prefixes,
-                                    a->schedule,           a->max_rate_per_minute };
+                                    a->schedule,           a->max_rate_per_minute,
+                                    a->daily_cap,          a->monthly_cap };
         p->account_count = i + 1;
         rc |= level_init(&p->accounts[i], &src, LEVEL_ACCOUNT, &at);
     }
@@ -384,7 +412,89 @@ void fraud_policy_free(struct fraud_policy *policy)
     highrisk_free(policy->highrisk);
     ratedeck_free(policy->deck);
     fraud_store_release(policy->store);
+    spend_store_release(policy->spend);
     sw_free(policy);
+}
+
+static bool level_has_caps(const struct level_rules *r)
+{
+    return r->caps.daily_micro != SPEND_NO_CAP || r->caps.monthly_micro != SPEND_NO_CAP;
+}
+
+/* The spending caps' zone; caps without a rate deck cannot price a call: an error. */
+static int spend_check(struct fraud_policy *p, const struct cfg *cfg, struct tz_zone **zone,
+                       struct sw_diag *diag)
+{
+    struct key_place at = { cfg, "fraud", diag };
+    p->has_caps = level_has_caps(&p->global);
+    for (size_t i = 0; i < p->trunk_count; i++) {
+        p->has_caps |= level_has_caps(&p->trunks[i]);
+    }
+    for (size_t i = 0; i < p->account_count; i++) {
+        p->has_caps |= level_has_caps(&p->accounts[i]);
+    }
+    if (p->has_caps && p->deck == NULL) {
+        place_error(&at, "ratedeck", "spending caps (daily_cap, monthly_cap) need a rate deck");
+        return -SW_ECONFIG;
+    }
+    const char *name = cfg->fraud.cap_timezone != NULL ? cfg->fraud.cap_timezone : "UTC";
+    const char *reason = NULL;
+    int rc = tz_zone_load(NULL, sv_from_cstr(name), zone, &reason);
+    if (rc != 0) {
+        place_error(&at, "cap_timezone", "'%s': %s", name,
+                    reason != NULL ? reason : sw_strerror(rc));
+        return -SW_ECONFIG;
+    }
+    return 0;
+}
+
+/* Sets the caps of the shared spend store (state/spendstore.h); takes over `zone`. */
+static int spend_configure(struct fraud_policy *p, const struct cfg *cfg, struct tz_zone *zone)
+{
+    size_t cap = 1 + p->trunk_count + p->account_count;
+    char(*keys)[SPEND_KEY_CAP] = sw_calloc(cap, sizeof(*keys));
+    const char **names = sw_calloc(cap, sizeof(*names));
+    struct spend_caps *caps = sw_calloc(cap, sizeof(*caps));
+    if (keys == NULL || names == NULL || caps == NULL) {
+        sw_free(keys);
+        sw_free(names);
+        sw_free(caps);
+        tz_zone_free(zone);
+        return -ENOMEM;
+    }
+    size_t count = 0;
+    if (level_has_caps(&p->global)) {
+        (void)snprintf(keys[count], SPEND_KEY_CAP, "%s", SPEND_GLOBAL_KEY);
+        caps[count++] = p->global.caps;
+    }
+    for (size_t i = 0; i < p->trunk_count; i++) {
+        if (level_has_caps(&p->trunks[i])) {
+            (void)snprintf(keys[count], SPEND_KEY_CAP, "trunk:%s", cfg->trunks[i].name);
+            caps[count++] = p->trunks[i].caps;
+        }
+    }
+    for (size_t i = 0; i < p->account_count; i++) {
+        if (level_has_caps(&p->accounts[i])) {
+            (void)snprintf(keys[count], SPEND_KEY_CAP, "account:%s", cfg->accounts[i].username);
+            caps[count++] = p->accounts[i].caps;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        names[i] = keys[i];
+    }
+    struct spend_config sc = {
+        .zone = zone,
+        .reset_hour = cfg->fraud.cap_reset_hour,
+        .is_cancel_ringing = cfg->fraud.cap_ringing == CFG_CAP_RINGING_CANCEL,
+        .keys = names,
+        .caps = caps,
+        .count = count,
+    };
+    spend_store_configure(p->spend, &sc);
+    sw_free(keys);
+    sw_free(names);
+    sw_free(caps);
+    return 0;
 }
 
 struct fraud_policy *fraud_policy_new(const struct cfg *cfg, struct sw_diag *diag)
@@ -402,11 +512,20 @@ struct fraud_policy *fraud_policy_new(const struct cfg *cfg, struct sw_diag *dia
     int rc = global_init(p, cfg, diag);
     int objects_rc = objects_init(p, cfg, diag);
     p->store = fraud_store_acquire(cfg->fraud.max_tracked, cfg->fraud.wangiri_entries);
-    if (rc != 0 || objects_rc != 0 || p->store == NULL) {
+    p->spend = spend_store_acquire();
+    struct tz_zone *zone = NULL;
+    int spend_rc = rc == 0 && objects_rc == 0 ? spend_check(p, cfg, &zone, diag) : 0;
+    if (rc != 0 || objects_rc != 0 || spend_rc != 0 || p->store == NULL || p->spend == NULL) {
         /* A problem of the file has its message; anything else is a lack of memory. */
         if (diag->error_count == errors_before) {
             sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "fraud: out of memory");
         }
+        tz_zone_free(zone);
+        fraud_policy_free(p);
+        return NULL;
+    }
+    if (spend_configure(p, cfg, zone) != 0) {
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "fraud: out of memory");
         fraud_policy_free(p);
         return NULL;
     }
@@ -579,6 +698,7 @@ static bool judge_schedule_rate(const struct fraud_policy *p, const struct appli
     }
     d->is_rated = true;
     d->rate_per_minute_micro = row->rate.per_minute_micro;
+    d->rate = row->rate;
     for (size_t l = 0; l < 3; l++) {
         const struct level_rules *r = a->levels[l];
         if (r != NULL && r->has_max_rate) {
@@ -660,6 +780,27 @@ static void judge_velocity(const struct fraud_policy *p, const struct cfg *cfg,
     }
 }
 
+/* Step 8: the spending caps. True when the call may go on. */
+static bool judge_spend(const struct fraud_policy *p, const struct cfg *cfg,
+                        const struct fraud_call *call, struct fraud_decision *d)
+{
+    if (!p->has_caps || !d->is_rated) {
+        return true;
+    }
+    struct spend_call sc = { .rate = d->rate };
+    sc.key_count = spend_keys_of(
+        call->account < cfg->account_count ? cfg->accounts[call->account].username : "",
+        call->trunk < cfg->trunk_count ? cfg->trunks[call->trunk].name : "", sc.keys);
+    char key[SPEND_KEY_CAP] = "";
+    enum spend_verdict v =
+        spend_store_check(p->spend, &sc, call->now_ms, call->wall_s, key, sizeof(key));
+    if (v == SPEND_OK) {
+        return true;
+    }
+    refuse(d, 403, "%s", spend_verdict_text(v));
+    return false;
+}
+
 /* Steps 2 and 3: the number and the Wangiri mark. True when judging goes on. */
 static bool judge_number(const struct fraud_policy *p, const struct applicable *a,
                          const struct fraud_call *call, struct numplan_class *cls,
@@ -714,7 +855,8 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
     }
     struct numplan_class cls;
     if (!judge_number(p, &a, call, &cls, out) || !judge_destination(p, &a, &cls, out) ||
-        !judge_schedule_rate(p, &a, call, cls.numclass, out) || call->is_dry_run) {
+        !judge_schedule_rate(p, &a, call, cls.numclass, out) || !judge_spend(p, cfg, call, out) ||
+        call->is_dry_run) {
         return;
     }
     judge_velocity(p, cfg, call, out);
@@ -765,6 +907,7 @@ static void put_edits(struct stage_ctx *ctx, const struct fraud_call *call,
     ctx->edits.dest_class = sv_from_cstr(d->numclass); /* static text */
     ctx->edits.is_rated = d->is_rated;
     ctx->edits.rate_per_minute_micro = d->rate_per_minute_micro;
+    ctx->edits.rate = d->rate;
     char key[KEY_CAP];
     if (call->account < ctx->cfg->account_count) {
         key_of(key, "account", ctx->cfg->accounts[call->account].username);

@@ -21,7 +21,12 @@
  *      international calls per hour, distinct destinations per hour, each with a warn and
  *      a block level; sequential dialling, range sweeps and short-call bursts
  *      (number/velocity.h). A pattern caught on an account disables it when
- *      disable_account = yes (the auth stage then refuses it) until an operator enables it.
+ *      disable_account = yes (the auth stage then refuses it) until an operator enables it;
+ *   8. with a rate deck, the spending caps (daily_cap, monthly_cap of [fraud], the trunk
+ *      and the account; state/spendstore.h): a rated call whose budget cannot carry its
+ *      connect fee and first increment is refused ("daily cap", "monthly cap"). The
+ *      policy sets the caps of the shared spend store; the gateway ends the calls in
+ *      progress when a cap is crossed.
  * A refused call gets 403 (484/404 for no number) with `Reason: Q.850;cause=21;text="RULE"`
  * and an EV_FRAUD_BLOCK event naming the rule; a warning is an EV_FRAUD_WARN event.
  * A call that passes leaves its E.164 number, country, class and rate in ctx->edits.
@@ -38,6 +43,7 @@
 
 #include "base/sv.h"
 #include "number/e164.h"
+#include "number/money.h"
 #include "policy/stage.h"
 
 #define FRAUD_RULE_CAP 96
@@ -78,6 +84,7 @@ struct fraud_decision {
     const char *numclass;      /* numclass_name(), NULL without a number */
     bool is_rated;
     int64_t rate_per_minute_micro; /* is_rated: the deck's rate */
+    struct rate rate;              /* is_rated: the deck's row (fee, increments) */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "base/diag.h"
 #include "base/event.h"
 #include "base/sv.h"
+#include "number/money.h"
 
 struct cfg;
 struct sip_msg;
@@ -66,6 +67,7 @@ struct stage_edits {
     struct sv fraud_key;           /* "account:NAME" or "trunk:NAME": fraud_call_ended's key */
     bool is_rated;                 /* a rate deck prices the destination */
     int64_t rate_per_minute_micro; /* is_rated: its price per minute, in micro-units */
+    struct rate rate;              /* is_rated: the whole rate (fee, increments) */
 };
 
 /* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */

@@ -86,9 +86,10 @@ static void test_cdr_csv_master_line(void **state)
     assert_non_null(strstr(line, "\"phone,  Injected: yes\""));
     assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
     assert_null(strchr(line, '\r'));
-    /* setup/answer/end in ms, post-dial delay, final code, side, state at the end. */
+    /* setup/answer/end in ms, post-dial delay, final code, side, state, then the rate's
+     * connect fee and increments (unrated here) at the end. */
     assert_non_null(strstr(line, ",1795707001000,1795707003000,1795707064600,250,200,\"caller\""));
-    assert_non_null(strstr(line, "\"gw1\",\"complete\"\n"));
+    assert_non_null(strstr(line, "\"gw1\",\"complete\",0,0,0\n"));
 }
 
 static void test_cdr_dispositions(void **state)

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/time.h"
+#include "number/spend.h"
 #include "obs/cdr.h"
 #include "obs/cdr_store.h"
 #include "support/unit.h"
@@ -151,6 +153,96 @@ static void test_cdr_store_open_rows_interrupted(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+struct spend_sum {
+    size_t rows;
+    int64_t day;
+    int64_t month;
+    char trunk[16];
+};
+
+static void sum_spend(void *ctx, const char *account, const char *trunk, int64_t day_micro,
+                      int64_t month_micro)
+{
+    struct spend_sum *sum = ctx;
+    assert_string_equal(account, "");
+    (void)snprintf(sum->trunk, sizeof(sum->trunk), "%s", trunk);
+    sum->rows++;
+    sum->day += day_micro;
+    sum->month += month_micro;
+}
+
+struct priced {
+    int64_t cost[4];
+    int64_t duration_ms[4];
+    size_t count;
+};
+
+static int collect_cost(void *ctx, const struct cdr_row *row)
+{
+    struct priced *p = ctx;
+    if (p->count < 4) {
+        p->cost[p->count] = row->values[cdr_column_find("cost_micro")].num;
+        p->duration_ms[p->count] = row->values[cdr_column_find("end_ms")].num -
+                                   row->values[cdr_column_find("answer_ms")].num;
+    }
+    p->count++;
+    return 0;
+}
+
+/*
+ * Spend survives a crash (issue #11): a rated call open at the crash is priced by the
+ * recovery up to the last moment the gateway was seen alive, with the same formula as a
+ * call that ended, and the spend read back sums both.
+ */
+static void test_cdr_store_prices_recovered_calls(void **state)
+{
+    (void)state;
+    uint64_t setup_us = sw_wall_us() - 120000000u; /* two minutes ago */
+    struct cdr_store *store = open_store(0);
+    struct call_record calls[2] = { record_of(1, setup_us, true), record_of(2, setup_us, true) };
+    for (size_t i = 0; i < 2; i++) {
+        CALLREC_SET(calls[i].policy.trunk, "t1");
+        calls[i].policy.rate_micro = 1200000; /* 0.02 a second */
+        calls[i].policy.connect_fee_micro = 10000;
+        calls[i].policy.first_increment_s = 1;
+        calls[i].policy.next_increment_s = 1;
+        cdr_store_submit(store, &calls[i]);
+    }
+    calls[1].state = CALLREC_STATE_COMPLETE;
+    calls[1].end_us = calls[1].answer_us + 30000000u;
+    calls[1].policy.cost_micro = spend_record_cost(1200000, 10000, 1, 1, 30000);
+    cdr_store_submit(store, &calls[1]);
+    assert_true(cdr_store_flush(store, 5000));
+    cdr_store_close(store); /* call 1 still open: as after kill -9 */
+
+    store = open_store(0);
+    cdr_store_close(store);
+    struct priced priced = { 0 };
+    struct cdr_query query = { .database = db_path, .since_ms = 0, .until_ms = INT64_MAX };
+    char error[256];
+    assert_int_equal(cdr_store_read(&query, collect_cost, &priced, error, sizeof(error)), 0);
+    assert_int_equal(priced.count, 2);
+    assert_int_equal(priced.cost[1], 610000);
+    assert_true(priced.duration_ms[0] >= 119000);
+    assert_int_equal(priced.cost[0],
+                     spend_record_cost(1200000, 10000, 1, 1, (uint64_t)priced.duration_ms[0]));
+    struct spend_sum sum = { 0 };
+    int64_t now_ms = (int64_t)(sw_wall_us() / 1000u);
+    assert_int_equal(cdr_store_read_spend(db_path, now_ms - 3600000, now_ms - 7200000 * 2,
+                                          sum_spend, &sum, error, sizeof(error)),
+                     0);
+    assert_int_equal(sum.rows, 1);
+    assert_string_equal(sum.trunk, "t1");
+    assert_int_equal(sum.day, priced.cost[0] + priced.cost[1]);
+    assert_int_equal(sum.month, sum.day);
+    /* Ended before the day began: in the month only. */
+    memset(&sum, 0, sizeof(sum));
+    assert_int_equal(
+        cdr_store_read_spend(db_path, now_ms + 1000, 0, sum_spend, &sum, error, sizeof(error)), 0);
+    assert_int_equal(sum.day, 0);
+    assert_int_equal(sum.month, priced.cost[0] + priced.cost[1]);
+}
+
 /* A queue of 2 and a burst of 300 records: it grows, and every record is written. */
 static void test_cdr_store_never_drops(void **state)
 {
@@ -222,6 +314,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cdr_store_open_rows_interrupted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_prices_recovered_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_never_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_reopen, setup, teardown),
         cmocka_unit_test(test_cdr_store_bad_arguments),

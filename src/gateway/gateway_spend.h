@@ -1,0 +1,44 @@
+/*
+ * Private to src/gateway: live enforcement of the spending caps (issue #11). The fraud
+ * stage sets the caps of the shared spend store (state/spendstore.h) and refuses new
+ * calls a budget cannot carry; this part feeds the store with the calls' progress (from
+ * the call events, inline on the emitting worker), and runs one thread that sleeps until
+ * the next instant the store names (a cap crossed by the calls in progress, recomputed
+ * on every answer and hang-up: a timer, not a polling period) and then ends the calls
+ * due, with BYE on both legs, on the workers that own them.
+ *
+ * Life cycle (main thread): gw_spend_new after the call records are open (it reads the
+ * closed spend of the day and month back from them), gw_spend_start before the workers
+ * run, gw_spend_stop after they stopped, gw_spend_free. gw_spend_on_event from any
+ * thread in between; gw_spend_handle from the control thread.
+ */
+#ifndef SW_GATEWAY_GATEWAY_SPEND_H
+#define SW_GATEWAY_GATEWAY_SPEND_H
+
+#include <stddef.h>
+
+struct cfg;
+struct gateway;
+struct gw_spend;
+struct sw_event;
+
+/* NULL when out of memory (logged). `database`: the call records to read spend from, or
+ * NULL. */
+struct gw_spend *gw_spend_new(struct gateway *gw, const char *database);
+int gw_spend_start(struct gw_spend *spend);
+void gw_spend_stop(struct gw_spend *spend);
+void gw_spend_free(struct gw_spend *spend);
+
+/* A call event: a rated call started ringing, was answered or ended. Any thread. */
+void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev);
+
+/*
+ * The control socket's "spend [account A | trunk T]" (the words after "spend") into
+ * `out`: a line per budget
+ *   "budget <key> <today> <month> <live> <daily_cap> <monthly_cap> <answered> <ringing>
+ *    <crossing_in_ms>"
+ * (amounts in micro-units, 0 = no cap, crossing -1 = none), then "ok".
+ */
+void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t cap);
+
+#endif
