@@ -476,17 +476,27 @@ static void store_free(struct cdr_store *store)
 /* Call records name people and numbers: the database and its WAL files are the owner's. */
 static int make_private(const char *path)
 {
-    int fd = create_private(path, O_RDWR);
-    if (fd < 0) {
-        return fd;
+    /*
+     * An existing file is never opened and closed here: the ban store may hold the same
+     * database through SQLite, and closing any descriptor of a file drops every POSIX
+     * lock the process holds on it. Another process (sqlite3, sipwarden cdr export) then
+     * believes it is the last one, checkpoints and deletes the WAL that the writer keeps
+     * appending to, and the records written after that are lost.
+     */
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) == -1) {
+            int err = -errno;
+            log_err(NULL, "cdr: chmod %s: %s", path, sw_strerror(err));
+            return err;
+        }
+    } else {
+        int fd = create_private(path, O_RDWR);
+        if (fd < 0) {
+            return fd;
+        }
+        (void)close(fd); /* created: nobody holds it yet, SQLite opens it itself */
     }
-    if (fchmod(fd, 0600) == -1) {
-        int err = -errno;
-        log_err(NULL, "cdr: chmod %s: %s", path, sw_strerror(err));
-        (void)close(fd);
-        return err;
-    }
-    (void)close(fd); /* it existed or is created: SQLite opens it itself */
     static const char *const suffixes[] = { "-wal", "-shm" };
     for (size_t i = 0; i < 2; i++) {
         char side[4096];

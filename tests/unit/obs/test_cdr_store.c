@@ -1,7 +1,9 @@
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/time.h"
@@ -243,6 +245,54 @@ static void test_cdr_store_prices_recovered_calls(void **state)
     assert_int_equal(sum.month, priced.cost[0] + priced.cost[1]);
 }
 
+/* Another process (python3's sqlite3 module: a fork of this one would share its SQLite
+ * state) opens the database, counts the records and closes it, as `sqlite3` or
+ * `sipwarden cdr export` do. Returns the count. */
+static int count_from_another_process(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execlp("python3", "python3", "-c",
+               "import sqlite3, sys\n"
+               "sys.exit(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM cdr')"
+               ".fetchone()[0])",
+               db_path, (char *)NULL);
+        _exit(100);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/*
+ * The ban store holds the same database file: opening the records must not drop its
+ * locks (closing any descriptor of a file drops the process's POSIX locks), or a reader
+ * in another process believes it is the last, checkpoints and deletes the WAL that the
+ * writer keeps appending to, and the records written after are lost.
+ */
+static void test_cdr_store_keeps_the_wal_of_a_shared_database(void **state)
+{
+    (void)state;
+    sqlite3 *other = NULL; /* the ban store's connection, opened first */
+    assert_int_equal(sqlite3_open(db_path, &other), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(other, "PRAGMA journal_mode=WAL; CREATE TABLE t (x);", NULL, NULL, NULL),
+        SQLITE_OK);
+    struct cdr_store *store = open_store(0);
+    struct call_record first = record_of(1, 1795707001000000ull, true);
+    cdr_store_submit(store, &first);
+    assert_true(cdr_store_flush(store, 5000));
+    assert_int_equal(count_from_another_process(), 1);
+    struct call_record second = record_of(2, 1795707002000000ull, true);
+    cdr_store_submit(store, &second);
+    assert_true(cdr_store_flush(store, 5000));
+    assert_int_equal(count_from_another_process(), 2);
+    cdr_store_close(store);
+    sqlite3_close(other);
+}
+
 /* A queue of 2 and a burst of 300 records: it grows, and every record is written. */
 static void test_cdr_store_never_drops(void **state)
 {
@@ -315,6 +365,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cdr_store_open_rows_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_prices_recovered_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_keeps_the_wal_of_a_shared_database, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_never_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_reopen, setup, teardown),
         cmocka_unit_test(test_cdr_store_bad_arguments),
