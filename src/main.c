@@ -16,6 +16,7 @@
 #include "tools/lint.h"
 #include "tools/number.h"
 #include "tools/passwd.h"
+#include "tools/spend.h"
 #include "tools/stir.h"
 
 #define SW_VERSION "0.1.0"
@@ -44,6 +45,7 @@ static const struct subcommand subcommands[] = {
     { "number", "normalize, classify and price a dialled number", tools_number_main },
     { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
     { "calls", "list and end the calls in progress in the running daemon", tools_calls_main },
+    { "spend", "today's and this month's spend against the caps, live", tools_spend_main },
     { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
     { "alert", "send a test alert through the configured sinks", tools_alert_main },
 };
