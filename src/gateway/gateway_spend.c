@@ -172,8 +172,8 @@ static void seed(struct spend_store *store, const char *database)
     int64_t month_s = 0;
     spend_store_periods(store, sw_wall_s(), &day_s, &month_s);
     char error[256] = "";
-    if (cdr_store_read_spend(database, day_s * 1000, month_s * 1000, seed_row, store, error,
-                             sizeof(error)) != 0) {
+    struct cdr_spend_query query = { database, day_s * 1000, month_s * 1000 };
+    if (cdr_store_read_spend(&query, seed_row, store, error, sizeof(error)) != 0) {
         log_err(NULL, "spend: cannot read the spend back from the call records: %s", error);
     }
 }

@@ -710,9 +710,10 @@ int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, cha
     return rc;
 }
 
-int cdr_store_read_spend(const char *database, int64_t day_start_ms, int64_t month_start_ms,
-                         cdr_spend_fn *fn, void *ctx, char *error, size_t cap)
+int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, void *ctx,
+                         char *error, size_t cap)
 {
+    const char *database = query->database;
     static const char sql[] =
         "SELECT account, trunk, SUM(CASE WHEN end_ms >= ?1 THEN cost_micro ELSE 0 END),"
         " SUM(cost_micro) FROM cdr WHERE end_ms >= ?2 AND cost_micro > 0"
@@ -723,8 +724,8 @@ int cdr_store_read_spend(const char *database, int64_t day_start_ms, int64_t mon
     if (sqlite3_open_v2(database, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(conn, 5000) != SQLITE_OK ||
         sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 1, day_start_ms) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 2, month_start_ms) != SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 1, query->day_start_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 2, query->month_start_ms) != SQLITE_OK) {
         (void)snprintf(error, cap, "%s: %s", database,
                        conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
         rc = -SW_EIO;

@@ -92,7 +92,14 @@ int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, cha
  */
 typedef void cdr_spend_fn(void *ctx, const char *account, const char *trunk, int64_t day_micro,
                           int64_t month_micro);
-int cdr_store_read_spend(const char *database, int64_t day_start_ms, int64_t month_start_ms,
-                         cdr_spend_fn *fn, void *ctx, char *error, size_t cap);
+
+struct cdr_spend_query {
+    const char *database;
+    int64_t day_start_ms;
+    int64_t month_start_ms;
+};
+
+int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, void *ctx,
+                         char *error, size_t cap);
 
 #endif

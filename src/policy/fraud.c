@@ -438,6 +438,10 @@ static int spend_check(struct fraud_policy *p, const struct cfg *cfg, struct tz_
         return -SW_ECONFIG;
     }
     const char *name = cfg->fraud.cap_timezone != NULL ? cfg->fraud.cap_timezone : "UTC";
+    if (strcmp(name, "UTC") == 0) {
+        *zone = NULL; /* the store's default: no zone file needed */
+        return 0;
+    }
     const char *reason = NULL;
     int rc = tz_zone_load(NULL, sv_from_cstr(name), zone, &reason);
     if (rc != 0) {

@@ -230,17 +230,17 @@ static void test_cdr_store_prices_recovered_calls(void **state)
                      spend_record_cost(1200000, 10000, 1, 1, (uint64_t)priced.duration_ms[0]));
     struct spend_sum sum = { 0 };
     int64_t now_ms = (int64_t)(sw_wall_us() / 1000u);
-    assert_int_equal(cdr_store_read_spend(db_path, now_ms - 3600000, now_ms - 7200000 * 2,
-                                          sum_spend, &sum, error, sizeof(error)),
-                     0);
+    struct cdr_spend_query spend = { db_path, now_ms - 3600000, now_ms - 7200000 * 2 };
+    assert_int_equal(cdr_store_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
     assert_int_equal(sum.rows, 1);
     assert_string_equal(sum.trunk, "t1");
     assert_int_equal(sum.day, priced.cost[0] + priced.cost[1]);
     assert_int_equal(sum.month, sum.day);
     /* Ended before the day began: in the month only. */
     memset(&sum, 0, sizeof(sum));
-    assert_int_equal(
-        cdr_store_read_spend(db_path, now_ms + 1000, 0, sum_spend, &sum, error, sizeof(error)), 0);
+    spend.day_start_ms = now_ms + 1000;
+    spend.month_start_ms = 0;
+    assert_int_equal(cdr_store_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
     assert_int_equal(sum.day, 0);
     assert_int_equal(sum.month, priced.cost[0] + priced.cost[1]);
 }

@@ -417,6 +417,25 @@ static void test_fraud_rate_deck_fails_closed(void **state)
     assert_string_equal(d.rule, "unrated");
     fraud_policy_free(p);
     cfg_free(cfg);
+
+    /* A daily cap of 0.01: a German minute (0.01) fits, a British one (0.02) does not. */
+    (void)snprintf(extra, sizeof(extra),
+                   "[fraud]\nallowed_countries = *\nratedeck = %s\ndaily_cap = 0.01\n"
+                   "cap_timezone = UTC\n",
+                   path);
+    cfg = load(extra, &diag);
+    assert_non_null(cfg);
+    p = fraud_policy_new(cfg, &diag);
+    assert_non_null(p);
+    judge(p, cfg, "+49301234567", SATURDAY_NOON, &d);
+    assert_int_equal(d.outcome, FRAUD_PASS);
+    assert_int_equal(d.rate.first_increment_s, 60);
+    judge(p, cfg, "+441212345678", SATURDAY_NOON, &d);
+    assert_int_equal(d.outcome, FRAUD_REFUSE);
+    assert_int_equal(d.status, 403);
+    assert_string_equal(d.rule, "daily cap");
+    fraud_policy_free(p);
+    cfg_free(cfg);
     assert_int_equal(unlink(path), 0);
     sw_diag_fini(&diag);
 }
@@ -441,6 +460,10 @@ static const struct bad_case bad_cases[] = {
     { "[fraud]\nemergency_numbers = XX:112\n",
       "test.conf:11: fraud.emergency_numbers: error: 'XX:112'" },
     { "[fraud]\nratedeck = /nonexistent/deck.csv\n", "/nonexistent/deck.csv" },
+    { "[fraud]\ndaily_cap = 0\n", "test.conf:11: fraud.daily_cap: error: bad amount" },
+    { "[fraud]\nmonthly_cap = 1.5.0\n", "test.conf:11: fraud.monthly_cap: error: bad amount" },
+    { "[fraud]\ndaily_cap = 10\n", "fraud.ratedeck: error: spending caps" },
+    { "daily_cap = -1\n", "test.conf:10: alice.daily_cap: error: bad amount" },
     { "deny_prefixes = 49x\n", "test.conf:10: alice.deny_prefixes: error: " },
 };
 
