@@ -13,6 +13,7 @@
 #include "tools/cdr.h"
 #include "tools/check_config.h"
 #include "tools/firewall.h"
+#include "tools/incident.h"
 #include "tools/lint.h"
 #include "tools/number.h"
 #include "tools/passwd.h"
@@ -46,6 +47,8 @@ static const struct subcommand subcommands[] = {
     { "ratedeck", "validate a rate deck (ratedeck check FILE)", tools_ratedeck_main },
     { "calls", "list and end the calls in progress in the running daemon", tools_calls_main },
     { "spend", "today's and this month's spend against the caps, live", tools_spend_main },
+    { "account", "disable or enable an account in the running daemon", tools_account_main },
+    { "trunk", "isolate or restore a trunk in the running daemon", tools_trunk_main },
     { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
     { "alert", "send a test alert through the configured sinks", tools_alert_main },
 };

@@ -211,6 +211,37 @@ static void write_reply(struct calls_request *req, bool is_complete, char *out, 
     }
 }
 
+bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bool is_kill,
+                  struct call_record *out, size_t cap, size_t *count, size_t *total)
+{
+    *count = 0;
+    *total = 0;
+    struct calls_request *req = request_new();
+    if (req == NULL) {
+        return false;
+    }
+    req->is_kill = is_kill;
+    /* The workers read the filter after this function may have returned: copies. */
+    (void)snprintf(req->id, sizeof(req->id), "%s", filter->id != NULL ? filter->id : "");
+    (void)snprintf(req->account, sizeof(req->account), "%s",
+                   filter->account != NULL ? filter->account : "");
+    (void)snprintf(req->trunk, sizeof(req->trunk), "%s",
+                   filter->trunk != NULL ? filter->trunk : "");
+    req->filter.id = filter->id != NULL ? req->id : NULL;
+    req->filter.account = filter->account != NULL ? req->account : NULL;
+    req->filter.trunk = filter->trunk != NULL ? req->trunk : NULL;
+    bool is_complete = run_on_workers(gw, req);
+    pthread_mutex_lock(&req->lock); /* a late worker may still add to it */
+    for (size_t i = 0; out != NULL && i < req->count && i < cap; i++) {
+        out[i] = req->records[i];
+        *count = i + 1;
+    }
+    *total = req->total;
+    pthread_mutex_unlock(&req->lock);
+    request_unref(req);
+    return is_complete;
+}
+
 void gw_calls_handle(struct gateway *gw, const char *line, char *out, size_t cap)
 {
     struct calls_request *req = request_new();

@@ -1,8 +1,9 @@
 /*
- * The control socket (gateway_obs.h): `sipwarden ban list|add|del` and `sipwarden calls
- * list|kill` (gateway_calls.c) talk to the running daemon through it. One thread serves one short
- * connection at a time: the requests are rare, and a peer that stalls is cut off by a receive
- * timeout.
+ * The control socket (gateway_obs.h): `sipwarden ban list|add|del`, `sipwarden calls
+ * list|kill` (gateway_calls.c), `sipwarden account disable|enable` and `sipwarden trunk
+ * isolate|restore` (gateway_incident.c) talk to the running daemon through it. One thread serves
+ * one short connection at a time: the requests are rare, and a peer that stalls is cut off by a
+ * receive timeout.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "gateway/gateway_incident.h"
 #include "gateway/gateway_obs.h"
 #include "gateway/gateway_spend.h"
 #include "state/ban.h"
@@ -264,6 +266,9 @@ static void serve_one(struct gw_ctl *ctl, int fd)
         gw_calls_handle(ctl->gw, line + 6, reply, CTL_REPLY_MAX);
     } else if ((strcmp(line, "spend") == 0 || strncmp(line, "spend ", 6) == 0) && ctl->gw != NULL) {
         gw_spend_handle(gw_obs_spend(ctl->gw), line + 5, reply, CTL_REPLY_MAX);
+    } else if ((strncmp(line, "account ", 8) == 0 || strncmp(line, "trunk ", 6) == 0) &&
+               ctl->gw != NULL) {
+        gw_incident_handle(ctl->gw, line, reply, CTL_REPLY_MAX);
     } else {
         gw_ctl_handle(ctl->bans, line, sw_wall_s(), reply, CTL_REPLY_MAX);
     }

@@ -19,15 +19,17 @@
 #include "sip/msg.h"
 #include "state/gcra.h"
 
-#define GW_MAX_LISTENERS 16
+#define GW_MAX_LISTENERS  16
 /* Threads that may hold a generation: the workers (a Call-ID names its owner in two hex
- * digits, so there are at most 256). */
-#define GW_MAX_READERS   256
+ * digits, so there are at most 256), then the control thread and the admin server's. */
+#define GW_READER_CONTROL 256
+#define GW_READER_ADMIN   257
+#define GW_MAX_READERS    258
 /* Sides that start calls, in gateway->side_calls: the provider, the PBX, the accounts. */
-#define GW_SIDES         3
-#define GW_SIDE_PROVIDER 0
-#define GW_SIDE_PBX      1
-#define GW_SIDE_ACCOUNT  2
+#define GW_SIDES          3
+#define GW_SIDE_PROVIDER  0
+#define GW_SIDE_PBX       1
+#define GW_SIDE_ACCOUNT   2
 
 struct cfg;
 struct pipeline;

@@ -21,6 +21,7 @@
 #include "policy/gate.h"
 #include "policy/pipeline.h"
 #include "state/callcount.h"
+#include "state/isolation.h"
 
 struct handoff {
     struct gateway *gw;
@@ -436,6 +437,32 @@ static void route_from_account(const struct gw_gen *gen, const struct stage_ctx 
     limit->is_refused = account->max_calls == 0;
 }
 
+/*
+ * Issue #12: a trunk the operator isolated and an account that is disabled take no new
+ * call, in either direction: 403 and a PolicyHit event naming them.
+ */
+static bool refuse_isolated(struct gateway *gw, const struct cfg *cfg, struct worker *worker,
+                            struct sip_msg *msg, const struct net_msg *net,
+                            const struct callrec_policy *policy)
+{
+    const char *what = NULL;
+    const char *name = NULL;
+    if (isolation_is_held(ISOLATION_TRUNK, sv_from_cstr(policy->trunk))) {
+        what = "trunk isolated";
+        name = policy->trunk;
+    } else if (isolation_is_held(ISOLATION_ACCOUNT, sv_from_cstr(policy->account))) {
+        what = "account disabled";
+        name = policy->account;
+    } else {
+        return false;
+    }
+    char detail[160];
+    (void)snprintf(detail, sizeof(detail), "%s: %s: new call refused", what, name);
+    emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
+    send_reply(cfg, worker, msg, net, 403, SV_NULL);
+    return true;
+}
+
 /* The gateway is the generation's (gen->gw). */
 static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker,
                        struct stage_ctx *ctx, const struct net_msg *net,
@@ -466,6 +493,9 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
                        (int)(origin.len > 64 ? 64 : origin.len), origin.ptr);
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
         send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);
+        return;
+    }
+    if (refuse_isolated(gw, gen->cfg, worker, msg, net, &route.policy)) {
         return;
     }
     size_t side = route.from_party == CALL_PARTY_TRUNK ? GW_SIDE_PROVIDER

@@ -38,6 +38,7 @@
 #include "state/ban_redis.h"
 #include "state/ban_sqlite.h"
 #include "state/failtrack.h"
+#include "state/isolation.h"
 #include "state/ratelimit.h"
 
 /* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
@@ -479,8 +480,21 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
                         sw_strerror(rc));
             return rc;
         }
+        /* The incident state (disabled accounts, isolated trunks) lives next to the bans. */
+        rc = isolation_open(cfg->state.path);
+        if (rc != 0) {
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.path", "%s: %s", cfg->state.path,
+                        sw_strerror(rc));
+            return rc;
+        }
+        size_t held = isolation_list(NULL, 0);
+        if (held != 0) {
+            log_notice(NULL, "incident: %zu disabled account(s) and isolated trunk(s) restored",
+                       held);
+        }
     } else {
-        log_warn(NULL, "state: no [state] path: bans are not persisted across restarts");
+        log_warn(NULL, "state: no [state] path: bans and the incident state (disabled accounts, "
+                       "isolated trunks) are not persisted across restarts");
     }
     if (cfg->state.backend != CFG_STATE_REDIS) {
         return 0;
@@ -942,6 +956,7 @@ void gw_obs_free(struct gateway *gw)
     obs->cdr = NULL;
     gw_spend_free(obs->spend);
     obs->spend = NULL;
+    isolation_close(); /* writes the last change; the workers are gone */
     evq_free(obs->evq);
     obs->evq = NULL;
     gw_alerts_free(obs->alerts); /* after the queue: it delivered its last events to them */

@@ -108,6 +108,17 @@ void gw_ctl_handle(struct ban_store *bans, const char *line, int64_t now_s, char
 void gw_calls_handle(struct gateway *gw, const char *line, char *out, size_t cap);
 
 /*
+ * The same for code (the incident commands, the admin API): lists (out != NULL: up to
+ * `cap` records copied, *count of them) or ends (is_kill) the calls matching `filter` on
+ * every worker; *total is how many matched. False when a worker did not answer within
+ * 3 s (the counts are then what the others said). Any thread but a worker's.
+ */
+struct b2bua_call_filter;
+struct call_record;
+bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bool is_kill,
+                  struct call_record *out, size_t cap, size_t *count, size_t *total);
+
+/*
  * The admin HTTP server (gateway_admin.c): GET /metrics (Prometheus text format 0.0.4) on
  * `addr`, requiring "Authorization: Bearer <token>" when `token` is not NULL (copied);
  * other paths 404, other methods 405. libmicrohttpd serves it on its own thread, at most

@@ -153,6 +153,22 @@ static void emit_failure(struct stage_ctx *ctx, enum sw_event_kind kind, const s
 }
 
 /*
+ * A disabled account that gave its right password (state/isolation.h: the operator or the
+ * fraud policy disabled it) gets the 403 of a wrong one, so the reply confirms nothing,
+ * but the event is a policy hit, not a failure: its phone retrying must not ban the
+ * office's address, and the account works again as soon as it is enabled.
+ */
+static struct verdict refuse_disabled(struct stage_ctx *ctx, const struct sip_auth *a)
+{
+    struct sw_event ev;
+    stage_event_init(ctx, &ev, EV_POLICY_HIT, "auth");
+    SW_EVENT_SET(&ev, account, a->username);
+    SW_EVENT_SET(&ev, detail, SV("account disabled: refused"));
+    sw_event_emit(ctx->events, &ev);
+    return verdict_reply(403, NULL);
+}
+
+/*
  * RFC 7616 §3.4.6: the digest uri must designate the Request-URI. Some clients (sipp among
  * them) put only the host there, so the same host and port is accepted too: with nonces
  * bound to the source address and nc tracked, a response cannot be moved to another
@@ -250,9 +266,7 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
         return challenge(s, ctx, false);
     }
     const struct cfg_account *account = cfg_account_find(ctx->cfg, a.username);
-    /* An account the fraud policy disabled is refused like a disabled one (issue #11). */
-    bool is_usable = account != NULL && account->enabled &&
-                     !fraud_account_is_disabled(sv_from_cstr(account->username));
+    bool is_usable = account != NULL && account->enabled;
     if (!response_matches(ctx, &a, alg, is_usable ? account : NULL)) {
         emit_failure(ctx, is_usable ? EV_INVALID_PASSWORD : EV_INVALID_ACCOUNT_ID, &a,
                      is_usable ? "wrong password" : "no such account");
@@ -268,6 +282,9 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
     if (!nonce_accept_nc(s->nonces, a.nonce, a.nc)) {
         emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, "replayed nonce count");
         return challenge(s, ctx, false);
+    }
+    if (fraud_account_is_disabled(sv_from_cstr(account->username))) {
+        return refuse_disabled(ctx, &a);
     }
     ctx->is_authenticated = true;
     ctx->account = account_index(ctx->cfg, account);

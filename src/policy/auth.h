@@ -7,7 +7,11 @@
  * challenge_pbx says so. Providers and in-dialog requests pass.
  * Challenges: one per configured algorithm in preference order, qop="auth", stateless
  * nonces (policy/nonce.h); 401 for REGISTER, 407 otherwise.
- * Failed credentials: a wrong password, an unknown user and a disabled account get the same
+ * An account disabled by the operator or the fraud policy (state/isolation.h) that gives
+ * its right password gets the 403 of a wrong one and a PolicyHit event, no failure: its
+ * phone retrying must not ban its address.
+ * Failed credentials: a wrong password, an unknown user and an account with enabled = no
+ * get the same
  * 403 instead of a fresh challenge (RFC 3261 §21.4.4: the request should not be repeated),
  * and the same work is done for each (a dummy HA1 for unknown users): no user enumeration, and a
  * client stops at the first refusal instead of retrying its stored credentials against every new

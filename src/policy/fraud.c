@@ -21,6 +21,7 @@
 #include "sip/uri.h"
 #include "state/fraudstore.h"
 #include "state/spendstore.h"
+#include "state/isolation.h"
 
 /* The levels a rule comes from; a higher level is more specific. */
 enum level {
@@ -764,7 +765,11 @@ static bool judge_velocity_key(const struct fraud_policy *p, struct sv key, bool
     }
     refuse(d, 403, "%s", rule);
     if (is_account && f->disable_account) {
-        d->is_account_disabled = fraud_store_set_disabled(p->store, key, true);
+        /* The operator's table (state/isolation.h): `sipwarden account enable` restores it,
+         * and it survives a restart like the operator's own disable. */
+        struct sv name = sv_slice(key, sizeof("account:") - 1, key.len);
+        d->is_account_disabled = isolation_set(ISOLATION_ACCOUNT, name, "fraud policy", rule,
+                                               call->wall_s) != ISOLATION_FULL;
     }
     return false;
 }
@@ -849,9 +854,8 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
         return;
     }
     if (call->account < cfg->account_count) {
-        char key[KEY_CAP];
-        key_of(key, "account", cfg->accounts[call->account].username);
-        if (fraud_store_is_disabled(p->store, sv_from_cstr(key))) {
+        if (isolation_is_held(ISOLATION_ACCOUNT,
+                              sv_from_cstr(cfg->accounts[call->account].username))) {
             /* A phone already registered keeps sending; the auth stage stops new logins. */
             refuse(out, 403, "%s", "account disabled");
             return;
@@ -1030,16 +1034,17 @@ void fraud_call_ended(struct sv key, struct sv e164, int64_t dialled_ms, int64_t
 
 bool fraud_account_is_disabled(struct sv username)
 {
-    char key[KEY_CAP];
-    (void)snprintf(key, sizeof(key), "account:%.*s", SV_ARG(username));
-    return fraud_store_shared_is_disabled(sv_from_cstr(key));
+    return isolation_is_held(ISOLATION_ACCOUNT, username);
 }
 
 bool fraud_account_set_disabled(struct sv username, bool is_disabled)
 {
-    char key[KEY_CAP];
-    (void)snprintf(key, sizeof(key), "account:%.*s", SV_ARG(username));
-    return fraud_store_shared_set_disabled(sv_from_cstr(key), is_disabled);
+    if (!is_disabled) {
+        (void)isolation_clear(ISOLATION_ACCOUNT, username); /* false: it was not disabled */
+        return true;
+    }
+    return isolation_set(ISOLATION_ACCOUNT, username, "fraud policy", "", sw_wall_s()) !=
+           ISOLATION_FULL;
 }
 
 static bool is_open_abroad(const struct cfg_strings *countries)

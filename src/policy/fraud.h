@@ -128,10 +128,11 @@ bool fraud_wangiri_observe_values(struct sv country_code, uint32_t ring_max_s, s
  */
 void fraud_call_ended(struct sv key, struct sv e164, int64_t dialled_ms, int64_t answered_ms);
 
-/* True when the fraud policy disabled account `username` (the auth stage's question). */
+/* True when account `username` is disabled, by the fraud policy or by the operator (the
+ * process's incident state, state/isolation.h): the auth stage's question. */
 bool fraud_account_is_disabled(struct sv username);
 
-/* Enables (or disables) `username` again, for the operator's command. False when full. */
+/* Enables (or disables, as "fraud policy") `username` again. False when the table is full. */
 bool fraud_account_set_disabled(struct sv username, bool is_disabled);
 
 /*

@@ -513,7 +513,10 @@ static void test_fraud_reload_keeps_counters(void **state)
     assert_string_equal(d.rule, "wangiri +441212345678");
     fraud_policy_free(new);
     cfg_free(new_cfg);
-    /* With no policy left the store is gone: nothing is disabled any more. */
+    /* The disabled accounts are the process's incident state: they outlive every policy
+     * until an operator enables them. */
+    assert_true(fraud_account_is_disabled(SV("alice")));
+    assert_true(fraud_account_set_disabled(SV("alice"), false));
     assert_false(fraud_account_is_disabled(SV("alice")));
     sw_diag_fini(&diag);
 }
