@@ -424,9 +424,45 @@ static void check_pbx(const struct cfg_check_ctx *ctx)
     }
 }
 
+/* [admin] token_file: the token is its first line (trailing blanks cut), from a file only
+ * its owner may read. Refused with the key's line when it is readable by others. */
+static void read_token_file(const struct cfg_check_ctx *ctx, struct cfg_admin *admin)
+{
+    struct place place = single_place(ctx, CFG_SECTION_ADMIN, "token_file");
+    if (admin->token != NULL) {
+        error_at(ctx, place, "token and token_file exclude each other");
+        return;
+    }
+    if (ctx->is_offline || cfg_check_private_file(admin->token_file, ctx->diag, ctx->file,
+                                                  place.line, place.label) != 0) {
+        return; /* the diag says why */
+    }
+    FILE *f = fopen(admin->token_file, "re");
+    char line[512] = "";
+    bool is_read = f != NULL && fgets(line, sizeof(line), f) != NULL;
+    if (f != NULL) {
+        (void)fclose(f);
+    }
+    size_t len = strcspn(line, "\r\n");
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t')) {
+        len--;
+    }
+    line[len] = '\0';
+    if (!is_read || len == 0) {
+        error_at(ctx, place, "the token file is empty or cannot be read");
+    } else if (len < TOKEN_MIN) {
+        error_at(ctx, place, "the token in token_file is shorter than 16 characters");
+    } else {
+        admin->token = sw_strdup(line);
+    }
+}
+
 static void check_admin_state(const struct cfg_check_ctx *ctx)
 {
-    const struct cfg_admin *admin = &ctx->cfg->admin;
+    struct cfg_admin *admin = &ctx->cfg->admin;
+    if (admin->token_file != NULL) {
+        read_token_file(ctx, admin);
+    }
     if (admin->listen.is_set && !admin->listen.is_ip) {
         error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "listen"),
                  "the admin server listens on an IP address");

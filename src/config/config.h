@@ -406,7 +406,9 @@ struct cfg_log {
 
 struct cfg_admin {
     struct cfg_endpoint listen; /* IP literal; is_set false = off */
-    char *token;                /* secret; NULL = none (only allowed on loopback) */
+    char *token;                /* secret; NULL = none (only allowed on loopback); read from
+                                 * token_file when that is set */
+    char *token_file;           /* NULL = none */
 };
 
 struct cfg_state {

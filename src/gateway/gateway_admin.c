@@ -1,8 +1,9 @@
 /*
  * The admin HTTP server ([admin] listen): GET /metrics in the Prometheus text format,
- * with a bearer token when [admin] token is set. libmicrohttpd runs it on its own thread
- * (DESIGN.md "Threads"); it reads the metrics registry, which is safe from any thread,
- * and nothing of the workers.
+ * with a bearer token when [admin] token is set, and the JSON API under /api/v1/
+ * (docs/admin-api.md), which always requires the token. libmicrohttpd runs it on its own
+ * thread (DESIGN.md "Threads"); it reads the metrics registry and the gateway's shared
+ * tables (gateway_api.c), never the workers' internals.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -18,10 +19,15 @@
 #include "base/addr.h"
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/event.h"
 #include "base/log.h"
+#include "base/time.h"
+#include "gateway/gateway_api.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
+#include "obs/apireq.h"
 #include "obs/metrics.h"
+#include "state/ban.h"
 
 #define ADMIN_PAGE_MAX     ((size_t)1 << 20)
 /*
@@ -49,10 +55,19 @@ struct admin_conn {
     struct sw_ip ip;
 };
 
+/* One API request being read (MHD's request context): its body so far. */
+struct admin_request {
+    size_t len;
+    bool is_oversize;
+    char body[API_BODY_MAX + 1];
+};
+
 struct gw_admin {
     struct MHD_Daemon *daemon;
     const struct metrics *metrics;
-    char *token; /* NULL = no token */
+    struct gateway *gw; /* the API's state; NULL = no API (tests of /metrics) */
+    uint64_t failures;  /* failed authentications, numbering their events */
+    char *token;        /* NULL = no token */
     struct admin_conn conns[ADMIN_CONNECTIONS];
     uint64_t next_seq;
 };
@@ -224,12 +239,148 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode code)
 {
     (void)cls;
-    (void)req_cls;
     (void)code;
+    sw_free(*req_cls); /* the API request's body, if any */
+    *req_cls = NULL;
     struct admin_conn *c = conn_state(conn);
     if (c != NULL) {
         c->is_busy = false;
     }
+}
+
+/* ---- the JSON API ------------------------------------------------------------------ */
+
+static enum MHD_Result answer_api(struct MHD_Connection *conn, struct gw_api_reply *reply)
+{
+    enum MHD_Result rc =
+        reply->body != NULL
+            ? answer(conn, reply->status, reply->body, strlen(reply->body), "application/json")
+            : answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    gw_api_reply_free(reply);
+    return rc;
+}
+
+static enum MHD_Result api_error(struct MHD_Connection *conn, unsigned status, const char *message)
+{
+    struct gw_api_reply reply;
+    gw_api_error(&reply, status, message);
+    return answer_api(conn, &reply);
+}
+
+static bool client_address(struct MHD_Connection *conn, struct sockaddr_storage *out)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    memset(out, 0, sizeof(*out));
+    if (info == NULL || info->client_addr == NULL) {
+        return false;
+    }
+    size_t len = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                          : sizeof(struct sockaddr_in);
+    memcpy(out, info->client_addr, len);
+    return true;
+}
+
+/* A wrong or missing token: a security event that counts towards a ban like any other. */
+static void emit_auth_failure(struct gw_admin *admin, const struct sockaddr_storage *client)
+{
+    struct sw_event ev;
+    sw_event_init(&ev, EV_INVALID_PASSWORD);
+    ev.remote = *client;
+    ev.transport = SW_TRANSPORT_TCP;
+    SW_EVENT_SET(&ev, module, SV("admin"));
+    SW_EVENT_SET(&ev, account, SV("admin-api"));
+    SW_EVENT_SET(&ev, detail, SV("admin API: missing or wrong bearer token"));
+    /* Each request is its own attempt: the failure tracker counts every one. */
+    (void)snprintf(ev.session, sizeof(ev.session), "admin-api-%llu",
+                   (unsigned long long)++admin->failures);
+    sw_event_emit(&admin->gw->events, &ev);
+}
+
+struct query_ctx {
+    struct api_request *req;
+    char error[API_ERROR_CAP];
+    bool is_bad;
+};
+
+static enum MHD_Result on_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct query_ctx *q = cls;
+    if (api_request_query(q->req, key, value, q->error) != 0) {
+        q->is_bad = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Reads the query or body into `req`; 0 or the HTTP status of the refusal (in `error`). */
+static unsigned read_request(struct MHD_Connection *conn, const struct admin_request *ar,
+                             struct api_request *req, char *error)
+{
+    if (!api_route_is_action(req->route)) {
+        struct query_ctx q = { .req = req };
+        (void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_argument, &q);
+        if (q.is_bad) {
+            memcpy(error, q.error, API_ERROR_CAP);
+            return MHD_HTTP_BAD_REQUEST;
+        }
+    } else if (ar->is_oversize) {
+        (void)snprintf(error, API_ERROR_CAP, "the body is over %u bytes", API_BODY_MAX);
+        return MHD_HTTP_CONTENT_TOO_LARGE;
+    } else {
+        int rc = api_request_body(req, ar->body, ar->len, error);
+        if (rc != 0) {
+            return rc == -E2BIG ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST;
+        }
+    }
+    return api_request_check(req, error) == 0 ? 0 : MHD_HTTP_BAD_REQUEST;
+}
+
+static enum MHD_Result serve_api(struct gw_admin *admin, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 const struct admin_request *ar)
+{
+    struct sockaddr_storage client;
+    struct sw_ip ip;
+    if (!client_address(conn, &client) || !sw_ip_from_sockaddr(&client, &ip) ||
+        ban_store_is_banned(gw_obs_bans(admin->gw), &ip, sw_wall_s())) {
+        return api_error(conn, MHD_HTTP_FORBIDDEN, "banned");
+    }
+    if (admin->token == NULL) {
+        return api_error(conn, MHD_HTTP_FORBIDDEN,
+                         "the API needs a bearer token: [admin] token or token_file");
+    }
+    if (!is_authorized(admin, conn)) {
+        emit_auth_failure(admin, &client);
+        return api_error(conn, MHD_HTTP_UNAUTHORIZED, "token required");
+    }
+    struct api_request req;
+    int rc = api_request_route(method, url, &req);
+    if (rc != 0) {
+        return api_error(conn, rc == -EPERM ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
+                         rc == -EPERM ? "method not allowed" : "not found");
+    }
+    char error[API_ERROR_CAP] = "";
+    unsigned status = read_request(conn, ar, &req, error);
+    if (status != 0) {
+        return api_error(conn, status, error);
+    }
+    struct gw_api_reply reply;
+    gw_api_handle(admin->gw, &req, &client, &reply);
+    return answer_api(conn, &reply);
+}
+
+/* Keeps what fits of the body; past API_BODY_MAX the rest is read and thrown away. */
+static void take_upload(struct admin_request *ar, const char *data, size_t len)
+{
+    if (len > API_BODY_MAX - ar->len) {
+        ar->is_oversize = true;
+        return;
+    }
+    memcpy(ar->body + ar->len, data, len);
+    ar->len += len;
 }
 
 /* The signature is libmicrohttpd's MHD_AccessHandlerCallback. */
@@ -240,13 +391,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* NOLINTEND(readability-function-size,readability-non-const-parameter) */
 {
     (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)req_cls;
-    const struct gw_admin *admin = cls;
+    struct gw_admin *admin = cls;
     struct admin_conn *state = conn_state(conn);
     if (state != NULL) {
         state->is_busy = true;
+    }
+    bool is_api = strncmp(url, "/api/", 5) == 0 && admin->gw != NULL;
+    if (is_api && *req_cls == NULL) {
+        /* The first call has the headers only: the body (if any) comes in the next ones. */
+        *req_cls = sw_calloc(1, sizeof(struct admin_request));
+        return *req_cls != NULL ? MHD_YES : MHD_NO;
+    }
+    if (is_api && *upload_data_size != 0) {
+        take_upload(*req_cls, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (is_api) {
+        return serve_api(admin, conn, url, method, *req_cls);
     }
     if (strcmp(method, "GET") != 0) {
         return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
@@ -255,7 +417,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return answer_text(conn, MHD_HTTP_UNAUTHORIZED, "token required\n");
     }
     if (strcmp(url, "/metrics") != 0) {
-        return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found (try /metrics)\n");
+        return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found (try /metrics or /api/v1/)\n");
     }
     return render_metrics(admin, conn);
 }
@@ -288,7 +450,7 @@ static int open_listener(const struct sockaddr_storage *addr)
 }
 
 int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
-                   const struct metrics *metrics, struct gw_admin **out)
+                   const struct metrics *metrics, struct gateway *gw, struct gw_admin **out)
 {
     int fd = open_listener(addr);
     if (fd < 0) {
@@ -300,6 +462,7 @@ int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
         return -ENOMEM;
     }
     admin->metrics = metrics;
+    admin->gw = gw;
     admin->token = token != NULL ? sw_strdup(token) : NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (addr->ss_family == AF_INET6) {

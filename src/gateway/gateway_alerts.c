@@ -17,6 +17,7 @@
 #include "obs/alert.h"
 #include "obs/alert_baseline.h"
 #include "obs/alert_cert.h"
+#include "obs/alert_log.h"
 #include "obs/alert_sink.h"
 #include "obs/metrics.h"
 #include "state/alert_sqlite.h"
@@ -30,6 +31,7 @@
 struct gw_alerts {
     struct alert_engine *engine;
     struct alert_sinks *sinks;
+    struct alert_log *log;   /* open and recent alerts, for the admin API */
     struct alert_sqlite *db; /* NULL without [state] path */
     struct alert_baseline baseline;
     int64_t period;     /* the 15-minute period being measured */
@@ -159,6 +161,14 @@ static void open_history(struct gw_alerts *a, const struct cfg *cfg)
     }
 }
 
+/* Every message goes to the admin API's log, then to its sinks. */
+static void deliver(void *ctx, const struct alert *alert)
+{
+    struct gw_alerts *a = ctx;
+    alert_log_note(a->log, alert);
+    alert_sinks_deliver(a->sinks, alert);
+}
+
 static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
 {
     struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
@@ -171,8 +181,8 @@ static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
         .new_source_days = cfg->alerts.new_source_days,
         .trunks = cfg->trunks,
         .trunk_count = cfg->trunk_count,
-        .deliver = alert_sinks_deliver,
-        .deliver_ctx = a->sinks,
+        .deliver = deliver,
+        .deliver_ctx = a,
         .on_source = a->db != NULL ? persist_source : NULL,
         .source_ctx = a->db,
     };
@@ -201,6 +211,10 @@ int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag 
         rc = alert_sinks_new(cfg, &a->sinks);
     }
     if (rc == 0) {
+        a->log = alert_log_new();
+        rc = a->log != NULL ? 0 : -ENOMEM;
+    }
+    if (rc == 0) {
         rc = build_engine(a, cfg);
     }
     if (rc == 0) {
@@ -214,6 +228,11 @@ int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag 
     }
     *out = a;
     return 0;
+}
+
+struct alert_log *gw_alerts_log(struct gw_alerts *alerts)
+{
+    return alerts != NULL ? alerts->log : NULL;
 }
 
 struct event_sink gw_alerts_sink(struct gw_alerts *alerts)
@@ -391,6 +410,8 @@ void gw_alerts_free(struct gw_alerts *alerts)
     alerts->sinks = NULL;
     alert_engine_free(alerts->engine);
     alerts->engine = NULL;
+    alert_log_free(alerts->log);
+    alerts->log = NULL;
     alert_sqlite_close(alerts->db); /* after the engine, which wrote into it */
     alerts->db = NULL;
     for (size_t i = 0; i < 2; i++) {

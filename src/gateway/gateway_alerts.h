@@ -24,6 +24,10 @@ struct metrics;
 /* Builds the rules and sinks of `cfg`. Returns 0 or -errno (with a diag entry). */
 int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag);
 
+/* The open and recent alerts (obs/alert_log.h) for the admin API; NULL for NULL. */
+struct alert_log;
+struct alert_log *gw_alerts_log(struct gw_alerts *alerts);
+
 /* The engine as an event-queue sink. */
 struct event_sink gw_alerts_sink(struct gw_alerts *alerts);
 

@@ -211,32 +211,41 @@ static void write_reply(struct calls_request *req, bool is_complete, char *out, 
     }
 }
 
-bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bool is_kill,
-                  struct call_record *out, size_t cap, size_t *count, size_t *total)
+/* The workers may read the filter after gw_calls_run returned: the request keeps copies. */
+static const char *copy_word(const char *word, char *out, size_t cap)
 {
-    *count = 0;
-    *total = 0;
+    if (word == NULL) {
+        return NULL;
+    }
+    (void)snprintf(out, cap, "%s", word);
+    return out;
+}
+
+static void request_set_filter(struct calls_request *req, const struct b2bua_call_filter *filter)
+{
+    req->filter.id = copy_word(filter->id, req->id, sizeof(req->id));
+    req->filter.account = copy_word(filter->account, req->account, sizeof(req->account));
+    req->filter.trunk = copy_word(filter->trunk, req->trunk, sizeof(req->trunk));
+}
+
+bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bool is_kill,
+                  struct gw_calls_list *out)
+{
+    out->count = 0;
+    out->total = 0;
     struct calls_request *req = request_new();
     if (req == NULL) {
         return false;
     }
     req->is_kill = is_kill;
-    /* The workers read the filter after this function may have returned: copies. */
-    (void)snprintf(req->id, sizeof(req->id), "%s", filter->id != NULL ? filter->id : "");
-    (void)snprintf(req->account, sizeof(req->account), "%s",
-                   filter->account != NULL ? filter->account : "");
-    (void)snprintf(req->trunk, sizeof(req->trunk), "%s",
-                   filter->trunk != NULL ? filter->trunk : "");
-    req->filter.id = filter->id != NULL ? req->id : NULL;
-    req->filter.account = filter->account != NULL ? req->account : NULL;
-    req->filter.trunk = filter->trunk != NULL ? req->trunk : NULL;
+    request_set_filter(req, filter);
     bool is_complete = run_on_workers(gw, req);
     pthread_mutex_lock(&req->lock); /* a late worker may still add to it */
-    for (size_t i = 0; out != NULL && i < req->count && i < cap; i++) {
-        out[i] = req->records[i];
-        *count = i + 1;
+    for (size_t i = 0; out->records != NULL && i < req->count && i < out->cap; i++) {
+        out->records[i] = req->records[i];
+        out->count = i + 1;
     }
-    *total = req->total;
+    out->total = req->total;
     pthread_mutex_unlock(&req->lock);
     request_unref(req);
     return is_complete;

@@ -86,8 +86,9 @@ static int hold(struct gateway *gw, const struct gw_incident_request *req,
     /* New calls are refused from here on; then the ones in progress end. */
     struct b2bua_call_filter filter = { .account = is_account ? req->name : NULL,
                                         .trunk = is_account ? NULL : req->name };
-    size_t listed = 0;
-    out->is_complete = gw_calls_run(gw, &filter, true, NULL, 0, &listed, &out->calls_ended);
+    struct gw_calls_list ended = { .records = NULL };
+    out->is_complete = gw_calls_run(gw, &filter, true, &ended);
+    out->calls_ended = ended.total;
     if (is_account) {
         struct registrar_binding binding;
         out->had_binding = registrar_lookup(name, sw_wall_s(), &binding);

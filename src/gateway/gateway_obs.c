@@ -23,6 +23,7 @@
 #include "base/time.h"
 #include "config/config.h"
 #include "gateway/gateway_alerts.h"
+#include "gateway/gateway_api.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_spend.h"
 #include "obs/banaction.h"
@@ -30,6 +31,7 @@
 #include "obs/cdr_store.h"
 #include "obs/evq.h"
 #include "obs/metrics.h"
+#include "obs/recent.h"
 #include "obs/seclog.h"
 #include "policy/acl.h"
 #include "policy/fraud.h"
@@ -94,6 +96,7 @@ struct gw_obs {
     struct cdr_store *cdr;  /* NULL = no call records */
     struct gw_spend *spend; /* the spending caps' live enforcement */
     struct gw_alerts *alerts;
+    struct recent *recent_events;   /* the last security events, for the admin API */
     struct gate_counts gate_counts; /* every generation's gate counts here */
     unsigned v6_prefix_len;         /* [ban] ipv6_prefix */
     struct authed_slot *authed;     /* GW_AUTHED_SLOTS */
@@ -334,6 +337,25 @@ static void seclog_sink(void *ctx, const struct sw_event *ev)
         return;
     }
     seclog_emit(ctx, ev);
+}
+
+/* The admin API's recent security events: call progress is not one. */
+static void recent_sink(void *ctx, const struct sw_event *ev)
+{
+    if (ev->kind == EV_CALL_STARTED || ev->kind == EV_CALL_ANSWERED || ev->kind == EV_CALL_ENDED) {
+        return;
+    }
+    recent_push(ctx, ev);
+}
+
+struct recent *gw_obs_recent_events(struct gateway *gw)
+{
+    return gw->obs != NULL ? gw->obs->recent_events : NULL;
+}
+
+struct alert_log *gw_obs_alert_log(struct gateway *gw)
+{
+    return gw->obs != NULL ? gw_alerts_log(gw->obs->alerts) : NULL;
 }
 
 /* ---- the gate's hooks -------------------------------------------------------------- */
@@ -754,10 +776,13 @@ static int add_queue(struct gw_obs *obs, unsigned workers)
         .reliable_cap = GW_RELIABLE_CAP,
     };
     int rc = evq_new(&qc, &obs->evq);
+    obs->recent_events = recent_new(sizeof(struct sw_event), GW_RECENT_EVENTS);
+    rc = rc == 0 && obs->recent_events == NULL ? -ENOMEM : rc;
     const struct event_sink sinks[] = {
         { .emit = seclog_sink, .ctx = obs->file_log },
         { .emit = seclog_sink, .ctx = obs->sys_log },
         { .emit = metrics_events_emit, .ctx = &obs->metric_events },
+        { .emit = recent_sink, .ctx = obs->recent_events },
     };
     for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]) && rc == 0; i++) {
         if (sinks[i].ctx != NULL) {
@@ -868,13 +893,15 @@ static void start_admin(struct gw_obs *obs, const struct cfg *cfg)
     }
     char where[SW_ADDR_STRLEN];
     sw_sockaddr_format(&listen->addr, where, sizeof(where));
-    int rc = gw_admin_start(&listen->addr, cfg->admin.token, obs->metrics, &obs->admin);
+    int rc = gw_admin_start(&listen->addr, cfg->admin.token, obs->metrics, obs->gw, &obs->admin);
     if (rc != 0) {
         log_err(NULL, "admin: cannot serve on %s: %s; the metrics are not served", where,
                 sw_strerror(rc));
         return;
     }
-    log_notice(NULL, "admin: serving GET /metrics on %s", where);
+    gw_api_started();
+    log_notice(NULL, "admin: serving GET /metrics and /api/v1/ on %s%s", where,
+               cfg->admin.token == NULL ? " (the API refuses every request: no token)" : "");
 }
 
 int gw_obs_start(struct gateway *gw)
@@ -961,6 +988,8 @@ void gw_obs_free(struct gateway *gw)
     obs->evq = NULL;
     gw_alerts_free(obs->alerts); /* after the queue: it delivered its last events to them */
     obs->alerts = NULL;
+    recent_free(obs->recent_events);
+    obs->recent_events = NULL;
     failtrack_free(obs->fails);
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);

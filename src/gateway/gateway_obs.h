@@ -71,6 +71,16 @@ struct ban_store *gw_obs_bans(struct gateway *gw);
 struct gw_spend;
 struct gw_spend *gw_obs_spend(struct gateway *gw);
 
+/* The last GW_RECENT_EVENTS security events (obs/recent.h of struct sw_event, call
+ * progress left out), for the admin API; NULL before gw_obs_attach. Any thread. */
+#define GW_RECENT_EVENTS 256
+struct recent;
+struct recent *gw_obs_recent_events(struct gateway *gw);
+
+/* The open and recent alerts (obs/alert_log.h); NULL before gw_obs_attach. Any thread. */
+struct alert_log;
+struct alert_log *gw_obs_alert_log(struct gateway *gw);
+
 /*
  * The control socket (gateway_ctl.c): a unix stream socket at [general] control_socket,
  * mode 0600; a peer must be root or the daemon's user (SO_PEERCRED). One request line per
@@ -108,26 +118,37 @@ void gw_ctl_handle(struct ban_store *bans, const char *line, int64_t now_s, char
 void gw_calls_handle(struct gateway *gw, const char *line, char *out, size_t cap);
 
 /*
- * The same for code (the incident commands, the admin API): lists (out != NULL: up to
- * `cap` records copied, *count of them) or ends (is_kill) the calls matching `filter` on
- * every worker; *total is how many matched. False when a worker did not answer within
+ * The same for code (the incident commands, the admin API): lists (records != NULL: up to
+ * `cap` records copied, `count` of them) or ends (is_kill) the calls matching `filter` on
+ * every worker; `total` is how many matched. False when a worker did not answer within
  * 3 s (the counts are then what the others said). Any thread but a worker's.
  */
 struct b2bua_call_filter;
 struct call_record;
+
+struct gw_calls_list {
+    struct call_record *records; /* NULL: count only */
+    size_t cap;
+    size_t count;
+    size_t total;
+};
+
 bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bool is_kill,
-                  struct call_record *out, size_t cap, size_t *count, size_t *total);
+                  struct gw_calls_list *out);
 
 /*
  * The admin HTTP server (gateway_admin.c): GET /metrics (Prometheus text format 0.0.4) on
  * `addr`, requiring "Authorization: Bearer <token>" when `token` is not NULL (copied);
- * other paths 404, other methods 405. libmicrohttpd serves it on its own thread, at most
- * 16 connections, 5 s idle timeout. Returns 0, -ENOMEM or -EADDRNOTAVAIL (cannot listen).
+ * with `gw`, the JSON API under /api/v1/ (gateway_api.h, docs/admin-api.md), which always
+ * requires the token and refuses banned clients; a wrong token is an InvalidPassword
+ * event. Other paths 404. libmicrohttpd serves it on its own thread, at most
+ * GW_ADMIN_MAX_CONNECTIONS connections, 2 s idle timeout. Returns 0, -ENOMEM or
+ * -EADDRNOTAVAIL (cannot listen).
  */
 struct gw_admin;
 
 int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
-                   const struct metrics *metrics, struct gw_admin **out);
+                   const struct metrics *metrics, struct gateway *gw, struct gw_admin **out);
 void gw_admin_stop(struct gw_admin *admin);
 
 #endif

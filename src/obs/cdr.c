@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "base/assert.h"
+#include "base/sv.h"
+#include "config/value.h"
 
 /* X(constant, name, type). Asterisk's Master.csv columns first, in cdr_csv's order. */
 #define CDR_COLUMN_MAP(X)                              \
@@ -369,4 +371,53 @@ void cdr_row_json(const struct cdr_row *row, struct sw_buf *out)
     sw_buf_str(out, text != NULL ? text : "{}");
     sw_buf_char(out, '\n');
     free(text);
+}
+
+/* "HH:MM" or "HH:MM:SS" into seconds of the day. */
+static bool parse_clock(struct sv text, int64_t *out)
+{
+    uint32_t hours = 0;
+    uint32_t minutes = 0;
+    uint32_t seconds = 0;
+    if ((text.len != 5 && text.len != 8) || text.ptr[2] != ':' ||
+        !sv_to_u32(sv_slice(text, 0, 2), &hours) || !sv_to_u32(sv_slice(text, 3, 2), &minutes) ||
+        hours > 23 || minutes > 59) {
+        return false;
+    }
+    if (text.len == 8 &&
+        (text.ptr[5] != ':' || !sv_to_u32(sv_slice(text, 6, 2), &seconds) || seconds > 59)) {
+        return false;
+    }
+    *out = (int64_t)hours * 3600 + (int64_t)minutes * 60 + (int64_t)seconds;
+    return true;
+}
+
+bool cdr_parse_time(const char *text, int64_t *out_ms)
+{
+    struct sv s = sv_from_cstr(text);
+    uint64_t epoch_s = 0;
+    if (sv_to_u64(s, &epoch_s)) {
+        if (epoch_s > (uint64_t)INT64_MAX / 1000u) {
+            return false;
+        }
+        *out_ms = (int64_t)epoch_s * 1000;
+        return true;
+    }
+    const char *why = NULL;
+    int64_t day_s = 0;
+    if (s.len < 10 || !cfg_value_date(sv_slice(s, 0, 10), &day_s, &why)) {
+        return false;
+    }
+    int64_t clock_s = 0;
+    if (s.len > 10) {
+        struct sv rest = sv_slice(s, 11, s.len - 11);
+        if (rest.len > 0 && rest.ptr[rest.len - 1] == 'Z') {
+            rest.len--;
+        }
+        if ((s.ptr[10] != 'T' && s.ptr[10] != ' ') || !parse_clock(rest, &clock_s)) {
+            return false;
+        }
+    }
+    *out_ms = (day_s + clock_s) * 1000;
+    return true;
 }

@@ -67,6 +67,13 @@ void cdr_row_csv(const struct cdr_row *row, struct sw_buf *out);
 /* Appends `row` as one JSON object (keys = column names) and "\n". */
 void cdr_row_json(const struct cdr_row *row, struct sw_buf *out);
 
+/*
+ * Parses a time as the operator writes it: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a
+ * space may stand for the T) or seconds since the epoch, into milliseconds since the
+ * epoch. False when `text` is none of these.
+ */
+bool cdr_parse_time(const char *text, int64_t *out_ms);
+
 /* "YYYY-MM-DD HH:MM:SS" (UTC) of a wall-clock time in microseconds, "" for 0. */
 void cdr_format_time(uint64_t wall_us, char *out, size_t cap);
 

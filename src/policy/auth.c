@@ -283,7 +283,7 @@ static struct verdict auth_check(void *state, struct stage_ctx *ctx)
         emit_failure(ctx, EV_CHALLENGE_RESPONSE_FAILED, &a, "replayed nonce count");
         return challenge(s, ctx, false);
     }
-    if (fraud_account_is_disabled(sv_from_cstr(account->username))) {
+    if (account == NULL || fraud_account_is_disabled(sv_from_cstr(account->username))) {
         return refuse_disabled(ctx, &a);
     }
     ctx->is_authenticated = true;

@@ -53,14 +53,12 @@ static bool parse_args(int argc, char **argv, struct incident_args *args)
             args->config = argv[++i];
         } else if (strcmp(arg, "--socket") == 0 && has_value) {
             args->socket = argv[++i];
-        } else if (arg[0] == '-') {
-            return false;
-        } else if (args->verb == NULL) {
+        } else if (arg[0] != '-' && args->verb == NULL) {
             args->verb = arg;
-        } else if (args->name == NULL) {
+        } else if (arg[0] != '-' && args->name == NULL) {
             args->name = arg;
         } else {
-            return false;
+            return false; /* an unknown option or a third word */
         }
     }
     return args->verb != NULL && args->name != NULL && fits_line(args->name, true) &&
