@@ -177,8 +177,11 @@ int api_request_body(struct api_request *req, const char *body, size_t len, char
     }
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root); /* NULL is a no-op */
+    if (root == NULL) {
+        return fail(error, -EINVAL, "bad JSON: %.80s", jerr.text);
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
         return fail(error, -EINVAL, "the body is not a JSON object");
     }
     const char *key = NULL;

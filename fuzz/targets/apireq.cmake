@@ -1,0 +1,1 @@
+sw_add_fuzz_target(apireq LINK sw_obs)
