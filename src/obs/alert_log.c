@@ -79,8 +79,10 @@ void alert_log_note(struct alert_log *log, const struct alert *alert)
 size_t alert_log_open(struct alert_log *log, struct alert *out, size_t cap)
 {
     pthread_mutex_lock(&log->lock);
-    size_t count = log->open_count < cap ? log->open_count : cap;
-    memcpy(out, log->open, count * sizeof(*out));
+    size_t count = log->open_count;
+    if (out != NULL) {
+        memcpy(out, log->open, (count < cap ? count : cap) * sizeof(*out));
+    }
     pthread_mutex_unlock(&log->lock);
     return count;
 }

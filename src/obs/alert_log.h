@@ -26,7 +26,8 @@ void alert_log_free(struct alert_log *log);
 /* Notes one message: firing and update open (or refresh) the incident, resolved closes it. */
 void alert_log_note(struct alert_log *log, const struct alert *alert);
 
-/* Copies up to `cap` open incidents into `out` (oldest first); returns how many. */
+/* Copies up to `cap` open incidents into `out` (oldest first; NULL: none copied);
+ * returns how many are open. */
 size_t alert_log_open(struct alert_log *log, struct alert *out, size_t cap);
 
 /* Copies up to `cap` recent messages into `out`, newest first; returns how many. */
