@@ -46,7 +46,7 @@ static bool read_query(struct api_request *req, char *query, char *error)
 /* NOLINTNEXTLINE(readability-identifier-naming) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 2 * API_BODY_MAX) {
+    if (size > (size_t)2 * API_BODY_MAX) {
         return 0;
     }
     char line[512];
