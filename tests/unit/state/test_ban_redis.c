@@ -1,127 +1,15 @@
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/hash.h"
 #include "base/time.h"
+#include "state/ban_bpf.h"
 #include "state/ban_redis.h"
+#include "support/redis_server.h"
 #include "support/unit.h"
-
-extern char **environ;
-
-/* The redis-server this test starts on a free loopback port, stopped by its PID. */
-static pid_t redis_pid = -1;
-static int redis_port;
-static char redis_dir[64];
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        return -1;
-    }
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = 0 };
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sin);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sin, &len) == 0) {
-        port = ntohs(sin.sin_port);
-    }
-    (void)close(fd);
-    return port;
-}
-
-static bool redis_answers(void)
-{
-    struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-    bool is_up = false;
-    if (c != NULL && c->err == 0) {
-        redisReply *reply = redisCommand(c, "PING");
-        is_up = reply != NULL && reply->type == REDIS_REPLY_STATUS;
-        if (reply != NULL) {
-            freeReplyObject(reply);
-        }
-    }
-    if (c != NULL) {
-        redisFree(c);
-    }
-    return is_up;
-}
-
-static bool redis_start(void)
-{
-    char port[16];
-    (void)snprintf(port, sizeof(port), "%d", redis_port);
-    static const char *const fixed[] = { "redis-server", "--port", "", "--bind",
-                                         "127.0.0.1",    "--save", "", "--appendonly",
-                                         "no",           "--dir" };
-    char words[11][64];
-    char *argv[12];
-    for (size_t i = 0; i < 10; i++) {
-        (void)snprintf(words[i], sizeof(words[i]), "%s", fixed[i]);
-        argv[i] = words[i];
-    }
-    (void)snprintf(words[2], sizeof(words[2]), "%s", port);
-    (void)snprintf(words[10], sizeof(words[10]), "%s", redis_dir);
-    argv[10] = words[10];
-    argv[11] = NULL;
-    posix_spawn_file_actions_t files;
-    assert_int_equal(posix_spawn_file_actions_init(&files), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0), 0);
-    int rc = posix_spawnp(&redis_pid, "redis-server", &files, NULL, argv, environ);
-    (void)posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) {
-        redis_pid = -1;
-        return false;
-    }
-    for (int i = 0; i < 100; i++) {
-        if (redis_answers()) {
-            return true;
-        }
-        struct timespec pause = { .tv_sec = 0, .tv_nsec = 50000000L };
-        (void)nanosleep(&pause, NULL);
-    }
-    return false;
-}
-
-static void redis_stop(void)
-{
-    if (redis_pid > 0) {
-        (void)kill(redis_pid, SIGTERM);
-        int status;
-        (void)waitpid(redis_pid, &status, 0);
-        redis_pid = -1;
-    }
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    (void)snprintf(redis_dir, sizeof(redis_dir), "/tmp/sw-ban-redis-XXXXXX");
-    if (mkdtemp(redis_dir) == NULL) {
-        return -1;
-    }
-    redis_port = free_port();
-    return redis_port > 0 && redis_start() ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_stop();
-    return rmdir(redis_dir);
-}
 
 static struct sw_ip ip_of(const char *text)
 {
@@ -134,7 +22,7 @@ static struct ban_store *node_open(const char *node, struct ban_redis **out)
 {
     struct ban_store *store = NULL;
     assert_int_equal(ban_store_new(&(struct ban_config){ .bantime_s = 600 }, &store), 0);
-    struct ban_redis_config cfg = { .port = (uint16_t)redis_port,
+    struct ban_redis_config cfg = { .port = (uint16_t)redis_server_port(),
                                     .prefix = "swtest:",
                                     .node_id = node,
                                     .history_s = 100,
@@ -204,6 +92,66 @@ static void test_ban_redis_nodes_share_bans(void **state)
     ban_store_free(a);
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Issue #15: a ban made on one node drops the attacker's next packet on every node within
+ * 100 ms, the kernel drop map included. Node B carries the BPF backend when this machine
+ * lets it load (root), so a sample ends when B's kernel map holds the address; otherwise
+ * when B's table does. 200 bans, one at a time; the median and 99th percentile are
+ * printed (the figures quoted in the issue's note) and the 99th must stay under 100 ms.
+ */
+static void test_ban_redis_propagation_time(void **state)
+{
+    (void)state;
+
+    enum { SAMPLES = 200 };
+    struct ban_store *a = node_open("node-a", NULL);
+    struct ban_store *b = node_open("node-b", NULL);
+    char why[128] = "";
+    struct ban_bpf *bpf = NULL;
+    bool has_kernel = ban_bpf_new(1024, &bpf, why, sizeof(why)) == 0;
+    if (has_kernel) {
+        assert_int_equal(ban_store_attach(b, &ban_bpf_ops, bpf), 0);
+    }
+    static uint64_t took_us[SAMPLES];
+    for (uint32_t i = 0; i < SAMPLES; i++) {
+        char text[32];
+        (void)snprintf(text, sizeof(text), "198.18.7.%u", i);
+        struct sw_ip ip = ip_of(text);
+        uint64_t start = sw_mono_us();
+        ban(a, text, BAN_SOURCE_AUTO);
+        bool is_there = false;
+        /* Bounded: 1 s of 20 us steps at most per sample. */
+        for (int step = 0; step < 50000 && !is_there; step++) {
+            is_there = has_kernel ? ban_bpf_lookup(bpf, &ip, NULL)
+                                  : ban_store_is_banned(b, &ip, sw_wall_s());
+            if (!is_there) {
+                struct timespec pause = { .tv_sec = 0, .tv_nsec = 20000L };
+                (void)nanosleep(&pause, NULL);
+            }
+        }
+        assert_true(is_there);
+        took_us[i] = sw_mono_us() - start;
+    }
+    qsort(took_us, SAMPLES, sizeof(took_us[0]), compare_u64);
+    uint64_t median = took_us[SAMPLES / 2];
+    uint64_t p99 = took_us[SAMPLES * 99 / 100];
+    print_message("ban propagation node A -> node B (%s): median %llu us, p99 %llu us, max %llu "
+                  "us over %d bans\n",
+                  has_kernel ? "kernel drop map" : "ban table, BPF refused here",
+                  (unsigned long long)median, (unsigned long long)p99,
+                  (unsigned long long)took_us[SAMPLES - 1], SAMPLES);
+    assert_true(p99 < 100000u);
+    ban_store_free(b);
+    ban_store_free(a);
+}
+
 /* Redis restarts: both threads reconnect; a ban made meanwhile still reaches the peer. */
 static void test_ban_redis_reconnects(void **state)
 {
@@ -215,11 +163,11 @@ static void test_ban_redis_reconnects(void **state)
     ban(a, "198.51.100.1", BAN_SOURCE_AUTO);
     assert_true(wait_banned(b, "198.51.100.1", true));
 
-    redis_stop();
+    redis_server_stop();
     /* Banned while Redis is down: enforced locally at once, shared once it is back. */
     ban(a, "198.51.100.2", BAN_SOURCE_AUTO);
     assert_true(wait_banned(a, "198.51.100.2", true));
-    assert_true(redis_start());
+    assert_true(redis_server_start());
     assert_true(wait_banned(b, "198.51.100.2", true));
     ban(b, "198.51.100.3", BAN_SOURCE_AUTO);
     assert_true(wait_banned(a, "198.51.100.3", true));
@@ -235,25 +183,30 @@ static void test_ban_redis_reconnects(void **state)
 static void test_ban_redis_down_at_start(void **state)
 {
     (void)state;
-    redis_stop();
+    redis_server_stop();
     struct ban_store *a = node_open("node-a", NULL);
     ban(a, "203.0.113.1", BAN_SOURCE_AUTO);
     assert_true(wait_banned(a, "203.0.113.1", true));
     ban_store_free(a);
-    assert_true(redis_start());
+    assert_true(redis_server_start());
 }
 
 int main(void)
 {
     assert_int_equal(sw_hash_init(), 0);
-    if (access("/usr/bin/redis-server", X_OK) != 0) {
+    if (!redis_server_is_installed()) {
         print_message("redis-server not installed: skipped\n");
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ban_redis_nodes_share_bans, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ban_redis_reconnects, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ban_redis_down_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ban_redis_nodes_share_bans, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_ban_redis_propagation_time, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_ban_redis_reconnects, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_ban_redis_down_at_start, redis_server_setup,
+                                        redis_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
