@@ -1,7 +1,6 @@
 #include "state/ban_redis.h"
 
 #include <errno.h>
-#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,15 +16,11 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "state/redis_link.h"
 
-#define RDS_DEFAULT_PORT    6379
 #define RDS_DEFAULT_HISTORY (30u * 86400u)
-#define RDS_DEFAULT_TIMEOUT 1000u
 #define RDS_DEFAULT_QUEUE   4096u
-#define RDS_NAME_MAX        64
-#define RDS_TEXT_MAX        (64 + BAN_REASON_CAP + 2 * RDS_NAME_MAX)
-#define RDS_BACKOFF_MIN_MS  100u
-#define RDS_BACKOFF_MAX_MS  5000u
+#define RDS_TEXT_MAX        (64 + BAN_REASON_CAP + 2 * REDIS_LINK_NAME_MAX)
 #define RDS_POLL_MS         200
 #define RDS_SCAN_COUNT      "500"
 #define RDS_SCAN_MAX_ROUNDS 100000
@@ -36,13 +31,11 @@ struct rds_op {
 };
 
 struct ban_redis {
-    char host[256];
-    int port;
-    char prefix[RDS_NAME_MAX + 1];
-    char node[RDS_NAME_MAX + 1];
-    char channel[RDS_NAME_MAX + 8];
+    struct redis_link link;
+    char prefix[REDIS_LINK_NAME_MAX + 1];
+    char node[REDIS_LINK_NAME_MAX + 1];
+    char channel[REDIS_LINK_NAME_MAX + 8];
     uint32_t history_s;
-    struct timeval timeout;
     struct ban_store *store;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -63,28 +56,11 @@ struct ban_redis {
     _Atomic uint64_t errors;
 };
 
-static bool is_token(const char *s, bool allow_colon)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > RDS_NAME_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || c == '.' || (c == ':' && allow_colon);
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static int configure(struct ban_redis *r, const struct ban_redis_config *cfg)
 {
-    const char *host = cfg->host != NULL ? cfg->host : "127.0.0.1";
+    const char *host = cfg->host;
     const char *prefix = cfg->prefix != NULL ? cfg->prefix : "sipwarden:";
-    char node[RDS_NAME_MAX + 1];
+    char node[REDIS_LINK_NAME_MAX + 1];
     if (cfg->node_id != NULL) {
         (void)snprintf(node, sizeof(node), "%s", cfg->node_id);
     } else {
@@ -95,18 +71,14 @@ static int configure(struct ban_redis *r, const struct ban_redis_config *cfg)
         name[sizeof(name) - 1] = '\0';
         (void)snprintf(node, sizeof(node), "%s:%ld", name, (long)getpid());
     }
-    if (strlen(host) >= sizeof(r->host) || !is_token(prefix, true) || !is_token(node, true)) {
+    if (!redis_link_init(&r->link, host, cfg->port, cfg->timeout_ms, "ban_redis", &r->errors) ||
+        !redis_link_is_name(prefix, true) || !redis_link_is_name(node, true)) {
         return -SW_EBADARG;
     }
-    (void)snprintf(r->host, sizeof(r->host), "%s", host);
     (void)snprintf(r->prefix, sizeof(r->prefix), "%s", prefix);
     (void)snprintf(r->node, sizeof(r->node), "%s", node);
     (void)snprintf(r->channel, sizeof(r->channel), "%sbans", prefix);
-    r->port = cfg->port != 0 ? cfg->port : RDS_DEFAULT_PORT;
     r->history_s = cfg->history_s != 0 ? cfg->history_s : RDS_DEFAULT_HISTORY;
-    unsigned ms = cfg->timeout_ms != 0 ? cfg->timeout_ms : RDS_DEFAULT_TIMEOUT;
-    r->timeout.tv_sec = ms / 1000;
-    r->timeout.tv_usec = (long)(ms % 1000) * 1000;
     return 0;
 }
 
@@ -139,44 +111,6 @@ int ban_redis_open(const struct ban_redis_config *cfg, struct ban_redis **out)
     }
     *out = r;
     return 0;
-}
-
-/* Counts an error; logs the first of a streak only (`*is_logged` tracks the streak). */
-static void note_error(struct ban_redis *r, const char *what, const redisContext *c,
-                       bool *is_logged)
-{
-    atomic_fetch_add_explicit(&r->errors, 1, memory_order_relaxed);
-    if (!*is_logged) {
-        log_warn(NULL, "ban_redis: %s %s:%d: %s", what, r->host, r->port,
-                 c != NULL && c->errstr[0] != '\0' ? c->errstr : "failed");
-        *is_logged = true;
-    }
-}
-
-static redisContext *connect_to(struct ban_redis *r, bool *is_logged)
-{
-    redisContext *c = redisConnectWithTimeout(r->host, r->port, r->timeout);
-    if (c == NULL || c->err != 0 || redisSetTimeout(c, r->timeout) != REDIS_OK) {
-        note_error(r, "cannot connect to", c, is_logged);
-        if (c != NULL) {
-            redisFree(c);
-        }
-        return NULL;
-    }
-    return c;
-}
-
-/* Sleeps `ms` in short steps; false when asked to stop meanwhile. */
-static bool pause_unless_stopping(struct ban_redis *r, unsigned ms)
-{
-    for (unsigned slept = 0; slept < ms; slept += 50) {
-        if (atomic_load(&r->is_stopping)) {
-            return false;
-        }
-        struct timespec step = { .tv_sec = 0, .tv_nsec = 50 * 1000000L };
-        (void)nanosleep(&step, NULL);
-    }
-    return !atomic_load(&r->is_stopping);
 }
 
 static int format_add(const struct ban_redis *r, const struct ban_entry *e, char *out, size_t cap)
@@ -268,25 +202,9 @@ static void apply_text(struct ban_redis *r, struct sv text, bool is_message)
     }
 }
 
-/* Runs one command; true when Redis answered without an error reply. */
-static bool command(redisContext *c, int argc, const char **argv)
-{
-    size_t lens[8];
-    SW_ASSERT(argc <= 8);
-    for (int i = 0; i < argc; i++) {
-        lens[i] = strlen(argv[i]);
-    }
-    redisReply *reply = redisCommandArgv(c, argc, argv, lens);
-    bool is_ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
-    if (reply != NULL) {
-        freeReplyObject(reply);
-    }
-    return is_ok;
-}
-
 static bool write_change(struct ban_redis *r, redisContext *c, const struct rds_op *op)
 {
-    char key[RDS_NAME_MAX + 8 + SW_ADDR_STRLEN];
+    char key[REDIS_LINK_NAME_MAX + 8 + SW_ADDR_STRLEN];
     char ip[SW_ADDR_STRLEN];
     char text[RDS_TEXT_MAX];
     sw_ip_format(&op->entry.ip, ip, sizeof(ip));
@@ -295,7 +213,7 @@ static bool write_change(struct ban_redis *r, redisContext *c, const struct rds_
         (void)snprintf(text, sizeof(text), "v1 del %s %s", r->node, ip);
         const char *del[] = { "DEL", key };
         const char *pub[] = { "PUBLISH", r->channel, text };
-        return command(c, 2, del) && command(c, 3, pub);
+        return redis_link_command(c, 2, del) && redis_link_command(c, 3, pub);
     }
     (void)format_add(r, &op->entry, text, sizeof(text));
     int64_t now = sw_wall_s();
@@ -308,7 +226,7 @@ static bool write_change(struct ban_redis *r, redisContext *c, const struct rds_
     (void)snprintf(ttl_text, sizeof(ttl_text), "%lld", (long long)ttl);
     const char *set[] = { "SET", key, text, "EX", ttl_text };
     const char *pub[] = { "PUBLISH", r->channel, text };
-    return command(c, is_forever ? 3 : 5, set) && command(c, 3, pub);
+    return redis_link_command(c, is_forever ? 3 : 5, set) && redis_link_command(c, 3, pub);
 }
 
 /* Re-sends every active ban after the queue dropped changes. */
@@ -369,15 +287,15 @@ static void *writer_main(void *arg)
 {
     struct ban_redis *r = arg;
     redisContext *c = NULL;
-    unsigned backoff = RDS_BACKOFF_MIN_MS;
+    unsigned backoff = REDIS_LINK_BACKOFF_MIN_MS;
     bool is_logged = false;
     struct rds_op op;
     bool is_resync = false;
     while (next_change(r, &op, &is_resync)) {
         bool is_stopping = atomic_load(&r->is_stopping);
-        if (c == NULL && !is_stopping && (c = connect_to(r, &is_logged)) == NULL) {
-            (void)pause_unless_stopping(r, backoff);
-            backoff = backoff * 2 > RDS_BACKOFF_MAX_MS ? RDS_BACKOFF_MAX_MS : backoff * 2;
+        if (c == NULL && !is_stopping && (c = redis_link_connect(&r->link, &is_logged)) == NULL) {
+            (void)redis_link_pause(&r->is_stopping, backoff);
+            backoff = redis_link_backoff(backoff);
             continue;
         }
         bool is_ok = c != NULL && (is_resync ? resync(r, c) : write_change(r, c, &op));
@@ -385,17 +303,17 @@ static void *writer_main(void *arg)
             break;
         }
         if (!is_ok) {
-            note_error(r, "write to", c, &is_logged);
+            redis_link_error(&r->link, "write to", c, &is_logged);
             redisFree(c);
             c = NULL;
             atomic_fetch_add_explicit(&r->reconnects, 1, memory_order_relaxed);
             continue;
         }
         if (is_logged) {
-            log_notice(NULL, "ban_redis: %s:%d reachable again", r->host, r->port);
+            log_notice(NULL, "ban_redis: %s:%d reachable again", r->link.host, r->link.port);
         }
         is_logged = false;
-        backoff = RDS_BACKOFF_MIN_MS;
+        backoff = REDIS_LINK_BACKOFF_MIN_MS;
         atomic_fetch_add_explicit(&r->written, 1, memory_order_relaxed);
         change_done(r, is_resync);
     }
@@ -408,7 +326,7 @@ static void *writer_main(void *arg)
 /* Reads every shared ban (SCAN + GET) into the store. False on a connection error. */
 static bool scan_all(struct ban_redis *r, redisContext *c)
 {
-    char match[RDS_NAME_MAX + 8];
+    char match[REDIS_LINK_NAME_MAX + 8];
     (void)snprintf(match, sizeof(match), "%sban:*", r->prefix);
     char cursor[32] = "0";
     for (int round = 0; round < RDS_SCAN_MAX_ROUNDS; round++) {
@@ -484,10 +402,10 @@ static void read_messages(struct ban_redis *r, redisContext *c)
 static bool subscribe_and_catch_up(struct ban_redis *r, redisContext *sub, bool *is_logged)
 {
     const char *argv[] = { "SUBSCRIBE", r->channel };
-    if (!command(sub, 2, argv)) {
+    if (!redis_link_command(sub, 2, argv)) {
         return false;
     }
-    redisContext *c = connect_to(r, is_logged);
+    redisContext *c = redis_link_connect(&r->link, is_logged);
     if (c == NULL) {
         return false;
     }
@@ -499,28 +417,28 @@ static bool subscribe_and_catch_up(struct ban_redis *r, redisContext *sub, bool 
 static void *subscriber_main(void *arg)
 {
     struct ban_redis *r = arg;
-    unsigned backoff = RDS_BACKOFF_MIN_MS;
+    unsigned backoff = REDIS_LINK_BACKOFF_MIN_MS;
     bool is_logged = false;
     bool is_first = true;
     while (!atomic_load(&r->is_stopping)) {
-        redisContext *sub = connect_to(r, &is_logged);
+        redisContext *sub = redis_link_connect(&r->link, &is_logged);
         if (sub != NULL && subscribe_and_catch_up(r, sub, &is_logged)) {
             if (!is_first) {
                 atomic_fetch_add_explicit(&r->reconnects, 1, memory_order_relaxed);
             }
             is_first = false;
             is_logged = false;
-            backoff = RDS_BACKOFF_MIN_MS;
+            backoff = REDIS_LINK_BACKOFF_MIN_MS;
             read_messages(r, sub);
             if (!atomic_load(&r->is_stopping)) {
-                note_error(r, "lost the subscription to", sub, &is_logged);
+                redis_link_error(&r->link, "lost the subscription to", sub, &is_logged);
             }
         }
         if (sub != NULL) {
             redisFree(sub);
         }
-        (void)pause_unless_stopping(r, backoff);
-        backoff = backoff * 2 > RDS_BACKOFF_MAX_MS ? RDS_BACKOFF_MAX_MS : backoff * 2;
+        (void)redis_link_pause(&r->is_stopping, backoff);
+        backoff = redis_link_backoff(backoff);
     }
     return NULL;
 }
@@ -531,10 +449,10 @@ static int redis_load(void *backend, struct ban_store *store, int64_t now_s)
     struct ban_redis *r = backend;
     r->store = store;
     bool is_logged = false;
-    redisContext *c = connect_to(r, &is_logged);
+    redisContext *c = redis_link_connect(&r->link, &is_logged);
     if (c != NULL) {
         if (!scan_all(r, c)) {
-            note_error(r, "cannot read the shared bans from", c, &is_logged);
+            redis_link_error(&r->link, "cannot read the shared bans from", c, &is_logged);
         }
         redisFree(c);
     }

@@ -1,0 +1,103 @@
+#include "state/redis_link.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/assert.h"
+#include "base/log.h"
+
+#define LINK_DEFAULT_PORT    6379
+#define LINK_DEFAULT_TIMEOUT 1000u
+
+bool redis_link_is_name(const char *s, bool allow_colon)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > REDIS_LINK_NAME_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.' || (c == ':' && allow_colon);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool redis_link_init(struct redis_link *link, const char *host, uint16_t port, unsigned timeout_ms,
+                     const char *who, _Atomic uint64_t *errors)
+{
+    const char *name = host != NULL ? host : "127.0.0.1";
+    if (strlen(name) >= sizeof(link->host)) {
+        return false;
+    }
+    (void)snprintf(link->host, sizeof(link->host), "%s", name);
+    link->port = port != 0 ? port : LINK_DEFAULT_PORT;
+    unsigned ms = timeout_ms != 0 ? timeout_ms : LINK_DEFAULT_TIMEOUT;
+    link->timeout.tv_sec = ms / 1000;
+    link->timeout.tv_usec = (long)(ms % 1000) * 1000;
+    link->who = who;
+    link->errors = errors;
+    return true;
+}
+
+void redis_link_error(const struct redis_link *link, const char *what, const redisContext *c,
+                      bool *is_logged)
+{
+    if (link->errors != NULL) {
+        atomic_fetch_add_explicit(link->errors, 1, memory_order_relaxed);
+    }
+    if (!*is_logged) {
+        log_warn(NULL, "%s: %s %s:%d: %s", link->who, what, link->host, link->port,
+                 c != NULL && c->errstr[0] != '\0' ? c->errstr : "failed");
+        *is_logged = true;
+    }
+}
+
+redisContext *redis_link_connect(const struct redis_link *link, bool *is_logged)
+{
+    redisContext *c = redisConnectWithTimeout(link->host, link->port, link->timeout);
+    if (c == NULL || c->err != 0 || redisSetTimeout(c, link->timeout) != REDIS_OK) {
+        redis_link_error(link, "cannot connect to", c, is_logged);
+        if (c != NULL) {
+            redisFree(c);
+        }
+        return NULL;
+    }
+    return c;
+}
+
+bool redis_link_command(redisContext *c, int argc, const char **argv)
+{
+    size_t lens[8];
+    SW_ASSERT(argc <= 8);
+    for (int i = 0; i < argc; i++) {
+        lens[i] = strlen(argv[i]);
+    }
+    redisReply *reply = redisCommandArgv(c, argc, argv, lens);
+    bool is_ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
+    if (reply != NULL) {
+        freeReplyObject(reply);
+    }
+    return is_ok;
+}
+
+bool redis_link_pause(const atomic_bool *is_stopping, unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms; slept += 50) {
+        if (atomic_load(is_stopping)) {
+            return false;
+        }
+        struct timespec step = { .tv_sec = 0, .tv_nsec = 50 * 1000000L };
+        (void)nanosleep(&step, NULL);
+    }
+    return !atomic_load(is_stopping);
+}
+
+unsigned redis_link_backoff(unsigned ms)
+{
+    return ms * 2 > REDIS_LINK_BACKOFF_MAX_MS ? REDIS_LINK_BACKOFF_MAX_MS : ms * 2;
+}
