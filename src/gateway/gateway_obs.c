@@ -39,6 +39,7 @@
 #include "state/ban.h"
 #include "state/ban_redis.h"
 #include "state/ban_sqlite.h"
+#include "state/cluster.h"
 #include "state/failtrack.h"
 #include "state/isolation.h"
 #include "state/ratelimit.h"
@@ -77,6 +78,7 @@ struct gw_obs {
     uint64_t generation; /* tells this object from an earlier one at the same address */
     struct ban_store *bans;
     struct failtrack *fails;
+    struct cluster *cluster; /* NULL = no Redis: failures are counted here only */
     struct ratelimit *budget;
     uint32_t flood_threshold;
     struct seclog *file_log;
@@ -233,6 +235,10 @@ static void decide(struct gw_obs *obs, const struct sw_event *ev)
     failtrack_record(obs->fails, &attempt, sw_mono_ms(), &result);
     if (result.verdict == FAILTRACK_BAN) {
         ban_now(obs, &ip, result.reason);
+    } else if (result.verdict == FAILTRACK_COUNTED && obs->cluster != NULL) {
+        /* #15: the cluster's count bans a guesser that spreads over the nodes. */
+        struct sw_ip key = ban_store_key(obs->bans, &ip);
+        cluster_failure(obs->cluster, &key);
     }
 }
 
@@ -485,6 +491,36 @@ static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag
     return rc;
 }
 
+/* The cluster thread: the shared failure count of `ip` reached maxretry. */
+static void cluster_ban(void *ctx, const struct sw_ip *ip, uint32_t failures)
+{
+    struct gw_obs *obs = ctx;
+    if (ban_store_is_exempt(obs->bans, ip)) {
+        return;
+    }
+    char reason[32];
+    (void)snprintf(reason, sizeof(reason), "ClusterFailures=%u", failures);
+    ban_now(obs, ip, reason);
+}
+
+static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+{
+    struct cluster_config cc = {
+        .host = cfg->state.redis.host,
+        .port = cfg->state.redis.port,
+        .prefix = cfg->state.redis_prefix,
+        .maxretry =
+            cfg->ban.maxretry < FAILTRACK_MAXRETRY_MAX ? cfg->ban.maxretry : FAILTRACK_MAXRETRY_MAX,
+        .findtime_s = cfg->ban.findtime,
+    };
+    int rc = cluster_new(&cc, cluster_ban, obs, &obs->cluster);
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "cluster: %s",
+                    sw_strerror(rc));
+    }
+    return rc;
+}
+
 static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
 {
     if (cfg->state.path != NULL) {
@@ -536,8 +572,9 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
     }
     if (rc != 0) {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "%s", sw_strerror(rc));
+        return rc;
     }
-    return rc;
+    return open_cluster(obs, cfg, diag);
 }
 
 static const char *cdr_database(const struct cfg *cfg)
@@ -914,6 +951,9 @@ int gw_obs_start(struct gateway *gw)
     if (rc != 0) {
         return rc;
     }
+    if (obs->cluster != NULL && (rc = cluster_start(obs->cluster)) != 0) {
+        return rc;
+    }
     rc = pthread_create(&obs->house, NULL, house_main, obs);
     if (rc != 0) {
         return -rc;
@@ -975,6 +1015,8 @@ void gw_obs_free(struct gateway *gw)
         return;
     }
     gw_obs_stop(gw);
+    cluster_free(obs->cluster); /* its thread bans through the store and the queue */
+    obs->cluster = NULL;
     /* The store's backends push BanRemoved events and write rows while they close: free
      * it before the queue, and stop the queue (which delivers the rest) after. */
     ban_store_free(obs->bans);

@@ -3,13 +3,16 @@
 
 usage: digest_guesser.py SRC_IP DST_PORT USER [--mode paced|new-call-id] [--guesses N]
                          [--seconds S] [--gap-ms N] [--silence-ms N] [--give-up-ms N]
-                         [--password-file F]
+                         [--password-file F] [--targets HOST:PORT,HOST:PORT...]
 
 paced:        one Call-ID, CSeq rising by one per request, as a phone retries; an
               unanswered guess (rate limit or ban) is sent again after --silence-ms with
               the next CSeq, until --give-up-ms of silence in a row.
 new-call-id:  every guess on a fresh Call-ID and From tag (a REGISTER without
               credentials first, for a nonce), the same waiting.
+--targets:    guess i goes to target i modulo their count (a cluster of gateways; each
+              guess fetches its own challenge from its target, as nonces are per node);
+              DST_PORT is then ignored. Prints "answered_at_HOST:PORT=N" per target too.
 A fresh challenge in an answer gives the next guess its nonce (nc 1); otherwise the last
 nonce is used again with the next nc. Passwords are guess-1, guess-2... or the lines of
 --password-file. Prints "answered=N" (guesses that got a final answer: the attacker
@@ -35,14 +38,20 @@ class Guesser:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((a.src, 0))
         self.port = self.sock.getsockname()[1]
-        self.dst = ("127.0.0.1", a.dst_port)
-        self.ruri = f"sip:127.0.0.1:{a.dst_port}"
+        self.targets = [("127.0.0.1", a.dst_port)]
+        if a.targets:
+            self.targets = [(t.rsplit(":", 1)[0], int(t.rsplit(":", 1)[1])) for t in a.targets.split(",")]
+        self.aim(0)
         self.cseq = 0
         self.call_n = 0
         self.new_call()
         self.nonce = None
         self.realm = None
         self.nc = 0
+
+    def aim(self, i):
+        self.dst = self.targets[i % len(self.targets)]
+        self.ruri = f"sip:{self.dst[0]}:{self.dst[1]}"
 
     def new_call(self):
         self.call_n += 1
@@ -120,8 +129,10 @@ def main():
     p.add_argument("--silence-ms", type=float, default=700)
     p.add_argument("--give-up-ms", type=float, default=5000)
     p.add_argument("--password-file")
+    p.add_argument("--targets")
     a = p.parse_args()
-    if not a.src.startswith("127."):
+    if not a.src.startswith("127.") or any(
+            not t.startswith("127.") for t in (a.targets or "127.").split(",")):
         sys.exit("loopback only")
     a.guesses = min(a.guesses, 1000)
     words = [f"guess-{i}" for i in range(1, a.guesses + 1)]
@@ -134,7 +145,11 @@ def main():
     codes = []
     silent_since = None
     i = 0
+    per_target = {}
     while i < len(words) and time.monotonic() < deadline:
+        if len(g.targets) > 1 and g.dst != g.targets[i % len(g.targets)]:
+            g.aim(i)
+            g.nonce = None
         if g.nonce is None or a.mode == "new-call-id":
             if a.mode == "new-call-id":
                 g.new_call()
@@ -153,6 +168,8 @@ def main():
             continue  # the same password again, with the next CSeq
         silent_since = None
         answered += 1
+        where = f"{g.dst[0]}:{g.dst[1]}"
+        per_target[where] = per_target.get(where, 0) + 1
         codes.append(str(code))
         if code == 200:
             print(f"cracked={words[i]}")
@@ -164,6 +181,9 @@ def main():
     print(f"answered={answered}")
     print(f"sent={sent}")
     print(f"codes={','.join(codes)}")
+    if len(g.targets) > 1:
+        for where, n in sorted(per_target.items()):
+            print(f"answered_at_{where}={n}")
 
 
 if __name__ == "__main__":

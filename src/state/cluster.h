@@ -1,0 +1,69 @@
+/*
+ * A cluster of gateways (issue #15): the counters several sipwarden nodes share through
+ * Redis, beside the bans (state/ban_redis.h).
+ *
+ * Failure counts. Each failure a node counts (the local failure tracker's COUNTED
+ * verdict: retransmissions are not) is added to the key "<prefix>fail:<ip>" by one
+ * atomic script (INCR, and PEXPIRE findtime on the first), so an attacker spreading
+ * guesses over the nodes meets one count. The node whose addition reaches `maxretry`
+ * calls `on_ban`, which bans through the ban store; the ban store's Redis backend then
+ * carries the ban to every node. The local tracker keeps counting as before: it is the
+ * fallback that still bans at `maxretry` local failures when Redis is away.
+ *
+ * Threads: cluster_failure() only copies the failure into a bounded queue under a short
+ * lock (any thread: the workers call it inline), never touches the network and never
+ * blocks on Redis. One thread of its own owns the connection: an operation leaves the
+ * queue only once Redis took it, so failures counted while Redis is down are added when
+ * it returns; a full queue drops the oldest and counts it. `on_ban` runs in that thread.
+ * Reconnects back off from 100 ms to 5 s; the first failure of a streak is logged.
+ */
+#ifndef SW_STATE_CLUSTER_H
+#define SW_STATE_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+
+struct cluster_config {
+    const char *host;    /* NULL = "127.0.0.1" */
+    uint16_t port;       /* 0 = 6379 */
+    const char *prefix;  /* NULL = "sipwarden:"; [A-Za-z0-9:_.-], at most 64 bytes */
+    unsigned timeout_ms; /* connect and command timeout; 0 = 1000 */
+    size_t queue_cap;    /* 0 = 4096; at most 1 Mi */
+    uint32_t maxretry;   /* failures in all that ban; 0 = 3 */
+    uint32_t findtime_s; /* window of the shared count, from its first failure; 0 = 300 */
+};
+
+struct cluster_stats {
+    uint64_t operations; /* operations Redis took */
+    uint64_t dropped;    /* operations dropped on a full queue */
+    uint64_t bans;       /* on_ban calls */
+    uint64_t errors;     /* failed connections and commands */
+    uint64_t cpu_ns;     /* CPU time of the cluster thread */
+    bool is_connected;   /* the last operation reached Redis */
+};
+
+/* Called in the cluster thread when `ip`'s shared count reaches maxretry. */
+typedef void cluster_ban_fn(void *ctx, const struct sw_ip *ip, uint32_t failures);
+
+struct cluster;
+
+/* Validates and allocates; no connection yet. Returns 0, -SW_EBADARG or -ENOMEM. */
+int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *ctx,
+                struct cluster **out);
+
+/* Starts the thread. Returns 0 or -errno. */
+int cluster_start(struct cluster *c);
+
+/* Stops the thread (what is queued is sent if Redis answers at once) and frees. NULL: no-op. */
+void cluster_free(struct cluster *c);
+
+/* Adds one failure of `ip` (already the ban key: an IPv6 prefix) to the shared count. */
+void cluster_failure(struct cluster *c, const struct sw_ip *ip);
+
+/* Counters (any thread). */
+void cluster_stats_get(struct cluster *c, struct cluster_stats *out);
+
+#endif

@@ -1,0 +1,89 @@
+# Helpers of the cluster tests (issue #15): a redis-server of their own on a free port,
+# and gateways on distinct loopback addresses (127.0.0.11, .12, .13) sharing it.
+# Sourced after lib.sh.
+
+# it_redis_start: starts redis-server on REDIS_PORT (chosen here when unset), no persistence.
+it_redis_start() {
+    REDIS_PORT=${REDIS_PORT:-$(it_free_port)}
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$IT_LOGS" > redis.log 2>&1 &
+    REDIS_PID=$!
+    IT_PIDS+=("$REDIS_PID")
+    local i
+    for i in $(seq 1 100); do
+        redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.05
+    done
+    it_fail "redis-server did not start within 5 s"
+}
+
+# it_redis_stop [SIGNAL]: stops the redis-server this test started.
+it_redis_stop() {
+    kill "-${1:-TERM}" "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+}
+
+# it_cluster_conf NODE FILE PORT [EXTRA]: node NODE (a, b, c -> 127.0.0.11, .12, .13) listens
+# on udp PORT, keeps its own database, log and control socket, and shares through Redis.
+# The PBX is 127.0.0.5:PBX_PORT, the provider 127.0.0.6:PROV_PORT (set by the caller);
+# account 1001 exists. EXTRA lines go to [general].
+it_cluster_conf() {
+    local node=$1 file=$2 port=$3 extra=${4:-}
+    local ip
+    case $node in
+    a) ip=127.0.0.11 ;;
+    b) ip=127.0.0.12 ;;
+    *) ip=127.0.0.13 ;;
+    esac
+    cat > "$file" <<CONF
+[general]
+listen = udp:$ip:$port
+workers = 2
+control_socket = gw-$node.ctl
+$extra
+[admin]
+listen =
+[log]
+security_log = security-$node.log
+[state]
+backend = redis
+path = bans-$node.db
+redis = 127.0.0.1:$REDIS_PORT
+redis_prefix = it$$:
+[pbx]
+address = udp:127.0.0.5:$PBX_PORT
+[provider]
+type = trunk
+provider = udp:127.0.0.6:$PROV_PORT
+permit = 127.0.0.6/32
+owned_numbers = +15551230000-+15551230099
+default_number = +15551230000
+max_call_rate = 1000
+[1001]
+type = account
+secret = Str0ng-1001-xQ7v
+CONF
+}
+
+# it_node_start NODE CONF: starts gateway NODE, waits until it serves; its pid in NODE_PID[NODE].
+declare -A NODE_PID
+it_node_start() {
+    local node=$1 conf=$2 i
+    "$SIPWARDEN" run -c "$conf" >> "gateway-$node.log" 2>&1 &
+    NODE_PID[$node]=$!
+    IT_PIDS+=("$!")
+    for i in $(seq 1 100); do
+        grep -q 'serving with' "gateway-$node.log" 2>/dev/null && return 0
+        kill -0 "${NODE_PID[$node]}" 2>/dev/null || { tail -20 "gateway-$node.log" >&2; it_fail "node $node exited at start"; }
+        sleep 0.05
+    done
+    it_fail "node $node did not start within 5 s"
+}
+
+# it_node_stop NODE: SIGTERM, and the exit must be clean.
+it_node_stop() {
+    local node=$1 rc=0
+    kill -TERM "${NODE_PID[$node]}"
+    wait "${NODE_PID[$node]}" || rc=$?
+    [ "$rc" = 0 ] || { tail -20 "gateway-$node.log" >&2; it_fail "node $node exited with $rc"; }
+}

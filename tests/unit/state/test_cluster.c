@@ -1,0 +1,169 @@
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "base/hash.h"
+#include "state/cluster.h"
+#include "support/redis_server.h"
+#include "support/unit.h"
+
+/* What on_ban saw, per node. */
+struct seen {
+    atomic_uint bans;
+    atomic_uint failures;
+    struct sw_ip ip;
+};
+
+static void on_ban(void *ctx, const struct sw_ip *ip, uint32_t failures)
+{
+    struct seen *seen = ctx;
+    seen->ip = *ip;
+    atomic_store(&seen->failures, failures);
+    atomic_fetch_add(&seen->bans, 1);
+}
+
+static struct cluster *node_open(struct seen *seen, uint32_t maxretry)
+{
+    struct cluster_config cfg = {
+        .port = (uint16_t)redis_server_port(),
+        .prefix = "swtest:",
+        .timeout_ms = 500,
+        .maxretry = maxretry,
+        .findtime_s = 60,
+    };
+    struct cluster *c = NULL;
+    assert_int_equal(cluster_new(&cfg, on_ban, seen, &c), 0);
+    assert_int_equal(cluster_start(c), 0);
+    return c;
+}
+
+static struct sw_ip ip_of(const char *text)
+{
+    struct sw_ip ip;
+    assert_true(sw_ip_parse(sv_from_cstr(text), &ip));
+    return ip;
+}
+
+/* Polls until `c` has had `want` operations taken by Redis, at most 5 s. */
+static bool wait_operations(struct cluster *c, uint64_t want)
+{
+    for (int i = 0; i < 500; i++) {
+        struct cluster_stats stats;
+        cluster_stats_get(c, &stats);
+        if (stats.operations >= want) {
+            return true;
+        }
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = 10000000L };
+        (void)nanosleep(&pause, NULL);
+    }
+    return false;
+}
+
+/* Failures alternating between two nodes: the third in all bans, on the node that made it. */
+static void test_cluster_failures_add_up_across_nodes(void **state)
+{
+    (void)state;
+    struct seen seen_a = { 0 };
+    struct seen seen_b = { 0 };
+    struct cluster *a = node_open(&seen_a, 3);
+    struct cluster *b = node_open(&seen_b, 3);
+    struct sw_ip ip = ip_of("192.0.2.7");
+    cluster_failure(a, &ip);
+    assert_true(wait_operations(a, 1));
+    cluster_failure(b, &ip);
+    assert_true(wait_operations(b, 1));
+    assert_int_equal(atomic_load(&seen_a.bans) + atomic_load(&seen_b.bans), 0);
+    cluster_failure(a, &ip);
+    assert_true(wait_operations(a, 2));
+    assert_int_equal(atomic_load(&seen_a.bans), 1);
+    assert_int_equal(atomic_load(&seen_a.failures), 3);
+    assert_true(sw_ip_eq(&seen_a.ip, &ip));
+    assert_int_equal(atomic_load(&seen_b.bans), 0);
+
+    /* Another source's count is its own. */
+    struct sw_ip other = ip_of("2001:db8::9");
+    cluster_failure(b, &other);
+    assert_true(wait_operations(b, 2));
+    assert_int_equal(atomic_load(&seen_b.bans), 0);
+
+    struct cluster_stats stats;
+    cluster_stats_get(a, &stats);
+    assert_int_equal(stats.dropped, 0);
+    assert_int_equal(stats.bans, 1);
+    assert_true(stats.is_connected);
+    cluster_free(b);
+    cluster_free(a);
+}
+
+/* Redis away: failures wait in the queue and are added when it is back. */
+static void test_cluster_failures_wait_for_redis(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    redis_server_stop();
+    struct cluster *a = node_open(&seen, 2);
+    struct sw_ip ip = ip_of("198.51.100.4");
+    cluster_failure(a, &ip);
+    cluster_failure(a, &ip);
+    struct timespec pause = { .tv_sec = 0, .tv_nsec = 300000000L };
+    (void)nanosleep(&pause, NULL);
+    struct cluster_stats stats;
+    cluster_stats_get(a, &stats);
+    assert_false(stats.is_connected);
+    assert_true(stats.errors >= 1);
+    assert_true(redis_server_start());
+    assert_true(wait_operations(a, 2));
+    assert_int_equal(atomic_load(&seen.bans), 1);
+    cluster_free(a);
+}
+
+/* A full queue drops the oldest failure, counts it, and never blocks the caller. */
+static void test_cluster_full_queue_drops_oldest(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    redis_server_stop();
+    struct cluster_config cfg = { .port = (uint16_t)redis_server_port(), .queue_cap = 4 };
+    struct cluster *c = NULL;
+    assert_int_equal(cluster_new(&cfg, on_ban, &seen, &c), 0);
+    struct sw_ip ip = ip_of("203.0.113.5");
+    for (int i = 0; i < 10; i++) {
+        cluster_failure(c, &ip);
+    }
+    struct cluster_stats stats;
+    cluster_stats_get(c, &stats);
+    assert_int_equal(stats.dropped, 6);
+    cluster_free(c); /* never started: nothing is sent */
+    assert_true(redis_server_start());
+}
+
+static void test_cluster_refuses_bad_config(void **state)
+{
+    (void)state;
+    struct cluster *c = NULL;
+    struct cluster_config bad_prefix = { .prefix = "a b" };
+    assert_int_equal(cluster_new(&bad_prefix, on_ban, NULL, &c), -SW_EBADARG);
+    struct cluster_config bad_queue = { .queue_cap = (1u << 20) + 1 };
+    assert_int_equal(cluster_new(&bad_queue, on_ban, NULL, &c), -SW_EBADARG);
+}
+
+int main(void)
+{
+    assert_int_equal(sw_hash_init(), 0);
+    if (!redis_server_is_installed()) {
+        print_message("redis-server not installed: skipped\n");
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cluster_failures_add_up_across_nodes,
+                                        redis_server_setup, redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_failures_wait_for_redis, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_full_queue_drops_oldest, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test(test_cluster_refuses_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
