@@ -40,7 +40,9 @@ struct call_record;
     X(EV_IDENTITY_VERIFIED, "IdentityVerified", false)               \
     X(EV_IDENTITY_FAILED, "IdentityFailed", false)                   \
     X(EV_FRAUD_BLOCK, "FraudBlock", false)                           \
-    X(EV_FRAUD_WARN, "FraudWarn", false)
+    X(EV_FRAUD_WARN, "FraudWarn", false)                             \
+    X(EV_CLUSTER_DEGRADED, "ClusterDegraded", false)                 \
+    X(EV_CLUSTER_RESTORED, "ClusterRestored", false)
 
 enum sw_event_kind {
 

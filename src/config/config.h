@@ -418,6 +418,12 @@ struct cfg_state {
     char *redis_prefix;
 };
 
+/* [cluster]: what a node of a cluster sharing Redis needs beyond [state] (state/cluster.h). */
+struct cfg_cluster {
+    char *node;           /* NULL = "<host name>:<pid>" */
+    uint32_t local_share; /* percent of each call cap held while Redis is away */
+};
+
 /* [cdr]: call detail records (obs/cdr_store.h). */
 struct cfg_cdr {
     bool enabled;
@@ -631,6 +637,7 @@ struct cfg {
     struct cfg_log log;
     struct cfg_admin admin;
     struct cfg_state state;
+    struct cfg_cluster cluster;
     struct cfg_stir stir;
     struct cfg_media media;
     struct cfg_fraud fraud;

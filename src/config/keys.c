@@ -153,6 +153,7 @@ static const struct section_kind_info section_kinds[CFG_SECTION_COUNT] = {
     [CFG_SECTION_LOG] = SINGLE_KIND("log", log),
     [CFG_SECTION_ADMIN] = SINGLE_KIND("admin", admin),
     [CFG_SECTION_STATE] = SINGLE_KIND("state", state),
+    [CFG_SECTION_CLUSTER] = SINGLE_KIND("cluster", cluster),
     [CFG_SECTION_STIR] = SINGLE_KIND("stir", stir),
     [CFG_SECTION_MEDIA] = SINGLE_KIND("media", media),
     [CFG_SECTION_FRAUD] = SINGLE_KIND("fraud", fraud),

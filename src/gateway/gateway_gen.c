@@ -87,6 +87,8 @@ static int prepare_trunk(struct gw_gen *gen, size_t i, struct sw_diag *diag)
                     t->name);
         return -SW_ECONFIG;
     }
+    /* #15: with Redis the cap holds for the cluster (0 = unlimited: nothing to share). */
+    callcount_share(hop->calls, cfg->state.backend == CFG_STATE_REDIS ? t->max_calls : 0);
     return 0;
 }
 
@@ -125,6 +127,9 @@ static int prepare_accounts(struct gw_gen *gen, struct sw_diag *diag)
                         a->username);
             return -SW_ECONFIG;
         }
+        /* A call to the phone counts here too, with a limit of at least one. */
+        uint32_t cap = a->max_calls == 0 ? 1 : a->max_calls;
+        callcount_share(acct->calls, cfg->state.backend == CFG_STATE_REDIS ? cap : 0);
     }
     return 0;
 }

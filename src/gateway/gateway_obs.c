@@ -503,6 +503,25 @@ static void cluster_ban(void *ctx, const struct sw_ip *ip, uint32_t failures)
     ban_now(obs, ip, reason);
 }
 
+/* The cluster thread: Redis stopped or started answering. */
+static void cluster_state(void *ctx, bool is_up)
+{
+    struct gw_obs *obs = ctx;
+    const char *detail = is_up ? "Redis reachable again: counters and call caps shared"
+                               : "Redis unreachable: local failure counts and local shares "
+                                 "of the call caps";
+    if (is_up) {
+        log_notice(NULL, "cluster: %s", detail);
+    } else {
+        log_warn(NULL, "cluster: %s", detail);
+    }
+    struct sw_event ev;
+    sw_event_init(&ev, is_up ? EV_CLUSTER_RESTORED : EV_CLUSTER_DEGRADED);
+    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
+    SW_EVENT_SET(&ev, module, SV("cluster"));
+    sw_event_emit(&obs->gw->events, &ev);
+}
+
 static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
 {
     struct cluster_config cc = {
@@ -512,9 +531,14 @@ static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_dia
         .maxretry =
             cfg->ban.maxretry < FAILTRACK_MAXRETRY_MAX ? cfg->ban.maxretry : FAILTRACK_MAXRETRY_MAX,
         .findtime_s = cfg->ban.findtime,
+        .node = cfg->cluster.node,
+        .calls = obs->gw->calls,
+        .local_share_pct = cfg->cluster.local_share,
     };
     int rc = cluster_new(&cc, cluster_ban, obs, &obs->cluster);
-    if (rc != 0) {
+    if (rc == 0) {
+        cluster_on_state(obs->cluster, cluster_state);
+    } else {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "cluster: %s",
                     sw_strerror(rc));
     }
@@ -561,6 +585,7 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
         .host = cfg->state.redis.host,
         .port = cfg->state.redis.port,
         .prefix = cfg->state.redis_prefix,
+        .node_id = cfg->cluster.node,
     };
     struct ban_redis *r = NULL;
     int rc = ban_redis_open(&rc_cfg, &r);
@@ -1015,6 +1040,14 @@ void gw_obs_free(struct gateway *gw)
         return;
     }
     gw_obs_stop(gw);
+    if (obs->cluster != NULL) {
+        struct cluster_stats cs;
+        cluster_stats_get(obs->cluster, &cs);
+        log_notice(NULL,
+                   "cluster: %llu failures and %llu grants sent, %llu errors, thread CPU %llu us",
+                   (unsigned long long)cs.operations, (unsigned long long)cs.grants,
+                   (unsigned long long)cs.errors, (unsigned long long)(cs.cpu_ns / 1000u));
+    }
     cluster_free(obs->cluster); /* its thread bans through the store and the queue */
     obs->cluster = NULL;
     /* The store's backends push BanRemoved events and write rows while they close: free

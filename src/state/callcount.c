@@ -10,13 +10,19 @@
 
 struct callcount_slot {
     atomic_uint count;
+    atomic_uint shared_cap; /* 0 = not shared by a cluster */
+    atomic_uint grant;      /* CALLCOUNT_NO_GRANT = none */
+    atomic_bool is_wanted;
+    struct callcount *table;
     enum callcount_kind kind;
     char name[CALLCOUNT_NAME_CAP];
 };
 
 struct callcount {
     struct callcount_slot *slots; /* created in order, never moved */
-    size_t slot_count;
+    atomic_size_t slot_count;     /* published after the slot is ready */
+    callcount_wanted_fn *on_wanted;
+    void *on_wanted_ctx;
     size_t max_names;
     uint32_t *index; /* open addressing: slot number + 1, 0 = empty; twice max_names */
     size_t index_mask;
@@ -78,16 +84,31 @@ struct callcount_slot *callcount_slot(struct callcount *t, enum callcount_kind k
         }
         pos = (pos + 1) & t->index_mask;
     }
-    if (t->slot_count == t->max_names) {
+    size_t count = atomic_load(&t->slot_count);
+    if (count == t->max_names) {
         return NULL;
     }
-    struct callcount_slot *s = &t->slots[t->slot_count];
+    struct callcount_slot *s = &t->slots[count];
     s->kind = kind;
+    s->table = t;
     memcpy(s->name, key.ptr, key.len);
     s->name[key.len] = '\0';
     atomic_store(&s->count, 0);
-    t->index[pos] = (uint32_t)++t->slot_count;
+    atomic_store(&s->shared_cap, 0);
+    atomic_store(&s->grant, CALLCOUNT_NO_GRANT);
+    atomic_store(&s->is_wanted, false);
+    t->index[pos] = (uint32_t)(count + 1);
+    atomic_store(&t->slot_count, count + 1);
     return s;
+}
+
+/* Tells the cluster thread that `slot`'s grant is used up (it asks for more). */
+static void want_more(struct callcount_slot *slot)
+{
+    atomic_store(&slot->is_wanted, true);
+    if (slot->table->on_wanted != NULL) {
+        slot->table->on_wanted(slot->table->on_wanted_ctx);
+    }
 }
 
 bool callcount_reserve(struct callcount_slot *slot, uint32_t max)
@@ -100,7 +121,15 @@ bool callcount_reserve(struct callcount_slot *slot, uint32_t max)
         if (max != 0 && seen >= max) {
             return false;
         }
+        unsigned grant = atomic_load(&slot->grant);
+        if (seen >= grant) {
+            want_more(slot); /* the cluster's grant is used up, not the cap itself */
+            return false;
+        }
         if (atomic_compare_exchange_weak(&slot->count, &seen, seen + 1)) {
+            if (grant != CALLCOUNT_NO_GRANT && seen + 1 >= grant) {
+                want_more(slot); /* the next call would find no room: ask before it comes */
+            }
             return true;
         }
     }
@@ -113,6 +142,51 @@ void callcount_release(struct callcount_slot *slot)
     }
     unsigned before = atomic_fetch_sub(&slot->count, 1);
     SW_ASSERT(before > 0); /* a release without its reservation is a bug of ours */
+}
+
+void callcount_share(struct callcount_slot *slot, uint32_t cap)
+{
+    atomic_store(&slot->shared_cap, cap);
+    if (cap == 0) {
+        atomic_store(&slot->grant, CALLCOUNT_NO_GRANT);
+    }
+}
+
+uint32_t callcount_shared_cap(const struct callcount_slot *slot)
+{
+    return atomic_load(&slot->shared_cap);
+}
+
+void callcount_grant_set(struct callcount_slot *slot, uint32_t grant)
+{
+    atomic_store(&slot->grant, grant);
+}
+
+uint32_t callcount_grant(const struct callcount_slot *slot)
+{
+    return atomic_load(&slot->grant);
+}
+
+bool callcount_take_wanted(struct callcount_slot *slot)
+{
+    return atomic_exchange(&slot->is_wanted, false);
+}
+
+size_t callcount_slot_count(const struct callcount *table)
+{
+    return atomic_load(&table->slot_count);
+}
+
+struct callcount_slot *callcount_slot_at(struct callcount *table, size_t i)
+{
+    SW_ASSERT(i < atomic_load(&table->slot_count));
+    return &table->slots[i];
+}
+
+void callcount_on_wanted(struct callcount *table, callcount_wanted_fn *fn, void *ctx)
+{
+    table->on_wanted = fn;
+    table->on_wanted_ctx = ctx;
 }
 
 uint32_t callcount_value(const struct callcount_slot *slot)

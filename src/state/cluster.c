@@ -6,16 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/time.h"
+#include "state/callcount.h"
 #include "state/redis_link.h"
 
 #define CLUSTER_DEFAULT_QUEUE    4096u
 #define CLUSTER_DEFAULT_MAXRETRY 3u
 #define CLUSTER_DEFAULT_FINDTIME 300u
+#define CLUSTER_DEFAULT_SHARE    50u
+#define CLUSTER_TICK_MS          1000u
+#define CLUSTER_OPS_PER_ROUND    256u
+#define CLUSTER_ASK_GAP_MS       2L
 
 /*
  * One failure, added atomically: the window starts at the first failure of a source
@@ -25,6 +32,26 @@ static const char fail_script[] = "local n = redis.call('INCR', KEYS[1]) "
                                   "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
                                   "return n";
 
+/*
+ * A node's grant of one cap: KEYS[1] the hash node -> grant; ARGV node, wanted, cap,
+ * lease key prefix. Grants of nodes without a lease are dropped; the node gets at most
+ * what the live others leave.
+ */
+static const char grant_script[] = "local others = 0 "
+                                   "local fields = redis.call('HGETALL', KEYS[1]) "
+                                   "for i = 1, #fields, 2 do "
+                                   "  if fields[i] ~= ARGV[1] then "
+                                   "    if redis.call('EXISTS', ARGV[4] .. fields[i]) == 1 then "
+                                   "      others = others + tonumber(fields[i + 1]) "
+                                   "    else redis.call('HDEL', KEYS[1], fields[i]) end "
+                                   "  end "
+                                   "end "
+                                   "local g = tonumber(ARGV[3]) - others "
+                                   "if g > tonumber(ARGV[2]) then g = tonumber(ARGV[2]) end "
+                                   "if g < 0 then g = 0 end "
+                                   "redis.call('HSET', KEYS[1], ARGV[1], g) "
+                                   "return g";
+
 struct cluster_op {
     struct sw_ip ip;
     uint64_t seq; /* tells an operation from a later one in its place */
@@ -33,9 +60,15 @@ struct cluster_op {
 struct cluster {
     struct redis_link link;
     char prefix[REDIS_LINK_NAME_MAX + 1];
+    char node[REDIS_LINK_NAME_MAX + 1];
+    char lease_key[2 * REDIS_LINK_NAME_MAX + 8];
+    char lease_prefix[REDIS_LINK_NAME_MAX + 8];
     char findtime_ms[24];
     uint32_t maxretry;
+    uint32_t local_share_pct;
+    struct callcount *calls;
     cluster_ban_fn *on_ban;
+    cluster_state_fn *on_state;
     void *ctx;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -44,12 +77,15 @@ struct cluster {
     size_t ring_head;
     size_t ring_len;
     uint64_t next_seq;
+    bool is_wanted; /* a reservation met its grant (under lock) */
     atomic_bool is_stopping;
     pthread_t thread;
     bool is_started;
+    int state; /* thread only: the state last reported: 0 unknown, 1 down, 2 up */
     _Atomic uint64_t operations;
     _Atomic uint64_t dropped;
     _Atomic uint64_t bans;
+    _Atomic uint64_t grants;
     _Atomic uint64_t errors;
     _Atomic uint64_t cpu_ns;
     atomic_bool is_connected;
@@ -58,17 +94,43 @@ struct cluster {
 static int configure(struct cluster *c, const struct cluster_config *cfg)
 {
     const char *prefix = cfg->prefix != NULL ? cfg->prefix : "sipwarden:";
-    if (cfg->queue_cap > (1u << 20) || !redis_link_is_name(prefix, true) ||
+    char node[REDIS_LINK_NAME_MAX + 1];
+    if (cfg->node != NULL) {
+        (void)snprintf(node, sizeof(node), "%s", cfg->node);
+    } else {
+        char host[48] = "node";
+        if (gethostname(host, sizeof(host)) != 0) {
+            (void)snprintf(host, sizeof(host), "node");
+        }
+        host[sizeof(host) - 1] = '\0';
+        (void)snprintf(node, sizeof(node), "%s:%ld", host, (long)getpid());
+    }
+    if (cfg->queue_cap > (1u << 20) || cfg->local_share_pct > 100 ||
+        !redis_link_is_name(prefix, true) || !redis_link_is_name(node, true) ||
         !redis_link_init(&c->link, cfg->host, cfg->port, cfg->timeout_ms, "cluster", &c->errors)) {
         return -SW_EBADARG;
     }
     (void)snprintf(c->prefix, sizeof(c->prefix), "%s", prefix);
+    (void)snprintf(c->node, sizeof(c->node), "%s", node);
+    (void)snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%snode:", prefix);
+    (void)snprintf(c->lease_key, sizeof(c->lease_key), "%s%s", c->lease_prefix, node);
     uint32_t findtime_s = cfg->findtime_s != 0 ? cfg->findtime_s : CLUSTER_DEFAULT_FINDTIME;
     (void)snprintf(c->findtime_ms, sizeof(c->findtime_ms), "%llu",
                    (unsigned long long)findtime_s * 1000u);
     c->maxretry = cfg->maxretry != 0 ? cfg->maxretry : CLUSTER_DEFAULT_MAXRETRY;
+    c->local_share_pct = cfg->local_share_pct != 0 ? cfg->local_share_pct : CLUSTER_DEFAULT_SHARE;
     c->ring_cap = cfg->queue_cap != 0 ? cfg->queue_cap : CLUSTER_DEFAULT_QUEUE;
+    c->calls = cfg->calls;
     return 0;
+}
+
+static void wanted(void *ctx)
+{
+    struct cluster *c = ctx;
+    pthread_mutex_lock(&c->lock);
+    c->is_wanted = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
 }
 
 int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *ctx,
@@ -86,10 +148,15 @@ int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *
     if (err == 0 && pthread_mutex_init(&c->lock, NULL) != 0) {
         err = -ENOMEM;
     }
-    if (err == 0 && pthread_cond_init(&c->wake, NULL) != 0) {
+    /* The thread sleeps in CLOCK_MONOTONIC time. */
+    pthread_condattr_t attr;
+    (void)pthread_condattr_init(&attr);
+    (void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (err == 0 && pthread_cond_init(&c->wake, &attr) != 0) {
         pthread_mutex_destroy(&c->lock);
         err = -ENOMEM;
     }
+    (void)pthread_condattr_destroy(&attr);
     if (err != 0) {
         sw_free(c->ring);
         sw_free(c);
@@ -97,8 +164,16 @@ int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *
     }
     c->on_ban = on_ban;
     c->ctx = ctx;
+    if (c->calls != NULL) {
+        callcount_on_wanted(c->calls, wanted, c);
+    }
     *out = c;
     return 0;
+}
+
+void cluster_on_state(struct cluster *c, cluster_state_fn *fn)
+{
+    c->on_state = fn;
 }
 
 void cluster_failure(struct cluster *c, const struct sw_ip *ip)
@@ -117,13 +192,10 @@ void cluster_failure(struct cluster *c, const struct sw_ip *ip)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Waits for the operation at the head (it stays there until op_done); false to stop. */
-static bool op_next(struct cluster *c, struct cluster_op *op)
+/* The operation at the head, left there until op_done; false when there is none. */
+static bool op_peek(struct cluster *c, struct cluster_op *op)
 {
     pthread_mutex_lock(&c->lock);
-    while (c->ring_len == 0 && !atomic_load(&c->is_stopping)) {
-        pthread_cond_wait(&c->wake, &c->lock);
-    }
     bool has_op = c->ring_len > 0;
     if (has_op) {
         *op = c->ring[c->ring_head];
@@ -143,6 +215,30 @@ static void op_done(struct cluster *c, const struct cluster_op *op)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* Runs EVAL; true with *out set when Redis answered with an integer. */
+static bool eval_integer(redisContext *rc, const char *script, int argc, const char **argv,
+                         long long *out)
+{
+    const char *words[8] = { "EVAL", script, "1" };
+    size_t lens[8];
+    SW_ASSERT(argc <= 5);
+    for (int i = 0; i < argc; i++) {
+        words[3 + i] = argv[i];
+    }
+    for (int i = 0; i < argc + 3; i++) {
+        lens[i] = strlen(words[i]);
+    }
+    redisReply *reply = redisCommandArgv(rc, argc + 3, words, lens);
+    bool is_ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
+    if (is_ok) {
+        *out = reply->integer;
+    }
+    if (reply != NULL) {
+        freeReplyObject(reply);
+    }
+    return is_ok;
+}
+
 /* Adds the failure; false on a connection or command error. */
 static bool op_run(struct cluster *c, redisContext *rc, const struct cluster_op *op)
 {
@@ -150,26 +246,123 @@ static bool op_run(struct cluster *c, redisContext *rc, const struct cluster_op 
     char key[REDIS_LINK_NAME_MAX + 8 + SW_ADDR_STRLEN];
     sw_ip_format(&op->ip, ip, sizeof(ip));
     (void)snprintf(key, sizeof(key), "%sfail:%s", c->prefix, ip);
-    const char *argv[] = { "EVAL", fail_script, "1", key, c->findtime_ms };
-    size_t lens[5];
-    for (size_t i = 0; i < 5; i++) {
-        lens[i] = strlen(argv[i]);
-    }
-    redisReply *reply = redisCommandArgv(rc, 5, argv, lens);
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        if (reply != NULL) {
-            freeReplyObject(reply);
-        }
+    const char *argv[] = { key, c->findtime_ms };
+    long long count = 0;
+    if (!eval_integer(rc, fail_script, 2, argv, &count)) {
         return false;
     }
-    long long count = reply->integer;
-    freeReplyObject(reply);
     if (count >= (long long)c->maxretry) {
         atomic_fetch_add_explicit(&c->bans, 1, memory_order_relaxed);
         c->on_ban(c->ctx, &op->ip, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
     }
     return true;
 }
+
+/* Sends what is queued (a bounded round); false on an error (the head stays queued). */
+static bool run_ops(struct cluster *c, redisContext *rc)
+{
+    struct cluster_op op;
+    for (unsigned n = 0; n < CLUSTER_OPS_PER_ROUND && op_peek(c, &op); n++) {
+        if (!op_run(c, rc, &op)) {
+            return false;
+        }
+        atomic_fetch_add_explicit(&c->operations, 1, memory_order_relaxed);
+        op_done(c, &op);
+    }
+    return true;
+}
+
+/* ---- call caps ----------------------------------------------------------------------- */
+
+static uint32_t spare_of(uint32_t cap)
+{
+    return cap / 10 > 1 ? cap / 10 : 1;
+}
+
+static uint32_t local_share(const struct cluster *c, uint32_t cap)
+{
+    uint32_t share = (uint32_t)((uint64_t)cap * c->local_share_pct / 100u);
+    return share > 0 ? share : 1;
+}
+
+/* Redis away: every shared slot falls back to its local share. */
+static void grants_local(struct cluster *c)
+{
+    if (c->calls == NULL) {
+        return;
+    }
+    size_t count = callcount_slot_count(c->calls);
+    for (size_t i = 0; i < count; i++) {
+        struct callcount_slot *slot = callcount_slot_at(c->calls, i);
+        uint32_t cap = callcount_shared_cap(slot);
+        if (cap != 0) {
+            callcount_grant_set(slot, local_share(c, cap));
+        }
+    }
+}
+
+/* Asks Redis for `want` of `slot`'s cap; false on an error. */
+static bool grant_ask(struct cluster *c, redisContext *rc, struct callcount_slot *slot,
+                      uint32_t cap, uint32_t want)
+{
+    char key[REDIS_LINK_NAME_MAX + 16 + CALLCOUNT_NAME_CAP];
+    (void)snprintf(key, sizeof(key), "%scalls:%s:%s", c->prefix,
+                   callcount_slot_kind(slot) == CALLCOUNT_TRUNK ? "t" : "a", callcount_name(slot));
+    char want_text[16];
+    char cap_text[16];
+    (void)snprintf(want_text, sizeof(want_text), "%u", want);
+    (void)snprintf(cap_text, sizeof(cap_text), "%u", cap);
+    const char *argv[] = { key, c->node, want_text, cap_text, c->lease_prefix };
+    long long granted = 0;
+    if (!eval_integer(rc, grant_script, 5, argv, &granted)) {
+        return false;
+    }
+    atomic_fetch_add_explicit(&c->grants, 1, memory_order_relaxed);
+    callcount_grant_set(slot, granted < 0 ? 0 : (uint32_t)granted);
+    return true;
+}
+
+/*
+ * Adjusts every shared slot's grant: more when a reservation met it (or `is_all`), less
+ * when more than twice the spare lies unused (only when `is_all`: once a tick). False on
+ * an error.
+ */
+static bool grants_adjust(struct cluster *c, redisContext *rc, bool is_all)
+{
+    if (c->calls == NULL) {
+        return true;
+    }
+    size_t count = callcount_slot_count(c->calls);
+    for (size_t i = 0; i < count; i++) {
+        struct callcount_slot *slot = callcount_slot_at(c->calls, i);
+        uint32_t cap = callcount_shared_cap(slot);
+        if (cap == 0) {
+            continue;
+        }
+        uint32_t used = callcount_value(slot);
+        uint32_t grant = callcount_grant(slot);
+        uint32_t spare = spare_of(cap);
+        uint64_t want = (uint64_t)used + spare;
+        want = want > cap ? cap : want;
+        bool is_short = callcount_take_wanted(slot) || used >= grant;
+        bool is_idle = grant != CALLCOUNT_NO_GRANT && grant > used + 2 * spare;
+        if ((is_short || is_all || is_idle) && grant != want &&
+            !grant_ask(c, rc, slot, cap, (uint32_t)want)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool lease_renew(struct cluster *c, redisContext *rc)
+{
+    char ms[16];
+    (void)snprintf(ms, sizeof(ms), "%u", CLUSTER_LEASE_MS);
+    const char *argv[] = { "SET", c->lease_key, "1", "PX", ms };
+    return redis_link_command(rc, 5, argv);
+}
+
+/* ---- the thread ---------------------------------------------------------------------- */
 
 static uint64_t thread_cpu_ns(void)
 {
@@ -180,19 +373,59 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Marks the link down (logged once a streak) or up again (logged once). */
-static void note_link(struct cluster *c, redisContext *rc, bool is_up, bool *is_logged)
+/* Reports a change of state once: down (local shares) or up again. */
+static void note_state(struct cluster *c, bool is_up)
 {
-    if (!is_up) {
-        redis_link_error(&c->link, "lost", rc, is_logged);
-        atomic_store(&c->is_connected, false);
+    atomic_store(&c->is_connected, is_up);
+    int state = is_up ? 2 : 1;
+    if (state == c->state) {
         return;
     }
-    if (*is_logged) {
-        log_notice(NULL, "cluster: %s:%d reachable again", c->link.host, c->link.port);
+    bool is_first_up = c->state == 0 && is_up; /* nothing to tell: it is how we start */
+    c->state = state;
+    if (!is_up) {
+        grants_local(c);
     }
-    *is_logged = false;
-    atomic_store(&c->is_connected, true);
+    if (c->on_state != NULL && !is_first_up) {
+        c->on_state(c->ctx, is_up);
+    }
+}
+
+/* Sleeps until work, a tick or the stop; says whether a reservation asked for more. */
+static bool wait_work(struct cluster *c, unsigned ms)
+{
+    struct timespec until;
+    (void)clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(ms / 1000u);
+    until.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->lock);
+    while (c->ring_len == 0 && !c->is_wanted && !atomic_load(&c->is_stopping)) {
+        if (pthread_cond_timedwait(&c->wake, &c->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    bool was_wanted = c->is_wanted;
+    c->is_wanted = false;
+    pthread_mutex_unlock(&c->lock);
+    return was_wanted;
+}
+
+/* One round on a live connection; false on an error. */
+static bool round_run(struct cluster *c, redisContext *rc, bool is_fresh, uint64_t *next_tick_ms)
+{
+    uint64_t now = sw_mono_ms();
+    bool is_tick = is_fresh || now >= *next_tick_ms;
+    if (is_tick && !lease_renew(c, rc)) {
+        return false;
+    }
+    if (is_tick) {
+        *next_tick_ms = now + CLUSTER_TICK_MS;
+    }
+    return run_ops(c, rc) && grants_adjust(c, rc, is_tick);
 }
 
 static void *cluster_main(void *arg)
@@ -201,31 +434,42 @@ static void *cluster_main(void *arg)
     redisContext *rc = NULL;
     unsigned backoff = REDIS_LINK_BACKOFF_MIN_MS;
     bool is_logged = false;
-    struct cluster_op op;
-    while (op_next(c, &op)) {
-        bool is_stopping = atomic_load(&c->is_stopping);
-        if (rc == NULL && !is_stopping && (rc = redis_link_connect(&c->link, &is_logged)) == NULL) {
-            atomic_store(&c->is_connected, false);
+    uint64_t next_tick_ms = 0;
+    while (!atomic_load(&c->is_stopping)) {
+        if (rc == NULL && (rc = redis_link_connect(&c->link, &is_logged)) == NULL) {
+            note_state(c, false);
             (void)redis_link_pause(&c->is_stopping, backoff);
             backoff = redis_link_backoff(backoff);
             continue;
         }
-        bool is_ok = rc != NULL && op_run(c, rc, &op);
+        bool is_ok = round_run(c, rc, c->state != 2, &next_tick_ms);
         atomic_store(&c->cpu_ns, thread_cpu_ns());
-        if (!is_ok && is_stopping) {
-            break;
-        }
-        note_link(c, rc, is_ok, &is_logged);
         if (!is_ok) {
+            redis_link_error(&c->link, "lost", rc, &is_logged);
             redisFree(rc);
             rc = NULL;
+            note_state(c, false);
             continue;
         }
+        if (is_logged) {
+            log_notice(NULL, "cluster: %s:%d reachable again", c->link.host, c->link.port);
+        }
+        is_logged = false;
         backoff = REDIS_LINK_BACKOFF_MIN_MS;
-        atomic_fetch_add_explicit(&c->operations, 1, memory_order_relaxed);
-        op_done(c, &op);
+        note_state(c, true);
+        uint64_t now = sw_mono_ms();
+        if (wait_work(c, next_tick_ms > now ? (unsigned)(next_tick_ms - now) : 0)) {
+            /* Refused calls ask again and again while the cap is full: at most one
+             * round of asking per CLUSTER_ASK_GAP_MS, whatever the INVITE rate. */
+            struct timespec gap = { .tv_sec = 0, .tv_nsec = CLUSTER_ASK_GAP_MS * 1000000L };
+            (void)nanosleep(&gap, NULL);
+        }
     }
     if (rc != NULL) {
+        /* What is queued goes if Redis answers; the lease goes so our grants free at once. */
+        (void)run_ops(c, rc);
+        const char *argv[] = { "DEL", c->lease_key };
+        (void)redis_link_command(rc, 2, argv);
         redisFree(rc);
     }
     return NULL;
@@ -233,6 +477,7 @@ static void *cluster_main(void *arg)
 
 int cluster_start(struct cluster *c)
 {
+    grants_local(c);
     int err = pthread_create(&c->thread, NULL, cluster_main, c);
     if (err != 0) {
         return -err;
@@ -254,6 +499,9 @@ void cluster_free(struct cluster *c)
         int err = pthread_join(c->thread, NULL);
         SW_ASSERT(err == 0);
     }
+    if (c->calls != NULL) {
+        callcount_on_wanted(c->calls, NULL, NULL);
+    }
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     sw_free(c->ring);
@@ -266,6 +514,7 @@ void cluster_stats_get(struct cluster *c, struct cluster_stats *out)
     out->operations = atomic_load_explicit(&c->operations, memory_order_relaxed);
     out->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
     out->bans = atomic_load_explicit(&c->bans, memory_order_relaxed);
+    out->grants = atomic_load_explicit(&c->grants, memory_order_relaxed);
     out->errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
     out->cpu_ns = atomic_load_explicit(&c->cpu_ns, memory_order_relaxed);
     out->is_connected = atomic_load(&c->is_connected);

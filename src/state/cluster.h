@@ -16,6 +16,25 @@
  * queue only once Redis took it, so failures counted while Redis is down are added when
  * it returns; a full queue drops the oldest and counts it. `on_ban` runs in that thread.
  * Reconnects back off from 100 ms to 5 s; the first failure of a streak is logged.
+ *
+ * Concurrent-call caps. The cap of each trunk and account (a callcount slot marked with
+ * callcount_share) is split between the nodes as grants: the hash
+ * "<prefix>calls:<t|a>:<name>" maps each node to the number of calls it may hold, and
+ * one script grants a node min(what it asks, cap - the other live nodes' grants), so the
+ * grants never add up to more than the cap and two nodes taking the last place at once
+ * cannot both have it. A worker reserves against its node's grant in memory
+ * (callcount_reserve), never waiting for Redis. The thread asks for in-use + a spare
+ * (cap / 10, at least 1) when a reservation meets the grant, and gives back what is
+ * beyond twice the spare about once a second. A node is live while its lease key
+ * "<prefix>node:<node>" exists (renewed every second, CLUSTER_LEASE_MS): the grants of a
+ * node that died are dropped by the next script that meets them, so its calls stop
+ * counting within the lease.
+ *
+ * Redis away (never open): every shared slot's grant becomes the node's local share of
+ * the cap (`local_share_pct`, at least 1 call), so the cluster exceeds a cap by at most
+ * the nodes' shares beyond it; `on_state` is told, and again when Redis answers, after
+ * which every grant is asked for anew (a restarted, empty Redis learns them back). Until
+ * Redis first answers, the local share applies.
  */
 #ifndef SW_STATE_CLUSTER_H
 #define SW_STATE_CLUSTER_H
@@ -26,14 +45,21 @@
 
 #include "base/addr.h"
 
+#define CLUSTER_LEASE_MS 5000u
+
+struct callcount;
+
 struct cluster_config {
-    const char *host;    /* NULL = "127.0.0.1" */
-    uint16_t port;       /* 0 = 6379 */
-    const char *prefix;  /* NULL = "sipwarden:"; [A-Za-z0-9:_.-], at most 64 bytes */
-    unsigned timeout_ms; /* connect and command timeout; 0 = 1000 */
-    size_t queue_cap;    /* 0 = 4096; at most 1 Mi */
-    uint32_t maxretry;   /* failures in all that ban; 0 = 3 */
-    uint32_t findtime_s; /* window of the shared count, from its first failure; 0 = 300 */
+    const char *host;         /* NULL = "127.0.0.1" */
+    uint16_t port;            /* 0 = 6379 */
+    const char *prefix;       /* NULL = "sipwarden:"; [A-Za-z0-9:_.-], at most 64 bytes */
+    unsigned timeout_ms;      /* connect and command timeout; 0 = 1000 */
+    size_t queue_cap;         /* 0 = 4096; at most 1 Mi */
+    uint32_t maxretry;        /* failures in all that ban; 0 = 3 */
+    uint32_t findtime_s;      /* window of the shared count, from its first failure; 0 = 300 */
+    const char *node;         /* this node's name; NULL = "<hostname>:<pid>" */
+    struct callcount *calls;  /* slots whose caps are shared; NULL = none */
+    uint32_t local_share_pct; /* part of each cap a node uses while Redis is away; 0 = 50 */
 };
 
 struct cluster_stats {
@@ -41,6 +67,7 @@ struct cluster_stats {
     uint64_t dropped;    /* operations dropped on a full queue */
     uint64_t bans;       /* on_ban calls */
     uint64_t errors;     /* failed connections and commands */
+    uint64_t grants;     /* grant scripts run */
     uint64_t cpu_ns;     /* CPU time of the cluster thread */
     bool is_connected;   /* the last operation reached Redis */
 };
@@ -48,13 +75,25 @@ struct cluster_stats {
 /* Called in the cluster thread when `ip`'s shared count reaches maxretry. */
 typedef void cluster_ban_fn(void *ctx, const struct sw_ip *ip, uint32_t failures);
 
+/*
+ * Called in the cluster thread when Redis stops answering (false; also when it does not
+ * answer at start) and when it answers again (true).
+ */
+typedef void cluster_state_fn(void *ctx, bool is_up);
+
 struct cluster;
 
 /* Validates and allocates; no connection yet. Returns 0, -SW_EBADARG or -ENOMEM. */
 int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *ctx,
                 struct cluster **out);
 
-/* Starts the thread. Returns 0 or -errno. */
+/* Sets the state callback (before cluster_start). */
+void cluster_on_state(struct cluster *c, cluster_state_fn *fn);
+
+/*
+ * Applies the local shares to every shared slot (so nothing is open before Redis
+ * answers), then starts the thread. Returns 0 or -errno.
+ */
 int cluster_start(struct cluster *c);
 
 /* Stops the thread (what is queued is sent if Redis answers at once) and frees. NULL: no-op. */

@@ -26,7 +26,8 @@ it_redis_stop() {
 # it_cluster_conf NODE FILE PORT [EXTRA]: node NODE (a, b, c -> 127.0.0.11, .12, .13) listens
 # on udp PORT, keeps its own database, log and control socket, and shares through Redis.
 # The PBX is 127.0.0.5:PBX_PORT, the provider 127.0.0.6:PROV_PORT (set by the caller);
-# account 1001 exists. EXTRA lines go to [general].
+# account 1001 exists. EXTRA lines go to [general]. The trunk's max_calls is IT_MAX_CALLS
+# (default 30), its node name NODE.
 it_cluster_conf() {
     local node=$1 file=$2 port=$3 extra=${4:-}
     local ip
@@ -50,6 +51,8 @@ backend = redis
 path = bans-$node.db
 redis = 127.0.0.1:$REDIS_PORT
 redis_prefix = it$$:
+[cluster]
+node = $node
 [pbx]
 address = udp:127.0.0.5:$PBX_PORT
 [provider]
@@ -59,6 +62,7 @@ permit = 127.0.0.6/32
 owned_numbers = +15551230000-+15551230099
 default_number = +15551230000
 max_call_rate = 1000
+max_calls = ${IT_MAX_CALLS:-30}
 [1001]
 type = account
 secret = Str0ng-1001-xQ7v

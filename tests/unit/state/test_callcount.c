@@ -121,6 +121,49 @@ static void test_callcount_limit_is_exact_across_threads(void **state)
     callcount_free(t);
 }
 
+static unsigned wanted_calls;
+
+static void count_wanted(void *ctx)
+{
+    (void)ctx;
+    wanted_calls++;
+}
+
+/* A cluster's grant bounds reservations below the cap and asks for more as it runs out. */
+static void test_callcount_grant_bounds_and_asks(void **state)
+{
+    (void)state;
+    struct callcount *t = callcount_new(4);
+    callcount_on_wanted(t, count_wanted, NULL);
+    struct callcount_slot *s = callcount_slot(t, CALLCOUNT_TRUNK, "provider");
+    assert_int_equal(callcount_grant(s), CALLCOUNT_NO_GRANT);
+    callcount_share(s, 10);
+    assert_int_equal(callcount_shared_cap(s), 10);
+    callcount_grant_set(s, 2);
+    assert_true(callcount_reserve(s, 10));
+    assert_false(callcount_take_wanted(s));
+    assert_int_equal(wanted_calls, 0);
+    assert_true(callcount_reserve(s, 10)); /* the last place: asks before the next call */
+    assert_true(callcount_take_wanted(s));
+    assert_int_equal(wanted_calls, 1);
+    assert_false(callcount_reserve(s, 10));
+    assert_true(callcount_take_wanted(s));
+    assert_int_equal(wanted_calls, 2);
+    /* The cap itself still rules under a larger grant. */
+    callcount_grant_set(s, 50);
+    assert_false(callcount_reserve(s, 2));
+    /* Not shared any more: the grant goes. */
+    callcount_share(s, 0);
+    assert_int_equal(callcount_grant(s), CALLCOUNT_NO_GRANT);
+    assert_true(callcount_reserve(s, 0));
+    assert_int_equal(callcount_slot_count(t), 1);
+    assert_ptr_equal(callcount_slot_at(t, 0), s);
+    for (int i = 0; i < 3; i++) {
+        callcount_release(s);
+    }
+    callcount_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_callcount_limit_and_unlimited),
         cmocka_unit_test(test_callcount_table_is_bounded),
         cmocka_unit_test(test_callcount_limit_is_exact_across_threads),
+        cmocka_unit_test(test_callcount_grant_bounds_and_asks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

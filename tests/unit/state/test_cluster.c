@@ -5,6 +5,7 @@
 
 #include "base/err.h"
 #include "base/hash.h"
+#include "state/callcount.h"
 #include "state/cluster.h"
 #include "support/redis_server.h"
 #include "support/unit.h"
@@ -139,6 +140,90 @@ static void test_cluster_full_queue_drops_oldest(void **state)
     assert_true(redis_server_start());
 }
 
+/* A node sharing the cap of trunk "provider" through `table`. */
+static struct cluster *cap_node(const char *node, struct callcount *table, struct seen *seen)
+{
+    struct cluster_config cfg = {
+        .port = (uint16_t)redis_server_port(),
+        .prefix = "swtest:",
+        .timeout_ms = 500,
+        .node = node,
+        .calls = table,
+        .local_share_pct = 50,
+    };
+    struct cluster *c = NULL;
+    assert_int_equal(cluster_new(&cfg, on_ban, seen, &c), 0);
+    assert_int_equal(cluster_start(c), 0);
+    return c;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec pause = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+    (void)nanosleep(&pause, NULL);
+}
+
+/* Reserves on `slot` until it has `want` calls or 2 s passed; returns what it holds. */
+static uint32_t take_up_to(struct callcount_slot *slot, uint32_t want)
+{
+    for (int i = 0; i < 200 && callcount_value(slot) < want; i++) {
+        if (!callcount_reserve(slot, 100)) {
+            pause_ms(10); /* the cluster thread asks for more meanwhile */
+        }
+    }
+    return callcount_value(slot);
+}
+
+/*
+ * Two nodes share a cap of 4: whatever each asks for, they never hold more than 4 calls
+ * together; when one stops, the other gets its room; without Redis each holds its local
+ * share (2).
+ */
+static void test_cluster_call_cap_is_shared(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct callcount *ta = callcount_new(8);
+    struct callcount *tb = callcount_new(8);
+    struct callcount_slot *sa = callcount_slot(ta, CALLCOUNT_TRUNK, "provider");
+    struct callcount_slot *sb = callcount_slot(tb, CALLCOUNT_TRUNK, "provider");
+    callcount_share(sa, 4);
+    callcount_share(sb, 4);
+    struct cluster *a = cap_node("a", ta, &seen);
+    assert_int_equal(callcount_grant(sa), 2); /* the local share until Redis answers */
+    struct cluster *b = cap_node("b", tb, &seen);
+    assert_int_equal(take_up_to(sa, 3), 3);
+    /* B asks for 3 as well: only 1 is left. */
+    assert_int_equal(take_up_to(sb, 3), 1);
+    assert_true(callcount_grant(sa) + callcount_grant(sb) <= 4);
+
+    /* A ends its calls; within a tick its grant shrinks and B may grow to 3. */
+    for (int i = 0; i < 3; i++) {
+        callcount_release(sa);
+    }
+    assert_int_equal(take_up_to(sb, 3), 3);
+    assert_true(callcount_grant(sa) + callcount_grant(sb) <= 4);
+
+    /* B stops (its lease goes): A may hold all 4. */
+    cluster_free(b);
+    assert_int_equal(take_up_to(sa, 4), 4);
+
+    /* Redis away: A falls back to its local share; its calls stay, new ones wait. */
+    redis_server_stop();
+    for (int i = 0; i < 100 && callcount_grant(sa) != 2; i++) {
+        pause_ms(20);
+    }
+    assert_int_equal(callcount_grant(sa), 2);
+    for (int i = 0; i < 3; i++) {
+        callcount_release(sa);
+    }
+    assert_int_equal(take_up_to(sa, 4), 2);
+    assert_true(redis_server_start());
+    cluster_free(a);
+    callcount_free(tb);
+    callcount_free(ta);
+}
+
 static void test_cluster_refuses_bad_config(void **state)
 {
     (void)state;
@@ -162,6 +247,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cluster_failures_wait_for_redis, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test_setup_teardown(test_cluster_full_queue_drops_oldest, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_call_cap_is_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test(test_cluster_refuses_bad_config),
     };
