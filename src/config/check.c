@@ -484,6 +484,29 @@ static void check_admin_state(const struct cfg_check_ctx *ctx)
     }
 }
 
+/*
+ * #15: Redis carries bans and counters that decide who may call. Its password sits in a
+ * file only we may read; off loopback the link must be encrypted, which hiredis 0.14
+ * cannot do: the address must be a local TLS tunnel unless the operator says otherwise.
+ */
+static void check_cluster(const struct cfg_check_ctx *ctx)
+{
+    const struct cfg_cluster *cluster = &ctx->cfg->cluster;
+    const struct cfg_state *state = &ctx->cfg->state;
+    if (cluster->password_file != NULL) {
+        check_private_file(ctx, cluster->password_file,
+                           single_place(ctx, CFG_SECTION_CLUSTER, "password_file"));
+    } else if (cluster->user != NULL) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_CLUSTER, "user"), "user needs password_file");
+    }
+    if (state->backend == CFG_STATE_REDIS && state->redis.is_set && !is_loopback(&state->redis) &&
+        !cluster->allow_plaintext) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_STATE, "redis"),
+                 "Redis off loopback would carry bans and counters in clear: reach it through a "
+                 "local TLS tunnel (docs/cluster.md), or set [cluster] allow_plaintext = yes");
+    }
+}
+
 /* "family table set": family inet, ip or ip6; names of letters, digits, '_' and '-'. */
 static bool nft_set_is_valid(const char *text)
 {
@@ -809,6 +832,7 @@ void cfg_check_global(const struct cfg_check_ctx *ctx)
     check_tls(ctx);
     check_pbx(ctx);
     check_admin_state(ctx);
+    check_cluster(ctx);
     check_ban(ctx);
     check_accounts(ctx);
     check_realm_for_hashes(ctx);

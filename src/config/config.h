@@ -422,6 +422,9 @@ struct cfg_state {
 struct cfg_cluster {
     char *node;           /* NULL = "<host name>:<pid>" */
     uint32_t local_share; /* percent of each call cap held while Redis is away */
+    char *user;           /* Redis ACL user; NULL = default */
+    char *password_file;  /* NULL = no AUTH */
+    bool allow_plaintext; /* a Redis address off loopback is accepted */
 };
 
 /* [cdr]: call detail records (obs/cdr_store.h). */

@@ -43,6 +43,7 @@
 #include "state/failtrack.h"
 #include "state/isolation.h"
 #include "state/ratelimit.h"
+#include "state/redis_link.h"
 
 /* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
  * SQLite and action threads); a thread beyond them shares one slot under a mutex. */
@@ -522,7 +523,8 @@ static void cluster_state(void *ctx, bool is_up)
     sw_event_emit(&obs->gw->events, &ev);
 }
 
-static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *diag)
+static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, const char *password,
+                        struct sw_diag *diag)
 {
     struct cluster_config cc = {
         .host = cfg->state.redis.host,
@@ -534,6 +536,8 @@ static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_dia
         .node = cfg->cluster.node,
         .calls = obs->gw->calls,
         .local_share_pct = cfg->cluster.local_share,
+        .user = cfg->cluster.user,
+        .password = password[0] != '\0' ? password : NULL,
     };
     int rc = cluster_new(&cc, cluster_ban, obs, &obs->cluster);
     if (rc == 0) {
@@ -541,6 +545,31 @@ static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, struct sw_dia
     } else {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "cluster: %s",
                     sw_strerror(rc));
+    }
+    return rc;
+}
+
+static int attach_redis(struct gw_obs *obs, const struct cfg *cfg, const char *password,
+                        struct sw_diag *diag)
+{
+    struct ban_redis_config rc_cfg = {
+        .host = cfg->state.redis.host,
+        .port = cfg->state.redis.port,
+        .prefix = cfg->state.redis_prefix,
+        .node_id = cfg->cluster.node,
+        .user = cfg->cluster.user,
+        .password = password[0] != '\0' ? password : NULL,
+    };
+    struct ban_redis *r = NULL;
+    int rc = ban_redis_open(&rc_cfg, &r);
+    if (rc == 0) {
+        rc = ban_store_attach(obs->bans, &ban_redis_ops, r);
+        if (rc != 0) {
+            ban_redis_ops.close(r);
+        }
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "%s", sw_strerror(rc));
     }
     return rc;
 }
@@ -581,25 +610,22 @@ static int attach_persistence(struct gw_obs *obs, const struct cfg *cfg, struct 
     if (cfg->state.backend != CFG_STATE_REDIS) {
         return 0;
     }
-    struct ban_redis_config rc_cfg = {
-        .host = cfg->state.redis.host,
-        .port = cfg->state.redis.port,
-        .prefix = cfg->state.redis_prefix,
-        .node_id = cfg->cluster.node,
-    };
-    struct ban_redis *r = NULL;
-    int rc = ban_redis_open(&rc_cfg, &r);
-    if (rc == 0) {
-        rc = ban_store_attach(obs->bans, &ban_redis_ops, r);
+    char password[REDIS_LINK_SECRET_CAP] = "";
+    if (cfg->cluster.password_file != NULL) {
+        int rc = redis_link_read_password(cfg->cluster.password_file, password, sizeof(password));
         if (rc != 0) {
-            ban_redis_ops.close(r);
+            sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "cluster.password_file", "%s: %s",
+                        cfg->cluster.password_file,
+                        rc == -SW_EBADARG ? "no password on its first line" : sw_strerror(rc));
+            return rc;
         }
     }
-    if (rc != 0) {
-        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "%s", sw_strerror(rc));
-        return rc;
+    int rc = attach_redis(obs, cfg, password, diag);
+    if (rc == 0) {
+        rc = open_cluster(obs, cfg, password, diag);
     }
-    return open_cluster(obs, cfg, diag);
+    explicit_bzero(password, sizeof(password)); /* the links keep their own copies */
+    return rc;
 }
 
 static const char *cdr_database(const struct cfg *cfg)

@@ -72,6 +72,7 @@ static int configure(struct ban_redis *r, const struct ban_redis_config *cfg)
         (void)snprintf(node, sizeof(node), "%s:%ld", name, (long)getpid());
     }
     if (!redis_link_init(&r->link, host, cfg->port, cfg->timeout_ms, "ban_redis", &r->errors) ||
+        !redis_link_set_login(&r->link, cfg->user, cfg->password) ||
         !redis_link_is_name(prefix, true) || !redis_link_is_name(node, true)) {
         return -SW_EBADARG;
     }
@@ -106,6 +107,7 @@ int ban_redis_open(const struct ban_redis_config *cfg, struct ban_redis **out)
     }
     if (err != 0) {
         sw_free(r->queue);
+        redis_link_fini(&r->link);
         sw_free(r);
         return err;
     }
@@ -280,6 +282,18 @@ static void change_done(struct ban_redis *r, bool was_resync)
 }
 
 /*
+ * Redis was lost, and may come back empty (restarted without persistence): once it
+ * answers, the writer writes every active ban again, not only the queued changes.
+ */
+static void want_resync(struct ban_redis *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->is_resync_wanted = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/*
  * The writer: a change leaves the queue only once Redis took it. When stopping, what is
  * queued is written if Redis answers, without retries (SQLite and the table keep it).
  */
@@ -306,6 +320,7 @@ static void *writer_main(void *arg)
             redis_link_error(&r->link, "write to", c, &is_logged);
             redisFree(c);
             c = NULL;
+            want_resync(r);
             atomic_fetch_add_explicit(&r->reconnects, 1, memory_order_relaxed);
             continue;
         }
@@ -432,6 +447,7 @@ static void *subscriber_main(void *arg)
             read_messages(r, sub);
             if (!atomic_load(&r->is_stopping)) {
                 redis_link_error(&r->link, "lost the subscription to", sub, &is_logged);
+                want_resync(r);
             }
         }
         if (sub != NULL) {
@@ -510,6 +526,7 @@ static void redis_close(void *backend)
     pthread_mutex_destroy(&r->lock);
     sw_free(r->queue);
     r->queue = NULL;
+    redis_link_fini(&r->link);
     sw_free(r);
 }
 

@@ -11,7 +11,8 @@
  *
  * Threads: a writer thread owns one connection and writes changes from a bounded queue
  * (ban callbacks only copy the change in); a full queue drops the change, counts it and
- * makes the writer re-send every active ban once Redis answers again. A subscriber
+ * makes the writer re-send every active ban once Redis answers again, and so does a lost
+ * connection (Redis may come back empty). A subscriber
  * thread owns a second connection: it subscribes, then reads every key (SCAN) so that
  * nothing published while it was away is missed, and applies what other nodes publish
  * (ban_store_apply with this backend as origin: not sent back to Redis, but persisted
@@ -32,13 +33,15 @@
 #include "state/ban.h"
 
 struct ban_redis_config {
-    const char *host;    /* NULL = "127.0.0.1" */
-    uint16_t port;       /* 0 = 6379 */
-    const char *prefix;  /* NULL = "sipwarden:"; [A-Za-z0-9:_-], at most 64 bytes */
-    const char *node_id; /* NULL = "<hostname>:<pid>"; no spaces, at most 64 bytes */
-    uint32_t history_s;  /* kept after the end (repeat offenders); 0 = 30 days */
-    unsigned timeout_ms; /* connect and command timeout; 0 = 1000 */
-    size_t queue_cap;    /* 0 = 4096 */
+    const char *host;     /* NULL = "127.0.0.1" */
+    uint16_t port;        /* 0 = 6379 */
+    const char *prefix;   /* NULL = "sipwarden:"; [A-Za-z0-9:_-], at most 64 bytes */
+    const char *node_id;  /* NULL = "<hostname>:<pid>"; no spaces, at most 64 bytes */
+    uint32_t history_s;   /* kept after the end (repeat offenders); 0 = 30 days */
+    unsigned timeout_ms;  /* connect and command timeout; 0 = 1000 */
+    const char *user;     /* Redis ACL user; NULL = the default user */
+    const char *password; /* NULL = no login */
+    size_t queue_cap;     /* 0 = 4096 */
 };
 
 struct ban_redis_stats {

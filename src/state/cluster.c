@@ -107,7 +107,8 @@ static int configure(struct cluster *c, const struct cluster_config *cfg)
     }
     if (cfg->queue_cap > (1u << 20) || cfg->local_share_pct > 100 ||
         !redis_link_is_name(prefix, true) || !redis_link_is_name(node, true) ||
-        !redis_link_init(&c->link, cfg->host, cfg->port, cfg->timeout_ms, "cluster", &c->errors)) {
+        !redis_link_init(&c->link, cfg->host, cfg->port, cfg->timeout_ms, "cluster", &c->errors) ||
+        !redis_link_set_login(&c->link, cfg->user, cfg->password)) {
         return -SW_EBADARG;
     }
     (void)snprintf(c->prefix, sizeof(c->prefix), "%s", prefix);
@@ -159,6 +160,7 @@ int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *
     (void)pthread_condattr_destroy(&attr);
     if (err != 0) {
         sw_free(c->ring);
+        redis_link_fini(&c->link);
         sw_free(c);
         return err;
     }
@@ -506,6 +508,7 @@ void cluster_free(struct cluster *c)
     pthread_mutex_destroy(&c->lock);
     sw_free(c->ring);
     c->ring = NULL;
+    redis_link_fini(&c->link);
     sw_free(c);
 }
 

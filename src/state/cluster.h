@@ -60,6 +60,8 @@ struct cluster_config {
     const char *node;         /* this node's name; NULL = "<hostname>:<pid>" */
     struct callcount *calls;  /* slots whose caps are shared; NULL = none */
     uint32_t local_share_pct; /* part of each cap a node uses while Redis is away; 0 = 50 */
+    const char *user;         /* Redis ACL user; NULL = the default user */
+    const char *password;     /* NULL = no login */
 };
 
 struct cluster_stats {

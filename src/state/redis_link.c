@@ -1,10 +1,12 @@
 #include "state/redis_link.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/assert.h"
+#include "base/err.h"
 #include "base/log.h"
 
 #define LINK_DEFAULT_PORT    6379
@@ -44,6 +46,43 @@ bool redis_link_init(struct redis_link *link, const char *host, uint16_t port, u
     return true;
 }
 
+bool redis_link_set_login(struct redis_link *link, const char *user, const char *password)
+{
+    const char *u = user != NULL ? user : "";
+    const char *p = password != NULL ? password : "";
+    if (strlen(u) >= sizeof(link->user) || strlen(p) >= sizeof(link->password)) {
+        return false;
+    }
+    (void)snprintf(link->user, sizeof(link->user), "%s", u);
+    (void)snprintf(link->password, sizeof(link->password), "%s", p);
+    return true;
+}
+
+void redis_link_fini(struct redis_link *link)
+{
+    /* Through a volatile pointer: a plain memset before free may be optimized away. */
+    volatile char *p = link->password;
+    for (size_t i = 0; i < sizeof(link->password); i++) {
+        p[i] = '\0';
+    }
+}
+
+int redis_link_read_password(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        return -errno;
+    }
+    bool is_read = fgets(out, (int)cap, f) != NULL;
+    (void)fclose(f);
+    size_t len = is_read ? strcspn(out, "\r\n") : 0;
+    bool is_whole = is_read && (out[len] != '\0' || len + 1 < cap);
+    if (is_read) {
+        out[len] = '\0';
+    }
+    return len > 0 && is_whole ? 0 : -SW_EBADARG;
+}
+
 void redis_link_error(const struct redis_link *link, const char *what, const redisContext *c,
                       bool *is_logged)
 {
@@ -65,6 +104,21 @@ redisContext *redis_link_connect(const struct redis_link *link, bool *is_logged)
         if (c != NULL) {
             redisFree(c);
         }
+        return NULL;
+    }
+    if (link->password[0] == '\0') {
+        return c;
+    }
+    const char *login[] = { "AUTH", link->user, link->password };
+    int argc = 3;
+    if (link->user[0] == '\0') {
+        login[1] = link->password; /* the default user: AUTH password */
+        argc = 2;
+    }
+    if (!redis_link_command(c, argc, login)) {
+        /* Wrong user or password: as unreachable, logged once a streak; never the secret. */
+        redis_link_error(link, "login refused by", c, is_logged);
+        redisFree(c);
         return NULL;
     }
     return c;

@@ -16,13 +16,16 @@
 #define REDIS_LINK_BACKOFF_MIN_MS 100u
 #define REDIS_LINK_BACKOFF_MAX_MS 5000u
 #define REDIS_LINK_NAME_MAX       64
+#define REDIS_LINK_SECRET_CAP     256
 
 struct redis_link {
     char host[256];
     int port;
     struct timeval timeout;
-    const char *who;          /* log prefix, e.g. "ban_redis" */
-    _Atomic uint64_t *errors; /* counted on every failure; may be NULL */
+    const char *who;                      /* log prefix, e.g. "ban_redis" */
+    _Atomic uint64_t *errors;             /* counted on every failure; may be NULL */
+    char user[REDIS_LINK_NAME_MAX + 1];   /* "" = the default user */
+    char password[REDIS_LINK_SECRET_CAP]; /* "" = no AUTH */
 };
 
 /*
@@ -38,11 +41,29 @@ bool redis_link_init(struct redis_link *link, const char *host, uint16_t port, u
  */
 bool redis_link_is_name(const char *s, bool allow_colon);
 
+/*
+ * Sets the login sent on every connection (AUTH [user] password, Redis 6 ACLs): user NULL
+ * = the default user, password NULL = no login. False when one is too long.
+ */
+bool redis_link_set_login(struct redis_link *link, const char *user, const char *password);
+
+/* Wipes the password from memory (before the link's owner is freed). */
+void redis_link_fini(struct redis_link *link);
+
+/*
+ * Reads a password file: its first line, without the line end, into `out` (cap bytes).
+ * Returns 0, -errno, or -SW_EBADARG when the line is empty or does not fit.
+ */
+int redis_link_read_password(const char *path, char *out, size_t cap);
+
 /* Counts an error; logs the first of a streak only (`*is_logged` tracks the streak). */
 void redis_link_error(const struct redis_link *link, const char *what, const redisContext *c,
                       bool *is_logged);
 
-/* A connection with the command timeout set, or NULL (counted, logged once a streak). */
+/*
+ * A connection with the command timeout set and the login done, or NULL (counted,
+ * logged once a streak).
+ */
 redisContext *redis_link_connect(const struct redis_link *link, bool *is_logged);
 
 /* Runs one command of at most 8 words; true when Redis answered without an error reply. */

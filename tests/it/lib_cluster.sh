@@ -2,16 +2,37 @@
 # and gateways on distinct loopback addresses (127.0.0.11, .12, .13) sharing it.
 # Sourced after lib.sh.
 
+# The commands (and key and channel patterns) sipwarden's Redis user needs, as docs/cluster.md
+# gives them; used when REDIS_PASSWORD is set.
+REDIS_ACL_COMMANDS=(-@all +@connection +get +set +del +publish +subscribe +scan +eval +incr
+                    +pexpire +hgetall +hset +hdel +exists)
+
+# it_redis_cli ARGS...: redis-cli against this test's server (logged in when REDIS_PASSWORD).
+it_redis_cli() {
+    if [ -n "${REDIS_PASSWORD:-}" ]; then
+        redis-cli -p "$REDIS_PORT" --user sipwarden --pass "$REDIS_PASSWORD" --no-auth-warning "$@"
+    else
+        redis-cli -p "$REDIS_PORT" "$@"
+    fi
+}
+
 # it_redis_start: starts redis-server on REDIS_PORT (chosen here when unset), no persistence.
+# With REDIS_PASSWORD set, the default user is off and only user "sipwarden" (that
+# password, keys and channels it*, REDIS_ACL_COMMANDS) may log in.
 it_redis_start() {
     REDIS_PORT=${REDIS_PORT:-$(it_free_port)}
+    local acl=()
+    if [ -n "${REDIS_PASSWORD:-}" ]; then
+        acl=(--user default off --user sipwarden on ">$REDIS_PASSWORD" '~it*' '&it*'
+             "${REDIS_ACL_COMMANDS[@]}")
+    fi
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$IT_LOGS" > redis.log 2>&1 &
+        --dir "$IT_LOGS" "${acl[@]}" >> redis.log 2>&1 &
     REDIS_PID=$!
     IT_PIDS+=("$REDIS_PID")
     local i
     for i in $(seq 1 100); do
-        redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
+        it_redis_cli ping 2>/dev/null | grep -q PONG && return 0
         sleep 0.05
     done
     it_fail "redis-server did not start within 5 s"
@@ -53,6 +74,12 @@ redis = 127.0.0.1:$REDIS_PORT
 redis_prefix = it$$:
 [cluster]
 node = $node
+local_share = 50
+$(if [ -n "${REDIS_PASSWORD:-}" ]; then
+    printf '%s\n' "$REDIS_PASSWORD" > "redis-$node.pw"
+    chmod 600 "redis-$node.pw"
+    printf 'user = sipwarden\npassword_file = redis-%s.pw\n' "$node"
+fi)
 [pbx]
 address = udp:127.0.0.5:$PBX_PORT
 [provider]
@@ -69,15 +96,17 @@ secret = Str0ng-1001-xQ7v
 CONF
 }
 
-# it_node_start NODE CONF: starts gateway NODE, waits until it serves; its pid in NODE_PID[NODE].
+# it_node_start NODE CONF: starts gateway NODE (its log appended to gateway-NODE.log), waits
+# until this start serves; its pid in NODE_PID[NODE].
 declare -A NODE_PID
 it_node_start() {
-    local node=$1 conf=$2 i
+    local node=$1 conf=$2 i before
+    before=$(grep -c 'serving with' "gateway-$node.log" 2>/dev/null || true)
     "$SIPWARDEN" run -c "$conf" >> "gateway-$node.log" 2>&1 &
     NODE_PID[$node]=$!
     IT_PIDS+=("$!")
     for i in $(seq 1 100); do
-        grep -q 'serving with' "gateway-$node.log" 2>/dev/null && return 0
+        [ "$(grep -c 'serving with' "gateway-$node.log")" -gt "${before:-0}" ] && return 0
         kill -0 "${NODE_PID[$node]}" 2>/dev/null || { tail -20 "gateway-$node.log" >&2; it_fail "node $node exited at start"; }
         sleep 0.05
     done

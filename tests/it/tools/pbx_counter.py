@@ -7,11 +7,13 @@ UDP only. An INVITE gets 200 with a small SDP answer (a retransmission gets the 
 and is not counted again), a BYE or CANCEL gets 200 and ends its call, ACK is absorbed,
 OPTIONS gets 200. Every second and at the end it writes (to --out, else stdout):
 "answered=N", "max_concurrent=N" (answered calls not yet ended, the most at any moment),
-"now=N" and "answered_from_IP=N" per sending address. Loopback only; stops after S s.
+"now=N" and "answered_from_IP=N" per sending address. Loopback only; stops after S s, or
+at SIGTERM (writing its counts first).
 """
 import argparse
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -71,7 +73,9 @@ def main():
         else:
             print(text, flush=True)
 
-    while time.monotonic() < end:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    while time.monotonic() < end and not stop:
         if time.monotonic() >= next_write:
             write()
             next_write = time.monotonic() + 1

@@ -601,6 +601,61 @@ static void test_load_survives_allocation_failures(void **state)
     sw_alloc_reset_failure();
 }
 
+/*
+ * #15: the Redis password comes from a file only its owner may read (file:line of the
+ * key otherwise), a user without it is refused, and Redis off loopback is refused unless
+ * allow_plaintext says so (the link must go through a local TLS tunnel).
+ */
+static void test_cluster_login_and_plaintext(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw_config_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pw_path[512];
+    write_file(dir, "redis.pw", "s3cret-redis-pw\n", 0600, pw_path, sizeof(pw_path));
+    char text[2048];
+    (void)snprintf(text, sizeof(text),
+                   "[state]\nbackend = redis\nredis = 127.0.0.1:6380\n[cluster]\n"
+                   "user = sipwarden\npassword_file = %s\n",
+                   pw_path);
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_string("t.conf", text, &diag);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->cluster.user, "sipwarden");
+    assert_int_equal(cfg->cluster.local_share, 50);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+
+    assert_int_equal(chmod(pw_path, 0640), 0);
+    sw_diag_init(&diag);
+    assert_null(cfg_load_string("t.conf", text, &diag));
+    assert_true(has_entry(&diag, DIAG_ERROR, 6, "cluster.password_file", "chmod 600"));
+    sw_diag_fini(&diag);
+
+    sw_diag_init(&diag);
+    assert_null(cfg_load_string("t.conf", "[cluster]\nuser = sipwarden\n", &diag));
+    assert_true(has_entry(&diag, DIAG_ERROR, 2, "cluster.user", "needs password_file"));
+    sw_diag_fini(&diag);
+
+    static const char remote[] = "[state]\nbackend = redis\nredis = 192.0.2.10:6379\n";
+    sw_diag_init(&diag);
+    assert_null(cfg_load_string("t.conf", remote, &diag));
+    assert_true(has_entry(&diag, DIAG_ERROR, 3, "state.redis", "TLS tunnel"));
+    sw_diag_fini(&diag);
+    sw_diag_init(&diag);
+    cfg = cfg_load_string("t.conf",
+                          "[state]\nbackend = redis\nredis = 192.0.2.10:6379\n"
+                          "[cluster]\nallow_plaintext = yes\n",
+                          &diag);
+    assert_non_null(cfg);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+
+    assert_int_equal(unlink(pw_path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_load_several_trunks_need_default_trunk),
         cmocka_unit_test(test_load_default_is_the_loopback_example),
         cmocka_unit_test(test_private_file_permissions),
+        cmocka_unit_test(test_cluster_login_and_plaintext),
         cmocka_unit_test(test_load_offline_ignores_the_named_files),
         cmocka_unit_test(test_load_survives_allocation_failures),
     };
