@@ -645,7 +645,7 @@ static int open_cdr(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *d
     struct cdr_store_config cc = {
         .database = database,
         .csv = cfg->cdr.csv,
-        .node = cfg->cdr.node,
+        .node = cfg->cdr.node != NULL ? cfg->cdr.node : cfg->cluster.node,
     };
     int rc = cdr_store_open(&cc, &obs->cdr);
     if (rc != 0) {

@@ -14,12 +14,18 @@
 #include "obs/cdr.h"
 #include "obs/cdr_store.h"
 
+#define CDR_SOURCES_MAX 16
+
 static void print_usage(FILE *out)
 {
-    (void)fprintf(out, "usage: sipwarden cdr export --since T [--until T] [--format csv|json]\n"
-                       "                            [-c FILE | --database PATH]\n"
-                       "T: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC) or seconds since the "
-                       "epoch.\n");
+    (void)fprintf(out,
+                  "usage: sipwarden cdr export --since T [--until T] [--format csv|json]\n"
+                  "                            [-c FILE | --database PATH]...\n"
+                  "T: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC) or seconds since the "
+                  "epoch.\n"
+                  "Several -c or --database (at most %d): the nodes of a cluster, one "
+                  "database after another.\n",
+                  CDR_SOURCES_MAX);
 }
 
 bool tools_cdr_parse_time(const char *text, int64_t *out_ms)
@@ -74,9 +80,16 @@ static int print_row(void *ctx, const struct cdr_row *row)
     return 0;
 }
 
+/* A database named by -c FILE (is_config) or --database PATH, in command-line order. */
+struct export_source {
+    const char *name;
+    bool is_config;
+};
+
 struct export_args {
-    const char *config;
-    const char *database;
+    struct export_source sources[CDR_SOURCES_MAX];
+    size_t source_count; /* 0 = the default configuration's database */
+    bool is_too_many;
     const char *since;
     const char *until;
     const char *format;
@@ -96,10 +109,13 @@ static bool parse_export(int argc, char **argv, struct export_args *args)
     while ((opt = getopt_long(argc, argv, "c:", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
-            args->config = optarg;
-            break;
         case 'd':
-            args->database = optarg;
+            if (args->source_count == CDR_SOURCES_MAX) {
+                args->is_too_many = true;
+                break;
+            }
+            args->sources[args->source_count++] =
+                (struct export_source){ .name = optarg, .is_config = opt == 'c' };
             break;
         case 's':
             args->since = optarg;
@@ -114,8 +130,7 @@ static bool parse_export(int argc, char **argv, struct export_args *args)
             return false;
         }
     }
-    return optind == argc && args->since != NULL &&
-           (args->config == NULL || args->database == NULL) &&
+    return optind == argc && args->since != NULL && !args->is_too_many &&
            (strcmp(args->format, "csv") == 0 || strcmp(args->format, "json") == 0);
 }
 
@@ -128,18 +143,27 @@ static int export_main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
-    char *path = database_path(args.config, args.database);
-    if (path == NULL) {
-        return 1;
+    if (args.source_count == 0) {
+        args.sources[args.source_count++] = (struct export_source){ .name = NULL };
     }
-    query.database = path;
     struct export_ctx ctx = { .is_json = strcmp(args.format, "json") == 0, .out = stdout };
-    char error[512] = "";
-    int rc = cdr_store_read(&query, print_row, &ctx, error, sizeof(error));
-    sw_free(path);
-    if (rc != 0) {
-        (void)fprintf(stderr, "sipwarden cdr: %s\n", error[0] != '\0' ? error : sw_strerror(rc));
-        return 1;
+    /* #15: each node of a cluster keeps its own records, tagged with its node name. */
+    for (size_t i = 0; i < args.source_count; i++) {
+        const struct export_source *source = &args.sources[i];
+        char *path = source->is_config || source->name == NULL ? database_path(source->name, NULL)
+                                                               : database_path(NULL, source->name);
+        if (path == NULL) {
+            return 1;
+        }
+        query.database = path;
+        char error[512] = "";
+        int rc = cdr_store_read(&query, print_row, &ctx, error, sizeof(error));
+        sw_free(path);
+        if (rc != 0) {
+            (void)fprintf(stderr, "sipwarden cdr: %s\n",
+                          error[0] != '\0' ? error : sw_strerror(rc));
+            return 1;
+        }
     }
     return fflush(stdout) == 0 ? 0 : 1;
 }

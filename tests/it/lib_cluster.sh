@@ -45,7 +45,8 @@ it_redis_stop() {
 }
 
 # it_cluster_conf NODE FILE PORT [EXTRA]: node NODE (a, b, c -> 127.0.0.11, .12, .13) listens
-# on udp PORT, keeps its own database, log and control socket, and shares through Redis.
+# on udp PORT, keeps its own database (bans and call records, tagged with NODE), Master.csv,
+# log and control socket, and shares through Redis.
 # The PBX is 127.0.0.5:PBX_PORT, the provider 127.0.0.6:PROV_PORT (set by the caller);
 # account 1001 exists. EXTRA lines go to [general]. The trunk's max_calls is IT_MAX_CALLS
 # (default 30), its node name NODE.
@@ -80,6 +81,8 @@ $(if [ -n "${REDIS_PASSWORD:-}" ]; then
     chmod 600 "redis-$node.pw"
     printf 'user = sipwarden\npassword_file = redis-%s.pw\n' "$node"
 fi)
+[cdr]
+csv = Master-$node.csv
 [pbx]
 address = udp:127.0.0.5:$PBX_PORT
 [provider]

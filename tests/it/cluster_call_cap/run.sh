@@ -2,7 +2,8 @@
 # A trunk's max_calls = 10 holds for a cluster of two gateways (issue #15): sipp plays the
 # provider towards node a (127.0.0.11) and node b (127.0.0.12) at once, each asking for
 # far more than 10 calls in progress; the PBX stand-in counts the calls it answered and
-# not yet ended, and never sees more than 10 at once, while both nodes carry calls.
+# not yet ended, and never sees more than 10 at once, while both nodes carry calls. Each node
+# keeps its own call records, tagged with its node name; one cdr export reads both.
 source "$(dirname "$0")/../lib.sh"
 source "$IT_DIR/../lib_cluster.sh"
 
@@ -58,4 +59,14 @@ for node in a b; do
     it_log "node $node: cluster thread CPU $cpu us for $calls call attempts: $((cpu / calls)) us per call"
 done
 it_redis_stop
+
+# Each node kept its own call records, tagged with its name; one export reads both.
+"$SIPWARDEN" cdr export --since 2000-01-01 --format json -c a.conf -c b.conf > cdr.json ||
+    it_fail "cdr export of both nodes failed"
+from_a=$(grep -c '"node":"a"' cdr.json || true)
+from_b=$(grep -c '"node":"b"' cdr.json || true)
+it_log "cdr export -c a.conf -c b.conf: $from_a records from node a, $from_b from node b"
+# A call refused at max_calls never became a call: the answered ones have records.
+[ "$from_a" = "$ok_a" ] && [ "$from_b" = "$ok_b" ] ||
+    it_fail "expected $ok_a records of node a and $ok_b of node b"
 it_log "ok"
