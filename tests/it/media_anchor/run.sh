@@ -7,27 +7,19 @@
 # each side's SDP names rtpengine's address and a port of its range; rtpengine saw an
 # offer, an answer and a delete per call.
 source "$(dirname "$0")/../lib.sh"
+source "$IT_DIR/../lib_media.sh"
 
 CALLS=${SW_IT_CALLS:-10}
-command -v rtpengine >/dev/null || it_fail "rtpengine not installed (scripts/deps.sh --test)"
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-ng_port=$(it_free_port)
-cli_port=$(it_free_port) # rtpengine's own CLI listener: 2224 unless told, which parallel runs share
-port_min=$((30000 + (ng_port % 300) * 100))
-port_max=$((port_min + 99))
 caller_mp=$(it_free_port) # media ports of the sipp endpoints
 callee_mp=$(it_free_port)
-
-# --config-file=none: the packaged /etc/rtpengine/rtpengine.conf binds fixed ports (its
-# HTTP listener on 2225), which a second rtpengine (another test running now) cannot.
-rtpengine --config-file=none --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
-    --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
-    --listen-cli=127.0.0.1:"$cli_port" --delete-delay=0 --log-level=6 --no-redis-required \
-    >rtpengine.log 2>&1 &
-IT_PIDS+=($!)
-it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
+it_rtpengine_ports
+ng_port=$RTPENGINE_NG_PORT
+port_min=$RTP_MIN
+port_max=$RTP_MAX
+it_start_rtpengine
 
 cat > gw.conf <<CONF
 [general]

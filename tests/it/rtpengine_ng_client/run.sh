@@ -9,7 +9,6 @@
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
-command -v rtpengine >/dev/null || it_fail "rtpengine not installed (scripts/deps.sh --test)"
 programs=${SW_PROGRAMS:-}
 for candidate in "$(dirname "$SIPWARDEN")/tests/programs" "$(dirname "$SIPWARDEN")/../tests/programs"; do
     if [ -z "$programs" ] && [ -x "$candidate/ng_probe" ]; then
@@ -18,20 +17,13 @@ for candidate in "$(dirname "$SIPWARDEN")/tests/programs" "$(dirname "$SIPWARDEN
 done
 [ -x "$programs/ng_probe" ] || it_fail "ng_probe not built"
 
-ng_port=$(it_free_port)
-cli_port=$(it_free_port) # rtpengine's own CLI listener: 2224 unless told, which parallel runs share
-# A media range of its own: 100 ports picked from the ng port so that parallel runs differ.
-port_min=$((30000 + (ng_port % 300) * 100))
-port_max=$((port_min + 99))
+. "$IT_DIR/../lib_media.sh"
+it_rtpengine_ports
+ng_port=$RTPENGINE_NG_PORT
+port_min=$RTP_MIN
+port_max=$RTP_MAX
 it_log "rtpengine ng on 127.0.0.1:$ng_port, media ports $port_min-$port_max"
-# --config-file=none: the packaged /etc/rtpengine/rtpengine.conf binds fixed ports (its
-# HTTP listener on 2225), which a second rtpengine (another test running now) cannot.
-rtpengine --config-file=none --foreground --log-stderr --table=-1 --interface=127.0.0.1 \
-    --listen-ng=127.0.0.1:"$ng_port" --port-min="$port_min" --port-max="$port_max" \
-    --listen-cli=127.0.0.1:"$cli_port" --delete-delay=0 --log-level=6 --no-redis-required \
-    >rtpengine.log 2>&1 &
-IT_PIDS+=($!)
-it_wait_grep "Startup complete" rtpengine.log 10 || it_fail "rtpengine did not start"
+it_start_rtpengine
 
 "$programs/ng_probe" "127.0.0.1:$ng_port" >probe.out 2>probe.err || {
     cat probe.out probe.err >&2
