@@ -42,7 +42,8 @@ struct call_record;
     X(EV_FRAUD_BLOCK, "FraudBlock", false)                           \
     X(EV_FRAUD_WARN, "FraudWarn", false)                             \
     X(EV_CLUSTER_DEGRADED, "ClusterDegraded", false)                 \
-    X(EV_CLUSTER_RESTORED, "ClusterRestored", false)
+    X(EV_CLUSTER_RESTORED, "ClusterRestored", false)                 \
+    X(EV_MEDIA_RELAY_UNREACHABLE, "MediaRelayUnreachable", false)
 
 enum sw_event_kind {
 

@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "sip/sdp.h"
 #include "sip/sdp_rewrite.h"
 
@@ -16,6 +17,7 @@
 struct anchor {
     struct rtpengine *client;
     bool is_pass_when_unreachable;
+    uint32_t media_timeout_ms;
     struct sip_sdp *parsed; /* scratch for the weak-crypto filter */
     char *scratch;
 };
@@ -40,6 +42,7 @@ struct anchor *anchor_new(struct loop *loop, const struct anchor_settings *setti
         return NULL;
     }
     a->is_pass_when_unreachable = settings->is_pass_when_unreachable;
+    a->media_timeout_ms = settings->media_timeout_ms;
     return a;
 }
 
@@ -57,6 +60,11 @@ void anchor_free(struct anchor *a)
 bool anchor_passes_unreachable(const struct anchor *a)
 {
     return a->is_pass_when_unreachable;
+}
+
+uint32_t anchor_media_timeout_ms(const struct anchor *a)
+{
+    return a->media_timeout_ms;
 }
 
 struct rtpengine *anchor_client(struct anchor *a)
@@ -207,6 +215,59 @@ void anchor_cancel(struct anchor_session *s)
     }
 }
 
+/* totals.RTP.packets of a query's answer, or -1 when it is missing. */
+static int64_t rtp_packets(const struct bencode_doc *doc)
+{
+    uint32_t totals = bencode_dict_get(doc, 0, SV("totals"));
+    uint32_t rtp = totals == BENCODE_NONE ? BENCODE_NONE : bencode_dict_get(doc, totals, SV("RTP"));
+    uint32_t packets =
+        rtp == BENCODE_NONE ? BENCODE_NONE : bencode_dict_get(doc, rtp, SV("packets"));
+    if (packets == BENCODE_NONE || doc->nodes[packets].type != BENCODE_INTEGER ||
+        doc->nodes[packets].integer < 0) {
+        return -1;
+    }
+    return doc->nodes[packets].integer;
+}
+
+static void on_query_reply(void *ctx, const struct rtpengine_reply *reply)
+{
+    struct anchor_session *s = ctx;
+    s->query_pending = 0;
+    int status = reply->status;
+    int64_t packets = status == 0 ? rtp_packets(reply->doc) : 0;
+    if (packets < 0) {
+        status = -SW_EBADMSG;
+        packets = 0;
+    }
+    anchor_query_fn *done = s->query_done;
+    s->query_done = NULL;
+    done(s->query_ctx, status, (uint64_t)packets);
+}
+
+int anchor_query(struct anchor_session *s, anchor_query_fn *done, void *ctx)
+{
+    SW_ASSERT(done != NULL);
+    if (!s->is_created) {
+        return -ENOENT;
+    }
+    if (s->query_pending != 0) {
+        return -EALREADY;
+    }
+    struct rtpengine_request r = {
+        .command = RTPENGINE_QUERY,
+        .call_id = sv_make(s->call_id, s->call_id_len),
+        .server = s->server,
+    };
+    s->query_done = done;
+    s->query_ctx = ctx;
+    int rc = rtpengine_send(s->owner->client, &r, on_query_reply, s, &s->query_pending);
+    if (rc != 0) {
+        s->query_done = NULL;
+        s->query_pending = 0;
+    }
+    return rc;
+}
+
 static void on_delete_reply(void *ctx, const struct rtpengine_reply *reply)
 {
     /* Nobody waits: a lost delete ends in rtpengine's own timeout of silent calls. */
@@ -220,6 +281,11 @@ void anchor_end(struct anchor_session *s)
         return;
     }
     anchor_cancel(s);
+    if (s->query_pending != 0) {
+        rtpengine_cancel(s->owner->client, s->query_pending);
+        s->query_pending = 0;
+        s->query_done = NULL;
+    }
     if (s->is_created) {
         struct rtpengine_request r = {
             .command = RTPENGINE_DELETE,

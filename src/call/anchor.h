@@ -18,6 +18,9 @@
  * ciphers and 32-bit tags next to 80-bit ones) before the callback sees it.
  * The first answered offer pins the session to its rtpengine; its later requests go there,
  * and a session that rtpengine knows is deleted at the end (anchor_end()).
+ * anchor_query() reads how much RTP rtpengine relayed for a session (its "query" command):
+ * the B2BUA ends calls whose media stopped with it. A query has its own slot, so it never
+ * holds up an offer or an answer of the same session.
  *
  * Memory: a session is embedded in its call and must not move while a request is in
  * flight. Threads: one anchor per worker, on that worker's loop; every function runs there.
@@ -46,6 +49,7 @@ enum anchor_party {
 struct anchor_settings {
     struct rtpengine_settings engines;
     bool is_pass_when_unreachable; /* [media] rtpengine_unreachable = pass */
+    uint32_t media_timeout_ms;     /* [media] timeout: end calls silent this long; 0 = never */
 };
 
 /*
@@ -55,6 +59,14 @@ struct anchor_settings {
  * (an SDP it cannot handle), -SW_EBADMSG for an unreadable answer.
  */
 typedef void anchor_done_fn(void *ctx, int status, struct sv sdp);
+
+/*
+ * Called once per query, from the loop. status 0: `packets` is the number of RTP packets
+ * rtpengine received from both parties of the call so far (its "totals"). Otherwise as
+ * anchor_done_fn: -EPROTO also when rtpengine no longer knows the call (it deleted it
+ * after its own timeout, or it restarted), -SW_EBADMSG when the totals are missing.
+ */
+typedef void anchor_query_fn(void *ctx, int status, uint64_t packets);
 
 /* One call's media session (in the call's storage). */
 struct anchor_session {
@@ -67,6 +79,9 @@ struct anchor_session {
     bool is_answered; /* an answer went through: offers name both tags */
     anchor_done_fn *done;
     void *done_ctx;
+    uint64_t query_pending; /* handle of the query in flight, 0 = none */
+    anchor_query_fn *query_done;
+    void *query_ctx;
 };
 
 /* What the leg that receives the SDP needs. */
@@ -82,6 +97,9 @@ void anchor_free(struct anchor *anchor);
 
 /* True when new calls go on unanchored if no rtpengine answers. */
 bool anchor_passes_unreachable(const struct anchor *anchor);
+
+/* [media] timeout in ms (0 = calls are never ended for silence). */
+uint32_t anchor_media_timeout_ms(const struct anchor *anchor);
 
 /* The ng client (stats, health). */
 struct rtpengine *anchor_client(struct anchor *anchor);
@@ -101,10 +119,18 @@ int anchor_offer(struct anchor_session *session, enum anchor_party from, struct 
 int anchor_answer(struct anchor_session *session, enum anchor_party from, struct sv sdp,
                   const struct anchor_leg *to, anchor_done_fn *done, void *ctx);
 
-/* Forgets the request in flight (its callback is not called); a no-op without one. */
+/*
+ * Asks rtpengine how many RTP packets it received for the session; `done` gets the count.
+ * Returns 0, -ENOENT when rtpengine does not know the session yet (no offer answered),
+ * -EALREADY when a query of the session is in flight, or what rtpengine_send() returns
+ * (then `done` is never called).
+ */
+int anchor_query(struct anchor_session *session, anchor_query_fn *done, void *ctx);
+
+/* Forgets the offer or answer in flight (its callback is not called); a no-op without one. */
 void anchor_cancel(struct anchor_session *session);
 
-/* The call ended: forgets the request in flight and, when rtpengine knows the call, sends
+/* The call ended: forgets the requests in flight and, when rtpengine knows the call, sends
  * delete (nobody waits for its answer). The session is then unused. */
 void anchor_end(struct anchor_session *session);
 

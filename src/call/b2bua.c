@@ -193,6 +193,7 @@ void b2bua_free(struct b2bua *b)
             loop_timer_stop(loop, &call->ring_timer);
             loop_timer_stop(loop, &call->duration_timer);
             loop_timer_stop(loop, &call->linger_timer);
+            loop_timer_stop(loop, &call->media_timer);
             sw_free(call->b_ack);
             sw_free(call->media_held);
             sw_free(call->reinvite_ack[0]);
@@ -314,7 +315,7 @@ static void on_linger(struct loop *loop, void *ctx)
     SW_ASSERT(rc == 0);
 }
 
-static void emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail)
+void b2bua_emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail)
 {
     struct sw_event ev;
     sw_event_init(&ev, kind);
@@ -351,7 +352,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
         call->answer_us == 0 ? 0ull
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
     b2bua_record_end(call, why);
-    emit_call_event(call, EV_CALL_ENDED, detail);
+    b2bua_emit_call_event(call, EV_CALL_ENDED, detail);
     call->linger_prev = b->lingering_tail;
     *(b->lingering_tail != NULL ? &b->lingering_tail->linger_next : &b->lingering) = call;
     b->lingering_tail = call;
@@ -659,7 +660,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
         (void)snprintf(started, sizeof(started), "trunk=" SV_FMT " to=" SV_FMT,
                        SV_ARG(sv_slice(route->trunk_name, 0, 40)), SV_ARG(to));
     }
-    emit_call_event(call, EV_CALL_STARTED, started);
+    b2bua_emit_call_event(call, EV_CALL_STARTED, started);
 }
 
 /* ---- leg B answers ---- */
@@ -744,6 +745,7 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
         SW_ASSERT(rc == 0);
     }
     b2bua_media_respond_a(call, response);
+    b2bua_media_watch(call);
     if (call->a_invite_has_body) {
         send_b_ack(b, call, NULL);
     } else {
@@ -751,7 +753,7 @@ static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *respo
         call->is_b_ack_pending = true;
     }
     b2bua_record_answer(call);
-    emit_call_event(call, EV_CALL_ANSWERED, "");
+    b2bua_emit_call_event(call, EV_CALL_ANSWERED, "");
 }
 
 /* The far side challenged leg B: answer once with the trunk's credentials (RFC 3261
@@ -1128,7 +1130,7 @@ size_t b2bua_calls_end(struct b2bua *b, const struct b2bua_call_filter *filter,
             continue;
         }
         /* Before the end: the record then still names the call as it was. */
-        emit_call_event(call, kind, detail);
+        b2bua_emit_call_event(call, kind, detail);
         end_by_gateway(b, call, reason);
         count++;
     }

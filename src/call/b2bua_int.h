@@ -64,6 +64,9 @@ bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
 /* The call with this Call-ID on either leg, or NULL; *is_leg_a tells which. */
 struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a);
 
+/* Emits a call event of `kind` with the call's record and `detail`. */
+void b2bua_emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail);
+
 /* Marks the call ended (counters, record event) and schedules its release. Idempotent. */
 void b2bua_call_end(struct call *call, uint16_t status, const char *why);
 
@@ -108,6 +111,9 @@ void b2bua_respond_a(struct call *call, uint16_t status, struct sv reason);
 bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite);
 /* Relays leg B's provisional or 2xx response to leg A, its SDP anchored when the call is. */
 void b2bua_media_respond_a(struct call *call, struct sip_msg *response);
+/* The call was answered: with [media] timeout, an anchored call whose RTP stops both ways
+ * for that long is ended (BYE on both legs, record reason "media-timeout"). */
+void b2bua_media_watch(struct call *call);
 /* The call ended: rtpengine forgets it, and a message still waiting is dropped. */
 void b2bua_media_end(struct call *call);
 /* Sends a relayed request's `bytes` on the other leg; an SDP offer (re-INVITE, UPDATE) of

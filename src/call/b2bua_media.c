@@ -14,8 +14,19 @@
  * through b2bua_relay.c, and so do their 2xx answers; rtpengine failing on those leaves the
  * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored). Not
  * anchored: late offers (an INVITE without SDP) and PRACK bodies.
+ *
+ * Media timeout ([media] timeout): an answered, anchored call asks rtpengine every quarter
+ * of the timeout how many RTP packets it relayed (ng "query"); when the count has not
+ * moved for the timeout, the call ends with BYE on both legs. Polling was chosen over
+ * rtpengine's own timeout notification, which is an XML-RPC call to one fixed URL
+ * (--b2b-url) with rtpengine's global timeout: it would need an HTTP server in every
+ * worker and could not follow our per-gateway setting. An rtpengine that no longer knows
+ * the call (restarted, or it dropped the call after its own timeout) counts as silence;
+ * one that does not answer counts as nothing, so calls in progress outlive an rtpengine
+ * outage.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -27,6 +38,7 @@
 #include "call/b2bua_int.h"
 #include "call/dialog.h"
 #include "call/txn.h"
+#include "net/loop.h"
 #include "sip/msg.h"
 #include "sip/serialize.h"
 
@@ -91,6 +103,16 @@ static bool is_unreachable(int status)
     return status == -ETIMEDOUT || status == -EHOSTUNREACH || status == -SW_EFULL;
 }
 
+/* A new call found no rtpengine: the event (and its metric) says so, once per call. */
+static void report_unreachable(struct call *call, int status, bool is_passed)
+{
+    char detail[128];
+    (void)snprintf(detail, sizeof(detail), "rtpengine unreachable (%s): call %s",
+                   sw_strerror(status), is_passed ? "passed unanchored" : "refused with 503");
+    log_info(NULL, "media: %s", detail);
+    b2bua_emit_call_event(call, EV_MEDIA_RELAY_UNREACHABLE, detail);
+}
+
 static bool send_b_invite_bytes(struct b2bua *b, struct call *call, struct sv branch,
                                 struct sv bytes)
 {
@@ -112,11 +134,12 @@ static void on_offer_done(void *ctx, int status, struct sv sdp)
     struct sv bytes = SV_NULL;
     if (status == 0) {
         bytes = with_sdp(b, h, sdp);
-    } else if (is_unreachable(status) && anchor_passes_unreachable(b->anchor)) {
-        log_info(NULL, "media: rtpengine unreachable (%s): call passes unanchored",
-                 sw_strerror(status));
-        anchor_end(&call->media); /* its answers pass unanchored too */
-        bytes = sv_make(h->bytes, h->len);
+    } else if (is_unreachable(status)) {
+        report_unreachable(call, status, anchor_passes_unreachable(b->anchor));
+        if (anchor_passes_unreachable(b->anchor)) {
+            anchor_end(&call->media); /* its answers pass unanchored too */
+            bytes = sv_make(h->bytes, h->len);
+        }
     } else {
         log_info(NULL, "media: rtpengine refused the offer (%s)", sw_strerror(status));
     }
@@ -163,6 +186,9 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
     }
     struct media_held *h = take_held(call);
     anchor_end(&call->media);
+    if (is_unreachable(rc)) {
+        report_unreachable(call, rc, anchor_passes_unreachable(b->anchor));
+    }
     bool is_sent = is_unreachable(rc) && anchor_passes_unreachable(b->anchor) &&
                    send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
     sw_free(h);
@@ -227,8 +253,77 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
     }
 }
 
+/* Polls of the packet count per timeout, and their bounds. */
+#define MEDIA_POLLS_PER_TIMEOUT 4u
+#define MEDIA_POLL_MIN_MS       250u
+#define MEDIA_POLL_MAX_MS       15000u
+
+static uint32_t media_poll_ms(uint32_t timeout_ms)
+{
+    uint32_t poll = timeout_ms / MEDIA_POLLS_PER_TIMEOUT;
+    return poll < MEDIA_POLL_MIN_MS ? MEDIA_POLL_MIN_MS
+                                    : (poll > MEDIA_POLL_MAX_MS ? MEDIA_POLL_MAX_MS : poll);
+}
+
+static void on_media_counted(void *ctx, int status, uint64_t packets)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    if (call->state != CALL_STATE_CONFIRMED) {
+        return;
+    }
+    uint64_t now = loop_now_ms(b->loop);
+    if ((status == 0 && packets != call->media_packets) || (status != 0 && status != -EPROTO)) {
+        /* Media moved, or rtpengine said nothing: no silence to judge. */
+        call->media_packets = status == 0 ? packets : call->media_packets;
+        call->media_moved_ms = now;
+        return;
+    }
+    if (now - call->media_moved_ms < anchor_media_timeout_ms(b->anchor)) {
+        return;
+    }
+    log_info(NULL, "media: no RTP for %llu ms (%llu packets relayed): call ended",
+             (unsigned long long)(now - call->media_moved_ms),
+             (unsigned long long)call->media_packets);
+    b2bua_send_bye(b, call, true, "media-timeout");
+    b2bua_send_bye(b, call, false, "media-timeout");
+    b2bua_call_end(call, 200, "media-timeout");
+}
+
+static void on_media_poll(struct loop *loop, void *ctx)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    if (call->state != CALL_STATE_CONFIRMED || call->media.owner == NULL) {
+        return;
+    }
+    int rc = anchor_query(&call->media, on_media_counted, call);
+    if (rc != 0 && rc != -EALREADY) {
+        /* Not created yet, or no rtpengine to ask: no silence to judge either. */
+        call->media_moved_ms = loop_now_ms(loop);
+    }
+    rc = loop_timer_start_coarse(loop, &call->media_timer,
+                                 media_poll_ms(anchor_media_timeout_ms(b->anchor)), on_media_poll,
+                                 call);
+    SW_ASSERT(rc == 0); /* at most MEDIA_POLL_MAX_MS: within the wheel */
+}
+
+void b2bua_media_watch(struct call *call)
+{
+    struct b2bua *b = call->owner;
+    if (b->anchor == NULL || call->media.owner == NULL || anchor_media_timeout_ms(b->anchor) == 0) {
+        return;
+    }
+    call->media_packets = 0;
+    call->media_moved_ms = loop_now_ms(b->loop);
+    uint32_t poll_ms = media_poll_ms(anchor_media_timeout_ms(b->anchor));
+    int rc = loop_timer_start_coarse(b->loop, &call->media_timer, poll_ms, on_media_poll, call);
+    SW_ASSERT(rc == 0); /* at most MEDIA_POLL_MAX_MS: within the wheel */
+}
+
 void b2bua_media_end(struct call *call)
 {
+    loop_timer_stop(call->owner->loop, &call->media_timer);
     anchor_end(&call->media);
     sw_free(take_held(call));
 }

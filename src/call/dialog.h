@@ -164,6 +164,9 @@ struct call {
     uint32_t reinvite_ack_cseq[2];
     struct anchor_session media;   /* media anchoring (b2bua_media.c); owner NULL = none */
     struct media_held *media_held; /* a message waiting for rtpengine's SDP, or NULL */
+    struct loop_timer media_timer; /* polls rtpengine's packet count ([media] timeout) */
+    uint64_t media_packets;        /* RTP packets rtpengine counted at the last poll... */
+    uint64_t media_moved_ms;       /* ...and the loop time the count last moved */
     struct call_record record;     /* sent with each call event (EV_CALL_*) */
 };
 

@@ -471,6 +471,7 @@ struct cfg_media {
     uint32_t rtpengine_retransmit_ms;
     uint32_t rtpengine_tries;
     uint32_t rtpengine_ping_interval;
+    uint32_t timeout; /* s; 0 = never */
     struct cfg_rtpengine engines[CFG_RTPENGINES_MAX]; /* parsed from rtpengine */
     size_t engine_count;
 };

@@ -111,6 +111,7 @@ static void media_settings(const struct cfg *cfg, struct anchor_settings *out)
     out->engines.max_tries = m->rtpengine_tries;
     out->engines.ping_interval_ms = m->rtpengine_ping_interval * 1000u;
     out->is_pass_when_unreachable = m->rtpengine_unreachable == CFG_RTPENGINE_PASS;
+    out->media_timeout_ms = m->timeout * 1000u;
 }
 
 static void on_worker_start(void *app, struct worker *worker)

@@ -132,6 +132,8 @@ timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/../media_srtp_policy/uac-offer
     -nostdin -timeout 20s -timeout_error -trace_msg -message_file msg-dead.log \
     -trace_err -error_file uac-dead.err > uac-dead.out 2>&1 || rc=$?
 [ "$rc" = 0 ] && grep -q '^SIP/2.0 503 ' msg-dead.log || it_fail "no 503 with rtpengine unreachable"
+it_wait_grep 'SecurityEvent="MediaRelayUnreachable".*refused with 503' security.log ||
+    it_fail "no MediaRelayUnreachable event for the refused call"
 it_stop_gateway
 sed -i "s/^\[media\]$/[media]\nrtpengine_unreachable = pass/" gw-dead.conf
 it_start_gateway gw-dead.conf

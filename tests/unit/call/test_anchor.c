@@ -2,7 +2,8 @@
  * Anchoring sessions against a fake rtpengine: what an offer, an answer, a re-INVITE from
  * the callee and the end of a call ask of rtpengine (tags, flags, pinning to the server
  * that answered the first offer, delete only for calls rtpengine knows), one request in
- * flight per session, cancel, and the weak a=crypto lines of rtpengine's SDP removed.
+ * flight per session, cancel, and the weak a=crypto lines of rtpengine's SDP removed; the
+ * packet count of a session (query) beside its offers, and what a bad count answer gives.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -260,12 +261,100 @@ static void test_the_session_stays_on_its_rtpengine(void **state)
     setup_close(&s, 2);
 }
 
+struct counted {
+    int calls;
+    int status;
+    uint64_t packets;
+};
+
+static void on_counted(void *ctx, int status, uint64_t packets)
+{
+    struct counted *c = ctx;
+    c->calls++;
+    c->status = status;
+    c->packets = packets;
+}
+
+/* Sends a query, answers it with `dict`, and returns what the callback got. */
+static struct counted query_answered(struct setup *s, struct anchor_session *session,
+                                     const char *dict)
+{
+    struct counted c = { 0 };
+    struct peer *p = &s->peers[0];
+    assert_int_equal(anchor_query(session, on_counted, &c), 0);
+    assert_int_equal(anchor_query(session, on_counted, &c), -EALREADY);
+    assert_true(peer_recv(p, s->loop, BUDGET_MS));
+    assert_str(p, "command", "query");
+    assert_str(p, "call-id", "q@gw");
+    assert_str(p, "sdp", NULL);
+    peer_answer(p, p->cookie, dict);
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (c.calls == 0 && sw_mono_ms() < end) {
+        assert_true(loop_run_once(s->loop, 10) >= 0);
+    }
+    assert_int_equal(c.calls, 1);
+    return c;
+}
+
+static void test_a_session_counts_its_packets(void **state)
+{
+    (void)state;
+    struct setup s;
+    setup_open(&s, 1, false);
+    struct peer *p = &s.peers[0];
+    struct anchor_session session;
+    anchor_session_init(s.anchor, &session, SV("q@gw"));
+    struct counted c = { 0 };
+    /* Nothing to ask before rtpengine knows the call. */
+    assert_int_equal(anchor_query(&session, on_counted, &c), -ENOENT);
+    struct result r = { 0 };
+    assert_int_equal(anchor_offer(&session, ANCHOR_CALLER, SV("v=0\r\n"), NULL, on_done, &r), 0);
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    answer_and_wait(&s, p, "d6:result2:ok3:sdp5:v=0\r\ne", &r);
+
+    c = query_answered(
+        &s, &session, "d6:result2:ok6:totalsd4:RTCPd7:packetsi3ee3:RTPd5:bytesi9e7:packetsi42eeee");
+    assert_int_equal(c.status, 0);
+    assert_int_equal(c.packets, 42);
+    c = query_answered(&s, &session, "d6:result5:error12:error-reason15:Unknown call-ide");
+    assert_int_equal(c.status, -EPROTO);
+    c = query_answered(&s, &session, "d6:result2:oke");
+    assert_int_equal(c.status, -SW_EBADMSG);
+    c = query_answered(&s, &session, "d6:result2:ok6:totalsd3:RTPd7:packets3:manyeee");
+    assert_int_equal(c.status, -SW_EBADMSG);
+    c = query_answered(&s, &session, "d6:result2:ok6:totalsd3:RTPd7:packetsi-1eeee");
+    assert_int_equal(c.status, -SW_EBADMSG);
+
+    /* A query in flight holds up no offer, and the end forgets it without a callback. */
+    c = (struct counted){ 0 };
+    assert_int_equal(anchor_query(&session, on_counted, &c), 0);
+    r = (struct result){ 0 };
+    assert_int_equal(anchor_offer(&session, ANCHOR_CALLEE, SV("v=0\r\n"), NULL, on_done, &r), 0);
+    assert_int_equal(rtpengine_pending(anchor_client(s.anchor)), 2);
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    assert_str(p, "command", "query");
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    assert_str(p, "command", "offer");
+    anchor_end(&session);
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    assert_str(p, "command", "delete");
+    peer_answer(p, p->cookie, "d6:result2:oke");
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (rtpengine_pending(anchor_client(s.anchor)) > 0 && sw_mono_ms() < end) {
+        assert_true(loop_run_once(s.loop, 10) >= 0);
+    }
+    assert_int_equal(c.calls, 0);
+    assert_int_equal(r.calls, 0);
+    setup_close(&s, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_call_offer_answer_reinvite_end),
         cmocka_unit_test(test_a_call_rtpengine_never_knew_sends_no_delete),
         cmocka_unit_test(test_the_session_stays_on_its_rtpengine),
+        cmocka_unit_test(test_a_session_counts_its_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
