@@ -710,6 +710,10 @@ static bool parse_rtpengine(const char *text, struct cfg_rtpengine *out)
 static void check_media(const struct cfg_check_ctx *ctx)
 {
     struct cfg_media *media = &ctx->cfg->media;
+    if (media->rtp_port_max < media->rtp_port_min) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_MEDIA, "rtp_port_max"),
+                 "rtp_port_max is below rtp_port_min");
+    }
     struct place place = single_place(ctx, CFG_SECTION_MEDIA, "rtpengine");
     if (media->rtpengine.count > CFG_RTPENGINES_MAX) {
         error_at(ctx, place, "at most 8 rtpengines");

@@ -472,6 +472,8 @@ struct cfg_media {
     uint32_t rtpengine_tries;
     uint32_t rtpengine_ping_interval;
     uint32_t timeout; /* s; 0 = never */
+    uint32_t rtp_port_min;
+    uint32_t rtp_port_max;
     struct cfg_rtpengine engines[CFG_RTPENGINES_MAX]; /* parsed from rtpengine */
     size_t engine_count;
 };

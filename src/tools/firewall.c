@@ -397,8 +397,9 @@ static void usage(FILE *out)
                   "Prints the host firewall for sipwarden's configuration (default %s):\n"
                   "SIP ports open only to the trunks', PBX's and accounts' permit ranges, drops\n"
                   "logged with the prefix \"" LOG_PREFIX "\", the PBX's RTP range open ([pbx]\n"
-                  "rtp_port_min/max, default %d-%d; --rtp-range overrides), and for nft the set\n"
-                  "of banned addresses.\n",
+                  "rtp_port_min/max, default %d-%d), or rtpengine's when media is anchored\n"
+                  "([media] rtp_port_min/max); --rtp-range overrides. For nft also the set of\n"
+                  "banned addresses.\n",
                   DEFAULT_CONFIG, DEFAULT_RTP_LOW, DEFAULT_RTP_HIGH);
 }
 
@@ -500,7 +501,11 @@ int tools_firewall_main(int argc, char **argv)
     if (cfg == NULL) {
         return EXIT_USAGE;
     }
-    if (opts.rtp_high == 0) {
+    if (opts.rtp_high == 0 && cfg->media.engine_count > 0) {
+        /* Anchored media: the peers send RTP to rtpengine's ports, never the PBX's. */
+        opts.rtp_low = (uint16_t)cfg->media.rtp_port_min;
+        opts.rtp_high = (uint16_t)cfg->media.rtp_port_max;
+    } else if (opts.rtp_high == 0) {
         /* No --rtp-range: the PBX's media range from [pbx] rtp_port_min/rtp_port_max. */
         opts.rtp_low = (uint16_t)cfg->pbx.rtp_port_min;
         opts.rtp_high = (uint16_t)cfg->pbx.rtp_port_max;

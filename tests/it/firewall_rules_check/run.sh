@@ -89,6 +89,19 @@ expect "$logs/open.nft.err" 'open to everyone' "open: warning on stderr"
 expect "$logs/open.nft" '^        udp dport 5060 accept$' "open: the port accepts every source"
 expect "$logs/open.nft" '^table ip filter \{' "open: the ban set in the configured table"
 expect "$logs/open.nft.loaded" 'set sipwarden_bans' "open: the configured set name"
+# With media anchored through rtpengine, its media range is opened, not the PBX's.
+{
+    cat "$work/full.conf"
+    printf '[media]\nrtpengine = udp:127.0.0.1:2223\nrtp_port_min = 35000\nrtp_port_max = 35999\n'
+} >"$work/media.conf"
+chmod 600 "$work/media.conf"
+f="$logs/media.nft"
+if gen media nft "$f" && unshare -n nft -c -f "$f" >"$f.check" 2>&1; then
+    expect "$f" 'udp dport 35000-35999 accept' "media: rtpengine's range opened"
+    reject "$f" 'udp dport 10000-20000' "media: the PBX's range not opened"
+else
+    fail "media nft: $(cat "$f.err" "$f.check" 2>/dev/null)"
+fi
 
 # 3. Bad usage and bad configuration: exit 2 with a message, no rules.
 "$SIPWARDEN" firewall -c "$work/full.conf" >/dev/null 2>&1

@@ -46,6 +46,8 @@ struct error_case {
 /* Each text has exactly one error, reported with this line, key and message. */
 static const struct error_case error_cases[] = {
     { "[general]\nworkers = many\n", 2, "general.workers", "bad value \"many\": not a whole" },
+    { "[media]\nrtp_port_min = 40000\nrtp_port_max = 30000\n", 3, "media.rtp_port_max",
+      "rtp_port_max is below rtp_port_min" },
     { "[general]\nworkers = 300\n", 2, "general.workers", "out of range (0..256)" },
     { "[general]\nwokers = 2\n", 2, "general.wokers", "did you mean 'workers'?" },
     { "[general]\nbantime = 60\n", 2, "general.bantime", "'bantime' belongs in [ban]" },
@@ -280,6 +282,9 @@ static void test_load_media_rtpengines(void **state)
     assert_int_equal(cfg->media.rtpengine_unreachable, CFG_RTPENGINE_PASS);
     assert_int_equal(cfg->media.rtpengine_retransmit_ms, 500);
     assert_int_equal(cfg->media.rtpengine_ping_interval, 5);
+    assert_int_equal(cfg->media.timeout, 60);
+    assert_int_equal(cfg->media.rtp_port_min, 30000);
+    assert_int_equal(cfg->media.rtp_port_max, 40000);
     cfg_free(cfg);
     sw_diag_fini(&diag);
 }
