@@ -22,6 +22,21 @@ struct anchor {
     char *scratch;
 };
 
+struct anchor_leg anchor_leg_for(enum anchor_protocol protocol)
+{
+    switch (protocol) {
+    case ANCHOR_PROTOCOL_RTP:
+        return (struct anchor_leg){ .transport_protocol = SV("RTP/AVP") };
+    case ANCHOR_PROTOCOL_SDES:
+        return (struct anchor_leg){ .transport_protocol = SV("RTP/SAVP") };
+    case ANCHOR_PROTOCOL_DTLS:
+        return (struct anchor_leg){ .transport_protocol = SV("UDP/TLS/RTP/SAVP") };
+    case ANCHOR_PROTOCOL_AS_OFFERED:
+    default:
+        return (struct anchor_leg){ .transport_protocol = SV_NULL };
+    }
+}
+
 static const char *const party_tags[] = { [ANCHOR_CALLER] = "caller", [ANCHOR_CALLEE] = "callee" };
 
 struct anchor *anchor_new(struct loop *loop, const struct anchor_settings *settings, int *err)

@@ -89,6 +89,17 @@ struct anchor_leg {
     struct sv transport_protocol; /* "RTP/SAVP", "RTP/AVP"...; absent = as offered */
 };
 
+/* The media a leg gets from rtpengine, decided by the SDP policy (policy/media.h). */
+enum anchor_protocol {
+    ANCHOR_PROTOCOL_AS_OFFERED, /* what the other side offered */
+    ANCHOR_PROTOCOL_RTP,        /* RTP/AVP: plain, e.g. towards a PBX on the LAN */
+    ANCHOR_PROTOCOL_SDES,       /* RTP/SAVP, keyed by rtpengine with a=crypto (TLS legs) */
+    ANCHOR_PROTOCOL_DTLS,       /* UDP/TLS/RTP/SAVP: DTLS-SRTP with rtpengine */
+};
+
+/* The leg that asks rtpengine for `protocol` (the transport-protocol of an ng offer). */
+struct anchor_leg anchor_leg_for(enum anchor_protocol protocol);
+
 /* A new anchor (an ng client on `loop`); NULL with *err (-errno, -SW_EBADARG). */
 struct anchor *anchor_new(struct loop *loop, const struct anchor_settings *settings, int *err);
 

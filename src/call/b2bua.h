@@ -19,6 +19,7 @@
 #include "base/callrec.h"
 #include "base/event.h"
 #include "base/sv.h"
+#include "call/anchor.h"
 #include "call/privacy.h"
 #include "call/txn.h"
 #include "net/worker.h"
@@ -27,7 +28,6 @@ struct sip_msg;
 struct b2bua;
 struct uac_credentials;
 struct callcount_slot;
-struct anchor_settings;
 
 #define B2BUA_RESERVED_SLOTS 3
 
@@ -46,18 +46,23 @@ enum call_state {
 
 /* How leg B is built for a new call: decided by the gateway from the configuration. */
 struct b2bua_route {
-    struct net_dest dest;     /* next hop of leg B */
-    struct sv ruri_user;      /* user part of the new Request-URI and To */
-    struct sv target_host;    /* host[:port] of the Request-URI and To */
-    struct sv from_user;      /* user part of From (the caller ID to present) */
-    struct sv from_display;   /* display name, or absent */
-    struct sv from_host;      /* host of From */
-    struct sv asserted_id;    /* P-Asserted-Identity value to send, or absent */
-    struct sv verstat;        /* verstat parameter for the From URI (RFC 8588), or absent */
-    struct sv extra_headers;  /* complete lines added to leg B's INVITE, or absent */
-    struct sv origin_header;  /* the complete origin line for the PBX, or absent */
-    struct sv request_uri;    /* leg B's Request-URI when not sip:ruri_user@target_host */
-    struct sv sdp;            /* leg B's SDP instead of the INVITE's (media policy), or absent */
+    struct net_dest dest;    /* next hop of leg B */
+    struct sv ruri_user;     /* user part of the new Request-URI and To */
+    struct sv target_host;   /* host[:port] of the Request-URI and To */
+    struct sv from_user;     /* user part of From (the caller ID to present) */
+    struct sv from_display;  /* display name, or absent */
+    struct sv from_host;     /* host of From */
+    struct sv asserted_id;   /* P-Asserted-Identity value to send, or absent */
+    struct sv verstat;       /* verstat parameter for the From URI (RFC 8588), or absent */
+    struct sv extra_headers; /* complete lines added to leg B's INVITE, or absent */
+    struct sv origin_header; /* the complete origin line for the PBX, or absent */
+    struct sv request_uri;   /* leg B's Request-URI when not sip:ruri_user@target_host */
+    struct sv sdp;           /* leg B's SDP instead of the INVITE's (media policy), or absent */
+    /* With media anchoring: the media rtpengine gives leg A and leg B (the SDP policy's
+     * choice for each side), for every offer of the call. */
+    enum anchor_protocol media_to_a;
+    enum anchor_protocol media_to_b;
+    bool is_anchor_needed;    /* never unanchored, even with rtpengine_unreachable = pass */
     bool is_towards_provider; /* strip the PBX's identifying headers */
     enum call_party from_party;
     enum call_party to_party;

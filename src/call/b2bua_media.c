@@ -10,6 +10,9 @@
  * goes on unanchored when [media] rtpengine_unreachable = pass. A later 183/200 replaces a
  * provisional answer still waiting (the newest answer wins); a 2xx retransmission while
  * the 2xx waits is dropped (leg A's transaction retransmits ours).
+ * Each offer asks rtpengine for the media its receiving leg needs (the SDP policy's
+ * route.media_to_a/media_to_b: SRTP towards a TLS trunk, plain RTP towards a PBX on the LAN);
+ * an answer comes back in the protocol of its offer.
  * In-dialog offers (re-INVITE, UPDATE with SDP) of an anchored call take the same way
  * through b2bua_relay.c, and so do their 2xx answers; rtpengine failing on those leaves the
  * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored). Not
@@ -103,6 +106,13 @@ static bool is_unreachable(int status)
     return status == -ETIMEDOUT || status == -EHOSTUNREACH || status == -SW_EFULL;
 }
 
+/* Without rtpengine, may the call go on unanchored? Only when the operator chose so and
+ * the SDP policy accepted the offer as it is (not only through rtpengine's re-keying). */
+static bool may_pass(const struct call *call)
+{
+    return anchor_passes_unreachable(call->owner->anchor) && !call->route.is_anchor_needed;
+}
+
 /* A new call found no rtpengine: the event (and its metric) says so, once per call. */
 static void report_unreachable(struct call *call, int status, bool is_passed)
 {
@@ -135,8 +145,8 @@ static void on_offer_done(void *ctx, int status, struct sv sdp)
     if (status == 0) {
         bytes = with_sdp(b, h, sdp);
     } else if (is_unreachable(status)) {
-        report_unreachable(call, status, anchor_passes_unreachable(b->anchor));
-        if (anchor_passes_unreachable(b->anchor)) {
+        report_unreachable(call, status, may_pass(call));
+        if (may_pass(call)) {
             anchor_end(&call->media); /* its answers pass unanchored too */
             bytes = sv_make(h->bytes, h->len);
         }
@@ -180,16 +190,17 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
     if (!hold(call, bytes, branch, 0)) {
         return false;
     }
-    int rc = anchor_offer(&call->media, ANCHOR_CALLER, sdp, NULL, on_offer_done, call);
+    struct anchor_leg to_b = anchor_leg_for(call->route.media_to_b);
+    int rc = anchor_offer(&call->media, ANCHOR_CALLER, sdp, &to_b, on_offer_done, call);
     if (rc == 0) {
         return true;
     }
     struct media_held *h = take_held(call);
     anchor_end(&call->media);
     if (is_unreachable(rc)) {
-        report_unreachable(call, rc, anchor_passes_unreachable(b->anchor));
+        report_unreachable(call, rc, may_pass(call));
     }
-    bool is_sent = is_unreachable(rc) && anchor_passes_unreachable(b->anchor) &&
+    bool is_sent = is_unreachable(rc) && may_pass(call) &&
                    send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
     sw_free(h);
     return is_sent;
@@ -379,7 +390,9 @@ bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_
         call->media_held->relay_cseq = relay->in_cseq;
         call->media_held->method = (int)request->method;
         enum anchor_party from = relay->from_a ? ANCHOR_CALLER : ANCHOR_CALLEE;
-        if (anchor_offer(&call->media, from, request->body, NULL, on_relay_offer_done, call) == 0) {
+        struct anchor_leg to =
+            anchor_leg_for(relay->from_a ? call->route.media_to_b : call->route.media_to_a);
+        if (anchor_offer(&call->media, from, request->body, &to, on_relay_offer_done, call) == 0) {
             return true;
         }
         sw_free(take_held(call)); /* rtpengine cannot be asked: the offer crosses as it is */

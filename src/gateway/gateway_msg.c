@@ -246,6 +246,9 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
         route->ruri_user = edits->callee_user;
     }
     route->sdp = edits->sdp;
+    route->media_to_a = edits->media_to_a;
+    route->media_to_b = edits->media_to_b;
+    route->is_anchor_needed = edits->is_anchor_needed;
     /* What the stages found, for the call's record (base/callrec.h). */
     struct callrec_policy *record = &route->policy;
     sw_event_set(record->fraud_key, sizeof(record->fraud_key), edits->fraud_key);

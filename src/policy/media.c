@@ -195,30 +195,79 @@ static struct verdict refuse(struct stage_ctx *ctx, uint16_t status, const char 
     return v;
 }
 
+/* Why `leg` refuses the offer (text, and true), or false when it accepts it. */
+static bool leg_refuses(const struct leg *leg, const struct sip_sdp *sdp,
+                        const struct offer_scan *scan, char *text, size_t cap)
+{
+    if (scan->has_keys && leg->is_known && !leg->is_tls) {
+        (void)snprintf(text, cap, "SDES keys (a=crypto) refused on a leg without TLS (%s %s)",
+                       leg->kind, leg->name);
+        return true;
+    }
+    const struct sip_sdp_media *m = refused_media(sdp, leg);
+    if (m != NULL) {
+        (void)snprintf(text, cap, "SRTP required by %s %s: " SV_FMT " stream is " SV_FMT, leg->kind,
+                       leg->name, SV_ARG(sv_slice(m->media, 0, 16)),
+                       SV_ARG(sv_slice(m->proto, 0, 24)));
+        return true;
+    }
+    return false;
+}
+
+/*
+ * With anchoring, the media rtpengine gives `leg`: SRTP when its policy requires it (SDES
+ * where its signalling is TLS, else DTLS-SRTP), plain RTP on a leg without TLS (keys never
+ * travel there in clear), as offered otherwise. False when a required policy cannot be met.
+ */
+static bool anchored_protocol(const struct leg *leg, enum anchor_protocol *out)
+{
+    *out = ANCHOR_PROTOCOL_AS_OFFERED;
+    if (!leg->is_known) {
+        return true;
+    }
+    bool allows_sdes =
+        leg->encryption == CFG_MEDIA_ENCRYPTION_SDES || leg->encryption == CFG_MEDIA_ENCRYPTION_ANY;
+    bool allows_dtls =
+        leg->encryption == CFG_MEDIA_ENCRYPTION_DTLS || leg->encryption == CFG_MEDIA_ENCRYPTION_ANY;
+    if (leg->is_srtp_required) {
+        *out = leg->is_tls && allows_sdes ? ANCHOR_PROTOCOL_SDES : ANCHOR_PROTOCOL_DTLS;
+        return (leg->is_tls && allows_sdes) || allows_dtls;
+    }
+    if (!leg->is_tls) {
+        *out = ANCHOR_PROTOCOL_RTP;
+    }
+    return true;
+}
+
+/*
+ * The sender's policy always judges its own offer. The receiver's judges it too without
+ * anchoring; with anchoring rtpengine re-keys per leg, so the receiver's policy chooses
+ * what rtpengine gives it instead (and whether the offer may cross only anchored).
+ */
 static struct verdict check_keys_and_srtp(struct stage_ctx *ctx, const struct sip_sdp *sdp,
                                           const struct offer_scan *scan)
 {
-    const struct leg legs[2] = { source_leg(ctx), destination_leg(ctx) };
+    const struct leg source = source_leg(ctx);
+    const struct leg destination = destination_leg(ctx);
     char text[200];
-    for (size_t i = 0; i < 2; i++) {
-        const struct leg *leg = &legs[i];
-        if (scan->has_keys && leg->is_known && !leg->is_tls) {
-            (void)snprintf(text, sizeof(text),
-                           "SDES keys (a=crypto) refused on a leg without TLS (%s %s)", leg->kind,
-                           leg->name);
-            return refuse(ctx, 488, "Not Acceptable Here", text);
-        }
+    if (leg_refuses(&source, sdp, scan, text, sizeof(text))) {
+        return refuse(ctx, 488, "Not Acceptable Here", text);
     }
-    for (size_t i = 0; i < 2; i++) {
-        const struct sip_sdp_media *m = refused_media(sdp, &legs[i]);
-        if (m != NULL) {
-            (void)snprintf(text, sizeof(text),
-                           "SRTP required by %s %s: " SV_FMT " stream is " SV_FMT, legs[i].kind,
-                           legs[i].name, SV_ARG(sv_slice(m->media, 0, 16)),
-                           SV_ARG(sv_slice(m->proto, 0, 24)));
-            return refuse(ctx, 488, "Not Acceptable Here", text);
-        }
+    if (ctx->cfg->media.engine_count == 0) {
+        return leg_refuses(&destination, sdp, scan, text, sizeof(text))
+                   ? refuse(ctx, 488, "Not Acceptable Here", text)
+                   : verdict_continue();
     }
+    ctx->edits.is_anchor_needed = leg_refuses(&destination, sdp, scan, text, sizeof(text));
+    if (!anchored_protocol(&destination, &ctx->edits.media_to_b)) {
+        (void)snprintf(text, sizeof(text),
+                       "SRTP required by %s %s cannot be keyed: SDES needs TLS, DTLS is not "
+                       "allowed",
+                       destination.kind, destination.name);
+        return refuse(ctx, 488, "Not Acceptable Here", text);
+    }
+    /* The sender's own offers met its policy above; what it gets back is the same. */
+    (void)anchored_protocol(&source, &ctx->edits.media_to_a);
     return verdict_continue();
 }
 

@@ -22,6 +22,12 @@
  *     offers an acceptable line they are removed: ctx->edits.sdp holds the SDP without
  *     them, and a PolicyHit event says so. A stream with only weak lines fails a required
  *     policy and is reported (PolicyHit) under an optional one.
+ * With media anchoring ([media] rtpengine) rtpengine keys each leg on its own, so the side
+ * the offer goes to refuses nothing; its policy chooses instead what rtpengine gives it
+ * (ctx->edits.media_to_b, and media_to_a for the sender): SRTP where required (SDES on a
+ * TLS leg, else DTLS-SRTP when allowed; neither: 488), plain RTP/AVP on a leg without TLS
+ * (keys never travel there in clear), as offered otherwise. An offer that the receiver's
+ * policy alone would refuse sets ctx->edits.is_anchor_needed: it never crosses unanchored.
  * Stage state is built at init and read-only afterwards; check() is thread-safe.
  */
 #ifndef SW_POLICY_MEDIA_H

@@ -19,6 +19,7 @@
 #include "base/diag.h"
 #include "base/event.h"
 #include "base/sv.h"
+#include "call/anchor.h"
 #include "number/money.h"
 
 struct cfg;
@@ -59,6 +60,11 @@ struct stage_edits {
     struct sv extra_headers;     /* complete lines added to the outgoing INVITE */
     struct sv callee_user;       /* replaces the user of the outgoing Request-URI and To */
     struct sv sdp;               /* replaces the SDP body on the outgoing leg (media policy) */
+    /* With media anchoring ([media] rtpengine), the media rtpengine gives each side of the
+     * call (media stage): A sent the INVITE, B is where it goes. */
+    enum anchor_protocol media_to_a;
+    enum anchor_protocol media_to_b;
+    bool is_anchor_needed; /* the receiver's policy accepts the offer only through rtpengine */
     /* What the fraud stage found out about the dialled number (policy/fraud.h), for the
      * call records and spending caps; absent (and is_rated false) when it did not judge. */
     struct sv dialled_e164;        /* "+" and the E.164 digits */

@@ -117,3 +117,17 @@ it_gateway_alive() {
 it_sipp_stat() {
     grep -E "^ +$2 +\|" "$1" | tail -1 | awk -F'|' '{gsub(/ /, "", $3); print $3}'
 }
+
+# it_start_tls_relay server|client ARGS...: tests/it/tools/tls_relay.py in the background
+# (sipp has no TLS: a sipp talks TCP to the relay, the gateway sees real TLS), stopped by
+# PID at exit; waits until it listens. ARGS as tls_relay.py documents them.
+it_start_tls_relay() {
+    local log="relay-$2-$3.log" i
+    python3 "$IT_DIR/../tools/tls_relay.py" "$@" > "$log" 2>&1 &
+    IT_PIDS+=("$!")
+    for i in $(seq 1 50); do
+        grep -q ready "$log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    it_fail "TLS relay $* did not start"
+}

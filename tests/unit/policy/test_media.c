@@ -1,7 +1,8 @@
 /*
  * The media stage: SRTP required by a TLS trunk (source and destination), SDES keys refused
  * on legs without TLS, DTLS-SRTP and media_encryption, weak crypto lines removed into
- * ctx->edits.sdp, malformed SDP, and what is not an offer.
+ * ctx->edits.sdp, malformed SDP, and what is not an offer; with anchoring, the media
+ * rtpengine gives each side instead of the receiver's refusals.
  */
 #include <stdio.h>
 #include <string.h>
@@ -206,6 +207,53 @@ static void test_malformed_sdp_and_non_offers(void **state)
     fixture_fini(&f);
 }
 
+static void test_anchored_media_per_leg(void **state)
+{
+    (void)state;
+    char text[1024];
+    (void)snprintf(text, sizeof(text), "%s[media]\nrtpengine = udp:127.0.0.1:2223\n", conf);
+    struct fixture f;
+    fixture_init(&f, &media_stage, text);
+    /* The PBX's plain offer towards prov (TLS, SRTP required): SDES keyed by rtpengine;
+     * the PBX (UDP) keeps plain RTP; without rtpengine it may not cross. */
+    struct verdict v = run(&f, "127.0.0.1", SW_TRANSPORT_UDP, "INVITE", plain_rtp);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_int_equal(f.ctx.edits.media_to_b, ANCHOR_PROTOCOL_SDES);
+    assert_int_equal(f.ctx.edits.media_to_a, ANCHOR_PROTOCOL_RTP);
+    assert_true(f.ctx.edits.is_anchor_needed);
+    /* prov's SDES offer over TLS towards the PBX on UDP: plain RTP there, SDES back. */
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", sdes);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_int_equal(f.ctx.edits.media_to_b, ANCHOR_PROTOCOL_RTP);
+    assert_int_equal(f.ctx.edits.media_to_a, ANCHOR_PROTOCOL_SDES);
+    assert_true(f.ctx.edits.is_anchor_needed);
+    /* A plain offer between two plain sides needs no relay to be acceptable. */
+    v = run(&f, "198.51.100.1", SW_TRANSPORT_UDP, "INVITE", plain_rtp);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_int_equal(f.ctx.edits.media_to_b, ANCHOR_PROTOCOL_RTP);
+    assert_false(f.ctx.edits.is_anchor_needed);
+    /* The sender's own policy still judges its offer: keys in clear, SRTP it requires. */
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_UDP, "INVITE", sdes);
+    assert_refused(&f, v, 488, "without TLS (trunk prov)");
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", plain_rtp);
+    assert_refused(&f, v, 488, "SRTP required by trunk prov");
+    /* strict (UDP, SRTP required, DTLS only) gets DTLS-SRTP from rtpengine. */
+    v = run(&f, "203.0.113.1", SW_TRANSPORT_UDP, "INVITE", dtls);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_int_equal(f.ctx.edits.media_to_a, ANCHOR_PROTOCOL_DTLS);
+    fixture_fini(&f);
+
+    /* A PBX that requires SRTP with SDES only, on UDP: rtpengine cannot key it. */
+    (void)snprintf(text, sizeof(text),
+                   "[pbx]\naddress = udp:127.0.0.1:5090\nmedia_encryption = sdes\n"
+                   "srtp = required\n[prov]\ntype = trunk\nprovider = tls:192.0.2.1:5061\n"
+                   "[media]\nrtpengine = udp:127.0.0.1:2223\n");
+    fixture_init(&f, &media_stage, text);
+    v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", sdes);
+    assert_refused(&f, v, 488, "SRTP required by PBX pbx cannot be keyed");
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_plain_trunk_and_media_encryption),
         cmocka_unit_test(test_weak_crypto_is_removed),
         cmocka_unit_test(test_malformed_sdp_and_non_offers),
+        cmocka_unit_test(test_anchored_media_per_leg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
