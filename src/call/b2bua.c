@@ -687,9 +687,13 @@ static void send_b_ack(struct b2bua *b, struct call *call, struct sip_msg *sourc
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
     struct sv bytes = build_leg_ack(b, &call->b, call->b.invite_cseq, branch, source);
-    if (bytes.ptr == NULL) {
-        return;
+    if (bytes.ptr != NULL) {
+        b2bua_send_b_ack_bytes(b, call, bytes);
     }
+}
+
+void b2bua_send_b_ack_bytes(struct b2bua *b, struct call *call, struct sv bytes)
+{
     char *copy = sw_malloc(bytes.len);
     if (copy != NULL) {
         memcpy(copy, bytes.ptr, bytes.len);
@@ -963,7 +967,9 @@ static void handle_ack(struct b2bua *b, struct sip_msg *ack)
         }
         if (call->is_b_ack_pending) {
             call->is_b_ack_pending = false;
-            send_b_ack(b, call, ack);
+            if (!b2bua_media_ack_b(b, call, ack)) {
+                send_b_ack(b, call, ack);
+            }
         }
         return;
     }

@@ -103,6 +103,9 @@ void b2bua_relay_release(struct relay *relay);
 /* Sends BYE on a leg with no server side (the gateway ends the call itself). */
 void b2bua_send_bye(struct b2bua *b, struct call *call, bool on_a, const char *reason);
 
+/* Sends `bytes`, leg B's ACK for its 2xx, and keeps them for that 2xx's retransmissions. */
+void b2bua_send_b_ack_bytes(struct b2bua *b, struct call *call, struct sv bytes);
+
 /* Answers leg A's INVITE with `status` and no body (when it is still unanswered). */
 void b2bua_respond_a(struct call *call, uint16_t status, struct sv reason);
 
@@ -114,6 +117,9 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response);
 /* The call was answered: with [media] timeout, an anchored call whose RTP stops both ways
  * for that long is ended (BYE on both legs, record reason "media-timeout"). */
 void b2bua_media_watch(struct call *call);
+/* A late offer's answer: leg A's ACK with SDP goes to leg B with rtpengine's SDP. True when
+ * the media layer took the ACK (it sends it when rtpengine answered); false: send it as is. */
+bool b2bua_media_ack_b(struct b2bua *b, struct call *call, struct sip_msg *ack);
 /* The call ended: rtpengine forgets it, and a message still waiting is dropped. */
 void b2bua_media_end(struct call *call);
 /* Sends a relayed request's `bytes` on the other leg; an SDP offer (re-INVITE, UPDATE) of

@@ -15,8 +15,10 @@
  * an answer comes back in the protocol of its offer.
  * In-dialog offers (re-INVITE, UPDATE with SDP) of an anchored call take the same way
  * through b2bua_relay.c, and so do their 2xx answers; rtpengine failing on those leaves the
- * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored). Not
- * anchored: late offers (an INVITE without SDP) and PRACK bodies.
+ * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored).
+ * A late offer (an INVITE without SDP) starts the session with leg B's 183/200: its SDP is
+ * the offer, sent to leg A as rtpengine rewrote it, and leg A's ACK carries the answer,
+ * which leg B gets from rtpengine too. Not anchored: PRACK bodies.
  *
  * Media timeout ([media] timeout): an answered, anchored call asks rtpengine every quarter
  * of the timeout how many RTP packets it relayed (ng "query"); when the count has not
@@ -184,6 +186,8 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
         bytes = sw_buf_view(&out);
     }
     if (b->anchor == NULL || !has_sdp(invite)) {
+        /* A late offer: the session starts with leg B's SDP (b2bua_media_respond_a). */
+        call->is_late_offer = b->anchor != NULL && invite->body.len == 0;
         return send_b_invite_bytes(b, call, branch, bytes);
     }
     anchor_session_init(b->anchor, &call->media, FSTR_SV(call->b.call_id));
@@ -233,11 +237,52 @@ static void on_answer_done(void *ctx, int status, struct sv sdp)
     sw_free(h);
 }
 
+/* rtpengine's answer to a late offer (leg B's SDP) came: as an answer, but an rtpengine out
+ * of reach lets the call go on unanchored when the operator chose so. */
+static void on_late_offer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    if (is_unreachable(status) && call->media_held != NULL) {
+        report_unreachable(call, status, may_pass(call));
+        if (may_pass(call)) {
+            struct media_held *h = take_held(call);
+            anchor_end(&call->media);
+            call->is_late_offer = false; /* its later SDPs and its ACK cross as they are */
+            if (call->a_invite != NULL && call->state != CALL_STATE_ENDED) {
+                (void)txn_server_respond(call->a_invite, h->status, sv_make(h->bytes, h->len));
+            }
+            sw_free(h);
+            return;
+        }
+    }
+    on_answer_done(ctx, status, sdp);
+}
+
+/* Sends leg B's SDP (an answer, or a late offer) to rtpengine for the held response. */
+static void anchor_response(struct call *call, struct sv sdp)
+{
+    if (!call->is_late_offer) {
+        int rc = anchor_answer(&call->media, ANCHOR_CALLEE, sdp, NULL, on_answer_done, call);
+        if (rc != 0) {
+            on_answer_done(call, rc, SV_NULL);
+        }
+        return;
+    }
+    struct anchor_leg to_a = anchor_leg_for(call->route.media_to_a);
+    int rc = anchor_offer(&call->media, ANCHOR_CALLEE, sdp, &to_a, on_late_offer_done, call);
+    if (rc != 0) {
+        on_late_offer_done(call, rc, SV_NULL);
+    }
+}
+
 void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
 {
     struct b2bua *b = call->owner;
     if (call->a_invite == NULL) {
         return;
+    }
+    if (call->is_late_offer && call->media.owner == NULL && has_sdp(response)) {
+        anchor_session_init(b->anchor, &call->media, FSTR_SV(call->b.call_id));
     }
     struct sv bytes = build_leg_response(b, call, &call->a, &call->a_invite_req, response->status,
                                          response->reason, response, true);
@@ -258,10 +303,50 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
     if (!hold(call, bytes, SV(""), response->status)) {
         return;
     }
-    int rc = anchor_answer(&call->media, ANCHOR_CALLEE, response->body, NULL, on_answer_done, call);
-    if (rc != 0) {
-        on_answer_done(call, rc, SV_NULL);
+    anchor_response(call, response->body);
+}
+
+/* rtpengine's answer for leg B came: B's ACK leaves with it (as it is when rtpengine failed:
+ * B's 2xx must be acknowledged, and the call goes on). */
+static void on_ack_answer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    struct b2bua *b = call->owner;
+    struct media_held *h = take_held(call);
+    if (h == NULL) {
+        return;
     }
+    struct sv bytes = status == 0 ? with_sdp(b, h, sdp) : SV_NULL;
+    if (bytes.ptr == NULL) {
+        log_info(NULL, "media: rtpengine failed on a late offer's answer (%s): it crosses as it is",
+                 sw_strerror(status));
+        bytes = sv_make(h->bytes, h->len);
+    }
+    b2bua_send_b_ack_bytes(b, call, bytes);
+    sw_free(h);
+}
+
+bool b2bua_media_ack_b(struct b2bua *b, struct call *call, struct sip_msg *ack)
+{
+    if (!call->is_late_offer || call->media.owner == NULL || call->media_held != NULL ||
+        !has_sdp(ack)) {
+        return false;
+    }
+    char branch_buf[32];
+    struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
+    struct sv bytes = build_leg_ack(b, &call->b, call->b.invite_cseq, branch, ack);
+    if (bytes.ptr == NULL || !hold(call, bytes, branch, 0)) {
+        return false;
+    }
+    call->media_held->method = (int)SIP_METHOD_ACK;
+    if (anchor_answer(&call->media, ANCHOR_CALLER, ack->body, NULL, on_ack_answer_done, call) ==
+        0) {
+        return true;
+    }
+    log_info(NULL,
+             "media: rtpengine cannot be asked for a late offer's answer: it crosses as it is");
+    sw_free(take_held(call));
+    return false;
 }
 
 /* Polls of the packet count per timeout, and their bounds. */

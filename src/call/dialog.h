@@ -143,7 +143,8 @@ struct call {
     bool is_counted;
     struct uac_credentials_copy credentials; /* leg B's, for the far side's 401/407 */
     bool is_auth_tried;                      /* leg B answered one challenge already */
-    char *b_ack; /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
+    bool is_late_offer; /* anchored, INVITE without SDP: B's response offers, A's ACK answers */
+    char *b_ack;        /* the ACK we sent for B's 2xx, re-sent on its retransmissions */
     size_t b_ack_len;
     uint16_t final_status;
     uint64_t start_us;

@@ -296,6 +296,14 @@ static struct verdict media_check(void *state, struct stage_ctx *ctx)
 {
     (void)state;
     if (!is_sdp_offer(ctx->msg)) {
+        if (ctx->msg->is_request && ctx->msg->method == SIP_METHOD_INVITE &&
+            ctx->msg->body.len == 0 && ctx->cfg->media.engine_count > 0) {
+            /* A late offer: the media of both sides are chosen now all the same. */
+            const struct leg source = source_leg(ctx);
+            const struct leg destination = destination_leg(ctx);
+            (void)anchored_protocol(&source, &ctx->edits.media_to_a);
+            (void)anchored_protocol(&destination, &ctx->edits.media_to_b);
+        }
         return verdict_continue();
     }
     struct sip_sdp *sdp = arena_alloc(ctx->arena, sizeof(*sdp));

@@ -28,6 +28,7 @@
  * TLS leg, else DTLS-SRTP when allowed; neither: 488), plain RTP/AVP on a leg without TLS
  * (keys never travel there in clear), as offered otherwise. An offer that the receiver's
  * policy alone would refuse sets ctx->edits.is_anchor_needed: it never crosses unanchored.
+ * An INVITE without SDP (a late offer) gets the same choice of media for both sides.
  * Stage state is built at init and read-only afterwards; check() is thread-safe.
  */
 #ifndef SW_POLICY_MEDIA_H

@@ -237,6 +237,11 @@ static void test_anchored_media_per_leg(void **state)
     assert_refused(&f, v, 488, "without TLS (trunk prov)");
     v = run(&f, "192.0.2.1", SW_TRANSPORT_TLS, "INVITE", plain_rtp);
     assert_refused(&f, v, 488, "SRTP required by trunk prov");
+    /* A late offer (no SDP) gets the same choice for both sides. */
+    v = run(&f, "127.0.0.1", SW_TRANSPORT_UDP, "INVITE", NULL);
+    assert_int_equal(v.action, VERDICT_CONTINUE);
+    assert_int_equal(f.ctx.edits.media_to_b, ANCHOR_PROTOCOL_SDES);
+    assert_int_equal(f.ctx.edits.media_to_a, ANCHOR_PROTOCOL_RTP);
     /* strict (UDP, SRTP required, DTLS only) gets DTLS-SRTP from rtpengine. */
     v = run(&f, "203.0.113.1", SW_TRANSPORT_UDP, "INVITE", dtls);
     assert_int_equal(v.action, VERDICT_CONTINUE);

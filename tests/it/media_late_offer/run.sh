@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A late offer through rtpengine: the provider's INVITE has no SDP, the PBX's 200 carries
+# the offer and the provider's ACK the answer. The provider gets the offer with
+# rtpengine's address and port (never the PBX's), the PBX gets the answer in its ACK with
+# rtpengine's too (never the provider's); rtpengine saw the offer and the answer. Then the
+# same from the PBX to the provider.
+source "$(dirname "$0")/../lib.sh"
+source "$IT_DIR/../lib_media.sh"
+
+gw_port=$(it_free_port)
+pbx_port=$(it_free_port)
+prov_port=$(it_free_port)
+it_rtpengine_ports
+it_start_rtpengine
+it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+sed -i "s/^address = udp:127.0.0.1:$pbx_port/address = udp:127.0.0.3:$pbx_port/" gw.conf
+sed -i "s/^\[pbx\]$/[media]\nrtpengine = udp:127.0.0.1:$RTPENGINE_NG_PORT\n[pbx]/" gw.conf
+it_start_gateway gw.conf
+
+# received FILE: the messages a sipp trace shows it received.
+received() { awk '/message received/ { k = 1 } /message sent/ { k = 0 } k' "$1"; }
+# anchored FILE FORBIDDEN: every SDP FILE received names rtpengine, never FORBIDDEN.
+anchored() {
+    local port n=0
+    for port in $(received "$1" | awk '/^m=audio / { print $2 }'); do
+        [ "$port" -ge "$RTP_MIN" ] && [ "$port" -le "$RTP_MAX" ] ||
+            it_fail "$1: media port $port is not rtpengine's"
+        n=$((n + 1))
+    done
+    [ "$n" -ge 1 ] || it_fail "$1: no SDP received"
+    if received "$1" | grep -nF "$2"; then
+        it_fail "$1 names $2"
+    fi
+}
+
+# late NAME UAS_IP UAS_PORT UAC_IP UAC_PORT
+late() {
+    local name=$1 uas_ip=$2 uas_port=$3 uac_ip=$4 uac_port=$5 rc=0 uas_rc=0
+    timeout 30 sipp -sn uas -i "$uas_ip" -p "$uas_port" -mi "$uas_ip" -mp "$(it_free_port)" \
+        -m 1 -nostdin -timeout 20s -trace_msg -message_file "uas-$name.msg" \
+        -trace_err -error_file "uas-$name.err" > "uas-$name.out" 2>&1 &
+    local uas=$!
+    IT_PIDS+=("$uas")
+    sleep 0.3
+    timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/uac-late.xml" -s 15551230001 -i "$uac_ip" \
+        -p "$uac_port" -mi "$uac_ip" -mp "$(it_free_port)" -m 1 -nostdin -timeout 20s \
+        -timeout_error -trace_msg -message_file "uac-$name.msg" \
+        -trace_err -error_file "uac-$name.err" > "uac-$name.out" 2>&1 || rc=$?
+    wait "$uas" || uas_rc=$?
+    it_log "$name: caller rc=$rc callee rc=$uas_rc"
+    [ "$rc" = 0 ] && [ "$uas_rc" = 0 ] || it_fail "$name: the call failed"
+    received "uas-$name.msg" | grep -q '^ACK ' && received "uas-$name.msg" |
+        awk '/^ACK /{a=1} a && /^m=audio /{f=1} END{exit !f}' ||
+        it_fail "$name: the callee's ACK carries no SDP"
+    anchored "uac-$name.msg" "$uas_ip"
+    anchored "uas-$name.msg" "$uac_ip"
+}
+late inbound 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
+late outbound 127.0.0.2 "$prov_port" 127.0.0.3 "$pbx_port"
+for command in offer answer delete; do
+    n=$(grep -c "Received command '$command'" rtpengine.log || true)
+    [ "$n" -ge 2 ] || it_fail "rtpengine saw $n ${command}s for 2 late-offer calls"
+done
+it_stop_gateway
+it_log "ok"
