@@ -18,7 +18,8 @@
  * call as it is (calls in progress are not disturbed: the SDP then crosses unanchored).
  * A late offer (an INVITE without SDP) starts the session with leg B's 183/200: its SDP is
  * the offer, sent to leg A as rtpengine rewrote it, and leg A's ACK carries the answer,
- * which leg B gets from rtpengine too. Not anchored: PRACK bodies.
+ * which leg B gets from rtpengine too, or a PRACK does when B's reliable 183 carried the
+ * offer (RFC 3262). Not anchored: other PRACK bodies (an offer in a PRACK).
  *
  * Media timeout ([media] timeout): an answered, anchored call asks rtpengine every quarter
  * of the timeout how many RTP packets it relayed (ng "query"); when the count has not
@@ -450,7 +451,7 @@ static void on_relay_offer_done(void *ctx, int status, struct sv sdp)
     struct relay *relay = h->relay;
     struct sv bytes = status == 0 ? with_sdp(b, h, sdp) : SV_NULL;
     if (bytes.ptr == NULL) {
-        log_info(NULL, "media: rtpengine failed on an in-dialog offer (%s): it crosses as it is",
+        log_info(NULL, "media: rtpengine failed on an in-dialog SDP (%s): it crosses as it is",
                  sw_strerror(status));
         bytes = sv_make(h->bytes, h->len); /* the call goes on as it is */
     }
@@ -464,23 +465,31 @@ bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_
                                struct sv branch, struct sv bytes)
 {
     struct call *call = relay->call;
+    bool is_anchored = call->media.owner != NULL && has_sdp(request);
     bool is_offer =
         (request->method == SIP_METHOD_INVITE || request->method == SIP_METHOD_UPDATE) &&
-        call->media.owner != NULL && has_sdp(request);
-    if (is_offer && call->media_held != NULL) {
+        is_anchored;
+    /* RFC 3262 §5: a PRACK answers the offer of a reliable provisional (a late offer). */
+    bool is_answer = request->method == SIP_METHOD_PRACK && is_anchored && call->is_late_offer &&
+                     relay->from_a && !call->media.is_answered;
+    if ((is_offer || is_answer) && call->media_held != NULL) {
         return false; /* an answer of this call is with rtpengine still: the caller retries */
     }
-    if (is_offer && hold(call, bytes, branch, 0)) {
+    if ((is_offer || is_answer) && hold(call, bytes, branch, 0)) {
         call->media_held->relay = relay;
         call->media_held->relay_cseq = relay->in_cseq;
         call->media_held->method = (int)request->method;
         enum anchor_party from = relay->from_a ? ANCHOR_CALLER : ANCHOR_CALLEE;
         struct anchor_leg to =
             anchor_leg_for(relay->from_a ? call->route.media_to_b : call->route.media_to_a);
-        if (anchor_offer(&call->media, from, request->body, &to, on_relay_offer_done, call) == 0) {
+        int rc =
+            is_offer
+                ? anchor_offer(&call->media, from, request->body, &to, on_relay_offer_done, call)
+                : anchor_answer(&call->media, from, request->body, NULL, on_relay_offer_done, call);
+        if (rc == 0) {
             return true;
         }
-        sw_free(take_held(call)); /* rtpengine cannot be asked: the offer crosses as it is */
+        sw_free(take_held(call)); /* rtpengine cannot be asked: the SDP crosses as it is */
     }
     relay->client =
         txn_client_new(b->txns, request->method, branch, &out_leg_of(relay)->dest, bytes, relay);

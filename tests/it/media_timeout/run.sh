@@ -22,12 +22,10 @@ sed -i "s/^\[pbx\]$/[media]\nrtpengine = udp:127.0.0.1:$RTPENGINE_NG_PORT\ntimeo
 it_start_gateway gw.conf
 
 # call NAME UAS_SCENARIO UAC_SCENARIO: one call from the provider (127.0.0.2) to the PBX
-# (127.0.0.3), each sipp with its media on its own address; both must succeed. A scenario
-# is a file, or "uas" for sipp's built-in callee (it answers and waits for a BYE).
+# (127.0.0.3), each sipp with its media on its own address; both must succeed.
 call() {
-    local name=$1 uas_sf=$2 uac_sf=$3 rc=0 uas_rc=0 uas_args=(-sn uas)
-    [ "$uas_sf" = uas ] || uas_args=(-sf "$uas_sf")
-    timeout 40 sipp "${uas_args[@]}" -i 127.0.0.3 -p "$pbx_port" -mi 127.0.0.3 -mp "$callee_mp" \
+    local name=$1 uas_sf=$2 uac_sf=$3 rc=0 uas_rc=0
+    timeout 40 sipp -sf "$uas_sf" -i 127.0.0.3 -p "$pbx_port" -mi 127.0.0.3 -mp "$callee_mp" \
         -m 1 -nostdin -timeout 30s -trace_msg -message_file "uas-$name.msg" \
         -trace_err -error_file "uas-$name.err" > "uas-$name.out" 2>&1 &
     local uas=$!
@@ -47,7 +45,7 @@ call() {
 }
 
 # 1. No RTP at all: the gateway's BYE reaches both sides, each answers it.
-call silent uas "$IT_DIR/../cdr_mixed/uac-callee-bye.xml"
+call silent "$IT_DIR/uas-answer.xml" "$IT_DIR/../cdr_mixed/uac-callee-bye.xml"
 grep -q '^BYE ' "uac-silent.msg" || it_fail "silent: the provider got no BYE"
 grep -q '^BYE ' "uas-silent.msg" || it_fail "silent: the PBX got no BYE"
 it_wait_grep '"media-timeout"' Master.csv || it_fail "silent: the call record does not say media-timeout"
