@@ -88,7 +88,9 @@ in_range="(\$3 >= $RTP_MIN && \$3 <= $RTP_MAX || \$4 >= $RTP_MIN && \$4 <= $RTP_
 n=$(count '($1 == "127.0.0.2" && $2 == "127.0.0.3") || ($1 == "127.0.0.3" && $2 == "127.0.0.2")')
 [ "$n" = 0 ] || it_fail "$n packets between the provider and the PBX"
 tshark -r call.pcapng -Y "ip.addr == 127.0.0.2 && udp.port == $gw_port" -T fields -e udp.payload |
-    while read -r hex; do printf '%s' "$hex" | xxd -r -p; printf '\n'; done > provider-side.txt
+    python3 -c 'import sys
+for line in sys.stdin:
+    print(bytes.fromhex(line.strip().replace(":", "")).decode("latin-1"))' > provider-side.txt
 grep -q '^m=audio ' provider-side.txt || it_fail "no SDP seen on the provider's side"
 if grep -n '127\.0\.0\.3' provider-side.txt; then
     it_fail "the provider's side names the PBX's address"
