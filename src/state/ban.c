@@ -263,6 +263,15 @@ struct sw_ip ban_store_key(const struct ban_store *store, const struct sw_ip *ip
     return key;
 }
 
+unsigned ban_store_key_prefix_len(const struct ban_store *store, const struct sw_ip *key)
+{
+    if (store->v6_prefix_len == 0 || sw_ip_is_v4(key)) {
+        return 128;
+    }
+    struct sw_ip first = sw_ip_aggregate(key, store->v6_prefix_len);
+    return sw_ip_eq(&first, key) ? store->v6_prefix_len : 128;
+}
+
 /* The prefix a lookup of `ip` must also try, or false when that is `ip` itself. */
 static bool other_key(const struct ban_store *store, const struct sw_ip *ip, struct sw_ip *out)
 {

@@ -136,6 +136,13 @@ bool ban_store_is_banned(const struct ban_store *store, const struct sw_ip *ip, 
 /* The address under which a ban of `ip` is stored: its IPv6 prefix, or `ip` itself. */
 struct sw_ip ban_store_key(const struct ban_store *store, const struct sw_ip *ip);
 
+/*
+ * The prefix length, in bits of the 16-byte form, that an entry stored under `key`
+ * covers for ban_store_is_banned: `v6_prefix_len` when `key` is an IPv6 address that is
+ * the first of its prefix (every address of the prefix looks it up), else 128.
+ */
+unsigned ban_store_key_prefix_len(const struct ban_store *store, const struct sw_ip *key);
+
 /* True when `ip` lies in the never-ban list. */
 bool ban_store_is_exempt(const struct ban_store *store, const struct sw_ip *ip);
 

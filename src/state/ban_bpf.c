@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@ struct ban_bpf {
     struct bpf_object *obj;
     int prog_fd;
     int bans_fd;
+    int nets_fd;
     int deny_fd;
     int drops_fd;
     size_t max_entries;
@@ -51,9 +53,40 @@ __attribute__((format(printf, 2, 0))) static int libbpf_say(enum libbpf_print_le
     return n;
 }
 
+/*
+ * Where the ban stored under one address lives in the kernel: the hash of single addresses
+ * (sw_bans) or, for a ban that covers a prefix, the trie (sw_ban_nets). `key` is the
+ * first `key_size` bytes of the union.
+ */
+struct map_key {
+    int fd;
+    size_t key_size;
+
+    union {
+        struct ban_bpf_key addr;
+        struct ban_bpf_lpm_key net;
+    } key;
+};
+
 static void key_of(const struct sw_ip *ip, struct ban_bpf_key *key)
 {
     memcpy(key->addr, ip->bytes, sizeof(key->addr));
+}
+
+static void map_key_of(const struct ban_bpf *bpf, const struct sw_ip *ip, struct map_key *out)
+{
+    memset(out, 0, sizeof(*out));
+    unsigned prefix_len = bpf->store != NULL ? ban_store_key_prefix_len(bpf->store, ip) : 128;
+    if (prefix_len >= 128) {
+        out->fd = bpf->bans_fd;
+        out->key_size = sizeof(out->key.addr);
+        key_of(ip, &out->key.addr);
+        return;
+    }
+    out->fd = bpf->nets_fd;
+    out->key_size = sizeof(out->key.net);
+    out->key.net.prefix_len = prefix_len;
+    memcpy(out->key.net.addr, ip->bytes, sizeof(out->key.net.addr));
 }
 
 static int find_map(struct bpf_object *obj, const char *name, char *why, size_t cap)
@@ -81,9 +114,12 @@ static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
         (void)snprintf(why, cap, "cannot open the embedded filter: %s", sw_strerror(err));
         return err;
     }
-    struct bpf_map *bans = bpf_object__find_map_by_name(bpf->obj, "sw_bans");
-    int rc =
-        bans == NULL ? -SW_EBADARG : bpf_map__set_max_entries(bans, (uint32_t)bpf->max_entries);
+    int rc = 0;
+    const char *const sized[] = { "sw_bans", "sw_ban_nets" };
+    for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]) && rc == 0; i++) {
+        struct bpf_map *map = bpf_object__find_map_by_name(bpf->obj, sized[i]);
+        rc = map == NULL ? -SW_EBADARG : bpf_map__set_max_entries(map, (uint32_t)bpf->max_entries);
+    }
     if (rc != 0) {
         (void)snprintf(why, cap, "cannot size the ban map: %s", sw_strerror(rc));
         return rc;
@@ -100,7 +136,8 @@ static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
         return -SW_EBADARG;
     }
     bpf->bans_fd = find_map(bpf->obj, "sw_bans", why, cap);
-    bpf->deny_fd = bpf->bans_fd < 0 ? -1 : find_map(bpf->obj, "sw_deny", why, cap);
+    bpf->nets_fd = bpf->bans_fd < 0 ? -1 : find_map(bpf->obj, "sw_ban_nets", why, cap);
+    bpf->deny_fd = bpf->nets_fd < 0 ? -1 : find_map(bpf->obj, "sw_deny", why, cap);
     bpf->drops_fd = bpf->deny_fd < 0 ? -1 : find_map(bpf->obj, "sw_drops", why, cap);
     return bpf->drops_fd < 0 ? bpf->drops_fd : 0;
 }
@@ -166,25 +203,34 @@ static uint64_t deadline_ns(int64_t end_s, uint64_t wall_us, uint64_t mono_us)
     return (mono_us + (uint64_t)left_us) * NS_PER_US;
 }
 
-/*
- * Deletes, in batches, the map's addresses that the store does not ban at `now_s`: what
- * the store evicted without telling. Under bpf->lock. Returns how many went.
- */
-static size_t sweep_stale(struct ban_bpf *bpf, int64_t now_s)
+/* The address a key of the map `mk` names (a trie's key: the first address of its prefix). */
+static void ip_of_key(const struct map_key *mk, const void *key, struct sw_ip *ip)
 {
-    struct ban_bpf_key stale[BAN_BPF_SWEEP_BATCH];
+    size_t offset = mk->key_size == sizeof(struct ban_bpf_key)
+                        ? offsetof(struct ban_bpf_key, addr)
+                        : offsetof(struct ban_bpf_lpm_key, addr);
+    memcpy(ip->bytes, (const uint8_t *)key + offset, sizeof(ip->bytes));
+}
+
+/*
+ * Deletes, in batches, the keys of the map `mk` names that the store does not ban at
+ * `now_s`: what the store evicted without telling. Under bpf->lock. Returns how many went.
+ */
+static size_t sweep_stale(struct ban_bpf *bpf, const struct map_key *mk, int64_t now_s)
+{
+    struct ban_bpf_lpm_key stale[BAN_BPF_SWEEP_BATCH]; /* the larger of the two key types */
     size_t removed = 0;
     size_t max_rounds = bpf->max_entries / BAN_BPF_SWEEP_BATCH + 2;
     for (size_t round = 0; round < max_rounds; round++) {
         size_t count = 0;
-        struct ban_bpf_key key;
-        struct ban_bpf_key prev;
+        struct ban_bpf_lpm_key key = { 0 };
+        struct ban_bpf_lpm_key prev = { 0 };
         bool has_prev = false;
         /* Collect, then delete: deleting while walking would restart the walk. */
         while (count < BAN_BPF_SWEEP_BATCH &&
-               bpf_map_get_next_key(bpf->bans_fd, has_prev ? &prev : NULL, &key) == 0) {
+               bpf_map_get_next_key(mk->fd, has_prev ? &prev : NULL, &key) == 0) {
             struct sw_ip ip;
-            memcpy(ip.bytes, key.addr, sizeof(ip.bytes));
+            ip_of_key(mk, &key, &ip);
             if (!ban_store_is_banned(bpf->store, &ip, now_s)) {
                 stale[count++] = key;
             }
@@ -193,7 +239,7 @@ static size_t sweep_stale(struct ban_bpf *bpf, int64_t now_s)
         }
         for (size_t i = 0; i < count; i++) {
             /* Gone meanwhile is gone all the same. */
-            (void)bpf_map_delete_elem(bpf->bans_fd, &stale[i]);
+            (void)bpf_map_delete_elem(mk->fd, &stale[i]);
         }
         removed += count;
         if (count < BAN_BPF_SWEEP_BATCH) {
@@ -203,24 +249,25 @@ static size_t sweep_stale(struct ban_bpf *bpf, int64_t now_s)
     return removed;
 }
 
-static int map_put(struct ban_bpf *bpf, const struct ban_bpf_key *key, uint64_t end_ns,
-                   int64_t now_s)
+static int map_put(struct ban_bpf *bpf, const struct map_key *mk, uint64_t end_ns, int64_t now_s)
 {
-    if (bpf_map_update_elem(bpf->bans_fd, key, &end_ns, BPF_ANY) == 0) {
+    if (bpf_map_update_elem(mk->fd, &mk->key, &end_ns, BPF_ANY) == 0) {
         return 0;
     }
     int err = -errno;
-    if (err != -E2BIG || bpf->store == NULL || sweep_stale(bpf, now_s) == 0) {
+    /* Full: a hash says E2BIG, a trie ENOSPC. */
+    bool is_full = err == -E2BIG || err == -ENOSPC;
+    if (!is_full || bpf->store == NULL || sweep_stale(bpf, mk, now_s) == 0) {
         return err;
     }
-    return bpf_map_update_elem(bpf->bans_fd, key, &end_ns, BPF_ANY) == 0 ? 0 : -errno;
+    return bpf_map_update_elem(mk->fd, &mk->key, &end_ns, BPF_ANY) == 0 ? 0 : -errno;
 }
 
 /* Makes the map say what the store says about `ip` now. */
 static int sync_address(struct ban_bpf *bpf, const struct sw_ip *ip)
 {
-    struct ban_bpf_key key;
-    key_of(ip, &key);
+    struct map_key mk;
+    map_key_of(bpf, ip, &mk);
     pthread_mutex_lock(&bpf->lock);
     uint64_t wall_us = sw_wall_us();
     uint64_t mono_us = sw_mono_us();
@@ -230,8 +277,8 @@ static int sync_address(struct ban_bpf *bpf, const struct sw_ip *ip)
     uint64_t end_ns = is_banned ? deadline_ns(entry.end_s, wall_us, mono_us) : 0;
     int rc = 0;
     if (end_ns != 0) {
-        rc = map_put(bpf, &key, end_ns, now_s);
-    } else if (bpf_map_delete_elem(bpf->bans_fd, &key) != 0 && errno != ENOENT) {
+        rc = map_put(bpf, &mk, end_ns, now_s);
+    } else if (bpf_map_delete_elem(mk.fd, &mk.key) != 0 && errno != ENOENT) {
         rc = -errno;
     }
     pthread_mutex_unlock(&bpf->lock);
@@ -258,11 +305,10 @@ struct refill {
 static void refill_one(void *ctx, const struct ban_entry *entry)
 {
     struct refill *r = ctx;
-    struct ban_bpf_key key;
-    key_of(&entry->ip, &key);
+    struct map_key mk;
+    map_key_of(r->bpf, &entry->ip, &mk);
     uint64_t end_ns = deadline_ns(entry->end_s, r->wall_us, r->mono_us);
-    if (end_ns != 0 && bpf_map_update_elem(r->bpf->bans_fd, &key, &end_ns, BPF_ANY) != 0 &&
-        r->err == 0) {
+    if (end_ns != 0 && bpf_map_update_elem(mk.fd, &mk.key, &end_ns, BPF_ANY) != 0 && r->err == 0) {
         r->err = -errno;
     }
 }
@@ -318,10 +364,12 @@ void ban_bpf_run_stats(const struct ban_bpf *bpf, uint64_t *runs, uint64_t *run_
 
 bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t *end_ns)
 {
-    struct ban_bpf_key key;
-    key_of(ip, &key);
+    struct ban_bpf_lpm_key net = { .prefix_len = 128 };
+    memcpy(net.addr, ip->bytes, sizeof(net.addr));
     uint64_t value = 0;
-    if (bpf_map_lookup_elem(bpf->bans_fd, &key, &value) != 0) {
+    /* As the filter looks: the address itself, then the longest banned prefix holding it. */
+    if (bpf_map_lookup_elem(bpf->bans_fd, net.addr, &value) != 0 &&
+        bpf_map_lookup_elem(bpf->nets_fd, &net, &value) != 0) {
         return false;
     }
     if (end_ns != NULL) {
@@ -330,18 +378,27 @@ bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t 
     return true;
 }
 
-size_t ban_bpf_count(const struct ban_bpf *bpf)
+/* Keys in the map `fd`, walked; bounded by twice `max` (a changing map may restart once). */
+static size_t count_keys(int fd, size_t max)
 {
     size_t count = 0;
-    struct ban_bpf_key keys[2];
+    struct ban_bpf_lpm_key keys[2]; /* the larger of the two key types */
     const void *prev = NULL;
-    /* Bounded by the map's size: a map changing meanwhile may restart the walk once. */
-    while (count <= 2 * bpf->max_entries &&
-           bpf_map_get_next_key(bpf->bans_fd, prev, &keys[count % 2]) == 0) {
+    while (count <= 2 * max && bpf_map_get_next_key(fd, prev, &keys[count % 2]) == 0) {
         prev = &keys[count % 2];
         count++;
     }
     return count;
+}
+
+size_t ban_bpf_count(const struct ban_bpf *bpf)
+{
+    return count_keys(bpf->bans_fd, bpf->max_entries) + count_keys(bpf->nets_fd, bpf->max_entries);
+}
+
+size_t ban_bpf_prefix_count(const struct ban_bpf *bpf)
+{
+    return count_keys(bpf->nets_fd, bpf->max_entries);
 }
 
 /* ---- the deny trie and the counters ------------------------------------------------ */

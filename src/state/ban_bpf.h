@@ -10,12 +10,18 @@
  * CLOCK_MONOTONIC deadline, so the filter stops dropping at the ban's end even before the
  * housekeeping thread reports the expiry (which removes it).
  *
+ * A ban that covers an IPv6 prefix ([ban] ipv6_prefix: the store keeps it under the
+ * prefix's first address, ban_store_key_prefix_len) goes into a longest-prefix-match trie
+ * beside the address map, with the same deadline, so every address of the prefix is
+ * dropped in the kernel; the filter asks the trie only when the address map misses.
+ *
  * Bounds: the ban map holds `max_entries` addresses (the store's capacity), preallocated
  * in kernel memory: 88 bytes each (memlock in the map's fdinfo), 5.5 MiB for the default
- * 65,536; the deny trie and the counters take under 1 KiB. When the ban map is full because the
- * store evicted entries without telling (store eviction is silent), the entries the store no longer
- * bans are swept out and the update is tried once more. The deny trie holds BAN_BPF_MAX_DENY
- * ranges.
+ * 65,536; the prefix trie holds as many, allocated per entry as they come; the deny trie
+ * and the counters take under 1 KiB. When the ban map or the prefix trie is full because
+ * the store evicted entries without telling (store eviction is silent), the entries the
+ * store no longer bans are swept out and the update is tried once more. The deny trie
+ * holds BAN_BPF_MAX_DENY ranges.
  *
  * Privileges: loading needs CAP_BPF (or root) and a kernel with BPF socket filters;
  * ban_bpf_new says why it failed, and the caller keeps the user-space gate alone.
@@ -74,12 +80,16 @@ void ban_bpf_drops(const struct ban_bpf *bpf, uint64_t out[BAN_BPF_COUNTERS]);
 void ban_bpf_run_stats(const struct ban_bpf *bpf, uint64_t *runs, uint64_t *run_ns);
 
 /*
- * True when the ban map holds `ip`; *end_ns (may be NULL) receives its CLOCK_MONOTONIC
- * deadline in nanoseconds (BAN_BPF_FOREVER: none). For tests and diagnostics.
+ * True when the ban map holds `ip`, or the prefix trie a prefix holding it (the filter's
+ * order); *end_ns (may be NULL) receives that ban's CLOCK_MONOTONIC deadline in
+ * nanoseconds (BAN_BPF_FOREVER: none). For tests and diagnostics.
  */
 bool ban_bpf_lookup(const struct ban_bpf *bpf, const struct sw_ip *ip, uint64_t *end_ns);
 
-/* Addresses in the ban map (walks it: for tests and diagnostics). */
+/* Bans in the kernel: addresses plus prefixes (walks the maps: tests and diagnostics). */
 size_t ban_bpf_count(const struct ban_bpf *bpf);
+
+/* Of those, the bans that cover a prefix (the sw_ban_nets trie). */
+size_t ban_bpf_prefix_count(const struct ban_bpf *bpf);
 
 #endif

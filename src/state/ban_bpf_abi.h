@@ -5,6 +5,9 @@
  *
  *   sw_bans   hash, struct ban_bpf_key -> __u64: CLOCK_MONOTONIC nanoseconds at which the
  *             ban ends (BAN_BPF_FOREVER: never); the filter drops while now < end
+ *   sw_ban_nets  longest-prefix-match trie, struct ban_bpf_lpm_key -> __u64 end as above:
+ *             the bans that cover a prefix ([ban] ipv6_prefix), looked up when the
+ *             source's own address is not in sw_bans
  *   sw_deny   longest-prefix-match trie, struct ban_bpf_lpm_key -> __u8 (1): [acl] deny
  *   sw_drops  per-CPU array of BAN_BPF_COUNTERS __u64: packets dropped, by reason
  */

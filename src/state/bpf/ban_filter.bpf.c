@@ -26,6 +26,15 @@ struct {
     __type(value, __u64);
 } sw_bans SEC(".maps");
 
+/* Sized like sw_bans before loading; a trie allocates only the entries it holds. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct ban_bpf_lpm_key);
+    __type(value, __u64);
+} sw_ban_nets SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
     __uint(max_entries, 256);
@@ -78,6 +87,10 @@ SEC("socket") int sw_ban_filter(struct __sk_buff *skb)
         return drop(BAN_BPF_DROP_BANNED);
     }
     key.prefix_len = 128;
+    end_ns = bpf_map_lookup_elem(&sw_ban_nets, &key);
+    if (end_ns != 0 && bpf_ktime_get_ns() < *end_ns) {
+        return drop(BAN_BPF_DROP_BANNED);
+    }
     if (bpf_map_lookup_elem(&sw_deny, &key) != 0) {
         return drop(BAN_BPF_DROP_DENIED);
     }

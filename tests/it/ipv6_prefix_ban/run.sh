@@ -8,6 +8,11 @@
 # address of that /64 is then dropped unanswered, an address of another /64 still gets
 # its answer, and the security log names each real address. (Before: each address had
 # its own count of failures, and the fourth got its 403.)
+# [ban] kernel_drop (on by default): the /64 reaches the socket filter's prefix trie, so
+# the fourth address is dropped in the kernel (sipwarden_kernel_drops_total{reason=
+# "banned"} = 1) and no worker sees it (sipwarden_gate_packets_total{result="banned"} = 0;
+# before #13's trie, only the prefix's first address was in the kernel and the gate
+# dropped it). Where BPF is refused, the gate's drop alone is checked.
 source "$(dirname "$0")/../lib.sh"
 
 command -v ip > /dev/null || it_fail "ip (iproute2) is not installed"
@@ -32,6 +37,7 @@ for addr in 2001:db8:5:5::1/64 2001:db8:9:9::1/64 2001:db8:1:2::a/64 2001:db8:1:
 done
 
 port=5060
+admin_port=8080 # inside this test's own namespace
 cat > gw.conf <<CONF
 [general]
 listen = udp:[2001:db8:5:5::1]:$port
@@ -45,7 +51,7 @@ deny_reply = 403
 maxretry = 3
 ipv6_prefix = 64
 [admin]
-listen =
+listen = 127.0.0.1:$admin_port
 CONF
 REAL_SIPWARDEN=$SIPWARDEN
 cat > in-ns.sh <<SH
@@ -93,6 +99,30 @@ it_wait_grep 'ban: 2001:db8:1:2::c as 2001:db8:1:2::/64 banned' gateway.log 5 ||
 got=$(probe 2001:db8:1:2:ffff::d)
 it_log "2001:db8:1:2:ffff::d (same /64, new address): $got"
 [ "$got" = none ] || it_fail "a fresh address of the banned /64 was answered ($got)"
+# metric NAME{LABELS}: its value in metrics.txt (scraped by scrape_until_kernel_drop).
+metric() {
+    local v
+    v=$(grep -F "$1 " metrics.txt | awk '{print $2}')
+    echo "${v:-absent}"
+}
+# The housekeeping thread refreshes the kernel's counters once a second: poll up to 6 s.
+scrape_until_kernel_drop() {
+    for _ in $(seq 1 30); do
+        sleep 0.2
+        ip netns exec "$ns" curl -sf "http://127.0.0.1:$admin_port/metrics" > metrics.txt || true
+        [ "$(metric 'sipwarden_kernel_drops_total{reason="banned"}')" = 0 ] || return 0
+    done
+}
+if grep -q 'ban: kernel drop on' gateway.log; then
+    scrape_until_kernel_drop
+    kernel=$(metric 'sipwarden_kernel_drops_total{reason="banned"}')
+    it_log "kernel drops of the banned /64: $kernel"
+    [ "$kernel" = 1 ] || it_fail "the socket filter dropped $kernel packets of the /64, expected 1"
+    gate=$(metric 'sipwarden_gate_packets_total{result="banned"}')
+    [ "$gate" = 0 ] || it_fail "a worker saw $gate packets of the banned /64 (gate: $gate)"
+else
+    it_log "kernel drop unavailable here: the gate's drop alone is checked"
+fi
 got=$(probe 2001:db8:9:9::1)
 it_log "2001:db8:9:9::1 (another /64): $got"
 [ "$got" != none ] || it_fail "an address of another /64 got no answer"

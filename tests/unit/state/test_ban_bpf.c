@@ -54,19 +54,32 @@ static struct ban_bpf *bpf_or_skip(size_t max_entries)
     return bpf;
 }
 
-static int setup(void **state, size_t max_entries)
+static int setup_with(void **state, size_t max_entries, unsigned v6_prefix_len)
 {
     static struct fixture fx;
     memset(&fx, 0, sizeof(fx));
-    struct ban_config cfg = { .max_entries = max_entries, .bantime_s = 600 };
+    struct ban_config cfg = { .max_entries = max_entries,
+                              .bantime_s = 600,
+                              .v6_prefix_len = v6_prefix_len };
     assert_int_equal(ban_store_new(&cfg, &fx.store), 0);
     *state = &fx;
     return 0;
 }
 
+static int setup(void **state, size_t max_entries)
+{
+    return setup_with(state, max_entries, 0);
+}
+
 static int setup_default(void **state)
 {
     return setup(state, 0);
+}
+
+/* [ban] ipv6_prefix = 64: an automatic ban of an IPv6 address covers its /64. */
+static int setup_v6_prefix(void **state)
+{
+    return setup_with(state, 0, 64);
 }
 
 static int teardown(void **state)
@@ -162,6 +175,43 @@ static void test_backend_ban_reaches_the_map(void **state)
     assert_false(ban_bpf_lookup(fx->bpf, &entry.ip, NULL));
 }
 
+static void test_prefix_bans_reach_the_trie(void **state)
+{
+    struct fixture *fx = *state;
+    struct sw_ip early = ip_text("2001:db8:7:7::1");
+    int64_t now_s = sw_wall_s();
+    assert_int_equal(ban_for(fx, &early, now_s, 600), BAN_OUTCOME_ADDED);
+    attach(fx); /* a restart: the prefix ban is refilled into the trie */
+    assert_int_equal(ban_bpf_prefix_count(fx->bpf), 1);
+    struct sw_ip early_peer = ip_text("2001:db8:7:7:ab::9");
+    assert_true(ban_bpf_lookup(fx->bpf, &early_peer, NULL));
+
+    struct sw_ip v6 = ip_text("2001:db8:1:2::7");
+    struct sw_ip same64 = ip_text("2001:db8:1:2:ffff:1:2:3");
+    struct sw_ip other64 = ip_text("2001:db8:1:3::7");
+    struct sw_ip v4 = ip_text("192.0.2.7");
+    assert_int_equal(ban_for(fx, &v6, now_s, 600), BAN_OUTCOME_ADDED);
+    assert_int_equal(ban_for(fx, &v4, now_s, 600), BAN_OUTCOME_ADDED);
+    /* The /64 is one trie entry, the IPv4 address one hash entry. */
+    assert_int_equal(ban_bpf_prefix_count(fx->bpf), 2);
+    assert_int_equal(ban_bpf_count(fx->bpf), 3);
+    uint64_t end_ns = 0;
+    assert_true(ban_bpf_lookup(fx->bpf, &same64, &end_ns));
+    assert_true(end_ns > mono_ns() + 590 * NS_PER_S);
+    assert_true(ban_bpf_lookup(fx->bpf, &v6, NULL));
+    assert_false(ban_bpf_lookup(fx->bpf, &other64, NULL));
+    assert_true(ban_bpf_lookup(fx->bpf, &v4, NULL));
+
+    /* Lifted by any address of the prefix, as the store lifts it. */
+    assert_int_equal(ban_store_del(fx->store, &same64, sw_wall_s()), 0);
+    assert_false(ban_bpf_lookup(fx->bpf, &v6, NULL));
+    assert_false(ban_bpf_lookup(fx->bpf, &same64, NULL));
+    assert_int_equal(ban_bpf_prefix_count(fx->bpf), 1);
+    assert_int_equal(ban_store_del(fx->store, &early, sw_wall_s()), 0);
+    assert_int_equal(ban_store_del(fx->store, &v4, sw_wall_s()), 0);
+    assert_int_equal(ban_bpf_count(fx->bpf), 0);
+}
+
 static void sleep_until_wall(int64_t when_s)
 {
     for (int i = 0; i < 50 && sw_wall_s() < when_s; i++) {
@@ -230,10 +280,23 @@ static int udp_bound(const char *ip, uint16_t port)
     return fd;
 }
 
+static int udp6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        (void)close(fd);
+        (void)fprintf(stderr, "SKIP: no IPv6 loopback here\n");
+        skip();
+    }
+    return fd;
+}
+
 /* Sends one datagram from `from` to `to`, then says whether `to` got it (within 200 ms). */
 static bool delivered(int from, int to)
 {
-    struct sockaddr_in dst;
+    struct sockaddr_storage dst;
     socklen_t len = sizeof(dst);
     assert_int_equal(getsockname(to, (struct sockaddr *)&dst, &len), 0);
     assert_int_equal(sendto(from, "x", 1, 0, (struct sockaddr *)&dst, len), 1);
@@ -291,6 +354,34 @@ static void test_filter_drops_banned_and_denied(void **state)
     (void)close(other);
 }
 
+static void test_filter_drops_a_banned_prefix(void **state)
+{
+    struct fixture *fx = *state;
+    attach(fx);
+    int server = udp6_loopback();
+    int client = udp6_loopback();
+    assert_int_equal(ban_bpf_attach_socket(fx->bpf, server), 0);
+    assert_true(delivered(client, server));
+    /* ::1's ban is stored under ::, its /64: only the trie can name ::1 to the filter. */
+    struct sw_ip ip = ip_text("::1");
+    struct ban_entry entry;
+    struct ban_request req = { .ip = ip, .source = BAN_SOURCE_AUTO, .reason = "test" };
+    assert_int_equal(ban_store_add(fx->store, &req, sw_wall_s(), &entry), BAN_OUTCOME_ADDED);
+    struct sw_ip prefix = ip_text("::");
+    assert_true(sw_ip_eq(&entry.ip, &prefix));
+    uint64_t before[BAN_BPF_COUNTERS];
+    ban_bpf_drops(fx->bpf, before);
+    assert_false(delivered(client, server));
+    uint64_t after[BAN_BPF_COUNTERS];
+    ban_bpf_drops(fx->bpf, after);
+    assert_int_equal(after[BAN_BPF_DROP_BANNED] - before[BAN_BPF_DROP_BANNED], 1);
+
+    assert_int_equal(ban_store_del(fx->store, &ip, sw_wall_s()), 0);
+    assert_true(delivered(client, server));
+    (void)close(server);
+    (void)close(client);
+}
+
 static void test_filter_stops_at_the_deadline(void **state)
 {
     struct fixture *fx = *state;
@@ -324,6 +415,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filter_drops_banned_and_denied, setup_default,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_filter_stops_at_the_deadline, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_bans_reach_the_trie, setup_v6_prefix, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_drops_a_banned_prefix, setup_v6_prefix,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
