@@ -224,6 +224,11 @@ size_t b2bua_txn_count(const struct b2bua *b)
     return txn_layer_count(b->txns);
 }
 
+size_t b2bua_txn_lingering(const struct b2bua *b, size_t *bytes)
+{
+    return txn_layer_lingering(b->txns, bytes);
+}
+
 static void detach_txn(struct txn **slot)
 {
     if (*slot != NULL) {
@@ -1030,7 +1035,7 @@ bool b2bua_absorb(struct b2bua *b, struct sip_msg *request)
 {
     struct txn *existing = txn_server_find(b->txns, request);
     if (existing == NULL) {
-        return false;
+        return txn_server_absorb_lingering(b->txns, request);
     }
     (void)txn_server_absorb(existing, request);
     return true;
@@ -1047,6 +1052,9 @@ void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net
     }
     if (existing != NULL) {
         (void)txn_server_absorb(existing, request);
+        return;
+    }
+    if (txn_server_absorb_lingering(b->txns, request)) {
         return;
     }
     switch (request->method) {

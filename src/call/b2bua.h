@@ -241,4 +241,7 @@ size_t b2bua_calls_end(struct b2bua *b2bua, const struct b2bua_call_filter *filt
 size_t b2bua_call_count(const struct b2bua *b2bua);
 size_t b2bua_txn_count(const struct b2bua *b2bua);
 
+/* Completed non-INVITE transactions lingering until timer J; *bytes: their heap bytes. */
+size_t b2bua_txn_lingering(const struct b2bua *b2bua, size_t *bytes);
+
 #endif

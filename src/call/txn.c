@@ -1,6 +1,7 @@
 #include "call/txn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -35,9 +36,37 @@ struct txn {
     char *ack; /* client INVITE: the ACK of a non-2xx final */
     size_t ack_len;
     uint32_t interval_ms;
+    bool is_to_linger; /* non-INVITE final sent on UDP: becomes a struct txn_linger */
     struct loop_timer retx_timer;
     struct loop_timer life_timer;
     void *user;
+};
+
+/*
+ * A non-INVITE server transaction on UDP that sent its final response waits 64*T1 (timer
+ * J) only to answer retransmissions of its request with that response (RFC 3261
+ * §17.2.2): it needs its key, where to send and the response, nothing else. It leaves the
+ * pool for this record, one allocation of the header, the branch, the sent-by and the
+ * response, chained in its own buckets and in a FIFO of expiries: every record lives the
+ * same TXN_TIMEOUT_MS, so the oldest ends first and one timer serves them all.
+ */
+struct txn_linger {
+    struct txn_linger *next;  /* bucket chain */
+    struct txn_linger *later; /* the FIFO: the record that ends next after this one */
+    uint64_t hash;
+    uint64_t end_ms;
+    size_t listener;
+
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } addr;
+
+    uint32_t response_len;
+    uint8_t method; /* enum sip_method */
+    uint8_t branch_len;
+    uint8_t sent_by_len;
+    char bytes[]; /* branch, sent-by, response */
 };
 
 struct txn_layer {
@@ -52,7 +81,13 @@ struct txn_layer {
     size_t in_use;
     struct txn **buckets;
     size_t bucket_mask;
-    struct arena *scratch; /* parsing our own stored requests to build ACKs */
+    struct arena *scratch;              /* parsing our own stored requests to build ACKs */
+    struct txn_linger **linger_buckets; /* bucket_mask + 1 chains */
+    struct txn_linger *linger_oldest;   /* the FIFO of expiries */
+    struct txn_linger *linger_newest;
+    struct loop_timer linger_timer; /* armed for linger_oldest's end */
+    size_t linger_count;
+    size_t linger_bytes;
 };
 
 static bool is_reliable(const struct txn *txn)
@@ -91,9 +126,12 @@ struct txn_layer *txn_layer_new_on(struct loop *loop, txn_send_fn *send, void *s
     /* An array of pointers: the size of one pointer is meant. */
     layer->buckets =
         sw_calloc(buckets, sizeof(*layer->buckets)); /* NOLINT(bugprone-sizeof-expression) */
+    layer->linger_buckets =
+        sw_calloc(buckets, sizeof(*layer->linger_buckets)); /* NOLINT(bugprone-sizeof-expression) */
     layer->bucket_mask = buckets - 1;
     layer->scratch = arena_new((size_t)64 * 1024);
-    if (layer->pool == NULL || layer->buckets == NULL || layer->scratch == NULL) {
+    if (layer->pool == NULL || layer->buckets == NULL || layer->linger_buckets == NULL ||
+        layer->scratch == NULL) {
         txn_layer_free(layer);
         return NULL;
     }
@@ -121,8 +159,15 @@ void txn_layer_free(struct txn_layer *layer)
             txn_release_buffers(txn);
         }
     }
+    loop_timer_stop(layer->loop, &layer->linger_timer);
+    for (size_t i = 0; i < layer->linger_count && layer->linger_oldest != NULL; i++) {
+        struct txn_linger *rec = layer->linger_oldest;
+        layer->linger_oldest = rec->later;
+        sw_free(rec);
+    }
     sw_free(layer->pool);
     sw_free(layer->buckets);
+    sw_free(layer->linger_buckets);
     arena_free(layer->scratch);
     sw_free(layer);
 }
@@ -179,10 +224,19 @@ static void txn_destroy(struct txn *txn)
     layer->in_use--;
 }
 
+static bool linger_add(struct txn *txn);
+static void arm_life(struct txn *txn, uint64_t delay_ms);
+
 static void on_life_timer(struct loop *loop, void *ctx)
 {
     (void)loop;
     struct txn *txn = ctx;
+    if (txn->is_to_linger && !linger_add(txn)) {
+        /* No memory for the record: the transaction itself waits out timer J. */
+        txn->is_to_linger = false;
+        arm_life(txn, TXN_TIMEOUT_MS);
+        return;
+    }
     bool is_timeout = txn->state == TXN_ACCEPTED ||
                       (!txn->is_server && (txn->state == TXN_TRYING || txn->state == TXN_CALLING ||
                                            txn->state == TXN_PROCEEDING));
@@ -299,6 +353,129 @@ static struct txn *find(struct txn_layer *layer, bool is_server, enum sip_method
     return NULL;
 }
 
+/* ---- lingering non-INVITE server transactions ----------------------------------- */
+
+static struct sv linger_branch(const struct txn_linger *rec)
+{
+    return sv_make(rec->bytes, rec->branch_len);
+}
+
+static struct sv linger_sent_by(const struct txn_linger *rec)
+{
+    return sv_make(rec->bytes + rec->branch_len, rec->sent_by_len);
+}
+
+static void linger_remove(struct txn_layer *layer, struct txn_linger *rec)
+{
+    struct txn_linger **link = &layer->linger_buckets[rec->hash & layer->bucket_mask];
+    while (*link != NULL && *link != rec) {
+        link = &(*link)->next;
+    }
+    if (*link == rec) {
+        *link = rec->next;
+    }
+    layer->linger_count--;
+    layer->linger_bytes -= sizeof(*rec) + rec->branch_len + rec->sent_by_len + rec->response_len;
+}
+
+static void on_linger_timer(struct loop *loop, void *ctx)
+{
+    struct txn_layer *layer = ctx;
+    uint64_t now_ms = loop_now_ms(loop);
+    /* Oldest first: the FIFO is in order of end, so the walk stops at the first live one. */
+    while (layer->linger_oldest != NULL && layer->linger_oldest->end_ms <= now_ms) {
+        struct txn_linger *rec = layer->linger_oldest;
+        layer->linger_oldest = rec->later;
+        linger_remove(layer, rec);
+        sw_free(rec);
+    }
+    if (layer->linger_oldest == NULL) {
+        layer->linger_newest = NULL;
+        return;
+    }
+    int rc = loop_timer_start_coarse(loop, &layer->linger_timer,
+                                     layer->linger_oldest->end_ms - now_ms, on_linger_timer, layer);
+    SW_ASSERT(rc == 0);
+}
+
+/* Copies what a retransmission needs out of `txn` (about to be freed). False: no memory. */
+static bool linger_add(struct txn *txn)
+{
+    struct txn_layer *layer = txn->layer;
+    bool has_addr = txn->dest.addr.ss_family == AF_INET || txn->dest.addr.ss_family == AF_INET6;
+    /* Bounded like the pool: beyond pool_cap records the transaction waits in the pool. */
+    if (!has_addr || layer->linger_count >= layer->pool_cap || txn->msg == NULL ||
+        txn->msg_len > UINT32_MAX || txn->branch_len > UINT8_MAX || txn->sent_by_len > UINT8_MAX) {
+        return false;
+    }
+    size_t len = txn->branch_len + txn->sent_by_len + txn->msg_len;
+    struct txn_linger *rec = sw_malloc(sizeof(*rec) + len);
+    if (rec == NULL) {
+        return false;
+    }
+    memset(rec, 0, sizeof(*rec));
+    rec->hash = txn->hash;
+    rec->end_ms = loop_now_ms(layer->loop) + TXN_TIMEOUT_MS;
+    rec->listener = txn->dest.listener;
+    memcpy(&rec->addr, &txn->dest.addr,
+           txn->dest.addr.ss_family == AF_INET ? sizeof(rec->addr.v4) : sizeof(rec->addr.v6));
+    rec->method = (uint8_t)txn->method;
+    rec->branch_len = (uint8_t)txn->branch_len;
+    rec->sent_by_len = (uint8_t)txn->sent_by_len;
+    rec->response_len = (uint32_t)txn->msg_len;
+    memcpy(rec->bytes, txn->branch, txn->branch_len);
+    memcpy(rec->bytes + txn->branch_len, txn->sent_by, txn->sent_by_len);
+    memcpy(rec->bytes + txn->branch_len + txn->sent_by_len, txn->msg, txn->msg_len);
+    size_t b = rec->hash & layer->bucket_mask;
+    rec->next = layer->linger_buckets[b];
+    layer->linger_buckets[b] = rec;
+    if (layer->linger_newest != NULL) {
+        layer->linger_newest->later = rec;
+    } else {
+        layer->linger_oldest = rec;
+        int rc = loop_timer_start_coarse(layer->loop, &layer->linger_timer, TXN_TIMEOUT_MS,
+                                         on_linger_timer, layer);
+        SW_ASSERT(rc == 0);
+    }
+    layer->linger_newest = rec;
+    layer->linger_count++;
+    layer->linger_bytes += sizeof(*rec) + len;
+    return true;
+}
+
+bool txn_server_absorb_lingering(struct txn_layer *layer, struct sip_msg *request)
+{
+    struct sv branch;
+    struct sv sent_by;
+    if (layer->linger_count == 0 || request->method == SIP_METHOD_INVITE ||
+        request->method == SIP_METHOD_ACK || !via_key(request, &branch, &sent_by)) {
+        return false;
+    }
+    uint64_t h = key_hash(true, request->method, branch);
+    for (const struct txn_linger *rec = layer->linger_buckets[h & layer->bucket_mask]; rec != NULL;
+         rec = rec->next) {
+        if (rec->hash == h && rec->method == (uint8_t)request->method &&
+            sv_eq(linger_branch(rec), branch) && sv_eq_nocase(linger_sent_by(rec), sent_by)) {
+            struct net_dest dest = { .transport = SW_TRANSPORT_UDP, .listener = rec->listener };
+            memcpy(&dest.addr, &rec->addr, sizeof(rec->addr));
+            struct sv response =
+                sv_make(linger_sent_by(rec).ptr + rec->sent_by_len, rec->response_len);
+            /* Loss is what retransmission is for; a failed send is not an error here. */
+            (void)layer->send(layer->send_ctx, &dest, response);
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t txn_layer_lingering(const struct txn_layer *layer, size_t *bytes)
+{
+    if (bytes != NULL) {
+        *bytes = layer->linger_bytes;
+    }
+    return layer->linger_count;
+}
+
 struct txn *txn_server_find(struct txn_layer *layer, struct sip_msg *request)
 {
     struct sv branch;
@@ -392,7 +569,9 @@ int txn_server_respond(struct txn *txn, uint16_t status, struct sv response)
         arm_retx(txn);                 /* timer G */
         arm_life(txn, TXN_TIMEOUT_MS); /* timer H */
     } else {
-        arm_life(txn, is_reliable(txn) ? 0 : TXN_TIMEOUT_MS); /* timer J */
+        /* Timer J is 0 on streams; on UDP the compact record waits it out (txn_linger). */
+        txn->is_to_linger = !is_reliable(txn);
+        arm_life(txn, 0);
     }
     return rc;
 }

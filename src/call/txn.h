@@ -7,7 +7,12 @@
  *
  * Memory: transactions come from a pool of fixed size set at txn_layer_new(); a full pool
  * makes txn_*_new() return NULL (the caller answers 503). Each transaction keeps a heap
- * copy of the message it may have to retransmit.
+ * copy of the message it may have to retransmit. A non-INVITE server transaction on UDP
+ * that sent its final response leaves the pool (the TU is told it terminated) for a
+ * compact record that answers retransmissions until timer J (64*T1): its key, where to
+ * send and the response, one allocation (txn_layer_lingering() counts them and their
+ * bytes; txn_server_absorb_lingering() answers with them). At most `max_txns` records
+ * linger; beyond, or without memory, the transaction waits out timer J in the pool.
  */
 #ifndef SW_CALL_TXN_H
 #define SW_CALL_TXN_H
@@ -70,8 +75,14 @@ struct txn_layer *txn_layer_new_on(struct loop *loop, txn_send_fn *send, void *s
 /* Frees every transaction (without callbacks) and the layer. NULL is a no-op. */
 void txn_layer_free(struct txn_layer *layer);
 
-/* Transactions in use. */
+/* Transactions in use (in the pool; lingering records not included). */
 size_t txn_layer_count(const struct txn_layer *layer);
+
+/*
+ * Lingering records of non-INVITE server transactions (see above); *bytes (may be NULL)
+ * receives the heap bytes they hold in all.
+ */
+size_t txn_layer_lingering(const struct txn_layer *layer, size_t *bytes);
 
 /*
  * The server transaction a request belongs to (RFC 3261 §17.2.3: top Via branch, sent-by,
@@ -82,6 +93,13 @@ struct txn *txn_server_find(struct txn_layer *layer, struct sip_msg *request);
 
 /* The INVITE server transaction a CANCEL targets (same branch and sent-by), or NULL. */
 struct txn *txn_server_find_invite(struct txn_layer *layer, struct sip_msg *cancel);
+
+/*
+ * A retransmitted non-INVITE request whose transaction lingers (it completed on UDP less
+ * than 64*T1 ago): sends the stored final response again and returns true. False when no
+ * lingering record matches (by the rules of txn_server_find).
+ */
+bool txn_server_absorb_lingering(struct txn_layer *layer, struct sip_msg *request);
 
 /*
  * Handles a retransmitted request or an ACK for a server transaction (resends the last

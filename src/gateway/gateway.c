@@ -34,9 +34,11 @@
  * 8,192 per worker is about 230 MiB of address space, touched only as calls come. An
  * ended call gives its slot back within milliseconds; its transactions stay for up to
  * 64*T1 (timer J of the BYE): at 4,000 calls/s per worker that is about 170,000
- * transactions (600 bytes each; the default 262,144 is 150 MiB of address space, touched
- * as they come). With 131,072 the call benchmark got 503s after 20 s at 8,000 calls/s on
- * two workers. */
+ * transactions (632 bytes each; the default 262,144 is 150 MiB of address space, touched
+ * as they come). Since #13 a completed non-INVITE transaction on UDP (the BYE's) leaves
+ * the pool for a compact record of its key and response (call/txn.h), so the pool holds
+ * the live ones and the lingering cost the record's bytes. With 131,072 the call benchmark got 503s
+ * after 20 s at 8,000 calls/s on two workers. */
 /* The heap holds the exact timers (coarse ones wait in the loop's wheel, uncounted): at
  * most a retransmission and a due-now life timer per transaction, three per call, and
  * room for registrations, connections and the stages. The transaction layer aborts
@@ -164,9 +166,13 @@ static void on_worker_stop(void *app, struct worker *worker)
         return;
     }
     if (state->b2bua != NULL) {
-        log_notice(NULL, "worker %u: stopped with active_calls=%zu transactions=%zu",
+        size_t linger_bytes = 0;
+        size_t lingering = b2bua_txn_lingering(state->b2bua, &linger_bytes);
+        log_notice(NULL,
+                   "worker %u: stopped with active_calls=%zu transactions=%zu lingering=%zu "
+                   "(%zu bytes)",
                    worker_index(worker), b2bua_call_count(state->b2bua),
-                   b2bua_txn_count(state->b2bua));
+                   b2bua_txn_count(state->b2bua), lingering, linger_bytes);
     }
     b2bua_free(state->b2bua);
     arena_free(state->arena);

@@ -494,6 +494,14 @@ static void test_txn_server_invite_never_answered_ends(void **state)
 
 /* ---- server non-INVITE (§17.2.2) -------------------------------------------------- */
 
+/* A retransmitted request answered by a lingering record: true when it was. */
+static bool lingering_gets(struct bench *b, const char *method)
+{
+    struct sip_msg *msg = parse(b, request_text(method, "UDP", BRANCH));
+    assert_null(txn_server_find(b->layer, msg));
+    return txn_server_absorb_lingering(b->layer, msg);
+}
+
 static void test_txn_server_non_invite_states_and_timer_j(void **state)
 {
     struct bench *b = *state;
@@ -506,19 +514,36 @@ static void test_txn_server_non_invite_states_and_timer_j(void **state)
     assert_true(server_gets(b, "REGISTER"));
     assert_int_equal(b->wire.count, 2);
     assert_string_equal(b->wire.first_line[1], "SIP/2.0 100 Whatever");
-    assert_int_equal(txn_server_respond(txn, 200, response_bytes(200, "REGISTER")), 0);
+    struct sv final = response_bytes(200, "REGISTER");
+    assert_int_equal(txn_server_respond(txn, 200, final), 0);
     assert_int_equal(txn_state(txn), TXN_COMPLETED);
-    /* Completed: no timer retransmits a non-INVITE final; a retransmitted request gets it. */
-    loop_advance_ms(b->loop, 10000);
-    assert_int_equal(b->wire.count, 3);
-    assert_true(server_gets(b, "REGISTER"));
+    assert_true(server_gets(b, "REGISTER")); /* until the record takes over */
     assert_int_equal(b->wire.count, 4);
-    assert_string_equal(b->wire.first_line[3], "SIP/2.0 200 Whatever");
-    /* Timer J = 64*T1 on UDP. */
-    loop_advance_ms(b->loop, 21000);
-    assert_int_equal(b->tu.terminated, 0);
-    loop_advance_ms(b->loop, 1100);
+    /* Completed: the pool slot is freed and the TU told; a compact record holds the key
+       and the final response, and answers retransmissions with it. */
+    loop_advance_ms(b->loop, 200);
     assert_int_equal(b->tu.terminated, 1);
+    assert_int_equal(txn_layer_count(b->layer), 0);
+    size_t bytes = 0;
+    assert_int_equal(txn_layer_lingering(b->layer, &bytes), 1);
+    assert_true(bytes >= final.len + strlen(BRANCH));
+    assert_true(bytes < final.len + strlen(BRANCH) + 256);
+    /* No timer retransmits a non-INVITE final; a retransmitted request gets it. */
+    loop_advance_ms(b->loop, 10000);
+    assert_int_equal(b->wire.count, 4);
+    assert_true(lingering_gets(b, "REGISTER"));
+    assert_int_equal(b->wire.count, 5);
+    assert_string_equal(b->wire.first_line[4], "SIP/2.0 200 Whatever");
+    /* Another method with the same branch is another transaction. */
+    assert_false(lingering_gets(b, "OPTIONS"));
+    /* Timer J = 64*T1 on UDP (the coarse timers may add up to 200 ms). */
+    loop_advance_ms(b->loop, 21000);
+    assert_int_equal(txn_layer_lingering(b->layer, NULL), 1);
+    loop_advance_ms(b->loop, 1300);
+    assert_int_equal(txn_layer_lingering(b->layer, &bytes), 0);
+    assert_int_equal(bytes, 0);
+    assert_false(lingering_gets(b, "REGISTER"));
+    assert_int_equal(b->wire.count, 5);
 }
 
 static void test_txn_server_non_invite_reliable_timer_j_zero(void **state)
