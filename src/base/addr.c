@@ -43,8 +43,29 @@ bool sw_ip_parse(struct sv text, struct sw_ip *out)
     return inet_pton(AF_INET6, buf, out->bytes) == 1;
 }
 
+/* Dotted quad, written here: inet_ntop formats IPv4 with sprintf, four calls per address. */
+static void format_v4(const uint8_t quad[4], char *buf)
+{
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = quad[i];
+        if (v >= 100) {
+            *p++ = (char)('0' + v / 100);
+        }
+        if (v >= 10) {
+            *p++ = (char)('0' + v / 10 % 10);
+        }
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
 void sw_ip_format(const struct sw_ip *ip, char *buf, size_t cap)
 {
+    if (sw_ip_is_v4(ip) && cap >= INET_ADDRSTRLEN) {
+        format_v4(ip->bytes + 12, buf);
+        return;
+    }
     const char *ok = sw_ip_is_v4(ip) ? inet_ntop(AF_INET, ip->bytes + 12, buf, (socklen_t)cap)
                                      : inet_ntop(AF_INET6, ip->bytes, buf, (socklen_t)cap);
     if (ok == NULL && cap > 0) {

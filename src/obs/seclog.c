@@ -85,8 +85,13 @@ static void format_address(const struct sockaddr_storage *ss, enum sw_transport 
         sw_ip_format(&addr, ip, sizeof(ip));
         is_v6 = !sw_ip_is_v4(&addr);
     }
-    sw_buf_fmt(out, "%s/%s/%s/%u", is_v6 ? "IPV6" : "IPV4", transport_name(transport), ip,
-               (unsigned)sw_sockaddr_port(ss));
+    /* Pieces, not sw_buf_fmt: two addresses per line, and every line of a registration. */
+    sw_buf_str(out, is_v6 ? "IPV6/" : "IPV4/");
+    sw_buf_str(out, transport_name(transport));
+    sw_buf_char(out, '/');
+    sw_buf_str(out, ip);
+    sw_buf_char(out, '/');
+    sw_buf_u64(out, sw_sockaddr_port(ss));
 }
 
 static void put_address(struct sw_buf *out, const char *name, const struct sockaddr_storage *ss,
@@ -99,25 +104,50 @@ static void put_address(struct sw_buf *out, const char *name, const struct socka
     sw_buf_char(out, '"');
 }
 
-static void local_time(uint64_t wall_us, struct tm *tm)
+/*
+ * The local time of one second in the two forms a line needs, kept per thread: events
+ * come in bursts within a second, and localtime_r (which takes the time zone's lock) and
+ * strftime cost more than the rest of the line.
+ */
+struct second_text {
+    int64_t second;  /* -1: none yet */
+    char prefix[32]; /* "[2026-11-26 15:30:01] " */
+    size_t prefix_len;
+    char tv[32]; /* "2026-11-26T15:30:01" */
+    size_t tv_len;
+    char zone[8]; /* "+0000" */
+    size_t zone_len;
+};
+
+static const struct second_text *second_text_of(uint64_t wall_us)
 {
-    time_t seconds = (time_t)(wall_us / 1000000u);
-    if (localtime_r(&seconds, tm) == NULL) {
-        memset(tm, 0, sizeof(*tm));
+    static _Thread_local struct second_text cache = { .second = -1 };
+    int64_t second = (int64_t)(wall_us / 1000000u);
+    if (cache.second == second) {
+        return &cache;
     }
+    time_t seconds = (time_t)second;
+    struct tm tm;
+    if (localtime_r(&seconds, &tm) == NULL) {
+        memset(&tm, 0, sizeof(tm));
+    }
+    cache.prefix_len = strftime(cache.prefix, sizeof(cache.prefix), "[%Y-%m-%d %H:%M:%S] ", &tm);
+    cache.tv_len = strftime(cache.tv, sizeof(cache.tv), "%Y-%m-%dT%H:%M:%S", &tm);
+    cache.zone_len = strftime(cache.zone, sizeof(cache.zone), "%z", &tm);
+    cache.second = second;
+    return &cache;
 }
 
 /* "2026-11-26T15:30:01.123+0000": Asterisk's EventTV. */
 static void format_event_tv(uint64_t wall_us, struct sw_buf *out)
 {
-    struct tm tm;
-    local_time(wall_us, &tm);
-    char date[32];
-    char zone[8];
-    size_t n = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    size_t z = strftime(zone, sizeof(zone), "%z", &tm);
-    sw_buf_fmt(out, "%.*s.%03u%.*s", (int)n, date, (unsigned)(wall_us / 1000u % 1000u), (int)z,
-               zone);
+    const struct second_text *text = second_text_of(wall_us);
+    unsigned ms = (unsigned)(wall_us / 1000u % 1000u);
+    char frac[4] = { '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+                     (char)('0' + ms % 10) };
+    sw_buf_put(out, text->tv, text->tv_len);
+    sw_buf_put(out, frac, sizeof(frac));
+    sw_buf_put(out, text->zone, text->zone_len);
 }
 
 static const char *severity_of(enum sw_event_kind kind)
@@ -189,26 +219,30 @@ static void put_kind_fields(struct sw_buf *out, const struct sw_event *event)
     if (event->detail[0] != '\0') {
         put_field(out, "Detail", FIELD(event, detail));
     }
-    sw_buf_fmt(out, ",Count=\"%u\"", event->count);
+    sw_buf_str(out, ",Count=\"");
+    sw_buf_u64(out, event->count);
+    sw_buf_char(out, '"');
 }
 
 static void format_asterisk(const struct sw_event *event, const char *service, long pid,
                             bool with_date, struct sw_buf *out)
 {
     if (with_date) {
-        struct tm tm;
-        local_time(event->wall_us, &tm);
-        char date[32];
-        size_t n = strftime(date, sizeof(date), "[%Y-%m-%d %H:%M:%S] ", &tm);
-        sw_buf_put(out, date, n);
+        const struct second_text *text = second_text_of(event->wall_us);
+        sw_buf_put(out, text->prefix, text->prefix_len);
     }
-    sw_buf_fmt(out, "SECURITY[%ld] res_security_log.c: SecurityEvent=\"%s\",EventTV=\"", pid,
-               sw_event_kind_name(event->kind));
+    sw_buf_str(out, "SECURITY[");
+    sw_buf_u64(out, (uint64_t)pid);
+    sw_buf_str(out, "] res_security_log.c: SecurityEvent=\"");
+    sw_buf_str(out, sw_event_kind_name(event->kind));
+    sw_buf_str(out, "\",EventTV=\"");
     format_event_tv(event->wall_us, out);
     sw_buf_char(out, '"');
     put_field(out, "Severity", sv_from_cstr(severity_of(event->kind)));
     put_field(out, "Service", sv_from_cstr(service));
-    sw_buf_fmt(out, ",EventVersion=\"%u\"", version_of(event->kind));
+    sw_buf_str(out, ",EventVersion=\"");
+    sw_buf_u64(out, version_of(event->kind));
+    sw_buf_char(out, '"');
     put_field(out, "AccountID", FIELD(event, account));
     put_field(out, "SessionID", FIELD(event, session));
     put_address(out, "LocalAddress", &event->local, event->transport);

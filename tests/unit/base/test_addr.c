@@ -60,6 +60,30 @@ static void test_ip_aggregate_table(void **state)
     }
 }
 
+/* Every IPv4 octet width (written by hand, not inet_ntop) and IPv6 round-trip as text. */
+static void test_ip_format_round_trip(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "0.0.0.0",     "255.255.255.255", "10.0.0.1",    "192.0.2.77",
+        "100.64.9.99", "1.20.199.200",    "2001:db8::1", "::",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct sw_ip ip;
+        assert_true(sw_ip_parse(sv_from_cstr(texts[i]), &ip));
+        char out[SW_ADDR_STRLEN];
+        memset(out, 'x', sizeof(out));
+        sw_ip_format(&ip, out, sizeof(out));
+        assert_string_equal(out, texts[i]);
+    }
+    /* Too small a buffer for any IPv4 text: empty, never truncated. */
+    struct sw_ip ip;
+    assert_true(sw_ip_parse(sv_from_cstr("192.0.2.77"), &ip));
+    char small[8];
+    sw_ip_format(&ip, small, sizeof(small));
+    assert_string_equal(small, "");
+}
+
 static void test_cidr_rejects_bad_input(void **state)
 {
     (void)state;
@@ -104,6 +128,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cidr_contains_table),
         cmocka_unit_test(test_cidr_rejects_bad_input),
+        cmocka_unit_test(test_ip_format_round_trip),
         cmocka_unit_test(test_ip_aggregate_table),
         cmocka_unit_test(test_sockaddr_parse_and_format),
     };
