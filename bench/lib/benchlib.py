@@ -263,9 +263,13 @@ class Sipwarden(Proxy):
 
     name = "sipwarden"
 
+    # Seconds the start may take (a run under valgrind sets more).
+    start_timeout = 10
+
     def __init__(self, workdir, binary, template, **values):
         super().__init__(workdir)
         self.binary = binary
+        self.wrapper = []  # a command that runs the binary (valgrind ...), or none
         self.admin_port = free_port()
         self.conf = os.path.join(workdir, "sipwarden.conf")
         with open(self.conf, "w", encoding="utf-8") as f:
@@ -275,7 +279,7 @@ class Sipwarden(Proxy):
         os.chmod(self.conf, 0o600)
 
     def command(self):
-        return [self.binary, "run", "-c", self.conf]
+        return [*self.wrapper, self.binary, "run", "-c", self.conf]
 
     def pids(self):
         return [self.proc.pid] if self.alive() else []
@@ -284,7 +288,7 @@ class Sipwarden(Proxy):
         return task_cpu(self.proc.pid) if self.alive() else {}
 
     def wait_ready(self):
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 if "serving with" in f.read():
@@ -331,22 +335,19 @@ class Sipwarden(Proxy):
         return {"stop_log": lines}
 
 
-# Every check sipwarden has is on (they are on by default); the limits that would stop
-# the load generator, a single trunk source sending thousands of requests per second,
-# are raised, as pike's is for Kamailio: 10,000 INVITE/s and 20,000 other requests/s for
-
-
 class Kamailio(Proxy):
-    """Kamailio on the script `cfg`, which gets UAS_URI (the PBX stand-in), ALLOW_FILE (a
-    permissions address file: group 1 = `allow`, a list of IPv4 addresses, and the PBX)
-    and CTL_SOCK (the ctl module's socket, for kamcmd) as -A defines."""
+    """Kamailio on the script `cfg`, which gets UAS_URI (where every call goes: the sipp
+    UAS on UAS_IP, by default the PBX stand-in), ALLOW_FILE (a permissions address file:
+    group 1 = `allow`, a list of IPv4 addresses, and the PBX) and CTL_SOCK (the ctl
+    module's socket, for kamcmd) as -A defines."""
 
     name = "kamailio"
 
-    def __init__(self, workdir, cfg, uas_port, children, shm_mb, allow):
+    def __init__(self, workdir, cfg, uas_port, children, shm_mb, allow, uas_ip=PBX_IP):
         super().__init__(workdir)
         self.shm_mb = shm_mb
         self.cfg = cfg
+        self.uas_ip = uas_ip
         self.uas_port = uas_port
         self.children = children
         self.allow = os.path.join(workdir, "allow.list")
@@ -361,7 +362,7 @@ class Kamailio(Proxy):
         return ["kamailio", "-f", self.cfg, "-DD", "-E", "-n", str(self.children),
                 "-m", str(self.shm_mb), "-L", KAMAILIO_MODULES,
                 "-l", f"udp:{PROXY_IP}:{self.port}", "-P", self.pidfile, "-w", self.workdir,
-                "-A", f'UAS_URI="sip:{PBX_IP}:{self.uas_port}"',
+                "-A", f'UAS_URI="sip:{self.uas_ip}:{self.uas_port}"',
                 "-A", f'ALLOW_FILE="{self.allow}"', "-A", f'CTL_SOCK="unix:{self.ctl}"']
 
     def pids(self):
