@@ -20,8 +20,8 @@
 #include "sip/msg.h"
 #include "sip/uri.h"
 #include "state/fraudstore.h"
-#include "state/spendstore.h"
 #include "state/isolation.h"
+#include "state/spendstore.h"
 
 /* The levels a rule comes from; a higher level is more specific. */
 enum level {
