@@ -4,7 +4,7 @@
 # premium-rate, high-risk and not-allowed countries get 403 with a Reason header naming the
 # rule and a FraudBlock event, and nothing reaches the provider; a name gets 404; allowed
 # national calls and a benign mix of varied numbers all pass; a sequential sweep is
-# refused by its 4th call.
+# refused by its 4th call, a burst of short calls into one range by its 5th.
 source "$(dirname "$0")/../lib.sh"
 
 gw_port=$(it_free_port)
@@ -96,6 +96,13 @@ list sweep sweep.csv
 refused +496912340503 403 'sequential'
 [ "$(invites)" = "$((answered + 3))" ] || it_fail "the provider got $(invites) INVITEs, expected $((answered + 3))"
 
+# A burst of short answered calls into one range of 10,000 numbers (test calls before the
+# pumping), neither sequential nor a sweep: four pass, the fifth is refused.
+printf 'SEQUENTIAL\n+496912351234\n+496912352678\n+496912353912\n+496912354456\n' > burst.csv
+list burst burst.csv
+refused +496912355790 403 'short-burst'
+[ "$(invites)" = "$((answered + 7))" ] || it_fail "the provider got $(invites) INVITEs, expected $((answered + 7))"
+
 # A malformed rate deck is refused by check-config and by a reload, naming file and line;
 # the running policy stays.
 printf 'currency,EUR\nprefix,rate_per_minute,connect_fee,first_increment_s,next_increment_s,label\n49,0.01,0,60,60,Germany\n33,cheap,0,60,60,France\n' > bad.csv
@@ -115,6 +122,6 @@ cp good.conf gw.conf
 it_gateway_alive
 grep -q 'FraudBlock' security.log || it_fail "no FraudBlock event in security.log"
 blocks=$(grep -c 'SecurityEvent="FraudBlock"' security.log)
-[ "$blocks" = 9 ] || it_fail "$blocks FraudBlock events, expected 9"
+[ "$blocks" = 10 ] || it_fail "$blocks FraudBlock events, expected 10"
 it_stop_gateway
 it_log "ok"
