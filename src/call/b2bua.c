@@ -1,37 +1,23 @@
 /*
- * The B2BUA core: the call pool and tables, initial INVITE handling, answers and
- * failures of leg B, CANCEL and the end of calls. In-dialog requests are relayed by
- * b2bua_relay.c; message text is written by b2bua_build.c.
+ * The B2BUA core: initial INVITE handling, answers and failures of leg B, CANCEL and the
+ * end of calls by the gateway. The pool and tables are b2bua_pool.c, the legs
+ * b2bua_leg.c; in-dialog requests are relayed by b2bua_relay.c; message text is written
+ * by b2bua_build.c.
  */
 #include "call/b2bua.h"
 
-#include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "base/addr.h"
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/hash.h"
-#include "base/log.h"
-#include "base/random.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "call/reply.h"
 #include "call/txn.h"
 #include "call/uac_auth.h"
 #include "sip/msg.h"
-#include "state/callcount.h"
-
-/* The concurrent-call places a call holds go back exactly once (RFC-independent: ours). */
-static void release_reserved(struct b2bua_route *route)
-{
-    for (size_t i = 0; i < B2BUA_RESERVED_SLOTS; i++) {
-        callcount_release(route->reserved[i]);
-        route->reserved[i] = NULL;
-    }
-}
 
 /* Call-IDs we make start with "sw", two hex digits of the owner worker, then 30 random hex. */
 unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
@@ -48,7 +34,7 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
     return (unsigned)(sw_hash_sv(call_id) % worker_count);
 }
 
-bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
+bool b2bua_fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
 {
     if (value.len >= cap) {
         *len = 0;
@@ -63,452 +49,6 @@ bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value)
     return true;
 }
 
-static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    struct sw_ip ia;
-    struct sw_ip ib;
-    return sw_ip_from_sockaddr(a, &ia) && sw_ip_from_sockaddr(b, &ib) && sw_ip_eq(&ia, &ib);
-}
-
-/* ---- tables ---- */
-
-static size_t bucket_of(const struct b2bua *b, struct sv call_id)
-{
-    return (size_t)(sw_hash_sv(call_id) & b->bucket_mask);
-}
-
-static void table_insert(struct b2bua *b, struct call *call)
-{
-    size_t ba = bucket_of(b, FSTR_SV(call->a.call_id));
-    call->next_a = b->by_a[ba];
-    b->by_a[ba] = call;
-    size_t bb = bucket_of(b, FSTR_SV(call->b.call_id));
-    call->next_b = b->by_b[bb];
-    b->by_b[bb] = call;
-}
-
-static void table_remove(struct b2bua *b, struct call *call)
-{
-    struct call **link = &b->by_a[bucket_of(b, FSTR_SV(call->a.call_id))];
-    for (; *link != NULL; link = &(*link)->next_a) {
-        if (*link == call) {
-            *link = call->next_a;
-            break;
-        }
-    }
-    link = &b->by_b[bucket_of(b, FSTR_SV(call->b.call_id))];
-    for (; *link != NULL; link = &(*link)->next_b) {
-        if (*link == call) {
-            *link = call->next_b;
-            break;
-        }
-    }
-}
-
-struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a)
-{
-    for (struct call *c = b->by_a[bucket_of(b, call_id)]; c != NULL; c = c->next_a) {
-        if (sv_eq(FSTR_SV(c->a.call_id), call_id)) {
-            *is_leg_a = true;
-            return c;
-        }
-    }
-    for (struct call *c = b->by_b[bucket_of(b, call_id)]; c != NULL; c = c->next_b) {
-        if (sv_eq(FSTR_SV(c->b.call_id), call_id)) {
-            *is_leg_a = false;
-            return c;
-        }
-    }
-    return NULL;
-}
-
-/* ---- life cycle ---- */
-
-static int send_by_worker(void *ctx, const struct net_dest *dst, struct sv data)
-{
-    return worker_send(ctx, dst, data);
-}
-
-struct b2bua *b2bua_new(struct worker *worker, const struct b2bua_settings *settings)
-{
-    return b2bua_new_on(worker_loop(worker), send_by_worker, worker, worker_index(worker),
-                        settings);
-}
-
-struct b2bua *b2bua_new_on(struct loop *loop, txn_send_fn *send, void *send_ctx, unsigned index,
-                           const struct b2bua_settings *settings)
-{
-    struct b2bua *b = sw_calloc(1, sizeof(*b));
-    if (b == NULL) {
-        return NULL;
-    }
-    size_t buckets = 1024;
-    while (buckets < settings->max_calls * 2 && buckets < ((size_t)1 << 28)) {
-        buckets <<= 1;
-    }
-    b->loop = loop;
-    b->send = send;
-    b->send_ctx = send_ctx;
-    b->index = index;
-    b->settings = *settings;
-    b->pool_cap = settings->max_calls;
-    b->pool = sw_calloc(b->pool_cap == 0 ? 1 : b->pool_cap, sizeof(*b->pool));
-    /* Arrays of pointers: the size of one pointer is meant. */
-    b->by_a = sw_calloc(buckets, sizeof(*b->by_a)); /* NOLINT(bugprone-sizeof-expression) */
-    b->by_b = sw_calloc(buckets, sizeof(*b->by_b)); /* NOLINT(bugprone-sizeof-expression) */
-    b->bucket_mask = buckets - 1;
-    b->out = sw_malloc(B2BUA_OUT_CAP);
-    b->scratch = arena_new((size_t)64 * 1024);
-    struct txn_user_ops ops = {
-        .on_response = b2bua_txn_response,
-        .on_timeout = b2bua_txn_timeout,
-        .on_terminated = b2bua_txn_terminated,
-    };
-    b->txns = txn_layer_new_on(loop, send, send_ctx, settings->max_txns, &ops);
-    int err = 0;
-    if (settings->media != NULL) {
-        b->anchor = anchor_new(loop, settings->media, &err);
-        b->settings.media = NULL; /* the caller's; anchor_new() copied what it needs */
-    }
-    if (b->pool == NULL || b->by_a == NULL || b->by_b == NULL || b->out == NULL ||
-        b->scratch == NULL || b->txns == NULL || (settings->media != NULL && b->anchor == NULL)) {
-        b2bua_free(b);
-        return NULL;
-    }
-    return b;
-}
-
-void b2bua_free(struct b2bua *b)
-{
-    if (b == NULL) {
-        return;
-    }
-    b2bua_trunk_reg_free_all(b); /* detaches its transactions: before the layer goes */
-    txn_layer_free(b->txns);
-    b2bua_register_free_all(b);
-    for (size_t i = 0; b->pool != NULL && i < b->pool_touched; i++) {
-        struct call *call = &b->pool[i];
-        if (call->owner != NULL) {
-            struct loop *loop = b->loop;
-            loop_timer_stop(loop, &call->ring_timer);
-            loop_timer_stop(loop, &call->duration_timer);
-            loop_timer_stop(loop, &call->linger_timer);
-            loop_timer_stop(loop, &call->media_timer);
-            sw_free(call->b_ack);
-            sw_free(call->media_held);
-            sw_free(call->reinvite_ack[0]);
-            sw_free(call->reinvite_ack[1]);
-            if (call->is_counted) {
-                release_reserved(&call->route);
-            }
-            uac_credentials_copy_wipe(&call->credentials);
-        }
-    }
-    anchor_free(b->anchor); /* the calls above held only sessions of it */
-    b->anchor = NULL;
-    sw_free(b->pool);
-    sw_free(b->by_a);
-    sw_free(b->by_b);
-    sw_free(b->out);
-    arena_free(b->scratch);
-    sw_free(b);
-}
-
-size_t b2bua_call_count(const struct b2bua *b)
-{
-    return b->active_calls;
-}
-
-size_t b2bua_txn_count(const struct b2bua *b)
-{
-    return txn_layer_count(b->txns);
-}
-
-size_t b2bua_txn_lingering(const struct b2bua *b, size_t *bytes)
-{
-    return txn_layer_lingering(b->txns, bytes);
-}
-
-static void detach_txn(struct txn **slot)
-{
-    if (*slot != NULL) {
-        txn_detach(*slot);
-        *slot = NULL;
-    }
-}
-
-static void linger_unlink(struct b2bua *b, struct call *call)
-{
-    if (call->linger_prev == NULL && b->lingering != call) {
-        return; /* not lingering */
-    }
-    *(call->linger_prev != NULL ? &call->linger_prev->linger_next : &b->lingering) =
-        call->linger_next;
-    *(call->linger_next != NULL ? &call->linger_next->linger_prev : &b->lingering_tail) =
-        call->linger_prev;
-    call->linger_prev = NULL;
-    call->linger_next = NULL;
-}
-
-static void call_release(struct call *call)
-{
-    struct b2bua *b = call->owner;
-    linger_unlink(b, call);
-    struct loop *loop = b->loop;
-    loop_timer_stop(loop, &call->ring_timer);
-    loop_timer_stop(loop, &call->duration_timer);
-    loop_timer_stop(loop, &call->linger_timer);
-    detach_txn(&call->a_invite);
-    detach_txn(&call->b_invite);
-    detach_txn(&call->b_cancel);
-    for (size_t i = 0; i < CALL_RELAYS; i++) {
-        b2bua_relay_release(&call->relays[i]);
-    }
-    table_remove(b, call);
-    uac_credentials_copy_wipe(&call->credentials);
-    b2bua_media_end(call);
-    sw_free(call->b_ack);
-    sw_free(call->reinvite_ack[0]);
-    sw_free(call->reinvite_ack[1]);
-    memset(call, 0, sizeof(*call));
-    call->next_a = b->free_list;
-    b->free_list = call;
-}
-
-/*
- * An ended call keeps its slot only while something of it is still in flight: a relayed
- * request (the BYE that ended it) waiting for the far end, the caller's ACK for our 2xx,
- * or the callee's final answer to an INVITE we cancelled (a 2xx racing the CANCEL must
- * still be ACKed and ended with a BYE). Everything else is absorbed by the transactions on
- * their own. Holding every ended call for 64*T1 instead capped the sustained call rate at
- * the pool size divided by 33 s.
- */
-static bool call_is_settled(const struct call *call)
-{
-    for (size_t i = 0; i < CALL_RELAYS; i++) {
-        if (call->relays[i].is_used) {
-            return false;
-        }
-    }
-    if (call->a_invite != NULL && txn_state(call->a_invite) == TXN_ACCEPTED) {
-        return false;
-    }
-    if (call->b_invite != NULL &&
-        (txn_state(call->b_invite) == TXN_CALLING || txn_state(call->b_invite) == TXN_PROCEEDING)) {
-        return false;
-    }
-    return call->b_cancel == NULL ||
-           (txn_state(call->b_cancel) != TXN_TRYING && txn_state(call->b_cancel) != TXN_PROCEEDING);
-}
-
-#define SETTLE_FIRST_MS 50u
-#define SETTLE_MAX_MS   4000u
-#define SETTLE_LIMIT_MS (64u * SIP_T1_MS)
-
-static void on_linger(struct loop *loop, void *ctx)
-{
-    struct call *call = ctx;
-    call->settle_waited_ms += call->settle_delay_ms;
-    if (call_is_settled(call) || call->settle_waited_ms >= SETTLE_LIMIT_MS) {
-        call_release(call);
-        return;
-    }
-    call->settle_delay_ms =
-        call->settle_delay_ms * 2 > SETTLE_MAX_MS ? SETTLE_MAX_MS : call->settle_delay_ms * 2;
-    int rc =
-        loop_timer_start_coarse(loop, &call->linger_timer, call->settle_delay_ms, on_linger, call);
-    SW_ASSERT(rc == 0);
-}
-
-void b2bua_emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail)
-{
-    struct sw_event ev;
-    sw_event_init(&ev, kind);
-    ev.remote = call->a.dest.addr;
-    ev.transport = call->a.dest.transport;
-    SW_EVENT_SET(&ev, session, FSTR_SV(call->a.call_id));
-    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
-    SW_EVENT_SET(&ev, module, SV("b2bua"));
-    ev.record = &call->record;
-    sw_event_emit(call->owner->settings.events, &ev);
-}
-
-void b2bua_call_end(struct call *call, uint16_t status, const char *why)
-{
-    if (call->state == CALL_STATE_ENDED) {
-        return;
-    }
-    struct b2bua *b = call->owner;
-    call->state = CALL_STATE_ENDED;
-    call->final_status = call->final_status == 0 ? status : call->final_status;
-    call->end_us = sw_wall_us();
-    if (call->is_counted) {
-        release_reserved(&call->route);
-        call->is_counted = false;
-    }
-    b->active_calls--;
-    struct loop *loop = b->loop;
-    loop_timer_stop(loop, &call->ring_timer);
-    loop_timer_stop(loop, &call->duration_timer);
-    b2bua_media_end(call);
-    char detail[128];
-    (void)snprintf(
-        detail, sizeof(detail), "status=%u reason=%s duration_ms=%llu", call->final_status, why,
-        call->answer_us == 0 ? 0ull
-                             : (unsigned long long)((call->end_us - call->answer_us) / 1000u));
-    b2bua_record_end(call, why);
-    b2bua_emit_call_event(call, EV_CALL_ENDED, detail);
-    call->linger_prev = b->lingering_tail;
-    *(b->lingering_tail != NULL ? &b->lingering_tail->linger_next : &b->lingering) = call;
-    b->lingering_tail = call;
-    call->settle_delay_ms = SETTLE_FIRST_MS;
-    int rc = loop_timer_start_coarse(loop, &call->linger_timer, SETTLE_FIRST_MS, on_linger, call);
-    SW_ASSERT(rc == 0);
-}
-
-/* ---- legs ---- */
-
-static struct sv random_tag(char *buf, size_t digits)
-{
-    sw_random_hex(buf, digits);
-    return sv_make(buf, digits);
-}
-
-static bool leg_routes_from(struct leg *leg, struct sip_msg *msg, bool reverse)
-{
-    struct sv values[16];
-    size_t count = 0;
-    for (const struct sip_hdr *h = sip_msg_find(msg, SIP_HDR_RECORD_ROUTE, NULL);
-         h != NULL && count < 16; h = sip_msg_find(msg, SIP_HDR_RECORD_ROUTE, h)) {
-        values[count++] = h->value;
-    }
-    struct sw_buf out;
-    sw_buf_init(&out, leg->routes.s, sizeof(leg->routes.s) - 1);
-    for (size_t i = 0; i < count; i++) {
-        struct sv v = values[reverse ? count - 1 - i : i];
-        if (i > 0) {
-            sw_buf_str(&out, ", ");
-        }
-        sw_buf_sv(&out, v);
-    }
-    leg->routes.len = out.is_overflow ? 0 : out.len;
-    leg->routes.s[leg->routes.len] = '\0';
-    return !out.is_overflow;
-}
-
-bool b2bua_leg_learn_target(struct leg *leg, struct sip_msg *msg)
-{
-    struct sip_contact contact;
-    size_t count = 0;
-    bool is_star = false;
-    struct sip_err err = { 0 };
-    if (sip_msg_contacts(msg, &contact, 1, &count, &is_star, &err) != 0 || count == 0) {
-        return count == 0 && !is_star;
-    }
-    return FSTR_SET(leg->remote_target, contact.addr.uri_text);
-}
-
-static bool leg_a_init(struct call *call, struct sip_msg *invite, const struct net_dest *src)
-{
-    struct leg *leg = &call->a;
-    struct sip_err err = { 0 };
-    const struct sip_nameaddr *from = sip_msg_from(invite, &err);
-    const struct sip_hdr *to = sip_msg_find(invite, SIP_HDR_TO, NULL);
-    const struct sip_hdr *from_hdr = sip_msg_find(invite, SIP_HDR_FROM, NULL);
-    if (from == NULL || to == NULL || from_hdr == NULL) {
-        return false;
-    }
-    char tag[16];
-    struct sv local_tag = random_tag(tag, sizeof(tag));
-    char local_hdr[LEG_HDR_CAP];
-    int n = snprintf(local_hdr, sizeof(local_hdr), SV_FMT ";tag=" SV_FMT, SV_ARG(to->value),
-                     SV_ARG(local_tag));
-    leg->is_a = true;
-    leg->dest = *src;
-    leg->listener = src->listener;
-    leg->local_cseq = 0;
-    leg->invite_cseq = call->a_invite_req.cseq;
-    return n > 0 && (size_t)n < sizeof(local_hdr) &&
-           FSTR_SET(leg->call_id, sip_msg_call_id(invite)) && FSTR_SET(leg->local_tag, local_tag) &&
-           FSTR_SET(leg->remote_tag, from->tag) && FSTR_SET(leg->remote_hdr, from_hdr->value) &&
-           FSTR_SET(leg->local_hdr, sv_make(local_hdr, (size_t)n)) &&
-           b2bua_leg_learn_target(leg, invite) && leg_routes_from(leg, invite, false);
-}
-
-/*
- * Leg B's From: display name, caller ID, verstat and our tag. RFC 8588 §4 (after RFC 8224
- * §6.2.2): verstat is a parameter of the telephone number in the user part, so it goes
- * before the '@': sip:+15551230000;verstat=TN-Validation-Passed@host.
- */
-static int format_from(char *out, size_t cap, const struct b2bua_route *route, struct sv tag)
-{
-    char verstat[96] = "";
-    if (sv_is_present(route->verstat) && route->verstat.len < 80) {
-        (void)snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
-    }
-    if (sv_is_present(route->from_display) && route->from_display.len > 0) {
-        return snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
-                        SV_ARG(route->from_display), SV_ARG(route->from_user), verstat,
-                        SV_ARG(route->from_host), SV_ARG(tag));
-    }
-    return snprintf(out, cap, "<sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT, SV_ARG(route->from_user),
-                    verstat, SV_ARG(route->from_host), SV_ARG(tag));
-}
-
-static bool leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
-{
-    struct leg *leg = &call->b;
-    char id[48];
-    int n = snprintf(id, sizeof(id), "sw%02x", b->index & 0xffu);
-    sw_random_hex(id + n, 30);
-    char tag[16];
-    struct sv local_tag = random_tag(tag, sizeof(tag));
-    char from[LEG_HDR_CAP];
-    int from_len = format_from(from, sizeof(from), route, local_tag);
-    char target[LEG_HDR_CAP];
-    int target_len = sv_is_present(route->request_uri)
-                         ? snprintf(target, sizeof(target), SV_FMT, SV_ARG(route->request_uri))
-                         : snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
-                                    SV_ARG(route->ruri_user), SV_ARG(route->target_host));
-    char to[LEG_HDR_CAP];
-    int to_len = snprintf(to, sizeof(to), "<sip:" SV_FMT "@" SV_FMT ">", SV_ARG(route->ruri_user),
-                          SV_ARG(route->target_host));
-    leg->is_a = false;
-    leg->dest = route->dest;
-    leg->listener = route->dest.listener;
-    leg->local_cseq = 1;
-    leg->invite_cseq = 1;
-    return from_len > 0 && (size_t)from_len < sizeof(from) && target_len > 0 &&
-           (size_t)target_len < sizeof(target) && to_len > 0 && (size_t)to_len < sizeof(to) &&
-           FSTR_SET(leg->call_id, sv_make(id, (size_t)n + 30)) &&
-           FSTR_SET(leg->local_tag, local_tag) &&
-           FSTR_SET(leg->local_hdr, sv_make(from, (size_t)from_len)) &&
-           FSTR_SET(leg->remote_hdr, sv_make(to, (size_t)to_len)) &&
-           FSTR_SET(leg->remote_target, sv_make(target, (size_t)target_len));
-}
-
-/* Leg B learns its peer from a response that carries a To tag (RFC 3261 §12.1.2). */
-static void leg_b_learn(struct call *call, struct sip_msg *response)
-{
-    struct sip_err err = { 0 };
-    const struct sip_nameaddr *to = sip_msg_to(response, &err);
-    const struct sip_hdr *to_hdr = sip_msg_find(response, SIP_HDR_TO, NULL);
-    if (to == NULL || to_hdr == NULL || !sv_is_present(to->tag)) {
-        return;
-    }
-    struct leg *leg = &call->b;
-    bool is_first = leg->remote_tag.len == 0;
-    if (!is_first && !sv_eq(FSTR_SV(leg->remote_tag), to->tag)) {
-        return; /* another fork's early dialog: we follow the first one */
-    }
-    if (is_first) {
-        (void)FSTR_SET(leg->remote_tag, to->tag);
-        (void)FSTR_SET(leg->remote_hdr, to_hdr->value);
-    }
-    (void)b2bua_leg_learn_target(leg, response);
-    (void)leg_routes_from(leg, response, true);
-}
-
 /* ---- starting a call ---- */
 
 static void respond_a(struct call *call, uint16_t status, struct sv reason, struct sip_msg *source,
@@ -518,8 +58,8 @@ static void respond_a(struct call *call, uint16_t status, struct sv reason, stru
         return;
     }
     struct b2bua *b = call->owner;
-    struct sv bytes = build_leg_response(b, call, &call->a, &call->a_invite_req, status, reason,
-                                         source, with_contact);
+    struct sv bytes = b2bua_build_response(b, call, &call->a, &call->a_invite_req, status, reason,
+                                           source, with_contact);
     if (bytes.ptr != NULL) {
         /* A send failure is a lost datagram: retransmissions or the peer's timers cope. */
         (void)txn_server_respond(call->a_invite, status, bytes);
@@ -539,7 +79,7 @@ static void reply_stateless(struct b2bua *b, struct sip_msg *request, const stru
     char tag[16];
     struct reply_extra extra = {
         .src = &dst->addr,
-        .to_tag = random_tag(tag, sizeof(tag)),
+        .to_tag = b2bua_random_tag(tag, sizeof(tag)),
         .headers = headers,
         .server = b->settings.user_agent,
     };
@@ -551,79 +91,29 @@ static void reply_stateless(struct b2bua *b, struct sip_msg *request, const stru
 static void on_ring_timeout(struct loop *loop, void *ctx);
 static void on_duration_limit(struct loop *loop, void *ctx);
 
-/*
- * A full pool takes back the oldest ended call that has settled without waiting for its
- * settle timer, so that a slot freed by an ended call is reusable at once. Bounded: the
- * oldest are the likeliest to have settled. Safe here: no callback of any call runs.
- */
-#define RECLAIM_CHECKS 32
-
-static void reclaim_settled(struct b2bua *b)
-{
-    struct call *call = b->lingering;
-    for (size_t i = 0; call != NULL && i < RECLAIM_CHECKS; i++, call = call->linger_next) {
-        if (call_is_settled(call)) {
-            call_release(call);
-            return;
-        }
-    }
-}
-
-static struct call *call_alloc(struct b2bua *b)
-{
-    if (b->free_list == NULL && b->pool_touched == b->pool_cap) {
-        reclaim_settled(b);
-    }
-    /* Fresh slots only when none is free, so that the pool's pages are touched as the
-     * load grows (8,192 calls are 230 MiB). */
-    struct call *call = b->free_list;
-    if (call != NULL) {
-        b->free_list = call->next_a;
-    } else if (b->pool_touched < b->pool_cap) {
-        call = &b->pool[b->pool_touched++];
-    } else {
-        return NULL;
-    }
-    memset(call, 0, sizeof(*call));
-    call->tu_kind = TU_CALL;
-    call->owner = b;
-    call->id = ++b->next_call_id;
-    return call;
-}
-
-static void call_free_unstarted(struct b2bua *b, struct call *call)
-{
-    detach_txn(&call->a_invite);
-    uac_credentials_copy_wipe(&call->credentials);
-    b2bua_media_end(call);
-    memset(call, 0, sizeof(*call));
-    call->next_a = b->free_list;
-    b->free_list = call;
-}
-
 static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net_dest *src,
                        struct b2bua_route *route)
 {
-    struct call *call = call_alloc(b);
+    struct call *call = b2bua_call_alloc(b);
     if (call == NULL) {
-        release_reserved(route);
+        b2bua_release_reserved(route);
         reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
         return;
     }
     call->route = *route;
-    if (!req_copy_init(&call->a_invite_req, invite, &src->addr) || !leg_a_init(call, invite, src) ||
-        !leg_b_init(b, call, route) ||
+    if (!b2bua_req_copy_init(&call->a_invite_req, invite, &src->addr) ||
+        !b2bua_leg_a_init(call, invite, src) || !b2bua_leg_b_init(b, call, route) ||
         !uac_credentials_copy_set(&call->credentials, route->credentials)) {
-        call_free_unstarted(b, call);
-        release_reserved(route);
+        b2bua_call_free_unstarted(b, call);
+        b2bua_release_reserved(route);
         reply_stateless(b, invite, src, 400, SV_NULL);
         return;
     }
     call->route.credentials = NULL; /* borrowed: the copy above is the call's */
     call->a_invite = txn_server_new(b->txns, invite, src, call);
     if (call->a_invite == NULL) {
-        call_free_unstarted(b, call);
-        release_reserved(route);
+        b2bua_call_free_unstarted(b, call);
+        b2bua_release_reserved(route);
         reply_stateless(b, invite, src, 503, SV("Retry-After: 5\r\n"));
         return;
     }
@@ -631,8 +121,8 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     call->a_invite_has_body = invite->body.len > 0;
     if (!b2bua_media_send_b_invite(b, call, invite)) {
         respond_a(call, 503, SV("Service Unavailable"), NULL, false);
-        call_free_unstarted(b, call);
-        release_reserved(route);
+        b2bua_call_free_unstarted(b, call);
+        b2bua_release_reserved(route);
         return;
     }
     b2bua_record_start(call, invite, route);
@@ -649,7 +139,7 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     call->route.request_uri = SV_NULL;
     call->route.sdp = SV_NULL;
     /* From here the call is in the tables: it ends through b2bua_call_end(). */
-    table_insert(b, call);
+    b2bua_table_insert(b, call);
     call->state = CALL_STATE_EARLY;
     call->start_us = sw_wall_us();
     call->is_counted = true; /* the reserved places are the call's from here */
@@ -680,7 +170,7 @@ static void send_b_cancel(struct b2bua *b, struct call *call)
         call->is_cancel_pending = true;
         return;
     }
-    struct sv bytes = build_leg_cancel(b, call->b_invite);
+    struct sv bytes = b2bua_build_cancel(b, call->b_invite);
     if (bytes.ptr != NULL) {
         call->b_cancel = txn_client_new(b->txns, SIP_METHOD_CANCEL, txn_branch(call->b_invite),
                                         &call->b.dest, bytes, call);
@@ -691,7 +181,7 @@ static void send_b_ack(struct b2bua *b, struct call *call, struct sip_msg *sourc
 {
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
-    struct sv bytes = build_leg_ack(b, &call->b, call->b.invite_cseq, branch, source);
+    struct sv bytes = b2bua_build_ack(b, &call->b, call->b.invite_cseq, branch, source);
     if (bytes.ptr != NULL) {
         b2bua_send_b_ack_bytes(b, call, bytes);
     }
@@ -713,7 +203,7 @@ static void b_provisional(struct b2bua *b, struct call *call, struct sip_msg *re
 {
     call->b_has_provisional = true;
     b2bua_record_ring(call, response->status);
-    leg_b_learn(call, response);
+    b2bua_leg_b_learn(call, response);
     if (call->is_cancel_pending) {
         call->is_cancel_pending = false;
         send_b_cancel(b, call);
@@ -736,7 +226,7 @@ static void on_duration_limit(struct loop *loop, void *ctx)
 
 static void b_answered(struct b2bua *b, struct call *call, struct sip_msg *response)
 {
-    leg_b_learn(call, response);
+    b2bua_leg_b_learn(call, response);
     if (call->state != CALL_STATE_EARLY || call->a_invite == NULL) {
         /* CANCEL lost the race with the 200 (or A is gone): take the call down on B. */
         send_b_ack(b, call, NULL);
@@ -782,8 +272,8 @@ static bool b_reauth(struct b2bua *b, struct call *call, struct sip_msg *respons
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
     uint32_t cseq = ++call->b.local_cseq;
-    struct sv bytes = build_reauth_invite(b, &call->b, txn_request(call->b_invite), branch, cseq,
-                                          sw_buf_view(&auth));
+    struct sv bytes = b2bua_build_reauth_invite(b, &call->b, txn_request(call->b_invite), branch,
+                                                cseq, sw_buf_view(&auth));
     if (bytes.ptr == NULL) {
         return false;
     }
@@ -928,7 +418,8 @@ static struct txn *cancel_target(struct b2bua *b, struct sip_msg *cancel,
                                  const struct sockaddr_storage *src)
 {
     struct txn *invite = txn_server_find_invite(b->txns, cancel);
-    if (invite == NULL || txn_user(invite) == NULL || !same_ip(&txn_dest(invite)->addr, src)) {
+    if (invite == NULL || txn_user(invite) == NULL ||
+        !b2bua_same_ip(&txn_dest(invite)->addr, src)) {
         return NULL;
     }
     return invite;
@@ -1001,7 +492,7 @@ static void handle_in_dialog(struct b2bua *b, struct sip_msg *request, const str
         reply_stateless(b, request, src, 481, SV_NULL);
         return;
     }
-    if (!same_ip(&(from_a ? &call->a : &call->b)->dest.addr, &src->addr)) {
+    if (!b2bua_same_ip(&(from_a ? &call->a : &call->b)->dest.addr, &src->addr)) {
         /* Only the leg's own peer may act on its dialog: a guessed Call-ID ends nothing. */
         reply_stateless(b, request, src, 403, SV_NULL);
         return;
@@ -1025,7 +516,7 @@ bool b2bua_is_in_dialog(struct b2bua *b, struct sip_msg *request,
     }
     struct call *call = b2bua_find_call(b, sip_msg_call_id(request), &from_a);
     return call != NULL && tags_match(call, from_a, request) &&
-           same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src);
+           b2bua_same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src);
 }
 
 #define ALLOW_LINE \
@@ -1048,7 +539,7 @@ void b2bua_on_request(struct b2bua *b, struct sip_msg *request, const struct net
     bool is_new_call = existing == NULL && route != NULL && request->method == SIP_METHOD_INVITE &&
                        !has_to_tag(request);
     if (route != NULL && !is_new_call) {
-        release_reserved(route); /* places taken for a call that this is not */
+        b2bua_release_reserved(route); /* places taken for a call that this is not */
     }
     if (existing != NULL) {
         (void)txn_server_absorb(existing, request);
@@ -1087,7 +578,7 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
 {
     struct txn *txn = txn_client_find(b->txns, response);
     if (txn != NULL) {
-        if (!same_ip(&txn_dest(txn)->addr, src)) {
+        if (!b2bua_same_ip(&txn_dest(txn)->addr, src)) {
             return; /* an answer from somewhere we did not ask: forged or misrouted */
         }
         (void)txn_client_receive(txn, response);
@@ -1100,7 +591,7 @@ void b2bua_on_response(struct b2bua *b, struct sip_msg *response,
     struct call *call = b2bua_find_call(b, sip_msg_call_id(response), &from_a);
     if (call == NULL || cseq == NULL || cseq->method != SIP_METHOD_INVITE ||
         response->status < 200 || response->status >= 300 ||
-        !same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src)) {
+        !b2bua_same_ip(&(from_a ? &call->a : &call->b)->dest.addr, src)) {
         return;
     }
     if (!from_a && cseq->seq == call->b.invite_cseq && call->b_ack != NULL) {

@@ -177,8 +177,8 @@ static uint32_t next_max_forwards(struct sip_msg *source)
     return 70;
 }
 
-struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
-                         struct sv branch)
+struct sv b2bua_build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
+                               struct sv branch)
 {
     const struct b2bua_route *route = &call->route;
     const struct leg *leg = &call->b;
@@ -227,9 +227,9 @@ static void put_rack(struct sw_buf *out, const struct leg *leg, struct sip_msg *
 }
 
 /* NOLINTNEXTLINE(readability-function-size): a message is built from that many parts. */
-struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg *leg,
-                            enum sip_method method, uint32_t cseq, struct sv branch,
-                            struct sip_msg *source)
+struct sv b2bua_build_request(struct b2bua *b, struct call *call, const struct leg *leg,
+                              enum sip_method method, uint32_t cseq, struct sv branch,
+                              struct sip_msg *source)
 {
     const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
     bool towards_provider = call->route.is_towards_provider == !leg->is_a;
@@ -264,9 +264,9 @@ struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg
 }
 
 /* NOLINTNEXTLINE(readability-function-size): a message is built from that many parts. */
-struct sv build_leg_response(struct b2bua *b, struct call *call, const struct leg *leg,
-                             const struct req_copy *req, uint16_t status, struct sv reason,
-                             struct sip_msg *source, bool with_contact)
+struct sv b2bua_build_response(struct b2bua *b, struct call *call, const struct leg *leg,
+                               const struct req_copy *req, uint16_t status, struct sv reason,
+                               struct sip_msg *source, bool with_contact)
 {
     const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
     bool towards_provider = call->route.is_towards_provider == !leg->is_a;
@@ -305,8 +305,8 @@ struct sv build_leg_response(struct b2bua *b, struct call *call, const struct le
     return finish(&out);
 }
 
-struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
-                        struct sip_msg *source)
+struct sv b2bua_build_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
+                          struct sip_msg *source)
 {
     const struct b2bua_local *local = b2bua_local_for(b, leg->listener, leg->dest.transport);
     struct sw_buf out;
@@ -332,7 +332,7 @@ struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, s
 
 /* RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number and the top Via
  * of the INVITE it cancels, and its Route headers. */
-struct sv build_leg_cancel(struct b2bua *b, struct txn *invite)
+struct sv b2bua_build_cancel(struct b2bua *b, struct txn *invite)
 {
     struct sip_limits limits;
     sip_limits_default(&limits);
@@ -364,8 +364,8 @@ struct sv build_leg_cancel(struct b2bua *b, struct txn *invite)
     return finish(&out);
 }
 
-bool req_copy_init(struct req_copy *copy, struct sip_msg *request,
-                   const struct sockaddr_storage *src)
+bool b2bua_req_copy_init(struct req_copy *copy, struct sip_msg *request,
+                         const struct sockaddr_storage *src)
 {
     struct sw_buf vias;
     sw_buf_init(&vias, copy->vias, sizeof(copy->vias));
@@ -397,8 +397,8 @@ bool req_copy_init(struct req_copy *copy, struct sip_msg *request,
            FSTR_SET(copy->call_id, sip_msg_call_id(request));
 }
 
-struct sv build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
-                              struct sv branch, uint32_t cseq, struct sv auth_line)
+struct sv b2bua_build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
+                                    struct sv branch, uint32_t cseq, struct sv auth_line)
 {
     struct sip_limits limits;
     sip_limits_default(&limits);

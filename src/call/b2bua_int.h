@@ -1,5 +1,5 @@
 /*
- * Private to the B2BUA's files (b2bua.c, b2bua_relay.c, b2bua_build.c): the per-worker
+ * Private to the B2BUA's files (src/call/b2bua*.c): the per-worker
  * object and the functions they share. One worker thread.
  */
 #ifndef SW_CALL_B2BUA_INT_H
@@ -23,7 +23,7 @@ struct sip_msg;
 
 #define B2BUA_OUT_CAP      ((size_t)66 * 1024)
 #define FSTR_SV(f)         sv_make((f).s, (f).len)
-#define FSTR_SET(f, value) fstr_set((f).s, sizeof((f).s), &(f).len, (value))
+#define FSTR_SET(f, value) b2bua_fstr_set((f).s, sizeof((f).s), &(f).len, (value))
 
 struct b2bua {
     struct loop *loop; /* the worker's, or a test's (b2bua_new_on) */
@@ -59,16 +59,36 @@ static inline int b2bua_send(struct b2bua *b, const struct net_dest *dst, struct
 }
 
 /* Copies `value` into a fixed field; false (and an empty field) when it does not fit. */
-bool fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
+bool b2bua_fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
 
+/* b2bua_pool.c: the pool, the tables and a call's slot. */
 /* The call with this Call-ID on either leg, or NULL; *is_leg_a tells which. */
 struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a);
+/* Files the call under its legs' Call-IDs. */
+void b2bua_table_insert(struct b2bua *b, struct call *call);
+/* A zeroed call of this worker, or NULL when the pool is full (after reclaiming). */
+struct call *b2bua_call_alloc(struct b2bua *b);
+/* Gives back a call that never started (nothing was sent for it). */
+void b2bua_call_free_unstarted(struct b2bua *b, struct call *call);
+/* Gives the concurrent-call places of the route back (each once). */
+void b2bua_release_reserved(struct b2bua_route *route);
 
 /* Emits a call event of `kind` with the call's record and `detail`. */
 void b2bua_emit_call_event(struct call *call, enum sw_event_kind kind, const char *detail);
 
 /* Marks the call ended (counters, record event) and schedules its release. Idempotent. */
 void b2bua_call_end(struct call *call, uint16_t status, const char *why);
+
+/* b2bua_leg.c: the legs. */
+bool b2bua_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* `digits` random hex digits in buf (a tag or branch part). */
+struct sv b2bua_random_tag(char *buf, size_t digits);
+/* Leg A from the caller's INVITE and its source; false when a field does not fit. */
+bool b2bua_leg_a_init(struct call *call, struct sip_msg *invite, const struct net_dest *src);
+/* Leg B towards the route's target, with the gateway's own Call-ID, tags and CSeq. */
+bool b2bua_leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route);
+/* What leg B learns from a response to its INVITE (To tag, target, route set). */
+void b2bua_leg_b_learn(struct call *call, struct sip_msg *response);
 
 /* Transaction-user callbacks (txn.h). */
 void b2bua_txn_response(void *user, struct txn *txn, struct sip_msg *response);
@@ -141,25 +161,25 @@ void b2bua_record_end(struct call *call, const char *why);
 bool b2bua_record_matches(const struct call_record *rec, const struct b2bua_call_filter *filter);
 
 /* b2bua_build.c: message text. Each returns the bytes in b->out or an absent view. */
-struct sv build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
-                         struct sv branch);
-struct sv build_leg_request(struct b2bua *b, struct call *call, const struct leg *leg,
-                            enum sip_method method, uint32_t cseq, struct sv branch,
-                            struct sip_msg *source);
-struct sv build_leg_response(struct b2bua *b, struct call *call, const struct leg *leg,
-                             const struct req_copy *req, uint16_t status, struct sv reason,
-                             struct sip_msg *source, bool with_contact);
-struct sv build_leg_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
-                        struct sip_msg *source);
-struct sv build_leg_cancel(struct b2bua *b, struct txn *invite);
+struct sv b2bua_build_b_invite(struct b2bua *b, struct call *call, struct sip_msg *invite,
+                               struct sv branch);
+struct sv b2bua_build_request(struct b2bua *b, struct call *call, const struct leg *leg,
+                              enum sip_method method, uint32_t cseq, struct sv branch,
+                              struct sip_msg *source);
+struct sv b2bua_build_response(struct b2bua *b, struct call *call, const struct leg *leg,
+                               const struct req_copy *req, uint16_t status, struct sv reason,
+                               struct sip_msg *source, bool with_contact);
+struct sv b2bua_build_ack(struct b2bua *b, const struct leg *leg, uint32_t cseq, struct sv branch,
+                          struct sip_msg *source);
+struct sv b2bua_build_cancel(struct b2bua *b, struct txn *invite);
 /* The INVITE `old` again with a new branch and CSeq and the credentials line added. */
-struct sv build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
-                              struct sv branch, uint32_t cseq, struct sv auth_line);
+struct sv b2bua_build_reauth_invite(struct b2bua *b, const struct leg *leg, struct sv old,
+                                    struct sv branch, uint32_t cseq, struct sv auth_line);
 
 /* Keeps what responding to `request` (from `src`, for received/rport) needs. False when a
  * field does not fit. */
-bool req_copy_init(struct req_copy *copy, struct sip_msg *request,
-                   const struct sockaddr_storage *src);
+bool b2bua_req_copy_init(struct req_copy *copy, struct sip_msg *request,
+                         const struct sockaddr_storage *src);
 
 /* Our host:port and transport for a listener (Via, Contact). */
 const struct b2bua_local *b2bua_local_for(const struct b2bua *b, size_t listener,

@@ -168,7 +168,7 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
 {
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
-    struct sv bytes = build_b_invite(b, call, invite, branch);
+    struct sv bytes = b2bua_build_b_invite(b, call, invite, branch);
     if (bytes.ptr == NULL) {
         return false;
     }
@@ -285,8 +285,8 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
     if (call->is_late_offer && call->media.owner == NULL && has_sdp(response)) {
         anchor_session_init(b->anchor, &call->media, FSTR_SV(call->b.call_id));
     }
-    struct sv bytes = build_leg_response(b, call, &call->a, &call->a_invite_req, response->status,
-                                         response->reason, response, true);
+    struct sv bytes = b2bua_build_response(b, call, &call->a, &call->a_invite_req, response->status,
+                                           response->reason, response, true);
     if (bytes.ptr == NULL) {
         return;
     }
@@ -335,7 +335,7 @@ bool b2bua_media_ack_b(struct b2bua *b, struct call *call, struct sip_msg *ack)
     }
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
-    struct sv bytes = build_leg_ack(b, &call->b, call->b.invite_cseq, branch, ack);
+    struct sv bytes = b2bua_build_ack(b, &call->b, call->b.invite_cseq, branch, ack);
     if (bytes.ptr == NULL || !hold(call, bytes, branch, 0)) {
         return false;
     }

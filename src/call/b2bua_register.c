@@ -112,8 +112,9 @@ static bool read_request(struct reg_relay *reg, struct sip_msg *request, uint32_
     }
     reg->is_unregister = is_star || expires == 0;
     if (!reg->is_unregister) {
-        if (count == 0 || !fstr_set(reg->binding.contact_uri, sizeof(reg->binding.contact_uri),
-                                    &(size_t){ 0 }, contact.addr.uri_text)) {
+        if (count == 0 ||
+            !b2bua_fstr_set(reg->binding.contact_uri, sizeof(reg->binding.contact_uri),
+                            &(size_t){ 0 }, contact.addr.uri_text)) {
             return false;
         }
         if (expires < REG_MIN_EXPIRES) {
@@ -181,7 +182,7 @@ static bool reg_init(struct b2bua *b, struct reg_relay *reg, struct sip_msg *req
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", b->index & 0xffu);
     sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';
-    return req_copy_init(&reg->req, request, &src->addr) &&
+    return b2bua_req_copy_init(&reg->req, request, &src->addr) &&
            sv_copy_cstr(route->username, reg->username, sizeof(reg->username)) &&
            sv_copy_cstr(route->pbx_host, reg->pbx_host, sizeof(reg->pbx_host)) &&
            snprintf(reg->pbx_uri, sizeof(reg->pbx_uri), "sip:" SV_FMT, SV_ARG(route->pbx_host)) <

@@ -77,7 +77,7 @@ static bool relay_forward(struct b2bua *b, struct relay *relay, struct sip_msg *
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
     relay->out_cseq = ++out_leg->local_cseq;
     struct sv bytes =
-        build_leg_request(b, call, out_leg, request->method, relay->out_cseq, branch, request);
+        b2bua_build_request(b, call, out_leg, request->method, relay->out_cseq, branch, request);
     if (bytes.ptr == NULL) {
         return false;
     }
@@ -103,7 +103,7 @@ void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct
     }
     relay->from_a = from_a;
     relay->method = (int)request->method;
-    if (!req_copy_init(&relay->req, request, &src->addr)) {
+    if (!b2bua_req_copy_init(&relay->req, request, &src->addr)) {
         b2bua_relay_release(relay);
         reply_plain(b, request, src, 400);
         return;
@@ -123,8 +123,8 @@ void b2bua_relay_request(struct b2bua *b, struct call *call, bool from_a, struct
     }
     if (!relay_forward(b, relay, request)) {
         struct sv bytes =
-            build_leg_response(b, call, leg_of(call, from_a), &relay->req, is_bye ? 200 : 500,
-                               is_bye ? SV("OK") : SV("Server Internal Error"), NULL, false);
+            b2bua_build_response(b, call, leg_of(call, from_a), &relay->req, is_bye ? 200 : 500,
+                                 is_bye ? SV("OK") : SV("Server Internal Error"), NULL, false);
         if (bytes.ptr != NULL) {
             (void)txn_server_respond(relay->server, is_bye ? 200 : 500, bytes);
         }
@@ -142,8 +142,8 @@ static bool respond_back(struct relay *relay, uint16_t status, struct sv reason,
     struct b2bua *b = call->owner;
     bool with_contact =
         (relay->method == SIP_METHOD_INVITE || relay->method == SIP_METHOD_UPDATE) && status < 300;
-    struct sv bytes = build_leg_response(b, call, leg_of(call, relay->from_a), &relay->req, status,
-                                         reason, source, with_contact);
+    struct sv bytes = b2bua_build_response(b, call, leg_of(call, relay->from_a), &relay->req,
+                                           status, reason, source, with_contact);
     return bytes.ptr != NULL && b2bua_media_relay_respond(relay, status, bytes, source);
 }
 
@@ -177,7 +177,7 @@ static void relay_send_ack(struct relay *relay, struct sip_msg *source)
     struct leg *out_leg = leg_of(call, !relay->from_a);
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
-    struct sv bytes = build_leg_ack(b, out_leg, relay->out_cseq, branch, source);
+    struct sv bytes = b2bua_build_ack(b, out_leg, relay->out_cseq, branch, source);
     if (bytes.ptr == NULL) {
         return;
     }
@@ -259,7 +259,7 @@ void b2bua_send_bye(struct b2bua *b, struct call *call, bool on_a, const char *r
     char branch_buf[32];
     struct sv branch = txn_branch_new(branch_buf, sizeof(branch_buf));
     uint32_t cseq = ++leg->local_cseq;
-    struct sv bytes = build_leg_request(b, call, leg, SIP_METHOD_BYE, cseq, branch, NULL);
+    struct sv bytes = b2bua_build_request(b, call, leg, SIP_METHOD_BYE, cseq, branch, NULL);
     if (bytes.ptr != NULL) {
         /* No transaction user: the answer to our own BYE needs no action. */
         (void)txn_client_new(b->txns, SIP_METHOD_BYE, branch, &leg->dest, bytes, NULL);
