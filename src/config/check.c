@@ -457,6 +457,29 @@ static void read_token_file(const struct cfg_check_ctx *ctx, struct cfg_admin *a
     }
 }
 
+/* [admin] certificate and private_key: HTTPS on the admin server, like [tls]'s pair. */
+static void check_admin_tls(const struct cfg_check_ctx *ctx, const struct cfg_admin *admin)
+{
+    struct place certificate = single_place(ctx, CFG_SECTION_ADMIN, "certificate");
+    struct place private_key = single_place(ctx, CFG_SECTION_ADMIN, "private_key");
+    if ((admin->certificate == NULL) != (admin->private_key == NULL)) {
+        error_at(ctx, admin->certificate == NULL ? private_key : certificate,
+                 "certificate and private_key go together");
+    }
+    if (admin->certificate != NULL) {
+        check_readable_file(ctx, admin->certificate, certificate);
+    }
+    if (admin->certificate == NULL && admin->listen.is_set && admin->listen.is_ip &&
+        !is_loopback(&admin->listen)) {
+        warn_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "listen"),
+                "the admin server is off loopback without certificate: its token and answers "
+                "cross the network in clear");
+    }
+    if (admin->private_key != NULL) {
+        check_private_file(ctx, admin->private_key, private_key);
+    }
+}
+
 static void check_admin_state(const struct cfg_check_ctx *ctx)
 {
     struct cfg_admin *admin = &ctx->cfg->admin;
@@ -470,6 +493,7 @@ static void check_admin_state(const struct cfg_check_ctx *ctx)
         error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "listen"),
                  "an admin server off loopback needs token");
     }
+    check_admin_tls(ctx, admin);
     if (admin->token != NULL && strlen(admin->token) < TOKEN_MIN) {
         error_at(ctx, single_place(ctx, CFG_SECTION_ADMIN, "token"),
                  "token is shorter than 16 characters");

@@ -409,6 +409,8 @@ struct cfg_admin {
     char *token;                /* secret; NULL = none (only allowed on loopback); read from
                                  * token_file when that is set */
     char *token_file;           /* NULL = none */
+    char *certificate;          /* PEM chain; NULL = plain HTTP */
+    char *private_key;          /* checked: not readable by group or others */
 };
 
 struct cfg_state {

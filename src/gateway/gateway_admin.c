@@ -22,6 +22,7 @@
 #include "base/event.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "config/config.h"
 #include "gateway/gateway_api.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
@@ -68,6 +69,8 @@ struct gw_admin {
     struct gateway *gw; /* the API's state; NULL = no API (tests of /metrics) */
     uint64_t failures;  /* failed authentications, numbering their events */
     char *token;        /* NULL = no token */
+    char *tls_cert;     /* PEM, for HTTPS; NULL = plain HTTP */
+    char *tls_key;      /* PEM; wiped at stop */
     struct admin_conn conns[ADMIN_CONNECTIONS];
     uint64_t next_seq;
 };
@@ -449,9 +452,81 @@ static int open_listener(const struct sockaddr_storage *addr)
     return fd;
 }
 
-int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
-                   const struct metrics *metrics, struct gateway *gw, struct gw_admin **out)
+#define ADMIN_PEM_MAX ((size_t)256 * 1024)
+
+/* A whole PEM file, NUL-terminated, or NULL (errno-style code in *rc). */
+static char *read_pem(const char *path, int *rc)
 {
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        *rc = -errno;
+        return NULL;
+    }
+    char *text = sw_malloc(ADMIN_PEM_MAX + 1);
+    size_t len = text != NULL ? fread(text, 1, ADMIN_PEM_MAX + 1, f) : 0;
+    bool is_read = text != NULL && ferror(f) == 0 && len > 0 && len <= ADMIN_PEM_MAX;
+    (void)fclose(f);
+    if (!is_read) {
+        *rc = text == NULL ? -ENOMEM : -EINVAL;
+        sw_free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+static void wipe_free(char *secret)
+{
+    if (secret != NULL) {
+        explicit_bzero(secret, strlen(secret));
+    }
+    sw_free(secret);
+}
+
+/* HTTPS when [admin] certificate is set: both files read now (MHD keeps the pointers). */
+static int load_tls(struct gw_admin *admin, const struct cfg_admin *cfg)
+{
+    if (cfg->certificate == NULL || cfg->private_key == NULL) {
+        return 0;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        return -ENOTSUP;
+    }
+    int rc = 0;
+    admin->tls_cert = read_pem(cfg->certificate, &rc);
+    if (admin->tls_cert != NULL) {
+        admin->tls_key = read_pem(cfg->private_key, &rc);
+    }
+    return admin->tls_key != NULL ? 0 : rc;
+}
+
+static struct MHD_Daemon *start_daemon(struct gw_admin *admin, int fd, bool is_ipv6)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (is_ipv6) {
+        flags |= MHD_USE_IPv6;
+    }
+    if (admin->tls_key == NULL) {
+        return MHD_start_daemon(flags, 0, NULL, NULL, on_request, admin, MHD_OPTION_LISTEN_SOCKET,
+                                fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S,
+                                MHD_OPTION_NOTIFY_CONNECTION, on_connection, admin,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_END);
+    }
+    /* GnuTLS's "SECURE" priorities: TLS 1.2 and 1.3 only, no RC4/3DES/CBC-SHA1 export. */
+    return MHD_start_daemon(
+        flags | MHD_USE_TLS, 0, NULL, NULL, on_request, admin, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, admin,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_HTTPS_MEM_CERT,
+        admin->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, admin->tls_key, MHD_OPTION_HTTPS_PRIORITIES,
+        "SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);
+}
+
+int gw_admin_start(const struct cfg_admin *cfg, const struct metrics *metrics, struct gateway *gw,
+                   struct gw_admin **out)
+{
+    const struct sockaddr_storage *addr = &cfg->listen.addr;
     int fd = open_listener(addr);
     if (fd < 0) {
         return fd;
@@ -463,17 +538,15 @@ int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
     }
     admin->metrics = metrics;
     admin->gw = gw;
-    admin->token = token != NULL ? sw_strdup(token) : NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (addr->ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
+    admin->token = cfg->token != NULL ? sw_strdup(cfg->token) : NULL;
+    int rc = load_tls(admin, cfg);
+    if (rc != 0) {
+        (void)close(fd);
+        gw_admin_stop(admin);
+        return rc;
     }
     /* From here the daemon owns the socket and closes it when it stops. */
-    admin->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, admin, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, admin,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, admin, MHD_OPTION_END);
+    admin->daemon = start_daemon(admin, fd, addr->ss_family == AF_INET6);
     if (admin->daemon == NULL) {
         (void)close(fd); /* a daemon that failed to start leaves the socket to its owner */
         gw_admin_stop(admin);
@@ -491,9 +564,8 @@ void gw_admin_stop(struct gw_admin *admin)
     if (admin->daemon != NULL) {
         MHD_stop_daemon(admin->daemon);
     }
-    if (admin->token != NULL) {
-        explicit_bzero(admin->token, strlen(admin->token));
-    }
-    sw_free(admin->token);
+    wipe_free(admin->token);
+    wipe_free(admin->tls_key);
+    sw_free(admin->tls_cert);
     sw_free(admin);
 }

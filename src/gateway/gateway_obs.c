@@ -981,14 +981,15 @@ static void start_admin(struct gw_obs *obs, const struct cfg *cfg)
     }
     char where[SW_ADDR_STRLEN];
     sw_sockaddr_format(&listen->addr, where, sizeof(where));
-    int rc = gw_admin_start(&listen->addr, cfg->admin.token, obs->metrics, obs->gw, &obs->admin);
+    int rc = gw_admin_start(&cfg->admin, obs->metrics, obs->gw, &obs->admin);
     if (rc != 0) {
         log_err(NULL, "admin: cannot serve on %s: %s; the metrics are not served", where,
                 sw_strerror(rc));
         return;
     }
     gw_api_started();
-    log_notice(NULL, "admin: serving GET /metrics and /api/v1/ on %s%s", where,
+    log_notice(NULL, "admin: serving GET /metrics and /api/v1/ on %s over %s%s", where,
+               cfg->admin.certificate != NULL ? "HTTPS" : "HTTP",
                cfg->admin.token == NULL ? " (the API refuses every request: no token)" : "");
 }
 

@@ -143,12 +143,14 @@ bool gw_calls_run(struct gateway *gw, const struct b2bua_call_filter *filter, bo
  * requires the token and refuses banned clients; a wrong token is an InvalidPassword
  * event. Other paths 404. libmicrohttpd serves it on its own thread, at most
  * GW_ADMIN_MAX_CONNECTIONS connections, 2 s idle timeout. Returns 0, -ENOMEM or
- * -EADDRNOTAVAIL (cannot listen).
+ * -EADDRNOTAVAIL (cannot listen). With [admin] certificate and private_key it serves HTTPS
+ * only (TLS 1.2+; the files are read at start: -errno when they cannot be).
  */
 struct gw_admin;
 
-int gw_admin_start(const struct sockaddr_storage *addr, const char *token,
-                   const struct metrics *metrics, struct gateway *gw, struct gw_admin **out);
+struct cfg_admin;
+int gw_admin_start(const struct cfg_admin *cfg, const struct metrics *metrics, struct gateway *gw,
+                   struct gw_admin **out);
 void gw_admin_stop(struct gw_admin *admin);
 
 #endif
