@@ -64,7 +64,9 @@ ok_in=$(it_sipp_stat uac-in.out 'Successful call')
 ok_out=$(it_sipp_stat uac-out.out 'Successful call')
 it_log "reloads sent $done_reloads, applied $applied; calls in $ok_in/$CALLS (rc $rc_in), out $ok_out/$CALLS (rc $rc_out)"
 [ "$applied" -ge "$done_reloads" ] || it_fail "$((done_reloads - applied)) reloads were not applied"
-[ "$done_reloads" -ge 200 ] || it_fail "only $done_reloads reloads in the time"
+# Enough reloads to have crossed many calls; how many fit in the calls' 20 s depends on
+# the machine (3,000 on a quiet one, under a hundred on a saturated sanitized run).
+[ "$done_reloads" -ge 50 ] || it_fail "only $done_reloads reloads in the time"
 [ "$rc_in" = 0 ] && [ "$ok_in" = "$CALLS" ] || it_fail "inbound calls failed across the reloads"
 [ "$rc_out" = 0 ] && [ "$ok_out" = "$CALLS" ] || it_fail "outbound calls failed across the reloads"
 it_gateway_alive
