@@ -21,11 +21,28 @@
 #include "obs/cdr.h"
 #include "state/sqlutil.h"
 
-#define CDR_DEFAULT_QUEUE 4096u
-#define CDR_BATCH         64
-#define CDR_HEARTBEAT_MS  1000u
-#define CDR_SQL_CAP       4096
-#define CDR_LINE_CAP      4096
+#define CDR_DEFAULT_QUEUE       4096u
+#define CDR_BATCH               64
+#define CDR_HEARTBEAT_MS        1000u
+#define CDR_SQL_CAP             4096
+#define CDR_LINE_CAP            4096
+/* The journal is emptied once the writer has caught up and it holds this much. */
+#define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)1 << 20)
+#define CDR_JOURNAL_MAGIC       0x51524453u /* "SDRQ" */
+
+/*
+ * The journal: what cdr_store_submit() hands the writer is first appended to a file
+ * beside the database, with one write(2) in the submitting thread, so that a kill -9
+ * while the writer lags behind a saturated machine loses nothing: the next open replays
+ * the entries the database does not have. Each entry is checked on replay (a torn last
+ * entry ends it); an entry of another build's record layout is refused by its size.
+ */
+struct journal_entry {
+    uint32_t magic;
+    uint32_t size; /* sizeof(struct call_record) */
+    uint64_t check;
+    struct call_record rec;
+};
 
 struct cdr_store {
     sqlite3 *conn;
@@ -33,6 +50,11 @@ struct cdr_store {
     sqlite3_stmt *heartbeat;
     int csv_fd; /* -1 = none */
     char *csv_path;
+    int journal_fd;         /* -1 = none; appended under the lock */
+    char *journal_path;     /* the database's path + ".cdrq" */
+    uint64_t journal_bytes; /* under the lock */
+    bool is_writer_held;    /* test seam: no writer thread (cdr_store_config) */
+    bool has_failed_batch;  /* the writer's: the journal is kept until the next start */
     char node[64];
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -54,6 +76,7 @@ struct cdr_store {
     _Atomic uint64_t line_count;
     _Atomic uint64_t grown;
     _Atomic uint64_t interrupted;
+    _Atomic uint64_t replayed;
     _Atomic uint64_t errors;
 };
 
@@ -360,12 +383,15 @@ static int write_heartbeat(struct cdr_store *store, uint64_t now_ms)
     return 0;
 }
 
-/* Writes a batch in one transaction, then the CSV lines of the calls that ended. */
-static void write_batch(struct cdr_store *store, const struct call_record *recs, size_t count)
+/* Writes a batch in one transaction (with the heartbeat, unless replaying: a replay must
+ * not move the last moment the gateway was seen alive), then the CSV lines of the calls
+ * that ended. False when the transaction failed. */
+static bool write_batch(struct cdr_store *store, const struct call_record *recs, size_t count,
+                        bool is_replay)
 {
     uint64_t now_ms = sw_wall_us() / 1000u;
     if (exec(store, "BEGIN") != 0) {
-        return;
+        return false;
     }
     for (size_t i = 0; i < count; i++) {
         struct cdr_row row;
@@ -378,9 +404,11 @@ static void write_batch(struct cdr_store *store, const struct call_record *recs,
         }
         atomic_fetch_add_explicit(&store->written, 1, memory_order_relaxed);
     }
-    (void)write_heartbeat(store, now_ms);
+    if (!is_replay) {
+        (void)write_heartbeat(store, now_ms);
+    }
     if (exec(store, "COMMIT") != 0) {
-        return;
+        return false;
     }
     for (size_t i = 0; i < count; i++) {
         if (recs[i].state != CALLREC_STATE_OPEN) {
@@ -389,6 +417,7 @@ static void write_batch(struct cdr_store *store, const struct call_record *recs,
             csv_append_row(store, &row);
         }
     }
+    return true;
 }
 
 static void reopen_csv(struct cdr_store *store)
@@ -400,6 +429,122 @@ static void reopen_csv(struct cdr_store *store)
     if (open_csv(store) == 0 && store->csv_path != NULL) {
         log_notice(NULL, "cdr: reopened %s", store->csv_path);
     }
+}
+
+/* FNV-1a: an integrity check across processes (sw_hash is keyed per process). */
+static uint64_t journal_check(const struct call_record *rec)
+{
+    const unsigned char *p = (const unsigned char *)rec;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < sizeof(*rec); i++) {
+        h = (h ^ p[i]) * 0x100000001b3u;
+    }
+    return h;
+}
+
+/* Empties the journal: everything in it is in the database. Under the lock. */
+static void journal_truncate(struct cdr_store *store)
+{
+    if (store->journal_fd >= 0 && ftruncate(store->journal_fd, 0) == 0) {
+        store->journal_bytes = 0;
+    }
+}
+
+/* Appends a record to the journal; under the lock. A failure is counted and logged once:
+ * the record still goes to the writer. */
+static void journal_append(struct cdr_store *store, const struct call_record *rec)
+{
+    if (store->journal_fd < 0) {
+        return;
+    }
+    struct journal_entry entry = { .magic = CDR_JOURNAL_MAGIC,
+                                   .size = (uint32_t)sizeof(struct call_record),
+                                   .check = journal_check(rec),
+                                   .rec = *rec };
+    ssize_t n = write(store->journal_fd, &entry, sizeof(entry));
+    if (n == (ssize_t)sizeof(entry)) {
+        store->journal_bytes += sizeof(entry);
+        return;
+    }
+    if (atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed) == 0) {
+        log_err(NULL, "cdr: journal %s: %s", store->journal_path,
+                n < 0 ? sw_strerror(-errno) : "short write");
+    }
+}
+
+/* True when the database lacks the record or holds an earlier state of it. */
+static bool journal_is_newer(struct cdr_store *store, sqlite3_stmt *lookup,
+                             const struct call_record *rec)
+{
+    sqlite3_reset(lookup);
+    if (sqlite3_bind_text(lookup, 1, rec->uniqueid, -1, SQLITE_STATIC) != SQLITE_OK) {
+        return false;
+    }
+    int rc = sqlite3_step(lookup);
+    if (rc == SQLITE_DONE) {
+        return true;
+    }
+    if (rc != SQLITE_ROW) {
+        (void)sql_fail(store, store->conn, "journal lookup");
+        return false;
+    }
+    const unsigned char *state = sqlite3_column_text(lookup, 0);
+    return rec->state != CALLREC_STATE_OPEN && state != NULL &&
+           strcmp((const char *)state, "open") == 0;
+}
+
+/* Replays the journal of the last run into the database (records it lacks, or whose end
+ * it lacks), then empties it. Before the recovery of open rows. */
+static int journal_replay(struct cdr_store *store)
+{
+    FILE *f = fopen(store->journal_path, "re");
+    if (f == NULL) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    sqlite3_stmt *lookup = NULL;
+    if (sqlite3_prepare_v2(store->conn, "SELECT state FROM cdr WHERE uniqueid = ?1", -1, &lookup,
+                           NULL) != SQLITE_OK) {
+        (void)fclose(f);
+        return sql_fail(store, store->conn, "journal lookup");
+    }
+    struct journal_entry entry;
+    uint64_t replayed = 0;
+    bool is_ok = true;
+    while (is_ok && fread(&entry, sizeof(entry), 1, f) == 1) {
+        if (entry.magic != CDR_JOURNAL_MAGIC || entry.size != sizeof(struct call_record) ||
+            entry.check != journal_check(&entry.rec)) {
+            log_warn(NULL, "cdr: journal %s: entry %llu unreadable, replay ends there",
+                     store->journal_path, (unsigned long long)replayed);
+            break;
+        }
+        if (journal_is_newer(store, lookup, &entry.rec)) {
+            is_ok = write_batch(store, &entry.rec, 1, true);
+            replayed++;
+        }
+    }
+    sqlite3_finalize(lookup);
+    (void)fclose(f);
+    if (!is_ok) {
+        return -SW_EIO; /* the journal stays for the next start */
+    }
+    if (replayed > 0) {
+        log_notice(NULL, "cdr: %llu record(s) replayed from the journal of the last run",
+                   (unsigned long long)replayed);
+    }
+    atomic_fetch_add_explicit(&store->replayed, replayed, memory_order_relaxed);
+    return truncate(store->journal_path, 0) == 0 ? 0 : -errno;
+}
+
+static int journal_open(struct cdr_store *store, const char *database)
+{
+    size_t len = strlen(database) + sizeof(".cdrq");
+    store->journal_path = sw_malloc(len);
+    if (store->journal_path == NULL) {
+        return -ENOMEM;
+    }
+    (void)snprintf(store->journal_path, len, "%s.cdrq", database);
+    store->journal_fd = create_private(store->journal_path, O_WRONLY | O_APPEND);
+    return store->journal_fd < 0 ? store->journal_fd : 0;
 }
 
 /* Takes up to CDR_BATCH records off the queue; under the lock. */
@@ -442,12 +587,19 @@ static void *writer_main(void *arg)
             reopen_csv(store);
         }
         uint64_t now_ms = sw_wall_us() / 1000u;
+        bool is_written = true;
         if (count > 0) {
-            write_batch(store, store->batch, count);
+            is_written = write_batch(store, store->batch, count, false);
         } else if (now_ms >= store->last_heartbeat_ms + CDR_HEARTBEAT_MS) {
             (void)write_heartbeat(store, now_ms);
         }
         pthread_mutex_lock(&store->lock);
+        /* Everything journaled is committed when the queue is empty and no batch failed. */
+        store->has_failed_batch |= !is_written;
+        if (!store->has_failed_batch && store->queue_len == 0 &&
+            store->journal_bytes >= CDR_JOURNAL_TRUNCATE_AT) {
+            journal_truncate(store);
+        }
         store->written_seq += count;
         pthread_cond_broadcast(&store->done);
     }
@@ -465,6 +617,10 @@ static void store_free(struct cdr_store *store)
     if (store->csv_fd >= 0) {
         (void)close(store->csv_fd);
     }
+    if (store->journal_fd >= 0) {
+        (void)close(store->journal_fd);
+    }
+    sw_free(store->journal_path);
     pthread_cond_destroy(&store->done);
     pthread_cond_destroy(&store->wake);
     pthread_mutex_destroy(&store->lock);
@@ -529,6 +685,8 @@ static int open_database(struct cdr_store *store, const char *path)
 static int store_init(struct cdr_store *store, const struct cdr_store_config *cfg)
 {
     store->csv_fd = -1;
+    store->journal_fd = -1;
+    store->is_writer_held = cfg->is_writer_held;
     store->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : CDR_DEFAULT_QUEUE;
     store->queue = sw_calloc(store->queue_cap, sizeof(*store->queue));
     if (cfg->csv != NULL && cfg->csv[0] != '\0') {
@@ -565,9 +723,15 @@ int cdr_store_open(const struct cdr_store_config *cfg, struct cdr_store **out)
         rc = open_database(store, cfg->database);
     }
     if (rc == 0) {
-        rc = recover_open_rows(store);
+        rc = journal_open(store, cfg->database);
     }
     if (rc == 0) {
+        rc = journal_replay(store);
+    }
+    if (rc == 0) {
+        rc = recover_open_rows(store);
+    }
+    if (rc == 0 && !store->is_writer_held) {
         rc = -pthread_create(&store->thread, NULL, writer_main, store);
         store->is_thread_started = rc == 0;
     }
@@ -590,6 +754,9 @@ void cdr_store_close(struct cdr_store *store)
         pthread_cond_signal(&store->wake);
         pthread_mutex_unlock(&store->lock);
         pthread_join(store->thread, NULL);
+        if (!store->has_failed_batch) {
+            journal_truncate(store); /* the writer wrote the whole queue */
+        }
     }
     store_free(store);
 }
@@ -626,6 +793,7 @@ void cdr_store_submit(struct cdr_store *store, const struct call_record *rec)
         &store->queue[(store->queue_head + store->queue_len) % store->queue_cap];
     *slot = *rec;
     (void)snprintf(slot->node, sizeof(slot->node), "%s", store->node);
+    journal_append(store, slot);
     store->queue_len++;
     store->queued_seq++;
     pthread_cond_signal(&store->wake);
@@ -668,6 +836,7 @@ void cdr_store_stats_get(struct cdr_store *store, struct cdr_store_stats *out)
     out->lines = atomic_load_explicit(&store->line_count, memory_order_relaxed);
     out->grown = atomic_load_explicit(&store->grown, memory_order_relaxed);
     out->interrupted = atomic_load_explicit(&store->interrupted, memory_order_relaxed);
+    out->replayed = atomic_load_explicit(&store->replayed, memory_order_relaxed);
     out->errors = atomic_load_explicit(&store->errors, memory_order_relaxed);
 }
 

@@ -8,7 +8,12 @@
  * call is written when it is answered (state open) and rewritten when it ends; the CSV
  * file gets one line per call, when it ends.
  *
- * A crash loses nothing the writer committed: the writer stamps a heartbeat into the
+ * A crash loses no record that was submitted: cdr_store_submit() first appends it to a
+ * journal beside the database (DATABASE.cdrq, 0600) with one write(2), which the kernel
+ * keeps when the process is killed; cdr_store_open() replays what the database lacks and
+ * empties the journal (the writer empties it too once it has caught up).
+ *
+ * A call open at the crash is closed at open: the writer stamps a heartbeat into the
  * database every second, and cdr_store_open() marks every row still open as interrupted,
  * ending it at the later of that heartbeat and the newest time the table holds, and
  * appends those rows to the CSV file.
@@ -29,6 +34,7 @@ struct cdr_store_config {
     const char *csv;      /* CSV file, appended (0600); NULL or "" = none */
     const char *node;     /* written into each record; NULL = the host name */
     size_t queue_cap;     /* records queued before the queue grows; 0 = 4096 */
+    bool is_writer_held;  /* tests only: no writer thread, as if it lagged until a kill */
 };
 
 struct cdr_store_stats {
@@ -37,6 +43,7 @@ struct cdr_store_stats {
     uint64_t lines;       /* CSV lines written */
     uint64_t grown;       /* times the queue doubled */
     uint64_t interrupted; /* open rows marked interrupted at open */
+    uint64_t replayed;    /* records replayed from the journal at open */
     uint64_t errors;      /* SQLite or file errors (logged) */
 };
 

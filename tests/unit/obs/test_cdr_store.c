@@ -31,8 +31,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    static const char *const files[] = { "cdr.db", "cdr.db-wal", "cdr.db-shm", "Master.csv",
-                                         "Master.csv.1" };
+    static const char *const files[] = { "cdr.db",      "cdr.db-wal", "cdr.db-shm",
+                                         "cdr.db.cdrq", "Master.csv", "Master.csv.1" };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char file[160];
         (void)snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
@@ -344,6 +344,70 @@ static void test_cdr_store_reopen(void **state)
     assert_int_equal(count_lines(csv_path), 1);
 }
 
+/*
+ * A kill -9 while the writer lags: the records submitted but never written (no writer
+ * here) are replayed from the journal at the next open: a call that ended is complete
+ * with its CSV line, one still answered is marked interrupted, and the heartbeat of the
+ * last run stays the moment the gateway was last seen (the replay does not move it). A
+ * torn last entry ends the replay without failing the start; the journal is emptied.
+ */
+static void test_cdr_store_journal_replays_what_the_writer_lagged(void **state)
+{
+    (void)state;
+    uint64_t t0 = sw_wall_us() - 60000000u;
+    struct cdr_store_config held = {
+        .database = db_path, .csv = csv_path, .node = "node-a", .is_writer_held = true
+    };
+    struct cdr_store *store = NULL;
+    assert_int_equal(cdr_store_open(&held, &store), 0);
+    struct call_record ended = record_of(1, t0, true);
+    cdr_store_submit(store, &ended);
+    ended.end_us = t0 + 3000000u;
+    ended.state = CALLREC_STATE_COMPLETE;
+    ended.hangup_side = CALLREC_SIDE_CALLER;
+    cdr_store_submit(store, &ended);
+    struct call_record open = record_of(2, t0 + 1000000u, true);
+    cdr_store_submit(store, &open);
+    cdr_store_close(store); /* no writer: as if killed before it wrote anything */
+
+    char journal[160];
+    (void)snprintf(journal, sizeof(journal), "%s.cdrq", db_path);
+    struct stat st;
+    assert_int_equal(stat(journal, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    FILE *torn = fopen(journal, "ab");
+    assert_non_null(torn);
+    assert_int_equal(fwrite("SDRQ-torn", 1, 9, torn), 9); /* a write the kill cut short */
+    (void)fclose(torn);
+
+    store = open_store(0);
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.replayed, 3);
+    assert_int_equal(stats.interrupted, 1);
+    cdr_store_close(store);
+    assert_int_equal(stat(journal, &st), 0);
+    assert_int_equal(st.st_size, 0);
+
+    struct collected c;
+    memset(&c, 0, sizeof(c));
+    char error[128];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 2);
+    assert_string_equal(c.state[0], "complete");
+    assert_int_equal(c.billsec[0], 2);
+    assert_string_equal(c.state[1], "interrupted");
+    /* Ended at the newest time the table held (the other call's end), not at this open. */
+    assert_int_equal(c.end_ms[1], (int64_t)((t0 + 3000000u) / 1000u));
+    assert_int_equal(count_lines(csv_path), 2);
+
+    /* A second open finds nothing to replay. */
+    store = open_store(0);
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.replayed, 0);
+    cdr_store_close(store);
+}
+
 static void test_cdr_store_bad_arguments(void **state)
 {
     (void)state;
@@ -369,6 +433,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_never_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_journal_replays_what_the_writer_lagged,
+                                        setup, teardown),
         cmocka_unit_test(test_cdr_store_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
