@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "tools/ctl_client.h"
+#include "tools/rotate.h"
 
 #define INCIDENT_REPLY_MAX ((size_t)4096)
 #define INCIDENT_LINE_MAX  256
@@ -15,16 +16,17 @@ struct incident_command {
     const char *noun;
     const char *hold;
     const char *release;
+    const char *more_usage; /* the lines of the word's other verbs, or "" */
 };
 
 static void print_usage(const struct incident_command *cmd, FILE *out)
 {
     (void)fprintf(out,
                   "usage: sipwarden %s %s NAME [--reason TEXT] [-c FILE | --socket PATH]\n"
-                  "       sipwarden %s %s NAME [-c FILE | --socket PATH]\n"
+                  "       sipwarden %s %s NAME [-c FILE | --socket PATH]\n%s"
                   "Talks to the running daemon over its control socket ([general] "
                   "control_socket).\n",
-                  cmd->noun, cmd->hold, cmd->noun, cmd->release);
+                  cmd->noun, cmd->hold, cmd->noun, cmd->release, cmd->more_usage);
 }
 
 struct incident_args {
@@ -104,12 +106,19 @@ static int run(const struct incident_command *cmd, int argc, char **argv)
 
 int tools_account_main(int argc, char **argv)
 {
-    static const struct incident_command account = { "account", "disable", "enable" };
+    static const struct incident_command account = {
+        "account", "disable", "enable",
+        "       sipwarden account rotate NAME [-c FILE] [--length N]\n"
+    };
+    /* rotate edits the configuration file, then signals the daemon (tools/rotate.h). */
+    if (argc >= 2 && strcmp(argv[1], "rotate") == 0) {
+        return tools_rotate_main(argc - 1, argv + 1);
+    }
     return run(&account, argc, argv);
 }
 
 int tools_trunk_main(int argc, char **argv)
 {
-    static const struct incident_command trunk = { "trunk", "isolate", "restore" };
+    static const struct incident_command trunk = { "trunk", "isolate", "restore", "" };
     return run(&trunk, argc, argv);
 }

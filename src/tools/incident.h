@@ -8,6 +8,7 @@
  *   account enable NAME                    the account works again
  *   trunk isolate NAME [--reason TEXT]     no new calls through the trunk, its calls ended
  *   trunk restore NAME                     the trunk works again
+ * and `account rotate NAME`, which edits the configuration instead (tools/rotate.h).
  * with -c FILE (the socket of that configuration) or --socket PATH. Prints how many calls
  * ended. Exit 0 on success, 1 when the daemon refused (unknown name) or cannot be reached,
  * 2 for a usage error. Main thread.
