@@ -14,6 +14,7 @@
 #include "tools/check_config.h"
 #include "tools/firewall.h"
 #include "tools/incident.h"
+#include "tools/incident_report.h"
 #include "tools/lint.h"
 #include "tools/number.h"
 #include "tools/passwd.h"
@@ -52,6 +53,8 @@ static const struct subcommand subcommands[] = {
     { "trunk", "isolate or restore a trunk in the running daemon", tools_trunk_main },
     { "cdr", "export the call records (cdr export --since T)", tools_cdr_main },
     { "alert", "send a test alert through the configured sinks", tools_alert_main },
+    { "incident", "evidence bundle of an incident (incident report --since T --out DIR)",
+      tools_incident_main },
 };
 
 static void print_usage(FILE *out)

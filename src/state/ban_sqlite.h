@@ -53,4 +53,35 @@ int ban_sqlite_open(const struct ban_sqlite_config *cfg, struct ban_sqlite **out
 /* Counters (any thread). */
 void ban_sqlite_stats_get(struct ban_sqlite *db, struct ban_sqlite_stats *out);
 
+/* ---- reading (sipwarden incident report) ---- */
+
+/* One stored ban as read back; texts are NUL-terminated and valid during the callback. */
+struct ban_sqlite_row {
+    const char *ip;
+    int64_t start_s;
+    int64_t end_s;
+    int64_t offence;
+    const char *source;
+    const char *reason;
+};
+
+typedef int ban_sqlite_row_fn(void *ctx, const struct ban_sqlite_row *row);
+
+/* Which bans to read: those of the database at `path` in force at some time of
+ * [since_s, until_s). */
+struct ban_sqlite_query {
+    const char *path;
+    int64_t since_s;
+    int64_t until_s;
+};
+
+/*
+ * Calls `fn` for each ban the query selects, in start order; stops at the first non-zero
+ * return and passes it on. Opens the database read-only, from any thread. Returns 0,
+ * what `fn` returned, -SW_ENOTFOUND when the database has no ban table, or -SW_EIO (the
+ * message in `error`, cap bytes).
+ */
+int ban_sqlite_read(const struct ban_sqlite_query *query, ban_sqlite_row_fn *fn, void *ctx,
+                    char *error, size_t cap);
+
 #endif

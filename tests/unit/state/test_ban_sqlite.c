@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/err.h"
 #include "base/hash.h"
 #include "base/time.h"
 #include "state/ban_sqlite.h"
@@ -120,6 +121,55 @@ static void test_ban_sqlite_restart_keeps_bans(void **state)
     ban_store_free(store);
 }
 
+struct read_ctx {
+    char ips[4][48];
+    size_t count;
+};
+
+static int on_row(void *ctx, const struct ban_sqlite_row *row)
+{
+    struct read_ctx *read = ctx;
+    assert_true(read->count < 4);
+    (void)snprintf(read->ips[read->count++], sizeof(read->ips[0]), "%s", row->ip);
+    assert_string_equal(row->reason, "FailedACL=3");
+    return 0;
+}
+
+/* The bans in force at some time of a span, read back offline (sipwarden incident). */
+static void test_ban_sqlite_read_span(void **state)
+{
+    (void)state;
+    int64_t now = sw_wall_s();
+    struct ban_store *store = store_open(NULL);
+    ban(store, "192.0.2.1", BAN_SOURCE_AUTO, 100, now - 1000); /* ended before the span */
+    ban(store, "192.0.2.2", BAN_SOURCE_AUTO, 600, now - 300);  /* began before, still on */
+    ban(store, "192.0.2.3", BAN_SOURCE_MANUAL, 60, now + 10);  /* began within */
+    ban(store, "192.0.2.4", BAN_SOURCE_AUTO, 60, now + 500);   /* after the span */
+    ban_store_free(store);
+
+    struct read_ctx read = { .count = 0 };
+    char error[256] = "";
+    struct ban_sqlite_query query = { .path = path, .since_s = now - 10, .until_s = now + 100 };
+    assert_int_equal(ban_sqlite_read(&query, on_row, &read, error, sizeof(error)), 0);
+    assert_int_equal(read.count, 2);
+    assert_string_equal(read.ips[0], "192.0.2.2");
+    assert_string_equal(read.ips[1], "192.0.2.3");
+
+    /* A database without the table, and no database at all. */
+    sqlite3 *conn = NULL;
+    char other[160];
+    (void)snprintf(other, sizeof(other), "%s/empty.db", dir);
+    assert_int_equal(sqlite3_open(other, &conn), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(conn, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(conn);
+    query.path = other;
+    assert_int_equal(ban_sqlite_read(&query, on_row, &read, error, sizeof(error)), -SW_ENOTFOUND);
+    (void)unlink(other);
+    query.path = "/nonexistent/bans.db";
+    assert_int_equal(ban_sqlite_read(&query, on_row, &read, error, sizeof(error)), -SW_EIO);
+    assert_non_null(strstr(error, "/nonexistent/bans.db"));
+}
+
 /* Ended bans stay as history for HISTORY_S (repeat offenders), then go. */
 static void test_ban_sqlite_expired_removed(void **state)
 {
@@ -226,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ban_sqlite_restart_keeps_bans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_sqlite_expired_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ban_sqlite_read_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_sqlite_full_queue_resyncs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_sqlite_files_are_private, setup, teardown),
         cmocka_unit_test(test_ban_sqlite_bad_path),

@@ -1,0 +1,110 @@
+/*
+ * Inside `sipwarden incident report` (tools/incident_report.h): the security-log line parser,
+ * the tallies and the figures that incident.c collects and incident_summary.c writes.
+ * Main thread of the command.
+ */
+#ifndef SW_TOOLS_INCIDENT_INT_H
+#define SW_TOOLS_INCIDENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/sv.h"
+
+struct cfg;
+
+/* One security-log line, parsed (Asterisk or JSON format, obs/seclog.h). */
+struct incident_event {
+    int64_t time_ms;
+    char kind[32];     /* SecurityEvent, e.g. "InvalidPassword" */
+    char account[64];  /* AccountID */
+    char remote[48];   /* the remote IP address, without transport and port */
+    char detail[256];  /* Detail, or "" */
+    bool is_anomalous; /* a failure, a refusal, a ban or a failed identity */
+};
+
+/*
+ * Parses one line of the security log into `out`. Field values stay as the log encoded
+ * them (%XX for quotes, controls and bytes above 0x7e). False when the line is not an
+ * event (or its time cannot be read).
+ */
+bool incident_event_parse(struct sv line, struct incident_event *out);
+
+/* Distinct keys with their counts; at most INCIDENT_TALLY_MAX keys, the rest in others. */
+#define INCIDENT_TALLY_MAX 4096
+#define INCIDENT_KEY_CAP   72
+
+struct incident_tally_item {
+    char key[INCIDENT_KEY_CAP];
+    char note[INCIDENT_KEY_CAP]; /* the first value noted with the key (a country...) */
+    uint64_t count;
+    uint64_t answered;
+    int64_t billsec;
+    int64_t cost_micro;
+};
+
+struct incident_tally {
+    struct incident_tally_item *items;
+    size_t count;
+    size_t cap;
+    uint64_t others; /* counts of keys that found no room */
+};
+
+/* The item of `key` (added with count 0 when new), or NULL when the tally is full. */
+struct incident_tally_item *incident_tally_get(struct incident_tally *tally, const char *key);
+
+/* Sorts by count, highest first (ties by key). */
+void incident_tally_sort(struct incident_tally *tally);
+
+void incident_tally_fini(struct incident_tally *tally);
+
+#define INCIDENT_EXCERPT_MAX 20
+
+/* What the report found, and what it was asked. */
+struct incident {
+    /* the question */
+    int64_t since_ms;
+    int64_t until_ms;
+    const char *account; /* NULL = any */
+    const char *trunk;   /* NULL = any */
+    const struct cfg *cfg;
+    char config_sha256[65];
+    int64_t config_mtime_s;
+    /* call records in scope */
+    uint64_t calls;
+    uint64_t answered;
+    int64_t billsec;
+    int64_t cost_micro;
+    struct incident_tally destinations; /* dialled E.164 (or as dialled), note = country */
+    struct incident_tally countries;
+    struct incident_tally call_sources; /* leg A's source IP */
+    struct incident_tally trunks;
+    struct incident_tally accounts;
+    char excerpt[INCIDENT_EXCERPT_MAX][160]; /* the first calls, one line each */
+    size_t excerpt_count;
+    /* security events in scope */
+    uint64_t events;
+    uint64_t anomalies;
+    uint64_t blocked_calls; /* FraudBlock and PolicyHit */
+    uint64_t bans_added;    /* BanAdded events */
+    struct incident_tally event_kinds;
+    struct incident_tally event_sources; /* remote IPs of the anomalous events */
+    struct incident_event first;         /* the first anomalous event */
+    bool has_first;
+    /* bans in the database during the span */
+    uint64_t bans;
+    bool has_ban_table;
+};
+
+/* Writes summary.md's text for `inc` to `out`. */
+void incident_write_summary(const struct incident *inc, FILE *out);
+
+/* Writes carrier-notice.txt's text for `inc` to `out`. */
+void incident_write_notice(const struct incident *inc, FILE *out);
+
+/* "YYYY-MM-DD HH:MM:SS" (UTC) of a wall-clock time in ms into `out` (32 bytes). */
+void incident_format_ms(int64_t ms, char *out, size_t cap);
+
+#endif
