@@ -161,11 +161,23 @@ static void open_history(struct gw_alerts *a, const struct cfg *cfg)
     }
 }
 
-/* Every message goes to the admin API's log, then to its sinks. */
+/* Every message goes to the admin API's log and the database's alert history, then to its
+ * sinks. */
 static void deliver(void *ctx, const struct alert *alert)
 {
     struct gw_alerts *a = ctx;
     alert_log_note(a->log, alert);
+    struct alert_sqlite_alert kept = {
+        .time_ms = (int64_t)(alert->wall_us / 1000u),
+        .rule = alert->rule,
+        .state = alert_state_name(alert->state),
+        .severity = alert_severity_name(alert->severity),
+        .key = alert->key,
+        .title = alert->title,
+        .detail = alert->detail,
+        .value = alert->value,
+    };
+    alert_sqlite_note_alert(a->db, &kept);
     alert_sinks_deliver(a->sinks, alert);
 }
 

@@ -12,12 +12,14 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "state/sqlutil.h"
 
 #define AS_QUEUE       1024
 #define AS_ACCOUNT_CAP 64
 #define AS_DAY_S       86400
 #define AS_PURGE_S     3600
 #define AS_SLOT_S      900
+#define AS_ALERTS      64 /* alert messages waiting: they are rare (one per cooldown) */
 
 enum as_kind {
     AS_SOURCE,
@@ -33,10 +35,23 @@ struct as_write {
     uint32_t calls;
 };
 
+/* One queued alert message of the history, its texts copied. */
+struct as_alert {
+    int64_t time_ms;
+    int64_t value;
+    char rule[48];
+    char state[16];
+    char severity[16];
+    char key[80];
+    char title[96];
+    char detail[192];
+};
+
 struct alert_sqlite {
     sqlite3 *conn;
     sqlite3_stmt *put_source;
     sqlite3_stmt *put_level;
+    sqlite3_stmt *put_alert;
     int64_t keep_s;
     int64_t purged_s;
     pthread_mutex_t lock;
@@ -44,6 +59,9 @@ struct alert_sqlite {
     struct as_write pending[AS_QUEUE];
     size_t pending_count;
     struct as_write writing[AS_QUEUE]; /* the thread's copy */
+    struct as_alert alerts[AS_ALERTS];
+    size_t alert_count;
+    struct as_alert alerts_writing[AS_ALERTS]; /* the thread's copy */
     bool is_stopping;
     bool has_thread;
     pthread_t thread;
@@ -56,7 +74,16 @@ static const char tables_sql[] =
     " account TEXT NOT NULL, ip TEXT NOT NULL, seen_s INTEGER NOT NULL,"
     " PRIMARY KEY (account, ip));"
     "CREATE TABLE IF NOT EXISTS alert_levels ("
-    " slot INTEGER PRIMARY KEY, calls INTEGER NOT NULL);";
+    " slot INTEGER PRIMARY KEY, calls INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alert_history ("
+    " time_ms INTEGER NOT NULL, rule TEXT NOT NULL, state TEXT NOT NULL,"
+    " severity TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, detail TEXT NOT NULL,"
+    " value INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS alert_history_time ON alert_history (time_ms);";
+
+static const char put_alert_sql[] =
+    "INSERT INTO alert_history (time_ms, rule, state, severity, key, title, detail, value)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 static int report(struct alert_sqlite *db, const char *what)
 {
@@ -91,7 +118,8 @@ int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite 
          sqlite3_prepare_v2(db->conn,
                             "INSERT INTO alert_levels (slot, calls) VALUES (?1, ?2)"
                             " ON CONFLICT (slot) DO UPDATE SET calls = MAX(calls, excluded.calls)",
-                            -1, &db->put_level, NULL) != SQLITE_OK)) {
+                            -1, &db->put_level, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db->conn, put_alert_sql, -1, &db->put_alert, NULL) != SQLITE_OK)) {
         rc = -SW_EIO;
     }
     if (rc != 0) {
@@ -105,11 +133,13 @@ int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite 
 
 static void purge(struct alert_sqlite *db, int64_t now_s)
 {
-    char sql[160];
+    char sql[240];
     (void)snprintf(sql, sizeof(sql),
                    "DELETE FROM alert_sources WHERE seen_s < %lld;"
-                   "DELETE FROM alert_levels WHERE slot < %lld;",
-                   (long long)(now_s - db->keep_s), (long long)((now_s - db->keep_s) / AS_SLOT_S));
+                   "DELETE FROM alert_levels WHERE slot < %lld;"
+                   "DELETE FROM alert_history WHERE time_ms < %lld;",
+                   (long long)(now_s - db->keep_s), (long long)((now_s - db->keep_s) / AS_SLOT_S),
+                   (long long)(now_s - db->keep_s) * 1000);
     if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK) {
         (void)report(db, "purge");
     }
@@ -181,13 +211,30 @@ static bool write_one(struct alert_sqlite *db, const struct as_write *w)
     return rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_DONE;
 }
 
-static void write_all(struct alert_sqlite *db, size_t count)
+static bool write_alert(struct alert_sqlite *db, const struct as_alert *a)
+{
+    sqlite3_stmt *stmt = db->put_alert;
+    sqlite3_reset(stmt);
+    const char *const texts[] = { a->rule, a->state, a->severity, a->key, a->title, a->detail };
+    int rc = sqlite3_bind_int64(stmt, 1, a->time_ms);
+    for (int i = 0; i < 6; i++) {
+        rc |= sqlite3_bind_text(stmt, i + 2, texts[i], -1, SQLITE_TRANSIENT);
+    }
+    rc |= sqlite3_bind_int64(stmt, 8, a->value);
+    return rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_DONE;
+}
+
+static void write_all(struct alert_sqlite *db, size_t count, size_t alert_count)
 {
     size_t failed = 0;
     (void)sqlite3_exec(db->conn, "BEGIN", NULL, NULL, NULL); /* a failure shows per row */
     for (size_t i = 0; i < count; i++) {
         failed += write_one(db, &db->writing[i]) ? 0 : 1;
     }
+    for (size_t i = 0; i < alert_count; i++) {
+        failed += write_alert(db, &db->alerts_writing[i]) ? 0 : 1;
+    }
+    count += alert_count;
     if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         failed = count;
     }
@@ -203,8 +250,8 @@ static void *writer_main(void *arg)
 {
     struct alert_sqlite *db = arg;
     pthread_mutex_lock(&db->lock);
-    while (!db->is_stopping || db->pending_count > 0) {
-        if (db->pending_count == 0) {
+    while (!db->is_stopping || db->pending_count > 0 || db->alert_count > 0) {
+        if (db->pending_count == 0 && db->alert_count == 0) {
             struct timespec until;
             (void)clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += 1;
@@ -213,9 +260,12 @@ static void *writer_main(void *arg)
         size_t count = db->pending_count;
         memcpy(db->writing, db->pending, count * sizeof(db->pending[0]));
         db->pending_count = 0;
+        size_t alert_count = db->alert_count;
+        memcpy(db->alerts_writing, db->alerts, alert_count * sizeof(db->alerts[0]));
+        db->alert_count = 0;
         pthread_mutex_unlock(&db->lock);
-        if (count > 0) {
-            write_all(db, count);
+        if (count + alert_count > 0) {
+            write_all(db, count, alert_count);
         }
         int64_t now_s = sw_wall_s();
         if (now_s - db->purged_s >= AS_PURGE_S) {
@@ -263,6 +313,65 @@ void alert_sqlite_note_level(struct alert_sqlite *db, int64_t slot, uint32_t cal
     enqueue(db, &w);
 }
 
+void alert_sqlite_note_alert(struct alert_sqlite *db, const struct alert_sqlite_alert *alert)
+{
+    if (db == NULL) {
+        return;
+    }
+    struct as_alert a = { .time_ms = alert->time_ms, .value = alert->value };
+    (void)snprintf(a.rule, sizeof(a.rule), "%s", alert->rule);
+    (void)snprintf(a.state, sizeof(a.state), "%s", alert->state);
+    (void)snprintf(a.severity, sizeof(a.severity), "%s", alert->severity);
+    (void)snprintf(a.key, sizeof(a.key), "%s", alert->key);
+    (void)snprintf(a.title, sizeof(a.title), "%s", alert->title);
+    (void)snprintf(a.detail, sizeof(a.detail), "%s", alert->detail);
+    pthread_mutex_lock(&db->lock);
+    if (db->alert_count == AS_ALERTS) {
+        db->stats.dropped++;
+    } else {
+        db->alerts[db->alert_count++] = a;
+        pthread_cond_signal(&db->wake);
+    }
+    pthread_mutex_unlock(&db->lock);
+}
+
+static const char *column_text(sqlite3_stmt *stmt, int column)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+    return text != NULL ? (const char *)text : "";
+}
+
+struct read_ctx {
+    alert_sqlite_alert_fn *fn;
+    void *ctx;
+};
+
+static int read_row(void *ctx, sqlite3_stmt *stmt)
+{
+    const struct read_ctx *read = ctx;
+    struct alert_sqlite_alert alert = {
+        .time_ms = sqlite3_column_int64(stmt, 0),
+        .rule = column_text(stmt, 1),
+        .state = column_text(stmt, 2),
+        .severity = column_text(stmt, 3),
+        .key = column_text(stmt, 4),
+        .title = column_text(stmt, 5),
+        .detail = column_text(stmt, 6),
+        .value = sqlite3_column_int64(stmt, 7),
+    };
+    return read->fn(read->ctx, &alert);
+}
+
+int alert_sqlite_read_alerts(const struct sqlutil_query *query, alert_sqlite_alert_fn *fn,
+                             void *ctx, char *error, size_t cap)
+{
+    static const char sql[] = "SELECT time_ms, rule, state, severity, key, title, detail, value"
+                              " FROM alert_history WHERE time_ms >= ?1 AND time_ms < ?2"
+                              " ORDER BY time_ms, rowid";
+    struct read_ctx read = { .fn = fn, .ctx = ctx };
+    return sqlutil_read(query, sql, read_row, &read, error, cap);
+}
+
 void alert_sqlite_stats_get(struct alert_sqlite *db, struct alert_sqlite_stats *out)
 {
     pthread_mutex_lock(&db->lock);
@@ -284,6 +393,7 @@ void alert_sqlite_close(struct alert_sqlite *db)
     }
     sqlite3_finalize(db->put_source);
     sqlite3_finalize(db->put_level);
+    sqlite3_finalize(db->put_alert);
     if (db->conn != NULL) {
         (void)sqlite3_close(db->conn); /* statements are finalized: never busy */
     }

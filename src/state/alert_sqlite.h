@@ -5,7 +5,9 @@
  *  - alert_sources: the addresses each account registered or called from, with the last
  *    sighting, so that "new source address" means new within N days, not since start;
  *  - alert_levels: the highest number of concurrent calls of each 15-minute period, the
- *    history behind the learned normal peak of the call-volume rule.
+ *    history behind the learned normal peak of the call-volume rule;
+ *  - alert_history: every alert message the engine delivered (firing, update, resolved),
+ *    the evidence `sipwarden incident report` bundles.
  * Rows older than `keep_days` are deleted at start and once an hour.
  *
  * Writes go through a bounded queue to this module's own thread, so the callers (the
@@ -13,7 +15,7 @@
  * queue drops the write and counts it (the next sighting writes it again).
  *
  * Threads: open, load, start and close from the main thread; note_* from any thread;
- * stats from any thread.
+ * stats from any thread; alert_sqlite_read_alerts opens its own connection, any thread.
  */
 #ifndef SW_STATE_ALERT_SQLITE_H
 #define SW_STATE_ALERT_SQLITE_H
@@ -31,6 +33,23 @@ struct alert_sqlite_stats {
 typedef void alert_sqlite_source_fn(void *ctx, const char *account, const struct sw_ip *ip,
                                     int64_t seen_s);
 typedef void alert_sqlite_level_fn(void *ctx, int64_t slot, uint32_t calls);
+
+/* One alert message of the history. Texts are NUL-terminated, never NULL; written they
+ * are copied (truncated), read back they are valid during the callback. */
+struct alert_sqlite_alert {
+    int64_t time_ms; /* wall clock, when the message was decided */
+    const char *rule;
+    const char *state; /* firing, update, resolved, test */
+    const char *severity;
+    const char *key; /* the account, address or trunk; "" for a total */
+    const char *title;
+    const char *detail;
+    int64_t value; /* the count or level that decided */
+};
+
+typedef int alert_sqlite_alert_fn(void *ctx, const struct alert_sqlite_alert *alert);
+
+struct sqlutil_query;
 
 struct alert_sqlite;
 
@@ -52,7 +71,19 @@ void alert_sqlite_note_source(struct alert_sqlite *db, const char *account, cons
 /* Queues "the 15-minute period `slot` (wall seconds / 900) peaked at `calls`". */
 void alert_sqlite_note_level(struct alert_sqlite *db, int64_t slot, uint32_t calls);
 
+/* Queues one alert message for the history. Never blocks; when 64 messages wait
+ * already it is dropped and counted. NULL `db` is a no-op. */
+void alert_sqlite_note_alert(struct alert_sqlite *db, const struct alert_sqlite_alert *alert);
+
 void alert_sqlite_stats_get(struct alert_sqlite *db, struct alert_sqlite_stats *out);
+
+/*
+ * Calls `fn` for each message of the alert history of the database at query->path whose
+ * time is in [query->since, query->until) (ms), oldest first; stops at the first
+ * non-zero return and passes it on. Returns as sqlutil_read() (state/sqlutil.h).
+ */
+int alert_sqlite_read_alerts(const struct sqlutil_query *query, alert_sqlite_alert_fn *fn,
+                             void *ctx, char *error, size_t cap);
 
 /* Writes what is queued, stops the thread and closes; NULL is a no-op. */
 void alert_sqlite_close(struct alert_sqlite *db);

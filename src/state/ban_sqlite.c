@@ -430,46 +430,28 @@ static const char *column_text(sqlite3_stmt *stmt, int column)
     return text != NULL ? (const char *)text : "";
 }
 
-/* Opens `path` read-only and prepares the query; 0, -SW_ENOTFOUND (no table) or -SW_EIO. */
-static int read_prepare(const struct ban_sqlite_query *query, sqlite3 **conn, sqlite3_stmt **stmt)
+struct read_ctx {
+    ban_sqlite_row_fn *fn;
+    void *ctx;
+};
+
+static int read_row(void *ctx, sqlite3_stmt *stmt)
 {
-    if (sqlite3_open_v2(query->path, conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(*conn, 5000) != SQLITE_OK) {
-        return -SW_EIO;
-    }
-    if (sqlite3_prepare_v2(*conn, read_sql, -1, stmt, NULL) != SQLITE_OK) {
-        /* A database the ban store never opened has no table: nothing was banned there. */
-        return strstr(sqlite3_errmsg(*conn), "no such table") != NULL ? -SW_ENOTFOUND : -SW_EIO;
-    }
-    bool is_bound = sqlite3_bind_int64(*stmt, 1, query->since_s) == SQLITE_OK &&
-                    sqlite3_bind_int64(*stmt, 2, query->until_s) == SQLITE_OK;
-    return is_bound ? 0 : -SW_EIO;
+    const struct read_ctx *read = ctx;
+    struct ban_sqlite_row row = {
+        .ip = column_text(stmt, 0),
+        .start_s = sqlite3_column_int64(stmt, 1),
+        .end_s = sqlite3_column_int64(stmt, 2),
+        .offence = sqlite3_column_int64(stmt, 3),
+        .source = column_text(stmt, 4),
+        .reason = column_text(stmt, 5),
+    };
+    return read->fn(read->ctx, &row);
 }
 
-int ban_sqlite_read(const struct ban_sqlite_query *query, ban_sqlite_row_fn *fn, void *ctx,
+int ban_sqlite_read(const struct sqlutil_query *query, ban_sqlite_row_fn *fn, void *ctx,
                     char *error, size_t cap)
 {
-    sqlite3 *conn = NULL;
-    sqlite3_stmt *stmt = NULL;
-    int rc = read_prepare(query, &conn, &stmt);
-    int step = SQLITE_ROW;
-    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        struct ban_sqlite_row row = {
-            .ip = column_text(stmt, 0),
-            .start_s = sqlite3_column_int64(stmt, 1),
-            .end_s = sqlite3_column_int64(stmt, 2),
-            .offence = sqlite3_column_int64(stmt, 3),
-            .source = column_text(stmt, 4),
-            .reason = column_text(stmt, 5),
-        };
-        rc = fn(ctx, &row);
-    }
-    if (rc == -SW_EIO || (rc == 0 && step != SQLITE_DONE)) {
-        (void)snprintf(error, cap, "%s: %s", query->path,
-                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
-        rc = -SW_EIO;
-    }
-    sqlite3_finalize(stmt);
-    (void)sqlite3_close(conn);
-    return rc;
+    struct read_ctx read = { .fn = fn, .ctx = ctx };
+    return sqlutil_read(query, read_sql, read_row, &read, error, cap);
 }

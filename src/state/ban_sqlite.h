@@ -67,21 +67,14 @@ struct ban_sqlite_row {
 
 typedef int ban_sqlite_row_fn(void *ctx, const struct ban_sqlite_row *row);
 
-/* Which bans to read: those of the database at `path` in force at some time of
- * [since_s, until_s). */
-struct ban_sqlite_query {
-    const char *path;
-    int64_t since_s;
-    int64_t until_s;
-};
+struct sqlutil_query;
 
 /*
- * Calls `fn` for each ban the query selects, in start order; stops at the first non-zero
- * return and passes it on. Opens the database read-only, from any thread. Returns 0,
- * what `fn` returned, -SW_ENOTFOUND when the database has no ban table, or -SW_EIO (the
- * message in `error`, cap bytes).
+ * Calls `fn` for each ban of the database at query->path in force at some time of
+ * [query->since, query->until) (seconds), in start order; stops at the first non-zero
+ * return and passes it on. Returns as sqlutil_read() (state/sqlutil.h). Any thread.
  */
-int ban_sqlite_read(const struct ban_sqlite_query *query, ban_sqlite_row_fn *fn, void *ctx,
+int ban_sqlite_read(const struct sqlutil_query *query, ban_sqlite_row_fn *fn, void *ctx,
                     char *error, size_t cap);
 
 #endif

@@ -1,5 +1,9 @@
 #include "state/sqlutil.h"
 
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "base/err.h"
 #include "base/log.h"
 
@@ -12,4 +16,39 @@ int sqlutil_exec(sqlite3 *conn, const char *who, const char *sql)
         return -SW_EIO;
     }
     return 0;
+}
+
+static int read_prepare(const struct sqlutil_query *query, const char *sql, sqlite3 **conn,
+                        sqlite3_stmt **stmt)
+{
+    if (sqlite3_open_v2(query->path, conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(*conn, 5000) != SQLITE_OK) {
+        return -SW_EIO;
+    }
+    if (sqlite3_prepare_v2(*conn, sql, -1, stmt, NULL) != SQLITE_OK) {
+        return strstr(sqlite3_errmsg(*conn), "no such table") != NULL ? -SW_ENOTFOUND : -SW_EIO;
+    }
+    bool is_bound = sqlite3_bind_int64(*stmt, 1, query->since) == SQLITE_OK &&
+                    sqlite3_bind_int64(*stmt, 2, query->until) == SQLITE_OK;
+    return is_bound ? 0 : -SW_EIO;
+}
+
+int sqlutil_read(const struct sqlutil_query *query, const char *sql, sqlutil_row_fn *fn, void *ctx,
+                 char *error, size_t cap)
+{
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = read_prepare(query, sql, &conn, &stmt);
+    int step = SQLITE_ROW;
+    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = fn(ctx, stmt);
+    }
+    if (rc == -SW_EIO || (rc == 0 && step != SQLITE_DONE)) {
+        (void)snprintf(error, cap, "%s: %s", query->path,
+                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
+        rc = -SW_EIO;
+    }
+    sqlite3_finalize(stmt);
+    (void)sqlite3_close(conn);
+    return rc;
 }

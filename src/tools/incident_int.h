@@ -61,6 +61,7 @@ void incident_tally_sort(struct incident_tally *tally);
 void incident_tally_fini(struct incident_tally *tally);
 
 #define INCIDENT_EXCERPT_MAX 20
+#define INCIDENT_ALERT_ROWS  50
 
 /* What the report found, and what it was asked. */
 struct incident {
@@ -96,6 +97,12 @@ struct incident {
     /* bans in the database during the span */
     uint64_t bans;
     bool has_ban_table;
+    /* alert messages of the span (the database's alert history) */
+    uint64_t alerts;
+    uint64_t alerts_firing; /* messages that opened an incident */
+    bool has_alert_table;
+    char alert_rows[INCIDENT_ALERT_ROWS][320]; /* the first ones, as Markdown table rows */
+    size_t alert_row_count;
 };
 
 /* Writes summary.md's text for `inc` to `out`. */
@@ -103,6 +110,11 @@ void incident_write_summary(const struct incident *inc, FILE *out);
 
 /* Writes carrier-notice.txt's text for `inc` to `out`. */
 void incident_write_notice(const struct incident *inc, FILE *out);
+
+/* One alert message as a Markdown table row (texts made safe) into `out`. */
+struct alert_sqlite_alert;
+void incident_alert_row(char *out, size_t cap, const char *when,
+                        const struct alert_sqlite_alert *alert);
 
 /* "YYYY-MM-DD HH:MM:SS" (UTC) of a wall-clock time in ms into `out` (32 bytes). */
 void incident_format_ms(int64_t ms, char *out, size_t cap);

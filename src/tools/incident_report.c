@@ -20,7 +20,9 @@
 #include "number/money.h"
 #include "obs/cdr.h"
 #include "obs/cdr_store.h"
+#include "state/alert_sqlite.h"
 #include "state/ban_sqlite.h"
+#include "state/sqlutil.h"
 #include "tools/cdr.h"
 #include "tools/incident_int.h"
 
@@ -29,8 +31,8 @@
 #define ROW_CAP        8192
 
 static const char *const bundle_files[] = {
-    "calls.csv",     "calls.json", "security-events.log", "bans.csv",
-    "config.sha256", "summary.md", "carrier-notice.txt",
+    "calls.csv",  "calls.json",    "security-events.log", "bans.csv",
+    "alerts.csv", "config.sha256", "summary.md",          "carrier-notice.txt",
 };
 #define BUNDLE_COUNT (sizeof(bundle_files) / sizeof(bundle_files[0]))
 
@@ -299,6 +301,53 @@ static int on_ban(void *ctx, const struct ban_sqlite_row *row)
     return 0;
 }
 
+/* ---- alerts --------------------------------------------------------------------------- */
+
+/* Writes one CSV field in double quotes (a quote doubled), then `end`. */
+static void put_csv_text(FILE *out, const char *text, char end)
+{
+    (void)fputc('"', out);
+    for (const char *p = text; *p != '\0'; p++) {
+        (void)fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+        if (*p == '"') {
+            (void)fputc('"', out);
+        }
+    }
+    (void)fputc('"', out);
+    (void)fputc(end, out);
+}
+
+static void note_alert(struct incident *inc, const struct alert_sqlite_alert *alert)
+{
+    inc->alerts++;
+    inc->alerts_firing += strcmp(alert->state, "firing") == 0;
+    if (inc->alert_row_count == INCIDENT_ALERT_ROWS) {
+        return;
+    }
+    char when[32];
+    incident_format_ms(alert->time_ms, when, sizeof(when));
+    incident_alert_row(inc->alert_rows[inc->alert_row_count++], sizeof(inc->alert_rows[0]), when,
+                       alert);
+}
+
+static int on_alert(void *ctx, const struct alert_sqlite_alert *alert)
+{
+    struct collect *c = ctx;
+    note_alert(c->inc, alert);
+    char when[32];
+    incident_format_ms(alert->time_ms, when, sizeof(when));
+    (void)fprintf(c->out, "%s,", when);
+    const char *const texts[] = { alert->rule, alert->state, alert->severity, alert->key };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        put_csv_text(c->out, texts[i], ',');
+    }
+    (void)fprintf(c->out, "%lld,", (long long)alert->value);
+    put_csv_text(c->out, alert->title, ',');
+    put_csv_text(c->out, alert->detail, '\n');
+    c->is_write_error = c->is_write_error || ferror(c->out) != 0;
+    return 0;
+}
+
 /* ---- files ---------------------------------------------------------------------------- */
 
 static FILE *open_out(const char *dir, const char *name)
@@ -469,28 +518,52 @@ static int collect_events(struct collect *c, const char *dir)
     return close_out(out) && rc == 0 ? 0 : -SW_EIO;
 }
 
-static int collect_bans(struct collect *c, const char *dir, const char *database)
+static int read_bans(struct collect *c, const char *database, char *error, size_t cap)
 {
-    c->out = open_out(dir, "bans.csv");
-    if (c->out == NULL || fprintf(c->out, "ip,start,end,offence,source,reason\n") < 0) {
+    struct sqlutil_query query = {
+        .path = database,
+        .since = c->inc->since_ms / 1000,
+        .until = (c->inc->until_ms - 1) / 1000 + 1,
+    };
+    return ban_sqlite_read(&query, on_ban, c, error, cap);
+}
+
+static int read_alerts(struct collect *c, const char *database, char *error, size_t cap)
+{
+    struct sqlutil_query query = { .path = database,
+                                   .since = c->inc->since_ms,
+                                   .until = c->inc->until_ms };
+    return alert_sqlite_read_alerts(&query, on_alert, c, error, cap);
+}
+
+/* A table of the database copied into a CSV file of the bundle. */
+struct table_desc {
+    const char *file;
+    const char *header;
+    int (*read)(struct collect *c, const char *database, char *error, size_t cap);
+};
+
+/* Writes desc->file from the database (NULL: none, so the file has its header only). */
+static int collect_table(struct collect *c, const char *dir, const struct table_desc *desc,
+                         const char *database, bool *has_table)
+{
+    c->out = open_out(dir, desc->file);
+    if (c->out == NULL || fprintf(c->out, "%s\n", desc->header) < 0) {
         (void)close_out(c->out);
+        c->out = NULL;
         return -SW_EIO;
     }
     char error[512] = "";
-    struct ban_sqlite_query query = {
-        .path = database,
-        .since_s = c->inc->since_ms / 1000,
-        .until_s = (c->inc->until_ms - 1) / 1000 + 1,
-    };
-    int rc = ban_sqlite_read(&query, on_ban, c, error, sizeof(error));
-    c->inc->has_ban_table = rc != -SW_ENOTFOUND;
+    int rc = database != NULL ? desc->read(c, database, error, sizeof(error)) : -SW_ENOTFOUND;
+    *has_table = rc != -SW_ENOTFOUND;
     rc = rc == -SW_ENOTFOUND ? 0 : rc;
     if (rc != 0) {
-        (void)fprintf(stderr, "sipwarden incident: bans: %s\n", error);
+        (void)fprintf(stderr, "sipwarden incident: %s: %s\n", desc->file,
+                      error[0] != '\0' ? error : sw_strerror(rc));
     }
     bool is_closed = close_out(c->out);
     c->out = NULL;
-    return is_closed && rc == 0 ? 0 : -SW_EIO;
+    return is_closed && rc == 0 && !c->is_write_error ? 0 : -SW_EIO;
 }
 
 static int write_text(const char *dir, const char *name, const struct incident *inc,
@@ -549,8 +622,18 @@ static int make_bundle(struct incident *inc, const char *dir)
     if (rc == 0) {
         rc = collect_events(&c, dir);
     }
-    if (rc == 0 && cfg->state.path != NULL && access(cfg->state.path, R_OK) == 0) {
-        rc = collect_bans(&c, dir, cfg->state.path);
+    const char *state_db =
+        cfg->state.path != NULL && access(cfg->state.path, R_OK) == 0 ? cfg->state.path : NULL;
+    static const struct table_desc bans = { "bans.csv", "ip,start,end,offence,source,reason",
+                                            read_bans };
+    static const struct table_desc alerts = { "alerts.csv",
+                                              "time,rule,state,severity,key,value,title,detail",
+                                              read_alerts };
+    if (rc == 0) {
+        rc = collect_table(&c, dir, &bans, state_db, &inc->has_ban_table);
+    }
+    if (rc == 0) {
+        rc = collect_table(&c, dir, &alerts, state_db, &inc->has_alert_table);
     }
     incident_tally_sort(&inc->destinations);
     incident_tally_sort(&inc->countries);

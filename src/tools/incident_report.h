@@ -7,6 +7,7 @@
  *   calls.json           the same, one JSON object per line
  *   security-events.log  the security log's lines of the span, as written
  *   bans.csv             the bans in the database that were in force during the span
+ *   alerts.csv           the alert messages of the span (the database's alert history)
  *   config.sha256        the configuration file's SHA-256 and modification time
  *   summary.md           the human summary (Markdown): first anomalous event, sources,
  *                        destinations and countries, minutes and cost, what was blocked

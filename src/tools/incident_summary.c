@@ -10,9 +10,11 @@
 
 #include "config/config.h"
 #include "number/money.h"
+#include "state/alert_sqlite.h"
 #include "tools/incident_int.h"
 
-#define TABLE_ROWS 50
+#define TABLE_ROWS     50
+#define ALERT_TEXT_CAP 100
 
 void incident_format_ms(int64_t ms, char *out, size_t cap)
 {
@@ -197,6 +199,40 @@ static void write_blocked(const struct incident *inc, FILE *out)
     }
 }
 
+void incident_alert_row(char *out, size_t cap, const char *when,
+                        const struct alert_sqlite_alert *alert)
+{
+    char rule[ALERT_TEXT_CAP];
+    char key[ALERT_TEXT_CAP];
+    char title[ALERT_TEXT_CAP];
+    (void)snprintf(out, cap, "| %s | %s | %s | %s | %s | %lld | %s |", when,
+                   SAFE(alert->rule, rule), alert->state, alert->severity, SAFE(alert->key, key),
+                   (long long)alert->value, SAFE(alert->title, title));
+}
+
+static void write_alerts(const struct incident *inc, FILE *out)
+{
+    (void)fprintf(out, "\n## Alerts\n\n");
+    if (!inc->has_alert_table) {
+        (void)fprintf(out, "The database keeps no alert history (no [state] path, or a gateway "
+                           "that never ran its alert rules there).\n");
+        return;
+    }
+    (void)fprintf(out,
+                  "%" PRIu64 " alert messages in the span, %" PRIu64 " of them opening an "
+                  "incident (alerts.csv):\n\n",
+                  inc->alerts, inc->alerts_firing);
+    (void)fprintf(out, "| time (UTC) | rule | state | severity | key | value | title |\n"
+                       "|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < inc->alert_row_count; i++) {
+        (void)fprintf(out, "%s\n", inc->alert_rows[i]);
+    }
+    if (inc->alerts > inc->alert_row_count) {
+        (void)fprintf(out, "\n%llu more in alerts.csv.\n",
+                      (unsigned long long)(inc->alerts - inc->alert_row_count));
+    }
+}
+
 void incident_write_summary(const struct incident *inc, FILE *out)
 {
     write_head(inc, out);
@@ -204,16 +240,14 @@ void incident_write_summary(const struct incident *inc, FILE *out)
     write_calls(inc, out);
     write_sources(inc, out);
     write_blocked(inc, out);
-    (void)fprintf(out,
-                  "\n## Alerts\n\nsipwarden hands each alert to its sinks at once and keeps no "
-                  "alert history in its database; the receivers of the sinks hold the alerts "
-                  "of the span. The rules count the security events above.\n"
-                  "\n## Files\n\n- calls.csv, calls.json: the call records in scope\n"
-                  "- security-events.log: the security log's lines in scope\n"
-                  "- bans.csv: the bans in force during the span\n"
-                  "- config.sha256: the configuration's hash\n"
-                  "- carrier-notice.txt: the text for the carrier's fraud desk\n"
-                  "- SHA256SUMS: the hashes of these files (`sha256sum -c SHA256SUMS`)\n");
+    write_alerts(inc, out);
+    (void)fprintf(out, "\n## Files\n\n- calls.csv, calls.json: the call records in scope\n"
+                       "- security-events.log: the security log's lines in scope\n"
+                       "- bans.csv: the bans in force during the span\n"
+                       "- alerts.csv: the alert messages of the span\n"
+                       "- config.sha256: the configuration's hash\n"
+                       "- carrier-notice.txt: the text for the carrier's fraud desk\n"
+                       "- SHA256SUMS: the hashes of these files (`sha256sum -c SHA256SUMS`)\n");
 }
 
 /* ---- carrier notice -------------------------------------------------------------------- */

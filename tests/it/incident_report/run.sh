@@ -2,8 +2,8 @@
 # `sipwarden incident report` after a simulated fraud incident: an attacker guesses an
 # account's password until it is banned, then the (compromised) PBX calls abroad through
 # the trunk: answered calls to France and Germany, refused ones to Britain. The bundle
-# must hold every call record of the span, the security events, the ban and the
-# configuration's hash, and its summary's figures (calls, answered, billed seconds,
+# must hold every call record of the span, the security events, the ban, the alerts the
+# rules raised and the configuration's hash, and its summary's figures (calls, answered, billed seconds,
 # destinations, refusals, the first anomalous event) must be those of the call records.
 source "$(dirname "$0")/../lib.sh"
 
@@ -84,7 +84,7 @@ done
 # 3. The report, scoped to the trunk.
 "$SIPWARDEN" incident report -c gw.conf --since "$since" --trunk provider --out bundle \
     > report.out 2> report.err || it_fail "incident report: $(cat report.err)"
-for f in calls.csv calls.json security-events.log bans.csv config.sha256 summary.md \
+for f in calls.csv calls.json security-events.log bans.csv alerts.csv config.sha256 summary.md \
     carrier-notice.txt SHA256SUMS; do
     [ -s "bundle/$f" ] || it_fail "the bundle has no $f"
 done
@@ -96,6 +96,13 @@ cmp -s <(cut -d' ' -f1 bundle/config.sha256 | head -1) <(sha256sum gw.conf | cut
 cmp -s <(sort bundle/calls.json) <(sort cdr.json) || it_fail "calls.json differs from cdr export"
 grep -q 'SecurityEvent="FraudBlock"' bundle/security-events.log || it_fail "no FraudBlock in the bundle"
 grep -q '^127\.0\.0\.7,' bundle/bans.csv || it_fail "bans.csv lacks the attacker"
+# The alert rules fired on the ban and on the refusals; the history keeps both messages.
+for rule in banned policy_block; do
+    grep -qE "^[0-9-]+ [0-9:]+,\"$rule\",\"firing\"," bundle/alerts.csv ||
+        it_fail "alerts.csv lacks the $rule alert: $(cat bundle/alerts.csv)"
+    grep -qE "^\| [0-9-]+ [0-9:]+ \| $rule \| firing \| medium \|" bundle/summary.md ||
+        it_fail "the summary lacks the $rule alert"
+done
 
 # The summary's figures against the call records.
 # The cost: the record's, else its rate per minute times its billed seconds.

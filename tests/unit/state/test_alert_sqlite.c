@@ -3,8 +3,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/err.h"
 #include "base/time.h"
 #include "state/alert_sqlite.h"
+#include "state/sqlutil.h"
 #include "support/unit.h"
 
 #define DAY_S 86400
@@ -102,10 +104,65 @@ static int teardown(void **state)
     return rmdir(dir);
 }
 
+struct alerts_read {
+    char rules[4][48];
+    int64_t times[4];
+    size_t count;
+};
+
+static int on_alert(void *ctx, const struct alert_sqlite_alert *alert)
+{
+    struct alerts_read *r = ctx;
+    assert_true(r->count < 4);
+    (void)snprintf(r->rules[r->count], sizeof(r->rules[0]), "%s", alert->rule);
+    r->times[r->count++] = alert->time_ms;
+    assert_string_equal(alert->severity, "high");
+    assert_string_equal(alert->detail, "a \"quoted\" detail");
+    return 0;
+}
+
+/* Every alert message is kept; the span of a report reads those of its time. */
+static void test_alert_sqlite_alert_history(void **state)
+{
+    (void)state;
+    int64_t now_ms = sw_wall_s() * 1000;
+    struct alert_sqlite *db = NULL;
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_start(db), 0);
+    static const char *const rules[] = { "before", "first", "second", "after" };
+    for (int i = 0; i < 4; i++) {
+        struct alert_sqlite_alert alert = {
+            .time_ms = now_ms + i * 1000,
+            .rule = rules[i],
+            .state = "firing",
+            .severity = "high",
+            .key = "1001",
+            .title = "t",
+            .detail = "a \"quoted\" detail",
+            .value = 11,
+        };
+        alert_sqlite_note_alert(db, &alert);
+    }
+    alert_sqlite_note_alert(NULL, NULL); /* no database: a no-op */
+    alert_sqlite_close(db);              /* writes what is queued */
+
+    struct alerts_read r = { .count = 0 };
+    char error[256] = "";
+    struct sqlutil_query query = { .path = path, .since = now_ms + 1000, .until = now_ms + 3000 };
+    assert_int_equal(alert_sqlite_read_alerts(&query, on_alert, &r, error, sizeof(error)), 0);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.rules[0], "first");
+    assert_string_equal(r.rules[1], "second");
+    assert_int_equal(r.times[1], now_ms + 2000);
+    query.path = "/nonexistent/alerts.db";
+    assert_int_equal(alert_sqlite_read_alerts(&query, on_alert, &r, error, sizeof(error)), -SW_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alert_sqlite_survives_a_restart),
+        cmocka_unit_test(test_alert_sqlite_alert_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

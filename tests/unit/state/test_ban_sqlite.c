@@ -9,6 +9,7 @@
 #include "base/hash.h"
 #include "base/time.h"
 #include "state/ban_sqlite.h"
+#include "state/sqlutil.h"
 #include "support/unit.h"
 
 #define HISTORY_S 1000
@@ -149,7 +150,7 @@ static void test_ban_sqlite_read_span(void **state)
 
     struct read_ctx read = { .count = 0 };
     char error[256] = "";
-    struct ban_sqlite_query query = { .path = path, .since_s = now - 10, .until_s = now + 100 };
+    struct sqlutil_query query = { .path = path, .since = now - 10, .until = now + 100 };
     assert_int_equal(ban_sqlite_read(&query, on_row, &read, error, sizeof(error)), 0);
     assert_int_equal(read.count, 2);
     assert_string_equal(read.ips[0], "192.0.2.2");
