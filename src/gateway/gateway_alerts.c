@@ -19,6 +19,7 @@
 #include "obs/alert_cert.h"
 #include "obs/alert_log.h"
 #include "obs/alert_sink.h"
+#include "obs/filehash.h"
 #include "obs/metrics.h"
 #include "state/alert_sqlite.h"
 
@@ -102,6 +103,20 @@ static uint64_t signature_of_cfg(const struct cfg *cfg)
     uint64_t h = signature_of(cfg, rules, count);
     sw_free(rules);
     return h;
+}
+
+void gw_alerts_note_config(struct gw_alerts *alerts, const char *path)
+{
+    char sha256[FILEHASH_HEX_CAP];
+    if (alerts == NULL || alerts->db == NULL || path == NULL) {
+        return;
+    }
+    if (!filehash_sha256(path, sha256)) {
+        log_warn(NULL, "alerts: %s: cannot hash the configuration; its history misses this load",
+                 path);
+        return;
+    }
+    alert_sqlite_note_config(alerts->db, (int64_t)(sw_wall_us() / 1000u), path, sha256);
 }
 
 void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)

@@ -54,6 +54,14 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped);
  */
 void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg);
 
+/*
+ * Keeps the SHA-256 of the configuration file at `path`, just loaded (at start or by a
+ * reload), in the database's config history: the incident report's evidence of when the
+ * configuration changed. NULL `path` (the embedded default) or no database: nothing kept.
+ * Main thread.
+ */
+void gw_alerts_note_config(struct gw_alerts *alerts, const char *path);
+
 /* Delivers what is queued, stops and frees; NULL is a no-op. */
 void gw_alerts_free(struct gw_alerts *alerts);
 

@@ -901,6 +901,7 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
     if (rc != 0) {
         return rc;
     }
+    gw_alerts_note_config(obs->alerts, gw->config_path);
     rc = add_metrics(obs);
     if (rc == 0) {
         rc = add_queue(obs, net_group_worker_count(gw->net));
@@ -1032,6 +1033,7 @@ void gw_obs_reopen(struct gateway *gw)
 void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg)
 {
     if (gw->obs != NULL) {
+        gw_alerts_note_config(gw->obs->alerts, gw->config_path);
         gw_alerts_reloaded(gw->obs->alerts, cfg);
     }
 }

@@ -35,8 +35,10 @@ struct as_write {
     uint32_t calls;
 };
 
-/* One queued alert message of the history, its texts copied. */
+/* One queued alert message of the history, its texts copied; or, is_config, a loaded
+ * configuration (key = its SHA-256, detail = its path). */
 struct as_alert {
+    bool is_config;
     int64_t time_ms;
     int64_t value;
     char rule[48];
@@ -52,6 +54,7 @@ struct alert_sqlite {
     sqlite3_stmt *put_source;
     sqlite3_stmt *put_level;
     sqlite3_stmt *put_alert;
+    sqlite3_stmt *put_config;
     int64_t keep_s;
     int64_t purged_s;
     pthread_mutex_t lock;
@@ -79,7 +82,9 @@ static const char tables_sql[] =
     " time_ms INTEGER NOT NULL, rule TEXT NOT NULL, state TEXT NOT NULL,"
     " severity TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, detail TEXT NOT NULL,"
     " value INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS alert_history_time ON alert_history (time_ms);";
+    "CREATE INDEX IF NOT EXISTS alert_history_time ON alert_history (time_ms);"
+    "CREATE TABLE IF NOT EXISTS config_history ("
+    " time_ms INTEGER NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL);";
 
 static const char put_alert_sql[] =
     "INSERT INTO alert_history (time_ms, rule, state, severity, key, title, detail, value)"
@@ -119,7 +124,10 @@ int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite 
                             "INSERT INTO alert_levels (slot, calls) VALUES (?1, ?2)"
                             " ON CONFLICT (slot) DO UPDATE SET calls = MAX(calls, excluded.calls)",
                             -1, &db->put_level, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(db->conn, put_alert_sql, -1, &db->put_alert, NULL) != SQLITE_OK)) {
+         sqlite3_prepare_v2(db->conn, put_alert_sql, -1, &db->put_alert, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(
+             db->conn, "INSERT INTO config_history (time_ms, path, sha256) VALUES (?1, ?2, ?3)", -1,
+             &db->put_config, NULL) != SQLITE_OK)) {
         rc = -SW_EIO;
     }
     if (rc != 0) {
@@ -133,13 +141,15 @@ int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite 
 
 static void purge(struct alert_sqlite *db, int64_t now_s)
 {
-    char sql[240];
+    char sql[384];
     (void)snprintf(sql, sizeof(sql),
                    "DELETE FROM alert_sources WHERE seen_s < %lld;"
                    "DELETE FROM alert_levels WHERE slot < %lld;"
-                   "DELETE FROM alert_history WHERE time_ms < %lld;",
+                   "DELETE FROM alert_history WHERE time_ms < %lld;"
+                   "DELETE FROM config_history WHERE time_ms < %lld"
+                   " AND rowid < (SELECT MAX(rowid) FROM config_history);",
                    (long long)(now_s - db->keep_s), (long long)((now_s - db->keep_s) / AS_SLOT_S),
-                   (long long)(now_s - db->keep_s) * 1000);
+                   (long long)(now_s - db->keep_s) * 1000, (long long)(now_s - db->keep_s) * 1000);
     if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK) {
         (void)report(db, "purge");
     }
@@ -211,8 +221,21 @@ static bool write_one(struct alert_sqlite *db, const struct as_write *w)
     return rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_DONE;
 }
 
+static bool write_config(struct alert_sqlite *db, const struct as_alert *a)
+{
+    sqlite3_stmt *stmt = db->put_config;
+    sqlite3_reset(stmt);
+    int rc = sqlite3_bind_int64(stmt, 1, a->time_ms);
+    rc |= sqlite3_bind_text(stmt, 2, a->detail, -1, SQLITE_TRANSIENT);
+    rc |= sqlite3_bind_text(stmt, 3, a->key, -1, SQLITE_TRANSIENT);
+    return rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_DONE;
+}
+
 static bool write_alert(struct alert_sqlite *db, const struct as_alert *a)
 {
+    if (a->is_config) {
+        return write_config(db, a);
+    }
     sqlite3_stmt *stmt = db->put_alert;
     sqlite3_reset(stmt);
     const char *const texts[] = { a->rule, a->state, a->severity, a->key, a->title, a->detail };
@@ -313,6 +336,18 @@ void alert_sqlite_note_level(struct alert_sqlite *db, int64_t slot, uint32_t cal
     enqueue(db, &w);
 }
 
+static void enqueue_alert(struct alert_sqlite *db, const struct as_alert *a)
+{
+    pthread_mutex_lock(&db->lock);
+    if (db->alert_count == AS_ALERTS) {
+        db->stats.dropped++;
+    } else {
+        db->alerts[db->alert_count++] = *a;
+        pthread_cond_signal(&db->wake);
+    }
+    pthread_mutex_unlock(&db->lock);
+}
+
 void alert_sqlite_note_alert(struct alert_sqlite *db, const struct alert_sqlite_alert *alert)
 {
     if (db == NULL) {
@@ -325,20 +360,19 @@ void alert_sqlite_note_alert(struct alert_sqlite *db, const struct alert_sqlite_
     (void)snprintf(a.key, sizeof(a.key), "%s", alert->key);
     (void)snprintf(a.title, sizeof(a.title), "%s", alert->title);
     (void)snprintf(a.detail, sizeof(a.detail), "%s", alert->detail);
-    pthread_mutex_lock(&db->lock);
-    if (db->alert_count == AS_ALERTS) {
-        db->stats.dropped++;
-    } else {
-        db->alerts[db->alert_count++] = a;
-        pthread_cond_signal(&db->wake);
-    }
-    pthread_mutex_unlock(&db->lock);
+    enqueue_alert(db, &a);
 }
 
-static const char *column_text(sqlite3_stmt *stmt, int column)
+void alert_sqlite_note_config(struct alert_sqlite *db, int64_t time_ms, const char *path,
+                              const char *sha256)
 {
-    const unsigned char *text = sqlite3_column_text(stmt, column);
-    return text != NULL ? (const char *)text : "";
+    if (db == NULL) {
+        return;
+    }
+    struct as_alert a = { .is_config = true, .time_ms = time_ms };
+    (void)snprintf(a.key, sizeof(a.key), "%s", sha256);
+    (void)snprintf(a.detail, sizeof(a.detail), "%s", path);
+    enqueue_alert(db, &a);
 }
 
 struct read_ctx {
@@ -351,12 +385,12 @@ static int read_row(void *ctx, sqlite3_stmt *stmt)
     const struct read_ctx *read = ctx;
     struct alert_sqlite_alert alert = {
         .time_ms = sqlite3_column_int64(stmt, 0),
-        .rule = column_text(stmt, 1),
-        .state = column_text(stmt, 2),
-        .severity = column_text(stmt, 3),
-        .key = column_text(stmt, 4),
-        .title = column_text(stmt, 5),
-        .detail = column_text(stmt, 6),
+        .rule = sqlutil_column_text(stmt, 1),
+        .state = sqlutil_column_text(stmt, 2),
+        .severity = sqlutil_column_text(stmt, 3),
+        .key = sqlutil_column_text(stmt, 4),
+        .title = sqlutil_column_text(stmt, 5),
+        .detail = sqlutil_column_text(stmt, 6),
         .value = sqlite3_column_int64(stmt, 7),
     };
     return read->fn(read->ctx, &alert);
@@ -394,10 +428,35 @@ void alert_sqlite_close(struct alert_sqlite *db)
     sqlite3_finalize(db->put_source);
     sqlite3_finalize(db->put_level);
     sqlite3_finalize(db->put_alert);
+    sqlite3_finalize(db->put_config);
     if (db->conn != NULL) {
         (void)sqlite3_close(db->conn); /* statements are finalized: never busy */
     }
     pthread_cond_destroy(&db->wake);
     pthread_mutex_destroy(&db->lock);
     sw_free(db);
+}
+
+struct config_read_ctx {
+    alert_sqlite_config_fn *fn;
+    void *ctx;
+};
+
+static int read_config_row(void *ctx, sqlite3_stmt *stmt)
+{
+    const struct config_read_ctx *read = ctx;
+    return read->fn(read->ctx, sqlite3_column_int64(stmt, 0), sqlutil_column_text(stmt, 1),
+                    sqlutil_column_text(stmt, 2));
+}
+
+int alert_sqlite_read_configs(const struct sqlutil_query *query, alert_sqlite_config_fn *fn,
+                              void *ctx, char *error, size_t cap)
+{
+    /* The span's loads, after the last one before it: the configuration in force at ?1. */
+    static const char sql[] =
+        "SELECT time_ms, path, sha256 FROM config_history WHERE time_ms < ?2 AND time_ms >="
+        " COALESCE((SELECT MAX(time_ms) FROM config_history WHERE time_ms < ?1), ?1)"
+        " ORDER BY time_ms, rowid";
+    struct config_read_ctx read = { .fn = fn, .ctx = ctx };
+    return sqlutil_read(query, sql, read_config_row, &read, error, cap);
 }

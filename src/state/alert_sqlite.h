@@ -7,8 +7,11 @@
  *  - alert_levels: the highest number of concurrent calls of each 15-minute period, the
  *    history behind the learned normal peak of the call-volume rule;
  *  - alert_history: every alert message the engine delivered (firing, update, resolved),
- *    the evidence `sipwarden incident report` bundles.
- * Rows older than `keep_days` are deleted at start and once an hour.
+ *    the evidence `sipwarden incident report` bundles;
+ *  - config_history: the SHA-256 of the configuration file at each start and reload, so
+ *    that a report can tell when the configuration changed.
+ * Rows older than `keep_days` are deleted at start and once an hour, but for the newest
+ * configuration load (the one in force, however old).
  *
  * Writes go through a bounded queue to this module's own thread, so the callers (the
  * alert engine under its lock, the housekeeping thread) never wait for the disk; a full
@@ -48,6 +51,8 @@ struct alert_sqlite_alert {
 };
 
 typedef int alert_sqlite_alert_fn(void *ctx, const struct alert_sqlite_alert *alert);
+typedef int alert_sqlite_config_fn(void *ctx, int64_t time_ms, const char *path,
+                                   const char *sha256);
 
 struct sqlutil_query;
 
@@ -75,6 +80,11 @@ void alert_sqlite_note_level(struct alert_sqlite *db, int64_t slot, uint32_t cal
  * already it is dropped and counted. NULL `db` is a no-op. */
 void alert_sqlite_note_alert(struct alert_sqlite *db, const struct alert_sqlite_alert *alert);
 
+/* Queues "the configuration at `path` with this SHA-256 (hex) was loaded at time_ms", in
+ * the same queue as the alert messages. NULL `db` is a no-op. */
+void alert_sqlite_note_config(struct alert_sqlite *db, int64_t time_ms, const char *path,
+                              const char *sha256);
+
 void alert_sqlite_stats_get(struct alert_sqlite *db, struct alert_sqlite_stats *out);
 
 /*
@@ -84,6 +94,13 @@ void alert_sqlite_stats_get(struct alert_sqlite *db, struct alert_sqlite_stats *
  */
 int alert_sqlite_read_alerts(const struct sqlutil_query *query, alert_sqlite_alert_fn *fn,
                              void *ctx, char *error, size_t cap);
+
+/*
+ * The same for the configuration loads of config_history: first the last load before the
+ * span (time_ms < since: the configuration in force when it began), then the span's.
+ */
+int alert_sqlite_read_configs(const struct sqlutil_query *query, alert_sqlite_config_fn *fn,
+                              void *ctx, char *error, size_t cap);
 
 /* Writes what is queued, stops the thread and closes; NULL is a no-op. */
 void alert_sqlite_close(struct alert_sqlite *db);

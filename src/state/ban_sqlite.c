@@ -424,12 +424,6 @@ void ban_sqlite_stats_get(struct ban_sqlite *db, struct ban_sqlite_stats *out)
 static const char read_sql[] = "SELECT ip, start_s, end_s, offence, source, reason FROM bans"
                                " WHERE start_s < ?2 AND end_s >= ?1 ORDER BY start_s, ip";
 
-static const char *column_text(sqlite3_stmt *stmt, int column)
-{
-    const unsigned char *text = sqlite3_column_text(stmt, column);
-    return text != NULL ? (const char *)text : "";
-}
-
 struct read_ctx {
     ban_sqlite_row_fn *fn;
     void *ctx;
@@ -439,12 +433,12 @@ static int read_row(void *ctx, sqlite3_stmt *stmt)
 {
     const struct read_ctx *read = ctx;
     struct ban_sqlite_row row = {
-        .ip = column_text(stmt, 0),
+        .ip = sqlutil_column_text(stmt, 0),
         .start_s = sqlite3_column_int64(stmt, 1),
         .end_s = sqlite3_column_int64(stmt, 2),
         .offence = sqlite3_column_int64(stmt, 3),
-        .source = column_text(stmt, 4),
-        .reason = column_text(stmt, 5),
+        .source = sqlutil_column_text(stmt, 4),
+        .reason = sqlutil_column_text(stmt, 5),
     };
     return read->fn(read->ctx, &row);
 }

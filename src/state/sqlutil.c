@@ -18,6 +18,12 @@ int sqlutil_exec(sqlite3 *conn, const char *who, const char *sql)
     return 0;
 }
 
+const char *sqlutil_column_text(sqlite3_stmt *stmt, int column)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+    return text != NULL ? (const char *)text : "";
+}
+
 static int read_prepare(const struct sqlutil_query *query, const char *sql, sqlite3 **conn,
                         sqlite3_stmt **stmt)
 {

@@ -25,6 +25,9 @@ struct sqlutil_query {
 
 typedef int sqlutil_row_fn(void *ctx, sqlite3_stmt *stmt);
 
+/* The text of result column `column`, "" for NULL; valid until the next step. */
+const char *sqlutil_column_text(sqlite3_stmt *stmt, int column);
+
 /*
  * Opens the database of `query` read-only, runs `sql` with the span bound and calls `fn`
  * with each result row; stops at the first non-zero return and passes it on. Returns 0,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/sv.h"
+#include "obs/filehash.h"
 
 struct cfg;
 
@@ -62,6 +63,7 @@ void incident_tally_fini(struct incident_tally *tally);
 
 #define INCIDENT_EXCERPT_MAX 20
 #define INCIDENT_ALERT_ROWS  50
+#define INCIDENT_CONFIG_ROWS 50
 
 /* What the report found, and what it was asked. */
 struct incident {
@@ -71,7 +73,6 @@ struct incident {
     const char *account; /* NULL = any */
     const char *trunk;   /* NULL = any */
     const struct cfg *cfg;
-    char config_sha256[65];
     int64_t config_mtime_s;
     /* call records in scope */
     uint64_t calls;
@@ -83,8 +84,8 @@ struct incident {
     struct incident_tally call_sources; /* leg A's source IP */
     struct incident_tally trunks;
     struct incident_tally accounts;
-    char excerpt[INCIDENT_EXCERPT_MAX][160]; /* the first calls, one line each */
     size_t excerpt_count;
+    char excerpt[INCIDENT_EXCERPT_MAX][160]; /* the first calls, one line each */
     /* security events in scope */
     uint64_t events;
     uint64_t anomalies;
@@ -92,18 +93,37 @@ struct incident {
     uint64_t bans_added;    /* BanAdded events */
     struct incident_tally event_kinds;
     struct incident_tally event_sources; /* remote IPs of the anomalous events */
-    struct incident_event first;         /* the first anomalous event */
-    bool has_first;
+    struct incident_event first;         /* the first anomalous event (has_first) */
     /* bans in the database during the span */
     uint64_t bans;
-    bool has_ban_table;
     /* alert messages of the span (the database's alert history) */
     uint64_t alerts;
     uint64_t alerts_firing; /* messages that opened an incident */
-    bool has_alert_table;
-    char alert_rows[INCIDENT_ALERT_ROWS][320]; /* the first ones, as Markdown table rows */
     size_t alert_row_count;
+    char alert_rows[INCIDENT_ALERT_ROWS][320]; /* the first ones, as Markdown table rows */
+    /* configuration loads (the database's config history, incident_config_note) */
+    uint64_t config_loads;   /* starts and reloads in the span */
+    uint64_t config_changes; /* those that loaded another file content than the one before */
+    size_t config_row_count;
+    char config_rows[INCIDENT_CONFIG_ROWS][224]; /* Markdown table rows, the first ones */
+    char config_last[FILEHASH_HEX_CAP];          /* the last load's hash, "" before the first */
+    char config_sha256[FILEHASH_HEX_CAP];        /* of the file now, "" when unreadable */
+    /* what was found at all (flags last: the struct packs) */
+    bool has_first;
+    bool has_ban_table;
+    bool has_alert_table;
+    bool has_config_table;
 };
+
+/*
+ * Notes one load of the configuration (time, path, SHA-256 in hex) from the config
+ * history, in time order, the one in force at the span's start first. Returns how it
+ * stands to the load before: "in force" (before the span), "first known" (no load
+ * before it in the database), "changed" or "unchanged" (a reload or restart of the same
+ * content).
+ */
+const char *incident_config_note(struct incident *inc, int64_t time_ms, const char *path,
+                                 const char *sha256);
 
 /* Writes summary.md's text for `inc` to `out`. */
 void incident_write_summary(const struct incident *inc, FILE *out);

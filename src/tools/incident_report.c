@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "number/money.h"
 #include "obs/cdr.h"
 #include "obs/cdr_store.h"
+#include "obs/filehash.h"
 #include "state/alert_sqlite.h"
 #include "state/ban_sqlite.h"
 #include "state/sqlutil.h"
@@ -31,8 +31,9 @@
 #define ROW_CAP        8192
 
 static const char *const bundle_files[] = {
-    "calls.csv",  "calls.json",    "security-events.log", "bans.csv",
-    "alerts.csv", "config.sha256", "summary.md",          "carrier-notice.txt",
+    "calls.csv",     "calls.json", "security-events.log",
+    "bans.csv",      "alerts.csv", "config-history.csv",
+    "config.sha256", "summary.md", "carrier-notice.txt",
 };
 #define BUNDLE_COUNT (sizeof(bundle_files) / sizeof(bundle_files[0]))
 
@@ -348,6 +349,20 @@ static int on_alert(void *ctx, const struct alert_sqlite_alert *alert)
     return 0;
 }
 
+/* ---- configuration loads --------------------------------------------------------------- */
+
+static int on_config(void *ctx, int64_t time_ms, const char *path, const char *sha256)
+{
+    struct collect *c = ctx;
+    const char *how = incident_config_note(c->inc, time_ms, path, sha256);
+    char when[32];
+    incident_format_ms(time_ms, when, sizeof(when));
+    (void)fprintf(c->out, "%s,%s,%s,", when, how, sha256);
+    put_csv_text(c->out, path, '\n');
+    c->is_write_error = c->is_write_error || ferror(c->out) != 0;
+    return 0;
+}
+
 /* ---- files ---------------------------------------------------------------------------- */
 
 static FILE *open_out(const char *dir, const char *name)
@@ -370,39 +385,15 @@ static bool close_out(FILE *f)
     return f != NULL && fclose(f) == 0;
 }
 
-/* The SHA-256 of the file at `path` in hex (65 bytes); false when it cannot be read. */
-static bool file_sha256(const char *path, char *hex)
-{
-    FILE *f = fopen(path, "re");
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    bool is_ok = f != NULL && md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    unsigned char chunk[8192];
-    size_t n;
-    while (is_ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        is_ok = EVP_DigestUpdate(md, chunk, n) == 1;
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    is_ok = is_ok && ferror(f) == 0 && EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32;
-    for (unsigned i = 0; is_ok && i < len; i++) {
-        (void)snprintf(hex + (size_t)2 * i, 3, "%02x", digest[i]);
-    }
-    EVP_MD_CTX_free(md);
-    if (f != NULL) {
-        (void)fclose(f); /* read-only */
-    }
-    return is_ok;
-}
-
 static int write_sums(const char *dir)
 {
     FILE *out = open_out(dir, "SHA256SUMS");
     bool is_ok = out != NULL;
     for (size_t i = 0; is_ok && i < BUNDLE_COUNT; i++) {
         char path[PATH_MAX];
-        char hex[65];
+        char hex[FILEHASH_HEX_CAP];
         is_ok = snprintf(path, sizeof(path), "%s/%s", dir, bundle_files[i]) < (int)sizeof(path) &&
-                file_sha256(path, hex) && fprintf(out, "%s  %s\n", hex, bundle_files[i]) > 0;
+                filehash_sha256(path, hex) && fprintf(out, "%s  %s\n", hex, bundle_files[i]) > 0;
     }
     return close_out(out) && is_ok ? 0 : -SW_EIO;
 }
@@ -464,7 +455,7 @@ static void note_config(struct incident *inc)
     if (stat(inc->cfg->source, &st) == 0) {
         inc->config_mtime_s = (int64_t)st.st_mtime;
     }
-    if (!file_sha256(inc->cfg->source, inc->config_sha256)) {
+    if (!filehash_sha256(inc->cfg->source, inc->config_sha256)) {
         inc->config_sha256[0] = '\0';
     }
 }
@@ -528,12 +519,24 @@ static int read_bans(struct collect *c, const char *database, char *error, size_
     return ban_sqlite_read(&query, on_ban, c, error, cap);
 }
 
-static int read_alerts(struct collect *c, const char *database, char *error, size_t cap)
+/* The span in ms, as the alert and configuration history keep their times. */
+static struct sqlutil_query span_ms(const struct collect *c, const char *database)
 {
-    struct sqlutil_query query = { .path = database,
+    return (struct sqlutil_query){ .path = database,
                                    .since = c->inc->since_ms,
                                    .until = c->inc->until_ms };
+}
+
+static int read_alerts(struct collect *c, const char *database, char *error, size_t cap)
+{
+    struct sqlutil_query query = span_ms(c, database);
     return alert_sqlite_read_alerts(&query, on_alert, c, error, cap);
+}
+
+static int read_configs(struct collect *c, const char *database, char *error, size_t cap)
+{
+    struct sqlutil_query query = span_ms(c, database);
+    return alert_sqlite_read_configs(&query, on_config, c, error, cap);
 }
 
 /* A table of the database copied into a CSV file of the bundle. */
@@ -632,8 +635,13 @@ static int make_bundle(struct incident *inc, const char *dir)
     if (rc == 0) {
         rc = collect_table(&c, dir, &bans, state_db, &inc->has_ban_table);
     }
+    static const struct table_desc configs = { "config-history.csv", "time,load,sha256,path",
+                                               read_configs };
     if (rc == 0) {
         rc = collect_table(&c, dir, &alerts, state_db, &inc->has_alert_table);
+    }
+    if (rc == 0) {
+        rc = collect_table(&c, dir, &configs, state_db, &inc->has_config_table);
     }
     incident_tally_sort(&inc->destinations);
     incident_tally_sort(&inc->countries);

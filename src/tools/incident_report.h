@@ -8,7 +8,10 @@
  *   security-events.log  the security log's lines of the span, as written
  *   bans.csv             the bans in the database that were in force during the span
  *   alerts.csv           the alert messages of the span (the database's alert history)
- *   config.sha256        the configuration file's SHA-256 and modification time
+ *   config-history.csv   the configuration's loads (the daemon's starts and reloads, with
+ *                        the file's SHA-256): the one in force at the span's start, then
+ *                        the span's, each first known, changed or unchanged
+ *   config.sha256        the configuration file's SHA-256 and modification time now
  *   summary.md           the human summary (Markdown): first anomalous event, sources,
  *                        destinations and countries, minutes and cost, what was blocked
  *   carrier-notice.txt   a ready text for the trunk provider's fraud desk

@@ -88,8 +88,6 @@ static void write_head(const struct incident *inc, FILE *out)
     (void)fprintf(out, "- Configuration: %s, SHA-256 `%s`, last modified %s UTC%s\n",
                   SAFE(inc->cfg->source, name), inc->config_sha256, mtime,
                   is_changed ? " (**changed during the span**)" : "");
-    (void)fprintf(out, "- Configuration history: the gateway keeps no earlier versions or "
-                       "hashes of its configuration; compare config.sha256 with your backups\n");
 }
 
 static void write_entry_point(const struct incident *inc, FILE *out)
@@ -210,12 +208,22 @@ void incident_alert_row(char *out, size_t cap, const char *when,
                    (long long)alert->value, SAFE(alert->title, title));
 }
 
+/* A section's title; false, after saying that `what` is missing, without its table. */
+static bool write_section(FILE *out, const char *title, bool has_table, const char *what)
+{
+    (void)fprintf(out, "\n## %s\n\n", title);
+    if (!has_table) {
+        (void)fprintf(out,
+                      "The database keeps no %s (no [state] path, or a gateway that never "
+                      "kept it there).\n",
+                      what);
+    }
+    return has_table;
+}
+
 static void write_alerts(const struct incident *inc, FILE *out)
 {
-    (void)fprintf(out, "\n## Alerts\n\n");
-    if (!inc->has_alert_table) {
-        (void)fprintf(out, "The database keeps no alert history (no [state] path, or a gateway "
-                           "that never ran its alert rules there).\n");
+    if (!write_section(out, "Alerts", inc->has_alert_table, "alert history")) {
         return;
     }
     (void)fprintf(out,
@@ -233,6 +241,53 @@ static void write_alerts(const struct incident *inc, FILE *out)
     }
 }
 
+const char *incident_config_note(struct incident *inc, int64_t time_ms, const char *path,
+                                 const char *sha256)
+{
+    const char *how = time_ms < inc->since_ms                 ? "in force"
+                      : inc->config_last[0] == '\0'           ? "first known"
+                      : strcmp(inc->config_last, sha256) != 0 ? "changed"
+                                                              : "unchanged";
+    if (time_ms >= inc->since_ms) {
+        inc->config_loads++;
+        inc->config_changes += strcmp(how, "changed") == 0;
+    }
+    (void)snprintf(inc->config_last, sizeof(inc->config_last), "%s", sha256);
+    if (inc->config_row_count < INCIDENT_CONFIG_ROWS) {
+        char when[32];
+        char hash[FILEHASH_HEX_CAP * 3];
+        char file[sizeof(inc->config_rows[0])];
+        incident_format_ms(time_ms, when, sizeof(when));
+        (void)snprintf(inc->config_rows[inc->config_row_count++], sizeof(inc->config_rows[0]),
+                       "| %s | %s | `%.64s` | %.80s |", when, how, SAFE(sha256, hash),
+                       SAFE(path, file));
+    }
+    return how;
+}
+
+static void write_config(const struct incident *inc, FILE *out)
+{
+    if (!write_section(out, "Configuration changes", inc->has_config_table,
+                       "configuration history")) {
+        return;
+    }
+    (void)fprintf(out,
+                  "%" PRIu64 " loads of the configuration (starts and reloads) in the span, "
+                  "%" PRIu64 " of them with a changed file (config-history.csv):\n\n",
+                  inc->config_loads, inc->config_changes);
+    (void)fprintf(out, "| time (UTC) | load | SHA-256 | file |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < inc->config_row_count; i++) {
+        (void)fprintf(out, "%s\n", inc->config_rows[i]);
+    }
+    if (inc->until_ms == INT64_MAX && inc->config_last[0] != '\0' &&
+        strcmp(inc->config_last, inc->config_sha256) != 0) {
+        (void)fprintf(out,
+                      "\n**The file now (SHA-256 `%s`) is not the one the gateway loaded "
+                      "last**: it was edited after the last start or reload.\n",
+                      inc->config_sha256[0] != '\0' ? inc->config_sha256 : "unreadable");
+    }
+}
+
 void incident_write_summary(const struct incident *inc, FILE *out)
 {
     write_head(inc, out);
@@ -241,11 +296,14 @@ void incident_write_summary(const struct incident *inc, FILE *out)
     write_sources(inc, out);
     write_blocked(inc, out);
     write_alerts(inc, out);
+    write_config(inc, out);
     (void)fprintf(out, "\n## Files\n\n- calls.csv, calls.json: the call records in scope\n"
                        "- security-events.log: the security log's lines in scope\n"
                        "- bans.csv: the bans in force during the span\n"
                        "- alerts.csv: the alert messages of the span\n"
-                       "- config.sha256: the configuration's hash\n"
+                       "- config.sha256: the configuration's hash now\n"
+                       "- config-history.csv: the configuration's loads, from the one in force "
+                       "at the span's start\n"
                        "- carrier-notice.txt: the text for the carrier's fraud desk\n"
                        "- SHA256SUMS: the hashes of these files (`sha256sum -c SHA256SUMS`)\n");
 }

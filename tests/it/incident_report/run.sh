@@ -3,8 +3,9 @@
 # account's password until it is banned, then the (compromised) PBX calls abroad through
 # the trunk: answered calls to France and Germany, refused ones to Britain. The bundle
 # must hold every call record of the span, the security events, the ban, the alerts the
-# rules raised and the configuration's hash, and its summary's figures (calls, answered, billed seconds,
-# destinations, refusals, the first anomalous event) must be those of the call records.
+# rules raised, the configuration's hash and its history (a reload with an edited file in
+# the span), and its summary's figures (calls, answered, billed seconds, destinations,
+# refusals, the first anomalous event) must be those of the call records.
 source "$(dirname "$0")/../lib.sh"
 
 gw_port=$(it_free_port)
@@ -81,17 +82,50 @@ for i in $(seq 1 50); do
 done
 [ "$(wc -l < cdr.json)" = 4 ] || it_fail "the database holds $(wc -l < cdr.json) call records, not 4"
 
-# 3. The report, scoped to the trunk.
+# 3. The operator edits the configuration and reloads: the database keeps the hash of
+# each load (the start's and the reload's).
+sha_start=$(sha256sum gw.conf | cut -d' ' -f1)
+printf '; reviewed during the incident\n' >> gw.conf
+sha_reload=$(sha256sum gw.conf | cut -d' ' -f1)
+kill -HUP "$GW_PID"
+it_wait_grep 'reload: configuration reloaded' gateway.log 10 || it_fail "no reload"
+loads() {
+    python3 -c 'import sqlite3
+db = sqlite3.connect("file:gw.db?mode=ro", uri=True)
+print(db.execute("SELECT COUNT(*) FROM config_history").fetchone()[0])' 2> /dev/null || echo 0
+}
+for i in $(seq 1 50); do
+    [ "$(loads)" = 2 ] && break
+    sleep 0.1
+done
+[ "$(loads)" = 2 ] || it_fail "the database keeps $(loads) configuration loads, not 2"
+
+# The report, scoped to the trunk.
 "$SIPWARDEN" incident report -c gw.conf --since "$since" --trunk provider --out bundle \
     > report.out 2> report.err || it_fail "incident report: $(cat report.err)"
-for f in calls.csv calls.json security-events.log bans.csv alerts.csv config.sha256 summary.md \
-    carrier-notice.txt SHA256SUMS; do
+for f in calls.csv calls.json security-events.log bans.csv alerts.csv config-history.csv \
+    config.sha256 summary.md carrier-notice.txt SHA256SUMS; do
     [ -s "bundle/$f" ] || it_fail "the bundle has no $f"
 done
 [ "$(stat -c %a bundle)" = 700 ] || it_fail "the bundle is readable by others"
 (cd bundle && sha256sum -c --quiet SHA256SUMS) || it_fail "SHA256SUMS does not match"
 cmp -s <(cut -d' ' -f1 bundle/config.sha256 | head -1) <(sha256sum gw.conf | cut -d' ' -f1) ||
     it_fail "config.sha256 is not the configuration's hash"
+# The configuration's history: the start's load, then the reload's, which changed it.
+history=bundle/config-history.csv
+[ "$(wc -l < "$history")" = 3 ] || it_fail "config-history.csv lacks the 2 loads: $(cat "$history")"
+sed -n 2p "$history" | grep -qE "^[0-9-]+ [0-9:]+,first known,$sha_start,\"gw\.conf\"\$" ||
+    it_fail "config-history.csv lacks the start's load: $(cat "$history")"
+sed -n 3p "$history" | grep -qE "^[0-9-]+ [0-9:]+,changed,$sha_reload,\"gw\.conf\"\$" ||
+    it_fail "config-history.csv lacks the reload's change: $(cat "$history")"
+grep -qF '2 loads of the configuration (starts and reloads) in the span, 1 of them with a changed file' \
+    bundle/summary.md || it_fail "the summary does not count the loads: $(grep -A3 '^## Configuration' bundle/summary.md)"
+grep -qE "^\| [0-9-]+ [0-9:]+ \| changed \| \`$sha_reload\` \| gw\.conf \|\$" bundle/summary.md ||
+    it_fail "the summary does not list the change"
+grep -qF '(**changed during the span**)' bundle/summary.md || it_fail "the file's edit is not flagged"
+if grep -q 'is not the one the gateway loaded last' bundle/summary.md; then
+    it_fail "the file loaded last is said to differ"
+fi
 [ "$(($(wc -l < bundle/calls.csv) - 1))" = 4 ] || it_fail "calls.csv does not hold the 4 calls"
 cmp -s <(sort bundle/calls.json) <(sort cdr.json) || it_fail "calls.json differs from cdr export"
 grep -q 'SecurityEvent="FraudBlock"' bundle/security-events.log || it_fail "no FraudBlock in the bundle"
@@ -145,11 +179,15 @@ grep -qxF "  Calls:          $calls ($answered answered), $minutes minutes, cost
     it_fail "the notice's figures are wrong"
 [ "$(grep -cE '^  [0-9]{4}-[0-9]{2}-[0-9]{2} ' "$notice")" = 4 ] || it_fail "the notice's excerpt lacks calls"
 
-# 4. Scoped to the account: its calls (none) and the events about it.
+# 4. Scoped to the account: its calls (none) and the events about it; the file, edited
+# again but not reloaded, is not the one the gateway runs.
+printf '; not reloaded yet\n' >> gw.conf
 "$SIPWARDEN" incident report -c gw.conf --since "$since" --account 1001 --out account \
     > account.out 2>&1 || it_fail "incident report --account: $(cat account.out)"
 grep -qE '^\| 0 \| 0 \| 0 \| 0\.0 \|' account/summary.md || it_fail "the account made no call"
 grep -q 'AccountID="1001"' account/security-events.log || it_fail "the account's events are missing"
+grep -qF "**The file now (SHA-256 \`$(sha256sum gw.conf | cut -d' ' -f1)\`) is not the one the gateway loaded last**" \
+    account/summary.md || it_fail "the unreloaded edit is not flagged"
 if grep -q 'FraudBlock' account/security-events.log; then
     it_fail "the PBX's refusals are not about the account"
 fi

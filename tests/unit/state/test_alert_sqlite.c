@@ -59,8 +59,8 @@ static void test_alert_sqlite_survives_a_restart(void **state)
     struct sw_ip a = ip_of("192.0.2.7");
     struct sw_ip b = ip_of("2001:db8::9");
     alert_sqlite_note_source(db, "1001", &a, now - 100);
-    alert_sqlite_note_source(db, "1001", &a, now - 200);        /* older: the later stays */
-    alert_sqlite_note_source(db, "1002", &b, now - 31 * DAY_S); /* purged at load */
+    alert_sqlite_note_source(db, "1001", &a, now - 200);          /* older: the later stays */
+    alert_sqlite_note_source(db, "1002", &b, now - 31LL * DAY_S); /* purged at load */
     alert_sqlite_note_level(db, now / 900 - 4, 5);
     alert_sqlite_note_level(db, now / 900 - 4, 3); /* lower: the higher stays */
     alert_sqlite_close(db);
@@ -132,7 +132,7 @@ static void test_alert_sqlite_alert_history(void **state)
     static const char *const rules[] = { "before", "first", "second", "after" };
     for (int i = 0; i < 4; i++) {
         struct alert_sqlite_alert alert = {
-            .time_ms = now_ms + i * 1000,
+            .time_ms = now_ms + (int64_t)i * 1000,
             .rule = rules[i],
             .state = "firing",
             .severity = "high",
@@ -158,11 +158,84 @@ static void test_alert_sqlite_alert_history(void **state)
     assert_int_equal(alert_sqlite_read_alerts(&query, on_alert, &r, error, sizeof(error)), -SW_EIO);
 }
 
+struct configs_read {
+    int64_t times[4];
+    char hashes[4][65];
+    size_t count;
+};
+
+static int on_config(void *ctx, int64_t time_ms, const char *config_path, const char *sha256)
+{
+    struct configs_read *r = ctx;
+    assert_true(r->count < 4);
+    assert_string_equal(config_path, "/etc/sipwarden/sipwarden.conf");
+    (void)snprintf(r->hashes[r->count], sizeof(r->hashes[0]), "%s", sha256);
+    r->times[r->count++] = time_ms;
+    return 0;
+}
+
+static void read_configs(int64_t since_ms, int64_t until_ms, struct configs_read *r)
+{
+    char error[256] = "";
+    struct sqlutil_query query = { .path = path, .since = since_ms, .until = until_ms };
+    *r = (struct configs_read){ .count = 0 };
+    assert_int_equal(alert_sqlite_read_configs(&query, on_config, r, error, sizeof(error)), 0);
+}
+
+/*
+ * Every load of the configuration is kept; a span reads the one in force at its start,
+ * then its own. The purge spares the newest load, however old: it is the one in force.
+ */
+static void test_alert_sqlite_config_history(void **state)
+{
+    (void)state;
+    int64_t now_ms = sw_wall_s() * 1000;
+    int64_t old_ms = now_ms - 40LL * DAY_S * 1000;
+    struct alert_sqlite *db = NULL;
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_start(db), 0);
+    static const char *const conf = "/etc/sipwarden/sipwarden.conf";
+    alert_sqlite_note_config(db, old_ms - 1000, conf, "00"); /* purged: not the newest */
+    alert_sqlite_note_config(db, old_ms, conf, "aa");        /* the newest for now */
+    alert_sqlite_note_config(NULL, now_ms, conf, "zz");      /* no database: a no-op */
+    alert_sqlite_close(db);
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_load(db, sw_wall_s(), NULL, NULL, NULL), 0); /* purges */
+    alert_sqlite_close(db);
+    struct configs_read r;
+    read_configs(0, INT64_MAX, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.hashes[0], "aa");
+    assert_int_equal(r.times[0], old_ms);
+
+    assert_int_equal(alert_sqlite_open(path, 30, &db), 0);
+    assert_int_equal(alert_sqlite_start(db), 0);
+    alert_sqlite_note_config(db, now_ms + 1000, conf, "bb");
+    alert_sqlite_note_config(db, now_ms + 2000, conf, "cc");
+    alert_sqlite_note_config(db, now_ms + 3000, conf, "dd");
+    alert_sqlite_close(db);
+    /* The span [now + 1.5 s, now + 3 s): bb was in force, then cc. */
+    read_configs(now_ms + 1500, now_ms + 3000, &r);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.hashes[0], "bb");
+    assert_int_equal(r.times[0], now_ms + 1000);
+    assert_string_equal(r.hashes[1], "cc");
+    /* A span before any load: nothing. */
+    read_configs(0, old_ms, &r);
+    assert_int_equal(r.count, 0);
+    /* A span starting at a load reads the one before too (in force up to it). */
+    read_configs(now_ms + 2000, INT64_MAX, &r);
+    assert_int_equal(r.count, 3);
+    assert_string_equal(r.hashes[0], "bb");
+    assert_string_equal(r.hashes[2], "dd");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alert_sqlite_survives_a_restart),
         cmocka_unit_test(test_alert_sqlite_alert_history),
+        cmocka_unit_test(test_alert_sqlite_config_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

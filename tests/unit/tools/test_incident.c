@@ -1,5 +1,9 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "support/unit.h"
 #include "tools/incident_int.h"
 
@@ -85,11 +89,75 @@ static void test_incident_tally(void **state)
     assert_null(tally.items);
 }
 
+/* The configuration's loads: how each stands to the one before, and the summary's section. */
+static void test_incident_config_note(void **state)
+{
+    (void)state;
+    static const char a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    struct incident first = { .since_ms = 1000000, .until_ms = INT64_MAX };
+    assert_string_equal(incident_config_note(&first, 1000000, "/etc/sw.conf", a), "first known");
+    assert_int_equal(first.config_loads, 1);
+
+    struct incident inc = { .since_ms = 1000000, .until_ms = INT64_MAX, .has_config_table = true };
+    (void)snprintf(inc.config_sha256, sizeof(inc.config_sha256), "%s", a);
+    assert_string_equal(incident_config_note(&inc, 999000, "/etc/sw.conf", a), "in force");
+    assert_string_equal(incident_config_note(&inc, 1001000, "/etc/sw.conf", a), "unchanged");
+    assert_string_equal(incident_config_note(&inc, 1002000, "/etc/sw|x.conf", b), "changed");
+    assert_string_equal(incident_config_note(&inc, 1003000, "/etc/sw.conf", a), "changed");
+    assert_int_equal(inc.config_loads, 3);
+    assert_int_equal(inc.config_changes, 2);
+    assert_int_equal(inc.config_row_count, 4);
+    assert_string_equal(inc.config_rows[2],
+                        "| 1970-01-01 00:16:42 | changed | `bbbbbbbbbbbbbbbbbbbbbbb"
+                        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb` | /etc/sw%7Cx.conf |");
+
+    /* The summary lists them; the file as it is now is the last one loaded. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    char source[] = "/etc/sw.conf";
+    struct cfg cfg = { .source = source };
+    inc.cfg = &cfg;
+    incident_write_summary(&inc, out);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(strstr(text, "\n## Configuration changes\n\n3 loads of the configuration "
+                                 "(starts and reloads) in the span, 2 of them with a changed "
+                                 "file (config-history.csv):\n"));
+    assert_non_null(strstr(text, "\n| 1970-01-01 00:16:39 | in force | `aaaa"));
+    assert_null(strstr(text, "is not the one the gateway loaded last"));
+    free(text);
+
+    /* Edited after the last load: said. */
+    (void)snprintf(inc.config_sha256, sizeof(inc.config_sha256), "%s", b);
+    text = NULL;
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    incident_write_summary(&inc, out);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(strstr(text, "**The file now (SHA-256 `bbbb"));
+    free(text);
+
+    /* A database without the table (a gateway older than the history): said. */
+    inc.has_config_table = false;
+    text = NULL;
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    incident_write_summary(&inc, out);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(strstr(text, "\n## Configuration changes\n\nThe database keeps no "
+                                 "configuration history (no [state] path,"));
+    assert_null(strstr(text, "config-history.csv):"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_incident_event_parse),
         cmocka_unit_test(test_incident_tally),
+        cmocka_unit_test(test_incident_config_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
