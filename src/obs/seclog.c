@@ -12,6 +12,7 @@
 #include "base/addr.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fdio.h"
 #include "base/log.h"
 
 #define SECLOG_WRITE_ATTEMPTS 8
@@ -426,23 +427,6 @@ static void reopen_now(struct seclog *log)
     atomic_fetch_add_explicit(&log->reopens, 1, memory_order_relaxed);
 }
 
-/* One write(2) per line so that lines never interleave; a short write is completed. */
-static int write_all(int fd, const char *data, size_t len)
-{
-    size_t done = 0;
-    for (int attempt = 0; attempt < SECLOG_WRITE_ATTEMPTS && done < len; attempt++) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n == -1) {
-            return -errno;
-        }
-        done += (size_t)n;
-    }
-    return done == len ? 0 : -EIO;
-}
-
 int seclog_write(struct seclog *log, const struct sw_event *event)
 {
     if (log->dest == SECLOG_DEST_FILE && atomic_exchange(&log->is_reopen_wanted, false)) {
@@ -455,7 +439,8 @@ int seclog_write(struct seclog *log, const struct sw_event *event)
     seclog_format(event, log->format, log->service, log->pid, is_file, &buf);
     int err = buf.is_overflow ? -SW_ETOOBIG : 0;
     if (err == 0 && is_file) {
-        err = write_all(log->fd, buf.ptr, buf.len);
+        /* One write(2) per line so that lines never interleave; a short write is completed. */
+        err = sw_write_all(log->fd, buf.ptr, buf.len, SECLOG_WRITE_ATTEMPTS);
     } else if (err == 0) {
         syslog(LOG_NOTICE, "%.*s", (int)(buf.len - 1), buf.ptr);
     }

@@ -12,6 +12,10 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/fdio.h"
+
+/* write(2) calls to write a file: a regular file takes one or a few. */
+#define FILEIO_WRITE_MAX 64
 
 int tools_fileio_read(const char *path, size_t max_len, char **out, size_t *len)
 {
@@ -53,26 +57,10 @@ int tools_fileio_read(const char *path, size_t max_len, char **out, size_t *len)
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n == -1) {
-            return -errno;
-        }
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes the temporary file: contents, the old file's mode and owner, then fsync. */
 static int fill_temporary(int fd, const struct stat *old, const char *data, size_t len)
 {
-    int rc = write_all(fd, data, len);
+    int rc = sw_write_all(fd, data, len, FILEIO_WRITE_MAX);
     if (rc == 0 && fchmod(fd, old->st_mode & 07777) == -1) {
         rc = -errno;
     }
