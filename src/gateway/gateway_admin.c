@@ -1,9 +1,10 @@
 /*
  * The admin HTTP server ([admin] listen): GET /metrics in the Prometheus text format,
- * with a bearer token when [admin] token is set, and the JSON API under /api/v1/
- * (docs/admin-api.md), which always requires the token. libmicrohttpd runs it on its own
- * thread (DESIGN.md "Threads"); it reads the metrics registry and the gateway's shared
- * tables (gateway_api.c), never the workers' internals.
+ * with a bearer token when [admin] token is set, the JSON API under /api/v1/
+ * (docs/admin-api.md), which always requires the token, and the live dashboard's files
+ * (docs/dashboard.md), which hold no data and are sent to anyone who may connect. libmicrohttpd
+ * runs it on its own thread (DESIGN.md "Threads"); it reads the metrics registry and the gateway's
+ * shared tables (gateway_api.c), never the workers' internals.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -24,6 +25,7 @@
 #include "base/time.h"
 #include "config/config.h"
 #include "gateway/gateway_api.h"
+#include "gateway/gateway_dashboard.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
 #include "obs/apireq.h"
@@ -88,6 +90,25 @@ static bool token_matches(const char *expected, const char *got)
     return diff == 0;
 }
 
+/*
+ * Every answer forbids content sniffing and framing; the dashboard's may load only its
+ * own script and style sheet and talk only to this server (no inline script, no other
+ * origin, no form posts), so that a value that slipped into the page as markup could
+ * still run nothing.
+ */
+static const char admin_csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+static void add_security_headers(struct MHD_Response *response)
+{
+    (void)MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(response, "X-Frame-Options", "DENY");
+    (void)MHD_add_response_header(response, "Content-Security-Policy", admin_csp);
+    (void)MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+    (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *body,
                               size_t len, const char *type)
 {
@@ -100,6 +121,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
         return MHD_NO;
     }
     (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    add_security_headers(response);
     if (status == MHD_HTTP_UNAUTHORIZED) {
         (void)MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                       "Bearer realm=\"sipwarden\"");
@@ -375,6 +397,38 @@ static enum MHD_Result serve_api(struct gw_admin *admin, struct MHD_Connection *
     return answer_api(conn, &reply);
 }
 
+/* ---- the dashboard's files ---------------------------------------------------------- */
+
+struct admin_asset {
+    const char *path;
+    const char *type;
+    const unsigned char *(*bytes)(size_t *len);
+};
+
+static const struct admin_asset admin_assets[] = {
+    { "/dashboard", "text/html; charset=utf-8", gw_dashboard_html },
+    { "/dashboard.js", "text/javascript; charset=utf-8", gw_dashboard_js },
+    { "/dashboard.css", "text/css; charset=utf-8", gw_dashboard_css },
+};
+
+/* The dashboard's file at `url`, NULL for another path. */
+static const struct admin_asset *asset_at(const char *url)
+{
+    for (size_t i = 0; i < sizeof(admin_assets) / sizeof(admin_assets[0]); i++) {
+        if (strcmp(url, admin_assets[i].path) == 0) {
+            return &admin_assets[i];
+        }
+    }
+    return NULL;
+}
+
+static enum MHD_Result serve_asset(struct MHD_Connection *conn, const struct admin_asset *asset)
+{
+    size_t len = 0;
+    const unsigned char *bytes = asset->bytes(&len);
+    return answer(conn, MHD_HTTP_OK, (const char *)bytes, len, asset->type);
+}
+
 /* Keeps what fits of the body; past API_BODY_MAX the rest is read and thrown away. */
 static void take_upload(struct admin_request *ar, const char *data, size_t len)
 {
@@ -416,11 +470,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strcmp(method, "GET") != 0) {
         return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
     }
+    const struct admin_asset *asset = asset_at(url);
+    if (asset != NULL) {
+        return serve_asset(conn, asset); /* no data in it: the token goes to the API */
+    }
     if (!is_authorized(admin, conn)) {
         return answer_text(conn, MHD_HTTP_UNAUTHORIZED, "token required\n");
     }
     if (strcmp(url, "/metrics") != 0) {
-        return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found (try /metrics or /api/v1/)\n");
+        return answer_text(conn, MHD_HTTP_NOT_FOUND,
+                           "not found (try /metrics, /api/v1/ or /dashboard)\n");
     }
     return render_metrics(admin, conn);
 }

@@ -27,13 +27,16 @@
 #include "gateway/gateway_incident.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
+#include "gateway/gateway_spend.h"
 #include "obs/alert_log.h"
 #include "obs/cdr.h"
 #include "obs/cdr_store.h"
+#include "obs/minute.h"
 #include "obs/recent.h"
 #include "state/ban.h"
 #include "state/callcount.h"
 #include "state/isolation.h"
+#include "state/spendstore.h"
 
 #define API_CALLS_MAX 4096u
 #define API_BANS_MAX  4096u
@@ -134,6 +137,12 @@ static void status(struct gateway *gw, struct gw_api_reply *out)
     struct alert_log *alerts = gw_obs_alert_log(gw);
     set_int(doc, "alerts_open", alerts != NULL ? (int64_t)alert_log_open(alerts, NULL, 0) : 0);
     set_int(doc, "isolated", (int64_t)isolation_list(NULL, 0));
+    struct minute_counts *minute = gw_obs_minute(gw);
+    int64_t mono_s = (int64_t)(sw_mono_ms() / 1000u);
+    set_int(doc, "calls_per_minute",
+            minute != NULL ? (int64_t)minute_counts_sum(minute, GW_MINUTE_CALLS, mono_s) : 0);
+    set_int(doc, "failures_per_minute",
+            minute != NULL ? (int64_t)minute_counts_sum(minute, GW_MINUTE_FAILURES, mono_s) : 0);
     reply_json(out, 200, doc);
 }
 
@@ -211,7 +220,39 @@ static void bans(struct gateway *gw, struct gw_api_reply *out)
     reply_json(out, 200, doc);
 }
 
-static json_t *trunk_json(const struct gw_gen *gen, size_t i)
+/* The budgets of a trunks or accounts answer (gateway_spend.h). */
+struct spend_list {
+    struct spend_view *views;
+    size_t count;
+};
+
+static void set_cap(json_t *obj, const char *key, int64_t micro)
+{
+    (void)json_object_set_new(obj, key, micro > 0 ? json_integer((json_int_t)micro) : json_null());
+}
+
+/* The spend of budget "KIND:NAME" in micro-units, or null when it has none yet. */
+static json_t *spend_json(const struct spend_list *list, const char *kind, const char *name)
+{
+    char key[SPEND_KEY_CAP];
+    (void)snprintf(key, sizeof(key), "%s:%s", kind, name);
+    for (size_t i = 0; i < list->count; i++) {
+        const struct spend_view *v = &list->views[i];
+        if (strcmp(v->key, key) != 0) {
+            continue;
+        }
+        json_t *obj = json_object();
+        set_int(obj, "today", v->day_micro);
+        set_int(obj, "month", v->month_micro);
+        set_int(obj, "live", v->live_micro);
+        set_cap(obj, "daily_cap", v->caps.daily_micro);
+        set_cap(obj, "monthly_cap", v->caps.monthly_micro);
+        return obj;
+    }
+    return json_null();
+}
+
+static json_t *trunk_json(const struct gw_gen *gen, size_t i, const struct spend_list *spend)
 {
     const struct cfg_trunk *t = &gen->cfg->trunks[i];
     json_t *obj = json_object();
@@ -231,10 +272,12 @@ static json_t *trunk_json(const struct gw_gen *gen, size_t i)
     uint32_t calls = i < gen->trunk_hop_count ? callcount_value(gen->trunk_hops[i].calls) : 0;
     set_int(obj, "calls", calls);
     set_int(obj, "max_calls", t->max_calls);
+    (void)json_object_set_new(obj, "spend", spend_json(spend, "trunk", t->name));
     return obj;
 }
 
-static json_t *account_json(const struct gw_gen *gen, size_t i, int64_t now_s)
+static json_t *account_json(const struct gw_gen *gen, size_t i, int64_t now_s,
+                            const struct spend_list *spend)
 {
     const struct cfg_account *a = &gen->cfg->accounts[i];
     json_t *obj = json_object();
@@ -257,20 +300,24 @@ static json_t *account_json(const struct gw_gen *gen, size_t i, int64_t now_s)
     }
     set_int(obj, "calls", callcount_value(gen->accounts[i].calls));
     set_int(obj, "max_calls", a->max_calls);
+    (void)json_object_set_new(obj, "spend", spend_json(spend, "account", a->username));
     return obj;
 }
 
 static void trunks_or_accounts(struct gateway *gw, bool is_trunks, struct gw_api_reply *out)
 {
+    struct spend_list spend = { .views = NULL };
+    spend.count = gw_spend_views(gw_obs_spend(gw), &spend.views);
     struct gw_gen *gen = gw_gen_enter(gw, GW_READER_ADMIN);
     json_t *items = json_array();
     int64_t now_s = sw_wall_s();
     size_t count = is_trunks ? gen->cfg->trunk_count : gen->cfg->account_count;
     for (size_t i = 0; i < count; i++) {
-        (void)json_array_append_new(items,
-                                    is_trunks ? trunk_json(gen, i) : account_json(gen, i, now_s));
+        (void)json_array_append_new(items, is_trunks ? trunk_json(gen, i, &spend)
+                                                     : account_json(gen, i, now_s, &spend));
     }
     gw_gen_leave(gw, GW_READER_ADMIN);
+    sw_free(spend.views);
     json_t *doc = json_object();
     (void)json_object_set_new(doc, is_trunks ? "trunks" : "accounts", items);
     reply_json(out, 200, doc);

@@ -31,6 +31,7 @@
 #include "obs/cdr_store.h"
 #include "obs/evq.h"
 #include "obs/metrics.h"
+#include "obs/minute.h"
 #include "obs/recent.h"
 #include "obs/seclog.h"
 #include "policy/acl.h"
@@ -100,6 +101,7 @@ struct gw_obs {
     struct gw_spend *spend; /* the spending caps' live enforcement */
     struct gw_alerts *alerts;
     struct recent *recent_events;   /* the last security events, for the admin API */
+    struct minute_counts *minute;   /* calls and failures of the last minute, likewise */
     struct gate_counts gate_counts; /* every generation's gate counts here */
     unsigned v6_prefix_len;         /* [ban] ipv6_prefix */
     struct authed_slot *authed;     /* GW_AUTHED_SLOTS */
@@ -358,6 +360,21 @@ static void recent_sink(void *ctx, const struct sw_event *ev)
 struct recent *gw_obs_recent_events(struct gateway *gw)
 {
     return gw->obs != NULL ? gw->obs->recent_events : NULL;
+}
+
+/* The dashboard's per-minute figures: calls started and failures. */
+static void minute_sink(void *ctx, const struct sw_event *ev)
+{
+    if (ev->kind == EV_CALL_STARTED) {
+        minute_counts_add(ctx, GW_MINUTE_CALLS, (int64_t)(sw_mono_ms() / 1000u), 1);
+    } else if (sw_event_kind_is_failure(ev->kind)) {
+        minute_counts_add(ctx, GW_MINUTE_FAILURES, (int64_t)(sw_mono_ms() / 1000u), 1);
+    }
+}
+
+struct minute_counts *gw_obs_minute(struct gateway *gw)
+{
+    return gw->obs != NULL ? gw->obs->minute : NULL;
 }
 
 struct alert_log *gw_obs_alert_log(struct gateway *gw)
@@ -866,11 +883,14 @@ static int add_queue(struct gw_obs *obs, unsigned workers)
     int rc = evq_new(&qc, &obs->evq);
     obs->recent_events = recent_new(sizeof(struct sw_event), GW_RECENT_EVENTS);
     rc = rc == 0 && obs->recent_events == NULL ? -ENOMEM : rc;
+    obs->minute = minute_counts_new(2);
+    rc = rc == 0 && obs->minute == NULL ? -ENOMEM : rc;
     const struct event_sink sinks[] = {
         { .emit = seclog_sink, .ctx = obs->file_log },
         { .emit = seclog_sink, .ctx = obs->sys_log },
         { .emit = metrics_events_emit, .ctx = &obs->metric_events },
         { .emit = recent_sink, .ctx = obs->recent_events },
+        { .emit = minute_sink, .ctx = obs->minute },
     };
     for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]) && rc == 0; i++) {
         if (sinks[i].ctx != NULL) {
@@ -1094,6 +1114,8 @@ void gw_obs_free(struct gateway *gw)
     obs->alerts = NULL;
     recent_free(obs->recent_events);
     obs->recent_events = NULL;
+    minute_counts_free(obs->minute);
+    obs->minute = NULL;
     failtrack_free(obs->fails);
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);

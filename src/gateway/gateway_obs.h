@@ -77,6 +77,14 @@ struct gw_spend *gw_obs_spend(struct gateway *gw);
 struct recent;
 struct recent *gw_obs_recent_events(struct gateway *gw);
 
+/* Calls started (series GW_MINUTE_CALLS) and failures (GW_MINUTE_FAILURES: the events
+ * sw_event_kind_is_failure names) in the last minute, on monotonic seconds
+ * (obs/minute.h), for the admin API; NULL before gw_obs_attach. Any thread. */
+#define GW_MINUTE_CALLS    0u
+#define GW_MINUTE_FAILURES 1u
+struct minute_counts;
+struct minute_counts *gw_obs_minute(struct gateway *gw);
+
 /* The open and recent alerts (obs/alert_log.h); NULL before gw_obs_attach. Any thread. */
 struct alert_log;
 struct alert_log *gw_obs_alert_log(struct gateway *gw);

@@ -286,6 +286,23 @@ static void write_views(const struct spend_view *views, size_t count, const char
     (void)snprintf(out + len, cap - len, "ok\n");
 }
 
+size_t gw_spend_views(struct gw_spend *spend, struct spend_view **out)
+{
+    *out = NULL;
+    struct spend_view *views = spend != NULL ? sw_calloc(SPEND_LIST_MAX, sizeof(*views)) : NULL;
+    if (views == NULL) {
+        return 0;
+    }
+    size_t count =
+        spend_store_list(spend->store, (int64_t)sw_mono_ms(), sw_wall_s(), views, SPEND_LIST_MAX);
+    if (count == 0) {
+        sw_free(views);
+        return 0;
+    }
+    *out = views;
+    return count < SPEND_LIST_MAX ? count : SPEND_LIST_MAX;
+}
+
 void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t cap)
 {
     char key[SPEND_KEY_CAP];
@@ -297,13 +314,9 @@ void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t
         (void)snprintf(out, cap, "error: no spend counters\n");
         return;
     }
-    struct spend_view *views = sw_calloc(SPEND_LIST_MAX, sizeof(*views));
-    if (views == NULL) {
-        (void)snprintf(out, cap, "error: out of memory\n");
-        return;
-    }
     int64_t now_ms = (int64_t)sw_mono_ms();
-    size_t count = spend_store_list(spend->store, now_ms, sw_wall_s(), views, SPEND_LIST_MAX);
-    write_views(views, count < SPEND_LIST_MAX ? count : SPEND_LIST_MAX, key, now_ms, out, cap);
+    struct spend_view *views = NULL;
+    size_t count = gw_spend_views(spend, &views);
+    write_views(views, count, key, now_ms, out, cap);
     sw_free(views);
 }

@@ -41,4 +41,12 @@ void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev);
  */
 void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t cap);
 
+/*
+ * The budgets as they are now (state/spendstore.h, at most 4096) into `*out`, a new
+ * array the caller frees with sw_free; returns how many. 0 and `*out` NULL when there
+ * are none, `spend` is NULL or memory is short. Any thread.
+ */
+struct spend_view;
+size_t gw_spend_views(struct gw_spend *spend, struct spend_view **out);
+
 #endif

@@ -7,7 +7,7 @@ With --password the digest is right (RFC 7616, MD5 or SHA-256): a registration t
 succeeds, from SRC_IP.
 
 usage: reg_guess.py SRC_IP DST_PORT COUNT [--user PREFIX] [--gap-ms N] [--same-user]
-                    [--password SECRET]
+                    [--password SECRET] [--ua USER_AGENT]
 Loopback only. At most 2,000 guesses; each answer is awaited at most 2 s. Prints
 "sent N answered M".
 """
@@ -19,7 +19,7 @@ import sys
 import time
 
 
-def request(user, dst, port, src_port, cseq, call_id, auth=None):
+def request(user, dst, port, src_port, cseq, call_id, auth=None, ua="it-reg-guess"):
     lines = [
         f"REGISTER sip:{dst}:{port} SIP/2.0",
         f"Via: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-{call_id}-{cseq};rport",
@@ -30,7 +30,7 @@ def request(user, dst, port, src_port, cseq, call_id, auth=None):
         f"CSeq: {cseq} REGISTER",
         f"Contact: <sip:{user}@127.0.0.1:{src_port}>",
         "Expires: 60",
-        "User-Agent: it-reg-guess",
+        f"User-Agent: {ua}",
     ]
     if auth:
         lines.append(auth)
@@ -71,6 +71,7 @@ def main():
     p.add_argument("--same-user", action="store_true")
     p.add_argument("--dst-ip", default="127.0.0.1")
     p.add_argument("--password")
+    p.add_argument("--ua", default="it-reg-guess")
     a = p.parse_args()
     if not a.src.startswith("127.") or not a.dst_ip.startswith("127."):
         sys.exit("loopback only")
@@ -82,7 +83,7 @@ def main():
     for n in range(min(a.count, 2000)):
         user = a.user if a.same_user else f"{a.user}{n}"
         call_id = f"rg-{src_port}-{n}"
-        sock.send(request(user, a.dst_ip, a.port, src_port, 1, call_id))
+        sock.send(request(user, a.dst_ip, a.port, src_port, 1, call_id, ua=a.ua))
         challenge = answer(sock, time.time() + 2.0)
         if challenge is None:
             continue
@@ -101,7 +102,7 @@ def main():
                 f'response="{response}", algorithm={alg}')
         if "qop" in params:
             auth += f', qop=auth, nc=00000001, cnonce="c{n}"'
-        sock.send(request(user, a.dst_ip, a.port, src_port, 2, call_id, auth))
+        sock.send(request(user, a.dst_ip, a.port, src_port, 2, call_id, auth, a.ua))
         sent += 1
         if answer(sock, time.time() + 2.0) is not None:
             answered += 1
