@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config git libssl-dev libinih-dev libjanss
 test_pkgs=(libcmocka-dev clang clang-format clang-tidy libclang-rt-14-dev llvm sip-tester
            sipvicious sipsak baresip fail2ban redis-server tshark nftables iptables iproute2
            scdoc libosip2-dev kamailio valgrind python3 procps psmisc rtpengine-daemon
-           prometheus)
+           prometheus chromium)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
