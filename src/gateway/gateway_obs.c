@@ -368,7 +368,9 @@ static void minute_sink(void *ctx, const struct sw_event *ev)
     if (ev->kind == EV_CALL_STARTED) {
         minute_counts_add(ctx, GW_MINUTE_CALLS, (int64_t)(sw_mono_ms() / 1000u), 1);
     } else if (sw_event_kind_is_failure(ev->kind)) {
-        minute_counts_add(ctx, GW_MINUTE_FAILURES, (int64_t)(sw_mono_ms() / 1000u), 1);
+        /* An aggregated event (RateExceeded) stands for `count` requests. */
+        minute_counts_add(ctx, GW_MINUTE_FAILURES, (int64_t)(sw_mono_ms() / 1000u),
+                          ev->count > 0 ? ev->count : 1);
     }
 }
 
