@@ -4,7 +4,8 @@ websocket module needed) against the sipwarden dashboard, and checks it against 
 
 usage: drive.py CHROMIUM ADMIN_BASE TOKEN OUT_DIR UA_PAYLOAD CALLS
 
-1. loads ADMIN_BASE/dashboard (no token needed), pastes TOKEN into the form;
+1. loads ADMIN_BASE/dashboard (no token needed), pastes a wrong token (reported, then
+   forgotten), then TOKEN;
 2. waits for refreshes, then checks the figures shown (calls in progress, calls and
    failures per minute, bans, open alerts, trunk state and calls, spend cap) against the
    API's JSON read with the same token; CALLS calls must be in progress;
@@ -12,7 +13,8 @@ usage: drive.py CHROMIUM ADMIN_BASE TOKEN OUT_DIR UA_PAYLOAD CALLS
    no element; keeps OUT_DIR/dashboard.png;
 4. clicks "Isolate" of trunk provider, accepts the confirmation (whose text must name
    the trunk), and checks through the API that the trunk is isolated and its calls
-   ended, and on the page that the state changed; keeps OUT_DIR/dashboard-isolated.png.
+   ended, and on the page that the state changed; keeps OUT_DIR/dashboard-isolated.png;
+5. removes the attacker's ban with its "Unban" button (confirmation accepted).
 Chromium gets its own --user-data-dir under OUT_DIR, reaches only loopback (every host
 name resolves to nothing, no proxy, no background services) and is stopped by PID.
 Every wait is bounded. Exit 0 when every check passed; prints what failed otherwise.
@@ -222,8 +224,18 @@ def run(argv):
             time.sleep(0.1)
         if b.js("document.getElementById('state').textContent").find("No token") < 0:
             raise Fail("the page does not ask for the token first")
-        b.js(f"document.getElementById('token').value = {json.dumps(token)};"
-             "document.getElementById('token-form').requestSubmit(); true")
+        # A wrong token: refused once, forgotten, and the page stops asking with it.
+        paste = ("document.getElementById('token').value = %s;"
+                 "document.getElementById('token-form').requestSubmit(); true")
+        b.js(paste % json.dumps("wrong-" + token))
+        deadline = time.time() + 10
+        while "refused" not in b.js("document.getElementById('state').textContent"):
+            if time.time() > deadline:
+                raise Fail("a wrong token is not reported")
+            time.sleep(0.1)
+        if b.js("sessionStorage.length") != 0:
+            raise Fail("the refused token is still kept")
+        b.js(paste % json.dumps(token))
         page = wait_refresh(b, 0)
         if b.js(f"sessionStorage.getItem('sipwarden.admin.token') === {json.dumps(token)}") is not True:
             raise Fail("the token is not kept in sessionStorage")
@@ -277,6 +289,18 @@ def run(argv):
         if page["trunks"][0][5] != shown or spend["today"] <= 0:
             raise Fail(f"spend shown {page['trunks'][0][5]!r}, API {spend}")
         print(f"isolated through the page; spend today {shown}")
+        # Unban the attacker from its row in the bans table.
+        b.send("Runtime.evaluate", {"expression":
+               "document.querySelector('#bans button[data-ip=\"127.0.0.7\"]').click(); true"})
+        dialog = b.wait_for(lambda m: m.get("method") == "Page.javascriptDialogOpening", 10)
+        if "127.0.0.7" not in dialog["params"]["message"]:
+            raise Fail(f"the unban confirmation does not name the address: {dialog['params']}")
+        b.call("Page.handleJavaScriptDialog", {"accept": True})
+        deadline = time.time() + 10
+        while any(x["ip"] == "127.0.0.7" for x in api(base, token, "bans")["bans"]):
+            if time.time() > deadline:
+                raise Fail("the ban was not removed through the page")
+            time.sleep(0.2)
         b.screenshot(os.path.join(out_dir, "dashboard-isolated.png"))
     finally:
         b.stop()

@@ -8,7 +8,9 @@
 # must equal the API's (calls in progress and per minute, failures per minute, bans, open
 # alerts, trunk state, calls and spend cap), the attacker's user agent must be text, and
 # the trunk is isolated with the page's button (confirmation accepted): the API then shows
-# it isolated with its calls ended. Screenshots stay in the test's log folder.
+# it isolated with its calls ended; the attacker is unbanned with its button. A wrong token
+# pasted first is reported and costs one failed authentication, not one per request.
+# Screenshots stay in the test's log folder.
 source "$(dirname "$0")/../lib.sh"
 
 CHROMIUM=/usr/lib/chromium/chromium
@@ -89,10 +91,21 @@ done
 [ "$calls" = "$CALLS" ] || it_fail "$calls calls in progress, expected $CALLS"
 [ "$bans" = 1 ] || it_fail "the attack did not ban 127.0.0.7: $(cat attack.out)"
 
+admin_failures() { grep -c 'SecurityEvent="InvalidPassword".*AccountID="admin-api"' security.log || true; }
+# The request without a token above is one; the count starts once it is logged.
+it_wait_grep 'AccountID="admin-api"' security.log || it_fail "no event for the missing token"
+before=$(admin_failures)
 timeout 60 "$PY" "$IT_DIR/drive.py" "$CHROMIUM" "$base" "$TOKEN" "$IT_LOGS" "$UA" "$CALLS" \
     > drive.out 2>&1 || { cat drive.out >&2; it_fail "the dashboard in Chromium"; }
 cat drive.out
 [ -s dashboard.png ] && [ -s dashboard-isolated.png ] || it_fail "no screenshot"
+# The wrong token the page was given cost one failed authentication, not one a request.
+for i in $(seq 1 30); do
+    [ "$(admin_failures)" -gt "$before" ] && break
+    sleep 0.1
+done
+[ "$(admin_failures)" = $((before + 1)) ] ||
+    it_fail "the wrong token gave $(($(admin_failures) - before)) failed authentications, expected 1"
 
 it_gateway_alive
 it_stop_gateway
