@@ -55,10 +55,12 @@ for path in bans/add bans/remove calls/kill accounts/disable accounts/enable tru
     expect 400 "$path with bad JSON" "${auth[@]}" -d '{"ip":' "$base/api/v1/$path"
 done
 expect 200 status "${auth[@]}" "$base/api/v1/status"
-[ "$(field 'd["workers"], d["calls"]')" = "2 0" ] || it_fail "status figures"
+[ "$(field 'd["workers"], d["calls"], d["calls_per_minute"]')" = "2 0 1" ] ||
+    { cat body.json; it_fail "status figures"; }
 expect 200 "trunks" "${auth[@]}" "$base/api/v1/trunks"
-[ "$(field 'd["trunks"][0]["name"], d["trunks"][0]["state"]')" = "provider active" ] ||
-    it_fail "trunks"
+# No rate deck: the trunk's spend is unknown.
+[ "$(field 'd["trunks"][0]["name"], d["trunks"][0]["state"], d["trunks"][0]["spend"]')" = \
+    "provider active None" ] || it_fail "trunks"
 expect 200 alerts "${auth[@]}" "$base/api/v1/alerts"
 # The gateway's start, and the 15 refused tokens above as failed authentications.
 [ "$(field '[r in [a["rule"] for a in d["open"]] for r in ("restart", "brute_force")]')" = "[True, True]" ] ||

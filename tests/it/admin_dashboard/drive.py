@@ -246,10 +246,12 @@ def run(argv):
               f"bans {page['bans']} alerts {page['alerts']}")
         if status["calls"] != int(want_calls):
             raise Fail(f"{status['calls']} calls in progress, expected {want_calls}")
+        if page["cpm"] != want_calls:
+            raise Fail(f"{page['cpm']} calls started in the last minute, expected {want_calls}")
         if int(page["fpm"]) < 3 or int(page["bans"]) < 1:
             raise Fail("the attack is not shown (failures per minute, bans)")
         attacker = next((r for r in page["attackers"] if r[0] == "127.0.0.7"), None)
-        if attacker is None or attacker[3] != payload or attacker[4] != "yes":
+        if attacker is None or attacker[1:] != ["3", "InvalidPassword", payload, "yes"]:
             raise Fail(f"the attacker is not shown as text and banned: {page['attackers']}")
         if page["images"] != 0 or page["pwned"]:
             raise Fail("attacker markup became page content")
