@@ -84,6 +84,13 @@ static int fail(char *error, int code, const char *fmt, ...)
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above. */
     (void)vsnprintf(error, API_ERROR_CAP, fmt, ap);
     va_end(ap);
+    /* The text may quote the request (jansson's parse errors do): it goes into answers and
+     * logs, so no control character from the client survives in it. */
+    for (char *c = error; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
+    }
     return code;
 }
 
