@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "gateway/gateway_alerts.h"
 #include "gateway/gateway_api.h"
+#include "gateway/gateway_callmetrics.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_spend.h"
 #include "obs/banaction.h"
@@ -48,18 +49,21 @@
 
 /* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
  * SQLite and action threads); a thread beyond them shares one slot under a mutex. */
-#define GW_EXTRA_SLOTS     6
-#define GW_TELEMETRY_CAP   1024
-#define GW_RELIABLE_CAP    16
-#define GW_GATE_FACTOR     4 /* the gate's packet budget: 4x the stage's request budgets */
-#define GW_METRIC_CONSUMER 0
-#define GW_METRIC_HOUSE    1
-#define GW_MAX_GATE_DENY   256
+#define GW_EXTRA_SLOTS      6
+#define GW_TELEMETRY_CAP    1024
+#define GW_RELIABLE_CAP     16
+#define GW_GATE_FACTOR      4 /* the gate's packet budget: 4x the stage's request budgets */
+#define GW_METRIC_CONSUMER  0
+#define GW_METRIC_HOUSE     1
+/* The threads that emit call events count their calls in slot GW_METRIC_PRODUCERS + their
+ * producer slot (one past the claimable ones: the shared slot, under its mutex). */
+#define GW_METRIC_PRODUCERS 2
+#define GW_MAX_GATE_DENY    256
 /* Addresses accounts authenticated from: 4-way sets, an hour since the last success. */
-#define GW_AUTHED_SLOTS    16384
-#define GW_AUTHED_WAYS     4
-#define GW_AUTHED_LOCKS    64
-#define GW_AUTHED_TTL_S    3600
+#define GW_AUTHED_SLOTS     16384
+#define GW_AUTHED_WAYS      4
+#define GW_AUTHED_LOCKS     64
+#define GW_AUTHED_TTL_S     3600
 
 struct authed_slot {
     struct sw_ip ip;
@@ -77,6 +81,7 @@ enum gw_gauge {
 
 struct gw_obs {
     struct gateway *gw;
+    struct gw_call_metrics *call_metrics;
     uint64_t generation; /* tells this object from an earlier one at the same address */
     struct ban_store *bans;
     struct failtrack *fails;
@@ -245,14 +250,20 @@ static void decide(struct gw_obs *obs, const struct sw_event *ev)
     }
 }
 
-static void push(struct gw_obs *obs, const struct sw_event *ev)
+/* This thread's producer slot, claimed on its first event; UINT_MAX = the shared one. */
+static unsigned producer_slot(struct gw_obs *obs)
 {
     if (tls_generation != obs->generation) {
         unsigned slot = atomic_fetch_add(&obs->next_slot, 1);
         tls_generation = obs->generation;
         tls_slot = slot < obs->claimable ? slot : UINT_MAX;
     }
-    if (tls_slot != UINT_MAX) {
+    return tls_slot;
+}
+
+static void push(struct gw_obs *obs, const struct sw_event *ev)
+{
+    if (producer_slot(obs) != UINT_MAX) {
         evq_push(obs->evq, tls_slot, ev);
         return;
     }
@@ -303,6 +314,22 @@ static void teach_fraud(const struct sw_event *ev)
     }
 }
 
+/* An ended call on /metrics, in the emitting thread's own slot (gateway_callmetrics.h). */
+static void count_call(struct gw_obs *obs, const struct sw_event *ev)
+{
+    if (ev->kind != EV_CALL_ENDED || ev->record == NULL || obs->call_metrics == NULL) {
+        return;
+    }
+    unsigned slot = producer_slot(obs);
+    if (slot != UINT_MAX) {
+        gw_call_metrics_count(obs->call_metrics, GW_METRIC_PRODUCERS + slot, ev->record);
+        return;
+    }
+    pthread_mutex_lock(&obs->shared_lock);
+    gw_call_metrics_count(obs->call_metrics, GW_METRIC_PRODUCERS + obs->shared_slot, ev->record);
+    pthread_mutex_unlock(&obs->shared_lock);
+}
+
 static void gw_emit(void *ctx, const struct sw_event *ev)
 {
     struct gateway *gw = ctx;
@@ -316,6 +343,7 @@ static void gw_emit(void *ctx, const struct sw_event *ev)
     teach_fraud(ev);
     if (obs != NULL) {
         gw_spend_on_event(obs->spend, ev);
+        count_call(obs, ev);
     }
     if (obs != NULL && obs->evq != NULL && ev->record != NULL) {
         struct sw_event copy = *ev;
@@ -841,9 +869,10 @@ static int add_gauges(struct gw_obs *obs)
     return 0;
 }
 
-static int add_metrics(struct gw_obs *obs)
+static int add_metrics(struct gw_obs *obs, const struct cfg *cfg, unsigned workers)
 {
-    struct metrics_config mc = { .slot_count = 2 };
+    struct metrics_config mc = { .slot_count = GW_METRIC_PRODUCERS + workers + GW_EXTRA_SLOTS + 1,
+                                 .max_series = 4096 };
     int rc = metrics_new(&mc, &obs->metrics);
     if (rc == 0) {
         rc = metrics_events_init(&obs->metric_events, obs->metrics, GW_METRIC_CONSUMER);
@@ -869,6 +898,9 @@ static int add_metrics(struct gw_obs *obs)
     }
     if (rc == 0) {
         rc = add_gauges(obs);
+    }
+    if (rc == 0) {
+        rc = gw_call_metrics_new(obs->metrics, cfg, &obs->call_metrics);
     }
     return rc == 0 ? gw_alerts_add_metrics(obs->alerts, obs->metrics, GW_METRIC_HOUSE) : rc;
 }
@@ -924,7 +956,7 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
         return rc;
     }
     gw_alerts_note_config(obs->alerts, gw->config_path);
-    rc = add_metrics(obs);
+    rc = add_metrics(obs, cfg, net_group_worker_count(gw->net));
     if (rc == 0) {
         rc = add_queue(obs, net_group_worker_count(gw->net));
     }
@@ -963,6 +995,7 @@ static void update_metrics(struct gw_obs *obs)
         metrics_set(m, GW_METRIC_HOUSE, obs->gauge_series[i], values[i]);
     }
     gw_kdrop_metrics_update(obs->gw, m, GW_METRIC_HOUSE, &obs->kdrop_series);
+    gw_call_metrics_spend(obs->call_metrics, GW_METRIC_HOUSE, obs->spend);
 }
 
 /*
@@ -1122,6 +1155,8 @@ void gw_obs_free(struct gateway *gw)
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);
     seclog_close(obs->sys_log);
+    gw_call_metrics_free(obs->call_metrics);
+    obs->call_metrics = NULL;
     metrics_free(obs->metrics);
     pthread_mutex_destroy(&obs->shared_lock);
     pthread_mutex_destroy(&obs->house_lock);

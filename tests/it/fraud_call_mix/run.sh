@@ -10,8 +10,9 @@
 #   - one complete record per call, with the disposition, final code and hang-up side of
 #     its flow, a cost on every answered call and none on the others;
 #   - every counter equals what the records say: the trunk's and the global spend of the
-#     day are the sum of the records' costs, nothing is live or ringing on a budget, and
-#     the API counts no call in progress, on the trunk or in all.
+#     day are the sum of the records' costs (in `sipwarden spend` and on /metrics),
+#     nothing is live or ringing on a budget, the API counts no call in progress, on the
+#     trunk or in all, and /metrics counts the calls of each result as the records do.
 # A sanitized build runs 3,000 calls (the same flows, scaled).
 source "$(dirname "$0")/../lib.sh"
 
@@ -143,6 +144,9 @@ curl -sS -m 10 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$admin_port/a
     > status.json || it_fail "GET /api/v1/status"
 curl -sS -m 10 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$admin_port/api/v1/trunks" \
     > trunks.json || it_fail "GET /api/v1/trunks"
+sleep 1.2 # the spend gauges are refreshed once a second
+curl -sS -m 10 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$admin_port/metrics" \
+    > metrics.txt || it_fail "GET /metrics"
 fraud_blocks=$(grep -c 'FraudBlock' security.log || true)
 [ "$fraud_blocks" = 0 ] || it_fail "$fraud_blocks calls of the benign mix refused: $(grep -m3 FraudBlock security.log)"
 it_stop_gateway
@@ -208,6 +212,27 @@ for budget in ("trunk:provider", "global"):
     if today != cost or Decimal(b["live"]) != 0 or b["answered"] or b["ringing"]:
         bad.append(f"{budget}: today {today}, live {b['live']}, answered {b['answered']}, "
                    f"ringing {b['ringing']}; the records cost {cost}")
+# /metrics: the calls by result and the spend gauges say what the records say.
+metrics = {}
+for line in open("metrics.txt"):
+    if line.startswith("sipwarden_calls_total{") or line.startswith("sipwarden_spend_micro{"):
+        name, value = line.rsplit(" ", 1)
+        metrics[name] = int(value)
+def calls_metric(result):
+    return metrics.get('sipwarden_calls_total{party="trunk:provider",direction="outbound",'
+                       f'result="{result}"}}', -1)
+by_result = {"answered": 200, "busy": 486, "no_answer": (487, 408)}
+for result, codes in by_result.items():
+    codes = codes if isinstance(codes, tuple) else (codes,)
+    want = sum(1 for r in rows if r["final_code"] in codes)
+    if calls_metric(result) != want:
+        bad.append(f"/metrics {result}: {calls_metric(result)}, records {want}")
+if calls_metric("failed") != 0:
+    bad.append(f"/metrics failed: {calls_metric('failed')}")
+for budget in ("trunk:provider", "global"):
+    got = metrics.get(f'sipwarden_spend_micro{{budget="{budget}",period="today"}}', -1)
+    if got != cost:
+        bad.append(f"/metrics spend of {budget}: {got}, records {cost}")
 status = json.load(open("status.json"))
 trunks = json.load(open("trunks.json"))
 trunk = [t for t in trunks.get("trunks", trunks if isinstance(trunks, list) else [])

@@ -10,7 +10,9 @@ source "$(dirname "$0")/../lib.sh"
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
-it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+admin_port=$(it_free_port)
+it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port" "[admin]
+listen = 127.0.0.1:$admin_port"
 cat >> gw.conf <<CONF
 country_code = 49
 [fraud]
@@ -119,6 +121,11 @@ printf 'SEQUENTIAL\n+33123456789\n' > after.csv
 list after after.csv
 cp good.conf gw.conf
 
+# /metrics counts the international calls that left (16 of the benign mix to France and
+# Austria, then one more to France); refused calls never started and do not count.
+intl=$(curl -sS -m 10 "http://127.0.0.1:$admin_port/metrics" |
+    sed -n 's/^sipwarden_international_calls_total{party="trunk:provider"} //p')
+[ "$intl" = 17 ] || it_fail "/metrics counts ${intl:-no} international calls, expected 17"
 it_gateway_alive
 grep -q 'FraudBlock' security.log || it_fail "no FraudBlock event in security.log"
 blocks=$(grep -c 'SecurityEvent="FraudBlock"' security.log)
