@@ -7,6 +7,9 @@ source "$(dirname "$0")/../lib.sh"
 
 RELOADS=${SW_IT_RELOADS:-3000}
 CALLS=${SW_IT_CALLS:-400}
+# The longest the reloads go on (a long manual run, e.g. 10,000 reloads under TSan, raises
+# it with the calls: 20 calls/s each way).
+RUN_S=${SW_IT_RELOAD_SECONDS:-100}
 gw_port=$(it_free_port)
 pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
@@ -23,25 +26,25 @@ write_conf b.conf 1002 1001
 cp a.conf gw.conf
 it_start_gateway gw.conf
 
-timeout 120 sipp -sn uas -i 127.0.0.1 -p "$pbx_port" -m "$CALLS" -nostdin -timeout 110s \
+timeout $((RUN_S + 20)) sipp -sn uas -i 127.0.0.1 -p "$pbx_port" -m "$CALLS" -nostdin -timeout $((RUN_S + 10))s \
     > uas-in.out 2>&1 &
 uas_in=$!
-timeout 120 sipp -sn uas -i 127.0.0.2 -p "$prov_port" -m "$CALLS" -nostdin -timeout 110s \
+timeout $((RUN_S + 20)) sipp -sn uas -i 127.0.0.2 -p "$prov_port" -m "$CALLS" -nostdin -timeout $((RUN_S + 10))s \
     > uas-out.out 2>&1 &
 uas_out=$!
 IT_PIDS+=("$uas_in" "$uas_out")
 sleep 0.3
-timeout 120 sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -i 127.0.0.2 -p "$(it_free_port)" \
-    -m "$CALLS" -r 20 -d 200 -nostdin -timeout 110s -timeout_error > uac-in.out 2>&1 &
+timeout $((RUN_S + 20)) sipp "127.0.0.1:$gw_port" -sn uac -s 15551230010 -i 127.0.0.2 -p "$(it_free_port)" \
+    -m "$CALLS" -r 20 -d 200 -nostdin -timeout $((RUN_S + 10))s -timeout_error > uac-in.out 2>&1 &
 uac_in=$!
-timeout 120 sipp "127.0.0.1:$gw_port" -sn uac -s 15551239999 -i 127.0.0.1 -p "$(it_free_port)" \
-    -m "$CALLS" -r 20 -d 200 -nostdin -timeout 110s -timeout_error > uac-out.out 2>&1 &
+timeout $((RUN_S + 20)) sipp "127.0.0.1:$gw_port" -sn uac -s 15551239999 -i 127.0.0.1 -p "$(it_free_port)" \
+    -m "$CALLS" -r 20 -d 200 -nostdin -timeout $((RUN_S + 10))s -timeout_error > uac-out.out 2>&1 &
 uac_out=$!
 IT_PIDS+=("$uac_in" "$uac_out")
 
 # Reload while the calls run: each SIGHUP after the previous reload was logged.
 done_reloads=0
-deadline=$((SECONDS + 100))
+deadline=$((SECONDS + RUN_S))
 while [ "$done_reloads" -lt "$RELOADS" ] && [ $SECONDS -lt $deadline ]; do
     if [ $((done_reloads % 2)) = 0 ]; then cp b.conf gw.conf; else cp a.conf gw.conf; fi
     kill -HUP "$GW_PID"
