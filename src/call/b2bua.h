@@ -29,7 +29,7 @@ struct b2bua;
 struct uac_credentials;
 struct callcount_slot;
 
-#define B2BUA_RESERVED_SLOTS 3
+#define B2BUA_RESERVED_SLOTS 4
 
 /* Where a call comes from or goes to (for counting and records). */
 enum call_party {

@@ -26,6 +26,7 @@
 #include "gateway/gateway_obs.h"
 #include "net/stream.h"
 #include "policy/gate.h"
+#include "policy/limits.h"
 #include "policy/pipeline.h"
 #include "state/callcount.h"
 
@@ -236,39 +237,8 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
     return rc;
 }
 
-/*
- * Issue #9 item 6: 16,384 INVITEs from the provider's (spoofable) address filled every call
- * slot. Each side that starts calls may hold at most 60 % of a worker's call pool.
- */
-#define GW_SIDE_SHARE_PERCENT 60u
-
-static int prepare_side_shares(struct gateway *gw)
-{
-    static const char *const sides[GW_SIDES] = { "provider", "pbx", "account" };
-    unsigned workers = net_group_worker_count(gw->net);
-    /* An array of slot pointers: the size of one pointer is meant. */
-    gw->side_calls = sw_calloc((size_t)workers * GW_SIDES,
-                               sizeof(*gw->side_calls)); /* NOLINT(bugprone-sizeof-expression) */
-    if (gw->side_calls == NULL) {
-        return -ENOMEM;
-    }
-    gw->side_max = gw->first->cfg->general.max_calls_per_worker * GW_SIDE_SHARE_PERCENT / 100u;
-    for (unsigned w = 0; w < workers; w++) {
-        for (size_t s = 0; s < GW_SIDES; s++) {
-            char name[32];
-            (void)snprintf(name, sizeof(name), "%s#%u", sides[s], w);
-            size_t at = (size_t)w * GW_SIDES + s;
-            gw->side_calls[at] = callcount_slot(gw->calls, CALLCOUNT_SIDE, name);
-            if (gw->side_calls[at] == NULL) {
-                return -ENOMEM;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Room for the call counters of every trunk and account a reload may add. */
-static size_t callcount_capacity(const struct cfg *cfg)
+/* Room for the registrations of every account a reload may add. */
+static size_t registrar_capacity(const struct cfg *cfg)
 {
     size_t wanted = 4 * (cfg->trunk_count + cfg->account_count);
     return wanted < 4096 ? 4096 : wanted;
@@ -295,8 +265,9 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
             gw->hide_headers[gw->hide_header_count++] = sv_from_cstr(name);
         }
     }
-    gw->calls = callcount_new(callcount_capacity(cfg));
-    int rc = gw->calls == NULL ? -ENOMEM : registrar_init(callcount_capacity(cfg));
+    /* The limits stage's counters, shared by every generation (policy/limits.h). */
+    gw->calls = callcount_acquire(limits_table_capacity(cfg));
+    int rc = gw->calls == NULL ? -ENOMEM : registrar_init(registrar_capacity(cfg));
     struct gw_gen *gen = NULL;
     if (rc == 0) {
         rc = gw_gen_new(gw, cfg, &gen, diag);
@@ -317,9 +288,6 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
     }
     if (rc == 0) {
         rc = open_network(gw, gen->cfg, diag);
-    }
-    if (rc == 0) {
-        rc = prepare_side_shares(gw);
     }
     if (rc == 0) {
         rc = gw_obs_attach(gw, gen->cfg, diag);
@@ -368,8 +336,7 @@ void gateway_free(struct gateway *gw)
     }
     gw_interned_free(gw);
     registrar_fini();
-    sw_free(gw->side_calls);
-    callcount_free(gw->calls);
+    callcount_release_shared(gw->calls);
     sw_free(gw->config_path);
     sw_free(gw);
 }

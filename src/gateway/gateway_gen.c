@@ -2,9 +2,10 @@
  * One reload generation (gateway_int.h): the configuration and everything built from it
  * that the message path reads (the pipeline, the trunks' next hops and credentials, the
  * accounts' credentials towards the PBX, the concurrent-call slots of each trunk and
- * account), published behind one pointer and read once per message. The main thread
- * builds and publishes a generation and frees a superseded one once no reader still
- * holds it (hazard pointers: each worker names the generation it is inside).
+ * account, which the limits stage counts in), published behind one pointer and read once
+ * per message. The main thread builds and publishes a generation and
+ * frees a superseded one once no reader still holds it (hazard pointers: each worker names the
+ * generation it is inside).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -87,9 +88,7 @@ static int prepare_trunk(struct gw_gen *gen, size_t i, struct sw_diag *diag)
                     t->name);
         return -SW_ECONFIG;
     }
-    /* #15: with Redis the cap holds for the cluster (0 = unlimited: nothing to share). */
-    callcount_share(hop->calls, cfg->state.backend == CFG_STATE_REDIS ? t->max_calls : 0);
-    return 0;
+    return 0; /* its cap, shared by the cluster with Redis, is the limits stage's */
 }
 
 static int prepare_pbx(struct gw_gen *gen, struct sw_diag *diag)
@@ -127,9 +126,6 @@ static int prepare_accounts(struct gw_gen *gen, struct sw_diag *diag)
                         a->username);
             return -SW_ECONFIG;
         }
-        /* A call to the phone counts here too, with a limit of at least one. */
-        uint32_t cap = a->max_calls == 0 ? 1 : a->max_calls;
-        callcount_share(acct->calls, cfg->state.backend == CFG_STATE_REDIS ? cap : 0);
     }
     return 0;
 }

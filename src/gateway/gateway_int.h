@@ -17,7 +17,6 @@
 #include "gateway/gateway.h"
 #include "net/worker.h"
 #include "sip/msg.h"
-#include "state/gcra.h"
 
 #define GW_MAX_LISTENERS  16
 /* Threads that may hold a generation: the workers (a Call-ID names its owner in two hex
@@ -25,11 +24,6 @@
 #define GW_READER_CONTROL 256
 #define GW_READER_ADMIN   257
 #define GW_MAX_READERS    258
-/* Sides that start calls, in gateway->side_calls: the provider, the PBX, the accounts. */
-#define GW_SIDES          3
-#define GW_SIDE_PROVIDER  0
-#define GW_SIDE_PBX       1
-#define GW_SIDE_ACCOUNT   2
 
 struct cfg;
 struct pipeline;
@@ -47,14 +41,13 @@ struct gw_trunk_hop {
     struct net_dest dest;
     char host[256]; /* Request-URI/From host towards this trunk */
     struct uac_credentials credentials;
-    struct callcount_slot *calls; /* keyed by the trunk's name: survives reloads */
-    struct gcra inbound_rate;     /* new calls from the trunk per second */
+    struct callcount_slot *calls; /* keyed by the trunk's name (policy/limits.h) */
 };
 
 /* What the gateway keeps per remote account, next to its configuration section. */
 struct gw_account {
     struct uac_credentials credentials; /* for the PBX's challenges (views, see above) */
-    struct callcount_slot *calls;       /* keyed by the account's name */
+    struct callcount_slot *calls;       /* keyed by the account's name (policy/limits.h) */
 };
 
 /*
@@ -90,12 +83,9 @@ struct gateway {
      * configuration and may point into it, so it is freed last, by gateway_free. */
     struct gw_gen *first;
     struct gw_interned *interned;
-    struct callcount *calls; /* concurrent calls per trunk and account name, for the process */
-    /* Concurrent calls per worker and originating side (provider, PBX, accounts): no side
-     * may take more than side_max of a worker's call pool, so one cannot starve the
-     * others. side_calls[worker * 3 + side]. */
-    struct callcount_slot **side_calls;
-    uint32_t side_max;
+    /* The shared concurrent-call counters (acquired), which the limits stage keeps; the
+     * gateway reads the trunks' for its reports. */
+    struct callcount *calls;
     char *config_path;
     struct net_group *net;
     struct net_tls_settings *tls;

@@ -20,7 +20,6 @@
 #include "policy/classify.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
-#include "state/callcount.h"
 #include "state/isolation.h"
 
 struct handoff {
@@ -115,14 +114,6 @@ static void on_malformed(struct gateway *gw, const struct cfg *cfg, struct worke
     }
 }
 
-/* The places a new call takes: its trunk's or account's, at most three (b2bua.h). */
-struct call_limit {
-    struct callcount_slot *slots[B2BUA_RESERVED_SLOTS];
-    uint32_t max[B2BUA_RESERVED_SLOTS];
-    bool is_refused;                  /* no place can be had at all */
-    struct registrar_binding binding; /* the callee phone's, for a call to an account */
-};
-
 /* The fields every new call's route shares: who is called, who calls, timers. */
 static bool route_base(const struct cfg *cfg, struct stage_ctx *ctx, struct b2bua_route *route)
 {
@@ -191,7 +182,7 @@ static bool is_hairpin(const struct gw_gen *gen, struct sip_msg *msg, struct sv 
 
 /* Provider -> PBX, or PBX -> the default trunk. */
 static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
-                          struct b2bua_route *route, struct call_limit *limit)
+                          struct b2bua_route *route)
 {
     if (ctx->side == SIDE_PROVIDER && ctx->trunk < gen->trunk_hop_count) {
         route->dest = gen->pbx_dest;
@@ -208,8 +199,6 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
                     from->country_code != NULL ? from->country_code : "");
         route->policy.wangiri_ring_max_s =
             gen->cfg->fraud.enabled ? gen->cfg->fraud.wangiri_ring_max : 0;
-        limit->slots[0] = gen->trunk_hops[ctx->trunk].calls;
-        limit->max[0] = gen->cfg->trunks[ctx->trunk].max_calls;
         return true;
     }
     size_t trunk = gen->cfg->default_trunk_index;
@@ -226,8 +215,6 @@ static bool route_by_side(const struct gw_gen *gen, struct stage_ctx *ctx,
     route->trunk_name = sv_from_cstr(gen->cfg->trunks[trunk].name);
     route->credentials = hop->credentials.username != NULL ? &hop->credentials : NULL;
     CALLREC_SET(route->policy.trunk, gen->cfg->trunks[trunk].name);
-    limit->slots[0] = hop->calls;
-    limit->max[0] = gen->cfg->trunks[trunk].max_calls;
     return true;
 }
 
@@ -262,6 +249,9 @@ static void apply_edits(const struct stage_edits *edits, struct b2bua_route *rou
         record->first_increment_s = edits->rate.first_increment_s;
         record->next_increment_s = edits->rate.next_increment_s;
     }
+    sw_event_set(record->rule, sizeof(record->rule), edits->policy_rule);
+    sw_event_set(record->action, sizeof(record->action), edits->policy_action);
+    sw_event_set(record->attestation, sizeof(record->attestation), edits->attestation);
 }
 
 /* A held message: a copy that runs through the path again when a stage resumes it. */
@@ -312,27 +302,15 @@ static struct stage_hold *take_hold(struct stage_ctx *ctx)
     return &h->hold;
 }
 
-/*
- * Takes every place the call needs at once (issue #9 item 13: the check and the increment
- * were apart, so 11 calls got through a limit of 10): all or none.
- */
-static bool take_places(const struct call_limit *limit, struct b2bua_route *route)
+/* The call layer takes over the places the stages reserved (policy/limits.h). */
+static void hand_places(struct stage_ctx *ctx, struct b2bua_route *route)
 {
-    size_t taken = 0;
-    for (; taken < B2BUA_RESERVED_SLOTS; taken++) {
-        if (!callcount_reserve(limit->slots[taken], limit->max[taken])) {
-            break;
-        }
-        route->reserved[taken] = limit->slots[taken];
+    _Static_assert(STAGE_PLACES_MAX <= B2BUA_RESERVED_SLOTS, "a call keeps every place");
+    for (size_t i = 0; i < ctx->edits.place_count; i++) {
+        route->reserved[i] = ctx->edits.places[i];
+        ctx->edits.places[i] = NULL;
     }
-    if (taken == B2BUA_RESERVED_SLOTS) {
-        return true;
-    }
-    for (size_t i = 0; i < taken; i++) {
-        callcount_release(route->reserved[i]);
-        route->reserved[i] = NULL;
-    }
-    return false;
+    ctx->edits.place_count = 0;
 }
 
 /* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
@@ -364,17 +342,14 @@ static void find_account_target(const struct gw_gen *gen, struct sip_msg *msg,
     }
 }
 
-static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
-                             const struct account_target *target, struct b2bua_route *route,
-                             struct call_limit *limit)
+static bool route_to_account(const struct gateway *gw, const struct account_target *target,
+                             struct b2bua_route *route)
 {
     if (target == NULL || target->account == NULL) {
         return false;
     }
     const struct cfg_account *account = target->account;
-    size_t index = (size_t)(account - gen->cfg->accounts);
-    limit->binding = target->binding;
-    const struct registrar_binding *binding = &limit->binding;
+    const struct registrar_binding *binding = &target->binding;
     struct sip_err err = { 0 };
     struct sip_uri contact;
     if (sip_uri_parse(sv_from_cstr(binding->contact_uri), &contact, &err) != 0) {
@@ -390,9 +365,6 @@ static bool route_to_account(const struct gateway *gw, const struct gw_gen *gen,
     route->from_party = CALL_PARTY_PBX;
     route->credentials = NULL;
     CALLREC_SET(route->policy.account, account->username);
-    /* A phone takes one call at a time unless its account allows more. */
-    limit->slots[1] = gen->accounts[index].calls;
-    limit->max[1] = account->max_calls == 0 ? 1 : account->max_calls;
     return true;
 }
 
@@ -421,7 +393,7 @@ static void account_identity(const struct gw_gen *gen, struct arena *arena,
 }
 
 static void route_from_account(const struct gw_gen *gen, const struct stage_ctx *ctx,
-                               struct b2bua_route *route, struct call_limit *limit)
+                               struct b2bua_route *route)
 {
     const struct cfg_account *account = &gen->cfg->accounts[ctx->account];
     route->dest = gen->pbx_dest;
@@ -434,10 +406,6 @@ static void route_from_account(const struct gw_gen *gen, const struct stage_ctx 
     route->to_party = CALL_PARTY_PBX;
     route->is_towards_provider = false;
     route->credentials = NULL;
-    limit->slots[1] = gen->accounts[ctx->account].calls;
-    /* max_calls = 0 means no calls at all for an account: a place that never frees. */
-    limit->max[1] = account->max_calls;
-    limit->is_refused = account->max_calls == 0;
 }
 
 /*
@@ -475,16 +443,16 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
     struct sip_msg *msg = ctx->msg;
     struct net_dest src = reply_dest(net);
     struct b2bua_route route;
-    struct call_limit limit = { 0 };
     bool has_route = route_base(gen->cfg, ctx, &route);
     apply_edits(&ctx->edits, &route);
     route.policy.dialled_mono_ms = (int64_t)ctx->now_ms;
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
-        route_from_account(gen, ctx, &route, &limit);
-    } else if (has_route && !route_to_account(gw, gen, target, &route, &limit)) {
-        has_route = route_by_side(gen, ctx, &route, &limit);
+        route_from_account(gen, ctx, &route);
+    } else if (has_route && !route_to_account(gw, target, &route)) {
+        has_route = route_by_side(gen, ctx, &route);
     }
     if (!has_route) {
+        stage_places_release(ctx);
         b2bua_on_request(state->b2bua, msg, &src, NULL);
         return;
     }
@@ -495,30 +463,15 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
                        "hairpin: a call from trunk %.*s would leave through a trunk: refused",
                        (int)(origin.len > 64 ? 64 : origin.len), origin.ptr);
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
+        stage_places_release(ctx);
         send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);
         return;
     }
     if (refuse_isolated(gw, gen->cfg, worker, msg, net, &route.policy)) {
+        stage_places_release(ctx);
         return;
     }
-    size_t side = route.from_party == CALL_PARTY_TRUNK ? GW_SIDE_PROVIDER
-                  : route.from_party == CALL_PARTY_PBX ? GW_SIDE_PBX
-                                                       : GW_SIDE_ACCOUNT;
-    limit.slots[2] = gw->side_calls[(size_t)worker_index(worker) * GW_SIDES + side];
-    limit.max[2] = gw->side_max;
-    if (side == GW_SIDE_PROVIDER && ctx->trunk < gen->trunk_hop_count &&
-        !gcra_take(&gen->trunk_hops[ctx->trunk].inbound_rate, sw_mono_ms() * 1000u,
-                   gen->cfg->trunks[ctx->trunk].max_call_rate,
-                   gen->cfg->trunks[ctx->trunk].max_call_rate)) {
-        emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_call_rate reached");
-        send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 5\r\n"));
-        return;
-    }
-    if (limit.is_refused || !take_places(&limit, &route)) {
-        emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), "max_calls reached");
-        send_reply(gen->cfg, worker, msg, net, 503, SV("Retry-After: 30\r\n"));
-        return;
-    }
+    hand_places(ctx, &route);
     b2bua_on_request(state->b2bua, msg, &src, &route);
 }
 
@@ -572,6 +525,8 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
     if (ctx->side == SIDE_PBX && msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
         find_account_target(gen, msg, &target);
         ctx->is_towards_account = target.account != NULL;
+        ctx->callee_account =
+            target.account != NULL ? (size_t)(target.account - gen->cfg->accounts) : SIZE_MAX;
     }
     struct verdict v = pipeline_run(gen->pipeline, ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {

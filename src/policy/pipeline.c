@@ -8,6 +8,7 @@
 #include "policy/callerid.h"
 #include "policy/fraud.h"
 #include "policy/identity.h"
+#include "policy/limits.h"
 #include "policy/media.h"
 #include "policy/ratelimit.h"
 #include "policy/sanity.h"
@@ -17,13 +18,14 @@
  * The order is the policy, cheap and decisive first: acl looks at the source address
  * only, ratelimit at the address and method (so a denied source costs no bucket and a
  * flood costs no header parsing), scanner at a few headers; then sanity and auth;
- * callerid settles the calling number before identity signs or verifies it; fraud judges
- * the dialled number once the caller is known and before anything leaves; media refuses
+ * callerid settles the calling number before identity signs or verifies it; limits takes
+ * the call's concurrent-call places (a cheap count) before fraud judges the dialled
+ * number, once the caller is known and before anything leaves; media refuses
  * offers without the SRTP a side requires before identity spends a signature on them.
  */
 static const struct stage *const pipeline[] = {
-    &acl_stage,      &ratelimit_stage, &scanner_stage, &sanity_stage,   &auth_stage,
-    &callerid_stage, &fraud_stage,     &media_stage,   &identity_stage,
+    &acl_stage,      &ratelimit_stage, &scanner_stage, &sanity_stage, &auth_stage,
+    &callerid_stage, &limits_stage,    &fraud_stage,   &media_stage,  &identity_stage,
 };
 
 #define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))
@@ -72,6 +74,7 @@ struct verdict pipeline_run(struct pipeline *p, struct stage_ctx *ctx)
     for (size_t i = 0; i < STAGE_COUNT; i++) {
         struct verdict v = stage_run(pipeline[i], p->state[i], ctx);
         if (v.action != VERDICT_CONTINUE) {
+            stage_places_release(ctx); /* what earlier stages reserved for the call */
             return v;
         }
     }

@@ -1,7 +1,9 @@
 #include "policy/stage.h"
 
 #include "base/arena.h"
+#include "base/assert.h"
 #include "sip/msg.h"
+#include "state/callcount.h"
 
 struct verdict verdict_continue(void)
 {
@@ -40,6 +42,28 @@ struct verdict stage_run(const struct stage *stage, void *state, struct stage_ct
         return stage_fail_closed(ctx, "internal failure: message arena exhausted");
     }
     return v;
+}
+
+bool stage_place_take(struct stage_ctx *ctx, struct callcount_slot *slot, uint32_t max)
+{
+    if (slot == NULL) {
+        return true;
+    }
+    SW_ASSERT(ctx->edits.place_count < STAGE_PLACES_MAX);
+    if (!callcount_reserve(slot, max)) {
+        return false;
+    }
+    ctx->edits.places[ctx->edits.place_count++] = slot;
+    return true;
+}
+
+void stage_places_release(struct stage_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->edits.place_count; i++) {
+        callcount_release(ctx->edits.places[i]);
+        ctx->edits.places[i] = NULL;
+    }
+    ctx->edits.place_count = 0;
 }
 
 void stage_hold_resume(struct stage_hold *hold)

@@ -25,6 +25,11 @@
 struct cfg;
 struct sip_msg;
 struct arena;
+struct callcount_slot;
+
+/* Most concurrent-call places one call holds (its trunk's or account's, its side's share
+ * of the worker pool, its international count). */
+#define STAGE_PLACES_MAX 4
 
 /* Who sent a message, decided from its transport source address only. */
 enum side {
@@ -74,6 +79,17 @@ struct stage_edits {
     bool is_rated;                 /* a rate deck prices the destination */
     int64_t rate_per_minute_micro; /* is_rated: its price per minute, in micro-units */
     struct rate rate;              /* is_rated: the whole rate (fee, increments) */
+    /* For the call records: the policy rule that applied to the call and what it did
+     * ("allow", "warn"), and the STIR/SHAKEN attestation given on the outgoing leg ("A",
+     * "B", "C"); static text or arena views, absent when nothing applied. */
+    struct sv policy_rule;
+    struct sv policy_action;
+    struct sv attestation;
+    /* Concurrent-call places the stages reserved for this call (stage_place_take): the
+     * call layer takes them over when the call starts; stage_places_release gives them
+     * back otherwise (the pipeline does so itself when a stage does not continue). */
+    struct callcount_slot *places[STAGE_PLACES_MAX];
+    size_t place_count;
 };
 
 /* Made by the gateway's ctx->hold(); opaque to stages beyond stage_hold_resume(). */
@@ -100,6 +116,7 @@ struct stage_ctx {
                               * last hour (the gateway's table; set before the stages run) */
     uint64_t now_ms;         /* monotonic */
     unsigned worker;
+    size_t callee_account; /* is_towards_account: index into cfg->accounts */
     const struct cfg *cfg;
     const struct event_sink *events;
     struct stage_edits edits;
@@ -138,6 +155,16 @@ struct verdict stage_fail_closed(const struct stage_ctx *ctx, const char *why);
  * a check goes through here.
  */
 struct verdict stage_run(const struct stage *stage, void *state, struct stage_ctx *ctx);
+
+/*
+ * Reserves one call on `slot` if fewer than `max` are counted there (0 = no limit) and
+ * records the place in ctx->edits: true when taken. A NULL slot takes nothing and
+ * succeeds. Exact across threads (state/callcount.h).
+ */
+bool stage_place_take(struct stage_ctx *ctx, struct callcount_slot *slot, uint32_t max);
+
+/* Gives back every place recorded in ctx->edits (a call that does not start). */
+void stage_places_release(struct stage_ctx *ctx);
 
 /*
  * Any thread, exactly once per hold: the held message runs through the whole pipeline

@@ -1,5 +1,6 @@
 #include "state/callcount.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -202,4 +203,34 @@ const char *callcount_name(const struct callcount_slot *slot)
 enum callcount_kind callcount_slot_kind(const struct callcount_slot *slot)
 {
     return slot->kind;
+}
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct callcount *shared_table;
+static size_t shared_refs;
+
+struct callcount *callcount_acquire(size_t max_names)
+{
+    pthread_mutex_lock(&shared_lock);
+    if (shared_table == NULL) {
+        shared_table = callcount_new(max_names);
+    }
+    struct callcount *table = shared_table;
+    shared_refs += table != NULL ? 1u : 0u;
+    pthread_mutex_unlock(&shared_lock);
+    return table;
+}
+
+void callcount_release_shared(struct callcount *table)
+{
+    if (table == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&shared_lock);
+    SW_ASSERT(table == shared_table && shared_refs > 0);
+    if (--shared_refs == 0) {
+        callcount_free(shared_table);
+        shared_table = NULL;
+    }
+    pthread_mutex_unlock(&shared_lock);
 }

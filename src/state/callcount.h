@@ -26,7 +26,9 @@
 enum callcount_kind {
     CALLCOUNT_TRUNK,
     CALLCOUNT_ACCOUNT,
-    CALLCOUNT_SIDE, /* one side of the gateway (the provider side, the PBX, the accounts) */
+    CALLCOUNT_SIDE,         /* one side of the gateway (the provider side, the PBX, the accounts) */
+    CALLCOUNT_TRUNK_INTL,   /* a trunk's international calls (the fraud policy) */
+    CALLCOUNT_ACCOUNT_INTL, /* an account's international calls */
 };
 
 #define CALLCOUNT_NAME_CAP 128
@@ -90,6 +92,17 @@ struct callcount_slot *callcount_slot_at(struct callcount *table, size_t i);
  */
 typedef void callcount_wanted_fn(void *ctx);
 void callcount_on_wanted(struct callcount *table, callcount_wanted_fn *fn, void *ctx);
+
+/*
+ * The process's shared table, which outlives configuration reloads (the limits and fraud
+ * stages of every pipeline and the gateway find the same slots by name): created at the
+ * first acquire for `max_names` names (later acquires keep the first size), freed at the
+ * last release. NULL when out of memory. Main thread (like callcount_slot).
+ */
+struct callcount *callcount_acquire(size_t max_names);
+
+/* Gives back one acquire; NULL is a no-op. Main thread. */
+void callcount_release_shared(struct callcount *table);
 
 /* Calls counted now (0 for NULL). Any thread. */
 uint32_t callcount_value(const struct callcount_slot *slot);
