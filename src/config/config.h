@@ -189,6 +189,12 @@ enum cfg_schedule_scope {
     CFG_SCHEDULE_ALL,
 };
 
+/* [fraud] schedule_action: what a call outside the schedule (in its scope) gets. */
+enum cfg_schedule_action {
+    CFG_SCHEDULE_REFUSE, /* 403 */
+    CFG_SCHEDULE_CAP,    /* passes under the after_hours_* caps */
+};
+
 /* [fraud] patterns: what sequential dialling, sweeps and short-call bursts do. */
 /* [fraud] cap_ringing: what a spending cap reached does to calls still ringing. */
 enum cfg_cap_ringing {
@@ -505,6 +511,11 @@ struct cfg_fraud {
     uint32_t international_per_hour_block;
     uint32_t destinations_per_hour_warn;
     uint32_t destinations_per_hour_block;
+    uint32_t concurrent_international_warn;
+    uint32_t concurrent_international_block;
+    enum cfg_schedule_action schedule_action;
+    uint32_t after_hours_max_calls;
+    uint32_t after_hours_calls_per_minute;
     enum cfg_fraud_patterns patterns;
     bool disable_account;
     uint32_t wangiri_ring_max;
@@ -590,6 +601,19 @@ struct cfg_trunk {
     enum cfg_inbound_to inbound_to;
     enum cfg_inbound_numbers inbound_numbers;
     uint32_t max_call_rate;
+    /* The fraud policy's velocity overrides (policy/fraud_limits.h); a key left unset
+     * (cfg_key_line() 0) takes the [fraud] value. */
+    uint32_t calls_per_minute_warn;
+    uint32_t calls_per_minute_block;
+    uint32_t international_per_hour_warn;
+    uint32_t international_per_hour_block;
+    uint32_t destinations_per_hour_warn;
+    uint32_t destinations_per_hour_block;
+    uint32_t concurrent_international_warn;
+    uint32_t concurrent_international_block;
+    enum cfg_schedule_action schedule_action;
+    uint32_t after_hours_max_calls;
+    uint32_t after_hours_calls_per_minute;
     struct cfg_strings allowed_countries; /* the fraud policy's overrides; empty = [fraud]'s */
     struct cfg_strings blocked_classes;
     struct cfg_strings allow_prefixes;
@@ -614,6 +638,19 @@ struct cfg_account {
     struct cfg_cidrs permit; /* empty = any source (after [acl]) */
     struct cfg_cidrs deny;
     uint32_t max_calls;
+    /* The fraud policy's velocity overrides (policy/fraud_limits.h); a key left unset
+     * (cfg_key_line() 0) takes the trunk's (or [fraud]'s) value. */
+    uint32_t calls_per_minute_warn;
+    uint32_t calls_per_minute_block;
+    uint32_t international_per_hour_warn;
+    uint32_t international_per_hour_block;
+    uint32_t destinations_per_hour_warn;
+    uint32_t destinations_per_hour_block;
+    uint32_t concurrent_international_warn;
+    uint32_t concurrent_international_block;
+    enum cfg_schedule_action schedule_action;
+    uint32_t after_hours_max_calls;
+    uint32_t after_hours_calls_per_minute;
     bool enabled;
     int64_t rotated; /* Unix time of 00:00 UTC of that day; 0 = not given */
     char *callerid;

@@ -61,7 +61,7 @@ enum cfg_section_kind {
 };
 
 /* Upper bound of the number of keys (checked at compile time in keys.c). */
-#define CFG_KEYS_MAX 256
+#define CFG_KEYS_MAX 320
 
 struct cfg_key_desc {
     enum cfg_type type;

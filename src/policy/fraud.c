@@ -17,8 +17,10 @@
 #include "number/ratedeck.h"
 #include "number/schedule.h"
 #include "number/tzif.h"
+#include "policy/fraud_limits.h"
 #include "sip/msg.h"
 #include "sip/uri.h"
+#include "state/callcount.h"
 #include "state/fraudstore.h"
 #include "state/isolation.h"
 #include "state/spendstore.h"
@@ -63,6 +65,7 @@ struct level_rules {
     struct spend_caps caps; /* daily_cap, monthly_cap; SPEND_NO_CAP = none */
     struct prefix_rule *prefixes;
     size_t prefix_count;
+    struct fraud_limits limits; /* the velocity levels the section sets */
 };
 
 struct fraud_policy {
@@ -81,6 +84,7 @@ struct fraud_policy {
     bool has_caps;
     struct velocity_cfg velocity;
     const struct cfg_fraud *limits; /* thresholds, borrowed from the cfg it was built from */
+    struct fraud_slots slots;       /* calls in progress per trunk and account */
     enum cfg_schedule_scope schedule_scope;
 };
 
@@ -356,6 +360,7 @@ static int global_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_
         f->schedule,           f->max_rate_per_minute, f->daily_cap,       f->monthly_cap,
     };
     int rc = level_init(&p->global, &src, LEVEL_GLOBAL, &at);
+    fraud_limits_of_global(cfg, &p->global.limits);
     rc |= emergency_init(p, &f->emergency_numbers, &at);
     rc |= highrisk_init(p, f, &at);
     if (f->ratedeck != NULL && ratedeck_load(f->ratedeck, &p->deck, diag) != 0) {
@@ -381,6 +386,7 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
                                     t->daily_cap,          t->monthly_cap };
         p->trunk_count = i + 1;
         rc |= level_init(&p->trunks[i], &src, LEVEL_TRUNK, &at);
+        fraud_limits_of_trunk(cfg, i, &p->trunks[i].limits);
     }
     for (size_t i = 0; i < cfg->account_count; i++) {
         const struct cfg_account *a = &cfg->accounts[i];
@@ -391,6 +397,7 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
                                     a->daily_cap,          a->monthly_cap };
         p->account_count = i + 1;
         rc |= level_init(&p->accounts[i], &src, LEVEL_ACCOUNT, &at);
+        fraud_limits_of_account(cfg, i, &p->accounts[i].limits);
     }
     return rc != 0 ? -SW_ECONFIG : 0;
 }
@@ -414,6 +421,7 @@ void fraud_policy_free(struct fraud_policy *policy)
     ratedeck_free(policy->deck);
     fraud_store_release(policy->store);
     spend_store_release(policy->spend);
+    fraud_slots_fini(&policy->slots);
     sw_free(policy);
 }
 
@@ -520,7 +528,13 @@ struct fraud_policy *fraud_policy_new(const struct cfg *cfg, struct sw_diag *dia
     p->spend = spend_store_acquire();
     struct tz_zone *zone = NULL;
     int spend_rc = rc == 0 && objects_rc == 0 ? spend_check(p, cfg, &zone, diag) : 0;
-    if (rc != 0 || objects_rc != 0 || spend_rc != 0 || p->store == NULL || p->spend == NULL) {
+    int slots_rc = fraud_slots_init(&p->slots, cfg);
+    if (slots_rc == -ENOSPC) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, NULL,
+                    "fraud: no room for the call counters (too many trunks and accounts)");
+    }
+    if (rc != 0 || objects_rc != 0 || spend_rc != 0 || slots_rc != 0 || p->store == NULL ||
+        p->spend == NULL) {
         /* A problem of the file has its message; anything else is a lack of memory. */
         if (diag->error_count == errors_before) {
             sw_diag_add(diag, DIAG_ERROR, NULL, 0, NULL, "fraud: out of memory");
@@ -672,6 +686,24 @@ static bool judge_destination(const struct fraud_policy *p, const struct applica
     return true;
 }
 
+/* The velocity level `id` for a call under `a`: the account's, the trunk's or [fraud]'s. */
+static uint32_t limit_of(const struct applicable *a, enum fraud_limit id)
+{
+    const struct fraud_limits *levels[3];
+    for (size_t l = 0; l < 3; l++) {
+        levels[l] = a->levels[l] != NULL ? &a->levels[l]->limits : NULL;
+    }
+    return fraud_limits_resolve(levels, 3, id);
+}
+
+/* Outside the schedule: with schedule_action = cap the call goes on, marked after hours
+ * (judge_after_hours then applies the lower caps). */
+static bool may_pass_after_hours(const struct applicable *a, struct fraud_decision *d)
+{
+    d->is_after_hours = limit_of(a, FRAUD_LIMIT_SCHEDULE_ACTION) == CFG_SCHEDULE_CAP;
+    return d->is_after_hours;
+}
+
 /* Steps 5 and 6: the schedule and the rate. True when the call may go on. */
 static bool judge_schedule_rate(const struct fraud_policy *p, const struct applicable *a,
                                 const struct fraud_call *call, enum numclass numclass,
@@ -681,7 +713,7 @@ static bool judge_schedule_rate(const struct fraud_policy *p, const struct appli
     for (size_t l = 0; is_scoped && l < 3; l++) {
         const struct level_rules *r = a->levels[l];
         if (r != NULL && r->has_schedule) {
-            if (!schedule_contains(&r->schedule, call->wall_s)) {
+            if (!schedule_contains(&r->schedule, call->wall_s) && !may_pass_after_hours(a, d)) {
                 refuse(d, 403, "%s", "schedule");
                 return false;
             }
@@ -737,20 +769,48 @@ static void key_of(char *buf, const char *kind, const char *name)
     (void)snprintf(buf, KEY_CAP, "%s:%s", kind, name);
 }
 
+/* A counter against the warn and block levels `first` and `first + 1` for a call under `a`. */
+static bool judge_limit(const struct applicable *a, uint32_t value, enum fraud_limit first,
+                        const char *name, struct fraud_decision *d)
+{
+    return judge_level(value, limit_of(a, first), limit_of(a, (enum fraud_limit)(first + 1)), name,
+                       d);
+}
+
+/* The lower caps of a call made after hours (schedule_action = cap); true when it may go on. */
+static bool judge_after_hours(const struct applicable *a, const struct fraud_call *call,
+                              const struct fraud_dial_result *r, struct fraud_decision *d)
+{
+    if (!d->is_after_hours) {
+        return true;
+    }
+    uint32_t max_calls = limit_of(a, FRAUD_LIMIT_AFTER_HOURS_CALLS);
+    uint32_t max_minute = limit_of(a, FRAUD_LIMIT_AFTER_HOURS_CALLS_MINUTE);
+    if (max_minute != 0 && r->calls_minute > max_minute) {
+        refuse(d, 403, "%s", "after-hours calls-per-minute");
+        return false;
+    }
+    if (max_calls != 0 && call->calls_up > max_calls) {
+        refuse(d, 403, "%s", "after-hours max-calls");
+        return false;
+    }
+    return true;
+}
+
 /* Step 7 for one key. True when the call may go on. */
-static bool judge_velocity_key(const struct fraud_policy *p, struct sv key, bool is_account,
-                               const struct fraud_call *call, struct fraud_decision *d)
+static bool judge_velocity_key(const struct fraud_policy *p, const struct applicable *a,
+                               struct sv key, bool is_account, const struct fraud_call *call,
+                               struct fraud_decision *d)
 {
     const struct cfg_fraud *f = p->limits;
     struct fraud_dial dial = { e164_digits(&d->number), d->is_international, call->now_ms };
     struct fraud_dial_result r;
     fraud_store_dial(p->store, key, &dial, &p->velocity, &r);
-    if (!judge_level(r.calls_minute, f->calls_per_minute_warn, f->calls_per_minute_block,
-                     "calls-per-minute", d) ||
-        !judge_level(r.international_hour, f->international_per_hour_warn,
-                     f->international_per_hour_block, "international-per-hour", d) ||
-        !judge_level(r.distinct_hour, f->destinations_per_hour_warn, f->destinations_per_hour_block,
-                     "destinations-per-hour", d)) {
+    if (!judge_limit(a, r.calls_minute, FRAUD_LIMIT_CALLS_MINUTE_WARN, "calls-per-minute", d) ||
+        !judge_limit(a, r.international_hour, FRAUD_LIMIT_INTL_HOUR_WARN, "international-per-hour",
+                     d) ||
+        !judge_limit(a, r.distinct_hour, FRAUD_LIMIT_DESTS_HOUR_WARN, "destinations-per-hour", d) ||
+        !judge_after_hours(a, call, &r, d)) {
         return false;
     }
     if (r.finding.pattern == VELOCITY_NONE || f->patterns == CFG_PATTERNS_OFF) {
@@ -774,18 +834,19 @@ static bool judge_velocity_key(const struct fraud_policy *p, struct sv key, bool
     return false;
 }
 
-static void judge_velocity(const struct fraud_policy *p, const struct cfg *cfg,
-                           const struct fraud_call *call, struct fraud_decision *d)
+static void judge_velocity(const struct fraud_policy *p, const struct applicable *a,
+                           const struct cfg *cfg, const struct fraud_call *call,
+                           struct fraud_decision *d)
 {
     /* An account's call goes to the PBX, which may route it out through the trunk: that
      * INVITE is judged (and counted on the trunk) again then, so count the account only. */
     char key[KEY_CAP];
     if (call->account < cfg->account_count) {
         key_of(key, "account", cfg->accounts[call->account].username);
-        (void)judge_velocity_key(p, sv_from_cstr(key), true, call, d); /* d says */
+        (void)judge_velocity_key(p, a, sv_from_cstr(key), true, call, d); /* d says */
     } else if (call->trunk < cfg->trunk_count) {
         key_of(key, "trunk", cfg->trunks[call->trunk].name);
-        (void)judge_velocity_key(p, sv_from_cstr(key), false, call, d);
+        (void)judge_velocity_key(p, a, sv_from_cstr(key), false, call, d);
     }
 }
 
@@ -867,7 +928,7 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
         call->is_dry_run) {
         return;
     }
-    judge_velocity(p, cfg, call, out);
+    judge_velocity(p, &a, cfg, call, out);
 }
 
 /* ---- the stage ---- */
@@ -943,6 +1004,63 @@ static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *ca
     return v;
 }
 
+/* The counter slots of the key a call is judged under (its account's, else its trunk's). */
+static void slots_of_call(const struct fraud_policy *p, const struct fraud_call *call,
+                          struct callcount_slot **calls, struct callcount_slot **intl)
+{
+    const struct fraud_slots *s = &p->slots;
+    *calls = NULL;
+    *intl = NULL;
+    if (call->account < s->account_count) {
+        *calls = s->account_calls[call->account];
+        *intl = s->account_intl[call->account];
+    } else if (call->account == SIZE_MAX && call->trunk < s->trunk_count) {
+        *calls = s->trunk_calls[call->trunk];
+        *intl = s->trunk_intl[call->trunk];
+    }
+}
+
+/*
+ * Concurrent international calls (issue #11 "Velocity"): a passed international call takes
+ * a place on its key's international counter until it ends, refused beyond the block
+ * level. True when the call may go on.
+ */
+static bool take_international(const struct fraud_policy *p, struct stage_ctx *ctx,
+                               const struct fraud_call *call, struct fraud_decision *d)
+{
+    if (!d->is_international || d->is_emergency) {
+        return true;
+    }
+    struct callcount_slot *calls = NULL;
+    struct callcount_slot *intl = NULL;
+    slots_of_call(p, call, &calls, &intl);
+    struct applicable a;
+    applicable_of(p, ctx->cfg, call, &a);
+    uint32_t warn = limit_of(&a, FRAUD_LIMIT_CONCURRENT_INTL_WARN);
+    uint32_t block = limit_of(&a, FRAUD_LIMIT_CONCURRENT_INTL_BLOCK);
+    if (intl == NULL || ctx->edits.place_count >= STAGE_PLACES_MAX) {
+        return true; /* nothing counted for this caller */
+    }
+    if (!stage_place_take(ctx, intl, block)) {
+        refuse(d, 403, "%s", "velocity concurrent-international");
+        return false;
+    }
+    if (warn != 0 && callcount_value(intl) == warn + 1 && d->warn[0] == '\0') {
+        (void)snprintf(d->warn, sizeof(d->warn), "%s", "velocity concurrent-international");
+    }
+    return true;
+}
+
+/* For the call's record: the rule that applied and what it did. */
+static void put_record_rule(struct stage_ctx *ctx, const struct fraud_decision *d)
+{
+    const char *rule = d->warn[0] != '\0' ? d->warn : d->is_after_hours ? "after-hours" : d->rule;
+    const char *action = d->warn[0] != '\0' ? "warn" : d->is_after_hours ? "cap" : "allow";
+    ctx->edits.policy_rule =
+        rule[0] != '\0' ? arena_sv_dup(ctx->arena, sv_from_cstr(rule)) : SV_NULL;
+    ctx->edits.policy_action = sv_from_cstr(action); /* static text */
+}
+
 static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
 {
     const struct fraud_policy *p = state;
@@ -971,8 +1089,15 @@ static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
     if (!sv_is_present(call.dialled)) {
         call.dialled = SV("");
     }
+    struct callcount_slot *calls = NULL;
+    struct callcount_slot *intl = NULL;
+    slots_of_call(p, &call, &calls, &intl);
+    call.calls_up = callcount_value(calls); /* the limits stage counted this call */
     struct fraud_decision d;
     fraud_policy_judge(p, ctx->cfg, &call, &d);
+    if (d.outcome == FRAUD_PASS) {
+        (void)take_international(p, ctx, &call, &d); /* d says */
+    }
     if (d.warn[0] != '\0') {
         emit(ctx, EV_FRAUD_WARN, &call, d.warn);
     }
@@ -981,6 +1106,9 @@ static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
     }
     if (d.has_number) {
         put_edits(ctx, &call, &d);
+    }
+    if (d.outcome == FRAUD_PASS) {
+        put_record_rule(ctx, &d);
     }
     return verdict_continue();
 }

@@ -61,6 +61,8 @@ struct fraud_call {
     int64_t now_ms;    /* monotonic */
     int64_t wall_s;    /* for schedules and Wangiri marks */
     bool is_dry_run;   /* judge without counting (sipwarden number) */
+    uint32_t calls_up; /* calls of the account (or, for the PBX, the trunk) in progress,
+                        * this one included (the limits stage took its place); 0 = unknown */
 };
 
 enum fraud_outcome {
@@ -78,6 +80,7 @@ struct fraud_decision {
     bool is_emergency;
     bool is_international;
     bool is_account_disabled; /* this call's pattern disabled the account */
+    bool is_after_hours;      /* outside the schedule, passed under the after-hours caps */
     bool has_number;
     struct e164_number number; /* has_number: the E.164 form */
     const char *country;       /* ISO code of the destination, NULL when unknown */

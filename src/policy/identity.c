@@ -340,6 +340,7 @@ static struct verdict sign_outbound(const struct identity_state *state, struct s
     }
     log_debug(&log, "identity: signed orig %s dest %s attest %s", orig.digits, dest.digits,
               stir_attest_text(attest));
+    ctx->edits.attestation = sv_from_cstr(stir_attest_text(attest)); /* for the call record */
     return verdict_continue();
 }
 

@@ -32,8 +32,9 @@ static void fraud_fixture_init(struct fixture *f, const char *extra)
     fixture_init(f, &fraud_stage, conf);
 }
 
-/* An INVITE from the PBX (or as `side`) to `ruri` ("sip:USER@host" or "tel:..."). */
-static struct verdict run_side(struct fixture *f, enum side side, const char *ruri, uint64_t now_ms)
+/* An INVITE from the PBX (or as `side`) to `ruri` ("sip:USER@host" or "tel:..."), whose
+ * call (if it passes) stays up: its concurrent-call places are kept in f->ctx.edits. */
+static struct verdict run_held(struct fixture *f, enum side side, const char *ruri, uint64_t now_ms)
 {
     char text[1024];
     int n = snprintf(text, sizeof(text),
@@ -55,6 +56,14 @@ static struct verdict run_side(struct fixture *f, enum side side, const char *ru
         f->ctx.account = 0;
     }
     return f->stage->check(f->state, &f->ctx);
+}
+
+/* As run_held, for a call that ends at once (its places are given back). */
+static struct verdict run_side(struct fixture *f, enum side side, const char *ruri, uint64_t now_ms)
+{
+    struct verdict v = run_held(f, side, ruri, now_ms);
+    stage_places_release(&f->ctx);
+    return v;
 }
 
 static struct verdict run(struct fixture *f, const char *user)
