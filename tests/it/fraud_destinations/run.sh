@@ -64,7 +64,7 @@ timeout 30 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/uac-refused.xml" -s service -i
 list() {
     local name=$1 file=$2 count rc=0
     count=$(($(wc -l < "$file") - 1))
-    timeout 120 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/uac-list.xml" -inf "$file" \
+    timeout 120 sipp "127.0.0.1:$gw_port" -sf "$IT_DIR/uac-list.xml" -inf "$file" -d 100 \
         -i 127.0.0.1 -p "$pbx_port" -m "$count" -r 10 -nostdin -timeout 100s -timeout_error \
         -trace_err -error_file "$name.err" > "$name.out" 2>&1 || rc=$?
     local ok
