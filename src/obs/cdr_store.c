@@ -211,7 +211,7 @@ static int prepare(struct cdr_store *store)
     return 0;
 }
 
-/* Creates `path` mode 0600 when missing, so that SQLite (and its -wal, -shm) inherit it. */
+/* Opens `path` with `flags`, created mode 0600 when missing (call records name people). */
 static int create_private(const char *path, int flags)
 {
     int fd = open(path, flags | O_CREAT | O_CLOEXEC, 0600);
@@ -629,45 +629,10 @@ static void store_free(struct cdr_store *store)
     sw_free(store);
 }
 
-/* Call records name people and numbers: the database and its WAL files are the owner's. */
-static int make_private(const char *path)
-{
-    /*
-     * An existing file is never opened and closed here: the ban store may hold the same
-     * database through SQLite, and closing any descriptor of a file drops every POSIX
-     * lock the process holds on it. Another process (sqlite3, sipwarden cdr export) then
-     * believes it is the last one, checkpoints and deletes the WAL that the writer keeps
-     * appending to, and the records written after that are lost.
-     */
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) == -1) {
-            int err = -errno;
-            log_err(NULL, "cdr: chmod %s: %s", path, sw_strerror(err));
-            return err;
-        }
-    } else {
-        int fd = create_private(path, O_RDWR);
-        if (fd < 0) {
-            return fd;
-        }
-        (void)close(fd); /* created: nobody holds it yet, SQLite opens it itself */
-    }
-    static const char *const suffixes[] = { "-wal", "-shm" };
-    for (size_t i = 0; i < 2; i++) {
-        char side[4096];
-        int n = snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        /* Missing is fine: SQLite creates them with the database's mode. */
-        if (n > 0 && (size_t)n < sizeof(side) && chmod(side, 0600) == -1 && errno != ENOENT) {
-            log_warn(NULL, "cdr: chmod %s: %s", side, sw_strerror(-errno));
-        }
-    }
-    return 0;
-}
-
 static int open_database(struct cdr_store *store, const char *path)
 {
-    int rc = make_private(path);
+    /* Call records name people and numbers: the database and its WAL files are the owner's. */
+    int rc = sqlutil_make_private(path, "cdr");
     if (rc != 0) {
         return rc;
     }

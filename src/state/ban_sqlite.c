@@ -102,45 +102,9 @@ static void db_free(struct ban_sqlite *db)
     sw_free(db);
 }
 
-/*
- * Creates the database file 0600 before SQLite opens it (SQLite would create it 0644
- * less the umask), and takes group and other access away from a file, WAL or SHM left by
- * an older version: the rows name every attacker and every manual ban. SQLite creates
- * the WAL and SHM files with the mode of the database file, so they follow.
- */
-static int db_file_restrict(const char *path)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd == -1) {
-        int err = -errno;
-        log_err(NULL, "ban_sqlite: %s: %s", path, sw_strerror(err));
-        return err;
-    }
-    struct stat st;
-    int rc = fstat(fd, &st);
-    if (rc == 0 && (st.st_mode & 0077) != 0) {
-        rc = fchmod(fd, st.st_mode & 0700);
-    }
-    int err = rc == -1 ? -errno : 0;
-    (void)close(fd); /* opened read-write only to create and chmod it: nothing to flush */
-    if (err != 0) {
-        log_err(NULL, "ban_sqlite: %s: %s", path, sw_strerror(err));
-        return err;
-    }
-    static const char *const suffixes[] = { "-wal", "-shm" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char side[4096];
-        int n = snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        if (n > 0 && (size_t)n < sizeof(side) && chmod(side, 0600) == -1 && errno != ENOENT) {
-            log_warn(NULL, "ban_sqlite: %s: %s", side, sw_strerror(-errno));
-        }
-    }
-    return 0;
-}
-
 static int db_prepare(struct ban_sqlite *db, const char *path)
 {
-    int err = db_file_restrict(path);
+    int err = sqlutil_make_private(path, "ban_sqlite");
     if (err != 0) {
         return err;
     }

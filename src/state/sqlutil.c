@@ -1,8 +1,12 @@
 #include "state/sqlutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/log.h"
@@ -57,4 +61,46 @@ int sqlutil_read(const struct sqlutil_query *query, const char *sql, sqlutil_row
     sqlite3_finalize(stmt);
     (void)sqlite3_close(conn);
     return rc;
+}
+
+static int restrict_mode(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == -1) {
+        if (errno != ENOENT) {
+            return -errno;
+        }
+        /* Missing: created here, so that no connection can have it open yet. */
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd != -1) {
+            (void)close(fd); /* a new empty file: nothing to flush */
+            return 0;
+        }
+        if (errno != EEXIST || lstat(path, &st) == -1) {
+            return -errno;
+        }
+    }
+    if (S_ISLNK(st.st_mode)) {
+        return -ELOOP;
+    }
+    return (st.st_mode & 0077) != 0 && chmod(path, st.st_mode & 0700) == -1 ? -errno : 0;
+}
+
+int sqlutil_make_private(const char *path, const char *who)
+{
+    int err = restrict_mode(path);
+    if (err != 0) {
+        log_err(NULL, "%s: %s: %s", who, path, sw_strerror(err));
+        return err;
+    }
+    static const char *const suffixes[] = { "-wal", "-shm" };
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char side[4096];
+        int n = snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        /* Missing is fine: SQLite creates them with the database's mode. */
+        if (n > 0 && (size_t)n < sizeof(side) && chmod(side, 0600) == -1 && errno != ENOENT) {
+            log_warn(NULL, "%s: %s: %s", who, side, sw_strerror(-errno));
+        }
+    }
+    return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * Small helpers shared by the SQLite writers (state/ban_sqlite.c, obs/cdr_store.c) and
- * the offline readers of their tables (sipwarden incident report). sqlutil_exec is called
- * by the thread that owns the connection; sqlutil_read opens its own, from any thread.
+ * Small helpers shared by the SQLite writers (state/ban_sqlite.c, obs/cdr_store.c,
+ * state/fraud_sqlite.c, state/alert_sqlite.c) and the offline readers of their tables
+ * (sipwarden incident report). sqlutil_exec is called by the thread that owns the
+ * connection; sqlutil_read opens its own, from any thread.
  */
 #ifndef SW_STATE_SQLUTIL_H
 #define SW_STATE_SQLUTIL_H
@@ -36,5 +37,19 @@ const char *sqlutil_column_text(sqlite3_stmt *stmt, int column);
  */
 int sqlutil_read(const struct sqlutil_query *query, const char *sql, sqlutil_row_fn *fn, void *ctx,
                  char *error, size_t cap);
+
+/*
+ * Makes the database at `path` and its -wal and -shm files the owner's only, before
+ * SQLite opens it: creates it mode 0600 when missing (SQLite would create it 0644 less
+ * the umask, and makes its WAL and SHM files with the database's mode), and takes group
+ * and other access away from files an older version left. A database file that exists
+ * is never opened here: closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, among them the lock of a SQLite connection to the same database
+ * already open (the bans', the call records'); without it another process's reader that
+ * closes believes it is the last one and deletes the WAL under the gateway's writes.
+ * Returns 0 or -errno after logging "<who>: <path>: <reason>" at err (a symbolic link
+ * is refused with -ELOOP).
+ */
+int sqlutil_make_private(const char *path, const char *who);
 
 #endif
