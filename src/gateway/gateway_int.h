@@ -151,6 +151,17 @@ size_t gw_fds_connection_budget(const struct cfg *cfg);
  * (the higher connection cap). */
 bool gw_source_is_known(void *app, struct worker *worker, const struct sockaddr_storage *src);
 
+/*
+ * gateway_fraud.c: the fraud store's counters in [state] path across restarts
+ * (state/fraud_sqlite.h). gw_fraud_open (main thread, before the workers) restores them;
+ * NULL in *out without a database. gw_fraud_save writes what changed (the housekeeping
+ * thread, once a second); gw_fraud_close saves a last time and closes (NULL: no-op).
+ */
+struct gw_fraud;
+int gw_fraud_open(const struct cfg *cfg, struct gw_fraud **out);
+void gw_fraud_save(struct gw_fraud *fraud);
+void gw_fraud_close(struct gw_fraud *fraud);
+
 /* gateway_obs.c: the event sink (inline ban decision, then the event queue). */
 void gw_events_init(struct gateway *gw);
 

@@ -113,6 +113,7 @@ struct gw_obs {
     pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
     pthread_t house;
     bool has_house;
+    struct gw_fraud *fraud;     /* the fraud counters' database (gateway_fraud.c), or NULL */
     pthread_mutex_t house_lock; /* with house_wake: the housekeeping thread's sleep */
     pthread_cond_t house_wake;
     atomic_bool is_stopping;
@@ -967,6 +968,12 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
         obs->evq = NULL;
         return rc;
     }
+    rc = gw_fraud_open(cfg, &obs->fraud);
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.path", "%s: fraud counters: %s",
+                    cfg->state.path, sw_strerror(rc));
+        return rc;
+    }
     if (cfg->general.control_socket != NULL) {
         rc = gw_ctl_open(cfg->general.control_socket, obs->bans, gw, &obs->ctl, diag);
     }
@@ -1000,8 +1007,9 @@ static void update_metrics(struct gw_obs *obs)
 
 /*
  * Once a second: expires the bans that are due (BanRemoved events, database rows,
- * firewall set, kernel map; the store scans only the shards with something due) and
- * refreshes the metrics. Asleep otherwise: one wake-up a second, woken at once to stop.
+ * firewall set, kernel map; the store scans only the shards with something due),
+ * refreshes the metrics and saves the fraud counters that changed. Asleep otherwise: one wake-up a
+ * second, woken at once to stop.
  */
 static void *house_main(void *arg)
 {
@@ -1022,6 +1030,7 @@ static void *house_main(void *arg)
         struct evq_stats qs;
         evq_stats_get(obs->evq, &qs);
         gw_alerts_tick(obs->alerts, qs.dropped);
+        gw_fraud_save(obs->fraud);
         pthread_mutex_lock(&obs->house_lock);
     }
     pthread_mutex_unlock(&obs->house_lock);
@@ -1138,6 +1147,8 @@ void gw_obs_free(struct gateway *gw)
      * it before the queue, and stop the queue (which delivers the rest) after. */
     ban_store_free(obs->bans);
     obs->bans = NULL;
+    gw_fraud_close(obs->fraud); /* after the workers and the housekeeping thread */
+    obs->fraud = NULL;
     cdr_store_close(obs->cdr); /* writes every record queued */
     obs->cdr = NULL;
     gw_spend_free(obs->spend);

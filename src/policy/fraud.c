@@ -806,9 +806,12 @@ static bool judge_velocity_key(const struct fraud_policy *p, const struct applic
     struct fraud_dial dial = { e164_digits(&d->number), d->is_international, call->now_ms };
     struct fraud_dial_result r;
     fraud_store_dial(p->store, key, &dial, &p->velocity, &r);
+    /* The international level judges international calls: a national call over it passes. */
+    bool is_intl_ok =
+        !d->is_international || judge_limit(a, r.international_hour, FRAUD_LIMIT_INTL_HOUR_WARN,
+                                            "international-per-hour", d);
     if (!judge_limit(a, r.calls_minute, FRAUD_LIMIT_CALLS_MINUTE_WARN, "calls-per-minute", d) ||
-        !judge_limit(a, r.international_hour, FRAUD_LIMIT_INTL_HOUR_WARN, "international-per-hour",
-                     d) ||
+        !is_intl_ok ||
         !judge_limit(a, r.distinct_hour, FRAUD_LIMIT_DESTS_HOUR_WARN, "destinations-per-hour", d) ||
         !judge_after_hours(a, call, &r, d)) {
         return false;

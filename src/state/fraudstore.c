@@ -13,6 +13,12 @@
 #define WANGIRI_WAYS   4u
 #define MS_PER_MINUTE  60000
 #define MS_PER_HOUR    3600000
+/*
+ * Every monotonic time is kept a day ahead of the caller's clock (longer than any window),
+ * so that the times of a restored image stay positive when the clock began again at a
+ * reboot shortly before the restart.
+ */
+#define TIME_BIAS_MS   86400000
 
 struct distinct_dest {
     uint64_t hash;
@@ -28,6 +34,7 @@ struct key_counts {
     struct distinct_dest distinct[FRAUD_DISTINCT_MAX]; /* a ring, oldest overwritten */
     uint32_t distinct_next;
     struct velocity_history history;
+    bool is_changed; /* counted or ended a dial since the last export */
 };
 
 struct shard {
@@ -48,6 +55,7 @@ struct memory_store {
     pthread_mutex_t wangiri_lock;
     struct wangiri_mark *wangiri; /* buckets of WANGIRI_WAYS */
     size_t wangiri_buckets;       /* power of two */
+    uint64_t wangiri_version;     /* marks made so far (under wangiri_lock) */
     pthread_mutex_t disabled_lock;
     char (*disabled)[FRAUD_KEY_CAP];
     size_t disabled_count;
@@ -156,10 +164,13 @@ static void count_distinct(struct key_counts *c, const struct fraud_dial *dial,
     out->distinct_hour = count;
 }
 
-static void memory_dial(void *impl, struct sv key, const struct fraud_dial *dial,
+static void memory_dial(void *impl, struct sv key, const struct fraud_dial *caller_dial,
                         const struct velocity_cfg *cfg, struct fraud_dial_result *out)
 {
     struct memory_store *m = impl;
+    struct fraud_dial biased = *caller_dial;
+    biased.now_ms += TIME_BIAS_MS;
+    const struct fraud_dial *dial = &biased;
     memset(out, 0, sizeof(*out));
     uint64_t hash = 0;
     struct shard *shard = shard_of(m, key, &hash);
@@ -177,6 +188,7 @@ static void memory_dial(void *impl, struct sv key, const struct fraud_dial *dial
     (void)velocity_history_add(&c->history, dial->digits, dial->now_ms); /* bad digits: none */
     count_dial(c, dial, out);
     count_distinct(c, dial, out);
+    c->is_changed = true;
     pthread_mutex_unlock(&shard->lock);
 }
 
@@ -189,7 +201,8 @@ static void memory_dial_end(void *impl, struct sv key, struct sv digits, int64_t
     pthread_mutex_lock(&shard->lock);
     struct key_counts *c = shard_find(shard, key, hash, false);
     if (c != NULL) {
-        (void)velocity_history_end(&c->history, digits, at_ms, duration_ms); /* may be gone */
+        c->is_changed |=
+            velocity_history_end(&c->history, digits, at_ms + TIME_BIAS_MS, duration_ms);
     }
     pthread_mutex_unlock(&shard->lock);
 }
@@ -236,10 +249,8 @@ static bool memory_is_disabled(void *impl, struct sv key)
     return is_disabled;
 }
 
-static void memory_wangiri_mark(void *impl, struct sv digits, int64_t now_s)
+static void mark_hash(struct memory_store *m, uint64_t hash, int64_t now_s)
 {
-    struct memory_store *m = impl;
-    uint64_t hash = sw_hash_sv(digits) | 1u;
     struct wangiri_mark *bucket =
         &m->wangiri[(hash >> 1 & (m->wangiri_buckets - 1)) * WANGIRI_WAYS];
     pthread_mutex_lock(&m->wangiri_lock);
@@ -254,7 +265,13 @@ static void memory_wangiri_mark(void *impl, struct sv digits, int64_t now_s)
         }
     }
     bucket[victim] = (struct wangiri_mark){ hash, now_s };
+    m->wangiri_version++;
     pthread_mutex_unlock(&m->wangiri_lock);
+}
+
+static void memory_wangiri_mark(void *impl, struct sv digits, int64_t now_s)
+{
+    mark_hash(impl, sw_hash_sv(digits) | 1u, now_s);
 }
 
 static bool memory_wangiri_marked(void *impl, struct sv digits, int64_t now_s, int64_t window_s)
@@ -270,6 +287,161 @@ static bool memory_wangiri_marked(void *impl, struct sv digits, int64_t now_s, i
     }
     pthread_mutex_unlock(&m->wangiri_lock);
     return is_marked;
+}
+
+/* ---- persistence: images with wall-clock times ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* How one window's buckets move: `count` buckets of `unit_ms`, times moved by `shift_ms`. */
+struct bucket_shift {
+    size_t count;
+    int64_t unit_ms;
+    int64_t shift_ms;
+};
+
+/*
+ * Moves the window buckets `of`/`counts` (each "unit number + 1", 0 = never) as `how`
+ * says into `out_of`/`out_counts` (zeroed). A bucket that would fall before the clock's
+ * start is dropped (it is older than any window then).
+ */
+static void shift_buckets(const struct bucket_shift *how, const int64_t *of, const uint32_t *counts,
+                          int64_t *out_of, uint32_t *out_counts)
+{
+    for (size_t i = 0; i < how->count; i++) {
+        if (of[i] == 0 || counts[i] == 0) {
+            continue;
+        }
+        int64_t unit = floor_div((of[i] - 1) * how->unit_ms + how->shift_ms, how->unit_ms) + 1;
+        if (unit <= 0) {
+            continue;
+        }
+        size_t at = (size_t)(unit % (int64_t)how->count);
+        if (out_of[at] > unit) {
+            continue; /* a newer bucket holds the place: this one is out of the window */
+        }
+        if (out_of[at] < unit) {
+            out_of[at] = unit;
+            out_counts[at] = 0;
+        }
+        out_counts[at] += counts[i];
+    }
+}
+
+/* `in` with every time moved by `shift_ms` (monotonic to wall clock and back). */
+static void counts_shift(const struct key_counts *in, struct key_counts *out, int64_t shift_ms)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->key, in->key, sizeof(out->key));
+    struct bucket_shift seconds = { SECOND_BUCKETS, 1000, shift_ms };
+    shift_buckets(&seconds, in->second_of, in->per_second, out->second_of, out->per_second);
+    struct bucket_shift minutes = { MINUTE_BUCKETS, MS_PER_MINUTE, shift_ms };
+    shift_buckets(&minutes, in->minute_of, in->intl_per_minute, out->minute_of,
+                  out->intl_per_minute);
+    for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
+        int64_t at_ms = in->distinct[i].at_ms + shift_ms;
+        if (in->distinct[i].hash != 0 && at_ms > 0) {
+            out->distinct[i] = (struct distinct_dest){ in->distinct[i].hash, at_ms };
+        }
+    }
+    out->distinct_next = in->distinct_next % FRAUD_DISTINCT_MAX;
+    out->history = in->history;
+    out->history.next %= VELOCITY_HISTORY;
+    out->history.count =
+        out->history.count > VELOCITY_HISTORY ? VELOCITY_HISTORY : out->history.count;
+    for (size_t i = 0; i < VELOCITY_HISTORY; i++) {
+        out->history.dials[i].at_ms += shift_ms;
+        out->history.dials[i].digits[E164_MAX_DIGITS] = '\0';
+    }
+}
+
+static size_t memory_export_keys(void *impl, int64_t wall_minus_mono_ms, bool is_all,
+                                 fraud_store_image_fn *fn, void *ctx)
+{
+    struct memory_store *m = impl;
+    struct key_counts *image = sw_malloc(sizeof(*image));
+    if (image == NULL) {
+        return 0;
+    }
+    size_t exported = 0;
+    for (size_t s = 0; s < SHARDS; s++) {
+        struct shard *shard = &m->shards[s];
+        for (size_t i = 0; i < shard->cap; i++) {
+            /* Slots are never deleted: the walk may let go of the lock between keys. */
+            pthread_mutex_lock(&shard->lock);
+            struct key_counts *c = shard->slots[i];
+            bool is_wanted = c != NULL && (is_all || c->is_changed);
+            if (is_wanted) {
+                counts_shift(c, image, wall_minus_mono_ms - TIME_BIAS_MS);
+                c->is_changed = false;
+            }
+            pthread_mutex_unlock(&shard->lock);
+            if (is_wanted) {
+                fn(ctx, sv_from_cstr(image->key), image, sizeof(*image));
+                exported++;
+            }
+        }
+    }
+    sw_free(image);
+    return exported;
+}
+
+static bool memory_import_key(void *impl, struct sv key, const void *image, size_t len,
+                              int64_t wall_minus_mono_ms)
+{
+    struct memory_store *m = impl;
+    if (len != sizeof(struct key_counts) || key.len == 0 || key.len >= FRAUD_KEY_CAP) {
+        return false;
+    }
+    struct key_counts *in = sw_malloc(sizeof(*in));
+    if (in == NULL) {
+        return false;
+    }
+    memcpy(in, image, len);
+    uint64_t hash = 0;
+    struct shard *shard = shard_of(m, key, &hash);
+    pthread_mutex_lock(&shard->lock);
+    struct key_counts *c = shard_find(shard, key, hash, true);
+    if (c != NULL) {
+        counts_shift(in, c, TIME_BIAS_MS - wall_minus_mono_ms);
+        (void)sv_copy_cstr(key, c->key, sizeof(c->key)); /* the row's key, not the image's */
+    }
+    pthread_mutex_unlock(&shard->lock);
+    sw_free(in);
+    return c != NULL;
+}
+
+static uint64_t memory_export_marks(void *impl, uint64_t since_version, fraud_store_mark_fn *fn,
+                                    void *ctx)
+{
+    struct memory_store *m = impl;
+    pthread_mutex_lock(&m->wangiri_lock);
+    uint64_t version = m->wangiri_version;
+    pthread_mutex_unlock(&m->wangiri_lock);
+    if (version == since_version) {
+        return version;
+    }
+    size_t total = m->wangiri_buckets * WANGIRI_WAYS;
+    for (size_t i = 0; i < total; i++) {
+        pthread_mutex_lock(&m->wangiri_lock);
+        struct wangiri_mark mark = m->wangiri[i];
+        pthread_mutex_unlock(&m->wangiri_lock);
+        if (mark.hash != 0) {
+            fn(ctx, mark.hash, mark.at_s);
+        }
+    }
+    return version;
+}
+
+static void memory_import_mark(void *impl, uint64_t hash, int64_t at_s)
+{
+    if ((hash & 1u) != 0) { /* every stored hash has its low bit set */
+        mark_hash(impl, hash, at_s);
+    }
 }
 
 static void memory_destroy(void *impl)
@@ -300,6 +472,10 @@ static const struct fraud_store_ops memory_ops = {
     .is_disabled = memory_is_disabled,
     .wangiri_mark = memory_wangiri_mark,
     .wangiri_marked = memory_wangiri_marked,
+    .export_keys = memory_export_keys,
+    .import_key = memory_import_key,
+    .export_marks = memory_export_marks,
+    .import_mark = memory_import_mark,
     .destroy = memory_destroy,
 };
 
@@ -398,6 +574,40 @@ bool fraud_store_wangiri_marked(struct fraud_store *store, struct sv digits, int
 {
     SW_ASSERT(store != NULL);
     return store->ops->wangiri_marked(store->impl, digits, now_s, window_s);
+}
+
+size_t fraud_store_export_keys(struct fraud_store *store, int64_t wall_minus_mono_ms, bool is_all,
+                               fraud_store_image_fn *fn, void *ctx)
+{
+    SW_ASSERT(store != NULL && fn != NULL);
+    return store->ops->export_keys != NULL
+               ? store->ops->export_keys(store->impl, wall_minus_mono_ms, is_all, fn, ctx)
+               : 0;
+}
+
+bool fraud_store_import_key(struct fraud_store *store, struct sv key, const void *image, size_t len,
+                            int64_t wall_minus_mono_ms)
+{
+    SW_ASSERT(store != NULL);
+    return store->ops->import_key != NULL &&
+           store->ops->import_key(store->impl, key, image, len, wall_minus_mono_ms);
+}
+
+uint64_t fraud_store_export_marks(struct fraud_store *store, uint64_t since_version,
+                                  fraud_store_mark_fn *fn, void *ctx)
+{
+    SW_ASSERT(store != NULL && fn != NULL);
+    return store->ops->export_marks != NULL
+               ? store->ops->export_marks(store->impl, since_version, fn, ctx)
+               : since_version;
+}
+
+void fraud_store_import_mark(struct fraud_store *store, uint64_t hash, int64_t at_s)
+{
+    SW_ASSERT(store != NULL);
+    if (store->ops->import_mark != NULL) {
+        store->ops->import_mark(store->impl, hash, at_s);
+    }
 }
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;

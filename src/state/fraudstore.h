@@ -53,7 +53,18 @@ struct fraud_dial_result {
 
 struct fraud_store;
 
-/* What a backend implements; every function is called from any worker thread. */
+/*
+ * Persistence (state/fraud_sqlite.h): a key's counters as an opaque image of
+ * FRAUD_STORE_IMAGE_VERSION whose times are wall-clock milliseconds (monotonic time + the
+ * `wall_minus_mono_ms` of the export), so that they mean the same after a restart or a
+ * reboot; Wangiri marks as their number's hash and wall-clock second.
+ */
+#define FRAUD_STORE_IMAGE_VERSION 1
+typedef void fraud_store_image_fn(void *ctx, struct sv key, const void *image, size_t len);
+typedef void fraud_store_mark_fn(void *ctx, uint64_t hash, int64_t at_s);
+
+/* What a backend implements; every function is called from any worker thread. The
+ * persistence functions may be NULL (a backend that keeps its own state). */
 struct fraud_store_ops {
     void (*dial)(void *impl, struct sv key, const struct fraud_dial *dial,
                  const struct velocity_cfg *cfg, struct fraud_dial_result *out);
@@ -63,6 +74,13 @@ struct fraud_store_ops {
     bool (*is_disabled)(void *impl, struct sv key);
     void (*wangiri_mark)(void *impl, struct sv digits, int64_t now_s);
     bool (*wangiri_marked)(void *impl, struct sv digits, int64_t now_s, int64_t window_s);
+    size_t (*export_keys)(void *impl, int64_t wall_minus_mono_ms, bool is_all,
+                          fraud_store_image_fn *fn, void *ctx);
+    bool (*import_key)(void *impl, struct sv key, const void *image, size_t len,
+                       int64_t wall_minus_mono_ms);
+    uint64_t (*export_marks)(void *impl, uint64_t since_version, fraud_store_mark_fn *fn,
+                             void *ctx);
+    void (*import_mark)(void *impl, uint64_t hash, int64_t at_s);
     void (*destroy)(void *impl);
 };
 
@@ -97,6 +115,28 @@ void fraud_store_wangiri_mark(struct fraud_store *store, struct sv digits, int64
 /* True when `digits` was marked within the last `window_s` seconds. */
 bool fraud_store_wangiri_marked(struct fraud_store *store, struct sv digits, int64_t now_s,
                                 int64_t window_s);
+
+/*
+ * Hands `fn` the image of every key that counted or ended a dial since its last export
+ * (every key when `is_all`), outside the store's locks; returns how many. Any thread.
+ */
+size_t fraud_store_export_keys(struct fraud_store *store, int64_t wall_minus_mono_ms, bool is_all,
+                               fraud_store_image_fn *fn, void *ctx);
+
+/* Puts a key's image back (at start, before the workers run): false for an image of
+ * another size or a full table. */
+bool fraud_store_import_key(struct fraud_store *store, struct sv key, const void *image, size_t len,
+                            int64_t wall_minus_mono_ms);
+
+/*
+ * Hands `fn` every Wangiri mark when marks were made since `since_version` (the value a
+ * previous call returned; 0 at first), and returns the current version.
+ */
+uint64_t fraud_store_export_marks(struct fraud_store *store, uint64_t since_version,
+                                  fraud_store_mark_fn *fn, void *ctx);
+
+/* Puts a mark back (at start). */
+void fraud_store_import_mark(struct fraud_store *store, uint64_t hash, int64_t at_s);
 
 /*
  * The process's shared store, which outlives configuration reloads (the fraud stage of a

@@ -282,6 +282,8 @@ static void test_fraud_velocity_warn_then_block(void **state)
     assert_int_equal(warned, 1); /* once, when the third international call crossed 2 */
     assert_refused(&f, run_side(&f, SIDE_PBX, calls[5], 400000), 403,
                    "velocity international-per-hour");
+    /* The international level judges international calls only: a national one passes. */
+    assert_int_equal(run_side(&f, SIDE_PBX, "sip:+4989123456@gw", 401000).action, VERDICT_CONTINUE);
     /* An hour later the window is empty again. */
     assert_int_equal(run_side(&f, SIDE_PBX, calls[5], 400000 + 3600000).action, VERDICT_CONTINUE);
     fixture_fini(&f);

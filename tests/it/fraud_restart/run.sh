@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The velocity counters survive kill -9 (issue #11): with international_per_hour_block = 3,
+# three international calls pass, the gateway saves its counters (once a second) and is
+# killed; after the restart the fourth international call of the hour is refused with
+# "velocity international-per-hour" and nothing reaches the provider, while a national
+# call passes.
+source "$(dirname "$0")/../lib.sh"
+
+gw_port=$(it_free_port)
+pbx_port=$(it_free_port)
+prov_port=$(it_free_port)
+it_trunk_conf gw.conf udp "$gw_port" "$pbx_port" "$prov_port"
+cat >> gw.conf <<CONF
+country_code = 49
+[fraud]
+allowed_countries = DE, FR
+international_per_hour_block = 3
+CONF
+it_start_gateway gw.conf
+refused_xml="$IT_DIR/../fraud_destinations/uac-refused.xml"
+list_xml="$IT_DIR/../fraud_destinations/uac-list.xml"
+
+timeout 50 sipp -sn uas -i 127.0.0.2 -p "$prov_port" -m 100 -nostdin -timeout 45s \
+    -trace_msg -message_file provider.msg > uas.out 2>&1 &
+IT_PIDS+=("$!")
+sleep 0.3
+invites() { grep -c '^INVITE sip:' provider.msg 2>/dev/null || true; }
+
+# call NAME XML NUMBER: one call from the PBX with scenario XML; its sipp exit code.
+call() {
+    local rc=0
+    printf 'SEQUENTIAL\n%s\n' "$3" > "$1.csv"
+    timeout 30 sipp "127.0.0.1:$gw_port" -sf "$2" -s "$3" -inf "$1.csv" -i 127.0.0.1 \
+        -p "$pbx_port" -m 1 -nostdin -timeout 20s -timeout_error -trace_logs \
+        -log_file "$1.log" -trace_err -error_file "$1.err" > "$1.out" 2>&1 || rc=$?
+    return "$rc"
+}
+
+for number in +33123456781 +33612345678 +33491234567; do
+    dialled_ms=$(date +%s%3N)
+    call "intl-${number#+}" "$list_xml" "$number" || it_fail "$number was not answered"
+done
+[ "$(invites)" = 3 ] || it_fail "the provider got $(invites) INVITEs, expected 3"
+
+# The counters of the trunk's key are saved within a second or two of the last dial.
+saved=0
+for _ in $(seq 1 50); do
+    saved=$(python3 - "$dialled_ms" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("sipwarden.db")
+print(db.execute("SELECT count(*) FROM fraud_counters WHERE key = 'trunk:provider'"
+                 " AND saved_ms >= ?", (int(sys.argv[1]),)).fetchone()[0])
+PY
+)
+    [ "$saved" = 1 ] && break
+    sleep 0.1
+done
+[ "$saved" = 1 ] || it_fail "the counters were not saved ($saved)"
+kill -KILL "$GW_PID"
+wait "$GW_PID" 2>/dev/null || true
+it_log "killed after the counters were saved"
+
+mv gateway.log gateway-1.log
+it_start_gateway gw.conf
+grep -q 'fraud: restored the counters of 1 accounts and trunks' gateway.log ||
+    it_fail "no restore at start: $(cat gateway.log)"
+call fourth "$refused_xml" +33556789012 || it_fail "the fourth international call was not refused"
+grep -qF 'text="velocity international-per-hour' fourth.log || it_fail "fourth: $(cat fourth.log)"
+call national "$list_xml" 030123456 || it_fail "a national call failed after the restart"
+[ "$(invites)" = 4 ] || it_fail "the provider got $(invites) INVITEs, expected 4"
+it_gateway_alive
+it_stop_gateway
+it_log "ok"
