@@ -132,6 +132,16 @@ unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count);
 void b2bua_on_request(struct b2bua *b2bua, struct sip_msg *request, const struct net_dest *src,
                       struct b2bua_route *route);
 
+/*
+ * The record of an initial INVITE a policy stage refused with `status` (issue #11: every
+ * call gets one): leg A as received, what `route` (built as for a call, never used)
+ * says, ended at once by the gateway; its uniqueid is made from the Call-ID, so that a
+ * retransmission refused again replaces it.
+ */
+void b2bua_record_refused(struct call_record *rec, struct sip_msg *invite,
+                          const struct net_dest *src, const struct b2bua_route *route,
+                          uint16_t status);
+
 /* How the REGISTER of an authenticated remote account is relayed to the PBX. */
 struct b2bua_register_route {
     struct sv username;                        /* the account's user name (binding key) */

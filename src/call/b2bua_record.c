@@ -8,6 +8,7 @@
 
 #include "base/addr.h"
 #include "base/callrec.h"
+#include "base/hash.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "number/spend.h"
@@ -38,21 +39,15 @@ static struct sv uri_user(const struct sip_uri *uri)
     return uri->scheme == SIP_URI_TEL ? uri->tel_number : uri->user;
 }
 
-void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct b2bua_route *route)
+/* What leg A's INVITE and the route say, for a call placed or refused. */
+static void record_invite(struct call_record *rec, struct sip_msg *invite,
+                          const struct b2bua_route *route)
 {
-    struct call_record *rec = &call->record;
-    memset(rec, 0, sizeof(*rec));
     rec->policy = route->policy;
-    REC_SET_SV(rec->uniqueid, FSTR_SV(call->b.call_id));
-    REC_SET_SV(rec->b_call_id, FSTR_SV(call->b.call_id));
-    REC_SET_SV(rec->a_call_id, FSTR_SV(call->a.call_id));
     char direction[sizeof(rec->direction)];
     (void)snprintf(direction, sizeof(direction), "%s-%s", party_name(route->from_party),
                    party_name(route->to_party));
     CALLREC_SET(rec->direction, direction);
-    sw_sockaddr_format(&call->a.dest.addr, rec->src_addr, sizeof(rec->src_addr));
-    sw_sockaddr_format(&route->dest.addr, rec->dst_addr, sizeof(rec->dst_addr));
-    rec->transport = call->a.dest.transport;
     const struct sip_hdr *agent = sip_msg_find(invite, SIP_HDR_USER_AGENT, NULL);
     if (agent != NULL) {
         REC_SET_SV(rec->user_agent, agent->value);
@@ -66,11 +61,46 @@ void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct 
     if (ruri != NULL) {
         REC_SET_SV(rec->dialled, uri_user(ruri));
     }
+    rec->setup_us = sw_wall_us();
+}
+
+void b2bua_record_start(struct call *call, struct sip_msg *invite, const struct b2bua_route *route)
+{
+    struct call_record *rec = &call->record;
+    memset(rec, 0, sizeof(*rec));
+    record_invite(rec, invite, route);
+    REC_SET_SV(rec->uniqueid, FSTR_SV(call->b.call_id));
+    REC_SET_SV(rec->b_call_id, FSTR_SV(call->b.call_id));
+    REC_SET_SV(rec->a_call_id, FSTR_SV(call->a.call_id));
+    sw_sockaddr_format(&call->a.dest.addr, rec->src_addr, sizeof(rec->src_addr));
+    sw_sockaddr_format(&route->dest.addr, rec->dst_addr, sizeof(rec->dst_addr));
+    rec->transport = call->a.dest.transport;
     REC_SET_SV(rec->cid_sent, route->from_user);
     REC_SET_SV(rec->cid_name, route->from_display);
     REC_SET_SV(rec->dialled_sent, route->ruri_user);
-    rec->setup_us = sw_wall_us();
     rec->state = CALLREC_STATE_OPEN;
+}
+
+void b2bua_record_refused(struct call_record *rec, struct sip_msg *invite,
+                          const struct net_dest *src, const struct b2bua_route *route,
+                          uint16_t status)
+{
+    memset(rec, 0, sizeof(*rec));
+    record_invite(rec, invite, route);
+    struct sv call_id = sip_msg_call_id(invite);
+    REC_SET_SV(rec->a_call_id, call_id);
+    /* No leg B: a name of its own, the same for a retransmission of the INVITE. */
+    char id[sizeof(rec->uniqueid)];
+    (void)snprintf(id, sizeof(id), "refused-%016llx",
+                   (unsigned long long)sw_hash_sv(sv_is_present(call_id) ? call_id : SV("")));
+    CALLREC_SET(rec->uniqueid, id);
+    sw_sockaddr_format(&src->addr, rec->src_addr, sizeof(rec->src_addr));
+    rec->transport = src->transport;
+    rec->end_us = rec->setup_us;
+    rec->final_code = status;
+    rec->hangup_side = CALLREC_SIDE_GATEWAY;
+    rec->state = CALLREC_STATE_COMPLETE;
+    CALLREC_SET(rec->end_reason, "refused");
 }
 
 void b2bua_record_ring(struct call *call, uint16_t status)

@@ -435,6 +435,41 @@ static bool refuse_isolated(struct gateway *gw, const struct cfg *cfg, struct wo
 }
 
 /* The gateway is the generation's (gen->gw). */
+/* Leg B of an initial INVITE that passed the stages; false when it goes nowhere. */
+static bool route_call(const struct gw_gen *gen, struct stage_ctx *ctx,
+                       const struct account_target *target, struct b2bua_route *route)
+{
+    bool has_route = route_base(gen->cfg, ctx, route);
+    apply_edits(&ctx->edits, route);
+    route->policy.dialled_mono_ms = (int64_t)ctx->now_ms;
+    if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
+        route_from_account(gen, ctx, route);
+    } else if (has_route && !route_to_account(gen->gw, target, route)) {
+        has_route = route_by_side(gen, ctx, route);
+    }
+    return has_route;
+}
+
+/*
+ * A call the policy blocked (the fraud stage's "block") still gets its record, with the
+ * rule that refused it; the other refusals (rates, limits, challenges) are not calls yet.
+ */
+static void record_refused(const struct gw_gen *gen, struct stage_ctx *ctx,
+                           const struct account_target *target, const struct net_msg *net,
+                           uint16_t status)
+{
+    if (ctx->msg->method != SIP_METHOD_INVITE || ctx->is_in_dialog ||
+        !sv_eq(ctx->edits.policy_action, SV("block"))) {
+        return;
+    }
+    struct b2bua_route route;
+    (void)route_call(gen, ctx, target, &route); /* without a route: the policy part only */
+    struct net_dest src = reply_dest(net);
+    struct call_record rec;
+    b2bua_record_refused(&rec, ctx->msg, &src, &route, status);
+    gw_obs_record_call(gen->gw, &rec);
+}
+
 static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker,
                        struct stage_ctx *ctx, const struct net_msg *net,
                        const struct account_target *target)
@@ -443,15 +478,7 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
     struct sip_msg *msg = ctx->msg;
     struct net_dest src = reply_dest(net);
     struct b2bua_route route;
-    bool has_route = route_base(gen->cfg, ctx, &route);
-    apply_edits(&ctx->edits, &route);
-    route.policy.dialled_mono_ms = (int64_t)ctx->now_ms;
-    if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
-        route_from_account(gen, ctx, &route);
-    } else if (has_route && !route_to_account(gw, target, &route)) {
-        has_route = route_by_side(gen, ctx, &route);
-    }
-    if (!has_route) {
+    if (!route_call(gen, ctx, target, &route)) {
         stage_places_release(ctx);
         b2bua_on_request(state->b2bua, msg, &src, NULL);
         return;
@@ -536,6 +563,7 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
         if (msg->method != SIP_METHOD_ACK) {
             send_reply(gen->cfg, worker, msg, net, v.status, v.extra_headers);
         }
+        record_refused(gen, ctx, &target, net, v.status);
         return;
     }
     bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER || ctx->is_authenticated;

@@ -331,6 +331,14 @@ static void count_call(struct gw_obs *obs, const struct sw_event *ev)
     pthread_mutex_unlock(&obs->shared_lock);
 }
 
+void gw_obs_record_call(struct gateway *gw, const struct call_record *rec)
+{
+    struct gw_obs *obs = gw->obs;
+    if (obs != NULL && obs->cdr != NULL) {
+        cdr_store_submit(obs->cdr, rec);
+    }
+}
+
 static void gw_emit(void *ctx, const struct sw_event *ev)
 {
     struct gateway *gw = ctx;

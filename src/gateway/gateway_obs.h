@@ -64,6 +64,11 @@ void gw_obs_free(struct gateway *gw);
 /* Did an account authenticate from `ip` within the last hour? Any thread. */
 bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip);
 
+/* Hands a call's record to the call records' store (none configured: dropped). Any
+ * worker. */
+struct call_record;
+void gw_obs_record_call(struct gateway *gw, const struct call_record *rec);
+
 /* The ban store (NULL before gw_obs_new). Any thread. */
 struct ban_store *gw_obs_bans(struct gateway *gw);
 

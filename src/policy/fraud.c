@@ -997,6 +997,9 @@ static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *ca
     (void)snprintf(text, sizeof(text), "refused (%s)%s", d->rule,
                    d->is_account_disabled ? ", account disabled" : "");
     emit(ctx, EV_FRAUD_BLOCK, call, text);
+    /* For the refused call's record (gateway_msg.c). */
+    ctx->edits.policy_rule = arena_sv_dup(ctx->arena, sv_from_cstr(d->rule));
+    ctx->edits.policy_action = SV("block");
     struct verdict v = verdict_reply(d->status, d->status == 403 ? "Forbidden" : NULL);
     size_t cap = sizeof(REASON_Q850_FMT) + sizeof(d->rule);
     char *line = arena_alloc(ctx->arena, cap);
@@ -1104,11 +1107,11 @@ static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
     if (d.warn[0] != '\0') {
         emit(ctx, EV_FRAUD_WARN, &call, d.warn);
     }
-    if (d.outcome == FRAUD_REFUSE) {
-        return refused(ctx, &call, &d);
-    }
     if (d.has_number) {
         put_edits(ctx, &call, &d);
+    }
+    if (d.outcome == FRAUD_REFUSE) {
+        return refused(ctx, &call, &d);
     }
     if (d.outcome == FRAUD_PASS) {
         put_record_rule(ctx, &d);

@@ -80,8 +80,8 @@ struct stage_edits {
     int64_t rate_per_minute_micro; /* is_rated: its price per minute, in micro-units */
     struct rate rate;              /* is_rated: the whole rate (fee, increments) */
     /* For the call records: the policy rule that applied to the call and what it did
-     * ("allow", "warn"), and the STIR/SHAKEN attestation given on the outgoing leg ("A",
-     * "B", "C"); static text or arena views, absent when nothing applied. */
+     * ("allow", "warn", "cap"; "block" when it refused), and the STIR/SHAKEN attestation given on
+     * the outgoing leg ("A", "B", "C"); static text or arena views, absent when nothing applied. */
     struct sv policy_rule;
     struct sv policy_action;
     struct sv attestation;

@@ -2,8 +2,8 @@
 # The velocity counters survive kill -9 (issue #11): with international_per_hour_block = 3,
 # three international calls pass, the gateway saves its counters (once a second) and is
 # killed; after the restart the fourth international call of the hour is refused with
-# "velocity international-per-hour" and nothing reaches the provider, while a national
-# call passes.
+# "velocity international-per-hour" and nothing reaches the provider (its call record
+# says so: 403, the rule, "block"), while a national call passes.
 source "$(dirname "$0")/../lib.sh"
 
 gw_port=$(it_free_port)
@@ -70,4 +70,15 @@ call national "$list_xml" 030123456 || it_fail "a national call failed after the
 [ "$(invites)" = 4 ] || it_fail "the provider got $(invites) INVITEs, expected 4"
 it_gateway_alive
 it_stop_gateway
+# The refused call has its record too: the rule that blocked it and the number it dialled.
+record=$(python3 - <<'PY'
+import sqlite3
+db = sqlite3.connect("sipwarden.db")
+rows = db.execute("SELECT disposition, final_code, policy_rule, policy_action, dialled_e164,"
+                  " country, trunk FROM cdr WHERE dst = '+33556789012'").fetchall()
+print(rows)
+PY
+)
+[ "$record" = "[('FAILED', 403, 'velocity international-per-hour', 'block', '+33556789012', 'FR', 'provider')]" ] ||
+    it_fail "the refused call's record: $record"
 it_log "ok"

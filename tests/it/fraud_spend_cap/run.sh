@@ -144,10 +144,14 @@ rows = sqlite3.connect("sipwarden.db").execute(
     "SELECT cost_micro, userfield, state, answer_ms FROM cdr ORDER BY setup_ms").fetchall()
 print(rows)
 total = sum(r[0] for r in rows)
-capped = [r for r in rows if r[1] == "spend-cap"]
+# The call refused on the exhausted budget has its record too, and costs nothing.
+refused = [r for r in rows if r[1] == "refused"]
+calls = [r for r in rows if r[1] != "refused"]
+capped = [r for r in calls if r[1] == "spend-cap"]
 ringing = [r for r in capped if r[3] == 0]
-ok = (total == final and len(rows) == 5 and len(capped) == 3 and len(ringing) == 1
-      and ringing[0][0] == 0 and rows[1][2] == "interrupted"
+ok = (total == final and len(calls) == 5 and len(capped) == 3 and len(ringing) == 1
+      and len(refused) == 1 and refused[0][0] == 0
+      and ringing[0][0] == 0 and calls[1][2] == "interrupted"
       and total <= 1200000 + 2 * 100000)  # the cap plus one increment per capped call
 print(f"records sum {total}, spend {final}, cap 1200000")
 sys.exit(0 if ok else 1)

@@ -244,6 +244,12 @@ static void test_limits_record_rule_and_action(void **state)
     assert_true(sv_eq(f.ctx.edits.policy_rule, SV("velocity calls-per-minute")));
     v = dial(&f, false, "112", 3000);
     assert_true(sv_eq(f.ctx.edits.policy_rule, SV("emergency")));
+    /* A refused call's record names the rule that blocked it, and the number. */
+    v = dial(&f, false, "+88213400001", 4000);
+    assert_int_equal(v.action, VERDICT_REPLY);
+    assert_true(sv_eq(f.ctx.edits.policy_action, SV("block")));
+    assert_true(sv_is_present(f.ctx.edits.policy_rule) && f.ctx.edits.policy_rule.len > 0);
+    assert_true(sv_eq(f.ctx.edits.dialled_e164, SV("+88213400001")));
     fixture_fini(&f);
 }
 
