@@ -108,12 +108,7 @@ int alert_sqlite_open(const char *path, uint32_t keep_days, struct alert_sqlite 
     (void)pthread_mutex_init(&db->lock, NULL); /* defaults: cannot fail */
     (void)pthread_cond_init(&db->wake, NULL);
     db->keep_s = (int64_t)(keep_days != 0 ? keep_days : 30) * AS_DAY_S;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    int rc = sqlite3_open_v2(path, &db->conn, flags, NULL) == SQLITE_OK ? 0 : -SW_EIO;
-    if (rc == 0 && (sqlite3_busy_timeout(db->conn, 5000) != SQLITE_OK ||
-                    sqlite3_exec(db->conn, tables_sql, NULL, NULL, NULL) != SQLITE_OK)) {
-        rc = -SW_EIO;
-    }
+    int rc = sqlutil_open(path, tables_sql, &db->conn);
     if (rc == 0 &&
         (sqlite3_prepare_v2(db->conn,
                             "INSERT INTO alert_sources (account, ip, seen_s) VALUES (?1, ?2, ?3)"

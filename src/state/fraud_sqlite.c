@@ -47,11 +47,8 @@ int fraud_sqlite_open(const char *path, struct fraud_sqlite **out)
         sw_free(db);
         return rc;
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    rc = sqlite3_open_v2(path, &db->conn, flags, NULL) == SQLITE_OK ? 0 : -SW_EIO;
-    if (rc == 0 && (sqlite3_busy_timeout(db->conn, 5000) != SQLITE_OK ||
-                    sqlite3_exec(db->conn, tables_sql, NULL, NULL, NULL) != SQLITE_OK ||
-                    sqlite3_prepare_v2(db->conn,
+    rc = sqlutil_open(path, tables_sql, &db->conn);
+    if (rc == 0 && (sqlite3_prepare_v2(db->conn,
                                        "INSERT OR REPLACE INTO fraud_counters (key, version,"
                                        " image, saved_ms) VALUES (?1, ?2, ?3, ?4)",
                                        -1, &db->put_key, NULL) != SQLITE_OK ||

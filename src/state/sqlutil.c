@@ -104,3 +104,14 @@ int sqlutil_make_private(const char *path, const char *who)
     }
     return 0;
 }
+
+int sqlutil_open(const char *path, const char *schema, sqlite3 **out)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(path, out, flags, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(*out, 5000) != SQLITE_OK ||
+        sqlite3_exec(*out, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        return -SW_EIO;
+    }
+    return 0;
+}

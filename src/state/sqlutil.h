@@ -52,4 +52,12 @@ int sqlutil_read(const struct sqlutil_query *query, const char *sql, sqlutil_row
  */
 int sqlutil_make_private(const char *path, const char *who);
 
+/*
+ * Opens `path` (created when missing) read-write for any thread (SQLite's full mutex),
+ * waiting up to 5 s for another writer, and runs `schema` (its pragmas and CREATE TABLE IF
+ * NOT EXISTS). 0, or -SW_EIO with *out set when SQLite gave a connection (its message
+ * tells why; the caller closes it).
+ */
+int sqlutil_open(const char *path, const char *schema, sqlite3 **out);
+
 #endif
