@@ -109,6 +109,7 @@ static void test_callmetrics_count(void **state)
     gw_call_metrics_free(cm);
     metrics_free(reg);
     cfg_free(cfg);
+    sw_diag_fini(&diag);
 }
 
 int main(void)
