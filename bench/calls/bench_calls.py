@@ -124,6 +124,8 @@ def fraud_section(data, enabled, velocity_block):
         f"international_per_hour_warn = {VELOCITY_BLOCK_MAX}",
         f"international_per_hour_block = {velocity_block}",
         "destinations_per_hour_warn = 450", "destinations_per_hour_block = 500",
+        f"concurrent_international_warn = {VELOCITY_BLOCK_MAX}",
+        f"concurrent_international_block = {VELOCITY_BLOCK_MAX}",
         "patterns = block"])
 
 
