@@ -15,6 +15,7 @@
 #include "base/assert.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "number/spend.h"
@@ -244,18 +245,10 @@ static int open_csv(struct cdr_store *store)
 
 static void write_all(struct cdr_store *store, const char *data, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = write(store->csv_fd, data, len);
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
-            log_err(NULL, "cdr: writing %s: %s", store->csv_path, sw_strerror(-errno));
-            return;
-        }
-        data += n;
-        len -= (size_t)n;
+    int rc = sw_write_all(store->csv_fd, data, len, 64);
+    if (rc != 0) {
+        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+        log_err(NULL, "cdr: writing %s: %s", store->csv_path, sw_strerror(rc));
     }
 }
 
