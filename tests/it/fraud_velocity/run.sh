@@ -22,25 +22,9 @@ allowed_countries = DE, FR
 concurrent_international_block = 2
 CONF
 it_start_gateway gw.conf
-refused_xml="$IT_DIR/../fraud_destinations/uac-refused.xml"
-list_xml="$IT_DIR/../fraud_destinations/uac-list.xml"
-
-timeout 50 sipp -sn uas -i 127.0.0.2 -p "$prov_port" -m 100 -nostdin -timeout 45s \
-    -trace_msg -message_file provider.msg > uas.out 2>&1 &
-IT_PIDS+=("$!")
-sleep 0.3
-invites() { grep -c '^INVITE sip:' provider.msg 2>/dev/null || true; }
-
-# call NAME XML NUMBER: one call from the PBX with scenario XML; its sipp exit code.
-call() {
-    local rc=0
-    printf 'SEQUENTIAL\n%s\n' "$3" > "$1.csv"
-    timeout 30 sipp "127.0.0.1:$gw_port" -sf "$2" -s "$3" -inf "$1.csv" -i 127.0.0.1 \
-        -p "$pbx2_port" -m 1 \
-        -nostdin -timeout 20s -timeout_error -trace_logs -log_file "$1.log" \
-        -trace_err -error_file "$1.err" > "$1.out" 2>&1 || rc=$?
-    return "$rc"
-}
+caller_port=$pbx2_port
+source "$IT_DIR/../lib_fraud.sh"
+fraud_provider_start
 
 # Two international calls held for 6 s.
 printf 'SEQUENTIAL\n+33123456781\n+33612345678\n' > held.csv
