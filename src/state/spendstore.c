@@ -28,6 +28,12 @@ struct budget {
     int64_t month_closed;
     uint32_t head; /* first call on it, NONE */
     uint32_t calls;
+    uint32_t active_at; /* its place in mem.active while it has calls, else NONE */
+    /* The deadline computed last (budget_deadline), valid while is_fresh: it only changes
+     * when a call starts, is answered, ends or is being ended, or when closed spend, caps or
+     * periods change, and each of those clears is_fresh. */
+    bool is_fresh;
+    int64_t deadline_ms;
 };
 
 /* A call in progress; each is in the list of each of its budgets. */
@@ -47,6 +53,10 @@ struct mem {
     pthread_mutex_t lock;
     struct budget *budgets;
     size_t budget_cap; /* a power of two; at most max_keys used */
+    /* The budgets with calls in progress: the deadline scans look at these only, not at
+     * every slot of the table. */
+    uint32_t *active;
+    size_t active_count;
     size_t budget_count;
     size_t max_keys;
     struct live_call *calls;
@@ -77,6 +87,7 @@ static struct budget *budget_find(struct mem *m, struct sv key, bool may_add)
             memcpy(b->key, key.ptr, key.len);
             b->key[key.len] = '\0';
             b->head = NONE;
+            b->active_at = NONE;
             m->budget_count++;
             return b;
         }
@@ -171,7 +182,11 @@ static void link_call(struct mem *m, uint32_t index, size_t slot, uint32_t budge
         first->prev[slot_in(first, budget)] = index;
     }
     b->head = index;
-    b->calls++;
+    if (b->calls++ == 0) {
+        b->active_at = (uint32_t)m->active_count;
+        m->active[m->active_count++] = budget;
+    }
+    b->is_fresh = false;
 }
 
 static void unlink_call(struct mem *m, uint32_t index, size_t slot)
@@ -192,7 +207,13 @@ static void unlink_call(struct mem *m, uint32_t index, size_t slot)
         struct live_call *n = &m->calls[c->next[slot]];
         n->prev[slot_in(n, budget)] = c->prev[slot];
     }
-    b->calls--;
+    if (--b->calls == 0) {
+        uint32_t moved = m->active[--m->active_count];
+        m->active[b->active_at] = moved;
+        m->budgets[moved].active_at = b->active_at;
+        b->active_at = NONE;
+    }
+    b->is_fresh = false;
     c->budget[slot] = NONE;
 }
 
@@ -226,6 +247,7 @@ static void mem_configure(void *impl, const struct spend_config *cfg)
         m->budgets[i].caps = (struct spend_caps){ 0 };
         m->budgets[i].day_next_s = 0; /* the zone or hour may have changed */
         m->budgets[i].month_next_s = 0;
+        m->budgets[i].is_fresh = false;
     }
     for (size_t i = 0; i < cfg->count; i++) {
         struct budget *b = budget_find(m, sv_from_cstr(cfg->keys[i]), true);
@@ -295,6 +317,16 @@ static void mem_start(void *impl, const struct spend_call *call)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* The cached deadlines of the budgets `c` counts on no longer hold. */
+static void mark_stale(struct mem *m, const struct live_call *c)
+{
+    for (size_t s = 0; s < SPEND_CALL_KEYS; s++) {
+        if (c->budget[s] != NONE) {
+            m->budgets[c->budget[s]].is_fresh = false;
+        }
+    }
+}
+
 static void mem_answer(void *impl, struct sv id, int64_t now_ms)
 {
     struct mem *m = impl;
@@ -303,6 +335,7 @@ static void mem_answer(void *impl, struct sv id, int64_t now_ms)
     if (index != NONE && !m->calls[index].is_answered) {
         m->calls[index].is_answered = true;
         m->calls[index].answer_ms = now_ms;
+        mark_stale(m, &m->calls[index]);
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -314,6 +347,7 @@ static void add_cost(struct mem *m, struct sv key, int64_t day, int64_t month, i
         return;
     }
     roll(m, b, wall_s);
+    b->is_fresh = false;
     b->day_closed = day > INT64_MAX - b->day_closed ? INT64_MAX : b->day_closed + day;
     b->month_closed = month > INT64_MAX - b->month_closed ? INT64_MAX : b->month_closed + month;
 }
@@ -384,7 +418,7 @@ static bool is_ringing_out(const struct mem *m, const struct live_call *c,
            rate_cost(&c->call.rate, 1) > d->left_now;
 }
 
-static int64_t budget_deadline(struct mem *m, struct budget *b, int64_t now_ms, int64_t wall_s)
+static int64_t compute_deadline(struct mem *m, struct budget *b, int64_t now_ms, int64_t wall_s)
 {
     if (!has_caps(b) || b->calls == 0) {
         return SPEND_NEVER;
@@ -412,17 +446,25 @@ static int64_t budget_deadline(struct mem *m, struct budget *b, int64_t now_ms, 
     return reset_ms < at ? reset_ms : at;
 }
 
+/* A cached deadline stays right as time passes: the live cost is a function of absolute
+ * time, and one already reached (<= an earlier now) is still reached. */
+static int64_t budget_deadline(struct mem *m, struct budget *b, int64_t now_ms, int64_t wall_s)
+{
+    if (!b->is_fresh) {
+        b->deadline_ms = compute_deadline(m, b, now_ms, wall_s);
+        b->is_fresh = true;
+    }
+    return b->deadline_ms;
+}
+
 static int64_t mem_next_deadline(void *impl, int64_t now_ms, int64_t wall_s)
 {
     struct mem *m = impl;
     int64_t next = SPEND_NEVER;
     pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < m->budget_cap; i++) {
-        struct budget *b = &m->budgets[i];
-        if (b->key[0] != '\0' && b->calls > 0) {
-            int64_t at = budget_deadline(m, b, now_ms, wall_s);
-            next = at < next ? at : next;
-        }
+    for (size_t i = 0; i < m->active_count; i++) {
+        int64_t at = budget_deadline(m, &m->budgets[m->active[i]], now_ms, wall_s);
+        next = at < next ? at : next;
     }
     pthread_mutex_unlock(&m->lock);
     return next;
@@ -441,6 +483,7 @@ static size_t budget_collect(struct mem *m, struct budget *b, int64_t now_ms, in
         bool is_target = !c->is_ending && (c->is_answered || m->is_cancel_ringing);
         if ((is_crossed && is_target) || is_ringing_out(m, c, &d)) {
             c->is_ending = true;
+            b->is_fresh = false;
             struct spend_due *due = &out[count++];
             (void)snprintf(due->id, sizeof(due->id), "%s", c->call.id);
             (void)snprintf(due->key, sizeof(due->key), "%s", b->key);
@@ -457,11 +500,11 @@ static size_t mem_due(void *impl, int64_t now_ms, int64_t wall_s, struct spend_d
     struct mem *m = impl;
     size_t count = 0;
     pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < m->budget_cap && count < cap; i++) {
-        struct budget *b = &m->budgets[i];
-        if (b->key[0] != '\0' && b->calls > 0 && has_caps(b) &&
-            budget_deadline(m, b, now_ms, wall_s) <= now_ms) {
+    for (size_t i = 0; i < m->active_count && count < cap; i++) {
+        struct budget *b = &m->budgets[m->active[i]];
+        if (has_caps(b) && budget_deadline(m, b, now_ms, wall_s) <= now_ms) {
             count += budget_collect(m, b, now_ms, wall_s, out + count, cap - count);
+            b->is_fresh = false; /* a period may have rolled over: the next look computes */
         }
     }
     pthread_mutex_unlock(&m->lock);
@@ -518,6 +561,7 @@ static void mem_destroy(void *impl)
     pthread_mutex_destroy(&m->lock);
     tz_zone_free(m->zone);
     sw_free(m->budgets);
+    sw_free(m->active);
     sw_free(m->calls);
     sw_free(m->buckets);
     sw_free(m->scratch);
@@ -551,11 +595,13 @@ static struct mem *mem_new(size_t max_keys, size_t max_calls)
     m->max_keys = max_keys;
     m->call_cap = max_calls;
     m->budgets = sw_calloc(m->budget_cap, sizeof(*m->budgets));
+    m->active = sw_calloc(m->budget_cap, sizeof(*m->active));
     m->calls = sw_calloc(max_calls, sizeof(*m->calls));
     m->buckets = sw_calloc(max_calls, sizeof(*m->buckets));
     m->scratch = sw_calloc(max_calls, sizeof(*m->scratch));
     (void)pthread_mutex_init(&m->lock, NULL); /* defaults: cannot fail */
-    if (m->budgets == NULL || m->calls == NULL || m->buckets == NULL || m->scratch == NULL) {
+    if (m->budgets == NULL || m->active == NULL || m->calls == NULL || m->buckets == NULL ||
+        m->scratch == NULL) {
         mem_destroy(m);
         return NULL;
     }
