@@ -17,6 +17,7 @@ struct fraud_sqlite {
     sqlite3 *conn;
     sqlite3_stmt *put_key;
     sqlite3_stmt *put_mark;
+    sqlite3_stmt *put_seq;
     uint64_t marks_version; /* the store's mark version at the last save */
     int64_t now_wall_ms;    /* of the save running */
     bool has_failed;        /* a row of the save running could not be written */
@@ -28,7 +29,9 @@ static const char tables_sql[] = "PRAGMA journal_mode=WAL;"
                                  " key TEXT PRIMARY KEY, version INTEGER NOT NULL,"
                                  " image BLOB NOT NULL, saved_ms INTEGER NOT NULL);"
                                  "CREATE TABLE IF NOT EXISTS fraud_marks ("
-                                 " hash INTEGER PRIMARY KEY, at_s INTEGER NOT NULL);";
+                                 " hash INTEGER PRIMARY KEY, at_s INTEGER NOT NULL);"
+                                 "CREATE TABLE IF NOT EXISTS fraud_meta ("
+                                 " name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 static int report(const struct fraud_sqlite *db, const char *what)
 {
@@ -55,7 +58,11 @@ int fraud_sqlite_open(const char *path, struct fraud_sqlite **out)
                     sqlite3_prepare_v2(db->conn,
                                        "INSERT OR REPLACE INTO fraud_marks (hash, at_s)"
                                        " VALUES (?1, ?2)",
-                                       -1, &db->put_mark, NULL) != SQLITE_OK)) {
+                                       -1, &db->put_mark, NULL) != SQLITE_OK ||
+                    sqlite3_prepare_v2(db->conn,
+                                       "INSERT OR REPLACE INTO fraud_meta (name, value)"
+                                       " VALUES ('journal_seq', ?1)",
+                                       -1, &db->put_seq, NULL) != SQLITE_OK)) {
         rc = -SW_EIO;
     }
     if (rc != 0) {
@@ -74,6 +81,7 @@ void fraud_sqlite_close(struct fraud_sqlite *db)
     }
     sqlite3_finalize(db->put_key);
     sqlite3_finalize(db->put_mark);
+    sqlite3_finalize(db->put_seq);
     sqlite3_close(db->conn);
     sw_free(db);
 }
@@ -120,6 +128,21 @@ static int load_marks(struct fraud_sqlite *db, struct fraud_store *store,
     return step == SQLITE_DONE ? 0 : report(db, "load marks");
 }
 
+static int load_journal_seq(struct fraud_sqlite *db, struct fraud_sqlite_loaded *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db->conn, "SELECT value FROM fraud_meta WHERE name = 'journal_seq'", -1,
+                           &stmt, NULL) != SQLITE_OK) {
+        return report(db, "load journal position");
+    }
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        out->journal_seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : report(db, "load journal position");
+}
+
 int fraud_sqlite_load(struct fraud_sqlite *db, struct fraud_store *store,
                       int64_t wall_minus_mono_ms, int64_t now_wall_ms,
                       struct fraud_sqlite_loaded *out)
@@ -135,7 +158,8 @@ int fraud_sqlite_load(struct fraud_sqlite *db, struct fraud_store *store,
         return -SW_EIO;
     }
     int rc = load_keys(db, store, wall_minus_mono_ms, out);
-    return rc != 0 ? rc : load_marks(db, store, out);
+    rc = rc != 0 ? rc : load_marks(db, store, out);
+    return rc != 0 ? rc : load_journal_seq(db, out);
 }
 
 static void put_key(void *ctx, struct sv key, const void *image, size_t len)
@@ -163,8 +187,10 @@ static void put_mark(void *ctx, uint64_t hash, int64_t at_s)
 }
 
 long fraud_sqlite_save(struct fraud_sqlite *db, struct fraud_store *store,
-                       int64_t wall_minus_mono_ms, int64_t now_wall_ms, bool is_all)
+                       const struct fraud_sqlite_save_at *at, bool is_all)
 {
+    int64_t wall_minus_mono_ms = at->wall_minus_mono_ms;
+    int64_t now_wall_ms = at->now_wall_ms;
     if (sqlutil_exec(db->conn, "fraud_sqlite", "BEGIN") != 0) {
         return -SW_EIO;
     }
@@ -175,6 +201,10 @@ long fraud_sqlite_save(struct fraud_sqlite *db, struct fraud_store *store,
         fraud_store_export_keys(store, wall_minus_mono_ms, is_all || db->needs_all, put_key, db);
     db->needs_all = true;
     uint64_t version = fraud_store_export_marks(store, db->marks_version, put_mark, db);
+    db->has_failed |=
+        sqlite3_bind_int64(db->put_seq, 1, (sqlite3_int64)at->journal_seq) != SQLITE_OK ||
+        sqlite3_step(db->put_seq) != SQLITE_DONE;
+    (void)sqlite3_reset(db->put_seq);
     if (db->has_failed) {
         (void)report(db, "save");
         (void)sqlutil_exec(db->conn, "fraud_sqlite", "ROLLBACK");

@@ -7,8 +7,9 @@
  *   - fraud_counters: one row per account or trunk key, its image (state/fraudstore.h) with
  *     wall-clock times, written when the key counted a dial since the last save;
  *   - fraud_marks: the Wangiri marks, written when a mark was made since the last save.
- * The gateway saves once a second and at a clean stop, and loads at start: after kill -9
- * at most the last second's dials are missing. Rows of keys idle for two hours and marks
+ * The gateway saves once a second and at a clean stop, and loads at start; what was
+ * counted after the last save is in the journal (state/fraud_journal.h), whose position the
+ * save records in fraud_meta. Rows of keys idle for two hours and marks
  * older than 30 days (the longest wangiri_window) are deleted at load.
  *
  * Threads: one thread at a time (the gateway's main thread at start, then its
@@ -28,7 +29,15 @@ struct fraud_sqlite;
 struct fraud_sqlite_loaded {
     size_t keys;
     size_t marks;
-    size_t refused; /* rows of another image version or size, or beyond the table */
+    size_t refused;       /* rows of another image version or size, or beyond the table */
+    uint64_t journal_seq; /* the journal position of the last save (0: none recorded) */
+};
+
+/* A save's clocks and journal position. */
+struct fraud_sqlite_save_at {
+    int64_t wall_minus_mono_ms; /* the wall clock minus the monotonic clock now */
+    int64_t now_wall_ms;
+    uint64_t journal_seq; /* fraud_journal_next_seq, read before the export; 0 without one */
 };
 
 /* Opens (or creates, mode 0600) the database at `path` and its tables. 0, -SW_EIO, -errno. */
@@ -44,11 +53,12 @@ int fraud_sqlite_load(struct fraud_sqlite *db, struct fraud_store *store,
                       struct fraud_sqlite_loaded *out);
 
 /*
- * Writes the keys that changed since the last save (all of them when `is_all`) and the
- * marks when any was made, in one transaction. Returns the keys written, or -SW_EIO.
+ * Writes the keys that changed since the last save (all of them when `is_all`), the marks
+ * when any was made and the journal position, in one transaction. Returns the keys written,
+ * or -SW_EIO.
  */
 long fraud_sqlite_save(struct fraud_sqlite *db, struct fraud_store *store,
-                       int64_t wall_minus_mono_ms, int64_t now_wall_ms, bool is_all);
+                       const struct fraud_sqlite_save_at *at, bool is_all);
 
 /* Closes; NULL is a no-op. */
 void fraud_sqlite_close(struct fraud_sqlite *db);

@@ -1,11 +1,14 @@
 #include "state/fraudstore.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/hash.h"
+#include "base/time.h"
+#include "state/fraud_journal.h"
 
 #define SHARDS         16u
 #define SECOND_BUCKETS 60
@@ -64,6 +67,7 @@ struct memory_store {
 struct fraud_store {
     const struct fraud_store_ops *ops;
     void *impl;
+    struct fraud_journal *_Atomic journal; /* NULL: counted in memory only */
 };
 
 static size_t pow2_at_least(size_t n)
@@ -542,6 +546,13 @@ void fraud_store_dial(struct fraud_store *store, struct sv key, const struct fra
 {
     SW_ASSERT(store != NULL && dial != NULL && out != NULL);
     store->ops->dial(store->impl, key, dial, cfg, out);
+    /* After the count: a dial in the journal was counted, so a save that read the journal's
+     * position before exporting holds every dial before that position. */
+    struct fraud_journal *journal = atomic_load_explicit(&store->journal, memory_order_acquire);
+    if (journal != NULL) {
+        fraud_journal_dial(journal, key, dial->digits, dial->is_international,
+                           (int64_t)(sw_wall_us() / 1000u));
+    }
 }
 
 void fraud_store_dial_end(struct fraud_store *store, struct sv key, struct sv digits, int64_t at_ms,
@@ -567,6 +578,16 @@ void fraud_store_wangiri_mark(struct fraud_store *store, struct sv digits, int64
 {
     SW_ASSERT(store != NULL);
     store->ops->wangiri_mark(store->impl, digits, now_s);
+    struct fraud_journal *journal = atomic_load_explicit(&store->journal, memory_order_acquire);
+    if (journal != NULL) {
+        fraud_journal_mark(journal, digits, now_s);
+    }
+}
+
+void fraud_store_set_journal(struct fraud_store *store, struct fraud_journal *journal)
+{
+    SW_ASSERT(store != NULL);
+    atomic_store_explicit(&store->journal, journal, memory_order_release);
 }
 
 bool fraud_store_wangiri_marked(struct fraud_store *store, struct sv digits, int64_t now_s,

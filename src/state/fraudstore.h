@@ -138,6 +138,12 @@ uint64_t fraud_store_export_marks(struct fraud_store *store, uint64_t since_vers
 /* Puts a mark back (at start). */
 void fraud_store_import_mark(struct fraud_store *store, uint64_t hash, int64_t at_s);
 
+struct fraud_journal;
+
+/* From now on every dial counted and mark made is also appended to `journal`
+ * (state/fraud_journal.h); NULL stops that. Any thread; the journal must outlive its use. */
+void fraud_store_set_journal(struct fraud_store *store, struct fraud_journal *journal);
+
 /*
  * The process's shared store, which outlives configuration reloads (the fraud stage of a
  * new pipeline and the auth stage find the same counters and disabled accounts): created at

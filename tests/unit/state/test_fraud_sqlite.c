@@ -69,8 +69,12 @@ static void test_fraud_sqlite_counters_survive_a_reboot(void **state)
     int64_t shift_a = WALL_MS - BOOT_A_MS;
     struct fraud_sqlite *db = NULL;
     assert_int_equal(fraud_sqlite_open(path, &db), 0);
-    assert_int_equal(fraud_sqlite_save(db, a, shift_a, WALL_MS, false), 1);
-    assert_int_equal(fraud_sqlite_save(db, a, shift_a, WALL_MS, false), 0); /* nothing new */
+    struct fraud_sqlite_save_at at = { .wall_minus_mono_ms = shift_a,
+                                       .now_wall_ms = WALL_MS,
+                                       .journal_seq = 41 };
+    assert_int_equal(fraud_sqlite_save(db, a, &at, false), 1);
+    at.journal_seq = 42;
+    assert_int_equal(fraud_sqlite_save(db, a, &at, false), 0); /* nothing new */
     fraud_sqlite_close(db);
     fraud_store_free(a);
 
@@ -85,6 +89,7 @@ static void test_fraud_sqlite_counters_survive_a_reboot(void **state)
     assert_int_equal(loaded.keys, 1);
     assert_int_equal(loaded.marks, 1);
     assert_int_equal(loaded.refused, 0);
+    assert_int_equal(loaded.journal_seq, 42); /* the last save's position */
     /* 10 s after the last dial: the minute, the hour and the history go on. */
     struct fraud_dial_result r = dial(b, "account:alice", "88213400004", true, BOOT_B_MS);
     assert_int_equal(r.calls_minute, 5);
