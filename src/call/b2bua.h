@@ -180,12 +180,13 @@ struct b2bua_trunk_registration {
     struct net_dest dest;                      /* the provider's next hop */
     const struct uac_credentials *credentials; /* NULL = none; copied */
     uint32_t expires_s;
+    uint32_t retry_s; /* the first backoff; 0 = 30 s */
 };
 
 /*
  * Keeps `reg` registered for as long as this worker runs: REGISTER now, answer the
  * provider's challenge with the credentials, refresh at 80% of the granted time, retry
- * with backoff (30 s up to 10 min) after failures. At most 16 per worker.
+ * with backoff (retry_s, doubled up to 10 min) after failures. At most 16 per worker.
  */
 int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration *cfg);
 

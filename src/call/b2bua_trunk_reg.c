@@ -38,6 +38,7 @@ struct trunk_reg {
     uint32_t cseq;
     bool is_auth_tried;
     uint32_t retry_s;
+    uint32_t retry_first_s;
     struct txn *client;
     struct loop_timer timer;
 };
@@ -159,7 +160,7 @@ void b2bua_trunk_reg_response(struct trunk_reg *reg, struct txn *txn, struct sip
         log_notice(NULL, "trunk %s: registered for %u s", reg->name, granted);
     }
     set_registered(reg, true);
-    reg->retry_s = RETRY_FIRST_S;
+    reg->retry_s = reg->retry_first_s;
     arm(reg, granted * 4 / 5 > 0 ? granted * 4 / 5 : 1);
 }
 
@@ -209,7 +210,8 @@ int b2bua_trunk_register(struct b2bua *b, const struct b2bua_trunk_registration 
     reg->trunk = cfg->trunk;
     reg->dest = cfg->dest;
     reg->expires_s = cfg->expires_s == 0 ? 3600 : cfg->expires_s;
-    reg->retry_s = RETRY_FIRST_S;
+    reg->retry_first_s = cfg->retry_s == 0 ? RETRY_FIRST_S : cfg->retry_s;
+    reg->retry_s = reg->retry_first_s;
     int n = snprintf(reg->call_id, sizeof(reg->call_id), "sw%02x", b->index & 0xffu);
     sw_random_hex(reg->call_id + n, 30);
     reg->call_id[n + 30] = '\0';

@@ -589,7 +589,8 @@ struct cfg_trunk {
     char *auth_username; /* default: username */
     bool is_register;    /* key "register" */
     uint32_t register_expires;
-    char *from_user; /* default: username */
+    uint32_t register_retry; /* s, the first backoff after a failure */
+    char *from_user;         /* default: username */
     uint32_t max_calls;
     char *country_code; /* digits, no "+" */
     struct cfg_numbers owned_numbers;

@@ -93,6 +93,7 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
             .dest = hop->dest,
             .credentials = hop->credentials.username != NULL ? &hop->credentials : NULL,
             .expires_s = t->register_expires,
+            .retry_s = t->register_retry,
         };
         int rc = b2bua_trunk_register(b2bua, &reg);
         if (rc != 0) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # "trunk registration lost": the provider's registrar accepts the trunk's registration,
 # then refuses its refresh (403). The built-in rule raises one high alert for the trunk;
-# when the gateway's retry (30 s later) registers again at a registrar that accepts, the
-# resolved message follows.
+# when the gateway's retry (register_retry = 2 s later) registers again at a registrar that
+# accepts, the resolved message follows.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_alerts.sh"
 
@@ -22,6 +22,7 @@ cat >> gw.conf <<CONF
 username = 15551230000
 secret = Trunk-Reg-Secret-9
 register = yes
+register_retry = 2
 [admin]
 listen =
 [log]
@@ -39,7 +40,7 @@ grep -q '"rule":"trunk_registration".*"severity":"high".*"key":"provider"' pager
     it_fail "the alert does not name the trunk or is not high"
 wait "$REGISTRAR" || true
 registrar "$IT_DIR/../trunk_register/provider-registrar.xml" accept
-it_wait_grep '"rule":"trunk_registration".*"state":"resolved"' pager.out 50 ||
+it_wait_grep '"rule":"trunk_registration".*"state":"resolved"' pager.out 30 ||
     it_fail "no resolved message after the trunk registered again"
 kill "$REGISTRAR" 2> /dev/null || true
 n=$(grep -c '"rule":"trunk_registration"' pager.out)
