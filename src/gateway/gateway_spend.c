@@ -32,7 +32,8 @@ struct gw_spend {
     pthread_mutex_t lock; /* with wake: the thread's sleep */
     pthread_cond_t wake;
     bool is_stopping;
-    bool is_changed; /* a call started, was answered or ended since the last look */
+    bool is_changed;         /* a call started, was answered or ended since the last look */
+    bool is_awaiting_change; /* asleep until a change: only then is a change signalled */
 };
 
 /* One call to end, posted to the worker that owns it. */
@@ -99,12 +100,14 @@ static void sleep_until(struct gw_spend *spend, int64_t deadline, bool is_woken_
 {
     struct timespec until = { .tv_sec = (time_t)(deadline / 1000),
                               .tv_nsec = (long)(deadline % 1000) * 1000000L };
+    spend->is_awaiting_change = is_woken_by_change;
     while (!spend->is_stopping && !(is_woken_by_change && spend->is_changed) &&
            (int64_t)sw_mono_ms() < deadline) {
         if (pthread_cond_timedwait(&spend->wake, &spend->lock, &until) != 0) {
             break; /* the deadline (or an error): look again */
         }
     }
+    spend->is_awaiting_change = false;
 }
 
 static void *spend_main(void *arg)
@@ -131,11 +134,16 @@ static void *spend_main(void *arg)
     return NULL;
 }
 
+/* Under load the thread is mostly between looks, where a signal would only wake it to
+ * sleep again (two system calls per call event for nothing): a change is only noted then. */
 static void wake(struct gw_spend *spend)
 {
     pthread_mutex_lock(&spend->lock);
+    bool is_news = !spend->is_changed && spend->is_awaiting_change;
     spend->is_changed = true;
-    pthread_cond_signal(&spend->wake);
+    if (is_news) {
+        pthread_cond_signal(&spend->wake);
+    }
     pthread_mutex_unlock(&spend->lock);
 }
 
