@@ -27,6 +27,7 @@
 #define CDR_HEARTBEAT_MS        1000u
 #define CDR_SQL_CAP             4096
 #define CDR_LINE_CAP            4096
+#define CDR_CSV_PENDING         (16 * CDR_LINE_CAP)
 /* A batch short of CDR_BATCH waits this long for more: one transaction then carries many
  * records (a commit per record was the writer's main cost at moderate call rates). The
  * journal keeps them meanwhile, so a crash in the wait loses nothing. */
@@ -55,6 +56,10 @@ struct cdr_store {
     sqlite3_stmt *heartbeat;
     int csv_fd; /* -1 = none */
     char *csv_path;
+    /* The writer's CSV lines of one batch, written with one system call (csv_flush). */
+    char csv_pending[CDR_CSV_PENDING];
+    size_t csv_pending_len;
+    uint64_t csv_pending_lines;
     int journal_fd;         /* -1 = none; appended under the lock */
     char *journal_path;     /* the database's path + ".cdrq" */
     uint64_t journal_bytes; /* under the lock */
@@ -282,21 +287,37 @@ static void row_from_stmt(sqlite3_stmt *stmt, struct cdr_row *row)
     }
 }
 
+static void csv_flush(struct cdr_store *store)
+{
+    if (store->csv_pending_len > 0) {
+        write_all(store, store->csv_pending, store->csv_pending_len);
+        /* Counted once in the file: a reader of the count finds the lines there. */
+        atomic_fetch_add_explicit(&store->line_count, store->csv_pending_lines,
+                                  memory_order_relaxed);
+        store->csv_pending_len = 0;
+        store->csv_pending_lines = 0;
+    }
+}
+
+/* Adds the row's line to the pending ones; csv_flush writes them (a batch's lines in one
+ * system call rather than one each). */
 static void csv_append_row(struct cdr_store *store, const struct cdr_row *row)
 {
     if (store->csv_fd < 0) {
         return;
     }
-    char line[CDR_LINE_CAP];
+    if (sizeof(store->csv_pending) - store->csv_pending_len < CDR_LINE_CAP) {
+        csv_flush(store);
+    }
     struct sw_buf buf;
-    sw_buf_init(&buf, line, sizeof(line));
+    sw_buf_init(&buf, store->csv_pending + store->csv_pending_len, CDR_LINE_CAP);
     cdr_row_csv(row, &buf);
     if (buf.is_overflow) {
         log_err(NULL, "cdr: a record does not fit a CSV line of %d bytes", CDR_LINE_CAP);
         return;
     }
-    write_all(store, line, buf.len);
-    atomic_fetch_add_explicit(&store->line_count, 1, memory_order_relaxed);
+    store->csv_pending_len += buf.len;
+    store->csv_pending_lines++;
 }
 
 /* The last moment the database shows the gateway alive: its heartbeat or its newest time. */
@@ -357,6 +378,7 @@ static int recover_open_rows(struct cdr_store *store)
         csv_append_row(store, &row);
         count++;
     }
+    csv_flush(store);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) {
         (void)exec(store, "ROLLBACK");
@@ -415,6 +437,7 @@ static bool write_batch(struct cdr_store *store, const struct call_record *recs,
             csv_append_row(store, &row);
         }
     }
+    csv_flush(store);
     return true;
 }
 

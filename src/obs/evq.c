@@ -303,8 +303,10 @@ static void consumer_sleep(struct evq *queue, bool is_quiet)
         struct pollfd pfd = { .fd = queue->wake_fd, .events = POLLIN };
         /* EINTR or a timeout just mean: look again. */
         (void)poll(&pfd, 1, is_quiet ? -1 : (int)queue->idle_wait_ms);
-        uint64_t count;
-        (void)!read(queue->wake_fd, &count, sizeof(count));
+        if ((pfd.revents & POLLIN) != 0) { /* a timed-out poll leaves nothing to read */
+            uint64_t count;
+            (void)!read(queue->wake_fd, &count, sizeof(count));
+        }
         atomic_fetch_add_explicit(&queue->wakeups, 1, memory_order_relaxed);
     }
     atomic_store(&queue->is_idle, false);
