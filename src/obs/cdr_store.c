@@ -801,7 +801,11 @@ void cdr_store_submit(struct cdr_store *store, const struct call_record *rec)
     journal_append(store, slot);
     store->queue_len++;
     store->queued_seq++;
-    pthread_cond_signal(&store->wake);
+    /* The writer waits for a first record, then lingers for a full batch: a signal for
+     * each record in between would only wake it to sleep again. */
+    if (store->queue_len == 1 || store->queue_len == CDR_BATCH) {
+        pthread_cond_signal(&store->wake);
+    }
     pthread_mutex_unlock(&store->lock);
 }
 
