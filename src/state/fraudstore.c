@@ -46,6 +46,7 @@ struct shard {
     size_t cap;                /* power of two, twice the keys allowed */
     size_t count;
     size_t max_count;
+    size_t changed; /* keys whose is_changed is set: an export skips a shard without any */
 };
 
 struct wangiri_mark {
@@ -168,6 +169,13 @@ static void count_distinct(struct key_counts *c, const struct fraud_dial *dial,
     out->distinct_hour = count;
 }
 
+/* Lock held. */
+static void mark_changed(struct shard *shard, struct key_counts *c)
+{
+    shard->changed += c->is_changed ? 0u : 1u;
+    c->is_changed = true;
+}
+
 static void memory_dial(void *impl, struct sv key, const struct fraud_dial *caller_dial,
                         const struct velocity_cfg *cfg, struct fraud_dial_result *out)
 {
@@ -192,7 +200,7 @@ static void memory_dial(void *impl, struct sv key, const struct fraud_dial *call
     (void)velocity_history_add(&c->history, dial->digits, dial->now_ms); /* bad digits: none */
     count_dial(c, dial, out);
     count_distinct(c, dial, out);
-    c->is_changed = true;
+    mark_changed(shard, c);
     pthread_mutex_unlock(&shard->lock);
 }
 
@@ -204,9 +212,8 @@ static void memory_dial_end(void *impl, struct sv key, struct sv digits, int64_t
     struct shard *shard = shard_of(m, key, &hash);
     pthread_mutex_lock(&shard->lock);
     struct key_counts *c = shard_find(shard, key, hash, false);
-    if (c != NULL) {
-        c->is_changed |=
-            velocity_history_end(&c->history, digits, at_ms + TIME_BIAS_MS, duration_ms);
+    if (c != NULL && velocity_history_end(&c->history, digits, at_ms + TIME_BIAS_MS, duration_ms)) {
+        mark_changed(shard, c);
     }
     pthread_mutex_unlock(&shard->lock);
 }
@@ -374,13 +381,19 @@ static size_t memory_export_keys(void *impl, int64_t wall_minus_mono_ms, bool is
     size_t exported = 0;
     for (size_t s = 0; s < SHARDS; s++) {
         struct shard *shard = &m->shards[s];
-        for (size_t i = 0; i < shard->cap; i++) {
+        /* Once a second over a table sized for every key: a lock per slot of a shard
+         * without changes was the idle gateway's main cost. */
+        pthread_mutex_lock(&shard->lock);
+        bool is_skipped = !is_all && shard->changed == 0;
+        pthread_mutex_unlock(&shard->lock);
+        for (size_t i = 0; i < shard->cap && !is_skipped; i++) {
             /* Slots are never deleted: the walk may let go of the lock between keys. */
             pthread_mutex_lock(&shard->lock);
             struct key_counts *c = shard->slots[i];
             bool is_wanted = c != NULL && (is_all || c->is_changed);
             if (is_wanted) {
                 counts_shift(c, image, wall_minus_mono_ms - TIME_BIAS_MS);
+                shard->changed -= c->is_changed ? 1u : 0u;
                 c->is_changed = false;
             }
             pthread_mutex_unlock(&shard->lock);
