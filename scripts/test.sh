@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README and of CI: installs what is missing, then runs, in order,
 # the format check, the commit-subject check, the gcc -Werror build with its unit tests and
-# the volume tests, the clang ASan+UBSan build with every test, clang-tidy, and a short
-# fuzzing smoke run.
+# the volume tests, the clang ASan+UBSan build with every test (clang-tidy and the fuzzing
+# build beside them, at the lowest priority), and a short fuzzing smoke run.
 #   SW_TEST_QUICK=1 scripts/test.sh   only the gcc build and every test (for development)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,17 +58,35 @@ step "clang build, ASan+UBSan, all tests"
 cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
       -DSW_SANITIZE=address,undefined >/dev/null
 cmake --build build/asan -j "$jobs"
+# The integration tests mostly wait (on sipp, timers, the serial load tests one at a time):
+# clang-tidy and the fuzzing build use the idle processor meanwhile, at the lowest priority
+# so that the tests' timing does not feel them. Their output is shown after the tests.
+behind_log=$(mktemp)
+(
+    set -e
+    renice -n 19 -p "$BASHPID" >/dev/null # before anything is started: all inherit it
+    printf '\n== [%ds] clang-tidy (beside the tests, nice 19)\n' "$((SECONDS - started))"
+    bash scripts/check-tidy.sh build/gcc
+    printf '\n== [%ds] fuzzing build (beside the tests, nice 19)\n' "$((SECONDS - started))"
+    cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSW_FUZZ=ON \
+          -DSW_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    cmake --build build/fuzz -j "$jobs" --target fuzz_all > "$behind_log.fuzz" 2>&1 ||
+        { tail -60 "$behind_log.fuzz"; exit 1; }
+    printf '== [%ds] fuzzing build done\n' "$((SECONDS - started))"
+) > "$behind_log" 2>&1 &
+behind=$!
 # Under the sanitizers the call tests run 200 calls per direction instead of 1,000: the
 # point there is memory and undefined behaviour on every path, the volume ran with gcc.
-SW_IT_CALLS=200 ctest --test-dir build/asan --output-on-failure -j "$jobs"
-
-step "clang-tidy"
-bash scripts/check-tidy.sh build/gcc
+tests_rc=0
+SW_IT_CALLS=200 ctest --test-dir build/asan --output-on-failure -j "$jobs" || tests_rc=$?
+behind_rc=0
+wait "$behind" || behind_rc=$?
+cat "$behind_log"
+rm -f "$behind_log" "$behind_log.fuzz"
+[ "$tests_rc" = 0 ] || { echo "the sanitized tests failed"; exit "$tests_rc"; }
+[ "$behind_rc" = 0 ] || { echo "clang-tidy or the fuzzing build failed"; exit "$behind_rc"; }
 
 step "fuzzing smoke run"
-cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSW_FUZZ=ON -DSW_SANITIZE=address,undefined \
-      -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build/fuzz -j "$jobs" --target fuzz_all
 bash scripts/fuzz-smoke.sh build/fuzz "${SW_FUZZ_SECONDS:-10}"
 cd "$root"
 echo "all checks passed in $((SECONDS - started)) s"
