@@ -27,7 +27,7 @@
 #define CDR_HEARTBEAT_MS        1000u
 #define CDR_SQL_CAP             4096
 #define CDR_LINE_CAP            4096
-#define CDR_CSV_PENDING         (16 * CDR_LINE_CAP)
+#define CDR_CSV_PENDING         (CDR_BATCH * CDR_LINE_CAP) /* a whole batch's lines */
 /* A batch short of CDR_BATCH waits this long for more: one transaction then carries many
  * records (a commit per record was the writer's main cost at moderate call rates). The
  * journal keeps them meanwhile, so a crash in the wait loses nothing. */
@@ -413,9 +413,16 @@ static bool write_batch(struct cdr_store *store, const struct call_record *recs,
     if (exec(store, "BEGIN") != 0) {
         return false;
     }
+    /* The CSV lines of the calls that ended wait in csv_pending (a whole batch fits) until
+     * the commit: a failed batch leaves no line. */
+    store->csv_pending_len = 0;
+    store->csv_pending_lines = 0;
     for (size_t i = 0; i < count; i++) {
         struct cdr_row row;
         cdr_row_from_record(&recs[i], &row);
+        if (recs[i].state != CALLREC_STATE_OPEN) {
+            csv_append_row(store, &row); /* also when its row fails: the file is a copy */
+        }
         sqlite3_reset(store->upsert);
         if (bind_row(store->upsert, &row) != SQLITE_OK ||
             sqlite3_step(store->upsert) != SQLITE_DONE) {
@@ -428,14 +435,9 @@ static bool write_batch(struct cdr_store *store, const struct call_record *recs,
         (void)write_heartbeat(store, now_ms);
     }
     if (exec(store, "COMMIT") != 0) {
+        store->csv_pending_len = 0;
+        store->csv_pending_lines = 0;
         return false;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (recs[i].state != CALLREC_STATE_OPEN) {
-            struct cdr_row row;
-            cdr_row_from_record(&recs[i], &row);
-            csv_append_row(store, &row);
-        }
     }
     csv_flush(store);
     return true;
