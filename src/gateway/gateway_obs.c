@@ -842,6 +842,10 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
         obs->spend = gw_spend_new(gw, obs->cdr != NULL ? cdr_database(cfg) : NULL);
         rc = obs->spend == NULL ? -ENOMEM : 0;
     }
+    if (rc == 0 && obs->cluster != NULL) {
+        /* #15: the caps hold for the cluster; the closed spend read back is reported. */
+        cluster_share_spend(obs->cluster, gw_spend_store(obs->spend));
+    }
     if (rc == 0) {
         log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
                    ban_store_list(obs->bans, sw_wall_s(), NULL, 0), cfg->ban.never_ban.count);
@@ -1145,9 +1149,11 @@ void gw_obs_free(struct gateway *gw)
         struct cluster_stats cs;
         cluster_stats_get(obs->cluster, &cs);
         log_notice(NULL,
-                   "cluster: %llu failures and %llu grants sent, %llu errors, thread CPU %llu us",
+                   "cluster: %llu failures, %llu call grants and %llu spend grants sent, %llu "
+                   "errors, thread CPU %llu us",
                    (unsigned long long)cs.operations, (unsigned long long)cs.grants,
-                   (unsigned long long)cs.errors, (unsigned long long)(cs.cpu_ns / 1000u));
+                   (unsigned long long)cs.spend_grants, (unsigned long long)cs.errors,
+                   (unsigned long long)(cs.cpu_ns / 1000u));
     }
     cluster_free(obs->cluster); /* its thread bans through the store and the queue */
     obs->cluster = NULL;

@@ -147,6 +147,17 @@ static void wake(struct gw_spend *spend)
     pthread_mutex_unlock(&spend->lock);
 }
 
+/* The store's hook: a cluster grant moved the deadlines. */
+static void grant_changed(void *ctx)
+{
+    wake(ctx);
+}
+
+struct spend_store *gw_spend_store(struct gw_spend *spend)
+{
+    return spend->store;
+}
+
 void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev)
 {
     const struct call_record *rec = ev->record;
@@ -223,6 +234,7 @@ struct gw_spend *gw_spend_new(struct gateway *gw, const char *database)
     (void)pthread_cond_init(&spend->wake, &attr);
     (void)pthread_condattr_destroy(&attr);
     (void)pthread_mutex_init(&spend->lock, NULL);
+    spend_store_on_changed(spend->store, grant_changed, spend);
     if (database != NULL) {
         seed(spend->store, database);
     } else {
@@ -260,6 +272,7 @@ void gw_spend_free(struct gw_spend *spend)
         return;
     }
     gw_spend_stop(spend);
+    spend_store_on_changed(spend->store, NULL, NULL);
     spend_store_release(spend->store);
     pthread_cond_destroy(&spend->wake);
     pthread_mutex_destroy(&spend->lock);

@@ -20,6 +20,7 @@
 struct cfg;
 struct gateway;
 struct gw_spend;
+struct spend_store;
 struct sw_event;
 
 /* NULL when out of memory (logged). `database`: the call records to read spend from, or
@@ -28,6 +29,9 @@ struct gw_spend *gw_spend_new(struct gateway *gw, const char *database);
 int gw_spend_start(struct gw_spend *spend);
 void gw_spend_stop(struct gw_spend *spend);
 void gw_spend_free(struct gw_spend *spend);
+
+/* The store the spend counters are in (for the cluster to share its caps). */
+struct spend_store *gw_spend_store(struct gw_spend *spend);
 
 /* A call event: a rated call started ringing, was answered or ended. Any thread. */
 void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev);

@@ -15,6 +15,7 @@
 #include "base/time.h"
 #include "state/callcount.h"
 #include "state/redis_link.h"
+#include "state/spendstore.h"
 
 #define CLUSTER_DEFAULT_QUEUE    4096u
 #define CLUSTER_DEFAULT_MAXRETRY 3u
@@ -52,6 +53,67 @@ static const char grant_script[] = "local others = 0 "
                                    "redis.call('HSET', KEYS[1], ARGV[1], g) "
                                    "return g";
 
+/*
+ * A node's report of a budget and its grant: KEYS[1] the hash of the budget; ARGV node,
+ * day start, month start, the node's closed spend of the day and the month, the grant it
+ * wants, the daily and monthly caps (0 = none), the lease key prefix, the cluster's spend
+ * of the day and the month as the node last knew it. Fields: "ds"/"ms" the periods,
+ * "d:<node>"/"m:<node>" each node's closed spend in them (only ever raised, so a report
+ * sent twice or a restarted, empty Redis never lowers it), "df"/"mf" the cluster's totals
+ * as known (the floor a node brings back after Redis lost them), "g:<node>" the grants. A
+ * new period drops the old one's figures. The node gets at most what the caps leave after
+ * the closed spend and the live others' grants. Returns {grant, day total, month total}.
+ */
+static const char spend_script[] =
+    "local h, node = KEYS[1], ARGV[1] "
+    "local t = {} "
+    "local f = redis.call('HGETALL', h) "
+    "for i = 1, #f, 2 do t[f[i]] = f[i + 1] end "
+    "local function period(field, start, prefix, floor) "
+    "  local cur = tonumber(t[field] or '0') "
+    "  if start > cur then "
+    "    for k, _ in pairs(t) do "
+    "      if string.sub(k, 1, 2) == prefix or k == floor then "
+    "        redis.call('HDEL', h, k) t[k] = nil end "
+    "    end "
+    "    redis.call('HSET', h, field, start) t[field] = tostring(start) cur = start "
+    "  end "
+    "  return start == cur "
+    "end "
+    "local function raise(field, value) "
+    "  if value > tonumber(t[field] or '0') then "
+    "    redis.call('HSET', h, field, value) t[field] = tostring(value) end "
+    "end "
+    "local is_day = period('ds', tonumber(ARGV[2]), 'd:', 'df') "
+    "local is_month = period('ms', tonumber(ARGV[3]), 'm:', 'mf') "
+    "if is_day then raise('d:' .. node, tonumber(ARGV[4])) end "
+    "if is_month then raise('m:' .. node, tonumber(ARGV[5])) end "
+    "local day, month, others = 0, 0, 0 "
+    "for k, v in pairs(t) do "
+    "  local p = string.sub(k, 1, 2) "
+    "  if p == 'd:' then day = day + tonumber(v) "
+    "  elseif p == 'm:' then month = month + tonumber(v) "
+    "  elseif p == 'g:' and k ~= 'g:' .. node then "
+    "    if redis.call('EXISTS', ARGV[9] .. string.sub(k, 3)) == 1 then "
+    "      others = others + tonumber(v) "
+    "    else redis.call('HDEL', h, k) end "
+    "  end "
+    "end "
+    "if is_day then day = math.max(day, tonumber(t['df'] or '0'), tonumber(ARGV[10])) "
+    "  raise('df', day) end "
+    "if is_month then month = math.max(month, tonumber(t['mf'] or '0'), tonumber(ARGV[11])) "
+    "  raise('mf', month) end "
+    "local left = nil "
+    "local dc, mc = tonumber(ARGV[7]), tonumber(ARGV[8]) "
+    "if dc > 0 then left = dc - day end "
+    "if mc > 0 and (left == nil or mc - month < left) then left = mc - month end "
+    "local g = tonumber(ARGV[6]) "
+    "if left ~= nil and g > left - others then g = left - others end "
+    "if g < 0 then g = 0 end "
+    "redis.call('HSET', h, 'g:' .. node, g) "
+    "redis.call('PEXPIRE', h, 3456000000) "
+    "return {g, day, month}";
+
 struct cluster_op {
     struct sw_ip ip;
     uint64_t seq; /* tells an operation from a later one in its place */
@@ -67,6 +129,7 @@ struct cluster {
     uint32_t maxretry;
     uint32_t local_share_pct;
     struct callcount *calls;
+    struct spend_store *spend; /* budgets whose caps are shared; NULL = none */
     cluster_ban_fn *on_ban;
     cluster_state_fn *on_state;
     void *ctx;
@@ -86,6 +149,7 @@ struct cluster {
     _Atomic uint64_t dropped;
     _Atomic uint64_t bans;
     _Atomic uint64_t grants;
+    _Atomic uint64_t spend_grants;
     _Atomic uint64_t errors;
     _Atomic uint64_t cpu_ns;
     atomic_bool is_connected;
@@ -178,6 +242,13 @@ void cluster_on_state(struct cluster *c, cluster_state_fn *fn)
     c->on_state = fn;
 }
 
+void cluster_share_spend(struct cluster *c, struct spend_store *spend)
+{
+    c->spend = spend;
+    spend_store_share(spend, c->local_share_pct);
+    spend_store_on_wanted(spend, wanted, c);
+}
+
 void cluster_failure(struct cluster *c, const struct sw_ip *ip)
 {
     pthread_mutex_lock(&c->lock);
@@ -217,30 +288,6 @@ static void op_done(struct cluster *c, const struct cluster_op *op)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Runs EVAL; true with *out set when Redis answered with an integer. */
-static bool eval_integer(redisContext *rc, const char *script, int argc, const char **argv,
-                         long long *out)
-{
-    const char *words[8] = { "EVAL", script, "1" };
-    size_t lens[8];
-    SW_ASSERT(argc <= 5);
-    for (int i = 0; i < argc; i++) {
-        words[3 + i] = argv[i];
-    }
-    for (int i = 0; i < argc + 3; i++) {
-        lens[i] = strlen(words[i]);
-    }
-    redisReply *reply = redisCommandArgv(rc, argc + 3, words, lens);
-    bool is_ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
-    if (is_ok) {
-        *out = reply->integer;
-    }
-    if (reply != NULL) {
-        freeReplyObject(reply);
-    }
-    return is_ok;
-}
-
 /* Adds the failure; false on a connection or command error. */
 static bool op_run(struct cluster *c, redisContext *rc, const struct cluster_op *op)
 {
@@ -250,7 +297,7 @@ static bool op_run(struct cluster *c, redisContext *rc, const struct cluster_op 
     (void)snprintf(key, sizeof(key), "%sfail:%s", c->prefix, ip);
     const char *argv[] = { key, c->findtime_ms };
     long long count = 0;
-    if (!eval_integer(rc, fail_script, 2, argv, &count)) {
+    if (!redis_link_eval(rc, fail_script, 2, argv, &count, 1)) {
         return false;
     }
     if (count >= (long long)c->maxretry) {
@@ -290,6 +337,9 @@ static uint32_t local_share(const struct cluster *c, uint32_t cap)
 /* Redis away: every shared slot falls back to its local share. */
 static void grants_local(struct cluster *c)
 {
+    if (c->spend != NULL) {
+        spend_store_grants_local(c->spend);
+    }
     if (c->calls == NULL) {
         return;
     }
@@ -316,7 +366,7 @@ static bool grant_ask(struct cluster *c, redisContext *rc, struct callcount_slot
     (void)snprintf(cap_text, sizeof(cap_text), "%u", cap);
     const char *argv[] = { key, c->node, want_text, cap_text, c->lease_prefix };
     long long granted = 0;
-    if (!eval_integer(rc, grant_script, 5, argv, &granted)) {
+    if (!redis_link_eval(rc, grant_script, 5, argv, &granted, 1)) {
         return false;
     }
     atomic_fetch_add_explicit(&c->grants, 1, memory_order_relaxed);
@@ -350,6 +400,57 @@ static bool grants_adjust(struct cluster *c, redisContext *rc, bool is_all)
         bool is_idle = grant != CALLCOUNT_NO_GRANT && grant > used + 2 * spare;
         if ((is_short || is_all || is_idle) && grant != want &&
             !grant_ask(c, rc, slot, cap, (uint32_t)want)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- spend caps ---------------------------------------------------------------------- */
+
+static void text_of(char *buf, size_t cap, int64_t value)
+{
+    (void)snprintf(buf, cap, "%lld", (long long)value);
+}
+
+/* Reports one budget and sets its grant from the answer; false on an error. */
+static bool spend_ask(struct cluster *c, redisContext *rc, const struct spend_share *share)
+{
+    char key[REDIS_LINK_NAME_MAX + 8 + SPEND_KEY_CAP];
+    (void)snprintf(key, sizeof(key), "%sspend:%s", c->prefix, share->key);
+    char numbers[9][24];
+    const int64_t values[9] = { share->day_start_s,        share->month_start_s,
+                                share->day_micro,          share->month_micro,
+                                share->want_micro,         share->caps.daily_micro,
+                                share->caps.monthly_micro, share->floor_day_micro,
+                                share->floor_month_micro };
+    for (size_t i = 0; i < 9; i++) {
+        text_of(numbers[i], sizeof(numbers[i]), values[i]);
+    }
+    const char *argv[] = { key,        c->node,         numbers[0], numbers[1],
+                           numbers[2], numbers[3],      numbers[4], numbers[5],
+                           numbers[6], c->lease_prefix, numbers[7], numbers[8] };
+    long long answer[3];
+    if (!redis_link_eval(rc, spend_script, 12, argv, answer, 3)) {
+        return false;
+    }
+    atomic_fetch_add_explicit(&c->spend_grants, 1, memory_order_relaxed);
+    spend_store_grant_set(c->spend, share, answer[0], answer[1], answer[2]);
+    return true;
+}
+
+/* Reports the budgets that asked for more (every one not in balance when `is_all`). */
+static bool spend_adjust(struct cluster *c, redisContext *rc, bool is_all)
+{
+    if (c->spend == NULL) {
+        return true;
+    }
+    struct spend_share share;
+    int64_t now_ms = (int64_t)sw_mono_ms();
+    int64_t wall_s = sw_wall_s();
+    for (size_t cursor = 0;
+         spend_store_share_next(c->spend, &cursor, now_ms, wall_s, is_all, &share);) {
+        if (!spend_ask(c, rc, &share)) {
             return false;
         }
     }
@@ -427,7 +528,7 @@ static bool round_run(struct cluster *c, redisContext *rc, bool is_fresh, uint64
     if (is_tick) {
         *next_tick_ms = now + CLUSTER_TICK_MS;
     }
-    return run_ops(c, rc) && grants_adjust(c, rc, is_tick);
+    return run_ops(c, rc) && grants_adjust(c, rc, is_tick) && spend_adjust(c, rc, is_tick);
 }
 
 static void *cluster_main(void *arg)
@@ -504,6 +605,10 @@ void cluster_free(struct cluster *c)
     if (c->calls != NULL) {
         callcount_on_wanted(c->calls, NULL, NULL);
     }
+    if (c->spend != NULL) {
+        spend_store_on_wanted(c->spend, NULL, NULL);
+        spend_store_share(c->spend, 0);
+    }
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     sw_free(c->ring);
@@ -518,6 +623,7 @@ void cluster_stats_get(struct cluster *c, struct cluster_stats *out)
     out->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
     out->bans = atomic_load_explicit(&c->bans, memory_order_relaxed);
     out->grants = atomic_load_explicit(&c->grants, memory_order_relaxed);
+    out->spend_grants = atomic_load_explicit(&c->spend_grants, memory_order_relaxed);
     out->errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
     out->cpu_ns = atomic_load_explicit(&c->cpu_ns, memory_order_relaxed);
     out->is_connected = atomic_load(&c->is_connected);

@@ -30,11 +30,21 @@
  * node that died are dropped by the next script that meets them, so its calls stop
  * counting within the lease.
  *
+ * Spending caps. Once cluster_share_spend() is called, every budget with caps of the
+ * spend store (state/spendstore.h) holds a grant of money the same way: the hash
+ * "<prefix>spend:<budget>" keeps each node's closed spend of the day and the month and
+ * each node's grant, and one script (spend_script) takes a node's report and grants it at
+ * most what the caps leave after the cluster's closed spend and the live others' grants.
+ * The store asks for more half a spare before a grant is used up (the thread runs at
+ * once), and every budget with calls or spend to report is reported once a second; idle
+ * budgets holding more than they want give it back then.
+ *
  * Redis away (never open): every shared slot's grant becomes the node's local share of
  * the cap (`local_share_pct`, at least 1 call), so the cluster exceeds a cap by at most
  * the nodes' shares beyond it; `on_state` is told, and again when Redis answers, after
  * which every grant is asked for anew (a restarted, empty Redis learns them back). Until
- * Redis first answers, the local share applies.
+ * Redis first answers, the local share applies. A budget's local share is
+ * `local_share_pct` of what its caps leave after the cluster's spend as last known.
  */
 #ifndef SW_STATE_CLUSTER_H
 #define SW_STATE_CLUSTER_H
@@ -48,6 +58,7 @@
 #define CLUSTER_LEASE_MS 5000u
 
 struct callcount;
+struct spend_store;
 
 struct cluster_config {
     const char *host;         /* NULL = "127.0.0.1" */
@@ -65,13 +76,14 @@ struct cluster_config {
 };
 
 struct cluster_stats {
-    uint64_t operations; /* operations Redis took */
-    uint64_t dropped;    /* operations dropped on a full queue */
-    uint64_t bans;       /* on_ban calls */
-    uint64_t errors;     /* failed connections and commands */
-    uint64_t grants;     /* grant scripts run */
-    uint64_t cpu_ns;     /* CPU time of the cluster thread */
-    bool is_connected;   /* the last operation reached Redis */
+    uint64_t operations;   /* operations Redis took */
+    uint64_t dropped;      /* operations dropped on a full queue */
+    uint64_t bans;         /* on_ban calls */
+    uint64_t errors;       /* failed connections and commands */
+    uint64_t grants;       /* grant scripts run */
+    uint64_t spend_grants; /* spend scripts run */
+    uint64_t cpu_ns;       /* CPU time of the cluster thread */
+    bool is_connected;     /* the last operation reached Redis */
 };
 
 /* Called in the cluster thread when `ip`'s shared count reaches maxretry. */
@@ -91,6 +103,12 @@ int cluster_new(const struct cluster_config *cfg, cluster_ban_fn *on_ban, void *
 
 /* Sets the state callback (before cluster_start). */
 void cluster_on_state(struct cluster *c, cluster_state_fn *fn);
+
+/*
+ * Shares the caps of `spend`'s budgets (before cluster_start; the store must outlive the
+ * cluster). Sets the store's wanted hook.
+ */
+void cluster_share_spend(struct cluster *c, struct spend_store *spend);
 
 /*
  * Applies the local shares to every shared slot (so nothing is open before Redis

@@ -139,6 +139,45 @@ bool redis_link_command(redisContext *c, int argc, const char **argv)
     return is_ok;
 }
 
+/* The integers of `reply` into out; false unless it holds exactly out_count of them. */
+static bool reply_integers(const redisReply *reply, long long *out, size_t out_count)
+{
+    if (reply->type == REDIS_REPLY_INTEGER && out_count == 1) {
+        out[0] = reply->integer;
+        return true;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != out_count) {
+        return false;
+    }
+    for (size_t i = 0; i < out_count; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+            return false;
+        }
+        out[i] = reply->element[i]->integer;
+    }
+    return true;
+}
+
+bool redis_link_eval(redisContext *c, const char *script, int argc, const char **argv,
+                     long long *out, size_t out_count)
+{
+    const char *words[15] = { "EVAL", script, "1" };
+    size_t lens[15];
+    SW_ASSERT(argc >= 1 && argc <= 12);
+    for (int i = 0; i < argc; i++) {
+        words[3 + i] = argv[i];
+    }
+    for (int i = 0; i < argc + 3; i++) {
+        lens[i] = strlen(words[i]);
+    }
+    redisReply *reply = redisCommandArgv(c, argc + 3, words, lens);
+    bool is_ok = reply != NULL && reply_integers(reply, out, out_count);
+    if (reply != NULL) {
+        freeReplyObject(reply);
+    }
+    return is_ok;
+}
+
 bool redis_link_pause(const atomic_bool *is_stopping, unsigned ms)
 {
     for (unsigned slept = 0; slept < ms; slept += 50) {

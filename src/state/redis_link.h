@@ -69,6 +69,14 @@ redisContext *redis_link_connect(const struct redis_link *link, bool *is_logged)
 /* Runs one command of at most 8 words; true when Redis answered without an error reply. */
 bool redis_link_command(redisContext *c, int argc, const char **argv);
 
+/*
+ * Runs EVAL `script` with one key, argv[0] (then argc - 1 arguments; argc at most 12).
+ * True when Redis answered with an integer or an array of `out_count` integers, which go
+ * to `out` in order; false on a connection or command error or another reply.
+ */
+bool redis_link_eval(redisContext *c, const char *script, int argc, const char **argv,
+                     long long *out, size_t out_count);
+
 /* Sleeps `ms` in 50 ms steps; false when `is_stopping` became true meanwhile. */
 bool redis_link_pause(const atomic_bool *is_stopping, unsigned ms);
 

@@ -9,11 +9,30 @@
 #include "base/hash.h"
 #include "number/tzif.h"
 
-#define NONE UINT32_MAX
+#define NONE           UINT32_MAX
+#define GRANT_AHEAD_MS 2000 /* a grant covers the live cost this far ahead */
+#define REPORT_MAX_MS  5000 /* an idle budget still learns the cluster's spend this often */
 
 struct spend_store {
     const struct spend_store_ops *ops;
     void *impl;
+};
+
+/* A budget's part of the cluster's caps (issue #15; spendstore.h). */
+struct budget_share {
+    int64_t grant;          /* money this node may spend beyond the spend it reported */
+    int64_t spent_total;    /* closed spend ever, whatever the period */
+    int64_t spent_at_grant; /* spent_total when the grant's report was taken */
+    int64_t need_max;       /* the dearest first increment a new call asked for */
+    int64_t cluster_day;    /* the cluster's closed spend as Redis last said */
+    int64_t cluster_month;
+    int64_t cluster_day_start_s; /* the periods of those figures */
+    int64_t cluster_month_start_s;
+    int64_t reported_ms; /* when the last report was taken (monotonic) */
+    bool has_grant;      /* grant holds (else the local share of what remains) */
+    bool has_cluster;    /* the cluster_* figures were said by Redis */
+    bool is_wanted;      /* asked for more: no new ask before the answer */
+    bool is_short;       /* the last answer gave less than wanted: ask on the ticks only */
 };
 
 /* A budget; key[0] == '\0' marks a free slot (budgets are never removed). */
@@ -30,10 +49,12 @@ struct budget {
     uint32_t calls;
     uint32_t active_at; /* its place in mem.active while it has calls, else NONE */
     /* The deadline computed last (budget_deadline), valid while is_fresh: it only changes
-     * when a call starts, is answered, ends or is being ended, or when closed spend, caps or
-     * periods change, and each of those clears is_fresh. */
+     * when a call starts, is answered, ends or is being ended, when closed spend, caps or
+     * periods change, or when the cluster's grant changes, and each of those clears
+     * is_fresh. */
     bool is_fresh;
     int64_t deadline_ms;
+    struct budget_share share;
 };
 
 /* A call in progress; each is in the list of each of its budgets. */
@@ -67,6 +88,11 @@ struct mem {
     struct tz_zone *zone;
     unsigned reset_hour;
     bool is_cancel_ringing;
+    unsigned share_pct; /* 0 = not shared with a cluster */
+    spend_store_hook_fn *wanted_fn;
+    void *wanted_ctx;
+    spend_store_hook_fn *changed_fn;
+    void *changed_ctx;
 };
 
 /* ---- tables ---- */
@@ -233,6 +259,219 @@ static void call_remove(struct mem *m, uint32_t index)
     m->free_head = index;
 }
 
+/* ---- the cluster's grants ---- */
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
+static bool is_shared(const struct mem *m, const struct budget *b)
+{
+    return m->share_pct != 0 && has_caps(b);
+}
+
+/* The larger of a fifth of the smallest cap and twice the dearest first increment. */
+static int64_t spare_of(const struct budget *b)
+{
+    int64_t cap = b->caps.daily_micro != SPEND_NO_CAP ? b->caps.daily_micro : INT64_MAX;
+    if (b->caps.monthly_micro != SPEND_NO_CAP && b->caps.monthly_micro < cap) {
+        cap = b->caps.monthly_micro;
+    }
+    int64_t spare = cap / 5;
+    int64_t need = add_sat(b->share.need_max, b->share.need_max);
+    return need > spare ? need : spare;
+}
+
+/* The cluster's closed spend of a period as last known, with what this node closed since. */
+static int64_t known_closed(int64_t local, int64_t cluster, bool is_same_period, int64_t unreported)
+{
+    int64_t known = is_same_period ? add_sat(cluster, unreported) : 0;
+    return local > known ? local : known;
+}
+
+/* The local share of what `b` knew to remain: its budget while it has no grant. */
+static int64_t local_share_of(const struct mem *m, const struct budget *b)
+{
+    const struct budget_share *sh = &b->share;
+    int64_t unreported = sh->spent_total - sh->spent_at_grant;
+    bool has = sh->has_cluster;
+    int64_t day = known_closed(b->day_closed, sh->cluster_day,
+                               has && sh->cluster_day_start_s == b->day_start_s, unreported);
+    int64_t month = known_closed(b->month_closed, sh->cluster_month,
+                                 has && sh->cluster_month_start_s == b->month_start_s, unreported);
+    int64_t left = spend_remaining(&b->caps, day, month);
+    if (left <= 0) {
+        return left;
+    }
+    return left / 100 * (int64_t)m->share_pct + left % 100 * (int64_t)m->share_pct / 100;
+}
+
+/* What `b` leaves after its closed spend: its caps, and in a cluster its grant less what
+ * the node closed since the grant's report. */
+static int64_t budget_left(const struct mem *m, const struct budget *b)
+{
+    int64_t left = spend_remaining(&b->caps, b->day_closed, b->month_closed);
+    if (!is_shared(m, b)) {
+        return left;
+    }
+    const struct budget_share *sh = &b->share;
+    int64_t granted =
+        sh->has_grant ? sh->grant - (sh->spent_total - sh->spent_at_grant) : local_share_of(m, b);
+    return granted < left ? granted : left;
+}
+
+/* The grant `b` wants beyond its closed spend: the live cost GRANT_AHEAD_MS ahead, a first
+ * increment per ringing call and the spare. */
+static int64_t want_of(struct mem *m, const struct budget *b, int64_t now_ms)
+{
+    uint32_t ringing = 0;
+    size_t answered = gather(m, b, &ringing);
+    int64_t ahead = spend_live_cost(m->scratch, answered, now_ms + GRANT_AHEAD_MS);
+    int64_t ring = b->share.need_max > INT64_MAX / ((int64_t)ringing + 1)
+                       ? INT64_MAX
+                       : b->share.need_max * (int64_t)ringing;
+    return add_sat(add_sat(ahead, ring), spare_of(b));
+}
+
+static void share_fill(struct mem *m, struct budget *b, int64_t now_ms, struct spend_share *out)
+{
+    struct budget_share *sh = &b->share;
+    sh->reported_ms = now_ms;
+    (void)snprintf(out->key, sizeof(out->key), "%s", b->key);
+    out->caps = b->caps;
+    out->day_start_s = b->day_start_s;
+    out->month_start_s = b->month_start_s;
+    out->day_micro = b->day_closed;
+    out->month_micro = b->month_closed;
+    bool has = sh->has_cluster;
+    out->floor_day_micro = has && sh->cluster_day_start_s == b->day_start_s ? sh->cluster_day : 0;
+    out->floor_month_micro =
+        has && sh->cluster_month_start_s == b->month_start_s ? sh->cluster_month : 0;
+    out->want_micro = want_of(m, b, now_ms);
+    out->spent_token = sh->spent_total;
+}
+
+/* Idle, told by Redis lately, holding what it wants and not much more: nothing to ask. */
+static bool is_balanced(struct mem *m, const struct budget *b, int64_t now_ms)
+{
+    const struct budget_share *sh = &b->share;
+    if (!sh->has_cluster || sh->is_short || b->calls != 0 ||
+        sh->spent_total != sh->spent_at_grant || now_ms - sh->reported_ms >= REPORT_MAX_MS) {
+        return false;
+    }
+    int64_t want = want_of(m, b, now_ms);
+    return sh->grant >= want && sh->grant <= add_sat(want, spare_of(b));
+}
+
+static void mem_share(void *impl, unsigned local_share_pct)
+{
+    struct mem *m = impl;
+    pthread_mutex_lock(&m->lock);
+    m->share_pct = local_share_pct <= 100 ? local_share_pct : 100;
+    for (size_t i = 0; i < m->budget_cap; i++) {
+        m->budgets[i].share.has_grant = false;
+        m->budgets[i].share.is_wanted = false;
+        m->budgets[i].is_fresh = false;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static bool mem_share_next(void *impl, size_t *cursor, int64_t now_ms, int64_t wall_s, bool is_all,
+                           struct spend_share *out)
+{
+    struct mem *m = impl;
+    bool is_found = false;
+    pthread_mutex_lock(&m->lock);
+    for (; *cursor < m->budget_cap && !is_found; (*cursor)++) {
+        struct budget *b = &m->budgets[*cursor];
+        if (b->key[0] == '\0' || !is_shared(m, b)) {
+            continue;
+        }
+        roll(m, b, wall_s);
+        if (b->share.is_wanted || (is_all && !is_balanced(m, b, now_ms))) {
+            share_fill(m, b, now_ms, out);
+            is_found = true;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return is_found;
+}
+
+static void run_hook(spend_store_hook_fn *fn, void *ctx)
+{
+    if (fn != NULL) {
+        fn(ctx);
+    }
+}
+
+static void mem_grant_set(void *impl, const struct spend_share *share, int64_t grant_micro,
+                          int64_t cluster_day_micro, int64_t cluster_month_micro)
+{
+    struct mem *m = impl;
+    pthread_mutex_lock(&m->lock);
+    struct budget *b = budget_find(m, sv_from_cstr(share->key), false);
+    if (b != NULL && is_shared(m, b)) {
+        struct budget_share *sh = &b->share;
+        b->is_fresh = false;
+        sh->grant = grant_micro;
+        sh->spent_at_grant = share->spent_token;
+        sh->has_grant = true;
+        sh->has_cluster = true;
+        sh->is_wanted = false;
+        sh->is_short = grant_micro < share->want_micro;
+        sh->cluster_day = cluster_day_micro;
+        sh->cluster_month = cluster_month_micro;
+        sh->cluster_day_start_s = share->day_start_s;
+        sh->cluster_month_start_s = share->month_start_s;
+    }
+    spend_store_hook_fn *fn = m->changed_fn;
+    void *ctx = m->changed_ctx;
+    pthread_mutex_unlock(&m->lock);
+    run_hook(fn, ctx);
+}
+
+static void mem_grants_local(void *impl)
+{
+    struct mem *m = impl;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->budget_cap; i++) {
+        struct budget *b = &m->budgets[i];
+        if (b->key[0] == '\0' || !is_shared(m, b)) {
+            continue;
+        }
+        int64_t share = local_share_of(m, b);
+        b->is_fresh = false;
+        b->share.grant = share > 0 ? share : 0;
+        b->share.spent_at_grant = b->share.spent_total;
+        b->share.has_grant = true;
+        b->share.is_short = true; /* nothing to ask for until Redis answers */
+        b->share.is_wanted = false;
+    }
+    spend_store_hook_fn *fn = m->changed_fn;
+    void *ctx = m->changed_ctx;
+    pthread_mutex_unlock(&m->lock);
+    run_hook(fn, ctx);
+}
+
+static void mem_on_wanted(void *impl, spend_store_hook_fn *fn, void *ctx)
+{
+    struct mem *m = impl;
+    pthread_mutex_lock(&m->lock);
+    m->wanted_fn = fn;
+    m->wanted_ctx = ctx;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void mem_on_changed(void *impl, spend_store_hook_fn *fn, void *ctx)
+{
+    struct mem *m = impl;
+    pthread_mutex_lock(&m->lock);
+    m->changed_fn = fn;
+    m->changed_ctx = ctx;
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* ---- operations ---- */
 
 static void mem_configure(void *impl, const struct spend_config *cfg)
@@ -264,8 +503,7 @@ static int64_t left_now(struct mem *m, struct budget *b, int64_t now_ms, int64_t
     roll(m, b, wall_s);
     uint32_t ringing = 0;
     size_t answered = gather(m, b, &ringing);
-    int64_t left = spend_remaining(&b->caps, b->day_closed, b->month_closed);
-    return left - spend_live_cost(m->scratch, answered, now_ms);
+    return budget_left(m, b) - spend_live_cost(m->scratch, answered, now_ms);
 }
 
 static enum spend_verdict mem_check(void *impl, const struct spend_call *call, int64_t now_ms,
@@ -274,18 +512,30 @@ static enum spend_verdict mem_check(void *impl, const struct spend_call *call, i
     struct mem *m = impl;
     int64_t need = rate_cost(&call->rate, 1);
     enum spend_verdict verdict = SPEND_OK;
+    bool is_asking = false;
     pthread_mutex_lock(&m->lock);
     for (size_t k = 0; k < call->key_count && verdict == SPEND_OK; k++) {
         struct budget *b = budget_find(m, sv_from_cstr(call->keys[k]), false);
         if (b == NULL || !has_caps(b)) {
             continue;
         }
+        if (is_shared(m, b) && need > b->share.need_max) {
+            b->share.need_max = need; /* the spare grows to carry such calls */
+            b->is_fresh = false;
+        }
         if (left_now(m, b, now_ms, wall_s) < need) {
             verdict = binding_cap(b, spend_remaining(&b->caps, b->day_closed, b->month_closed));
             (void)snprintf(key, key_cap, "%s", b->key);
+            /* Short of grant, not of cap: the cluster may have more for the next call. */
+            is_asking = is_shared(m, b) && !b->share.is_wanted && b->share.has_grant;
+            b->share.is_wanted |= is_asking;
+            b->is_fresh = b->is_fresh && !is_asking;
         }
     }
+    spend_store_hook_fn *fn = is_asking ? m->wanted_fn : NULL;
+    void *ctx = m->wanted_ctx;
     pthread_mutex_unlock(&m->lock);
+    run_hook(fn, ctx);
     return verdict;
 }
 
@@ -348,8 +598,9 @@ static void add_cost(struct mem *m, struct sv key, int64_t day, int64_t month, i
     }
     roll(m, b, wall_s);
     b->is_fresh = false;
-    b->day_closed = day > INT64_MAX - b->day_closed ? INT64_MAX : b->day_closed + day;
-    b->month_closed = month > INT64_MAX - b->month_closed ? INT64_MAX : b->month_closed + month;
+    b->day_closed = add_sat(b->day_closed, day);
+    b->month_closed = add_sat(b->month_closed, month);
+    b->share.spent_total = add_sat(b->share.spent_total, month);
 }
 
 static void mem_end(void *impl, const struct spend_call *call, int64_t cost_micro, int64_t wall_s)
@@ -381,6 +632,7 @@ struct budget_due {
     int64_t crossing_ms; /* SPEND_NEVER */
     int64_t ring_out_ms; /* when a ringing call's first increment stops fitting, SPEND_NEVER */
     int64_t left_now;    /* after the closed spend and the live cost now */
+    int64_t ask_ms;      /* when to ask the cluster for more grant, SPEND_NEVER */
     bool has_target;     /* a call not yet being ended that a crossing would end */
     enum spend_verdict why;
 };
@@ -391,10 +643,15 @@ static void budget_due_of(struct mem *m, struct budget *b, int64_t now_ms, int64
     roll(m, b, wall_s);
     uint32_t ringing = 0;
     size_t answered = gather(m, b, &ringing);
-    int64_t left = spend_remaining(&b->caps, b->day_closed, b->month_closed);
+    int64_t left = budget_left(m, b);
     out->crossing_ms = spend_crossing_ms(m->scratch, answered, left, now_ms);
     out->left_now = left - spend_live_cost(m->scratch, answered, now_ms);
-    out->why = binding_cap(b, left);
+    out->why = binding_cap(b, spend_remaining(&b->caps, b->day_closed, b->month_closed));
+    /* Half a spare before the grant is used up, ask once for more (spendstore.h). */
+    const struct budget_share *sh = &b->share;
+    out->ask_ms = is_shared(m, b) && sh->has_grant && !sh->is_wanted && !sh->is_short
+                      ? spend_crossing_ms(m->scratch, answered, left - spare_of(b) / 2, now_ms)
+                      : SPEND_NEVER;
     out->has_target = false;
     int64_t need = 0; /* the dearest first increment of a ringing call that may be cancelled */
     for (uint32_t i = b->head; i != NONE;) {
@@ -418,6 +675,22 @@ static bool is_ringing_out(const struct mem *m, const struct live_call *c,
            rate_cost(&c->call.rate, 1) > d->left_now;
 }
 
+/* When calls of `b` are to end: at the last instant within the caps (a ringing call when
+ * its first increment stops fitting). */
+static int64_t end_deadline(const struct budget_due *d, int64_t now_ms)
+{
+    if (!d->has_target) {
+        return SPEND_NEVER;
+    }
+    if (d->ring_out_ms <= now_ms) {
+        return now_ms;
+    }
+    int64_t at = d->crossing_ms == SPEND_NEVER ? SPEND_NEVER
+                 : d->crossing_ms > now_ms     ? d->crossing_ms - 1
+                                               : now_ms;
+    return d->ring_out_ms < at ? d->ring_out_ms : at;
+}
+
 static int64_t compute_deadline(struct mem *m, struct budget *b, int64_t now_ms, int64_t wall_s)
 {
     if (!has_caps(b) || b->calls == 0) {
@@ -425,21 +698,12 @@ static int64_t compute_deadline(struct mem *m, struct budget *b, int64_t now_ms,
     }
     struct budget_due d;
     budget_due_of(m, b, now_ms, wall_s, &d);
-    if (!d.has_target) {
+    int64_t at = end_deadline(&d, now_ms);
+    at = d.ask_ms < at ? d.ask_ms : at;
+    if (at == SPEND_NEVER) {
         return SPEND_NEVER;
     }
-    if (d.ring_out_ms <= now_ms) {
-        return now_ms;
-    }
-    if (d.crossing_ms == SPEND_NEVER && d.ring_out_ms == SPEND_NEVER) {
-        return SPEND_NEVER;
-    }
-    /* End at the last instant within the caps (a ringing call when its first increment
-     * stops fitting); a period reset before that comes first. */
-    int64_t at = d.crossing_ms == SPEND_NEVER ? SPEND_NEVER
-                 : d.crossing_ms > now_ms     ? d.crossing_ms - 1
-                                              : now_ms;
-    at = d.ring_out_ms < at ? d.ring_out_ms : at;
+    /* A period reset before that comes first. */
     int64_t reset_ms =
         now_ms +
         ((b->day_next_s < b->month_next_s ? b->day_next_s : b->month_next_s) - wall_s) * 1000;
@@ -470,12 +734,13 @@ static int64_t mem_next_deadline(void *impl, int64_t now_ms, int64_t wall_s)
     return next;
 }
 
-/* Marks and returns the calls of `b` to end now. */
+/* Marks and returns the calls of `b` to end now; asks for more grant when it is time. */
 static size_t budget_collect(struct mem *m, struct budget *b, int64_t now_ms, int64_t wall_s,
                              struct spend_due *out, size_t cap)
 {
     struct budget_due d;
     budget_due_of(m, b, now_ms, wall_s, &d);
+    b->share.is_wanted |= d.ask_ms <= now_ms; /* the caller asks */
     bool is_crossed = d.crossing_ms != SPEND_NEVER && d.crossing_ms - 1 <= now_ms;
     size_t count = 0;
     for (uint32_t i = b->head; i != NONE && count < cap;) {
@@ -499,16 +764,34 @@ static size_t mem_due(void *impl, int64_t now_ms, int64_t wall_s, struct spend_d
 {
     struct mem *m = impl;
     size_t count = 0;
+    bool is_asking = false;
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->active_count && count < cap; i++) {
         struct budget *b = &m->budgets[m->active[i]];
         if (has_caps(b) && budget_deadline(m, b, now_ms, wall_s) <= now_ms) {
+            bool was_wanted = b->share.is_wanted;
             count += budget_collect(m, b, now_ms, wall_s, out + count, cap - count);
+            is_asking |= !was_wanted && b->share.is_wanted;
             b->is_fresh = false; /* a period may have rolled over: the next look computes */
         }
     }
+    spend_store_hook_fn *fn = is_asking ? m->wanted_fn : NULL;
+    void *ctx = m->wanted_ctx;
     pthread_mutex_unlock(&m->lock);
+    run_hook(fn, ctx);
     return count;
+}
+
+/* The cluster's part of a view (-1 where the budget is not shared or not told). */
+static void view_share(const struct mem *m, const struct budget *b, struct spend_view *v)
+{
+    const struct budget_share *sh = &b->share;
+    bool is_told = is_shared(m, b) && sh->has_cluster;
+    v->grant_micro = is_shared(m, b) ? budget_left(m, b) : -1;
+    v->cluster_day_micro =
+        is_told && sh->cluster_day_start_s == b->day_start_s ? sh->cluster_day : -1;
+    v->cluster_month_micro =
+        is_told && sh->cluster_month_start_s == b->month_start_s ? sh->cluster_month : -1;
 }
 
 static size_t mem_list(void *impl, int64_t now_ms, int64_t wall_s, struct spend_view *out,
@@ -536,6 +819,7 @@ static size_t mem_list(void *impl, int64_t now_ms, int64_t wall_s, struct spend_
             v->answered = (uint32_t)answered;
             v->ringing = ringing;
             v->crossing_ms = has_caps(b) ? d.crossing_ms : SPEND_NEVER;
+            view_share(m, b, v);
         }
         count++;
     }
@@ -579,6 +863,12 @@ static const struct spend_store_ops mem_ops = {
     .due = mem_due,
     .list = mem_list,
     .periods = mem_periods,
+    .share = mem_share,
+    .share_next = mem_share_next,
+    .grant_set = mem_grant_set,
+    .grants_local = mem_grants_local,
+    .on_wanted = mem_on_wanted,
+    .on_changed = mem_on_changed,
     .destroy = mem_destroy,
 };
 
@@ -692,6 +982,39 @@ void spend_store_periods(struct spend_store *store, int64_t wall_s, int64_t *day
                          int64_t *month_start_s)
 {
     store->ops->periods(store->impl, wall_s, day_start_s, month_start_s);
+}
+
+void spend_store_share(struct spend_store *store, unsigned local_share_pct)
+{
+    store->ops->share(store->impl, local_share_pct);
+}
+
+bool spend_store_share_next(struct spend_store *store, size_t *cursor, int64_t now_ms,
+                            int64_t wall_s, bool is_all, struct spend_share *out)
+{
+    return store->ops->share_next(store->impl, cursor, now_ms, wall_s, is_all, out);
+}
+
+void spend_store_grant_set(struct spend_store *store, const struct spend_share *share,
+                           int64_t grant_micro, int64_t cluster_day_micro,
+                           int64_t cluster_month_micro)
+{
+    store->ops->grant_set(store->impl, share, grant_micro, cluster_day_micro, cluster_month_micro);
+}
+
+void spend_store_grants_local(struct spend_store *store)
+{
+    store->ops->grants_local(store->impl);
+}
+
+void spend_store_on_wanted(struct spend_store *store, spend_store_hook_fn *wanted, void *ctx)
+{
+    store->ops->on_wanted(store->impl, wanted, ctx);
+}
+
+void spend_store_on_changed(struct spend_store *store, spend_store_hook_fn *changed, void *ctx)
+{
+    store->ops->on_changed(store->impl, changed, ctx);
 }
 
 /* ---- the shared store ---- */

@@ -16,8 +16,19 @@
  * Time: calls are timed on the caller's monotonic milliseconds; periods (day, month) on
  * wall-clock seconds in the configured zone.
  *
+ * A cluster (issue #15, state/cluster.h) shares the caps between nodes: once
+ * spend_store_share() is on, every budget with caps is also bounded by its grant, the
+ * money Redis gave this node beyond the closed spend it reported (or, while Redis is
+ * away, the node's local share of what it knew to remain). The live cost of the node's
+ * calls and what they closed since the report count against the grant, so the crossing
+ * of the grant ends calls like the crossing of a cap. Before that, when the live cost
+ * reaches the grant less half a spare, spend_store_due() asks the cluster thread for
+ * more (the wanted hook) once, so calls end only when the cluster has nothing more to
+ * give. The spare of a budget is the larger of a fifth of its smallest cap and twice the
+ * dearest first increment a new call asked of it.
+ *
  * Threads: every operation is thread-safe (one mutex); new and free run while no other
- * thread uses the store.
+ * thread uses the store. The hooks run after the store's lock is released.
  */
 #ifndef SW_STATE_SPENDSTORE_H
 #define SW_STATE_SPENDSTORE_H
@@ -73,7 +84,10 @@ struct spend_view {
     int64_t live_micro;  /* the live cost of its answered calls now */
     uint32_t answered;
     uint32_t ringing;
-    int64_t crossing_ms; /* monotonic instant its caps would be crossed, SPEND_NEVER */
+    int64_t crossing_ms;         /* monotonic instant its caps would be crossed, SPEND_NEVER */
+    int64_t grant_micro;         /* in a cluster: what this node's grant leaves, else -1 */
+    int64_t cluster_day_micro;   /* in a cluster: its closed spend today as Redis said, else -1 */
+    int64_t cluster_month_micro; /* ... this month, else -1 */
 };
 
 /* A call to end because a cap is reached. */
@@ -83,6 +97,24 @@ struct spend_due {
     enum spend_verdict why;
     int64_t crossing_ms; /* the computed crossing (monotonic), for the lag */
 };
+
+/* A shared budget as the cluster thread reports it and asks for its grant. */
+struct spend_share {
+    char key[SPEND_KEY_CAP];
+    struct spend_caps caps;
+    int64_t day_start_s; /* the periods the figures below are of */
+    int64_t month_start_s;
+    int64_t day_micro; /* this node's closed spend of the day and the month */
+    int64_t month_micro;
+    int64_t floor_day_micro; /* the cluster's spend as last known (0: none this period) */
+    int64_t floor_month_micro;
+    int64_t want_micro;  /* the grant wanted beyond day_micro: the live cost 2 s ahead,
+                            the ringing calls' first increments and a spare */
+    int64_t spent_token; /* tells spend_store_grant_set what the report covered */
+};
+
+/* A hook of the store (spend_store_on_wanted, spend_store_on_changed). */
+typedef void spend_store_hook_fn(void *ctx);
 
 struct spend_store;
 
@@ -100,6 +132,14 @@ struct spend_store_ops {
     size_t (*due)(void *impl, int64_t now_ms, int64_t wall_s, struct spend_due *out, size_t cap);
     size_t (*list)(void *impl, int64_t now_ms, int64_t wall_s, struct spend_view *out, size_t cap);
     void (*periods)(void *impl, int64_t wall_s, int64_t *day_start_s, int64_t *month_start_s);
+    void (*share)(void *impl, unsigned local_share_pct);
+    bool (*share_next)(void *impl, size_t *cursor, int64_t now_ms, int64_t wall_s, bool is_all,
+                       struct spend_share *out);
+    void (*grant_set)(void *impl, const struct spend_share *share, int64_t grant_micro,
+                      int64_t cluster_day_micro, int64_t cluster_month_micro);
+    void (*grants_local)(void *impl);
+    void (*on_wanted)(void *impl, spend_store_hook_fn *fn, void *ctx);
+    void (*on_changed)(void *impl, spend_store_hook_fn *fn, void *ctx);
     void (*destroy)(void *impl);
 };
 
@@ -159,6 +199,41 @@ size_t spend_store_list(struct spend_store *store, int64_t now_ms, int64_t wall_
  * zone and reset hour. */
 void spend_store_periods(struct spend_store *store, int64_t wall_s, int64_t *day_start_s,
                          int64_t *month_start_s);
+
+/*
+ * Shares the caps with a cluster (`local_share_pct` 1..100: the part of what remains that
+ * a node uses while it has no grant from Redis) or stops sharing (0: grants lifted). Any
+ * thread; the cluster calls it before its thread starts.
+ */
+void spend_store_share(struct spend_store *store, unsigned local_share_pct);
+
+/*
+ * The next budget with caps at or after `*cursor` (0 at first) whose grant should be asked
+ * for: every one when `is_all` (but those idle and in balance), else those that asked
+ * (spend_store_due). Fills `out`, advances `*cursor`; false when there is none.
+ */
+bool spend_store_share_next(struct spend_store *store, size_t *cursor, int64_t now_ms,
+                            int64_t wall_s, bool is_all, struct spend_share *out);
+
+/*
+ * What Redis answered for `share`: the node's grant and the cluster's closed spend of the
+ * day and month. The spend the node closed after the report counts against the grant.
+ */
+void spend_store_grant_set(struct spend_store *store, const struct spend_share *share,
+                           int64_t grant_micro, int64_t cluster_day_micro,
+                           int64_t cluster_month_micro);
+
+/* Redis away: every budget's grant becomes the local share of what it knew to remain. */
+void spend_store_grants_local(struct spend_store *store);
+
+/*
+ * `wanted(ctx)` runs when a budget asks for more grant (from the spend thread or a
+ * worker's check); quick, never blocking. NULL = none. Set before the threads run.
+ */
+void spend_store_on_wanted(struct spend_store *store, spend_store_hook_fn *wanted, void *ctx);
+
+/* `changed(ctx)` runs when a grant changed (the deadlines move). NULL = none. */
+void spend_store_on_changed(struct spend_store *store, spend_store_hook_fn *changed, void *ctx);
 
 /* The process's shared store (created at the first acquire, freed at the last release).
  * NULL when out of memory. Any thread. */

@@ -5,8 +5,10 @@
 
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/time.h"
 #include "state/callcount.h"
 #include "state/cluster.h"
+#include "state/spendstore.h"
 #include "support/redis_server.h"
 #include "support/unit.h"
 
@@ -224,6 +226,113 @@ static void test_cluster_call_cap_is_shared(void **state)
     callcount_free(ta);
 }
 
+static struct cluster *spend_node(const char *node, struct spend_store *store)
+{
+    struct cluster_config cfg = {
+        .port = (uint16_t)redis_server_port(),
+        .prefix = "swtest:",
+        .timeout_ms = 500,
+        .node = node,
+        .local_share_pct = 50,
+    };
+    struct cluster *c = NULL;
+    assert_int_equal(cluster_new(&cfg, on_ban, NULL, &c), 0);
+    cluster_share_spend(c, store);
+    assert_int_equal(cluster_start(c), 0);
+    return c;
+}
+
+static struct spend_store *alice_store(void)
+{
+    struct spend_store *s = spend_store_new_memory(8, 16);
+    assert_non_null(s);
+    static const char *const keys[] = { "account:alice" };
+    const struct spend_caps caps[] = { { .daily_micro = 1000000 } };
+    struct spend_config cfg = { .keys = keys, .caps = caps, .count = 1 };
+    spend_store_configure(s, &cfg);
+    return s;
+}
+
+static struct spend_view alice_view(struct spend_store *s)
+{
+    struct spend_view v[2];
+    assert_int_equal(spend_store_list(s, (int64_t)sw_mono_ms(), sw_wall_s(), v, 2), 1);
+    return v[0];
+}
+
+static struct spend_call alice_call(const char *id, int64_t connect_fee_micro)
+{
+    struct spend_call call = { .rate = { .connect_fee_micro = connect_fee_micro,
+                                         .first_increment_s = 1,
+                                         .next_increment_s = 1 } };
+    (void)snprintf(call.id, sizeof(call.id), "%s", id);
+    call.key_count = spend_keys_of("alice", "", call.keys);
+    return call;
+}
+
+/* Polls (at most 4 s) until `s`'s view of alice says the cluster spent `day` today. */
+static bool wait_cluster_day(struct spend_store *s, int64_t day)
+{
+    for (int i = 0; i < 200 && alice_view(s).cluster_day_micro != day; i++) {
+        pause_ms(20);
+    }
+    return alice_view(s).cluster_day_micro == day;
+}
+
+/*
+ * Two nodes share a daily cap of 1.00: their grants never exceed what the cluster's
+ * closed spend leaves; a node short of grant gets the room of a node that stopped;
+ * without Redis a node keeps half of what it knew to remain.
+ */
+static void test_cluster_spend_cap_is_shared(void **state)
+{
+    (void)state;
+    struct spend_store *sa = alice_store();
+    struct spend_store *sb = alice_store();
+    struct cluster *a = spend_node("a", sa);
+    struct cluster *b = spend_node("b", sb);
+    assert_true(wait_cluster_day(sa, 0));
+    assert_true(wait_cluster_day(sb, 0));
+    assert_true(alice_view(sa).grant_micro + alice_view(sb).grant_micro <= 1000000);
+
+    /* A closes 0.70: once reported, the grants fit in the 0.30 left. */
+    struct spend_call spent = alice_call("spent", 0);
+    spend_store_start(sa, &spent);
+    spend_store_end(sa, &spent, 700000, sw_wall_s());
+    assert_true(wait_cluster_day(sa, 700000));
+    assert_true(alice_view(sa).grant_micro + alice_view(sb).grant_micro <= 300000);
+
+    /* B cannot start a call asking 0.25 while A holds its spare... */
+    char key[SPEND_KEY_CAP];
+    struct spend_call dear = alice_call("dear", 250000);
+    assert_int_equal(
+        spend_store_check(sb, &dear, (int64_t)sw_mono_ms(), sw_wall_s(), key, sizeof(key)),
+        SPEND_DAILY);
+    pause_ms(100);
+    assert_true(alice_view(sa).grant_micro + alice_view(sb).grant_micro <= 300000);
+    /* ...and can once A stopped (its lease went with it). */
+    cluster_free(a);
+    enum spend_verdict v = SPEND_DAILY;
+    for (int i = 0; i < 200 && v != SPEND_OK; i++) {
+        pause_ms(20);
+        v = spend_store_check(sb, &dear, (int64_t)sw_mono_ms(), sw_wall_s(), key, sizeof(key));
+    }
+    assert_int_equal(v, SPEND_OK);
+    assert_int_equal(alice_view(sb).cluster_day_micro, 700000);
+    assert_true(alice_view(sb).grant_micro <= 300000);
+
+    /* Redis away: half of the 0.30 B knows to remain. */
+    redis_server_stop();
+    for (int i = 0; i < 100 && alice_view(sb).grant_micro != 150000; i++) {
+        pause_ms(20);
+    }
+    assert_int_equal(alice_view(sb).grant_micro, 150000);
+    assert_true(redis_server_start());
+    cluster_free(b);
+    spend_store_free(sb);
+    spend_store_free(sa);
+}
+
 static void test_cluster_refuses_bad_config(void **state)
 {
     (void)state;
@@ -249,6 +358,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cluster_full_queue_drops_oldest, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test_setup_teardown(test_cluster_call_cap_is_shared, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_spend_cap_is_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test(test_cluster_refuses_bad_config),
     };

@@ -154,6 +154,96 @@ static void test_uncapped_budgets_still_count(void **state)
     spend_store_free(s);
 }
 
+static void count_hook(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+/* The view of budget `key`. */
+static struct spend_view view_of(struct spend_store *s, const char *key, int64_t now_ms)
+{
+    struct spend_view views[4];
+    size_t count = spend_store_list(s, now_ms, WALL, views, 4);
+    for (size_t i = 0; i < count && i < 4; i++) {
+        if (strcmp(views[i].key, key) == 0) {
+            return views[i];
+        }
+    }
+    fail_msg("no budget %s", key);
+    return views[0];
+}
+
+/*
+ * In a cluster (issue #15) a budget is bounded by its grant too: the local share before
+ * any grant, then the grant less what the node closed since; half a spare before the
+ * grant is used up the store asks once for more, and the calls end at its crossing.
+ */
+static void test_shared_budget_is_bounded_by_its_grant(void **state)
+{
+    (void)state;
+    char key[SPEND_KEY_CAP];
+    struct spend_share share;
+    size_t cursor = 0;
+    /* No grant yet: half of the 1.00 left; a call asking 0.60 widens the spare. */
+    struct spend_store *fresh = store_with_caps(1000000, 0, true);
+    spend_store_share(fresh, 50);
+    const struct rate fee = { .connect_fee_micro = 600000,
+                              .first_increment_s = 1,
+                              .next_increment_s = 1 };
+    struct spend_call dear = call_on("dear", "t1", fee);
+    assert_int_equal(spend_store_check(fresh, &dear, 0, WALL, key, sizeof(key)), SPEND_DAILY);
+    assert_int_equal(view_of(fresh, "trunk:t1", 0).grant_micro, 500000);
+    /* The cluster thread reports the budget (the uncapped global one is not shared). */
+    assert_true(spend_store_share_next(fresh, &cursor, 0, WALL, true, &share));
+    assert_string_equal(share.key, "trunk:t1");
+    assert_int_equal(share.want_micro, 1200000); /* the spare: twice the 0.60 asked for */
+    assert_false(spend_store_share_next(fresh, &cursor, 0, WALL, true, &share));
+    spend_store_free(fresh);
+
+    struct spend_store *s = store_with_caps(1000000, 0, true);
+    int asked = 0;
+    int changed = 0;
+    spend_store_on_wanted(s, count_hook, &asked);
+    spend_store_on_changed(s, count_hook, &changed);
+    spend_store_share(s, 50);
+    struct spend_call a = call_on("a", "t1", per_second); /* 0.02 a second */
+    assert_int_equal(spend_store_check(s, &a, 0, WALL, key, sizeof(key)), SPEND_OK);
+    spend_store_start(s, &a);
+    spend_store_answer(s, sv_from_cstr("a"), 0);
+    cursor = 0;
+    assert_true(spend_store_share_next(s, &cursor, 0, WALL, true, &share));
+    assert_int_equal(share.want_micro, 240000); /* 2 s ahead and the 0.20 spare */
+
+    /* Short of what it wants: no ask between the ticks; the call ends at 5 s. */
+    spend_store_grant_set(s, &share, 100000, 0, 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(spend_store_next_deadline(s, 0, WALL), 5000);
+    /* 0.30: asked for more at 10 s (half the spare before), ended at 15 s without it. */
+    spend_store_grant_set(s, &share, 300000, 0, 0);
+    assert_int_equal(spend_store_next_deadline(s, 0, WALL), 10001);
+    struct spend_due due[4];
+    assert_int_equal(spend_store_due(s, 10001, WALL, due, 4), 0);
+    assert_int_equal(asked, 1);
+    assert_int_equal(spend_store_next_deadline(s, 10001, WALL), 15000);
+    assert_int_equal(spend_store_due(s, 12000, WALL, due, 4), 0);
+    assert_int_equal(asked, 1); /* once until the answer */
+    cursor = 0;
+    assert_true(spend_store_share_next(s, &cursor, 12000, WALL, false, &share));
+
+    /* More came: the next ask at 25 s. The call ends at 20 s costing 0.40: the grant
+     * leaves 0.20. */
+    spend_store_grant_set(s, &share, 600000, 0, 0);
+    assert_int_equal(spend_store_next_deadline(s, 12000, WALL), 25001);
+    spend_store_end(s, &a, 400000, WALL);
+    assert_int_equal(view_of(s, "trunk:t1", 20000).grant_micro, 200000);
+    /* Redis away: the local share of what is known to remain (1.00 - 0.40). */
+    spend_store_grants_local(s);
+    assert_int_equal(view_of(s, "trunk:t1", 20000).grant_micro, 300000);
+    spend_store_share(s, 0);
+    assert_int_equal(view_of(s, "trunk:t1", 20000).grant_micro, -1);
+    spend_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_ringing_calls_cancelled_or_ended_at_answer),
         cmocka_unit_test(test_closed_spend_from_before_a_restart),
         cmocka_unit_test(test_uncapped_budgets_still_count),
+        cmocka_unit_test(test_shared_budget_is_bounded_by_its_grant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
