@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A stolen credential used through two gateways at once stays within one daily cap
+# (issue #15). Account 1001 has daily_cap = 1.00 on each node; the thief's phones (sipp,
+# digest auth) call a number the deck rates 6.00 a minute by the second (0.05 connect fee)
+# through node a and node b at the same time and hold the calls. Each node holds a grant
+# of the cap from Redis and ends its calls (BYE on both legs) when the cluster's budget is
+# gone, not when its own share is: the costs in the two nodes' call records (one cdr
+# export over both databases) stay within the cap plus one increment per call, both nodes
+# carried calls, and a further call through either node gets 403 "daily cap".
+source "$(dirname "$0")/../lib.sh"
+source "$IT_DIR/../lib_cluster.sh"
+
+SECRET='Str0ng-1001-xQ7v'
+PBX_PORT=$(it_free_port)
+PROV_PORT=$(it_free_port)
+it_redis_start
+port=$(it_free_port)
+cat > deck.csv <<'DECK'
+currency,EUR
+prefix,rate_per_minute,connect_fee,first_increment_s,next_increment_s,label
+1212,6.00,0.05,1,1,New York premium
+DECK
+for node in a b; do
+    it_cluster_conf "$node" "$node.conf" "$port"
+    # The last section is [1001]: its cap, then the deck; sipp answers MD5 challenges only.
+    printf 'daily_cap = 1.00\n[fraud]\nratedeck = %s/deck.csv\n[auth]\nalgorithms = MD5\n' \
+        "$IT_LOGS" >> "$node.conf"
+    it_node_start "$node" "$node.conf"
+done
+number=+12125551234
+
+# The PBX answers every call and holds it until a BYE.
+timeout 60 sipp -sn uas -i 127.0.0.5 -p "$PBX_PORT" -m 40 -nostdin -timeout 50s \
+    > pbx.out 2>&1 &
+IT_PIDS+=("$!")
+sleep 0.3
+
+# Three calls through each node, 100 ms apart, alternating: at 0.10 a second each (after
+# 0.05 to connect), six calls use up 1.00 in about 1.2 s.
+for node in a b; do
+    ip=127.0.0.11
+    [ "$node" = b ] && ip=127.0.0.12
+    timeout 40 sipp "$ip:$port" -sf "$IT_DIR/../account_disable/phone-wait-bye.xml" \
+        -s "$number" -au 1001 -ap "$SECRET" -i 127.0.0.20 -p "$(it_free_port)" -m 3 -r 10 \
+        -nostdin -timeout 30s -timeout_error -trace_err -error_file "thief-$node.err" \
+        > "thief-$node.out" 2>&1 &
+    eval "thief_$node=\$!"
+    IT_PIDS+=("$!")
+    sleep 0.05
+done
+wait "$thief_a" || true
+wait "$thief_b" || true
+ok_a=$(it_sipp_stat thief-a.out 'Successful call')
+ok_b=$(it_sipp_stat thief-b.out 'Successful call')
+# A call that finds the node's grant used up before the next grant arrives is refused too
+# (403 "daily cap"): the thief's sipp then counts a failed call.
+it_log "node a: $ok_a calls ended by the gateway, $(it_sipp_stat thief-a.out 'Failed call') refused; node b: $ok_b ended, $(it_sipp_stat thief-b.out 'Failed call') refused"
+[ "$ok_a" -ge 1 ] && [ "$ok_b" -ge 1 ] || it_fail "a node carried no call of the thief"
+it_wait_grep 'spend: call .* ended .*daily cap of account:1001' gateway-a.log 5 ||
+    it_wait_grep 'spend: call .* ended .*daily cap of account:1001' gateway-b.log 5 ||
+    it_fail "no call ended by the cap"
+
+# A further call through either node: 403 "daily cap".
+for node in a b; do
+    ip=127.0.0.11
+    [ "$node" = b ] && ip=127.0.0.12
+    rc=0
+    timeout 30 sipp "$ip:$port" -sf "$IT_DIR/../account_disable/phone-refused.xml" \
+        -s "$number" -au 1001 -ap "$SECRET" -i 127.0.0.20 -p "$(it_free_port)" -m 1 \
+        -nostdin -timeout 20s -timeout_error -trace_err -error_file "late-$node.err" \
+        > "late-$node.out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || it_fail "a call through node $node after the cap was not refused (rc $rc)"
+done
+grep -q 'daily cap' security-a.log security-b.log || it_fail "no daily cap refusal logged"
+
+it_node_stop a
+it_node_stop b
+for node in a b; do
+    cpu=$(sed -n 's/.*cluster: .* thread CPU \([0-9]*\) us.*/\1/p' "gateway-$node.log" | tail -1)
+    grants=$(sed -n 's/.* \([0-9]*\) spend grants sent.*/\1/p' "gateway-$node.log" | tail -1)
+    it_log "node $node: cluster thread CPU $cpu us, $grants spend grants"
+done
+it_redis_stop
+
+"$SIPWARDEN" cdr export --since 2000-01-01 --format json -c a.conf -c b.conf > cdr.json ||
+    it_fail "cdr export of both nodes failed"
+python3 - <<'PY' || it_fail "the cluster spent more than its cap"
+import json
+rows = [json.loads(line) for line in open("cdr.json") if line.strip()]
+calls = [r for r in rows if r.get("cost_micro", 0) > 0]
+by_node = {}
+for r in calls:
+    by_node[r["node"]] = by_node.get(r["node"], 0) + r["cost_micro"]
+total = sum(by_node.values())
+# The cap, plus at most one 1 s increment (0.10) per call in progress at the crossing.
+bound = 1000000 + 100000 * len(calls)
+print(f"{len(rows)} records, {len(calls)} with a cost; per node {by_node}; total {total}, "
+      f"bound {bound}")
+raise SystemExit(0 if len(by_node) == 2 and 900000 <= total <= bound else 1)
+PY
+it_log "ok"
