@@ -46,6 +46,7 @@
 #include "state/isolation.h"
 #include "state/ratelimit.h"
 #include "state/redis_link.h"
+#include "state/velshare.h"
 
 /* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
  * SQLite and action threads); a thread beyond them shares one slot under a mutex. */
@@ -85,7 +86,8 @@ struct gw_obs {
     uint64_t generation; /* tells this object from an earlier one at the same address */
     struct ban_store *bans;
     struct failtrack *fails;
-    struct cluster *cluster; /* NULL = no Redis: failures are counted here only */
+    struct cluster *cluster;   /* NULL = no Redis: failures are counted here only */
+    struct velshare *velocity; /* the velocity counts the cluster shares (installed) */
     struct ratelimit *budget;
     uint32_t flood_threshold;
     struct seclog *file_log;
@@ -845,6 +847,13 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     if (rc == 0 && obs->cluster != NULL) {
         /* #15: the caps hold for the cluster; the closed spend read back is reported. */
         cluster_share_spend(obs->cluster, gw_spend_store(obs->spend));
+        obs->velocity = velshare_new(cfg->fraud.max_tracked);
+        rc = obs->velocity == NULL ? -ENOMEM : 0;
+    }
+    if (rc == 0 && obs->velocity != NULL) {
+        /* #15: calls per minute and international calls per hour count across nodes. */
+        cluster_share_velocity(obs->cluster, obs->velocity);
+        velshare_install(obs->velocity);
     }
     if (rc == 0) {
         log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
@@ -1149,14 +1158,17 @@ void gw_obs_free(struct gateway *gw)
         struct cluster_stats cs;
         cluster_stats_get(obs->cluster, &cs);
         log_notice(NULL,
-                   "cluster: %llu failures, %llu call grants and %llu spend grants sent, %llu "
-                   "errors, thread CPU %llu us",
+                   "cluster: %llu failures, %llu call grants, %llu spend grants and %llu "
+                   "velocity counts sent, %llu errors, thread CPU %llu us",
                    (unsigned long long)cs.operations, (unsigned long long)cs.grants,
-                   (unsigned long long)cs.spend_grants, (unsigned long long)cs.errors,
-                   (unsigned long long)(cs.cpu_ns / 1000u));
+                   (unsigned long long)cs.spend_grants, (unsigned long long)cs.velocity_sent,
+                   (unsigned long long)cs.errors, (unsigned long long)(cs.cpu_ns / 1000u));
     }
     cluster_free(obs->cluster); /* its thread bans through the store and the queue */
     obs->cluster = NULL;
+    velshare_install(NULL); /* the workers stopped */
+    velshare_free(obs->velocity);
+    obs->velocity = NULL;
     /* The store's backends push BanRemoved events and write rows while they close: free
      * it before the queue, and stop the queue (which delivers the rest) after. */
     ban_store_free(obs->bans);

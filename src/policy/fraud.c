@@ -24,6 +24,7 @@
 #include "state/fraudstore.h"
 #include "state/isolation.h"
 #include "state/spendstore.h"
+#include "state/velshare.h"
 
 /* The levels a rule comes from; a higher level is more specific. */
 enum level {
@@ -806,6 +807,11 @@ static bool judge_velocity_key(const struct fraud_policy *p, const struct applic
     struct fraud_dial dial = { e164_digits(&d->number), d->is_international, call->now_ms };
     struct fraud_dial_result r;
     fraud_store_dial(p->store, key, &dial, &p->velocity, &r);
+    /* #15: in a cluster, the other nodes' counts as last known count too. */
+    struct velshare_counts counts = { r.calls_minute, r.international_hour };
+    velshare_shared_dial(key, &counts);
+    r.calls_minute = counts.calls_minute;
+    r.international_hour = counts.international_hour;
     /* The international level judges international calls: a national call over it passes. */
     bool is_intl_ok =
         !d->is_international || judge_limit(a, r.international_hour, FRAUD_LIMIT_INTL_HOUR_WARN,

@@ -16,6 +16,7 @@
 #include "state/callcount.h"
 #include "state/redis_link.h"
 #include "state/spendstore.h"
+#include "state/velshare.h"
 
 #define CLUSTER_DEFAULT_QUEUE    4096u
 #define CLUSTER_DEFAULT_MAXRETRY 3u
@@ -114,6 +115,31 @@ static const char spend_script[] =
     "redis.call('PEXPIRE', h, 3456000000) "
     "return {g, day, month}";
 
+/*
+ * A node's velocity counts of one key: KEYS[1] the hash node -> "calls intl at_ms"; ARGV
+ * node, its calls of the last minute, its international calls of the last hour, the wall
+ * clock in ms. Returns the other nodes' sums, each count kept while its window lasts
+ * (a node that died still counts: its calls were made).
+ */
+static const char velocity_script[] =
+    "local h, node, now = KEYS[1], ARGV[1], tonumber(ARGV[4]) "
+    "redis.call('HSET', h, node, ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4]) "
+    "local f = redis.call('HGETALL', h) "
+    "local calls, intl = 0, 0 "
+    "for i = 1, #f, 2 do "
+    "  if f[i] ~= node then "
+    "    local c, n, at = string.match(f[i + 1], '^(%d+) (%d+) (%d+)$') "
+    "    local age = at and now - tonumber(at) or 3600000 "
+    "    if age >= 3600000 then redis.call('HDEL', h, f[i]) "
+    "    else "
+    "      if age < 60000 then calls = calls + tonumber(c) end "
+    "      intl = intl + tonumber(n) "
+    "    end "
+    "  end "
+    "end "
+    "redis.call('PEXPIRE', h, 3600000) "
+    "return {calls, intl}";
+
 struct cluster_op {
     struct sw_ip ip;
     uint64_t seq; /* tells an operation from a later one in its place */
@@ -130,6 +156,7 @@ struct cluster {
     uint32_t local_share_pct;
     struct callcount *calls;
     struct spend_store *spend; /* budgets whose caps are shared; NULL = none */
+    struct velshare *velocity; /* velocity counts shared; NULL = none */
     cluster_ban_fn *on_ban;
     cluster_state_fn *on_state;
     void *ctx;
@@ -150,6 +177,7 @@ struct cluster {
     _Atomic uint64_t bans;
     _Atomic uint64_t grants;
     _Atomic uint64_t spend_grants;
+    _Atomic uint64_t velocity_sent;
     _Atomic uint64_t errors;
     _Atomic uint64_t cpu_ns;
     atomic_bool is_connected;
@@ -249,6 +277,12 @@ void cluster_share_spend(struct cluster *c, struct spend_store *spend)
     spend_store_on_wanted(spend, wanted, c);
 }
 
+void cluster_share_velocity(struct cluster *c, struct velshare *velocity)
+{
+    c->velocity = velocity;
+    velshare_on_dirty(velocity, wanted, c);
+}
+
 void cluster_failure(struct cluster *c, const struct sw_ip *ip)
 {
     pthread_mutex_lock(&c->lock);
@@ -339,6 +373,9 @@ static void grants_local(struct cluster *c)
 {
     if (c->spend != NULL) {
         spend_store_grants_local(c->spend);
+    }
+    if (c->velocity != NULL) {
+        velshare_clear_remote(c->velocity);
     }
     if (c->calls == NULL) {
         return;
@@ -457,6 +494,41 @@ static bool spend_adjust(struct cluster *c, redisContext *rc, bool is_all)
     return true;
 }
 
+/* ---- velocity ------------------------------------------------------------------------ */
+
+/* Publishes the keys dialled since the last round and learns the others' counts. */
+static bool velocity_publish(struct cluster *c, redisContext *rc)
+{
+    if (c->velocity == NULL) {
+        return true;
+    }
+    struct velshare_item item;
+    char now[24];
+    text_of(now, sizeof(now), (int64_t)(sw_wall_us() / 1000u));
+    for (size_t cursor = 0; velshare_next_dirty(c->velocity, &cursor, &item);) {
+        char key[REDIS_LINK_NAME_MAX + 8 + VELSHARE_KEY_CAP];
+        (void)snprintf(key, sizeof(key), "%svel:%s", c->prefix, item.key);
+        char calls[16];
+        char intl[16];
+        (void)snprintf(calls, sizeof(calls), "%u", item.local.calls_minute);
+        (void)snprintf(intl, sizeof(intl), "%u", item.local.international_hour);
+        const char *argv[] = { key, c->node, calls, intl, now };
+        long long others[2];
+        if (!redis_link_eval(rc, velocity_script, 5, argv, others, 2)) {
+            velshare_redirty(c->velocity, item.key);
+            return false;
+        }
+        atomic_fetch_add_explicit(&c->velocity_sent, 1, memory_order_relaxed);
+        struct velshare_counts remote = {
+            .calls_minute = others[0] < 0 || others[0] > UINT32_MAX ? 0u : (uint32_t)others[0],
+            .international_hour =
+                others[1] < 0 || others[1] > UINT32_MAX ? 0u : (uint32_t)others[1],
+        };
+        velshare_set_remote(c->velocity, item.key, remote);
+    }
+    return true;
+}
+
 static bool lease_renew(struct cluster *c, redisContext *rc)
 {
     char ms[16];
@@ -528,7 +600,8 @@ static bool round_run(struct cluster *c, redisContext *rc, bool is_fresh, uint64
     if (is_tick) {
         *next_tick_ms = now + CLUSTER_TICK_MS;
     }
-    return run_ops(c, rc) && grants_adjust(c, rc, is_tick) && spend_adjust(c, rc, is_tick);
+    return run_ops(c, rc) && grants_adjust(c, rc, is_tick) && spend_adjust(c, rc, is_tick) &&
+           velocity_publish(c, rc);
 }
 
 static void *cluster_main(void *arg)
@@ -609,6 +682,9 @@ void cluster_free(struct cluster *c)
         spend_store_on_wanted(c->spend, NULL, NULL);
         spend_store_share(c->spend, 0);
     }
+    if (c->velocity != NULL) {
+        velshare_on_dirty(c->velocity, NULL, NULL);
+    }
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     sw_free(c->ring);
@@ -624,6 +700,7 @@ void cluster_stats_get(struct cluster *c, struct cluster_stats *out)
     out->bans = atomic_load_explicit(&c->bans, memory_order_relaxed);
     out->grants = atomic_load_explicit(&c->grants, memory_order_relaxed);
     out->spend_grants = atomic_load_explicit(&c->spend_grants, memory_order_relaxed);
+    out->velocity_sent = atomic_load_explicit(&c->velocity_sent, memory_order_relaxed);
     out->errors = atomic_load_explicit(&c->errors, memory_order_relaxed);
     out->cpu_ns = atomic_load_explicit(&c->cpu_ns, memory_order_relaxed);
     out->is_connected = atomic_load(&c->is_connected);

@@ -39,6 +39,11 @@
  * once), and every budget with calls or spend to report is reported once a second; idle
  * budgets holding more than they want give it back then.
  *
+ * Velocity counts. Once cluster_share_velocity() is called, the keys dialled since the
+ * last round (state/velshare.h) are published to "<prefix>vel:<key>" (a hash node ->
+ * its counts and when) by one script that answers the other nodes' sums; a dial wakes
+ * the thread, so a round batches what came in meanwhile.
+ *
  * Redis away (never open): every shared slot's grant becomes the node's local share of
  * the cap (`local_share_pct`, at least 1 call), so the cluster exceeds a cap by at most
  * the nodes' shares beyond it; `on_state` is told, and again when Redis answers, after
@@ -59,6 +64,7 @@
 
 struct callcount;
 struct spend_store;
+struct velshare;
 
 struct cluster_config {
     const char *host;         /* NULL = "127.0.0.1" */
@@ -76,14 +82,15 @@ struct cluster_config {
 };
 
 struct cluster_stats {
-    uint64_t operations;   /* operations Redis took */
-    uint64_t dropped;      /* operations dropped on a full queue */
-    uint64_t bans;         /* on_ban calls */
-    uint64_t errors;       /* failed connections and commands */
-    uint64_t grants;       /* grant scripts run */
-    uint64_t spend_grants; /* spend scripts run */
-    uint64_t cpu_ns;       /* CPU time of the cluster thread */
-    bool is_connected;     /* the last operation reached Redis */
+    uint64_t operations;    /* operations Redis took */
+    uint64_t dropped;       /* operations dropped on a full queue */
+    uint64_t bans;          /* on_ban calls */
+    uint64_t errors;        /* failed connections and commands */
+    uint64_t grants;        /* grant scripts run */
+    uint64_t spend_grants;  /* spend scripts run */
+    uint64_t velocity_sent; /* velocity scripts run */
+    uint64_t cpu_ns;        /* CPU time of the cluster thread */
+    bool is_connected;      /* the last operation reached Redis */
 };
 
 /* Called in the cluster thread when `ip`'s shared count reaches maxretry. */
@@ -109,6 +116,12 @@ void cluster_on_state(struct cluster *c, cluster_state_fn *fn);
  * cluster). Sets the store's wanted hook.
  */
 void cluster_share_spend(struct cluster *c, struct spend_store *spend);
+
+/*
+ * Shares the velocity counts of `velocity` (before cluster_start; the table must outlive
+ * the cluster). Sets the table's dirty hook. Redis away, the others' counts are forgotten.
+ */
+void cluster_share_velocity(struct cluster *c, struct velshare *velocity);
 
 /*
  * Applies the local shares to every shared slot (so nothing is open before Redis

@@ -9,6 +9,7 @@
 #include "state/callcount.h"
 #include "state/cluster.h"
 #include "state/spendstore.h"
+#include "state/velshare.h"
 #include "support/redis_server.h"
 #include "support/unit.h"
 
@@ -344,6 +345,67 @@ static void test_cluster_spend_cap_is_shared(void **state)
     spend_store_free(sa);
 }
 
+/* Polls (at most 4 s) until the velocity scripts `c` ran reach `want`. */
+static bool wait_velocity(struct cluster *c, uint64_t want)
+{
+    for (int i = 0; i < 200; i++) {
+        struct cluster_stats stats;
+        cluster_stats_get(c, &stats);
+        if (stats.velocity_sent >= want) {
+            return true;
+        }
+        pause_ms(20);
+    }
+    return false;
+}
+
+/* Velocity counts of one account on two nodes: each node's dial learns the other's. */
+static void test_cluster_velocity_is_shared(void **state)
+{
+    (void)state;
+    struct velshare *va = velshare_new(8);
+    struct velshare *vb = velshare_new(8);
+    struct cluster_config cfg = {
+        .port = (uint16_t)redis_server_port(), .prefix = "swtest:", .timeout_ms = 500
+    };
+    struct cluster *a = NULL;
+    struct cluster *b = NULL;
+    cfg.node = "a";
+    assert_int_equal(cluster_new(&cfg, on_ban, NULL, &a), 0);
+    cfg.node = "b";
+    assert_int_equal(cluster_new(&cfg, on_ban, NULL, &b), 0);
+    cluster_share_velocity(a, va);
+    cluster_share_velocity(b, vb);
+    assert_int_equal(cluster_start(a), 0);
+    assert_int_equal(cluster_start(b), 0);
+
+    /* A dialled 3 calls (1 international) in the minute: published. */
+    struct velshare_counts counts = { 3, 1 };
+    velshare_dial(va, SV("account:alice"), &counts);
+    assert_true(wait_velocity(a, 1));
+    /* B's first dial publishes its own count and learns A's; its next one adds them. */
+    counts = (struct velshare_counts){ 1, 0 };
+    velshare_dial(vb, SV("account:alice"), &counts);
+    assert_int_equal(counts.calls_minute, 1);
+    assert_true(wait_velocity(b, 1));
+    counts = (struct velshare_counts){ 2, 0 };
+    velshare_dial(vb, SV("account:alice"), &counts);
+    assert_int_equal(counts.calls_minute, 5);
+    assert_int_equal(counts.international_hour, 1);
+    /* A learns B's at its next dial's publish. */
+    counts = (struct velshare_counts){ 4, 1 };
+    velshare_dial(va, SV("account:alice"), &counts);
+    assert_true(wait_velocity(a, 2));
+    assert_true(wait_velocity(b, 2));
+    counts = (struct velshare_counts){ 5, 1 };
+    velshare_dial(va, SV("account:alice"), &counts);
+    assert_int_equal(counts.calls_minute, 5 + 2);
+    cluster_free(a);
+    cluster_free(b);
+    velshare_free(va);
+    velshare_free(vb);
+}
+
 static void test_cluster_refuses_bad_config(void **state)
 {
     (void)state;
@@ -371,6 +433,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cluster_call_cap_is_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test_setup_teardown(test_cluster_spend_cap_is_shared, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_velocity_is_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test(test_cluster_refuses_bad_config),
     };
