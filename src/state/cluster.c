@@ -505,7 +505,9 @@ static bool velocity_publish(struct cluster *c, redisContext *rc)
     struct velshare_item item;
     char now[24];
     text_of(now, sizeof(now), (int64_t)(sw_wall_us() / 1000u));
-    for (size_t cursor = 0; velshare_next_dirty(c->velocity, &cursor, &item);) {
+    /* Bounded: a key dialled again meanwhile waits for the next round. */
+    for (unsigned n = 0; n < CLUSTER_OPS_PER_ROUND && velshare_next_dirty(c->velocity, &item);
+         n++) {
         char key[REDIS_LINK_NAME_MAX + 8 + VELSHARE_KEY_CAP];
         (void)snprintf(key, sizeof(key), "%svel:%s", c->prefix, item.key);
         char calls[16];

@@ -89,6 +89,7 @@ struct mem {
     unsigned reset_hour;
     bool is_cancel_ringing;
     unsigned share_pct; /* 0 = not shared with a cluster */
+    bool is_any_wanted; /* a budget asked for more since the last walk of share_next */
     spend_store_hook_fn *wanted_fn;
     void *wanted_ctx;
     spend_store_hook_fn *changed_fn;
@@ -383,6 +384,10 @@ static bool mem_share_next(void *impl, size_t *cursor, int64_t now_ms, int64_t w
     struct mem *m = impl;
     bool is_found = false;
     pthread_mutex_lock(&m->lock);
+    if (!is_all && *cursor == 0 && !m->is_any_wanted) {
+        *cursor = m->budget_cap; /* nobody asked: no walk of the table */
+    }
+    m->is_any_wanted = *cursor == 0 ? false : m->is_any_wanted;
     for (; *cursor < m->budget_cap && !is_found; (*cursor)++) {
         struct budget *b = &m->budgets[*cursor];
         if (b->key[0] == '\0' || !is_shared(m, b)) {
@@ -529,6 +534,7 @@ static enum spend_verdict mem_check(void *impl, const struct spend_call *call, i
             /* Short of grant, not of cap: the cluster may have more for the next call. */
             is_asking = is_shared(m, b) && !b->share.is_wanted && b->share.has_grant;
             b->share.is_wanted |= is_asking;
+            m->is_any_wanted |= is_asking;
             b->is_fresh = b->is_fresh && !is_asking;
         }
     }
@@ -772,6 +778,7 @@ static size_t mem_due(void *impl, int64_t now_ms, int64_t wall_s, struct spend_d
             bool was_wanted = b->share.is_wanted;
             count += budget_collect(m, b, now_ms, wall_s, out + count, cap - count);
             is_asking |= !was_wanted && b->share.is_wanted;
+            m->is_any_wanted |= is_asking;
             b->is_fresh = false; /* a period may have rolled over: the next look computes */
         }
     }

@@ -20,6 +20,9 @@ struct velshare {
     size_t cap; /* a power of two, at least twice max_keys */
     size_t count;
     size_t max_keys;
+    uint32_t *dirty; /* a ring of the dirty entries' indexes (each at most once) */
+    size_t dirty_head;
+    size_t dirty_count;
     velshare_hook_fn *dirty_fn;
     void *dirty_ctx;
 };
@@ -41,7 +44,10 @@ struct velshare *velshare_new(size_t max_keys)
     }
     v->max_keys = max_keys;
     v->entries = sw_calloc(v->cap, sizeof(*v->entries));
-    if (v->entries == NULL) {
+    v->dirty = sw_calloc(max_keys, sizeof(*v->dirty));
+    if (v->entries == NULL || v->dirty == NULL) {
+        sw_free(v->entries);
+        sw_free(v->dirty);
         sw_free(v);
         return NULL;
     }
@@ -55,6 +61,7 @@ void velshare_free(struct velshare *v)
         return;
     }
     pthread_mutex_destroy(&v->lock);
+    sw_free(v->dirty);
     sw_free(v->entries);
     sw_free(v);
 }
@@ -91,6 +98,19 @@ static struct entry *entry_find(struct velshare *v, struct sv key, bool may_add)
     return NULL;
 }
 
+/* Queues `e` for the cluster thread unless it is queued; true when it was not. Lock held. */
+static bool mark_dirty(struct velshare *v, struct entry *e)
+{
+    if (e->is_dirty) {
+        return false;
+    }
+    e->is_dirty = true;
+    /* Room: each of the at most max_keys entries is queued at most once. */
+    v->dirty[(v->dirty_head + v->dirty_count) % v->max_keys] = (uint32_t)(e - v->entries);
+    v->dirty_count++;
+    return true;
+}
+
 static uint32_t add_u32(uint32_t a, uint32_t b)
 {
     return b > UINT32_MAX - a ? UINT32_MAX : a + b;
@@ -103,8 +123,7 @@ void velshare_dial(struct velshare *v, struct sv key, struct velshare_counts *co
     velshare_hook_fn *fn = NULL;
     if (e != NULL) {
         e->local = *counts;
-        fn = e->is_dirty ? NULL : v->dirty_fn;
-        e->is_dirty = true;
+        fn = mark_dirty(v, e) ? v->dirty_fn : NULL;
         counts->calls_minute = add_u32(counts->calls_minute, e->remote.calls_minute);
         counts->international_hour =
             add_u32(counts->international_hour, e->remote.international_hour);
@@ -116,18 +135,17 @@ void velshare_dial(struct velshare *v, struct sv key, struct velshare_counts *co
     }
 }
 
-bool velshare_next_dirty(struct velshare *v, size_t *cursor, struct velshare_item *out)
+bool velshare_next_dirty(struct velshare *v, struct velshare_item *out)
 {
-    bool is_found = false;
     pthread_mutex_lock(&v->lock);
-    for (; *cursor < v->cap && !is_found; (*cursor)++) {
-        struct entry *e = &v->entries[*cursor];
-        if (e->key[0] != '\0' && e->is_dirty) {
-            e->is_dirty = false;
-            memcpy(out->key, e->key, sizeof(out->key));
-            out->local = e->local;
-            is_found = true;
-        }
+    bool is_found = v->dirty_count > 0;
+    if (is_found) {
+        struct entry *e = &v->entries[v->dirty[v->dirty_head]];
+        v->dirty_head = (v->dirty_head + 1) % v->max_keys;
+        v->dirty_count--;
+        e->is_dirty = false;
+        memcpy(out->key, e->key, sizeof(out->key));
+        out->local = e->local;
     }
     pthread_mutex_unlock(&v->lock);
     return is_found;
@@ -138,7 +156,7 @@ void velshare_redirty(struct velshare *v, const char *key)
     pthread_mutex_lock(&v->lock);
     struct entry *e = entry_find(v, sv_from_cstr(key), false);
     if (e != NULL) {
-        e->is_dirty = true;
+        (void)mark_dirty(v, e);
     }
     pthread_mutex_unlock(&v->lock);
 }
@@ -158,7 +176,9 @@ void velshare_clear_remote(struct velshare *v)
     pthread_mutex_lock(&v->lock);
     for (size_t i = 0; i < v->cap; i++) {
         v->entries[i].remote = (struct velshare_counts){ 0 };
-        v->entries[i].is_dirty |= v->entries[i].key[0] != '\0'; /* published again at return */
+        if (v->entries[i].key[0] != '\0') {
+            (void)mark_dirty(v, &v->entries[i]); /* published again at return */
+        }
     }
     pthread_mutex_unlock(&v->lock);
 }

@@ -66,10 +66,10 @@ void velshare_on_dirty(struct velshare *v, velshare_hook_fn *fn, void *ctx);
 void velshare_dial(struct velshare *v, struct sv key, struct velshare_counts *counts);
 
 /*
- * The next dirty key at or after `*cursor` (0 at first) into `out`, no longer dirty;
- * advances `*cursor`. False when there is none. Cluster thread.
+ * The dirty key queued first into `out`, no longer dirty (a queue: no scan of the table).
+ * False when there is none. Cluster thread.
  */
-bool velshare_next_dirty(struct velshare *v, size_t *cursor, struct velshare_item *out);
+bool velshare_next_dirty(struct velshare *v, struct velshare_item *out);
 
 /* Marks `key` dirty again (its publish failed). Cluster thread. */
 void velshare_redirty(struct velshare *v, const char *key);

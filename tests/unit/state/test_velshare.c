@@ -25,11 +25,10 @@ static void test_dial_adds_the_remote_counts(void **state)
     assert_int_equal(dirty, 1); /* once until the cluster thread took it */
 
     struct velshare_item item;
-    size_t cursor = 0;
-    assert_true(velshare_next_dirty(v, &cursor, &item));
+    assert_true(velshare_next_dirty(v, &item));
     assert_string_equal(item.key, "account:alice");
     assert_int_equal(item.local.calls_minute, 4);
-    assert_false(velshare_next_dirty(v, &cursor, &item));
+    assert_false(velshare_next_dirty(v, &item));
     velshare_set_remote(v, "account:alice", (struct velshare_counts){ 5, 2 });
 
     counts = (struct velshare_counts){ 5, 2 };
