@@ -1092,6 +1092,11 @@ int gw_obs_start(struct gateway *gw)
     if (obs->cluster != NULL && (rc = cluster_start(obs->cluster)) != 0) {
         return rc;
     }
+    /* #15: serve with the cluster's grants and spend, not only the local shares (which
+     * hold when Redis does not answer within a second: the thread logs it). */
+    if (obs->cluster != NULL) {
+        (void)cluster_wait_ready(obs->cluster, 1000);
+    }
     rc = pthread_create(&obs->house, NULL, house_main, obs);
     if (rc != 0) {
         return -rc;

@@ -664,6 +664,18 @@ int cluster_start(struct cluster *c)
     return 0;
 }
 
+bool cluster_wait_ready(struct cluster *c, unsigned timeout_ms)
+{
+    for (unsigned waited = 0; !atomic_load(&c->is_connected); waited += 10) {
+        if (waited >= timeout_ms) {
+            return false;
+        }
+        struct timespec step = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
+        (void)nanosleep(&step, NULL);
+    }
+    return true;
+}
+
 void cluster_free(struct cluster *c)
 {
     if (c == NULL) {

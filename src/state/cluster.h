@@ -129,6 +129,14 @@ void cluster_share_velocity(struct cluster *c, struct velshare *velocity);
  */
 int cluster_start(struct cluster *c);
 
+/*
+ * Waits (10 ms steps, at most `timeout_ms`) until the thread's first round with Redis is
+ * done: the call and spend grants asked for and the failures queued sent. True when it is;
+ * false when Redis did not answer in time (the local shares hold). Main thread, at start,
+ * so that a node serves with the cluster's counters.
+ */
+bool cluster_wait_ready(struct cluster *c, unsigned timeout_ms);
+
 /* Stops the thread (what is queued is sent if Redis answers at once) and frees. NULL: no-op. */
 void cluster_free(struct cluster *c);
 

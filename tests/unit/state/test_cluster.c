@@ -111,8 +111,7 @@ static void test_cluster_failures_wait_for_redis(void **state)
     struct sw_ip ip = ip_of("198.51.100.4");
     cluster_failure(a, &ip);
     cluster_failure(a, &ip);
-    struct timespec pause = { .tv_sec = 0, .tv_nsec = 300000000L };
-    (void)nanosleep(&pause, NULL);
+    assert_false(cluster_wait_ready(a, 300)); /* the start goes on with the local shares */
     struct cluster_stats stats;
     cluster_stats_get(a, &stats);
     assert_false(stats.is_connected);
@@ -166,13 +165,6 @@ static void pause_ms(long ms)
     (void)nanosleep(&pause, NULL);
 }
 
-static bool is_connected(struct cluster *c)
-{
-    struct cluster_stats stats;
-    cluster_stats_get(c, &stats);
-    return stats.is_connected;
-}
-
 /* Reserves on `slot` until it has `want` calls or 2 s passed; returns what it holds. */
 static uint32_t take_up_to(struct callcount_slot *slot, uint32_t want)
 {
@@ -203,9 +195,7 @@ static void test_cluster_call_cap_is_shared(void **state)
     assert_int_equal(callcount_grant(sa), 2); /* the local share until Redis answers */
     struct cluster *b = cap_node("b", tb, &seen);
     /* B takes its places once Redis answered it (before, its local share of 2 holds). */
-    for (int i = 0; i < 250 && !is_connected(b); i++) {
-        pause_ms(20);
-    }
+    assert_true(cluster_wait_ready(b, 5000));
     assert_int_equal(take_up_to(sa, 3), 3);
     /* B asks for 3 as well: only 1 is left. */
     assert_int_equal(take_up_to(sb, 3), 1);
@@ -303,8 +293,11 @@ static void test_cluster_spend_cap_is_shared(void **state)
     struct spend_store *sb = alice_store();
     struct cluster *a = spend_node("a", sa);
     struct cluster *b = spend_node("b", sb);
-    assert_true(wait_cluster_day(sa, 0));
-    assert_true(wait_cluster_day(sb, 0));
+    /* Their first round asked for the grants and told them the cluster's spend. */
+    assert_true(cluster_wait_ready(a, 5000));
+    assert_true(cluster_wait_ready(b, 5000));
+    assert_int_equal(alice_view(sa).cluster_day_micro, 0);
+    assert_int_equal(alice_view(sb).cluster_day_micro, 0);
     assert_true(alice_view(sa).grant_micro + alice_view(sb).grant_micro <= 1000000);
 
     /* A closes 0.70: once reported, the grants fit in the 0.30 left. */
