@@ -26,8 +26,10 @@ prefix,rate_per_minute,connect_fee,first_increment_s,next_increment_s,label
 DECK
 for node in a b; do
     it_cluster_conf "$node" "$node.conf" "$port"
-    # The last section is [1001]: its cap, then the deck; sipp answers MD5 challenges only.
-    printf 'daily_cap = 1.00\n[fraud]\nratedeck = %s/deck.csv\n[auth]\nalgorithms = MD5\n' \
+    # The last section is [1001]: its cap and room for the thief's six calls at once (its
+    # max_calls of 2 would hold them to 2 in the cluster), then the deck; sipp answers MD5
+    # challenges only.
+    printf 'daily_cap = 1.00\nmax_calls = 10\n[fraud]\nratedeck = %s/deck.csv\n[auth]\nalgorithms = MD5\n' \
         "$IT_LOGS" >> "$node.conf"
     it_node_start "$node" "$node.conf"
 done
@@ -56,7 +58,7 @@ wait "$thief_a" || true
 wait "$thief_b" || true
 ok_a=$(it_sipp_stat thief-a.out 'Successful call')
 ok_b=$(it_sipp_stat thief-b.out 'Successful call')
-# A call that finds the node's grant used up before the next grant arrives is refused too
+# A call that finds the node's grant used up before the next grant arrives is refused
 # (403 "daily cap"): the thief's sipp then counts a failed call.
 it_log "node a: $ok_a calls ended by the gateway, $(it_sipp_stat thief-a.out 'Failed call') refused; node b: $ok_b ended, $(it_sipp_stat thief-b.out 'Failed call') refused"
 [ "$ok_a" -ge 1 ] && [ "$ok_b" -ge 1 ] || it_fail "a node carried no call of the thief"
