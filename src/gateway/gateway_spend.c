@@ -309,10 +309,11 @@ static void write_views(const struct spend_view *views, size_t count, const char
         }
         long long crossing_in =
             v->crossing_ms == SPEND_NEVER ? -1LL : (long long)(v->crossing_ms - now_ms);
-        int n = snprintf(out + len, cap - len, "budget %s %lld %lld %lld %lld %lld %u %u %lld\n",
-                         v->key, (long long)v->day_micro, (long long)v->month_micro,
-                         (long long)v->live_micro, (long long)v->caps.daily_micro,
-                         (long long)v->caps.monthly_micro, v->answered, v->ringing, crossing_in);
+        int n = snprintf(
+            out + len, cap - len, "budget %s %lld %lld %lld %lld %lld %u %u %lld %lld %lld\n",
+            v->key, (long long)v->day_micro, (long long)v->month_micro, (long long)v->live_micro,
+            (long long)v->caps.daily_micro, (long long)v->caps.monthly_micro, v->answered,
+            v->ringing, crossing_in, (long long)v->cluster_day_micro, (long long)v->grant_micro);
         len += n > 0 ? (size_t)n : 0;
         shown++;
     }

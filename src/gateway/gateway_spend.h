@@ -40,8 +40,10 @@ void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev);
  * The control socket's "spend [account A | trunk T]" (the words after "spend") into
  * `out`: a line per budget
  *   "budget <key> <today> <month> <live> <daily_cap> <monthly_cap> <answered> <ringing>
- *    <crossing_in_ms>"
- * (amounts in micro-units, 0 = no cap, crossing -1 = none), then "ok".
+ *    <crossing_in_ms> <cluster_today> <grant>"
+ * (amounts in micro-units, 0 = no cap, crossing -1 = none; in a cluster, the cluster's
+ * closed spend today as Redis last said and what this node's grant leaves, else -1),
+ * then "ok".
  */
 void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t cap);
 

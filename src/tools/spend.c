@@ -11,20 +11,34 @@
 
 #define SPEND_REPLY_MAX ((size_t)1 << 20)
 
-/* One "budget <key> <today> <month> <live> <daily> <monthly> <answered> <ringing> <in_ms>". */
+/*
+ * One "budget <key> <today> <month> <live> <daily> <monthly> <answered> <ringing> <in_ms>
+ * [<cluster_today> <grant>]" (a daemon before clusters shared spend sends no cluster part).
+ */
 struct budget_line {
     char key[80];
     long long amounts[5]; /* today, month, live, daily cap, monthly cap (micro-units) */
     unsigned answered;
     unsigned ringing;
     long long crossing_in_ms; /* -1 = none */
+    long long cluster[2];     /* the cluster's spend today, this node's grant left; -1 = none */
 };
 
 static bool parse_line(const char *line, struct budget_line *b)
 {
-    return sscanf(line, "budget %79s %lld %lld %lld %lld %lld %u %u %lld", b->key, &b->amounts[0],
-                  &b->amounts[1], &b->amounts[2], &b->amounts[3], &b->amounts[4], &b->answered,
-                  &b->ringing, &b->crossing_in_ms) == 9;
+    b->cluster[0] = -1;
+    b->cluster[1] = -1;
+    int n = sscanf(line, "budget %79s %lld %lld %lld %lld %lld %u %u %lld %lld %lld", b->key,
+                   &b->amounts[0], &b->amounts[1], &b->amounts[2], &b->amounts[3], &b->amounts[4],
+                   &b->answered, &b->ringing, &b->crossing_in_ms, &b->cluster[0], &b->cluster[1]);
+    return n == 9 || n == 11;
+}
+
+/* A cluster figure as a decimal string, or null (-1: not shared or not known yet). */
+static json_t *cluster_json(long long micro)
+{
+    char buf[MONEY_FORMAT_CAP];
+    return micro < 0 ? json_null() : json_string(money_format((int64_t)micro, buf, sizeof(buf)));
 }
 
 /* An amount, or "-" for a cap of 0 (none) when `is_cap`. */
@@ -78,6 +92,8 @@ static json_t *json_of(const struct budget_line *b)
     rc |=
         json_object_set_new(o, "crossing_in_ms",
                             b->crossing_in_ms >= 0 ? json_integer(b->crossing_in_ms) : json_null());
+    rc |= json_object_set_new(o, "cluster_today", cluster_json(b->cluster[0]));
+    rc |= json_object_set_new(o, "grant", cluster_json(b->cluster[1]));
     if (rc != 0) {
         json_decref(o);
         return NULL;

@@ -78,6 +78,21 @@ for node in a b; do
     [ "$rc" = 0 ] || it_fail "a call through node $node after the cap was not refused (rc $rc)"
 done
 grep -q 'daily cap' security-a.log security-b.log || it_fail "no daily cap refusal logged"
+# Each node shows its own spend today and the cluster's (both nodes' records).
+cluster_view() { # NODE: "today cluster_today" of account 1001 in micro-units
+    "$SIPWARDEN" spend --account 1001 --json -c "$1.conf" | python3 -c 'import json,sys
+from decimal import Decimal
+b = json.load(sys.stdin)[0]
+print(int(Decimal(b["today"]) * 1000000), int(Decimal(b["cluster_today"] or "-1") * 1000000))'
+}
+for i in $(seq 1 60); do
+    read -r today_a cluster_a <<< "$(cluster_view a)"
+    [ "$cluster_a" -ge 900000 ] && break
+    sleep 0.1
+done
+it_log "sipwarden spend on node a: today $today_a (its own), cluster today $cluster_a"
+[ "$cluster_a" -ge 900000 ] && [ "$cluster_a" -gt "$today_a" ] ||
+    it_fail "node a does not show the cluster's spend ($today_a own, $cluster_a cluster)"
 
 it_node_stop a
 it_node_stop b

@@ -7,6 +7,8 @@
 static const char reply[] = "budget global 700000 700000 300000 0 0 2 0 -1\n"
                             "budget trunk:provider 700000 2500000 300000 1500000 0 2 1 2931\n"
                             "budget account:alice x\n"
+                            "budget account:bob 100000 100000 0 1000000 0 0 0 -1 650000 -1\n"
+                            "budget account:carol 0 0 0 1000000 0 0 0 -1 -1 -1\n"
                             "ok\n";
 
 static void print(bool is_json, char *out, size_t cap, size_t expected_rows)
@@ -21,7 +23,7 @@ static void test_spend_table(void **state)
 {
     (void)state;
     char out[2048] = "";
-    print(false, out, sizeof(out), 2);
+    print(false, out, sizeof(out), 4);
     assert_non_null(strstr(out, "BUDGET"));
     /* Amounts in the deck's currency; no cap is "-"; the crossing in seconds. */
     assert_non_null(strstr(out, "trunk:provider"));
@@ -34,13 +36,16 @@ static void test_spend_table(void **state)
 static void test_spend_json(void **state)
 {
     (void)state;
-    char out[2048] = "";
-    print(true, out, sizeof(out), 2);
+    char out[4096] = "";
+    print(true, out, sizeof(out), 4);
     assert_non_null(strstr(out, "\"budget\": \"trunk:provider\""));
     assert_non_null(strstr(out, "\"daily_cap\": \"1.50\""));
     assert_non_null(strstr(out, "\"monthly_cap\": null"));
     assert_non_null(strstr(out, "\"crossing_in_ms\": 2931"));
     assert_non_null(strstr(out, "\"today\": \"0.70\""));
+    /* A daemon of a cluster adds the cluster's spend today and this node's grant left. */
+    assert_non_null(strstr(out, "\"cluster_today\": \"0.65\",\n    \"grant\": null"));
+    assert_non_null(strstr(out, "\"cluster_today\": null"));
 }
 
 static void test_spend_usage(void **state)
