@@ -36,6 +36,7 @@
 #include "obs/recent.h"
 #include "obs/seclog.h"
 #include "policy/acl.h"
+#include "policy/ban_decide.h"
 #include "policy/fraud.h"
 #include "policy/gate.h"
 #include "state/ban.h"
@@ -60,16 +61,6 @@
  * producer slot (one past the claimable ones: the shared slot, under its mutex). */
 #define GW_METRIC_PRODUCERS 2
 #define GW_MAX_GATE_DENY    256
-/* Addresses accounts authenticated from: 4-way sets, an hour since the last success. */
-#define GW_AUTHED_SLOTS     16384
-#define GW_AUTHED_WAYS      4
-#define GW_AUTHED_LOCKS     64
-#define GW_AUTHED_TTL_S     3600
-
-struct authed_slot {
-    struct sw_ip ip;
-    int64_t until_s; /* 0 = empty */
-};
 
 enum gw_gauge {
     GW_GAUGE_BANS,
@@ -110,9 +101,7 @@ struct gw_obs {
     struct recent *recent_events;   /* the last security events, for the admin API */
     struct minute_counts *minute;   /* calls and failures of the last minute, likewise */
     struct gate_counts gate_counts; /* every generation's gate counts here */
-    unsigned v6_prefix_len;         /* [ban] ipv6_prefix */
-    struct authed_slot *authed;     /* GW_AUTHED_SLOTS */
-    pthread_mutex_t authed_locks[GW_AUTHED_LOCKS];
+    struct ban_decider *decider;    /* the inline ban decision (policy/ban_decide.h) */
     pthread_t house;
     bool has_house;
     struct gw_fraud *fraud;     /* the fraud counters' database (gateway_fraud.c), or NULL */
@@ -126,132 +115,6 @@ static _Thread_local uint64_t tls_generation;
 static _Thread_local unsigned tls_slot;
 
 /* ---- the sink ---------------------------------------------------------------------- */
-
-static void ban_now(struct gw_obs *obs, const struct sw_ip *ip, const char *reason)
-{
-    struct ban_request req = { .ip = *ip, .source = BAN_SOURCE_AUTO, .reason = reason };
-    struct ban_entry entry;
-    enum ban_outcome outcome = ban_store_add(obs->bans, &req, sw_wall_s(), &entry);
-    if (outcome == BAN_OUTCOME_ADDED) {
-        char text[SW_ADDR_STRLEN];
-        char key[SW_ADDR_STRLEN + 16] = "";
-        sw_ip_format(ip, text, sizeof(text));
-        if (!sw_ip_eq(&entry.ip, ip)) {
-            /* #9 IPv6: the ban covers the source's prefix. */
-            char prefix[SW_ADDR_STRLEN];
-            sw_ip_format(&entry.ip, prefix, sizeof(prefix));
-            (void)snprintf(key, sizeof(key), " as %s/%u", prefix, obs->v6_prefix_len);
-        }
-        log_notice(NULL, "ban: %s%s banned for %lld s, offence %u (%s)", text, key,
-                   entry.end_s == BAN_FOREVER ? -1LL : (long long)(entry.end_s - entry.start_s),
-                   entry.offence, reason);
-    } else if (outcome == BAN_OUTCOME_FULL) {
-        log_warn(NULL, "ban: table full of manual bans, a ban was refused");
-    }
-}
-
-/*
- * Addresses an account authenticated from (issue #3: volume alone from such an address
- * never bans it, e.g. an office NAT re-registering after an outage). A bounded table:
- * when a set is full the entry that expires first gives way.
- */
-static struct authed_slot *authed_set(struct gw_obs *obs, const struct sw_ip *ip,
-                                      pthread_mutex_t **lock)
-{
-    uint64_t h = sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
-    size_t set = (size_t)(h % (GW_AUTHED_SLOTS / GW_AUTHED_WAYS));
-    *lock = &obs->authed_locks[set % GW_AUTHED_LOCKS];
-    return &obs->authed[set * GW_AUTHED_WAYS];
-}
-
-static void authed_note(struct gw_obs *obs, const struct sw_ip *ip, int64_t now_s)
-{
-    pthread_mutex_t *lock = NULL;
-    struct authed_slot *ways = authed_set(obs, ip, &lock);
-    pthread_mutex_lock(lock);
-    struct authed_slot *victim = &ways[0];
-    for (size_t w = 0; w < GW_AUTHED_WAYS; w++) {
-        if (ways[w].until_s != 0 && sw_ip_eq(&ways[w].ip, ip)) {
-            victim = &ways[w];
-            break;
-        }
-        if (ways[w].until_s < victim->until_s) {
-            victim = &ways[w];
-        }
-    }
-    victim->ip = *ip;
-    victim->until_s = now_s + GW_AUTHED_TTL_S;
-    pthread_mutex_unlock(lock);
-}
-
-static bool authed_has(struct gw_obs *obs, const struct sw_ip *ip, int64_t now_s)
-{
-    pthread_mutex_t *lock = NULL;
-    const struct authed_slot *ways = authed_set(obs, ip, &lock);
-    bool is_found = false;
-    pthread_mutex_lock(lock);
-    for (size_t w = 0; w < GW_AUTHED_WAYS && !is_found; w++) {
-        is_found = ways[w].until_s > now_s && sw_ip_eq(&ways[w].ip, ip);
-    }
-    pthread_mutex_unlock(lock);
-    return is_found;
-}
-
-static struct sv field_or_absent(const char *field)
-{
-    return field[0] != '\0' ? sv_from_cstr(field) : SV_NULL;
-}
-
-/*
- * The inline ban decision (DESIGN.md): the thread that sees the failure asks the failure
- * tracker and bans at once, so the gate drops the next packet. The address is the
- * event's transport source, never a header.
- */
-static void decide(struct gw_obs *obs, const struct sw_event *ev)
-{
-    struct sw_ip ip;
-    if (!sw_ip_from_sockaddr(&ev->remote, &ip)) {
-        return;
-    }
-    if (ev->kind == EV_SUCCESSFUL_AUTH) {
-        authed_note(obs, &ip, sw_wall_s());
-        return;
-    }
-    if (!sw_event_kind_is_failure(ev->kind) || ban_store_is_exempt(obs->bans, &ip)) {
-        return; /* exempt sources are still logged: the event is queued all the same */
-    }
-    bool is_authed = (ev->kind == EV_RATE_EXCEEDED || ev->kind == EV_SCANNER) &&
-                     authed_has(obs, &ip, sw_wall_s());
-    if (ev->kind == EV_RATE_EXCEEDED && is_authed) {
-        return; /* volume alone never bans an address an account authenticated from */
-    }
-    if (ev->kind == EV_SCANNER) {
-        /* From an address an account authenticated from, a fingerprint is a packet anyone
-         * could have spoofed: the stage dropped it and the log has it; no ban. */
-        if (!is_authed) {
-            ban_now(obs, &ip, "ScannerDetected=1");
-        }
-        return;
-    }
-    struct failtrack_attempt attempt = {
-        .ip = ip,
-        .kind = ev->kind,
-        .user = field_or_absent(ev->account),
-        .realm = SV_NULL,
-        .call_id = field_or_absent(ev->session),
-        .cseq = ev->cseq,
-        .response = field_or_absent(ev->response),
-    };
-    struct failtrack_result result;
-    failtrack_record(obs->fails, &attempt, sw_mono_ms(), &result);
-    if (result.verdict == FAILTRACK_BAN) {
-        ban_now(obs, &ip, result.reason);
-    } else if (result.verdict == FAILTRACK_COUNTED && obs->cluster != NULL) {
-        /* #15: the cluster's count bans a guesser that spreads over the nodes. */
-        struct sw_ip key = ban_store_key(obs->bans, &ip);
-        cluster_failure(obs->cluster, &key);
-    }
-}
 
 /* This thread's producer slot, claimed on its first event; UINT_MAX = the shared one. */
 static unsigned producer_slot(struct gw_obs *obs)
@@ -345,8 +208,8 @@ static void gw_emit(void *ctx, const struct sw_event *ev)
 {
     struct gateway *gw = ctx;
     struct gw_obs *obs = gw->obs;
-    if (obs != NULL && obs->bans != NULL) {
-        decide(obs, ev);
+    if (obs != NULL && obs->decider != NULL) {
+        ban_decide_event(obs->decider, ev);
     }
     if (obs != NULL) {
         record_call(obs, ev);
@@ -485,7 +348,7 @@ struct gate *gw_gate_new(struct gateway *gw, const struct cfg *cfg)
 bool gw_obs_is_recently_authenticated(struct gateway *gw, const struct sw_ip *ip)
 {
     struct gw_obs *obs = gw->obs;
-    return obs != NULL && obs->authed != NULL && authed_has(obs, ip, sw_wall_s());
+    return obs != NULL && obs->decider != NULL && ban_decide_is_authenticated(obs->decider, ip);
 }
 
 struct ban_store *gw_obs_bans(struct gateway *gw)
@@ -535,10 +398,12 @@ static int open_tables(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag
         .v6_prefix_len = cfg->ban.ipv6_prefix,
     };
     obs->flood_threshold = budget.flood_threshold;
-    obs->v6_prefix_len = cfg->ban.ipv6_prefix;
     int rc = ban_store_new(&bc, &obs->bans);
     if (rc == 0) {
         rc = failtrack_new(&fc, &obs->fails);
+    }
+    if (rc == 0) {
+        rc = ban_decide_new(obs->bans, obs->fails, cfg->ban.ipv6_prefix, &obs->decider);
     }
     if (rc == 0) {
         rc = ratelimit_new(&budget, &obs->budget);
@@ -559,7 +424,7 @@ static void cluster_ban(void *ctx, const struct sw_ip *ip, uint32_t failures)
     }
     char reason[32];
     (void)snprintf(reason, sizeof(reason), "ClusterFailures=%u", failures);
-    ban_now(obs, ip, reason);
+    ban_decide_ban(obs->decider, ip, reason);
 }
 
 /* The cluster thread: Redis stopped or started answering. */
@@ -600,6 +465,7 @@ static int open_cluster(struct gw_obs *obs, const struct cfg *cfg, const char *p
     int rc = cluster_new(&cc, cluster_ban, obs, &obs->cluster);
     if (rc == 0) {
         cluster_on_state(obs->cluster, cluster_state);
+        ban_decide_set_cluster(obs->decider, obs->cluster);
     } else {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "state.redis", "cluster: %s",
                     sw_strerror(rc));
@@ -804,15 +670,6 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
     if (obs == NULL || pthread_mutex_init(&obs->shared_lock, NULL) != 0) {
         sw_free(obs);
         return -ENOMEM;
-    }
-    obs->authed = sw_calloc(GW_AUTHED_SLOTS, sizeof(*obs->authed));
-    if (obs->authed == NULL) {
-        pthread_mutex_destroy(&obs->shared_lock);
-        sw_free(obs);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
-        (void)pthread_mutex_init(&obs->authed_locks[i], NULL); /* cannot fail: defaults */
     }
     /* Default attributes but the clock: the sleep is in CLOCK_MONOTONIC time. */
     pthread_condattr_t attr;
@@ -1169,6 +1026,9 @@ void gw_obs_free(struct gateway *gw)
                    (unsigned long long)cs.spend_grants, (unsigned long long)cs.velocity_sent,
                    (unsigned long long)cs.errors, (unsigned long long)(cs.cpu_ns / 1000u));
     }
+    if (obs->decider != NULL) {
+        ban_decide_set_cluster(obs->decider, NULL);
+    }
     cluster_free(obs->cluster); /* its thread bans through the store and the queue */
     obs->cluster = NULL;
     velshare_install(NULL); /* the workers stopped */
@@ -1176,6 +1036,8 @@ void gw_obs_free(struct gateway *gw)
     obs->velocity = NULL;
     /* The store's backends push BanRemoved events and write rows while they close: free
      * it before the queue, and stop the queue (which delivers the rest) after. */
+    ban_decide_free(obs->decider); /* before the store it borrows; no failure comes now */
+    obs->decider = NULL;
     ban_store_free(obs->bans);
     obs->bans = NULL;
     gw_fraud_close(obs->fraud); /* after the workers and the housekeeping thread */
@@ -1193,6 +1055,8 @@ void gw_obs_free(struct gateway *gw)
     obs->recent_events = NULL;
     minute_counts_free(obs->minute);
     obs->minute = NULL;
+    ban_decide_free(obs->decider); /* when the start failed before gw_obs_stop */
+    obs->decider = NULL;
     failtrack_free(obs->fails);
     ratelimit_free(obs->budget);
     seclog_close(obs->file_log);
@@ -1203,10 +1067,6 @@ void gw_obs_free(struct gateway *gw)
     pthread_mutex_destroy(&obs->shared_lock);
     pthread_mutex_destroy(&obs->house_lock);
     pthread_cond_destroy(&obs->house_wake);
-    for (size_t i = 0; i < GW_AUTHED_LOCKS; i++) {
-        pthread_mutex_destroy(&obs->authed_locks[i]);
-    }
-    sw_free(obs->authed);
     gw->obs = NULL;
     sw_free(obs);
 }
