@@ -70,22 +70,28 @@ bool scanner_user_agent_is_known(struct sv user_agent)
 
 bool scanner_tag_is_sipvicious(struct sv tag)
 {
-    if (tag.len < 6 || tag.len % 2 != 0) {
+    if (tag.len < 8 || tag.len % 2 != 0) {
         return false;
     }
+    /* SIPVicious' tags are the hex of "<text>\x01<a 32-bit random number in decimal>": the
+     * decimal tail keeps a phone's random hex tag (which has one 0x01 byte between
+     * printable ones about once in 1,700 four-byte tags) from passing for one. */
     size_t ones = 0;
+    size_t digits_after = 0;
     for (size_t i = 0; i < tag.len; i += 2) {
         int byte = sv_hex_byte(tag.ptr + i);
         if (byte < 0) {
             return false;
         }
+        bool is_digit = byte >= '0' && byte <= '9';
         if (byte == 1 && i > 0) {
             ones++;
-        } else if (byte < 0x20 || byte > 0x7e) {
+        } else if ((ones == 1 && !is_digit) || byte < 0x20 || byte > 0x7e) {
             return false;
         }
+        digits_after += ones == 1 && is_digit ? 1u : 0u;
     }
-    return ones == 1;
+    return ones == 1 && digits_after >= 2 && digits_after <= 10;
 }
 
 static int compare_u64(const void *a, const void *b)

@@ -53,7 +53,8 @@ extern const struct stage scanner_stage;
 /* True when `user_agent` contains a built-in fingerprint (case-insensitive). Pure. */
 bool scanner_user_agent_is_known(struct sv user_agent);
 
-/* True when `tag` is the hex encoding of printable text with one 0x01 byte inside. Pure. */
+/* True when `tag` is the hex encoding of printable text, one 0x01 byte, then 2 to 10
+ * decimal digits (SIPVicious' createTag). Pure. */
 bool scanner_tag_is_sipvicious(struct sv tag);
 
 #endif

@@ -92,7 +92,14 @@ static void test_scanner_signatures(void **state)
 static void test_scanner_tag_shapes(void **state)
 {
     (void)state;
-    assert_true(scanner_tag_is_sipvicious(SV("3766303030303031363165340134")));
+    /* svmap's: "7f00000161e4" 0x01 "4294967295"; svwar's: "1000" 0x01 "1234567". */
+    assert_true(scanner_tag_is_sipvicious(SV("3766303030303031363165340134323934393637323935")));
+    assert_true(scanner_tag_is_sipvicious(SV("313030300131323334353637")));
+    /* A phone's random tags with a 0x01 byte between printable ones, not SIPVicious':
+     * the 0x01 last, one digit after it, letters after it. */
+    assert_false(scanner_tag_is_sipvicious(SV("6bf94a01")));
+    assert_false(scanner_tag_is_sipvicious(SV("6b4a0135")));
+    assert_false(scanner_tag_is_sipvicious(SV("6b013541")));
     assert_false(scanner_tag_is_sipvicious(SV("0131323334"))); /* 0x01 first */
     assert_false(scanner_tag_is_sipvicious(SV("3130013101"))); /* two 0x01 */
     assert_false(scanner_tag_is_sipvicious(SV("as-tag-1")));
