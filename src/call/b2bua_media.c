@@ -19,7 +19,10 @@
  * A late offer (an INVITE without SDP) starts the session with leg B's 183/200: its SDP is
  * the offer, sent to leg A as rtpengine rewrote it, and leg A's ACK carries the answer,
  * which leg B gets from rtpengine too, or a PRACK does when B's reliable 183 carried the
- * offer (RFC 3262). Not anchored: other PRACK bodies (an offer in a PRACK).
+ * offer (RFC 3262). A PRACK may also offer (RFC 6337 §3.1): after a reliable 183 that
+ * answered, or one without SDP that left a late offer without one (the PRACK's offer then
+ * starts the session); its 200 carries the answer, both through rtpengine like a
+ * re-INVITE's.
  *
  * Media timeout ([media] timeout): an answered, anchored call asks rtpengine every quarter
  * of the timeout how many RTP packets it relayed (ng "query"); when the count has not
@@ -461,32 +464,76 @@ static void on_relay_offer_done(void *ctx, int status, struct sv sdp)
     sw_free(h);
 }
 
+/* What the SDP of a relayed request is to rtpengine. */
+enum relay_sdp {
+    RELAY_SDP_NONE,   /* crosses as it is: no SDP, or the call is not anchored */
+    RELAY_SDP_OFFER,  /* re-INVITE, UPDATE, or a PRACK offering (RFC 3262 §5, RFC 6337 §3.1) */
+    RELAY_SDP_ANSWER, /* a PRACK answering the offer of a reliable provisional */
+};
+
+static enum relay_sdp relay_sdp_of(const struct b2bua *b, const struct relay *relay,
+                                   const struct sip_msg *request)
+{
+    const struct call *call = relay->call;
+    if (!has_sdp(request)) {
+        return RELAY_SDP_NONE;
+    }
+    if (request->method == SIP_METHOD_INVITE || request->method == SIP_METHOD_UPDATE) {
+        return call->media.owner != NULL ? RELAY_SDP_OFFER : RELAY_SDP_NONE;
+    }
+    if (request->method != SIP_METHOD_PRACK || !relay->from_a) {
+        return RELAY_SDP_NONE;
+    }
+    if (call->media.owner != NULL) {
+        /* A late offer's reliable provisional offered: its PRACK answers. Otherwise the
+         * offer/answer of the early dialog is complete and the PRACK offers anew. */
+        return call->is_late_offer && !call->media.is_answered ? RELAY_SDP_ANSWER : RELAY_SDP_OFFER;
+    }
+    /* A late offer whose reliable provisional carried no SDP: the PRACK's offer is the
+     * call's first, and starts its session. */
+    return b->anchor != NULL && call->is_late_offer ? RELAY_SDP_OFFER : RELAY_SDP_NONE;
+}
+
+/* Sends the relayed request's SDP to rtpengine (its message held): 0 or what anchor_offer() or
+ * anchor_answer() returned. */
+static int relay_anchor(struct b2bua *b, struct relay *relay, struct sip_msg *request,
+                        enum relay_sdp kind)
+{
+    struct call *call = relay->call;
+    bool is_first = call->media.owner == NULL;
+    if (is_first) {
+        anchor_session_init(b->anchor, &call->media, FSTR_SV(call->b.call_id));
+    }
+    enum anchor_party from = relay->from_a ? ANCHOR_CALLER : ANCHOR_CALLEE;
+    struct anchor_leg to =
+        anchor_leg_for(relay->from_a ? call->route.media_to_b : call->route.media_to_a);
+    int rc =
+        kind == RELAY_SDP_OFFER
+            ? anchor_offer(&call->media, from, request->body, &to, on_relay_offer_done, call)
+            : anchor_answer(&call->media, from, request->body, NULL, on_relay_offer_done, call);
+    if (rc != 0 && is_first) {
+        anchor_end(&call->media); /* the offer crosses as it is, and so will its answer */
+    }
+    if (rc == 0 && kind == RELAY_SDP_OFFER && request->method == SIP_METHOD_PRACK) {
+        relay->is_prack_offer = true; /* its 2xx answers (b2bua_media_relay_respond) */
+        call->is_late_offer = false;  /* leg A offered: leg B's later SDPs answer */
+    }
+    return rc;
+}
+
 bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_msg *request,
                                struct sv branch, struct sv bytes)
 {
     struct call *call = relay->call;
-    bool is_anchored = call->media.owner != NULL && has_sdp(request);
-    bool is_offer =
-        (request->method == SIP_METHOD_INVITE || request->method == SIP_METHOD_UPDATE) &&
-        is_anchored;
-    /* RFC 3262 §5: a PRACK answers the offer of a reliable provisional (a late offer). */
-    bool is_answer = request->method == SIP_METHOD_PRACK && is_anchored && call->is_late_offer &&
-                     relay->from_a && !call->media.is_answered;
-    if ((is_offer || is_answer) && call->media_held != NULL) {
+    enum relay_sdp kind = relay_sdp_of(b, relay, request);
+    if (kind != RELAY_SDP_NONE && call->media_held != NULL) {
         return false; /* an answer of this call is with rtpengine still: the caller retries */
     }
-    if ((is_offer || is_answer) && hold(call, bytes, branch, 0)) {
+    if (kind != RELAY_SDP_NONE && hold(call, bytes, branch, 0)) {
         call->media_held->relay = relay;
         call->media_held->relay_cseq = relay->in_cseq;
         call->media_held->method = (int)request->method;
-        enum anchor_party from = relay->from_a ? ANCHOR_CALLER : ANCHOR_CALLEE;
-        struct anchor_leg to =
-            anchor_leg_for(relay->from_a ? call->route.media_to_b : call->route.media_to_a);
-        int rc =
-            is_offer
-                ? anchor_offer(&call->media, from, request->body, &to, on_relay_offer_done, call)
-                : anchor_answer(&call->media, from, request->body, NULL, on_relay_offer_done, call);
-        if (rc == 0) {
+        if (relay_anchor(b, relay, request, kind) == 0) {
             return true;
         }
         sw_free(take_held(call)); /* rtpengine cannot be asked: the SDP crosses as it is */
@@ -523,8 +570,9 @@ bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv b
                                struct sip_msg *source)
 {
     struct call *call = relay->call;
-    bool is_answer = source != NULL && status >= 200 && status < 300 &&
-                     (relay->method == SIP_METHOD_INVITE || relay->method == SIP_METHOD_UPDATE) &&
+    bool is_offered = relay->method == SIP_METHOD_INVITE || relay->method == SIP_METHOD_UPDATE ||
+                      relay->is_prack_offer;
+    bool is_answer = source != NULL && status >= 200 && status < 300 && is_offered &&
                      call->media.owner != NULL && has_sdp(source);
     if (is_answer && call->media_held != NULL) {
         /* A retransmission of the 2xx whose answer is with rtpengine (or an answer crossing

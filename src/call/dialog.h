@@ -116,6 +116,7 @@ struct relay {
     uint32_t out_cseq;    /* CSeq used on the other leg */
     uint32_t in_cseq;     /* CSeq of the received request */
     bool needs_ack_relay; /* re-INVITE answered 2xx: the ACK goes across */
+    bool is_prack_offer;  /* a PRACK whose SDP went to rtpengine as an offer: its 2xx answers */
     char *ack;            /* the ACK we sent on the other leg, for its 2xx retransmissions */
     size_t ack_len;
     struct req_copy req;
