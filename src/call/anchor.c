@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/buf.h"
@@ -16,6 +17,7 @@
 
 struct anchor {
     struct rtpengine *client;
+    size_t sessions; /* started and not ended: a retired anchor is freed only at 0 */
     bool is_pass_when_unreachable;
     uint32_t media_timeout_ms;
     struct sip_sdp *parsed; /* scratch for the weak-crypto filter */
@@ -90,6 +92,10 @@ struct rtpengine *anchor_client(struct anchor *a)
 void anchor_session_init(struct anchor *a, struct anchor_session *s, struct sv call_id)
 {
     memset(s, 0, sizeof(*s));
+    if (a == NULL) {
+        return;
+    }
+    a->sessions++;
     s->owner = a;
     s->server = RTPENGINE_ANY_SERVER;
     s->call_id_len = call_id.len < sizeof(s->call_id) ? call_id.len : sizeof(s->call_id);
@@ -311,6 +317,33 @@ void anchor_end(struct anchor_session *s)
         /* A full table or a vanished server: rtpengine's timeout of silent calls ends it. */
         (void)rtpengine_send(s->owner->client, &r, on_delete_reply, NULL, NULL);
     }
+    SW_ASSERT(s->owner->sessions > 0);
+    s->owner->sessions--;
     s->is_created = false;
     s->owner = NULL;
+}
+
+bool anchor_is_idle(const struct anchor *a)
+{
+    return a->sessions == 0 && rtpengine_pending(a->client) == 0;
+}
+
+bool anchor_settings_equal(const struct anchor_settings *x, const struct anchor_settings *y)
+{
+    const struct rtpengine_settings *ex = &x->engines;
+    const struct rtpengine_settings *ey = &y->engines;
+    if (ex->server_count != ey->server_count || ex->retransmit_ms != ey->retransmit_ms ||
+        ex->max_tries != ey->max_tries || ex->ping_interval_ms != ey->ping_interval_ms ||
+        ex->max_pending != ey->max_pending ||
+        x->is_pass_when_unreachable != y->is_pass_when_unreachable ||
+        x->media_timeout_ms != y->media_timeout_ms) {
+        return false;
+    }
+    for (size_t i = 0; i < ex->server_count && i < RTPENGINE_MAX_SERVERS; i++) {
+        if (ex->servers[i].weight != ey->servers[i].weight ||
+            !sw_sockaddr_eq(&ex->servers[i].addr, &ey->servers[i].addr)) {
+            return false;
+        }
+    }
+    return true;
 }

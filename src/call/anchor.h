@@ -115,7 +115,15 @@ uint32_t anchor_media_timeout_ms(const struct anchor *anchor);
 /* The ng client (stats, health). */
 struct rtpengine *anchor_client(struct anchor *anchor);
 
-/* Starts a session named `call_id` (the gateway's, e.g. leg B's Call-ID; cut to fit). */
+/* True when no session of the anchor is left and no request is in flight (a delete): a
+ * retired anchor may then be freed. */
+bool anchor_is_idle(const struct anchor *anchor);
+
+/* True when the two settings ask for the same rtpengines, weights and options. */
+bool anchor_settings_equal(const struct anchor_settings *x, const struct anchor_settings *y);
+
+/* Starts a session named `call_id` (the gateway's, e.g. leg B's Call-ID; cut to fit) on
+ * `anchor`, which counts it until anchor_end(). A NULL anchor leaves the session unused. */
 void anchor_session_init(struct anchor *anchor, struct anchor_session *session, struct sv call_id);
 
 /*

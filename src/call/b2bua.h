@@ -255,4 +255,17 @@ size_t b2bua_txn_count(const struct b2bua *b2bua);
 /* Completed non-INVITE transactions lingering until timer J; *bytes: their heap bytes. */
 size_t b2bua_txn_lingering(const struct b2bua *b2bua, size_t *bytes);
 
+/*
+ * [media] changed (a reload): new calls are anchored with `settings` (NULL: not anchored),
+ * while calls in progress keep their rtpengine (requests, queries and the delete at their
+ * end go where their offer went); the anchor they use is freed once its last call ended.
+ * Returns 0, or -errno / -SW_EBADARG when the new ng client cannot be made, or -SW_EFULL
+ * while B2BUA_RETIRED_ANCHORS earlier anchors still serve calls: nothing changes then.
+ * The B2BUA's thread.
+ */
+int b2bua_media_reload(struct b2bua *b2bua, const struct anchor_settings *settings);
+
+/* Anchors of earlier [media] settings still serving calls in progress. */
+size_t b2bua_media_retired(const struct b2bua *b2bua);
+
 #endif

@@ -21,9 +21,11 @@ struct txn;
 struct txn_layer;
 struct sip_msg;
 
-#define B2BUA_OUT_CAP      ((size_t)66 * 1024)
-#define FSTR_SV(f)         sv_make((f).s, (f).len)
-#define FSTR_SET(f, value) b2bua_fstr_set((f).s, sizeof((f).s), &(f).len, (value))
+#define B2BUA_OUT_CAP         ((size_t)66 * 1024)
+/* [media] reloads whose calls may still be in progress at once (each keeps its rtpengine). */
+#define B2BUA_RETIRED_ANCHORS 8
+#define FSTR_SV(f)            sv_make((f).s, (f).len)
+#define FSTR_SET(f, value)    b2bua_fstr_set((f).s, sizeof((f).s), &(f).len, (value))
 
 struct b2bua {
     struct loop *loop; /* the worker's, or a test's (b2bua_new_on) */
@@ -49,7 +51,11 @@ struct b2bua {
     struct trunk_reg *trunk_regs[16]; /* outbound registrations (b2bua_trunk_reg.c) */
     size_t trunk_reg_count;
     struct arena *scratch;
-    struct anchor *anchor; /* media anchoring through rtpengine; NULL = off */
+    struct anchor *anchor; /* media anchoring of new calls through rtpengine; NULL = off */
+    /* Anchors a reload replaced, kept while calls of theirs go on (b2bua_media_reload). */
+    struct anchor *retired_anchors[B2BUA_RETIRED_ANCHORS];
+    size_t retired_anchor_count;
+    struct loop_timer anchor_reap_timer; /* frees the retired anchors that are idle */
 };
 
 /* Sends `data` to `dst` through the B2BUA's transport: 0 or -errno. */
@@ -140,6 +146,8 @@ void b2bua_media_watch(struct call *call);
 /* A late offer's answer: leg A's ACK with SDP goes to leg B with rtpengine's SDP. True when
  * the media layer took the ACK (it sends it when rtpengine answered); false: send it as is. */
 bool b2bua_media_ack_b(struct b2bua *b, struct call *call, struct sip_msg *ack);
+/* Frees the anchors, current and retired (b2bua_free: the calls hold only sessions). */
+void b2bua_media_free_all(struct b2bua *b);
 /* The call ended: rtpengine forgets it, and a message still waiting is dropped. */
 void b2bua_media_end(struct call *call);
 /* Sends a relayed request's `bytes` on the other leg; an SDP offer (re-INVITE, UPDATE) of

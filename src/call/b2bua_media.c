@@ -116,7 +116,8 @@ static bool is_unreachable(int status)
  * the SDP policy accepted the offer as it is (not only through rtpengine's re-keying). */
 static bool may_pass(const struct call *call)
 {
-    return anchor_passes_unreachable(call->owner->anchor) && !call->route.is_anchor_needed;
+    return call->media.owner != NULL && anchor_passes_unreachable(call->media.owner) &&
+           !call->route.is_anchor_needed;
 }
 
 /* A new call found no rtpengine: the event (and its metric) says so, once per call. */
@@ -204,12 +205,12 @@ bool b2bua_media_send_b_invite(struct b2bua *b, struct call *call, struct sip_ms
         return true;
     }
     struct media_held *h = take_held(call);
+    bool is_passed = is_unreachable(rc) && may_pass(call);
     anchor_end(&call->media);
     if (is_unreachable(rc)) {
-        report_unreachable(call, rc, may_pass(call));
+        report_unreachable(call, rc, is_passed);
     }
-    bool is_sent = is_unreachable(rc) && may_pass(call) &&
-                   send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
+    bool is_sent = is_passed && send_b_invite_bytes(b, call, branch, sv_make(h->bytes, h->len));
     sw_free(h);
     return is_sent;
 }
@@ -369,7 +370,7 @@ static void on_media_counted(void *ctx, int status, uint64_t packets)
 {
     struct call *call = ctx;
     struct b2bua *b = call->owner;
-    if (call->state != CALL_STATE_CONFIRMED) {
+    if (call->state != CALL_STATE_CONFIRMED || call->media.owner == NULL) {
         return;
     }
     uint64_t now = loop_now_ms(b->loop);
@@ -379,7 +380,7 @@ static void on_media_counted(void *ctx, int status, uint64_t packets)
         call->media_moved_ms = now;
         return;
     }
-    if (now - call->media_moved_ms < anchor_media_timeout_ms(b->anchor)) {
+    if (now - call->media_moved_ms < anchor_media_timeout_ms(call->media.owner)) {
         return;
     }
     log_info(NULL, "media: no RTP for %llu ms (%llu packets relayed): call ended",
@@ -393,7 +394,6 @@ static void on_media_counted(void *ctx, int status, uint64_t packets)
 static void on_media_poll(struct loop *loop, void *ctx)
 {
     struct call *call = ctx;
-    struct b2bua *b = call->owner;
     if (call->state != CALL_STATE_CONFIRMED || call->media.owner == NULL) {
         return;
     }
@@ -403,20 +403,21 @@ static void on_media_poll(struct loop *loop, void *ctx)
         call->media_moved_ms = loop_now_ms(loop);
     }
     rc = loop_timer_start_coarse(loop, &call->media_timer,
-                                 media_poll_ms(anchor_media_timeout_ms(b->anchor)), on_media_poll,
-                                 call);
+                                 media_poll_ms(anchor_media_timeout_ms(call->media.owner)),
+                                 on_media_poll, call);
     SW_ASSERT(rc == 0); /* at most MEDIA_POLL_MAX_MS: within the wheel */
 }
 
 void b2bua_media_watch(struct call *call)
 {
     struct b2bua *b = call->owner;
-    if (b->anchor == NULL || call->media.owner == NULL || anchor_media_timeout_ms(b->anchor) == 0) {
+    const struct anchor *anchor = call->media.owner; /* its own, after a reload too */
+    if (anchor == NULL || anchor_media_timeout_ms(anchor) == 0) {
         return;
     }
     call->media_packets = 0;
     call->media_moved_ms = loop_now_ms(b->loop);
-    uint32_t poll_ms = media_poll_ms(anchor_media_timeout_ms(b->anchor));
+    uint32_t poll_ms = media_poll_ms(anchor_media_timeout_ms(anchor));
     int rc = loop_timer_start_coarse(b->loop, &call->media_timer, poll_ms, on_media_poll, call);
     SW_ASSERT(rc == 0); /* at most MEDIA_POLL_MAX_MS: within the wheel */
 }
@@ -592,4 +593,78 @@ bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv b
     }
     (void)txn_server_respond(relay->server, status, bytes);
     return false;
+}
+
+/* ---- [media] reloads: the anchor of new calls changes, calls in progress keep theirs ---- */
+
+#define ANCHOR_REAP_MS 1000u
+
+/* Frees the retired anchors without calls or requests left; true while some remain. */
+static bool reap_anchors(struct b2bua *b)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < b->retired_anchor_count; i++) {
+        struct anchor *a = b->retired_anchors[i];
+        if (anchor_is_idle(a)) {
+            anchor_free(a);
+        } else {
+            b->retired_anchors[kept++] = a;
+        }
+    }
+    for (size_t i = kept; i < b->retired_anchor_count; i++) {
+        b->retired_anchors[i] = NULL;
+    }
+    b->retired_anchor_count = kept;
+    return kept > 0;
+}
+
+/* A timer, never inside an rtpengine callback: freeing a client is safe here. */
+static void on_anchor_reap(struct loop *loop, void *ctx)
+{
+    struct b2bua *b = ctx;
+    if (reap_anchors(b)) {
+        int rc =
+            loop_timer_start_coarse(loop, &b->anchor_reap_timer, ANCHOR_REAP_MS, on_anchor_reap, b);
+        SW_ASSERT(rc == 0); /* a second: within the wheel */
+    }
+}
+
+int b2bua_media_reload(struct b2bua *b, const struct anchor_settings *settings)
+{
+    (void)reap_anchors(b);
+    if (b->anchor != NULL && b->retired_anchor_count == B2BUA_RETIRED_ANCHORS) {
+        return -SW_EFULL;
+    }
+    int err = 0;
+    struct anchor *fresh = settings != NULL ? anchor_new(b->loop, settings, &err) : NULL;
+    if (settings != NULL && fresh == NULL) {
+        return err;
+    }
+    if (b->anchor != NULL) {
+        b->retired_anchors[b->retired_anchor_count++] = b->anchor;
+    }
+    b->anchor = fresh;
+    if (reap_anchors(b) && !b->anchor_reap_timer.is_active) {
+        int rc = loop_timer_start_coarse(b->loop, &b->anchor_reap_timer, ANCHOR_REAP_MS,
+                                         on_anchor_reap, b);
+        SW_ASSERT(rc == 0); /* a second: within the wheel */
+    }
+    return 0;
+}
+
+size_t b2bua_media_retired(const struct b2bua *b)
+{
+    return b->retired_anchor_count;
+}
+
+void b2bua_media_free_all(struct b2bua *b)
+{
+    loop_timer_stop(b->loop, &b->anchor_reap_timer);
+    for (size_t i = 0; i < b->retired_anchor_count; i++) {
+        anchor_free(b->retired_anchors[i]);
+        b->retired_anchors[i] = NULL;
+    }
+    b->retired_anchor_count = 0;
+    anchor_free(b->anchor);
+    b->anchor = NULL;
 }

@@ -159,8 +159,7 @@ void b2bua_free(struct b2bua *b)
             uac_credentials_copy_wipe(&call->credentials);
         }
     }
-    anchor_free(b->anchor); /* the calls above held only sessions of it */
-    b->anchor = NULL;
+    b2bua_media_free_all(b); /* the calls above held only sessions of them */
     sw_free(b->pool);
     sw_free(b->by_a);
     sw_free(b->by_b);

@@ -118,6 +118,37 @@ static void media_settings(const struct cfg *cfg, struct anchor_settings *out)
     out->media_timeout_ms = m->timeout * 1000u;
 }
 
+void gw_media_follow(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker)
+{
+    if (state->b2bua == NULL || state->media_serial == gen->serial ||
+        state->media_failed_serial == gen->serial) {
+        return;
+    }
+    struct anchor_settings media = { 0 };
+    media_settings(gen->cfg, &media);
+    if (anchor_settings_equal(&media, &state->media)) {
+        state->media_serial = gen->serial;
+        return;
+    }
+    bool is_on = media.engines.server_count > 0;
+    int rc = b2bua_media_reload(state->b2bua, is_on ? &media : NULL);
+    if (rc != 0) {
+        /* Tried again by the next call after the next reload. */
+        state->media_failed_serial = gen->serial;
+        log_err(NULL,
+                "reload: worker %u: [media] not applied (%s): new calls keep the earlier "
+                "rtpengines",
+                worker_index(worker), sw_strerror(rc));
+        return;
+    }
+    state->media = media;
+    state->media_serial = gen->serial;
+    log_notice(NULL,
+               "reload: worker %u: new calls use the reloaded [media] (%zu rtpengine(s)); calls "
+               "in progress keep theirs (%zu earlier set(s) in use)",
+               worker_index(worker), media.engines.server_count, b2bua_media_retired(state->b2bua));
+}
+
 static void on_worker_start(void *app, struct worker *worker)
 {
     struct gateway *gw = app;
@@ -149,6 +180,8 @@ static void on_worker_start(void *app, struct worker *worker)
         .media = media.engines.server_count > 0 ? &media : NULL,
     };
     state->gw = gw;
+    state->media = media;
+    state->media_serial = gen->serial;
     state->arena = arena_new((size_t)256 * 1024);
     state->b2bua = b2bua_new(worker, &settings);
     if (state->arena == NULL || state->b2bua == NULL) {

@@ -139,6 +139,7 @@ int gw_gen_new(struct gateway *gw, struct cfg *cfg, struct gw_gen **out, struct 
     }
     gen->gw = gw;
     gen->cfg = cfg;
+    gen->serial = ++gw->gen_serial;
     gen->trunk_hops =
         sw_calloc(cfg->trunk_count == 0 ? 1 : cfg->trunk_count, sizeof(*gen->trunk_hops));
     gen->accounts =

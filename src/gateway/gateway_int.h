@@ -65,6 +65,7 @@ struct gw_gen {
     struct gw_account *accounts; /* cfg->account_count */
     struct net_dest pbx_dest;
     char pbx_host[256];
+    uint64_t serial; /* 1, 2...: which reload built it (the workers follow its [media]) */
     struct gw_gen *next_retired;
 };
 
@@ -87,6 +88,7 @@ struct gateway {
      * gateway reads the trunks' for its reports. */
     struct callcount *calls;
     char *config_path;
+    uint64_t gen_serial; /* the last generation's serial (main thread) */
     struct net_group *net;
     struct net_tls_settings *tls;
     struct b2bua_local locals[GW_MAX_LISTENERS];
@@ -107,6 +109,9 @@ struct gw_worker {
     struct gateway *gw;
     struct b2bua *b2bua;
     struct arena *arena;
+    struct anchor_settings media; /* [media] of the B2BUA's anchor for new calls... */
+    uint64_t media_serial;        /* ...as of this generation */
+    uint64_t media_failed_serial; /* the last generation whose [media] could not apply */
 };
 
 /* gateway_gen.c: reload generations. */
@@ -132,6 +137,9 @@ void gw_interned_free(struct gateway *gw);
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);
 void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
                 bool may_hand_off);
+/* gateway.c: a new call on `worker` is about to start: when `gen` brought other [media]
+ * settings, new calls use them from now on (calls in progress keep their rtpengine). */
+void gw_media_follow(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker);
 /* Starts the trunks' registrations of `gen` on `b2bua` (worker 0), ending earlier ones. */
 void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2bua *b2bua);
 

@@ -499,6 +499,7 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
         return;
     }
     hand_places(ctx, &route);
+    gw_media_follow(gen, state, worker);
     b2bua_on_request(state->b2bua, msg, &src, &route);
 }
 

@@ -3,12 +3,14 @@
  * the callee and the end of a call ask of rtpengine (tags, flags, pinning to the server
  * that answered the first offer, delete only for calls rtpengine knows), one request in
  * flight per session, cancel, and the weak a=crypto lines of rtpengine's SDP removed; the
- * packet count of a session (query) beside its offers, and what a bad count answer gives.
+ * packet count of a session (query) beside its offers, and what a bad count answer gives;
+ * what a [media] reload reads: when an anchor is idle, and when two settings are the same.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "base/err.h"
 #include "call/anchor.h"
 #include "call/bencode.h"
@@ -103,24 +105,16 @@ static void answer_and_wait(struct setup *s, struct peer *p, const char *dict, s
     assert_int_equal(r->calls, 1);
 }
 
-static void test_a_call_offer_answer_reinvite_end(void **state)
+/* The caller's first offer, to a leg that needs SRTP, and rtpengine's answer to it. */
+static void first_offer_to_srtp(struct setup *s, struct peer *p, struct anchor_session *session)
 {
-    (void)state;
-    struct setup s;
-    setup_open(&s, 1, false);
-    struct peer *p = &s.peers[0];
-    struct anchor_session session;
-    anchor_session_init(s.anchor, &session, SV("b-leg-call-id@gw"));
-    assert_int_equal(session.server, RTPENGINE_ANY_SERVER);
-
-    /* The caller's offer goes to a leg that needs SRTP. */
     struct result r = { 0 };
     struct anchor_leg to_provider = { .transport_protocol = SV("RTP/SAVP") };
-    assert_int_equal(
-        anchor_offer(&session, ANCHOR_CALLER, SV("v=0\r\n"), &to_provider, on_done, &r), 0);
-    assert_int_equal(anchor_offer(&session, ANCHOR_CALLER, SV("v=0\r\n"), NULL, on_done, &r),
+    assert_int_equal(anchor_offer(session, ANCHOR_CALLER, SV("v=0\r\n"), &to_provider, on_done, &r),
+                     0);
+    assert_int_equal(anchor_offer(session, ANCHOR_CALLER, SV("v=0\r\n"), NULL, on_done, &r),
                      -EALREADY);
-    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    assert_true(peer_recv(p, s->loop, BUDGET_MS));
     assert_str(p, "command", "offer");
     assert_str(p, "call-id", "b-leg-call-id@gw");
     assert_str(p, "from-tag", "caller");
@@ -138,12 +132,26 @@ static void test_a_call_offer_answer_reinvite_end(void **state)
                           "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:YWJj\r\n";
     char dict[512];
     (void)snprintf(dict, sizeof(dict), "d6:result2:ok3:sdp%zu:%se", strlen(relayed), relayed);
-    answer_and_wait(&s, p, dict, &r);
+    answer_and_wait(s, p, dict, &r);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.sdp, "v=0\r\nm=audio 4 RTP/SAVP 0\r\n"
                                "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:YWJj\r\n");
-    assert_true(session.is_created);
-    assert_int_equal(session.server, 0);
+    assert_true(session->is_created);
+    assert_int_equal(session->server, 0);
+}
+
+static void test_a_call_offer_answer_reinvite_end(void **state)
+{
+    (void)state;
+    struct setup s;
+    setup_open(&s, 1, false);
+    struct peer *p = &s.peers[0];
+    struct anchor_session session;
+    anchor_session_init(s.anchor, &session, SV("b-leg-call-id@gw"));
+    assert_int_equal(session.server, RTPENGINE_ANY_SERVER);
+
+    first_offer_to_srtp(&s, p, &session);
+    struct result r = { 0 };
 
     /* The callee's answer: the offerer in from-tag, the answerer in to-tag. */
     r = (struct result){ 0 };
@@ -348,6 +356,70 @@ static void test_a_session_counts_its_packets(void **state)
     setup_close(&s, 1);
 }
 
+/* What a reload asks of an anchor: is it idle (no session, no delete in flight), and are
+ * two [media] settings the same? */
+static void test_an_anchor_is_idle_once_its_sessions_ended(void **state)
+{
+    (void)state;
+    struct setup s;
+    setup_open(&s, 1, false);
+    struct peer *p = &s.peers[0];
+    assert_true(anchor_is_idle(s.anchor));
+    struct anchor_session one;
+    struct anchor_session two;
+    anchor_session_init(s.anchor, &one, SV("one@gw"));
+    anchor_session_init(s.anchor, &two, SV("two@gw"));
+    anchor_end(&two);
+    assert_false(anchor_is_idle(s.anchor)); /* one is still there */
+    struct result r = { 0 };
+    assert_int_equal(anchor_offer(&one, ANCHOR_CALLER, SV("v=0\r\n"), NULL, on_done, &r), 0);
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    answer_and_wait(&s, p, "d6:result2:ok3:sdp5:v=0\r\ne", &r);
+    anchor_end(&one);
+    assert_false(anchor_is_idle(s.anchor)); /* its delete is in flight */
+    assert_true(peer_recv(p, s.loop, BUDGET_MS));
+    assert_str(p, "command", "delete");
+    peer_answer(p, p->cookie, "d6:result2:oke");
+    uint64_t end = sw_mono_ms() + BUDGET_MS;
+    while (!anchor_is_idle(s.anchor) && sw_mono_ms() < end) {
+        assert_true(loop_run_once(s.loop, 10) >= 0);
+    }
+    assert_true(anchor_is_idle(s.anchor));
+    /* A NULL anchor (anchoring off after a reload) leaves the session unused. */
+    anchor_session_init(NULL, &one, SV("off@gw"));
+    assert_null(one.owner);
+    anchor_end(&one);
+    setup_close(&s, 1);
+}
+
+static void test_anchor_settings_compare_every_field(void **state)
+{
+    (void)state;
+    struct anchor_settings a = { .engines = { .server_count = 2, .retransmit_ms = 500 },
+                                 .media_timeout_ms = 60000 };
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:2223"), 0, &a.engines.servers[0].addr));
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:2224"), 0, &a.engines.servers[1].addr));
+    struct anchor_settings b = a;
+    assert_true(anchor_settings_equal(&a, &b));
+    b.engines.servers[1].weight = 3;
+    assert_false(anchor_settings_equal(&a, &b));
+    b = a;
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:2225"), 0, &b.engines.servers[1].addr));
+    assert_false(anchor_settings_equal(&a, &b));
+    b = a;
+    b.engines.server_count = 1;
+    assert_false(anchor_settings_equal(&a, &b));
+    b = a;
+    b.is_pass_when_unreachable = true;
+    assert_false(anchor_settings_equal(&a, &b));
+    b = a;
+    b.media_timeout_ms = 0;
+    assert_false(anchor_settings_equal(&a, &b));
+    b = a;
+    b.engines.ping_interval_ms = 1000;
+    assert_false(anchor_settings_equal(&a, &b));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +427,8 @@ int main(void)
         cmocka_unit_test(test_a_call_rtpengine_never_knew_sends_no_delete),
         cmocka_unit_test(test_the_session_stays_on_its_rtpengine),
         cmocka_unit_test(test_a_session_counts_its_packets),
+        cmocka_unit_test(test_an_anchor_is_idle_once_its_sessions_ended),
+        cmocka_unit_test(test_anchor_settings_compare_every_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
