@@ -17,6 +17,15 @@ that the proxies' transaction and dialog timers have run), and is given per 10,0
 Phase 2 (highest clean rate): steps of STEP_SECONDS at each rate; a proxy's search stops
 at its first step with a failed call (or when sipp could not produce the rate itself).
 
+Media anchoring (--media, issue #14): one rtpengine (userspace, started and stopped here)
+serves every proxy: sipwarden with [media] rtpengine, Kamailio with its rtpengine module
+(rtpengine_manage() on the INVITE, its replies with SDP and the BYE, the same flags as
+sipwarden's). Each run also gives rtpengine's CPU per 10,000 calls and the round trip of
+the ng control requests (a capture of the ng port, dumpcap: from each request to its
+answer) at its median and 99th percentile: what every call's set-up waits for rtpengine
+(offer and answer). The proxy sipwarden-nomedia (no [media]) shows what anchoring costs
+sipwarden's own CPU. (sipp's response times tick in 4 ms here: too coarse for this.)
+
 Callgrind (--callgrind): the sipwarden proxies only, each under valgrind --tool=callgrind,
 one run of CALLGRIND_CALLS at CALLGRIND_RATE: instructions per call, counted from just
 before the load to after it (callgrind_control), stable on a busy machine.
@@ -31,6 +40,7 @@ import glob
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,9 +49,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 # pylint: disable-next=wrong-import-position
 from benchlib import (PBX_IP, PROXY_IP, Kamailio, Sipps, Sipwarden, add_common_args, config_from,
-                      delta, environment, exit_code, failure_reasons, free_port, logger,
-                      machine_cpu_seconds, on_terminate, output_folder, parse_sipp_csv,
-                      run_benchmark, rusage_cpu, stop_child, wait_pid, write_results)
+                      cpu_seconds, delta, environment, exit_code, failure_reasons, first_line,
+                      free_port, logger, machine_cpu_seconds, on_terminate, output_folder,
+                      parse_sipp_csv, run_benchmark, rusage_cpu, stop_child, wait_pid,
+                      write_results)
 # pylint: disable-next=wrong-import-position
 from fraud_data import MAX_RATE, FraudData
 
@@ -95,6 +106,7 @@ enabled = yes
 [admin]
 listen = 127.0.0.1:{admin_port}
 {fraud}
+{media}
 [provider]
 type = trunk
 provider = udp:{provider_ip}:{provider_port}
@@ -135,13 +147,132 @@ class SipwardenNoFraud(Sipwarden):
     name = "sipwarden-nofraud"
 
 
+class SipwardenNoMedia(Sipwarden):
+    """With --media: the same sipwarden without [media] (calls not anchored)."""
+
+    name = "sipwarden-nomedia"
+
+
+class Rtpengine:
+    """The media relay of --media: rtpengine in userspace on loopback, its own ng port and
+    media ports, logging warnings only (a log line per command would be measured)."""
+
+    def __init__(self, workdir):
+        self.ng_port = free_port()
+        self.cli_port = free_port()
+        self.log_path = os.path.join(workdir, "rtpengine.log")
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log_path, "a", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            ["rtpengine", "--config-file=none", "--foreground", "--log-stderr", "--table=-1",
+             "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{self.ng_port}",
+             f"--listen-cli=127.0.0.1:{self.cli_port}", "--port-min=20000",
+             "--port-max=29999", "--endpoint-learning=off", "--delete-delay=0",
+             "--log-level=4", "--no-redis-required"],
+            stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        logf.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(0.2)
+                try:
+                    sock.sendto(b"p1 d7:command4:pinge", ("127.0.0.1", self.ng_port))
+                    if b"pong" in sock.recv(1024):
+                        return
+                except OSError:
+                    time.sleep(0.1)
+        raise RuntimeError(f"rtpengine did not start (see {self.log_path})")
+
+    def cpu(self):
+        return cpu_seconds([self.proc.pid]) if self.proc is not None else 0.0
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            stop_child(self.proc.pid, 5)
+        self.proc = None
+
+
+class NgCapture:
+    """dumpcap on lo for the ng port during one run (root), written to PATH."""
+
+    def __init__(self, port, path):
+        self.port = port
+        self.path = path
+        self.proc = None
+
+    def start(self):
+        errlog = self.path + ".log"
+        with open(errlog, "w", encoding="utf-8") as err:
+            self.proc = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f",
+                                          f"udp port {self.port}", "-w", self.path],
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            with open(errlog, encoding="utf-8", errors="replace") as f:
+                if "Capturing on" in f.read():
+                    return
+            time.sleep(0.05)
+        log(f"dumpcap did not start (see {errlog}): no ng round trips for this run")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            if wait_pid(self.proc.pid, time.monotonic() + 10) is None:
+                stop_child(self.proc.pid, 3)
+        self.proc = None
+
+    def round_trips_ms(self):
+        """The ng round trips of the capture (ms, sorted): each request to the answer with
+        its cookie."""
+        try:
+            res = subprocess.run(["tshark", "-r", self.path, "-T", "fields",
+                                  "-e", "frame.time_epoch", "-e", "udp.dstport",
+                                  "-e", "udp.payload"], capture_output=True, text=True,
+                                 timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        sent, trips = {}, []
+        for line in res.stdout.splitlines():
+            parts = line.split("\t")
+            if len(parts) < 3 or not parts[2]:
+                continue
+            payload = bytes.fromhex(parts[2].replace(":", ""))
+            cookie = payload.split(b" ", 1)[0]
+            when = float(parts[0])
+            if parts[1] == str(self.port):
+                sent.setdefault(cookie, when)
+            elif cookie in sent:
+                trips.append((when - sent.pop(cookie)) * 1000)
+        return sorted(trips)
+
+
+def percentile(values, fraction):
+    """The FRACTION percentile of sorted VALUES (None when empty)."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, int(len(values) * fraction))]
+
+
 class CallsKamailio(Kamailio):
     """Kamailio of the call benchmark: the provider may send; every call goes to the
     callee (UAS_IP); active dialogs after a run."""
 
-    def __init__(self, workdir, cfg, uas_port, children, shm_mb, uas_ip):
+    def __init__(self, workdir, cfg, uas_port, children, shm_mb, uas_ip, rtpengine=None):
         super().__init__(workdir, cfg, uas_port, children, shm_mb, allow=[PROVIDER_IP],
                          uas_ip=uas_ip)
+        self.rtpengine = rtpengine
+
+    def command(self):
+        if self.rtpengine is None:
+            return super().command()
+        return super().command() + [
+            "-A", "RTPENGINE", "-A", f'RTPENGINE_SOCK="udp:127.0.0.1:{self.rtpengine.ng_port}"']
 
     def after_run(self):
         out = self.kamcmd("dlg.stats_active")
@@ -182,6 +313,7 @@ class Bench:
         self.caller_ip = PBX_IP if self.is_outbound else PROVIDER_IP
         self.callee_ip = PROVIDER_IP if self.is_outbound else PBX_IP
         self.inf = None  # the caller's injection file: field0 dialled, field1 caller
+        self.rtpengine = None  # --media: the shared relay
         self.callgrind = {}  # proxy name: its callgrind run
 
     # -- one run ------------------------------------------------------------------------
@@ -230,6 +362,11 @@ class Bench:
         time.sleep(0.3)
         proxy.before_run()
         parts0, machine0 = proxy.breakdown(), machine_cpu_seconds()
+        relay0 = self.rtpengine.cpu() if self.rtpengine is not None else None
+        capture = None
+        if relay0 is not None and proxy.name != "sipwarden-nomedia":
+            capture = NgCapture(self.rtpengine.ng_port, os.path.join(rundir, "ng.pcapng"))
+            capture.start()
         cpu0, t0 = proxy.cpu(), time.monotonic()
         uac = self.sipp_uac(proxy, rundir, rate, calls, timeout_s)
         uac_res = wait_pid(uac.pid, time.monotonic() + timeout_s + 10)
@@ -244,11 +381,24 @@ class Bench:
         time.sleep(max(0.0, uac_done + UAS_TIMEWAIT_S + self.args.settle - time.monotonic()))
         cpu1, t1 = proxy.cpu(), time.monotonic()
         machine1 = machine_cpu_seconds()
+        if capture is not None:
+            capture.stop()
         other = None if machine0 is None or machine1 is None else machine1 - machine0
         run = self.record(proxy, phase, rate, calls, rundir,
                           (cpu1 - cpu0, t1 - t0, uac_done - t0, other),
                           uac_res, uas_res)
         run["cpu_by_task"] = delta(proxy.breakdown(), parts0)
+        if relay0 is not None:
+            relay = self.rtpengine.cpu() - relay0
+            run["rtpengine_cpu_s"] = round(relay, 2)
+            run["rtpengine_s_per_10k"] = round(relay * 10000 / calls, 3)
+            trips = capture.round_trips_ms() if capture is not None else []
+            run["ng_requests"] = len(trips)
+            run["ng_rtt_ms_p50"] = round(percentile(trips, 0.5) or 0, 3) if trips else None
+            run["ng_rtt_ms_p99"] = round(percentile(trips, 0.99) or 0, 3) if trips else None
+            log(f"  rtpengine cpu {run['rtpengine_cpu_s']} s ({run['rtpengine_s_per_10k']} "
+                f"s/10k); {len(trips)} ng requests, round trip median {run['ng_rtt_ms_p50']} "
+                f"ms, p99 {run['ng_rtt_ms_p99']} ms")
         return run
 
     def record(self, proxy, phase, rate, calls, rundir, measured, uac_res, uas_res):
@@ -596,6 +746,47 @@ def ratio_lines(summary, rat):
     return lines
 
 
+def media_report(runs, names):
+    """--media: per proxy over its CPU-phase runs, its CPU and rtpengine's per 10,000
+    anchored calls, the ng requests per call and their round trip (the median and the
+    99th percentile of the runs' figures: the mean and the highest); the ratios
+    sipwarden/kamailio, and what anchoring costs sipwarden (against sipwarden-nomedia)."""
+    rows = {}
+    for name in names:
+        cpu_runs = [r for r in runs if r["proxy"] == name and r["phase"] == "cpu"]
+        calls = sum(r["calls"] for r in cpu_runs)
+        if not calls:
+            continue
+        p50 = [r["ng_rtt_ms_p50"] for r in cpu_runs if r.get("ng_rtt_ms_p50") is not None]
+        p99 = [r["ng_rtt_ms_p99"] for r in cpu_runs if r.get("ng_rtt_ms_p99") is not None]
+        rows[name] = {
+            "proxy": round(sum(r["proxy_cpu_s"] for r in cpu_runs) * 10000 / calls, 3),
+            "relay": round(sum(r.get("rtpengine_cpu_s", 0) for r in cpu_runs) * 10000 / calls, 3),
+            "per_call": round(sum(r.get("ng_requests", 0) for r in cpu_runs) / calls, 2),
+            "p50": round(sum(p50) / len(p50), 3) if p50 else None,
+            "p99": round(max(p99), 3) if p99 else None,
+        }
+    hdr = (f"{'proxy (media anchored)':24} {'proxy s/10k':>12} {'rtpengine s/10k':>16} "
+           f"{'ng req/call':>12} {'ng rtt p50 ms':>14} {'ng rtt p99 ms':>14}")
+    lines = [hdr, "-" * len(hdr)]
+    for name, row in rows.items():
+        lines.append(f"{name:24} {row['proxy']:12.3f} {row['relay']:16.3f} "
+                     f"{row['per_call']:12.2f} {str(row['p50']):>14} {str(row['p99']):>14}")
+    sw, ka, off = rows.get("sipwarden"), rows.get("kamailio"), rows.get("sipwarden-nomedia")
+    if sw and ka and ka["proxy"] and ka["relay"]:
+        lines.append(f"ratio sipwarden/kamailio with anchoring: proxy CPU per call "
+                     f"{round(sw['proxy'] / ka['proxy'], 3)} (target <= 0.5: "
+                     f"{verdict(sw['proxy'] / ka['proxy'] <= 0.5)}), rtpengine CPU per call "
+                     f"{round(sw['relay'] / ka['relay'], 3)} (the same relay: about 1)")
+    if sw and off and off["proxy"]:
+        lines.append(f"anchoring costs sipwarden {round(sw['proxy'] - off['proxy'], 3)} CPU "
+                     f"s/10k calls (x{round(sw['proxy'] / off['proxy'], 3)})")
+    if sw and sw["p50"] is not None:
+        lines.append(f"set-up wait for rtpengine per call (offer + answer): median "
+                     f"{round(2 * sw['p50'], 3)} ms, p99 of one request {sw['p99']} ms")
+    return "\n".join(lines)
+
+
 def hold_text(hold):
     if hold is None:
         return "-"
@@ -652,6 +843,10 @@ def parse_args(argv):
     p.add_argument("--callgrind", action="store_true",
                    help="only count the instructions per call of the sipwarden proxies, "
                    "each under valgrind --tool=callgrind (one bounded run each)")
+    p.add_argument("--media", action="store_true",
+                   help="anchor every call's media through one rtpengine (started here): "
+                   "sipwarden with [media], Kamailio with its rtpengine module; adds the "
+                   "proxy sipwarden-nomedia (not anchored) for the set-up time")
     p.add_argument("--callgrind-calls", type=int, default=300, help="calls of that run")
     p.add_argument("--callgrind-rate", type=int, default=20, help="calls/s of that run")
     args = p.parse_args(argv)
@@ -694,12 +889,17 @@ def velocity_block(args, cfg):
 def make_sipwarden(bench, args, name, workdir):
     """sipwarden (fraud on) or sipwarden-nofraud, under callgrind with --callgrind."""
     pbx_port, provider_port = bench.pbx_provider_ports(name)
-    is_fraud = name == "sipwarden"
-    cls = Sipwarden if is_fraud else SipwardenNoFraud
+    is_fraud = name != "sipwarden-nofraud"
+    cls = {"sipwarden": Sipwarden, "sipwarden-nofraud": SipwardenNoFraud,
+           "sipwarden-nomedia": SipwardenNoMedia}[name]
+    # [media] timeout = 0: Kamailio asks rtpengine nothing between offer and delete either.
+    media = ""
+    if bench.rtpengine is not None and name != "sipwarden-nomedia":
+        media = f"[media]\nrtpengine = udp:127.0.0.1:{bench.rtpengine.ng_port}\ntimeout = 0"
     proxy = cls(workdir, os.path.abspath(args.sipwarden), SIPWARDEN_CONF,
                 pbx_port=pbx_port, provider_ip=PROVIDER_IP, provider_port=provider_port,
                 workers=args.sipwarden_workers, owned=bench.data.owned_lines,
-                fraud=fraud_section(bench.data, is_fraud, bench.velocity_block))
+                fraud=fraud_section(bench.data, is_fraud, bench.velocity_block), media=media)
     if args.callgrind:
         proxy.callgrind_out = os.path.join(workdir, "callgrind.out")
         proxy.wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no",
@@ -730,11 +930,11 @@ def start_proxies(bench, args, names):
         os.makedirs(workdir)
         callee_port = bench.ports_for(name)[1]
         kamailio_cfg = os.path.join(HERE, "kamailio.cfg")
-        if name in ("sipwarden", "sipwarden-nofraud"):
+        if name in ("sipwarden", "sipwarden-nofraud", "sipwarden-nomedia"):
             proxy = make_sipwarden(bench, args, name, workdir)
         elif name == "kamailio":
             proxy = CallsKamailio(workdir, kamailio_cfg, callee_port, args.kamailio_children,
-                                  args.kamailio_shm, bench.callee_ip)
+                                  args.kamailio_shm, bench.callee_ip, bench.rtpengine)
         elif name == "kamailio-sl":
             proxy = KamailioStateless(workdir, kamailio_cfg, callee_port,
                                       args.kamailio_children, args.kamailio_shm,
@@ -780,6 +980,10 @@ def main(argv):
         names = [n for n in names if n.startswith("sipwarden")]
         if shutil.which("callgrind_control") is None:
             raise SystemExit("valgrind (callgrind_control) not found")
+    if args.media and (shutil.which("rtpengine") is None or shutil.which("dumpcap") is None):
+        raise SystemExit("rtpengine (rtpengine-daemon) or dumpcap (tshark) not found")
+    if "sipwarden-nomedia" in names and not args.media:
+        raise SystemExit("sipwarden-nomedia needs --media")
     for tool in ("sipp", "kamailio", "kamcmd"):
         if shutil.which(tool) is None and (tool == "sipp" or any("kamailio" in n for n in names)):
             raise SystemExit(f"{tool} not found")
@@ -791,6 +995,10 @@ def main(argv):
     bench.inf = bench.data.inf if bench.is_outbound else write_inbound_inf(args.out)
     env.update({"fraud_data": bench.data.describe(),
                 "velocity_block": bench.velocity_block})
+    if args.media:
+        bench.rtpengine = Rtpengine(args.out)
+        bench.rtpengine.start()
+        env["rtpengine"] = first_line(["rtpengine", "--version"])
     phases = []
     if args.callgrind:
         phases.append(bench.callgrind_phase)
@@ -804,10 +1012,16 @@ def main(argv):
         phases.append(bench.step_phase)
         if cfg["sustain_seconds"]:
             phases.append(bench.sustain_phase)
-    run_benchmark(bench, env, lambda: start_proxies(bench, args, names), phases, log)
+    try:
+        run_benchmark(bench, env, lambda: start_proxies(bench, args, names), phases, log)
+    finally:
+        if bench.rtpengine is not None:
+            bench.rtpengine.stop()
     summary = summarize(bench.runs, names, cfg["steps"])
     rat = ratios(summary, bench.callgrind)
     text = report(bench.runs, summary, rat, env)
+    if args.media:
+        text += "\n\n" + media_report(bench.runs, names)
     path = write_results(args.out, text, {"environment": env, "config": cfg, "runs": bench.runs,
                                           "summary": summary, "ratios": rat,
                                           "callgrind": bench.callgrind})
