@@ -42,3 +42,21 @@ it_stop_rtpengine() {
     kill -KILL "$RTPENGINE_PID" 2>/dev/null || true
     wait "$RTPENGINE_PID" 2>/dev/null || true
 }
+
+# it_sipp_received FILE: the messages a sipp trace (-trace_msg) shows it received.
+it_sipp_received() { awk '/message received/ { k = 1 } /message sent/ { k = 0 } k' "$1"; }
+
+# it_media_anchored FILE FORBIDDEN: every SDP the sipp trace FILE received names a port of
+# rtpengine's range (RTP_MIN-RTP_MAX), there is one, and nothing received names FORBIDDEN.
+it_media_anchored() {
+    local port n=0
+    for port in $(it_sipp_received "$1" | awk '/^m=audio / { print $2 }'); do
+        [ "$port" -ge "$RTP_MIN" ] && [ "$port" -le "$RTP_MAX" ] ||
+            it_fail "$1: media port $port is not rtpengine's"
+        n=$((n + 1))
+    done
+    [ "$n" -ge 1 ] || it_fail "$1: no SDP received"
+    if it_sipp_received "$1" | grep -nF "$2"; then
+        it_fail "$1 names $2"
+    fi
+}

@@ -18,21 +18,6 @@ sed -i "s/^address = udp:127.0.0.1:$pbx_port/address = udp:127.0.0.3:$pbx_port/"
 sed -i "s/^\[pbx\]$/[media]\nrtpengine = udp:127.0.0.1:$RTPENGINE_NG_PORT\n[pbx]/" gw.conf
 it_start_gateway gw.conf
 
-# received FILE: the messages a sipp trace shows it received.
-received() { awk '/message received/ { k = 1 } /message sent/ { k = 0 } k' "$1"; }
-# anchored FILE FORBIDDEN: every SDP FILE received names rtpengine, never FORBIDDEN.
-anchored() {
-    local port n=0
-    for port in $(received "$1" | awk '/^m=audio / { print $2 }'); do
-        [ "$port" -ge "$RTP_MIN" ] && [ "$port" -le "$RTP_MAX" ] ||
-            it_fail "$1: media port $port is not rtpengine's"
-        n=$((n + 1))
-    done
-    [ "$n" -ge 1 ] || it_fail "$1: no SDP received"
-    if received "$1" | grep -nF "$2"; then
-        it_fail "$1 names $2"
-    fi
-}
 
 # late NAME UAS_IP UAS_PORT UAC_IP UAC_PORT [prack]
 late() {
@@ -56,11 +41,11 @@ late() {
     wait "$uas" || uas_rc=$?
     it_log "$name: caller rc=$rc callee rc=$uas_rc"
     [ "$rc" = 0 ] && [ "$uas_rc" = 0 ] || it_fail "$name: the call failed"
-    received "uas-$name.msg" | awk -v m="^$answer_in " '$0 ~ m { a = 1 } /^[A-Z]+ sip:/ && $0 !~ m { a = 0 }
+    it_sipp_received "uas-$name.msg" | awk -v m="^$answer_in " '$0 ~ m { a = 1 } /^[A-Z]+ sip:/ && $0 !~ m { a = 0 }
         a && /^m=audio / { f = 1 } END { exit !f }' ||
         it_fail "$name: the callee's $answer_in carries no SDP"
-    anchored "uac-$name.msg" "$uas_ip"
-    anchored "uas-$name.msg" "$uac_ip"
+    it_media_anchored "uac-$name.msg" "$uas_ip"
+    it_media_anchored "uas-$name.msg" "$uac_ip"
 }
 late inbound 127.0.0.3 "$pbx_port" 127.0.0.2 "$prov_port"
 late outbound 127.0.0.2 "$prov_port" 127.0.0.3 "$pbx_port"

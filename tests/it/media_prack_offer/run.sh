@@ -22,24 +22,9 @@ sed -i "s/^\[pbx\]$/[media]\nrtpengine = udp:127.0.0.1:$RTPENGINE_NG_PORT\n[pbx]
 it_start_gateway gw.conf
 head -c 8000 /dev/zero | tr '\0' '\377' > rtp.ulaw # 1 s of PCMU silence, looped
 
-# received FILE: the messages a sipp trace shows it received.
-received() { awk '/message received/ { k = 1 } /message sent/ { k = 0 } k' "$1"; }
-# anchored FILE FORBIDDEN: every SDP FILE received names rtpengine, never FORBIDDEN.
-anchored() {
-    local port n=0
-    for port in $(received "$1" | awk '/^m=audio / { print $2 }'); do
-        [ "$port" -ge "$RTP_MIN" ] && [ "$port" -le "$RTP_MAX" ] ||
-            it_fail "$1: media port $port is not rtpengine's"
-        n=$((n + 1))
-    done
-    [ "$n" -ge 1 ] || it_fail "$1: no SDP received"
-    if received "$1" | grep -nF "$2"; then
-        it_fail "$1 names $2"
-    fi
-}
 # sdp_in FILE FIRST_LINE: the SDP's m= line of the received message that starts so.
 sdp_in() {
-    received "$1" | awk -v m="^$2" '$0 ~ m { a = 1; next } /^(SIP\/2.0|[A-Z]+ sip:)/ { a = 0 }
+    it_sipp_received "$1" | awk -v m="^$2" '$0 ~ m { a = 1; next } /^(SIP\/2.0|[A-Z]+ sip:)/ { a = 0 }
         a && /^m=audio / { print; exit }'
 }
 
@@ -68,8 +53,8 @@ call() {
     answer=$(sdp_in "uac-$name.msg" 'SIP/2.0 200 OK')
     it_log "$name: PRACK offer '$offer', its 200 '$answer'"
     [ -n "$offer" ] && [ -n "$answer" ] || it_fail "$name: no SDP in the PRACK or its 200"
-    anchored "uac-$name.msg" "$uas_ip"
-    anchored "uas-$name.msg" "$uac_ip"
+    it_media_anchored "uac-$name.msg" "$uas_ip"
+    it_media_anchored "uas-$name.msg" "$uac_ip"
     # rtpengine's final stats of the call (at its delete): RTP from both endpoints.
     local media
     for media in "$uac_ip:$uac_mp" "$uas_ip:$uas_mp"; do

@@ -36,8 +36,7 @@ commands() { grep -c "Received command '$2'" "$1" || true; }
 # in_range FILE MIN MAX: every SDP port FILE received lies in MIN..MAX (and there is one).
 in_range() {
     local port n=0
-    for port in $(awk '/message received/ { k = 1 } /message sent/ { k = 0 }
-        k && /^m=audio / { print $2 }' "$1"); do
+    for port in $(it_sipp_received "$1" | awk '/^m=audio / { print $2 }'); do
         [ "$port" -ge "$2" ] && [ "$port" -le "$3" ] || it_fail "$1: SDP port $port not in $2-$3"
         n=$((n + 1))
     done
