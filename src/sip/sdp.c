@@ -1,5 +1,6 @@
 #include "sip/sdp.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -219,7 +220,12 @@ bool sip_sdp_next_line(struct sv *cur, struct sv *line)
 
 int sip_sdp_parse(struct sv body, struct sip_sdp *out, struct sip_err *err)
 {
-    memset(out, 0, sizeof(*out));
+    /* The session fields only: each m= line clears its own entry (parse_media), and readers
+     * look at media[0..media_count). Clearing all SIP_SDP_MAX_MEDIA entries (17 KiB) cost
+     * about 17,000 instructions per SDP, a sixth of what anchoring adds to a call
+     * (callgrind, bench/calls --media). */
+    memset(out, 0, offsetof(struct sip_sdp, media));
+    out->media_count = 0;
     struct sdp_parser ps = { .body = body, .out = out, .err = err };
     if (body.ptr == NULL || body.len == 0) {
         return sip_err_set(err, -SW_EBADSDP, 0, "empty SDP", 400);
