@@ -18,6 +18,7 @@
 #include "obs/alert_baseline.h"
 #include "obs/alert_cert.h"
 #include "obs/alert_log.h"
+#include "obs/alert_rules.h"
 #include "obs/alert_sink.h"
 #include "obs/filehash.h"
 #include "obs/metrics.h"

@@ -59,7 +59,7 @@ enum alert_state {
     ALERT_TEST,
 };
 
-/* One rule, as built from the configuration (alert_rules_from_cfg). */
+/* One rule, as built from the configuration (obs/alert_rules.h). */
 struct alert_rule {
     char name[ALERT_NAME_CAP];
     char title[ALERT_TITLE_CAP];
@@ -125,13 +125,6 @@ struct alert_engine;
 const char *alert_metric_name(enum cfg_alert_metric metric);
 const char *alert_severity_name(enum cfg_alert_severity severity);
 const char *alert_state_name(enum alert_state state);
-
-/*
- * Builds the rules of `cfg`: the built-in rules ([alerts] builtin) unless a rule section
- * of the same name replaces them, then the enabled rule sections. Sinks are resolved to
- * bits by their order in cfg->alert_sinks. Returns the count written (at most `cap`).
- */
-size_t alert_rules_from_cfg(const struct cfg *cfg, struct alert_rule *out, size_t cap);
 
 /* Creates the engine. Returns 0, -SW_EBADARG or -ENOMEM. */
 int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine **out);

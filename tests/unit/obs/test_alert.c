@@ -7,6 +7,7 @@
 #include "base/hash.h"
 #include "config/config.h"
 #include "obs/alert.h"
+#include "obs/alert_rules.h"
 #include "support/unit.h"
 
 #define MAX_SEEN 32
