@@ -119,12 +119,13 @@ static json_t *alert_to_json(const struct alert *alert)
     clean_text(alert->title, title, sizeof(title));
     clean_text(alert->detail, detail, sizeof(detail));
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I}", "source", "sipwarden",
-        "rule", alert->rule, "title", title, "state", alert_state_name(alert->state), "severity",
-        alert_severity_name(alert->severity), "metric", alert_metric_name(alert->metric), "key",
-        key, "value", (json_int_t)alert->value, "threshold", (json_int_t)alert->threshold,
-        "window_s", (json_int_t)alert->window_s, "incident", (json_int_t)alert->incident, "time",
-        when, "cause_us", (json_int_t)alert->cause_us);
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:s}", "source",
+        "sipwarden", "rule", alert->rule, "title", title, "state", alert_state_name(alert->state),
+        "severity", alert_severity_name(alert->severity), "metric",
+        alert_metric_name(alert->metric), "key", key, "value", (json_int_t)alert->value,
+        "threshold", (json_int_t)alert->threshold, "window_s", (json_int_t)alert->window_s,
+        "incident", (json_int_t)alert->incident, "time", when, "cause_us",
+        (json_int_t)alert->cause_us, "detail", detail); /* last: receivers may match the order */
 }
 
 void alert_format_json(const struct alert *alert, enum cfg_sink_template template_name,

@@ -56,6 +56,8 @@ static void test_alert_json_generic(void **state)
     assert_string_equal(json_string_value(json_object_get(root, "state")), "firing");
     assert_string_equal(json_string_value(json_object_get(root, "severity")), "high");
     assert_string_equal(json_string_value(json_object_get(root, "metric")), "auth_failures");
+    assert_string_equal(json_string_value(json_object_get(root, "detail")),
+                        "auth_failures of x%22%0D%0ABcc: evil@example.org: 11");
     assert_string_equal(json_string_value(json_object_get(root, "key")),
                         "x%22%0D%0ABcc: evil@example.org");
     assert_int_equal(json_integer_value(json_object_get(root, "value")), 11);
