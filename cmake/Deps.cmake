@@ -9,6 +9,8 @@ pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# [alerts] geoip_db: the country of a source address, from a MaxMind-format database.
+pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
 pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
 find_library(ZXCVBN_LIB NAMES zxcvbn REQUIRED)
 find_path(ZXCVBN_INCLUDE NAMES zxcvbn.h REQUIRED)

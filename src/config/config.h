@@ -220,6 +220,7 @@ enum cfg_alert_metric {
     CFG_METRIC_RESTART,
     CFG_METRIC_CERTIFICATE_EXPIRY,
     CFG_METRIC_POLICY_BLOCKS,
+    CFG_METRIC_NEW_COUNTRY,
     CFG_METRIC_COUNT
 };
 
@@ -534,6 +535,7 @@ struct cfg_alerts {
     uint32_t call_volume_peak;        /* the normal peak until history exists; 0 = rule off */
     uint32_t international_threshold; /* calls per hour; 0 = rule off */
     uint32_t new_source_days;
+    char *geoip_db; /* NULL = no country rule */
     uint32_t queue_size;
 };
 

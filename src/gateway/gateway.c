@@ -412,9 +412,9 @@ static void reload(struct gateway *gw)
     int rc = fresh == NULL ? -SW_ECONFIG : gw_gen_new(gw, fresh, &gen, &diag);
     if (rc == 0) {
         gen->gate = gw_gate_new(gw, gen->cfg); /* the deny ranges of the new [acl] */
-        if (gen->gate == NULL) {
+        rc = gen->gate == NULL ? -ENOMEM : gw_obs_prepare_reload(gw, gen->cfg, &diag);
+        if (rc != 0) {
             gw_gen_free(gen);
-            rc = -ENOMEM;
         }
     }
     if (rc != 0) {

@@ -21,6 +21,7 @@
 #include "obs/alert_rules.h"
 #include "obs/alert_sink.h"
 #include "obs/filehash.h"
+#include "obs/geoip.h"
 #include "obs/metrics.h"
 #include "state/alert_sqlite.h"
 
@@ -35,6 +36,8 @@ struct gw_alerts {
     struct alert_sinks *sinks;
     struct alert_log *log;   /* open and recent alerts, for the admin API */
     struct alert_sqlite *db; /* NULL without [state] path */
+    struct geoip *geo;       /* [alerts] geoip_db; NULL = none */
+    struct geoip *next_geo;  /* opened by gw_alerts_prepare, in force at gw_alerts_reloaded */
     struct alert_baseline baseline;
     int64_t period;     /* the 15-minute period being measured */
     uint64_t signature; /* of the alert configuration in force (gw_alerts_reloaded) */
@@ -122,10 +125,29 @@ void gw_alerts_note_config(struct gw_alerts *alerts, const char *path)
 
 void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)
 {
-    if (alerts != NULL && signature_of_cfg(cfg) != alerts->signature) {
+    if (alerts == NULL) {
+        return;
+    }
+    /* The engine reads the database under its lock: once it holds the new one, the old
+     * one is nobody's. */
+    alert_engine_set_geoip(alerts->engine, alerts->next_geo);
+    geoip_free(alerts->geo);
+    alerts->geo = alerts->next_geo;
+    alerts->next_geo = NULL;
+    if (signature_of_cfg(cfg) != alerts->signature) {
         log_warn(NULL, "reload: the alert rules and sinks changed; they apply at the next "
                        "restart, the running ones stay");
     }
+}
+
+int gw_alerts_prepare(struct gw_alerts *alerts, const struct cfg *cfg, struct sw_diag *diag)
+{
+    if (alerts == NULL) {
+        return 0;
+    }
+    geoip_free(alerts->next_geo);
+    alerts->next_geo = NULL;
+    return geoip_open_configured(cfg, &alerts->next_geo, diag);
 }
 
 static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
@@ -213,6 +235,7 @@ static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
         .deliver_ctx = a,
         .on_source = a->db != NULL ? persist_source : NULL,
         .source_ctx = a->db,
+        .geo = a->geo, /* before the history loads: its addresses give the countries */
     };
     int rc = alert_engine_new(&ec, &a->engine);
     a->signature = signature_of(cfg, rules, ec.rule_count);
@@ -237,6 +260,10 @@ int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag 
         a->period = sw_wall_s() / BASELINE_PERIOD_S;
         open_history(a, cfg);
         rc = alert_sinks_new(cfg, &a->sinks);
+    }
+    if (rc == 0 && (rc = geoip_open_configured(cfg, &a->geo, diag)) != 0) {
+        gw_alerts_free(a);
+        return rc; /* the diag names the key */
     }
     if (rc == 0) {
         a->log = alert_log_new();
@@ -442,6 +469,10 @@ void gw_alerts_free(struct gw_alerts *alerts)
     alerts->log = NULL;
     alert_sqlite_close(alerts->db); /* after the engine, which wrote into it */
     alerts->db = NULL;
+    geoip_free(alerts->geo); /* after the engine, which read it */
+    alerts->geo = NULL;
+    geoip_free(alerts->next_geo);
+    alerts->next_geo = NULL;
     for (size_t i = 0; i < 2; i++) {
         sw_free(alerts->certs[i]);
     }

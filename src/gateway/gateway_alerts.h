@@ -49,8 +49,17 @@ int gw_alerts_start(struct gw_alerts *alerts);
 void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped);
 
 /*
- * After a SIGHUP reload: the rules and sinks stay those of the start; when `cfg` changes
- * them, a warning says that a restart applies them. Main thread.
+ * Before a SIGHUP reload to `cfg` is published: opens its [alerts] geoip_db again (the
+ * file may have been replaced by a newer database). Returns 0, or an error with a diag
+ * entry at the key's line: the reload is then refused and the database in force stays.
+ * NULL `alerts` is a no-op. Main thread.
+ */
+int gw_alerts_prepare(struct gw_alerts *alerts, const struct cfg *cfg, struct sw_diag *diag);
+
+/*
+ * After a SIGHUP reload to `cfg`: the database gw_alerts_prepare opened replaces the one
+ * in force (the countries seen stay); the rules and sinks stay those of the start, and
+ * when `cfg` changes them a warning says that a restart applies them. Main thread.
  */
 void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg);
 

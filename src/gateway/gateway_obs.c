@@ -977,6 +977,11 @@ void gw_obs_reopen(struct gateway *gw)
     }
 }
 
+int gw_obs_prepare_reload(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
+{
+    return gw->obs != NULL ? gw_alerts_prepare(gw->obs->alerts, cfg, diag) : 0;
+}
+
 void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg)
 {
     if (gw->obs != NULL) {

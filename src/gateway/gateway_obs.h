@@ -55,6 +55,10 @@ int gw_obs_attach(struct gateway *gw, const struct cfg *cfg, struct sw_diag *dia
 int gw_obs_start(struct gateway *gw);
 void gw_obs_reopen(struct gateway *gw);
 
+/* Before a reload to `cfg` is published: what it needs that can fail (the alerts'
+ * country database). Returns 0 or an error with diag entries (the reload is refused). */
+int gw_obs_prepare_reload(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag);
+
 /* After a reload to `cfg`: what only a restart changes is said in the log (alerts). */
 void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg);
 

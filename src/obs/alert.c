@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/time.h"
+#include "obs/geoip.h"
 #include "stir/tn.h"
 
 /* Buckets of a sliding window: a count is exact to window / ALERT_BUCKETS. */
@@ -19,6 +20,7 @@
 #define ALERT_DAY_S       86400
 #define CERT_CRITICAL_DAY 7
 #define SOURCE_PERSIST_S  ALERT_DAY_S
+#define ALERT_NOTE_CAP    96
 
 /* One key of one rule: its window or level and its incident. */
 struct alert_slot {
@@ -46,8 +48,10 @@ struct rule_state {
 
 struct source_entry {
     uint64_t account_hash;
-    struct sw_ip ip; /* all zero: the account's own entry ("seen at all") */
-    int64_t seen_s;  /* 0 = empty */
+    /* All zero: the account's own entry ("seen at all"); 100::/64 (RFC 6666, discard
+     * only, never a peer): a country's entry (country_key). */
+    struct sw_ip ip;
+    int64_t seen_s; /* 0 = empty */
 };
 
 struct trunk_cc {
@@ -68,6 +72,9 @@ struct alert_engine {
     int64_t calls_peak; /* highest `calls` since alert_engine_calls_peak_take */
     alert_source_fn *on_source;
     void *source_ctx;
+    const struct geoip *geo;   /* NULL = no countries */
+    bool has_country_rule;     /* a new_country rule exists: it reports new countries */
+    char note[ALERT_NOTE_CAP]; /* what the event being counted adds to a message; "" = none */
     uint64_t next_incident;
     alert_deliver_fn *deliver;
     void *deliver_ctx;
@@ -85,6 +92,7 @@ static const char *const metric_names[CFG_METRIC_COUNT] = {
     "restart",
     "certificate_expiry",
     "policy_blocks",
+    "new_country",
 };
 
 const char *alert_metric_name(enum cfg_alert_metric metric)
@@ -147,6 +155,7 @@ static int add_rules(struct alert_engine *e, const struct alert_engine_config *c
     for (size_t i = 0; i < cfg->rule_count; i++) {
         struct rule_state *rs = &e->rules[i];
         rs->rule = cfg->rules[i];
+        e->has_country_rule |= rs->rule.metric == CFG_METRIC_NEW_COUNTRY;
         /* Keys of a total or level rule are few: a single set is enough. */
         rs->set_count = rs->rule.scope == CFG_SCOPE_TOTAL ? 1 : sets;
         rs->slots = sw_calloc(rs->set_count * ALERT_WAYS, sizeof(*rs->slots));
@@ -175,6 +184,7 @@ int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine 
     e->deliver_ctx = cfg->deliver_ctx;
     e->on_source = cfg->on_source;
     e->source_ctx = cfg->source_ctx;
+    e->geo = cfg->geo;
     e->new_source_s =
         (int64_t)(cfg->new_source_days != 0 ? cfg->new_source_days : 30) * ALERT_DAY_S;
     size_t max_sources = cfg->max_sources != 0 ? cfg->max_sources : 65536;
@@ -313,9 +323,11 @@ static void incident_send(struct alert_engine *e, const struct rule_state *rs,
     copy_text(a.rule, sizeof(a.rule), rs->rule.name);
     copy_text(a.title, sizeof(a.title), rs->rule.title);
     copy_text(a.key, sizeof(a.key), slot->key);
-    (void)snprintf(a.detail, sizeof(a.detail), "%s%s%s: %lld (threshold %u, window %u s)",
+    bool has_note = e->note[0] != '\0' && state != ALERT_RESOLVED;
+    (void)snprintf(a.detail, sizeof(a.detail), "%s%s%s: %lld (threshold %u, window %u s)%s%s",
                    alert_metric_name(rs->rule.metric), slot->key[0] != '\0' ? " of " : "",
-                   slot->key, (long long)value, rs->rule.threshold, rs->rule.window_s);
+                   slot->key, (long long)value, rs->rule.threshold, rs->rule.window_s,
+                   has_note ? ": " : "", has_note ? e->note : "");
     e->stats.messages++;
     if (e->deliver != NULL) {
         e->deliver(e->deliver_ctx, &a);
@@ -491,13 +503,43 @@ static int64_t source_touch(struct alert_engine *e, uint64_t account_hash, const
     return 0;
 }
 
-/* An authenticated account from an address it was not seen at within new_source_days; an
- * account's very first address is learnt, not reported. */
-static bool source_is_new(struct alert_engine *e, const struct sw_event *ev)
+/* The pseudo-address under which an account's sightings of `country` are kept. */
+static struct sw_ip country_key(const char *country)
+{
+    struct sw_ip key;
+    memset(&key, 0, sizeof(key));
+    key.bytes[0] = 0x01; /* 100::/64 */
+    memcpy(&key.bytes[8], country, strnlen(country, GEOIP_COUNTRY_CAP - 1));
+    return key;
+}
+
+/* Records that `account_hash` was seen in the country of `ip` at `now_s`; returns the
+ * previous sighting of that country (0 = never, or evicted) and writes the country. */
+static int64_t country_touch(struct alert_engine *e, uint64_t account_hash, const struct sw_ip *ip,
+                             int64_t now_s, char country[GEOIP_COUNTRY_CAP])
+{
+    geoip_country(e->geo, ip, country);
+    struct sw_ip key = country_key(country);
+    return source_touch(e, account_hash, &key, now_s);
+}
+
+/* What a sighting of an account at an address tells. */
+struct source_news {
+    bool is_new_address; /* not seen at it within new_source_days */
+    bool is_new_country; /* nor in its country (with a database) */
+    char country[GEOIP_COUNTRY_CAP];
+    char address[SW_ADDR_STRLEN];
+};
+
+/* An authenticated account from an address (or a country) it was not seen at within
+ * new_source_days; an account's very first address and country are learnt, not
+ * reported. */
+static void source_check(struct alert_engine *e, const struct sw_event *ev,
+                         struct source_news *news)
 {
     struct sw_ip ip;
     if (ev->account[0] == '\0' || !sw_ip_from_sockaddr(&ev->remote, &ip)) {
-        return false;
+        return;
     }
     int64_t now_s = (int64_t)(ev->wall_us / 1000000u);
     uint64_t account_hash = source_hash_of(ev->account);
@@ -512,7 +554,14 @@ static bool source_is_new(struct alert_engine *e, const struct sw_event *ev)
         (void)source_touch(e, account_hash, &ip, pair_seen);
     }
     bool is_known_account = account_seen != 0 && now_s - account_seen < e->new_source_s;
-    return is_known_account && (pair_seen == 0 || now_s - pair_seen >= e->new_source_s);
+    news->is_new_address =
+        is_known_account && (pair_seen == 0 || now_s - pair_seen >= e->new_source_s);
+    sw_ip_format(&ip, news->address, sizeof(news->address));
+    if (e->geo != NULL) {
+        int64_t country_seen = country_touch(e, account_hash, &ip, now_s, news->country);
+        news->is_new_country =
+            is_known_account && (country_seen == 0 || now_s - country_seen >= e->new_source_s);
+    }
 }
 
 /* The metric an event feeds and by how much (0 = none). */
@@ -532,9 +581,6 @@ static int64_t event_amount(struct alert_engine *e, const struct sw_event *ev,
     case EV_FRAUD_BLOCK:
         *metric = CFG_METRIC_POLICY_BLOCKS;
         return 1;
-    case EV_SUCCESSFUL_AUTH:
-        *metric = CFG_METRIC_NEW_SOURCE;
-        return source_is_new(e, ev) ? 1 : 0;
     case EV_CALL_STARTED:
     case EV_CALL_ENDED:
         e->calls += ev->kind == EV_CALL_STARTED ? 1 : -1;
@@ -562,13 +608,35 @@ static void feed(struct alert_engine *e, const struct sw_event *ev, enum cfg_ale
     }
 }
 
+/* A successful authentication: a new country feeds new_country (which then stands for the
+ * new address too), a new address new_source; the message names both. */
+static void source_feed(struct alert_engine *e, const struct sw_event *ev, uint64_t now_ms)
+{
+    struct source_news news = { .is_new_address = false };
+    source_check(e, ev, &news);
+    bool has_country = news.country[0] != '\0';
+    if (news.is_new_country && e->has_country_rule) {
+        (void)snprintf(e->note, sizeof(e->note), "new country %s, from %s", news.country,
+                       news.address);
+        feed(e, ev, CFG_METRIC_NEW_COUNTRY, 1, now_ms);
+    } else if (news.is_new_address) {
+        (void)snprintf(e->note, sizeof(e->note), "from %s%s%s%s", news.address,
+                       has_country ? " (" : "", has_country ? news.country : "",
+                       has_country ? ")" : "");
+        feed(e, ev, CFG_METRIC_NEW_SOURCE, 1, now_ms);
+    }
+    e->note[0] = '\0';
+}
+
 void alert_engine_event(struct alert_engine *engine, const struct sw_event *event, uint64_t now_ms)
 {
     SW_ASSERT(engine != NULL && event != NULL);
     pthread_mutex_lock(&engine->lock);
     enum cfg_alert_metric metric = CFG_METRIC_COUNT;
     int64_t amount = event_amount(engine, event, &metric);
-    if (amount != 0 || metric == CFG_METRIC_CONCURRENT_CALLS) {
+    if (event->kind == EV_SUCCESSFUL_AUTH) {
+        source_feed(engine, event, now_ms);
+    } else if (amount != 0 || metric == CFG_METRIC_CONCURRENT_CALLS) {
         feed(engine, event, metric, amount, now_ms);
     }
     if (event->kind == EV_CALL_STARTED && call_is_international(engine, event)) {
@@ -631,6 +699,22 @@ void alert_engine_source_restore(struct alert_engine *engine, const char *accoun
         (void)source_touch(engine, account_hash, &none, account_seen); /* keep the latest */
     }
     (void)source_touch(engine, account_hash, ip, seen_s);
+    if (engine->geo != NULL) {
+        /* The countries are not stored: each sighting's address gives its country back. */
+        char country[GEOIP_COUNTRY_CAP];
+        int64_t country_seen = country_touch(engine, account_hash, ip, seen_s, country);
+        if (country_seen > seen_s) {
+            struct sw_ip key = country_key(country);
+            (void)source_touch(engine, account_hash, &key, country_seen); /* keep the latest */
+        }
+    }
+    pthread_mutex_unlock(&engine->lock);
+}
+
+void alert_engine_set_geoip(struct alert_engine *engine, const struct geoip *geo)
+{
+    pthread_mutex_lock(&engine->lock);
+    engine->geo = geo;
     pthread_mutex_unlock(&engine->lock);
 }
 

@@ -9,8 +9,11 @@
  *    Failures of authentication (InvalidAccountID, InvalidPassword,
  *    ChallengeResponseFailed) feed auth_failures; BanAdded feeds bans; PolicyHit (a
  *    cap, a call rate, a hairpin or caller-ID refusal) and FraudBlock (the toll-fraud
- *    policy) feed policy_blocks; SuccessfulAuth
- *    feeds new_source; CallStarted / CallEnded move concurrent_calls and, for a call
+ *    policy) feed policy_blocks; SuccessfulAuth feeds new_source, or, with a country
+ *    database (obs/geoip.h) and a new_country rule, new_country when the account was
+ *    not seen in the address's country within new_source_days (that alert stands for
+ *    the new address too; either names the address and its country); CallStarted /
+ *    CallEnded move concurrent_calls and, for a call
  *    towards a trunk whose detail says "trunk=NAME to=NUMBER", international_calls
  *    (the dialled number's country code differs from the trunk's, stir/tn.h).
  *  - alert_engine_observe(): what the gateway measures itself: a trunk's registration
@@ -29,7 +32,8 @@
  * account, an address or a trunk, at most ALERT_KEY_CAP bytes); when a set is full the
  * way that is idle and least recently touched gives way, or else the new key is not
  * counted (alert_engine_stats: keys_refused). New-source memory: `max_sources`
- * (account, address) pairs, the least recently seen replaced first.
+ * (account, address) and (account, country) pairs, the least recently seen replaced
+ * first.
  *
  * Threads: every function locks the engine, so the event consumer, the housekeeping
  * thread and tests may call them; a worker never does (it only pushes events). The
@@ -49,7 +53,7 @@
 #define ALERT_NAME_CAP   48
 #define ALERT_TITLE_CAP  96
 #define ALERT_KEY_CAP    80
-#define ALERT_DETAIL_CAP 192
+#define ALERT_DETAIL_CAP 272
 #define ALERT_SINKS_MAX  32
 
 enum alert_state {
@@ -111,6 +115,9 @@ struct alert_engine_config {
     void *deliver_ctx;
     alert_source_fn *on_source; /* NULL = sightings are not persisted */
     void *source_ctx;
+    /* The country database (borrowed; alert_engine_set_geoip replaces it); NULL = no
+     * countries. */
+    const struct geoip *geo;
 };
 
 struct alert_engine_stats {
@@ -120,6 +127,7 @@ struct alert_engine_stats {
 };
 
 struct alert_engine;
+struct geoip;
 
 /* Names of the metrics, severities and states as the configuration and JSON spell them. */
 const char *alert_metric_name(enum cfg_alert_metric metric);
@@ -150,6 +158,12 @@ void alert_engine_stats_get(struct alert_engine *engine, struct alert_engine_sta
 /* Restores a persisted sighting (at start, before events flow). */
 void alert_engine_source_restore(struct alert_engine *engine, const char *account,
                                  const struct sw_ip *ip, int64_t seen_s);
+
+/*
+ * Replaces the country database (NULL = none). Once it returns the engine no longer
+ * reads the previous one, which the caller may free. The countries already seen stay.
+ */
+void alert_engine_set_geoip(struct alert_engine *engine, const struct geoip *geo);
 
 /* The highest number of concurrent calls since the previous call (then restarts from
  * the number now): the level of a 15-minute period for the learned baseline. */

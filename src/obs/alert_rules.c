@@ -53,6 +53,8 @@ static size_t builtins_of(const struct cfg_alerts *a, struct builtin *out)
           CFG_SCOPE_TOTAL, 3600, a->international_threshold, CFG_SEVERITY_HIGH },
         { "new_source", "new source address", CFG_METRIC_NEW_SOURCE, CFG_SCOPE_ACCOUNT, 3600, 0,
           CFG_SEVERITY_MEDIUM },
+        { "new_country", "new country", CFG_METRIC_NEW_COUNTRY, CFG_SCOPE_ACCOUNT, 3600, 0,
+          CFG_SEVERITY_MEDIUM },
         { "banned", "address banned", CFG_METRIC_BANS, CFG_SCOPE_TOTAL, 300, 0,
           CFG_SEVERITY_MEDIUM },
         { "trunk_registration", "trunk registration lost", CFG_METRIC_TRUNK_REGISTRATION,
@@ -69,7 +71,8 @@ static size_t builtins_of(const struct cfg_alerts *a, struct builtin *out)
     size_t count = 0;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         bool is_off =
-            all[i].metric == CFG_METRIC_INTERNATIONAL_CALLS && a->international_threshold == 0;
+            (all[i].metric == CFG_METRIC_INTERNATIONAL_CALLS && a->international_threshold == 0) ||
+            (all[i].metric == CFG_METRIC_NEW_COUNTRY && a->geoip_db == NULL);
         if (!is_off) {
             out[count++] = all[i];
         }

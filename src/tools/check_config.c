@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "base/diag.h"
 #include "config/config.h"
+#include "obs/geoip.h"
 #include "policy/fraud.h"
 
 #define EXIT_VALID   0
@@ -109,6 +110,12 @@ static int check(const char *path, bool is_default)
         }
         fraud_policy_free(policy);
     }
+    struct geoip *geo = NULL;
+    if (cfg != NULL && geoip_open_configured(cfg, &geo, &diag) != 0) {
+        cfg_free(cfg); /* a database the gateway could not open stops the check too */
+        cfg = NULL;
+    }
+    geoip_free(geo);
     print_sorted(&diag, stderr);
     size_t warnings = diag.count - diag.error_count;
     int rc = EXIT_VALID;

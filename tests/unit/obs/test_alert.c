@@ -1,13 +1,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/hash.h"
 #include "config/config.h"
 #include "obs/alert.h"
 #include "obs/alert_rules.h"
+#include "obs/geoip.h"
+#include "support/mmdb.h"
 #include "support/unit.h"
 
 #define MAX_SEEN 32
@@ -214,6 +218,70 @@ static void test_alert_new_source_after_first_address(void **state)
     assert_int_equal(seen.count, 3);
     assert_int_equal(seen.alerts[2].state, ALERT_FIRING);
     alert_engine_free(e);
+}
+
+/* With a country database: the account's history (restored, 3 days old) is in DE; a
+ * sighting in NG is a new country (one alert naming it and the address, no address
+ * alert beside it); a new DE address is only a new address; NG is known afterwards. */
+static void test_alert_new_country(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw-alert-geo-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    (void)snprintf(path, sizeof(path), "%s/c.mmdb", dir);
+    static const char *const networks[] = { "127.0.0.0/28=DE", "127.0.0.16/28=NG", NULL };
+    assert_int_equal(mmdb_test_write(path, networks), 0);
+    struct geoip *geo = NULL;
+    char error[256];
+    assert_int_equal(geoip_open(path, &geo, error, sizeof(error)), 0);
+    struct alert_rule rules[2] = {
+        rule_of(CFG_METRIC_NEW_SOURCE, CFG_SCOPE_ACCOUNT, 3600, 0, 0),
+        rule_of(CFG_METRIC_NEW_COUNTRY, CFG_SCOPE_ACCOUNT, 3600, 0, 0),
+    };
+    struct seen seen = { 0 };
+    struct alert_engine_config cfg = { .rules = rules,
+                                       .rule_count = 2,
+                                       .new_source_days = 30,
+                                       .deliver = record,
+                                       .deliver_ctx = &seen,
+                                       .geo = geo };
+    struct alert_engine *e = NULL;
+    assert_int_equal(alert_engine_new(&cfg, &e), 0);
+    struct sw_event ng = event_of(EV_SUCCESSFUL_AUTH, "1001", "127.0.0.18");
+    struct sw_ip home;
+    assert_true(sw_ip_parse(SV("127.0.0.2"), &home));
+    alert_engine_source_restore(e, "1001", &home, (int64_t)(ng.wall_us / 1000000u) - 3 * 86400);
+
+    alert_engine_event(e, &ng, 1000);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.alerts[0].metric, CFG_METRIC_NEW_COUNTRY);
+    assert_string_equal(seen.alerts[0].key, "1001");
+    assert_non_null(strstr(seen.alerts[0].detail, "new country NG, from 127.0.0.18"));
+    assert_string_equal(alert_metric_name(CFG_METRIC_NEW_COUNTRY), "new_country");
+
+    struct sw_event de = event_of(EV_SUCCESSFUL_AUTH, "1001", "127.0.0.3");
+    alert_engine_event(e, &de, 2000);
+    assert_int_equal(seen.count, 2);
+    assert_int_equal(seen.alerts[1].metric, CFG_METRIC_NEW_SOURCE);
+    assert_non_null(strstr(seen.alerts[1].detail, "from 127.0.0.3 (DE)"));
+
+    struct sw_event ng2 = event_of(EV_SUCCESSFUL_AUTH, "1001", "127.0.0.19");
+    alert_engine_event(e, &ng2, 3000); /* a new address in a country seen now */
+    for (size_t i = 2; i < seen.count; i++) {
+        assert_int_equal(seen.alerts[i].metric, CFG_METRIC_NEW_SOURCE);
+    }
+    alert_engine_set_geoip(e, NULL); /* the database goes: no more countries */
+    struct sw_event other = event_of(EV_SUCCESSFUL_AUTH, "1001", "192.0.2.1");
+    size_t before = seen.count;
+    alert_engine_event(e, &other, 4000);
+    for (size_t i = before; i < seen.count; i++) {
+        assert_int_equal(seen.alerts[i].metric, CFG_METRIC_NEW_SOURCE);
+    }
+    alert_engine_free(e);
+    geoip_free(geo);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_alert_international_calls(void **state)
@@ -437,7 +505,8 @@ static void test_alert_rules_from_cfg(void **state)
     assert_non_null(cfg);
     struct alert_rule rules[32];
     size_t count = alert_rules_from_cfg(cfg, rules, 32);
-    assert_int_equal(count, 10); /* 11 built in, 1 off (no threshold), 1 replaced, + 1 */
+    assert_int_equal(count, 10); /* 12 built in, 2 off (no threshold, no geoip_db), 1
+                                  * replaced, + 1 */
     assert_string_equal(rules[0].name, "brute_force");
     assert_int_equal(rules[0].threshold, 5);
     assert_int_equal(rules[0].sink_mask, 1);
@@ -445,6 +514,18 @@ static void test_alert_rules_from_cfg(void **state)
     assert_string_equal(ban->name, "banned");
     assert_int_equal(ban->threshold, 3);
     assert_int_equal(ban->sink_mask, 2);
+    cfg_free(cfg);
+    /* A country database turns the new-country rule on (the loader does not open it). */
+    cfg = cfg_load_string("b.conf", "[alerts]\ngeoip_db = /nonexistent/country.mmdb\n", &diag);
+    assert_non_null(cfg);
+    count = alert_rules_from_cfg(cfg, rules, 32);
+    bool has_country = false;
+    for (size_t i = 0; i < count; i++) {
+        has_country |= rules[i].metric == CFG_METRIC_NEW_COUNTRY &&
+                       strcmp(rules[i].name, "new_country") == 0 &&
+                       rules[i].scope == CFG_SCOPE_ACCOUNT;
+    }
+    assert_true(has_country);
     cfg_free(cfg);
     sw_diag_fini(&diag);
 }
@@ -500,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_alert_scope_account_counts_each_account),
         cmocka_unit_test(test_alert_table_refuses_keys_when_busy),
         cmocka_unit_test(test_alert_new_source_after_first_address),
+        cmocka_unit_test(test_alert_new_country),
         cmocka_unit_test(test_alert_international_calls),
         cmocka_unit_test(test_alert_levels_calls_and_certificates),
         cmocka_unit_test(test_alert_sources_persist_and_restore),
