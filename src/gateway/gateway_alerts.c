@@ -5,6 +5,8 @@
 #include "gateway/gateway_alerts.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -31,9 +33,23 @@
 #define GW_DELIVERY_RESULTS 4
 #define GW_BASELINE_WEEKS   2 /* weeks of history before the learned peak replaces the set one */
 
+/* What the engine delivers to: the sinks of one configuration (a reload makes another). */
+struct gw_outlet {
+    struct gw_alerts *alerts;
+    struct alert_sinks *sinks;
+};
+
 struct gw_alerts {
     struct alert_engine *engine;
+    /* `sinks` and `carried` change on the main thread (a reload) under `lock`, which the
+     * housekeeping thread's metrics take to read them. */
+    pthread_mutex_t lock;
     struct alert_sinks *sinks;
+    struct gw_outlet *outlet;       /* the engine's deliver context: `sinks` */
+    struct alert_sinks *next_sinks; /* built and started by gw_alerts_prepare; NULL = keep */
+    struct gw_outlet *next_outlet;
+    uint64_t next_signature;
+    atomic_bool is_peak_due; /* the rules were rebuilt: the learned peak applies again */
     struct alert_log *log;   /* open and recent alerts, for the admin API */
     struct alert_sqlite *db; /* NULL without [state] path */
     struct geoip *geo;       /* [alerts] geoip_db; NULL = none */
@@ -52,7 +68,10 @@ struct gw_alerts {
     unsigned slot;
     uint32_t firing_series;
     uint32_t messages_series;
-    uint32_t *delivery_series; /* GW_DELIVERY_RESULTS per sink */
+    uint32_t *delivery_series; /* GW_DELIVERY_RESULTS per sink of the start */
+    char **series_sinks;       /* the names of the start's sinks, which have series */
+    size_t series_sink_count;
+    struct alert_sink_stats *carried; /* per series sink: what sinks replaced delivered */
 };
 
 static uint64_t mix(uint64_t h, const void *data, size_t len)
@@ -123,33 +142,6 @@ void gw_alerts_note_config(struct gw_alerts *alerts, const char *path)
     alert_sqlite_note_config(alerts->db, (int64_t)(sw_wall_us() / 1000u), path, sha256);
 }
 
-void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)
-{
-    if (alerts == NULL) {
-        return;
-    }
-    /* The engine reads the database under its lock: once it holds the new one, the old
-     * one is nobody's. */
-    alert_engine_set_geoip(alerts->engine, alerts->next_geo);
-    geoip_free(alerts->geo);
-    alerts->geo = alerts->next_geo;
-    alerts->next_geo = NULL;
-    if (signature_of_cfg(cfg) != alerts->signature) {
-        log_warn(NULL, "reload: the alert rules and sinks changed; they apply at the next "
-                       "restart, the running ones stay");
-    }
-}
-
-int gw_alerts_prepare(struct gw_alerts *alerts, const struct cfg *cfg, struct sw_diag *diag)
-{
-    if (alerts == NULL) {
-        return 0;
-    }
-    geoip_free(alerts->next_geo);
-    alerts->next_geo = NULL;
-    return geoip_open_configured(cfg, &alerts->next_geo, diag);
-}
-
 static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
 {
     const char *certs[2] = { cfg->tls.certificate, cfg->stir.signing_certificate };
@@ -203,7 +195,8 @@ static void open_history(struct gw_alerts *a, const struct cfg *cfg)
  * sinks. */
 static void deliver(void *ctx, const struct alert *alert)
 {
-    struct gw_alerts *a = ctx;
+    const struct gw_outlet *outlet = ctx;
+    struct gw_alerts *a = outlet->alerts;
     alert_log_note(a->log, alert);
     struct alert_sqlite_alert kept = {
         .time_ms = (int64_t)(alert->wall_us / 1000u),
@@ -216,7 +209,28 @@ static void deliver(void *ctx, const struct alert *alert)
         .value = alert->value,
     };
     alert_sqlite_note_alert(a->db, &kept);
-    alert_sinks_deliver(a->sinks, alert);
+    alert_sinks_deliver(outlet->sinks, alert);
+}
+
+/* The engine's configuration for `cfg`, with its rules written into `rules`
+ * (GW_ALERT_RULES_MAX). */
+static struct alert_engine_config engine_config_of(struct gw_alerts *a, const struct cfg *cfg,
+                                                   struct alert_rule *rules,
+                                                   struct gw_outlet *outlet,
+                                                   const struct geoip *geo)
+{
+    return (struct alert_engine_config){
+        .rules = rules,
+        .rule_count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX),
+        .new_source_days = cfg->alerts.new_source_days,
+        .trunks = cfg->trunks,
+        .trunk_count = cfg->trunk_count,
+        .deliver = deliver,
+        .deliver_ctx = outlet,
+        .on_source = a->db != NULL ? persist_source : NULL,
+        .source_ctx = a->db,
+        .geo = geo,
+    };
 }
 
 static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
@@ -225,18 +239,8 @@ static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
     if (rules == NULL) {
         return -ENOMEM;
     }
-    struct alert_engine_config ec = {
-        .rules = rules,
-        .rule_count = alert_rules_from_cfg(cfg, rules, GW_ALERT_RULES_MAX),
-        .new_source_days = cfg->alerts.new_source_days,
-        .trunks = cfg->trunks,
-        .trunk_count = cfg->trunk_count,
-        .deliver = deliver,
-        .deliver_ctx = a,
-        .on_source = a->db != NULL ? persist_source : NULL,
-        .source_ctx = a->db,
-        .geo = a->geo, /* before the history loads: its addresses give the countries */
-    };
+    /* The database before the history loads: its addresses give the countries. */
+    struct alert_engine_config ec = engine_config_of(a, cfg, rules, a->outlet, a->geo);
     int rc = alert_engine_new(&ec, &a->engine);
     a->signature = signature_of(cfg, rules, ec.rule_count);
     sw_free(rules);
@@ -251,15 +255,147 @@ static int build_engine(struct gw_alerts *a, const struct cfg *cfg)
     return rc;
 }
 
+/* A reload's rules, trunks and database (and its sinks when they were rebuilt) into the
+ * engine. */
+static int reconfigure(struct gw_alerts *a, const struct cfg *cfg)
+{
+    struct alert_rule *rules = sw_calloc(GW_ALERT_RULES_MAX, sizeof(*rules));
+    if (rules == NULL) {
+        return -ENOMEM;
+    }
+    struct gw_outlet *outlet = a->next_outlet != NULL ? a->next_outlet : a->outlet;
+    struct alert_engine_config ec = engine_config_of(a, cfg, rules, outlet, a->next_geo);
+    int rc = alert_engine_reconfigure(a->engine, &ec);
+    sw_free(rules);
+    return rc;
+}
+
+/* The index of the sink named `name` among those with metric series, or -1. */
+static long series_sink_of(const struct gw_alerts *a, const char *name)
+{
+    for (size_t i = 0; i < a->series_sink_count; i++) {
+        if (strcmp(a->series_sinks[i], name) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Frees what gw_alerts_prepare built and no reload took. */
+static void discard_next(struct gw_alerts *a)
+{
+    geoip_free(a->next_geo);
+    a->next_geo = NULL;
+    alert_sinks_free(a->next_sinks);
+    a->next_sinks = NULL;
+    sw_free(a->next_outlet);
+    a->next_outlet = NULL;
+}
+
+int gw_alerts_prepare(struct gw_alerts *alerts, const struct cfg *cfg, struct sw_diag *diag)
+{
+    if (alerts == NULL) {
+        return 0;
+    }
+    discard_next(alerts);
+    int rc = geoip_open_configured(cfg, &alerts->next_geo, diag);
+    alerts->next_signature = signature_of_cfg(cfg);
+    if (rc != 0 || alerts->next_signature == alerts->signature) {
+        return rc; /* the same rules and sinks: the running sinks stay */
+    }
+    alerts->next_outlet = sw_calloc(1, sizeof(*alerts->next_outlet));
+    rc = alerts->next_outlet != NULL ? alert_sinks_new(cfg, &alerts->next_sinks) : -ENOMEM;
+    if (rc == 0) {
+        alerts->next_outlet->alerts = alerts;
+        alerts->next_outlet->sinks = alerts->next_sinks;
+        rc = alert_sinks_start(alerts->next_sinks);
+    }
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "alerts", "cannot build the alert sinks: %s",
+                    sw_strerror(rc));
+        discard_next(alerts);
+    }
+    return rc;
+}
+
+/* Adds what the sinks of `old` delivered to the figures of their names, then puts the
+ * prepared sinks in their place. Main thread. */
+static void swap_sinks(struct gw_alerts *a)
+{
+    struct alert_sinks *old = a->sinks;
+    struct gw_outlet *old_outlet = a->outlet;
+    alert_sinks_stop(old); /* drained and joined: its figures are final */
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < alert_sinks_count(old) && a->carried != NULL; i++) {
+        long r = series_sink_of(a, alert_sinks_name(old, i));
+        struct alert_sink_stats st;
+        alert_sinks_stats(old, i, &st);
+        if (r >= 0) {
+            a->carried[r].delivered += st.delivered;
+            a->carried[r].failed_attempts += st.failed_attempts;
+            a->carried[r].given_up += st.given_up;
+            a->carried[r].dropped += st.dropped;
+        }
+    }
+    a->sinks = a->next_sinks;
+    a->outlet = a->next_outlet;
+    pthread_mutex_unlock(&a->lock);
+    a->next_sinks = NULL;
+    a->next_outlet = NULL;
+    alert_sinks_free(old);
+    sw_free(old_outlet);
+    for (size_t i = 0; i < alert_sinks_count(a->sinks) && a->metrics != NULL; i++) {
+        if (series_sink_of(a, alert_sinks_name(a->sinks, i)) < 0) {
+            log_notice(NULL,
+                       "reload: alert sink %s is new: its figures reach /metrics after a "
+                       "restart",
+                       alert_sinks_name(a->sinks, i));
+        }
+    }
+}
+
+void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)
+{
+    if (alerts == NULL) {
+        return;
+    }
+    int rc = reconfigure(alerts, cfg);
+    if (rc != 0) {
+        log_err(NULL, "reload: alerts: %s; the rules and sinks in force stay", sw_strerror(rc));
+        discard_next(alerts);
+        return;
+    }
+    /* The engine reads the database under its lock: once it holds the new one, the old
+     * one is nobody's. */
+    geoip_free(alerts->geo);
+    alerts->geo = alerts->next_geo;
+    alerts->next_geo = NULL;
+    if (alerts->next_sinks != NULL) {
+        swap_sinks(alerts);
+        alerts->signature = alerts->next_signature;
+        log_notice(NULL,
+                   "reload: alerts: %zu sinks; rules of the same name and measure keep "
+                   "their incidents",
+                   alert_sinks_count(alerts->sinks));
+    }
+    atomic_store(&alerts->is_peak_due, true);
+}
+
 int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag)
 {
     struct gw_alerts *a = sw_calloc(1, sizeof(*a));
     int rc = a != NULL ? 0 : -ENOMEM;
     if (rc == 0) {
+        (void)pthread_mutex_init(&a->lock, NULL); /* defaults: cannot fail */
         alert_baseline_init(&a->baseline);
         a->period = sw_wall_s() / BASELINE_PERIOD_S;
         open_history(a, cfg);
-        rc = alert_sinks_new(cfg, &a->sinks);
+        a->outlet = sw_calloc(1, sizeof(*a->outlet));
+        rc = a->outlet != NULL ? alert_sinks_new(cfg, &a->sinks) : -ENOMEM;
+    }
+    if (rc == 0) {
+        a->outlet->alerts = a;
+        a->outlet->sinks = a->sinks;
     }
     if (rc == 0 && (rc = geoip_open_configured(cfg, &a->geo, diag)) != 0) {
         gw_alerts_free(a);
@@ -322,6 +458,25 @@ static int add_family(struct metrics *m, const char *name, const char *help, enu
     return rc == 0 ? metrics_series_add(m, family, NULL, series) : rc;
 }
 
+/* Remembers the names of the sinks whose series are registered now: a reload keeps
+ * counting in them by name. */
+static int keep_series_sinks(struct gw_alerts *a)
+{
+    size_t count = alert_sinks_count(a->sinks);
+    a->series_sinks = sw_calloc(count + 1, sizeof(*a->series_sinks));
+    a->carried = sw_calloc(count + 1, sizeof(*a->carried));
+    if (a->series_sinks == NULL || a->carried == NULL) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if ((a->series_sinks[i] = sw_strdup(alert_sinks_name(a->sinks, i))) == NULL) {
+            return -ENOMEM;
+        }
+        a->series_sink_count = i + 1;
+    }
+    return 0;
+}
+
 int gw_alerts_add_metrics(struct gw_alerts *alerts, struct metrics *metrics, unsigned slot)
 {
     static const char *const labels[] = { "sink", "result" };
@@ -329,7 +484,7 @@ int gw_alerts_add_metrics(struct gw_alerts *alerts, struct metrics *metrics, uns
                                                               "dropped" };
     size_t sinks = alert_sinks_count(alerts->sinks);
     alerts->delivery_series = sw_calloc(sinks * GW_DELIVERY_RESULTS + 1, sizeof(uint32_t));
-    if (alerts->delivery_series == NULL) {
+    if (alerts->delivery_series == NULL || keep_series_sinks(alerts) != 0) {
         return -ENOMEM;
     }
     int rc = add_family(metrics, "sipwarden_alerts_firing", "Alert incidents open now.",
@@ -371,16 +526,26 @@ static void update_metrics(struct gw_alerts *a)
     alert_engine_stats_get(a->engine, &es);
     metrics_set(a->metrics, a->slot, a->firing_series, (int64_t)es.firing);
     metrics_set(a->metrics, a->slot, a->messages_series, (int64_t)es.messages);
+    pthread_mutex_lock(&a->lock); /* a reload may be replacing the sinks */
     for (size_t i = 0; i < alert_sinks_count(a->sinks); i++) {
+        long r = series_sink_of(a, alert_sinks_name(a->sinks, i));
+        if (r < 0) {
+            continue; /* added by a reload: no series until a restart */
+        }
         struct alert_sink_stats st;
         alert_sinks_stats(a->sinks, i, &st);
-        const uint64_t values[GW_DELIVERY_RESULTS] = { st.delivered, st.failed_attempts,
-                                                       st.given_up, st.dropped };
-        for (size_t r = 0; r < GW_DELIVERY_RESULTS; r++) {
-            metrics_set(a->metrics, a->slot, a->delivery_series[i * GW_DELIVERY_RESULTS + r],
-                        (int64_t)values[r]);
+        const struct alert_sink_stats *c = &a->carried[r];
+        const uint64_t values[GW_DELIVERY_RESULTS] = { c->delivered + st.delivered,
+                                                       c->failed_attempts + st.failed_attempts,
+                                                       c->given_up + st.given_up,
+                                                       c->dropped + st.dropped };
+        for (size_t k = 0; k < GW_DELIVERY_RESULTS; k++) {
+            metrics_set(a->metrics, a->slot,
+                        a->delivery_series[(size_t)r * GW_DELIVERY_RESULTS + k],
+                        (int64_t)values[k]);
         }
     }
+    pthread_mutex_unlock(&a->lock);
 }
 
 /* The learned normal peak of this hour of the week, once there is enough history. */
@@ -448,6 +613,9 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped)
         alerts->events_dropped = events_dropped;
     }
     check_trunks(alerts, now_ms);
+    if (atomic_exchange(&alerts->is_peak_due, false)) {
+        apply_peak(alerts); /* the reloaded rules start from the configured peak */
+    }
     measure_period(alerts);
     if (++alerts->ticks % GW_CERT_CHECK_TICKS == 0) {
         check_certificates(alerts);
@@ -461,8 +629,11 @@ void gw_alerts_free(struct gw_alerts *alerts)
     if (alerts == NULL) {
         return;
     }
+    discard_next(alerts);
     alert_sinks_free(alerts->sinks);
     alerts->sinks = NULL;
+    sw_free(alerts->outlet);
+    alerts->outlet = NULL;
     alert_engine_free(alerts->engine);
     alerts->engine = NULL;
     alert_log_free(alerts->log);
@@ -471,14 +642,18 @@ void gw_alerts_free(struct gw_alerts *alerts)
     alerts->db = NULL;
     geoip_free(alerts->geo); /* after the engine, which read it */
     alerts->geo = NULL;
-    geoip_free(alerts->next_geo);
-    alerts->next_geo = NULL;
     for (size_t i = 0; i < 2; i++) {
         sw_free(alerts->certs[i]);
     }
     for (size_t i = 0; i < alerts->trunk_count; i++) {
         sw_free(alerts->trunk_names[i]);
     }
+    for (size_t i = 0; i < alerts->series_sink_count; i++) {
+        sw_free(alerts->series_sinks[i]);
+    }
+    sw_free(alerts->series_sinks);
+    sw_free(alerts->carried);
     sw_free(alerts->delivery_series);
+    pthread_mutex_destroy(&alerts->lock);
     sw_free(alerts);
 }

@@ -7,6 +7,7 @@
  * Life cycle (main thread): gw_alerts_new before the event queue is built, then
  * gw_alerts_sink as one of its sinks; gw_alerts_start when the gateway starts (this is
  * the "gateway restarted" alert); gw_alerts_tick from the housekeeping thread;
+ * gw_alerts_prepare and gw_alerts_reloaded around the publication of a SIGHUP reload;
  * gw_alerts_free after the event queue was freed.
  */
 #ifndef SW_GATEWAY_GATEWAY_ALERTS_H
@@ -50,16 +51,24 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped);
 
 /*
  * Before a SIGHUP reload to `cfg` is published: opens its [alerts] geoip_db again (the
- * file may have been replaced by a newer database). Returns 0, or an error with a diag
- * entry at the key's line: the reload is then refused and the database in force stays.
- * NULL `alerts` is a no-op. Main thread.
+ * file may have been replaced by a newer database) and, when its rules or sinks differ
+ * from those in force, builds and starts its sinks. Returns 0, or an error with a diag
+ * entry (a database at the key's line): the reload is then refused and what is in force
+ * stays. (A bad [alerts] section or rule or sink section never gets here: the
+ * configuration loader refuses it with file:line.) NULL `alerts` is a no-op. Main thread.
  */
 int gw_alerts_prepare(struct gw_alerts *alerts, const struct cfg *cfg, struct sw_diag *diag);
 
 /*
- * After a SIGHUP reload to `cfg`: the database gw_alerts_prepare opened replaces the one
- * in force (the countries seen stay); the rules and sinks stay those of the start, and
- * when `cfg` changes them a warning says that a restart applies them. Main thread.
+ * After a SIGHUP reload to `cfg`: its rules, trunks and the database gw_alerts_prepare
+ * opened replace those in force (obs/alert.h, alert_engine_reconfigure: rules of the same
+ * name, metric, scope and window keep their counts and open incidents; the countries and
+ * addresses seen stay), and the engine delivers to the sinks gw_alerts_prepare started
+ * from then on. The sinks before are drained (at most 5 s, then a retry waiting is given
+ * up and counted) and joined on this thread; their delivery figures carry on under the
+ * same sink names (a sink of a new name has none until a restart). The learned call peak
+ * applies again at the next tick. The certificates' and trunk registrations' watch stays
+ * that of the start. Main thread.
  */
 void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg);
 

@@ -44,6 +44,7 @@ struct rule_state {
     struct alert_rule rule;
     struct alert_slot *slots; /* set_count * ALERT_WAYS */
     size_t set_count;
+    bool is_carried; /* while building: the slots came from the rule set before */
 };
 
 struct source_entry {
@@ -126,45 +127,109 @@ static void copy_text(char *out, size_t cap, const char *text)
 
 /* ---- building ------------------------------------------------------------------------ */
 
-static int add_trunks(struct alert_engine *e, const struct alert_engine_config *cfg)
+/* The trunks of `cfg` as the international rule reads them; *out NULL when there are none. */
+static int trunks_build(const struct alert_engine_config *cfg, struct trunk_cc **out)
 {
+    *out = NULL;
     if (cfg->trunk_count == 0) {
         return 0;
     }
-    e->trunks = sw_calloc(cfg->trunk_count, sizeof(*e->trunks));
-    if (e->trunks == NULL) {
+    struct trunk_cc *trunks = sw_calloc(cfg->trunk_count, sizeof(*trunks));
+    if (trunks == NULL) {
         return -ENOMEM;
     }
     for (size_t i = 0; i < cfg->trunk_count; i++) {
-        copy_text(e->trunks[i].name, sizeof(e->trunks[i].name), cfg->trunks[i].name);
-        copy_text(e->trunks[i].country_code, sizeof(e->trunks[i].country_code),
+        copy_text(trunks[i].name, sizeof(trunks[i].name), cfg->trunks[i].name);
+        copy_text(trunks[i].country_code, sizeof(trunks[i].country_code),
                   cfg->trunks[i].country_code);
     }
-    e->trunk_count = cfg->trunk_count;
+    *out = trunks;
     return 0;
 }
 
-static int add_rules(struct alert_engine *e, const struct alert_engine_config *cfg)
+/* Whether `old` carries on as `rule`: the same name counting the same thing over the same
+ * window, so that its windows and incidents stay true (threshold, severity, cooldown,
+ * title and sinks may change). */
+static bool rule_continues(const struct rule_state *old, const struct alert_rule *rule,
+                           size_t set_count)
+{
+    return strcmp(old->rule.name, rule->name) == 0 && old->rule.metric == rule->metric &&
+           old->rule.scope == rule->scope && old->rule.window_s == rule->window_s &&
+           old->set_count == set_count;
+}
+
+/* Frees the slots `rules` allocated themselves (not those carried from an old set). */
+static void rules_discard(struct rule_state *rules, size_t count)
+{
+    for (size_t i = 0; i < count && rules != NULL; i++) {
+        if (!rules[i].is_carried) {
+            sw_free(rules[i].slots);
+        }
+        rules[i].slots = NULL;
+    }
+    sw_free(rules);
+}
+
+/*
+ * Builds the rule states of `cfg` into *out. A rule that carries on one of the `old_count`
+ * rules of `old` takes its slots (and sets taken[j]); the others get empty tables. On
+ * failure nothing of `old` changed. Returns 0 or -ENOMEM.
+ */
+static int rules_build(const struct alert_engine_config *cfg, const struct rule_state *old,
+                       size_t old_count, bool *taken, struct rule_state **out)
 {
     size_t max_keys = cfg->max_keys != 0 ? cfg->max_keys : 4096;
     size_t sets = (max_keys + ALERT_WAYS - 1) / ALERT_WAYS;
-    e->rules = sw_calloc(cfg->rule_count != 0 ? cfg->rule_count : 1, sizeof(*e->rules));
-    if (e->rules == NULL) {
+    struct rule_state *rules =
+        sw_calloc(cfg->rule_count != 0 ? cfg->rule_count : 1, sizeof(*rules));
+    if (rules == NULL) {
         return -ENOMEM;
     }
     for (size_t i = 0; i < cfg->rule_count; i++) {
-        struct rule_state *rs = &e->rules[i];
+        struct rule_state *rs = &rules[i];
         rs->rule = cfg->rules[i];
-        e->has_country_rule |= rs->rule.metric == CFG_METRIC_NEW_COUNTRY;
         /* Keys of a total or level rule are few: a single set is enough. */
         rs->set_count = rs->rule.scope == CFG_SCOPE_TOTAL ? 1 : sets;
-        rs->slots = sw_calloc(rs->set_count * ALERT_WAYS, sizeof(*rs->slots));
+        for (size_t j = 0; j < old_count && !rs->is_carried; j++) {
+            if (!taken[j] && rule_continues(&old[j], &rs->rule, rs->set_count)) {
+                taken[j] = true;
+                rs->slots = old[j].slots;
+                rs->is_carried = true;
+            }
+        }
+        if (!rs->is_carried) {
+            rs->slots = sw_calloc(rs->set_count * ALERT_WAYS, sizeof(*rs->slots));
+        }
         if (rs->slots == NULL) {
+            rules_discard(rules, i);
             return -ENOMEM;
         }
-        e->rule_count = i + 1;
     }
+    *out = rules;
     return 0;
+}
+
+static bool rules_have(const struct rule_state *rules, size_t count, enum cfg_alert_metric metric)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (rules[i].rule.metric == metric) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Takes what `cfg` says beside the rules and trunks (the engine locked or not yet shared). */
+static void settings_take(struct alert_engine *e, const struct alert_engine_config *cfg)
+{
+    e->deliver = cfg->deliver;
+    e->deliver_ctx = cfg->deliver_ctx;
+    e->on_source = cfg->on_source;
+    e->source_ctx = cfg->source_ctx;
+    e->geo = cfg->geo;
+    e->new_source_s =
+        (int64_t)(cfg->new_source_days != 0 ? cfg->new_source_days : 30) * ALERT_DAY_S;
+    e->has_country_rule = rules_have(e->rules, e->rule_count, CFG_METRIC_NEW_COUNTRY);
 }
 
 int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine **out)
@@ -180,26 +245,68 @@ int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine 
         sw_free(e);
         return -ENOMEM;
     }
-    e->deliver = cfg->deliver;
-    e->deliver_ctx = cfg->deliver_ctx;
-    e->on_source = cfg->on_source;
-    e->source_ctx = cfg->source_ctx;
-    e->geo = cfg->geo;
-    e->new_source_s =
-        (int64_t)(cfg->new_source_days != 0 ? cfg->new_source_days : 30) * ALERT_DAY_S;
     size_t max_sources = cfg->max_sources != 0 ? cfg->max_sources : 65536;
     e->source_sets = (max_sources + ALERT_WAYS - 1) / ALERT_WAYS;
     e->sources = sw_calloc(e->source_sets * ALERT_WAYS, sizeof(*e->sources));
-    int rc = e->sources != NULL ? add_rules(e, cfg) : -ENOMEM;
+    int rc = e->sources != NULL ? rules_build(cfg, NULL, 0, NULL, &e->rules) : -ENOMEM;
     if (rc == 0) {
-        rc = add_trunks(e, cfg);
+        e->rule_count = cfg->rule_count;
+        rc = trunks_build(cfg, &e->trunks);
+        e->trunk_count = e->trunks != NULL ? cfg->trunk_count : 0;
     }
     if (rc != 0) {
         alert_engine_free(e);
         return rc;
     }
+    settings_take(e, cfg);
     *out = e;
     return 0;
+}
+
+/* Incidents open in `rs`. */
+static uint64_t rule_firing(const struct rule_state *rs)
+{
+    uint64_t firing = 0;
+    for (size_t s = 0; s < rs->set_count * ALERT_WAYS; s++) {
+        firing += rs->slots[s].is_used && rs->slots[s].is_firing ? 1 : 0;
+    }
+    return firing;
+}
+
+int alert_engine_reconfigure(struct alert_engine *engine, const struct alert_engine_config *cfg)
+{
+    if (cfg->rule_count > 0 && cfg->rules == NULL) {
+        return -SW_EBADARG;
+    }
+    pthread_mutex_lock(&engine->lock);
+    bool *taken = sw_calloc(engine->rule_count + 1, sizeof(*taken));
+    struct rule_state *rules = NULL;
+    struct trunk_cc *trunks = NULL;
+    int rc = taken != NULL ? rules_build(cfg, engine->rules, engine->rule_count, taken, &rules)
+                           : -ENOMEM;
+    if (rc == 0 && (rc = trunks_build(cfg, &trunks)) != 0) {
+        rules_discard(rules, cfg->rule_count);
+    }
+    if (rc == 0) {
+        /* Rules that do not carry on end with their incidents, silently: the operator
+         * changed them. */
+        for (size_t j = 0; j < engine->rule_count; j++) {
+            if (!taken[j]) {
+                engine->stats.firing -= rule_firing(&engine->rules[j]);
+                sw_free(engine->rules[j].slots);
+            }
+        }
+        sw_free(engine->rules);
+        engine->rules = rules;
+        engine->rule_count = cfg->rule_count;
+        sw_free(engine->trunks);
+        engine->trunks = trunks;
+        engine->trunk_count = trunks != NULL ? cfg->trunk_count : 0;
+        settings_take(engine, cfg);
+    }
+    pthread_mutex_unlock(&engine->lock);
+    sw_free(taken);
+    return rc;
 }
 
 void alert_engine_free(struct alert_engine *engine)
@@ -708,13 +815,6 @@ void alert_engine_source_restore(struct alert_engine *engine, const char *accoun
             (void)source_touch(engine, account_hash, &key, country_seen); /* keep the latest */
         }
     }
-    pthread_mutex_unlock(&engine->lock);
-}
-
-void alert_engine_set_geoip(struct alert_engine *engine, const struct geoip *geo)
-{
-    pthread_mutex_lock(&engine->lock);
-    engine->geo = geo;
     pthread_mutex_unlock(&engine->lock);
 }
 

@@ -115,8 +115,7 @@ struct alert_engine_config {
     void *deliver_ctx;
     alert_source_fn *on_source; /* NULL = sightings are not persisted */
     void *source_ctx;
-    /* The country database (borrowed; alert_engine_set_geoip replaces it); NULL = no
-     * countries. */
+    /* The country database (borrowed); NULL = no countries. */
     const struct geoip *geo;
 };
 
@@ -140,6 +139,18 @@ int alert_engine_new(const struct alert_engine_config *cfg, struct alert_engine 
 /* Frees; NULL is a no-op. */
 void alert_engine_free(struct alert_engine *engine);
 
+/*
+ * A reload: the rules, trunks, new_source_days, country database and deliver callback of
+ * `cfg` replace the engine's (max_sources stays). A rule of the same name, metric, scope
+ * and window as a rule before carries on: its counts and open incidents stay, under its
+ * new threshold, severity, cooldown, title and sinks (the next tick resolves an incident
+ * that the new threshold no longer holds). Other rules start empty; the incidents of
+ * rules gone or changed end without a message. The sources seen stay. Once it returns,
+ * the engine no longer uses the previous database or deliver context, which the caller
+ * may free. Returns 0, -SW_EBADARG, or -ENOMEM (then nothing changed).
+ */
+int alert_engine_reconfigure(struct alert_engine *engine, const struct alert_engine_config *cfg);
+
 /* Counts one security event at monotonic time `now_ms`. */
 void alert_engine_event(struct alert_engine *engine, const struct sw_event *event, uint64_t now_ms);
 
@@ -158,12 +169,6 @@ void alert_engine_stats_get(struct alert_engine *engine, struct alert_engine_sta
 /* Restores a persisted sighting (at start, before events flow). */
 void alert_engine_source_restore(struct alert_engine *engine, const char *account,
                                  const struct sw_ip *ip, int64_t seen_s);
-
-/*
- * Replaces the country database (NULL = none). Once it returns the engine no longer
- * reads the previous one, which the caller may free. The countries already seen stay.
- */
-void alert_engine_set_geoip(struct alert_engine *engine, const struct geoip *geo);
 
 /* The highest number of concurrent calls since the previous call (then restarts from
  * the number now): the level of a 15-minute period for the learned baseline. */

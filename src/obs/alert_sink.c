@@ -437,11 +437,8 @@ int alert_sinks_start(struct alert_sinks *sinks)
     return 0;
 }
 
-void alert_sinks_free(struct alert_sinks *sinks)
+void alert_sinks_stop(struct alert_sinks *sinks)
 {
-    if (sinks == NULL) {
-        return;
-    }
     (void)alert_sinks_flush(sinks, SINK_STOP_WAIT_MS);
     pthread_mutex_lock(&sinks->lock);
     sinks->is_stopping = true;
@@ -450,7 +447,18 @@ void alert_sinks_free(struct alert_sinks *sinks)
     for (size_t i = 0; i < sinks->count; i++) {
         if (sinks->items[i].has_thread) {
             (void)pthread_join(sinks->items[i].thread, NULL);
+            sinks->items[i].has_thread = false;
         }
+    }
+}
+
+void alert_sinks_free(struct alert_sinks *sinks)
+{
+    if (sinks == NULL) {
+        return;
+    }
+    alert_sinks_stop(sinks);
+    for (size_t i = 0; i < sinks->count; i++) {
         sink_fini(&sinks->items[i]);
     }
     sw_free(sinks->items);

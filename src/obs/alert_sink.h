@@ -15,7 +15,7 @@
  * 60 s); then the alert is given up and counted. A full queue drops its oldest alert and
  * counts it.
  *
- * Threads: alert_sinks_new, _start and _free belong to one thread (main); alert_sinks_push
+ * Threads: alert_sinks_new, _start, _stop and _free belong to one thread (main); alert_sinks_push
  * and alert_sinks_deliver never block (any thread, e.g. the engine's caller);
  * alert_sinks_flush and alert_sinks_stats from any thread. The formatting functions are
  * pure.
@@ -49,7 +49,14 @@ int alert_sinks_new(const struct cfg *cfg, struct alert_sinks **out);
 /* Starts the threads. Returns 0 or -errno. */
 int alert_sinks_start(struct alert_sinks *sinks);
 
-/* Delivers what is queued (at most a timeout's worth), stops and frees; NULL is a no-op. */
+/*
+ * Delivers what is queued (waiting at most 5 s for it, then an alert waiting for a retry
+ * is given up and counted), stops the threads and joins them; the statistics stay
+ * readable. Nothing may be pushed any more. A second call does nothing more.
+ */
+void alert_sinks_stop(struct alert_sinks *sinks);
+
+/* alert_sinks_stop, then frees; NULL is a no-op. */
 void alert_sinks_free(struct alert_sinks *sinks);
 
 size_t alert_sinks_count(const struct alert_sinks *sinks);

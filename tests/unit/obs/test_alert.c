@@ -251,7 +251,8 @@ static void test_alert_new_country(void **state)
     struct sw_event ng = event_of(EV_SUCCESSFUL_AUTH, "1001", "127.0.0.18");
     struct sw_ip home;
     assert_true(sw_ip_parse(SV("127.0.0.2"), &home));
-    alert_engine_source_restore(e, "1001", &home, (int64_t)(ng.wall_us / 1000000u) - 3 * 86400);
+    alert_engine_source_restore(e, "1001", &home,
+                                (int64_t)(ng.wall_us / 1000000u) - (int64_t)3 * 86400);
 
     alert_engine_event(e, &ng, 1000);
     assert_int_equal(seen.count, 1);
@@ -271,7 +272,8 @@ static void test_alert_new_country(void **state)
     for (size_t i = 2; i < seen.count; i++) {
         assert_int_equal(seen.alerts[i].metric, CFG_METRIC_NEW_SOURCE);
     }
-    alert_engine_set_geoip(e, NULL); /* the database goes: no more countries */
+    cfg.geo = NULL; /* a reload without the database: no more countries */
+    assert_int_equal(alert_engine_reconfigure(e, &cfg), 0);
     struct sw_event other = event_of(EV_SUCCESSFUL_AUTH, "1001", "192.0.2.1");
     size_t before = seen.count;
     alert_engine_event(e, &other, 4000);
@@ -282,6 +284,54 @@ static void test_alert_new_country(void **state)
     geoip_free(geo);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
+}
+
+/* A reload: a rule of the same name, metric, scope and window carries its count and its
+ * incident over to its new threshold and sinks; a rule whose window changed starts
+ * empty, its incident ended; messages go to the new deliver context from then on. */
+static void test_alert_reconfigure(void **state)
+{
+    (void)state;
+    struct seen before = { 0 };
+    struct alert_rule rules[2] = {
+        rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_TOTAL, 300, 3, 0),
+        rule_of(CFG_METRIC_AUTH_FAILURES, CFG_SCOPE_ACCOUNT, 300, 3, 0),
+    };
+    (void)snprintf(rules[1].name, sizeof(rules[1].name), "per_account");
+    struct alert_engine *e = engine_of(rules, 2, &before, NULL, 0);
+    fail_times(e, "1001", 4, 1000);
+    assert_int_equal(before.count, 2); /* both fire */
+    struct alert_engine_stats st;
+    alert_engine_stats_get(e, &st);
+    assert_int_equal(st.firing, 2);
+
+    struct seen after = { 0 };
+    rules[0].threshold = 5; /* carries on */
+    rules[0].sink_mask = 2;
+    rules[1].window_s = 600; /* starts again */
+    struct alert_engine_config cfg = { .rules = rules,
+                                       .rule_count = 2,
+                                       .max_keys = 8,
+                                       .new_source_days = 30,
+                                       .deliver = record,
+                                       .deliver_ctx = &after };
+    assert_int_equal(alert_engine_reconfigure(e, &cfg), 0);
+    alert_engine_stats_get(e, &st);
+    assert_int_equal(st.firing, 1);
+    alert_engine_tick(e, 2000); /* 4 is not above 5: resolved, to the new sinks */
+    assert_int_equal(after.count, 1);
+    assert_int_equal(after.alerts[0].state, ALERT_RESOLVED);
+    assert_string_equal(after.alerts[0].rule, "rule");
+    assert_int_equal(after.alerts[0].sink_mask, 2);
+    fail_times(e, "1001", 2, 3000); /* 6 in the carried window, 2 in the new one */
+    assert_int_equal(after.count, 2);
+    assert_int_equal(after.alerts[1].state, ALERT_FIRING);
+    assert_int_equal(after.alerts[1].value, 6);
+    fail_times(e, "1001", 2, 3500); /* 4 > 3 in the new per-account window */
+    assert_int_equal(after.alerts[after.count - 1].state, ALERT_FIRING);
+    assert_string_equal(after.alerts[after.count - 1].rule, "per_account");
+    assert_int_equal(before.count, 2); /* nothing more to the old context */
+    alert_engine_free(e);
 }
 
 static void test_alert_international_calls(void **state)
@@ -582,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_alert_table_refuses_keys_when_busy),
         cmocka_unit_test(test_alert_new_source_after_first_address),
         cmocka_unit_test(test_alert_new_country),
+        cmocka_unit_test(test_alert_reconfigure),
         cmocka_unit_test(test_alert_international_calls),
         cmocka_unit_test(test_alert_levels_calls_and_certificates),
         cmocka_unit_test(test_alert_sources_persist_and_restore),
