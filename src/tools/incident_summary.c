@@ -8,8 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/diag.h"
 #include "config/config.h"
 #include "number/money.h"
+#include "obs/geoip.h"
 #include "state/alert_sqlite.h"
 #include "tools/incident_int.h"
 
@@ -159,19 +161,46 @@ static void write_calls(const struct incident *inc, FILE *out)
     write_tally(&inc->call_sources, "address", false, out);
 }
 
+/* The country of an address written as text, or "-" when it is not one. */
+static void country_of(const struct geoip *geo, const char *address, char out[GEOIP_COUNTRY_CAP])
+{
+    struct sw_ip ip;
+    if (!sw_ip_parse(sv_from_cstr(address), &ip)) {
+        (void)snprintf(out, GEOIP_COUNTRY_CAP, "-");
+        return;
+    }
+    geoip_country(geo, &ip, out);
+}
+
 static void write_sources(const struct incident *inc, FILE *out)
 {
-    (void)fprintf(out, "\n## Sources involved\n\nAddresses of the anomalous security events "
-                       "(failures, refusals, bans):\n\n| address | events | first seen as |\n"
-                       "|---|---|---|\n");
+    /* With [alerts] geoip_db, each address gets its country as the alerts name it. */
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct geoip *geo = NULL;
+    if (geoip_open_configured(inc->cfg, &geo, &diag) != 0) {
+        geo = NULL; /* the summary goes on without countries */
+    }
+    sw_diag_fini(&diag);
+    (void)fprintf(out,
+                  "\n## Sources involved\n\nAddresses of the anomalous security events "
+                  "(failures, refusals, bans):\n\n| address | events | first seen as |%s\n"
+                  "|---|---|---|%s\n",
+                  geo != NULL ? " country |" : "", geo != NULL ? "---|" : "");
     size_t shown = inc->event_sources.count < TABLE_ROWS ? inc->event_sources.count : TABLE_ROWS;
     for (size_t i = 0; i < shown; i++) {
         const struct incident_tally_item *item = &inc->event_sources.items[i];
         char key[INCIDENT_KEY_CAP * 3];
         char note[INCIDENT_KEY_CAP * 3];
-        (void)fprintf(out, "| %s | %" PRIu64 " | %s |\n", SAFE(item->key, key), item->count,
-                      SAFE(item->note, note));
+        char country[GEOIP_COUNTRY_CAP] = "";
+        if (geo != NULL) {
+            country_of(geo, item->key, country);
+        }
+        (void)fprintf(out, "| %s | %" PRIu64 " | %s |%s%s%s\n", SAFE(item->key, key), item->count,
+                      SAFE(item->note, note), geo != NULL ? " " : "", country,
+                      geo != NULL ? " |" : "");
     }
+    geoip_free(geo);
 }
 
 static void write_blocked(const struct incident *inc, FILE *out)

@@ -7,6 +7,7 @@
 # receiver; then from 127.0.0.8, another DE address: a new-address alert naming DE, no
 # country alert. check-config and a SIGHUP refuse a corrupt database with file:line (the
 # one in force stays: an address it does not know is then country "unknown", reported).
+# The incident report's sources name the country of each address.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib_alerts.sh"
 
@@ -68,6 +69,7 @@ db.commit()
 sys.exit(0 if n == 1 else 1)
 PY
 
+since=$(date -u +%s)
 it_start_gateway gw.conf
 register 127.0.0.20
 it_wait_grep '"rule":"new_country".*"state":"firing"' hook.out 10 || it_fail "no new-country alert"
@@ -93,5 +95,13 @@ it_wait_grep 'reload: configuration reloaded' gateway.log 10 || it_fail "the goo
 it_gateway_alive
 it_log "new-country alerts: $(countries) (NG, unknown); new-address alert for .8 (DE)"
 [ "$(countries)" = 2 ] || it_fail "$(countries) new-country messages, expected 2"
+timeout 30 python3 "$tools/reg_guess.py" 127.0.0.21 "$gw_port" 1 --user 1001 --same-user \
+    >> reg.out || it_fail "reg_guess failed"
+it_wait_grep 'SecurityEvent="InvalidPassword".*127.0.0.21' security.log 10 || it_fail "no failure from .21"
 it_stop_gateway
+"$SIPWARDEN" incident report -c gw.conf --since "$since" --out bundle > report.out 2>&1 ||
+    it_fail "incident report: $(cat report.out)"
+grep -q '^| address | events | first seen as | country |' bundle/summary.md ||
+    it_fail "the report's sources have no country column"
+grep -q '^| 127.0.0.21 | .* | NG |$' bundle/summary.md || it_fail "the report does not place .21 in NG"
 it_log "ok"
