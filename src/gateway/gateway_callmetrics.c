@@ -1,19 +1,30 @@
 /*
  * Calls, international calls and spend on /metrics (gateway_callmetrics.h). The series
- * are registered once at start from the configuration's trunks and accounts; counting a
- * call is a lookup of its party among them and one lock-free add.
+ * are registered at start from the configuration's trunks and accounts, and for the
+ * parties a reload adds; counting a call is a lookup of its party in a hash index and one
+ * lock-free add.
+ *
+ * The index is insert-only with one writer (the main thread): a party is written
+ * completely, then its position is stored into an empty index cell with release; the
+ * readers (the event consumer, the housekeeping thread) load the cells with acquire, so
+ * a party they find is complete. Parties are never removed or changed.
  */
 #include "gateway/gateway_callmetrics.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 #include "config/config.h"
 #include "gateway/gateway_spend.h"
 #include "obs/metrics.h"
 #include "state/spendstore.h"
+
+/* Cells of the party index: a power of two, twice the parties at most. */
+#define PARTY_INDEX_CAP 512u
 
 enum call_direction { DIR_INBOUND, DIR_OUTBOUND, DIR_COUNT };
 
@@ -39,8 +50,13 @@ struct party {
 struct gw_call_metrics {
     struct metrics *reg;
     struct party parties[GW_CALL_METRICS_PARTIES + 2];
-    size_t party_count;
-    size_t other; /* index of "other" */
+    size_t party_count; /* main thread only */
+    size_t named_count; /* trunks and accounts among them */
+    size_t other;       /* index of "other" */
+    uint32_t calls_family;
+    uint32_t intl_family;
+    uint32_t spend_family;
+    _Atomic uint32_t index[PARTY_INDEX_CAP]; /* party position + 1; 0 = empty */
 };
 
 static int add_calls(struct gw_call_metrics *cm, struct party *p, uint32_t family)
@@ -74,21 +90,27 @@ static int add_spend(struct gw_call_metrics *cm, struct party *p, uint32_t famil
 static struct party *party_new(struct gw_call_metrics *cm, const char *kind, const char *name)
 {
     struct party *p = &cm->parties[cm->party_count++];
+    cm->named_count += name != NULL ? 1 : 0;
     (void)snprintf(p->key, sizeof(p->key), "%s%s%s", kind, name != NULL ? ":" : "",
                    name != NULL ? name : "");
     return p;
+}
+
+static void trunk_new(struct gw_call_metrics *cm, const struct cfg_trunk *trunk)
+{
+    struct party *p = party_new(cm, "trunk", trunk->name);
+    (void)snprintf(p->country_code, sizeof(p->country_code), "%s",
+                   trunk->country_code != NULL ? trunk->country_code : "");
 }
 
 /* The parties of the configuration: its trunks, then its accounts, then "global" and
  * "other"; at most GW_CALL_METRICS_PARTIES trunks and accounts. */
 static void list_parties(struct gw_call_metrics *cm, const struct cfg *cfg)
 {
-    for (size_t i = 0; i < cfg->trunk_count && cm->party_count < GW_CALL_METRICS_PARTIES; i++) {
-        struct party *p = party_new(cm, "trunk", cfg->trunks[i].name);
-        (void)snprintf(p->country_code, sizeof(p->country_code), "%s",
-                       cfg->trunks[i].country_code != NULL ? cfg->trunks[i].country_code : "");
+    for (size_t i = 0; i < cfg->trunk_count && cm->named_count < GW_CALL_METRICS_PARTIES; i++) {
+        trunk_new(cm, &cfg->trunks[i]);
     }
-    for (size_t i = 0; i < cfg->account_count && cm->party_count < GW_CALL_METRICS_PARTIES; i++) {
+    for (size_t i = 0; i < cfg->account_count && cm->named_count < GW_CALL_METRICS_PARTIES; i++) {
         (void)party_new(cm, "account", cfg->accounts[i].username);
     }
     (void)party_new(cm, "global", NULL);
@@ -96,14 +118,49 @@ static void list_parties(struct gw_call_metrics *cm, const struct cfg *cfg)
     (void)party_new(cm, "other", NULL);
 }
 
+static uint32_t index_hash(const char *key)
+{
+    return (uint32_t)sw_hash_bytes(key, strlen(key)) & (PARTY_INDEX_CAP - 1);
+}
+
+/* Publishes party `i` (complete) in the index. Main thread. */
+static void index_put(struct gw_call_metrics *cm, size_t i)
+{
+    uint32_t at = index_hash(cm->parties[i].key);
+    for (uint32_t step = 0; step < PARTY_INDEX_CAP; step++) {
+        _Atomic uint32_t *cell = &cm->index[(at + step) & (PARTY_INDEX_CAP - 1)];
+        if (atomic_load_explicit(cell, memory_order_relaxed) == 0) {
+            atomic_store_explicit(cell, (uint32_t)i + 1, memory_order_release);
+            return;
+        }
+    }
+}
+
+/* Registers the series of party `i`, then publishes it in the index. */
+static int party_register(struct gw_call_metrics *cm, size_t i)
+{
+    struct party *p = &cm->parties[i];
+    bool is_global = strcmp(p->key, "global") == 0;
+    bool is_other = i == cm->other;
+    int rc = is_global ? 0 : add_calls(cm, p, cm->calls_family);
+    if (rc == 0 && p->country_code[0] != '\0') {
+        const char *values[] = { p->key };
+        rc = metrics_series_add(cm->reg, cm->intl_family, values, &p->international);
+    }
+    if (rc == 0 && !is_other) {
+        rc = add_spend(cm, p, cm->spend_family);
+    }
+    if (rc == 0) {
+        index_put(cm, i);
+    }
+    return rc;
+}
+
 static int register_series(struct gw_call_metrics *cm)
 {
     static const char *const call_labels[] = { "party", "direction", "result" };
     static const char *const intl_labels[] = { "party" };
     static const char *const spend_labels[] = { "budget", "period" };
-    uint32_t calls = 0;
-    uint32_t intl = 0;
-    uint32_t spend = 0;
     const struct metrics_family_def calls_def = {
         .name = "sipwarden_calls_total",
         .help = "Calls ended, by trunk or account, direction (inbound = to the PBX) and result",
@@ -126,27 +183,15 @@ static int register_series(struct gw_call_metrics *cm)
         .label_names = spend_labels,
         .label_count = 2,
     };
-    int rc = metrics_family_add(cm->reg, &calls_def, &calls);
+    int rc = metrics_family_add(cm->reg, &calls_def, &cm->calls_family);
     if (rc == 0) {
-        rc = metrics_family_add(cm->reg, &intl_def, &intl);
+        rc = metrics_family_add(cm->reg, &intl_def, &cm->intl_family);
     }
     if (rc == 0) {
-        rc = metrics_family_add(cm->reg, &spend_def, &spend);
+        rc = metrics_family_add(cm->reg, &spend_def, &cm->spend_family);
     }
     for (size_t i = 0; i < cm->party_count && rc == 0; i++) {
-        struct party *p = &cm->parties[i];
-        bool is_global = strcmp(p->key, "global") == 0;
-        bool is_other = i == cm->other;
-        if (!is_global) {
-            rc = add_calls(cm, p, calls);
-        }
-        if (rc == 0 && p->country_code[0] != '\0') {
-            const char *values[] = { p->key };
-            rc = metrics_series_add(cm->reg, intl, values, &p->international);
-        }
-        if (rc == 0 && !is_other) {
-            rc = add_spend(cm, p, spend);
-        }
+        rc = party_register(cm, i);
     }
     return rc;
 }
@@ -175,9 +220,15 @@ void gw_call_metrics_free(struct gw_call_metrics *cm)
 
 static const struct party *find(const struct gw_call_metrics *cm, const char *key)
 {
-    for (size_t i = 0; i < cm->party_count; i++) {
-        if (strcmp(cm->parties[i].key, key) == 0) {
-            return &cm->parties[i];
+    uint32_t at = index_hash(key);
+    for (uint32_t step = 0; step < PARTY_INDEX_CAP; step++) {
+        uint32_t cell = atomic_load_explicit(&cm->index[(at + step) & (PARTY_INDEX_CAP - 1)],
+                                             memory_order_acquire);
+        if (cell == 0) {
+            return NULL; /* insert-only: the key would sit before the first empty cell */
+        }
+        if (strcmp(cm->parties[cell - 1].key, key) == 0) {
+            return &cm->parties[cell - 1];
         }
     }
     return NULL;
@@ -262,4 +313,40 @@ void gw_call_metrics_spend(struct gw_call_metrics *cm, unsigned slot, struct gw_
         metrics_set(cm->reg, slot, p->spend[PERIOD_LIVE], views[i].live_micro);
     }
     sw_free(views);
+}
+
+/* Adds party `kind:name` unless it exists or the parties are full; false when its series
+ * could not be registered (the party is then not published). */
+static bool reload_party(struct gw_call_metrics *cm, const char *kind, const char *name,
+                         const struct cfg_trunk *trunk, size_t *added)
+{
+    char key[sizeof(cm->parties[0].key)];
+    (void)snprintf(key, sizeof(key), "%s:%s", kind, name);
+    if (find(cm, key) != NULL || cm->named_count >= GW_CALL_METRICS_PARTIES) {
+        return true;
+    }
+    size_t i = cm->party_count;
+    if (trunk != NULL) {
+        trunk_new(cm, trunk);
+    } else {
+        (void)party_new(cm, kind, name);
+    }
+    if (party_register(cm, i) != 0) {
+        return false; /* its series stay registered, unused: it counts as "other" */
+    }
+    (*added)++;
+    return true;
+}
+
+size_t gw_call_metrics_reload(struct gw_call_metrics *cm, const struct cfg *cfg)
+{
+    size_t added = 0;
+    bool is_ok = true;
+    for (size_t i = 0; cm != NULL && i < cfg->trunk_count && is_ok; i++) {
+        is_ok = reload_party(cm, "trunk", cfg->trunks[i].name, &cfg->trunks[i], &added);
+    }
+    for (size_t i = 0; cm != NULL && i < cfg->account_count && is_ok; i++) {
+        is_ok = reload_party(cm, "account", cfg->accounts[i].username, NULL, &added);
+    }
+    return added;
 }

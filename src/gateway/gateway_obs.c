@@ -987,6 +987,10 @@ void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg)
     if (gw->obs != NULL) {
         gw_alerts_note_config(gw->obs->alerts, gw->config_path);
         gw_alerts_reloaded(gw->obs->alerts, cfg);
+        size_t added = gw_call_metrics_reload(gw->obs->call_metrics, cfg);
+        if (added > 0) {
+            log_notice(NULL, "reload: %zu new trunk(s) and account(s) on /metrics", added);
+        }
     }
 }
 

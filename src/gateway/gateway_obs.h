@@ -59,7 +59,8 @@ void gw_obs_reopen(struct gateway *gw);
  * country database). Returns 0 or an error with diag entries (the reload is refused). */
 int gw_obs_prepare_reload(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag);
 
-/* After a reload to `cfg`: what only a restart changes is said in the log (alerts). */
+/* After a reload to `cfg`: the alert rules and sinks follow it, and its new trunks and
+ * accounts get their call series on /metrics. */
 void gw_obs_reloaded(struct gateway *gw, const struct cfg *cfg);
 
 void gw_obs_stop(struct gateway *gw);

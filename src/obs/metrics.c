@@ -32,7 +32,9 @@ struct metrics {
     size_t family_count;
     size_t max_families;
     struct metric_series *series;
-    size_t series_count;
+    /* Stored with release once a series is complete: a reload may add series while the
+     * writers and a scrape run (only the main thread adds). */
+    atomic_size_t series_count;
     size_t max_series;
     unsigned slot_count;
     size_t slot_stride;      /* cells per slot, padded */
@@ -82,7 +84,8 @@ void metrics_free(struct metrics *reg)
             sw_free(f->label_names[l]);
         }
     }
-    for (size_t i = 0; i < reg->series_count && reg->series != NULL; i++) {
+    size_t series_count = atomic_load(&reg->series_count);
+    for (size_t i = 0; i < series_count && reg->series != NULL; i++) {
         for (size_t l = 0; l < METRICS_LABELS_MAX; l++) {
             sw_free(reg->series[i].label_values[l]);
         }
@@ -161,6 +164,26 @@ int metrics_family_add(struct metrics *reg, const struct metrics_family_def *def
     return 0;
 }
 
+/* Copies the label values of a series of `f` into `s` (the caller frees them on failure). */
+static int series_labels_copy(struct metric_series *s, const struct metric_family *f,
+                              const char *const *label_values)
+{
+    for (size_t l = 0; l < f->label_count; l++) {
+        /* The caller's array holds the family's label_count values (the contract), which
+         * the analyzer cannot tie to the family's count. */
+        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
+        const char *value = label_values != NULL ? label_values[l] : NULL;
+        if (value == NULL) {
+            return -SW_EBADARG;
+        }
+        s->label_values[l] = sw_strdup(value);
+        if (s->label_values[l] == NULL) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 int metrics_series_add(struct metrics *reg, uint32_t family, const char *const *label_values,
                        uint32_t *series)
 {
@@ -168,23 +191,24 @@ int metrics_series_add(struct metrics *reg, uint32_t family, const char *const *
         return -SW_EBADARG;
     }
     const struct metric_family *f = &reg->families[family];
-    if (reg->series_count == reg->max_series) {
+    size_t count = atomic_load_explicit(&reg->series_count, memory_order_relaxed);
+    if (count == reg->max_series) {
         return -SW_EFULL;
     }
-    struct metric_series *s = &reg->series[reg->series_count];
+    struct metric_series *s = &reg->series[count];
     memset(s, 0, sizeof(*s));
     s->family = family;
-    reg->series_count++;
-    for (size_t l = 0; l < f->label_count; l++) {
-        if (label_values == NULL || label_values[l] == NULL) {
-            return -SW_EBADARG;
+    int rc = series_labels_copy(s, f, label_values);
+    if (rc != 0) {
+        for (size_t l = 0; l < METRICS_LABELS_MAX; l++) {
+            sw_free(s->label_values[l]);
+            s->label_values[l] = NULL;
         }
-        s->label_values[l] = sw_strdup(label_values[l]);
-        if (s->label_values[l] == NULL) {
-            return -ENOMEM;
-        }
+        return rc;
     }
-    *series = (uint32_t)(reg->series_count - 1);
+    /* Published complete: a scrape that sees the count sees the labels. */
+    atomic_store_explicit(&reg->series_count, count + 1, memory_order_release);
+    *series = (uint32_t)count;
     return 0;
 }
 
@@ -195,7 +219,7 @@ static _Atomic uint64_t *cell(const struct metrics *reg, unsigned slot, uint32_t
 
 void metrics_add(struct metrics *reg, unsigned slot, uint32_t series, uint64_t delta)
 {
-    SW_ASSERT(slot < reg->slot_count && series < reg->series_count);
+    SW_ASSERT(slot < reg->slot_count && series < reg->max_series);
     _Atomic uint64_t *c = cell(reg, slot, series);
     /* One writer per slot: a plain load and store, no locked instruction. */
     uint64_t value = atomic_load_explicit(c, memory_order_relaxed);
@@ -204,13 +228,13 @@ void metrics_add(struct metrics *reg, unsigned slot, uint32_t series, uint64_t d
 
 void metrics_set(struct metrics *reg, unsigned slot, uint32_t series, int64_t value)
 {
-    SW_ASSERT(slot < reg->slot_count && series < reg->series_count);
+    SW_ASSERT(slot < reg->slot_count && series < reg->max_series);
     atomic_store_explicit(cell(reg, slot, series), (uint64_t)value, memory_order_relaxed);
 }
 
 uint64_t metrics_value(const struct metrics *reg, uint32_t series)
 {
-    SW_ASSERT(series < reg->series_count);
+    SW_ASSERT(series < reg->max_series);
     uint64_t sum = 0;
     for (unsigned s = 0; s < reg->slot_count; s++) {
         sum += atomic_load_explicit(cell(reg, s, series), memory_order_relaxed);
@@ -263,7 +287,8 @@ int metrics_render(const struct metrics *reg, struct sw_buf *out)
         sw_buf_fmt(out, "# HELP %s ", f->name);
         put_escaped(out, f->help, false);
         sw_buf_fmt(out, "\n# TYPE %s %s\n", f->name, f->type == METRIC_GAUGE ? "gauge" : "counter");
-        for (size_t s = 0; s < reg->series_count; s++) {
+        size_t series_count = atomic_load_explicit(&reg->series_count, memory_order_acquire);
+        for (size_t s = 0; s < series_count; s++) {
             if (reg->series[s].family == i) {
                 render_series(reg, f, (uint32_t)s, out);
             }

@@ -10,9 +10,11 @@
  * work the same way: each thread sets its own part, the scrape adds the parts.
  *
  * Threads: metrics_new, the *_add registration functions and metrics_free belong to the
- * main thread before the writers start; metrics_add/metrics_set for slot s only to the
- * thread that owns s; metrics_render and metrics_value from any thread (the admin HTTP
- * thread), seeing each cell's latest value.
+ * main thread before the writers start; metrics_series_add may also run later on the main
+ * thread (a reload's new trunks and accounts): a series is published complete, a scrape
+ * shows it from then on, and its writer may use it once the number is handed over;
+ * metrics_add/metrics_set for slot s only to the thread that owns s; metrics_render and
+ * metrics_value from any thread (the admin HTTP thread), seeing each cell's latest value.
  */
 #ifndef SW_OBS_METRICS_H
 #define SW_OBS_METRICS_H

@@ -112,10 +112,75 @@ static void test_callmetrics_count(void **state)
     sw_diag_fini(&diag);
 }
 
+/* A reload's new account and trunk get their own series (found through the index); the
+ * parties before keep theirs; a party already there is not added twice. */
+static void test_callmetrics_reload(void **state)
+{
+    (void)state;
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_string("test.conf", conf, &diag);
+    assert_non_null(cfg);
+    struct metrics_config mc = { .slot_count = 1, .max_series = 256 };
+    struct metrics *reg = NULL;
+    assert_int_equal(metrics_new(&mc, &reg), 0);
+    struct gw_call_metrics *cm = NULL;
+    assert_int_equal(gw_call_metrics_new(reg, cfg, &cm), 0);
+    struct call_record rec = record("account-pbx", "1002", "", "", 200);
+    gw_call_metrics_count(cm, 0, &rec); /* not configured yet: "other" */
+
+    char more[2048];
+    (void)snprintf(more, sizeof(more),
+                   "%s[1002]\ntype = account\nsecret = Str0ng-1002-xQ7v\n"
+                   "[second]\ntype = trunk\nprovider = udp:198.51.100.7:5060\n"
+                   "country_code = 44\n",
+                   conf);
+    /* Two trunks need a default one; [general] is the first section of `conf`. */
+    char *general = strstr(more, "[general]\n");
+    assert_non_null(general);
+    char patched[2100];
+    (void)snprintf(patched, sizeof(patched), "[general]\ndefault_trunk = provider\n%s",
+                   general + strlen("[general]\n"));
+    struct cfg *reloaded = cfg_load_string("test.conf", patched, &diag);
+    assert_non_null(reloaded);
+    assert_int_equal(gw_call_metrics_reload(cm, reloaded), 2);
+    assert_int_equal(gw_call_metrics_reload(cm, reloaded), 0);
+    gw_call_metrics_count(cm, 0, &rec);
+    struct call_record abroad = record("pbx-trunk", "", "second", "+4930123456", 200);
+    gw_call_metrics_count(cm, 0, &abroad);
+    struct call_record old = record("account-pbx", "1001", "", "", 200);
+    gw_call_metrics_count(cm, 0, &old);
+
+    char text[65536];
+    struct sw_buf out;
+    sw_buf_init(&out, text, sizeof(text) - 1);
+    assert_int_equal(metrics_render(reg, &out), 0);
+    text[out.len] = '\0';
+    assert_int_equal(value_of(text, "sipwarden_calls_total{party=\"account:1002\",direction="
+                                    "\"inbound\",result=\"answered\"}"),
+                     1);
+    assert_int_equal(value_of(text, "sipwarden_calls_total{party=\"other\",direction="
+                                    "\"inbound\",result=\"answered\"}"),
+                     1);
+    assert_int_equal(value_of(text, "sipwarden_calls_total{party=\"account:1001\",direction="
+                                    "\"inbound\",result=\"answered\"}"),
+                     1);
+    assert_int_equal(value_of(text, "sipwarden_international_calls_total{party=\"trunk:second\"}"),
+                     1);
+    assert_non_null(
+        strstr(text, "sipwarden_spend_micro{budget=\"account:1002\",period=\"today\"}"));
+    gw_call_metrics_free(cm);
+    metrics_free(reg);
+    cfg_free(reloaded);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_callmetrics_count),
+        cmocka_unit_test(test_callmetrics_reload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
