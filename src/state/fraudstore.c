@@ -370,6 +370,32 @@ static void counts_shift(const struct key_counts *in, struct key_counts *out, in
     }
 }
 
+/* The keys of one shard that changed (all of them when `is_all`). The lock is held while
+ * looking for the next one and let go for `fn` (slots are never deleted): once a second
+ * over a table sized for every key, a lock per slot was the idle gateway's main cost. */
+static size_t export_shard(struct shard *shard, int64_t wall_minus_mono_ms, bool is_all,
+                           struct key_counts *image, fraud_store_image_fn *fn, void *ctx)
+{
+    size_t exported = 0;
+    size_t i = 0;
+    pthread_mutex_lock(&shard->lock);
+    while (i < shard->cap && (is_all || shard->changed > 0)) {
+        struct key_counts *c = shard->slots[i++];
+        if (c == NULL || !(is_all || c->is_changed)) {
+            continue;
+        }
+        counts_shift(c, image, wall_minus_mono_ms - TIME_BIAS_MS);
+        shard->changed -= c->is_changed ? 1u : 0u;
+        c->is_changed = false;
+        pthread_mutex_unlock(&shard->lock);
+        fn(ctx, sv_from_cstr(image->key), image, sizeof(*image));
+        exported++;
+        pthread_mutex_lock(&shard->lock);
+    }
+    pthread_mutex_unlock(&shard->lock);
+    return exported;
+}
+
 static size_t memory_export_keys(void *impl, int64_t wall_minus_mono_ms, bool is_all,
                                  fraud_store_image_fn *fn, void *ctx)
 {
@@ -380,28 +406,7 @@ static size_t memory_export_keys(void *impl, int64_t wall_minus_mono_ms, bool is
     }
     size_t exported = 0;
     for (size_t s = 0; s < SHARDS; s++) {
-        struct shard *shard = &m->shards[s];
-        /* Once a second over a table sized for every key: a lock per slot of a shard
-         * without changes was the idle gateway's main cost. */
-        pthread_mutex_lock(&shard->lock);
-        bool is_skipped = !is_all && shard->changed == 0;
-        pthread_mutex_unlock(&shard->lock);
-        for (size_t i = 0; i < shard->cap && !is_skipped; i++) {
-            /* Slots are never deleted: the walk may let go of the lock between keys. */
-            pthread_mutex_lock(&shard->lock);
-            struct key_counts *c = shard->slots[i];
-            bool is_wanted = c != NULL && (is_all || c->is_changed);
-            if (is_wanted) {
-                counts_shift(c, image, wall_minus_mono_ms - TIME_BIAS_MS);
-                shard->changed -= c->is_changed ? 1u : 0u;
-                c->is_changed = false;
-            }
-            pthread_mutex_unlock(&shard->lock);
-            if (is_wanted) {
-                fn(ctx, sv_from_cstr(image->key), image, sizeof(*image));
-                exported++;
-            }
-        }
+        exported += export_shard(&m->shards[s], wall_minus_mono_ms, is_all, image, fn, ctx);
     }
     sw_free(image);
     return exported;
