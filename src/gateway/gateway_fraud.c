@@ -39,6 +39,11 @@ static void replay_one(void *ctx, const struct fraud_journal_entry *entry)
         fraud_store_wangiri_mark(store, entry->digits, entry->wall_ms / 1000);
         return;
     }
+    if (entry->kind == FRAUD_JOURNAL_END) {
+        fraud_store_dial_end(store, entry->key, entry->digits,
+                             entry->wall_ms - wall_minus_mono_ms(), entry->duration_ms);
+        return;
+    }
     struct fraud_dial dial = { .digits = entry->digits,
                                .is_international = entry->is_international,
                                .now_ms = entry->wall_ms - wall_minus_mono_ms() };

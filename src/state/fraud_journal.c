@@ -13,7 +13,7 @@
 #include "base/assert.h"
 #include "state/fraudstore.h"
 
-#define JOURNAL_MAGIC "sipwarden-fraud-journal-1"
+#define JOURNAL_MAGIC "sipwarden-fraud-journal-2" /* -1 had no duration */
 #define HEADER_BYTES  4096u
 #define RECORD_KEY    FRAUD_KEY_CAP
 #define RECORD_DIGITS 32u
@@ -24,6 +24,7 @@
 struct record {
     _Atomic uint64_t seq;
     int64_t wall_ms;
+    int64_t duration_ms;
     uint8_t kind;
     uint8_t is_international;
     uint8_t key_len;
@@ -129,8 +130,16 @@ static size_t clamp_copy(char *to, size_t cap, struct sv from)
     return len;
 }
 
+/* What a record says besides its kind and key. */
+struct record_body {
+    struct sv digits;
+    bool is_international;
+    int64_t wall_ms;
+    int64_t duration_ms;
+};
+
 static void append(struct fraud_journal *j, enum fraud_journal_kind kind, struct sv key,
-                   struct sv digits, bool is_international, int64_t wall_ms)
+                   const struct record_body *body)
 {
     uint64_t seq = atomic_fetch_add_explicit(&j->next_seq, 1, memory_order_relaxed);
     struct record *r = slot_at(j, (size_t)seq & (j->slots - 1));
@@ -139,11 +148,12 @@ static void append(struct fraud_journal *j, enum fraud_journal_kind kind, struct
      * stores in program order once the compiler keeps them in it. */
     atomic_store_explicit(&r->seq, 0, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
-    r->wall_ms = wall_ms;
+    r->wall_ms = body->wall_ms;
+    r->duration_ms = body->duration_ms;
     r->kind = (uint8_t)kind;
-    r->is_international = is_international ? 1u : 0u;
+    r->is_international = body->is_international ? 1u : 0u;
     r->key_len = (uint8_t)clamp_copy(r->key, sizeof(r->key), key);
-    r->digits_len = (uint8_t)clamp_copy(r->digits, sizeof(r->digits), digits);
+    r->digits_len = (uint8_t)clamp_copy(r->digits, sizeof(r->digits), body->digits);
     atomic_store_explicit(&r->seq, seq, memory_order_release);
 }
 
@@ -151,13 +161,23 @@ void fraud_journal_dial(struct fraud_journal *journal, struct sv key, struct sv 
                         bool is_international, int64_t wall_ms)
 {
     SW_ASSERT(journal != NULL);
-    append(journal, FRAUD_JOURNAL_DIAL, key, digits, is_international, wall_ms);
+    struct record_body body = { digits, is_international, wall_ms, 0 };
+    append(journal, FRAUD_JOURNAL_DIAL, key, &body);
+}
+
+void fraud_journal_dial_end(struct fraud_journal *journal, struct sv key, struct sv digits,
+                            int64_t dial_wall_ms, int64_t duration_ms)
+{
+    SW_ASSERT(journal != NULL);
+    struct record_body body = { digits, false, dial_wall_ms, duration_ms };
+    append(journal, FRAUD_JOURNAL_END, key, &body);
 }
 
 void fraud_journal_mark(struct fraud_journal *journal, struct sv digits, int64_t at_s)
 {
     SW_ASSERT(journal != NULL);
-    append(journal, FRAUD_JOURNAL_MARK, sv_from_cstr(""), digits, false, at_s * 1000);
+    struct record_body body = { digits, false, at_s * 1000, 0 };
+    append(journal, FRAUD_JOURNAL_MARK, sv_from_cstr(""), &body);
 }
 
 uint64_t fraud_journal_next_seq(struct fraud_journal *journal)
@@ -181,7 +201,8 @@ static bool is_replayable(const struct record *r, uint64_t seq, uint64_t since_s
                           int64_t not_before_wall_ms)
 {
     return seq != 0 && seq >= since_seq && r->wall_ms >= not_before_wall_ms &&
-           (r->kind == FRAUD_JOURNAL_DIAL || r->kind == FRAUD_JOURNAL_MARK) &&
+           (r->kind == FRAUD_JOURNAL_DIAL || r->kind == FRAUD_JOURNAL_MARK ||
+            r->kind == FRAUD_JOURNAL_END) &&
            r->key_len <= sizeof(r->key) && r->digits_len <= sizeof(r->digits);
 }
 
@@ -211,6 +232,7 @@ size_t fraud_journal_replay(struct fraud_journal *journal, uint64_t since_seq,
             .key = { r->key, r->key_len },
             .digits = { r->digits, r->digits_len },
             .is_international = r->is_international != 0,
+            .duration_ms = r->duration_ms,
         };
         fn(ctx, &entry);
     }

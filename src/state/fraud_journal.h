@@ -7,7 +7,8 @@
  * process being killed (kill -9, a crash); not a power cut, which the once-a-second save
  * bounds.
  *
- * Each dial counted and each Wangiri mark made is appended after it was counted in memory,
+ * Each dial counted, each dial's end and each Wangiri mark made is appended after it was
+ * counted in memory,
  * and before the call it admitted goes on. A save records the journal's next sequence number
  * read before it exported the counters; a load replays every record from that number on. A
  * dial counted while the export ran is then counted twice after a crash, never zero times.
@@ -29,6 +30,7 @@
 enum fraud_journal_kind {
     FRAUD_JOURNAL_DIAL = 1,
     FRAUD_JOURNAL_MARK = 2,
+    FRAUD_JOURNAL_END = 3, /* a dial's answered duration, for the short-call detector */
 };
 
 /* One record as replayed. */
@@ -39,6 +41,7 @@ struct fraud_journal_entry {
     struct sv key;    /* DIAL: the account or trunk key */
     struct sv digits; /* E.164 without '+' */
     bool is_international;
+    int64_t duration_ms; /* END: how long the call was answered (0: never) */
 };
 
 struct fraud_journal;
@@ -54,6 +57,11 @@ void fraud_journal_close(struct fraud_journal *journal);
  * for a record are cut (the counters key on at most FRAUD_KEY_CAP bytes anyway). */
 void fraud_journal_dial(struct fraud_journal *journal, struct sv key, struct sv digits,
                         bool is_international, int64_t wall_ms);
+
+/* Appends the end of the dial of `key` to `digits` made at the wall-clock `dial_wall_ms`:
+ * answered for `duration_ms` (0: never answered). */
+void fraud_journal_dial_end(struct fraud_journal *journal, struct sv key, struct sv digits,
+                            int64_t dial_wall_ms, int64_t duration_ms);
 
 /* Appends a Wangiri mark of `digits` at the wall-clock second `at_s`. */
 void fraud_journal_mark(struct fraud_journal *journal, struct sv digits, int64_t at_s);

@@ -41,6 +41,7 @@ static int teardown(void **state)
 struct seen {
     size_t count;
     uint64_t seq[64];
+    int64_t duration[64];
     char text[64][160]; /* kind key digits international wall_ms */
 };
 
@@ -49,6 +50,7 @@ static void collect(void *ctx, const struct fraud_journal_entry *e)
     struct seen *seen = ctx;
     if (seen->count < 64) {
         seen->seq[seen->count] = e->seq;
+        seen->duration[seen->count] = e->duration_ms;
         (void)snprintf(seen->text[seen->count], sizeof(seen->text[0]), "%d %.*s %.*s %d %lld",
                        (int)e->kind, (int)e->key.len, e->key.ptr, (int)e->digits.len, e->digits.ptr,
                        e->is_international ? 1 : 0, (long long)e->wall_ms);
@@ -174,13 +176,18 @@ static void test_fraud_journal_gets_the_store_dials(void **state)
     fraud_store_set_journal(store, j);
     fraud_store_dial(store, SV("account:bob"), &d, &cfg, &r);
     fraud_store_wangiri_mark(store, SV("23591234567"), WALL_MS / 1000);
+    fraud_store_dial_end(store, SV("account:bob"), SV("4930123456"), 1000, 4000);
     fraud_store_set_journal(store, NULL);
     fraud_store_dial(store, SV("account:bob"), &d, &cfg, &r); /* after: not journaled */
     assert_int_equal(r.calls_minute, 3);
     struct seen seen;
-    assert_int_equal(replay(j, 1, 0, &seen), 2);
+    assert_int_equal(replay(j, 1, 0, &seen), 3);
     assert_non_null(strstr(seen.text[0], "1 account:bob 4930123456 1 "));
     assert_string_equal(seen.text[1], "2  23591234567 0 1796644800000");
+    /* The end of the dial, at the dial's wall-clock time (that of the first record: the
+     * store's monotonic 1000 is the same instant), answered 4 s. */
+    assert_non_null(strstr(seen.text[2], "3 account:bob 4930123456 0 "));
+    assert_int_equal(seen.duration[2], 4000);
     fraud_journal_close(j);
     fraud_store_free(store);
 }
