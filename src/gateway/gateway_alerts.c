@@ -41,8 +41,8 @@ struct gw_outlet {
 
 struct gw_alerts {
     struct alert_engine *engine;
-    /* `sinks` and `carried` change on the main thread (a reload) under `lock`, which the
-     * housekeeping thread's metrics take to read them. */
+    /* `sinks`, `carried` and the trunk watch change on the main thread (a reload) under
+     * `lock`, which the housekeeping thread takes to read them. */
     pthread_mutex_t lock;
     struct alert_sinks *sinks;
     struct gw_outlet *outlet;       /* the engine's deliver context: `sinks` */
@@ -142,6 +142,54 @@ void gw_alerts_note_config(struct gw_alerts *alerts, const char *path)
     alert_sqlite_note_config(alerts->db, (int64_t)(sw_wall_us() / 1000u), path, sha256);
 }
 
+/* The trunks whose registration is watched, by their place in `cfg` (the index the
+ * registrations are kept under). */
+struct trunk_watch {
+    bool registers[GW_ALERT_TRUNKS_MAX];
+    char *names[GW_ALERT_TRUNKS_MAX];
+    size_t count;
+};
+
+static void trunk_watch_fini(struct trunk_watch *w)
+{
+    for (size_t i = 0; i < w->count; i++) {
+        sw_free(w->names[i]);
+        w->names[i] = NULL;
+    }
+    w->count = 0;
+}
+
+static int trunk_watch_of(const struct cfg *cfg, struct trunk_watch *out)
+{
+    *out = (struct trunk_watch){ 0 };
+    out->count = cfg->trunk_count < GW_ALERT_TRUNKS_MAX ? cfg->trunk_count : GW_ALERT_TRUNKS_MAX;
+    for (size_t i = 0; i < out->count; i++) {
+        out->registers[i] = cfg->trunks[i].is_register;
+        if ((out->names[i] = sw_strdup(cfg->trunks[i].name)) == NULL) {
+            trunk_watch_fini(out);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Puts `w` in force (the old names go into `w`). A reload registers every trunk again, so
+ * none counts as having registered until it has under the new configuration: a loss
+ * then is a loss, not the moment between the two registrations. Lock held. */
+static void trunk_watch_swap(struct gw_alerts *a, struct trunk_watch *w)
+{
+    struct trunk_watch old = { .count = a->trunk_count };
+    for (size_t i = 0; i < GW_ALERT_TRUNKS_MAX; i++) {
+        old.registers[i] = a->trunk_registers[i];
+        old.names[i] = a->trunk_names[i];
+        a->trunk_registers[i] = w->registers[i];
+        a->trunk_names[i] = w->names[i];
+        a->trunk_was_registered[i] = false;
+    }
+    a->trunk_count = w->count;
+    *w = old;
+}
+
 static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
 {
     const char *certs[2] = { cfg->tls.certificate, cfg->stir.signing_certificate };
@@ -150,15 +198,12 @@ static int copy_names(struct gw_alerts *a, const struct cfg *cfg)
             return -ENOMEM;
         }
     }
-    a->trunk_count =
-        cfg->trunk_count < GW_ALERT_TRUNKS_MAX ? cfg->trunk_count : GW_ALERT_TRUNKS_MAX;
-    for (size_t i = 0; i < a->trunk_count; i++) {
-        a->trunk_registers[i] = cfg->trunks[i].is_register;
-        if ((a->trunk_names[i] = sw_strdup(cfg->trunks[i].name)) == NULL) {
-            return -ENOMEM;
-        }
+    struct trunk_watch w;
+    int rc = trunk_watch_of(cfg, &w);
+    if (rc == 0) {
+        trunk_watch_swap(a, &w); /* nothing watched before: nothing to free */
     }
-    return 0;
+    return rc;
 }
 
 static void persist_source(void *ctx, const char *account, const struct sw_ip *ip, int64_t seen_s)
@@ -379,6 +424,15 @@ void gw_alerts_reloaded(struct gw_alerts *alerts, const struct cfg *cfg)
                    alert_sinks_count(alerts->sinks));
     }
     atomic_store(&alerts->is_peak_due, true);
+    struct trunk_watch w;
+    if (trunk_watch_of(cfg, &w) != 0) {
+        log_err(NULL, "reload: alerts: out of memory: the trunk registrations watched stay");
+        return;
+    }
+    pthread_mutex_lock(&alerts->lock);
+    trunk_watch_swap(alerts, &w);
+    pthread_mutex_unlock(&alerts->lock);
+    trunk_watch_fini(&w);
 }
 
 int gw_alerts_new(const struct cfg *cfg, struct gw_alerts **out, struct sw_diag *diag)
@@ -612,7 +666,9 @@ void gw_alerts_tick(struct gw_alerts *alerts, uint64_t events_dropped)
                              (int64_t)(events_dropped - alerts->events_dropped), now_ms);
         alerts->events_dropped = events_dropped;
     }
+    pthread_mutex_lock(&alerts->lock); /* a reload may be replacing the trunk watch */
     check_trunks(alerts, now_ms);
+    pthread_mutex_unlock(&alerts->lock);
     if (atomic_exchange(&alerts->is_peak_due, false)) {
         apply_peak(alerts); /* the reloaded rules start from the configured peak */
     }
