@@ -23,6 +23,20 @@ bool sw_ip_from_sockaddr(const struct sockaddr_storage *ss, struct sw_ip *out)
     return false;
 }
 
+void sw_ip_to_sockaddr(const struct sw_ip *ip, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (sw_ip_is_v4(ip)) {
+        struct sockaddr_in *in = (struct sockaddr_in *)out;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, &ip->bytes[12], 4);
+        return;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, ip->bytes, sizeof(ip->bytes));
+}
+
 bool sw_ip_is_v4(const struct sw_ip *ip)
 {
     return memcmp(ip->bytes, v4_mapped_prefix, 12) == 0;

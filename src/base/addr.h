@@ -30,6 +30,10 @@ struct sw_cidr {
 /* The IP of a socket address (AF_INET or AF_INET6); false for other families. */
 bool sw_ip_from_sockaddr(const struct sockaddr_storage *ss, struct sw_ip *out);
 
+/* The socket address of `ip`, port 0: an IPv4-mapped address as AF_INET (where an IPv6
+ * table or database keeps IPv4 networks apart), any other as AF_INET6. */
+void sw_ip_to_sockaddr(const struct sw_ip *ip, struct sockaddr_storage *out);
+
 /* True when `ip` is an IPv4 address in the mapped form. */
 bool sw_ip_is_v4(const struct sw_ip *ip);
 

@@ -288,20 +288,6 @@ struct alert_log *gw_obs_alert_log(struct gateway *gw)
 
 /* ---- the gate's hooks -------------------------------------------------------------- */
 
-static void ip_to_sockaddr(const struct sw_ip *ip, struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (sw_ip_is_v4(ip)) {
-        struct sockaddr_in *in = (struct sockaddr_in *)out;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, &ip->bytes[12], 4);
-        return;
-    }
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-    in6->sin6_family = AF_INET6;
-    memcpy(&in6->sin6_addr, ip->bytes, 16);
-}
-
 static bool gate_is_banned(void *ctx, const struct sw_ip *ip, uint64_t now_ms)
 {
     (void)now_ms; /* bans are in wall-clock seconds: they outlive a restart */
@@ -319,7 +305,7 @@ static bool gate_is_over_budget(void *ctx, const struct sw_ip *ip, uint64_t now_
     if (r == RATELIMIT_FLOOD) {
         struct sw_event ev;
         sw_event_init(&ev, EV_RATE_EXCEEDED);
-        ip_to_sockaddr(ip, &ev.remote);
+        sw_ip_to_sockaddr(ip, &ev.remote);
         ev.count = obs->flood_threshold;
         SW_EVENT_SET(&ev, module, SV("gate"));
         SW_EVENT_SET(&ev, detail, SV("packet flood over the per-source budget"));

@@ -17,22 +17,6 @@ struct geoip {
 
 static const char unknown[] = "unknown";
 
-/* The address as the socket address libmaxminddb takes: IPv4 as AF_INET, so that an IPv6
- * database finds it where IPv4 networks live (::/96). */
-static void sockaddr_of(const struct sw_ip *ip, struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (sw_ip_is_v4(ip)) {
-        struct sockaddr_in *in = (struct sockaddr_in *)out;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, &ip->bytes[12], 4);
-        return;
-    }
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-    in6->sin6_family = AF_INET6;
-    memcpy(&in6->sin6_addr, ip->bytes, sizeof(ip->bytes));
-}
-
 /* Copies a two-letter code of `data` into `out`; false when it is not one. */
 static bool take_code(const MMDB_entry_data_s *data, char out[GEOIP_COUNTRY_CAP])
 {
@@ -54,7 +38,7 @@ static bool take_code(const MMDB_entry_data_s *data, char out[GEOIP_COUNTRY_CAP]
 static int lookup(const struct geoip *geo, const struct sw_ip *ip, char out[GEOIP_COUNTRY_CAP])
 {
     struct sockaddr_storage ss;
-    sockaddr_of(ip, &ss);
+    sw_ip_to_sockaddr(ip, &ss); /* IPv4 as AF_INET: where an IPv6 database keeps it */
     int mmdb_error = MMDB_SUCCESS;
     MMDB_lookup_result_s result =
         MMDB_lookup_sockaddr(&geo->db, (const struct sockaddr *)&ss, &mmdb_error);

@@ -123,6 +123,25 @@ static void test_sockaddr_parse_and_format(void **state)
     assert_true(sw_sockaddr_eq(&ss, &other));
 }
 
+/* An IP to a socket address and back: IPv4 as AF_INET, IPv6 as AF_INET6, port 0. */
+static void test_ip_to_sockaddr_round_trip(void **state)
+{
+    (void)state;
+    static const char *const texts[] = { "192.0.2.7", "2001:db8::1", "::ffff:198.51.100.9" };
+    static const int families[] = { AF_INET, AF_INET6, AF_INET };
+    for (size_t i = 0; i < 3; i++) {
+        struct sw_ip ip;
+        struct sw_ip back;
+        struct sockaddr_storage ss;
+        assert_true(sw_ip_parse(sv_from_cstr(texts[i]), &ip));
+        sw_ip_to_sockaddr(&ip, &ss);
+        assert_int_equal(ss.ss_family, families[i]);
+        assert_int_equal(sw_sockaddr_port(&ss), 0);
+        assert_true(sw_ip_from_sockaddr(&ss, &back));
+        assert_true(sw_ip_eq(&ip, &back));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_ip_format_round_trip),
         cmocka_unit_test(test_ip_aggregate_table),
         cmocka_unit_test(test_sockaddr_parse_and_format),
+        cmocka_unit_test(test_ip_to_sockaddr_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
