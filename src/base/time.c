@@ -29,3 +29,8 @@ int64_t sw_wall_s(void)
 {
     return (int64_t)(clock_us(CLOCK_REALTIME) / 1000000u);
 }
+
+int64_t sw_wall_minus_mono_ms(void)
+{
+    return (int64_t)(sw_wall_us() / 1000u) - (int64_t)sw_mono_ms();
+}

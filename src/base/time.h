@@ -15,4 +15,8 @@ uint64_t sw_mono_us(void);
 uint64_t sw_wall_us(void);
 int64_t sw_wall_s(void);
 
+/* The wall clock minus the monotonic clock now, in ms: what turns a monotonic instant into
+ * a wall-clock one that still means the same after a restart or a reboot. */
+int64_t sw_wall_minus_mono_ms(void);
+
 #endif

@@ -26,12 +26,6 @@ struct gw_fraud {
 
 #define KEEP_JOURNAL_MS ((int64_t)2 * 3600 * 1000) /* the longest window is an hour */
 
-/* The wall clock minus the monotonic clock, in ms: what turns one into the other. */
-static int64_t wall_minus_mono_ms(void)
-{
-    return (int64_t)(sw_wall_us() / 1000u) - (int64_t)sw_mono_ms();
-}
-
 static void replay_one(void *ctx, const struct fraud_journal_entry *entry)
 {
     struct fraud_store *store = ctx;
@@ -41,12 +35,12 @@ static void replay_one(void *ctx, const struct fraud_journal_entry *entry)
     }
     if (entry->kind == FRAUD_JOURNAL_END) {
         fraud_store_dial_end(store, entry->key, entry->digits,
-                             entry->wall_ms - wall_minus_mono_ms(), entry->duration_ms);
+                             entry->wall_ms - sw_wall_minus_mono_ms(), entry->duration_ms);
         return;
     }
     struct fraud_dial dial = { .digits = entry->digits,
                                .is_international = entry->is_international,
-                               .now_ms = entry->wall_ms - wall_minus_mono_ms() };
+                               .now_ms = entry->wall_ms - sw_wall_minus_mono_ms() };
     struct velocity_cfg quiet = { 0 }; /* counted again, not judged again */
     struct fraud_dial_result ignored;
     fraud_store_dial(store, entry->key, &dial, &quiet, &ignored);
@@ -87,7 +81,7 @@ int gw_fraud_open(const struct cfg *cfg, struct gw_fraud **out)
     int rc = f->store == NULL ? -ENOMEM : fraud_sqlite_open(cfg->state.path, &f->db);
     struct fraud_sqlite_loaded loaded = { 0 };
     if (rc == 0) {
-        rc = fraud_sqlite_load(f->db, f->store, wall_minus_mono_ms(),
+        rc = fraud_sqlite_load(f->db, f->store, sw_wall_minus_mono_ms(),
                                (int64_t)(sw_wall_us() / 1000u), &loaded);
     }
     size_t replayed = 0;
@@ -120,7 +114,7 @@ void gw_fraud_save(struct gw_fraud *f)
         /* The position first: every dial before it was counted before the export began. */
         struct fraud_sqlite_save_at at = {
             .journal_seq = f->journal != NULL ? fraud_journal_next_seq(f->journal) : 0,
-            .wall_minus_mono_ms = wall_minus_mono_ms(),
+            .wall_minus_mono_ms = sw_wall_minus_mono_ms(),
             .now_wall_ms = (int64_t)(sw_wall_us() / 1000u),
         };
         (void)fraud_sqlite_save(f->db, f->store, &at, false); /* logged; retried */

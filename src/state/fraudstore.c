@@ -580,8 +580,7 @@ void fraud_store_dial_end(struct fraud_store *store, struct sv key, struct sv di
     store->ops->dial_end(store->impl, key, digits, at_ms, duration_ms);
     struct fraud_journal *journal = atomic_load_explicit(&store->journal, memory_order_acquire);
     if (journal != NULL) {
-        int64_t wall_minus_mono_ms = (int64_t)(sw_wall_us() / 1000u) - (int64_t)sw_mono_ms();
-        fraud_journal_dial_end(journal, key, digits, at_ms + wall_minus_mono_ms, duration_ms);
+        fraud_journal_dial_end(journal, key, digits, at_ms + sw_wall_minus_mono_ms(), duration_ms);
     }
 }
 
