@@ -95,6 +95,8 @@ static void test_scanner_tag_shapes(void **state)
     /* svmap's: "7f00000161e4" 0x01 "4294967295"; svwar's: "1000" 0x01 "1234567". */
     assert_true(scanner_tag_is_sipvicious(SV("3766303030303031363165340134323934393637323935")));
     assert_true(scanner_tag_is_sipvicious(SV("313030300131323334353637")));
+    /* Longer than a 32-bit number in decimal: not createTag's. */
+    assert_false(scanner_tag_is_sipvicious(SV("31303030013132333435363738393031")));
     /* A phone's random tags with a 0x01 byte between printable ones, not SIPVicious':
      * the 0x01 last, one digit after it, letters after it. */
     assert_false(scanner_tag_is_sipvicious(SV("6bf94a01")));

@@ -148,6 +148,9 @@ static void test_fraud_journal_cuts_long_keys_and_refuses_bad_sizes(void **state
     assert_int_equal(fraud_journal_open(path, 12, &j), -EINVAL);
     assert_null(j);
     assert_int_equal(fraud_journal_open(path, 0, &j), -EINVAL);
+    /* A folder that does not exist: the error, not a journal. */
+    assert_int_equal(fraud_journal_open("/nonexistent-sipwarden/x.fraudq", 4, &j), -ENOENT);
+    assert_null(j);
     assert_int_equal(fraud_journal_open(path, 4, &j), 0);
     char key[200];
     memset(key, 'k', sizeof(key));
