@@ -11,27 +11,19 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
-#include "base/hash.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "call/reply.h"
 #include "call/txn.h"
 #include "call/uac_auth.h"
+#include "net/steer.h"
 #include "sip/msg.h"
 
 /* Call-IDs we make start with "sw", two hex digits of the owner worker, then 30 random hex. */
 unsigned b2bua_owner_of(struct sv call_id, unsigned worker_count)
 {
-    if (worker_count <= 1) {
-        return 0;
-    }
-    if (call_id.len >= 4 && call_id.ptr[0] == 's' && call_id.ptr[1] == 'w') {
-        int owner = sv_hex_byte(call_id.ptr + 2);
-        if (owner >= 0 && (unsigned)owner < worker_count) {
-            return (unsigned)owner;
-        }
-    }
-    return (unsigned)(sw_hash_sv(call_id) % worker_count);
+    /* The kernel's steering program chooses the same way (net/steer.h). */
+    return net_steer_owner(call_id, worker_count);
 }
 
 bool b2bua_fstr_set(char *dst, size_t cap, size_t *len, struct sv value)

@@ -256,6 +256,7 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         .source_v6_prefix_len = cfg->ban.ipv6_prefix,
         .first_byte_timeout_ms = cfg->general.first_byte_timeout * 1000u,
         .idle_timeout_ms = cfg->general.idle_timeout * 1000u,
+        .steer_udp = cfg->general.steer_udp,
     };
     struct net_handlers handlers = {
         .on_message = gw_on_message,
@@ -337,6 +338,7 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
                    "%u count as the PBX's ([pbx] match_port)",
                    gen->cfg->pbx.address.host, gen->cfg->pbx.address.port);
     }
+    gw_steer_report(gw);
     if (gw->kdrop != NULL) {
         log_notice(NULL, "ban: kernel drop filter attached to %zu sockets", gw->kdrop_sockets);
     }

@@ -98,6 +98,8 @@ struct gateway {
     struct ban_bpf *kdrop; /* [ban] kernel_drop; NULL = off or refused; owned by the ban
                               store (a backend), freed with it */
     size_t kdrop_sockets;  /* sockets the filter is attached to */
+    /* Messages a worker handed to the worker owning their Call-ID (gw_steer_*). */
+    atomic_uint_fast64_t handoffs;
     struct sv hide_headers[32];
     size_t hide_header_count;
     struct sip_limits limits;
@@ -200,5 +202,22 @@ struct gw_kdrop_series {
 int gw_kdrop_metrics_add(struct metrics *metrics, struct gw_kdrop_series *out);
 void gw_kdrop_metrics_update(const struct gateway *gw, struct metrics *metrics, unsigned slot,
                              const struct gw_kdrop_series *series);
+
+/*
+ * gateway_steer.c: UDP steering by Call-ID (net/steer.h) and what it leaves to the
+ * workers: sipwarden_udp_steered_total{how} (the kernel program's counts) and
+ * sipwarden_worker_handoffs_total (messages one worker handed to another). Added once at
+ * start; updated by the housekeeping thread into metrics slot `slot`. gw_steer_report
+ * says once at start whether the kernel steers.
+ */
+struct gw_steer_series {
+    uint32_t steered[3]; /* STEER_BY_OWNER, STEER_BY_HASH, STEER_UNMATCHED */
+    uint32_t handoffs;
+};
+
+int gw_steer_metrics_add(struct metrics *metrics, struct gw_steer_series *out);
+void gw_steer_metrics_update(struct gateway *gw, struct metrics *metrics, unsigned slot,
+                             const struct gw_steer_series *series);
+void gw_steer_report(const struct gateway *gw);
 
 #endif

@@ -49,7 +49,9 @@ static void hand_off(struct gateway *gw, struct worker *owner, const struct net_
     memcpy(h->data, msg->data.ptr, msg->data.len);
     if (worker_post(owner, handoff_run, h) != 0) {
         sw_free(h);
+        return;
     }
+    atomic_fetch_add_explicit(&gw->handoffs, 1, memory_order_relaxed);
 }
 
 static struct net_dest reply_dest(const struct net_msg *msg)

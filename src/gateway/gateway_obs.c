@@ -87,6 +87,7 @@ struct gw_obs {
     struct metrics_events metric_events;
     uint32_t gate_series[GATE_RESULT_COUNT];
     struct gw_kdrop_series kdrop_series;
+    struct gw_steer_series steer_series;
     uint32_t gauge_series[GW_GAUGE_COUNT];
     struct evq *evq;
     unsigned claimable; /* producer slots 0..claimable-1 go to threads as they emit */
@@ -762,6 +763,9 @@ static int add_metrics(struct gw_obs *obs, const struct cfg *cfg, unsigned worke
         rc = gw_kdrop_metrics_add(obs->metrics, &obs->kdrop_series);
     }
     if (rc == 0) {
+        rc = gw_steer_metrics_add(obs->metrics, &obs->steer_series);
+    }
+    if (rc == 0) {
         rc = add_gauges(obs);
     }
     if (rc == 0) {
@@ -866,6 +870,7 @@ static void update_metrics(struct gw_obs *obs)
         metrics_set(m, GW_METRIC_HOUSE, obs->gauge_series[i], values[i]);
     }
     gw_kdrop_metrics_update(obs->gw, m, GW_METRIC_HOUSE, &obs->kdrop_series);
+    gw_steer_metrics_update(obs->gw, m, GW_METRIC_HOUSE, &obs->steer_series);
     gw_call_metrics_spend(obs->call_metrics, GW_METRIC_HOUSE, obs->spend);
 }
 

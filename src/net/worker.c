@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "net/loop.h"
 #include "net/srccap.h"
+#include "net/steer.h"
 #include "net/stream.h"
 #include "net/udp.h"
 
@@ -71,6 +72,8 @@ struct net_group {
     struct srccap *sources; /* NULL = no per-source cap */
     uint32_t max_per_known_source;
     uint32_t max_per_unknown_source;
+    struct net_steer *steer; /* NULL = off */
+    char steer_why[192];
 };
 
 unsigned worker_index(const struct worker *worker)
@@ -429,6 +432,41 @@ static int group_init_sources(struct net_group *g, const struct net_settings *s)
     return g->sources != NULL ? 0 : -ENOMEM;
 }
 
+/* Every worker's sockets are open, in worker order: index i of each group is worker i. */
+static void group_steer(struct net_group *g, const struct net_settings *s)
+{
+    if (!s->steer_udp || g->worker_count < 2) {
+        (void)snprintf(g->steer_why, sizeof(g->steer_why), "%s",
+                       s->steer_udp ? "one worker" : "turned off");
+        return;
+    }
+    int rc = net_steer_new(g->worker_count, &g->steer, g->steer_why, sizeof(g->steer_why));
+    struct worker *first = &g->workers[0];
+    for (size_t i = 0; i < first->udp_count && rc == 0; i++) {
+        rc = net_steer_attach(g->steer, first->udp[i].watch.fd);
+        if (rc != 0) {
+            (void)snprintf(g->steer_why, sizeof(g->steer_why),
+                           "cannot attach the steering program: %s", sw_strerror(rc));
+        }
+    }
+    if (rc != 0) {
+        /* A group attached before the failure keeps steering: ownership is checked again
+           in user space, so a half-steered set of listeners stays correct. */
+        net_steer_free(g->steer);
+        g->steer = NULL;
+    }
+}
+
+const struct net_steer *net_group_steer(const struct net_group *group)
+{
+    return group->steer;
+}
+
+const char *net_group_steer_why(const struct net_group *group)
+{
+    return group->steer != NULL ? "" : group->steer_why;
+}
+
 /* NOLINTNEXTLINE(readability-function-size): its contract takes 8 parameters (worker.h). */
 int net_group_new(const struct net_listener *listeners, size_t listener_count,
                   const struct net_settings *settings, const struct net_handlers *handlers,
@@ -468,6 +506,7 @@ int net_group_new(const struct net_listener *listeners, size_t listener_count,
             return rc;
         }
     }
+    group_steer(g, &s);
     *out = g;
     return 0;
 }
@@ -527,5 +566,6 @@ void net_group_free(struct net_group *group)
     }
     sw_free(group->workers);
     srccap_free(group->sources);
+    net_steer_free(group->steer);
     sw_free(group);
 }

@@ -22,6 +22,7 @@ struct loop;
 struct worker;
 struct net_group;
 struct net_tls_settings;
+struct net_steer;
 
 /* One address the gateway listens on. */
 struct net_listener {
@@ -116,6 +117,9 @@ struct net_settings {
     unsigned source_v6_prefix_len;  /* IPv6 sources count per prefix (0 = the address) */
     uint32_t first_byte_timeout_ms; /* an accepted connection (after its TLS handshake)
                                        that has sent nothing closes after this (5 s) */
+    /* With more than one worker: the kernel hands each UDP datagram to the worker owning
+       its Call-ID (net/steer.h). Where the kernel refuses, net_group_steer_why says why. */
+    bool steer_udp;
 };
 
 /*
@@ -140,6 +144,12 @@ void net_group_free(struct net_group *group);
 
 unsigned net_group_worker_count(const struct net_group *group);
 struct worker *net_group_worker(struct net_group *group, unsigned index);
+
+/* The UDP steering program (net/steer.h) when attached, else NULL. */
+const struct net_steer *net_group_steer(const struct net_group *group);
+
+/* Why UDP steering is off ("" when it is on). */
+const char *net_group_steer_why(const struct net_group *group);
 
 /* The actual address of listener `index` (after binding port 0, the chosen port). */
 const struct net_listener *net_group_listener(const struct net_group *group, size_t index);

@@ -4,7 +4,6 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "state/ban_bpf_object.h"
+#include "state/bpf_embed.h"
 
 #define BAN_BPF_DEFAULT_ENTRIES 65536u
 #define BAN_BPF_SWEEP_BATCH     1024
@@ -35,23 +35,6 @@ struct ban_bpf {
     pthread_mutex_t lock;
     atomic_bool has_warned;
 };
-
-/* libbpf's own messages: its warnings say why a load failed, the rest is noise. */
-__attribute__((format(printf, 2, 0))) static int libbpf_say(enum libbpf_print_level level,
-                                                            const char *fmt, va_list args)
-{
-    if (level != LIBBPF_WARN) {
-        return 0;
-    }
-    char line[256];
-    int n = vsnprintf(line, sizeof(line), fmt, args);
-    size_t len = n > 0 ? strnlen(line, sizeof(line)) : 0;
-    while (len > 0 && line[len - 1] == '\n') {
-        line[--len] = '\0';
-    }
-    log_debug(NULL, "libbpf: %s", line);
-    return n;
-}
 
 /*
  * Where the ban stored under one address lives in the kernel: the hash of single addresses
@@ -89,32 +72,14 @@ static void map_key_of(const struct ban_bpf *bpf, const struct sw_ip *ip, struct
     memcpy(out->key.net.addr, ip->bytes, sizeof(out->key.net.addr));
 }
 
-static int find_map(struct bpf_object *obj, const char *name, char *why, size_t cap)
-{
-    int fd = bpf_object__find_map_fd_by_name(obj, name);
-    if (fd < 0) {
-        (void)snprintf(why, cap, "the embedded filter has no map %s", name);
-        return -SW_EBADARG;
-    }
-    return fd;
-}
-
 static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
 {
     size_t len = 0;
     const unsigned char *image = ban_bpf_object(&len);
-    /* LIBBPF_OPTS would do this with a GNU statement expression (not ISO C). */
-    struct bpf_object_open_opts opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.sz = sizeof(opts);
-    opts.object_name = "sipwarden_ban";
-    bpf->obj = bpf_object__open_mem(image, len, &opts);
-    if (bpf->obj == NULL) {
-        int err = -errno;
-        (void)snprintf(why, cap, "cannot open the embedded filter: %s", sw_strerror(err));
-        return err;
+    int rc = sw_bpf_open_embedded(image, len, "sipwarden_ban", &bpf->obj, why, cap);
+    if (rc != 0) {
+        return rc;
     }
-    int rc = 0;
     const char *const sized[] = { "sw_bans", "sw_ban_nets" };
     for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]) && rc == 0; i++) {
         struct bpf_map *map = bpf_object__find_map_by_name(bpf->obj, sized[i]);
@@ -124,27 +89,19 @@ static int load_object(struct ban_bpf *bpf, char *why, size_t cap)
         (void)snprintf(why, cap, "cannot size the ban map: %s", sw_strerror(rc));
         return rc;
     }
-    rc = bpf_object__load(bpf->obj);
-    if (rc != 0) {
-        (void)snprintf(why, cap, "the kernel refused the socket filter: %s", sw_strerror(rc));
-        return rc;
-    }
-    struct bpf_program *prog = bpf_object__find_program_by_name(bpf->obj, "sw_ban_filter");
-    bpf->prog_fd = prog != NULL ? bpf_program__fd(prog) : -1;
+    bpf->prog_fd = sw_bpf_load(bpf->obj, "sw_ban_filter", "socket filter", why, cap);
     if (bpf->prog_fd < 0) {
-        (void)snprintf(why, cap, "the embedded filter has no program sw_ban_filter");
-        return -SW_EBADARG;
+        return bpf->prog_fd;
     }
-    bpf->bans_fd = find_map(bpf->obj, "sw_bans", why, cap);
-    bpf->nets_fd = bpf->bans_fd < 0 ? -1 : find_map(bpf->obj, "sw_ban_nets", why, cap);
-    bpf->deny_fd = bpf->nets_fd < 0 ? -1 : find_map(bpf->obj, "sw_deny", why, cap);
-    bpf->drops_fd = bpf->deny_fd < 0 ? -1 : find_map(bpf->obj, "sw_drops", why, cap);
+    bpf->bans_fd = sw_bpf_map_fd(bpf->obj, "sw_bans", why, cap);
+    bpf->nets_fd = bpf->bans_fd < 0 ? -1 : sw_bpf_map_fd(bpf->obj, "sw_ban_nets", why, cap);
+    bpf->deny_fd = bpf->nets_fd < 0 ? -1 : sw_bpf_map_fd(bpf->obj, "sw_deny", why, cap);
+    bpf->drops_fd = bpf->deny_fd < 0 ? -1 : sw_bpf_map_fd(bpf->obj, "sw_drops", why, cap);
     return bpf->drops_fd < 0 ? bpf->drops_fd : 0;
 }
 
 int ban_bpf_new(size_t max_entries, struct ban_bpf **out, char *why, size_t cap)
 {
-    (void)libbpf_set_print(libbpf_say);
     struct ban_bpf *bpf = sw_calloc(1, sizeof(*bpf));
     if (bpf == NULL) {
         (void)snprintf(why, cap, "out of memory");
@@ -460,19 +417,5 @@ int ban_bpf_set_deny(struct ban_bpf *bpf, const struct sw_cidr *ranges, size_t c
 
 void ban_bpf_drops(const struct ban_bpf *bpf, uint64_t out[BAN_BPF_COUNTERS])
 {
-    memset(out, 0, BAN_BPF_COUNTERS * sizeof(out[0]));
-    int cpus = libbpf_num_possible_cpus();
-    uint64_t *values = cpus > 0 ? sw_calloc((size_t)cpus, sizeof(*values)) : NULL;
-    if (values == NULL) {
-        return;
-    }
-    for (uint32_t reason = 0; reason < BAN_BPF_COUNTERS; reason++) {
-        if (bpf_map_lookup_elem(bpf->drops_fd, &reason, values) != 0) {
-            continue;
-        }
-        for (int cpu = 0; cpu < cpus; cpu++) {
-            out[reason] += values[cpu];
-        }
-    }
-    sw_free(values);
+    sw_bpf_sum_percpu(bpf->drops_fd, BAN_BPF_COUNTERS, out);
 }
