@@ -20,6 +20,7 @@
 #include "base/time.h"
 #include "number/spend.h"
 #include "obs/cdr.h"
+#include "obs/cdr_journal.h"
 #include "state/sqlutil.h"
 
 #define CDR_DEFAULT_QUEUE       4096u
@@ -34,21 +35,6 @@
 #define CDR_LINGER_MS           100u
 /* The journal is emptied once the writer has caught up and it holds this much. */
 #define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)1 << 20)
-#define CDR_JOURNAL_MAGIC       0x51524453u /* "SDRQ" */
-
-/*
- * The journal: what cdr_store_submit() hands the writer is first appended to a file
- * beside the database, with one write(2) in the submitting thread, so that a kill -9
- * while the writer lags behind a saturated machine loses nothing: the next open replays
- * the entries the database does not have. Each entry is checked on replay (a torn last
- * entry ends it); an entry of another build's record layout is refused by its size.
- */
-struct journal_entry {
-    uint32_t magic;
-    uint32_t size; /* sizeof(struct call_record) */
-    uint64_t check;
-    struct call_record rec;
-};
 
 struct cdr_store {
     sqlite3 *conn;
@@ -60,9 +46,10 @@ struct cdr_store {
     char csv_pending[CDR_CSV_PENDING];
     size_t csv_pending_len;
     uint64_t csv_pending_lines;
-    int journal_fd;         /* -1 = none; appended under the lock */
+    /* What the writer has not committed yet, safe from a kill -9 (obs/cdr_journal.h);
+       NULL = none; appended under the lock. */
+    struct cdr_journal *journal;
     char *journal_path;     /* the database's path + ".cdrq" */
-    uint64_t journal_bytes; /* under the lock */
     bool is_writer_held;    /* test seam: no writer thread (cdr_store_config) */
     bool has_failed_batch;  /* the writer's: the journal is kept until the next start */
     unsigned flush_waiters; /* under the lock: a flush cuts the linger short */
@@ -454,22 +441,11 @@ static void reopen_csv(struct cdr_store *store)
     }
 }
 
-/* FNV-1a: an integrity check across processes (sw_hash is keyed per process). */
-static uint64_t journal_check(const struct call_record *rec)
-{
-    const unsigned char *p = (const unsigned char *)rec;
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < sizeof(*rec); i++) {
-        h = (h ^ p[i]) * 0x100000001b3u;
-    }
-    return h;
-}
-
 /* Empties the journal: everything in it is in the database. Under the lock. */
 static void journal_truncate(struct cdr_store *store)
 {
-    if (store->journal_fd >= 0 && ftruncate(store->journal_fd, 0) == 0) {
-        store->journal_bytes = 0;
+    if (store->journal != NULL) {
+        cdr_journal_reset(store->journal);
     }
 }
 
@@ -477,21 +453,9 @@ static void journal_truncate(struct cdr_store *store)
  * the record still goes to the writer. */
 static void journal_append(struct cdr_store *store, const struct call_record *rec)
 {
-    if (store->journal_fd < 0) {
-        return;
-    }
-    struct journal_entry entry = { .magic = CDR_JOURNAL_MAGIC,
-                                   .size = (uint32_t)sizeof(struct call_record),
-                                   .check = journal_check(rec),
-                                   .rec = *rec };
-    ssize_t n = write(store->journal_fd, &entry, sizeof(entry));
-    if (n == (ssize_t)sizeof(entry)) {
-        store->journal_bytes += sizeof(entry);
-        return;
-    }
-    if (atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed) == 0) {
-        log_err(NULL, "cdr: journal %s: %s", store->journal_path,
-                n < 0 ? sw_strerror(-errno) : "short write");
+    int rc = store->journal != NULL ? cdr_journal_append(store->journal, rec) : 0;
+    if (rc != 0 && atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed) == 0) {
+        log_err(NULL, "cdr: journal %s: %s", store->journal_path, sw_strerror(rc));
     }
 }
 
@@ -516,46 +480,49 @@ static bool journal_is_newer(struct cdr_store *store, sqlite3_stmt *lookup,
            strcmp((const char *)state, "open") == 0;
 }
 
+struct replay {
+    struct cdr_store *store;
+    sqlite3_stmt *lookup;
+    uint64_t replayed;
+    bool is_ok;
+};
+
+static bool replay_one(void *ctx, const struct call_record *rec)
+{
+    struct replay *r = ctx;
+    if (journal_is_newer(r->store, r->lookup, rec)) {
+        r->is_ok = write_batch(r->store, rec, 1, true);
+        r->replayed++;
+    }
+    return r->is_ok;
+}
+
 /* Replays the journal of the last run into the database (records it lacks, or whose end
  * it lacks), then empties it. Before the recovery of open rows. */
 static int journal_replay(struct cdr_store *store)
 {
-    FILE *f = fopen(store->journal_path, "re");
-    if (f == NULL) {
-        return errno == ENOENT ? 0 : -errno;
-    }
-    sqlite3_stmt *lookup = NULL;
-    if (sqlite3_prepare_v2(store->conn, "SELECT state FROM cdr WHERE uniqueid = ?1", -1, &lookup,
+    struct replay r = { .store = store, .is_ok = true };
+    if (sqlite3_prepare_v2(store->conn, "SELECT state FROM cdr WHERE uniqueid = ?1", -1, &r.lookup,
                            NULL) != SQLITE_OK) {
-        (void)fclose(f);
         return sql_fail(store, store->conn, "journal lookup");
     }
-    struct journal_entry entry;
-    uint64_t replayed = 0;
-    bool is_ok = true;
-    while (is_ok && fread(&entry, sizeof(entry), 1, f) == 1) {
-        if (entry.magic != CDR_JOURNAL_MAGIC || entry.size != sizeof(struct call_record) ||
-            entry.check != journal_check(&entry.rec)) {
-            log_warn(NULL, "cdr: journal %s: entry %llu unreadable, replay ends there",
-                     store->journal_path, (unsigned long long)replayed);
-            break;
-        }
-        if (journal_is_newer(store, lookup, &entry.rec)) {
-            is_ok = write_batch(store, &entry.rec, 1, true);
-            replayed++;
-        }
-    }
-    sqlite3_finalize(lookup);
-    (void)fclose(f);
-    if (!is_ok) {
+    bool is_torn = false;
+    uint64_t read = cdr_journal_replay(store->journal, replay_one, &r, &is_torn);
+    sqlite3_finalize(r.lookup);
+    if (!r.is_ok) {
         return -SW_EIO; /* the journal stays for the next start */
     }
-    if (replayed > 0) {
-        log_notice(NULL, "cdr: %llu record(s) replayed from the journal of the last run",
-                   (unsigned long long)replayed);
+    if (is_torn) {
+        log_warn(NULL, "cdr: journal %s: entry %llu unreadable, replay ends there",
+                 store->journal_path, (unsigned long long)read);
     }
-    atomic_fetch_add_explicit(&store->replayed, replayed, memory_order_relaxed);
-    return truncate(store->journal_path, 0) == 0 ? 0 : -errno;
+    if (r.replayed > 0) {
+        log_notice(NULL, "cdr: %llu record(s) replayed from the journal of the last run",
+                   (unsigned long long)r.replayed);
+    }
+    atomic_fetch_add_explicit(&store->replayed, r.replayed, memory_order_relaxed);
+    cdr_journal_reset(store->journal);
+    return 0;
 }
 
 static int journal_open(struct cdr_store *store, const char *database)
@@ -566,8 +533,11 @@ static int journal_open(struct cdr_store *store, const char *database)
         return -ENOMEM;
     }
     (void)snprintf(store->journal_path, len, "%s.cdrq", database);
-    store->journal_fd = create_private(store->journal_path, O_WRONLY | O_APPEND);
-    return store->journal_fd < 0 ? store->journal_fd : 0;
+    int rc = cdr_journal_open(store->journal_path, &store->journal);
+    if (rc != 0) {
+        log_err(NULL, "cdr: %s: %s", store->journal_path, sw_strerror(rc));
+    }
+    return rc;
 }
 
 /* Takes up to CDR_BATCH records off the queue; under the lock. */
@@ -638,8 +608,8 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&store->lock);
         /* Everything journaled is committed when the queue is empty and no batch failed. */
         store->has_failed_batch |= !is_written;
-        if (!store->has_failed_batch && store->queue_len == 0 &&
-            store->journal_bytes >= CDR_JOURNAL_TRUNCATE_AT) {
+        if (!store->has_failed_batch && store->queue_len == 0 && store->journal != NULL &&
+            cdr_journal_bytes(store->journal) >= CDR_JOURNAL_TRUNCATE_AT) {
             journal_truncate(store);
         }
         store->written_seq += count;
@@ -659,9 +629,7 @@ static void store_free(struct cdr_store *store)
     if (store->csv_fd >= 0) {
         (void)close(store->csv_fd);
     }
-    if (store->journal_fd >= 0) {
-        (void)close(store->journal_fd);
-    }
+    cdr_journal_close(store->journal);
     sw_free(store->journal_path);
     pthread_cond_destroy(&store->done);
     pthread_cond_destroy(&store->wake);
@@ -692,7 +660,6 @@ static int open_database(struct cdr_store *store, const char *path)
 static int store_init(struct cdr_store *store, const struct cdr_store_config *cfg)
 {
     store->csv_fd = -1;
-    store->journal_fd = -1;
     store->is_writer_held = cfg->is_writer_held;
     store->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : CDR_DEFAULT_QUEUE;
     store->queue = sw_calloc(store->queue_cap, sizeof(*store->queue));

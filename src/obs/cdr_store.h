@@ -9,9 +9,9 @@
  * file gets one line per call, when it ends.
  *
  * A crash loses no record that was submitted: cdr_store_submit() first appends it to a
- * journal beside the database (DATABASE.cdrq, 0600) with one write(2), which the kernel
- * keeps when the process is killed; cdr_store_open() replays what the database lacks and
- * empties the journal (the writer empties it too once it has caught up).
+ * journal beside the database (DATABASE.cdrq, 0600, mapped: obs/cdr_journal.h), which
+ * the kernel keeps when the process is killed; cdr_store_open() replays what the database
+ * lacks and empties the journal (the writer empties it too once it has caught up).
  *
  * A call open at the crash is closed at open: the writer stamps a heartbeat into the
  * database every second, and cdr_store_open() marks every row still open as interrupted,
