@@ -1,13 +1,11 @@
 #include "obs/cdr_journal.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/mapfile.h"
 
 #define ENTRY_MAGIC 0x51524453u /* "SDRQ" */
 
@@ -20,9 +18,7 @@ struct entry {
 };
 
 struct cdr_journal {
-    int fd;
-    unsigned char *map;
-    size_t map_bytes;
+    struct sw_mapfile file;
     size_t used; /* bytes of the current chain */
     uint64_t next_seq;
 };
@@ -44,27 +40,7 @@ static uint64_t check_of(uint64_t seq, const struct call_record *rec)
 
 static struct entry *entry_at(const struct cdr_journal *j, size_t offset)
 {
-    return (struct entry *)(void *)(j->map + offset);
-}
-
-/* Maps `bytes` of the file, growing it when it is shorter. */
-static int map_file(struct cdr_journal *j, size_t bytes)
-{
-    struct stat st;
-    if (fstat(j->fd, &st) != 0) {
-        return -errno;
-    }
-    if ((size_t)st.st_size < bytes && ftruncate(j->fd, (off_t)bytes) != 0) {
-        return -errno;
-    }
-    size_t size = (size_t)st.st_size > bytes ? (size_t)st.st_size : bytes;
-    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0);
-    if (map == MAP_FAILED) {
-        return -errno;
-    }
-    j->map = map;
-    j->map_bytes = size;
-    return 0;
+    return (struct entry *)(void *)(j->file.map + offset);
 }
 
 /* Past every number in the file, old chains included: an entry numbered one past a new one
@@ -72,7 +48,7 @@ static int map_file(struct cdr_journal *j, size_t bytes)
 static uint64_t first_free_seq(const struct cdr_journal *j)
 {
     uint64_t last = 0;
-    for (size_t at = 0; at + sizeof(struct entry) <= j->map_bytes; at += sizeof(struct entry)) {
+    for (size_t at = 0; at + sizeof(struct entry) <= j->file.bytes; at += sizeof(struct entry)) {
         const struct entry *e = entry_at(j, at);
         if (e->magic == ENTRY_MAGIC && e->seq > last) {
             last = e->seq;
@@ -88,13 +64,9 @@ int cdr_journal_open(const char *path, struct cdr_journal **out)
     if (j == NULL) {
         return -ENOMEM;
     }
-    j->map = MAP_FAILED;
-    j->next_seq = 1;
-    /* The records name people and numbers: the file is the daemon's alone. */
-    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rc = j->fd < 0 || fchmod(j->fd, 0600) != 0 ? -errno : map_file(j, CDR_JOURNAL_INITIAL);
+    int rc = sw_mapfile_open(path, CDR_JOURNAL_INITIAL, false, &j->file);
     if (rc != 0) {
-        cdr_journal_close(j);
+        sw_free(j);
         return rc;
     }
     j->next_seq = first_free_seq(j);
@@ -108,7 +80,7 @@ uint64_t cdr_journal_replay(const struct cdr_journal *journal, cdr_journal_fn *f
     *is_torn = false;
     uint64_t visited = 0;
     uint64_t expected = 0; /* 0: the first entry may carry any number */
-    for (size_t at = 0; at + sizeof(struct entry) <= journal->map_bytes;
+    for (size_t at = 0; at + sizeof(struct entry) <= journal->file.bytes;
          at += sizeof(struct entry)) {
         const struct entry *e = entry_at(journal, at);
         if (e->magic != ENTRY_MAGIC || e->size != sizeof(struct call_record) ||
@@ -128,28 +100,10 @@ uint64_t cdr_journal_replay(const struct cdr_journal *journal, cdr_journal_fn *f
     return visited;
 }
 
-static int grow(struct cdr_journal *j)
-{
-    size_t bytes = j->map_bytes * 2;
-    if (ftruncate(j->fd, (off_t)bytes) != 0) {
-        return -errno;
-    }
-    /* The old mapping stays until the new one exists: a failure keeps appending possible
-       once the writer resets the journal. */
-    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0);
-    if (map == MAP_FAILED) {
-        return -errno;
-    }
-    (void)munmap(j->map, j->map_bytes);
-    j->map = map;
-    j->map_bytes = bytes;
-    return 0;
-}
-
 int cdr_journal_append(struct cdr_journal *journal, const struct call_record *rec)
 {
-    if (journal->used + sizeof(struct entry) > journal->map_bytes) {
-        int rc = grow(journal);
+    if (journal->used + sizeof(struct entry) > journal->file.bytes) {
+        int rc = sw_mapfile_grow(&journal->file, journal->file.bytes * 2);
         if (rc != 0) {
             return rc;
         }
@@ -182,11 +136,6 @@ void cdr_journal_close(struct cdr_journal *journal)
     if (journal == NULL) {
         return;
     }
-    if (journal->map != MAP_FAILED) {
-        (void)munmap(journal->map, journal->map_bytes);
-    }
-    if (journal->fd >= 0) {
-        (void)close(journal->fd);
-    }
+    sw_mapfile_close(&journal->file);
     sw_free(journal);
 }

@@ -1,16 +1,13 @@
 #include "state/fraud_journal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/mapfile.h"
 #include "state/fraudstore.h"
 
 #define JOURNAL_MAGIC "sipwarden-fraud-journal-2" /* -1 had no duration */
@@ -43,28 +40,26 @@ struct header {
 };
 
 struct fraud_journal {
-    int fd;
-    unsigned char *map;
-    size_t map_bytes;
+    struct sw_mapfile file;
     size_t slots;
     _Atomic uint64_t next_seq;
 };
 
 static struct record *slot_at(const struct fraud_journal *j, size_t index)
 {
-    return (struct record *)(void *)(j->map + HEADER_BYTES + index * RECORD_BYTES);
+    return (struct record *)(void *)(j->file.map + HEADER_BYTES + index * RECORD_BYTES);
 }
 
 /* The header of a journal of this layout: anything else (another version, another size,
  * a new file) is zeroed and written afresh. */
 static void claim_layout(struct fraud_journal *j)
 {
-    struct header *h = (struct header *)(void *)j->map;
+    struct header *h = (struct header *)(void *)j->file.map;
     if (memcmp(h->magic, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC)) == 0 &&
         h->record_bytes == RECORD_BYTES && h->slots == j->slots) {
         return;
     }
-    memset(j->map, 0, j->map_bytes);
+    memset(j->file.map, 0, j->file.bytes);
     memcpy(h->magic, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC));
     h->record_bytes = RECORD_BYTES;
     h->slots = (uint32_t)j->slots;
@@ -81,19 +76,9 @@ int fraud_journal_open(const char *path, size_t slots, struct fraud_journal **ou
         return -ENOMEM;
     }
     j->slots = slots;
-    j->map_bytes = HEADER_BYTES + slots * RECORD_BYTES;
-    j->map = MAP_FAILED;
-    /* The records name accounts and dialled numbers: the file is the daemon's alone. */
-    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rc = 0;
-    if (j->fd < 0 || fchmod(j->fd, 0600) != 0 || ftruncate(j->fd, (off_t)j->map_bytes) != 0) {
-        rc = -errno;
-    } else {
-        j->map = mmap(NULL, j->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0);
-        rc = j->map == MAP_FAILED ? -errno : 0;
-    }
+    int rc = sw_mapfile_open(path, HEADER_BYTES + slots * RECORD_BYTES, true, &j->file);
     if (rc != 0) {
-        fraud_journal_close(j);
+        sw_free(j);
         return rc;
     }
     claim_layout(j);
@@ -112,12 +97,7 @@ void fraud_journal_close(struct fraud_journal *journal)
     if (journal == NULL) {
         return;
     }
-    if (journal->map != MAP_FAILED) {
-        (void)munmap(journal->map, journal->map_bytes);
-    }
-    if (journal->fd >= 0) {
-        (void)close(journal->fd);
-    }
+    sw_mapfile_close(&journal->file);
     sw_free(journal);
 }
 
