@@ -1,4 +1,7 @@
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "support/unit.h"
@@ -28,10 +31,81 @@ static void test_buf_appends_and_flags_overflow(void **state)
     assert_true(sv_eq(sw_buf_view(&buf), SV("cseq=420")));
 }
 
+static void expect_same(const struct sw_buf *ours, const char *theirs, int theirs_len)
+{
+    assert_false(ours->is_overflow);
+    assert_int_equal(ours->len, (size_t)theirs_len);
+    assert_memory_equal(ours->ptr, theirs, (size_t)theirs_len + 1);
+}
+
+/* Formats once with sw_buf_fmt and once with snprintf: same text, same NUL after it. */
+#define EXPECT_AS_SNPRINTF(...)                                                 \
+    do {                                                                        \
+        char ours[128];                                                         \
+        char theirs[128];                                                       \
+        struct sw_buf b;                                                        \
+        sw_buf_init(&b, ours, sizeof(ours));                                    \
+        sw_buf_fmt(&b, __VA_ARGS__);                                            \
+        expect_same(&b, theirs, snprintf(theirs, sizeof(theirs), __VA_ARGS__)); \
+    } while (0)
+
+/* The conversions sw_buf_fmt does itself, and others it leaves to vsnprintf. */
+static void test_buf_fmt_reads_as_printf(void **state)
+{
+    (void)state;
+    const char *view = "sip:alice@example.com;lr";
+    EXPECT_AS_SNPRINTF("Via: SIP/2.0/%s %s:%u;branch=%.*s;rport\r\n", "UDP", "192.0.2.1", 5060u, 11,
+                       "z9hG4bK-abcdefgh");
+    EXPECT_AS_SNPRINTF("%.*s|%.*s|%.*s", 9, view, 0, view, -1, view);
+    EXPECT_AS_SNPRINTF("%d %d %u %ld %lld %lu %llu %zu", INT_MIN, -7, UINT_MAX, LONG_MIN, LLONG_MAX,
+                       ULONG_MAX, 0ULL, (size_t)12345);
+    EXPECT_AS_SNPRINTF("100%% %c%c", 'o', 'k');
+    EXPECT_AS_SNPRINTF("no conversion at all");
+    EXPECT_AS_SNPRINTF("%.*s", 4, "a\0bc"); /* stops at a NUL inside the precision */
+}
+
+static void test_buf_fmt_reads_as_printf_beyond_the_fast_path(void **state)
+{
+    (void)state;
+    /* An empty view may have no bytes at all: nothing printed, as glibc does. */
+    char storage[16];
+    struct sw_buf buf;
+    sw_buf_init(&buf, storage, sizeof(storage));
+    const char *volatile none = NULL; /* as SV_ARG passes an empty view's pointer */
+    sw_buf_fmt(&buf, "<%.*s>", 0, none);
+    assert_string_equal(storage, "<>");
+    /* Left to vsnprintf: widths, flags, hex, floating point. */
+    EXPECT_AS_SNPRINTF("%05u %-4s| %x %02X %.2f", 42u, "ab", 255u, 10u, 2.5);
+}
+
+/* A text that does not fit (its NUL included) leaves nothing behind, either way. */
+static void test_buf_fmt_overflow_leaves_nothing(void **state)
+{
+    (void)state;
+    char storage[8];
+    struct sw_buf buf;
+    sw_buf_init(&buf, storage, sizeof(storage));
+    sw_buf_str(&buf, "ab");
+    sw_buf_fmt(&buf, "%s%u", "cde", 123u); /* 8 bytes: no room for the NUL */
+    assert_true(buf.is_overflow);
+    assert_int_equal(buf.len, 2);
+    sw_buf_init(&buf, storage, sizeof(storage));
+    sw_buf_fmt(&buf, "%s%u", "cde", 1u);
+    assert_false(buf.is_overflow);
+    assert_string_equal(storage, "cde1");
+    sw_buf_init(&buf, storage, sizeof(storage));
+    sw_buf_fmt(&buf, "%08x", 1u);
+    assert_true(buf.is_overflow);
+    assert_int_equal(buf.len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_appends_and_flags_overflow),
+        cmocka_unit_test(test_buf_fmt_reads_as_printf),
+        cmocka_unit_test(test_buf_fmt_reads_as_printf_beyond_the_fast_path),
+        cmocka_unit_test(test_buf_fmt_overflow_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
