@@ -344,16 +344,18 @@ struct call *b2bua_call_alloc(struct b2bua *b)
         reclaim_settled(b);
     }
     /* Fresh slots only when none is free, so that the pool's pages are touched as the
-     * load grows (8,192 calls are 230 MiB). */
+     * load grows (8,192 calls are 230 MiB). A slot is all zeros already: fresh from
+     * calloc, or wiped when it was freed (a second memset of its 31 KiB here was 7 % of a
+     * call's instructions). */
     struct call *call = b->free_list;
     if (call != NULL) {
         b->free_list = call->next_a;
+        call->next_a = NULL;
     } else if (b->pool_touched < b->pool_cap) {
         call = &b->pool[b->pool_touched++];
     } else {
         return NULL;
     }
-    memset(call, 0, sizeof(*call));
     call->tu_kind = TU_CALL;
     call->owner = b;
     call->id = ++b->next_call_id;

@@ -814,6 +814,7 @@ static size_t mem_list(void *impl, int64_t now_ms, int64_t wall_s, struct spend_
         }
         if (count < cap) {
             struct spend_view *v = &out[count];
+            memset(v, 0, sizeof(*v));
             struct budget_due d;
             budget_due_of(m, b, now_ms, wall_s, &d);
             uint32_t ringing = 0;
