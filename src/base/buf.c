@@ -188,17 +188,17 @@ static void fmt_simple(struct sw_buf *buf, const char *fmt, va_list *ap)
     }
 }
 
-void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...)
+void sw_buf_vfmt(struct sw_buf *buf, const char *fmt, va_list ap)
 {
     if (buf->is_overflow) {
         return;
     }
     size_t start = buf->len;
-    va_list ap;
-    va_start(ap, fmt);
     if (is_simple_format(fmt)) {
-        fmt_simple(buf, fmt, &ap);
-        va_end(ap);
+        va_list args;
+        va_copy(args, ap);
+        fmt_simple(buf, fmt, &args);
+        va_end(args);
         /* Like vsnprintf: the text is followed by a NUL inside the buffer, and a text
          * that does not fit leaves nothing behind. */
         if (buf->is_overflow || buf->len == buf->cap) {
@@ -210,15 +210,22 @@ void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...)
         return;
     }
     size_t room = buf->cap - buf->len;
-    /* va_start() ran above; the analyzer reports a false positive on the next line. */
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
     int written = vsnprintf(buf->ptr + buf->len, room, fmt, ap);
-    va_end(ap);
     if (written < 0 || (size_t)written >= room) {
         buf->is_overflow = true;
         return;
     }
     buf->len += (size_t)written;
+}
+
+void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    /* va_start() ran above; the analyzer reports a false positive on the next line. */
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
+    sw_buf_vfmt(buf, fmt, ap);
+    va_end(ap);
 }
 
 struct sv sw_buf_view(const struct sw_buf *buf)

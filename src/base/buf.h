@@ -6,6 +6,7 @@
 #ifndef SW_BASE_BUF_H
 #define SW_BASE_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,10 @@ void sw_buf_str(struct sw_buf *buf, const char *s);
 void sw_buf_char(struct sw_buf *buf, char c);
 void sw_buf_u64(struct sw_buf *buf, uint64_t value);
 void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* sw_buf_fmt with the arguments in `ap` (left indeterminate, as vsnprintf leaves it). */
+void sw_buf_vfmt(struct sw_buf *buf, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The bytes written so far. */
 struct sv sw_buf_view(const struct sw_buf *buf);
