@@ -11,7 +11,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "net/steer_object.h"
-#include "state/bpf_embed.h"
+#include "base/bpf_embed.h"
 
 struct net_steer {
     struct bpf_object *obj;

@@ -1,4 +1,4 @@
-#include "state/bpf_embed.h"
+#include "base/bpf_embed.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

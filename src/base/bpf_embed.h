@@ -3,8 +3,8 @@
  * drop filter (state/ban_bpf.c) and the UDP steering program (net/steer.c): libbpf's own
  * warnings go to the debug log, the caller gets one line saying what failed.
  */
-#ifndef SW_STATE_BPF_EMBED_H
-#define SW_STATE_BPF_EMBED_H
+#ifndef SW_BASE_BPF_EMBED_H
+#define SW_BASE_BPF_EMBED_H
 
 #include <stddef.h>
 #include <stdint.h>
