@@ -6,12 +6,22 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "state/regshare.h"
 
 struct registrar_entry {
     char name[REGISTRAR_NAME_CAP]; /* "" = empty */
     size_t name_len;
     struct registrar_binding binding;
 };
+
+/* #15: tells the cluster (when registrations are shared) which bindings this node holds. */
+static void share(struct sv account, int64_t expires_at_s)
+{
+    struct regshare *shared = regshare_installed();
+    if (shared != NULL) {
+        regshare_local(shared, account, expires_at_s);
+    }
+}
 
 /* Open addressing with linear probing and backward-shift deletion, at most half full. */
 static struct registrar_entry *entries;
@@ -106,6 +116,9 @@ bool registrar_store(struct sv account, const struct registrar_binding *binding)
         e->binding = *binding;
     }
     pthread_mutex_unlock(&lock);
+    if (is_stored) {
+        share(account, binding->expires_at);
+    }
     return is_stored;
 }
 
@@ -120,6 +133,7 @@ void registrar_remove(struct sv account)
         erase(e);
     }
     pthread_mutex_unlock(&lock);
+    share(account, 0);
 }
 
 bool registrar_lookup(struct sv account, int64_t now_s, struct registrar_binding *out)
@@ -145,6 +159,7 @@ size_t registrar_retain(bool (*keep)(void *ctx, struct sv account), void *ctx)
     for (size_t i = 0; entries != NULL && i <= entry_mask;) {
         struct registrar_entry *e = &entries[i];
         if (e->name_len != 0 && !keep(ctx, sv_make(e->name, e->name_len))) {
+            share(sv_make(e->name, e->name_len), 0); /* before the erase moves the name */
             erase(e);
             dropped++;
             continue;

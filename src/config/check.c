@@ -523,6 +523,21 @@ static void check_cluster(const struct cfg_check_ctx *ctx)
     } else if (cluster->user != NULL) {
         error_at(ctx, single_place(ctx, CFG_SECTION_CLUSTER, "user"), "user needs password_file");
     }
+    if (cluster->peer_secret_file != NULL) {
+        check_private_file(ctx, cluster->peer_secret_file,
+                           single_place(ctx, CFG_SECTION_CLUSTER, "peer_secret_file"));
+    }
+    bool is_relaying = cluster->address.is_set || cluster->peers.count > 0;
+    if (is_relaying && (cluster->peer_secret_file == NULL || cluster->peers.count == 0)) {
+        error_at(
+            ctx,
+            single_place(ctx, CFG_SECTION_CLUSTER, cluster->address.is_set ? "address" : "peers"),
+            "relaying calls between nodes needs peers and peer_secret_file");
+    }
+    if (is_relaying && state->backend != CFG_STATE_REDIS) {
+        error_at(ctx, single_place(ctx, CFG_SECTION_CLUSTER, "peers"),
+                 "relaying calls between nodes needs [state] backend = redis");
+    }
     if (state->backend == CFG_STATE_REDIS && state->redis.is_set && !is_loopback(&state->redis) &&
         !cluster->allow_plaintext) {
         error_at(ctx, single_place(ctx, CFG_SECTION_STATE, "redis"),

@@ -430,11 +430,14 @@ struct cfg_state {
 
 /* [cluster]: what a node of a cluster sharing Redis needs beyond [state] (state/cluster.h). */
 struct cfg_cluster {
-    char *node;           /* NULL = "<host name>:<pid>" */
-    uint32_t local_share; /* percent of each call cap held while Redis is away */
-    char *user;           /* Redis ACL user; NULL = default */
-    char *password_file;  /* NULL = no AUTH */
-    bool allow_plaintext; /* a Redis address off loopback is accepted */
+    char *node;                  /* NULL = "<host name>:<pid>" */
+    uint32_t local_share;        /* percent of each call cap held while Redis is away */
+    char *user;                  /* Redis ACL user; NULL = default */
+    char *password_file;         /* NULL = no AUTH */
+    bool allow_plaintext;        /* a Redis address off loopback is accepted */
+    struct cfg_endpoint address; /* where peers relay INVITEs to us; !is_set = none */
+    struct cfg_cidrs peers;      /* the other nodes' addresses */
+    char *peer_secret_file;      /* the relayed INVITEs' signing secret; checked private */
 };
 
 /* [cdr]: call detail records (obs/cdr_store.h). */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "policy/gate.h"
 #include "policy/pipeline.h"
 #include "state/callcount.h"
+#include "state/redis_link.h"
 
 static bool resolve_endpoint(const struct cfg_endpoint *ep, struct sockaddr_storage *out)
 {
@@ -130,6 +132,23 @@ static int prepare_accounts(struct gw_gen *gen, struct sw_diag *diag)
     return 0;
 }
 
+/* #15: the secret relayed INVITEs are signed with (check-config made sure it is private). */
+static int prepare_peers(struct gw_gen *gen, struct sw_diag *diag)
+{
+    const char *path = gen->cfg->cluster.peer_secret_file;
+    if (path == NULL) {
+        return 0;
+    }
+    int rc = redis_link_read_password(path, gen->peer_secret, sizeof(gen->peer_secret));
+    if (rc != 0) {
+        sw_diag_add(diag, DIAG_ERROR, gen->cfg->source, 0, "cluster.peer_secret_file",
+                    "cannot read %s: %s", path, sw_strerror(rc));
+        return -SW_ECONFIG;
+    }
+    gen->peer_secret_len = strlen(gen->peer_secret);
+    return 0;
+}
+
 int gw_gen_new(struct gateway *gw, struct cfg *cfg, struct gw_gen **out, struct sw_diag *diag)
 {
     struct gw_gen *gen = sw_calloc(1, sizeof(*gen));
@@ -156,6 +175,9 @@ int gw_gen_new(struct gateway *gw, struct cfg *cfg, struct gw_gen **out, struct 
         rc = prepare_accounts(gen, diag);
     }
     if (rc == 0) {
+        rc = prepare_peers(gen, diag);
+    }
+    if (rc == 0) {
         gen->pipeline = pipeline_new(cfg, diag);
         rc = gen->pipeline == NULL ? -SW_ECONFIG : 0;
     }
@@ -176,6 +198,7 @@ void gw_gen_free(struct gw_gen *gen)
     pipeline_free(gen->pipeline);
     sw_free(gen->trunk_hops);
     sw_free(gen->accounts);
+    OPENSSL_cleanse(gen->peer_secret, sizeof(gen->peer_secret));
     cfg_free(gen->cfg);
     sw_free(gen);
 }

@@ -67,6 +67,8 @@ struct gw_gen {
     char pbx_host[256];
     uint64_t serial; /* 1, 2...: which reload built it (the workers follow its [media]) */
     struct gw_gen *next_retired;
+    char peer_secret[256];  /* [cluster] peer_secret_file's line (#15); wiped when freed */
+    size_t peer_secret_len; /* 0 = no relaying between nodes */
 };
 
 /* A string kept until the gateway is freed (TLS server names that calls point to). */
@@ -134,6 +136,26 @@ size_t gw_gen_drop_removed_bindings(const struct gw_gen *gen);
 const char *gw_intern(struct gateway *gw, const char *text);
 /* Frees every interned string (gateway_free, when no call is left). */
 void gw_interned_free(struct gateway *gw);
+
+/*
+ * gateway_peer.c: calls relayed between the nodes of a cluster (#15, policy/peer.h). Any
+ * thread that holds the generation.
+ */
+struct regshare_holder;
+struct sw_ip;
+struct cfg_account;
+/* This node's [cluster] address as published ("udp:host:port"); "" when unset. */
+void gw_peer_address(const struct cfg *cfg, char *out, size_t cap);
+/* True when `ip` is in [cluster] peers. */
+bool gw_peer_is_source(const struct gw_gen *gen, const struct sw_ip *ip);
+/* True when `msg` is signed with the peers' secret for its Request-URI's user, recently. */
+bool gw_peer_admits(const struct gw_gen *gen, struct sip_msg *msg);
+/*
+ * Points `route` (already routed to the account) at the node holding its binding, signed;
+ * false when the holder's address is not one of [cluster] peers or signing fails.
+ */
+bool gw_peer_route(const struct gw_gen *gen, struct arena *arena, const struct cfg_account *account,
+                   const struct regshare_holder *holder, struct b2bua_route *route);
 
 /* gateway_msg.c: one received message, from parse to the call layer. */
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);

@@ -21,6 +21,7 @@
 #include "policy/gate.h"
 #include "policy/pipeline.h"
 #include "state/isolation.h"
+#include "state/regshare.h"
 
 struct handoff {
     struct gateway *gw;
@@ -315,21 +316,25 @@ static void hand_places(struct stage_ctx *ctx, struct b2bua_route *route)
     ctx->edits.place_count = 0;
 }
 
-/* An initial INVITE from the PBX to a remote account with a live binding goes to the phone. */
 /* The phone a call from the PBX goes to: its account and live binding. */
 struct account_target {
     const struct cfg_account *account; /* NULL = the call is not for a registered phone */
     struct registrar_binding binding;
+    bool is_remote;                /* #15: another node holds the binding: relay there */
+    struct regshare_holder holder; /* is_remote: which node, where */
+    bool is_unregistered;          /* #15: an account of ours that no node has a binding of */
 };
 
 /*
  * Does this INVITE from the PBX name an enabled account with a live binding? Looked up
  * once per call, before the policy (the caller-ID stage asks) and used again for routing.
  */
-static void find_account_target(const struct gw_gen *gen, struct sip_msg *msg,
+static void find_account_target(const struct gw_gen *gen, struct sip_msg *msg, bool may_relay,
                                 struct account_target *out)
 {
     out->account = NULL;
+    out->is_remote = false;
+    out->is_unregistered = false;
     struct sip_err err = { 0 };
     const struct sip_uri *ruri = sip_msg_ruri(msg, &err);
     if (ruri == NULL) {
@@ -338,28 +343,42 @@ static void find_account_target(const struct gw_gen *gen, struct sip_msg *msg,
     struct sv user = ruri->scheme == SIP_URI_TEL ? ruri->tel_number : ruri->user;
     const struct cfg_account *account =
         sv_is_present(user) ? cfg_account_find(gen->cfg, user) : NULL;
-    if (account != NULL && account->enabled &&
-        registrar_lookup(sv_from_cstr(account->username), sw_wall_s(), &out->binding)) {
+    if (account == NULL || !account->enabled) {
+        return;
+    }
+    struct sv name = sv_from_cstr(account->username);
+    struct regshare_holder *holder = &out->holder;
+    struct regshare *shared = regshare_installed();
+    if (registrar_lookup(name, sw_wall_s(), &out->binding)) {
         out->account = account;
+    } else if (may_relay && shared != NULL && regshare_lookup(shared, name, sw_wall_s(), holder)) {
+        out->account = account;
+        out->is_remote = true;
+    } else {
+        /* In a cluster an account's number is never a number of the outside world. */
+        out->is_unregistered = shared != NULL || !may_relay;
     }
 }
 
-static bool route_to_account(const struct gateway *gw, const struct account_target *target,
-                             struct b2bua_route *route)
+static bool route_to_account(const struct gw_gen *gen, struct arena *arena,
+                             const struct account_target *target, struct b2bua_route *route)
 {
-    if (target == NULL || target->account == NULL) {
-        return false;
-    }
     const struct cfg_account *account = target->account;
     const struct registrar_binding *binding = &target->binding;
     struct sip_err err = { 0 };
     struct sip_uri contact;
-    if (sip_uri_parse(sv_from_cstr(binding->contact_uri), &contact, &err) != 0) {
+    if (target->is_remote) {
+        if (!gw_peer_route(gen, arena, account, &target->holder, route)) {
+            return false;
+        }
+    } else if (sip_uri_parse(sv_from_cstr(binding->contact_uri), &contact, &err) != 0) {
         return false;
+    } else {
+        route->dest = binding->dest;
+        route->request_uri = sv_from_cstr(binding->contact_uri);
+        route->target_host = contact.host;
     }
-    route->dest = binding->dest;
-    route->request_uri = sv_from_cstr(binding->contact_uri);
-    route->target_host = contact.host;
+    const struct gateway *gw = gen->gw;
     /* The phone learns the gateway's address, never the PBX's. */
     route->from_host = sv_from_cstr(gw->locals[0].host);
     route->is_towards_provider = true; /* a phone outside is the internet: hide the PBX */
@@ -446,7 +465,9 @@ static bool route_call(const struct gw_gen *gen, struct stage_ctx *ctx,
     route->policy.dialled_mono_ms = (int64_t)ctx->now_ms;
     if (has_route && ctx->is_authenticated && ctx->side == SIDE_ACCOUNT) {
         route_from_account(gen, ctx, route);
-    } else if (has_route && !route_to_account(gen->gw, target, route)) {
+    } else if (has_route && target != NULL && target->account != NULL) {
+        has_route = route_to_account(gen, ctx->arena, target, route);
+    } else if (has_route) {
         has_route = route_by_side(gen, ctx, route);
     }
     return has_route;
@@ -539,6 +560,42 @@ static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct st
     }
 }
 
+/*
+ * What an initial request must pass before the stages (#15): a peer's address is not
+ * enough, only a signed INVITE gets in (the ACK of our 403 gets nothing); an INVITE from
+ * the PBX side is matched with the phone it calls, here or on another node, and gets 480
+ * when it names an account no node has a binding of. True when answered here.
+ */
+static bool screen_initial(const struct gw_gen *gen, struct worker *worker, struct stage_ctx *ctx,
+                           const struct net_msg *net, struct account_target *target)
+{
+    struct sip_msg *msg = ctx->msg;
+    if (ctx->is_in_dialog) {
+        return false;
+    }
+    if (ctx->is_from_peer && (msg->method != SIP_METHOD_INVITE || !gw_peer_admits(gen, msg))) {
+        if (msg->method != SIP_METHOD_ACK) {
+            emit_simple(gen->gw, net, EV_FAILED_ACL, sip_msg_call_id(msg),
+                        "unsigned request from a peer");
+            send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);
+        }
+        return true;
+    }
+    if (ctx->side != SIDE_PBX || msg->method != SIP_METHOD_INVITE) {
+        return false;
+    }
+    find_account_target(gen, msg, !ctx->is_from_peer, target);
+    if (target->is_unregistered) {
+        send_reply(gen->cfg, worker, msg, net, 480, SV_NULL);
+        return true;
+    }
+    ctx->is_towards_account = target->account != NULL;
+    ctx->is_towards_peer = target->is_remote;
+    ctx->callee_account =
+        target->account != NULL ? (size_t)(target->account - gen->cfg->accounts) : SIZE_MAX;
+    return false;
+}
+
 static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
                            struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
 {
@@ -552,11 +609,8 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
     struct account_target target = { .account = NULL };
-    if (ctx->side == SIDE_PBX && msg->method == SIP_METHOD_INVITE && !ctx->is_in_dialog) {
-        find_account_target(gen, msg, &target);
-        ctx->is_towards_account = target.account != NULL;
-        ctx->callee_account =
-            target.account != NULL ? (size_t)(target.account - gen->cfg->accounts) : SIZE_MAX;
+    if (screen_initial(gen, worker, ctx, net, &target)) {
+        return;
     }
     struct verdict v = pipeline_run(gen->pipeline, ctx);
     if (v.action == VERDICT_DROP || v.action == VERDICT_HOLD) {
@@ -607,6 +661,10 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
     };
     (void)sw_ip_from_sockaddr(&net->src, &ctx.src_ip);
     ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&net->src), &ctx.trunk);
+    if (ctx.side == SIDE_UNKNOWN && gw_peer_is_source(gen, &ctx.src_ip)) {
+        ctx.side = SIDE_PBX; /* another node of ours: what it may send is checked below */
+        ctx.is_from_peer = true;
+    }
     ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
     ctx.is_source_authed = !ctx.is_trusted && gw_obs_is_recently_authenticated(gw, &ctx.src_ip);
     arena_reset(state->arena);

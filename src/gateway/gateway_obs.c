@@ -47,6 +47,7 @@
 #include "state/isolation.h"
 #include "state/ratelimit.h"
 #include "state/redis_link.h"
+#include "state/regshare.h"
 #include "state/velshare.h"
 
 /* Producer slots any thread may claim (workers, then the control, housekeeping, Redis,
@@ -79,6 +80,7 @@ struct gw_obs {
     struct failtrack *fails;
     struct cluster *cluster;   /* NULL = no Redis: failures are counted here only */
     struct velshare *velocity; /* the velocity counts the cluster shares (installed) */
+    struct regshare *regs;     /* the registrations the cluster shares (installed) */
     struct ratelimit *budget;
     uint32_t flood_threshold;
     struct seclog *file_log;
@@ -651,6 +653,23 @@ static int open_logs(struct gw_obs *obs, const struct cfg *cfg, struct sw_diag *
     return 0;
 }
 
+/*
+ * #15: a phone registered through one node can be called through another. Room for the
+ * accounts a reload may add.
+ */
+static int share_registrations(struct gw_obs *obs, const struct cfg *cfg)
+{
+    obs->regs = regshare_new(4096 + 4 * cfg->account_count);
+    if (obs->regs == NULL) {
+        return -ENOMEM;
+    }
+    char address[REGSHARE_ADDR_CAP];
+    gw_peer_address(cfg, address, sizeof(address));
+    cluster_share_registrations(obs->cluster, obs->regs, address[0] != '\0' ? address : NULL);
+    regshare_install(obs->regs);
+    return 0;
+}
+
 int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
 {
     struct gw_obs *obs = sw_calloc(1, sizeof(*obs));
@@ -698,6 +717,9 @@ int gw_obs_new(struct gateway *gw, const struct cfg *cfg, struct sw_diag *diag)
         /* #15: calls per minute and international calls per hour count across nodes. */
         cluster_share_velocity(obs->cluster, obs->velocity);
         velshare_install(obs->velocity);
+    }
+    if (rc == 0 && obs->cluster != NULL) {
+        rc = share_registrations(obs, cfg);
     }
     if (rc == 0) {
         log_notice(NULL, "bans: %zu restored, never-ban ranges %zu",
@@ -1034,6 +1056,9 @@ void gw_obs_free(struct gateway *gw)
     velshare_install(NULL); /* the workers stopped */
     velshare_free(obs->velocity);
     obs->velocity = NULL;
+    regshare_install(NULL);
+    regshare_free(obs->regs);
+    obs->regs = NULL;
     /* The store's backends push BanRemoved events and write rows while they close: free
      * it before the queue, and stop the queue (which delivers the rest) after. */
     ban_decide_free(obs->decider); /* before the store it borrows; no failure comes now */

@@ -144,7 +144,10 @@ static void need_of(const struct limits_state *s, const struct stage_ctx *ctx,
                     struct limits_need *need)
 {
     const struct cfg *cfg = ctx->cfg;
-    *need = (struct limits_need){ .is_limited = true };
+    *need = (struct limits_need){ .is_limited = !ctx->is_towards_peer };
+    if (ctx->is_towards_peer) {
+        return; /* the node holding the phone counts the call */
+    }
     if (ctx->is_authenticated && ctx->side == SIDE_ACCOUNT && ctx->account < s->account_count) {
         uint32_t max = cfg->accounts[ctx->account].max_calls;
         /* max_calls = 0 means no calls at all for an account: a place that never frees. */

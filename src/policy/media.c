@@ -75,7 +75,9 @@ static struct leg source_leg(const struct stage_ctx *ctx)
 static struct leg destination_leg(const struct stage_ctx *ctx)
 {
     const struct cfg *cfg = ctx->cfg;
-    if (ctx->side != SIDE_PBX) {
+    /* Towards a peer: another node of ours carries the phone's leg and applies its
+     * account's policy there; to us it is a leg like the PBX's. */
+    if (ctx->side != SIDE_PBX || ctx->is_towards_peer) {
         return pbx_leg(cfg, cfg->pbx.address.transport);
     }
     struct sip_err err = { 0 };

@@ -112,6 +112,9 @@ struct stage_ctx {
     bool is_authenticated;   /* set by the auth stage */
     bool is_trusted;         /* the source is on a known side (PBX or provider range) */
     bool is_towards_account; /* SIDE_PBX: the Request-URI names an account with a binding */
+    bool is_towards_peer;    /* is_towards_account: another node of the cluster holds the
+                              * binding and counts the call (state/regshare.h) */
+    bool is_from_peer;       /* SIDE_PBX: sent by another node of the cluster ([cluster] peers) */
     bool is_source_authed;   /* an account authenticated from this source address within the
                               * last hour (the gateway's table; set before the stages run) */
     uint64_t now_ms;         /* monotonic */

@@ -15,6 +15,7 @@
 #include "base/time.h"
 #include "state/callcount.h"
 #include "state/redis_link.h"
+#include "state/regshare.h"
 #include "state/spendstore.h"
 #include "state/velshare.h"
 
@@ -155,8 +156,10 @@ struct cluster {
     uint32_t maxretry;
     uint32_t local_share_pct;
     struct callcount *calls;
-    struct spend_store *spend; /* budgets whose caps are shared; NULL = none */
-    struct velshare *velocity; /* velocity counts shared; NULL = none */
+    struct spend_store *spend;           /* budgets whose caps are shared; NULL = none */
+    struct velshare *velocity;           /* velocity counts shared; NULL = none */
+    struct regshare *regs;               /* registrations shared; NULL = none */
+    char reg_address[REGSHARE_ADDR_CAP]; /* where peers relay INVITEs to us; "" = none */
     cluster_ban_fn *on_ban;
     cluster_state_fn *on_state;
     void *ctx;
@@ -283,6 +286,13 @@ void cluster_share_velocity(struct cluster *c, struct velshare *velocity)
     velshare_on_dirty(velocity, wanted, c);
 }
 
+void cluster_share_registrations(struct cluster *c, struct regshare *regs, const char *address)
+{
+    c->regs = regs;
+    (void)snprintf(c->reg_address, sizeof(c->reg_address), "%s", address != NULL ? address : "");
+    regshare_on_dirty(regs, wanted, c);
+}
+
 void cluster_failure(struct cluster *c, const struct sw_ip *ip)
 {
     pthread_mutex_lock(&c->lock);
@@ -376,6 +386,9 @@ static void grants_local(struct cluster *c)
     }
     if (c->velocity != NULL) {
         velshare_clear_remote(c->velocity);
+    }
+    if (c->regs != NULL) {
+        regshare_republish(c->regs);
     }
     if (c->calls == NULL) {
         return;
@@ -531,6 +544,21 @@ static bool velocity_publish(struct cluster *c, redisContext *rc)
     return true;
 }
 
+/* Publishes this node's bindings and learns the others' (state/regshare.h). */
+static bool registrations_sync(struct cluster *c, redisContext *rc, bool is_tick)
+{
+    if (c->regs == NULL) {
+        return true;
+    }
+    const struct regshare_names names = {
+        .prefix = c->prefix,
+        .node = c->node,
+        .lease_prefix = c->lease_prefix,
+        .address = c->reg_address[0] != '\0' ? c->reg_address : NULL,
+    };
+    return regshare_sync(c->regs, rc, &names, is_tick);
+}
+
 static bool lease_renew(struct cluster *c, redisContext *rc)
 {
     char ms[16];
@@ -603,7 +631,7 @@ static bool round_run(struct cluster *c, redisContext *rc, bool is_fresh, uint64
         *next_tick_ms = now + CLUSTER_TICK_MS;
     }
     return run_ops(c, rc) && grants_adjust(c, rc, is_tick) && spend_adjust(c, rc, is_tick) &&
-           velocity_publish(c, rc);
+           velocity_publish(c, rc) && registrations_sync(c, rc, is_tick);
 }
 
 static void *cluster_main(void *arg)
@@ -636,7 +664,11 @@ static void *cluster_main(void *arg)
         backoff = REDIS_LINK_BACKOFF_MIN_MS;
         note_state(c, true);
         uint64_t now = sw_mono_ms();
-        if (wait_work(c, next_tick_ms > now ? (unsigned)(next_tick_ms - now) : 0)) {
+        unsigned wait_ms = next_tick_ms > now ? (unsigned)(next_tick_ms - now) : 0;
+        if (c->regs != NULL && wait_ms > REGSHARE_POLL_MS) {
+            wait_ms = REGSHARE_POLL_MS; /* the others' new bindings are read sooner */
+        }
+        if (wait_work(c, wait_ms)) {
             /* Refused calls ask again and again while the cap is full: at most one
              * round of asking per CLUSTER_ASK_GAP_MS, whatever the INVITE rate. */
             struct timespec gap = { .tv_sec = 0, .tv_nsec = CLUSTER_ASK_GAP_MS * 1000000L };
@@ -698,6 +730,9 @@ void cluster_free(struct cluster *c)
     }
     if (c->velocity != NULL) {
         velshare_on_dirty(c->velocity, NULL, NULL);
+    }
+    if (c->regs != NULL) {
+        regshare_on_dirty(c->regs, NULL, NULL);
     }
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);

@@ -44,6 +44,10 @@
  * its counts and when) by one script that answers the other nodes' sums; a dial wakes
  * the thread, so a round batches what came in meanwhile.
  *
+ * Registrations. Once cluster_share_registrations() is called, the bindings this node
+ * holds are published and the other nodes' read (state/regshare.h), at most every
+ * REGSHARE_POLL_MS; a binding change wakes the thread.
+ *
  * Redis away (never open): every shared slot's grant becomes the node's local share of
  * the cap (`local_share_pct`, at least 1 call), so the cluster exceeds a cap by at most
  * the nodes' shares beyond it; `on_state` is told, and again when Redis answers, after
@@ -65,6 +69,7 @@
 struct callcount;
 struct spend_store;
 struct velshare;
+struct regshare;
 
 struct cluster_config {
     const char *host;         /* NULL = "127.0.0.1" */
@@ -122,6 +127,14 @@ void cluster_share_spend(struct cluster *c, struct spend_store *spend);
  * the cluster). Sets the table's dirty hook. Redis away, the others' counts are forgotten.
  */
 void cluster_share_velocity(struct cluster *c, struct velshare *velocity);
+
+/*
+ * Shares the registrations of remote accounts of `regs` (before cluster_start; the table
+ * must outlive the cluster): this node's bindings are published with `address` (where the
+ * other nodes relay INVITEs to this one, "transport:host:port"; NULL = publish none, only
+ * learn the others'). Sets the table's dirty hook.
+ */
+void cluster_share_registrations(struct cluster *c, struct regshare *regs, const char *address);
 
 /*
  * Applies the local shares to every shared slot (so nothing is open before Redis

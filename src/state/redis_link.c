@@ -158,8 +158,7 @@ static bool reply_integers(const redisReply *reply, long long *out, size_t out_c
     return true;
 }
 
-bool redis_link_eval(redisContext *c, const char *script, int argc, const char **argv,
-                     long long *out, size_t out_count)
+redisReply *redis_link_eval_reply(redisContext *c, const char *script, int argc, const char **argv)
 {
     const char *words[15] = { "EVAL", script, "1" };
     size_t lens[15];
@@ -171,6 +170,17 @@ bool redis_link_eval(redisContext *c, const char *script, int argc, const char *
         lens[i] = strlen(words[i]);
     }
     redisReply *reply = redisCommandArgv(c, argc + 3, words, lens);
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(reply);
+        return NULL;
+    }
+    return reply;
+}
+
+bool redis_link_eval(redisContext *c, const char *script, int argc, const char **argv,
+                     long long *out, size_t out_count)
+{
+    redisReply *reply = redis_link_eval_reply(c, script, argc, argv);
     bool is_ok = reply != NULL && reply_integers(reply, out, out_count);
     if (reply != NULL) {
         freeReplyObject(reply);

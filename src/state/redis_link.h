@@ -77,6 +77,12 @@ bool redis_link_command(redisContext *c, int argc, const char **argv);
 bool redis_link_eval(redisContext *c, const char *script, int argc, const char **argv,
                      long long *out, size_t out_count);
 
+/*
+ * Runs EVAL `script` like redis_link_eval and returns Redis's reply for the caller to
+ * read and free (freeReplyObject); NULL on a connection error or an error reply.
+ */
+redisReply *redis_link_eval_reply(redisContext *c, const char *script, int argc, const char **argv);
+
 /* Sleeps `ms` in 50 ms steps; false when `is_stopping` became true meanwhile. */
 bool redis_link_pause(const atomic_bool *is_stopping, unsigned ms);
 

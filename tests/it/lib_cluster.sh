@@ -4,7 +4,7 @@
 
 # The commands (and key and channel patterns) sipwarden's Redis user needs, as docs/cluster.md
 # gives them; used when REDIS_PASSWORD is set.
-REDIS_ACL_COMMANDS=(-@all +@connection +get +set +del +publish +subscribe +scan +eval +incr
+REDIS_ACL_COMMANDS=(-@all +@connection +get +set +del +publish +subscribe +scan +eval +incr +hget
                     +pexpire +hgetall +hset +hdel +exists)
 
 # it_redis_cli ARGS...: redis-cli against this test's server (logged in when REDIS_PASSWORD).

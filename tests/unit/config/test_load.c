@@ -661,6 +661,47 @@ static void test_cluster_login_and_plaintext(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * #15: relaying calls between nodes needs the peers, a private secret and Redis; a
+ * complete [cluster] loads.
+ */
+static void test_cluster_peers(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw_config_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char secret_path[512];
+    write_file(dir, "peer.secret", "peer-secret\n", 0600, secret_path, sizeof(secret_path));
+    char text[2048];
+    (void)snprintf(text, sizeof(text),
+                   "[state]\nbackend = redis\n[cluster]\naddress = udp:127.0.0.11:5070\n"
+                   "peers = 127.0.0.11/32, 127.0.0.12/32\npeer_secret_file = %s\n",
+                   secret_path);
+    struct sw_diag diag;
+    sw_diag_init(&diag);
+    struct cfg *cfg = cfg_load_string("t.conf", text, &diag);
+    assert_non_null(cfg);
+    assert_true(cfg->cluster.address.is_set);
+    assert_int_equal(cfg->cluster.address.port, 5070);
+    assert_int_equal(cfg->cluster.peers.count, 2);
+    cfg_free(cfg);
+    sw_diag_fini(&diag);
+
+    assert_int_equal(chmod(secret_path, 0644), 0);
+    sw_diag_init(&diag);
+    assert_null(cfg_load_string("t.conf", text, &diag));
+    assert_true(has_entry(&diag, DIAG_ERROR, 6, "cluster.peer_secret_file", "chmod 600"));
+    sw_diag_fini(&diag);
+
+    sw_diag_init(&diag);
+    assert_null(cfg_load_string(
+        "t.conf", "[state]\nbackend = redis\n[cluster]\naddress = udp:127.0.0.11:5070\n", &diag));
+    assert_true(has_entry(&diag, DIAG_ERROR, 4, "cluster.address", "needs peers"));
+    sw_diag_fini(&diag);
+    assert_int_equal(unlink(secret_path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_load_default_is_the_loopback_example),
         cmocka_unit_test(test_private_file_permissions),
         cmocka_unit_test(test_cluster_login_and_plaintext),
+        cmocka_unit_test(test_cluster_peers),
         cmocka_unit_test(test_load_offline_ignores_the_named_files),
         cmocka_unit_test(test_load_survives_allocation_failures),
     };

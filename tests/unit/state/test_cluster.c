@@ -8,6 +8,7 @@
 #include "base/time.h"
 #include "state/callcount.h"
 #include "state/cluster.h"
+#include "state/regshare.h"
 #include "state/spendstore.h"
 #include "state/velshare.h"
 #include "support/redis_server.h"
@@ -404,6 +405,76 @@ static void test_cluster_velocity_is_shared(void **state)
     velshare_free(vb);
 }
 
+/* Polls (3 s at most) until `r` knows `node` as the holder of `account`, or no holder. */
+static bool wait_holder(struct regshare *r, const char *account, const char *node)
+{
+    for (int i = 0; i < 300; i++) {
+        struct regshare_holder holder;
+        bool has = regshare_lookup(r, sv_from_cstr(account), sw_wall_s(), &holder);
+        if (node == NULL ? !has : has && strcmp(holder.node, node) == 0) {
+            return true;
+        }
+        pause_ms(10);
+    }
+    return false;
+}
+
+static struct cluster *reg_node_open(const char *node, struct regshare *r, const char *address)
+{
+    struct cluster_config cfg = {
+        .port = (uint16_t)redis_server_port(), .prefix = "swtest:", .timeout_ms = 500, .node = node
+    };
+    struct cluster *c = NULL;
+    assert_int_equal(cluster_new(&cfg, on_ban, NULL, &c), 0);
+    cluster_share_registrations(c, r, address);
+    assert_int_equal(cluster_start(c), 0);
+    return c;
+}
+
+/*
+ * A binding published by one node is learnt by the other, with where to relay; a phone
+ * that moves to the other node is not removed by the first's unregistration; an
+ * unregistration reaches the other node; a node that stops takes its bindings along.
+ */
+static void test_cluster_registrations_are_shared(void **state)
+{
+    (void)state;
+    struct regshare *ra = regshare_new(8);
+    struct regshare *rb = regshare_new(8);
+    struct cluster *a = reg_node_open("a", ra, "udp:127.0.0.11:5070");
+    struct cluster *b = reg_node_open("b", rb, "udp:127.0.0.12:5070");
+    int64_t now = sw_wall_s();
+
+    regshare_local(ra, SV("1001"), now + 120);
+    assert_true(wait_holder(rb, "1001", "a"));
+    struct regshare_holder holder;
+    assert_true(regshare_lookup(rb, SV("1001"), now, &holder));
+    assert_string_equal(holder.address, "udp:127.0.0.11:5070");
+    assert_int_equal(holder.expires_at_s, now + 120);
+    assert_false(regshare_lookup(rb, SV("1001"), now + 120, &holder)); /* expired by then */
+    assert_false(regshare_lookup(ra, SV("1001"), now, &holder));       /* a's own */
+
+    /* The phone registers through b; a's binding then expires: b's stays. */
+    regshare_local(rb, SV("1001"), now + 60);
+    assert_true(wait_holder(ra, "1001", "b"));
+    regshare_local(ra, SV("1001"), 0);
+    pause_ms(500);
+    assert_true(wait_holder(ra, "1001", "b"));
+    assert_int_equal(regshare_remote_count(ra, now), 1);
+    /* b's unregistration reaches a. */
+    regshare_local(rb, SV("1001"), 0);
+    assert_true(wait_holder(ra, "1001", NULL));
+
+    /* a stops (its lease goes, as when it dies and the lease lapses): b forgets a's. */
+    regshare_local(ra, SV("1002"), now + 120);
+    assert_true(wait_holder(rb, "1002", "a"));
+    cluster_free(a);
+    assert_true(wait_holder(rb, "1002", NULL));
+    cluster_free(b);
+    regshare_free(ra);
+    regshare_free(rb);
+}
+
 static void test_cluster_refuses_bad_config(void **state)
 {
     (void)state;
@@ -433,6 +504,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cluster_spend_cap_is_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test_setup_teardown(test_cluster_velocity_is_shared, redis_server_setup,
+                                        redis_server_teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_registrations_are_shared, redis_server_setup,
                                         redis_server_teardown),
         cmocka_unit_test(test_cluster_refuses_bad_config),
     };
