@@ -33,6 +33,7 @@
 #include "obs/cdr_store.h"
 #include "obs/minute.h"
 #include "obs/recent.h"
+#include "obs/spendjson.h"
 #include "state/ban.h"
 #include "state/callcount.h"
 #include "state/isolation.h"
@@ -226,28 +227,16 @@ struct spend_list {
     size_t count;
 };
 
-static void set_cap(json_t *obj, const char *key, int64_t micro)
-{
-    (void)json_object_set_new(obj, key, micro > 0 ? json_integer((json_int_t)micro) : json_null());
-}
-
-/* The spend of budget "KIND:NAME" in micro-units, or null when it has none yet. */
+/* The budget "KIND:NAME" (obs/spendjson.h, micro-units), or null when it has none yet. */
 static json_t *spend_json(const struct spend_list *list, const char *kind, const char *name)
 {
     char key[SPEND_KEY_CAP];
     (void)snprintf(key, sizeof(key), "%s:%s", kind, name);
     for (size_t i = 0; i < list->count; i++) {
-        const struct spend_view *v = &list->views[i];
-        if (strcmp(v->key, key) != 0) {
-            continue;
+        if (strcmp(list->views[i].key, key) == 0) {
+            json_t *obj = spendjson_budget(&list->views[i], (int64_t)sw_mono_ms(), false);
+            return obj != NULL ? obj : json_null();
         }
-        json_t *obj = json_object();
-        set_int(obj, "today", v->day_micro);
-        set_int(obj, "month", v->month_micro);
-        set_int(obj, "live", v->live_micro);
-        set_cap(obj, "daily_cap", v->caps.daily_micro);
-        set_cap(obj, "monthly_cap", v->caps.monthly_micro);
-        return obj;
     }
     return json_null();
 }

@@ -7,98 +7,68 @@
 
 #include "base/alloc.h"
 #include "number/money.h"
+#include "number/spend.h"
+#include "obs/spendjson.h"
+#include "state/spendstore.h"
 #include "tools/ctl_client.h"
 
 #define SPEND_REPLY_MAX ((size_t)1 << 20)
 
 /*
  * One "budget <key> <today> <month> <live> <daily> <monthly> <answered> <ringing> <in_ms>
- * [<cluster_today> <grant>]" (a daemon before clusters shared spend sends no cluster part).
+ * [<cluster_today> <grant>]" (a daemon before clusters shared spend sends no cluster part)
+ * into `v`, the crossing counted from 0.
  */
-struct budget_line {
-    char key[80];
-    long long amounts[5]; /* today, month, live, daily cap, monthly cap (micro-units) */
-    unsigned answered;
-    unsigned ringing;
-    long long crossing_in_ms; /* -1 = none */
-    long long cluster[2];     /* the cluster's spend today, this node's grant left; -1 = none */
-};
-
-static bool parse_line(const char *line, struct budget_line *b)
+static bool parse_line(const char *line, struct spend_view *v)
 {
-    b->cluster[0] = -1;
-    b->cluster[1] = -1;
-    int n = sscanf(line, "budget %79s %lld %lld %lld %lld %lld %u %u %lld %lld %lld", b->key,
-                   &b->amounts[0], &b->amounts[1], &b->amounts[2], &b->amounts[3], &b->amounts[4],
-                   &b->answered, &b->ringing, &b->crossing_in_ms, &b->cluster[0], &b->cluster[1]);
+    long long amounts[5];
+    long long crossing_in_ms = -1;
+    long long cluster[2] = { -1, -1 };
+    memset(v, 0, sizeof(*v));
+    int n = sscanf(line, "budget %71s %lld %lld %lld %lld %lld %u %u %lld %lld %lld", v->key,
+                   &amounts[0], &amounts[1], &amounts[2], &amounts[3], &amounts[4], &v->answered,
+                   &v->ringing, &crossing_in_ms, &cluster[0], &cluster[1]);
+    v->day_micro = amounts[0];
+    v->month_micro = amounts[1];
+    v->live_micro = amounts[2];
+    v->caps.daily_micro = amounts[3];
+    v->caps.monthly_micro = amounts[4];
+    v->crossing_ms = crossing_in_ms >= 0 ? crossing_in_ms : SPEND_NEVER;
+    v->cluster_day_micro = cluster[0];
+    v->cluster_month_micro = -1;
+    v->grant_micro = cluster[1];
     return n == 9 || n == 11;
 }
 
-/* A cluster figure as a decimal string, or null (-1: not shared or not known yet). */
-static json_t *cluster_json(long long micro)
-{
-    char buf[MONEY_FORMAT_CAP];
-    return micro < 0 ? json_null() : json_string(money_format((int64_t)micro, buf, sizeof(buf)));
-}
-
 /* An amount, or "-" for a cap of 0 (none) when `is_cap`. */
-static const char *amount(long long micro, bool is_cap, char *buf, size_t cap)
+static const char *amount(int64_t micro, bool is_cap, char *buf, size_t cap)
 {
     if (is_cap && micro == 0) {
         return "-";
     }
-    return money_format((int64_t)micro, buf, cap);
+    return money_format(micro, buf, cap);
 }
 
 static bool print_row(const char *line, FILE *out)
 {
-    struct budget_line b;
-    if (!parse_line(line, &b)) {
+    struct spend_view v;
+    if (!parse_line(line, &v)) {
         return false;
     }
     char text[5][MONEY_FORMAT_CAP];
     char crossing[32] = "-";
-    if (b.crossing_in_ms >= 0) {
-        (void)snprintf(crossing, sizeof(crossing), "in %lld.%03lld s", b.crossing_in_ms / 1000,
-                       b.crossing_in_ms % 1000);
+    if (v.crossing_ms != SPEND_NEVER) {
+        (void)snprintf(crossing, sizeof(crossing), "in %lld.%03lld s",
+                       (long long)(v.crossing_ms / 1000), (long long)(v.crossing_ms % 1000));
     }
-    (void)fprintf(out, "%-24s %12s %12s %12s %12s %12s %4u/%-4u %s\n", b.key,
-                  amount(b.amounts[0], false, text[0], sizeof(text[0])),
-                  amount(b.amounts[1], false, text[1], sizeof(text[1])),
-                  amount(b.amounts[2], false, text[2], sizeof(text[2])),
-                  amount(b.amounts[3], true, text[3], sizeof(text[3])),
-                  amount(b.amounts[4], true, text[4], sizeof(text[4])), b.answered, b.ringing,
-                  crossing);
+    (void)fprintf(out, "%-24s %12s %12s %12s %12s %12s %4u/%-4u %s\n", v.key,
+                  amount(v.day_micro, false, text[0], sizeof(text[0])),
+                  amount(v.month_micro, false, text[1], sizeof(text[1])),
+                  amount(v.live_micro, false, text[2], sizeof(text[2])),
+                  amount(v.caps.daily_micro, true, text[3], sizeof(text[3])),
+                  amount(v.caps.monthly_micro, true, text[4], sizeof(text[4])), v.answered,
+                  v.ringing, crossing);
     return true;
-}
-
-static json_t *json_of(const struct budget_line *b)
-{
-    static const char *const names[5] = { "today", "month", "live", "daily_cap", "monthly_cap" };
-    json_t *o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-    int rc = json_object_set_new(o, "budget", json_string(b->key));
-    for (size_t i = 0; i < 5; i++) {
-        char buf[MONEY_FORMAT_CAP];
-        json_t *value = i >= 3 && b->amounts[i] == 0
-                            ? json_null()
-                            : json_string(money_format((int64_t)b->amounts[i], buf, sizeof(buf)));
-        rc |= json_object_set_new(o, names[i], value);
-    }
-    rc |= json_object_set_new(o, "answered", json_integer(b->answered));
-    rc |= json_object_set_new(o, "ringing", json_integer(b->ringing));
-    rc |=
-        json_object_set_new(o, "crossing_in_ms",
-                            b->crossing_in_ms >= 0 ? json_integer(b->crossing_in_ms) : json_null());
-    rc |= json_object_set_new(o, "cluster_today", cluster_json(b->cluster[0]));
-    rc |= json_object_set_new(o, "grant", cluster_json(b->cluster[1]));
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
 }
 
 static size_t print_json(const char *reply, FILE *out)
@@ -106,8 +76,9 @@ static size_t print_json(const char *reply, FILE *out)
     json_t *array = json_array();
     size_t count = 0;
     for (const char *line = reply; array != NULL && line != NULL && *line != '\0';) {
-        struct budget_line b;
-        if (parse_line(line, &b) && json_array_append_new(array, json_of(&b)) == 0) {
+        struct spend_view v;
+        if (parse_line(line, &v) &&
+            json_array_append_new(array, spendjson_budget(&v, 0, true)) == 0) {
             count++;
         }
         line = strchr(line, '\n');

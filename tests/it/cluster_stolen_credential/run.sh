@@ -24,8 +24,14 @@ currency,EUR
 prefix,rate_per_minute,connect_fee,first_increment_s,next_increment_s,label
 1212,6.00,0.05,1,1,New York premium
 DECK
+TOKEN='cluster-api-token-5551234567'
+api_port=$(it_free_port)
 for node in a b; do
     it_cluster_conf "$node" "$node.conf" "$port"
+    if [ "$node" = a ]; then # node a's admin API shows the same budget as its spend --json
+        sed -i "/^\[admin\]/{n;s/^listen =\$/listen = 127.0.0.11:$api_port\ntoken = $TOKEN/}" a.conf
+        chmod 600 a.conf
+    fi
     # The last section is [1001]: its cap and room for the thief's six calls at once (its
     # max_calls of 2 would hold them to 2 in the cluster), then the deck; sipp answers MD5
     # challenges only.
@@ -93,6 +99,15 @@ done
 it_log "sipwarden spend on node a: today $today_a (its own), cluster today $cluster_a"
 [ "$cluster_a" -ge 900000 ] && [ "$cluster_a" -gt "$today_a" ] ||
     it_fail "node a does not show the cluster's spend ($today_a own, $cluster_a cluster)"
+# The admin API's account shows the same budget (micro-units), cluster figures included.
+curl -sS -m 10 -H "Authorization: Bearer $TOKEN" "http://127.0.0.11:$api_port/api/v1/accounts" \
+    > accounts.json || it_fail "node a's admin API did not answer"
+read -r api_today api_cluster api_grant <<< "$(python3 -c 'import json,sys
+a = [x for x in json.load(open(sys.argv[1]))["accounts"] if x["name"] == "1001"][0]["spend"]
+print(a["today"], a["cluster_today"], a["grant"])' accounts.json)"
+it_log "/api/v1/accounts on node a: today $api_today, cluster_today $api_cluster, grant $api_grant"
+[ "$api_today" = "$today_a" ] && [ "$api_cluster" -ge "$cluster_a" ] && [ "$api_grant" != None ] ||
+    it_fail "the admin API does not show the budget as sipwarden spend does"
 
 it_node_stop a
 it_node_stop b
