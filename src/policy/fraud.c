@@ -876,7 +876,8 @@ static bool judge_spend(const struct fraud_policy *p, const struct cfg *cfg,
     if (v == SPEND_OK) {
         return true;
     }
-    refuse(d, 403, "%s", spend_verdict_text(v));
+    /* #15: a burst that outran this node's grant while the cluster has money: retry. */
+    refuse(d, v == SPEND_GRANT ? 503 : 403, "%s", spend_verdict_text(v));
     return false;
 }
 
@@ -1007,10 +1008,12 @@ static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *ca
     ctx->edits.policy_rule = arena_sv_dup(ctx->arena, sv_from_cstr(d->rule));
     ctx->edits.policy_action = SV("block");
     struct verdict v = verdict_reply(d->status, d->status == 403 ? "Forbidden" : NULL);
-    size_t cap = sizeof(REASON_Q850_FMT) + sizeof(d->rule);
+    /* A 503 (a cluster grant pending) says when to try again (RFC 3261 §21.5.4). */
+    const char *retry = d->status == 503 ? "Retry-After: 1\r\n" : "";
+    size_t cap = sizeof(REASON_Q850_FMT) + sizeof(d->rule) + strlen(retry);
     char *line = arena_alloc(ctx->arena, cap);
     if (line != NULL) {
-        int n = snprintf(line, cap, REASON_Q850_FMT, d->rule);
+        int n = snprintf(line, cap, "%s" REASON_Q850_FMT, retry, d->rule);
         v.extra_headers = sv_make(line, n > 0 ? (size_t)n : 0);
     }
     return v;

@@ -74,7 +74,7 @@ enum fraud_outcome {
 /* The verdict and what the call is, for the stage, the call records and the tools. */
 struct fraud_decision {
     enum fraud_outcome outcome;
-    uint16_t status;           /* FRAUD_REFUSE: 403, 484 or 404 */
+    uint16_t status;           /* FRAUD_REFUSE: 403, 484, 404, or 503 (cluster grant pending) */
     char rule[FRAUD_RULE_CAP]; /* the rule that decided ("class premium-rate"...), "" */
     char warn[FRAUD_RULE_CAP]; /* a warn level crossed by this call, "" */
     bool is_emergency;

@@ -291,8 +291,8 @@ static int64_t known_closed(int64_t local, int64_t cluster, bool is_same_period,
     return local > known ? local : known;
 }
 
-/* The local share of what `b` knew to remain: its budget while it has no grant. */
-static int64_t local_share_of(const struct mem *m, const struct budget *b)
+/* What `b`'s caps leave after the cluster's closed spend as last known. */
+static int64_t cluster_left(const struct budget *b)
 {
     const struct budget_share *sh = &b->share;
     int64_t unreported = sh->spent_total - sh->spent_at_grant;
@@ -301,7 +301,13 @@ static int64_t local_share_of(const struct mem *m, const struct budget *b)
                                has && sh->cluster_day_start_s == b->day_start_s, unreported);
     int64_t month = known_closed(b->month_closed, sh->cluster_month,
                                  has && sh->cluster_month_start_s == b->month_start_s, unreported);
-    int64_t left = spend_remaining(&b->caps, day, month);
+    return spend_remaining(&b->caps, day, month);
+}
+
+/* The local share of what `b` knew to remain: its budget while it has no grant. */
+static int64_t local_share_of(const struct mem *m, const struct budget *b)
+{
+    int64_t left = cluster_left(b);
     if (left <= 0) {
         return left;
     }
@@ -511,6 +517,21 @@ static int64_t left_now(struct mem *m, struct budget *b, int64_t now_ms, int64_t
     return budget_left(m, b) - spend_live_cost(m->scratch, answered, now_ms);
 }
 
+/*
+ * Why `b` cannot carry a call needing `need` with `live` the live cost of its calls: a cap,
+ * or (#15) only this node's grant while the last answer gave all that was wanted and the
+ * caps leave enough after the cluster's known spend: a burst outran the grant.
+ */
+static enum spend_verdict refusal_of(const struct mem *m, const struct budget *b, int64_t live,
+                                     int64_t need)
+{
+    const struct budget_share *sh = &b->share;
+    if (is_shared(m, b) && sh->has_grant && !sh->is_short && cluster_left(b) - live >= need) {
+        return SPEND_GRANT;
+    }
+    return binding_cap(b, spend_remaining(&b->caps, b->day_closed, b->month_closed));
+}
+
 static enum spend_verdict mem_check(void *impl, const struct spend_call *call, int64_t now_ms,
                                     int64_t wall_s, char *key, size_t key_cap)
 {
@@ -528,8 +549,9 @@ static enum spend_verdict mem_check(void *impl, const struct spend_call *call, i
             b->share.need_max = need; /* the spare grows to carry such calls */
             b->is_fresh = false;
         }
-        if (left_now(m, b, now_ms, wall_s) < need) {
-            verdict = binding_cap(b, spend_remaining(&b->caps, b->day_closed, b->month_closed));
+        int64_t left = left_now(m, b, now_ms, wall_s);
+        if (left < need) {
+            verdict = refusal_of(m, b, budget_left(m, b) - left, need);
             (void)snprintf(key, key_cap, "%s", b->key);
             /* Short of grant, not of cap: the cluster may have more for the next call. */
             is_asking = is_shared(m, b) && !b->share.is_wanted && b->share.has_grant;
@@ -1079,6 +1101,8 @@ const char *spend_verdict_text(enum spend_verdict verdict)
         return "daily cap";
     case SPEND_MONTHLY:
         return "monthly cap";
+    case SPEND_GRANT:
+        return "cluster grant pending";
     default:
         return "";
     }

@@ -73,6 +73,9 @@ enum spend_verdict {
     SPEND_OK,
     SPEND_DAILY,   /* the daily cap */
     SPEND_MONTHLY, /* the monthly cap */
+    /* #15: this node's grant of a shared cap is used up while the cluster, at its last
+     * answer, had more to give: more is asked for; the call may be retried shortly. */
+    SPEND_GRANT,
 };
 
 /* A budget as the operator sees it. */
@@ -156,7 +159,10 @@ void spend_store_configure(struct spend_store *store, const struct spend_config 
 /*
  * May a new call at `rate` start on its budgets? SPEND_OK, or which cap leaves less than
  * its first increment (connect fee and first block) after the closed spend and the live
- * cost of the calls in progress; then `key` (key_cap bytes) names the budget.
+ * cost of the calls in progress; then `key` (key_cap bytes) names the budget. In a
+ * cluster, SPEND_GRANT when only this node's grant is short while the last answer gave
+ * all that was wanted and the caps leave the increment after the cluster's known spend
+ * (a burst outran the grant: more is being asked for).
  */
 enum spend_verdict spend_store_check(struct spend_store *store, const struct spend_call *call,
                                      int64_t now_ms, int64_t wall_s, char *key, size_t key_cap);

@@ -244,6 +244,49 @@ static void test_shared_budget_is_bounded_by_its_grant(void **state)
     spend_store_free(s);
 }
 
+/*
+ * #15 item 3: a burst on one node meets its grant used up while the cluster still has
+ * money (the last answer gave all that was wanted): the store asks for more and says
+ * SPEND_GRANT (503 and retry), not the daily cap. Once an answer gives less than wanted
+ * the cluster has nothing more: the cap (403).
+ */
+static void test_burst_waits_for_the_next_grant(void **state)
+{
+    (void)state;
+    char key[SPEND_KEY_CAP];
+    struct spend_share share;
+    size_t cursor = 0;
+    int asked = 0;
+    struct spend_store *s = store_with_caps(1000000, 0, true);
+    spend_store_on_wanted(s, count_hook, &asked);
+    spend_store_share(s, 50);
+    struct spend_call a = call_on("a", "t1", per_second);
+    assert_int_equal(spend_store_check(s, &a, 0, WALL, key, sizeof(key)), SPEND_OK);
+    spend_store_start(s, &a);
+    spend_store_answer(s, sv_from_cstr("a"), 0);
+    assert_true(spend_store_share_next(s, &cursor, 0, WALL, true, &share));
+    spend_store_grant_set(s, &share, share.want_micro, 0, 0); /* all it wanted */
+
+    const struct rate fee = { .connect_fee_micro = 300000,
+                              .first_increment_s = 1,
+                              .next_increment_s = 1 };
+    struct spend_call burst = call_on("burst", "t1", fee);
+    assert_int_equal(spend_store_check(s, &burst, 1000, WALL, key, sizeof(key)), SPEND_GRANT);
+    assert_string_equal(key, "trunk:t1");
+    assert_int_equal(asked, 1);
+    assert_string_equal(spend_verdict_text(SPEND_GRANT), "cluster grant pending");
+
+    /* The answer gives less than wanted (another node holds the rest): the cap. */
+    cursor = 0;
+    assert_true(spend_store_share_next(s, &cursor, 1000, WALL, false, &share));
+    spend_store_grant_set(s, &share, 100000, 700000, 700000);
+    assert_int_equal(spend_store_check(s, &burst, 1000, WALL, key, sizeof(key)), SPEND_DAILY);
+    /* Redis away: the local share, never a wait. */
+    spend_store_grants_local(s);
+    assert_int_equal(spend_store_check(s, &burst, 1000, WALL, key, sizeof(key)), SPEND_DAILY);
+    spend_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_closed_spend_from_before_a_restart),
         cmocka_unit_test(test_uncapped_budgets_still_count),
         cmocka_unit_test(test_shared_budget_is_bounded_by_its_grant),
+        cmocka_unit_test(test_burst_waits_for_the_next_grant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
