@@ -2,7 +2,8 @@
 # Registrations of remote accounts shared by a cluster (issue #15): a phone (127.0.0.7)
 # registers through node a; the PBX calls its account through node b, which relays the
 # INVITE, signed, to node a, which rings the phone. A peer's address without the signature
-# gets 403. After the phone unregisters, the PBX's call for it gets 480 on both nodes.
+# gets 403. After the phone unregisters, the PBX's call for it gets 480 on both nodes; once
+# registered again, node a is killed with -9 and node b answers 480 after a's lease lapsed.
 source "$(dirname "$0")/../lib.sh"
 source "$IT_DIR/../lib_cluster.sh"
 
@@ -105,7 +106,25 @@ for ip in 127.0.0.11 127.0.0.12; do
     it_log "after the unregistration, through $ip: 480"
 done
 
-it_node_stop a
+# 5. Registered again, then node a dies (-9): its binding goes with its lease (5 s), and
+# node b answers 480 rather than relay to a dead node.
+pbx_register register-again 120
+for i in $(seq 1 60); do
+    it_redis_cli hget "it$$:regs" 1001 | grep -q '^a ' && break
+    sleep 0.05
+done
+kill -9 "${NODE_PID[a]}"
+wait "${NODE_PID[a]}" 2>/dev/null || true
+for i in $(seq 1 70); do # the lease lapses within 5 s
+    [ "$(it_redis_cli exists "it$$:node:a")" = 0 ] && break
+    sleep 0.1
+done
+[ "$(it_redis_cli exists "it$$:node:a")" = 0 ] || it_fail "node a's lease outlived it by 7 s"
+sleep 1.3 # node b reads every binding again once a second
+rc=$(pbx_call 127.0.0.12 after-death)
+grep -q '^SIP/2.0 480' after-death.msg || it_fail "node b still relayed to node a after its lease lapsed"
+it_log "node a killed: its lease lapsed after $(( i / 10 )) s, then node b answers 480"
+
 it_node_stop b
 it_redis_stop
 it_log "ok"
