@@ -37,6 +37,7 @@
 #include "state/ban.h"
 #include "state/callcount.h"
 #include "state/isolation.h"
+#include "state/regshare.h"
 #include "state/spendstore.h"
 
 #define API_CALLS_MAX 4096u
@@ -265,6 +266,21 @@ static json_t *trunk_json(const struct gw_gen *gen, size_t i, const struct spend
     return obj;
 }
 
+/* #15: the other node that holds the account's binding, or null (state/regshare.h). */
+static json_t *cluster_binding_json(const char *username, int64_t now_s)
+{
+    struct regshare *shared = regshare_installed();
+    struct regshare_holder holder;
+    if (shared == NULL || !regshare_lookup(shared, sv_from_cstr(username), now_s, &holder)) {
+        return json_null();
+    }
+    json_t *b = json_object();
+    set_str(b, "node", holder.node);
+    set_str(b, "address", holder.address);
+    set_int(b, "expires", holder.expires_at_s);
+    return b;
+}
+
 static json_t *account_json(const struct gw_gen *gen, size_t i, int64_t now_s,
                             const struct spend_list *spend)
 {
@@ -287,6 +303,7 @@ static json_t *account_json(const struct gw_gen *gen, size_t i, int64_t now_s,
     } else {
         (void)json_object_set_new(obj, "binding", json_null());
     }
+    (void)json_object_set_new(obj, "cluster_binding", cluster_binding_json(a->username, now_s));
     set_int(obj, "calls", callcount_value(gen->accounts[i].calls));
     set_int(obj, "max_calls", a->max_calls);
     (void)json_object_set_new(obj, "spend", spend_json(spend, "account", a->username));

@@ -14,6 +14,8 @@ phone_port=$(it_free_port)
 REDIS_PASSWORD=it-$$-pw
 it_redis_start
 port=$(it_free_port)
+api_port=$(it_free_port)
+TOKEN='cluster-registration-api-token-77'
 printf 'peer-secret-%s-%s\n' "$$" "$RANDOM" > peer.secret
 chmod 600 peer.secret
 for node in a b; do
@@ -22,6 +24,9 @@ for node in a b; do
     it_cluster_conf "$node" "$node.conf" "$port"
     sed -i "/^\[cluster\]/a address = udp:$ip:$port\npeers = 127.0.0.11/32, 127.0.0.12/32\npeer_secret_file = peer.secret" "$node.conf"
     printf '[auth]\nalgorithms = MD5\n' >> "$node.conf"
+    if [ "$node" = b ]; then # node b's admin API tells which node holds 1001's binding
+        sed -i "/^\[admin\]/{n;s/^listen =\$/listen = 127.0.0.12:$api_port\ntoken = $TOKEN/}" b.conf
+    fi
     chmod 600 "$node.conf"
     it_node_start "$node" "$node.conf"
 done
@@ -43,6 +48,24 @@ pbx_register() {
     [ "$rc" = 0 ] || it_fail "$what through node a failed"
 }
 
+# holder_on_b: the node node b's admin API names as 1001's holder ("None" = none).
+holder_on_b() {
+    curl -sS -m 5 -H "Authorization: Bearer $TOKEN" "http://127.0.0.12:$api_port/api/v1/accounts" |
+        python3 -c 'import json,sys
+a = [x for x in json.load(sys.stdin)["accounts"] if x["name"] == "1001"][0]
+print((a["cluster_binding"] or {}).get("node"))'
+}
+
+# wait_holder_on_b NODE: polls (3 s at most) until node b names NODE as the holder.
+wait_holder_on_b() {
+    local i
+    for i in $(seq 1 30); do
+        [ "$(holder_on_b)" = "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # pbx_call NODE_IP NAME: the PBX calls account 1001 through NODE_IP; sipp's rc.
 pbx_call() {
     local rc=0
@@ -61,7 +84,7 @@ done
 binding=$(it_redis_cli hget "it$$:regs" 1001)
 it_log "binding in Redis: $binding"
 [[ $binding == "a "*" udp:127.0.0.11:$port" ]] || it_fail "node a did not publish the binding"
-sleep 0.5 # node b reads the bindings at most every 200 ms
+wait_holder_on_b a || it_fail "node b's admin API does not show node a holding 1001's binding"
 
 # 2. The PBX calls 1001 through node b: relayed to node a, the phone rings and answers.
 timeout 30 sipp -sn uas -i 127.0.0.7 -p "$phone_port" -m 1 -nostdin -timeout 25s \
@@ -99,7 +122,7 @@ for i in $(seq 1 60); do
     sleep 0.05
 done
 [ -z "$(it_redis_cli hget "it$$:regs" 1001)" ] || it_fail "the unregistration did not reach Redis"
-sleep 0.5
+wait_holder_on_b None || it_fail "node b still shows a holder of 1001's binding"
 for ip in 127.0.0.11 127.0.0.12; do
     rc=$(pbx_call "$ip" "after-$ip")
     grep -q '^SIP/2.0 480' "after-$ip.msg" || it_fail "a call for the unregistered phone through $ip was not answered 480"
@@ -109,21 +132,19 @@ done
 # 5. Registered again, then node a dies (-9): its binding goes with its lease (5 s), and
 # node b answers 480 rather than relay to a dead node.
 pbx_register register-again 120
-for i in $(seq 1 60); do
-    it_redis_cli hget "it$$:regs" 1001 | grep -q '^a ' && break
-    sleep 0.05
-done
+wait_holder_on_b a || it_fail "node b did not learn the new binding"
+killed_ms=$(date +%s%3N)
 kill -9 "${NODE_PID[a]}"
 wait "${NODE_PID[a]}" 2>/dev/null || true
-for i in $(seq 1 70); do # the lease lapses within 5 s
-    [ "$(it_redis_cli exists "it$$:node:a")" = 0 ] && break
+for i in $(seq 1 70); do # the lease lapses within 5 s, node b reads once a second
+    [ "$(holder_on_b)" = None ] && break
     sleep 0.1
 done
-[ "$(it_redis_cli exists "it$$:node:a")" = 0 ] || it_fail "node a's lease outlived it by 7 s"
-sleep 1.3 # node b reads every binding again once a second
+forgot_ms=$(( $(date +%s%3N) - killed_ms ))
+[ "$(holder_on_b)" = None ] || it_fail "node b still knew node a's binding long after a died"
 rc=$(pbx_call 127.0.0.12 after-death)
 grep -q '^SIP/2.0 480' after-death.msg || it_fail "node b still relayed to node a after its lease lapsed"
-it_log "node a killed: its lease lapsed after $(( i / 10 )) s, then node b answers 480"
+it_log "node a killed: node b forgot its binding after $forgot_ms ms, then answers 480"
 
 it_node_stop b
 it_redis_stop
