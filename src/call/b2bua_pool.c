@@ -3,6 +3,7 @@
  * its allocation to its release (lingering until its transactions and timers have
  * settled), and the end of a call with its event.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -204,6 +205,21 @@ static void linger_unlink(struct b2bua *b, struct call *call)
     call->linger_next = NULL;
 }
 
+/*
+ * Zeroes a call slot for reuse, but for its relays: a relay not in use is all zeros
+ * already (fresh slots come zeroed and b2bua_relay_release wipes each relay it frees), and
+ * they are half of the slot's 31 KiB.
+ */
+static void call_wipe(struct call *call)
+{
+    for (size_t i = 0; i < CALL_RELAYS; i++) {
+        SW_ASSERT(!call->relays[i].is_used);
+    }
+    size_t relays_end = offsetof(struct call, relays) + sizeof(call->relays);
+    memset(call, 0, offsetof(struct call, relays));
+    memset((char *)call + relays_end, 0, sizeof(*call) - relays_end);
+}
+
 static void call_release(struct call *call)
 {
     struct b2bua *b = call->owner;
@@ -224,7 +240,7 @@ static void call_release(struct call *call)
     sw_free(call->b_ack);
     sw_free(call->reinvite_ack[0]);
     sw_free(call->reinvite_ack[1]);
-    memset(call, 0, sizeof(*call));
+    call_wipe(call);
     call->next_a = b->free_list;
     b->free_list = call;
 }
@@ -367,7 +383,7 @@ void b2bua_call_free_unstarted(struct b2bua *b, struct call *call)
     detach_txn(&call->a_invite);
     uac_credentials_copy_wipe(&call->credentials);
     b2bua_media_end(call);
-    memset(call, 0, sizeof(*call));
+    call_wipe(call);
     call->next_a = b->free_list;
     b->free_list = call;
 }

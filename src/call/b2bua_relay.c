@@ -21,8 +21,8 @@ static struct relay *relay_alloc(struct call *call)
 {
     for (size_t i = 0; i < CALL_RELAYS; i++) {
         if (!call->relays[i].is_used) {
+            /* All zeros: a relay not in use always is (call_wipe, b2bua_relay_release). */
             struct relay *relay = &call->relays[i];
-            memset(relay, 0, sizeof(*relay));
             relay->tu_kind = TU_RELAY;
             relay->is_used = true;
             relay->call = call;
