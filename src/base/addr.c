@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
+
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 bool sw_ip_from_sockaddr(const struct sockaddr_storage *ss, struct sw_ip *out)
@@ -128,7 +130,7 @@ void sw_sockaddr_format_ip(const struct sockaddr_storage *ss, char *buf, size_t 
 {
     struct sw_ip ip;
     if (!sw_ip_from_sockaddr(ss, &ip)) {
-        (void)snprintf(buf, cap, "?");
+        (void)sw_snprintf(buf, cap, "?");
         return;
     }
     sw_ip_format(&ip, buf, cap);
@@ -139,12 +141,12 @@ void sw_sockaddr_format(const struct sockaddr_storage *ss, char *buf, size_t cap
     char ip[INET6_ADDRSTRLEN];
     struct sw_ip parsed;
     if (!sw_ip_from_sockaddr(ss, &parsed)) {
-        (void)snprintf(buf, cap, "?");
+        (void)sw_snprintf(buf, cap, "?");
         return;
     }
     sw_ip_format(&parsed, ip, sizeof(ip));
     bool bracket = !sw_ip_is_v4(&parsed);
-    (void)snprintf(buf, cap, bracket ? "[%s]:%u" : "%s:%u", ip, sw_sockaddr_port(ss));
+    (void)sw_snprintf(buf, cap, bracket ? "[%s]:%u" : "%s:%u", ip, sw_sockaddr_port(ss));
 }
 
 static bool sockaddr_from_ip(const struct sw_ip *ip, uint16_t port, struct sockaddr_storage *out)
@@ -249,5 +251,5 @@ void sw_cidr_format(const struct sw_cidr *range, char *buf, size_t cap)
     char ip[INET6_ADDRSTRLEN];
     sw_ip_format(&range->ip, ip, sizeof(ip));
     bool is_v4 = sw_ip_is_v4(&range->ip) && range->prefix_len >= 96;
-    (void)snprintf(buf, cap, "%s/%u", ip, is_v4 ? range->prefix_len - 96u : range->prefix_len);
+    (void)sw_snprintf(buf, cap, "%s/%u", ip, is_v4 ? range->prefix_len - 96u : range->prefix_len);
 }

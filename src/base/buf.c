@@ -228,6 +228,30 @@ void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...)
     va_end(ap);
 }
 
+int sw_snprintf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (cap > 0 && is_simple_format(fmt)) {
+        struct sw_buf buf;
+        sw_buf_init(&buf, out, cap);
+        va_list args;
+        va_copy(args, ap);
+        fmt_simple(&buf, fmt, &args);
+        va_end(args);
+        if (!buf.is_overflow && buf.len < cap) {
+            out[buf.len] = '\0';
+            va_end(ap);
+            return (int)buf.len;
+        }
+    }
+    /* Cut, or beyond the fast path: vsnprintf says how, and what the length would be. */
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 struct sv sw_buf_view(const struct sw_buf *buf)
 {
     return sv_make(buf->ptr, buf->len);

@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/time.h"
 #include "call/b2bua_int.h"
 #include "call/reply.h"
@@ -144,8 +145,8 @@ static void start_call(struct b2bua *b, struct sip_msg *invite, const struct net
     char started[96] = "";
     if (route->to_party == CALL_PARTY_TRUNK && sv_is_present(route->trunk_name)) {
         struct sv to = route->ruri_user.ptr != NULL ? sv_slice(route->ruri_user, 0, 40) : SV("");
-        (void)snprintf(started, sizeof(started), "trunk=" SV_FMT " to=" SV_FMT,
-                       SV_ARG(sv_slice(route->trunk_name, 0, 40)), SV_ARG(to));
+        (void)sw_snprintf(started, sizeof(started), "trunk=" SV_FMT " to=" SV_FMT,
+                          SV_ARG(sv_slice(route->trunk_name, 0, 40)), SV_ARG(to));
     }
     b2bua_emit_call_event(call, EV_CALL_STARTED, started);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "base/addr.h"
+#include "base/buf.h"
 #include "base/random.h"
 #include "call/b2bua.h"
 #include "call/b2bua_int.h"
@@ -72,8 +73,8 @@ bool b2bua_leg_a_init(struct call *call, struct sip_msg *invite, const struct ne
     char tag[16];
     struct sv local_tag = b2bua_random_tag(tag, sizeof(tag));
     char local_hdr[LEG_HDR_CAP];
-    int n = snprintf(local_hdr, sizeof(local_hdr), SV_FMT ";tag=" SV_FMT, SV_ARG(to->value),
-                     SV_ARG(local_tag));
+    int n = sw_snprintf(local_hdr, sizeof(local_hdr), SV_FMT ";tag=" SV_FMT, SV_ARG(to->value),
+                        SV_ARG(local_tag));
     leg->is_a = true;
     leg->dest = *src;
     leg->listener = src->listener;
@@ -95,22 +96,22 @@ static int format_from(char *out, size_t cap, const struct b2bua_route *route, s
 {
     char verstat[96] = "";
     if (sv_is_present(route->verstat) && route->verstat.len < 80) {
-        (void)snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
+        (void)sw_snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
     }
     if (sv_is_present(route->from_display) && route->from_display.len > 0) {
-        return snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
-                        SV_ARG(route->from_display), SV_ARG(route->from_user), verstat,
-                        SV_ARG(route->from_host), SV_ARG(tag));
+        return sw_snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
+                           SV_ARG(route->from_display), SV_ARG(route->from_user), verstat,
+                           SV_ARG(route->from_host), SV_ARG(tag));
     }
-    return snprintf(out, cap, "<sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT, SV_ARG(route->from_user),
-                    verstat, SV_ARG(route->from_host), SV_ARG(tag));
+    return sw_snprintf(out, cap, "<sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
+                       SV_ARG(route->from_user), verstat, SV_ARG(route->from_host), SV_ARG(tag));
 }
 
 bool b2bua_leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
 {
     struct leg *leg = &call->b;
     char id[48];
-    int n = snprintf(id, sizeof(id), "sw%02x", b->index & 0xffu);
+    int n = sw_snprintf(id, sizeof(id), "sw%02x", b->index & 0xffu);
     sw_random_hex(id + n, 30);
     char tag[16];
     struct sv local_tag = b2bua_random_tag(tag, sizeof(tag));
@@ -118,12 +119,12 @@ bool b2bua_leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_rou
     int from_len = format_from(from, sizeof(from), route, local_tag);
     char target[LEG_HDR_CAP];
     int target_len = sv_is_present(route->request_uri)
-                         ? snprintf(target, sizeof(target), SV_FMT, SV_ARG(route->request_uri))
-                         : snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
-                                    SV_ARG(route->ruri_user), SV_ARG(route->target_host));
+                         ? sw_snprintf(target, sizeof(target), SV_FMT, SV_ARG(route->request_uri))
+                         : sw_snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
+                                       SV_ARG(route->ruri_user), SV_ARG(route->target_host));
     char to[LEG_HDR_CAP];
-    int to_len = snprintf(to, sizeof(to), "<sip:" SV_FMT "@" SV_FMT ">", SV_ARG(route->ruri_user),
-                          SV_ARG(route->target_host));
+    int to_len = sw_snprintf(to, sizeof(to), "<sip:" SV_FMT "@" SV_FMT ">",
+                             SV_ARG(route->ruri_user), SV_ARG(route->target_host));
     leg->is_a = false;
     leg->dest = route->dest;
     leg->listener = route->dest.listener;

@@ -41,6 +41,7 @@
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "call/anchor.h"
@@ -124,8 +125,8 @@ static bool may_pass(const struct call *call)
 static void report_unreachable(struct call *call, int status, bool is_passed)
 {
     char detail[128];
-    (void)snprintf(detail, sizeof(detail), "rtpengine unreachable (%s): call %s",
-                   sw_strerror(status), is_passed ? "passed unanchored" : "refused with 503");
+    (void)sw_snprintf(detail, sizeof(detail), "rtpengine unreachable (%s): call %s",
+                      sw_strerror(status), is_passed ? "passed unanchored" : "refused with 503");
     log_info(NULL, "media: %s", detail);
     b2bua_emit_call_event(call, EV_MEDIA_RELAY_UNREACHABLE, detail);
 }

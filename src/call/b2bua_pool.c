@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/hash.h"
 #include "base/time.h"
 #include "call/b2bua.h"
@@ -322,7 +323,7 @@ void b2bua_call_end(struct call *call, uint16_t status, const char *why)
     loop_timer_stop(loop, &call->duration_timer);
     b2bua_media_end(call);
     char detail[128];
-    (void)snprintf(
+    (void)sw_snprintf(
         detail, sizeof(detail), "status=%u reason=%s duration_ms=%llu", call->final_status, why,
         call->answer_us == 0 ? 0ull
                              : (unsigned long long)((call->end_us - call->answer_us) / 1000u));

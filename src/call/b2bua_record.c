@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/buf.h"
 #include "base/callrec.h"
 #include "base/hash.h"
 #include "base/time.h"
@@ -45,8 +46,8 @@ static void record_invite(struct call_record *rec, struct sip_msg *invite,
 {
     rec->policy = route->policy;
     char direction[sizeof(rec->direction)];
-    (void)snprintf(direction, sizeof(direction), "%s-%s", party_name(route->from_party),
-                   party_name(route->to_party));
+    (void)sw_snprintf(direction, sizeof(direction), "%s-%s", party_name(route->from_party),
+                      party_name(route->to_party));
     CALLREC_SET(rec->direction, direction);
     const struct sip_hdr *agent = sip_msg_find(invite, SIP_HDR_USER_AGENT, NULL);
     if (agent != NULL) {
@@ -91,8 +92,8 @@ void b2bua_record_refused(struct call_record *rec, struct sip_msg *invite,
     REC_SET_SV(rec->a_call_id, call_id);
     /* No leg B: a name of its own, the same for a retransmission of the INVITE. */
     char id[sizeof(rec->uniqueid)];
-    (void)snprintf(id, sizeof(id), "refused-%016llx",
-                   (unsigned long long)sw_hash_sv(sv_is_present(call_id) ? call_id : SV("")));
+    (void)sw_snprintf(id, sizeof(id), "refused-%016llx",
+                      (unsigned long long)sw_hash_sv(sv_is_present(call_id) ? call_id : SV("")));
     CALLREC_SET(rec->uniqueid, id);
     sw_sockaddr_format(&src->addr, rec->src_addr, sizeof(rec->src_addr));
     rec->transport = src->transport;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/hash.h"
 #include "config/config.h"
 #include "gateway/gateway_spend.h"
@@ -91,16 +92,16 @@ static struct party *party_new(struct gw_call_metrics *cm, const char *kind, con
 {
     struct party *p = &cm->parties[cm->party_count++];
     cm->named_count += name != NULL ? 1 : 0;
-    (void)snprintf(p->key, sizeof(p->key), "%s%s%s", kind, name != NULL ? ":" : "",
-                   name != NULL ? name : "");
+    (void)sw_snprintf(p->key, sizeof(p->key), "%s%s%s", kind, name != NULL ? ":" : "",
+                      name != NULL ? name : "");
     return p;
 }
 
 static void trunk_new(struct gw_call_metrics *cm, const struct cfg_trunk *trunk)
 {
     struct party *p = party_new(cm, "trunk", trunk->name);
-    (void)snprintf(p->country_code, sizeof(p->country_code), "%s",
-                   trunk->country_code != NULL ? trunk->country_code : "");
+    (void)sw_snprintf(p->country_code, sizeof(p->country_code), "%s",
+                      trunk->country_code != NULL ? trunk->country_code : "");
 }
 
 /* The parties of the configuration: its trunks, then its accounts, then "global" and
@@ -258,10 +259,10 @@ static const struct party *party_of(const struct gw_call_metrics *cm, const stru
     char key[80];
     const struct party *p = NULL;
     if (rec->policy.account[0] != '\0') {
-        (void)snprintf(key, sizeof(key), "account:%s", rec->policy.account);
+        (void)sw_snprintf(key, sizeof(key), "account:%s", rec->policy.account);
         p = find(cm, key);
     } else if (rec->policy.trunk[0] != '\0') {
-        (void)snprintf(key, sizeof(key), "trunk:%s", rec->policy.trunk);
+        (void)sw_snprintf(key, sizeof(key), "trunk:%s", rec->policy.trunk);
         p = find(cm, key);
     }
     return p != NULL ? p : &cm->parties[cm->other];
@@ -288,7 +289,7 @@ void gw_call_metrics_count(struct gw_call_metrics *cm, unsigned slot, const stru
     metrics_add(cm->reg, slot, p->calls[d][result_of(rec->final_code)], 1);
     if (d == DIR_OUTBOUND && rec->policy.trunk[0] != '\0') {
         char key[80];
-        (void)snprintf(key, sizeof(key), "trunk:%s", rec->policy.trunk);
+        (void)sw_snprintf(key, sizeof(key), "trunk:%s", rec->policy.trunk);
         const struct party *trunk = find(cm, key);
         if (trunk != NULL && trunk->country_code[0] != '\0' && is_international(rec, trunk)) {
             metrics_add(cm->reg, slot, trunk->international, 1);
@@ -321,7 +322,7 @@ static bool reload_party(struct gw_call_metrics *cm, const char *kind, const cha
                          const struct cfg_trunk *trunk, size_t *added)
 {
     char key[sizeof(cm->parties[0].key)];
-    (void)snprintf(key, sizeof(key), "%s:%s", kind, name);
+    (void)sw_snprintf(key, sizeof(key), "%s:%s", kind, name);
     if (find(cm, key) != NULL || cm->named_count >= GW_CALL_METRICS_PARTIES) {
         return true;
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -52,7 +53,7 @@ static int open_journal(struct gw_fraud *f, const char *db_path, uint64_t since_
                         size_t *replayed)
 {
     char path[4096];
-    if (snprintf(path, sizeof(path), "%s.fraudq", db_path) >= (int)sizeof(path)) {
+    if (sw_snprintf(path, sizeof(path), "%s.fraudq", db_path) >= (int)sizeof(path)) {
         return -ENAMETOOLONG;
     }
     int rc = fraud_journal_open(path, FRAUD_JOURNAL_SLOTS, &f->journal);

@@ -151,7 +151,7 @@ static struct sv origin_line(const struct gw_gen *gen, struct arena *arena, cons
     if (line == NULL) {
         return SV_NULL;
     }
-    int n = snprintf(line, cap, "%s: %s=%s\r\n", header, kind, name);
+    int n = sw_snprintf(line, cap, "%s: %s=%s\r\n", header, kind, name);
     return n > 0 && (size_t)n < cap ? sv_make(line, (size_t)n) : SV_NULL;
 }
 
@@ -405,9 +405,10 @@ static void account_identity(const struct gw_gen *gen, struct arena *arena,
     char *pai = arena_alloc(arena, cap);
     int n = -1;
     if (pai != NULL && callerid[0] != '\0') {
-        n = snprintf(pai, cap, "<sip:%s@%s>, <tel:%s>", account->username, gen->pbx_host, callerid);
+        n = sw_snprintf(pai, cap, "<sip:%s@%s>, <tel:%s>", account->username, gen->pbx_host,
+                        callerid);
     } else if (pai != NULL) {
-        n = snprintf(pai, cap, "<sip:%s@%s>", account->username, gen->pbx_host);
+        n = sw_snprintf(pai, cap, "<sip:%s@%s>", account->username, gen->pbx_host);
     }
     /* Out of arena: no PAI at all rather than the phone's. */
     route->asserted_id = n > 0 && (size_t)n < cap ? sv_make(pai, (size_t)n) : SV("");
@@ -449,7 +450,7 @@ static bool refuse_isolated(struct gateway *gw, const struct cfg *cfg, struct wo
         return false;
     }
     char detail[160];
-    (void)snprintf(detail, sizeof(detail), "%s: %s: new call refused", what, name);
+    (void)sw_snprintf(detail, sizeof(detail), "%s: %s: new call refused", what, name);
     emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
     send_reply(cfg, worker, msg, net, 403, SV_NULL);
     return true;
@@ -509,9 +510,9 @@ static void start_call(const struct gw_gen *gen, struct gw_worker *state, struct
     struct sv origin = SV_NULL;
     if (route.to_party == CALL_PARTY_TRUNK && is_hairpin(gen, msg, &origin)) {
         char detail[160];
-        (void)snprintf(detail, sizeof(detail),
-                       "hairpin: a call from trunk %.*s would leave through a trunk: refused",
-                       (int)(origin.len > 64 ? 64 : origin.len), origin.ptr);
+        (void)sw_snprintf(detail, sizeof(detail),
+                          "hairpin: a call from trunk %.*s would leave through a trunk: refused",
+                          (int)(origin.len > 64 ? 64 : origin.len), origin.ptr);
         emit_simple(gw, net, EV_POLICY_HIT, sip_msg_call_id(msg), detail);
         stage_places_release(ctx);
         send_reply(gen->cfg, worker, msg, net, 403, SV_NULL);

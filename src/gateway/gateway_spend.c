@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/callrec.h"
 #include "base/event.h"
 #include "base/log.h"
@@ -68,8 +69,8 @@ static void post_kill(struct gw_spend *spend, const struct spend_due *due)
     }
     _Static_assert(sizeof(kill->id) == sizeof(due->id), "call ids of one size");
     memcpy(kill->id, due->id, sizeof(kill->id));
-    (void)snprintf(kill->detail, sizeof(kill->detail), "spend cap: %s of %s reached",
-                   spend_verdict_text(due->why), due->key);
+    (void)sw_snprintf(kill->detail, sizeof(kill->detail), "spend cap: %s of %s reached",
+                      spend_verdict_text(due->why), due->key);
     kill->due_ms = due->crossing_ms - 1;
     unsigned count = net_group_worker_count(spend->gw->net);
     unsigned owner = b2bua_owner_of(sv_from_cstr(due->id), count);
@@ -171,7 +172,7 @@ void gw_spend_on_event(struct gw_spend *spend, const struct sw_event *ev)
                   .first_increment_s = p->first_increment_s,
                   .next_increment_s = p->next_increment_s },
     };
-    (void)snprintf(call.id, sizeof(call.id), "%s", rec->uniqueid);
+    (void)sw_snprintf(call.id, sizeof(call.id), "%s", rec->uniqueid);
     call.key_count = spend_keys_of(p->account, p->trunk, call.keys);
     switch (ev->kind) {
     case EV_CALL_STARTED:
@@ -293,7 +294,7 @@ static bool parse_filter(const char *line, char *key, size_t cap)
     if (words != 2 || (strcmp(kind, "account") != 0 && strcmp(kind, "trunk") != 0)) {
         return false;
     }
-    (void)snprintf(key, cap, "%s:%s", kind, name);
+    (void)sw_snprintf(key, cap, "%s:%s", kind, name);
     return true;
 }
 
@@ -309,7 +310,7 @@ static void write_views(const struct spend_view *views, size_t count, const char
         }
         long long crossing_in =
             v->crossing_ms == SPEND_NEVER ? -1LL : (long long)(v->crossing_ms - now_ms);
-        int n = snprintf(
+        int n = sw_snprintf(
             out + len, cap - len, "budget %s %lld %lld %lld %lld %lld %u %u %lld %lld %lld\n",
             v->key, (long long)v->day_micro, (long long)v->month_micro, (long long)v->live_micro,
             (long long)v->caps.daily_micro, (long long)v->caps.monthly_micro, v->answered,
@@ -318,10 +319,10 @@ static void write_views(const struct spend_view *views, size_t count, const char
         shown++;
     }
     if (key[0] != '\0' && shown == 0) {
-        (void)snprintf(out + len, cap - len, "error: no such budget\n");
+        (void)sw_snprintf(out + len, cap - len, "error: no such budget\n");
         return;
     }
-    (void)snprintf(out + len, cap - len, "ok\n");
+    (void)sw_snprintf(out + len, cap - len, "ok\n");
 }
 
 size_t gw_spend_views(struct gw_spend *spend, struct spend_view **out)
@@ -347,11 +348,11 @@ void gw_spend_handle(struct gw_spend *spend, const char *line, char *out, size_t
 {
     char key[SPEND_KEY_CAP];
     if (!parse_filter(line, key, sizeof(key))) {
-        (void)snprintf(out, cap, "error: unknown request (spend [account A | trunk T])\n");
+        (void)sw_snprintf(out, cap, "error: unknown request (spend [account A | trunk T])\n");
         return;
     }
     if (spend == NULL) {
-        (void)snprintf(out, cap, "error: no spend counters\n");
+        (void)sw_snprintf(out, cap, "error: no spend counters\n");
         return;
     }
     int64_t now_ms = (int64_t)sw_mono_ms();

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 
 #include "base/alloc.h"
+#include "base/bpf_embed.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "net/steer_object.h"
-#include "base/bpf_embed.h"
 
 struct net_steer {
     struct bpf_object *obj;

@@ -8,6 +8,7 @@
 #include "base/addr.h"
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/time.h"
@@ -122,7 +123,7 @@ static bool metric_is_level(enum cfg_alert_metric metric)
 
 static void copy_text(char *out, size_t cap, const char *text)
 {
-    (void)snprintf(out, cap, "%s", text != NULL ? text : "");
+    (void)sw_snprintf(out, cap, "%s", text != NULL ? text : "");
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -431,10 +432,10 @@ static void incident_send(struct alert_engine *e, const struct rule_state *rs,
     copy_text(a.title, sizeof(a.title), rs->rule.title);
     copy_text(a.key, sizeof(a.key), slot->key);
     bool has_note = e->note[0] != '\0' && state != ALERT_RESOLVED;
-    (void)snprintf(a.detail, sizeof(a.detail), "%s%s%s: %lld (threshold %u, window %u s)%s%s",
-                   alert_metric_name(rs->rule.metric), slot->key[0] != '\0' ? " of " : "",
-                   slot->key, (long long)value, rs->rule.threshold, rs->rule.window_s,
-                   has_note ? ": " : "", has_note ? e->note : "");
+    (void)sw_snprintf(a.detail, sizeof(a.detail), "%s%s%s: %lld (threshold %u, window %u s)%s%s",
+                      alert_metric_name(rs->rule.metric), slot->key[0] != '\0' ? " of " : "",
+                      slot->key, (long long)value, rs->rule.threshold, rs->rule.window_s,
+                      has_note ? ": " : "", has_note ? e->note : "");
     e->stats.messages++;
     if (e->deliver != NULL) {
         e->deliver(e->deliver_ctx, &a);
@@ -723,13 +724,13 @@ static void source_feed(struct alert_engine *e, const struct sw_event *ev, uint6
     source_check(e, ev, &news);
     bool has_country = news.country[0] != '\0';
     if (news.is_new_country && e->has_country_rule) {
-        (void)snprintf(e->note, sizeof(e->note), "new country %s, from %s", news.country,
-                       news.address);
+        (void)sw_snprintf(e->note, sizeof(e->note), "new country %s, from %s", news.country,
+                          news.address);
         feed(e, ev, CFG_METRIC_NEW_COUNTRY, 1, now_ms);
     } else if (news.is_new_address) {
-        (void)snprintf(e->note, sizeof(e->note), "from %s%s%s%s", news.address,
-                       has_country ? " (" : "", has_country ? news.country : "",
-                       has_country ? ")" : "");
+        (void)sw_snprintf(e->note, sizeof(e->note), "from %s%s%s%s", news.address,
+                          has_country ? " (" : "", has_country ? news.country : "",
+                          has_country ? ")" : "");
         feed(e, ev, CFG_METRIC_NEW_SOURCE, 1, now_ms);
     }
     e->note[0] = '\0';

@@ -151,9 +151,10 @@ static int add_missing_columns(struct cdr_store *store)
             continue;
         }
         char sql[160];
-        (void)snprintf(sql, sizeof(sql), "ALTER TABLE cdr ADD COLUMN \"%s\" %s", cdr_column_name(i),
-                       cdr_column_type(i) == CDR_INT ? "INTEGER NOT NULL DEFAULT 0"
-                                                     : "TEXT NOT NULL DEFAULT ''");
+        (void)sw_snprintf(sql, sizeof(sql), "ALTER TABLE cdr ADD COLUMN \"%s\" %s",
+                          cdr_column_name(i),
+                          cdr_column_type(i) == CDR_INT ? "INTEGER NOT NULL DEFAULT 0"
+                                                        : "TEXT NOT NULL DEFAULT ''");
         if (exec(store, sql) != 0) {
             return -SW_EIO;
         }
@@ -532,7 +533,7 @@ static int journal_open(struct cdr_store *store, const char *database)
     if (store->journal_path == NULL) {
         return -ENOMEM;
     }
-    (void)snprintf(store->journal_path, len, "%s.cdrq", database);
+    (void)sw_snprintf(store->journal_path, len, "%s.cdrq", database);
     int rc = cdr_journal_open(store->journal_path, &store->journal);
     if (rc != 0) {
         log_err(NULL, "cdr: %s: %s", store->journal_path, sw_strerror(rc));
@@ -667,9 +668,9 @@ static int store_init(struct cdr_store *store, const struct cdr_store_config *cf
         store->csv_path = sw_strdup(cfg->csv);
     }
     if (cfg->node != NULL) {
-        (void)snprintf(store->node, sizeof(store->node), "%s", cfg->node);
+        (void)sw_snprintf(store->node, sizeof(store->node), "%s", cfg->node);
     } else if (gethostname(store->node, sizeof(store->node) - 1) != 0) {
-        (void)snprintf(store->node, sizeof(store->node), "sipwarden");
+        (void)sw_snprintf(store->node, sizeof(store->node), "sipwarden");
     }
     if (store->queue == NULL || (cfg->csv != NULL && cfg->csv[0] != '\0' && !store->csv_path)) {
         return -ENOMEM;
@@ -766,7 +767,7 @@ void cdr_store_submit(struct cdr_store *store, const struct call_record *rec)
     struct call_record *slot =
         &store->queue[(store->queue_head + store->queue_len) % store->queue_cap];
     *slot = *rec;
-    (void)snprintf(slot->node, sizeof(slot->node), "%s", store->node);
+    (void)sw_snprintf(slot->node, sizeof(slot->node), "%s", store->node);
     journal_append(store, slot);
     store->queue_len++;
     store->queued_seq++;
@@ -841,8 +842,8 @@ int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, cha
         sqlite3_prepare_v2(conn, text, -1, &stmt, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 1, query->since_ms) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 2, query->until_ms) != SQLITE_OK) {
-        (void)snprintf(error, cap, "%s: %s", database,
-                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
+        (void)sw_snprintf(error, cap, "%s: %s", database,
+                          conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
         rc = -SW_EIO;
     }
     int step = SQLITE_ROW;
@@ -852,7 +853,7 @@ int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, cha
         rc = fn(ctx, &row);
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        (void)snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
+        (void)sw_snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
         rc = -SW_EIO;
     }
     sqlite3_finalize(stmt);
@@ -876,8 +877,8 @@ int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, 
         sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 1, query->day_start_ms) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 2, query->month_start_ms) != SQLITE_OK) {
-        (void)snprintf(error, cap, "%s: %s", database,
-                       conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
+        (void)sw_snprintf(error, cap, "%s: %s", database,
+                          conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
         rc = -SW_EIO;
     }
     int step = SQLITE_ROW;
@@ -889,7 +890,7 @@ int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, 
            sqlite3_column_int64(stmt, 3));
     }
     if (rc == 0 && step != SQLITE_DONE) {
-        (void)snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
+        (void)sw_snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
         rc = -SW_EIO;
     }
     sqlite3_finalize(stmt);

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -100,10 +101,10 @@ struct stir_owned *callerid_owned_new(const struct cfg_numbers *numbers, struct 
         const struct cfg_number_pattern *p = &numbers->items[i];
         char entry[2 * CFG_E164_CAP + 2];
         if (p->kind == CFG_NUMBER_RANGE) {
-            (void)snprintf(entry, sizeof(entry), "%s-%s", p->first, p->last);
+            (void)sw_snprintf(entry, sizeof(entry), "%s-%s", p->first, p->last);
         } else {
-            (void)snprintf(entry, sizeof(entry), "%s%s", p->first,
-                           p->kind == CFG_NUMBER_PREFIX ? "*" : "");
+            (void)sw_snprintf(entry, sizeof(entry), "%s%s", p->first,
+                              p->kind == CFG_NUMBER_PREFIX ? "*" : "");
         }
         if (stir_owned_add(set, sv_from_cstr(entry), country_code) != 0) {
             *bad = p->first;
@@ -134,12 +135,12 @@ static void callerid_fini(void *opaque)
 
 static int trunk_init(struct callerid_trunk *t, const struct cfg_trunk *c, struct sw_diag *diag)
 {
-    (void)snprintf(t->name, sizeof(t->name), "%s", c->name);
-    (void)snprintf(t->country_code, sizeof(t->country_code), "%s",
-                   c->country_code != NULL ? c->country_code : "");
-    (void)snprintf(t->default_number, sizeof(t->default_number), "%s",
-                   c->default_number != NULL ? c->default_number : "");
-    (void)snprintf(t->domain, sizeof(t->domain), "%s", c->domain != NULL ? c->domain : "");
+    (void)sw_snprintf(t->name, sizeof(t->name), "%s", c->name);
+    (void)sw_snprintf(t->country_code, sizeof(t->country_code), "%s",
+                      c->country_code != NULL ? c->country_code : "");
+    (void)sw_snprintf(t->default_number, sizeof(t->default_number), "%s",
+                      c->default_number != NULL ? c->default_number : "");
+    (void)sw_snprintf(t->domain, sizeof(t->domain), "%s", c->domain != NULL ? c->domain : "");
     t->policy = c->callerid_policy;
     t->inbound = c->inbound_own_number;
     t->inbound_numbers = c->inbound_numbers;
@@ -202,7 +203,7 @@ static struct sv asserted_identity(struct arena *arena, const char *number, cons
     if (mem == NULL) {
         return SV_NULL;
     }
-    int n = snprintf(mem, cap, "<sip:%s@%s;user=phone>", number, domain);
+    int n = sw_snprintf(mem, cap, "<sip:%s@%s;user=phone>", number, domain);
     return n > 0 && (size_t)n < cap ? sv_make(mem, (size_t)n) : SV_NULL;
 }
 
@@ -227,10 +228,10 @@ static struct verdict replace(struct callerid_state *state, struct stage_ctx *ct
                               const struct outbound_case *c)
 {
     char detail[256];
-    (void)snprintf(detail, sizeof(detail),
-                   "caller ID '%.*s' not owned by trunk %s: replaced with %s",
-                   (int)(c->raw.len > 40 ? 40 : c->raw.len), c->raw.ptr != NULL ? c->raw.ptr : "",
-                   c->trunk->name, c->replacement);
+    (void)sw_snprintf(detail, sizeof(detail),
+                      "caller ID '%.*s' not owned by trunk %s: replaced with %s",
+                      (int)(c->raw.len > 40 ? 40 : c->raw.len),
+                      c->raw.ptr != NULL ? c->raw.ptr : "", c->trunk->name, c->replacement);
     struct sv user = arena_sv_dup(ctx->arena, sv_from_cstr(c->replacement));
     struct sv pai = asserted_identity(ctx->arena, c->replacement, c->trunk->domain);
     if (!sv_is_present(user) || !sv_is_present(pai)) {
@@ -260,21 +261,21 @@ static struct verdict outbound_decide(struct callerid_state *state, struct stage
             return replace(state, ctx, c);
         }
         /* No number to present instead: refusing is the only safe answer. */
-        (void)snprintf(detail, sizeof(detail),
-                       "caller ID %s not owned by trunk %s and no default_number: rejected", number,
-                       c->trunk->name);
+        (void)sw_snprintf(detail, sizeof(detail),
+                          "caller ID %s not owned by trunk %s and no default_number: rejected",
+                          number, c->trunk->name);
         emit(ctx, EV_POLICY_HIT, detail);
         return verdict_reply(403, "Caller ID Not Allowed");
     case CFG_CALLERID_REJECT:
-        (void)snprintf(detail, sizeof(detail), "caller ID %s not owned by trunk %s: rejected",
-                       number, c->trunk->name);
+        (void)sw_snprintf(detail, sizeof(detail), "caller ID %s not owned by trunk %s: rejected",
+                          number, c->trunk->name);
         emit(ctx, EV_POLICY_HIT, detail);
         return verdict_reply(403, "Caller ID Not Allowed");
     case CFG_CALLERID_ALLOW:
         break;
     }
-    (void)snprintf(detail, sizeof(detail), "caller ID %s not owned by trunk %s: allowed", number,
-                   c->trunk->name);
+    (void)sw_snprintf(detail, sizeof(detail), "caller ID %s not owned by trunk %s: allowed", number,
+                      c->trunk->name);
     emit(ctx, EV_POLICY_HIT, detail);
     return verdict_continue();
 }
@@ -338,7 +339,7 @@ static struct verdict assert_caller(struct stage_ctx *ctx, const struct outbound
         return verdict_continue();
     }
     char number[STIR_TN_MAX_DIGITS + 2];
-    (void)snprintf(number, sizeof(number), "+%s", c->number.digits);
+    (void)sw_snprintf(number, sizeof(number), "+%s", c->number.digits);
     struct sv pai = asserted_identity(ctx->arena, number, c->trunk->domain);
     if (!sv_is_present(pai)) {
         return verdict_reply(500, "Server Internal Error"); /* fails closed */
@@ -381,7 +382,7 @@ static struct verdict check_called_number(struct stage_ctx *ctx, const struct ca
     if (trunk->owned != NULL && trunk->inbound_numbers == CFG_INBOUND_OWNED &&
         (!is_number || !stir_owned_contains(trunk->owned, &called))) {
         char detail[256];
-        (void)snprintf(
+        (void)sw_snprintf(
             detail, sizeof(detail), "inbound call to '%.*s' is not a number of trunk %s: refused",
             (int)(raw.len > 40 ? 40 : raw.len), raw.ptr != NULL ? raw.ptr : "", trunk->name);
         emit(ctx, EV_POLICY_HIT, detail);
@@ -389,7 +390,7 @@ static struct verdict check_called_number(struct stage_ctx *ctx, const struct ca
     }
     if (trunk->inbound_to == CFG_INBOUND_E164 && is_number) {
         char e164[STIR_TN_MAX_DIGITS + 2];
-        (void)snprintf(e164, sizeof(e164), "+%s", called.digits);
+        (void)sw_snprintf(e164, sizeof(e164), "+%s", called.digits);
         ctx->edits.callee_user = arena_sv_dup(ctx->arena, sv_from_cstr(e164));
         if (!sv_is_present(ctx->edits.callee_user)) {
             return verdict_reply(500, "Server Internal Error");
@@ -418,10 +419,10 @@ static struct verdict check_inbound(const struct callerid_state *state, struct s
         }
         bool is_reject = trunk->inbound == CFG_OWN_NUMBER_REJECT;
         char detail[256];
-        (void)snprintf(detail, sizeof(detail),
-                       "inbound call from trunk %s claims our own number +%s (trunk %s)%s",
-                       trunk->name, number.digits, state->trunks[i].name,
-                       is_reject ? ": rejected" : "");
+        (void)sw_snprintf(detail, sizeof(detail),
+                          "inbound call from trunk %s claims our own number +%s (trunk %s)%s",
+                          trunk->name, number.digits, state->trunks[i].name,
+                          is_reject ? ": rejected" : "");
         emit(ctx, EV_POLICY_HIT, detail);
         return is_reject ? verdict_reply(403, "Forbidden") : verdict_continue();
     }

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/time.h"
 #include "config/config.h"
@@ -111,7 +112,7 @@ __attribute__((format(printf, 3, 4))) static void place_error(const struct key_p
     (void)vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     char name[160];
-    (void)snprintf(name, sizeof(name), "%s.%s", at->section, key);
+    (void)sw_snprintf(name, sizeof(name), "%s.%s", at->section, key);
     sw_diag_add(at->diag, DIAG_ERROR, at->cfg->source, line, name, "%s", message);
 }
 
@@ -202,7 +203,7 @@ static int parse_countries(struct level_rules *r, const struct cfg_strings *list
             rc = -SW_ECONFIG;
             continue;
         }
-        (void)snprintf(r->countries[r->country_count++], 4, "%s", t->iso);
+        (void)sw_snprintf(r->countries[r->country_count++], 4, "%s", t->iso);
     }
     return rc;
 }
@@ -311,7 +312,7 @@ static int emergency_init(struct fraud_policy *p, const struct cfg_strings *list
             const struct numplan_territory *t =
                 numplan_territory_by_iso(sv_slice(entry, 0, (size_t)colon));
             if (t != NULL) {
-                (void)snprintf(e->iso, sizeof(e->iso), "%s", t->iso);
+                (void)sw_snprintf(e->iso, sizeof(e->iso), "%s", t->iso);
             }
             number = sv_slice(entry, (size_t)colon + 1, entry.len - (size_t)colon - 1);
             if (t == NULL) {
@@ -478,18 +479,18 @@ static int spend_configure(struct fraud_policy *p, const struct cfg *cfg, struct
     }
     size_t count = 0;
     if (level_has_caps(&p->global)) {
-        (void)snprintf(keys[count], SPEND_KEY_CAP, "%s", SPEND_GLOBAL_KEY);
+        (void)sw_snprintf(keys[count], SPEND_KEY_CAP, "%s", SPEND_GLOBAL_KEY);
         caps[count++] = p->global.caps;
     }
     for (size_t i = 0; i < p->trunk_count; i++) {
         if (level_has_caps(&p->trunks[i])) {
-            (void)snprintf(keys[count], SPEND_KEY_CAP, "trunk:%s", cfg->trunks[i].name);
+            (void)sw_snprintf(keys[count], SPEND_KEY_CAP, "trunk:%s", cfg->trunks[i].name);
             caps[count++] = p->trunks[i].caps;
         }
     }
     for (size_t i = 0; i < p->account_count; i++) {
         if (level_has_caps(&p->accounts[i])) {
-            (void)snprintf(keys[count], SPEND_KEY_CAP, "account:%s", cfg->accounts[i].username);
+            (void)sw_snprintf(keys[count], SPEND_KEY_CAP, "account:%s", cfg->accounts[i].username);
             caps[count++] = p->accounts[i].caps;
         }
     }
@@ -760,14 +761,14 @@ static bool judge_level(uint32_t value, uint32_t warn, uint32_t block, const cha
         return false;
     }
     if (warn != 0 && value == warn + 1) {
-        (void)snprintf(d->warn, sizeof(d->warn), "velocity %s", name);
+        (void)sw_snprintf(d->warn, sizeof(d->warn), "velocity %s", name);
     }
     return true;
 }
 
 static void key_of(char *buf, const char *kind, const char *name)
 {
-    (void)snprintf(buf, KEY_CAP, "%s:%s", kind, name);
+    (void)sw_snprintf(buf, KEY_CAP, "%s:%s", kind, name);
 }
 
 /* A counter against the warn and block levels `first` and `first + 1` for a call under `a`. */
@@ -826,10 +827,10 @@ static bool judge_velocity_key(const struct fraud_policy *p, const struct applic
         return true;
     }
     char rule[FRAUD_RULE_CAP];
-    (void)snprintf(rule, sizeof(rule), "%s +%s", velocity_pattern_name(r.finding.pattern),
-                   r.finding.range);
+    (void)sw_snprintf(rule, sizeof(rule), "%s +%s", velocity_pattern_name(r.finding.pattern),
+                      r.finding.range);
     if (f->patterns == CFG_PATTERNS_WARN) {
-        (void)snprintf(d->warn, sizeof(d->warn), "%s", rule);
+        (void)sw_snprintf(d->warn, sizeof(d->warn), "%s", rule);
         return true;
     }
     refuse(d, 403, "%s", rule);
@@ -921,7 +922,7 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
     applicable_of(p, cfg, call, &a);
     if (is_emergency(p, &a, call->dialled)) {
         out->is_emergency = true;
-        (void)snprintf(out->rule, sizeof(out->rule), "emergency");
+        (void)sw_snprintf(out->rule, sizeof(out->rule), "emergency");
         return;
     }
     if (call->account < cfg->account_count) {
@@ -967,9 +968,9 @@ static void emit(struct stage_ctx *ctx, enum sw_event_kind kind, const struct fr
         SW_EVENT_SET(&ev, account, sv_from_cstr(ctx->cfg->accounts[call->account].username));
     }
     char detail[256];
-    (void)snprintf(detail, sizeof(detail), "dialled '%.*s': %s",
-                   (int)(call->dialled.len > 40 ? 40 : call->dialled.len),
-                   call->dialled.ptr != NULL ? call->dialled.ptr : "", text);
+    (void)sw_snprintf(detail, sizeof(detail), "dialled '%.*s': %s",
+                      (int)(call->dialled.len > 40 ? 40 : call->dialled.len),
+                      call->dialled.ptr != NULL ? call->dialled.ptr : "", text);
     SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
     sw_event_emit(ctx->events, &ev);
 }
@@ -979,7 +980,7 @@ static void put_edits(struct stage_ctx *ctx, const struct fraud_call *call,
                       const struct fraud_decision *d)
 {
     char buf[E164_MAX_DIGITS + 2];
-    (void)snprintf(buf, sizeof(buf), "+%s", d->number.digits);
+    (void)sw_snprintf(buf, sizeof(buf), "+%s", d->number.digits);
     ctx->edits.dialled_e164 = arena_sv_dup(ctx->arena, sv_from_cstr(buf));
     ctx->edits.dest_country =
         d->country != NULL ? arena_sv_dup(ctx->arena, sv_from_cstr(d->country)) : SV_NULL;
@@ -1001,8 +1002,8 @@ static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *ca
                               const struct fraud_decision *d)
 {
     char text[FRAUD_RULE_CAP + 32];
-    (void)snprintf(text, sizeof(text), "refused (%s)%s", d->rule,
-                   d->is_account_disabled ? ", account disabled" : "");
+    (void)sw_snprintf(text, sizeof(text), "refused (%s)%s", d->rule,
+                      d->is_account_disabled ? ", account disabled" : "");
     emit(ctx, EV_FRAUD_BLOCK, call, text);
     /* For the refused call's record (gateway_msg.c). */
     ctx->edits.policy_rule = arena_sv_dup(ctx->arena, sv_from_cstr(d->rule));
@@ -1013,7 +1014,7 @@ static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *ca
     size_t cap = sizeof(REASON_Q850_FMT) + sizeof(d->rule) + strlen(retry);
     char *line = arena_alloc(ctx->arena, cap);
     if (line != NULL) {
-        int n = snprintf(line, cap, "%s" REASON_Q850_FMT, retry, d->rule);
+        int n = sw_snprintf(line, cap, "%s" REASON_Q850_FMT, retry, d->rule);
         v.extra_headers = sv_make(line, n > 0 ? (size_t)n : 0);
     }
     return v;
@@ -1061,7 +1062,7 @@ static bool take_international(const struct fraud_policy *p, struct stage_ctx *c
         return false;
     }
     if (warn != 0 && callcount_value(intl) == warn + 1 && d->warn[0] == '\0') {
-        (void)snprintf(d->warn, sizeof(d->warn), "%s", "velocity concurrent-international");
+        (void)sw_snprintf(d->warn, sizeof(d->warn), "%s", "velocity concurrent-international");
     }
     return true;
 }

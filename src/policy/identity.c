@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
@@ -139,10 +140,10 @@ static int make_numbers(struct identity_state *state, const struct cfg *cfg, str
         const struct cfg_trunk *c = &cfg->trunks[i];
         struct identity_trunk *t = &state->trunks[i];
         state->trunk_count = i + 1;
-        (void)snprintf(t->name, sizeof(t->name), "%s", c->name);
-        (void)snprintf(t->country_code, sizeof(t->country_code), "%s",
-                       c->country_code != NULL ? c->country_code : "");
-        (void)snprintf(t->domain, sizeof(t->domain), "%s", c->domain != NULL ? c->domain : "");
+        (void)sw_snprintf(t->name, sizeof(t->name), "%s", c->name);
+        (void)sw_snprintf(t->country_code, sizeof(t->country_code), "%s",
+                          c->country_code != NULL ? c->country_code : "");
+        (void)sw_snprintf(t->domain, sizeof(t->domain), "%s", c->domain != NULL ? c->domain : "");
         t->policy = c->identity_policy;
         const char *bad = NULL;
         if (c->owned_numbers.count > 0 &&
@@ -282,7 +283,7 @@ static bool add_identity_header(struct stage_ctx *ctx, const char *value, size_t
     if (old_len > 0) {
         memcpy(mem, old.ptr, old_len);
     }
-    int n = snprintf(mem + old_len, cap - old_len, "Identity: %.*s\r\n", (int)len, value);
+    int n = sw_snprintf(mem + old_len, cap - old_len, "Identity: %.*s\r\n", (int)len, value);
     if (n < 0 || (size_t)n >= cap - old_len) {
         return false;
     }
@@ -301,7 +302,7 @@ static bool set_asserted_identity(struct stage_ctx *ctx, const struct identity_t
     if (mem == NULL) {
         return false;
     }
-    int n = snprintf(mem, cap, "<sip:+%s@%s;user=phone>", orig->digits, trunk->domain);
+    int n = sw_snprintf(mem, cap, "<sip:+%s@%s;user=phone>", orig->digits, trunk->domain);
     if (n < 0 || (size_t)n >= cap) {
         return false;
     }
@@ -431,8 +432,8 @@ static void fetch_unfinished(struct stir_result *result)
 {
     memset(result, 0, sizeof(*result));
     result->reason = STIR_CERT_FETCH;
-    (void)snprintf(result->detail, sizeof(result->detail), "%s",
-                   "certificate not available yet and the call cannot wait");
+    (void)sw_snprintf(result->detail, sizeof(result->detail), "%s",
+                      "certificate not available yet and the call cannot wait");
 }
 
 /*
@@ -549,8 +550,8 @@ static void tag_verstat(struct stage_ctx *ctx, enum stir_verstat verstat)
         return; /* not a telephone URI: the From carries the verstat */
     }
     int len = sv_is_present(pai.display) && pai.display.len > 0
-                  ? snprintf(line, cap + 8, "\"%.*s\" <%s>", SV_ARG(pai.display), uri)
-                  : snprintf(line, cap + 8, "<%s>", uri);
+                  ? sw_snprintf(line, cap + 8, "\"%.*s\" <%s>", SV_ARG(pai.display), uri)
+                  : sw_snprintf(line, cap + 8, "<%s>", uri);
     if (len > 0 && (size_t)len < cap + 8) {
         ctx->edits.asserted_identity = sv_make(line, (size_t)len);
     }
@@ -564,9 +565,9 @@ static void emit_result(const struct stage_ctx *ctx, const struct identity_trunk
     stir_verstat_event(result, &ev);
     size_t len = strlen(ev.detail);
     if (result->detail[0] != '\0' || trunk != NULL) {
-        (void)snprintf(ev.detail + len, sizeof(ev.detail) - len, " trunk=%s%s%s",
-                       trunk != NULL ? trunk->name : "", result->detail[0] != '\0' ? ": " : "",
-                       result->detail);
+        (void)sw_snprintf(ev.detail + len, sizeof(ev.detail) - len, " trunk=%s%s%s",
+                          trunk != NULL ? trunk->name : "", result->detail[0] != '\0' ? ": " : "",
+                          result->detail);
     }
     sw_event_emit(ctx->events, &ev);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "config/config.h"
 #include "net/worker.h"
@@ -85,7 +86,7 @@ static int slots_init(struct limits_state *s, const struct cfg *cfg, struct sw_d
     for (unsigned w = 0; w < s->workers; w++) {
         for (size_t side = 0; side < LIMITS_SIDES; side++) {
             char name[32];
-            (void)snprintf(name, sizeof(name), "%s#%u", sides[side], w);
+            (void)sw_snprintf(name, sizeof(name), "%s#%u", sides[side], w);
             size_t at = (size_t)w * LIMITS_SIDES + side;
             s->side_calls[at] = callcount_slot(s->table, CALLCOUNT_SIDE, name);
             if (s->side_calls[at] == NULL) {

@@ -181,7 +181,7 @@ static struct verdict refuse(struct stage_ctx *ctx, uint16_t status, const char 
                              const char *text)
 {
     char line[256];
-    int n = snprintf(line, sizeof(line), "Warning: 399 sipwarden \"%s\"\r\n", text);
+    int n = sw_snprintf(line, sizeof(line), "Warning: 399 sipwarden \"%s\"\r\n", text);
     /* The text may quote the peer's SDP tokens: nothing in it may end the quoted string. */
     size_t text_end = n > 0 && (size_t)n < sizeof(line) ? (size_t)n - 3 : 0;
     for (size_t i = sizeof("Warning: 399 sipwarden \"") - 1; i < text_end; i++) {
@@ -202,15 +202,15 @@ static bool leg_refuses(const struct leg *leg, const struct sip_sdp *sdp,
                         const struct offer_scan *scan, char *text, size_t cap)
 {
     if (scan->has_keys && leg->is_known && !leg->is_tls) {
-        (void)snprintf(text, cap, "SDES keys (a=crypto) refused on a leg without TLS (%s %s)",
-                       leg->kind, leg->name);
+        (void)sw_snprintf(text, cap, "SDES keys (a=crypto) refused on a leg without TLS (%s %s)",
+                          leg->kind, leg->name);
         return true;
     }
     const struct sip_sdp_media *m = refused_media(sdp, leg);
     if (m != NULL) {
-        (void)snprintf(text, cap, "SRTP required by %s %s: " SV_FMT " stream is " SV_FMT, leg->kind,
-                       leg->name, SV_ARG(sv_slice(m->media, 0, 16)),
-                       SV_ARG(sv_slice(m->proto, 0, 24)));
+        (void)sw_snprintf(text, cap, "SRTP required by %s %s: " SV_FMT " stream is " SV_FMT,
+                          leg->kind, leg->name, SV_ARG(sv_slice(m->media, 0, 16)),
+                          SV_ARG(sv_slice(m->proto, 0, 24)));
         return true;
     }
     return false;
@@ -262,10 +262,10 @@ static struct verdict check_keys_and_srtp(struct stage_ctx *ctx, const struct si
     }
     ctx->edits.is_anchor_needed = leg_refuses(&destination, sdp, scan, text, sizeof(text));
     if (!anchored_protocol(&destination, &ctx->edits.media_to_b)) {
-        (void)snprintf(text, sizeof(text),
-                       "SRTP required by %s %s cannot be keyed: SDES needs TLS, DTLS is not "
-                       "allowed",
-                       destination.kind, destination.name);
+        (void)sw_snprintf(text, sizeof(text),
+                          "SRTP required by %s %s cannot be keyed: SDES needs TLS, DTLS is not "
+                          "allowed",
+                          destination.kind, destination.name);
         return refuse(ctx, 488, "Not Acceptable Here", text);
     }
     /* The sender's own offers met its policy above; what it gets back is the same. */
@@ -289,7 +289,8 @@ static struct verdict drop_weak_lines(struct stage_ctx *ctx, const struct offer_
     }
     ctx->edits.sdp = sw_buf_view(&out);
     char text[96];
-    (void)snprintf(text, sizeof(text), "%zu weak SRTP crypto offer(s) removed", scan->weak_dropped);
+    (void)sw_snprintf(text, sizeof(text), "%zu weak SRTP crypto offer(s) removed",
+                      scan->weak_dropped);
     emit(ctx, EV_POLICY_HIT, text);
     return verdict_continue();
 }
@@ -315,8 +316,8 @@ static struct verdict media_check(void *state, struct stage_ctx *ctx)
     struct sip_err err = { 0 };
     if (sip_sdp_parse(ctx->msg->body, sdp, &err) != 0) {
         char text[128];
-        (void)snprintf(text, sizeof(text), "malformed SDP at byte %zu: %s", err.pos,
-                       err.reason != NULL ? err.reason : "unreadable");
+        (void)sw_snprintf(text, sizeof(text), "malformed SDP at byte %zu: %s", err.pos,
+                          err.reason != NULL ? err.reason : "unreadable");
         return refuse(ctx, 400, "Malformed SDP", text);
     }
     struct offer_scan scan;

@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 
 #include "base/alloc.h"
+#include "base/bpf_embed.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "state/ban_bpf_object.h"
-#include "base/bpf_embed.h"
 
 #define BAN_BPF_DEFAULT_ENTRIES 65536u
 #define BAN_BPF_SWEEP_BATCH     1024

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/buf.h"
 #include "base/hash.h"
 #include "number/tzif.h"
 
@@ -345,7 +346,7 @@ static void share_fill(struct mem *m, struct budget *b, int64_t now_ms, struct s
 {
     struct budget_share *sh = &b->share;
     sh->reported_ms = now_ms;
-    (void)snprintf(out->key, sizeof(out->key), "%s", b->key);
+    (void)sw_snprintf(out->key, sizeof(out->key), "%s", b->key);
     out->caps = b->caps;
     out->day_start_s = b->day_start_s;
     out->month_start_s = b->month_start_s;
@@ -552,7 +553,7 @@ static enum spend_verdict mem_check(void *impl, const struct spend_call *call, i
         int64_t left = left_now(m, b, now_ms, wall_s);
         if (left < need) {
             verdict = refusal_of(m, b, budget_left(m, b) - left, need);
-            (void)snprintf(key, key_cap, "%s", b->key);
+            (void)sw_snprintf(key, key_cap, "%s", b->key);
             /* Short of grant, not of cap: the cluster may have more for the next call. */
             is_asking = is_shared(m, b) && !b->share.is_wanted && b->share.has_grant;
             b->share.is_wanted |= is_asking;
@@ -778,8 +779,8 @@ static size_t budget_collect(struct mem *m, struct budget *b, int64_t now_ms, in
             c->is_ending = true;
             b->is_fresh = false;
             struct spend_due *due = &out[count++];
-            (void)snprintf(due->id, sizeof(due->id), "%s", c->call.id);
-            (void)snprintf(due->key, sizeof(due->key), "%s", b->key);
+            (void)sw_snprintf(due->id, sizeof(due->id), "%s", c->call.id);
+            (void)sw_snprintf(due->key, sizeof(due->key), "%s", b->key);
             due->why = d.why;
             due->crossing_ms = is_crossed ? d.crossing_ms : now_ms;
         }
@@ -841,7 +842,7 @@ static size_t mem_list(void *impl, int64_t now_ms, int64_t wall_s, struct spend_
             budget_due_of(m, b, now_ms, wall_s, &d);
             uint32_t ringing = 0;
             size_t answered = gather(m, b, &ringing);
-            (void)snprintf(v->key, sizeof(v->key), "%s", b->key);
+            (void)sw_snprintf(v->key, sizeof(v->key), "%s", b->key);
             v->caps = b->caps;
             v->day_micro = b->day_closed;
             v->month_micro = b->month_closed;
@@ -1083,12 +1084,12 @@ size_t spend_keys_of(const char *account, const char *trunk,
                      char keys[SPEND_CALL_KEYS][SPEND_KEY_CAP])
 {
     if (account != NULL && account[0] != '\0') {
-        (void)snprintf(keys[0], SPEND_KEY_CAP, "account:%s", account);
+        (void)sw_snprintf(keys[0], SPEND_KEY_CAP, "account:%s", account);
         return 1;
     }
     if (trunk != NULL && trunk[0] != '\0') {
-        (void)snprintf(keys[0], SPEND_KEY_CAP, "trunk:%s", trunk);
-        (void)snprintf(keys[1], SPEND_KEY_CAP, "%s", SPEND_GLOBAL_KEY);
+        (void)sw_snprintf(keys[0], SPEND_KEY_CAP, "trunk:%s", trunk);
+        (void)sw_snprintf(keys[1], SPEND_KEY_CAP, "%s", SPEND_GLOBAL_KEY);
         return 2;
     }
     return 0;

@@ -99,6 +99,31 @@ static void test_buf_fmt_overflow_leaves_nothing(void **state)
     assert_int_equal(buf.len, 0);
 }
 
+/* sw_snprintf is snprintf: the same text, cut at the same byte, the same return value. */
+static void expect_snprintf(size_t cap, const char *word, unsigned number)
+{
+    char ours[32];
+    char theirs[32];
+    memset(ours, 'x', sizeof(ours));
+    memset(theirs, 'x', sizeof(theirs));
+    int ours_n = sw_snprintf(ours, cap, "%s=%u;%.*s", word, number, 3, "abcdef");
+    int theirs_n = snprintf(theirs, cap, "%s=%u;%.*s", word, number, 3, "abcdef");
+    assert_int_equal(ours_n, theirs_n);
+    assert_memory_equal(ours, theirs, sizeof(ours));
+}
+
+static void test_sw_snprintf_is_snprintf(void **state)
+{
+    (void)state;
+    for (size_t cap = 0; cap <= 20; cap++) {
+        expect_snprintf(cap, "cseq", 4294967295u);
+        expect_snprintf(cap, "", 0);
+    }
+    char out[16];
+    assert_int_equal(sw_snprintf(out, sizeof(out), "%04u", 7u), 4); /* beyond the fast path */
+    assert_string_equal(out, "0007");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -106,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_buf_fmt_reads_as_printf),
         cmocka_unit_test(test_buf_fmt_reads_as_printf_beyond_the_fast_path),
         cmocka_unit_test(test_buf_fmt_overflow_leaves_nothing),
+        cmocka_unit_test(test_sw_snprintf_is_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
