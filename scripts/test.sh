@@ -54,6 +54,9 @@ cmake --build build/gcc -j "$jobs"
 ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE '^it$'
 ctest --test-dir build/gcc --output-on-failure -j "$jobs" -L '^volume$'
 
+step "ThreadSanitizer: the threading primitives' unit tests"
+bash scripts/tsan.sh build/tsan
+
 step "clang build, ASan+UBSan, all tests"
 cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DSW_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
       -DSW_SANITIZE=address,undefined >/dev/null

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the unit tests of the threading primitives (src/base/workq.c) with ThreadSanitizer
+# and runs them: the rest of the suite runs under ASan+UBSan, which cannot see data races.
+# Usage: scripts/tsan.sh [BUILD_DIR]   (default build/tsan; needs clang and cmocka)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/build/tsan}
+mkdir -p "$out"
+tests=(base/workq)
+for spec in "${tests[@]}"; do
+    exe="$out/test_${spec/\//_}"
+    clang -std=c17 -g -O1 -fsanitize=thread -fno-omit-frame-pointer -Wall -Wextra -Werror \
+        -D_GNU_SOURCE -I"$root/src" -I"$root/tests" \
+        "$root/tests/unit/${spec%%/*}/test_${spec#*/}.c" "$root"/src/base/*.c \
+        -o "$exe" -lcmocka -lpthread -lm
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$exe"
+done
+echo "tsan: ok (${tests[*]})"
