@@ -1,19 +1,16 @@
 #include "obs/banaction.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
-#include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/workq.h"
 #include "obs/spawn.h"
 
 #define BA_DEFAULT_TIMEOUT_MS 5000u
@@ -33,16 +30,7 @@ struct banaction {
     char *nft_set_v6;
     char *command;
     unsigned timeout_ms;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct ba_op *queue;
-    size_t queue_cap;
-    size_t queue_head;
-    size_t queue_len;
-    bool is_busy; /* the thread is running an action */
-    bool is_stopping;
-    pthread_t thread;
-    bool is_thread_started;
+    struct workq *queue; /* of struct ba_op, drained on stop */
     _Atomic uint64_t spawned;
     _Atomic uint64_t failed;
     _Atomic uint64_t dropped;
@@ -123,17 +111,17 @@ static char *dup_opt(const char *s, bool *is_ok)
 
 static void action_free_fields(struct banaction *a)
 {
+    workq_free(a->queue); /* first: it runs what is queued */
+    a->queue = NULL;
     sw_free(a->nft_path);
     sw_free(a->nft_family);
     sw_free(a->nft_table);
     sw_free(a->nft_set_v4);
     sw_free(a->nft_set_v6);
     sw_free(a->command);
-    sw_free(a->queue);
-    a->queue = NULL;
 }
 
-static void *action_main(void *arg);
+static void action_run(void *ctx, void *items, size_t count);
 
 static int action_init(struct banaction *a, const struct banaction_config *cfg)
 {
@@ -147,9 +135,15 @@ static int action_init(struct banaction *a, const struct banaction_config *cfg)
     }
     a->command = dup_opt(cfg->command, &is_ok);
     a->timeout_ms = cfg->timeout_ms != 0 ? cfg->timeout_ms : BA_DEFAULT_TIMEOUT_MS;
-    a->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : BA_DEFAULT_QUEUE;
-    a->queue = sw_calloc(a->queue_cap, sizeof(*a->queue));
-    return is_ok && a->queue != NULL ? 0 : -ENOMEM;
+    struct workq_config queue = {
+        .item_size = sizeof(struct ba_op),
+        .capacity = cfg->queue_cap != 0 ? cfg->queue_cap : BA_DEFAULT_QUEUE,
+        .is_drained_on_stop = true,
+        .run = action_run,
+        .ctx = a,
+    };
+    int err = is_ok ? workq_new(&queue, &a->queue) : -ENOMEM;
+    return err != 0 ? err : workq_start(a->queue);
 }
 
 int banaction_new(const struct banaction_config *cfg, struct banaction **out)
@@ -164,27 +158,11 @@ int banaction_new(const struct banaction_config *cfg, struct banaction **out)
         return -ENOMEM;
     }
     int err = action_init(a, cfg);
-    if (err == 0 && pthread_mutex_init(&a->lock, NULL) != 0) {
-        err = -ENOMEM;
-    }
-    if (err == 0 && pthread_cond_init(&a->wake, NULL) != 0) {
-        pthread_mutex_destroy(&a->lock);
-        err = -ENOMEM;
-    }
     if (err != 0) {
         action_free_fields(a);
         sw_free(a);
         return err;
     }
-    err = pthread_create(&a->thread, NULL, action_main, a);
-    if (err != 0) {
-        pthread_cond_destroy(&a->wake);
-        pthread_mutex_destroy(&a->lock);
-        action_free_fields(a);
-        sw_free(a);
-        return -err;
-    }
-    a->is_thread_started = true;
     *out = a;
     return 0;
 }
@@ -259,44 +237,21 @@ static void perform(struct banaction *a, const struct ba_op *op)
     run(a, cmd_argv, false);
 }
 
-static void *action_main(void *arg)
+static void action_run(void *ctx, void *items, size_t count)
 {
-    struct banaction *a = arg;
-    pthread_mutex_lock(&a->lock);
-    for (;;) {
-        while (a->queue_len == 0 && !a->is_stopping) {
-            pthread_cond_wait(&a->wake, &a->lock);
-        }
-        if (a->queue_len == 0) {
-            break;
-        }
-        struct ba_op op = a->queue[a->queue_head];
-        a->queue_head = (a->queue_head + 1) % a->queue_cap;
-        a->queue_len--;
-        a->is_busy = true;
-        pthread_mutex_unlock(&a->lock);
-        perform(a, &op);
-        pthread_mutex_lock(&a->lock);
-        a->is_busy = false;
-        pthread_cond_broadcast(&a->wake);
+    const struct ba_op *ops = items;
+    for (size_t i = 0; i < count; i++) {
+        perform(ctx, &ops[i]);
     }
-    pthread_mutex_unlock(&a->lock);
-    return NULL;
 }
 
 static void action_publish(void *backend, enum ban_change change, const struct ban_entry *entry)
 {
     struct banaction *a = backend;
-    pthread_mutex_lock(&a->lock);
-    if (a->queue_len == a->queue_cap) {
+    struct ba_op op = { .change = change, .entry = *entry };
+    if (!workq_push(a->queue, &op)) {
         atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
-    } else {
-        size_t tail = (a->queue_head + a->queue_len) % a->queue_cap;
-        a->queue[tail] = (struct ba_op){ .change = change, .entry = *entry };
-        a->queue_len++;
-        pthread_cond_broadcast(&a->wake);
     }
-    pthread_mutex_unlock(&a->lock);
 }
 
 void banaction_free(struct banaction *action)
@@ -304,16 +259,6 @@ void banaction_free(struct banaction *action)
     if (action == NULL) {
         return;
     }
-    if (action->is_thread_started) {
-        pthread_mutex_lock(&action->lock);
-        action->is_stopping = true;
-        pthread_cond_broadcast(&action->wake);
-        pthread_mutex_unlock(&action->lock);
-        int err = pthread_join(action->thread, NULL);
-        SW_ASSERT(err == 0);
-    }
-    pthread_cond_destroy(&action->wake);
-    pthread_mutex_destroy(&action->lock);
     action_free_fields(action);
     sw_free(action);
 }
@@ -338,22 +283,5 @@ void banaction_stats_get(struct banaction *action, struct banaction_stats *out)
 
 bool banaction_wait_idle(struct banaction *action, unsigned timeout_ms)
 {
-    struct timespec until;
-    (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&action->lock);
-    bool is_idle = true;
-    while (action->queue_len > 0 || action->is_busy) {
-        if (pthread_cond_timedwait(&action->wake, &action->lock, &until) != 0) {
-            is_idle = false;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&action->lock);
-    return is_idle;
+    return workq_wait_idle(action->queue, timeout_ms);
 }
