@@ -2,21 +2,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
-#include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/workq.h"
 #include "state/sqlutil.h"
 
 #define SQL_DEFAULT_QUEUE   4096u
@@ -36,18 +34,9 @@ struct ban_sqlite {
     sqlite3_stmt *remove;
     struct ban_store *store; /* set by load */
     uint32_t history_s;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct sql_op *queue;
-    size_t queue_cap;
-    size_t queue_head; /* next to pop */
-    size_t queue_len;
-    bool is_resync_wanted;
-    bool is_stopping;
-    bool is_thread_started;
-    pthread_t thread;
+    struct workq *queue; /* of struct sql_op; its thread, started by load, is the writer */
+    atomic_bool is_resync_wanted;
     int64_t last_purge_s;
-    struct sql_op batch[SQL_BATCH]; /* the writer's */
     _Atomic uint64_t written;
     _Atomic uint64_t dropped;
     _Atomic uint64_t resyncs;
@@ -87,18 +76,17 @@ static int exec(struct ban_sqlite *db, const char *sql)
     return rc;
 }
 
+static void writer_run(void *ctx, void *items, size_t count);
+
 static void db_free(struct ban_sqlite *db)
 {
+    workq_free(db->queue); /* first: a started writer writes what is queued */
     sqlite3_finalize(db->upsert);
     sqlite3_finalize(db->remove);
     if (db->conn != NULL) {
         /* Statements are finalized: close cannot be busy. */
         (void)sqlite3_close(db->conn);
     }
-    pthread_cond_destroy(&db->wake);
-    pthread_mutex_destroy(&db->lock);
-    sw_free(db->queue);
-    db->queue = NULL;
     sw_free(db);
 }
 
@@ -131,21 +119,20 @@ int ban_sqlite_open(const struct ban_sqlite_config *cfg, struct ban_sqlite **out
     if (db == NULL) {
         return -ENOMEM;
     }
-    db->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : SQL_DEFAULT_QUEUE;
     db->history_s = cfg->history_s != 0 ? cfg->history_s : SQL_DEFAULT_HISTORY;
-    db->queue = sw_calloc(db->queue_cap, sizeof(*db->queue));
-    if (db->queue == NULL || pthread_mutex_init(&db->lock, NULL) != 0) {
-        sw_free(db->queue);
-        sw_free(db);
-        return -ENOMEM;
+    struct workq_config queue = {
+        .item_size = sizeof(struct sql_op),
+        .capacity = cfg->queue_cap != 0 ? cfg->queue_cap : SQL_DEFAULT_QUEUE,
+        .batch_max = SQL_BATCH,
+        .tick_ms = SQL_WAIT_MS, /* the purge runs on an idle database too */
+        .is_drained_on_stop = true,
+        .run = writer_run,
+        .ctx = db,
+    };
+    int err = workq_new(&queue, &db->queue);
+    if (err == 0) {
+        err = db_prepare(db, cfg->path);
     }
-    if (pthread_cond_init(&db->wake, NULL) != 0) {
-        pthread_mutex_destroy(&db->lock);
-        sw_free(db->queue);
-        sw_free(db);
-        return -ENOMEM;
-    }
-    int err = db_prepare(db, cfg->path);
     if (err != 0) {
         db_free(db);
         return err;
@@ -200,9 +187,7 @@ static void resync(struct ban_sqlite *db, int64_t now_s)
         log_err(NULL, "ban_sqlite: no memory for a resync; retrying later");
         sw_free(ops);
         sw_free(entries);
-        pthread_mutex_lock(&db->lock);
-        db->is_resync_wanted = true;
-        pthread_mutex_unlock(&db->lock);
+        atomic_store(&db->is_resync_wanted, true); /* on the next tick at the latest */
         return;
     }
     size_t count = ban_store_list(db->store, now_s, entries, cap);
@@ -229,55 +214,19 @@ static void purge(struct ban_sqlite *db, int64_t now_s)
     db->last_purge_s = now_s;
 }
 
-static size_t pop_batch(struct ban_sqlite *db, struct sql_op *out, bool *is_resync)
+/* The writer: a batch of changes in one transaction, a resync when changes were lost. */
+static void writer_run(void *ctx, void *items, size_t count)
 {
-    size_t n = 0;
-    while (n < SQL_BATCH && db->queue_len > 0) {
-        out[n++] = db->queue[db->queue_head];
-        db->queue_head = (db->queue_head + 1) % db->queue_cap;
-        db->queue_len--;
+    struct ban_sqlite *db = ctx;
+    bool is_resync = atomic_exchange(&db->is_resync_wanted, false);
+    int64_t now = sw_wall_s();
+    write_batch(db, items, count);
+    if (is_resync) {
+        resync(db, now);
     }
-    *is_resync = db->is_resync_wanted;
-    db->is_resync_wanted = false;
-    return n;
-}
-
-static void wait_for_work(struct ban_sqlite *db)
-{
-    struct timespec until;
-    (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += SQL_WAIT_MS / 1000;
-    while (db->queue_len == 0 && !db->is_resync_wanted && !db->is_stopping) {
-        if (pthread_cond_timedwait(&db->wake, &db->lock, &until) != 0) {
-            return;
-        }
+    if (now - db->last_purge_s >= SQL_PURGE_EVERY_S) {
+        purge(db, now);
     }
-}
-
-static void *writer_main(void *arg)
-{
-    struct ban_sqlite *db = arg;
-    struct sql_op *batch = db->batch;
-    for (;;) {
-        bool is_resync = false;
-        pthread_mutex_lock(&db->lock);
-        wait_for_work(db);
-        size_t n = pop_batch(db, batch, &is_resync);
-        bool is_done = db->is_stopping && db->queue_len == 0 && n == 0 && !is_resync;
-        pthread_mutex_unlock(&db->lock);
-        if (is_done) {
-            break;
-        }
-        int64_t now = sw_wall_s();
-        write_batch(db, batch, n);
-        if (is_resync) {
-            resync(db, now);
-        }
-        if (now - db->last_purge_s >= SQL_PURGE_EVERY_S) {
-            purge(db, now);
-        }
-    }
-    return NULL;
 }
 
 static int row_to_entry(sqlite3_stmt *stmt, struct ban_entry *e)
@@ -328,28 +277,18 @@ static int sqlite_load(void *backend, struct ban_store *store, int64_t now_s)
     if (rc != SQLITE_DONE) {
         return sql_fail(db, "load");
     }
-    int err = pthread_create(&db->thread, NULL, writer_main, db);
-    if (err != 0) {
-        return -err;
-    }
-    db->is_thread_started = true;
-    return 0;
+    return workq_start(db->queue);
 }
 
 static void sqlite_publish(void *backend, enum ban_change change, const struct ban_entry *entry)
 {
     struct ban_sqlite *db = backend;
-    pthread_mutex_lock(&db->lock);
-    if (db->queue_len == db->queue_cap) {
-        db->is_resync_wanted = true;
+    struct sql_op op = { .change = change, .entry = *entry };
+    if (!workq_push(db->queue, &op)) {
+        atomic_store(&db->is_resync_wanted, true);
         atomic_fetch_add_explicit(&db->dropped, 1, memory_order_relaxed);
-    } else {
-        size_t tail = (db->queue_head + db->queue_len) % db->queue_cap;
-        db->queue[tail] = (struct sql_op){ .change = change, .entry = *entry };
-        db->queue_len++;
+        workq_kick(db->queue);
     }
-    pthread_cond_signal(&db->wake);
-    pthread_mutex_unlock(&db->lock);
 }
 
 static void sqlite_close(void *backend)
@@ -357,14 +296,6 @@ static void sqlite_close(void *backend)
     struct ban_sqlite *db = backend;
     if (db == NULL) {
         return;
-    }
-    if (db->is_thread_started) {
-        pthread_mutex_lock(&db->lock);
-        db->is_stopping = true;
-        pthread_cond_signal(&db->wake);
-        pthread_mutex_unlock(&db->lock);
-        int err = pthread_join(db->thread, NULL);
-        SW_ASSERT(err == 0);
     }
     db_free(db);
 }
