@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/workq.h"
 #include "state/redis_link.h"
 
 #define RDS_DEFAULT_HISTORY (30u * 86400u)
@@ -37,17 +38,13 @@ struct ban_redis {
     char channel[REDIS_LINK_NAME_MAX + 8];
     uint32_t history_s;
     struct ban_store *store;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct rds_op *queue;
-    size_t queue_cap;
-    size_t queue_head;
-    size_t queue_len;
-    bool is_resync_wanted;
+    struct workq *queue; /* of struct rds_op; its thread, started by load, is the writer */
+    atomic_bool is_resync_wanted;
     atomic_bool is_stopping;
-    pthread_t writer;
+    redisContext *conn; /* the writer's */
+    unsigned backoff_ms;
+    bool is_logged;
     pthread_t subscriber;
-    bool is_writer_started;
     bool is_subscriber_started;
     _Atomic uint64_t written;
     _Atomic uint64_t received;
@@ -83,6 +80,8 @@ static int configure(struct ban_redis *r, const struct ban_redis_config *cfg)
     return 0;
 }
 
+static void writer_run(void *ctx, void *items, size_t count);
+
 int ban_redis_open(const struct ban_redis_config *cfg, struct ban_redis **out)
 {
     if (cfg->queue_cap > (1u << 20)) {
@@ -93,20 +92,18 @@ int ban_redis_open(const struct ban_redis_config *cfg, struct ban_redis **out)
         return -ENOMEM;
     }
     int err = configure(r, cfg);
-    r->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : RDS_DEFAULT_QUEUE;
-    r->queue = err == 0 ? sw_calloc(r->queue_cap, sizeof(*r->queue)) : NULL;
-    if (err == 0 && r->queue == NULL) {
-        err = -ENOMEM;
+    struct workq_config queue = {
+        .item_size = sizeof(struct rds_op),
+        .capacity = cfg->queue_cap != 0 ? cfg->queue_cap : RDS_DEFAULT_QUEUE,
+        .is_drained_on_stop = true,
+        .run = writer_run,
+        .ctx = r,
+    };
+    if (err == 0) {
+        err = workq_new(&queue, &r->queue);
     }
-    if (err == 0 && pthread_mutex_init(&r->lock, NULL) != 0) {
-        err = -ENOMEM;
-    }
-    if (err == 0 && pthread_cond_init(&r->wake, NULL) != 0) {
-        pthread_mutex_destroy(&r->lock);
-        err = -ENOMEM;
-    }
+    r->backoff_ms = REDIS_LINK_BACKOFF_MIN_MS;
     if (err != 0) {
-        sw_free(r->queue);
         redis_link_fini(&r->link);
         sw_free(r);
         return err;
@@ -251,91 +248,69 @@ static bool resync(struct ban_redis *r, redisContext *c)
 }
 
 /*
- * Waits for work: a resync (preferred) or the change at the head of the queue, which
- * stays there until change_done. False when stopping with nothing left.
- */
-static bool next_change(struct ban_redis *r, struct rds_op *op, bool *is_resync)
-{
-    pthread_mutex_lock(&r->lock);
-    while (r->queue_len == 0 && !r->is_resync_wanted && !atomic_load(&r->is_stopping)) {
-        pthread_cond_wait(&r->wake, &r->lock);
-    }
-    *is_resync = r->is_resync_wanted;
-    bool has_op = r->queue_len > 0;
-    if (has_op) {
-        *op = r->queue[r->queue_head];
-    }
-    pthread_mutex_unlock(&r->lock);
-    return has_op || *is_resync;
-}
-
-static void change_done(struct ban_redis *r, bool was_resync)
-{
-    pthread_mutex_lock(&r->lock);
-    if (was_resync) {
-        r->is_resync_wanted = false;
-    } else {
-        r->queue_head = (r->queue_head + 1) % r->queue_cap;
-        r->queue_len--;
-    }
-    pthread_mutex_unlock(&r->lock);
-}
-
-/*
  * Redis was lost, and may come back empty (restarted without persistence): once it
  * answers, the writer writes every active ban again, not only the queued changes.
  */
 static void want_resync(struct ban_redis *r)
 {
-    pthread_mutex_lock(&r->lock);
-    r->is_resync_wanted = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
+    atomic_store(&r->is_resync_wanted, true);
+    workq_kick(r->queue);
+}
+
+/* One attempt at the resync or at `op`, connecting first if needed. False when it failed. */
+static bool write_once(struct ban_redis *r, const struct rds_op *op, bool is_resync)
+{
+    bool is_stopping = atomic_load(&r->is_stopping);
+    if (r->conn == NULL && !is_stopping &&
+        (r->conn = redis_link_connect(&r->link, &r->is_logged)) == NULL) {
+        (void)redis_link_pause(&r->is_stopping, r->backoff_ms);
+        r->backoff_ms = redis_link_backoff(r->backoff_ms);
+        return false;
+    }
+    bool is_ok = r->conn != NULL && (is_resync ? resync(r, r->conn) : write_change(r, r->conn, op));
+    if (!is_ok && !is_stopping) {
+        redis_link_error(&r->link, "write to", r->conn, &r->is_logged);
+        redisFree(r->conn);
+        r->conn = NULL;
+        want_resync(r);
+        atomic_fetch_add_explicit(&r->reconnects, 1, memory_order_relaxed);
+    }
+    if (!is_ok) {
+        return false;
+    }
+    if (r->is_logged) {
+        log_notice(NULL, "ban_redis: %s:%d reachable again", r->link.host, r->link.port);
+    }
+    r->is_logged = false;
+    r->backoff_ms = REDIS_LINK_BACKOFF_MIN_MS;
+    atomic_fetch_add_explicit(&r->written, 1, memory_order_relaxed);
+    return true;
 }
 
 /*
- * The writer: a change leaves the queue only once Redis took it. When stopping, what is
- * queued is written if Redis answers, without retries (SQLite and the table keep it).
+ * The writer: a wanted resync first, then the change, each retried until Redis takes it.
+ * When stopping, what is queued is written if Redis answers, without retries (SQLite and
+ * the table keep it).
  */
-static void *writer_main(void *arg)
+static void writer_run(void *ctx, void *items, size_t count)
 {
-    struct ban_redis *r = arg;
-    redisContext *c = NULL;
-    unsigned backoff = REDIS_LINK_BACKOFF_MIN_MS;
-    bool is_logged = false;
-    struct rds_op op;
-    bool is_resync = false;
-    while (next_change(r, &op, &is_resync)) {
-        bool is_stopping = atomic_load(&r->is_stopping);
-        if (c == NULL && !is_stopping && (c = redis_link_connect(&r->link, &is_logged)) == NULL) {
-            (void)redis_link_pause(&r->is_stopping, backoff);
-            backoff = redis_link_backoff(backoff);
-            continue;
+    struct ban_redis *r = ctx;
+    const struct rds_op *op = count > 0 ? items : NULL;
+    for (;;) {
+        bool is_resync = atomic_load(&r->is_resync_wanted);
+        if (!is_resync && op == NULL) {
+            return;
         }
-        bool is_ok = c != NULL && (is_resync ? resync(r, c) : write_change(r, c, &op));
-        if (!is_ok && is_stopping) {
-            break;
+        if (!write_once(r, op, is_resync)) {
+            if (atomic_load(&r->is_stopping)) {
+                return;
+            }
+        } else if (is_resync) {
+            atomic_store(&r->is_resync_wanted, false);
+        } else {
+            op = NULL;
         }
-        if (!is_ok) {
-            redis_link_error(&r->link, "write to", c, &is_logged);
-            redisFree(c);
-            c = NULL;
-            want_resync(r);
-            atomic_fetch_add_explicit(&r->reconnects, 1, memory_order_relaxed);
-            continue;
-        }
-        if (is_logged) {
-            log_notice(NULL, "ban_redis: %s:%d reachable again", r->link.host, r->link.port);
-        }
-        is_logged = false;
-        backoff = REDIS_LINK_BACKOFF_MIN_MS;
-        atomic_fetch_add_explicit(&r->written, 1, memory_order_relaxed);
-        change_done(r, is_resync);
     }
-    if (c != NULL) {
-        redisFree(c);
-    }
-    return NULL;
 }
 
 /* Reads every shared ban (SCAN + GET) into the store. False on a connection error. */
@@ -472,11 +447,10 @@ static int redis_load(void *backend, struct ban_store *store, int64_t now_s)
         }
         redisFree(c);
     }
-    int err = pthread_create(&r->writer, NULL, writer_main, r);
+    int err = workq_start(r->queue);
     if (err != 0) {
-        return -err;
+        return err;
     }
-    r->is_writer_started = true;
     err = pthread_create(&r->subscriber, NULL, subscriber_main, r);
     if (err != 0) {
         return -err;
@@ -491,17 +465,11 @@ static void redis_publish(void *backend, enum ban_change change, const struct ba
     if (change == BAN_CHANGE_EXPIRE) {
         return; /* keys expire by their TTL */
     }
-    pthread_mutex_lock(&r->lock);
-    if (r->queue_len == r->queue_cap) {
-        r->is_resync_wanted = true;
+    struct rds_op op = { .change = change, .entry = *entry };
+    if (!workq_push(r->queue, &op)) {
         atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
-    } else {
-        size_t tail = (r->queue_head + r->queue_len) % r->queue_cap;
-        r->queue[tail] = (struct rds_op){ .change = change, .entry = *entry };
-        r->queue_len++;
+        want_resync(r);
     }
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
 }
 
 static void redis_close(void *backend)
@@ -510,22 +478,16 @@ static void redis_close(void *backend)
     if (r == NULL) {
         return;
     }
-    pthread_mutex_lock(&r->lock);
     atomic_store(&r->is_stopping, true);
-    pthread_cond_broadcast(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    if (r->is_writer_started) {
-        int err = pthread_join(r->writer, NULL);
-        SW_ASSERT(err == 0);
-    }
+    workq_free(r->queue); /* the writer writes what is queued if Redis answers */
+    r->queue = NULL;
     if (r->is_subscriber_started) {
         int err = pthread_join(r->subscriber, NULL);
         SW_ASSERT(err == 0);
     }
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
-    sw_free(r->queue);
-    r->queue = NULL;
+    if (r->conn != NULL) {
+        redisFree(r->conn);
+    }
     redis_link_fini(&r->link);
     sw_free(r);
 }
