@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
+#include "base/workq.h"
 #include "stir/resolve.h"
 
 #define DEFAULT_CONNECT_MS 2000U
@@ -368,7 +369,7 @@ void stir_fetch_result_fini(struct stir_fetch_result *result)
     result->body_len = 0;
 }
 
-/* The fetcher: a bounded ring of jobs served by a few threads. */
+/* The fetcher: a bounded queue of jobs served by a few threads. */
 struct fetch_job {
     char *url;
     stir_fetch_done_fn *done;
@@ -378,67 +379,29 @@ struct fetch_job {
 struct stir_fetcher {
     struct stir_fetch_cfg cfg;
     char *tls_ca_file;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct fetch_job *jobs;
-    size_t cap;
-    size_t head;
-    size_t count;
-    bool is_stopping;
-    uint64_t requests;
-    pthread_t *threads;
-    unsigned thread_count;
+    struct workq *queue; /* of struct fetch_job, not drained on stop */
+    _Atomic uint64_t requests;
 };
 
-static bool take_job(struct stir_fetcher *fetcher, struct fetch_job *job)
+static void fetch_run(void *ctx, void *items, size_t count)
 {
-    SW_ASSERT(pthread_mutex_lock(&fetcher->lock) == 0);
-    while (fetcher->count == 0 && !fetcher->is_stopping) {
-        SW_ASSERT(pthread_cond_wait(&fetcher->cond, &fetcher->lock) == 0);
-    }
-    bool has_job = !fetcher->is_stopping;
-    if (has_job) {
-        *job = fetcher->jobs[fetcher->head];
-        fetcher->head = (fetcher->head + 1) % fetcher->cap;
-        fetcher->count--;
-        fetcher->requests++;
-    }
-    SW_ASSERT(pthread_mutex_unlock(&fetcher->lock) == 0);
-    return has_job;
-}
-
-static void *fetch_thread(void *arg)
-{
-    struct stir_fetcher *fetcher = arg;
-    struct fetch_job job;
-    while (take_job(fetcher, &job)) {
+    struct stir_fetcher *fetcher = ctx;
+    struct fetch_job *jobs = items;
+    for (size_t i = 0; i < count; i++) {
+        atomic_fetch_add_explicit(&fetcher->requests, 1, memory_order_relaxed);
         struct stir_fetch_result result;
-        (void)stir_fetch_url(&fetcher->cfg, job.url, &result); /* status is in result */
-        job.done(job.arg, &result);
+        (void)stir_fetch_url(&fetcher->cfg, jobs[i].url, &result); /* status is in result */
+        jobs[i].done(jobs[i].arg, &result);
         stir_fetch_result_fini(&result);
-        sw_free(job.url);
+        sw_free(jobs[i].url);
     }
-    return NULL;
 }
 
 static void fetcher_release(struct stir_fetcher *fetcher)
 {
-    sw_free(fetcher->threads);
-    sw_free(fetcher->jobs);
+    workq_free(fetcher->queue);
     sw_free(fetcher->tls_ca_file);
     sw_free(fetcher);
-}
-
-/* Stops and joins the first `started` threads. */
-static void fetcher_stop(struct stir_fetcher *fetcher, unsigned started)
-{
-    SW_ASSERT(pthread_mutex_lock(&fetcher->lock) == 0);
-    fetcher->is_stopping = true;
-    SW_ASSERT(pthread_cond_broadcast(&fetcher->cond) == 0);
-    SW_ASSERT(pthread_mutex_unlock(&fetcher->lock) == 0);
-    for (unsigned i = 0; i < started; i++) {
-        SW_ASSERT(pthread_join(fetcher->threads[i], NULL) == 0);
-    }
 }
 
 struct stir_fetcher *stir_fetcher_new(const struct stir_fetch_cfg *cfg)
@@ -448,25 +411,19 @@ struct stir_fetcher *stir_fetcher_new(const struct stir_fetch_cfg *cfg)
         return NULL;
     }
     fetcher->cfg = *cfg;
-    fetcher->cap = cfg->queue_cap != 0 ? cfg->queue_cap : DEFAULT_QUEUE_CAP;
-    fetcher->thread_count = cfg->thread_count != 0 ? cfg->thread_count : 1;
-    fetcher->jobs = sw_calloc(fetcher->cap, sizeof(fetcher->jobs[0]));
-    fetcher->threads = sw_calloc(fetcher->thread_count, sizeof(fetcher->threads[0]));
     fetcher->tls_ca_file = cfg->tls_ca_file != NULL ? sw_strdup(cfg->tls_ca_file) : NULL;
     fetcher->cfg.tls_ca_file = fetcher->tls_ca_file;
-    if (fetcher->jobs == NULL || fetcher->threads == NULL ||
-        (cfg->tls_ca_file != NULL && fetcher->tls_ca_file == NULL)) {
+    struct workq_config queue = {
+        .item_size = sizeof(struct fetch_job),
+        .capacity = cfg->queue_cap != 0 ? cfg->queue_cap : DEFAULT_QUEUE_CAP,
+        .thread_count = cfg->thread_count != 0 ? cfg->thread_count : 1,
+        .run = fetch_run,
+        .ctx = fetcher,
+    };
+    if ((cfg->tls_ca_file != NULL && fetcher->tls_ca_file == NULL) ||
+        workq_new(&queue, &fetcher->queue) != 0 || workq_start(fetcher->queue) != 0) {
         fetcher_release(fetcher);
         return NULL;
-    }
-    SW_ASSERT(pthread_mutex_init(&fetcher->lock, NULL) == 0);
-    SW_ASSERT(pthread_cond_init(&fetcher->cond, NULL) == 0);
-    for (unsigned i = 0; i < fetcher->thread_count; i++) {
-        if (pthread_create(&fetcher->threads[i], NULL, fetch_thread, fetcher) != 0) {
-            fetcher_stop(fetcher, i);
-            fetcher_release(fetcher);
-            return NULL;
-        }
     }
     return fetcher;
 }
@@ -474,33 +431,20 @@ struct stir_fetcher *stir_fetcher_new(const struct stir_fetch_cfg *cfg)
 int stir_fetcher_submit(struct stir_fetcher *fetcher, const char *url, stir_fetch_done_fn *done,
                         void *arg)
 {
-    char *copy = sw_strdup(url);
-    if (copy == NULL) {
+    struct fetch_job job = { .url = sw_strdup(url), .done = done, .arg = arg };
+    if (job.url == NULL) {
         return -ENOMEM;
     }
-    int rc = 0;
-    SW_ASSERT(pthread_mutex_lock(&fetcher->lock) == 0);
-    if (fetcher->count == fetcher->cap || fetcher->is_stopping) {
-        rc = -SW_EFULL;
-    } else {
-        size_t tail = (fetcher->head + fetcher->count) % fetcher->cap;
-        fetcher->jobs[tail] = (struct fetch_job){ .url = copy, .done = done, .arg = arg };
-        fetcher->count++;
-        SW_ASSERT(pthread_cond_signal(&fetcher->cond) == 0);
+    if (!workq_push(fetcher->queue, &job)) {
+        sw_free(job.url);
+        return -SW_EFULL;
     }
-    SW_ASSERT(pthread_mutex_unlock(&fetcher->lock) == 0);
-    if (rc != 0) {
-        sw_free(copy);
-    }
-    return rc;
+    return 0;
 }
 
 uint64_t stir_fetcher_request_count(struct stir_fetcher *fetcher)
 {
-    SW_ASSERT(pthread_mutex_lock(&fetcher->lock) == 0);
-    uint64_t count = fetcher->requests;
-    SW_ASSERT(pthread_mutex_unlock(&fetcher->lock) == 0);
-    return count;
+    return atomic_load_explicit(&fetcher->requests, memory_order_relaxed);
 }
 
 void stir_fetcher_free(struct stir_fetcher *fetcher)
@@ -508,19 +452,16 @@ void stir_fetcher_free(struct stir_fetcher *fetcher)
     if (fetcher == NULL) {
         return;
     }
-    fetcher_stop(fetcher, fetcher->thread_count);
+    workq_stop(fetcher->queue);
     /* The threads are gone: cancel what is still queued, each job exactly once. */
-    for (; fetcher->count > 0; fetcher->count--) {
-        struct fetch_job *job = &fetcher->jobs[fetcher->head];
+    struct fetch_job job;
+    while (workq_take(fetcher->queue, &job, 1) == 1) {
         struct stir_fetch_result result;
         memset(&result, 0, sizeof(result));
         result.max_age_s = -1;
         set_error(&result, -ECANCELED, "fetcher stopped");
-        job->done(job->arg, &result);
-        sw_free(job->url);
-        fetcher->head = (fetcher->head + 1) % fetcher->cap;
+        job.done(job.arg, &result);
+        sw_free(job.url);
     }
-    (void)pthread_cond_destroy(&fetcher->cond); /* no waiter remains */
-    (void)pthread_mutex_destroy(&fetcher->lock);
     fetcher_release(fetcher);
 }
