@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the unit tests of the threading primitives (src/base/workq.c) with ThreadSanitizer
+# Builds the unit tests of the threading primitives (base/workq.c, base/settab.c) with TSan
 # and runs them: the rest of the suite runs under ASan+UBSan, which cannot see data races.
 # Usage: scripts/tsan.sh [BUILD_DIR]   (default build/tsan; needs clang and cmocka)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/tsan}
 mkdir -p "$out"
-tests=(base/workq)
+tests=(base/workq base/settab)
 for spec in "${tests[@]}"; do
     exe="$out/test_${spec/\//_}"
     clang -std=c17 -g -O1 -fsanitize=thread -fno-omit-frame-pointer -Wall -Wextra -Werror \
