@@ -1,7 +1,6 @@
 #include "policy/ban_decide.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "base/settab.h"
 #include "base/time.h"
 #include "state/ban.h"
 #include "state/cluster.h"
@@ -27,8 +27,7 @@ struct ban_decider {
     struct failtrack *fails;
     struct cluster *_Atomic cluster; /* NULL = failures are counted here only */
     unsigned v6_prefix_len;
-    struct authed_slot *authed; /* BAN_DECIDE_AUTHED_SLOTS */
-    pthread_mutex_t authed_locks[AUTHED_LOCKS];
+    struct settab authed; /* of struct authed_slot, BAN_DECIDE_AUTHED_SLOTS */
 };
 
 int ban_decide_new(struct ban_store *bans, struct failtrack *fails, unsigned v6_prefix_len,
@@ -36,19 +35,14 @@ int ban_decide_new(struct ban_store *bans, struct failtrack *fails, unsigned v6_
 {
     *out = NULL;
     struct ban_decider *d = sw_calloc(1, sizeof(*d));
-    struct authed_slot *authed =
-        d != NULL ? sw_calloc(BAN_DECIDE_AUTHED_SLOTS, sizeof(*authed)) : NULL;
-    if (authed == NULL) {
+    if (d == NULL || settab_init(&d->authed, sizeof(struct authed_slot), BAN_DECIDE_AUTHED_SLOTS,
+                                 AUTHED_WAYS, AUTHED_LOCKS) != 0) {
         sw_free(d);
         return -ENOMEM;
     }
     d->bans = bans;
     d->fails = fails;
     d->v6_prefix_len = v6_prefix_len;
-    d->authed = authed;
-    for (size_t i = 0; i < AUTHED_LOCKS; i++) {
-        (void)pthread_mutex_init(&d->authed_locks[i], NULL); /* cannot fail: defaults */
-    }
     *out = d;
     return 0;
 }
@@ -58,10 +52,7 @@ void ban_decide_free(struct ban_decider *decider)
     if (decider == NULL) {
         return;
     }
-    for (size_t i = 0; i < AUTHED_LOCKS; i++) {
-        pthread_mutex_destroy(&decider->authed_locks[i]);
-    }
-    sw_free(decider->authed);
+    settab_fini(&decider->authed);
     sw_free(decider);
 }
 
@@ -93,20 +84,15 @@ void ban_decide_ban(struct ban_decider *decider, const struct sw_ip *ip, const c
     }
 }
 
-static struct authed_slot *authed_set(struct ban_decider *d, const struct sw_ip *ip,
-                                      pthread_mutex_t **lock)
+static uint64_t ip_hash(const struct sw_ip *ip)
 {
-    uint64_t h = sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
-    size_t set = (size_t)(h % (BAN_DECIDE_AUTHED_SLOTS / AUTHED_WAYS));
-    *lock = &d->authed_locks[set % AUTHED_LOCKS];
-    return &d->authed[set * AUTHED_WAYS];
+    return sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
 }
 
 static void authed_note(struct ban_decider *d, const struct sw_ip *ip, int64_t now_s)
 {
-    pthread_mutex_t *lock = NULL;
-    struct authed_slot *ways = authed_set(d, ip, &lock);
-    pthread_mutex_lock(lock);
+    uint64_t hash = ip_hash(ip);
+    struct authed_slot *ways = settab_lock(&d->authed, hash);
     struct authed_slot *victim = &ways[0];
     for (size_t w = 0; w < AUTHED_WAYS; w++) {
         if (ways[w].until_s != 0 && sw_ip_eq(&ways[w].ip, ip)) {
@@ -119,19 +105,18 @@ static void authed_note(struct ban_decider *d, const struct sw_ip *ip, int64_t n
     }
     victim->ip = *ip;
     victim->until_s = now_s + BAN_DECIDE_AUTHED_TTL_S;
-    pthread_mutex_unlock(lock);
+    settab_unlock(&d->authed, hash);
 }
 
 static bool authed_has(struct ban_decider *d, const struct sw_ip *ip, int64_t now_s)
 {
-    pthread_mutex_t *lock = NULL;
-    const struct authed_slot *ways = authed_set(d, ip, &lock);
+    uint64_t hash = ip_hash(ip);
+    const struct authed_slot *ways = settab_lock(&d->authed, hash);
     bool is_found = false;
-    pthread_mutex_lock(lock);
     for (size_t w = 0; w < AUTHED_WAYS && !is_found; w++) {
         is_found = ways[w].until_s > now_s && sw_ip_eq(&ways[w].ip, ip);
     }
-    pthread_mutex_unlock(lock);
+    settab_unlock(&d->authed, hash);
     return is_found;
 }
 
