@@ -1,6 +1,5 @@
 #include "policy/scanner.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +7,12 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "base/settab.h"
 #include "config/config.h"
 #include "sip/msg.h"
 #include "sip/nameaddr.h"
 
 #define SCANNER_WAYS  2
-#define SCANNER_SETS  (SCANNER_ENTRIES / SCANNER_WAYS)
 #define SCANNER_LOCKS 64
 
 struct scan_entry {
@@ -35,8 +34,7 @@ struct scanner {
     size_t user_agent_count;
     uint64_t *accounts; /* sorted hashes of the accounts' user names */
     size_t account_count;
-    struct scan_entry *entries;
-    pthread_mutex_t locks[SCANNER_LOCKS];
+    struct settab entries; /* of struct scan_entry */
 };
 
 static const char *const known_agents[] = {
@@ -107,10 +105,7 @@ static void scanner_fini(void *state)
     if (s == NULL) {
         return;
     }
-    for (size_t i = 0; i < SCANNER_LOCKS; i++) {
-        pthread_mutex_destroy(&s->locks[i]);
-    }
-    sw_free(s->entries);
+    settab_fini(&s->entries);
     sw_free(s->accounts);
     sw_free(s);
 }
@@ -122,18 +117,16 @@ static int scanner_init(void **state, const struct cfg *cfg, struct sw_diag *dia
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "scanner", "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < SCANNER_LOCKS; i++) {
-        (void)pthread_mutex_init(&s->locks[i], NULL); /* cannot fail with default attributes */
-    }
     s->is_enabled = cfg->scanner.enabled;
     s->max_distinct = cfg->scanner.max_distinct_users;
     s->window_ms = (uint64_t)cfg->scanner.window * 1000u;
     s->v6_prefix_len = cfg->ban.ipv6_prefix;
     s->user_agents = cfg->scanner.user_agents.items;
     s->user_agent_count = cfg->scanner.user_agents.count;
-    s->entries = sw_calloc(SCANNER_ENTRIES, sizeof(*s->entries));
+    int err = settab_init(&s->entries, sizeof(struct scan_entry), SCANNER_ENTRIES, SCANNER_WAYS,
+                          SCANNER_LOCKS);
     s->accounts = sw_calloc(cfg->account_count + 1, sizeof(*s->accounts));
-    if (s->entries == NULL || s->accounts == NULL) {
+    if (err != 0 || s->accounts == NULL) {
         scanner_fini(s);
         sw_diag_add(diag, DIAG_ERROR, cfg->source, 0, "scanner", "out of memory");
         return -1;
@@ -217,10 +210,10 @@ static struct sv swept_user(struct sip_msg *msg)
     return SV_NULL;
 }
 
-static struct scan_entry *find_or_take(struct scanner *s, const struct sw_ip *ip, size_t set,
-                                       uint64_t now_ms)
+/* In the locked set `ways`: the source's window, or the one it takes over. */
+static struct scan_entry *find_or_take(struct scanner *s, const struct sw_ip *ip,
+                                       struct scan_entry *ways, uint64_t now_ms)
 {
-    struct scan_entry *ways = &s->entries[set * SCANNER_WAYS];
     struct scan_entry *victim = &ways[0];
     for (size_t w = 0; w < SCANNER_WAYS; w++) {
         struct scan_entry *e = &ways[w];
@@ -244,11 +237,8 @@ static struct scan_entry *find_or_take(struct scanner *s, const struct sw_ip *ip
 static bool note_user(struct scanner *s, const struct sw_ip *ip, struct sv user, uint64_t now_ms)
 {
     uint64_t ip_hash = sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
-    size_t set = (size_t)(ip_hash % SCANNER_SETS);
     uint32_t user_hash = (uint32_t)sw_hash_sv(user);
-    pthread_mutex_t *lock = &s->locks[set % SCANNER_LOCKS];
-    pthread_mutex_lock(lock);
-    struct scan_entry *e = find_or_take(s, ip, set, now_ms);
+    struct scan_entry *e = find_or_take(s, ip, settab_lock(&s->entries, ip_hash), now_ms);
     if (now_ms - e->window_start_ms > s->window_ms) {
         struct sw_ip keep = e->ip;
         memset(e, 0, sizeof(*e));
@@ -271,7 +261,7 @@ static bool note_user(struct scanner *s, const struct sw_ip *ip, struct sv user,
         is_over = e->distinct > s->max_distinct && !e->is_reported;
         e->is_reported = e->is_reported || is_over;
     }
-    pthread_mutex_unlock(lock);
+    settab_unlock(&s->entries, ip_hash);
     return is_over;
 }
 
