@@ -12,19 +12,15 @@
 
 #include "base/alloc.h"
 #include "base/hash.h"
+#include "base/settab.h"
 
-#define NONCE_SHARDS 16
-#define NONCE_MACS   8 /* keyed HMAC contexts; more than the workers that use them at once */
+#define NONCE_LOCKS 16
+#define NONCE_MACS  8 /* keyed HMAC contexts; more than the workers that use them at once */
 
 struct nc_slot {
     uint64_t nonce_hash; /* 0 = empty */
     uint64_t seen;       /* bit i: count `highest - i` was accepted */
     uint32_t highest;
-};
-
-struct nc_shard {
-    pthread_mutex_t lock;
-    struct nc_slot *slots;
 };
 
 /*
@@ -52,8 +48,7 @@ struct nonce_keeper {
     struct nonce_macs *macs;
     atomic_uint_fast64_t counter;
     uint32_t lifetime_s;
-    size_t slots_per_shard;
-    struct nc_shard shards[NONCE_SHARDS];
+    struct settab slots; /* of struct nc_slot, direct-mapped (one way) */
 };
 
 /* Derives the two keys from a fresh random master; false when no randomness. */
@@ -157,12 +152,10 @@ struct nonce_keeper *nonce_keeper_new(uint32_t lifetime_s, size_t replay_slots)
         return NULL;
     }
     k->lifetime_s = lifetime_s == 0 ? 300 : lifetime_s;
-    k->slots_per_shard = replay_slots / NONCE_SHARDS + 1;
-    bool ok = derive_keys(k) && macs_init(k);
-    for (size_t i = 0; i < NONCE_SHARDS; i++) {
-        k->shards[i].slots = sw_calloc(k->slots_per_shard, sizeof(struct nc_slot));
-        ok = ok && k->shards[i].slots != NULL && pthread_mutex_init(&k->shards[i].lock, NULL) == 0;
-    }
+    size_t slots_per_lock = replay_slots / NONCE_LOCKS + 1;
+    bool ok = derive_keys(k) && macs_init(k) &&
+              settab_init(&k->slots, sizeof(struct nc_slot), slots_per_lock * NONCE_LOCKS, 1,
+                          NONCE_LOCKS) == 0;
     if (!ok) {
         nonce_keeper_free(k);
         return NULL;
@@ -175,12 +168,7 @@ void nonce_keeper_free(struct nonce_keeper *k)
     if (k == NULL) {
         return;
     }
-    for (size_t i = 0; i < NONCE_SHARDS; i++) {
-        if (k->shards[i].slots != NULL) {
-            sw_free(k->shards[i].slots);
-            pthread_mutex_destroy(&k->shards[i].lock);
-        }
-    }
+    settab_fini(&k->slots);
     macs_fini(k);
     OPENSSL_cleanse(k->mac_key, sizeof(k->mac_key));
     OPENSSL_cleanse(k->hide_key, sizeof(k->hide_key));
@@ -305,7 +293,7 @@ static bool parse_nc(struct sv nc, uint32_t *out)
     return value != 0;
 }
 
-/* The window rule of nonce.h on one slot that holds the nonce. Under the shard lock. */
+/* The window rule of nonce.h on one slot that holds the nonce. Under the slot's lock. */
 static bool window_accept(struct nc_slot *slot, uint32_t value)
 {
     if (value > slot->highest) {
@@ -329,11 +317,10 @@ bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
     if (!parse_nc(nc, &value)) {
         return false;
     }
-    uint64_t h = sw_hash_sv(nonce) | 1u; /* never 0: 0 marks an empty slot */
-    struct nc_shard *shard = &k->shards[h % NONCE_SHARDS];
-    struct nc_slot *slot = &shard->slots[(h / NONCE_SHARDS) % k->slots_per_shard];
+    uint64_t where = sw_hash_sv(nonce);
+    uint64_t h = where | 1u; /* never 0: 0 marks an empty slot */
+    struct nc_slot *slot = settab_lock(&k->slots, where);
     bool is_fresh = true;
-    pthread_mutex_lock(&shard->lock);
     if (slot->nonce_hash == h) {
         is_fresh = window_accept(slot, value);
     } else {
@@ -343,6 +330,6 @@ bool nonce_accept_nc(struct nonce_keeper *k, struct sv nonce, struct sv nc)
         slot->highest = value;
         slot->seen = 1u;
     }
-    pthread_mutex_unlock(&shard->lock);
+    settab_unlock(&k->slots, where);
     return is_fresh;
 }
