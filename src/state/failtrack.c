@@ -1,7 +1,6 @@
 #include "state/failtrack.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/hash.h"
-#include "state/iptab.h"
+#include "state/shardtab.h"
 
 #define FT_DEFAULT_MAXRETRY 3u
 #define FT_DEFAULT_FINDTIME 300u
@@ -37,21 +36,24 @@ struct ft_entry {
     uint32_t retrans_ms[FAILTRACK_RETRANS];
 };
 
+_Static_assert(FAILTRACK_SHARDS == SHARDTAB_SHARDS, "failtrack.h states the shard count");
+
+/* A shard's LRU list, beside its shardtab shard. */
+struct ft_lru {
+    uint32_t head;
+    uint32_t tail;
+};
+
+/* A locked shard: its records and its LRU list. */
 struct ft_shard {
-    pthread_mutex_t lock;
-    struct iptab index;
+    struct shardtab_shard *tab;
+    struct ft_lru *lru;
     struct ft_entry *entries;
-    uint32_t *free_stack;
-    uint32_t free_count;
-    uint32_t max_count;
-    uint32_t lru_head;
-    uint32_t lru_tail;
-    bool is_lock_ready;
-    char pad[64];
 };
 
 struct failtrack {
-    struct ft_shard *shards;
+    struct shardtab table; /* of struct ft_entry */
+    struct ft_lru *lru;    /* FAILTRACK_SHARDS; a pointer so that const readers may lock */
     uint32_t maxretry;
     uint32_t findtime_ms;
     uint32_t retrans_window_ms;
@@ -72,9 +74,14 @@ static uint64_t ip_hash(const struct sw_ip *ip)
     return sw_hash_bytes(ip->bytes, sizeof(ip->bytes));
 }
 
-static struct ft_shard *shard_of(const struct failtrack *ft, uint64_t hash)
+static struct ft_shard shard_lock(const struct failtrack *ft, uint64_t hash)
 {
-    return &ft->shards[hash >> 58];
+    struct shardtab_shard *tab = shardtab_lock(&ft->table, hash);
+    return (struct ft_shard){
+        .tab = tab,
+        .lru = &ft->lru[tab - ft->table.shards],
+        .entries = shardtab_entry(&ft->table, tab, 0),
+    };
 }
 
 static int validate(const struct failtrack_config *cfg, struct failtrack *ft)
@@ -88,33 +95,6 @@ static int validate(const struct failtrack_config *cfg, struct failtrack *ft)
         return -SW_EBADARG;
     }
     ft->findtime_ms = findtime_s * 1000u;
-    return 0;
-}
-
-static int shard_init(struct ft_shard *shard, uint32_t max_count, size_t *bytes)
-{
-    shard->entries = sw_calloc(max_count, sizeof(*shard->entries));
-    shard->free_stack = sw_calloc(max_count, sizeof(*shard->free_stack));
-    if (shard->entries == NULL || shard->free_stack == NULL) {
-        return -ENOMEM;
-    }
-    int err = iptab_init(&shard->index, max_count);
-    if (err != 0) {
-        return err;
-    }
-    if (pthread_mutex_init(&shard->lock, NULL) != 0) {
-        return -ENOMEM;
-    }
-    shard->is_lock_ready = true;
-    for (uint32_t i = 0; i < max_count; i++) {
-        shard->free_stack[i] = max_count - 1 - i;
-    }
-    shard->free_count = max_count;
-    shard->max_count = max_count;
-    shard->lru_head = IPTAB_NONE;
-    shard->lru_tail = IPTAB_NONE;
-    *bytes += (size_t)max_count * (sizeof(*shard->entries) + sizeof(*shard->free_stack)) +
-              iptab_memory_bytes(&shard->index);
     return 0;
 }
 
@@ -134,13 +114,13 @@ int failtrack_new(const struct failtrack_config *cfg, struct failtrack **out)
         return err;
     }
     ft->v6_prefix_len = cfg->v6_prefix_len;
-    ft->shards = sw_calloc(FAILTRACK_SHARDS, sizeof(*ft->shards));
-    err = ft->shards == NULL ? -ENOMEM : 0;
-    ft->memory_bytes = sizeof(*ft) + FAILTRACK_SHARDS * sizeof(*ft->shards);
-    uint32_t per_shard = (uint32_t)((max_sources + FAILTRACK_SHARDS - 1) / FAILTRACK_SHARDS);
-    for (size_t i = 0; i < FAILTRACK_SHARDS && err == 0; i++) {
-        err = shard_init(&ft->shards[i], per_shard, &ft->memory_bytes);
+    ft->lru = sw_calloc(FAILTRACK_SHARDS, sizeof(*ft->lru));
+    for (size_t i = 0; ft->lru != NULL && i < FAILTRACK_SHARDS; i++) {
+        ft->lru[i] = (struct ft_lru){ .head = IPTAB_NONE, .tail = IPTAB_NONE };
     }
+    err =
+        ft->lru == NULL ? -ENOMEM : shardtab_init(&ft->table, sizeof(struct ft_entry), max_sources);
+    ft->memory_bytes = sizeof(*ft) + FAILTRACK_SHARDS * sizeof(*ft->lru) + ft->table.memory_bytes;
     if (err != 0) {
         failtrack_free(ft);
         return err;
@@ -154,19 +134,8 @@ void failtrack_free(struct failtrack *ft)
     if (ft == NULL) {
         return;
     }
-    for (size_t i = 0; i < FAILTRACK_SHARDS && ft->shards != NULL; i++) {
-        struct ft_shard *shard = &ft->shards[i];
-        if (shard->is_lock_ready) {
-            pthread_mutex_destroy(&shard->lock);
-        }
-        iptab_fini(&shard->index);
-        sw_free(shard->entries);
-        shard->entries = NULL;
-        sw_free(shard->free_stack);
-        shard->free_stack = NULL;
-    }
-    sw_free(ft->shards);
-    ft->shards = NULL;
+    shardtab_fini(&ft->table);
+    sw_free(ft->lru);
     sw_free(ft);
 }
 
@@ -177,12 +146,12 @@ static void lru_unlink(struct ft_shard *shard, uint32_t idx)
     if (e->lru_prev != IPTAB_NONE) {
         shard->entries[e->lru_prev].lru_next = e->lru_next;
     } else {
-        shard->lru_head = e->lru_next;
+        shard->lru->head = e->lru_next;
     }
     if (e->lru_next != IPTAB_NONE) {
         shard->entries[e->lru_next].lru_prev = e->lru_prev;
     } else {
-        shard->lru_tail = e->lru_prev;
+        shard->lru->tail = e->lru_prev;
     }
     e->lru_prev = IPTAB_NONE;
     e->lru_next = IPTAB_NONE;
@@ -192,33 +161,30 @@ static void lru_push_head(struct ft_shard *shard, uint32_t idx)
 {
     struct ft_entry *e = &shard->entries[idx];
     e->lru_prev = IPTAB_NONE;
-    e->lru_next = shard->lru_head;
-    if (shard->lru_head != IPTAB_NONE) {
-        shard->entries[shard->lru_head].lru_prev = idx;
+    e->lru_next = shard->lru->head;
+    if (shard->lru->head != IPTAB_NONE) {
+        shard->entries[shard->lru->head].lru_prev = idx;
     } else {
-        shard->lru_tail = idx;
+        shard->lru->tail = idx;
     }
-    shard->lru_head = idx;
+    shard->lru->head = idx;
 }
 
-static uint32_t find(const struct ft_shard *shard, const struct sw_ip *ip, uint32_t hash)
+static bool entry_is(const void *entry, const void *ip)
 {
-    struct iptab_cursor cur;
-    iptab_cursor_init(&shard->index, hash, &cur);
-    for (uint32_t idx = iptab_next(&shard->index, &cur); idx != IPTAB_NONE;
-         idx = iptab_next(&shard->index, &cur)) {
-        if (sw_ip_eq(&shard->entries[idx].ip, ip)) {
-            return idx;
-        }
-    }
-    return IPTAB_NONE;
+    return sw_ip_eq(&((const struct ft_entry *)entry)->ip, ip);
+}
+
+static uint32_t find(const struct failtrack *ft, const struct ft_shard *shard,
+                     const struct sw_ip *ip, uint64_t hash)
+{
+    return shardtab_find(&ft->table, shard->tab, hash, entry_is, ip);
 }
 
 static void entry_drop(struct ft_shard *shard, uint32_t idx)
 {
     lru_unlink(shard, idx);
-    iptab_remove(&shard->index, shard->entries[idx].hash, idx);
-    shard->free_stack[shard->free_count++] = idx;
+    shardtab_remove(shard->tab, shard->entries[idx].hash, idx);
 }
 
 static uint32_t failures_within(const struct failtrack *ft, const struct ft_entry *e, uint32_t now)
@@ -234,9 +200,9 @@ static uint32_t failures_within(const struct failtrack *ft, const struct ft_entr
 static uint32_t eviction_victim(const struct failtrack *ft, const struct ft_shard *shard,
                                 uint32_t now)
 {
-    uint32_t victim = shard->lru_tail;
+    uint32_t victim = shard->lru->tail;
     uint32_t victim_failures = UINT32_MAX;
-    uint32_t idx = shard->lru_tail;
+    uint32_t idx = shard->lru->tail;
     for (int n = 0; n < FAILTRACK_EVICT_SAMPLE && idx != IPTAB_NONE; n++) {
         uint32_t failures = failures_within(ft, &shard->entries[idx], now);
         if (failures < victim_failures) {
@@ -249,23 +215,23 @@ static uint32_t eviction_victim(const struct failtrack *ft, const struct ft_shar
 }
 
 static uint32_t entry_claim(const struct failtrack *ft, struct ft_shard *shard,
-                            const struct sw_ip *ip, uint32_t hash, uint32_t now)
+                            const struct sw_ip *ip, uint64_t hash, uint32_t now)
 {
-    uint32_t idx = find(shard, ip, hash);
+    uint32_t idx = find(ft, shard, ip, hash);
     if (idx != IPTAB_NONE) {
         lru_unlink(shard, idx);
         lru_push_head(shard, idx);
         return idx;
     }
-    if (shard->free_count == 0) {
+    idx = shardtab_insert(shard->tab, hash);
+    if (idx == SHARDTAB_NONE) {
         entry_drop(shard, eviction_victim(ft, shard, now));
+        idx = shardtab_insert(shard->tab, hash);
     }
-    idx = shard->free_stack[--shard->free_count];
     struct ft_entry *e = &shard->entries[idx];
     memset(e, 0, sizeof(*e));
     e->ip = *ip;
-    e->hash = hash;
-    iptab_insert(&shard->index, hash, idx);
+    e->hash = (uint32_t)hash;
     lru_push_head(shard, idx);
     return idx;
 }
@@ -342,10 +308,9 @@ void failtrack_record(struct failtrack *ft, const struct failtrack_attempt *atte
     uint32_t now = (uint32_t)now_ms;
     struct sw_ip key = sw_ip_aggregate(&attempt->ip, ft->v6_prefix_len);
     uint64_t hash = ip_hash(&key);
-    struct ft_shard *shard = shard_of(ft, hash);
-    pthread_mutex_lock(&shard->lock);
-    uint32_t idx = entry_claim(ft, shard, &key, (uint32_t)hash, now);
-    struct ft_entry *e = &shard->entries[idx];
+    struct ft_shard shard = shard_lock(ft, hash);
+    uint32_t idx = entry_claim(ft, &shard, &key, hash, now);
+    struct ft_entry *e = &shard.entries[idx];
     out->verdict = classify(ft, e, attempt, now);
     if (out->verdict == FAILTRACK_COUNTED) {
         e->fail_ms[e->fail_head] = now;
@@ -359,52 +324,43 @@ void failtrack_record(struct failtrack *ft, const struct failtrack_attempt *atte
     if (out->verdict == FAILTRACK_COUNTED && out->failures >= ft->maxretry) {
         out->verdict = FAILTRACK_BAN;
         reason_format(ft, e, now, out->reason, sizeof(out->reason));
-        entry_drop(shard, idx);
+        entry_drop(&shard, idx);
     }
-    pthread_mutex_unlock(&shard->lock);
+    shardtab_unlock(shard.tab);
 }
 
 void failtrack_forget(struct failtrack *ft, const struct sw_ip *ip)
 {
     struct sw_ip key = sw_ip_aggregate(ip, ft->v6_prefix_len);
     uint64_t hash = ip_hash(&key);
-    struct ft_shard *shard = shard_of(ft, hash);
-    pthread_mutex_lock(&shard->lock);
-    uint32_t idx = find(shard, &key, (uint32_t)hash);
-    if (idx != IPTAB_NONE) {
-        entry_drop(shard, idx);
+    struct ft_shard shard = shard_lock(ft, hash);
+    uint32_t idx = find(ft, &shard, &key, hash);
+    if (idx != SHARDTAB_NONE) {
+        entry_drop(&shard, idx);
     }
-    pthread_mutex_unlock(&shard->lock);
+    shardtab_unlock(shard.tab);
 }
 
 uint32_t failtrack_failures(const struct failtrack *ft, const struct sw_ip *ip, uint64_t now_ms)
 {
     struct sw_ip key = sw_ip_aggregate(ip, ft->v6_prefix_len);
     uint64_t hash = ip_hash(&key);
-    struct ft_shard *shard = shard_of(ft, hash);
-    pthread_mutex_lock(&shard->lock);
-    uint32_t idx = find(shard, &key, (uint32_t)hash);
+    struct ft_shard shard = shard_lock(ft, hash);
+    uint32_t idx = find(ft, &shard, &key, hash);
     uint32_t n =
-        idx == IPTAB_NONE ? 0 : failures_within(ft, &shard->entries[idx], (uint32_t)now_ms);
-    pthread_mutex_unlock(&shard->lock);
+        idx == SHARDTAB_NONE ? 0 : failures_within(ft, &shard.entries[idx], (uint32_t)now_ms);
+    shardtab_unlock(shard.tab);
     return n;
 }
 
 size_t failtrack_count(const struct failtrack *ft)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < FAILTRACK_SHARDS; i++) {
-        struct ft_shard *shard = &ft->shards[i];
-        pthread_mutex_lock(&shard->lock);
-        total += shard->max_count - shard->free_count;
-        pthread_mutex_unlock(&shard->lock);
-    }
-    return total;
+    return shardtab_count(&ft->table);
 }
 
 size_t failtrack_capacity(const struct failtrack *ft)
 {
-    return (size_t)ft->shards[0].max_count * FAILTRACK_SHARDS;
+    return shardtab_capacity(&ft->table);
 }
 
 size_t failtrack_memory_bytes(const struct failtrack *ft)
