@@ -18,7 +18,7 @@
  * a ban; a known side gets a PolicyHit event instead, which is logged and counted but
  * never bans: volume alone never bans the PBX, a provider or an account (both happened
  * to users of Kamailio's pike).
- * Memory: [ratelimit] max_sources buckets, fixed at start: 66 bytes each (4.1 MiB for
+ * Memory: [ratelimit] max_sources buckets, fixed at start: 68 bytes each (4.3 MiB for
  * 65,536); when full, a bucket that is full again or not used since the clock hand last
  * passed is evicted first, so a flood of one-shot spoofed sources evicts itself.
  * Metrics: the events counter (RateExceeded, PolicyHit).

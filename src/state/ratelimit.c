@@ -1,7 +1,6 @@
 #include "state/ratelimit.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -9,7 +8,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
-#include "state/iptab.h"
+#include "state/shardtab.h"
 
 #define RL_DEFAULT_ENTRIES     65536u
 #define RL_DEFAULT_FLOOD       50u
@@ -42,19 +41,18 @@ struct rl_entry {
     bool is_flood_reported;
 };
 
+_Static_assert(RATELIMIT_SHARDS == SHARDTAB_SHARDS, "ratelimit.h states the shard count");
+
+/* A locked shard: its buckets and its clock hand. */
 struct rl_shard {
-    pthread_mutex_t lock;
-    struct iptab index;
+    struct shardtab_shard *tab;
+    uint32_t *hand;
     struct rl_entry *entries;
-    uint32_t max_count;
-    uint32_t used_count;
-    uint32_t hand;
-    bool is_lock_ready;
-    char pad[64];
 };
 
 struct ratelimit {
-    struct rl_shard *shards;
+    struct shardtab table; /* of struct rl_entry */
+    uint32_t *hands;       /* RATELIMIT_SHARDS: the CLOCK hands */
     struct ratelimit_bucket_config per_class[RATELIMIT_CLASS_COUNT];
     struct ratelimit_bucket_config global;
     uint32_t flood_threshold;
@@ -94,25 +92,6 @@ static int configure(const struct ratelimit_config *cfg, struct ratelimit *t)
     return 0;
 }
 
-static int shard_init(struct rl_shard *shard, uint32_t max_count, size_t *bytes)
-{
-    shard->entries = sw_calloc(max_count, sizeof(*shard->entries));
-    if (shard->entries == NULL) {
-        return -ENOMEM;
-    }
-    int err = iptab_init(&shard->index, max_count);
-    if (err != 0) {
-        return err;
-    }
-    if (pthread_mutex_init(&shard->lock, NULL) != 0) {
-        return -ENOMEM;
-    }
-    shard->is_lock_ready = true;
-    shard->max_count = max_count;
-    *bytes += (size_t)max_count * sizeof(*shard->entries) + iptab_memory_bytes(&shard->index);
-    return 0;
-}
-
 int ratelimit_new(const struct ratelimit_config *cfg, struct ratelimit **out)
 {
     size_t max_entries = cfg->max_entries != 0 ? cfg->max_entries : RL_DEFAULT_ENTRIES;
@@ -131,13 +110,10 @@ int ratelimit_new(const struct ratelimit_config *cfg, struct ratelimit **out)
     t->v6_prefix_len = cfg->v6_prefix_len;
     /* The global bucket starts full; its clock starts at the first call. */
     atomic_init(&t->global_state, (uint64_t)t->global.burst * RL_MILLI);
-    t->shards = sw_calloc(RATELIMIT_SHARDS, sizeof(*t->shards));
-    err = t->shards == NULL ? -ENOMEM : 0;
-    t->memory_bytes = sizeof(*t) + RATELIMIT_SHARDS * sizeof(*t->shards);
-    uint32_t per_shard = (uint32_t)((max_entries + RATELIMIT_SHARDS - 1) / RATELIMIT_SHARDS);
-    for (size_t i = 0; i < RATELIMIT_SHARDS && err == 0; i++) {
-        err = shard_init(&t->shards[i], per_shard, &t->memory_bytes);
-    }
+    t->hands = sw_calloc(RATELIMIT_SHARDS, sizeof(*t->hands));
+    err =
+        t->hands == NULL ? -ENOMEM : shardtab_init(&t->table, sizeof(struct rl_entry), max_entries);
+    t->memory_bytes = sizeof(*t) + RATELIMIT_SHARDS * sizeof(*t->hands) + t->table.memory_bytes;
     if (err != 0) {
         ratelimit_free(t);
         return err;
@@ -151,17 +127,8 @@ void ratelimit_free(struct ratelimit *table)
     if (table == NULL) {
         return;
     }
-    for (size_t i = 0; i < RATELIMIT_SHARDS && table->shards != NULL; i++) {
-        struct rl_shard *shard = &table->shards[i];
-        if (shard->is_lock_ready) {
-            pthread_mutex_destroy(&shard->lock);
-        }
-        iptab_fini(&shard->index);
-        sw_free(shard->entries);
-        shard->entries = NULL;
-    }
-    sw_free(table->shards);
-    table->shards = NULL;
+    shardtab_fini(&table->table);
+    sw_free(table->hands);
     sw_free(table);
 }
 
@@ -213,9 +180,10 @@ static bool is_full(const struct ratelimit *t, const struct rl_entry *e, uint32_
 /* The CLOCK sweep of the file comment. Returns the entry to reuse. Under the lock. */
 static uint32_t clock_evict(const struct ratelimit *t, struct rl_shard *shard, uint32_t now)
 {
+    uint32_t max_count = shard->tab->max_count;
     uint32_t first_unreferenced = IPTAB_NONE;
     uint32_t full = IPTAB_NONE;
-    uint32_t at = shard->hand;
+    uint32_t at = *shard->hand;
     for (int n = 0; n < RATELIMIT_EVICT_SCAN; n++) {
         struct rl_entry *e = &shard->entries[at];
         if (is_full(t, e, now)) {
@@ -230,66 +198,54 @@ static uint32_t clock_evict(const struct ratelimit *t, struct rl_shard *shard, u
             }
             e->is_referenced = false;
         }
-        at = (at + 1) % shard->max_count;
+        at = (at + 1) % max_count;
     }
     uint32_t victim = full != IPTAB_NONE ? full : first_unreferenced;
     if (victim == IPTAB_NONE) {
-        victim = shard->hand;
+        victim = *shard->hand;
     }
-    shard->hand = (victim + 1) % shard->max_count;
-    iptab_remove(&shard->index, shard->entries[victim].hash, victim);
+    *shard->hand = (victim + 1) % max_count;
     return victim;
-}
-
-static uint32_t find(const struct rl_shard *shard, const struct sw_ip *ip, uint8_t cls,
-                     uint32_t hash)
-{
-    struct iptab_cursor cur;
-    iptab_cursor_init(&shard->index, hash, &cur);
-    for (uint32_t idx = iptab_next(&shard->index, &cur); idx != IPTAB_NONE;
-         idx = iptab_next(&shard->index, &cur)) {
-        const struct rl_entry *e = &shard->entries[idx];
-        if (e->cls == cls && sw_ip_eq(&e->ip, ip)) {
-            return idx;
-        }
-    }
-    return IPTAB_NONE;
 }
 
 /* What identifies a bucket. */
 struct rl_key {
     const struct sw_ip *ip;
     uint8_t cls;
-    uint32_t hash;
+    uint64_t hash;
 };
+
+static bool bucket_is(const void *entry, const void *key)
+{
+    const struct rl_entry *e = entry;
+    const struct rl_key *k = key;
+    return e->cls == k->cls && sw_ip_eq(&e->ip, k->ip);
+}
 
 static struct rl_entry *bucket_claim(const struct ratelimit *t, struct rl_shard *shard,
                                      struct rl_key key, uint16_t factor, uint32_t now)
 {
-    const struct sw_ip *ip = key.ip;
-    uint8_t cls = key.cls;
-    uint32_t hash = key.hash;
-    uint32_t idx = find(shard, ip, cls, hash);
-    if (idx != IPTAB_NONE) {
+    uint32_t idx = shardtab_find(&t->table, shard->tab, key.hash, bucket_is, &key);
+    if (idx != SHARDTAB_NONE) {
         struct rl_entry *e = &shard->entries[idx];
         e->is_referenced = true;
         return e;
     }
-    if (shard->used_count < shard->max_count) {
-        idx = shard->used_count++;
-    } else {
-        idx = clock_evict(t, shard, now);
+    idx = shardtab_insert(shard->tab, key.hash);
+    if (idx == SHARDTAB_NONE) {
+        uint32_t victim = clock_evict(t, shard, now);
+        shardtab_remove(shard->tab, shard->entries[victim].hash, victim);
+        idx = shardtab_insert(shard->tab, key.hash);
     }
     struct rl_entry *e = &shard->entries[idx];
     memset(e, 0, sizeof(*e));
-    e->ip = *ip;
-    e->cls = cls;
-    e->hash = hash;
+    e->ip = *key.ip;
+    e->cls = key.cls;
+    e->hash = (uint32_t)key.hash;
     e->factor = factor;
     e->is_used = true;
     e->last_ms = now;
     e->tokens_milli = bucket_cap_milli(t, e);
-    iptab_insert(&shard->index, hash, idx);
     return e;
 }
 
@@ -333,13 +289,12 @@ static bool global_take(struct ratelimit *t, uint32_t now)
     return false;
 }
 
-static uint32_t key_hash(const struct sw_ip *ip, uint8_t cls, uint64_t *full)
+static uint64_t key_hash(const struct sw_ip *ip, uint8_t cls)
 {
     uint8_t key[17];
     memcpy(key, ip->bytes, 16);
     key[16] = cls;
-    *full = sw_hash_bytes(key, sizeof(key));
-    return (uint32_t)*full;
+    return sw_hash_bytes(key, sizeof(key));
 }
 
 enum ratelimit_result ratelimit_take(struct ratelimit *table, const struct sw_ip *ip,
@@ -351,14 +306,16 @@ enum ratelimit_result ratelimit_take(struct ratelimit *table, const struct sw_ip
     uint16_t f = (uint16_t)(factor > RATELIMIT_FACTOR_MAX ? RATELIMIT_FACTOR_MAX : factor);
     uint8_t c = (uint8_t)((unsigned)cls < RATELIMIT_CLASS_COUNT ? cls : RATELIMIT_OTHER);
     uint32_t now = (uint32_t)now_ms;
-    uint64_t full_hash = 0;
     struct sw_ip source = sw_ip_aggregate(ip, table->v6_prefix_len);
-    uint32_t hash = key_hash(&source, c, &full_hash);
-    struct rl_shard *shard = &table->shards[full_hash >> 58];
+    struct rl_key key = { .ip = &source, .cls = c, .hash = key_hash(&source, c) };
+    struct shardtab_shard *locked = shardtab_lock(&table->table, key.hash);
+    struct rl_shard shard = {
+        .tab = locked,
+        .hand = &table->hands[locked - table->table.shards],
+        .entries = shardtab_entry(&table->table, locked, 0),
+    };
     enum ratelimit_result result = RATELIMIT_OK;
-    pthread_mutex_lock(&shard->lock);
-    struct rl_key key = { .ip = &source, .cls = c, .hash = hash };
-    struct rl_entry *e = bucket_claim(table, shard, key, f, now);
+    struct rl_entry *e = bucket_claim(table, &shard, key, f, now);
     e->factor = f;
     e->tokens_milli = refilled(table, e, now);
     if (elapsed_ms(now, e->last_ms) > 0) {
@@ -369,7 +326,7 @@ enum ratelimit_result ratelimit_take(struct ratelimit *table, const struct sw_ip
     } else {
         result = note_over(table, e, now) ? RATELIMIT_FLOOD : RATELIMIT_OVER;
     }
-    pthread_mutex_unlock(&shard->lock);
+    shardtab_unlock(locked);
     if (result == RATELIMIT_OK && f == 1 && !global_take(table, now)) {
         result = RATELIMIT_OVER;
     }
@@ -387,19 +344,12 @@ uint32_t ratelimit_retry_after_s(const struct ratelimit *table, enum ratelimit_c
 
 size_t ratelimit_count(const struct ratelimit *table)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < RATELIMIT_SHARDS; i++) {
-        struct rl_shard *shard = &table->shards[i];
-        pthread_mutex_lock(&shard->lock);
-        total += shard->index.count;
-        pthread_mutex_unlock(&shard->lock);
-    }
-    return total;
+    return shardtab_count(&table->table);
 }
 
 size_t ratelimit_capacity(const struct ratelimit *table)
 {
-    return (size_t)table->shards[0].max_count * RATELIMIT_SHARDS;
+    return shardtab_capacity(&table->table);
 }
 
 size_t ratelimit_memory_bytes(const struct ratelimit *table)

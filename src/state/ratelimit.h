@@ -16,9 +16,9 @@
  * tracker); other over-budget requests return RATELIMIT_OVER.
  *
  * Bounds: at most `max_entries` buckets (rounded up to a multiple of RATELIMIT_SHARDS),
- * allocated at creation: ratelimit_memory_bytes() = 66 bytes per bucket on x86-64
- * (record and index slots); 65,536 buckets (the default) = 4.1 MiB, whatever the number
- * of sources. Eviction, when a shard is full: CLOCK over the shard's buckets, starting
+ * allocated at creation: ratelimit_memory_bytes() = 68 bytes per bucket on x86-64
+ * (record, index slots and free list); 65,536 buckets (the default) = 4.3 MiB, whatever
+ * the number of sources. Eviction, when a shard is full: CLOCK over the shard's buckets, starting
  * at the clock hand and looking at most RATELIMIT_EVICT_SCAN buckets: the first bucket
  * that is full again is dropped (it carries no information: a new bucket would be full
  * too); otherwise the first bucket not used since it was created or since the hand last
