@@ -26,6 +26,7 @@ struct workq {
     pthread_mutex_t lock;
     pthread_cond_t wake; /* an item, a kick or stop (consumers wait) */
     pthread_cond_t idle; /* a consumer left run (workq_wait_idle waits) */
+    pthread_cond_t halt; /* stop began (workq_pause waits) */
     unsigned char *items;
     size_t head; /* next to pop */
     size_t len;
@@ -78,6 +79,12 @@ static int sync_init(struct workq *q)
         err = -ENOMEM;
     }
     if (err == 0 && pthread_cond_init(&q->idle, &attr) != 0) {
+        pthread_cond_destroy(&q->wake);
+        pthread_mutex_destroy(&q->lock);
+        err = -ENOMEM;
+    }
+    if (err == 0 && pthread_cond_init(&q->halt, &attr) != 0) {
+        pthread_cond_destroy(&q->idle);
         pthread_cond_destroy(&q->wake);
         pthread_mutex_destroy(&q->lock);
         err = -ENOMEM;
@@ -191,14 +198,19 @@ int workq_start(struct workq *q)
 bool workq_push(struct workq *q, const void *item)
 {
     SW_ASSERT(pthread_mutex_lock(&q->lock) == 0);
-    bool is_queued = q->len < q->cfg.capacity && !atomic_load(&q->is_stopping);
+    bool is_full = q->len == q->cfg.capacity;
+    bool is_queued = (!is_full || q->cfg.is_oldest_dropped) && !atomic_load(&q->is_stopping);
+    if (is_queued && is_full) {
+        q->head = (q->head + 1) % q->cfg.capacity; /* the oldest gives way */
+        q->len--;
+    }
     if (is_queued) {
         memcpy(slot(q, q->head + q->len), item, q->cfg.item_size);
         q->len++;
         SW_ASSERT(pthread_cond_signal(&q->wake) == 0);
     }
     SW_ASSERT(pthread_mutex_unlock(&q->lock) == 0);
-    return is_queued;
+    return is_queued && !is_full;
 }
 
 void workq_kick(struct workq *q)
@@ -211,6 +223,20 @@ void workq_kick(struct workq *q)
 
 bool workq_is_stopping(const struct workq *q)
 {
+    return atomic_load(&q->is_stopping);
+}
+
+bool workq_pause(struct workq *q, unsigned ms)
+{
+    struct timespec until;
+    deadline_in(ms, &until);
+    SW_ASSERT(pthread_mutex_lock(&q->lock) == 0);
+    while (!atomic_load(&q->is_stopping)) {
+        if (pthread_cond_timedwait(&q->halt, &q->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    SW_ASSERT(pthread_mutex_unlock(&q->lock) == 0);
     return atomic_load(&q->is_stopping);
 }
 
@@ -230,12 +256,18 @@ bool workq_wait_idle(struct workq *q, unsigned timeout_ms)
     return is_idle;
 }
 
-void workq_stop(struct workq *q)
+void workq_stop_begin(struct workq *q)
 {
     SW_ASSERT(pthread_mutex_lock(&q->lock) == 0);
     atomic_store(&q->is_stopping, true);
     SW_ASSERT(pthread_cond_broadcast(&q->wake) == 0);
+    SW_ASSERT(pthread_cond_broadcast(&q->halt) == 0);
     SW_ASSERT(pthread_mutex_unlock(&q->lock) == 0);
+}
+
+void workq_stop(struct workq *q)
+{
+    workq_stop_begin(q);
     for (unsigned i = 0; i < q->started; i++) {
         SW_ASSERT(pthread_join(q->consumers[i].thread, NULL) == 0);
     }
@@ -257,7 +289,8 @@ void workq_free(struct workq *q)
         return;
     }
     workq_stop(q);
-    (void)pthread_cond_destroy(&q->idle); /* no thread waits any more */
+    (void)pthread_cond_destroy(&q->halt); /* no thread waits any more */
+    (void)pthread_cond_destroy(&q->idle);
     (void)pthread_cond_destroy(&q->wake);
     (void)pthread_mutex_destroy(&q->lock);
     release(q);

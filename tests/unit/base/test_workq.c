@@ -178,6 +178,60 @@ static void test_workq_stop_drains_or_hands_back(void **state)
     workq_free(q);
 }
 
+/* With is_oldest_dropped a full queue keeps the newest items and says one was lost. */
+static void test_workq_drops_oldest_when_asked(void **state)
+{
+    (void)state;
+    struct seen seen = { 0 };
+    struct workq *q =
+        make(&seen, &(struct workq_config){ .capacity = 3, .is_oldest_dropped = true });
+    for (uint32_t i = 0; i < 5; i++) {
+        assert_true(workq_push(q, &(struct item){ .seq = i }) == (i < 3));
+    }
+    workq_stop(q);
+    struct item back[4];
+    assert_int_equal(workq_take(q, back, 4), 3);
+    assert_int_equal(back[0].seq, 2);
+    assert_int_equal(back[2].seq, 4);
+    workq_free(q);
+}
+
+struct pauser {
+    struct workq *queue;
+    atomic_bool is_inside;
+    atomic_bool was_stopping;
+};
+
+static void pause_long(void *ctx, void *items, size_t count)
+{
+    (void)items;
+    (void)count;
+    struct pauser *p = ctx;
+    atomic_store(&p->is_inside, true);
+    atomic_store(&p->was_stopping, workq_pause(p->queue, 600000));
+}
+
+/* A consumer pausing between retries wakes when stop begins, not after its pause. */
+static void test_workq_pause_ends_on_stop(void **state)
+{
+    (void)state;
+    struct pauser p = { 0 };
+    struct workq_config cfg = {
+        .item_size = sizeof(struct item), .capacity = 2, .run = pause_long, .ctx = &p
+    };
+    assert_int_equal(workq_new(&cfg, &p.queue), 0);
+    assert_false(workq_pause(p.queue, 1)); /* not stopping: the whole pause */
+    assert_int_equal(workq_start(p.queue), 0);
+    assert_true(workq_push(p.queue, &(struct item){ 0 }));
+    while (!atomic_load(&p.is_inside)) {
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = 1000000L };
+        (void)nanosleep(&pause, NULL);
+    }
+    workq_stop(p.queue);
+    assert_true(atomic_load(&p.was_stopping));
+    workq_free(p.queue);
+}
+
 struct producer {
     struct workq *queue;
     uint32_t index;
@@ -234,6 +288,8 @@ int main(void)
         cmocka_unit_test(test_workq_bounded_ordered_batched),
         cmocka_unit_test(test_workq_kick_and_tick),
         cmocka_unit_test(test_workq_stop_drains_or_hands_back),
+        cmocka_unit_test(test_workq_drops_oldest_when_asked),
+        cmocka_unit_test(test_workq_pause_ends_on_stop),
         cmocka_unit_test(test_workq_threads_account_for_every_item),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
