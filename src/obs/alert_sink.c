@@ -7,12 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/time.h"
+#include "base/workq.h"
 #include "obs/seclog.h"
 #include "obs/spawn.h"
 
@@ -33,21 +34,13 @@ struct sink {
     char *from;
     unsigned timeout_ms;
     unsigned retries;
-    struct alert *queue;
-    size_t cap;
-    size_t head;
-    size_t len;
-    bool is_busy;
-    pthread_t thread;
-    bool has_thread;
-    struct alert_sink_stats stats;
+    struct workq *queue;           /* of struct alert: the oldest gives way, drained on stop */
+    struct alert_sink_stats stats; /* under the owner's lock */
 };
 
 struct alert_sinks {
-    pthread_mutex_t lock;
-    pthread_cond_t wake; /* new alert or stop */
-    pthread_cond_t idle; /* a queue emptied */
-    bool is_stopping;
+    pthread_mutex_t lock; /* the sinks' stats */
+    bool is_started;      /* between alert_sinks_start and alert_sinks_stop */
     struct sink *items;
     size_t count;
 };
@@ -275,51 +268,30 @@ static int attempt(const struct sink *s, const struct alert *alert)
 
 /* ---- the threads --------------------------------------------------------------------- */
 
-/* The CLOCK_REALTIME time `ms` from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(unsigned ms)
+static void count_one(struct alert_sinks *all, uint64_t *counter)
 {
-    struct timespec until;
-    (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000u);
-    until.tv_nsec += (long)(ms % 1000u) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    return until;
+    pthread_mutex_lock(&all->lock);
+    (*counter)++;
+    pthread_mutex_unlock(&all->lock);
 }
 
-/* Waits `ms` unless the sinks stop first; true when stopping. Lock held. */
-static bool pause_unless_stopping(struct alert_sinks *all, unsigned ms)
-{
-    struct timespec until = deadline_in(ms);
-    while (!all->is_stopping) {
-        if (pthread_cond_timedwait(&all->wake, &all->lock, &until) == ETIMEDOUT) {
-            break;
-        }
-    }
-    return all->is_stopping;
-}
-
-/* Tries one alert with its retries. Called with the lock held; unlocks around attempts. */
+/* Tries one alert with its retries; a stop cuts the pause between them short. */
 static void deliver_one(struct sink *s, const struct alert *alert)
 {
     struct alert_sinks *all = s->owner;
     unsigned backoff_ms = SINK_BACKOFF_FIRST_MS;
     for (unsigned tries = 0;; tries++) {
-        pthread_mutex_unlock(&all->lock);
         int rc = attempt(s, alert);
-        pthread_mutex_lock(&all->lock);
         if (rc == 0) {
-            s->stats.delivered++;
+            count_one(all, &s->stats.delivered);
             return;
         }
-        s->stats.failed_attempts++;
+        count_one(all, &s->stats.failed_attempts);
         log_warn(NULL, "alert: sink %s: delivery of incident %llu failed (%s), attempt %u of %u",
                  s->name, (unsigned long long)alert->incident, sw_strerror(rc), tries + 1,
                  s->retries + 1);
-        if (tries >= s->retries || pause_unless_stopping(all, backoff_ms)) {
-            s->stats.given_up++;
+        if (tries >= s->retries || workq_pause(s->queue, backoff_ms)) {
+            count_one(all, &s->stats.given_up);
             log_err(NULL, "alert: sink %s: gave up incident %llu (%s %s)", s->name,
                     (unsigned long long)alert->incident, alert->rule,
                     alert_state_name(alert->state));
@@ -329,28 +301,13 @@ static void deliver_one(struct sink *s, const struct alert *alert)
     }
 }
 
-static void *sink_main(void *arg)
+/* A sink's thread: one alert at a time, in order. */
+static void sink_run(void *ctx, void *items, size_t count)
 {
-    struct sink *s = arg;
-    struct alert_sinks *all = s->owner;
-    pthread_mutex_lock(&all->lock);
-    for (;;) {
-        while (s->len == 0 && !all->is_stopping) {
-            pthread_cond_wait(&all->wake, &all->lock);
-        }
-        if (s->len == 0) {
-            break; /* stopping, everything delivered */
-        }
-        struct alert alert = s->queue[s->head];
-        s->head = (s->head + 1) % s->cap;
-        s->len--;
-        s->is_busy = true;
-        deliver_one(s, &alert);
-        s->is_busy = false;
-        pthread_cond_broadcast(&all->idle);
+    const struct alert *alerts = items;
+    for (size_t i = 0; i < count; i++) {
+        deliver_one(ctx, &alerts[i]);
     }
-    pthread_mutex_unlock(&all->lock);
-    return NULL;
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -381,13 +338,21 @@ static int sink_init(struct sink *s, struct alert_sinks *owner, const struct cfg
     s->from = dup_or_null(c->from != NULL ? c->from : "sipwarden", &is_ok);
     s->timeout_ms = c->timeout * 1000u;
     s->retries = c->retries;
-    s->cap = cap;
-    s->queue = sw_calloc(cap, sizeof(*s->queue));
-    return is_ok && s->queue != NULL ? 0 : -ENOMEM;
+    struct workq_config queue = {
+        .item_size = sizeof(struct alert),
+        .capacity = cap,
+        .is_drained_on_stop = true,
+        .is_oldest_dropped = true,
+        .run = sink_run,
+        .ctx = s,
+    };
+    return is_ok ? workq_new(&queue, &s->queue) : -ENOMEM;
 }
 
 static void sink_fini(struct sink *s)
 {
+    workq_free(s->queue); /* first: a started queue delivers what waits */
+    s->queue = NULL;
     char **fields[] = {
         &s->name, &s->command, &s->url, &s->ca_file, &s->sendmail, &s->to, &s->from
     };
@@ -395,8 +360,6 @@ static void sink_fini(struct sink *s)
         sw_free(*fields[i]);
         *fields[i] = NULL;
     }
-    sw_free(s->queue);
-    s->queue = NULL;
 }
 
 int alert_sinks_new(const struct cfg *cfg, struct alert_sinks **out)
@@ -407,8 +370,6 @@ int alert_sinks_new(const struct cfg *cfg, struct alert_sinks **out)
         return -ENOMEM;
     }
     (void)pthread_mutex_init(&all->lock, NULL); /* defaults: cannot fail */
-    (void)pthread_cond_init(&all->wake, NULL);
-    (void)pthread_cond_init(&all->idle, NULL);
     size_t count =
         cfg->alert_sink_count < ALERT_SINKS_MAX ? cfg->alert_sink_count : ALERT_SINKS_MAX;
     all->items = sw_calloc(count != 0 ? count : 1, sizeof(*all->items));
@@ -427,29 +388,38 @@ int alert_sinks_new(const struct cfg *cfg, struct alert_sinks **out)
 
 int alert_sinks_start(struct alert_sinks *sinks)
 {
+    sinks->is_started = true;
     for (size_t i = 0; i < sinks->count; i++) {
-        int rc = pthread_create(&sinks->items[i].thread, NULL, sink_main, &sinks->items[i]);
+        int rc = workq_start(sinks->items[i].queue);
         if (rc != 0) {
-            return -rc;
+            return rc;
         }
-        sinks->items[i].has_thread = true;
     }
     return 0;
+}
+
+/* The sinks with a queue: a failed alert_sinks_new leaves none from the failing one on. */
+static size_t queue_count(const struct alert_sinks *sinks)
+{
+    size_t count = 0;
+    while (sinks->items != NULL && count < sinks->count && sinks->items[count].queue != NULL) {
+        count++;
+    }
+    return count;
 }
 
 void alert_sinks_stop(struct alert_sinks *sinks)
 {
     (void)alert_sinks_flush(sinks, SINK_STOP_WAIT_MS);
-    pthread_mutex_lock(&sinks->lock);
-    sinks->is_stopping = true;
-    pthread_cond_broadcast(&sinks->wake);
-    pthread_mutex_unlock(&sinks->lock);
-    for (size_t i = 0; i < sinks->count; i++) {
-        if (sinks->items[i].has_thread) {
-            (void)pthread_join(sinks->items[i].thread, NULL);
-            sinks->items[i].has_thread = false;
-        }
+    /* All at once: one sink's retries do not hold up the others' stop. */
+    size_t count = queue_count(sinks);
+    for (size_t i = 0; i < count; i++) {
+        workq_stop_begin(sinks->items[i].queue);
     }
+    for (size_t i = 0; i < count; i++) {
+        workq_stop(sinks->items[i].queue);
+    }
+    sinks->is_started = false;
 }
 
 void alert_sinks_free(struct alert_sinks *sinks)
@@ -458,13 +428,11 @@ void alert_sinks_free(struct alert_sinks *sinks)
         return;
     }
     alert_sinks_stop(sinks);
-    for (size_t i = 0; i < sinks->count; i++) {
+    for (size_t i = 0; sinks->items != NULL && i < sinks->count; i++) {
         sink_fini(&sinks->items[i]);
     }
     sw_free(sinks->items);
     sinks->items = NULL;
-    pthread_cond_destroy(&sinks->idle);
-    pthread_cond_destroy(&sinks->wake);
     pthread_mutex_destroy(&sinks->lock);
     sw_free(sinks);
 }
@@ -494,16 +462,9 @@ void alert_sinks_push(struct alert_sinks *sinks, size_t index, const struct aler
 {
     SW_ASSERT(index < sinks->count);
     struct sink *s = &sinks->items[index];
-    pthread_mutex_lock(&sinks->lock);
-    if (s->len == s->cap) {
-        s->head = (s->head + 1) % s->cap; /* the oldest gives way */
-        s->len--;
-        s->stats.dropped++;
+    if (!workq_push(s->queue, alert)) {
+        count_one(sinks, &s->stats.dropped); /* the oldest gave way, or stopped */
     }
-    s->queue[(s->head + s->len) % s->cap] = *alert;
-    s->len++;
-    pthread_cond_broadcast(&sinks->wake);
-    pthread_mutex_unlock(&sinks->lock);
 }
 
 void alert_sinks_deliver(void *ctx, const struct alert *alert)
@@ -516,29 +477,18 @@ void alert_sinks_deliver(void *ctx, const struct alert *alert)
     }
 }
 
-static bool all_idle(const struct alert_sinks *sinks)
-{
-    for (size_t i = 0; i < sinks->count; i++) {
-        if (sinks->items[i].len != 0 || sinks->items[i].is_busy) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool alert_sinks_flush(struct alert_sinks *sinks, unsigned timeout_ms)
 {
-    struct timespec until = deadline_in(timeout_ms);
-    pthread_mutex_lock(&sinks->lock);
-    bool is_idle = all_idle(sinks);
-    bool has_threads = sinks->count == 0 || sinks->items[0].has_thread;
-    while (!is_idle && has_threads) {
-        if (pthread_cond_timedwait(&sinks->idle, &sinks->lock, &until) == ETIMEDOUT) {
-            break;
-        }
-        is_idle = all_idle(sinks);
+    uint64_t deadline_ms = sw_mono_ms() + timeout_ms;
+    bool is_idle = true;
+    size_t count = queue_count(sinks);
+    for (size_t i = 0; i < count && is_idle; i++) {
+        /* Without threads nothing changes: only look (a wait of 0). */
+        uint64_t now_ms = sw_mono_ms();
+        unsigned left_ms =
+            sinks->is_started && now_ms < deadline_ms ? (unsigned)(deadline_ms - now_ms) : 0;
+        is_idle = workq_wait_idle(sinks->items[i].queue, left_ms);
     }
-    pthread_mutex_unlock(&sinks->lock);
     return is_idle;
 }
 
