@@ -8,6 +8,7 @@
 
 #include "base/addr.h"
 #include "base/arena.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "config/config.h"
 #include "gateway/gateway_int.h"
@@ -81,6 +82,14 @@ bool gw_peer_route(const struct gw_gen *gen, struct arena *arena, const struct c
 {
     struct sv hostport;
     if (gen->peer_secret_len == 0 || !holder_dest(gen, holder->address, &route->dest, &hostport)) {
+        /* A configuration error, not an attack (only calls to a registered account get
+         * here): the operator must learn why the phone does not ring. */
+        log_warn(NULL,
+                 "cluster: the phone of account %s is held by the node at %s, which %s: the "
+                 "call is not relayed",
+                 account->username, holder->address,
+                 gen->peer_secret_len == 0 ? "cannot be signed for (no [cluster] peer_secret_file)"
+                                           : "is not in [cluster] peers");
         return false;
     }
     const char *node = gen->cfg->cluster.node != NULL ? gen->cfg->cluster.node : "node";
