@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdint.h>
@@ -620,6 +621,13 @@ int gateway_run_main(int argc, char **argv)
         (void)fprintf(stderr, "sipwarden: no entropy for hashing\n");
         return 1;
     }
+    /* The worker threads' heaps grew and shrank back with every few calls (mprotect, 0.3
+     * system calls per call in bench/calls): keep up to 16 MiB of freed memory per heap and
+     * grow by 1 MiB at a time. Best effort: glibc's defaults otherwise. */
+    /* NOLINTNEXTLINE(concurrency-mt-unsafe): before any thread starts. */
+    (void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    /* NOLINTNEXTLINE(concurrency-mt-unsafe): before any thread starts. */
+    (void)mallopt(M_TOP_PAD, 1 << 20);
     sigset_t signals;
     block_signals(&signals);
     struct sw_diag diag;
