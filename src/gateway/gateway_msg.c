@@ -20,6 +20,7 @@
 #include "policy/classify.h"
 #include "policy/gate.h"
 #include "policy/pipeline.h"
+#include "policy/sanity.h"
 #include "state/isolation.h"
 #include "state/regshare.h"
 
@@ -101,20 +102,6 @@ static void emit_simple(struct gateway *gw, const struct net_msg *msg, enum sw_e
     SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
     SW_EVENT_SET(&ev, module, SV("gateway"));
     sw_event_emit(&gw->events, &ev);
-}
-
-/* NOLINTNEXTLINE(readability-function-size): the message, its source and the verdict. */
-static void on_malformed(struct gateway *gw, const struct cfg *cfg, struct worker *worker,
-                         struct sip_msg *msg, const struct net_msg *net, const struct sip_err *err,
-                         bool is_parsed, bool is_trusted)
-{
-    emit_simple(gw, net, EV_MALFORMED, is_parsed ? sip_msg_call_id(msg) : SV_NULL,
-                err->reason != NULL ? err->reason : "malformed");
-    bool may_answer = is_trusted || cfg->general.malformed_reply == CFG_MALFORMED_REPLY;
-    if (is_parsed && msg->is_request && err->status != 0 && may_answer &&
-        msg->method != SIP_METHOD_ACK) {
-        send_reply(cfg, worker, msg, net, err->status, SV_NULL);
-    }
 }
 
 /* The fields every new call's route shares: who is called, who calls, timers. */
@@ -670,15 +657,13 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
     ctx.is_source_authed = !ctx.is_trusted && gw_obs_is_recently_authenticated(gw, &ctx.src_ip);
     arena_reset(state->arena);
     struct sip_msg msg;
-    struct sip_err err = { 0 };
+    struct sanity_read_result read;
     bool is_stream = net->transport != SW_TRANSPORT_UDP;
-    int rc = sip_msg_parse(net->data, is_stream, &gw->limits, state->arena, &msg, &err);
-    if (rc != 0) {
-        on_malformed(gw, cfg, worker, &msg, net, &err, false, ctx.is_trusted);
-        return;
-    }
-    if (sip_msg_validate(&msg, &err) != 0) {
-        on_malformed(gw, cfg, worker, &msg, net, &err, true, ctx.is_trusted);
+    if (!sanity_read(&ctx, net->data, is_stream, &gw->limits, &msg, &read)) {
+        /* A request that did not parse has no header index to address an answer with. */
+        if (read.verdict.action == VERDICT_REPLY && read.is_parsed) {
+            send_reply(cfg, worker, &msg, net, read.verdict.status, SV_NULL);
+        }
         return;
     }
     unsigned owner = b2bua_owner_of(sip_msg_call_id(&msg), net_group_worker_count(gw->net));

@@ -93,3 +93,17 @@ void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum 
         SW_EVENT_SET(event, user_agent, ua->value);
     }
 }
+
+void stage_event_emit_short(const struct stage_ctx *ctx, enum sw_event_kind kind,
+                            const char *module, struct sv session, const char *detail)
+{
+    struct sw_event ev;
+    sw_event_init(&ev, kind);
+    ev.remote = ctx->src;
+    ev.local = ctx->local;
+    ev.transport = ctx->transport;
+    SW_EVENT_SET(&ev, session, session);
+    SW_EVENT_SET(&ev, detail, sv_from_cstr(detail));
+    SW_EVENT_SET(&ev, module, sv_from_cstr(module));
+    sw_event_emit(ctx->events, &ev);
+}

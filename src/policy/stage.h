@@ -184,4 +184,14 @@ void stage_hold_resume(struct stage_hold *hold);
 void stage_event_init(const struct stage_ctx *ctx, struct sw_event *event, enum sw_event_kind kind,
                       const char *module);
 
+/*
+ * Emits the short form of an event that the gateway has always written for the decisions
+ * taken before or after the stages (malformed message, unknown source, hairpin, isolated
+ * trunk): the context's addresses and transport, `session` (the Call-ID, or absent),
+ * `module` and `detail`, and no CSeq or User-Agent, so that the security-log lines the
+ * fail2ban filters match stay as they were.
+ */
+void stage_event_emit_short(const struct stage_ctx *ctx, enum sw_event_kind kind,
+                            const char *module, struct sv session, const char *detail);
+
 #endif

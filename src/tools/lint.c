@@ -8,7 +8,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "base/sv.h"
-#include "sip/check.h"
+#include "policy/sanity.h"
 #include "sip/msg.h"
 
 /* Enough for the header index and every accessor cache of one maximal message. */
@@ -48,30 +48,31 @@ static int read_input(const char *path, char *buf, size_t cap, size_t *len)
     return rc;
 }
 
-static void print_verdict(const char *name, const struct sip_check_result *result)
+static void print_verdict(const char *name, struct verdict v, const struct sanity_read_result *read)
 {
-    switch (result->action) {
-    case SIP_ACTION_PROCEED:
+    const char *reason = v.reason != NULL ? v.reason : "internal failure";
+    switch (v.action) {
+    case VERDICT_CONTINUE:
+    case VERDICT_HOLD: /* the sanity chain never holds */
         (void)printf("%s: ok\n", name);
         break;
-    case SIP_ACTION_DROP:
-        (void)printf("%s: drop %s\n", name, result->reason);
+    case VERDICT_DROP:
+        (void)printf("%s: drop %s\n", name, reason);
         break;
-    case SIP_ACTION_REPLY:
-        if (result->unsupported.len > 0) {
-            (void)printf("%s: reject %u %s (Unsupported: " SV_FMT ")\n", name, result->status,
-                         result->reason, SV_ARG(result->unsupported));
-        } else if (result->err.reason != NULL && result->reason == result->err.reason) {
-            (void)printf("%s: reject %u %s (at byte %zu)\n", name, result->status, result->reason,
-                         result->err.pos);
+    case VERDICT_REPLY:
+        if (sv_starts_with(v.extra_headers, SV("Unsupported: "))) {
+            struct sv line = sv_trim(v.extra_headers);
+            (void)printf("%s: reject %u %s (" SV_FMT ")\n", name, v.status, reason, SV_ARG(line));
+        } else if (read->verdict.action != VERDICT_CONTINUE && read->err.reason != NULL) {
+            (void)printf("%s: reject %u %s (at byte %zu)\n", name, v.status, reason, read->err.pos);
         } else {
-            (void)printf("%s: reject %u %s\n", name, result->status, result->reason);
+            (void)printf("%s: reject %u %s\n", name, v.status, reason);
         }
         break;
     }
 }
 
-static enum lint_status lint_one(const char *path, const struct sip_check_cfg *cfg, char *buf,
+static enum lint_status lint_one(const char *path, enum sip_role role, char *buf,
                                  struct arena *arena)
 {
     size_t len = 0;
@@ -83,16 +84,19 @@ static enum lint_status lint_one(const char *path, const struct sip_check_cfg *c
     struct sip_limits limits;
     sip_limits_default(&limits);
     struct sip_msg msg;
-    struct sip_check_result result;
+    struct sanity_read_result read;
     arena_reset(arena);
-    (void)sip_check_message(sv_make(buf, len), false, &limits, cfg, arena, &msg, &result);
-    print_verdict(path, &result);
-    return result.action == SIP_ACTION_PROCEED ? LINT_OK : LINT_NOT_OK;
+    /* The daemon's sanity chain, towards a sender it answers (a trusted side), with no
+     * configuration and nobody listening to its events. */
+    struct stage_ctx ctx = { .arena = arena, .is_trusted = true, .transport = SW_TRANSPORT_UDP };
+    struct verdict v = sanity_chain_run(&ctx, sv_make(buf, len), false, &limits, role, &msg, &read);
+    print_verdict(path, v, &read);
+    return v.action == VERDICT_CONTINUE ? LINT_OK : LINT_NOT_OK;
 }
 
 int tools_lint_main(int argc, char **argv)
 {
-    struct sip_check_cfg cfg = { .role = SIP_ROLE_PROXY };
+    enum sip_role role = SIP_ROLE_PROXY;
     int first = 1;
     for (; first < argc && argv[first][0] == '-' && argv[first][1] != '\0'; first++) {
         if (strcmp(argv[first], "--") == 0) {
@@ -107,7 +111,7 @@ int tools_lint_main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        cfg.role = SIP_ROLE_UAS;
+        role = SIP_ROLE_UAS;
     }
     char *buf = sw_malloc(SIP_MAX_MSG_BYTES + 1);
     struct arena *arena = arena_new(LINT_ARENA_BYTES);
@@ -119,10 +123,10 @@ int tools_lint_main(int argc, char **argv)
     }
     int worst = LINT_OK;
     if (first == argc) {
-        worst = (int)lint_one("-", &cfg, buf, arena);
+        worst = (int)lint_one("-", role, buf, arena);
     }
     for (int i = first; i < argc; i++) {
-        int status = (int)lint_one(argv[i], &cfg, buf, arena);
+        int status = (int)lint_one(argv[i], role, buf, arena);
         worst = status > worst ? status : worst;
     }
     sw_free(buf);

@@ -1,7 +1,8 @@
 /*
  * `sipwarden lint [--uas] [FILE...]`: judges each file (stdin when none, or "-") as one
- * SIP message received in a UDP datagram, with the verdict of sip_check_message() at a
- * proxy (or at a UAS with --uas) that supports no extension. Prints one line per file:
+ * SIP message received in a UDP datagram from a trusted side, with the verdict of the
+ * daemon's sanity chain (policy/sanity.h) at a proxy (or at a UAS with --uas) that supports
+ * no extension. Prints one line per file:
  *
  *   FILE: ok
  *   FILE: reject CODE REASON

@@ -1,5 +1,5 @@
 /*
- * A small harness for the acl, ratelimit and scanner stage tests: a configuration from
+ * A small harness for the policy stage tests: a configuration from
  * text, one stage's state, a parsed request and the events the check emitted.
  */
 #ifndef SW_TESTS_POLICY_STAGE_FIXTURE_H
@@ -64,21 +64,10 @@ static inline void fixture_fini(struct fixture *f)
     cfg_free(f->cfg);
 }
 
-/* Parses `request` (CRLF lines, complete), as sent from `src_ip`:5060, into f->ctx. */
-static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64_t now_ms,
-                                   const char *request)
+/* A context for a message from `src_ip`:5060 at `now_ms`, with no message yet (ctx.msg NULL). */
+static inline void fixture_context(struct fixture *f, const char *src_ip, uint64_t now_ms)
 {
-    size_t len = strlen(request);
-    assert_true(len < sizeof(f->text));
-    memcpy(f->text, request, len);
-    arena_reset(f->arena);
-    struct sip_limits limits;
-    sip_limits_default(&limits);
-    struct sip_err err = { 0 };
-    assert_int_equal(sip_msg_parse(sv_make(f->text, len), false, &limits, f->arena, &f->msg, &err),
-                     0);
     f->ctx = (struct stage_ctx){
-        .msg = &f->msg,
         .arena = f->arena,
         .now_ms = now_ms,
         .cfg = f->cfg,
@@ -91,6 +80,29 @@ static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64
     f->ctx.side =
         classify_source(f->cfg, &f->ctx.src_ip, sw_sockaddr_port(&f->ctx.src), &f->ctx.trunk);
     f->ctx.is_trusted = f->ctx.side == SIDE_PBX || f->ctx.side == SIDE_PROVIDER;
+}
+
+/* Copies `request` (CRLF lines) into the fixture's text; returns its view. */
+static inline struct sv fixture_text(struct fixture *f, const char *request)
+{
+    size_t len = strlen(request);
+    assert_true(len < sizeof(f->text));
+    memcpy(f->text, request, len);
+    return sv_make(f->text, len);
+}
+
+/* Parses `request` (CRLF lines, complete), as sent from `src_ip`:5060, into f->ctx. */
+static inline void fixture_prepare(struct fixture *f, const char *src_ip, uint64_t now_ms,
+                                   const char *request)
+{
+    struct sv text = fixture_text(f, request);
+    arena_reset(f->arena);
+    struct sip_limits limits;
+    sip_limits_default(&limits);
+    struct sip_err err = { 0 };
+    assert_int_equal(sip_msg_parse(text, false, &limits, f->arena, &f->msg, &err), 0);
+    fixture_context(f, src_ip, now_ms);
+    f->ctx.msg = &f->msg;
 }
 
 /* fixture_prepare, then the stage's check as the pipeline runs it (stage_run). */

@@ -230,7 +230,7 @@ struct path {
     struct arena *arena;
 };
 
-/* The message path: parse into the arena, then the whole pipeline. */
+/* The message path: parse and validate into the arena, then the whole pipeline. */
 static struct verdict path_once(const struct path *path, const struct path_case *c, size_t nth,
                                 bool *has_failed, struct stage_edits *edits)
 {
@@ -243,19 +243,20 @@ static struct verdict path_once(const struct path *path, const struct path_case 
     struct sip_limits limits;
     sip_limits_default(&limits);
     struct sip_msg msg;
-    struct sip_err err = { 0 };
+    struct stage_ctx ctx = { .arena = arena, .now_ms = 1000, .cfg = cfg };
+    assert_true(sw_sockaddr_parse(sv_from_cstr(c->src), 5060, &ctx.src));
+    assert_true(sw_ip_from_sockaddr(&ctx.src, &ctx.src_ip));
+    ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&ctx.src), &ctx.trunk);
+    ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
+    /* The daemon's way in: the sanity chain's first step, then the whole pipeline. */
+    struct sanity_read_result read;
     struct verdict v;
-    if (sip_msg_parse(sv_from_cstr(raw), false, &limits, arena, &msg, &err) != 0) {
-        /* What the gateway does with an unreadable message: its status, or silence. */
-        v = err.status != 0 ? verdict_reply(err.status, NULL) : verdict_drop("malformed");
-    } else {
-        struct stage_ctx ctx = { .msg = &msg, .arena = arena, .now_ms = 1000, .cfg = cfg };
-        assert_true(sw_sockaddr_parse(sv_from_cstr(c->src), 5060, &ctx.src));
-        assert_true(sw_ip_from_sockaddr(&ctx.src, &ctx.src_ip));
-        ctx.side = classify_source(cfg, &ctx.src_ip, sw_sockaddr_port(&ctx.src), &ctx.trunk);
-        ctx.is_trusted = ctx.side == SIDE_PBX || ctx.side == SIDE_PROVIDER;
+    if (sanity_read(&ctx, sv_from_cstr(raw), false, &limits, &msg, &read)) {
+        ctx.msg = &msg;
         v = pipeline_run(path->pipeline, &ctx);
         *edits = ctx.edits;
+    } else {
+        v = read.verdict;
     }
     *has_failed = arena_failures(arena) != 0;
     return v;
