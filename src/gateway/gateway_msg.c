@@ -611,15 +611,6 @@ static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct 
         record_refused(gen, ctx, &target, net, v.status);
         return;
     }
-    bool is_known = ctx->side == SIDE_PBX || ctx->side == SIDE_PROVIDER || ctx->is_authenticated;
-    if (!is_known && !ctx->is_in_dialog && msg->method == SIP_METHOD_ACK) {
-        return; /* the ACK of a challenge we sent statelessly: nothing to do, no failure */
-    }
-    if (!is_known && !ctx->is_in_dialog) {
-        /* Nobody we know, and no stage admitted it: an unknown source gets nothing. */
-        emit_simple(gw, net, EV_FAILED_ACL, sip_msg_call_id(msg), "unknown source");
-        return;
-    }
     if (msg->method == SIP_METHOD_REGISTER && ctx->is_authenticated && !ctx->is_in_dialog) {
         relay_register(gen, state, ctx, net);
         return;

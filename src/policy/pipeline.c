@@ -13,6 +13,7 @@
 #include "policy/ratelimit.h"
 #include "policy/sanity.h"
 #include "policy/scanner.h"
+#include "policy/unknown.h"
 
 /*
  * The order is the policy, cheap and decisive first: acl looks at the source address
@@ -22,10 +23,13 @@
  * the call's concurrent-call places (a cheap count) before fraud judges the dialled
  * number, once the caller is known and before anything leaves; media refuses
  * offers without the SRTP a side requires before identity spends a signature on them.
+ * Last, unknown refuses what nobody we know sent and no stage admitted (auth, which
+ * answers strangers with its uniform challenge, must have had its say).
  */
 static const struct stage *const pipeline[] = {
-    &acl_stage,      &ratelimit_stage, &scanner_stage, &sanity_stage, &auth_stage,
-    &callerid_stage, &limits_stage,    &fraud_stage,   &media_stage,  &identity_stage,
+    &acl_stage,   &ratelimit_stage, &scanner_stage, &sanity_stage,
+    &auth_stage,  &callerid_stage,  &limits_stage,  &fraud_stage,
+    &media_stage, &identity_stage,  &unknown_stage,
 };
 
 #define STAGE_COUNT (sizeof(pipeline) / sizeof(pipeline[0]))
