@@ -81,7 +81,7 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
     const struct cfg *cfg = gen->cfg;
     for (size_t i = 0; i < cfg->trunk_count && i < gen->trunk_hop_count; i++) {
         const struct cfg_trunk *t = &cfg->trunks[i];
-        const struct gw_trunk_hop *hop = &gen->trunk_hops[i];
+        const struct route_trunk *hop = &gen->trunk_hops[i];
         if (!t->is_register) {
             continue;
         }

@@ -59,7 +59,7 @@ static int prepare_trunk(struct gw_gen *gen, size_t i, struct sw_diag *diag)
 {
     const struct cfg *cfg = gen->cfg;
     const struct cfg_trunk *t = &cfg->trunks[i];
-    struct gw_trunk_hop *hop = &gen->trunk_hops[i];
+    struct route_trunk *hop = &gen->trunk_hops[i];
     if (!resolve_endpoint(&t->provider, &hop->dest.addr)) {
         sw_diag_add(diag, DIAG_ERROR, cfg->source, t->line, "provider",
                     "trunk %s: cannot resolve %s", t->name, t->provider.host);

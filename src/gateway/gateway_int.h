@@ -13,6 +13,7 @@
 #include "base/diag.h"
 #include "base/event.h"
 #include "call/b2bua.h"
+#include "call/route.h"
 #include "call/uac_auth.h"
 #include "gateway/gateway.h"
 #include "net/worker.h"
@@ -35,15 +36,6 @@ struct callcount_slot;
 struct ban_bpf;
 struct metrics;
 
-/* A trunk's next hop, resolved when its generation is built (a DNS name is looked up
- * then). The credentials are views into the generation's configuration. */
-struct gw_trunk_hop {
-    struct net_dest dest;
-    char host[256]; /* Request-URI/From host towards this trunk */
-    struct uac_credentials credentials;
-    struct callcount_slot *calls; /* keyed by the trunk's name (policy/limits.h) */
-};
-
 /* What the gateway keeps per remote account, next to its configuration section. */
 struct gw_account {
     struct uac_credentials credentials; /* for the PBX's challenges (views, see above) */
@@ -60,7 +52,7 @@ struct gw_gen {
     struct cfg *cfg;
     struct gate *gate; /* the first look at every packet: bans, [acl] deny, packet budget */
     struct pipeline *pipeline;
-    struct gw_trunk_hop *trunk_hops; /* cfg->trunk_count */
+    struct route_trunk *trunk_hops; /* cfg->trunk_count; resolved when the generation is built */
     size_t trunk_hop_count;
     struct gw_account *accounts; /* cfg->account_count */
     struct net_dest pbx_dest;

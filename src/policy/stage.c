@@ -2,6 +2,7 @@
 
 #include "base/arena.h"
 #include "base/assert.h"
+#include "call/b2bua.h"
 #include "sip/msg.h"
 #include "state/callcount.h"
 
@@ -64,6 +65,52 @@ void stage_places_release(struct stage_ctx *ctx)
         ctx->edits.places[i] = NULL;
     }
     ctx->edits.place_count = 0;
+}
+
+void stage_places_hand(struct stage_ctx *ctx, struct b2bua_route *route)
+{
+    _Static_assert(STAGE_PLACES_MAX <= B2BUA_RESERVED_SLOTS, "a call keeps every place");
+    for (size_t i = 0; i < ctx->edits.place_count; i++) {
+        route->reserved[i] = ctx->edits.places[i];
+        ctx->edits.places[i] = NULL;
+    }
+    ctx->edits.place_count = 0;
+}
+
+void stage_edits_apply(const struct stage_edits *edits, struct b2bua_route *route)
+{
+    if (sv_is_present(edits->caller_user)) {
+        route->from_user = edits->caller_user;
+    }
+    if (sv_is_present(edits->caller_display)) {
+        route->from_display = edits->caller_display;
+    }
+    route->asserted_id = edits->asserted_identity;
+    route->verstat = edits->verstat;
+    route->extra_headers = edits->extra_headers;
+    if (sv_is_present(edits->callee_user)) {
+        route->ruri_user = edits->callee_user;
+    }
+    route->sdp = edits->sdp;
+    route->media_to_a = edits->media_to_a;
+    route->media_to_b = edits->media_to_b;
+    route->is_anchor_needed = edits->is_anchor_needed;
+    /* What the stages found, for the call's record (base/callrec.h). */
+    struct callrec_policy *record = &route->policy;
+    sw_event_set(record->fraud_key, sizeof(record->fraud_key), edits->fraud_key);
+    sw_event_set(record->dialled_e164, sizeof(record->dialled_e164), edits->dialled_e164);
+    sw_event_set(record->country, sizeof(record->country), edits->dest_country);
+    sw_event_set(record->number_class, sizeof(record->number_class), edits->dest_class);
+    sw_event_set(record->verstat, sizeof(record->verstat), edits->verstat);
+    record->rate_micro = edits->is_rated ? edits->rate_per_minute_micro : 0;
+    if (edits->is_rated) {
+        record->connect_fee_micro = edits->rate.connect_fee_micro;
+        record->first_increment_s = edits->rate.first_increment_s;
+        record->next_increment_s = edits->rate.next_increment_s;
+    }
+    sw_event_set(record->rule, sizeof(record->rule), edits->policy_rule);
+    sw_event_set(record->action, sizeof(record->action), edits->policy_action);
+    sw_event_set(record->attestation, sizeof(record->attestation), edits->attestation);
 }
 
 void stage_hold_resume(struct stage_hold *hold)

@@ -26,6 +26,7 @@ struct cfg;
 struct sip_msg;
 struct arena;
 struct callcount_slot;
+struct b2bua_route;
 
 /* Most concurrent-call places one call holds (its trunk's or account's, its side's share
  * of the worker pool, its international count). */
@@ -168,6 +169,19 @@ bool stage_place_take(struct stage_ctx *ctx, struct callcount_slot *slot, uint32
 
 /* Gives back every place recorded in ctx->edits (a call that does not start). */
 void stage_places_release(struct stage_ctx *ctx);
+
+/*
+ * The call layer takes over the places the stages reserved: they move from ctx->edits to
+ * route->reserved, which releases them when the call ends (call/b2bua.h).
+ */
+void stage_places_hand(struct stage_ctx *ctx, struct b2bua_route *route);
+
+/*
+ * What the stages decided about a call, written into its leg B: the caller ID and
+ * identity edits, the callee, the SDP and media choices, and the findings for the call's
+ * record (fraud key, E.164, destination, rate, rule, attestation). Views stay borrowed.
+ */
+void stage_edits_apply(const struct stage_edits *edits, struct b2bua_route *route);
 
 /*
  * Any thread, exactly once per hold: the held message runs through the whole pipeline
