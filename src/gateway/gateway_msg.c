@@ -245,20 +245,14 @@ static void relay_register(const struct gw_gen *gen, struct gw_worker *state, st
     b2bua_on_register(state->b2bua, ctx->msg, &src, &route);
 }
 
-/*
- * RFC 3261 §9: a CANCEL is never challenged; it carries the caller's hang-up. One that
- * targets a pending INVITE of the address it comes from goes straight to the call layer
- * (200, relayed, the INVITE answered 487). One that matches nothing is answered 481 where
- * the sender is someone we know and gets silence otherwise; it is never a failure, so a
- * phone that hangs up while a call rings is never banned for it.
- */
-static void handle_cancel(struct gateway *gw, struct gw_worker *state, struct stage_ctx *ctx,
-                          const struct net_msg *net)
+/* A CANCEL skips the stages (policy/admit.h says who is answered). */
+static void handle_cancel(struct gw_worker *state, struct stage_ctx *ctx, const struct net_msg *net)
 {
-    struct net_dest src = reply_dest(net);
-    bool is_known = ctx->is_trusted || b2bua_cancel_matches(state->b2bua, ctx->msg, &net->src) ||
-                    gw_obs_is_recently_authenticated(gw, &ctx->src_ip);
-    if (is_known) {
+    /* The call layer is asked only when the sender alone does not decide. */
+    bool is_pending = !ctx->is_trusted && !ctx->is_source_authed &&
+                      b2bua_cancel_matches(state->b2bua, ctx->msg, &net->src);
+    if (admit_cancel(ctx, is_pending).action == VERDICT_CONTINUE) {
+        struct net_dest src = reply_dest(net);
         b2bua_on_request(state->b2bua, ctx->msg, &src, NULL);
     }
 }
@@ -301,15 +295,15 @@ static bool screen_initial(const struct gw_gen *gen, struct worker *worker, stru
     return false;
 }
 
-static void handle_request(struct gateway *gw, const struct gw_gen *gen, struct gw_worker *state,
-                           struct worker *worker, struct stage_ctx *ctx, const struct net_msg *net)
+static void handle_request(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker,
+                           struct stage_ctx *ctx, const struct net_msg *net)
 {
     struct sip_msg *msg = ctx->msg;
     if (b2bua_absorb(state->b2bua, msg)) {
         return; /* a retransmission: its original was judged already */
     }
     if (msg->method == SIP_METHOD_CANCEL) {
-        handle_cancel(gw, state, ctx, net);
+        handle_cancel(state, ctx, net);
         return;
     }
     ctx->is_in_dialog = b2bua_is_in_dialog(state->b2bua, msg, &net->src);
@@ -384,7 +378,7 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
     ctx.hold = take_hold;
     ctx.hold_ctx = &hold_source;
     if (msg.is_request) {
-        handle_request(gw, gen, state, worker, &ctx, net);
+        handle_request(gen, state, worker, &ctx, net);
     } else {
         b2bua_on_response(state->b2bua, &msg, &net->src);
     }

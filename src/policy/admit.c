@@ -64,3 +64,11 @@ struct verdict admit_call(struct stage_ctx *ctx, const struct b2bua_route *route
     (void)sw_snprintf(detail, sizeof(detail), "%s: %s: new call refused", what, name);
     return refuse(ctx, detail);
 }
+
+struct verdict admit_cancel(const struct stage_ctx *ctx, bool is_pending)
+{
+    if (ctx->is_trusted || ctx->is_source_authed || is_pending) {
+        return verdict_continue();
+    }
+    return verdict_drop("a CANCEL from a stranger that matches no call");
+}

@@ -2,7 +2,8 @@
  * The checks of a routed call (policy/admit.c) in the shared stage fixture: a hairpin
  * through the PBX refused unless the trunk it came from allows transit, and no new call
  * on an isolated trunk or a disabled account; each refusal a 403 with a PolicyHit event
- * in the gateway's short form.
+ * in the gateway's short form; a CANCEL answered only when it matches a call or comes
+ * from someone we know.
  */
 #include <stdio.h>
 
@@ -115,11 +116,39 @@ static void test_admit_refuses_isolated_trunks_and_disabled_accounts(void **stat
     fixture_fini(&f);
 }
 
+static void test_admit_cancel_answered_only_for_someone_we_know(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, &unknown_stage, conf);
+    static const char cancel[] = "CANCEL sip:+15550001111@192.0.2.1 SIP/2.0\r\n"
+                                 "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK-c1\r\n"
+                                 "Max-Forwards: 70\r\n"
+                                 "From: <sip:100@192.0.2.50>;tag=f1\r\n"
+                                 "To: <sip:+15550001111@192.0.2.1>\r\n"
+                                 "Call-ID: admit-2\r\n"
+                                 "CSeq: 1 CANCEL\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    /* A stranger's CANCEL of a call it placed is the caller hanging up. */
+    fixture_prepare(&f, "198.51.100.7", 1000, cancel);
+    assert_int_equal(admit_cancel(&f.ctx, true).action, VERDICT_CONTINUE);
+    /* One that matches nothing gets silence, and is no failure. */
+    assert_int_equal(admit_cancel(&f.ctx, false).action, VERDICT_DROP);
+    f.ctx.is_source_authed = true; /* an account authenticated from this address */
+    assert_int_equal(admit_cancel(&f.ctx, false).action, VERDICT_CONTINUE);
+    /* The PBX is answered (481 from the call layer) whatever it cancels. */
+    fixture_prepare(&f, PBX, 1000, cancel);
+    assert_int_equal(admit_cancel(&f.ctx, false).action, VERDICT_CONTINUE);
+    assert_int_equal(f.event_count, 0);
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_refuses_a_hairpin_unless_transit_is_allowed),
         cmocka_unit_test(test_admit_refuses_isolated_trunks_and_disabled_accounts),
+        cmocka_unit_test(test_admit_cancel_answered_only_for_someone_we_know),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
