@@ -92,8 +92,9 @@ struct gateway {
     struct ban_bpf *kdrop; /* [ban] kernel_drop; NULL = off or refused; owned by the ban
                               store (a backend), freed with it */
     size_t kdrop_sockets;  /* sockets the filter is attached to */
-    /* Messages a worker handed to the worker owning their Call-ID (gw_steer_*). */
-    atomic_uint_fast64_t handoffs;
+    /* Messages a worker handed to the worker owning their Call-ID (gw_steer_*), by the
+       Call-ID scan before any parse ([0]) or by the parsed Call-ID ([1]). */
+    atomic_uint_fast64_t handoffs[2];
     struct sv hide_headers[32];
     size_t hide_header_count;
     struct sip_limits limits;
@@ -149,10 +150,20 @@ bool gw_peer_admits(const struct gw_gen *gen, struct sip_msg *msg);
 bool gw_peer_route(const struct gw_gen *gen, struct arena *arena, const struct cfg_account *account,
                    const struct regshare_holder *holder, struct b2bua_route *route);
 
-/* gateway_msg.c: one received message, from parse to the call layer. */
+/*
+ * gateway_msg.c: one received message, from parse to the call layer. A message is handled
+ * by the worker owning its call: how it reached the worker bounds its hand-offs (a scan
+ * of its Call-ID may hand it on once, before any parse; the parse's owner once more).
+ */
+enum gw_hop {
+    GW_HOP_NETWORK, /* as received */
+    GW_HOP_SCANNED, /* handed on by the Call-ID scan (net_steer_scan_owner) */
+    GW_HOP_FINAL,   /* handed on by the parsed Call-ID, or held and resumed: stays here */
+};
+
 void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg);
 void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
-                bool may_hand_off);
+                enum gw_hop hop);
 /* gateway.c: a new call on `worker` is about to start: when `gen` brought other [media]
  * settings, new calls use them from now on (calls in progress keep their rtpengine). */
 void gw_media_follow(const struct gw_gen *gen, struct gw_worker *state, struct worker *worker);
@@ -225,8 +236,8 @@ void gw_kdrop_metrics_update(const struct gateway *gw, struct metrics *metrics, 
  * says once at start whether the kernel steers.
  */
 struct gw_steer_series {
-    uint32_t steered[3]; /* STEER_BY_OWNER, STEER_BY_HASH, STEER_UNMATCHED */
-    uint32_t handoffs;
+    uint32_t steered[3];  /* STEER_BY_OWNER, STEER_BY_HASH, STEER_UNMATCHED */
+    uint32_t handoffs[2]; /* by="scan", by="parse" */
 };
 
 int gw_steer_metrics_add(struct metrics *metrics, struct gw_steer_series *out);

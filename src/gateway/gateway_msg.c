@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "gateway/gateway_int.h"
 #include "gateway/gateway_obs.h"
+#include "net/steer.h"
 #include "policy/admit.h"
 #include "policy/classify.h"
 #include "policy/gate.h"
@@ -25,6 +26,7 @@
 
 struct handoff {
     struct gateway *gw;
+    enum gw_hop hop;
     struct net_msg meta;
     size_t len;
     char data[];
@@ -34,25 +36,27 @@ static void handoff_run(struct worker *worker, void *arg)
 {
     struct handoff *h = arg;
     h->meta.data = sv_make(h->data, h->len);
-    gw_process(h->gw, worker, &h->meta, false);
+    gw_process(h->gw, worker, &h->meta, h->hop);
     sw_free(h);
 }
 
-static void hand_off(struct gateway *gw, struct worker *owner, const struct net_msg *msg)
+static void hand_off(struct gateway *gw, unsigned owner, const struct net_msg *msg, enum gw_hop hop)
 {
     struct handoff *h = sw_malloc(sizeof(*h) + msg->data.len);
     if (h == NULL) {
         return; /* like a lost datagram: the sender retransmits */
     }
     h->gw = gw;
+    h->hop = hop;
     h->meta = *msg;
     h->len = msg->data.len;
     memcpy(h->data, msg->data.ptr, msg->data.len);
-    if (worker_post(owner, handoff_run, h) != 0) {
+    if (worker_post(net_group_worker(gw->net, owner), handoff_run, h) != 0) {
         sw_free(h);
         return;
     }
-    atomic_fetch_add_explicit(&gw->handoffs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&gw->handoffs[hop == GW_HOP_SCANNED ? 0 : 1], 1,
+                              memory_order_relaxed);
 }
 
 static struct net_dest reply_dest(const struct net_msg *msg)
@@ -103,7 +107,7 @@ static void held_run(struct worker *worker, void *arg)
 {
     struct held_msg *h = arg;
     h->meta.data = sv_make(h->data, h->len);
-    gw_process(h->gw, worker, &h->meta, false);
+    gw_process(h->gw, worker, &h->meta, GW_HOP_FINAL);
     sw_free(h);
 }
 
@@ -334,9 +338,32 @@ static void handle_request(const struct gw_gen *gen, struct gw_worker *state, st
     b2bua_on_request(state->b2bua, msg, &src, NULL);
 }
 
-static void process_in(struct gateway *gw, const struct gw_gen *gen, struct worker *worker,
-                       const struct net_msg *net, bool may_hand_off)
+/*
+ * A stream's message (or a datagram the kernel did not steer) for a call of another worker
+ * goes there before it is parsed: the owner parses it once, instead of both. True when it
+ * was handed on.
+ */
+static bool hand_off_scanned(struct gateway *gw, struct worker *worker, const struct net_msg *net)
 {
+    unsigned workers = net_group_worker_count(gw->net);
+    bool is_steered = net->transport == SW_TRANSPORT_UDP && net_group_steer(gw->net) != NULL;
+    if (workers < 2 || is_steered) {
+        return false;
+    }
+    int owner = net_steer_scan_owner(net->data, workers);
+    if (owner < 0 || (unsigned)owner == worker_index(worker)) {
+        return false;
+    }
+    hand_off(gw, (unsigned)owner, net, GW_HOP_SCANNED);
+    return true;
+}
+
+static void process_in(struct gateway *gw, const struct gw_gen *gen, struct worker *worker,
+                       const struct net_msg *net, enum gw_hop hop)
+{
+    if (hop == GW_HOP_NETWORK && hand_off_scanned(gw, worker, net)) {
+        return;
+    }
     struct gw_worker *state = worker_app_state(worker);
     const struct cfg *cfg = gen->cfg;
     struct stage_ctx ctx = {
@@ -369,8 +396,8 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
         return;
     }
     unsigned owner = b2bua_owner_of(sip_msg_call_id(&msg), net_group_worker_count(gw->net));
-    if (may_hand_off && owner != worker_index(worker)) {
-        hand_off(gw, net_group_worker(gw->net, owner), net);
+    if (hop != GW_HOP_FINAL && owner != worker_index(worker)) {
+        hand_off(gw, owner, net, GW_HOP_FINAL);
         return;
     }
     ctx.msg = &msg;
@@ -385,11 +412,11 @@ static void process_in(struct gateway *gw, const struct gw_gen *gen, struct work
 }
 
 void gw_process(struct gateway *gw, struct worker *worker, const struct net_msg *net,
-                bool may_hand_off)
+                enum gw_hop hop)
 {
     unsigned reader = worker_index(worker);
     const struct gw_gen *gen = gw_gen_enter(gw, reader);
-    process_in(gw, gen, worker, net, may_hand_off);
+    process_in(gw, gen, worker, net, hop);
     gw_gen_leave(gw, reader);
 }
 
@@ -405,7 +432,7 @@ void gw_on_message(void *app, struct worker *worker, const struct net_msg *msg)
     unsigned reader = worker_index(worker);
     const struct gw_gen *gen = gw_gen_enter(gw, reader);
     if (gate_check(gen->gate, &ip, sw_mono_ms()) == GATE_PASS) {
-        process_in(gw, gen, worker, msg, true);
+        process_in(gw, gen, worker, msg, GW_HOP_NETWORK);
     }
     gw_gen_leave(gw, reader);
 }

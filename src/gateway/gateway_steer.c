@@ -33,23 +33,34 @@ int gw_steer_metrics_add(struct metrics *metrics, struct gw_steer_series *out)
         const char *value[] = { hows[i] };
         rc = metrics_series_add(metrics, family, value, &out->steered[i]);
     }
+    static const char *const by_labels[] = { "by" };
     struct metrics_family_def handoffs = {
         .name = "sipwarden_worker_handoffs_total",
         .help = "Messages a worker received for a call another worker owns and handed on "
-                "(a thread wake-up each).",
+                "(a thread wake-up each): by its Call-ID found before any parse (scan), or "
+                "by the parsed Call-ID (parse: the message was parsed twice).",
         .type = METRIC_COUNTER,
+        .label_names = by_labels,
+        .label_count = 1,
     };
     if (rc == 0) {
         rc = metrics_family_add(metrics, &handoffs, &family);
     }
-    return rc == 0 ? metrics_series_add(metrics, family, NULL, &out->handoffs) : rc;
+    static const char *const bys[] = { "scan", "parse" };
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        const char *value[] = { bys[i] };
+        rc = metrics_series_add(metrics, family, value, &out->handoffs[i]);
+    }
+    return rc;
 }
 
 void gw_steer_metrics_update(struct gateway *gw, struct metrics *metrics, unsigned slot,
                              const struct gw_steer_series *series)
 {
-    uint64_t handoffs = atomic_load_explicit(&gw->handoffs, memory_order_relaxed);
-    metrics_set(metrics, slot, series->handoffs, (int64_t)handoffs);
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t handoffs = atomic_load_explicit(&gw->handoffs[i], memory_order_relaxed);
+        metrics_set(metrics, slot, series->handoffs[i], (int64_t)handoffs);
+    }
     const struct net_steer *steer = gw->net != NULL ? net_group_steer(gw->net) : NULL;
     if (steer == NULL) {
         return;

@@ -51,6 +51,19 @@ unsigned net_steer_owner(struct sv call_id, unsigned workers)
     return named >= 0 ? (unsigned)named : steer_finish(hash) % workers;
 }
 
+int net_steer_scan_owner(struct sv data, unsigned workers)
+{
+    if (workers <= 1) {
+        return 0;
+    }
+    struct steer_scan scan;
+    steer_scan_init(&scan, key_of_process());
+    size_t len = data.len < STEER_SCAN_MAX ? data.len : STEER_SCAN_MAX;
+    for (size_t i = 0; i < len && !steer_scan_step(&scan, (__u8)data.ptr[i]); i++) {
+    }
+    return steer_scan_owner(&scan, workers);
+}
+
 static int load(struct net_steer *steer, unsigned workers, char *why, size_t cap)
 {
     size_t len = 0;

@@ -26,6 +26,13 @@ struct net_steer;
 /* The worker, of `workers`, that owns the call with this Call-ID. */
 unsigned net_steer_owner(struct sv call_id, unsigned workers);
 
+/*
+ * The worker owning the message in `data`, found by the kernel program's own scan of its
+ * first STEER_SCAN_MAX bytes (no parse), or -1 when no Call-ID is found there. Lets a
+ * worker hand on a stream's message for another worker's call before parsing it.
+ */
+int net_steer_scan_owner(struct sv data, unsigned workers);
+
 /* Loads the program for `workers` workers. Returns 0 and *out, or -errno with `why`. */
 int net_steer_new(unsigned workers, struct net_steer **out, char *why, size_t cap);
 

@@ -36,11 +36,7 @@ struct {
  */
 struct scan {
     __u32 len;
-    __u32 state;
-    __u32 matched; /* bytes of "call-id" matched so far */
-    __u32 hash;
-    __u32 value_len;
-    __u8 first[4];
+    struct steer_scan state;
     __u8 bytes[STEER_SCAN_MAX];
 };
 
@@ -58,96 +54,9 @@ struct {
     __type(value, __u64);
 } sw_steer_counts SEC(".maps");
 
-enum scan_state {
-    IN_LINE,    /* in a line that is not Call-ID's: wait for its end */
-    LINE_START, /* just after a line feed */
-    IN_NAME,    /* matching "call-id" */
-    AFTER_NAME, /* the name matched: blanks, then a colon */
-    BEFORE_VALUE,
-    IN_VALUE,
-    DONE,
-};
-
 struct scan_ctx {
     struct scan *scan;
 };
-
-/* "call-id" as little-endian bytes: byte n is the n-th letter. */
-#define CALL_ID_LETTERS 0x64692d6c6c6163ull
-#define CALL_ID_LEN     7u
-
-static __always_inline int is_blank(__u8 c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static __always_inline int is_line_end(__u8 c)
-{
-    return c == '\r' || c == '\n';
-}
-
-static __always_inline void take_value_byte(struct scan *s, __u8 c)
-{
-    s->hash = steer_fnv_step(s->hash, c);
-    if (s->value_len < 4) {
-        s->first[s->value_len & 3] = c;
-    }
-    s->value_len++;
-}
-
-static __always_inline __u32 at_line_start(__u8 c)
-{
-    __u8 lower = c | 0x20;
-    if (is_line_end(c)) {
-        return DONE; /* the blank line: the headers ended without a Call-ID */
-    }
-    if (lower == 'i') {
-        return AFTER_NAME;
-    }
-    return lower == 'c' ? IN_NAME : IN_LINE;
-}
-
-static __always_inline __u32 in_name(struct scan *s, __u8 c)
-{
-    __u8 want = (__u8)(CALL_ID_LETTERS >> (8 * (s->matched & 7)));
-    if ((c | 0x20) != want) {
-        return c == '\n' ? LINE_START : IN_LINE;
-    }
-    s->matched++;
-    return s->matched == CALL_ID_LEN ? AFTER_NAME : IN_NAME;
-}
-
-static __always_inline __u32 after_name(__u8 c)
-{
-    if (is_blank(c)) {
-        return AFTER_NAME;
-    }
-    if (c == ':') {
-        return BEFORE_VALUE;
-    }
-    return c == '\n' ? LINE_START : IN_LINE;
-}
-
-static __always_inline __u32 before_value(struct scan *s, __u8 c)
-{
-    if (is_blank(c)) {
-        return BEFORE_VALUE;
-    }
-    if (is_line_end(c)) {
-        return DONE; /* empty or folded: leave it to the kernel's hash */
-    }
-    take_value_byte(s, c);
-    return IN_VALUE;
-}
-
-static __always_inline __u32 in_value(struct scan *s, __u8 c)
-{
-    if (is_blank(c) || is_line_end(c)) {
-        return DONE;
-    }
-    take_value_byte(s, c);
-    return IN_VALUE;
-}
 
 static long scan_byte(__u32 index, void *ctx)
 {
@@ -155,31 +64,7 @@ static long scan_byte(__u32 index, void *ctx)
     if (index >= s->len) {
         return 1;
     }
-    __u8 c = s->bytes[index & (STEER_SCAN_MAX - 1)];
-    switch (s->state) {
-    case IN_LINE:
-        s->state = c == '\n' ? LINE_START : IN_LINE;
-        break;
-    case LINE_START:
-        s->matched = 1;
-        s->state = at_line_start(c);
-        break;
-    case IN_NAME:
-        s->state = in_name(s, c);
-        break;
-    case AFTER_NAME:
-        s->state = after_name(c);
-        break;
-    case BEFORE_VALUE:
-        s->state = before_value(s, c);
-        break;
-    case IN_VALUE:
-        s->state = in_value(s, c);
-        break;
-    default:
-        return 1;
-    }
-    return s->state == DONE ? 1 : 0;
+    return steer_scan_step(&s->state, s->bytes[index & (STEER_SCAN_MAX - 1)]);
 }
 
 static __always_inline __u32 count(__u32 how, __u32 index)
@@ -204,19 +89,15 @@ SEC("socket") int sw_steer(struct __sk_buff *skb)
         return (int)count(STEER_UNMATCHED, ~0u);
     }
     s->len = len;
-    s->state = IN_LINE;
-    s->hash = cfg->key;
-    s->value_len = 0;
+    steer_scan_init(&s->state, cfg->key);
     struct scan_ctx ctx = { .scan = s };
     (void)bpf_loop(len, scan_byte, &ctx, 0);
-    if (s->value_len == 0 || (s->state != DONE && s->state != IN_VALUE)) {
+    int owner = steer_scan_owner(&s->state, cfg->workers);
+    if (owner < 0) {
         return (int)count(STEER_UNMATCHED, ~0u);
     }
-    int named = steer_named_owner(s->first, s->value_len, cfg->workers);
-    if (named >= 0) {
-        return (int)count(STEER_BY_OWNER, (__u32)named);
-    }
-    return (int)count(STEER_BY_HASH, steer_finish(s->hash) % cfg->workers);
+    int is_named = steer_named_owner(s->state.first, s->state.value_len, cfg->workers) >= 0;
+    return (int)count(is_named ? STEER_BY_OWNER : STEER_BY_HASH, (__u32)owner);
 }
 
 /* Permissive, and compatible with the kernel's GPL-only helpers should one be needed. */

@@ -184,6 +184,35 @@ static void test_what_the_kernel_leaves_alone(void **state)
     group_close(&g);
 }
 
+/* The user-space scan (for messages the kernel did not steer) finds the same owner as the
+ * parsed Call-ID in every form, and nothing where the kernel finds nothing. */
+static void test_scan_finds_what_the_kernel_finds(void **state)
+{
+    (void)state;
+    static const char *const forms[][2] = {
+        { "Call-ID: ", "" }, { "call-id:", "" }, { "CALL-ID \t: \t", " " },
+        { "i: ", "" },       { "I:", "" },
+    };
+    char value[64];
+    char line[96];
+    char message[4096];
+    for (unsigned i = 0; i < 100; i++) {
+        (void)snprintf(value, sizeof(value), i % 10 == 0 ? "sw%02xb2bua-%u" : "%x-%u@192.0.2.1",
+                       i % WORKERS, i);
+        (void)snprintf(line, sizeof(line), "%s%s%s", forms[i % 5][0], value, forms[i % 5][1]);
+        size_t len = request_with(message, sizeof(message), line, i % 40);
+        assert_int_equal(net_steer_scan_owner(sv_make(message, len), WORKERS),
+                         (int)net_steer_owner(sv_from_cstr(value), WORKERS));
+    }
+    const char *const absent[] = { "X-Call-ID: sw01", "Call-IDs: sw01", "Call-ID:  ", "Ix: 1" };
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+        size_t len = request_with(message, sizeof(message), absent[i], 0);
+        assert_int_equal(net_steer_scan_owner(sv_make(message, len), WORKERS), -1);
+    }
+    size_t len = request_with(message, sizeof(message), "Call-ID: sw01", STEER_SCAN_MAX);
+    assert_int_equal(net_steer_scan_owner(sv_make(message, len), WORKERS), -1);
+}
+
 int main(void)
 {
     if (sw_hash_init() != 0) {
@@ -192,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_named_call_ids_go_to_their_worker),
         cmocka_unit_test(test_hashed_call_ids_spread),
+        cmocka_unit_test(test_scan_finds_what_the_kernel_finds),
         cmocka_unit_test(test_kernel_picks_the_owner),
         cmocka_unit_test(test_what_the_kernel_leaves_alone),
     };
