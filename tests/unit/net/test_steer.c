@@ -184,6 +184,22 @@ static void test_what_the_kernel_leaves_alone(void **state)
     group_close(&g);
 }
 
+/* A socket outside any reuseport group cannot take the program: the error the gateway
+ * turns into "steering off" at start (net/worker.c group_steer). */
+static void test_attach_outside_a_group_fails(void **state)
+{
+    (void)state;
+    struct group g;
+    group_open_or_skip(&g);
+    int lone = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_true(lone >= 0);
+    assert_int_equal(bind(lone, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_true(net_steer_attach(g.steer, lone) < 0);
+    (void)close(lone);
+    group_close(&g);
+}
+
 /* The user-space scan (for messages the kernel did not steer) finds the same owner as the
  * parsed Call-ID in every form, and nothing where the kernel finds nothing. */
 static void test_scan_finds_what_the_kernel_finds(void **state)
@@ -222,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_named_call_ids_go_to_their_worker),
         cmocka_unit_test(test_hashed_call_ids_spread),
         cmocka_unit_test(test_scan_finds_what_the_kernel_finds),
+        cmocka_unit_test(test_attach_outside_a_group_fails),
         cmocka_unit_test(test_kernel_picks_the_owner),
         cmocka_unit_test(test_what_the_kernel_leaves_alone),
     };

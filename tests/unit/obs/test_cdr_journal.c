@@ -3,9 +3,12 @@
  * numbered entries from offset 0, and nothing else: not a torn entry, not what a reset
  * left behind, not an old chain after a restart; the mapping grows past its first size.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,6 +171,36 @@ static void test_the_journal_grows_while_the_writer_lags(void **state)
     assert_int_equal(seen->ids[count - 1], count);
 }
 
+/* A journal that cannot grow (here: the file size limit) says so on the append that
+ * needed room, and keeps what it holds replayable. */
+static void test_a_journal_that_cannot_grow_says_so(void **state)
+{
+    (void)state;
+    struct cdr_journal *j = NULL;
+    assert_int_equal(cdr_journal_open(path, &j), 0);
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct rlimit capped = { .rlim_cur = CDR_JOURNAL_INITIAL, .rlim_max = old.rlim_max };
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG rather than the signal */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &capped), 0);
+    int rc = 0;
+    unsigned appended = 0;
+    for (unsigned n = 1; n < 100000 && rc == 0; n++) {
+        struct call_record rec = record_of(n);
+        rc = cdr_journal_append(j, &rec);
+        appended += rc == 0 ? 1u : 0u;
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    (void)signal(SIGXFSZ, was);
+    assert_int_equal(rc, -EFBIG);
+    assert_true(appended > 0);
+    cdr_journal_close(j);
+    bool is_torn = true;
+    struct seen *seen = replayed(&is_torn);
+    assert_false(is_torn);
+    assert_int_equal(seen->count, appended);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +211,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_the_journal_grows_while_the_writer_lags, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_journal_that_cannot_grow_says_so, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
