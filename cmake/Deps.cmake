@@ -17,6 +17,8 @@ find_path(ZXCVBN_INCLUDE NAMES zxcvbn.h REQUIRED)
 add_library(sw_dep_zxcvbn INTERFACE)
 target_link_libraries(sw_dep_zxcvbn INTERFACE ${ZXCVBN_LIB} m)
 target_include_directories(sw_dep_zxcvbn SYSTEM INTERFACE ${ZXCVBN_INCLUDE})
+# The workers' io_uring (net/uring.h): one system call per wake-up waits and receives.
+pkg_check_modules(LIBURING REQUIRED IMPORTED_TARGET liburing)
 # [ban] kernel_drop: libbpf loads the socket filter, clang compiles it for the BPF target.
 pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
 find_program(SW_BPF_CLANG NAMES clang clang-14 REQUIRED)

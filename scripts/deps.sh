@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git libssl-dev libinih-dev libjansson-dev
             libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libzxcvbn-dev
-            libsystemd-dev openssl tzdata libbpf-dev clang libmaxminddb-dev)
+            libsystemd-dev openssl tzdata libbpf-dev clang libmaxminddb-dev liburing-dev)
 test_pkgs=(libcmocka-dev clang clang-format clang-tidy libclang-rt-14-dev llvm sip-tester
            sipvicious sipsak baresip fail2ban redis-server tshark nftables iptables iproute2
            scdoc libosip2-dev kamailio valgrind python3 procps psmisc rtpengine-daemon

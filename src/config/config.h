@@ -303,6 +303,7 @@ struct cfg_general {
     struct cfg_endpoints listen; /* IP literals only; never empty */
     uint32_t workers;            /* 0 = one per core */
     bool steer_udp;              /* UDP steering by Call-ID (net/steer.h) */
+    bool io_uring;               /* workers wait in an io_uring (net/uring.h) */
     enum cfg_log_level log_level;
     char *pidfile;
     char *control_socket;

@@ -258,6 +258,7 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         .first_byte_timeout_ms = cfg->general.first_byte_timeout * 1000u,
         .idle_timeout_ms = cfg->general.idle_timeout * 1000u,
         .steer_udp = cfg->general.steer_udp,
+        .use_ring = cfg->general.io_uring,
     };
     struct net_handlers handlers = {
         .on_message = gw_on_message,

@@ -2,6 +2,7 @@
  * UDP steering by Call-ID (gateway_int.h): what the kernel program steered and what the
  * workers still had to hand on, as metrics, and one line at start saying which applies.
  */
+#include "base/err.h"
 #include "base/log.h"
 #include "gateway/gateway_int.h"
 #include "net/steer.h"
@@ -74,6 +75,12 @@ void gw_steer_metrics_update(struct gateway *gw, struct metrics *metrics, unsign
 
 void gw_steer_report(const struct gateway *gw)
 {
+    int refused = net_group_ring_refused(gw->net);
+    if (net_group_has_ring(gw->net)) {
+        log_notice(NULL, "net: workers wait and receive UDP through io_uring");
+    } else if (refused != 0) {
+        log_notice(NULL, "net: io_uring refused (%s): workers wait in epoll", sw_strerror(refused));
+    }
     if (net_group_steer(gw->net) != NULL) {
         log_notice(NULL, "net: the kernel steers UDP datagrams to the worker owning their "
                          "Call-ID");

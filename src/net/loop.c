@@ -4,14 +4,33 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "base/time.h"
+#include "net/uring.h"
 
 #define LOOP_MAX_EVENTS 64
+/* The epoll way of reading datagrams: recvmmsg batches, a few per wake-up so that one
+   busy socket cannot starve the timers. */
+#define DGRAM_BATCH     32
+#define DGRAM_ROUNDS    8
+#define DGRAM_MAX_BYTES 65536
+/* The ring's tag of the poll on the epoll set; datagram socket i is tagged
+   RING_TAG_DGRAM + i. */
+#define RING_TAG_EPOLL  1u
+#define RING_TAG_DGRAM  2u
+
+struct dgram_batch {
+    struct mmsghdr msgs[DGRAM_BATCH];
+    struct iovec iovs[DGRAM_BATCH];
+    struct sockaddr_storage srcs[DGRAM_BATCH];
+    unsigned char bytes[]; /* DGRAM_BATCH buffers of DGRAM_MAX_BYTES */
+};
 
 struct loop {
     int epoll_fd;
@@ -27,6 +46,11 @@ struct loop {
     struct loop_timer **wheel; /* LOOP_WHEEL_SLOTS lists of coarse timers, by tick */
     uint64_t wheel_tick;       /* the first tick (now_ms / LOOP_COARSE_MS) not yet run */
     size_t wheel_count;
+    struct uring *ring;         /* NULL: epoll_wait waits */
+    bool is_epoll_polled;       /* ring: a poll of the epoll set is armed */
+    struct dgram_batch *dgrams; /* epoll: recvmmsg's buffers, at the first socket */
+    struct loop_dgram *dgram_list[LOOP_MAX_DGRAMS]; /* ring: by tag */
+    size_t dgram_count;
 };
 
 static void on_wake_fd(struct loop *loop, uint32_t events, void *ctx)
@@ -83,6 +107,8 @@ void loop_free(struct loop *loop)
     if (loop->wake_watch.fd >= 0) {
         (void)close(loop->wake_watch.fd);
     }
+    uring_free(loop->ring);
+    sw_free(loop->dgrams);
     sw_free(loop->heap);
     sw_free(loop->wheel);
     sw_free(loop);
@@ -306,10 +332,10 @@ void loop_advance_ms(struct loop *loop, uint64_t ms)
     run_due_timers(loop); /* delay-0 timers armed by the last callbacks */
 }
 
-int loop_run_once(struct loop *loop, int timeout_ms)
+static int epoll_dispatch(struct loop *loop, int timeout_ms)
 {
     struct epoll_event events[LOOP_MAX_EVENTS];
-    int n = epoll_wait(loop->epoll_fd, events, LOOP_MAX_EVENTS, next_timeout_ms(loop, timeout_ms));
+    int n = epoll_wait(loop->epoll_fd, events, LOOP_MAX_EVENTS, timeout_ms);
     if (n == -1) {
         return errno == EINTR ? 0 : -errno;
     }
@@ -317,6 +343,150 @@ int loop_run_once(struct loop *loop, int timeout_ms)
     for (int i = 0; i < n; i++) {
         struct loop_watch *watch = events[i].data.ptr;
         watch->fn(loop, events[i].events, watch->ctx);
+    }
+    return n;
+}
+
+static void dgram_readable(struct loop *loop, uint32_t events, void *ctx)
+{
+    (void)events;
+    struct loop_dgram *dgram = ctx;
+    struct dgram_batch *b = loop->dgrams;
+    for (int round = 0; round < DGRAM_ROUNDS; round++) {
+        for (unsigned i = 0; i < DGRAM_BATCH; i++) {
+            b->msgs[i].msg_hdr.msg_namelen = sizeof(b->srcs[i]);
+        }
+        int n = recvmmsg(dgram->fd, b->msgs, DGRAM_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            /* Over 64 KiB cannot be SIP (RFC 3261 §18.1.1 caps UDP far lower). */
+            if ((b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) == 0) {
+                dgram->fn(loop, dgram->ctx,
+                          sv_make((const char *)b->iovs[i].iov_base, b->msgs[i].msg_len),
+                          &b->srcs[i]);
+            }
+        }
+        if (n < DGRAM_BATCH) {
+            return;
+        }
+    }
+}
+
+static int dgram_watch(struct loop *loop, struct loop_dgram *dgram)
+{
+    if (loop->dgrams == NULL) {
+        struct dgram_batch *b = sw_malloc(sizeof(*b) + (size_t)DGRAM_BATCH * DGRAM_MAX_BYTES);
+        if (b == NULL) {
+            return -ENOMEM;
+        }
+        for (unsigned i = 0; i < DGRAM_BATCH; i++) {
+            b->iovs[i] = (struct iovec){ .iov_base = b->bytes + (size_t)i * DGRAM_MAX_BYTES,
+                                         .iov_len = DGRAM_MAX_BYTES };
+            b->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &b->srcs[i],
+                                                  .msg_namelen = sizeof(b->srcs[i]),
+                                                  .msg_iov = &b->iovs[i],
+                                                  .msg_iovlen = 1 };
+        }
+        loop->dgrams = b;
+    }
+    dgram->watch = (struct loop_watch){ .fd = dgram->fd, .fn = dgram_readable, .ctx = dgram };
+    return loop_watch_add(loop, &dgram->watch, EPOLLIN);
+}
+
+int loop_use_ring(struct loop *loop)
+{
+    SW_ASSERT(loop->ring == NULL && loop->dgrams == NULL);
+    return uring_new(&loop->ring);
+}
+
+bool loop_has_ring(const struct loop *loop)
+{
+    return loop->ring != NULL;
+}
+
+int loop_dgram_add(struct loop *loop, struct loop_dgram *dgram)
+{
+    if (loop->dgram_count == LOOP_MAX_DGRAMS) {
+        return -SW_EFULL;
+    }
+    size_t index = loop->dgram_count++;
+    loop->dgram_list[index] = dgram;
+    dgram->tag = RING_TAG_DGRAM + index;
+    if (loop->ring != NULL && uring_recv_arm(loop->ring, dgram->fd, dgram->tag) == 0) {
+        return 0;
+    }
+    return dgram_watch(loop, dgram);
+}
+
+/* A receive that ended: armed again when it ran out of buffers (they are back by the
+   next wait), else epoll takes the socket over, so that a socket the ring cannot serve
+   (a kernel without multishot receives, 6.0) still works. */
+static void dgram_rearm(struct loop *loop, struct loop_dgram *dgram, int res)
+{
+    if ((res >= 0 || res == -ENOBUFS) && uring_recv_arm(loop->ring, dgram->fd, dgram->tag) == 0) {
+        return;
+    }
+    log_warn(NULL, "net: io_uring cannot receive on socket %d (%s): epoll reads it", dgram->fd,
+             sw_strerror(res < 0 ? res : -EBUSY));
+    int rc = dgram_watch(loop, dgram);
+    if (rc != 0) {
+        log_err(NULL, "net: socket %d: no way left to receive: %s", dgram->fd, sw_strerror(rc));
+    }
+}
+
+static void on_ring_event(void *ctx, const struct uring_event *event)
+{
+    struct loop *loop = ctx;
+    if (event->tag == RING_TAG_EPOLL) {
+        loop->is_epoll_polled = false;
+        (void)epoll_dispatch(loop, 0);
+        return;
+    }
+    uint64_t index = event->tag - RING_TAG_DGRAM;
+    if (event->tag < RING_TAG_DGRAM || index >= loop->dgram_count) {
+        return;
+    }
+    struct loop_dgram *dgram = loop->dgram_list[index];
+    if (event->data.ptr != NULL) {
+        dgram->fn(loop, dgram->ctx, event->data, event->src);
+    }
+    if (!event->is_armed) {
+        dgram_rearm(loop, dgram, event->res);
+    }
+}
+
+static int ring_run_once(struct loop *loop, int timeout_ms)
+{
+    /* Armed again after each drain of the epoll set: a one-shot poll completes at once
+       when something is still ready, where a multishot one waits for news. */
+    if (!loop->is_epoll_polled) {
+        int rc = uring_poll_arm(loop->ring, loop->epoll_fd, RING_TAG_EPOLL);
+        if (rc != 0) {
+            return rc;
+        }
+        loop->is_epoll_polled = true;
+    }
+    int rc = uring_wait(loop->ring, next_timeout_ms(loop, timeout_ms));
+    if (rc != 0) {
+        return rc;
+    }
+    loop->now_ms = sw_mono_ms();
+    unsigned n = uring_drain(loop->ring, on_ring_event, loop);
+    loop->now_ms = sw_mono_ms();
+    run_due_timers(loop);
+    return (int)n;
+}
+
+int loop_run_once(struct loop *loop, int timeout_ms)
+{
+    if (loop->ring != NULL) {
+        return ring_run_once(loop, timeout_ms);
+    }
+    int n = epoll_dispatch(loop, next_timeout_ms(loop, timeout_ms));
+    if (n < 0) {
+        return n;
     }
     loop->now_ms = sw_mono_ms();
     run_due_timers(loop);

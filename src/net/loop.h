@@ -1,10 +1,12 @@
 /*
  * The event loop of one worker: epoll for file descriptors, a binary heap of timers, and
- * an eventfd to be woken from other threads. Everything except loop_wake() and
- * loop_stop() must be called from the loop's own thread.
+ * an eventfd to be woken from other threads. With loop_use_ring(), an io_uring waits
+ * instead and receives the datagram sockets' datagrams itself (net/uring.h). Everything
+ * except loop_wake() and loop_stop() must be called from the loop's own thread.
  *
  * Watches and timers are embedded in their owners (libuv's way): the loop keeps pointers
- * and never allocates after loop_new(), so the timer capacity is fixed at start.
+ * and never allocates after loop_new() (but for the buffers of its first datagram socket),
+ * so the timer capacity is fixed at start.
  */
 #ifndef SW_NET_LOOP_H
 #define SW_NET_LOOP_H
@@ -13,17 +15,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/sv.h"
+
 struct loop;
+struct sockaddr_storage;
 
 typedef void loop_io_fn(struct loop *loop, uint32_t events, void *ctx);
 typedef void loop_timer_fn(struct loop *loop, void *ctx);
 typedef void loop_wake_fn(struct loop *loop, void *ctx);
+/* One datagram; `data` and `src` are valid during the call only. */
+typedef void loop_dgram_fn(struct loop *loop, void *ctx, struct sv data,
+                           const struct sockaddr_storage *src);
 
 /* An fd registered with the loop; owned by the caller, must outlive its registration. */
 struct loop_watch {
     int fd;
     loop_io_fn *fn;
     void *ctx;
+};
+
+/* A datagram socket the loop reads itself; owned by the caller like a watch. */
+struct loop_dgram {
+    int fd;
+    loop_dgram_fn *fn;
+    void *ctx;
+    struct loop_watch watch; /* the loop's, when epoll watches the socket */
+    uint64_t tag;            /* the loop's, when its ring receives */
 };
 
 /* A one-shot timer; owned by the caller. Zero-initialized or after it fired: inactive. */
@@ -48,6 +65,24 @@ struct loop *loop_new(size_t max_timers, loop_wake_fn *on_wake, void *wake_ctx);
 
 /* Frees the loop; the caller has removed or abandoned its watches. NULL is a no-op. */
 void loop_free(struct loop *loop);
+
+/*
+ * Makes an io_uring the loop's way to wait and to receive datagrams: one system call per
+ * wake-up where epoll takes two (epoll_wait, then recvmmsg). Call before loop_dgram_add.
+ * Returns 0, or -errno when the kernel refuses (the loop then keeps epoll).
+ */
+int loop_use_ring(struct loop *loop);
+
+/* Whether the loop waits in an io_uring (loop_use_ring). */
+bool loop_has_ring(const struct loop *loop);
+
+/*
+ * Receives every datagram of `dgram->fd` (non-blocking) and calls dgram->fn for each;
+ * datagrams too large to be whole are dropped. At most LOOP_MAX_DGRAMS sockets. Returns
+ * 0, -SW_EFULL or -errno.
+ */
+#define LOOP_MAX_DGRAMS 16
+int loop_dgram_add(struct loop *loop, struct loop_dgram *dgram);
 
 /* Registers `watch` for EPOLLIN/EPOLLOUT/... `events`. Returns 0 or -errno. */
 int loop_watch_add(struct loop *loop, struct loop_watch *watch, uint32_t events);

@@ -19,8 +19,6 @@
 #include "net/stream.h"
 #include "net/udp.h"
 
-#define UDP_BATCH      32
-#define UDP_MAX_BYTES  65536
 #define MAX_LISTENERS  16
 #define MAX_WORKERS    128
 #define DEFAULT_TIMERS 262144
@@ -32,7 +30,7 @@ struct post_task {
 };
 
 struct udp_socket {
-    struct loop_watch watch;
+    struct loop_dgram dgram;
     struct worker *worker;
     size_t listener;
 };
@@ -53,11 +51,6 @@ struct worker {
     size_t post_cap;
     size_t post_head;
     size_t post_count;
-    /* recvmmsg buffers */
-    struct mmsghdr msgs[UDP_BATCH];
-    struct iovec iovs[UDP_BATCH];
-    struct sockaddr_storage srcs[UDP_BATCH];
-    unsigned char *udp_bufs;
 };
 
 struct net_group {
@@ -74,6 +67,7 @@ struct net_group {
     uint32_t max_per_unknown_source;
     struct net_steer *steer; /* NULL = off */
     char steer_why[192];
+    int ring_refused; /* why a worker could not wait in an io_uring (-errno); 0 = none */
 };
 
 unsigned worker_index(const struct worker *worker)
@@ -160,40 +154,20 @@ void worker_report_stream_error(struct worker *worker, const struct net_stream_e
     }
 }
 
-static void udp_readable(struct loop *loop, uint32_t events, void *ctx)
+static void udp_received(struct loop *loop, void *ctx, struct sv data,
+                         const struct sockaddr_storage *src)
 {
     (void)loop;
-    (void)events;
     struct udp_socket *sock = ctx;
     struct worker *w = sock->worker;
-    const struct net_listener *listener = &w->group->listeners[sock->listener];
-    /* Bounded: at most a few batches per wake-up so one busy socket cannot starve timers. */
-    for (int round = 0; round < 8; round++) {
-        for (unsigned i = 0; i < UDP_BATCH; i++) {
-            w->msgs[i].msg_hdr.msg_namelen = sizeof(w->srcs[i]);
-        }
-        int n = recvmmsg(sock->watch.fd, w->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0) {
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            struct net_msg msg = {
-                .data = sv_make((const char *)w->iovs[i].iov_base, w->msgs[i].msg_len),
-                .transport = SW_TRANSPORT_UDP,
-                .src = w->srcs[i],
-                .local = listener->addr,
-                .listener = sock->listener,
-            };
-            if ((w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-                /* Over 64 KiB cannot be SIP (RFC 3261 §18.1.1 caps UDP far lower). */
-                continue;
-            }
-            worker_deliver(w, &msg);
-        }
-        if (n < UDP_BATCH) {
-            return;
-        }
-    }
+    struct net_msg msg = {
+        .data = data,
+        .transport = SW_TRANSPORT_UDP,
+        .src = *src,
+        .local = w->group->listeners[sock->listener].addr,
+        .listener = sock->listener,
+    };
+    worker_deliver(w, &msg);
 }
 
 static void drain_posts(struct loop *loop, void *ctx)
@@ -236,13 +210,13 @@ static int udp_socket_for(struct worker *w, const struct net_dest *dst)
     if (dst->listener < w->group->listener_count) {
         for (size_t i = 0; i < w->udp_count; i++) {
             if (w->udp[i].listener == dst->listener) {
-                return w->udp[i].watch.fd;
+                return w->udp[i].dgram.fd;
             }
         }
     }
     for (size_t i = 0; i < w->udp_count; i++) {
         if (w->group->listeners[w->udp[i].listener].addr.ss_family == dst->addr.ss_family) {
-            return w->udp[i].watch.fd;
+            return w->udp[i].dgram.fd;
         }
     }
     return -1;
@@ -340,11 +314,11 @@ static int worker_open_udp(struct worker *w, char *errbuf, size_t errcap)
         }
         struct udp_socket *sock = &w->udp[w->udp_count++];
         *sock = (struct udp_socket){
-            .watch = { .fd = fd, .fn = udp_readable, .ctx = sock },
+            .dgram = { .fd = fd, .fn = udp_received, .ctx = sock },
             .worker = w,
             .listener = i,
         };
-        int rc = loop_watch_add(w->loop, &sock->watch, EPOLLIN);
+        int rc = loop_dgram_add(w->loop, &sock->dgram);
         if (rc != 0) {
             return rc;
         }
@@ -357,20 +331,16 @@ static int worker_init(struct worker *w, const struct net_settings *s, char *err
     size_t timers = s->max_timers != 0 ? s->max_timers : DEFAULT_TIMERS;
     w->post_cap = s->post_queue_cap != 0 ? s->post_queue_cap : DEFAULT_POSTS;
     w->posts = sw_calloc(w->post_cap, sizeof(*w->posts));
-    w->udp_bufs = sw_malloc((size_t)UDP_BATCH * UDP_MAX_BYTES);
     w->loop = loop_new(timers, drain_posts, w);
-    if (w->posts == NULL || w->udp_bufs == NULL || w->loop == NULL ||
-        pthread_mutex_init(&w->post_lock, NULL) != 0) {
+    if (w->posts == NULL || w->loop == NULL || pthread_mutex_init(&w->post_lock, NULL) != 0) {
         (void)snprintf(errbuf, errcap, "worker %u: out of memory", w->index);
         return -ENOMEM;
     }
-    for (unsigned i = 0; i < UDP_BATCH; i++) {
-        w->iovs[i] = (struct iovec){ .iov_base = w->udp_bufs + (size_t)i * UDP_MAX_BYTES,
-                                     .iov_len = UDP_MAX_BYTES };
-        w->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->srcs[i],
-                                              .msg_namelen = sizeof(w->srcs[i]),
-                                              .msg_iov = &w->iovs[i],
-                                              .msg_iovlen = 1 };
+    if (s->use_ring) {
+        int refused = loop_use_ring(w->loop);
+        if (refused != 0) {
+            w->group->ring_refused = refused;
+        }
     }
     int rc = worker_open_udp(w, errbuf, errcap);
     if (rc != 0) {
@@ -390,7 +360,7 @@ static void worker_fini(struct worker *w)
     stream_set_free(w->streams);
     w->streams = NULL;
     for (size_t i = 0; i < w->udp_count; i++) {
-        (void)close(w->udp[i].watch.fd);
+        (void)close(w->udp[i].dgram.fd);
     }
     w->udp_count = 0;
     /* Tasks still queued own their arguments; the process is ending, free them. */
@@ -403,8 +373,6 @@ static void worker_fini(struct worker *w)
     w->loop = NULL;
     sw_free(w->posts);
     w->posts = NULL;
-    sw_free(w->udp_bufs);
-    w->udp_bufs = NULL;
     if (w->post_cap != 0) {
         pthread_mutex_destroy(&w->post_lock);
     }
@@ -443,7 +411,7 @@ static void group_steer(struct net_group *g, const struct net_settings *s)
     int rc = net_steer_new(g->worker_count, &g->steer, g->steer_why, sizeof(g->steer_why));
     struct worker *first = &g->workers[0];
     for (size_t i = 0; i < first->udp_count && rc == 0; i++) {
-        rc = net_steer_attach(g->steer, first->udp[i].watch.fd);
+        rc = net_steer_attach(g->steer, first->udp[i].dgram.fd);
         if (rc != 0) {
             (void)snprintf(g->steer_why, sizeof(g->steer_why),
                            "cannot attach the steering program: %s", sw_strerror(rc));
@@ -465,6 +433,16 @@ const struct net_steer *net_group_steer(const struct net_group *group)
 const char *net_group_steer_why(const struct net_group *group)
 {
     return group->steer != NULL ? "" : group->steer_why;
+}
+
+int net_group_ring_refused(const struct net_group *group)
+{
+    return group->ring_refused;
+}
+
+bool net_group_has_ring(const struct net_group *group)
+{
+    return group->worker_count > 0 && loop_has_ring(group->workers[0].loop);
 }
 
 /* NOLINTNEXTLINE(readability-function-size): its contract takes 8 parameters (worker.h). */

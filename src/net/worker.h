@@ -120,6 +120,9 @@ struct net_settings {
     /* With more than one worker: the kernel hands each UDP datagram to the worker owning
        its Call-ID (net/steer.h). Where the kernel refuses, net_group_steer_why says why. */
     bool steer_udp;
+    /* Each worker waits and receives UDP through an io_uring (net/uring.h); where the
+       kernel refuses, epoll, and net_group_ring_refused says why. */
+    bool use_ring;
 };
 
 /*
@@ -150,6 +153,10 @@ const struct net_steer *net_group_steer(const struct net_group *group);
 
 /* Why UDP steering is off ("" when it is on). */
 const char *net_group_steer_why(const struct net_group *group);
+
+/* Whether the workers wait in an io_uring; else why not (-errno; 0 when not asked). */
+bool net_group_has_ring(const struct net_group *group);
+int net_group_ring_refused(const struct net_group *group);
 
 /* The actual address of listener `index` (after binding port 0, the chosen port). */
 const struct net_listener *net_group_listener(const struct net_group *group, size_t index);
