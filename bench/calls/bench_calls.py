@@ -496,6 +496,33 @@ class Bench:
                 + ", ".join(f"{n} {c / ok:.1f}" for n, c in top))
             time.sleep(1)
 
+    def perf_phase(self):
+        """One CPU-phase load per proxy sampled by `perf record -e cpu-clock` (kernel
+        included, which callgrind does not see): where the CPU goes, by symbol, in
+        perf-NAME.txt; the load's figures are as in the CPU phase, slightly slowed."""
+        rate, calls = self.cfg["cpu_rate"], self.cfg["cpu_calls"]
+        for name, proxy in self.proxies.items():
+            data = os.path.join(self.out, f"perf-{name}.data")
+            pids = ",".join(str(pid) for pid in proxy.pids())
+            sampler = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000",
+                                        "-o", data, "-p", pids],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            self.run_load(proxy, "perf", rate, calls)
+            sampler.send_signal(signal.SIGINT)
+            if wait_pid(sampler.pid, time.monotonic() + 30) is None:
+                stop_child(sampler.pid, 3)
+            report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort",
+                                     "sym", "--percent-limit", "0.5"],
+                                    capture_output=True, text=True, timeout=300, check=False)
+            path = os.path.join(self.out, f"perf-{name}.txt")
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(report.stdout)
+            top = [ln.strip() for ln in report.stdout.splitlines()
+                   if ln.strip() and not ln.startswith("#")][:12]
+            log(f"{name}: perf samples by symbol ({path}):\n  " + "\n  ".join(top))
+            time.sleep(1)
+
     def callgrind_phase(self):
         """Per sipwarden proxy (each under callgrind): the instructions of an idle spell of
         CALLGRIND_IDLE s, then of one bounded run, counted from just before its load to
@@ -854,6 +881,9 @@ def parse_args(argv):
     p.add_argument("--kamailio-children", type=int, default=2, help="kamailio -n")
     p.add_argument("--skip-cpu", action="store_true", help="only the rate search")
     p.add_argument("--skip-steps", action="store_true", help="only the CPU phase")
+    p.add_argument("--perf", action="store_true",
+                   help="only sample each proxy with perf record -e cpu-clock (kernel "
+                   "included) during one CPU-phase load; the top symbols, by proxy")
     p.add_argument("--syscalls", action="store_true",
                    help="only count each proxy's system calls per call (strace -c, one run "
                         "at the CPU phase's rate and count)")
@@ -882,7 +912,7 @@ def planned_calls(args, cfg):
     """The most calls one proxy gets in this benchmark (every phase that will run)."""
     if args.callgrind:
         return args.callgrind_calls
-    if args.syscalls:
+    if args.syscalls or args.perf:
         return cfg["cpu_calls"]
     total = 0 if args.skip_cpu else cfg["cpu_calls"] * cfg["rounds"]
     if not args.skip_steps:
@@ -1024,9 +1054,13 @@ def main(argv):
         if shutil.which("strace") is None:
             raise SystemExit("strace not found")
         phases.append(bench.syscall_phase)
+    elif args.perf:
+        if shutil.which("perf") is None:
+            raise SystemExit("perf not found (Debian package linux-perf)")
+        phases.append(bench.perf_phase)
     elif not args.skip_cpu:
         phases.append(bench.cpu_phase)
-    if not args.skip_steps and not args.syscalls and not args.callgrind:
+    if not args.skip_steps and not args.syscalls and not args.callgrind and not args.perf:
         phases.append(bench.step_phase)
         if cfg["sustain_seconds"]:
             phases.append(bench.sustain_phase)
