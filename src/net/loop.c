@@ -414,6 +414,7 @@ int loop_dgram_add(struct loop *loop, struct loop_dgram *dgram)
     size_t index = loop->dgram_count++;
     loop->dgram_list[index] = dgram;
     dgram->tag = RING_TAG_DGRAM + index;
+    dgram->watch = (struct loop_watch){ .fd = -1 }; /* fn NULL: not in the epoll set */
     if (loop->ring != NULL && uring_recv_arm(loop->ring, dgram->fd, dgram->tag) == 0) {
         return 0;
     }
@@ -457,20 +458,36 @@ static void on_ring_event(void *ctx, const struct uring_event *event)
     }
 }
 
+/* The ring failed in a way no retry mends: rather than end the worker, epoll takes every
+   socket over (those it does not watch yet) for the rest of the loop's life. */
+static void ring_abandon(struct loop *loop, int err)
+{
+    log_err(NULL, "net: a worker's io_uring failed (%s): epoll takes over", sw_strerror(err));
+    uring_free(loop->ring);
+    loop->ring = NULL;
+    loop->is_epoll_polled = false;
+    for (size_t i = 0; i < loop->dgram_count; i++) {
+        struct loop_dgram *dgram = loop->dgram_list[i];
+        int rc = dgram->watch.fn == NULL ? dgram_watch(loop, dgram) : 0;
+        if (rc != 0) {
+            log_err(NULL, "net: socket %d: no way left to receive: %s", dgram->fd, sw_strerror(rc));
+        }
+    }
+}
+
 static int ring_run_once(struct loop *loop, int timeout_ms)
 {
     /* Armed again after each drain of the epoll set: a one-shot poll completes at once
        when something is still ready, where a multishot one waits for news. */
-    if (!loop->is_epoll_polled) {
-        int rc = uring_poll_arm(loop->ring, loop->epoll_fd, RING_TAG_EPOLL);
-        if (rc != 0) {
-            return rc;
-        }
-        loop->is_epoll_polled = true;
+    int rc = loop->is_epoll_polled ? 0 : uring_poll_arm(loop->ring, loop->epoll_fd, RING_TAG_EPOLL);
+    loop->is_epoll_polled = rc == 0;
+    if (rc == 0) {
+        rc = uring_wait(loop->ring, next_timeout_ms(loop, timeout_ms));
     }
-    int rc = uring_wait(loop->ring, next_timeout_ms(loop, timeout_ms));
-    if (rc != 0) {
-        return rc;
+    /* EBUSY: completions must be reaped before more are submitted (the drain below). */
+    if (rc != 0 && rc != -EBUSY && rc != -EAGAIN) {
+        ring_abandon(loop, rc);
+        return 0;
     }
     loop->now_ms = sw_mono_ms();
     unsigned n = uring_drain(loop->ring, on_ring_event, loop);

@@ -1,8 +1,8 @@
 /*
  * Datagram sockets read by the loop itself, both ways: through the io_uring (multishot
  * receives into provided buffers, a burst larger than the buffers, a datagram of 60 KB)
- * and through epoll with recvmmsg; and the ring's waiting for the rest: an fd watch, a
- * wake-up from another thread, a timer.
+ * and through epoll with recvmmsg; a descriptor the ring cannot read handed to epoll; and
+ * the ring's waiting for the rest: an fd watch, a wake-up from another thread, a timer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -124,6 +124,50 @@ static void test_datagrams_through_epoll(void **state)
     receive_burst(false);
 }
 
+/* A descriptor the ring cannot receive from (a pipe: ENOTSOCK) goes to epoll on its own,
+   and the ring goes on serving the other sockets. */
+static void test_ring_hands_an_unreadable_socket_to_epoll(void **state)
+{
+    (void)state;
+    struct loop *loop = new_loop(true);
+    if (loop == NULL) {
+        skip();
+    }
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    struct received nothing = { 0 };
+    struct loop_dgram unreadable = { .fd = fds[0], .fn = on_dgram, .ctx = &nothing };
+    assert_int_equal(loop_dgram_add(loop, &unreadable), 0);
+    assert_null(unreadable.watch.fn); /* in the ring, for now */
+    struct sockaddr_storage any;
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:0"), 0, &any));
+    int server = net_udp_open(&any);
+    int client = net_udp_open(&any);
+    assert_true(server >= 0 && client >= 0);
+    struct sockaddr_storage server_addr;
+    assert_int_equal(net_socket_local_addr(server, &server_addr), 0);
+    struct received r = { 0 };
+    struct loop_dgram dgram = { .fd = server, .fn = on_dgram, .ctx = &r };
+    assert_int_equal(loop_dgram_add(loop, &dgram), 0);
+    for (int i = 0; i < 5 && unreadable.watch.fn == NULL; i++) {
+        assert_true(loop_run_once(loop, 50) >= 0);
+    }
+    assert_non_null(unreadable.watch.fn); /* epoll watches it now */
+    assert_null(dgram.watch.fn);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(net_udp_send(client, &server_addr, SV("still served")), 0);
+    }
+    run_until(loop, &r.count, 3);
+    assert_int_equal(r.count, 3);
+    assert_int_equal(nothing.count, 0);
+    assert_true(loop_has_ring(loop));
+    loop_free(loop);
+    (void)close(fds[0]);
+    (void)close(fds[1]);
+    (void)close(server);
+    (void)close(client);
+}
+
 struct ring_waits {
     atomic_int wakes;
     int readable;
@@ -213,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_datagrams_through_the_ring),
         cmocka_unit_test(test_datagrams_through_epoll),
+        cmocka_unit_test(test_ring_hands_an_unreadable_socket_to_epoll),
         cmocka_unit_test(test_ring_waits_for_watches_wakes_and_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
