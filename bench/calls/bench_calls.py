@@ -49,8 +49,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 # pylint: disable-next=wrong-import-position
 from benchlib import (PBX_IP, PROXY_IP, Kamailio, Sipps, Sipwarden, add_common_args, config_from,
-                      cpu_seconds, delta, environment, exit_code, failure_reasons, first_line,
-                      free_port, logger, machine_cpu_seconds, on_terminate, output_folder,
+                      context_switches, cpu_seconds, delta, environment, exit_code,
+                      failure_reasons, first_line, free_port, logger, machine_cpu_seconds, on_terminate, output_folder,
                       parse_sipp_csv, run_benchmark, rusage_cpu, stop_child, wait_pid,
                       write_results)
 # pylint: disable-next=wrong-import-position
@@ -375,7 +375,7 @@ class Bench:
         if relay0 is not None and proxy.name != "sipwarden-nomedia":
             capture = NgCapture(self.rtpengine.ng_port, os.path.join(rundir, "ng.pcapng"))
             capture.start()
-        cpu0, t0 = proxy.cpu(), time.monotonic()
+        cpu0, t0, switches0 = proxy.cpu(), time.monotonic(), context_switches(proxy.pids())
         uac = self.sipp_uac(proxy, rundir, rate, calls, timeout_s)
         uac_res = wait_pid(uac.pid, time.monotonic() + timeout_s + 10)
         if uac_res is None:
@@ -387,7 +387,7 @@ class Bench:
             uas_res = stop_child(uas.pid, 3)
         # Let the proxies' timers (Kamailio's wait timer: 5 s) clean up the last calls.
         time.sleep(max(0.0, uac_done + UAS_TIMEWAIT_S + self.args.settle - time.monotonic()))
-        cpu1, t1 = proxy.cpu(), time.monotonic()
+        cpu1, t1, switches1 = proxy.cpu(), time.monotonic(), context_switches(proxy.pids())
         machine1 = machine_cpu_seconds()
         if capture is not None:
             capture.stop()
@@ -396,6 +396,8 @@ class Bench:
                           (cpu1 - cpu0, t1 - t0, uac_done - t0, other),
                           uac_res, uas_res)
         run["cpu_by_task"] = delta(proxy.breakdown(), parts0)
+        run["context_switches_per_call"] = round((switches1 - switches0) / calls, 2)
+        log(f"  {proxy.name}: {run['context_switches_per_call']} context switches per call")
         if relay0 is not None:
             relay = self.rtpengine.cpu() - relay0
             run["rtpengine_cpu_s"] = round(relay, 2)
