@@ -396,8 +396,13 @@ class Bench:
                           (cpu1 - cpu0, t1 - t0, uac_done - t0, other),
                           uac_res, uas_res)
         run["cpu_by_task"] = delta(proxy.breakdown(), parts0)
-        run["context_switches_per_call"] = round((switches1 - switches0) / calls, 2)
-        log(f"  {proxy.name}: {run['context_switches_per_call']} context switches per call")
+        by_task = {task: round((n - switches0.get(task, 0)) / calls, 2)
+                   for task, n in switches1.items() if n > switches0.get(task, 0)}
+        run["context_switches_per_call"] = round(sum(by_task.values()), 2)
+        run["context_switches_by_task"] = by_task
+        top = sorted(by_task.items(), key=lambda kv: -kv[1])[:6]
+        log(f"  {proxy.name}: {run['context_switches_per_call']} context switches per call ("
+            + ", ".join(f"{task} {n}" for task, n in top) + ")")
         if relay0 is not None:
             relay = self.rtpengine.cpu() - relay0
             run["rtpengine_cpu_s"] = round(relay, 2)
