@@ -72,25 +72,31 @@ def cpu_seconds(pids):
     return ticks / CLK_TCK
 
 
-def sched_seconds(pids):
-    """Time on a CPU of the processes (every thread), in seconds with the scheduler's
-    nanosecond precision (/proc/<pid>/task/<tid>/schedstat); None when the kernel does
-    not keep it. utime + stime count whole clock ticks (10 ms): too coarse for runs that
-    cost the proxy a fraction of a second."""
-    total = 0
+def task_files(pids, name):
+    """("tid", path) of /proc/<pid>/task/<tid>/NAME for every thread of the processes."""
     for pid in pids:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
         for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as f:
-                    total += int(f.read().split()[0])
-            except FileNotFoundError:
-                continue
-            except (OSError, ValueError, IndexError):
-                return None
+            yield tid, f"/proc/{pid}/task/{tid}/{name}"
+
+
+def sched_seconds(pids):
+    """Time on a CPU of the processes (every thread), in seconds with the scheduler's
+    nanosecond precision (/proc/<pid>/task/<tid>/schedstat); None when the kernel does
+    not keep it. utime + stime count whole clock ticks (10 ms): too coarse for runs that
+    cost the proxy a fraction of a second."""
+    total = 0
+    for _, path in task_files(pids, "schedstat"):
+        try:
+            with open(path, encoding="ascii") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, IndexError):
+            return None
     return total / 1e9
 
 
@@ -99,21 +105,16 @@ def context_switches(pids):
     and not): each is a sleep and a wake-up, the largest kernel cost of a proxy at
     moderate rates."""
     res = {}
-    for pid in pids:
+    for tid, path in task_files(pids, "status"):
         try:
-            tids = os.listdir(f"/proc/{pid}/task")
+            with open(path, encoding="ascii") as f:
+                lines = f.read().splitlines()
         except OSError:
             continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/status", encoding="ascii") as f:
-                    lines = f.read().splitlines()
-            except OSError:
-                continue
-            name = next((ln.split("\t", 1)[1] for ln in lines if ln.startswith("Name:")), "")
-            res[f"{tid} {name}"] = sum(int(ln.split()[-1]) for ln in lines
-                                       if ln.startswith(("voluntary_ctxt_switches:",
-                                                         "nonvoluntary_ctxt_switches:")))
+        name = next((ln.split("\t", 1)[1] for ln in lines if ln.startswith("Name:")), "")
+        res[f"{tid} {name}"] = sum(int(ln.split()[-1]) for ln in lines
+                                   if ln.startswith(("voluntary_ctxt_switches:",
+                                                     "nonvoluntary_ctxt_switches:")))
     return res
 
 

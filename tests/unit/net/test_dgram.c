@@ -58,6 +58,31 @@ static struct loop *new_loop(bool is_ring)
     return loop;
 }
 
+/* A server socket and a client socket on loopback, and the server's address. */
+struct pair {
+    int server;
+    int client;
+    struct sockaddr_storage server_addr;
+    struct sockaddr_storage client_addr;
+};
+
+static void pair_open(struct pair *p)
+{
+    struct sockaddr_storage any;
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:0"), 0, &any));
+    p->server = net_udp_open(&any);
+    p->client = net_udp_open(&any);
+    assert_true(p->server >= 0 && p->client >= 0);
+    assert_int_equal(net_socket_local_addr(p->server, &p->server_addr), 0);
+    assert_int_equal(net_socket_local_addr(p->client, &p->client_addr), 0);
+}
+
+static void pair_close(struct pair *p)
+{
+    (void)close(p->server);
+    (void)close(p->client);
+}
+
 static void run_until(struct loop *loop, const size_t *count, size_t want)
 {
     uint64_t until = sw_mono_ms() + 3000;
@@ -73,23 +98,16 @@ static void receive_burst(bool is_ring)
         skip(); /* the kernel refuses io_uring here */
     }
     assert_int_equal(loop_has_ring(loop), is_ring);
-    struct sockaddr_storage any;
-    assert_true(sw_sockaddr_parse(SV("127.0.0.1:0"), 0, &any));
-    int server = net_udp_open(&any);
-    int client = net_udp_open(&any);
-    assert_true(server >= 0 && client >= 0);
-    struct sockaddr_storage server_addr;
-    struct sockaddr_storage client_addr;
-    assert_int_equal(net_socket_local_addr(server, &server_addr), 0);
-    assert_int_equal(net_socket_local_addr(client, &client_addr), 0);
+    struct pair p;
+    pair_open(&p);
     struct received r = { 0 };
-    struct loop_dgram dgram = { .fd = server, .fn = on_dgram, .ctx = &r };
+    struct loop_dgram dgram = { .fd = p.server, .fn = on_dgram, .ctx = &r };
     assert_int_equal(loop_dgram_add(loop, &dgram), 0);
     size_t want_bytes = 0;
     for (int i = 0; i < BURST; i++) {
         char line[32];
         int len = snprintf(line, sizeof(line), "datagram %d", i);
-        assert_int_equal(net_udp_send(client, &server_addr, sv_make(line, (size_t)len)), 0);
+        assert_int_equal(net_udp_send(p.client, &p.server_addr, sv_make(line, (size_t)len)), 0);
         want_bytes += (size_t)len;
     }
     run_until(loop, &r.count, BURST);
@@ -99,17 +117,16 @@ static void receive_burst(bool is_ring)
     memset(big, 'x', BIG_BYTES);
     big[0] = 'B';
     big[BIG_BYTES - 1] = 'E';
-    assert_int_equal(net_udp_send(client, &server_addr, sv_make(big, BIG_BYTES)), 0);
+    assert_int_equal(net_udp_send(p.client, &p.server_addr, sv_make(big, BIG_BYTES)), 0);
     sw_free(big);
     run_until(loop, &r.count, BURST + 1);
     assert_int_equal(r.count, BURST + 1);
     assert_int_equal(r.bytes, want_bytes + BIG_BYTES);
     assert_int_equal(r.big, 1);
     assert_true(r.is_content_ok);
-    assert_int_equal(r.src_port, sw_sockaddr_port(&client_addr));
+    assert_int_equal(r.src_port, sw_sockaddr_port(&p.client_addr));
     loop_free(loop);
-    (void)close(server);
-    (void)close(client);
+    pair_close(&p);
 }
 
 static void test_datagrams_through_the_ring(void **state)
@@ -139,15 +156,10 @@ static void test_ring_hands_an_unreadable_socket_to_epoll(void **state)
     struct loop_dgram unreadable = { .fd = fds[0], .fn = on_dgram, .ctx = &nothing };
     assert_int_equal(loop_dgram_add(loop, &unreadable), 0);
     assert_null(unreadable.watch.fn); /* in the ring, for now */
-    struct sockaddr_storage any;
-    assert_true(sw_sockaddr_parse(SV("127.0.0.1:0"), 0, &any));
-    int server = net_udp_open(&any);
-    int client = net_udp_open(&any);
-    assert_true(server >= 0 && client >= 0);
-    struct sockaddr_storage server_addr;
-    assert_int_equal(net_socket_local_addr(server, &server_addr), 0);
+    struct pair p;
+    pair_open(&p);
     struct received r = { 0 };
-    struct loop_dgram dgram = { .fd = server, .fn = on_dgram, .ctx = &r };
+    struct loop_dgram dgram = { .fd = p.server, .fn = on_dgram, .ctx = &r };
     assert_int_equal(loop_dgram_add(loop, &dgram), 0);
     for (int i = 0; i < 5 && unreadable.watch.fn == NULL; i++) {
         assert_true(loop_run_once(loop, 50) >= 0);
@@ -155,7 +167,7 @@ static void test_ring_hands_an_unreadable_socket_to_epoll(void **state)
     assert_non_null(unreadable.watch.fn); /* epoll watches it now */
     assert_null(dgram.watch.fn);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(net_udp_send(client, &server_addr, SV("still served")), 0);
+        assert_int_equal(net_udp_send(p.client, &p.server_addr, SV("still served")), 0);
     }
     run_until(loop, &r.count, 3);
     assert_int_equal(r.count, 3);
@@ -164,8 +176,7 @@ static void test_ring_hands_an_unreadable_socket_to_epoll(void **state)
     loop_free(loop);
     (void)close(fds[0]);
     (void)close(fds[1]);
-    (void)close(server);
-    (void)close(client);
+    pair_close(&p);
 }
 
 struct ring_waits {
