@@ -5,6 +5,7 @@
 # with 488 (the trunk requires SRTP on TLS). sipp has no TLS: as in calls_tls, each sipp
 # talks TCP to tools/tls_relay.py and the gateway sees real TLS on both legs.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib_tls.sh"
 
 bash "$IT_DIR/../tools/make_certs.sh" certs
 gw_port=$(it_free_port)
@@ -13,19 +14,8 @@ pbx_tcp=$(it_free_port)
 prov_tls=$(it_free_port)
 prov_tcp=$(it_free_port)
 prov_in=$(it_free_port)
-relay="$IT_DIR/../tools/tls_relay.py"
-start_relay() {
-    python3 "$relay" "$@" > "relay-$2-$3.log" 2>&1 &
-    IT_PIDS+=("$!")
-    local i
-    for i in $(seq 1 50); do
-        grep -q ready "relay-$2-$3.log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    it_fail "TLS relay $* did not start"
-}
-start_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
-start_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
+it_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
+it_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
 
 cat > gw.conf <<CONF
 [general]

@@ -1,0 +1,58 @@
+# TLS legs for the tests whose peers speak TCP only (sourced after lib.sh): Debian's sipp
+# has no TLS, so each sipp talks TCP to tools/tls_relay.py and the gateway sees real TLS.
+
+# it_tls_relay MODE ADDR PORT ...: starts tools/tls_relay.py with these arguments (server:
+# TLS on ADDR:PORT in front of a TCP peer; client: TCP on ADDR:PORT towards a TLS peer)
+# and waits until it serves; stopped with the test's other PIDs.
+it_tls_relay() {
+    local log="relay-$2-$3.log" i
+    python3 "$IT_DIR/../tools/tls_relay.py" "$@" > "$log" 2>&1 &
+    IT_PIDS+=("$!")
+    for i in $(seq 1 50); do
+        grep -q ready "$log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    it_fail "TLS relay $* did not start"
+}
+
+# it_tls_trunk: the test CA and certificates (certs/), a gateway on TLS between a PBX
+# (127.0.0.1) and a provider trunk (127.0.0.2) also on TLS, both with srtp = optional
+# (sipp offers plain RTP), the four relays that let sipp reach them, and gw.conf. Sets
+# gw_port, pbx_tcp and prov_tcp (where the sipp callees listen) and pbx_in and prov_in
+# (where the sipp callers send).
+it_tls_trunk() {
+    bash "$IT_DIR/../tools/make_certs.sh" certs
+    gw_port=$(it_free_port)
+    local pbx_tls prov_tls
+    pbx_tls=$(it_free_port)
+    pbx_tcp=$(it_free_port)
+    prov_tls=$(it_free_port)
+    prov_tcp=$(it_free_port)
+    pbx_in=$(it_free_port)
+    prov_in=$(it_free_port)
+    it_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
+    it_tls_relay server 127.0.0.2 "$prov_tls" certs/127.0.0.2.pem certs/127.0.0.2.key 127.0.0.2 "$prov_tcp"
+    it_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
+    it_tls_relay client 127.0.0.1 "$pbx_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.1
+    cat > gw.conf <<CONF
+[general]
+listen = tls:127.0.0.1:$gw_port
+workers = 2
+[tls]
+certificate = certs/127.0.0.1.pem
+private_key = certs/127.0.0.1.key
+ca_file = certs/ca.pem
+[pbx]
+address = tls:127.0.0.1:$pbx_tls
+srtp = optional
+[provider]
+type = trunk
+max_call_rate = 1000
+max_calls = 1000
+provider = tls:127.0.0.2:$prov_tls
+permit = 127.0.0.2/32
+owned_numbers = +15551230000-+15551230099
+default_number = +15551230000
+srtp = optional
+CONF
+}
