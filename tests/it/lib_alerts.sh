@@ -32,3 +32,37 @@ alerts_receiver() {
     done
     it_fail "the webhook receiver did not start on port $port"
 }
+
+# alerts_gateway_conf RATE: the first sections of an alert test's gw.conf: a gateway on
+# udp:127.0.0.1:$gw_port with a control socket and a security log, no scanner, 127.0.0.1
+# never banned and REGISTER at RATE/s allowed (the guessing goes on long enough), the PBX
+# 127.0.0.5:$pbx_port and a provider trunk 127.0.0.3:$prov_port. The test adds its own.
+alerts_gateway_conf() {
+    cat <<CONF
+[general]
+listen = udp:127.0.0.1:$gw_port
+workers = 2
+control_socket = gw.ctl
+[admin]
+listen =
+[log]
+security_log = security.log
+[state]
+path = bans.db
+[scanner]
+enabled = no
+[ban]
+never_ban = 127.0.0.1/32
+[ratelimit]
+register_rate = $1
+register_burst = $1
+[pbx]
+address = udp:127.0.0.5:$pbx_port
+[provider]
+type = trunk
+provider = udp:127.0.0.3:$prov_port
+permit = 127.0.0.3/32
+owned_numbers = +15551230000-+15551230099
+default_number = +15551230000
+CONF
+}

@@ -22,32 +22,9 @@ cat > sendmail <<SH
 SH
 chmod 700 sendmail
 
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-control_socket = gw.ctl
-[admin]
-listen =
-[log]
-security_log = security.log
-[state]
-path = bans.db
-[scanner]
-enabled = no
-[ban]
-never_ban = 127.0.0.1/32
-[ratelimit]
-register_rate = 500
-register_burst = 500
-[pbx]
-address = udp:127.0.0.5:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.3:$prov_port
-permit = 127.0.0.3/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
+{
+    alerts_gateway_conf 500
+    cat <<CONF
 [1001]
 type = account
 secret = Quiet-Harbour-Lantern-42
@@ -69,6 +46,7 @@ kind = sendmail
 sendmail = $IT_LOGS/sendmail
 to = ops@example.net
 CONF
+} > gw.conf
 
 alerts_receiver "$hook_port" hook.out
 it_start_gateway gw.conf

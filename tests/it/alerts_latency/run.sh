@@ -15,32 +15,9 @@ pbx_port=$(it_free_port)
 prov_port=$(it_free_port)
 hook_port=$(it_free_port)
 
-cat > gw.conf <<CONF
-[general]
-listen = udp:127.0.0.1:$gw_port
-workers = 2
-control_socket = gw.ctl
-[admin]
-listen =
-[log]
-security_log = security.log
-[state]
-path = bans.db
-[scanner]
-enabled = no
-[ban]
-never_ban = 127.0.0.1/32
-[ratelimit]
-register_rate = 2000
-register_burst = 2000
-[pbx]
-address = udp:127.0.0.5:$pbx_port
-[provider]
-type = trunk
-provider = udp:127.0.0.3:$prov_port
-permit = 127.0.0.3/32
-owned_numbers = +15551230000-+15551230099
-default_number = +15551230000
+{
+    alerts_gateway_conf 2000
+    cat <<CONF
 [alerts]
 builtin = no
 queue_size = 1024
@@ -53,6 +30,7 @@ threshold = 0
 severity = high
 $(alerts_webhook_sink hook "$hook_port")
 CONF
+} > gw.conf
 
 alerts_receiver "$hook_port" hook.out
 it_start_gateway gw.conf
