@@ -24,26 +24,46 @@
 #include "state/sqlutil.h"
 
 #define CDR_DEFAULT_QUEUE       4096u
-#define CDR_BATCH               64
+/* Records in one transaction at most. The batch is pointers into the queue (8 bytes a
+ * record, not a copy of 1,392), so a big one costs little memory. */
+#define CDR_BATCH               1024
 #define CDR_HEARTBEAT_MS        1000u
-#define CDR_SQL_CAP             4096
+#define CDR_SQL_CAP             8192
 #define CDR_LINE_CAP            4096
-#define CDR_CSV_PENDING         (CDR_BATCH * CDR_LINE_CAP) /* a whole batch's lines */
-/* A batch short of CDR_BATCH waits this long for more: one transaction then carries many
- * records (a commit per record was the writer's main cost at moderate call rates). The
- * journal keeps them meanwhile, so a crash in the wait loses nothing. */
-#define CDR_LINGER_MS           100u
+#define CDR_CSV_INITIAL         ((size_t)64 << 10) /* the pending lines' first capacity */
+/* A batch short of CDR_BATCH waits this long for more (issue #13): the system calls of a
+ * commit (two pwrites for each page it dirtied, the WAL's locks, a checkpoint's copies)
+ * are paid once per batch, and the pages a batch dirties are shared by its records. The
+ * journal keeps the records meanwhile, so a crash in the wait loses nothing; the delay
+ * costs only how soon a reader sees them, and cdr_store_flush cuts it short. */
+#define CDR_LINGER_MS           1000u
+/* A new database's page size: the rows a batch appends fill a few big pages rather than
+ * many small ones (each page a commit dirties costs the same two pwrites, whatever its
+ * size). An existing database keeps its own (WAL mode cannot change it). */
+#define CDR_PAGE_SIZE           65536
+/* The WAL is checkpointed into the database when it holds this many bytes of pages
+ * (SQLite's default is 1000 pages whatever their size: 64 MiB of 64 KiB ones). */
+#define CDR_CHECKPOINT_BYTES    ((int64_t)4 << 20)
 /* The journal is emptied once the writer has caught up and it holds this much. */
 #define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)1 << 20)
 
+/* A queue array that queue_grow replaced while the writer still read its batch there: the
+ * writer frees it once the batch is written. */
+struct retired_queue {
+    struct call_record *records;
+    struct retired_queue *next;
+};
+
 struct cdr_store {
     sqlite3 *conn;
-    sqlite3_stmt *upsert;
+    sqlite3_stmt *update; /* a row's every column but its key, found by its key */
+    sqlite3_stmt *insert; /* a whole row, when `update` found none */
     sqlite3_stmt *heartbeat;
     int csv_fd; /* -1 = none */
     char *csv_path;
     /* The writer's CSV lines of one batch, written with one system call (csv_flush). */
-    char csv_pending[CDR_CSV_PENDING];
+    char *csv_pending;
+    size_t csv_pending_cap;
     size_t csv_pending_len;
     uint64_t csv_pending_lines;
     /* What the writer has not committed yet, safe from a kill -9 (obs/cdr_journal.h);
@@ -57,10 +77,15 @@ struct cdr_store {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_cond_t done;
+    /* A ring: the records the writer is writing (in_flight, just before queue_head), then
+       those queued (queue_len from queue_head). Submitters append; the writer's batch
+       points into it, so neither side copies a record twice. */
     struct call_record *queue;
     size_t queue_cap;
     size_t queue_head;
     size_t queue_len;
+    size_t in_flight;
+    struct retired_queue *retired;
     uint64_t queued_seq;  /* records ever queued */
     uint64_t written_seq; /* records the writer finished */
     bool is_stopping;
@@ -68,9 +93,14 @@ struct cdr_store {
     bool is_thread_started;
     pthread_t thread;
     uint64_t last_heartbeat_ms;
-    struct call_record batch[CDR_BATCH]; /* the writer's */
+    /* The writer's: its batch, which records of it another record of the same call in it
+       supersedes, and the table that finds them (index + 1 by uniqueid, 0 = empty). */
+    const struct call_record *batch[CDR_BATCH];
+    bool is_superseded[CDR_BATCH];
+    uint16_t call_slots[2 * CDR_BATCH];
     _Atomic uint64_t submitted;
     _Atomic uint64_t written;
+    _Atomic uint64_t coalesced;
     _Atomic uint64_t line_count;
     _Atomic uint64_t grown;
     _Atomic uint64_t interrupted;
@@ -116,11 +146,17 @@ static int create_schema(struct cdr_store *store)
     char text[CDR_SQL_CAP];
     struct sw_buf sql;
     sw_buf_init(&sql, text, sizeof(text) - 1);
-    sw_buf_str(&sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     " CREATE TABLE IF NOT EXISTS cdr (");
+    sw_buf_fmt(&sql,
+               "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+               " CREATE TABLE IF NOT EXISTS cdr (",
+               CDR_PAGE_SIZE);
     column_list(&sql, true);
+    /* Only the recovery asks for the open rows, and few rows are open at any time: a
+     * partial index holds just those (an index over every row's state was two more page
+     * writes for each record, deleting and inserting its entry). */
     sw_buf_str(&sql, "); CREATE INDEX IF NOT EXISTS cdr_setup ON cdr (setup_ms);"
-                     " CREATE INDEX IF NOT EXISTS cdr_state ON cdr (state);"
+                     " DROP INDEX IF EXISTS cdr_state;"
+                     " CREATE INDEX IF NOT EXISTS cdr_open ON cdr (state) WHERE state = 'open';"
                      " CREATE TABLE IF NOT EXISTS cdr_heartbeat"
                      " (id INTEGER PRIMARY KEY, wall_ms INTEGER NOT NULL);");
     SW_ASSERT(!sql.is_overflow);
@@ -187,10 +223,57 @@ static int add_functions(sqlite3 *conn)
                : -SW_EIO;
 }
 
+/* The WAL's checkpoint every CDR_CHECKPOINT_BYTES, whatever the database's page size. */
+static int set_checkpoint(struct cdr_store *store)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t page_size = 0;
+    if (sqlite3_prepare_v2(store->conn, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        page_size = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    if (page_size <= 0) {
+        return sql_fail(store, store->conn, "page size");
+    }
+    int64_t pages = CDR_CHECKPOINT_BYTES / page_size;
+    return sqlite3_wal_autocheckpoint(store->conn, (int)(pages < 16 ? 16 : pages)) == SQLITE_OK
+               ? 0
+               : sql_fail(store, store->conn, "autocheckpoint");
+}
+
+/*
+ * A record's row is found by uniqueid and setup_ms (both fixed for a call: the final
+ * record rewrites the open one's row in place, leaving setup_ms's index alone) and
+ * rewritten with every other column; a record whose row is not there yet is inserted.
+ * Parameter ?N is column N-1 in both statements, so one binding serves either.
+ */
+static void update_sql(struct sw_buf *sql)
+{
+    sw_buf_str(sql, "UPDATE cdr SET ");
+    size_t uniqueid = cdr_column_find("uniqueid");
+    size_t setup_ms = cdr_column_find("setup_ms");
+    bool is_first = true;
+    for (size_t i = 0; i < cdr_column_count(); i++) {
+        if (i != uniqueid && i != setup_ms) {
+            sw_buf_fmt(sql, "%s\"%s\" = ?%zu", is_first ? "" : ", ", cdr_column_name(i), i + 1);
+            is_first = false;
+        }
+    }
+    sw_buf_fmt(sql, " WHERE uniqueid = ?%zu AND setup_ms = ?%zu", uniqueid + 1, setup_ms + 1);
+}
+
 static int prepare(struct cdr_store *store)
 {
     char text[CDR_SQL_CAP];
     struct sw_buf sql;
+    sw_buf_init(&sql, text, sizeof(text) - 1);
+    update_sql(&sql);
+    SW_ASSERT(!sql.is_overflow);
+    text[sql.len] = '\0';
+    if (sqlite3_prepare_v2(store->conn, text, -1, &store->update, NULL) != SQLITE_OK) {
+        return sql_fail(store, store->conn, "prepare");
+    }
     sw_buf_init(&sql, text, sizeof(text) - 1);
     sw_buf_str(&sql, "INSERT OR REPLACE INTO cdr (");
     column_list(&sql, false);
@@ -201,7 +284,7 @@ static int prepare(struct cdr_store *store)
     sw_buf_str(&sql, ")");
     SW_ASSERT(!sql.is_overflow);
     text[sql.len] = '\0';
-    if (sqlite3_prepare_v2(store->conn, text, -1, &store->upsert, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(store->conn, text, -1, &store->insert, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(store->conn,
                            "INSERT OR REPLACE INTO cdr_heartbeat (id, wall_ms) VALUES (1, ?1)", -1,
                            &store->heartbeat, NULL) != SQLITE_OK) {
@@ -287,6 +370,23 @@ static void csv_flush(struct cdr_store *store)
     }
 }
 
+/* Room for one more line in the pending ones: they grow up to a whole batch's. False when
+ * out of memory. */
+static bool csv_reserve(struct cdr_store *store)
+{
+    if (store->csv_pending_cap - store->csv_pending_len >= CDR_LINE_CAP) {
+        return true;
+    }
+    size_t cap = store->csv_pending_cap != 0 ? store->csv_pending_cap * 2 : CDR_CSV_INITIAL;
+    char *bigger = sw_realloc(store->csv_pending, cap);
+    if (bigger == NULL) {
+        return false;
+    }
+    store->csv_pending = bigger;
+    store->csv_pending_cap = cap;
+    return true;
+}
+
 /* Adds the row's line to the pending ones; csv_flush writes them (a batch's lines in one
  * system call rather than one each). */
 static void csv_append_row(struct cdr_store *store, const struct cdr_row *row)
@@ -294,8 +394,14 @@ static void csv_append_row(struct cdr_store *store, const struct cdr_row *row)
     if (store->csv_fd < 0) {
         return;
     }
-    if (sizeof(store->csv_pending) - store->csv_pending_len < CDR_LINE_CAP) {
+    if (!csv_reserve(store)) {
+        /* Out of memory: the lines go out before their commit rather than not at all. */
         csv_flush(store);
+        if (!csv_reserve(store)) {
+            atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
+            log_err(NULL, "cdr: no memory for a CSV line");
+            return;
+        }
     }
     struct sw_buf buf;
     sw_buf_init(&buf, store->csv_pending + store->csv_pending_len, CDR_LINE_CAP);
@@ -391,29 +497,82 @@ static int write_heartbeat(struct cdr_store *store, uint64_t now_ms)
     return 0;
 }
 
+/* Rewrites the row of the record's call, or inserts it when there is none yet. */
+static bool write_row(struct cdr_store *store, const struct cdr_row *row)
+{
+    sqlite3_reset(store->update);
+    if (bind_row(store->update, row) != SQLITE_OK || sqlite3_step(store->update) != SQLITE_DONE) {
+        return false;
+    }
+    if (sqlite3_changes(store->conn) > 0) {
+        return true;
+    }
+    sqlite3_reset(store->insert);
+    return bind_row(store->insert, row) == SQLITE_OK && sqlite3_step(store->insert) == SQLITE_DONE;
+}
+
+static uint32_t uniqueid_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)id; *c != '\0'; c++) {
+        h = (h ^ *c) * 16777619u;
+    }
+    return h;
+}
+
+/*
+ * Marks the open records of the batch that a later record of the same call supersedes (its
+ * end, when the call ended within the batch): the later row holds all the open one would,
+ * so the open one is not written (one row write for the call instead of two). From the
+ * last record back, each uniqueid enters the table the first time it is seen.
+ */
+static void mark_superseded(struct cdr_store *store, const struct call_record *const *recs,
+                            size_t count)
+{
+    const uint32_t mask = (uint32_t)(sizeof(store->call_slots) / sizeof(store->call_slots[0])) - 1;
+    SW_ASSERT(count <= CDR_BATCH);
+    memset(store->call_slots, 0, sizeof(store->call_slots));
+    for (size_t i = count; i-- > 0;) {
+        const char *id = recs[i]->uniqueid;
+        uint32_t at = uniqueid_hash(id) & mask;
+        while (store->call_slots[at] != 0 &&
+               strcmp(recs[store->call_slots[at] - 1]->uniqueid, id) != 0) {
+            at = (at + 1) & mask;
+        }
+        store->is_superseded[i] =
+            store->call_slots[at] != 0 && recs[i]->state == CALLREC_STATE_OPEN;
+        if (store->call_slots[at] == 0) {
+            store->call_slots[at] = (uint16_t)(i + 1);
+        }
+    }
+}
+
 /* Writes a batch in one transaction (with the heartbeat, unless replaying: a replay must
  * not move the last moment the gateway was seen alive), then the CSV lines of the calls
  * that ended. False when the transaction failed. */
-static bool write_batch(struct cdr_store *store, const struct call_record *recs, size_t count,
-                        bool is_replay)
+static bool write_batch(struct cdr_store *store, const struct call_record *const *recs,
+                        size_t count, bool is_replay)
 {
     uint64_t now_ms = sw_wall_us() / 1000u;
     if (exec(store, "BEGIN") != 0) {
         return false;
     }
+    mark_superseded(store, recs, count);
     /* The CSV lines of the calls that ended wait in csv_pending (a whole batch fits) until
      * the commit: a failed batch leaves no line. */
     store->csv_pending_len = 0;
     store->csv_pending_lines = 0;
     for (size_t i = 0; i < count; i++) {
+        if (store->is_superseded[i]) {
+            atomic_fetch_add_explicit(&store->coalesced, 1, memory_order_relaxed);
+            continue;
+        }
         struct cdr_row row;
-        cdr_row_from_record(&recs[i], &row);
-        if (recs[i].state != CALLREC_STATE_OPEN) {
+        cdr_row_from_record(recs[i], &row);
+        if (recs[i]->state != CALLREC_STATE_OPEN) {
             csv_append_row(store, &row); /* also when its row fails: the file is a copy */
         }
-        sqlite3_reset(store->upsert);
-        if (bind_row(store->upsert, &row) != SQLITE_OK ||
-            sqlite3_step(store->upsert) != SQLITE_DONE) {
+        if (!write_row(store, &row)) {
             (void)sql_fail(store, store->conn, "write");
             continue;
         }
@@ -492,7 +651,7 @@ static bool replay_one(void *ctx, const struct call_record *rec)
 {
     struct replay *r = ctx;
     if (journal_is_newer(r->store, r->lookup, rec)) {
-        r->is_ok = write_batch(r->store, rec, 1, true);
+        r->is_ok = write_batch(r->store, &rec, 1, true);
         r->replayed++;
     }
     return r->is_ok;
@@ -541,16 +700,31 @@ static int journal_open(struct cdr_store *store, const char *database)
     return rc;
 }
 
-/* Takes up to CDR_BATCH records off the queue; under the lock. */
+/* Takes up to CDR_BATCH records off the queue, leaving them in place (in flight) until
+ * the writer is done with them; under the lock. */
 static size_t take_batch(struct cdr_store *store)
 {
     size_t count = 0;
     while (count < CDR_BATCH && store->queue_len > 0) {
-        store->batch[count++] = store->queue[store->queue_head];
+        store->batch[count++] = &store->queue[store->queue_head];
         store->queue_head = (store->queue_head + 1) % store->queue_cap;
         store->queue_len--;
     }
+    store->in_flight = count;
     return count;
+}
+
+/* The batch is written: its slots are free again, and so are the arrays the queue grew out
+ * of meanwhile; under the lock. */
+static void release_batch(struct cdr_store *store)
+{
+    store->in_flight = 0;
+    while (store->retired != NULL) {
+        struct retired_queue *next = store->retired->next;
+        sw_free(store->retired->records);
+        sw_free(store->retired);
+        store->retired = next;
+    }
 }
 
 static void wait_for_work(struct cdr_store *store)
@@ -607,6 +781,7 @@ static void *writer_main(void *arg)
             (void)write_heartbeat(store, now_ms);
         }
         pthread_mutex_lock(&store->lock);
+        release_batch(store);
         /* Everything journaled is committed when the queue is empty and no batch failed. */
         store->has_failed_batch |= !is_written;
         if (!store->has_failed_batch && store->queue_len == 0 && store->journal != NULL &&
@@ -622,7 +797,8 @@ static void *writer_main(void *arg)
 
 static void store_free(struct cdr_store *store)
 {
-    sqlite3_finalize(store->upsert);
+    sqlite3_finalize(store->update);
+    sqlite3_finalize(store->insert);
     sqlite3_finalize(store->heartbeat);
     if (store->conn != NULL) {
         (void)sqlite3_close(store->conn); /* statements finalized: cannot be busy */
@@ -636,6 +812,8 @@ static void store_free(struct cdr_store *store)
     pthread_cond_destroy(&store->wake);
     pthread_mutex_destroy(&store->lock);
     sw_free(store->csv_path);
+    sw_free(store->csv_pending);
+    release_batch(store);
     sw_free(store->queue);
     sw_free(store);
 }
@@ -652,7 +830,8 @@ static int open_database(struct cdr_store *store, const char *path)
         return sql_fail(store, store->conn, path);
     }
     if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0 ||
-        add_missing_columns(store) != 0 || add_functions(store->conn) != 0) {
+        set_checkpoint(store) != 0 || add_missing_columns(store) != 0 ||
+        add_functions(store->conn) != 0) {
         return -SW_EIO;
     }
     return prepare(store);
@@ -736,21 +915,34 @@ void cdr_store_close(struct cdr_store *store)
     store_free(store);
 }
 
-/* Doubles the queue, keeping its order; under the lock. False when out of memory. */
+/* Doubles the queue, keeping its order (the records in flight first); under the lock. The
+ * old array stays until the writer's batch, which points into it, is written. False when
+ * out of memory. */
 static bool queue_grow(struct cdr_store *store)
 {
     size_t cap = store->queue_cap * 2;
     struct call_record *bigger = sw_calloc(cap, sizeof(*bigger));
-    if (bigger == NULL) {
+    struct retired_queue *retired = sw_malloc(sizeof(*retired));
+    if (bigger == NULL || retired == NULL) {
+        sw_free(bigger);
+        sw_free(retired);
         return false;
     }
-    for (size_t i = 0; i < store->queue_len; i++) {
-        bigger[i] = store->queue[(store->queue_head + i) % store->queue_cap];
+    size_t first = (store->queue_head + store->queue_cap - store->in_flight) % store->queue_cap;
+    for (size_t i = 0; i < store->in_flight + store->queue_len; i++) {
+        bigger[i] = store->queue[(first + i) % store->queue_cap];
     }
-    sw_free(store->queue);
+    if (store->in_flight > 0) {
+        retired->records = store->queue;
+        retired->next = store->retired;
+        store->retired = retired;
+    } else {
+        sw_free(store->queue);
+        sw_free(retired);
+    }
     store->queue = bigger;
     store->queue_cap = cap;
-    store->queue_head = 0;
+    store->queue_head = store->in_flight;
     atomic_fetch_add_explicit(&store->grown, 1, memory_order_relaxed);
     log_warn(NULL, "cdr: the writer is behind; record queue grown to %zu", cap);
     return true;
@@ -760,7 +952,7 @@ void cdr_store_submit(struct cdr_store *store, const struct call_record *rec)
 {
     atomic_fetch_add_explicit(&store->submitted, 1, memory_order_relaxed);
     pthread_mutex_lock(&store->lock);
-    while (store->queue_len == store->queue_cap && !queue_grow(store)) {
+    while (store->in_flight + store->queue_len == store->queue_cap && !queue_grow(store)) {
         /* Out of memory: wait for the writer rather than lose a call record. */
         pthread_cond_wait(&store->done, &store->lock);
     }
@@ -815,6 +1007,7 @@ void cdr_store_stats_get(struct cdr_store *store, struct cdr_store_stats *out)
 {
     out->submitted = atomic_load_explicit(&store->submitted, memory_order_relaxed);
     out->written = atomic_load_explicit(&store->written, memory_order_relaxed);
+    out->coalesced = atomic_load_explicit(&store->coalesced, memory_order_relaxed);
     out->lines = atomic_load_explicit(&store->line_count, memory_order_relaxed);
     out->grown = atomic_load_explicit(&store->grown, memory_order_relaxed);
     out->interrupted = atomic_load_explicit(&store->interrupted, memory_order_relaxed);

@@ -40,6 +40,7 @@ struct cdr_store_config {
 struct cdr_store_stats {
     uint64_t submitted;   /* records handed to cdr_store_submit */
     uint64_t written;     /* rows written to the database */
+    uint64_t coalesced;   /* open records not written: their call's end was in the batch */
     uint64_t lines;       /* CSV lines written */
     uint64_t grown;       /* times the queue doubled */
     uint64_t interrupted; /* open rows marked interrupted at open */

@@ -128,7 +128,8 @@ static void test_cdr_store_open_rows_interrupted(void **state)
     struct cdr_store_stats stats;
     cdr_store_stats_get(store, &stats);
     assert_int_equal(stats.submitted, 3);
-    assert_int_equal(stats.written, 3);
+    /* The first call's open record may share a batch with its end, which supersedes it. */
+    assert_int_equal(stats.written + stats.coalesced, 3);
     assert_int_equal(stats.lines, 1); /* only the call that ended */
     cdr_store_close(store);
     assert_int_equal(count_lines(csv_path), 1);
