@@ -135,9 +135,6 @@ static void column_list(struct sw_buf *sql, bool with_types)
             sw_buf_str(sql, cdr_column_type(i) == CDR_INT ? " INTEGER NOT NULL DEFAULT 0"
                                                           : " TEXT NOT NULL DEFAULT ''");
         }
-        if (with_types && strcmp(cdr_column_name(i), "uniqueid") == 0) {
-            sw_buf_str(sql, " PRIMARY KEY");
-        }
     }
 }
 
@@ -150,6 +147,10 @@ static int create_schema(struct cdr_store *store)
                "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                " CREATE TABLE IF NOT EXISTS cdr (",
                CDR_PAGE_SIZE);
+    /* No index on uniqueid (a database made before issue #13 has one, its primary key):
+     * uniqueids are random, so each call's entry went to a page of its own, one more page
+     * written per call whatever the batch. The writer finds a row by setup_ms, whose index
+     * grows at its end, and keeps uniqueid unique itself (write_row). */
     column_list(&sql, true);
     /* Only the recovery asks for the open rows, and few rows are open at any time: a
      * partial index holds just those (an index over every row's state was two more page
@@ -497,7 +498,8 @@ static int write_heartbeat(struct cdr_store *store, uint64_t now_ms)
     return 0;
 }
 
-/* Rewrites the row of the record's call, or inserts it when there is none yet. */
+/* Rewrites the row of the record's call, or inserts it when there is none yet: the one
+ * writer keeps a call to one row. */
 static bool write_row(struct cdr_store *store, const struct cdr_row *row)
 {
     sqlite3_reset(store->update);
@@ -624,7 +626,8 @@ static bool journal_is_newer(struct cdr_store *store, sqlite3_stmt *lookup,
                              const struct call_record *rec)
 {
     sqlite3_reset(lookup);
-    if (sqlite3_bind_text(lookup, 1, rec->uniqueid, -1, SQLITE_STATIC) != SQLITE_OK) {
+    if (sqlite3_bind_text(lookup, 1, rec->uniqueid, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(lookup, 2, (int64_t)(rec->setup_us / 1000u)) != SQLITE_OK) {
         return false;
     }
     int rc = sqlite3_step(lookup);
@@ -662,8 +665,9 @@ static bool replay_one(void *ctx, const struct call_record *rec)
 static int journal_replay(struct cdr_store *store)
 {
     struct replay r = { .store = store, .is_ok = true };
-    if (sqlite3_prepare_v2(store->conn, "SELECT state FROM cdr WHERE uniqueid = ?1", -1, &r.lookup,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(store->conn,
+                           "SELECT state FROM cdr WHERE uniqueid = ?1 AND setup_ms = ?2", -1,
+                           &r.lookup, NULL) != SQLITE_OK) {
         return sql_fail(store, store->conn, "journal lookup");
     }
     bool is_torn = false;
