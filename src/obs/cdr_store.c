@@ -21,6 +21,7 @@
 #include "number/spend.h"
 #include "obs/cdr.h"
 #include "obs/cdr_journal.h"
+#include "obs/cdr_wal.h"
 #include "state/sqlutil.h"
 
 #define CDR_DEFAULT_QUEUE       4096u
@@ -830,7 +831,8 @@ static int open_database(struct cdr_store *store, const char *path)
         return rc;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    if (sqlite3_open_v2(path, &store->conn, flags, NULL) != SQLITE_OK) {
+    /* cdr_wal_vfs: a commit's WAL frames in one write (obs/cdr_wal.h). */
+    if (sqlite3_open_v2(path, &store->conn, flags, cdr_wal_vfs()) != SQLITE_OK) {
         return sql_fail(store, store->conn, path);
     }
     if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0 ||

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,163 @@ static void test_cdr_store_journal_replays_what_the_writer_lagged(void **state)
     cdr_store_close(store);
 }
 
+/* The open and the end of a call in one batch: one row, the end's; one CSV line. */
+static void test_cdr_store_coalesces_a_call_within_a_batch(void **state)
+{
+    (void)state;
+    struct cdr_store *store = open_store(0);
+    struct call_record rec = record_of(1, 1795707001000000ull, true);
+    cdr_store_submit(store, &rec);
+    rec.state = CALLREC_STATE_COMPLETE;
+    rec.end_us = rec.answer_us + 5000000u;
+    rec.hangup_side = CALLREC_SIDE_CALLEE;
+    cdr_store_submit(store, &rec);
+    struct call_record other = record_of(2, 1795707002000000ull, true);
+    cdr_store_submit(store, &other); /* still open: written as such */
+    assert_true(cdr_store_flush(store, 5000));
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    /* The linger (a second) outlasts the three submissions: one batch. */
+    assert_int_equal(stats.coalesced, 1);
+    assert_int_equal(stats.written, 2);
+    assert_int_equal(stats.lines, 1);
+    cdr_store_close(store);
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 2);
+    assert_string_equal(c.state[0], "complete");
+    assert_int_equal(c.billsec[0], 5);
+    assert_string_equal(c.state[1], "open");
+    assert_int_equal(count_lines(csv_path), 1);
+}
+
+/*
+ * The writer lingers (a second) for a fuller batch, but a flush does not wait for it: the
+ * record is readable when the flush returns, well within the linger. The end of a call
+ * written in a later batch rewrites its row (one row per call).
+ */
+static void test_cdr_store_flush_cuts_the_linger_short(void **state)
+{
+    (void)state;
+    struct cdr_store *store = open_store(0);
+    struct call_record rec = record_of(1, 1795707001000000ull, true);
+    cdr_store_submit(store, &rec);
+    uint64_t start_us = sw_mono_us();
+    assert_true(cdr_store_flush(store, 5000));
+    assert_true(sw_mono_us() - start_us < 500000u);
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 1);
+    assert_string_equal(c.state[0], "open");
+    rec.state = CALLREC_STATE_COMPLETE;
+    rec.end_us = rec.answer_us + 7000000u;
+    cdr_store_submit(store, &rec);
+    assert_true(cdr_store_flush(store, 5000));
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 1);
+    assert_string_equal(c.state[0], "complete");
+    assert_int_equal(c.billsec[0], 7);
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.written, 2);
+    assert_int_equal(stats.coalesced, 0);
+    cdr_store_close(store);
+}
+
+/*
+ * kill -9 while the writer lingers over a batch (a child process with a running writer):
+ * nothing was committed, and the next open replays every record from the journal.
+ */
+static void test_cdr_store_kill_in_the_linger_loses_nothing(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct cdr_store_config cfg = { .database = db_path, .csv = csv_path, .node = "node-a" };
+        struct cdr_store *store = NULL;
+        if (cdr_store_open(&cfg, &store) != 0) {
+            _exit(1);
+        }
+        for (unsigned i = 0; i < 5; i++) {
+            struct call_record rec = record_of(i, 1795707001000000ull + i * 1000u, true);
+            rec.state = i < 3 ? CALLREC_STATE_COMPLETE : CALLREC_STATE_OPEN;
+            rec.end_us = i < 3 ? rec.answer_us + 2000000u : 0;
+            cdr_store_submit(store, &rec);
+        }
+        (void)raise(SIGKILL);
+        _exit(2);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(count_lines(csv_path), 0); /* nothing committed before the kill */
+
+    struct cdr_store *store = open_store(0);
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.replayed, 5);
+    assert_int_equal(stats.interrupted, 2);
+    cdr_store_close(store);
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 5);
+    assert_string_equal(c.state[0], "complete");
+    assert_string_equal(c.state[4], "interrupted");
+    assert_int_equal(count_lines(csv_path), 5);
+}
+
+/*
+ * A database made before issue #13 (uniqueid its primary key, an index over every row's
+ * state, fewer columns): the missing columns are added, the state index gives way to the
+ * open rows' one, and a call's two records still make one row.
+ */
+static void test_cdr_store_upgrades_an_older_table(void **state)
+{
+    (void)state;
+    sqlite3 *old = NULL;
+    assert_int_equal(sqlite3_open(db_path, &old), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(old,
+                                  "PRAGMA journal_mode=WAL; CREATE TABLE cdr (uniqueid TEXT NOT "
+                                  "NULL DEFAULT '' PRIMARY KEY, setup_ms INTEGER NOT NULL "
+                                  "DEFAULT 0, state TEXT NOT NULL DEFAULT '');"
+                                  " CREATE INDEX cdr_state ON cdr (state);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_close(old), SQLITE_OK);
+    struct cdr_store *store = open_store(0);
+    struct call_record rec = record_of(1, 1795707001000000ull, true);
+    cdr_store_submit(store, &rec);
+    assert_true(cdr_store_flush(store, 5000));
+    rec.state = CALLREC_STATE_COMPLETE;
+    rec.end_us = rec.answer_us + 4000000u;
+    cdr_store_submit(store, &rec);
+    assert_true(cdr_store_flush(store, 5000));
+    cdr_store_close(store);
+    struct collected c = { 0 };
+    char error[256];
+    assert_int_equal(read_all(0, INT64_MAX, &c, error, sizeof(error)), 0);
+    assert_int_equal(c.count, 1);
+    assert_string_equal(c.state[0], "complete");
+    assert_int_equal(c.billsec[0], 4);
+    assert_int_equal(sqlite3_open(db_path, &old), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(old,
+                                        "SELECT group_concat(name) FROM (SELECT name FROM "
+                                        "sqlite_master WHERE type = 'index' ORDER BY name)",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 0),
+                        "cdr_open,cdr_setup,sqlite_autoindex_cdr_1");
+    sqlite3_finalize(stmt);
+    assert_int_equal(sqlite3_close(old), SQLITE_OK);
+}
+
 static void test_cdr_store_bad_arguments(void **state)
 {
     (void)state;
@@ -434,6 +592,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cdr_store_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_journal_replays_what_the_writer_lagged,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_coalesces_a_call_within_a_batch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_flush_cuts_the_linger_short, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_kill_in_the_linger_loses_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_upgrades_an_older_table, setup, teardown),
         cmocka_unit_test(test_cdr_store_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
