@@ -232,7 +232,7 @@ static void test_cdr_store_prices_recovered_calls(void **state)
                      spend_record_cost(1200000, 10000, 1, 1, (uint64_t)priced.duration_ms[0]));
     struct spend_sum sum = { 0 };
     int64_t now_ms = (int64_t)(sw_wall_us() / 1000u);
-    struct cdr_spend_query spend = { db_path, now_ms - 3600000, now_ms - 7200000 * 2 };
+    struct cdr_spend_query spend = { db_path, now_ms - 3600000, now_ms - (int64_t)7200000 * 2 };
     assert_int_equal(cdr_store_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
     assert_int_equal(sum.rows, 1);
     assert_string_equal(sum.trunk, "t1");
@@ -301,7 +301,7 @@ static void test_cdr_store_never_drops(void **state)
     (void)state;
     struct cdr_store *store = open_store(2);
     for (unsigned i = 0; i < 300; i++) {
-        struct call_record rec = record_of(i, 1795707001000000ull + i * 1000u, false);
+        struct call_record rec = record_of(i, 1795707001000000ull + i * 1000ull, false);
         rec.state = CALLREC_STATE_COMPLETE;
         rec.end_us = rec.setup_us + 500u;
         cdr_store_submit(store, &rec);
@@ -490,7 +490,7 @@ static void test_cdr_store_kill_in_the_linger_loses_nothing(void **state)
             _exit(1);
         }
         for (unsigned i = 0; i < 5; i++) {
-            struct call_record rec = record_of(i, 1795707001000000ull + i * 1000u, true);
+            struct call_record rec = record_of(i, 1795707001000000ull + i * 1000ull, true);
             rec.state = i < 3 ? CALLREC_STATE_COMPLETE : CALLREC_STATE_OPEN;
             rec.end_us = i < 3 ? rec.answer_us + 2000000u : 0;
             cdr_store_submit(store, &rec);
