@@ -43,8 +43,10 @@
  * size). An existing database keeps its own (WAL mode cannot change it). */
 #define CDR_PAGE_SIZE           65536
 /* The WAL is checkpointed into the database when it holds this many bytes of pages
- * (SQLite's default is 1000 pages whatever their size: 64 MiB of 64 KiB ones). */
-#define CDR_CHECKPOINT_BYTES    ((int64_t)4 << 20)
+ * (SQLite's default is 1000 pages whatever their size: 64 MiB of 64 KiB ones). Below the
+ * default for 4 KiB pages, so that in a database shared with the [state] stores the CDR
+ * writer checkpoints (its VFS copies runs of pages with one write each: obs/cdr_wal.h). */
+#define CDR_CHECKPOINT_BYTES    ((int64_t)2 << 20)
 /* The journal is emptied once the writer has caught up and it holds this much. */
 #define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)1 << 20)
 

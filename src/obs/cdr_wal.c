@@ -12,15 +12,20 @@
 #define WAL_VFS_NAME       "sw-cdr"
 #define WAL_HEADER_BYTES   32 /* the WAL's own header, at offset 0 */
 #define FRAME_HEADER_BYTES 24 /* each frame's, before its page */
+/* The most the default VFS writes in one call (it masks a length with 0x1ffff): whole 4 KiB
+ * pages below that. */
+#define DEFAULT_WRITE_MAX  ((size_t)31 << 12)
 
-/* A WAL file: the default VFS's file (`real`, allocated right after) and what is gathered
- * for it: `len` bytes that belong at `offset`, written through a descriptor of its own
- * (the default VFS writes at most 128 KiB at a time, which SQLite never needs but a
- * gathered commit does). The WAL holds no lock, so closing that descriptor drops none. */
+/* A WAL or database file: the default VFS's file (`real`, allocated right after) and what
+ * is gathered for it: `len` bytes that belong at `offset`. A WAL's are written through a
+ * descriptor of its own, in one call (the WAL holds no lock, so closing that descriptor
+ * drops none; the database's locks forbid a second descriptor), a database's through the
+ * default VFS, DEFAULT_WRITE_MAX bytes at a time. */
 struct wal_file {
     sqlite3_file base;
     sqlite3_file *real;
-    int fd;                  /* -1: nothing is gathered */
+    int fd; /* the WAL's own descriptor, or -1 */
+    bool is_wal;
     unsigned char *gathered; /* CDR_WAL_GATHER_MAX bytes, allocated at the first write */
     size_t len;
     sqlite3_int64 offset;
@@ -32,8 +37,24 @@ static sqlite3_vfs *default_vfs;
 static bool is_registered;
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 
+/* A database's gathered pages, through the default VFS. */
+static int gathered_write_real(struct wal_file *f)
+{
+    int rc = SQLITE_OK;
+    for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += DEFAULT_WRITE_MAX) {
+        size_t n = f->len - done < DEFAULT_WRITE_MAX ? f->len - done : DEFAULT_WRITE_MAX;
+        rc = f->real->pMethods->xWrite(f->real, f->gathered + done, (int)n,
+                                       f->offset + (sqlite3_int64)done);
+    }
+    f->len = 0;
+    return rc;
+}
+
 static int gathered_write_out(struct wal_file *f)
 {
+    if (f->fd < 0) {
+        return gathered_write_real(f);
+    }
     size_t done = 0;
     while (done < f->len) {
         ssize_t n = pwrite(f->fd, f->gathered + done, f->len - done, f->offset + (off_t)done);
@@ -84,7 +105,7 @@ static bool is_commit_header(const void *data, int amount, sqlite3_int64 offset)
 static int wal_write(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
 {
     struct wal_file *f = (struct wal_file *)file;
-    if (f->gathered == NULL && f->fd >= 0) {
+    if (f->gathered == NULL) {
         f->gathered = sqlite3_malloc64(CDR_WAL_GATHER_MAX);
     }
     if (f->gathered == NULL) {
@@ -111,7 +132,7 @@ static int wal_write(sqlite3_file *file, const void *data, int amount, sqlite3_i
         f->is_commit_frame = false;
         return gathered_write_out(f);
     }
-    f->is_commit_frame = is_commit_header(data, amount, offset);
+    f->is_commit_frame = f->is_wal && is_commit_header(data, amount, offset);
     return SQLITE_OK;
 }
 
@@ -139,13 +160,15 @@ static int wal_file_size(sqlite3_file *file, sqlite3_int64 *out)
 static int wal_lock(sqlite3_file *file, int level)
 {
     struct wal_file *f = (struct wal_file *)file;
-    return f->real->pMethods->xLock(f->real, level);
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xLock(f->real, level);
 }
 
 static int wal_unlock(sqlite3_file *file, int level)
 {
     struct wal_file *f = (struct wal_file *)file;
-    return f->real->pMethods->xUnlock(f->real, level);
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock(f->real, level);
 }
 
 static int wal_check_reserved_lock(sqlite3_file *file, int *out)
@@ -173,6 +196,73 @@ static int wal_device_characteristics(sqlite3_file *file)
     return f->real->pMethods->xDeviceCharacteristics(f->real);
 }
 
+/* A database's shared memory (the wal-index) and mapping: what is gathered goes out first,
+ * so that nothing SQLite publishes there can run ahead of the file. A checkpoint syncs
+ * the database before it records what it copied, so nothing is pending here then: an
+ * error of this late write-out would have nowhere to go. */
+static int db_shm_map(sqlite3_file *file, int region, int size, int is_extend, void volatile **out)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmMap(f->real, region, size, is_extend, out);
+}
+
+static int db_shm_lock(sqlite3_file *file, int offset, int count, int flags)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmLock(f->real, offset, count, flags);
+}
+
+static void db_shm_barrier(sqlite3_file *file)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    (void)gathered_write_out(f);
+    f->real->pMethods->xShmBarrier(f->real);
+}
+
+static int db_shm_unmap(sqlite3_file *file, int is_delete)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xShmUnmap(f->real, is_delete);
+}
+
+static int db_fetch(sqlite3_file *file, sqlite3_int64 offset, int amount, void **out)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    int rc = gathered_write_out(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xFetch(f->real, offset, amount, out);
+}
+
+static int db_unfetch(sqlite3_file *file, sqlite3_int64 offset, void *page)
+{
+    struct wal_file *f = (struct wal_file *)file;
+    return f->real->pMethods->xUnfetch(f->real, offset, page);
+}
+
+static const sqlite3_io_methods db_methods = {
+    .iVersion = 3,
+    .xClose = wal_close,
+    .xRead = wal_read,
+    .xWrite = wal_write,
+    .xTruncate = wal_truncate,
+    .xSync = wal_sync,
+    .xFileSize = wal_file_size,
+    .xLock = wal_lock,
+    .xUnlock = wal_unlock,
+    .xCheckReservedLock = wal_check_reserved_lock,
+    .xFileControl = wal_file_control,
+    .xSectorSize = wal_sector_size,
+    .xDeviceCharacteristics = wal_device_characteristics,
+    .xShmMap = db_shm_map,
+    .xShmLock = db_shm_lock,
+    .xShmBarrier = db_shm_barrier,
+    .xShmUnmap = db_shm_unmap,
+    .xFetch = db_fetch,
+    .xUnfetch = db_unfetch,
+};
+
 /* Version 1: SQLite asks a WAL file for none of the shared-memory or mapping methods. */
 static const sqlite3_io_methods wal_methods = {
     .iVersion = 1,
@@ -190,23 +280,25 @@ static const sqlite3_io_methods wal_methods = {
     .xDeviceCharacteristics = wal_device_characteristics,
 };
 
-/* A WAL file is wrapped; any other file (the database, a temporary one) is the default
- * VFS's own, in place. */
+/* The WAL and the database are wrapped; any other file (a temporary one, a rollback
+ * journal) is the default VFS's own, in place. */
 static int wal_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
                         int *out_flags)
 {
     (void)vfs;
-    if ((flags & SQLITE_OPEN_WAL) == 0) {
+    bool is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+    if (!is_wal && (flags & SQLITE_OPEN_MAIN_DB) == 0) {
         return default_vfs->xOpen(default_vfs, name, file, flags, out_flags);
     }
     struct wal_file *f = (struct wal_file *)file;
     memset(f, 0, sizeof(*f));
     f->real = (sqlite3_file *)(void *)(f + 1);
     f->fd = -1;
+    f->is_wal = is_wal;
     int rc = default_vfs->xOpen(default_vfs, name, f->real, flags, out_flags);
     /* On failure SQLite calls no method of the file: pMethods must stay NULL. */
-    f->base.pMethods = rc == SQLITE_OK ? &wal_methods : NULL;
-    if (rc == SQLITE_OK && name != NULL) {
+    f->base.pMethods = rc != SQLITE_OK ? NULL : is_wal ? &wal_methods : &db_methods;
+    if (rc == SQLITE_OK && is_wal && name != NULL) {
         f->fd = open(name, O_WRONLY | O_CLOEXEC); /* -1: writes go straight through */
     }
     return rc;
