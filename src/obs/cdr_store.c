@@ -47,8 +47,11 @@
  * default for 4 KiB pages, so that in a database shared with the [state] stores the CDR
  * writer checkpoints (its VFS copies runs of pages with one write each: obs/cdr_wal.h). */
 #define CDR_CHECKPOINT_BYTES    ((int64_t)2 << 20)
-/* The journal is emptied once the writer has caught up and it holds this much. */
-#define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)1 << 20)
+/* The journal is emptied once the writer has caught up and it holds this much; past it
+ * the writer stops lingering until it has caught up (under a steady load the queue is
+ * never empty after a lingered batch, and the journal grew without end). Half its first
+ * size: a steady load never makes it grow. */
+#define CDR_JOURNAL_TRUNCATE_AT ((uint64_t)CDR_JOURNAL_INITIAL / 2)
 
 /* A queue array that queue_grow replaced while the writer still read its batch there: the
  * writer frees it once the batch is written. */
@@ -743,8 +746,16 @@ static void wait_for_work(struct cdr_store *store)
     (void)pthread_cond_timedwait(&store->wake, &store->lock, &until);
 }
 
+/* True when the journal wants emptying: the writer catches up rather than lingers (after
+ * a failed batch the journal is kept for the next start: no use). */
+static bool is_journal_full(const struct cdr_store *store)
+{
+    return store->journal != NULL && !store->has_failed_batch &&
+           cdr_journal_bytes(store->journal) >= CDR_JOURNAL_TRUNCATE_AT;
+}
+
 /* Waits (under the lock) until a full batch is queued, CDR_LINGER_MS have passed, or a
- * stop or a flush wants the records now. */
+ * stop, a flush or the journal wants the records now. */
 static void linger(struct cdr_store *store)
 {
     struct timespec until;
@@ -756,7 +767,7 @@ static void linger(struct cdr_store *store)
     }
     int rc = 0;
     while (rc == 0 && store->queue_len > 0 && store->queue_len < CDR_BATCH && !store->is_stopping &&
-           store->flush_waiters == 0) {
+           store->flush_waiters == 0 && !is_journal_full(store)) {
         rc = pthread_cond_timedwait(&store->wake, &store->lock, &until);
     }
 }
@@ -791,8 +802,7 @@ static void *writer_main(void *arg)
         release_batch(store);
         /* Everything journaled is committed when the queue is empty and no batch failed. */
         store->has_failed_batch |= !is_written;
-        if (!store->has_failed_batch && store->queue_len == 0 && store->journal != NULL &&
-            cdr_journal_bytes(store->journal) >= CDR_JOURNAL_TRUNCATE_AT) {
+        if (store->queue_len == 0 && is_journal_full(store)) {
             journal_truncate(store);
         }
         store->written_seq += count;

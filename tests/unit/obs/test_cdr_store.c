@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "number/spend.h"
 #include "obs/cdr.h"
+#include "obs/cdr_journal.h"
 #include "obs/cdr_store.h"
 #include "support/unit.h"
 
@@ -565,6 +566,34 @@ static void test_cdr_store_upgrades_an_older_table(void **state)
     assert_int_equal(sqlite3_close(old), SQLITE_OK);
 }
 
+/*
+ * A steady load (a record a millisecond, more than the journal's first size in all): the
+ * queue is never empty after a lingered batch, yet the journal is emptied on the way
+ * (the writer catches up once it holds half its size) and never grows.
+ */
+static void test_cdr_store_journal_stays_small_under_a_steady_load(void **state)
+{
+    (void)state;
+    struct cdr_store *store = open_store(0);
+    unsigned count = (unsigned)(CDR_JOURNAL_INITIAL / sizeof(struct call_record)) + 200u;
+    for (unsigned i = 0; i < count; i++) {
+        struct call_record rec = record_of(i, 1795707001000000ull + i * 1000ull, false);
+        rec.state = CALLREC_STATE_COMPLETE;
+        cdr_store_submit(store, &rec);
+        (void)usleep(1000);
+    }
+    assert_true(cdr_store_flush(store, 10000));
+    char journal[160];
+    (void)snprintf(journal, sizeof(journal), "%s.cdrq", db_path);
+    struct stat st;
+    assert_int_equal(stat(journal, &st), 0);
+    assert_int_equal(st.st_size, CDR_JOURNAL_INITIAL);
+    struct cdr_store_stats stats;
+    cdr_store_stats_get(store, &stats);
+    assert_int_equal(stats.written, count);
+    cdr_store_close(store);
+}
+
 static void test_cdr_store_bad_arguments(void **state)
 {
     (void)state;
@@ -599,6 +628,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cdr_store_kill_in_the_linger_loses_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cdr_store_upgrades_an_older_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cdr_store_journal_stays_small_under_a_steady_load,
+                                        setup, teardown),
         cmocka_unit_test(test_cdr_store_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
