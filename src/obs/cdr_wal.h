@@ -10,11 +10,14 @@
  * What SQLite sees is unchanged: every other operation on the file (a read, a sync, its
  * size, a truncation, a lock, the wal-index, a write elsewhere than at the end of what is
  * gathered, closing it) first writes out what is gathered, so the file always reads as if
- * each write had gone straight to the kernel. A commit is in the kernel before SQLite publishes it
- * to readers (the wal-index is updated after the commit frame is written), so other connections and
- * processes never see a frame missing; a process killed before then loses an uncommitted
- * transaction, as without the gathering (the CDR journal keeps its records). At most
- * CDR_WAL_GATHER_MAX bytes are gathered; more are written out on the way.
+ * each write had gone straight to the kernel. A commit is in the kernel before SQLite
+ * publishes it to readers (the wal-index is updated after the commit frame is written),
+ * so other connections and processes never see a frame missing; a process killed before
+ * then loses an uncommitted transaction, as without the gathering (the CDR journal keeps
+ * its records). A checkpoint's pages are out before it records them as copied as long as
+ * it syncs the database, that is with synchronous NORMAL or FULL (the CDR store's is
+ * NORMAL); with OFF they would go out only at the next lock change. At most
+ * CDR_WAL_GATHER_MAX bytes are gathered for a file; more are written out on the way.
  *
  * Threads: any (SQLite serializes the calls on one connection's files).
  */
