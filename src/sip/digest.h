@@ -5,7 +5,8 @@
  *
  * Every output is lower-case hex, NUL-terminated, written into caller storage of at least
  * SIP_DIGEST_HEX_CAP bytes. Nothing is allocated by the callers' account except OpenSSL's
- * short-lived digest context. All functions are thread-safe (no shared state).
+ * short-lived digest context. All functions are thread-safe (the only shared state: the
+ * digests, fetched once).
  */
 #ifndef SW_SIP_DIGEST_H
 #define SW_SIP_DIGEST_H
