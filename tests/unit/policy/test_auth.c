@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "policy/auth.h"
 #include "sip/digest.h"
 #include "stage_fixture.h"
@@ -319,6 +320,50 @@ static void test_auth_outside_permit_answers_alike(void **state)
     fixture_fini(&f);
 }
 
+/*
+ * The stage finds accounts through its own index of the user names (#13): with many
+ * accounts, each authenticates as itself (its file index), a name that is none of
+ * them, or only a prefix of one, is an unknown account.
+ */
+static void test_auth_finds_each_of_many_accounts(void **state)
+{
+    (void)state;
+
+    enum { ACCOUNTS = 40 };
+
+    static char text[8192];
+    struct sw_buf b;
+    sw_buf_init(&b, text, sizeof(text));
+    sw_buf_str(&b, "[pbx]\naddress = udp:10.0.0.5:5060\n"
+                   "[auth]\nrealm = example.test\nalgorithms = MD5\n");
+    for (unsigned i = 0; i < ACCOUNTS; i++) {
+        sw_buf_fmt(&b, "[%u]\ntype = account\nsecret = Str0ng-%u-xQ7v-long\n", 2000 + i, 2000 + i);
+    }
+    assert_false(b.is_overflow);
+    struct fixture f;
+    fixture_init(&f, &auth_stage, text);
+    char nonce[128];
+    for (unsigned i = 0; i < ACCOUNTS; i++) {
+        char user[16];
+        char password[64];
+        (void)snprintf(user, sizeof(user), "%u", 2000 + i);
+        (void)snprintf(password, sizeof(password), "Str0ng-%u-xQ7v-long", 2000 + i);
+        challenge(&f, PHONE, nonce, sizeof(nonce));
+        struct creds c = { .user = user, .password = password };
+        assert_int_equal(answer(&f, nonce, &c).action, VERDICT_CONTINUE);
+        assert_true(f.ctx.is_authenticated);
+        assert_int_equal(f.ctx.account, i);
+    }
+    static const char *const unknown[] = { "2040", "200", "20000", "" };
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        challenge(&f, PHONE, nonce, sizeof(nonce));
+        struct creds c = { .user = unknown[i], .password = "Str0ng-2000-xQ7v-long" };
+        assert_int_equal(answer(&f, nonce, &c).status, 403);
+        assert_true(has_event(&f, EV_INVALID_ACCOUNT_ID, NULL));
+    }
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +376,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_failed_credentials_get_403, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_outside_permit_answers_alike, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_finds_each_of_many_accounts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
