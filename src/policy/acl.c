@@ -3,17 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "config/config.h"
 #include "sip/msg.h"
 
 #define ACL_NO_MATCH 255
 
 /* The most specific range of `ranges` that contains `ip`, kept in *best when longer. */
-static void best_match(const struct cfg_cidrs *ranges, const struct sw_ip *ip, bool is_permit,
-                       struct sw_cidr *best, bool *best_is_permit)
+static void best_match_in(const struct sw_cidr *ranges, size_t count, const struct sw_ip *ip,
+                          bool is_permit, struct sw_cidr *best, bool *best_is_permit)
 {
-    for (size_t i = 0; i < ranges->count; i++) {
-        const struct sw_cidr *r = &ranges->items[i];
+    for (size_t i = 0; i < count; i++) {
+        const struct sw_cidr *r = &ranges[i];
         if (!sw_cidr_contains(r, ip)) {
             continue;
         }
@@ -25,6 +26,24 @@ static void best_match(const struct cfg_cidrs *ranges, const struct sw_ip *ip, b
             *best_is_permit = is_permit;
         }
     }
+}
+
+static void best_match(const struct cfg_cidrs *ranges, const struct sw_ip *ip, bool is_permit,
+                       struct sw_cidr *best, bool *best_is_permit)
+{
+    best_match_in(ranges->items, ranges->count, ip, is_permit, best, best_is_permit);
+}
+
+static bool decide(const struct cfg *cfg, const struct sw_cidr *best, bool is_permit,
+                   struct sw_cidr *rule)
+{
+    if (rule != NULL) {
+        *rule = *best;
+    }
+    if (best->prefix_len == ACL_NO_MATCH) {
+        return cfg->acl.permit.count == 0; /* a list with permits denies everything else */
+    }
+    return is_permit;
 }
 
 bool acl_source_is_allowed(const struct cfg *cfg, const struct sw_ip *ip, struct sw_cidr *rule)
@@ -44,13 +63,7 @@ bool acl_source_is_allowed(const struct cfg *cfg, const struct sw_ip *ip, struct
     for (size_t i = 0; i < cfg->trunk_count; i++) {
         best_match(&cfg->trunks[i].deny, ip, false, &best, &is_permit);
     }
-    if (rule != NULL) {
-        *rule = best;
-    }
-    if (best.prefix_len == ACL_NO_MATCH) {
-        return cfg->acl.permit.count == 0; /* a list with permits denies everything else */
-    }
-    return is_permit;
+    return decide(cfg, &best, is_permit, rule);
 }
 
 bool acl_account_permits(const struct cfg_account *account, const struct sw_ip *ip)
@@ -106,17 +119,92 @@ size_t acl_gate_deny_ranges(const struct cfg *cfg, struct sw_cidr *out, size_t c
     return count;
 }
 
-static int acl_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
+/*
+ * The ranges acl_source_is_allowed() walks, in its order, in two arrays: it visited every
+ * account's (mostly empty) lists per request, a fifth of the stages' cost of a
+ * registration with a hundred accounts (callgrind, #13).
+ */
+struct acl_state {
+    const struct cfg *cfg;
+    struct sw_cidr *permits;
+    size_t permit_count;
+    struct sw_cidr *denies;
+    size_t deny_count;
+};
+
+static void append(struct sw_cidr *out, size_t *count, const struct cfg_cidrs *ranges)
 {
-    (void)cfg;
-    (void)diag;
-    *state = NULL; /* the rules are the configuration's own lists */
-    return 0;
+    if (ranges->count > 0) {
+        memcpy(out + *count, ranges->items, ranges->count * sizeof(*out));
+        *count += ranges->count;
+    }
+}
+
+static void flatten(struct acl_state *s, const struct cfg *cfg)
+{
+    append(s->permits, &s->permit_count, &cfg->acl.permit);
+    append(s->permits, &s->permit_count, &cfg->pbx.permit);
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        append(s->permits, &s->permit_count, &cfg->trunks[i].permit);
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        append(s->permits, &s->permit_count, &cfg->accounts[i].permit);
+    }
+    append(s->denies, &s->deny_count, &cfg->acl.deny);
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        append(s->denies, &s->deny_count, &cfg->trunks[i].deny);
+    }
 }
 
 static void acl_fini(void *state)
 {
-    (void)state;
+    struct acl_state *s = state;
+    if (s != NULL) {
+        sw_free(s->permits);
+        sw_free(s->denies);
+        sw_free(s);
+    }
+}
+
+static int acl_init(void **state, const struct cfg *cfg, struct sw_diag *diag)
+{
+    size_t permits = cfg->acl.permit.count + cfg->pbx.permit.count;
+    size_t denies = cfg->acl.deny.count;
+    for (size_t i = 0; i < cfg->trunk_count; i++) {
+        permits += cfg->trunks[i].permit.count;
+        denies += cfg->trunks[i].deny.count;
+    }
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        permits += cfg->accounts[i].permit.count;
+    }
+    struct acl_state *s = sw_calloc(1, sizeof(*s));
+    if (s != NULL) {
+        s->permits = sw_calloc(permits + 1, sizeof(*s->permits));
+        s->denies = sw_calloc(denies + 1, sizeof(*s->denies));
+    }
+    if (s == NULL || s->permits == NULL || s->denies == NULL) {
+        acl_fini(s);
+        sw_diag_add(diag, DIAG_ERROR, NULL, 0, "acl", "out of memory");
+        return -1;
+    }
+    s->cfg = cfg;
+    flatten(s, cfg);
+    *state = s;
+    return 0;
+}
+
+/* acl_source_is_allowed() over the flattened ranges of the stage's configuration. */
+static bool source_is_allowed(const struct acl_state *s, const struct cfg *cfg,
+                              const struct sw_ip *ip, struct sw_cidr *rule)
+{
+    if (s == NULL || cfg != s->cfg) {
+        return acl_source_is_allowed(cfg, ip, rule);
+    }
+    struct sw_cidr best = { .prefix_len = ACL_NO_MATCH };
+    bool is_permit = false;
+    best_match_in(s->permits, s->permit_count, ip, true, &best, &is_permit);
+    best_match_in(s->denies, s->deny_count, ip, false, &best, &is_permit);
+    return decide(cfg, &best, is_permit, rule);
 }
 
 static struct verdict deny(struct stage_ctx *ctx, const struct sw_cidr *rule, const char *why)
@@ -146,9 +234,8 @@ static struct verdict deny(struct stage_ctx *ctx, const struct sw_cidr *rule, co
 
 static struct verdict acl_check(void *state, struct stage_ctx *ctx)
 {
-    (void)state;
     struct sw_cidr rule;
-    if (!acl_source_is_allowed(ctx->cfg, &ctx->src_ip, &rule)) {
+    if (!source_is_allowed(state, ctx->cfg, &ctx->src_ip, &rule)) {
         return deny(ctx, &rule, "source denied");
     }
     bool is_proven = ctx->side == SIDE_ACCOUNT || ctx->is_authenticated;

@@ -1,3 +1,7 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
 #include "policy/acl.h"
 #include "stage_fixture.h"
 
@@ -141,6 +145,50 @@ static void test_acl_gate_gets_only_absolute_denies(void **state)
     fixture_fini(&f);
 }
 
+/*
+ * The stage walks the ranges of every list flattened into two arrays (#13): it decides as
+ * acl_source_is_allowed() does over the configuration's own lists, rule included, with
+ * ranges spread over [acl], the PBX, trunks and many accounts.
+ */
+static void test_acl_stage_agrees_with_the_lists(void **state)
+{
+    (void)state;
+    static char text[8192];
+    struct sw_buf b;
+    sw_buf_init(&b, text, sizeof(text));
+    sw_buf_str(&b, base);
+    sw_buf_str(&b, "[acl]\npermit = 198.51.100.0/24\ndeny = 198.51.100.128/25, 10.0.0.0/8\n");
+    for (unsigned i = 0; i < 30; i++) {
+        sw_buf_fmt(&b, "[%u]\ntype = account\nsecret = Str0ng-%u-xQ7v-long\n", 3000 + i, 3000 + i);
+        if (i % 3 == 0) {
+            sw_buf_fmt(&b, "permit = 10.%u.0.0/16\n", 100 + i);
+        }
+    }
+    assert_false(b.is_overflow);
+    struct fixture f;
+    fixture_init(&f, &acl_stage, text);
+    static const char *const sources[] = {
+        "198.51.100.7", "198.51.100.200", "10.0.0.5",    "10.0.0.6",   "10.20.1.1",
+        "10.20.30.1",   "10.103.4.5",     "10.104.4.5",  "10.127.0.1", "203.0.113.10",
+        "203.0.113.66", "192.0.2.99",     "2001:db8::1",
+    };
+    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+        struct sw_ip ip;
+        assert_true(sw_ip_parse(sv_from_cstr(sources[i]), &ip));
+        struct sw_cidr rule;
+        bool is_allowed = acl_source_is_allowed(f.cfg, &ip, &rule);
+        f.event_count = 0;
+        struct verdict v = fixture_run(&f, sources[i], 0, options_req);
+        assert_int_equal(v.action, is_allowed ? VERDICT_CONTINUE : VERDICT_DROP);
+        if (!is_allowed && rule.prefix_len != 255) {
+            char range[64];
+            sw_cidr_format(&rule, range, sizeof(range));
+            assert_non_null(strstr(f.events[0].detail, range));
+        }
+    }
+    fixture_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_acl_deny_reply_403_but_never_to_ack),
         cmocka_unit_test(test_acl_account_lists_apply_once_proven),
         cmocka_unit_test(test_acl_gate_gets_only_absolute_denies),
+        cmocka_unit_test(test_acl_stage_agrees_with_the_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
