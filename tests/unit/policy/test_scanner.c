@@ -4,7 +4,7 @@
 static const char conf[] = "[pbx]\naddress = udp:10.0.0.5:5060\n"
                            "[provider]\ntype = trunk\nprovider = udp:203.0.113.10:5060\n"
                            "[1001]\ntype = account\nsecret = Str0ng-1001-xQ7v-long\n"
-                           "[scanner]\nuser_agents = EvilDialer\nmax_distinct_users = 5\n"
+                           "[scanner]\nuser_agents = EvilDialer, 9x-Dial\nmax_distinct_users = 5\n"
                            "window = 60\n";
 
 static char request[2048];
@@ -48,6 +48,11 @@ static void test_scanner_signatures(void **state)
         { "OPTIONS", clean_from, "User-Agent: sundayddr\r\n", "1 OPTIONS", true },
         { "OPTIONS", clean_from, "User-Agent: sipcli/v1.8\r\n", "1 OPTIONS", true },
         { "OPTIONS", clean_from, "User-Agent: my evildialer 2\r\n", "1 OPTIONS", true },
+        /* Substrings anywhere, in any case, after near misses; first bytes not letters. */
+        { "OPTIONS", clean_from, "User-Agent: evil evilDIALER\r\n", "1 OPTIONS", true },
+        { "OPTIONS", clean_from, "User-Agent: 9x-dia 99x-DIAL\r\n", "1 OPTIONS", true },
+        { "OPTIONS", clean_from, "User-Agent: 9x-dia 9y-dial evildiale\r\n", "1 OPTIONS", false },
+        { "OPTIONS", clean_from, "User-Agent: Sipvicious\r\n", "1 OPTIONS", true },
         { "OPTIONS", clean_from, "User-Agent: baresip v1.0.0 (x86_64/linux)\r\n", "1 OPTIONS",
           false },
         { "OPTIONS", clean_from, "", "1 OPTIONS", false },
@@ -108,6 +113,9 @@ static void test_scanner_tag_shapes(void **state)
     assert_false(scanner_tag_is_sipvicious(SV("")));
     assert_true(scanner_user_agent_is_known(SV("FRIENDLY-SCANNER")));
     assert_false(scanner_user_agent_is_known(SV("Asterisk PBX 20.1")));
+    assert_true(scanner_user_agent_is_known(SV("x IwAr")));
+    assert_false(scanner_user_agent_is_known(SV("iwa sivu sipsca-n")));
+    assert_true(scanner_user_agent_is_known(SV("iwa sivu sip-scaN")));
 }
 
 static void test_scanner_distinct_users_within_window(void **state)
