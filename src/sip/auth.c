@@ -12,13 +12,13 @@ static int auth_fail(struct sip_err *err, struct sv in, const char *at, const ch
 }
 
 struct auth_field {
-    const char *name;
+    struct sv name;
     size_t offset; /* of the struct sv in struct sip_auth */
 };
 
-#define F(field)                                 \
-    {                                            \
-#field, offsetof(struct sip_auth, field) \
+#define F(field)                                                                       \
+    {                                                                                  \
+        { .ptr = #field, .len = sizeof(#field) - 1 }, offsetof(struct sip_auth, field) \
     }
 
 static const struct auth_field fields[] = {
@@ -26,11 +26,12 @@ static const struct auth_field fields[] = {
     F(opaque),   F(qop),   F(nc),    F(stale), F(domain),   F(userhash),
 };
 
-/* The slot of a known parameter, or NULL. */
+/* The slot of a known parameter, or NULL. The lengths are compared first: most names
+ * differ in length, and a credentials header has ten parameters (callgrind, #13). */
 static struct sv *auth_slot(struct sip_auth *out, struct sv name)
 {
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (sv_eq_nocase(name, sv_from_cstr(fields[i].name))) {
+        if (fields[i].name.len == name.len && sv_eq_nocase(name, fields[i].name)) {
             return (struct sv *)(void *)((char *)out + fields[i].offset);
         }
     }
