@@ -161,6 +161,11 @@ static void test_seclog_neutralize(void **state)
         { "x\",RemoteAddress=\"IPV4/UDP/10.0.0.1/5060", 40,
           "x%22,RemoteAddress=%22IPV4/UDP/10.0.0.1/5060" },
         { "", 0, "" },
+        /* Plain runs between, before and after encoded bytes; a NUL after one. */
+        { "\"\"ab%%c\\", 8, "%22%22ab%25%25c%5C" },
+        { "\nx", 2, "%0Ax" },
+        { "\0abc", 4, "" },
+        { "ab\"\0cd", 5, "ab%22" },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
