@@ -14,33 +14,6 @@ void sw_buf_init(struct sw_buf *buf, char *storage, size_t cap)
     buf->is_overflow = false;
 }
 
-void sw_buf_put(struct sw_buf *buf, const void *data, size_t len)
-{
-    if (buf->is_overflow || len > buf->cap - buf->len) {
-        buf->is_overflow = true;
-        return;
-    }
-    if (len > 0) {
-        memcpy(buf->ptr + buf->len, data, len);
-    }
-    buf->len += len;
-}
-
-void sw_buf_sv(struct sw_buf *buf, struct sv s)
-{
-    sw_buf_put(buf, s.ptr, s.len);
-}
-
-void sw_buf_str(struct sw_buf *buf, const char *s)
-{
-    sw_buf_put(buf, s, strlen(s));
-}
-
-void sw_buf_char(struct sw_buf *buf, char c)
-{
-    sw_buf_put(buf, &c, 1);
-}
-
 void sw_buf_u64(struct sw_buf *buf, uint64_t value)
 {
     char digits[20];

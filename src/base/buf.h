@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/sv.h"
 
@@ -23,11 +24,42 @@ struct sw_buf {
 /* Starts an empty buffer over `storage` of `cap` bytes. */
 void sw_buf_init(struct sw_buf *buf, char *storage, size_t cap);
 
-/* Appends bytes; on overflow nothing is written and is_overflow is set. */
-void sw_buf_put(struct sw_buf *buf, const void *data, size_t len);
-void sw_buf_sv(struct sw_buf *buf, struct sv s);
-void sw_buf_str(struct sw_buf *buf, const char *s);
-void sw_buf_char(struct sw_buf *buf, char c);
+/*
+ * Appends bytes; on overflow nothing is written and is_overflow is set. Inline: the
+ * message builders and the security log call these a few hundred times per relayed
+ * registration, mostly with constant lengths that then need no call at all (#13).
+ */
+static inline void sw_buf_put(struct sw_buf *buf, const void *data, size_t len)
+{
+    if (buf->is_overflow || len > buf->cap - buf->len) {
+        buf->is_overflow = true;
+        return;
+    }
+    if (len > 0) {
+        memcpy(buf->ptr + buf->len, data, len);
+    }
+    buf->len += len;
+}
+
+static inline void sw_buf_sv(struct sw_buf *buf, struct sv s)
+{
+    sw_buf_put(buf, s.ptr, s.len);
+}
+
+static inline void sw_buf_str(struct sw_buf *buf, const char *s)
+{
+    sw_buf_put(buf, s, strlen(s));
+}
+
+static inline void sw_buf_char(struct sw_buf *buf, char c)
+{
+    if (buf->is_overflow || buf->len == buf->cap) {
+        buf->is_overflow = true;
+        return;
+    }
+    buf->ptr[buf->len++] = c;
+}
+
 void sw_buf_u64(struct sw_buf *buf, uint64_t value);
 void sw_buf_fmt(struct sw_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
