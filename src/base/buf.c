@@ -55,19 +55,6 @@ static size_t simple_conversion(const char *spec, enum conv_size *size)
     return is_integer || is_other ? n + 1 : 0;
 }
 
-static bool is_simple_format(const char *fmt)
-{
-    enum conv_size size;
-    for (const char *p = strchr(fmt, '%'); p != NULL; p = strchr(p, '%')) {
-        size_t n = simple_conversion(p + 1, &size);
-        if (n == 0) {
-            return false;
-        }
-        p += 1 + n;
-    }
-    return true;
-}
-
 static void put_signed(struct sw_buf *buf, long long value)
 {
     if (value < 0) {
@@ -144,7 +131,12 @@ static void put_conversion(struct sw_buf *buf, const char *spec, size_t n, enum 
     }
 }
 
-static void fmt_simple(struct sw_buf *buf, const char *fmt, va_list *ap)
+/*
+ * The format into `buf` while its conversions are ones this file handles; false at the
+ * first other one, with `buf` part-written (the caller starts again with vsnprintf). One
+ * pass: a check of the whole format first cost as much again (callgrind, #13).
+ */
+static bool fmt_simple(struct sw_buf *buf, const char *fmt, va_list *ap)
 {
     const char *p = fmt;
     for (;;) {
@@ -152,10 +144,13 @@ static void fmt_simple(struct sw_buf *buf, const char *fmt, va_list *ap)
         size_t literal = pct != NULL ? (size_t)(pct - p) : strlen(p);
         sw_buf_put(buf, p, literal);
         if (pct == NULL) {
-            return;
+            return true;
         }
         enum conv_size size;
         size_t n = simple_conversion(pct + 1, &size);
+        if (n == 0) {
+            return false;
+        }
         put_conversion(buf, pct + 1, n, size, ap);
         p = pct + 1 + n;
     }
@@ -167,11 +162,11 @@ void sw_buf_vfmt(struct sw_buf *buf, const char *fmt, va_list ap)
         return;
     }
     size_t start = buf->len;
-    if (is_simple_format(fmt)) {
-        va_list args;
-        va_copy(args, ap);
-        fmt_simple(buf, fmt, &args);
-        va_end(args);
+    va_list args;
+    va_copy(args, ap);
+    bool is_simple = fmt_simple(buf, fmt, &args);
+    va_end(args);
+    if (is_simple) {
         /* Like vsnprintf: the text is followed by a NUL inside the buffer, and a text
          * that does not fit leaves nothing behind. */
         if (buf->is_overflow || buf->len == buf->cap) {
@@ -182,6 +177,8 @@ void sw_buf_vfmt(struct sw_buf *buf, const char *fmt, va_list ap)
         buf->ptr[buf->len] = '\0';
         return;
     }
+    buf->len = start;
+    buf->is_overflow = false;
     size_t room = buf->cap - buf->len;
     int written = vsnprintf(buf->ptr + buf->len, room, fmt, ap);
     if (written < 0 || (size_t)written >= room) {
@@ -205,14 +202,14 @@ int sw_snprintf(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (cap > 0 && is_simple_format(fmt)) {
+    if (cap > 0) {
         struct sw_buf buf;
         sw_buf_init(&buf, out, cap);
         va_list args;
         va_copy(args, ap);
-        fmt_simple(&buf, fmt, &args);
+        bool is_simple = fmt_simple(&buf, fmt, &args);
         va_end(args);
-        if (!buf.is_overflow && buf.len < cap) {
+        if (is_simple && !buf.is_overflow && buf.len < cap) {
             out[buf.len] = '\0';
             va_end(ap);
             return (int)buf.len;

@@ -76,6 +76,14 @@ static void test_buf_fmt_reads_as_printf_beyond_the_fast_path(void **state)
     assert_string_equal(storage, "<>");
     /* Left to vsnprintf: widths, flags, hex, floating point. */
     EXPECT_AS_SNPRINTF("%05u %-4s| %x %02X %.2f", 42u, "ab", 255u, 10u, 2.5);
+    /* The fast path meets the first conversion it does not do after some it did. */
+    EXPECT_AS_SNPRINTF("%s=%u %.*s|%05u %s", "cseq", 7u, 2, "abc", 42u, "tail");
+    EXPECT_AS_SNPRINTF("tag=%.16s;%d", "0123456789abcdef-cut", -3);
+    sw_buf_init(&buf, storage, sizeof(storage));
+    sw_buf_str(&buf, "ab");
+    sw_buf_fmt(&buf, "%s%.3s", "0123456789abc", "xyz"); /* does not fit, nor would it */
+    assert_true(buf.is_overflow);
+    assert_int_equal(buf.len, 2);
 }
 
 /* A text that does not fit (its NUL included) leaves nothing behind, either way. */
@@ -122,6 +130,17 @@ static void test_sw_snprintf_is_snprintf(void **state)
     char out[16];
     assert_int_equal(sw_snprintf(out, sizeof(out), "%04u", 7u), 4); /* beyond the fast path */
     assert_string_equal(out, "0007");
+    /* Past the fast path after some of it, cut at every length. */
+    for (size_t cap = 0; cap <= 20; cap++) {
+        char ours[32];
+        char theirs[32];
+        memset(ours, 'x', sizeof(ours));
+        memset(theirs, 'x', sizeof(theirs));
+        int ours_n = sw_snprintf(ours, cap, "%s=%u;%03u", "cseq", 12u, 7u);
+        int theirs_n = snprintf(theirs, cap, "%s=%u;%03u", "cseq", 12u, 7u);
+        assert_int_equal(ours_n, theirs_n);
+        assert_memory_equal(ours, theirs, sizeof(ours));
+    }
 }
 
 int main(void)
