@@ -60,3 +60,10 @@ void sw_event_emit(const struct event_sink *sink, const struct sw_event *event)
         sink->emit(sink->ctx, event);
     }
 }
+
+void sw_event_flush(const struct event_sink *sink)
+{
+    if (sink != NULL && sink->flush != NULL) {
+        sink->flush(sink->ctx);
+    }
+}

@@ -83,10 +83,14 @@ struct sw_event {
 };
 
 typedef void event_emit_fn(void *ctx, const struct sw_event *event);
+typedef void event_flush_fn(void *ctx);
 
 struct event_sink {
     event_emit_fn *emit; /* NULL = discard */
     void *ctx;
+    /* Writes out what `emit` held back, if it holds any (NULL: it never does). An event
+     * queue calls it after each batch it delivered. */
+    event_flush_fn *flush;
 };
 
 /* Asterisk's SecurityEvent name of `kind` (e.g. "FailedACL"). */
@@ -106,6 +110,9 @@ void sw_event_set(char *field, size_t cap, struct sv value);
 
 /* Delivers to the sink (no-op when the sink or its emit is NULL). */
 void sw_event_emit(const struct event_sink *sink, const struct sw_event *event);
+
+/* Calls the sink's flush, if it has one; NULL is a no-op. */
+void sw_event_flush(const struct event_sink *sink);
 
 #define SW_EVENT_SET(event, field, value) \
     sw_event_set((event)->field, sizeof((event)->field), value)

@@ -290,6 +290,10 @@ static size_t drain_all(struct evq *queue)
     for (unsigned i = 0; i < queue->producer_count; i++) {
         n += drain_telemetry(queue, &queue->rings[i]);
     }
+    /* A batch is delivered: the sinks that hold lines back write them now, in one go. */
+    for (size_t i = 0; n > 0 && i < queue->sink_count; i++) {
+        sw_event_flush(&queue->sinks[i]);
+    }
     return n;
 }
 

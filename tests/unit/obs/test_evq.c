@@ -144,6 +144,55 @@ static void test_evq_delivers_in_order(void **state)
     evq_free(q);
 }
 
+/* A sink that holds what it gets until its flush. */
+struct holder {
+    size_t held;
+    size_t flushed;
+    size_t flushes;
+};
+
+static void holder_emit(void *ctx, const struct sw_event *event)
+{
+    (void)event;
+    struct holder *h = ctx;
+    h->held++;
+}
+
+static void holder_flush(void *ctx)
+{
+    struct holder *h = ctx;
+    h->flushed += h->held;
+    h->held = 0;
+    h->flushes++;
+}
+
+/* After each batch it delivers the consumer flushes the sinks (#13: the security log
+ * writes a batch's lines at once), and only when it delivered something. */
+static void test_evq_flushes_sinks_after_a_batch(void **state)
+{
+    (void)state;
+    struct evq *q = queue_new(1, 0, 0);
+    struct holder h = { 0 };
+    struct event_sink held = { .emit = holder_emit, .ctx = &h, .flush = holder_flush };
+    assert_int_equal(evq_add_sink(q, &held), 0);
+    assert_int_equal(evq_start(q), 0);
+    usleep(30 * 1000); /* a few idle drains: nothing delivered, nothing flushed */
+    assert_int_equal(h.flushes, 0);
+    struct evq_producer producer = { .queue = q, .index = 0 };
+    struct event_sink sink = { .emit = evq_producer_emit, .ctx = &producer };
+    for (uint32_t i = 1; i <= 1000; i++) {
+        struct sw_event ev = event_seq(0, i, EV_FAILED_ACL);
+        sw_event_emit(&sink, &ev);
+    }
+    assert_true(evq_wait_idle(q, 5000));
+    evq_stop(q); /* joins the consumer: its last flush is done */
+    assert_int_equal(rec.count, 1000);
+    assert_int_equal(h.flushed, 1000);
+    assert_int_equal(h.held, 0);
+    assert_true(h.flushes >= 1 && h.flushes <= 1000);
+    evq_free(q);
+}
+
 /* A full ring drops the oldest: with no consumer, 48 pushes into 16 slots keep the last 16. */
 static void test_evq_full_ring_drops_oldest(void **state)
 {
@@ -260,6 +309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evq_delivers_in_order),
+        cmocka_unit_test(test_evq_flushes_sinks_after_a_batch),
         cmocka_unit_test(test_evq_wakes_consumer_at_fill_mark),
         cmocka_unit_test(test_evq_quiet_consumer_sleeps_until_an_event),
         cmocka_unit_test(test_evq_full_ring_drops_oldest),
