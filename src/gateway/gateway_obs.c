@@ -250,7 +250,8 @@ static void seclog_sink(void *ctx, const struct sw_event *ev)
     if (ev->kind == EV_CALL_STARTED || ev->kind == EV_CALL_ANSWERED || ev->kind == EV_CALL_ENDED) {
         return;
     }
-    seclog_emit(ctx, ev);
+    /* Held until the queue's batch is delivered (seclog_flush): one write(2) per batch. */
+    seclog_emit_held(ctx, ev);
 }
 
 /* The admin API's recent security events: call progress is not one. */
@@ -811,8 +812,8 @@ static int add_queue(struct gw_obs *obs, unsigned workers)
     obs->minute = minute_counts_new(2);
     rc = rc == 0 && obs->minute == NULL ? -ENOMEM : rc;
     const struct event_sink sinks[] = {
-        { .emit = seclog_sink, .ctx = obs->file_log },
-        { .emit = seclog_sink, .ctx = obs->sys_log },
+        { .emit = seclog_sink, .ctx = obs->file_log, .flush = seclog_flush },
+        { .emit = seclog_sink, .ctx = obs->sys_log, .flush = seclog_flush },
         { .emit = metrics_events_emit, .ctx = &obs->metric_events },
         { .emit = recent_sink, .ctx = obs->recent_events },
         { .emit = minute_sink, .ctx = obs->minute },

@@ -29,6 +29,9 @@ struct seclog {
     _Atomic uint64_t lines;
     _Atomic uint64_t write_errors;
     _Atomic uint64_t reopens;
+    size_t held_len;   /* bytes of whole lines in held, not written yet */
+    size_t held_lines; /* how many lines */
+    char held[SECLOG_HELD_MAX];
 };
 
 static const char hex_digits[] = "0123456789ABCDEF";
@@ -397,6 +400,7 @@ void seclog_close(struct seclog *log)
     if (log == NULL) {
         return;
     }
+    seclog_flush(log);
     if (log->fd >= 0) {
         /* Appends only: nothing is buffered, so a failing close loses nothing. */
         (void)close(log->fd);
@@ -434,27 +438,41 @@ static void reopen_now(struct seclog *log)
     atomic_fetch_add_explicit(&log->reopens, 1, memory_order_relaxed);
 }
 
-int seclog_write(struct seclog *log, const struct sw_event *event)
+/* The line of `event` into `buf` (SECLOG_LINE_MAX bytes); the log's own form. */
+static int format_line(struct seclog *log, const struct sw_event *event, struct sw_buf *buf)
 {
-    if (log->dest == SECLOG_DEST_FILE && atomic_exchange(&log->is_reopen_wanted, false)) {
+    seclog_format(event, log->format, log->service, log->pid, log->dest == SECLOG_DEST_FILE, buf);
+    return buf->is_overflow ? -SW_ETOOBIG : 0;
+}
+
+/* Appends whole lines to the file, reopened first when asked; counts them. */
+static int write_lines(struct seclog *log, const char *text, size_t len, size_t lines)
+{
+    if (atomic_exchange(&log->is_reopen_wanted, false)) {
         reopen_now(log);
     }
+    /* Whole lines per write(2), so that lines never interleave; a short write is completed. */
+    int err = sw_write_all(log->fd, text, len, SECLOG_WRITE_ATTEMPTS);
+    atomic_fetch_add_explicit(err == 0 ? &log->lines : &log->write_errors, lines,
+                              memory_order_relaxed);
+    return err;
+}
+
+int seclog_write(struct seclog *log, const struct sw_event *event)
+{
     char storage[SECLOG_LINE_MAX];
     struct sw_buf buf;
     sw_buf_init(&buf, storage, sizeof(storage));
-    bool is_file = log->dest == SECLOG_DEST_FILE;
-    seclog_format(event, log->format, log->service, log->pid, is_file, &buf);
-    int err = buf.is_overflow ? -SW_ETOOBIG : 0;
-    if (err == 0 && is_file) {
-        /* One write(2) per line so that lines never interleave; a short write is completed. */
-        err = sw_write_all(log->fd, buf.ptr, buf.len, SECLOG_WRITE_ATTEMPTS);
-    } else if (err == 0) {
-        syslog(LOG_NOTICE, "%.*s", (int)(buf.len - 1), buf.ptr);
-    }
+    int err = format_line(log, event, &buf);
     if (err != 0) {
         atomic_fetch_add_explicit(&log->write_errors, 1, memory_order_relaxed);
         return err;
     }
+    if (log->dest == SECLOG_DEST_FILE) {
+        seclog_flush(log); /* the held lines came first */
+        return write_lines(log, buf.ptr, buf.len, 1);
+    }
+    syslog(LOG_NOTICE, "%.*s", (int)(buf.len - 1), buf.ptr);
     atomic_fetch_add_explicit(&log->lines, 1, memory_order_relaxed);
     return 0;
 }
@@ -463,6 +481,38 @@ void seclog_emit(void *ctx, const struct sw_event *event)
 {
     /* Errors are counted in the stats; the consumer must not stop for one line. */
     (void)seclog_write(ctx, event);
+}
+
+void seclog_emit_held(void *ctx, const struct sw_event *event)
+{
+    struct seclog *log = ctx;
+    if (log->dest != SECLOG_DEST_FILE) {
+        (void)seclog_write(log, event);
+        return;
+    }
+    if (SECLOG_HELD_MAX - log->held_len < SECLOG_LINE_MAX) {
+        seclog_flush(log); /* a line may need all of SECLOG_LINE_MAX */
+    }
+    struct sw_buf buf;
+    sw_buf_init(&buf, log->held + log->held_len, SECLOG_LINE_MAX);
+    if (format_line(log, event, &buf) != 0) {
+        atomic_fetch_add_explicit(&log->write_errors, 1, memory_order_relaxed);
+        return;
+    }
+    log->held_len += buf.len;
+    log->held_lines++;
+}
+
+void seclog_flush(void *ctx)
+{
+    struct seclog *log = ctx;
+    if (log->held_len == 0) {
+        return;
+    }
+    /* Errors are counted in the stats, as seclog_emit's. */
+    (void)write_lines(log, log->held, log->held_len, log->held_lines);
+    log->held_len = 0;
+    log->held_lines = 0;
 }
 
 void seclog_stats_get(const struct seclog *log, struct seclog_stats *out)
