@@ -14,8 +14,9 @@
 #include "base/hash.h"
 #include "base/settab.h"
 
-#define NONCE_LOCKS 16
-#define NONCE_MACS  8 /* keyed HMAC contexts; more than the workers that use them at once */
+#define NONCE_LOCKS        16
+#define NONCE_MACS         8  /* keyed HMAC contexts; more than the workers that use them at once */
+#define NONCE_ISSUED_SHARE 16 /* one issued nonce remembered per this many counts kept */
 
 struct nc_slot {
     uint64_t nonce_hash; /* 0 = empty */
@@ -42,13 +43,30 @@ struct nonce_macs {
     struct nonce_mac set[NONCE_MACS];
 };
 
+/*
+ * A nonce this keeper made, remembered so that its answer is checked without the two
+ * HMACs that decode it: a registration's answer echoes the nonce of the challenge made
+ * just before, and those HMACs were a fifth of a registration's instructions (callgrind,
+ * #13). Only an exact match of the whole nonce, address and realm is taken; anything
+ * else (forged, evicted, another address) is decoded as before, so the answer is the
+ * same either way. The tag's first bytes pick the slot: they are HMAC output.
+ */
+struct issued_slot {
+    bool is_used;
+    uint8_t raw[32]; /* tag || hidden, as sent */
+    uint8_t src[16];
+    uint64_t realm_hash;
+    int64_t issued_s;
+};
+
 struct nonce_keeper {
     uint8_t mac_key[32];
     uint8_t hide_key[32];
     struct nonce_macs *macs;
     atomic_uint_fast64_t counter;
     uint32_t lifetime_s;
-    struct settab slots; /* of struct nc_slot, direct-mapped (one way) */
+    struct settab slots;   /* of struct nc_slot, direct-mapped (one way) */
+    struct settab *issued; /* of struct issued_slot, direct-mapped; a pointer: see macs */
 };
 
 /* Derives the two keys from a fresh random master; false when no randomness. */
@@ -153,8 +171,13 @@ struct nonce_keeper *nonce_keeper_new(uint32_t lifetime_s, size_t replay_slots)
     }
     k->lifetime_s = lifetime_s == 0 ? 300 : lifetime_s;
     size_t slots_per_lock = replay_slots / NONCE_LOCKS + 1;
-    bool ok = derive_keys(k) && macs_init(k) &&
+    k->issued = sw_calloc(1, sizeof(*k->issued));
+    /* Challenges answered within their lifetime are far fewer than the counts kept. */
+    size_t issued_per_lock = replay_slots / NONCE_ISSUED_SHARE / NONCE_LOCKS + 1;
+    bool ok = k->issued != NULL && derive_keys(k) && macs_init(k) &&
               settab_init(&k->slots, sizeof(struct nc_slot), slots_per_lock * NONCE_LOCKS, 1,
+                          NONCE_LOCKS) == 0 &&
+              settab_init(k->issued, sizeof(struct issued_slot), issued_per_lock * NONCE_LOCKS, 1,
                           NONCE_LOCKS) == 0;
     if (!ok) {
         nonce_keeper_free(k);
@@ -169,6 +192,10 @@ void nonce_keeper_free(struct nonce_keeper *k)
         return;
     }
     settab_fini(&k->slots);
+    if (k->issued != NULL) {
+        settab_fini(k->issued);
+        sw_free(k->issued);
+    }
     macs_fini(k);
     OPENSSL_cleanse(k->mac_key, sizeof(k->mac_key));
     OPENSSL_cleanse(k->hide_key, sizeof(k->hide_key));
@@ -210,6 +237,41 @@ static void nonce_mask(struct nonce_mac *m, const uint8_t tag[16], uint8_t block
     }
 }
 
+static uint64_t slot_hash(const uint8_t raw[32])
+{
+    uint64_t h = 0;
+    memcpy(&h, raw, sizeof(h));
+    return h;
+}
+
+static void remember(struct nonce_keeper *k, const uint8_t raw[32], const struct sw_ip *src,
+                     struct sv realm, int64_t issued_s)
+{
+    uint64_t where = slot_hash(raw);
+    struct issued_slot *slot = settab_lock(k->issued, where);
+    slot->is_used = true;
+    memcpy(slot->raw, raw, sizeof(slot->raw));
+    memcpy(slot->src, src->bytes, sizeof(slot->src));
+    slot->realm_hash = sw_hash_sv(realm);
+    slot->issued_s = issued_s;
+    settab_unlock(k->issued, where);
+}
+
+/* The issue time of a nonce this keeper made and still remembers, for `src` and `realm`;
+ * false when it does not remember it (then the nonce is decoded). */
+static bool recall(const struct nonce_keeper *k, const uint8_t raw[32], const struct sw_ip *src,
+                   struct sv realm, int64_t *issued_s)
+{
+    uint64_t where = slot_hash(raw);
+    const struct issued_slot *slot = settab_lock(k->issued, where);
+    bool is_known = slot->is_used && CRYPTO_memcmp(slot->raw, raw, sizeof(slot->raw)) == 0 &&
+                    memcmp(slot->src, src->bytes, sizeof(slot->src)) == 0 &&
+                    slot->realm_hash == sw_hash_sv(realm);
+    *issued_s = slot->issued_s;
+    settab_unlock(k->issued, where);
+    return is_known;
+}
+
 void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm, int64_t now_s,
                 char *out)
 {
@@ -226,6 +288,7 @@ void nonce_make(struct nonce_keeper *k, const struct sw_ip *src, struct sv realm
     memcpy(raw + 16, plain, 16);
     nonce_mask(m, raw, raw + 16);
     pthread_mutex_unlock(&m->lock);
+    remember(k, raw, src, realm, now_s);
     hex_encode(raw, sizeof(raw), out);
     out[NONCE_HEX_LEN] = '\0';
 }
@@ -248,13 +311,10 @@ static bool hex_decode(struct sv in, uint8_t *out, size_t len)
     return true;
 }
 
-enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *src,
-                              struct sv realm, struct sv nonce, int64_t now_s)
+/* The issue time sealed in a nonce, when its tag is ours for `src` and `realm`. */
+static bool decode(const struct nonce_keeper *k, const uint8_t raw[32], const struct sw_ip *src,
+                   struct sv realm, int64_t *issued_s)
 {
-    uint8_t raw[32];
-    if (!hex_decode(nonce, raw, sizeof(raw))) {
-        return NONCE_FORGED;
-    }
     uint8_t plain[16];
     memcpy(plain, raw + 16, 16);
     uint8_t tag[16];
@@ -263,17 +323,32 @@ enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *
     nonce_tag(m, src, realm, plain, tag);
     pthread_mutex_unlock(&m->lock);
     if (CRYPTO_memcmp(tag, raw, sizeof(tag)) != 0) {
-        return NONCE_FORGED;
+        return false;
     }
     uint64_t issued = 0;
     for (int i = 0; i < 8; i++) {
         issued = (issued << 8) | plain[i];
     }
-    /* A nonce from the future is not ours either (clock steps aside, by one second). */
-    if ((int64_t)issued > now_s + 1) {
+    *issued_s = (int64_t)issued;
+    return true;
+}
+
+enum nonce_check nonce_verify(const struct nonce_keeper *k, const struct sw_ip *src,
+                              struct sv realm, struct sv nonce, int64_t now_s)
+{
+    uint8_t raw[32];
+    if (!hex_decode(nonce, raw, sizeof(raw))) {
         return NONCE_FORGED;
     }
-    return now_s - (int64_t)issued > (int64_t)k->lifetime_s ? NONCE_STALE : NONCE_OK;
+    int64_t issued = 0;
+    if (!recall(k, raw, src, realm, &issued) && !decode(k, raw, src, realm, &issued)) {
+        return NONCE_FORGED;
+    }
+    /* A nonce from the future is not ours either (clock steps aside, by one second). */
+    if (issued > now_s + 1) {
+        return NONCE_FORGED;
+    }
+    return now_s - issued > (int64_t)k->lifetime_s ? NONCE_STALE : NONCE_OK;
 }
 
 static bool parse_nc(struct sv nc, uint32_t *out)

@@ -9,9 +9,12 @@
  *     hidden = (time || counter) XOR HMAC(k_hide, tag), first 16 bytes
  *     nonce  = hex(tag || hidden), 64 lower-case digits.
  * The tag differs for every nonce (the counter), so the pad that hides time and counter
- * is never reused; without the keys both halves look random. Nothing is stored per
- * challenge, so a flood of challenges costs no memory; a nonce cannot be used from
- * another address; restarting the process (a new master) makes old nonces forged.
+ * is never reused; without the keys both halves look random. Nothing needs to be stored
+ * per challenge, so a flood of challenges costs no memory: a fixed table remembers the
+ * latest nonces only to check their answers without decoding them (replay_slots / 16 of
+ * them, each overwritten by a later one; a forgotten nonce is decoded, with the same
+ * verdict). A nonce cannot be used from another address; restarting the process (a new
+ * master) makes old nonces forged.
  * Replays are caught by nonce-count tracking: per nonce the highest nc accepted and a
  * window of NONCE_NC_WINDOW counts below it, each accepted once, so that parallel
  * requests of one client reusing a nonce may arrive out of order (RFC 7616 §3.4: a

@@ -90,6 +90,48 @@ static void test_nonce_other_keeper_rejects(void **state)
     nonce_keeper_free(k2);
 }
 
+/* The verdicts of every kind of answer to nonce `n` (made at 1000 for a, "r"). */
+static void expect_verdicts(const struct nonce_keeper *k, const char *n)
+{
+    struct sw_ip a = ip_of("192.0.2.10");
+    struct sw_ip b = ip_of("192.0.2.11");
+    struct sv s = sv_from_cstr(n);
+    assert_int_equal(nonce_verify(k, &a, SV("r"), s, 1000), NONCE_OK);
+    assert_int_equal(nonce_verify(k, &a, SV("r"), s, 1300), NONCE_OK);
+    assert_int_equal(nonce_verify(k, &a, SV("r"), s, 1301), NONCE_STALE);
+    assert_int_equal(nonce_verify(k, &a, SV("r"), s, 998), NONCE_FORGED);
+    assert_int_equal(nonce_verify(k, &b, SV("r"), s, 1000), NONCE_FORGED);
+    assert_int_equal(nonce_verify(k, &a, SV("R"), s, 1000), NONCE_FORGED);
+}
+
+/*
+ * #13: the keeper remembers the latest nonces and checks their answers without decoding
+ * them; one it has forgotten (overwritten by later ones) is decoded. Both give the same
+ * verdicts, and a nonce altered in any digit is forged either way.
+ */
+static void test_nonce_remembered_or_not_same_verdicts(void **state)
+{
+    (void)state;
+    struct nonce_keeper *k = nonce_keeper_new(300, 16); /* remembers a few dozen at most */
+    struct sw_ip a = ip_of("192.0.2.10");
+    char first[NONCE_HEX_LEN + 1];
+    nonce_make(k, &a, SV("r"), 1000, first);
+    expect_verdicts(k, first); /* remembered */
+    char last[NONCE_HEX_LEN + 1];
+    for (int i = 0; i < 500; i++) {
+        nonce_make(k, &a, SV("r"), 1000, last);
+    }
+    expect_verdicts(k, first); /* forgotten */
+    expect_verdicts(k, last);
+    for (size_t i = 0; i < NONCE_HEX_LEN; i++) {
+        char altered[NONCE_HEX_LEN + 1];
+        memcpy(altered, last, sizeof(altered));
+        altered[i] = altered[i] == 'a' ? 'b' : 'a';
+        assert_int_equal(nonce_verify(k, &a, SV("r"), sv_from_cstr(altered), 1000), NONCE_FORGED);
+    }
+    nonce_keeper_free(k);
+}
+
 static void test_nonce_count_replay(void **state)
 {
     (void)state;
@@ -214,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_nonce_round_trip_and_binding),
         cmocka_unit_test(test_nonce_hides_time_and_counter),
         cmocka_unit_test(test_nonce_other_keeper_rejects),
+        cmocka_unit_test(test_nonce_remembered_or_not_same_verdicts),
         cmocka_unit_test(test_nonce_count_replay),
         cmocka_unit_test(test_nonce_count_window_edges),
         cmocka_unit_test(test_nonce_count_parallel_requests),
