@@ -30,7 +30,7 @@
 #include "gateway/gateway_spend.h"
 #include "obs/alert_log.h"
 #include "obs/cdr.h"
-#include "obs/cdr_store.h"
+#include "obs/cdr_table.h"
 #include "obs/minute.h"
 #include "obs/recent.h"
 #include "obs/spendjson.h"
@@ -484,7 +484,7 @@ static void cdrs(struct gateway *gw, const struct api_request *req, struct gw_ap
     struct cdr_page page = { req, &buf, 0, req->limit != 0 ? req->limit : API_CDR_LIMIT, false };
     sw_buf_str(&buf, "{\"records\":[");
     char error[256] = "";
-    int rc = cdr_store_read(&query, add_row, &page, error, sizeof(error));
+    int rc = cdr_table_read(&query, add_row, &page, error, sizeof(error));
     sw_buf_fmt(&buf, "],\"count\":%zu,\"truncated\":%s}", page.count,
                page.is_truncated ? "true" : "false");
     sw_free(database);

@@ -17,7 +17,7 @@
 #include "base/time.h"
 #include "call/b2bua.h"
 #include "gateway/gateway_int.h"
-#include "obs/cdr_store.h"
+#include "obs/cdr_table.h"
 #include "state/spendstore.h"
 
 #define SPEND_DUE_BATCH   64
@@ -213,7 +213,7 @@ static void seed(struct spend_store *store, const char *database)
     spend_store_periods(store, sw_wall_s(), &day_s, &month_s);
     char error[256] = "";
     struct cdr_spend_query query = { database, day_s * 1000, month_s * 1000 };
-    if (cdr_store_read_spend(&query, seed_row, store, error, sizeof(error)) != 0) {
+    if (cdr_table_read_spend(&query, seed_row, store, error, sizeof(error)) != 0) {
         log_err(NULL, "spend: cannot read the spend back from the call records: %s", error);
     }
 }

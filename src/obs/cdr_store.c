@@ -1,13 +1,11 @@
 #include "obs/cdr_store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,12 +13,13 @@
 #include "base/assert.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "base/fdio.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "number/spend.h"
 #include "obs/cdr.h"
+#include "obs/cdr_csv.h"
 #include "obs/cdr_journal.h"
+#include "obs/cdr_table.h"
 #include "obs/cdr_wal.h"
 #include "state/sqlutil.h"
 
@@ -29,9 +28,6 @@
  * record, not a copy of 1,392), so a big one costs little memory. */
 #define CDR_BATCH               1024
 #define CDR_HEARTBEAT_MS        1000u
-#define CDR_SQL_CAP             8192
-#define CDR_LINE_CAP            4096
-#define CDR_CSV_INITIAL         ((size_t)64 << 10) /* the pending lines' first capacity */
 /* A batch short of CDR_BATCH waits this long for more (issue #13): the system calls of a
  * commit (two pwrites for each page it dirtied, the WAL's locks, a checkpoint's copies)
  * are paid once per batch, and the pages a batch dirties are shared by its records. The
@@ -67,13 +63,7 @@ struct cdr_store {
     sqlite3_stmt *heartbeat;
     sqlite3_stmt *begin; /* prepared once: parsing them was 39,000 instructions a batch */
     sqlite3_stmt *commit;
-    int csv_fd; /* -1 = none */
-    char *csv_path;
-    /* The writer's CSV lines of one batch, written with one system call (csv_flush). */
-    char *csv_pending;
-    size_t csv_pending_cap;
-    size_t csv_pending_len;
-    uint64_t csv_pending_lines;
+    struct cdr_csv csv;
     /* What the writer has not committed yet, safe from a kill -9 (obs/cdr_journal.h);
        NULL = none; appended under the lock. */
     struct cdr_journal *journal;
@@ -109,7 +99,6 @@ struct cdr_store {
     _Atomic uint64_t submitted;
     _Atomic uint64_t written;
     _Atomic uint64_t coalesced;
-    _Atomic uint64_t line_count;
     _Atomic uint64_t grown;
     _Atomic uint64_t interrupted;
     _Atomic uint64_t replayed;
@@ -134,106 +123,6 @@ static int exec(struct cdr_store *store, const char *sql)
     return rc;
 }
 
-/* "col1", "col2", ... (every column name quoted: "end" is an SQL keyword). */
-static void column_list(struct sw_buf *sql, bool with_types)
-{
-    for (size_t i = 0; i < cdr_column_count(); i++) {
-        sw_buf_fmt(sql, "%s\"%s\"", i > 0 ? ", " : "", cdr_column_name(i));
-        if (with_types) {
-            sw_buf_str(sql, cdr_column_type(i) == CDR_INT ? " INTEGER NOT NULL DEFAULT 0"
-                                                          : " TEXT NOT NULL DEFAULT ''");
-        }
-    }
-}
-
-static int create_schema(struct cdr_store *store)
-{
-    char text[CDR_SQL_CAP];
-    struct sw_buf sql;
-    sw_buf_init(&sql, text, sizeof(text) - 1);
-    sw_buf_fmt(&sql,
-               "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-               " CREATE TABLE IF NOT EXISTS cdr (",
-               CDR_PAGE_SIZE);
-    /* No index on uniqueid (a database made before issue #13 has one, its primary key):
-     * uniqueids are random, so each call's entry went to a page of its own, one more page
-     * written per call whatever the batch. The writer finds a row by setup_ms, whose index
-     * grows at its end, and keeps uniqueid unique itself (write_row). */
-    column_list(&sql, true);
-    /* Only the recovery asks for the open rows, and few rows are open at any time: a
-     * partial index holds just those (an index over every row's state was two more page
-     * writes for each record, deleting and inserting its entry). Unique: an open record
-     * replaces the open row of its call without searching for it first. */
-    sw_buf_str(&sql, "); CREATE INDEX IF NOT EXISTS cdr_setup ON cdr (setup_ms);"
-                     " DROP INDEX IF EXISTS cdr_state;"
-                     " CREATE UNIQUE INDEX IF NOT EXISTS cdr_open ON cdr (uniqueid)"
-                     " WHERE state = 'open';"
-                     " CREATE TABLE IF NOT EXISTS cdr_heartbeat"
-                     " (id INTEGER PRIMARY KEY, wall_ms INTEGER NOT NULL);");
-    SW_ASSERT(!sql.is_overflow);
-    text[sql.len] = '\0';
-    return exec(store, text);
-}
-
-/* True when the table `cdr` has the column `name`. */
-static bool has_column(sqlite3 *conn, const char *name)
-{
-    sqlite3_stmt *stmt = NULL;
-    bool is_found = false;
-    if (sqlite3_prepare_v2(conn, "SELECT 1 FROM pragma_table_info('cdr') WHERE name = ?1", -1,
-                           &stmt, NULL) == SQLITE_OK &&
-        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) == SQLITE_OK) {
-        is_found = sqlite3_step(stmt) == SQLITE_ROW;
-    }
-    sqlite3_finalize(stmt);
-    return is_found;
-}
-
-/* A database from an earlier version lacks the columns added since (the rate's parts,
- * issue #11): they are added with their default. */
-static int add_missing_columns(struct cdr_store *store)
-{
-    for (size_t i = 0; i < cdr_column_count(); i++) {
-        if (has_column(store->conn, cdr_column_name(i))) {
-            continue;
-        }
-        char sql[160];
-        (void)sw_snprintf(sql, sizeof(sql), "ALTER TABLE cdr ADD COLUMN \"%s\" %s",
-                          cdr_column_name(i),
-                          cdr_column_type(i) == CDR_INT ? "INTEGER NOT NULL DEFAULT 0"
-                                                        : "TEXT NOT NULL DEFAULT ''");
-        if (exec(store, sql) != 0) {
-            return -SW_EIO;
-        }
-    }
-    return 0;
-}
-
-/* sw_record_cost(rate, connect_fee, first_s, next_s, duration_ms): spend_record_cost() in
- * SQL, so that a recovered record is priced by the same formula as a completed one. */
-static void sql_record_cost(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    SW_ASSERT(argc == 5);
-    int64_t duration_ms = sqlite3_value_int64(argv[4]);
-    int64_t first = sqlite3_value_int64(argv[2]);
-    int64_t next = sqlite3_value_int64(argv[3]);
-    if (duration_ms <= 0 || first <= 0 || next <= 0 || first > UINT32_MAX || next > UINT32_MAX) {
-        sqlite3_result_int64(ctx, 0);
-        return;
-    }
-    sqlite3_result_int64(ctx, spend_record_cost(sqlite3_value_int64(argv[0]),
-                                                sqlite3_value_int64(argv[1]), (uint32_t)first,
-                                                (uint32_t)next, (uint64_t)duration_ms));
-}
-
-static int add_functions(sqlite3 *conn)
-{
-    return sqlite3_create_function(conn, "sw_record_cost", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                   NULL, sql_record_cost, NULL, NULL) == SQLITE_OK
-               ? 0
-               : -SW_EIO;
-}
-
 /* The WAL's checkpoint every CDR_CHECKPOINT_BYTES, whatever the database's page size. */
 static int set_checkpoint(struct cdr_store *store)
 {
@@ -253,46 +142,19 @@ static int set_checkpoint(struct cdr_store *store)
                : sql_fail(store, store->conn, "autocheckpoint");
 }
 
-/*
- * A record's row is found by uniqueid and setup_ms (both fixed for a call: the final
- * record rewrites the open one's row in place, leaving setup_ms's index alone) and
- * rewritten with every other column; a record whose row is not there yet is inserted.
- * Parameter ?N is column N-1 in both statements, so one binding serves either.
- */
-static void update_sql(struct sw_buf *sql)
-{
-    sw_buf_str(sql, "UPDATE cdr SET ");
-    size_t uniqueid = cdr_column_find("uniqueid");
-    size_t setup_ms = cdr_column_find("setup_ms");
-    bool is_first = true;
-    for (size_t i = 0; i < cdr_column_count(); i++) {
-        if (i != uniqueid && i != setup_ms) {
-            sw_buf_fmt(sql, "%s\"%s\" = ?%zu", is_first ? "" : ", ", cdr_column_name(i), i + 1);
-            is_first = false;
-        }
-    }
-    sw_buf_fmt(sql, " WHERE uniqueid = ?%zu AND setup_ms = ?%zu", uniqueid + 1, setup_ms + 1);
-}
-
 static int prepare(struct cdr_store *store)
 {
-    char text[CDR_SQL_CAP];
+    char text[CDR_TABLE_SQL_CAP];
     struct sw_buf sql;
     sw_buf_init(&sql, text, sizeof(text) - 1);
-    update_sql(&sql);
+    cdr_table_update_sql(&sql);
     SW_ASSERT(!sql.is_overflow);
     text[sql.len] = '\0';
     if (sqlite3_prepare_v2(store->conn, text, -1, &store->update, NULL) != SQLITE_OK) {
         return sql_fail(store, store->conn, "prepare");
     }
     sw_buf_init(&sql, text, sizeof(text) - 1);
-    sw_buf_str(&sql, "INSERT OR REPLACE INTO cdr (");
-    column_list(&sql, false);
-    sw_buf_str(&sql, ") VALUES (");
-    for (size_t i = 0; i < cdr_column_count(); i++) {
-        sw_buf_fmt(&sql, "%s?%zu", i > 0 ? ", " : "", i + 1);
-    }
-    sw_buf_str(&sql, ")");
+    cdr_table_insert_sql(&sql);
     SW_ASSERT(!sql.is_overflow);
     text[sql.len] = '\0';
     if (sqlite3_prepare_v2(store->conn, text, -1, &store->insert, NULL) != SQLITE_OK ||
@@ -304,127 +166,6 @@ static int prepare(struct cdr_store *store)
         return sql_fail(store, store->conn, "prepare");
     }
     return 0;
-}
-
-/* Opens `path` with `flags`, created mode 0600 when missing (call records name people). */
-static int create_private(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CREAT | O_CLOEXEC, 0600);
-    if (fd == -1) {
-        int err = -errno;
-        log_err(NULL, "cdr: %s: %s", path, sw_strerror(err));
-        return err;
-    }
-    return fd;
-}
-
-static int open_csv(struct cdr_store *store)
-{
-    if (store->csv_path == NULL) {
-        return 0;
-    }
-    int fd = create_private(store->csv_path, O_WRONLY | O_APPEND);
-    if (fd < 0) {
-        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
-        return fd;
-    }
-    store->csv_fd = fd;
-    return 0;
-}
-
-static void write_all(struct cdr_store *store, const char *data, size_t len)
-{
-    int rc = sw_write_all(store->csv_fd, data, len, 64);
-    if (rc != 0) {
-        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
-        log_err(NULL, "cdr: writing %s: %s", store->csv_path, sw_strerror(rc));
-    }
-}
-
-/* Binds a row's values to `stmt` (?1 = the first column). */
-static int bind_row(sqlite3_stmt *stmt, const struct cdr_row *row)
-{
-    int rc = SQLITE_OK;
-    for (size_t i = 0; i < cdr_column_count() && rc == SQLITE_OK; i++) {
-        int at = (int)i + 1;
-        if (cdr_column_type(i) == CDR_INT) {
-            rc = sqlite3_bind_int64(stmt, at, row->values[i].num);
-        } else {
-            rc = sqlite3_bind_text(stmt, at, row->values[i].text, -1, SQLITE_STATIC);
-        }
-    }
-    return rc;
-}
-
-/* The values of a result row whose columns are cdr's, in order; borrows `stmt`. */
-static void row_from_stmt(sqlite3_stmt *stmt, struct cdr_row *row)
-{
-    memset(row, 0, sizeof(*row));
-    for (size_t i = 0; i < cdr_column_count(); i++) {
-        if (cdr_column_type(i) == CDR_INT) {
-            row->values[i].num = sqlite3_column_int64(stmt, (int)i);
-            row->values[i].text = "";
-        } else {
-            const unsigned char *text = sqlite3_column_text(stmt, (int)i);
-            row->values[i].text = text != NULL ? (const char *)text : "";
-        }
-    }
-}
-
-static void csv_flush(struct cdr_store *store)
-{
-    if (store->csv_pending_len > 0) {
-        write_all(store, store->csv_pending, store->csv_pending_len);
-        /* Counted once in the file: a reader of the count finds the lines there. */
-        atomic_fetch_add_explicit(&store->line_count, store->csv_pending_lines,
-                                  memory_order_relaxed);
-        store->csv_pending_len = 0;
-        store->csv_pending_lines = 0;
-    }
-}
-
-/* Room for one more line in the pending ones: they grow up to a whole batch's. False when
- * out of memory. */
-static bool csv_reserve(struct cdr_store *store)
-{
-    if (store->csv_pending_cap - store->csv_pending_len >= CDR_LINE_CAP) {
-        return true;
-    }
-    size_t cap = store->csv_pending_cap != 0 ? store->csv_pending_cap * 2 : CDR_CSV_INITIAL;
-    char *bigger = sw_realloc(store->csv_pending, cap);
-    if (bigger == NULL) {
-        return false;
-    }
-    store->csv_pending = bigger;
-    store->csv_pending_cap = cap;
-    return true;
-}
-
-/* Adds the row's line to the pending ones; csv_flush writes them (a batch's lines in one
- * system call rather than one each). */
-static void csv_append_row(struct cdr_store *store, const struct cdr_row *row)
-{
-    if (store->csv_fd < 0) {
-        return;
-    }
-    if (!csv_reserve(store)) {
-        /* Out of memory: the lines go out before their commit rather than not at all. */
-        csv_flush(store);
-        if (!csv_reserve(store)) {
-            atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
-            log_err(NULL, "cdr: no memory for a CSV line");
-            return;
-        }
-    }
-    struct sw_buf buf;
-    sw_buf_init(&buf, store->csv_pending + store->csv_pending_len, CDR_LINE_CAP);
-    cdr_row_csv(row, &buf);
-    if (buf.is_overflow) {
-        log_err(NULL, "cdr: a record does not fit a CSV line of %d bytes", CDR_LINE_CAP);
-        return;
-    }
-    store->csv_pending_len += buf.len;
-    store->csv_pending_lines++;
 }
 
 /* The last moment the database shows the gateway alive: its heartbeat or its newest time. */
@@ -451,7 +192,7 @@ static int64_t last_alive_ms(struct cdr_store *store)
  */
 static int recover_open_rows(struct cdr_store *store)
 {
-    char text[CDR_SQL_CAP];
+    char text[CDR_TABLE_SQL_CAP];
     struct sw_buf sql;
     sw_buf_init(&sql, text, sizeof(text) - 1);
     sw_buf_str(&sql, "UPDATE cdr SET state = 'interrupted', hangup_side = 'gateway',"
@@ -463,7 +204,7 @@ static int recover_open_rows(struct cdr_store *store)
                      " cost_micro = sw_record_cost(rate_micro, connect_fee_micro,"
                      " first_increment_s, next_increment_s, MAX(?1, answer_ms) - answer_ms)"
                      " WHERE state = 'open' RETURNING ");
-    column_list(&sql, false);
+    cdr_table_columns(&sql, false);
     SW_ASSERT(!sql.is_overflow);
     text[sql.len] = '\0';
     int64_t alive_ms = last_alive_ms(store);
@@ -481,11 +222,11 @@ static int recover_open_rows(struct cdr_store *store)
     uint64_t count = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct cdr_row row;
-        row_from_stmt(stmt, &row);
-        csv_append_row(store, &row);
+        cdr_table_row(stmt, &row);
+        cdr_csv_append(&store->csv, &row);
         count++;
     }
-    csv_flush(store);
+    cdr_csv_flush(&store->csv);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) {
         (void)exec(store, "ROLLBACK");
@@ -519,18 +260,20 @@ static bool write_row(struct cdr_store *store, const struct call_record *rec,
      * cdr_open), is replaced without a search. */
     if (rec->state == CALLREC_STATE_OPEN) {
         sqlite3_reset(store->insert);
-        return bind_row(store->insert, row) == SQLITE_OK &&
+        return cdr_table_bind(store->insert, row) == SQLITE_OK &&
                sqlite3_step(store->insert) == SQLITE_DONE;
     }
     sqlite3_reset(store->update);
-    if (bind_row(store->update, row) != SQLITE_OK || sqlite3_step(store->update) != SQLITE_DONE) {
+    if (cdr_table_bind(store->update, row) != SQLITE_OK ||
+        sqlite3_step(store->update) != SQLITE_DONE) {
         return false;
     }
     if (sqlite3_changes(store->conn) > 0) {
         return true;
     }
     sqlite3_reset(store->insert);
-    return bind_row(store->insert, row) == SQLITE_OK && sqlite3_step(store->insert) == SQLITE_DONE;
+    return cdr_table_bind(store->insert, row) == SQLITE_OK &&
+           sqlite3_step(store->insert) == SQLITE_DONE;
 }
 
 static uint32_t uniqueid_hash(const char *id)
@@ -591,10 +334,9 @@ static bool write_batch(struct cdr_store *store, const struct call_record *const
         return false;
     }
     mark_superseded(store, recs, count);
-    /* The CSV lines of the calls that ended wait in csv_pending (a whole batch fits) until
-     * the commit: a failed batch leaves no line. */
-    store->csv_pending_len = 0;
-    store->csv_pending_lines = 0;
+    /* The CSV lines of the calls that ended wait for the commit: a failed batch leaves
+     * no line. */
+    cdr_csv_drop(&store->csv);
     for (size_t i = 0; i < count; i++) {
         if (store->is_superseded[i]) {
             atomic_fetch_add_explicit(&store->coalesced, 1, memory_order_relaxed);
@@ -603,7 +345,7 @@ static bool write_batch(struct cdr_store *store, const struct call_record *const
         struct cdr_row row;
         cdr_row_from_record(recs[i], &row);
         if (recs[i]->state != CALLREC_STATE_OPEN) {
-            csv_append_row(store, &row); /* also when its row fails: the file is a copy */
+            cdr_csv_append(&store->csv, &row); /* also when its row fails: the file is a copy */
         }
         if (!write_row(store, recs[i], &row)) {
             (void)sql_fail(store, store->conn, "write");
@@ -615,26 +357,14 @@ static bool write_batch(struct cdr_store *store, const struct call_record *const
         (void)write_heartbeat(store, now_ms);
     }
     if (!step_done(store, store->commit, "commit")) {
-        store->csv_pending_len = 0;
-        store->csv_pending_lines = 0;
+        cdr_csv_drop(&store->csv);
         if (!sqlite3_get_autocommit(store->conn)) {
             (void)exec(store, "ROLLBACK"); /* the journal keeps the batch for the next start */
         }
         return false;
     }
-    csv_flush(store);
+    cdr_csv_flush(&store->csv);
     return true;
-}
-
-static void reopen_csv(struct cdr_store *store)
-{
-    if (store->csv_fd >= 0) {
-        (void)close(store->csv_fd); /* appends only: nothing buffered to lose */
-        store->csv_fd = -1;
-    }
-    if (open_csv(store) == 0 && store->csv_path != NULL) {
-        log_notice(NULL, "cdr: reopened %s", store->csv_path);
-    }
 }
 
 /* Empties the journal: everything in it is in the database. Under the lock. */
@@ -817,7 +547,7 @@ static void *writer_main(void *arg)
         store->is_reopen_wanted = false;
         pthread_mutex_unlock(&store->lock);
         if (is_reopen) {
-            reopen_csv(store);
+            cdr_csv_reopen(&store->csv);
         }
         uint64_t now_ms = sw_wall_us() / 1000u;
         bool is_written = true;
@@ -850,16 +580,12 @@ static void store_free(struct cdr_store *store)
     if (store->conn != NULL) {
         (void)sqlite3_close(store->conn); /* statements finalized: cannot be busy */
     }
-    if (store->csv_fd >= 0) {
-        (void)close(store->csv_fd);
-    }
+    cdr_csv_close(&store->csv);
     cdr_journal_close(store->journal);
     sw_free(store->journal_path);
     pthread_cond_destroy(&store->done);
     pthread_cond_destroy(&store->wake);
     pthread_mutex_destroy(&store->lock);
-    sw_free(store->csv_path);
-    sw_free(store->csv_pending);
     release_batch(store);
     sw_free(store->queue);
     sw_free(store);
@@ -879,9 +605,9 @@ static int open_database(struct cdr_store *store, const char *path)
     if (sqlite3_open_v2(path, &store->conn, flags, cdr_wal_vfs()) != SQLITE_OK) {
         return sql_fail(store, store->conn, path);
     }
-    if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK || create_schema(store) != 0 ||
-        set_checkpoint(store) != 0 || add_missing_columns(store) != 0 ||
-        add_functions(store->conn) != 0) {
+    if (sqlite3_busy_timeout(store->conn, 5000) != SQLITE_OK ||
+        cdr_table_create(store->conn, CDR_PAGE_SIZE) != 0 || set_checkpoint(store) != 0) {
+        atomic_fetch_add_explicit(&store->errors, 1, memory_order_relaxed);
         return -SW_EIO;
     }
     return prepare(store);
@@ -889,22 +615,16 @@ static int open_database(struct cdr_store *store, const char *path)
 
 static int store_init(struct cdr_store *store, const struct cdr_store_config *cfg)
 {
-    store->csv_fd = -1;
+    store->csv.fd = -1; /* cdr_csv_open sets it; store_free may come first */
     store->is_writer_held = cfg->is_writer_held;
     store->queue_cap = cfg->queue_cap != 0 ? cfg->queue_cap : CDR_DEFAULT_QUEUE;
     store->queue = sw_calloc(store->queue_cap, sizeof(*store->queue));
-    if (cfg->csv != NULL && cfg->csv[0] != '\0') {
-        store->csv_path = sw_strdup(cfg->csv);
-    }
     if (cfg->node != NULL) {
         (void)sw_snprintf(store->node, sizeof(store->node), "%s", cfg->node);
     } else if (gethostname(store->node, sizeof(store->node) - 1) != 0) {
         (void)sw_snprintf(store->node, sizeof(store->node), "sipwarden");
     }
-    if (store->queue == NULL || (cfg->csv != NULL && cfg->csv[0] != '\0' && !store->csv_path)) {
-        return -ENOMEM;
-    }
-    return 0;
+    return store->queue != NULL ? 0 : -ENOMEM;
 }
 
 int cdr_store_open(const struct cdr_store_config *cfg, struct cdr_store **out)
@@ -921,7 +641,7 @@ int cdr_store_open(const struct cdr_store_config *cfg, struct cdr_store **out)
     pthread_cond_init(&store->done, NULL);
     int rc = store_init(store, cfg);
     if (rc == 0) {
-        rc = open_csv(store);
+        rc = cdr_csv_open(&store->csv, cfg->csv);
     }
     if (rc == 0) {
         rc = open_database(store, cfg->database);
@@ -1058,85 +778,10 @@ void cdr_store_stats_get(struct cdr_store *store, struct cdr_store_stats *out)
     out->submitted = atomic_load_explicit(&store->submitted, memory_order_relaxed);
     out->written = atomic_load_explicit(&store->written, memory_order_relaxed);
     out->coalesced = atomic_load_explicit(&store->coalesced, memory_order_relaxed);
-    out->lines = atomic_load_explicit(&store->line_count, memory_order_relaxed);
+    out->lines = atomic_load_explicit(&store->csv.lines, memory_order_relaxed);
     out->grown = atomic_load_explicit(&store->grown, memory_order_relaxed);
     out->interrupted = atomic_load_explicit(&store->interrupted, memory_order_relaxed);
     out->replayed = atomic_load_explicit(&store->replayed, memory_order_relaxed);
-    out->errors = atomic_load_explicit(&store->errors, memory_order_relaxed);
-}
-
-int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, char *error,
-                   size_t cap)
-{
-    const char *database = query->database;
-    char text[CDR_SQL_CAP];
-    struct sw_buf sql;
-    sw_buf_init(&sql, text, sizeof(text) - 1);
-    sw_buf_str(&sql, "SELECT ");
-    column_list(&sql, false);
-    sw_buf_str(&sql, " FROM cdr WHERE setup_ms >= ?1 AND setup_ms < ?2 ORDER BY setup_ms");
-    SW_ASSERT(!sql.is_overflow);
-    text[sql.len] = '\0';
-    sqlite3 *conn = NULL;
-    sqlite3_stmt *stmt = NULL;
-    int rc = 0;
-    if (sqlite3_open_v2(database, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(conn, 5000) != SQLITE_OK ||
-        sqlite3_prepare_v2(conn, text, -1, &stmt, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 1, query->since_ms) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 2, query->until_ms) != SQLITE_OK) {
-        (void)sw_snprintf(error, cap, "%s: %s", database,
-                          conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
-        rc = -SW_EIO;
-    }
-    int step = SQLITE_ROW;
-    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        struct cdr_row row;
-        row_from_stmt(stmt, &row);
-        rc = fn(ctx, &row);
-    }
-    if (rc == 0 && step != SQLITE_DONE) {
-        (void)sw_snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
-        rc = -SW_EIO;
-    }
-    sqlite3_finalize(stmt);
-    (void)sqlite3_close(conn);
-    return rc;
-}
-
-int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, void *ctx,
-                         char *error, size_t cap)
-{
-    const char *database = query->database;
-    static const char sql[] =
-        "SELECT account, trunk, SUM(CASE WHEN end_ms >= ?1 THEN cost_micro ELSE 0 END),"
-        " SUM(cost_micro) FROM cdr WHERE end_ms >= ?2 AND cost_micro > 0"
-        " GROUP BY account, trunk";
-    sqlite3 *conn = NULL;
-    sqlite3_stmt *stmt = NULL;
-    int rc = 0;
-    if (sqlite3_open_v2(database, &conn, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(conn, 5000) != SQLITE_OK ||
-        sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 1, query->day_start_ms) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 2, query->month_start_ms) != SQLITE_OK) {
-        (void)sw_snprintf(error, cap, "%s: %s", database,
-                          conn != NULL ? sqlite3_errmsg(conn) : "cannot open");
-        rc = -SW_EIO;
-    }
-    int step = SQLITE_ROW;
-    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const unsigned char *account = sqlite3_column_text(stmt, 0);
-        const unsigned char *trunk = sqlite3_column_text(stmt, 1);
-        fn(ctx, account != NULL ? (const char *)account : "",
-           trunk != NULL ? (const char *)trunk : "", sqlite3_column_int64(stmt, 2),
-           sqlite3_column_int64(stmt, 3));
-    }
-    if (rc == 0 && step != SQLITE_DONE) {
-        (void)sw_snprintf(error, cap, "%s: %s", database, sqlite3_errmsg(conn));
-        rc = -SW_EIO;
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(conn);
-    return rc;
+    out->errors = atomic_load_explicit(&store->errors, memory_order_relaxed) +
+                  atomic_load_explicit(&store->csv.errors, memory_order_relaxed);
 }

@@ -70,44 +70,4 @@ bool cdr_store_flush(struct cdr_store *store, unsigned timeout_ms);
 
 void cdr_store_stats_get(struct cdr_store *store, struct cdr_store_stats *out);
 
-/* ---- reading (sipwarden cdr export) ---- */
-
-struct cdr_row;
-typedef int cdr_row_fn(void *ctx, const struct cdr_row *row);
-
-/* Which rows to read: setup time in [since_ms, until_ms) (wall clock, ms). */
-struct cdr_query {
-    const char *database;
-    int64_t since_ms;
-    int64_t until_ms;
-};
-
-/*
- * Calls `fn` for each row the query selects, in setup order; stops at the first non-zero
- * return and passes it on. Opens the database read-only. Returns 0, what `fn` returned,
- * or -SW_EIO (the message in `error`, cap bytes).
- */
-int cdr_store_read(const struct cdr_query *query, cdr_row_fn *fn, void *ctx, char *error,
-                   size_t cap);
-
-/*
- * The spend the records hold (issue #11: spending caps survive a restart): for each
- * (account, trunk) pair of the rows ended at or after `month_start_ms` with a cost, `fn`
- * gets the cost of those ended at or after `day_start_ms` and of all of them (micro-
- * units). Run after cdr_store_open, which priced the rows a crash left open up to the
- * last heartbeat. Opens the database read-only. Returns 0 or -SW_EIO (the message in
- * `error`, cap bytes).
- */
-typedef void cdr_spend_fn(void *ctx, const char *account, const char *trunk, int64_t day_micro,
-                          int64_t month_micro);
-
-struct cdr_spend_query {
-    const char *database;
-    int64_t day_start_ms;
-    int64_t month_start_ms;
-};
-
-int cdr_store_read_spend(const struct cdr_spend_query *query, cdr_spend_fn *fn, void *ctx,
-                         char *error, size_t cap);
-
 #endif

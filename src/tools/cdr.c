@@ -12,7 +12,7 @@
 #include "base/sv.h"
 #include "config/config.h"
 #include "obs/cdr.h"
-#include "obs/cdr_store.h"
+#include "obs/cdr_table.h"
 
 #define CDR_SOURCES_MAX 16
 
@@ -157,7 +157,7 @@ static int export_main(int argc, char **argv)
         }
         query.database = path;
         char error[512] = "";
-        int rc = cdr_store_read(&query, print_row, &ctx, error, sizeof(error));
+        int rc = cdr_table_read(&query, print_row, &ctx, error, sizeof(error));
         sw_free(path);
         if (rc != 0) {
             (void)fprintf(stderr, "sipwarden cdr: %s\n",

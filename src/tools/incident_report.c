@@ -18,7 +18,7 @@
 #include "config/config.h"
 #include "number/money.h"
 #include "obs/cdr.h"
-#include "obs/cdr_store.h"
+#include "obs/cdr_table.h"
 #include "obs/filehash.h"
 #include "state/alert_sqlite.h"
 #include "state/ban_sqlite.h"
@@ -478,7 +478,7 @@ static int collect_calls(struct collect *c, const char *dir, const char *databas
         struct cdr_query query = { .database = database,
                                    .since_ms = c->inc->since_ms,
                                    .until_ms = c->inc->until_ms };
-        rc = cdr_store_read(&query, on_call, c, error, sizeof(error));
+        rc = cdr_table_read(&query, on_call, c, error, sizeof(error));
     }
     bool is_closed = close_out(c->csv) && close_out(c->json);
     c->csv = NULL;

@@ -12,6 +12,7 @@
 #include "obs/cdr.h"
 #include "obs/cdr_journal.h"
 #include "obs/cdr_store.h"
+#include "obs/cdr_table.h"
 #include "support/unit.h"
 
 static char dir[64];
@@ -106,7 +107,7 @@ static int read_all(int64_t since_ms, int64_t until_ms, struct collected *c, cha
                     size_t cap)
 {
     struct cdr_query query = { .database = db_path, .since_ms = since_ms, .until_ms = until_ms };
-    return cdr_store_read(&query, collect, c, error, cap);
+    return cdr_table_read(&query, collect, c, error, cap);
 }
 
 /*
@@ -225,7 +226,7 @@ static void test_cdr_store_prices_recovered_calls(void **state)
     struct priced priced = { 0 };
     struct cdr_query query = { .database = db_path, .since_ms = 0, .until_ms = INT64_MAX };
     char error[256];
-    assert_int_equal(cdr_store_read(&query, collect_cost, &priced, error, sizeof(error)), 0);
+    assert_int_equal(cdr_table_read(&query, collect_cost, &priced, error, sizeof(error)), 0);
     assert_int_equal(priced.count, 2);
     assert_int_equal(priced.cost[1], 610000);
     assert_true(priced.duration_ms[0] >= 119000);
@@ -234,7 +235,7 @@ static void test_cdr_store_prices_recovered_calls(void **state)
     struct spend_sum sum = { 0 };
     int64_t now_ms = (int64_t)(sw_wall_us() / 1000u);
     struct cdr_spend_query spend = { db_path, now_ms - 3600000, now_ms - (int64_t)7200000 * 2 };
-    assert_int_equal(cdr_store_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
+    assert_int_equal(cdr_table_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
     assert_int_equal(sum.rows, 1);
     assert_string_equal(sum.trunk, "t1");
     assert_int_equal(sum.day, priced.cost[0] + priced.cost[1]);
@@ -243,7 +244,7 @@ static void test_cdr_store_prices_recovered_calls(void **state)
     memset(&sum, 0, sizeof(sum));
     spend.day_start_ms = now_ms + 1000;
     spend.month_start_ms = 0;
-    assert_int_equal(cdr_store_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
+    assert_int_equal(cdr_table_read_spend(&spend, sum_spend, &sum, error, sizeof(error)), 0);
     assert_int_equal(sum.day, 0);
     assert_int_equal(sum.month, priced.cost[0] + priced.cost[1]);
 }
@@ -605,7 +606,7 @@ static void test_cdr_store_bad_arguments(void **state)
     struct collected c = { 0 };
     char error[256] = "";
     struct cdr_query missing = { .database = "/nonexistent-dir/x/cdr.db", .until_ms = 1 };
-    assert_int_not_equal(cdr_store_read(&missing, collect, &c, error, sizeof(error)), 0);
+    assert_int_not_equal(cdr_table_read(&missing, collect, &c, error, sizeof(error)), 0);
     assert_true(error[0] != '\0');
     cdr_store_close(NULL);
 }
