@@ -6,7 +6,8 @@
  * provided buffers, so the datagrams are already read when the wait returns; the epoll
  * set of everything else (streams, the wake-up eventfd) is one more poll in the ring.
  *
- * Only the loop (net/loop.c) uses this; one thread, the loop's own.
+ * Only the loop (net/loop.c) uses this. Made (and its receives armed) in one thread, it
+ * is the loop's thread's from its first wait on (a single issuer, Linux 6.1).
  */
 #ifndef SW_NET_URING_H
 #define SW_NET_URING_H
