@@ -16,9 +16,9 @@ firing() {
     curl -sS -m 5 "http://127.0.0.1:$admin_port/metrics" > metrics.txt || it_fail "GET /metrics"
     sed -n 's/^sipwarden_alerts_firing //p' metrics.txt
 }
-registrar() { # scenario name
+registrar() { # scenario name [registrations]
     timeout 70 sipp -sf "$1" -set user 15551230000 -set pass 'Trunk-Reg-Secret-9' -i 127.0.0.2 \
-        -p "$prov_port" -m 1 -nostdin -timeout 60s > "registrar-$2.out" 2>&1 &
+        -p "$prov_port" -m "${3:-1}" -nostdin -timeout 60s > "registrar-$2.out" 2>&1 &
     REGISTRAR=$!
     IT_PIDS+=("$REGISTRAR")
     sleep 0.3
@@ -56,8 +56,10 @@ n=$(grep -c '"rule":"trunk_registration"' pager.out)
 
 # A reload that puts a trunk without registration before the provider: the provider's
 # registration moves to the second place and starts again. Neither the move nor the moment
-# between the two registrations is a lost registration.
-registrar "$IT_DIR/../trunk_register/provider-registrar.xml" again
+# between the two registrations is a lost registration. The registrar takes two: when the
+# reload lands during a refresh (3 s into the 4 s granted: it did under AddressSanitizer),
+# the refresh's exchange is cut short and the registration that starts again is a second.
+registrar "$IT_DIR/../trunk_register/provider-registrar.xml" again 2
 python3 - gw.conf <<'EDIT'
 import sys
 path = sys.argv[1]
