@@ -1,19 +1,6 @@
-# TLS legs for the tests whose peers speak TCP only (sourced after lib.sh): Debian's sipp
-# has no TLS, so each sipp talks TCP to tools/tls_relay.py and the gateway sees real TLS.
-
-# it_tls_relay MODE ADDR PORT ...: starts tools/tls_relay.py with these arguments (server:
-# TLS on ADDR:PORT in front of a TCP peer; client: TCP on ADDR:PORT towards a TLS peer)
-# and waits until it serves; stopped with the test's other PIDs.
-it_tls_relay() {
-    local log="relay-$2-$3.log" i
-    python3 "$IT_DIR/../tools/tls_relay.py" "$@" > "$log" 2>&1 &
-    IT_PIDS+=("$!")
-    for i in $(seq 1 50); do
-        grep -q ready "$log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    it_fail "TLS relay $* did not start"
-}
+# A TLS trunk for the tests whose peers speak TCP only (sourced after lib.sh): Debian's sipp
+# has no TLS, so each sipp talks TCP to a relay (it_start_tls_relay, lib.sh) and the
+# gateway sees real TLS.
 
 # it_tls_trunk: the test CA and certificates (certs/), a gateway on TLS between a PBX
 # (127.0.0.1) and a provider trunk (127.0.0.2) also on TLS, both with srtp = optional
@@ -30,10 +17,10 @@ it_tls_trunk() {
     prov_tcp=$(it_free_port)
     pbx_in=$(it_free_port)
     prov_in=$(it_free_port)
-    it_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
-    it_tls_relay server 127.0.0.2 "$prov_tls" certs/127.0.0.2.pem certs/127.0.0.2.key 127.0.0.2 "$prov_tcp"
-    it_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
-    it_tls_relay client 127.0.0.1 "$pbx_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.1
+    it_start_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
+    it_start_tls_relay server 127.0.0.2 "$prov_tls" certs/127.0.0.2.pem certs/127.0.0.2.key 127.0.0.2 "$prov_tcp"
+    it_start_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
+    it_start_tls_relay client 127.0.0.1 "$pbx_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.1
     cat > gw.conf <<CONF
 [general]
 listen = tls:127.0.0.1:$gw_port

@@ -3,9 +3,8 @@
 # 32-bit tag, UNENCRYPTED_SRTCP, a NULL cipher) reaches the PBX (also on TLS) with the good
 # line only, and a PolicyHit says how many went; an offer with weak lines only is refused
 # with 488 (the trunk requires SRTP on TLS). sipp has no TLS: as in calls_tls, each sipp
-# talks TCP to tools/tls_relay.py and the gateway sees real TLS on both legs.
+# talks TCP to a TLS relay (it_start_tls_relay) and the gateway sees real TLS on both legs.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../lib_tls.sh"
 
 bash "$IT_DIR/../tools/make_certs.sh" certs
 gw_port=$(it_free_port)
@@ -14,8 +13,8 @@ pbx_tcp=$(it_free_port)
 prov_tls=$(it_free_port)
 prov_tcp=$(it_free_port)
 prov_in=$(it_free_port)
-it_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
-it_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
+it_start_tls_relay server 127.0.0.1 "$pbx_tls" certs/127.0.0.1.pem certs/127.0.0.1.key 127.0.0.1 "$pbx_tcp"
+it_start_tls_relay client 127.0.0.2 "$prov_in" certs/ca.pem 127.0.0.1 "$gw_port" 127.0.0.2
 
 cat > gw.conf <<CONF
 [general]
