@@ -15,6 +15,7 @@
 
 #include "base/addr.h"
 #include "base/alloc.h"
+#include "base/err.h"
 #include "base/time.h"
 #include "net/loop.h"
 #include "net/udp.h"
@@ -179,6 +180,28 @@ static void test_ring_hands_an_unreadable_socket_to_epoll(void **state)
     pair_close(&p);
 }
 
+/* The loop reads LOOP_MAX_DGRAMS sockets at most; one more is refused, not overrun. */
+static void test_dgram_sockets_are_bounded(void **state)
+{
+    (void)state;
+    struct loop *loop = new_loop(false);
+    struct received r = { 0 };
+    struct loop_dgram dgrams[LOOP_MAX_DGRAMS + 1];
+    int fds[LOOP_MAX_DGRAMS + 1];
+    struct sockaddr_storage any;
+    assert_true(sw_sockaddr_parse(SV("127.0.0.1:0"), 0, &any));
+    for (size_t i = 0; i <= LOOP_MAX_DGRAMS; i++) {
+        fds[i] = net_udp_open(&any);
+        assert_true(fds[i] >= 0);
+        dgrams[i] = (struct loop_dgram){ .fd = fds[i], .fn = on_dgram, .ctx = &r };
+        assert_int_equal(loop_dgram_add(loop, &dgrams[i]), i < LOOP_MAX_DGRAMS ? 0 : -SW_EFULL);
+    }
+    loop_free(loop);
+    for (size_t i = 0; i <= LOOP_MAX_DGRAMS; i++) {
+        (void)close(fds[i]);
+    }
+}
+
 struct ring_waits {
     atomic_int wakes;
     int readable;
@@ -269,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_datagrams_through_the_ring),
         cmocka_unit_test(test_datagrams_through_epoll),
         cmocka_unit_test(test_ring_hands_an_unreadable_socket_to_epoll),
+        cmocka_unit_test(test_dgram_sockets_are_bounded),
         cmocka_unit_test(test_ring_waits_for_watches_wakes_and_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
