@@ -295,6 +295,20 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
     if (bytes.ptr == NULL) {
         return;
     }
+    if (call->media_held != NULL && call->media_held->relay != NULL &&
+        call->media_held->status >= 200 && response->status >= 200 && !has_sdp(response)) {
+        /* A PRACK's 2xx waits for rtpengine's answer (RFC 3262's offer in a PRACK): the final
+         * response must not overtake it, or leg A sees its INVITE answered with its PRACK's
+         * offer still open. It leaves when that answer does (send_after_relay_answer). */
+        struct media_held *after = sw_malloc(sizeof(*after) + bytes.len);
+        if (after != NULL) {
+            *after = (struct media_held){ .status = response->status, .len = bytes.len };
+            memcpy(after->bytes, bytes.ptr, bytes.len);
+            sw_free(call->media_after);
+            call->media_after = after;
+            return;
+        }
+    }
     if (call->media.owner == NULL || !has_sdp(response)) {
         (void)txn_server_respond(call->a_invite, response->status, bytes);
         return;
@@ -428,6 +442,8 @@ void b2bua_media_end(struct call *call)
     loop_timer_stop(call->owner->loop, &call->media_timer);
     anchor_end(&call->media);
     sw_free(take_held(call));
+    sw_free(call->media_after);
+    call->media_after = NULL;
 }
 
 /* ---- in-dialog offers and answers (b2bua_relay.c) ---- */
@@ -545,9 +561,19 @@ bool b2bua_media_relay_forward(struct b2bua *b, struct relay *relay, struct sip_
     return relay->client != NULL;
 }
 
-static void on_relay_answer_done(void *ctx, int status, struct sv sdp)
+/* Leg A's final response that waited behind an in-dialog answer leaves now. */
+static void send_after_relay_answer(struct call *call)
 {
-    struct call *call = ctx;
+    struct media_held *after = call->media_after;
+    call->media_after = NULL;
+    if (after != NULL && call->a_invite != NULL) {
+        (void)txn_server_respond(call->a_invite, after->status, sv_make(after->bytes, after->len));
+    }
+    sw_free(after);
+}
+
+static void relay_answer_leaves(struct call *call, int status, struct sv sdp)
+{
     struct b2bua *b = call->owner;
     struct media_held *h = take_held(call);
     if (h == NULL || !relay_is_ours(h) || h->relay->server == NULL) {
@@ -566,6 +592,13 @@ static void on_relay_answer_done(void *ctx, int status, struct sv sdp)
         b2bua_relay_release(relay); /* what b2bua_relay_response() left to us */
     }
     sw_free(h);
+}
+
+static void on_relay_answer_done(void *ctx, int status, struct sv sdp)
+{
+    struct call *call = ctx;
+    relay_answer_leaves(call, status, sdp);
+    send_after_relay_answer(call);
 }
 
 bool b2bua_media_relay_respond(struct relay *relay, uint16_t status, struct sv bytes,

@@ -153,6 +153,7 @@ void b2bua_free(struct b2bua *b)
             loop_timer_stop(loop, &call->media_timer);
             sw_free(call->b_ack);
             sw_free(call->media_held);
+            sw_free(call->media_after);
             sw_free(call->reinvite_ack[0]);
             sw_free(call->reinvite_ack[1]);
             if (call->is_counted) {

@@ -166,6 +166,9 @@ struct call {
     uint32_t reinvite_ack_cseq[2];
     struct anchor_session media;   /* media anchoring (b2bua_media.c); owner NULL = none */
     struct media_held *media_held; /* a message waiting for rtpengine's SDP, or NULL */
+    /* Leg A's final response to the INVITE when it came while a PRACK's 2xx waited for
+     * rtpengine: it leaves after that 2xx, never before it (b2bua_media.c). */
+    struct media_held *media_after;
     struct loop_timer media_timer; /* polls rtpengine's packet count ([media] timeout) */
     uint64_t media_packets;        /* RTP packets rtpengine counted at the last poll... */
     uint64_t media_moved_ms;       /* ...and the loop time the count last moved */

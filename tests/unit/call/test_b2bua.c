@@ -5,8 +5,9 @@
  * b2bua_on_request / b2bua_on_response: answer and hang-up from either leg, CANCEL before
  * and after a provisional (RFC 3261 §9.1) and racing the 200, rejections, the ring and
  * leg B timeouts, re-INVITE both ways and glare (491), a retransmitted INVITE, the pool
- * limit; every test ends with no call, no transaction and no timer left, and with neither
- * leg having seen the other's addresses or Call-ID (topology hiding).
+ * limit, and with a fake rtpengine (ng_peer.h) the order of a PRACK's anchored answer and
+ * the INVITE's 2xx; every test ends with no call, no transaction and no timer left, and with
+ * neither leg having seen the other's addresses or Call-ID (topology hiding).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "base/arena.h"
 #include "call/b2bua.h"
 #include "net/loop.h"
+#include "ng_peer.h"
 #include "sip/msg.h"
 #include "support/unit.h"
 
@@ -44,7 +46,32 @@ struct bench {
     struct arena *out_arena; /* a sent message parsed again */
     struct sip_msg out;
     char text[4096];
+    bool has_engine;
+    struct peer engine; /* a fake rtpengine, with media anchoring */
+    /* What the next message a peer sends carries besides: header lines (each ending in
+     * CRLF) and an SDP body; reset once it is sent. */
+    const char *next_headers;
+    const char *next_sdp;
 };
+
+/* The next message a peer sends carries `headers` and `sdp` too. */
+static void next_carries(struct bench *t, const char *headers, const char *sdp)
+{
+    t->next_headers = headers;
+    t->next_sdp = sdp;
+}
+
+/* The end of a peer's message from its last Contact on: what next_carries() set (then
+ * forgotten), Content-Length, the blank line and the body. */
+static void carried(struct bench *t, char *out, size_t cap)
+{
+    const char *headers = t->next_headers != NULL ? t->next_headers : "";
+    const char *sdp = t->next_sdp != NULL ? t->next_sdp : "";
+    int n = snprintf(out, cap, "%s%sContent-Length: %zu\r\n\r\n%s", headers,
+                     *sdp != '\0' ? "Content-Type: application/sdp\r\n" : "", strlen(sdp), sdp);
+    assert_true(n > 0 && (size_t)n < cap);
+    next_carries(t, NULL, NULL);
+}
 
 static int fake_send(void *ctx, const struct net_dest *dst, struct sv data)
 {
@@ -66,7 +93,7 @@ static struct net_dest dest_of(const char *addr)
     return d;
 }
 
-static struct bench *bench_new(size_t max_calls)
+static struct bench *bench_new_on(size_t max_calls, bool has_engine)
 {
     struct bench *t = calloc(1, sizeof(*t));
     assert_non_null(t);
@@ -84,6 +111,13 @@ static struct bench *bench_new(size_t max_calls)
     };
     t->a_src = dest_of(A_HOST ":5060");
     t->b_dest = dest_of(B_HOST ":5060");
+    struct anchor_settings media = { .engines = { .server_count = 1 } };
+    t->has_engine = has_engine;
+    if (has_engine) {
+        peer_open(&t->engine);
+        media.engines.servers[0].addr = t->engine.addr;
+        settings.media = &media;
+    }
     t->b2bua = b2bua_new_on(t->loop, fake_send, t, 0, &settings);
     assert_non_null(t->b2bua);
     t->in_arena = arena_new((size_t)64 * 1024);
@@ -95,13 +129,19 @@ static struct bench *bench_new(size_t max_calls)
 
 static int setup(void **state)
 {
-    *state = bench_new(16);
+    *state = bench_new_on(16, false);
     return 0;
 }
 
 static int setup_pool_of_two(void **state)
 {
-    *state = bench_new(2);
+    *state = bench_new_on(2, false);
+    return 0;
+}
+
+static int setup_with_engine(void **state)
+{
+    *state = bench_new_on(16, true);
     return 0;
 }
 
@@ -133,6 +173,9 @@ static int teardown(void **state)
         free(t->sent[i].text);
     }
     b2bua_free(t->b2bua);
+    if (t->has_engine) {
+        peer_close(&t->engine);
+    }
     arena_free(t->in_arena);
     arena_free(t->out_arena);
     loop_free(t->loop);
@@ -206,7 +249,8 @@ static uint32_t sent_cseq(struct bench *t, size_t i)
 
 /*
  * A peer's answer to the request the B2BUA sent as message `i`: its Via, From, To, Call-ID
- * and CSeq, the To tag "btag" added when `add_tag` and the To has none, and `contact`.
+ * and CSeq, the To tag "btag" added when `add_tag` and the To has none, and `contact`
+ * (with what next_carries() set).
  */
 static struct sip_msg *answer_to(struct bench *t, size_t i, uint16_t status, bool add_tag,
                                  const char *contact)
@@ -222,10 +266,13 @@ static struct sip_msg *answer_to(struct bench *t, size_t i, uint16_t status, boo
     sent_hdr(t, i, SIP_HDR_CALL_ID, call_id, sizeof(call_id));
     sent_hdr(t, i, SIP_HDR_CSEQ, cseq, sizeof(cseq));
     bool is_tagged = add_tag && strstr(to, "tag=") == NULL;
+    char tail[1024];
+    carried(t, tail, sizeof(tail));
     (void)snprintf(t->text, sizeof(t->text),
                    "SIP/2.0 %u Whatever\r\nVia: %s\r\nFrom: %s\r\nTo: %s%s\r\n"
-                   "Call-ID: %s\r\nCSeq: %s\r\nContact: <%s>\r\nContent-Length: 0\r\n\r\n",
-                   status, via, from, to, is_tagged ? ";tag=btag" : "", call_id, cseq, contact);
+                   "Call-ID: %s\r\nCSeq: %s\r\nContact: <%s>\r\n%s",
+                   status, via, from, to, is_tagged ? ";tag=btag" : "", call_id, cseq, contact,
+                   tail);
     return parse_into(t->in_arena, t->text, &t->in);
 }
 
@@ -243,22 +290,25 @@ static void a_answers(struct bench *t, size_t i, uint16_t status)
     b2bua_on_response(t->b2bua, m, &t->a_src.addr);
 }
 
-/* A request from leg A's peer in call `n`; `to_tag` is the gateway's tag or NULL. */
+/* A request from leg A's peer in call `n` (with what next_carries() set); `to_tag` is the
+ * gateway's tag or NULL. */
 static void a_sends(struct bench *t, int n, const char *method, uint32_t cseq, const char *branch,
                     const char *to_tag)
 {
     /* An INVITE without a To tag comes with leg B's route, as from the gateway. */
     bool is_new_call = strcmp(method, "INVITE") == 0 && to_tag == NULL;
     char call_id[64];
+    char tail[1024];
+    carried(t, tail, sizeof(tail));
     (void)snprintf(call_id, sizeof(call_id), A_CALL_ID, n);
     (void)snprintf(t->text, sizeof(t->text),
                    "%s sip:100@" GW_HOST " SIP/2.0\r\nVia: SIP/2.0/UDP " A_HOST
                    ":5060;branch=z9hG4bK-%s-%d\r\nMax-Forwards: 70\r\n"
                    "From: <sip:200@" A_HOST ">;tag=atag%d\r\nTo: <sip:100@" GW_HOST ">%s%s\r\n"
                    "Call-ID: %s\r\nCSeq: %u %s\r\nContact: <sip:200@" A_HOST ":5060>\r\n"
-                   "Content-Length: 0\r\n\r\n",
+                   "%s",
                    method, branch, n, n, to_tag != NULL ? ";tag=" : "",
-                   to_tag != NULL ? to_tag : "", call_id, cseq, method);
+                   to_tag != NULL ? to_tag : "", call_id, cseq, method, tail);
     struct b2bua_route route = {
         .dest = t->b_dest,
         .ruri_user = SV("100"),
@@ -316,6 +366,51 @@ static size_t answered_call(struct bench *t, int n, char *gw_tag, size_t cap)
     assert_int_equal(count_sent(t, inv, true, "ACK "), 1);
     assert_int_equal(b2bua_call_count(t->b2bua), 1);
     return inv;
+}
+
+/* ---- media anchoring through the fake rtpengine ---- */
+
+#define SDP_OF(host, port)                                                                 \
+    "v=0\r\no=x 1 1 IN IP4 " host "\r\ns=-\r\nc=IN IP4 " host "\r\nt=0 0\r\nm=audio " port \
+    " RTP/AVP 0\r\n"
+#define ENGINE_BUDGET_MS 5000
+
+/* Runs the loop until the fake rtpengine got a request; fails when none comes. */
+static void engine_receives(struct bench *t, const char *command)
+{
+    assert_true(peer_recv(&t->engine, t->loop, ENGINE_BUDGET_MS));
+    struct sv got = bencode_dict_str(&t->engine.doc, 0, SV("command"));
+    if (!sv_eq(got, sv_from_cstr(command))) {
+        fail_msg("rtpengine got '" SV_FMT "', want '%s'", SV_ARG(got), command);
+    }
+}
+
+/* The fake rtpengine answers its last request with `sdp` (NULL: none). */
+static void engine_replies(struct bench *t, const char *sdp)
+{
+    char dict[512];
+    if (sdp != NULL) {
+        (void)snprintf(dict, sizeof(dict), "d6:result2:ok3:sdp%zu:%se", strlen(sdp), sdp);
+    } else {
+        (void)snprintf(dict, sizeof(dict), "d6:result2:oke");
+    }
+    peer_answer(&t->engine, t->engine.cookie, dict);
+    /* Until the B2BUA sent something, or (a reply without SDP) read the reply. */
+    size_t before = t->count;
+    int handled = 0;
+    for (int i = 0; i < ENGINE_BUDGET_MS / 5 && t->count == before && handled == 0; i++) {
+        handled = loop_run_once(t->loop, 5);
+        assert_true(handled >= 0);
+        handled = sdp != NULL ? 0 : handled;
+    }
+}
+
+/* The RAck leg A's peer sends for the reliable provisional the B2BUA sent as message `i`. */
+static void rack_for(const struct bench *t, size_t i, char *out, size_t cap)
+{
+    const char *rseq = strstr(t->sent[i].text, "RSeq: ");
+    assert_non_null(rseq);
+    (void)snprintf(out, cap, "RAck: %ld 1 INVITE\r\n", strtol(rseq + 6, NULL, 10));
 }
 
 /* ---- tests ---- */
@@ -605,6 +700,54 @@ static void test_b2bua_pool_keeps_an_ended_call_with_a_bye_in_flight(void **stat
     a_sends(t, 2, "ACK", 1, "inv", NULL);
 }
 
+/*
+ * RFC 3262 with a late offer: B's reliable 183 carries no SDP, A's PRACK offers and B's
+ * 200 of the PRACK answers through rtpengine. B's 200 of the INVITE (no SDP) comes while
+ * that answer is with rtpengine: it must reach A after the PRACK's 200, never before it
+ * (A would see its INVITE answered with its PRACK's offer still open).
+ */
+static void test_b2bua_media_invite_2xx_waits_for_the_prack_answer(void **state)
+{
+    struct bench *t = *state;
+    a_sends(t, 1, "INVITE", 1, "inv", NULL);
+    size_t inv = last_sent(t, 0, true, "INVITE ");
+    next_carries(t, "Require: 100rel\r\nRSeq: 7\r\n", NULL);
+    b_answers(t, inv, 183);
+    size_t early = last_sent(t, inv, false, "SIP/2.0 183");
+    char tag[64];
+    char rack[64];
+    gw_tag_on_a(t, early, tag, sizeof(tag));
+    rack_for(t, early, rack, sizeof(rack));
+    next_carries(t, rack, SDP_OF(A_HOST, "4000"));
+    a_sends(t, 1, "PRACK", 2, "prack", tag);
+    engine_receives(t, "offer");
+    engine_replies(t, SDP_OF(GW_HOST, "30000"));
+    size_t prack = last_sent(t, early, true, "PRACK ");
+    assert_non_null(strstr(t->sent[prack].text, "m=audio 30000 "));
+    size_t mark = t->count;
+    next_carries(t, NULL, SDP_OF(B_HOST, "6000"));
+    b_answers(t, prack, 200);
+    engine_receives(t, "answer");
+    b_answers(t, inv, 200);
+    assert_int_equal(count_sent(t, mark, false, "SIP/2.0 200"), 0);
+    engine_replies(t, SDP_OF(GW_HOST, "30002"));
+    assert_int_equal(count_sent(t, mark, false, "SIP/2.0 200"), 2);
+    size_t first = mark;
+    while (!sent_is(t, first, false, "SIP/2.0 200")) {
+        first++;
+    }
+    assert_non_null(strstr(t->sent[first].text, "CSeq: 2 PRACK"));
+    assert_non_null(strstr(t->sent[first].text, "m=audio 30002 "));
+    size_t final = last_sent(t, mark, false, "SIP/2.0 200");
+    assert_non_null(strstr(t->sent[final].text, "CSeq: 1 INVITE"));
+    a_sends(t, 1, "ACK", 1, "ack", tag);
+    assert_int_equal(count_sent(t, mark, true, "ACK "), 1);
+    a_sends(t, 1, "BYE", 3, "bye", tag);
+    b_answers(t, last_sent(t, mark, true, "BYE "), 200);
+    engine_receives(t, "delete");
+    engine_replies(t, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +771,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_pool_full_answers_503_and_freed_slot_is_reused,
                                         setup_pool_of_two, teardown),
+        cmocka_unit_test_setup_teardown(test_b2bua_media_invite_2xx_waits_for_the_prack_answer,
+                                        setup_with_engine, teardown),
         cmocka_unit_test_setup_teardown(test_b2bua_pool_keeps_an_ended_call_with_a_bye_in_flight,
                                         setup_pool_of_two, teardown),
     };
