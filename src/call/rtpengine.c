@@ -34,6 +34,7 @@ struct server {
     int fd;
     struct loop_watch watch;
     bool is_up;
+    atomic_bool *shared_up; /* the health table's flag of this address, or NULL */
     size_t index;
     struct rtpengine *client;
 };
@@ -83,12 +84,50 @@ const char *rtpengine_command_name(enum rtpengine_command command)
     return command_names[command];
 }
 
+int rtpengine_health_init(struct rtpengine_health *health)
+{
+    memset(health, 0, sizeof(*health));
+    return -pthread_mutex_init(&health->lock, NULL);
+}
+
+void rtpengine_health_destroy(struct rtpengine_health *health)
+{
+    (void)pthread_mutex_destroy(&health->lock); /* no client uses it any more */
+}
+
+/* The shared flag of `addr`, added (up) when new; NULL when the table is full. */
+static atomic_bool *health_flag(struct rtpengine_health *health,
+                                const struct sockaddr_storage *addr)
+{
+    atomic_bool *flag = NULL;
+    (void)pthread_mutex_lock(&health->lock);
+    for (size_t i = 0; i < health->used && flag == NULL; i++) {
+        flag = sw_sockaddr_eq(&health->addrs[i], addr) ? &health->is_up[i] : NULL;
+    }
+    if (flag == NULL && health->used < RTPENGINE_HEALTH_SLOTS) {
+        size_t i = health->used++;
+        health->addrs[i] = *addr;
+        atomic_init(&health->is_up[i], true);
+        flag = &health->is_up[i];
+    }
+    (void)pthread_mutex_unlock(&health->lock);
+    return flag;
+}
+
+static bool server_is_up(const struct server *s)
+{
+    return s->shared_up != NULL ? atomic_load_explicit(s->shared_up, memory_order_relaxed)
+                                : s->is_up;
+}
+
 static void server_set_up(struct server *s, bool is_up)
 {
-    if (s->is_up == is_up) {
+    /* Shared: only the client that changes the flag logs the change. */
+    bool was_up = s->shared_up != NULL ? atomic_exchange(s->shared_up, is_up) : s->is_up;
+    s->is_up = is_up;
+    if (was_up == is_up) {
         return;
     }
-    s->is_up = is_up;
     char text[64];
     sw_sockaddr_format(&s->addr, text, sizeof(text));
     if (is_up) {
@@ -100,7 +139,7 @@ static void server_set_up(struct server *s, bool is_up)
 
 static bool is_candidate(const struct rtpengine *c, size_t i, uint32_t tried_mask, bool any_state)
 {
-    return (tried_mask & (1u << i)) == 0 && (any_state || c->servers[i].is_up);
+    return (tried_mask & (1u << i)) == 0 && (any_state || server_is_up(&c->servers[i]));
 }
 
 /* A candidate server chosen by weight, or SIZE_MAX when there is none. */
@@ -434,13 +473,15 @@ static void on_ping_timer(struct loop *loop, void *ctx)
     SW_ASSERT(rc == 0); /* within the wheel's range, as rtpengine_new() checked */
 }
 
-static int open_server(struct rtpengine *c, size_t index, const struct rtpengine_server *cfg)
+static int open_server(struct rtpengine *c, size_t index, const struct rtpengine_server *cfg,
+                       struct rtpengine_health *health)
 {
     struct server *s = &c->servers[index];
     *s = (struct server){ .addr = cfg->addr,
                           .weight = cfg->weight == 0 ? 1 : cfg->weight,
                           .fd = -1,
                           .is_up = true,
+                          .shared_up = health != NULL ? health_flag(health, &cfg->addr) : NULL,
                           .index = index,
                           .client = c };
     int fd = socket(cfg->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -497,7 +538,7 @@ struct rtpengine *rtpengine_new(struct loop *loop, const struct rtpengine_settin
         init_pending(c, settings->max_pending != 0 ? settings->max_pending : DEFAULT_MAX_PENDING);
     for (size_t i = 0; rc == 0 && i < settings->server_count; i++) {
         c->server_count = i + 1;
-        rc = open_server(c, i, &settings->servers[i]);
+        rc = open_server(c, i, &settings->servers[i], settings->health);
     }
     if (rc == 0 && c->ping_interval_ms != 0) {
         rc = loop_timer_start_coarse(loop, &c->ping_timer, c->ping_interval_ms, on_ping_timer, c);
@@ -538,7 +579,7 @@ void rtpengine_free(struct rtpengine *c)
 
 bool rtpengine_server_is_up(const struct rtpengine *c, size_t index)
 {
-    return index < c->server_count && c->servers[index].is_up;
+    return index < c->server_count && server_is_up(&c->servers[index]);
 }
 
 size_t rtpengine_pending(const struct rtpengine *c)

@@ -13,13 +13,21 @@
  * request to it timed out or its port was refused, and up again after it answered
  * (pings every `ping_interval_ms` check the ones that are down, and the others too).
  *
+ * The up/down view may be shared (struct rtpengine_health, one per gateway): then one
+ * worker's ping answered or request timed out counts for every worker's client, so that no
+ * worker refuses calls to an rtpengine that another has seen come back, and a transition is
+ * logged once.
+ *
  * Memory: rtpengine_new() allocates the pending table (max_pending slots) and a receive
  * buffer; each request in flight holds a heap copy of its datagram for retransmission.
- * Threads: one client belongs to one loop; every function runs in that loop's thread.
+ * Threads: one client belongs to one loop; every function runs in that loop's thread. A
+ * shared health table is safe from any thread.
  */
 #ifndef SW_CALL_RTPENGINE_H
 #define SW_CALL_RTPENGINE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +60,24 @@ struct rtpengine_server {
     uint32_t weight;              /* 0 is taken as 1 */
 };
 
+/* Addresses a health table knows; past that, a client keeps its own view of the others. */
+#define RTPENGINE_HEALTH_SLOTS 32
+
+/* Whether each rtpengine (by address) answers, as all the clients sharing the table saw it
+ * last. Outlives every client that uses it. */
+struct rtpengine_health {
+    pthread_mutex_t lock; /* finding or adding an address; the flags are atomic */
+    size_t used;
+    struct sockaddr_storage addrs[RTPENGINE_HEALTH_SLOTS];
+    atomic_bool is_up[RTPENGINE_HEALTH_SLOTS];
+};
+
+/* 0, or -errno when the lock cannot be made. Every address starts up. */
+int rtpengine_health_init(struct rtpengine_health *health);
+void rtpengine_health_destroy(struct rtpengine_health *health);
+
 struct rtpengine_settings {
+    struct rtpengine_health *health; /* shared with other clients, or NULL: a view of its own */
     struct rtpengine_server servers[RTPENGINE_MAX_SERVERS];
     size_t server_count;
     uint32_t retransmit_ms;    /* wait for an answer before sending again; 0 = 500 */

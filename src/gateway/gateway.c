@@ -103,10 +103,12 @@ void gw_register_trunks(struct gateway *gw, const struct gw_gen *gen, struct b2b
     }
 }
 
-/* [media] as the B2BUA's anchoring settings (no server: anchoring off). */
-static void media_settings(const struct cfg *cfg, struct anchor_settings *out)
+/* [media] as the B2BUA's anchoring settings (no server: anchoring off), with the health
+ * view every worker shares. */
+static void media_settings(struct gateway *gw, const struct cfg *cfg, struct anchor_settings *out)
 {
     const struct cfg_media *m = &cfg->media;
+    out->engines.health = &gw->media_health;
     out->engines.server_count = m->engine_count;
     for (size_t i = 0; i < m->engine_count && i < RTPENGINE_MAX_SERVERS; i++) {
         out->engines.servers[i].addr = m->engines[i].addr;
@@ -126,7 +128,7 @@ void gw_media_follow(const struct gw_gen *gen, struct gw_worker *state, struct w
         return;
     }
     struct anchor_settings media = { 0 };
-    media_settings(gen->cfg, &media);
+    media_settings(state->gw, gen->cfg, &media);
     if (anchor_settings_equal(&media, &state->media)) {
         state->media_serial = gen->serial;
         return;
@@ -161,7 +163,7 @@ static void on_worker_start(void *app, struct worker *worker)
     struct gw_gen *gen = gw_gen_enter(gw, worker_index(worker));
     const struct cfg *cfg = gen->cfg;
     struct anchor_settings media = { 0 };
-    media_settings(cfg, &media);
+    media_settings(gw, cfg, &media);
     struct b2bua_settings settings = {
         .max_calls = cfg->general.max_calls_per_worker,
         .max_txns = cfg->general.max_transactions_per_worker,
@@ -290,6 +292,7 @@ int gateway_new(struct cfg *cfg, const char *config_path, struct gateway **out,
         return -ENOMEM;
     }
     gw->config_path = config_path != NULL ? sw_strdup(config_path) : NULL;
+    (void)rtpengine_health_init(&gw->media_health); /* default attributes: cannot fail */
     gw_events_init(gw);
     sip_limits_default(&gw->limits);
     gw->limits.max_msg_bytes = cfg->general.max_message_bytes;
@@ -375,6 +378,7 @@ void gateway_free(struct gateway *gw)
     gw_interned_free(gw);
     registrar_fini();
     callcount_release_shared(gw->calls);
+    rtpengine_health_destroy(&gw->media_health); /* after the workers, whose clients read it */
     sw_free(gw->config_path);
     sw_free(gw);
 }

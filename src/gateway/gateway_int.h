@@ -81,6 +81,8 @@ struct gateway {
     /* The shared concurrent-call counters (acquired), which the limits stage keeps; the
      * gateway reads the trunks' for its reports. */
     struct callcount *calls;
+    /* Each rtpengine's health as every worker's ng client saw it last (call/rtpengine.h). */
+    struct rtpengine_health media_health;
     char *config_path;
     uint64_t gen_serial; /* the last generation's serial (main thread) */
     struct net_group *net;

@@ -2,7 +2,8 @@
  * The ng client against fake rtpengines: UDP sockets on 127.0.0.1 that this test reads and
  * answers by hand. Covers the datagram format, cookie matching, retransmission, time-out,
  * "error" answers, forged and late answers, cancel, the pending limit, failover between
- * weighted servers on a refused port, and health checks bringing a server back.
+ * weighted servers on a refused port, health checks bringing a server back, and a health
+ * view shared between clients.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -342,6 +343,44 @@ static void test_health_checks_bring_a_server_back(void **state)
     loop_free(s.loop);
 }
 
+/* Two clients sharing a health table (two workers of one gateway): one client's time-out
+ * marks the server down for both, and the other's answered request brings it back for both. */
+static void test_health_is_shared_between_clients(void **state)
+{
+    (void)state;
+    struct rtpengine_health health;
+    assert_int_equal(rtpengine_health_init(&health), 0);
+    struct setup s;
+    setup_open(
+        &s, 1,
+        &(struct rtpengine_settings){ .health = &health, .retransmit_ms = 100, .max_tries = 1 });
+    struct rtpengine_settings settings = {
+        .health = &health, .server_count = 1, .retransmit_ms = 100, .max_tries = 1
+    };
+    settings.servers[0].addr = s.peers[0].addr;
+    int err = 0;
+    struct rtpengine *other = rtpengine_new(s.loop, &settings, &err);
+    assert_non_null(other);
+    struct outcome o = { 0 };
+    assert_int_equal(rtpengine_send(s.client, offer(), on_done, &o, NULL), 0);
+    run_until_done(s.loop, &o, BUDGET_MS);
+    assert_int_equal(o.status, -ETIMEDOUT);
+    assert_false(rtpengine_server_is_up(s.client, 0));
+    assert_false(rtpengine_server_is_up(other, 0));
+    peer_drain(&s.peers[0]);
+    struct outcome again = { 0 };
+    assert_int_equal(rtpengine_send(other, offer(), on_done, &again, NULL), 0);
+    assert_true(peer_recv(&s.peers[0], s.loop, BUDGET_MS));
+    peer_answer(&s.peers[0], s.peers[0].cookie, "d6:result2:oke");
+    run_until_done(s.loop, &again, BUDGET_MS);
+    assert_int_equal(again.status, 0);
+    assert_true(rtpengine_server_is_up(other, 0));
+    assert_true(rtpengine_server_is_up(s.client, 0));
+    rtpengine_free(other);
+    setup_close(&s, 1);
+    rtpengine_health_destroy(&health);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_bad_requests),
         cmocka_unit_test(test_fails_over_from_a_refused_port),
         cmocka_unit_test(test_health_checks_bring_a_server_back),
+        cmocka_unit_test(test_health_is_shared_between_clients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
