@@ -519,15 +519,19 @@ class Bench:
             sampler.send_signal(signal.SIGINT)
             if wait_pid(sampler.pid, time.monotonic() + 30) is None:
                 stop_child(sampler.pid, 3)
-            report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort",
-                                     "sym", "--percent-limit", "0.5"],
-                                    capture_output=True, text=True, timeout=300, check=False)
-            path = os.path.join(self.out, f"perf-{name}.txt")
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(report.stdout)
-            top = [ln.strip() for ln in report.stdout.splitlines()
-                   if ln.strip() and not ln.startswith("#")][:12]
-            log(f"{name}: perf samples by symbol ({path}):\n  " + "\n  ".join(top))
+            # By object first (the kernel's share against user space: what no user-space
+            # cut can lower), then by symbol.
+            for sort, suffix, most in (("dso", "-dso", 8), ("sym", "", 12)):
+                report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort",
+                                         sort, "--percent-limit", "0.5"],
+                                        capture_output=True, text=True, timeout=300,
+                                        check=False)
+                path = os.path.join(self.out, f"perf-{name}{suffix}.txt")
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(report.stdout)
+                top = [ln.strip() for ln in report.stdout.splitlines()
+                       if ln.strip() and not ln.startswith("#")][:most]
+                log(f"{name}: perf samples by {sort} ({path}):\n  " + "\n  ".join(top))
             time.sleep(1)
 
     def callgrind_phase(self):
