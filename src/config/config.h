@@ -304,7 +304,6 @@ struct cfg_general {
     uint32_t workers;            /* 0 = one per core */
     bool steer_udp;              /* UDP steering by Call-ID (net/steer.h) */
     bool io_uring;               /* workers wait in an io_uring (net/uring.h) */
-    uint32_t io_uring_batch_us;  /* a wait's minimum while datagrams come (uring_set_batch) */
     enum cfg_log_level log_level;
     char *pidfile;
     char *control_socket;

@@ -261,7 +261,6 @@ static int open_network(struct gateway *gw, const struct cfg *cfg, struct sw_dia
         .idle_timeout_ms = cfg->general.idle_timeout * 1000u,
         .steer_udp = cfg->general.steer_udp,
         .use_ring = cfg->general.io_uring,
-        .ring_batch_us = cfg->general.io_uring_batch_us,
     };
     struct net_handlers handlers = {
         .on_message = gw_on_message,

@@ -78,10 +78,6 @@ void gw_steer_report(const struct gateway *gw)
     int refused = net_group_ring_refused(gw->net);
     if (net_group_has_ring(gw->net)) {
         log_notice(NULL, "net: workers wait and receive UDP through io_uring");
-        if (net_group_ring_batch_refused(gw->net)) {
-            log_warn(NULL, "net: io_uring_batch_us needs Linux 6.12: workers wake at each "
-                           "datagram");
-        }
     } else if (refused != 0) {
         log_notice(NULL, "net: io_uring refused (%s): workers wait in epoll", sw_strerror(refused));
     }

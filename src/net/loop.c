@@ -401,11 +401,6 @@ int loop_use_ring(struct loop *loop)
     return uring_new(&loop->ring);
 }
 
-bool loop_ring_batch(struct loop *loop, uint32_t batch_us)
-{
-    return loop->ring != NULL && uring_set_batch(loop->ring, batch_us);
-}
-
 bool loop_has_ring(const struct loop *loop)
 {
     return loop->ring != NULL;

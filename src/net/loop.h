@@ -73,10 +73,6 @@ void loop_free(struct loop *loop);
  */
 int loop_use_ring(struct loop *loop);
 
-/* With loop_use_ring: a wait that finds nothing lasts at least `batch_us` while datagrams
- * come (uring_set_batch). False when the kernel cannot (or the loop has no ring). */
-bool loop_ring_batch(struct loop *loop, uint32_t batch_us);
-
 /* Whether the loop waits in an io_uring (loop_use_ring). */
 bool loop_has_ring(const struct loop *loop);
 

@@ -22,17 +22,10 @@
    loop's timers get their turn. */
 #define URING_DRAIN_MAX    256u
 
-/* IORING_FEAT_MIN_TIMEOUT (Linux 6.12): liburing 2.3 predates it. */
-#define URING_FEAT_MIN_TIMEOUT (1u << 15)
-/* With a batch wait: completions that end the wait before its minimum. */
-#define URING_BATCH_WAIT_NR    32u
-
 struct uring {
     struct io_uring ring;
     bool is_ring_open;
     bool is_disabled; /* until the first wait, in the thread that waits (uring_wait) */
-    bool has_min_timeout;
-    uint32_t batch_us; /* a wait's minimum while completions come (uring_set_batch); 0 = none */
     struct io_uring_buf_ring *buffer_ring;
     size_t buffer_ring_bytes;
     unsigned char *buffers;
@@ -79,7 +72,6 @@ static int ring_open(struct uring *uring)
     }
     uring->is_ring_open = true;
     uring->is_disabled = (params.flags & IORING_SETUP_R_DISABLED) != 0;
-    uring->has_min_timeout = (params.features & URING_FEAT_MIN_TIMEOUT) != 0;
     /* A wait with a time-out in one system call (Linux 5.11). */
     return (params.features & IORING_FEAT_EXT_ARG) != 0 ? 0 : -EOPNOTSUPP;
 }
@@ -180,28 +172,6 @@ int uring_poll_arm(struct uring *uring, int fd, uint64_t tag)
     return 0;
 }
 
-bool uring_set_batch(struct uring *uring, uint32_t batch_us)
-{
-    uring->batch_us = uring->has_min_timeout ? batch_us : 0;
-    return uring->batch_us == batch_us;
-}
-
-/*
- * Waits for URING_BATCH_WAIT_NR completions, or for batch_us and then at least one, or
- * until `ts`: the kernel wakes the worker once for the datagrams of that spell instead
- * of once each (Linux 6.12's min_wait_usec, in the field liburing 2.3 calls pad).
- */
-static int batch_wait(struct uring *uring, struct __kernel_timespec *ts)
-{
-    struct io_uring_getevents_arg arg = {
-        .pad = uring->batch_us,
-        .ts = (uint64_t)(uintptr_t)ts,
-    };
-    long rc = syscall(__NR_io_uring_enter, uring->ring.ring_fd, 0, URING_BATCH_WAIT_NR,
-                      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
-    return rc < 0 ? -errno : 0;
-}
-
 int uring_wait(struct uring *uring, int timeout_ms)
 {
     if (uring->is_disabled) {
@@ -216,15 +186,9 @@ int uring_wait(struct uring *uring, int timeout_ms)
         .tv_sec = timeout_ms / 1000,
         .tv_nsec = (long long)(timeout_ms % 1000) * 1000000LL,
     };
-    int rc = 0;
-    if (uring->batch_us != 0 && timeout_ms != 0 && io_uring_sq_ready(&uring->ring) == 0 &&
-        io_uring_cq_ready(&uring->ring) == 0) {
-        rc = batch_wait(uring, timeout_ms >= 0 ? &ts : NULL);
-    } else {
-        struct io_uring_cqe *cqe = NULL;
-        rc = io_uring_submit_and_wait_timeout(&uring->ring, &cqe, 1, timeout_ms >= 0 ? &ts : NULL,
-                                              NULL);
-    }
+    struct io_uring_cqe *cqe = NULL;
+    int rc =
+        io_uring_submit_and_wait_timeout(&uring->ring, &cqe, 1, timeout_ms >= 0 ? &ts : NULL, NULL);
     return rc == -ETIME || rc == -EINTR ? 0 : (rc < 0 ? rc : 0);
 }
 

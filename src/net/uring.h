@@ -49,14 +49,6 @@ int uring_recv_arm(struct uring *uring, int fd, uint64_t tag);
    the next uring_wait submits it). Returns 0 or -errno. */
 int uring_poll_arm(struct uring *uring, int fd, uint64_t tag);
 
-/*
- * Lets a wait that finds no completion waiting last at least `batch_us` while completions
- * come, so that one wake-up serves the datagrams of that spell (at most that much later;
- * a quiet worker still sleeps until its first datagram or timer). Returns false where the
- * kernel cannot (before Linux 6.12): waits then end at the first completion.
- */
-bool uring_set_batch(struct uring *uring, uint32_t batch_us);
-
 /* Submits what is armed and waits at most `timeout_ms` (< 0: no limit) for a completion.
    Returns 0 (completions or the time-out) or -errno. */
 int uring_wait(struct uring *uring, int timeout_ms);

@@ -67,8 +67,7 @@ struct net_group {
     uint32_t max_per_unknown_source;
     struct net_steer *steer; /* NULL = off */
     char steer_why[192];
-    int ring_refused;        /* why a worker could not wait in an io_uring (-errno); 0 = none */
-    bool ring_batch_refused; /* the kernel has no batch wait (io_uring_batch_us) */
+    int ring_refused; /* why a worker could not wait in an io_uring (-errno); 0 = none */
 };
 
 unsigned worker_index(const struct worker *worker)
@@ -341,8 +340,6 @@ static int worker_init(struct worker *w, const struct net_settings *s, char *err
         int refused = loop_use_ring(w->loop);
         if (refused != 0) {
             w->group->ring_refused = refused;
-        } else if (!loop_ring_batch(w->loop, s->ring_batch_us)) {
-            w->group->ring_batch_refused = true;
         }
     }
     int rc = worker_open_udp(w, errbuf, errcap);
@@ -441,11 +438,6 @@ const char *net_group_steer_why(const struct net_group *group)
 int net_group_ring_refused(const struct net_group *group)
 {
     return group->ring_refused;
-}
-
-bool net_group_ring_batch_refused(const struct net_group *group)
-{
-    return group->ring_batch_refused;
 }
 
 bool net_group_has_ring(const struct net_group *group)

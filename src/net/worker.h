@@ -123,7 +123,6 @@ struct net_settings {
     /* Each worker waits and receives UDP through an io_uring (net/uring.h); where the
        kernel refuses, epoll, and net_group_ring_refused says why. */
     bool use_ring;
-    uint32_t ring_batch_us; /* with use_ring: a wait's minimum while datagrams come */
 };
 
 /*
@@ -158,9 +157,6 @@ const char *net_group_steer_why(const struct net_group *group);
 /* Whether the workers wait in an io_uring; else why not (-errno; 0 when not asked). */
 bool net_group_has_ring(const struct net_group *group);
 int net_group_ring_refused(const struct net_group *group);
-
-/* Whether ring_batch_us was asked for and the kernel has no batch wait (Linux 6.12). */
-bool net_group_ring_batch_refused(const struct net_group *group);
 
 /* The actual address of listener `index` (after binding port 0, the chosen port). */
 const struct net_listener *net_group_listener(const struct net_group *group, size_t index);
