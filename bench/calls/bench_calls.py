@@ -70,7 +70,8 @@ UAS_TIMEWAIT_S = 4  # <timewait> of uas.xml
 SIPP_BUFF = "4194304"
 
 FULL = {"cpu_rate": 300, "cpu_calls": 6000, "rounds": 2,
-        "steps": [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000],
+        "steps": [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000,
+                  9000, 10000],
         "step_seconds": 10,
         "sustain_seconds": 30}
 QUICK = {"cpu_rate": 300, "cpu_calls": 3000, "rounds": 1,
