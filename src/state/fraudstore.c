@@ -2,12 +2,14 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/hash.h"
 #include "base/time.h"
+#include "state/fraud_distinct.h"
 #include "state/fraud_journal.h"
 
 #define SHARDS         16u
@@ -23,27 +25,51 @@
  */
 #define TIME_BIAS_MS   86400000
 
-struct distinct_dest {
-    uint64_t hash;
-    int64_t at_ms;
-};
-
+/* A key's counters as its image holds them (FRAUD_STORE_IMAGE_VERSION): a change of this
+ * layout needs a new version, or an old image would be misread. */
 struct key_counts {
     char key[FRAUD_KEY_CAP];
     int64_t second_of[SECOND_BUCKETS]; /* the second each bucket counts (+1: 0 = never) */
     uint32_t per_second[SECOND_BUCKETS];
     int64_t minute_of[MINUTE_BUCKETS];
     uint32_t intl_per_minute[MINUTE_BUCKETS];
-    struct distinct_dest distinct[FRAUD_DISTINCT_MAX]; /* a ring, oldest overwritten */
-    uint32_t distinct_next;
+    struct fraud_distinct_ring distinct;
     struct velocity_history history;
     bool is_changed; /* counted or ended a dial since the last export */
 };
 
+/* The image of version 1, as saved by earlier releases. */
+_Static_assert(sizeof(struct key_counts) == 11032 &&
+                   offsetof(struct key_counts, distinct) == 1536 &&
+                   offsetof(struct key_counts, history) == 9736,
+               "the image's layout changed: bump FRAUD_STORE_IMAGE_VERSION");
+
+/* The sum of a window's buckets as of the dial at `unit` (see window_add). */
+struct window_sum {
+    int64_t unit;
+    uint32_t sum;
+    bool is_ready; /* false: to be summed again from the buckets */
+};
+
+/* A key's counters and what is derived from them: rebuilt after an import, never saved. */
+struct key_entry {
+    struct key_counts counts;
+    struct window_sum calls_minute;
+    struct window_sum intl_hour;
+    struct fraud_distinct_index distinct_index;
+};
+
+/* One window's buckets in a key's counters. */
+struct bucket_window {
+    int64_t *of;
+    uint32_t *counts;
+    size_t count;
+};
+
 struct shard {
     pthread_mutex_t lock;
-    struct key_counts **slots; /* open addressing, linear probing, never deleted */
-    size_t cap;                /* power of two, twice the keys allowed */
+    struct key_entry **slots; /* open addressing, linear probing, never deleted */
+    size_t cap;               /* power of two, twice the keys allowed */
     size_t count;
     size_t max_count;
     size_t changed; /* keys whose is_changed is set: an export skips a shard without any */
@@ -80,28 +106,28 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-/* The counts of `key`, created when `create` and there is room; shard lock held. */
-static struct key_counts *shard_find(struct shard *shard, struct sv key, uint64_t hash, bool create)
+/* The entry of `key`, created when `create` and there is room; shard lock held. */
+static struct key_entry *shard_find(struct shard *shard, struct sv key, uint64_t hash, bool create)
 {
     size_t mask = shard->cap - 1;
     for (size_t i = 0, at = (size_t)(hash >> 8) & mask; i < shard->cap; i++, at = (at + 1) & mask) {
-        struct key_counts *c = shard->slots[at];
-        if (c == NULL) {
+        struct key_entry *e = shard->slots[at];
+        if (e == NULL) {
             if (!create || shard->count >= shard->max_count) {
                 return NULL;
             }
-            c = sw_calloc(1, sizeof(*c));
-            if (c == NULL) {
+            e = sw_calloc(1, sizeof(*e)); /* the index zeroed: built at the first dial */
+            if (e == NULL) {
                 return NULL;
             }
-            (void)sv_copy_cstr(key, c->key, sizeof(c->key));
-            velocity_history_init(&c->history);
-            shard->slots[at] = c;
+            (void)sv_copy_cstr(key, e->counts.key, sizeof(e->counts.key));
+            velocity_history_init(&e->counts.history);
+            shard->slots[at] = e;
             shard->count++;
-            return c;
+            return e;
         }
-        if (sv_eq(sv_from_cstr(c->key), key)) {
-            return c;
+        if (sv_eq(sv_from_cstr(e->counts.key), key)) {
+            return e;
         }
     }
     return NULL;
@@ -113,60 +139,58 @@ static struct shard *shard_of(struct memory_store *m, struct sv key, uint64_t *h
     return &m->shards[*hash % SHARDS];
 }
 
-/* Counts a call in `c` and fills the window counters (dial included). */
-static void count_dial(struct key_counts *c, const struct fraud_dial *dial,
-                       struct fraud_dial_result *out)
+/*
+ * One window's buckets `of`/`counts` (each "unit number + 1", 0 = never; `count` of them,
+ * the window) count `add` at `unit`; returns the window's sum, the dial included. While
+ * time does not go back, `sum` follows the window: only the buckets that left it since the
+ * last dial are subtracted, instead of a pass over all of them each time.
+ */
+static uint32_t window_add(const struct bucket_window *how, int64_t unit, uint32_t add,
+                           struct window_sum *sum)
 {
-    int64_t second = dial->now_ms / 1000 + 1;
-    size_t s = (size_t)(second % SECOND_BUCKETS);
-    if (c->second_of[s] != second) {
-        c->second_of[s] = second;
-        c->per_second[s] = 0;
+    int64_t count = (int64_t)how->count;
+    size_t at = (size_t)(unit % count);
+    bool is_fast = sum->is_ready && unit >= sum->unit;
+    if (is_fast && unit - sum->unit >= count) {
+        sum->sum = 0;
+    } else if (is_fast) {
+        for (int64_t gone = sum->unit - count + 1; gone <= unit - count; gone++) {
+            size_t i = (size_t)(gone % count);
+            sum->sum -= gone > 0 && how->of[i] == gone ? how->counts[i] : 0u;
+        }
     }
-    c->per_second[s]++;
-    int64_t minute = dial->now_ms / MS_PER_MINUTE + 1;
-    size_t m = (size_t)(minute % MINUTE_BUCKETS);
-    if (c->minute_of[m] != minute) {
-        c->minute_of[m] = minute;
-        c->intl_per_minute[m] = 0;
+    if (how->of[at] != unit) {
+        how->of[at] = unit; /* an older unit of this place: out of the window already */
+        how->counts[at] = 0;
     }
-    c->intl_per_minute[m] += dial->is_international ? 1u : 0u;
-    for (size_t i = 0; i < SECOND_BUCKETS; i++) {
-        out->calls_minute += c->second_of[i] > second - SECOND_BUCKETS ? c->per_second[i] : 0u;
+    how->counts[at] += add;
+    if (is_fast) {
+        sum->sum += add;
+        sum->unit = unit;
+        return sum->sum;
     }
-    for (size_t i = 0; i < MINUTE_BUCKETS; i++) {
-        out->international_hour +=
-            c->minute_of[i] > minute - MINUTE_BUCKETS ? c->intl_per_minute[i] : 0u;
+    /* A first dial, an import, or a clock that went back: the whole pass, which also says
+     * whether the sum can be followed from here (no bucket ahead of this unit). */
+    uint32_t total = 0;
+    bool is_ahead = false;
+    for (size_t i = 0; i < how->count; i++) {
+        total += how->of[i] > unit - count ? how->counts[i] : 0u;
+        is_ahead |= how->of[i] > unit;
     }
+    *sum = (struct window_sum){ .unit = unit, .sum = total, .is_ready = !is_ahead };
+    return total;
 }
 
-/* Remembers the destination and counts the distinct ones of the last hour (one pass). */
-static void count_distinct(struct key_counts *c, const struct fraud_dial *dial,
-                           struct fraud_dial_result *out)
+/* Counts a call in `e` and fills the window counters (dial included). */
+static void count_dial(struct key_entry *e, const struct fraud_dial *dial,
+                       struct fraud_dial_result *out)
 {
-    uint64_t hash = sw_hash_sv(dial->digits) | 1u;
-    int64_t since = dial->now_ms - MS_PER_HOUR;
-    bool is_known = false;
-    uint32_t count = 0;
-    for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
-        struct distinct_dest *d = &c->distinct[i];
-        bool is_recent = d->hash != 0 && d->at_ms > since;
-        if (is_recent && d->hash == hash) {
-            d->at_ms = dial->now_ms;
-            is_known = true;
-        }
-        count += is_recent ? 1u : 0u;
-    }
-    if (!is_known) {
-        /* The slot overwritten is the oldest remembered: recent only when the ring is full
-         * of the last hour's destinations, and then the count stays at the maximum. */
-        struct distinct_dest *slot = &c->distinct[c->distinct_next];
-        count -= slot->hash != 0 && slot->at_ms > since ? 1u : 0u;
-        *slot = (struct distinct_dest){ hash, dial->now_ms };
-        c->distinct_next = (c->distinct_next + 1) % FRAUD_DISTINCT_MAX;
-        count++;
-    }
-    out->distinct_hour = count;
+    struct key_counts *c = &e->counts;
+    struct bucket_window seconds = { c->second_of, c->per_second, SECOND_BUCKETS };
+    out->calls_minute = window_add(&seconds, dial->now_ms / 1000 + 1, 1, &e->calls_minute);
+    struct bucket_window minutes = { c->minute_of, c->intl_per_minute, MINUTE_BUCKETS };
+    out->international_hour = window_add(&minutes, dial->now_ms / MS_PER_MINUTE + 1,
+                                         dial->is_international ? 1u : 0u, &e->intl_hour);
 }
 
 /* Lock held. */
@@ -187,8 +211,8 @@ static void memory_dial(void *impl, struct sv key, const struct fraud_dial *call
     uint64_t hash = 0;
     struct shard *shard = shard_of(m, key, &hash);
     pthread_mutex_lock(&shard->lock);
-    struct key_counts *c = shard_find(shard, key, hash, true);
-    if (c == NULL) {
+    struct key_entry *e = shard_find(shard, key, hash, true);
+    if (e == NULL) {
         pthread_mutex_unlock(&shard->lock);
         out->is_untracked = true;
         out->calls_minute = 1;
@@ -196,10 +220,12 @@ static void memory_dial(void *impl, struct sv key, const struct fraud_dial *call
         out->distinct_hour = 1;
         return;
     }
+    struct key_counts *c = &e->counts;
     (void)velocity_check(&c->history, dial->digits, dial->now_ms, cfg, &out->finding);
     (void)velocity_history_add(&c->history, dial->digits, dial->now_ms); /* bad digits: none */
-    count_dial(c, dial, out);
-    count_distinct(c, dial, out);
+    count_dial(e, dial, out);
+    out->distinct_hour = fraud_distinct_count(
+        &c->distinct, &e->distinct_index, sw_hash_sv(dial->digits) | 1u, dial->now_ms, MS_PER_HOUR);
     mark_changed(shard, c);
     pthread_mutex_unlock(&shard->lock);
 }
@@ -211,9 +237,10 @@ static void memory_dial_end(void *impl, struct sv key, struct sv digits, int64_t
     uint64_t hash = 0;
     struct shard *shard = shard_of(m, key, &hash);
     pthread_mutex_lock(&shard->lock);
-    struct key_counts *c = shard_find(shard, key, hash, false);
-    if (c != NULL && velocity_history_end(&c->history, digits, at_ms + TIME_BIAS_MS, duration_ms)) {
-        mark_changed(shard, c);
+    struct key_entry *e = shard_find(shard, key, hash, false);
+    if (e != NULL &&
+        velocity_history_end(&e->counts.history, digits, at_ms + TIME_BIAS_MS, duration_ms)) {
+        mark_changed(shard, &e->counts);
     }
     pthread_mutex_unlock(&shard->lock);
 }
@@ -354,12 +381,13 @@ static void counts_shift(const struct key_counts *in, struct key_counts *out, in
     shift_buckets(&minutes, in->minute_of, in->intl_per_minute, out->minute_of,
                   out->intl_per_minute);
     for (size_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
-        int64_t at_ms = in->distinct[i].at_ms + shift_ms;
-        if (in->distinct[i].hash != 0 && at_ms > 0) {
-            out->distinct[i] = (struct distinct_dest){ in->distinct[i].hash, at_ms };
+        const struct fraud_distinct_dest *d = &in->distinct.dests[i];
+        int64_t at_ms = d->at_ms + shift_ms;
+        if (d->hash != 0 && at_ms > 0) {
+            out->distinct.dests[i] = (struct fraud_distinct_dest){ d->hash, at_ms };
         }
     }
-    out->distinct_next = in->distinct_next % FRAUD_DISTINCT_MAX;
+    out->distinct.next = in->distinct.next % FRAUD_DISTINCT_MAX;
     out->history = in->history;
     out->history.next %= VELOCITY_HISTORY;
     out->history.count =
@@ -380,7 +408,8 @@ static size_t export_shard(struct shard *shard, int64_t wall_minus_mono_ms, bool
     size_t i = 0;
     pthread_mutex_lock(&shard->lock);
     while (i < shard->cap && (is_all || shard->changed > 0)) {
-        struct key_counts *c = shard->slots[i++];
+        struct key_entry *e = shard->slots[i++];
+        struct key_counts *c = e != NULL ? &e->counts : NULL;
         if (c == NULL || !(is_all || c->is_changed)) {
             continue;
         }
@@ -427,14 +456,18 @@ static bool memory_import_key(void *impl, struct sv key, const void *image, size
     uint64_t hash = 0;
     struct shard *shard = shard_of(m, key, &hash);
     pthread_mutex_lock(&shard->lock);
-    struct key_counts *c = shard_find(shard, key, hash, true);
-    if (c != NULL) {
-        counts_shift(in, c, TIME_BIAS_MS - wall_minus_mono_ms);
-        (void)sv_copy_cstr(key, c->key, sizeof(c->key)); /* the row's key, not the image's */
+    struct key_entry *e = shard_find(shard, key, hash, true);
+    if (e != NULL) {
+        counts_shift(in, &e->counts, TIME_BIAS_MS - wall_minus_mono_ms);
+        (void)sv_copy_cstr(key, e->counts.key,
+                           sizeof(e->counts.key)); /* the row's, not the image's */
+        e->calls_minute.is_ready = false;
+        e->intl_hour.is_ready = false;
+        fraud_distinct_index_reset(&e->distinct_index);
     }
     pthread_mutex_unlock(&shard->lock);
     sw_free(in);
-    return c != NULL;
+    return e != NULL;
 }
 
 static uint64_t memory_export_marks(void *impl, uint64_t since_version, fraud_store_mark_fn *fn,
@@ -519,7 +552,7 @@ static struct memory_store *memory_new(size_t max_keys, size_t wangiri_slots)
         struct shard *shard = &m->shards[s];
         shard->cap = pow2_at_least(2 * per_shard);
         shard->max_count = per_shard;
-        shard->slots = sw_calloc(shard->cap, sizeof(struct key_counts *));
+        shard->slots = sw_calloc(shard->cap, sizeof(struct key_entry *));
         is_ok = is_ok && shard->slots != NULL;
     }
     m->wangiri_buckets = pow2_at_least((wangiri_slots + WANGIRI_WAYS - 1) / WANGIRI_WAYS);

@@ -10,9 +10,11 @@
  * the counters between nodes later; fraud_store_new_memory() is the in-process backend.
  *
  * Bounds: at most `max_keys` keys (a full table judges an unknown key with empty counters,
- * and says so through fraud_dial_result.is_untracked); per key a fixed 8.6 KiB (60 one-second
+ * and says so through fraud_dial_result.is_untracked); per key a fixed 15 KiB (60 one-second
  * buckets, 60 one-minute buckets, FRAUD_DISTINCT_MAX remembered destinations, the velocity
- * history), allocated the first time a key dials; FRAUD_DISABLED_MAX disabled accounts;
+ * history: 10.8 KiB; the index of the destinations and the windows' sums, which make a dial
+ * cost about the same however full the windows are: 4.1 KiB), allocated the first time a
+ * key dials; FRAUD_DISABLED_MAX disabled accounts;
  * `wangiri_slots` marked numbers, the oldest of a 4-entry bucket overwritten.
  *
  * Time: dial windows use the caller's monotonic milliseconds; Wangiri marks use wall-clock
@@ -30,9 +32,9 @@
 
 #include "base/sv.h"
 #include "number/velocity.h"
+#include "state/fraud_distinct.h" /* FRAUD_DISTINCT_MAX */
 
-#define FRAUD_KEY_CAP      96   /* bytes of a key, NUL included */
-#define FRAUD_DISTINCT_MAX 512u /* distinct destinations of the last hour counted per key */
+#define FRAUD_KEY_CAP      96 /* bytes of a key, NUL included */
 #define FRAUD_DISABLED_MAX 1024u
 
 /* One new call to judge and count. */
