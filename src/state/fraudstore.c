@@ -57,6 +57,7 @@ struct key_entry {
     struct window_sum calls_minute;
     struct window_sum intl_hour;
     struct fraud_distinct_index distinct_index;
+    struct key_entry *next_changed; /* the shard's list of changed keys (counts.is_changed) */
 };
 
 /* One window's buckets in a key's counters. */
@@ -72,7 +73,8 @@ struct shard {
     size_t cap;               /* power of two, twice the keys allowed */
     size_t count;
     size_t max_count;
-    size_t changed; /* keys whose is_changed is set: an export skips a shard without any */
+    size_t changed;                 /* keys whose is_changed is set */
+    struct key_entry *changed_keys; /* those not yet taken by an export, newest first */
 };
 
 struct wangiri_mark {
@@ -194,10 +196,14 @@ static void count_dial(struct key_entry *e, const struct fraud_dial *dial,
 }
 
 /* Lock held. */
-static void mark_changed(struct shard *shard, struct key_counts *c)
+static void mark_changed(struct shard *shard, struct key_entry *e)
 {
-    shard->changed += c->is_changed ? 0u : 1u;
-    c->is_changed = true;
+    if (!e->counts.is_changed) {
+        e->counts.is_changed = true;
+        e->next_changed = shard->changed_keys;
+        shard->changed_keys = e;
+        shard->changed++;
+    }
 }
 
 static void memory_dial(void *impl, struct sv key, const struct fraud_dial *caller_dial,
@@ -226,7 +232,7 @@ static void memory_dial(void *impl, struct sv key, const struct fraud_dial *call
     count_dial(e, dial, out);
     out->distinct_hour = fraud_distinct_count(
         &c->distinct, &e->distinct_index, sw_hash_sv(dial->digits) | 1u, dial->now_ms, MS_PER_HOUR);
-    mark_changed(shard, c);
+    mark_changed(shard, e);
     pthread_mutex_unlock(&shard->lock);
 }
 
@@ -240,7 +246,7 @@ static void memory_dial_end(void *impl, struct sv key, struct sv digits, int64_t
     struct key_entry *e = shard_find(shard, key, hash, false);
     if (e != NULL &&
         velocity_history_end(&e->counts.history, digits, at_ms + TIME_BIAS_MS, duration_ms)) {
-        mark_changed(shard, &e->counts);
+        mark_changed(shard, e);
     }
     pthread_mutex_unlock(&shard->lock);
 }
@@ -398,28 +404,46 @@ static void counts_shift(const struct key_counts *in, struct key_counts *out, in
     }
 }
 
-/* The keys of one shard that changed (all of them when `is_all`). The lock is held while
- * looking for the next one and let go for `fn` (slots are never deleted): once a second
- * over a table sized for every key, a lock per slot was the idle gateway's main cost. */
+/* Hands `fn` the image of `e` (lock held, and let go meanwhile: entries are never freed). */
+static void export_one(struct shard *shard, const struct key_entry *e, int64_t shift_ms,
+                       struct key_counts *image, fraud_store_image_fn *fn, void *ctx)
+{
+    counts_shift(&e->counts, image, shift_ms);
+    pthread_mutex_unlock(&shard->lock);
+    fn(ctx, sv_from_cstr(image->key), image, sizeof(*image));
+    pthread_mutex_lock(&shard->lock);
+}
+
+/*
+ * The keys of one shard that changed (all of them when `is_all`). The changed ones come
+ * from the shard's list, not from a pass over its slots: once a second over a table sized
+ * for every key, that pass was what a save cost. With `is_all` the pass exports the others
+ * first (a key that changes meanwhile may be exported twice, never not at all).
+ */
 static size_t export_shard(struct shard *shard, int64_t wall_minus_mono_ms, bool is_all,
                            struct key_counts *image, fraud_store_image_fn *fn, void *ctx)
 {
+    int64_t shift_ms = wall_minus_mono_ms - TIME_BIAS_MS;
     size_t exported = 0;
-    size_t i = 0;
     pthread_mutex_lock(&shard->lock);
-    while (i < shard->cap && (is_all || shard->changed > 0)) {
-        struct key_entry *e = shard->slots[i++];
-        struct key_counts *c = e != NULL ? &e->counts : NULL;
-        if (c == NULL || !(is_all || c->is_changed)) {
-            continue;
+    for (size_t i = 0; is_all && i < shard->cap; i++) {
+        const struct key_entry *e = shard->slots[i];
+        if (e != NULL && !e->counts.is_changed) {
+            export_one(shard, e, shift_ms, image, fn, ctx);
+            exported++;
         }
-        counts_shift(c, image, wall_minus_mono_ms - TIME_BIAS_MS);
-        shard->changed -= c->is_changed ? 1u : 0u;
-        c->is_changed = false;
-        pthread_mutex_unlock(&shard->lock);
-        fn(ctx, sv_from_cstr(image->key), image, sizeof(*image));
+    }
+    /* Taken whole: a key that changes again once exported waits for the next export. */
+    struct key_entry *list = shard->changed_keys;
+    shard->changed_keys = NULL;
+    while (list != NULL) {
+        struct key_entry *e = list;
+        list = e->next_changed;
+        e->next_changed = NULL;
+        e->counts.is_changed = false;
+        shard->changed--;
+        export_one(shard, e, shift_ms, image, fn, ctx);
         exported++;
-        pthread_mutex_lock(&shard->lock);
     }
     pthread_mutex_unlock(&shard->lock);
     return exported;
@@ -458,7 +482,9 @@ static bool memory_import_key(void *impl, struct sv key, const void *image, size
     pthread_mutex_lock(&shard->lock);
     struct key_entry *e = shard_find(shard, key, hash, true);
     if (e != NULL) {
+        bool is_changed = e->counts.is_changed; /* it stays on the shard's list */
         counts_shift(in, &e->counts, TIME_BIAS_MS - wall_minus_mono_ms);
+        e->counts.is_changed = is_changed;
         (void)sv_copy_cstr(key, e->counts.key,
                            sizeof(e->counts.key)); /* the row's, not the image's */
         e->calls_minute.is_ready = false;

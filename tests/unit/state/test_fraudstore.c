@@ -135,10 +135,52 @@ static void test_fraudstore_windows_equal_the_pass_over_the_buckets(void **state
     fraud_store_free(steady);
 }
 
+static void count_export(void *ctx, struct sv key, const void *image, size_t len)
+{
+    (void)key;
+    (void)image;
+    (void)len;
+    (*(size_t *)ctx)++;
+}
+
+static void dial_key(struct fraud_store *store, const char *key, int64_t now_ms)
+{
+    struct velocity_cfg cfg = { 0 };
+    struct fraud_dial d = { SV("442071234567"), true, now_ms };
+    struct fraud_dial_result r;
+    fraud_store_dial(store, sv_from_cstr(key), &d, &cfg, &r);
+}
+
+/* An export hands over the keys changed since the last one, each once; `is_all` every key. */
+static void test_fraudstore_export_takes_each_changed_key_once(void **state)
+{
+    (void)state;
+    struct fraud_store *store = fraud_store_new_memory(256, 64);
+    assert_non_null(store);
+    char key[32];
+    for (unsigned i = 0; i < 100; i++) {
+        (void)snprintf(key, sizeof(key), "account:a%u", i);
+        dial_key(store, key, 1000 + i);
+        dial_key(store, key, 2000 + i); /* changed twice, exported once */
+    }
+    size_t n = 0;
+    assert_int_equal(fraud_store_export_keys(store, 0, false, count_export, &n), 100);
+    assert_int_equal(n, 100);
+    assert_int_equal(fraud_store_export_keys(store, 0, false, count_export, &n), 0);
+    dial_key(store, "account:a7", 3000);
+    fraud_store_dial_end(store, SV("account:a9"), SV("442071234567"), 2009, 5000);
+    assert_int_equal(fraud_store_export_keys(store, 0, false, count_export, &n), 2);
+    dial_key(store, "account:a3", 4000);
+    assert_int_equal(fraud_store_export_keys(store, 0, true, count_export, &n), 100);
+    assert_int_equal(fraud_store_export_keys(store, 0, false, count_export, &n), 0);
+    fraud_store_free(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fraudstore_windows_equal_the_pass_over_the_buckets),
+        cmocka_unit_test(test_fraudstore_export_takes_each_changed_key_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
