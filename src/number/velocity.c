@@ -8,6 +8,10 @@ struct velocity_scan {
     struct sv digits; /* the new dial */
     int64_t now_ms;
     int64_t window_ms;
+    /* Per dial, newest first: the leading digits it shares with the new dial when it is
+     * recent and as long, else -1. Worked out once for the three checks. */
+    int shared[VELOCITY_HISTORY];
+    int most_shared; /* the highest of them (-1: none) */
 };
 
 const char *velocity_pattern_name(enum velocity_pattern pattern)
@@ -86,17 +90,64 @@ bool velocity_history_end(struct velocity_history *history, struct sv digits, in
     return false;
 }
 
-/* True when `dial` is recent and in the range of the new dial: same length, same digits but
- * for the last `range_digits`. */
-static bool in_range(const struct velocity_scan *scan, const struct velocity_dial *dial,
-                     unsigned range_digits)
+/* The leading digits `dial` shares with the new dial when it is recent and as long, else
+ * -1. Eight digits at a time: most dials differ from the new one early. */
+static int shared_digits(const struct velocity_scan *scan, const struct velocity_dial *dial,
+                         const char *padded)
 {
     int64_t age_ms = 0;
     bool is_recent = dial->at_ms <= scan->now_ms &&
                      !__builtin_sub_overflow(scan->now_ms, dial->at_ms, &age_ms) &&
                      age_ms <= scan->window_ms;
-    return is_recent && dial->len == scan->digits.len && scan->digits.len > range_digits &&
-           memcmp(dial->digits, scan->digits.ptr, scan->digits.len - range_digits) == 0;
+    if (!is_recent || dial->len != scan->digits.len) {
+        return -1;
+    }
+    _Static_assert(sizeof(dial->digits) % 8 == 0, "digits compared in words");
+    size_t at = 0;
+    for (; at < sizeof(dial->digits); at += 8) {
+        uint64_t mine = 0;
+        uint64_t theirs = 0;
+        memcpy(&mine, dial->digits + at, 8);
+        memcpy(&theirs, padded + at, 8);
+        uint64_t diff = mine ^ theirs;
+        if (diff != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            at += (size_t)__builtin_ctzll(diff) / 8; /* the first digit that differs */
+#else
+            at += (size_t)__builtin_clzll(diff) / 8;
+#endif
+            break;
+        }
+    }
+    return at < dial->len ? (int)at : (int)dial->len;
+}
+
+static void scan_share(struct velocity_scan *scan)
+{
+    char padded[E164_MAX_DIGITS + 1] = { 0 };
+    memcpy(padded, scan->digits.ptr, scan->digits.len); /* valid digits: at most 15 */
+    scan->most_shared = -1;
+    for (uint32_t i = 0; i < scan->history->count; i++) {
+        scan->shared[i] = shared_digits(scan, newest(scan->history, i), padded);
+        scan->most_shared =
+            scan->shared[i] > scan->most_shared ? scan->shared[i] : scan->most_shared;
+    }
+}
+
+/* True when some dial is in the range of `range_digits`: without one, no check finds its
+ * pattern (a run of one number, one distinct number, no short call), so none need run. */
+static bool any_in_range(const struct velocity_scan *scan, unsigned range_digits)
+{
+    return scan->digits.len > range_digits &&
+           scan->most_shared >= (int)(scan->digits.len - range_digits);
+}
+
+/* True when the i-th newest dial is recent and in the range of the new dial: same length,
+ * same digits but for the last `range_digits`. */
+static bool in_range(const struct velocity_scan *scan, uint32_t i, unsigned range_digits)
+{
+    return scan->digits.len > range_digits &&
+           scan->shared[i] >= (int)(scan->digits.len - range_digits);
 }
 
 /* The value of the last `range_digits` digits (at most 6: fits easily). */
@@ -122,7 +173,7 @@ static unsigned sequential_run(const struct velocity_scan *scan, const struct ve
     unsigned run = 1;
     for (uint32_t i = 0; i < scan->history->count; i++) {
         const struct velocity_dial *dial = newest(scan->history, i);
-        if (!in_range(scan, dial, cfg->range_digits)) {
+        if (!in_range(scan, i, cfg->range_digits)) {
             continue; /* other destinations in between do not break a run */
         }
         uint32_t value = tail_value(dial->digits, dial->len, cfg->range_digits);
@@ -149,7 +200,7 @@ static unsigned distinct_in_range(const struct velocity_scan *scan, unsigned ran
     seen[count++] = tail_value(scan->digits.ptr, scan->digits.len, range_digits);
     for (uint32_t i = 0; i < scan->history->count; i++) {
         const struct velocity_dial *dial = newest(scan->history, i);
-        if (!in_range(scan, dial, range_digits)) {
+        if (!in_range(scan, i, range_digits)) {
             continue;
         }
         uint32_t value = tail_value(dial->digits, dial->len, range_digits);
@@ -175,7 +226,7 @@ static unsigned short_calls(const struct velocity_scan *scan, const struct veloc
     unsigned count = 0;
     for (uint32_t i = 0; i < scan->history->count; i++) {
         const struct velocity_dial *dial = newest(scan->history, i);
-        if (!in_range(scan, dial, cfg->burst_range_digits) || dial->duration_ms <= 0 ||
+        if (!in_range(scan, i, cfg->burst_range_digits) || dial->duration_ms <= 0 ||
             dial->duration_ms > cfg->short_call_ms) {
             continue;
         }
@@ -216,7 +267,8 @@ enum velocity_pattern velocity_check(const struct velocity_history *history, str
     struct velocity_scan scan = {
         .history = history, .digits = digits, .now_ms = now_ms, .window_ms = cfg->window_ms
     };
-    if (range_ok(cfg->range_digits) && digits.len > cfg->range_digits) {
+    scan_share(&scan);
+    if (range_ok(cfg->range_digits) && any_in_range(&scan, cfg->range_digits)) {
         unsigned run = cfg->min_run >= 2 ? sequential_run(&scan, cfg) : 0;
         if (cfg->min_run >= 2 && run >= cfg->min_run) {
             return found(out, VELOCITY_SEQUENTIAL, run, digits, cfg->range_digits);
@@ -227,7 +279,7 @@ enum velocity_pattern velocity_check(const struct velocity_history *history, str
             return found(out, VELOCITY_RANGE_SWEEP, distinct, digits, cfg->range_digits);
         }
     }
-    if (range_ok(cfg->burst_range_digits) && digits.len > cfg->burst_range_digits &&
+    if (range_ok(cfg->burst_range_digits) && any_in_range(&scan, cfg->burst_range_digits) &&
         cfg->min_short > 0) {
         unsigned shorts = short_calls(&scan, cfg);
         if (shorts >= cfg->min_short) {

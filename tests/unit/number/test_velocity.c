@@ -187,6 +187,58 @@ static void test_velocity_bad_input_and_disabled_checks(void **state)
                      VELOCITY_NONE);
 }
 
+/* What velocity_check makes of `number` with one remembered dial, `other`, at `at_ms`. */
+static enum velocity_pattern check_pair(const char *number, const char *other, int64_t at_ms,
+                                        const struct velocity_cfg *cfg)
+{
+    struct velocity_history h;
+    velocity_history_init(&h);
+    assert_true(velocity_history_add(&h, sv_from_cstr(other), 1000));
+    return velocity_check(&h, sv_from_cstr(number), at_ms, cfg, NULL);
+}
+
+/* `number` against itself with the digit at `at` changed, and with a digit more. */
+static void check_difference_at(const char *number, size_t at, const struct velocity_cfg *cfg)
+{
+    size_t len = strlen(number);
+    char other[E164_MAX_DIGITS + 2];
+    memcpy(other, number, len + 1);
+    other[at] = (char)(other[at] == '9' ? '0' : other[at] + 1);
+    enum velocity_pattern expected =
+        at >= len - cfg->range_digits ? VELOCITY_RANGE_SWEEP : VELOCITY_NONE;
+    assert_int_equal(check_pair(number, other, 2000, cfg), expected);
+    /* Outside the window, or with a digit more, it is not in the range. */
+    assert_int_equal(check_pair(number, other, 1001 + cfg->window_ms, cfg), VELOCITY_NONE);
+    if (len < E164_MAX_DIGITS) {
+        memcpy(other, number, len);
+        other[len] = '5';
+        other[len + 1] = '\0';
+        assert_int_equal(check_pair(number, other, 2000, cfg), VELOCITY_NONE);
+    }
+}
+
+/* A remembered dial is in the new one's range exactly when every digit before the range is
+ * the same, wherever the first difference is (the comparison goes eight digits at a time)
+ * and whatever the length; a dial of another length or outside the window never is. */
+static void test_velocity_range_needs_the_whole_prefix(void **state)
+{
+    (void)state;
+    struct velocity_cfg cfg = VELOCITY_CFG_DEFAULT;
+    cfg.min_run = 0;
+    cfg.min_short = 0;
+    cfg.min_distinct = 2; /* one other number of the range is a sweep */
+    static const char *const numbers[] = { "4412345678", "441234567890", "882123456789012" };
+    for (size_t n = 0; n < 3; n++) {
+        size_t len = strlen(numbers[n]);
+        for (unsigned range = 1; range <= VELOCITY_MAX_RANGE && range < len; range++) {
+            cfg.range_digits = range;
+            for (size_t at = 0; at < len; at++) {
+                check_difference_at(numbers[n], at, &cfg);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_velocity_short_call_burst),
         cmocka_unit_test(test_velocity_benign_mix_is_never_flagged),
         cmocka_unit_test(test_velocity_bad_input_and_disabled_checks),
+        cmocka_unit_test(test_velocity_range_needs_the_whole_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
