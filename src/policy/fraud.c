@@ -68,6 +68,10 @@ struct level_rules {
     struct prefix_rule *prefixes;
     size_t prefix_count;
     struct fraud_limits limits; /* the velocity levels the section sets */
+    /* Worked out once rather than at each call: */
+    char key[KEY_CAP]; /* trunk, account: the fraud store's key */
+    size_t key_len;
+    const struct numplan_territory *home; /* trunk: its country_code's, NULL when none */
 };
 
 struct fraud_policy {
@@ -371,6 +375,18 @@ static int global_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_
     return rc != 0 ? -SW_ECONFIG : 0;
 }
 
+static void key_of(char *buf, const char *kind, const char *name)
+{
+    (void)sw_snprintf(buf, KEY_CAP, "%s:%s", kind, name);
+}
+
+/* The fraud store's key of a trunk or account ("trunk:NAME", "account:USERNAME"). */
+static void level_set_key(struct level_rules *r, const char *kind, const char *name)
+{
+    key_of(r->key, kind, name);
+    r->key_len = strlen(r->key);
+}
+
 static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw_diag *diag)
 {
     p->trunks = sw_calloc(cfg->trunk_count + 1, sizeof(*p->trunks));
@@ -389,6 +405,10 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
         p->trunk_count = i + 1;
         rc |= level_init(&p->trunks[i], &src, LEVEL_TRUNK, &at);
         fraud_limits_of_trunk(cfg, i, &p->trunks[i].limits);
+        level_set_key(&p->trunks[i], "trunk", t->name);
+        p->trunks[i].home = t->country_code != NULL
+                                ? numplan_territory_by_code(sv_from_cstr(t->country_code))
+                                : NULL;
     }
     for (size_t i = 0; i < cfg->account_count; i++) {
         const struct cfg_account *a = &cfg->accounts[i];
@@ -400,6 +420,7 @@ static int objects_init(struct fraud_policy *p, const struct cfg *cfg, struct sw
         p->account_count = i + 1;
         rc |= level_init(&p->accounts[i], &src, LEVEL_ACCOUNT, &at);
         fraud_limits_of_account(cfg, i, &p->accounts[i].limits);
+        level_set_key(&p->accounts[i], "account", a->username);
     }
     return rc != 0 ? -SW_ECONFIG : 0;
 }
@@ -561,16 +582,14 @@ struct applicable {
     const struct numplan_territory *home;
 };
 
-static void applicable_of(const struct fraud_policy *p, const struct cfg *cfg,
-                          const struct fraud_call *call, struct applicable *out)
+static void applicable_of(const struct fraud_policy *p, const struct fraud_call *call,
+                          struct applicable *out)
 {
     memset(out, 0, sizeof(*out));
     out->levels[0] = call->account < p->account_count ? &p->accounts[call->account] : NULL;
     out->levels[1] = call->trunk < p->trunk_count ? &p->trunks[call->trunk] : NULL;
     out->levels[2] = &p->global;
-    if (call->trunk < cfg->trunk_count && cfg->trunks[call->trunk].country_code != NULL) {
-        out->home = numplan_territory_by_code(sv_from_cstr(cfg->trunks[call->trunk].country_code));
-    }
+    out->home = call->trunk < p->trunk_count ? p->trunks[call->trunk].home : NULL;
 }
 
 __attribute__((format(printf, 3, 4))) static void refuse(struct fraud_decision *d, uint16_t status,
@@ -766,11 +785,6 @@ static bool judge_level(uint32_t value, uint32_t warn, uint32_t block, const cha
     return true;
 }
 
-static void key_of(char *buf, const char *kind, const char *name)
-{
-    (void)sw_snprintf(buf, KEY_CAP, "%s:%s", kind, name);
-}
-
 /* A counter against the warn and block levels `first` and `first + 1` for a call under `a`. */
 static bool judge_limit(const struct applicable *a, uint32_t value, enum fraud_limit first,
                         const char *name, struct fraud_decision *d)
@@ -845,18 +859,16 @@ static bool judge_velocity_key(const struct fraud_policy *p, const struct applic
 }
 
 static void judge_velocity(const struct fraud_policy *p, const struct applicable *a,
-                           const struct cfg *cfg, const struct fraud_call *call,
-                           struct fraud_decision *d)
+                           const struct fraud_call *call, struct fraud_decision *d)
 {
     /* An account's call goes to the PBX, which may route it out through the trunk: that
      * INVITE is judged (and counted on the trunk) again then, so count the account only. */
-    char key[KEY_CAP];
-    if (call->account < cfg->account_count) {
-        key_of(key, "account", cfg->accounts[call->account].username);
-        (void)judge_velocity_key(p, a, sv_from_cstr(key), true, call, d); /* d says */
-    } else if (call->trunk < cfg->trunk_count) {
-        key_of(key, "trunk", cfg->trunks[call->trunk].name);
-        (void)judge_velocity_key(p, a, sv_from_cstr(key), false, call, d);
+    if (call->account < p->account_count) {
+        const struct level_rules *r = &p->accounts[call->account];
+        (void)judge_velocity_key(p, a, sv_make(r->key, r->key_len), true, call, d); /* d says */
+    } else if (call->trunk < p->trunk_count) {
+        const struct level_rules *r = &p->trunks[call->trunk];
+        (void)judge_velocity_key(p, a, sv_make(r->key, r->key_len), false, call, d);
     }
 }
 
@@ -919,7 +931,7 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
         return;
     }
     struct applicable a;
-    applicable_of(p, cfg, call, &a);
+    applicable_of(p, call, &a);
     if (is_emergency(p, &a, call->dialled)) {
         out->is_emergency = true;
         (void)sw_snprintf(out->rule, sizeof(out->rule), "emergency");
@@ -939,7 +951,7 @@ void fraud_policy_judge(const struct fraud_policy *p, const struct cfg *cfg,
         call->is_dry_run) {
         return;
     }
-    judge_velocity(p, &a, cfg, call, out);
+    judge_velocity(p, &a, call, out);
 }
 
 /* ---- the stage ---- */
@@ -976,26 +988,25 @@ static void emit(struct stage_ctx *ctx, enum sw_event_kind kind, const struct fr
 }
 
 /* What the call is, for the call layer (stage.h). */
-static void put_edits(struct stage_ctx *ctx, const struct fraud_call *call,
-                      const struct fraud_decision *d)
+static void put_edits(const struct fraud_policy *p, struct stage_ctx *ctx,
+                      const struct fraud_call *call, const struct fraud_decision *d)
 {
     char buf[E164_MAX_DIGITS + 2];
-    (void)sw_snprintf(buf, sizeof(buf), "+%s", d->number.digits);
-    ctx->edits.dialled_e164 = arena_sv_dup(ctx->arena, sv_from_cstr(buf));
+    struct sv digits = e164_digits(&d->number);
+    buf[0] = '+';
+    memcpy(buf + 1, digits.ptr, digits.len); /* at most E164_MAX_DIGITS */
+    ctx->edits.dialled_e164 = arena_sv_dup(ctx->arena, sv_make(buf, digits.len + 1));
     ctx->edits.dest_country =
         d->country != NULL ? arena_sv_dup(ctx->arena, sv_from_cstr(d->country)) : SV_NULL;
     ctx->edits.dest_class = sv_from_cstr(d->numclass); /* static text */
     ctx->edits.is_rated = d->is_rated;
     ctx->edits.rate_per_minute_micro = d->rate_per_minute_micro;
     ctx->edits.rate = d->rate;
-    char key[KEY_CAP];
-    if (call->account < ctx->cfg->account_count) {
-        key_of(key, "account", ctx->cfg->accounts[call->account].username);
-    } else {
-        key_of(key, "trunk",
-               call->trunk < ctx->cfg->trunk_count ? ctx->cfg->trunks[call->trunk].name : "");
-    }
-    ctx->edits.fraud_key = arena_sv_dup(ctx->arena, sv_from_cstr(key));
+    const struct level_rules *r = call->account < p->account_count ? &p->accounts[call->account]
+                                  : call->trunk < p->trunk_count   ? &p->trunks[call->trunk]
+                                                                   : NULL;
+    ctx->edits.fraud_key = r != NULL ? arena_sv_dup(ctx->arena, sv_make(r->key, r->key_len))
+                                     : arena_sv_dup(ctx->arena, SV("trunk:"));
 }
 
 static struct verdict refused(struct stage_ctx *ctx, const struct fraud_call *call,
@@ -1051,7 +1062,7 @@ static bool take_international(const struct fraud_policy *p, struct stage_ctx *c
     struct callcount_slot *intl = NULL;
     slots_of_call(p, call, &calls, &intl);
     struct applicable a;
-    applicable_of(p, ctx->cfg, call, &a);
+    applicable_of(p, call, &a);
     uint32_t warn = limit_of(&a, FRAUD_LIMIT_CONCURRENT_INTL_WARN);
     uint32_t block = limit_of(&a, FRAUD_LIMIT_CONCURRENT_INTL_BLOCK);
     if (intl == NULL || ctx->edits.place_count >= STAGE_PLACES_MAX) {
@@ -1118,7 +1129,7 @@ static struct verdict fraud_check(void *state, struct stage_ctx *ctx)
         emit(ctx, EV_FRAUD_WARN, &call, d.warn);
     }
     if (d.has_number) {
-        put_edits(ctx, &call, &d);
+        put_edits(p, ctx, &call, &d);
     }
     if (d.outcome == FRAUD_REFUSE) {
         return refused(ctx, &call, &d);
