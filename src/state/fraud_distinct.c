@@ -113,22 +113,34 @@ static void table_remove(struct fraud_distinct_index *index, const struct fraud_
     index->table[hole] = 0;
 }
 
-/* Lists `slot` as the newest; its hash is not listed yet. */
-static void list_add(struct fraud_distinct_index *index, const struct fraud_distinct_ring *ring,
-                     uint32_t slot)
+/* Links `slot` in after `older` (NIL: as the oldest). */
+static void list_link(struct fraud_distinct_index *index, uint32_t slot, uint16_t older)
 {
-    bool is_added = table_add(index, ring, slot);
-    SW_ASSERT(is_added);
-    index->older[slot] = index->newest;
-    index->newer[slot] = NIL;
-    if (index->newest != NIL) {
-        index->newer[index->newest] = (uint16_t)slot;
+    uint16_t newer = older != NIL ? index->newer[older] : index->oldest;
+    index->older[slot] = older;
+    index->newer[slot] = newer;
+    if (older != NIL) {
+        index->newer[older] = (uint16_t)slot;
     } else {
         index->oldest = (uint16_t)slot;
     }
-    index->newest = (uint16_t)slot;
-    index->is_listed[slot / 64] |= (uint64_t)1 << (slot % 64);
-    index->count++;
+    if (newer != NIL) {
+        index->older[newer] = (uint16_t)slot;
+    } else {
+        index->newest = (uint16_t)slot;
+    }
+}
+
+/* The listed entry a time of `at_ms` goes after (NIL: none), looked for from the newest
+ * end, where a dial's time belongs unless another worker's clock was a little ahead. */
+static uint16_t list_place_of(const struct fraud_distinct_index *index,
+                              const struct fraud_distinct_ring *ring, int64_t at_ms)
+{
+    uint16_t older = index->newest;
+    while (older != NIL && ring->dests[older].at_ms > at_ms) {
+        older = index->older[older];
+    }
+    return older;
 }
 
 static void list_unlink(struct fraud_distinct_index *index, uint32_t slot)
@@ -147,6 +159,17 @@ static void list_unlink(struct fraud_distinct_index *index, uint32_t slot)
     }
 }
 
+/* Lists `slot`, its hash not listed yet, after `older` (NIL: as the oldest). */
+static void list_add(struct fraud_distinct_index *index, const struct fraud_distinct_ring *ring,
+                     uint32_t slot, uint16_t older)
+{
+    bool is_added = table_add(index, ring, slot);
+    SW_ASSERT(is_added);
+    list_link(index, slot, older);
+    index->is_listed[slot / 64] |= (uint64_t)1 << (slot % 64);
+    index->count++;
+}
+
 static void list_remove(struct fraud_distinct_index *index, const struct fraud_distinct_ring *ring,
                         uint32_t slot)
 {
@@ -154,19 +177,6 @@ static void list_remove(struct fraud_distinct_index *index, const struct fraud_d
     list_unlink(index, slot);
     index->is_listed[slot / 64] &= ~((uint64_t)1 << (slot % 64));
     index->count--;
-}
-
-/* Moves `slot` (listed) to the newest end. */
-static void list_touch(struct fraud_distinct_index *index, uint32_t slot)
-{
-    if (index->newest == slot) {
-        return;
-    }
-    list_unlink(index, slot);
-    index->older[slot] = index->newest;
-    index->newer[slot] = NIL;
-    index->newer[index->newest] = (uint16_t)slot; /* not NIL: slot was listed apart from it */
-    index->newest = (uint16_t)slot;
 }
 
 struct timed_slot {
@@ -185,41 +195,45 @@ static int timed_slot_cmp(const void *a, const void *b)
 }
 
 /*
- * Lists the ring's entries within the window ending at `now_ms`, oldest first. False when
- * two of them share a hash (only a clock that went back leaves that, and the pass over the
- * ring, which moves both, is then the measure) or when the ring holds a time after
- * `now_ms` (the list would not stay in order).
+ * Lists the entries of the ring within the window after `since_ms` that are not listed:
+ * every one at a first count (the list empty) or when the window begins before the newest
+ * entry that left the list (a clock that went back). Those are all older than the listed
+ * ones, so they go before them. False when one shares its hash with another within the
+ * window (a clock that went back can leave that; the pass over the ring is the measure).
  */
-static bool index_build(struct fraud_distinct_index *index, const struct fraud_distinct_ring *ring,
-                        int64_t now_ms, int64_t since_ms)
+static bool index_relist(struct fraud_distinct_index *index, const struct fraud_distinct_ring *ring,
+                         int64_t since_ms)
+{
+    struct timed_slot found[FRAUD_DISTINCT_MAX];
+    size_t count = 0;
+    index->unlisted_max_ms = INT64_MIN;
+    for (uint32_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
+        const struct fraud_distinct_dest *d = &ring->dests[i];
+        if (d->hash == 0 || is_listed(index, i)) {
+            continue;
+        }
+        if (d->at_ms > since_ms) {
+            found[count++] = (struct timed_slot){ d->at_ms, i };
+        } else if (d->at_ms > index->unlisted_max_ms) {
+            index->unlisted_max_ms = d->at_ms;
+        }
+    }
+    qsort(found, count, sizeof(found[0]), timed_slot_cmp);
+    for (size_t i = count; i-- > 0;) {
+        if (table_find(index, ring, ring->dests[found[i].slot].hash) != NIL) {
+            return false;
+        }
+        list_add(index, ring, found[i].slot, NIL);
+    }
+    return true;
+}
+
+static void index_clear(struct fraud_distinct_index *index)
 {
     memset(index, 0, sizeof(*index));
     index->oldest = NIL;
     index->newest = NIL;
-    index->latest_ms = INT64_MIN;
-    struct timed_slot recent[FRAUD_DISTINCT_MAX];
-    size_t count = 0;
-    for (uint32_t i = 0; i < FRAUD_DISTINCT_MAX; i++) {
-        const struct fraud_distinct_dest *d = &ring->dests[i];
-        if (d->hash != 0 && d->at_ms > index->latest_ms) {
-            index->latest_ms = d->at_ms;
-        }
-        if (is_recent(d, since_ms)) {
-            recent[count++] = (struct timed_slot){ d->at_ms, i };
-        }
-    }
-    if (index->latest_ms > now_ms) {
-        return false;
-    }
-    qsort(recent, count, sizeof(recent[0]), timed_slot_cmp);
-    for (size_t i = 0; i < count; i++) {
-        if (table_find(index, ring, ring->dests[recent[i].slot].hash) != NIL) {
-            return false;
-        }
-        list_add(index, ring, recent[i].slot);
-    }
-    index->is_ready = true;
-    return true;
+    index->unlisted_max_ms = INT64_MAX; /* not known yet: the ring is to be looked at */
 }
 
 uint32_t fraud_distinct_count(struct fraud_distinct_ring *ring, struct fraud_distinct_index *index,
@@ -227,20 +241,29 @@ uint32_t fraud_distinct_count(struct fraud_distinct_ring *ring, struct fraud_dis
 {
     SW_ASSERT((hash & 1u) != 0);
     int64_t since = now_ms - window_ms;
-    /* The list stays in the order of time only while the clock does not go back. */
-    bool is_usable =
-        index->is_ready ? now_ms >= index->latest_ms : index_build(index, ring, now_ms, since);
-    if (!is_usable) {
-        index->is_ready = false;
-        return fraud_distinct_count_scan(ring, hash, now_ms, window_ms);
+    /* The list holds the entries after the last count's window start, in the order of
+     * time, and every other entry is at most unlisted_max_ms: it is right for this window
+     * once the oldest leave it, unless the window begins before unlisted_max_ms. */
+    if (!index->is_ready) {
+        index_clear(index);
+        index->is_ready = true;
+    }
+    if (index->unlisted_max_ms > since) {
+        if (!index_relist(index, ring, since)) {
+            index->is_ready = false;
+            return fraud_distinct_count_scan(ring, hash, now_ms, window_ms);
+        }
     }
     while (index->count > 0 && ring->dests[index->oldest].at_ms <= since) {
+        int64_t at_ms = ring->dests[index->oldest].at_ms;
+        index->unlisted_max_ms = at_ms > index->unlisted_max_ms ? at_ms : index->unlisted_max_ms;
         list_remove(index, ring, index->oldest);
     }
     uint32_t slot = table_find(index, ring, hash);
     if (slot != NIL) {
         ring->dests[slot].at_ms = now_ms;
-        list_touch(index, slot);
+        list_unlink(index, slot);
+        list_link(index, slot, list_place_of(index, ring, now_ms));
     } else {
         /* The oldest remembered makes room, as in the pass over the ring. */
         slot = ring->next % FRAUD_DISTINCT_MAX;
@@ -249,8 +272,7 @@ uint32_t fraud_distinct_count(struct fraud_distinct_ring *ring, struct fraud_dis
         }
         ring->dests[slot] = (struct fraud_distinct_dest){ hash, now_ms };
         ring->next = (slot + 1) % FRAUD_DISTINCT_MAX;
-        list_add(index, ring, slot);
+        list_add(index, ring, slot, list_place_of(index, ring, now_ms));
     }
-    index->latest_ms = now_ms;
     return index->count;
 }

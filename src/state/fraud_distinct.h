@@ -2,14 +2,17 @@
  * The distinct destinations a fraud key dialled within a window (issue #11; made cheap for
  * issue #13): a ring of the last FRAUD_DISTINCT_MAX destinations, the oldest overwritten,
  * which is part of the key's persistent image (state/fraudstore.h), and an index beside it
- * that is rebuilt from the ring whenever it cannot be trusted (a new key, an imported
- * image, a clock that went back).
+ * that is built from the ring when it cannot be trusted (a new key, an imported image) and
+ * mended from it when the window begins before an entry that left it (a clock that went
+ * back further than the last few milliseconds between workers).
  *
  * The count is the number of ring entries dialled within the window, the dial included;
  * a destination dialled again within the window has its time moved on, not a second entry.
  * With the index a dial costs a hash probe and the entries that left the window since the
- * previous dial, instead of a pass over the whole ring; the result is the same as that of
- * the pass (fraud_distinct_count_scan), which serves when the clock went back.
+ * previous dial, instead of a pass over the whole ring. The result is the same as that of
+ * the pass (fraud_distinct_count_scan), also for dials whose times are not in order; the
+ * pass itself serves only while two entries within the window share a destination (which
+ * a clock that went back can leave).
  *
  * Ownership: both structures belong to the key's counters and are used under its lock.
  */
@@ -45,8 +48,8 @@ struct fraud_distinct_index {
     uint64_t is_listed[FRAUD_DISTINCT_MAX / 64];
     uint16_t oldest;
     uint16_t newest;
-    uint32_t count;    /* entries listed */
-    int64_t latest_ms; /* the newest time in the ring */
+    uint32_t count;          /* entries listed */
+    int64_t unlisted_max_ms; /* no entry not listed is newer */
     bool is_ready;
 };
 

@@ -127,32 +127,40 @@ static void test_fraud_distinct_rebuilt_after_restart_and_clock_back(void **stat
     free(p);
 }
 
-/* A long random walk: mostly small steps forward, some jumps past the hour, a few steps
- * back, index resets, destinations from a pool larger than the ring. */
-static void test_fraud_distinct_random_walk_equals_reference(void **state)
+/* A long random walk: mostly steps forward of up to `step_ms`, some jumps past the hour, a
+ * few steps back, index resets, destinations from a pool larger than the ring, and dials
+ * up to `jitter_ms` behind the walk (another worker's clock, read a little earlier). */
+static void random_walk(uint64_t seed, int64_t step_ms, int64_t jitter_ms)
 {
-    (void)state;
     struct pair *p = pair_new();
-    uint64_t seed = 0x2545f4914f6cdd1dull;
     int64_t t = START_MS;
     for (unsigned i = 0; i < 200000; i++) {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         unsigned roll = (unsigned)(seed % 1000);
+        int64_t span = (int64_t)(seed >> 20);
         if (roll < 3) {
-            t -= (int64_t)(seed >> 20) % (30 * MINUTE_MS);
+            t -= span % (30 * MINUTE_MS);
         } else if (roll < 8) {
-            t += (int64_t)(seed >> 20) % (2 * HOUR_MS);
+            t += span % (2 * HOUR_MS);
         } else if (roll < 10) {
             fraud_distinct_index_reset(&p->index);
         } else {
-            t += (int64_t)(seed >> 20) % 30000;
+            t += span % step_ms;
         }
+        int64_t behind = roll % 3 == 0 ? (span >> 16) % jitter_ms : 0;
         uint64_t pool = roll < 500 ? 700 : 60;
-        (void)pair_dial(p, (seed >> 32) % pool, t);
+        (void)pair_dial(p, (seed >> 32) % pool, t - behind);
     }
     free(p);
+}
+
+static void test_fraud_distinct_random_walk_equals_reference(void **state)
+{
+    (void)state;
+    random_walk(0x2545f4914f6cdd1dull, 30000, 40);
+    random_walk(0x9e3779b97f4a7c15ull, 200, 300); /* dense: destinations leave every dial */
 }
 
 struct saved {
