@@ -19,8 +19,9 @@ bench_build() {
     local src=$root
     if [ "$head" = 1 ]; then
         build=${build:-$root/build/bench-$name-head}
-        # A fixed source path, so that the build directory is reused from run to run.
-        src=/tmp/sipwarden-bench-$name-src
+        # A fixed source path per checkout, so that the build directory is reused from run
+        # to run, and two checkouts (git worktrees) measuring at once do not share one.
+        src=/tmp/sipwarden-bench-$name-src-$(printf '%s' "$root" | cksum | cut -d' ' -f1)
         rm -rf "$src"
         mkdir -p "$src"
         git -C "$root" archive HEAD | tar -x -C "$src"
@@ -30,6 +31,12 @@ bench_build() {
         local dirty
         dirty=$(git -C "$root" status --porcelain -- src 2> /dev/null | head -1)
         source_note="working tree at $commit${dirty:+ with uncommitted changes in src/}"
+    fi
+    # A build directory made from another source folder (an older snapshot path) is made anew:
+    # cmake refuses to switch.
+    if [ -f "$build/CMakeCache.txt" ] &&
+        ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$src" "$build/CMakeCache.txt"; then
+        rm -rf "$build"
     fi
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
     cmake --build "$build" --target sipwarden -j2 > /dev/null
