@@ -51,6 +51,16 @@ static inline void sw_buf_str(struct sw_buf *buf, const char *s)
     sw_buf_put(buf, s, strlen(s));
 }
 
+/*
+ * Appends `s` up to its first NUL byte, as "%.*s" prints it: a builder that appends the
+ * received text this way instead of formatting it sends the same bytes (#13).
+ */
+static inline void sw_buf_text(struct sw_buf *buf, struct sv s)
+{
+    const char *nul = s.len > 0 ? memchr(s.ptr, '\0', s.len) : NULL;
+    sw_buf_put(buf, s.ptr, nul != NULL ? (size_t)(nul - s.ptr) : s.len);
+}
+
 static inline void sw_buf_char(struct sw_buf *buf, char c)
 {
     if (buf->is_overflow || buf->len == buf->cap) {

@@ -55,6 +55,15 @@ const char *reply_reason(uint16_t status)
     return "Unknown";
 }
 
+/* Appended piece by piece, not formatted: a call's responses copy its requests' Vias
+ * (#13). Received text goes through sw_buf_text, so the bytes are those "%.*s" wrote. */
+static void put_line(struct sw_buf *out, const char *name, struct sv value)
+{
+    sw_buf_str(out, name);
+    sw_buf_text(out, value);
+    sw_buf_str(out, "\r\n");
+}
+
 void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct sockaddr_storage *src)
 {
     struct sip_via via;
@@ -62,13 +71,14 @@ void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct soc
     struct sw_ip ip;
     if (src == NULL || sv_find_char(via_value, ',') >= 0 ||
         sip_via_parse(via_value, &via, &err) != 0 || !sw_ip_from_sockaddr(src, &ip)) {
-        sw_buf_fmt(out, "Via: " SV_FMT "\r\n", SV_ARG(via_value));
+        put_line(out, "Via: ", via_value);
         return;
     }
     char ip_text[SW_ADDR_STRLEN];
     sw_ip_format(&ip, ip_text, sizeof(ip_text));
     size_t head = via.params.ptr != NULL ? (size_t)(via.params.ptr - via_value.ptr) : via_value.len;
-    sw_buf_fmt(out, "Via: " SV_FMT, SV_ARG(sv_slice(via_value, 0, head)));
+    sw_buf_str(out, "Via: ");
+    sw_buf_text(out, sv_slice(via_value, 0, head));
     struct sv cur = via.params;
     struct sv name;
     struct sv value;
@@ -76,9 +86,11 @@ void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct soc
         if (sv_eq_nocase(name, SV("received")) || sv_eq_nocase(name, SV("rport"))) {
             continue;
         }
-        sw_buf_fmt(out, ";" SV_FMT, SV_ARG(name));
+        sw_buf_char(out, ';');
+        sw_buf_text(out, name);
         if (sv_is_present(value)) {
-            sw_buf_fmt(out, "=" SV_FMT, SV_ARG(value));
+            sw_buf_char(out, '=');
+            sw_buf_text(out, value);
         }
     }
     struct sv host = via.host;
@@ -87,10 +99,12 @@ void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct soc
     }
     struct sw_ip sent_by;
     if (via.has_rport || !sw_ip_parse(host, &sent_by) || !sw_ip_eq(&sent_by, &ip)) {
-        sw_buf_fmt(out, ";received=%s", ip_text);
+        sw_buf_str(out, ";received=");
+        sw_buf_str(out, ip_text);
     }
     if (via.has_rport) {
-        sw_buf_fmt(out, ";rport=%u", sw_sockaddr_port(src));
+        sw_buf_str(out, ";rport=");
+        sw_buf_u64(out, sw_sockaddr_port(src));
     }
     sw_buf_str(out, "\r\n");
 }
@@ -105,7 +119,7 @@ static void copy_vias(struct sw_buf *out, struct sip_msg *request,
             reply_put_top_via(out, h->value, src);
             is_top = false;
         } else {
-            sw_buf_fmt(out, "Via: " SV_FMT "\r\n", SV_ARG(h->value));
+            put_line(out, "Via: ", h->value);
         }
     }
 }
@@ -125,26 +139,36 @@ int reply_build(struct sw_buf *out, struct sip_msg *request, uint16_t status, co
     const struct sip_nameaddr *to_parsed = sip_msg_to(request, &err);
     bool add_tag = extra != NULL && sv_is_present(extra->to_tag) && status > 100 &&
                    (to_parsed == NULL || !sv_is_present(to_parsed->tag));
-    sw_buf_fmt(out, "SIP/2.0 %u %s\r\n", status, reason != NULL ? reason : reply_reason(status));
+    sw_buf_str(out, "SIP/2.0 ");
+    sw_buf_u64(out, status);
+    sw_buf_char(out, ' ');
+    sw_buf_str(out, reason != NULL ? reason : reply_reason(status));
+    sw_buf_str(out, "\r\n");
     copy_vias(out, request, extra != NULL ? extra->src : NULL);
-    sw_buf_fmt(out, "From: " SV_FMT "\r\nTo: " SV_FMT, SV_ARG(from->value), SV_ARG(to->value));
+    put_line(out, "From: ", from->value);
+    sw_buf_str(out, "To: ");
+    sw_buf_text(out, to->value);
     if (add_tag) {
-        sw_buf_fmt(out, ";tag=" SV_FMT, SV_ARG(extra->to_tag));
+        sw_buf_str(out, ";tag=");
+        sw_buf_text(out, extra->to_tag);
     }
-    sw_buf_fmt(out, "\r\nCall-ID: " SV_FMT "\r\nCSeq: " SV_FMT "\r\n", SV_ARG(call_id),
-               SV_ARG(cseq->value));
+    sw_buf_str(out, "\r\n");
+    put_line(out, "Call-ID: ", call_id);
+    put_line(out, "CSeq: ", cseq->value);
     size_t body_len = 0;
     if (extra != NULL) {
         if (sv_is_present(extra->server) && extra->server.len > 0) {
-            sw_buf_fmt(out, "Server: " SV_FMT "\r\n", SV_ARG(extra->server));
+            put_line(out, "Server: ", extra->server);
         }
         sw_buf_sv(out, extra->headers);
         if (extra->body.len > 0) {
-            sw_buf_fmt(out, "Content-Type: " SV_FMT "\r\n", SV_ARG(extra->content_type));
+            put_line(out, "Content-Type: ", extra->content_type);
             body_len = extra->body.len;
         }
     }
-    sw_buf_fmt(out, "Content-Length: %zu\r\n\r\n", body_len);
+    sw_buf_str(out, "Content-Length: ");
+    sw_buf_u64(out, body_len);
+    sw_buf_str(out, "\r\n\r\n");
     if (body_len > 0) {
         sw_buf_sv(out, extra->body);
     }
