@@ -2,8 +2,6 @@
  * The two legs of a call: leg A as the caller's INVITE made it, leg B as the gateway writes
  * it towards the route's target, and what each learns from the other side's messages.
  */
-#include <stdio.h>
-
 #include "base/addr.h"
 #include "base/buf.h"
 #include "base/random.h"
@@ -60,6 +58,22 @@ bool b2bua_leg_learn_target(struct leg *leg, struct sip_msg *msg)
     return FSTR_SET(leg->remote_target, contact.addr.uri_text);
 }
 
+/*
+ * A fixed string written in place by appends (fstr_open, then fstr_close), instead of
+ * formatted on the stack and copied: leg B's four values took five sw_snprintf calls, one
+ * of them through vsnprintf, per call (#13). Text from the wire goes through sw_buf_text,
+ * so the values are those "%.*s" wrote.
+ */
+#define FSTR_OPEN(out, f) sw_buf_init((out), (f).s, sizeof((f).s) - 1)
+
+/* Ends the value `out` wrote into `s`: false (and an empty value) when it did not fit. */
+static bool fstr_close(struct sw_buf *out, size_t *len)
+{
+    *len = out->is_overflow ? 0 : out->len;
+    out->ptr[*len] = '\0';
+    return !out->is_overflow;
+}
+
 bool b2bua_leg_a_init(struct call *call, struct sip_msg *invite, const struct net_dest *src)
 {
     struct leg *leg = &call->a;
@@ -72,19 +86,29 @@ bool b2bua_leg_a_init(struct call *call, struct sip_msg *invite, const struct ne
     }
     char tag[16];
     struct sv local_tag = b2bua_random_tag(tag, sizeof(tag));
-    char local_hdr[LEG_HDR_CAP];
-    int n = sw_snprintf(local_hdr, sizeof(local_hdr), SV_FMT ";tag=" SV_FMT, SV_ARG(to->value),
-                        SV_ARG(local_tag));
+    struct sw_buf local_hdr;
+    FSTR_OPEN(&local_hdr, leg->local_hdr);
+    sw_buf_text(&local_hdr, to->value);
+    sw_buf_str(&local_hdr, ";tag=");
+    sw_buf_sv(&local_hdr, local_tag);
     leg->is_a = true;
     leg->dest = *src;
     leg->listener = src->listener;
     leg->local_cseq = 0;
     leg->invite_cseq = call->a_invite_req.cseq;
-    return n > 0 && (size_t)n < sizeof(local_hdr) &&
+    return fstr_close(&local_hdr, &leg->local_hdr.len) &&
            FSTR_SET(leg->call_id, sip_msg_call_id(invite)) && FSTR_SET(leg->local_tag, local_tag) &&
            FSTR_SET(leg->remote_tag, from->tag) && FSTR_SET(leg->remote_hdr, from_hdr->value) &&
-           FSTR_SET(leg->local_hdr, sv_make(local_hdr, (size_t)n)) &&
            b2bua_leg_learn_target(leg, invite) && leg_routes_from(leg, invite, false);
+}
+
+/* "sip:<user>@<host>" */
+static void put_sip_uri(struct sw_buf *out, struct sv user, struct sv host)
+{
+    sw_buf_str(out, "sip:");
+    sw_buf_text(out, user);
+    sw_buf_char(out, '@');
+    sw_buf_text(out, host);
 }
 
 /*
@@ -92,51 +116,62 @@ bool b2bua_leg_a_init(struct call *call, struct sip_msg *invite, const struct ne
  * §6.2.2): verstat is a parameter of the telephone number in the user part, so it goes
  * before the '@': sip:+15551230000;verstat=TN-Validation-Passed@host.
  */
-static int format_from(char *out, size_t cap, const struct b2bua_route *route, struct sv tag)
+static bool leg_b_from(struct leg *leg, const struct b2bua_route *route, struct sv tag)
 {
-    char verstat[96] = "";
-    if (sv_is_present(route->verstat) && route->verstat.len < 80) {
-        (void)sw_snprintf(verstat, sizeof(verstat), ";verstat=" SV_FMT, SV_ARG(route->verstat));
-    }
+    struct sw_buf out;
+    FSTR_OPEN(&out, leg->local_hdr);
     if (sv_is_present(route->from_display) && route->from_display.len > 0) {
-        return sw_snprintf(out, cap, "\"" SV_FMT "\" <sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
-                           SV_ARG(route->from_display), SV_ARG(route->from_user), verstat,
-                           SV_ARG(route->from_host), SV_ARG(tag));
+        sw_buf_char(&out, '"');
+        sw_buf_text(&out, route->from_display);
+        sw_buf_str(&out, "\" ");
     }
-    return sw_snprintf(out, cap, "<sip:" SV_FMT "%s@" SV_FMT ">;tag=" SV_FMT,
-                       SV_ARG(route->from_user), verstat, SV_ARG(route->from_host), SV_ARG(tag));
+    sw_buf_str(&out, "<sip:");
+    sw_buf_text(&out, route->from_user);
+    if (sv_is_present(route->verstat) && route->verstat.len < 80) {
+        sw_buf_str(&out, ";verstat=");
+        sw_buf_text(&out, route->verstat);
+    }
+    sw_buf_char(&out, '@');
+    sw_buf_text(&out, route->from_host);
+    sw_buf_str(&out, ">;tag=");
+    sw_buf_sv(&out, tag);
+    return fstr_close(&out, &leg->local_hdr.len);
 }
 
 bool b2bua_leg_b_init(struct b2bua *b, struct call *call, const struct b2bua_route *route)
 {
     struct leg *leg = &call->b;
-    char id[48];
-    int n = sw_snprintf(id, sizeof(id), "sw%02x", b->index & 0xffu);
-    sw_random_hex(id + n, 30);
+    /* "sw", the worker's index in two hex digits, then 30 random ones. */
+    static const char hex[] = "0123456789abcdef";
+    char id[2 + 2 + 30];
+    id[0] = 's';
+    id[1] = 'w';
+    id[2] = hex[(b->index >> 4) & 0xfu];
+    id[3] = hex[b->index & 0xfu];
+    sw_random_hex(id + 4, 30);
     char tag[16];
     struct sv local_tag = b2bua_random_tag(tag, sizeof(tag));
-    char from[LEG_HDR_CAP];
-    int from_len = format_from(from, sizeof(from), route, local_tag);
-    char target[LEG_HDR_CAP];
-    int target_len = sv_is_present(route->request_uri)
-                         ? sw_snprintf(target, sizeof(target), SV_FMT, SV_ARG(route->request_uri))
-                         : sw_snprintf(target, sizeof(target), "sip:" SV_FMT "@" SV_FMT,
-                                       SV_ARG(route->ruri_user), SV_ARG(route->target_host));
-    char to[LEG_HDR_CAP];
-    int to_len = sw_snprintf(to, sizeof(to), "<sip:" SV_FMT "@" SV_FMT ">",
-                             SV_ARG(route->ruri_user), SV_ARG(route->target_host));
+    struct sw_buf target;
+    FSTR_OPEN(&target, leg->remote_target);
+    if (sv_is_present(route->request_uri)) {
+        sw_buf_text(&target, route->request_uri);
+    } else {
+        put_sip_uri(&target, route->ruri_user, route->target_host);
+    }
+    struct sw_buf to;
+    FSTR_OPEN(&to, leg->remote_hdr);
+    sw_buf_char(&to, '<');
+    put_sip_uri(&to, route->ruri_user, route->target_host);
+    sw_buf_char(&to, '>');
     leg->is_a = false;
     leg->dest = route->dest;
     leg->listener = route->dest.listener;
     leg->local_cseq = 1;
     leg->invite_cseq = 1;
-    return from_len > 0 && (size_t)from_len < sizeof(from) && target_len > 0 &&
-           (size_t)target_len < sizeof(target) && to_len > 0 && (size_t)to_len < sizeof(to) &&
-           FSTR_SET(leg->call_id, sv_make(id, (size_t)n + 30)) &&
-           FSTR_SET(leg->local_tag, local_tag) &&
-           FSTR_SET(leg->local_hdr, sv_make(from, (size_t)from_len)) &&
-           FSTR_SET(leg->remote_hdr, sv_make(to, (size_t)to_len)) &&
-           FSTR_SET(leg->remote_target, sv_make(target, (size_t)target_len));
+    bool is_target_set = fstr_close(&target, &leg->remote_target.len) && target.len > 0;
+    bool is_to_set = fstr_close(&to, &leg->remote_hdr.len);
+    return is_target_set && is_to_set && leg_b_from(leg, route, local_tag) &&
+           FSTR_SET(leg->call_id, sv_make(id, sizeof(id))) && FSTR_SET(leg->local_tag, local_tag);
 }
 
 /* Leg B learns its peer from a response that carries a To tag (RFC 3261 §12.1.2). */
