@@ -72,7 +72,8 @@ bool b2bua_fstr_set(char *dst, size_t cap, size_t *len, struct sv value);
 struct call *b2bua_find_call(struct b2bua *b, struct sv call_id, bool *is_leg_a);
 /* Files the call under its legs' Call-IDs. */
 void b2bua_table_insert(struct b2bua *b, struct call *call);
-/* A zeroed call of this worker, or NULL when the pool is full (after reclaiming). */
+/* A call of this worker that reads as zeroed (call_wipe leaves old text past each value's
+ * zeroed length), or NULL when the pool is full (after reclaiming). */
 struct call *b2bua_call_alloc(struct b2bua *b);
 /* Gives back a call that never started (nothing was sent for it). */
 void b2bua_call_free_unstarted(struct b2bua *b, struct call *call);

@@ -207,19 +207,60 @@ static void linger_unlink(struct b2bua *b, struct call *call)
     call->linger_next = NULL;
 }
 
+/* A member of struct call that call_wipe leaves as it is. */
+struct call_span {
+    size_t offset;
+    size_t len;
+};
+
+#define CALL_SPAN(member)                                                    \
+    {                                                                        \
+        offsetof(struct call, member), sizeof(((struct call *)NULL)->member) \
+    }
+
 /*
- * Zeroes a call slot for reuse, but for its relays: a relay not in use is all zeros
- * already (fresh slots come zeroed and b2bua_relay_release wipes each relay it frees), and
- * they are half of the slot's 31 KiB.
+ * What call_wipe leaves, in the order of struct call. The relays: a relay not in use is
+ * all zeros already (fresh slots come zeroed and b2bua_relay_release wipes each relay it
+ * frees). The text of the legs and of the INVITE's copy: every such value is read only up
+ * to its length, which the wipe zeroes (FSTR_SV, vias_len). Together they are 27 of the
+ * slot's 31 KiB; zeroing the text too was 13,700 instructions per call (callgrind, #13).
  */
+static const struct call_span kept_spans[] = {
+    CALL_SPAN(a.call_id.s),
+    CALL_SPAN(a.local_tag.s),
+    CALL_SPAN(a.remote_tag.s),
+    CALL_SPAN(a.local_hdr.s),
+    CALL_SPAN(a.remote_hdr.s),
+    CALL_SPAN(a.remote_target.s),
+    CALL_SPAN(a.routes.s),
+    CALL_SPAN(b.call_id.s),
+    CALL_SPAN(b.local_tag.s),
+    CALL_SPAN(b.remote_tag.s),
+    CALL_SPAN(b.local_hdr.s),
+    CALL_SPAN(b.remote_hdr.s),
+    CALL_SPAN(b.remote_target.s),
+    CALL_SPAN(b.routes.s),
+    CALL_SPAN(a_invite_req.vias),
+    CALL_SPAN(a_invite_req.from.s),
+    CALL_SPAN(a_invite_req.to.s),
+    CALL_SPAN(a_invite_req.call_id.s),
+    CALL_SPAN(relays),
+};
+
+/* Makes a call slot as a fresh one reads: zeros, but for the spans above. */
 static void call_wipe(struct call *call)
 {
     for (size_t i = 0; i < CALL_RELAYS; i++) {
         SW_ASSERT(!call->relays[i].is_used);
     }
-    size_t relays_end = offsetof(struct call, relays) + sizeof(call->relays);
-    memset(call, 0, offsetof(struct call, relays));
-    memset((char *)call + relays_end, 0, sizeof(*call) - relays_end);
+    char *base = (char *)call;
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof(kept_spans) / sizeof(kept_spans[0]); i++) {
+        SW_ASSERT(kept_spans[i].offset >= at);
+        memset(base + at, 0, kept_spans[i].offset - at);
+        at = kept_spans[i].offset + kept_spans[i].len;
+    }
+    memset(base + at, 0, sizeof(*call) - at);
 }
 
 static void call_release(struct call *call)
@@ -362,7 +403,7 @@ struct call *b2bua_call_alloc(struct b2bua *b)
         reclaim_settled(b);
     }
     /* Fresh slots only when none is free, so that the pool's pages are touched as the
-     * load grows (8,192 calls are 230 MiB). A slot is all zeros already: fresh from
+     * load grows (8,192 calls are 230 MiB). A slot reads as zeros already: fresh from
      * calloc, or wiped when it was freed (a second memset of its 31 KiB here was 7 % of a
      * call's instructions). */
     struct call *call = b->free_list;
