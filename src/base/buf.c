@@ -14,16 +14,27 @@ void sw_buf_init(struct sw_buf *buf, char *storage, size_t cap)
     buf->is_overflow = false;
 }
 
+/*
+ * Counts the digits first, then writes them in place from the last: no copy through a
+ * scratch array and memcpy, which made a three-digit status or CSeq cost about a hundred
+ * instructions (callgrind, #13).
+ */
 void sw_buf_u64(struct sw_buf *buf, uint64_t value)
 {
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[sizeof(digits) - 1 - n] = (char)('0' + value % 10);
-        value /= 10;
+    size_t n = 1;
+    for (uint64_t bound = 10; n < 20 && value >= bound; bound *= 10) {
         n++;
-    } while (value != 0 && n < sizeof(digits));
-    sw_buf_put(buf, digits + sizeof(digits) - n, n);
+    }
+    if (buf->is_overflow || n > buf->cap - buf->len) {
+        buf->is_overflow = true;
+        return;
+    }
+    char *end = buf->ptr + buf->len + n;
+    do {
+        *--end = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    buf->len += n;
 }
 
 /*

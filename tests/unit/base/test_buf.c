@@ -50,6 +50,40 @@ static void expect_same(const struct sw_buf *ours, const char *theirs, int their
     } while (0)
 
 /* The conversions sw_buf_fmt does itself, and others it leaves to vsnprintf. */
+/* Every digit count, each side of its power of ten, as printf writes it; no room, nothing. */
+static void test_buf_u64_reads_as_printf(void **state)
+{
+    (void)state;
+    char storage[24];
+    char theirs[24];
+    struct sw_buf buf;
+    uint64_t power = 1;
+    for (int digits = 1; digits <= 20; digits++) {
+        const uint64_t values[] = { power - 1, power, power + 1 };
+        for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+            sw_buf_init(&buf, storage, sizeof(storage));
+            sw_buf_u64(&buf, values[i]);
+            int n = snprintf(theirs, sizeof(theirs), "%llu", (unsigned long long)values[i]);
+            assert_false(buf.is_overflow);
+            assert_int_equal(buf.len, (size_t)n);
+            assert_memory_equal(storage, theirs, (size_t)n);
+        }
+        power = digits < 20 ? power * 10 : power;
+    }
+    sw_buf_init(&buf, storage, sizeof(storage));
+    sw_buf_u64(&buf, UINT64_MAX);
+    assert_true(sv_eq(sw_buf_view(&buf), SV("18446744073709551615")));
+    sw_buf_init(&buf, storage, 3);
+    sw_buf_str(&buf, "x");
+    sw_buf_u64(&buf, 100);
+    assert_true(buf.is_overflow);
+    assert_int_equal(buf.len, 1);
+    sw_buf_init(&buf, storage, 3);
+    sw_buf_u64(&buf, 999);
+    assert_false(buf.is_overflow);
+    assert_true(sv_eq(sw_buf_view(&buf), SV("999")));
+}
+
 static void test_buf_fmt_reads_as_printf(void **state)
 {
     (void)state;
@@ -147,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_appends_and_flags_overflow),
+        cmocka_unit_test(test_buf_u64_reads_as_printf),
         cmocka_unit_test(test_buf_fmt_reads_as_printf),
         cmocka_unit_test(test_buf_fmt_reads_as_printf_beyond_the_fast_path),
         cmocka_unit_test(test_buf_fmt_overflow_leaves_nothing),
