@@ -64,6 +64,17 @@ static void put_line(struct sw_buf *out, const char *name, struct sv value)
     sw_buf_str(out, "\r\n");
 }
 
+/* Does the sent-by `host` name `ip` (`ip_text` as sw_ip_format wrote it)? The text is
+ * compared first: a sent-by that is the source as we print it needs no inet_pton. */
+static bool is_host_ip(struct sv host, const char *ip_text, const struct sw_ip *ip)
+{
+    if (ip_text[0] != '\0' && sv_eq(host, sv_from_cstr(ip_text))) {
+        return true;
+    }
+    struct sw_ip sent_by;
+    return sw_ip_parse(host, &sent_by) && sw_ip_eq(&sent_by, ip);
+}
+
 void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct sockaddr_storage *src)
 {
     struct sip_via via;
@@ -97,8 +108,7 @@ void reply_put_top_via(struct sw_buf *out, struct sv via_value, const struct soc
     if (host.len > 2 && host.ptr[0] == '[') {
         host = sv_slice(host, 1, host.len - 2);
     }
-    struct sw_ip sent_by;
-    if (via.has_rport || !sw_ip_parse(host, &sent_by) || !sw_ip_eq(&sent_by, &ip)) {
+    if (via.has_rport || !is_host_ip(host, ip_text, &ip)) {
         sw_buf_str(out, ";received=");
         sw_buf_str(out, ip_text);
     }
