@@ -75,6 +75,21 @@ void b2bua_table_insert(struct b2bua *b, struct call *call);
 /* A call of this worker that reads as zeroed (call_wipe leaves old text past each value's
  * zeroed length), or NULL when the pool is full (after reclaiming). */
 struct call *b2bua_call_alloc(struct b2bua *b);
+
+/* A member of a struct that b2bua_wipe_around leaves as it is. */
+struct b2bua_span {
+    size_t offset;
+    size_t len;
+};
+
+#define B2BUA_SPAN(type, member)                               \
+    {                                                          \
+        offsetof(type, member), sizeof(((type *)NULL)->member) \
+    }
+
+/* Zeroes the `size` bytes of `obj` but for the `count` spans of `kept`, in their order and
+ * inside it: a call's or a relay's text, read only up to lengths that are zeroed. */
+void b2bua_wipe_around(void *obj, size_t size, const struct b2bua_span *kept, size_t count);
 /* Gives back a call that never started (nothing was sent for it). */
 void b2bua_call_free_unstarted(struct b2bua *b, struct call *call);
 /* Gives the concurrent-call places of the route back (each once). */

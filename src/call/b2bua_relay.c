@@ -21,7 +21,7 @@ static struct relay *relay_alloc(struct call *call)
 {
     for (size_t i = 0; i < CALL_RELAYS; i++) {
         if (!call->relays[i].is_used) {
-            /* All zeros: a relay not in use always is (call_wipe, b2bua_relay_release). */
+            /* Reads as zeros: a relay not in use always does (b2bua_relay_release). */
             struct relay *relay = &call->relays[i];
             relay->tu_kind = TU_RELAY;
             relay->is_used = true;
@@ -43,7 +43,14 @@ void b2bua_relay_release(struct relay *relay)
     if (relay->client != NULL) {
         txn_detach(relay->client);
     }
-    memset(relay, 0, sizeof(*relay));
+    /* Its request copy's text stays: read only up to lengths zeroed here (#13). */
+    static const struct b2bua_span kept[] = {
+        B2BUA_SPAN(struct relay, req.vias),
+        B2BUA_SPAN(struct relay, req.from.s),
+        B2BUA_SPAN(struct relay, req.to.s),
+        B2BUA_SPAN(struct relay, req.call_id.s),
+    };
+    b2bua_wipe_around(relay, sizeof(*relay), kept, sizeof(kept) / sizeof(kept[0]));
 }
 
 static bool invite_in_progress(const struct call *call)
