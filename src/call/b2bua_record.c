@@ -45,9 +45,14 @@ static void record_invite(struct call_record *rec, struct sip_msg *invite,
                           const struct b2bua_route *route)
 {
     rec->policy = route->policy;
+    /* Appended, not formatted (#13): "account-account", the longest, fits. */
     char direction[sizeof(rec->direction)];
-    (void)sw_snprintf(direction, sizeof(direction), "%s-%s", party_name(route->from_party),
-                      party_name(route->to_party));
+    struct sw_buf text;
+    sw_buf_init(&text, direction, sizeof(direction) - 1);
+    sw_buf_str(&text, party_name(route->from_party));
+    sw_buf_char(&text, '-');
+    sw_buf_str(&text, party_name(route->to_party));
+    direction[text.is_overflow ? 0 : text.len] = '\0';
     CALLREC_SET(rec->direction, direction);
     const struct sip_hdr *agent = sip_msg_find(invite, SIP_HDR_USER_AGENT, NULL);
     if (agent != NULL) {
