@@ -72,18 +72,28 @@ static bool has_sdp(const struct sip_msg *msg)
     return type != NULL && sv_starts_with_nocase(sv_trim(type->value), SV("application/sdp"));
 }
 
-static bool hold(struct call *call, struct sv bytes, struct sv branch, uint16_t status)
+/* A heap copy of a built message and its branch, or NULL (out of memory, branch too long). */
+static struct media_held *held_new(struct sv bytes, struct sv branch, uint16_t status)
 {
     struct media_held *h = sw_malloc(sizeof(*h) + bytes.len);
     if (h == NULL || branch.len > sizeof(h->branch)) {
         sw_free(h);
-        return false;
+        return NULL;
     }
     *h = (struct media_held){ .status = status };
     memcpy(h->branch, branch.ptr, branch.len);
     h->branch_len = branch.len;
     h->len = bytes.len;
     memcpy(h->bytes, bytes.ptr, bytes.len);
+    return h;
+}
+
+static bool hold(struct call *call, struct sv bytes, struct sv branch, uint16_t status)
+{
+    struct media_held *h = held_new(bytes, branch, status);
+    if (h == NULL) {
+        return false;
+    }
     sw_free(call->media_held);
     call->media_held = h;
     return true;
@@ -300,10 +310,8 @@ void b2bua_media_respond_a(struct call *call, struct sip_msg *response)
         /* A PRACK's 2xx waits for rtpengine's answer (RFC 3262's offer in a PRACK): the final
          * response must not overtake it, or leg A sees its INVITE answered with its PRACK's
          * offer still open. It leaves when that answer does (send_after_relay_answer). */
-        struct media_held *after = sw_malloc(sizeof(*after) + bytes.len);
+        struct media_held *after = held_new(bytes, SV(""), response->status);
         if (after != NULL) {
-            *after = (struct media_held){ .status = response->status, .len = bytes.len };
-            memcpy(after->bytes, bytes.ptr, bytes.len);
             sw_free(call->media_after);
             call->media_after = after;
             return;
